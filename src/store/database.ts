@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { migrateToLatest } from './migrations.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface SignetDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where it lives, without credentials: for logs and /healthz. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export type Tx = Transaction<Database> | Kysely<Database>;
+
+/** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
+export async function openDatabase(url: string): Promise<SignetDatabase> {
+  const isPostgres = /^postgres(ql)?:\/\//.test(url);
+  let db: Kysely<Database>;
+  let location: string;
+  if (isPostgres) {
+    // BYTEA arrives as Buffer and our ISO strings stay strings: no type parsers needed.
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const parsed = new URL(url);
+    location = `postgres://${parsed.host}${parsed.pathname}`;
+  } else {
+    const path = url.replace(/^sqlite:(\/\/)?/, '');
+    mkdirSync(dirname(path), { recursive: true });
+    const sqlite = new BetterSqlite3(path);
+    // WAL for concurrent readers; NORMAL is durable across process crashes in WAL mode
+    // (only an OS crash can lose the last commits), which is the trade-off SQLite documents.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    location = `sqlite:${path}`;
+  }
+  const handle: SignetDatabase = {
+    db,
+    dialect: isPostgres ? 'postgres' : 'sqlite',
+    location,
+    close: () => db.destroy(),
+  };
+  await migrateToLatest(handle);
+  return handle;
+}

@@ -1,0 +1,96 @@
+
+
+/**
+ * One schema for SQLite and PostgreSQL. Times are ISO-8601 UTC strings
+ * (`2026-11-24T05:04:24.000Z`) in both dialects so that ordering, comparison
+ * and serialisation into audit entries are identical everywhere.
+ * Binary columns are BLOB in SQLite and BYTEA in PostgreSQL; both arrive as Buffer.
+ */
+export interface CertificateAuthorityTable {
+  id: string;
+  role: 'root' | 'issuing';
+  parent_id: string | null;
+  name: string;
+  key_algorithm: string;
+  signature_scheme: string;
+  certificate_serial: string;
+  certificate_der: Buffer;
+  key_storage: 'software' | 'pkcs11';
+  /** scrypt + AES-256-GCM envelope (JSON); never the key in clear. */
+  encrypted_private_key: string | null;
+  created_at: string;
+}
+
+export interface DelegatedSignerTable {
+  id: string;
+  purpose: 'ocsp' | 'tsa';
+  issuer_ca_id: string;
+  certificate_serial: string;
+  certificate_der: Buffer;
+  key_algorithm: string;
+  signature_scheme: string;
+  encrypted_private_key: string;
+  active: number;
+  created_at: string;
+}
+
+export interface IssuanceIntentTable {
+  id: string;
+  serial: string;
+  issuer_ca_id: string;
+  profile_id: string;
+  tbs_sha256: string;
+  tbs_der: Buffer;
+  requested_by: string;
+  reason: string;
+  state: 'pending' | 'issued' | 'abandoned';
+  created_at: string;
+  resolved_at: string | null;
+}
+
+export interface CertificateTable {
+  serial: string;
+  issuer_ca_id: string;
+  profile_id: string;
+  subject: string;
+  subscriber_id: string | null;
+  holder: string;
+  spki_sha256: string;
+  key_algorithm: string;
+  not_before: string;
+  not_after: string;
+  der: Buffer;
+  issued_at: string;
+}
+
+export interface BlockedKeyTable {
+  spki_sha256: string;
+  reason: string;
+  blocked_at: string;
+}
+
+export interface AuditEntryTable {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  certificate_authorities: CertificateAuthorityTable;
+  delegated_signers: DelegatedSignerTable;
+  issuance_intents: IssuanceIntentTable;
+  certificates: CertificateTable;
+  blocked_keys: BlockedKeyTable;
+  audit_entries: AuditEntryTable;
+  settings: SettingTable;
+}
