@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Ensures the system tools the test suite drives are installed (Debian 12).
+# Idempotent and fast: it only calls apt-get when something is missing.
+set -euo pipefail
+
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# "package|check" — check is a shell test that succeeds when the tool is present.
+REQUIRED=(
+  "openssl|command -v openssl"
+  "gnutls-bin|command -v certtool && command -v ocsptool"
+  "postgresql-15|test -x $PG_BIN/initdb && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/postgres"
+  "softhsm2|command -v softhsm2-util"
+  "opensc|command -v pkcs11-tool"
+  "libnss3-tools|command -v certutil"
+  "chromium|test -x /usr/bin/chromium"
+  "wrk|command -v wrk"
+  "hyperfine|command -v hyperfine"
+)
+
+missing=()
+for entry in "${REQUIRED[@]}"; do
+  pkg=${entry%%|*}
+  check=${entry#*|}
+  if ! bash -c "$check" >/dev/null 2>&1; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-test-tools: all test tools present, nothing installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "setup-test-tools: missing packages: ${missing[*]}" >&2
+  echo "setup-test-tools: not root and no passwordless sudo; install them with:" >&2
+  echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+
+# Installing postgresql-15 must not leave a running cluster behind: the tests start
+# their own throwaway cluster. policy-rc.d (exit 101) forbids invoke-rc.d from
+# starting any service during this install; it is removed afterwards.
+policy_rc=/usr/sbin/policy-rc.d
+placed_policy=0
+cleanup() {
+  if [ "$placed_policy" -eq 1 ]; then "${SUDO[@]}" rm -f "$policy_rc"; fi
+}
+trap cleanup EXIT
+if [ ! -e "$policy_rc" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy_rc" >/dev/null
+  "${SUDO[@]}" chmod 755 "$policy_rc"
+  placed_policy=1
+fi
+
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Belt and braces: if a packaged cluster got started anyway, stop it (we only use initdb/pg_ctl).
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters --no-header 2>/dev/null | while read -r ver name _port status _rest; do
+    case "$status" in
+      online*) "${SUDO[@]}" pg_ctlcluster "$ver" "$name" stop || true ;;
+    esac
+  done
+fi
+
+still_missing=()
+for entry in "${REQUIRED[@]}"; do
+  pkg=${entry%%|*}
+  check=${entry#*|}
+  bash -c "$check" >/dev/null 2>&1 || still_missing+=("$pkg")
+done
+if [ ${#still_missing[@]} -gt 0 ]; then
+  echo "setup-test-tools: installed packages but tools still missing: ${still_missing[*]}" >&2
+  exit 1
+fi
+
+echo "setup-test-tools: installed ${missing[*]}"
