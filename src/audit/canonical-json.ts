@@ -1,0 +1,17 @@
+/**
+ * Canonical JSON in the manner of RFC 8785 (JCS): object keys sorted by code
+ * unit, no whitespace. The hash chain hashes these bytes, so two
+ * implementations that agree on the entry agree on its hash.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite numbers have no JSON form');
+    if (typeof value === 'bigint') return JSON.stringify(value.toString());
+    return JSON.stringify(value ?? null);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

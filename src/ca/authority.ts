@@ -1,0 +1,458 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { appendAuditEntry } from '../audit/audit-log.js';
+import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { spkiFingerprint } from '../crypto/public-key.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import type { Signer } from '../crypto/signer.js';
+import type { SignetConfig } from '../config/settings.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { SignetDatabase, Tx } from '../store/database.js';
+import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
+import { lintTbsCertificate } from './certificate-lint.js';
+import { parseCertificationRequest, provePublicKey } from './certification-request.js';
+import { buildExtensions, type PublicationPoints, type SubjectAltNames } from './extensions.js';
+import { Keyring } from './keyring.js';
+import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
+import { newSerialNumber, normaliseSerial } from './serial-number.js';
+import { buildSubjectName, describeName, parseDistinguishedName, type SubjectAttributes } from './subject-name.js';
+
+/** A subscriber certificate order: the RA decided who; this says what, and the CSR only gives the key. */
+export interface CertificateOrder {
+  csr: Uint8Array | string;
+  profileId: string;
+  subject: SubjectAttributes | string;
+  subjectAltNames?: SubjectAltNames;
+  /** The RA's subscriber id; a key may only ever be certified to one holder. */
+  subscriberId?: string;
+  issuerCaId?: string;
+  /** Shorter than the profile's validity, never longer. */
+  validityDays?: number;
+  requestedBy: string;
+  reason: string;
+}
+
+export interface IssuedCertificate {
+  serial: string;
+  der: Buffer;
+  issuerCaId: string;
+  profileId: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface AuthorityRecord {
+  id: string;
+  role: 'root' | 'issuing';
+  parentId: string | null;
+  name: string;
+  keyAlgorithm: KeyAlgorithm;
+  serial: string;
+  certificateDer: Buffer;
+  notAfter: Date;
+  createdAt: string;
+}
+
+/** The issuer side of a signing operation: who signs, under which name, until when. */
+export interface IssuerContext {
+  caId: string;
+  name: Name;
+  signer: Signer;
+  notAfter: Date;
+}
+
+/** Everything needed to sign one certificate, after authorisation and request checks. */
+export interface SigningOrder {
+  profile: CertificateProfile;
+  issuer: IssuerContext;
+  subject: Name;
+  subjectAltNames?: SubjectAltNames;
+  subjectPublicKeyInfo: Uint8Array;
+  keyAlgorithm: KeyAlgorithm;
+  holder: string;
+  subscriberId: string | null;
+  validityDays?: number;
+  requestedBy: string;
+  reason: string;
+}
+
+/** Test seams for crash consistency: each runs at the named point of the cycle. */
+export interface IssuanceFaults {
+  afterIntentRecorded?: (serial: string) => void | Promise<void>;
+  afterSigned?: (serial: string) => void | Promise<void>;
+}
+
+export interface CertificateAuthorityOptions {
+  store: SignetDatabase;
+  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'>;
+  profiles?: ProfileCatalogue;
+  clock?: () => Date;
+  faults?: IssuanceFaults;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The CA domain's API: it decides what may be signed and signs it, following
+ * the issuance cycle of docs/issuance-cycle.md.
+ */
+export class CertificateAuthority {
+  readonly store: SignetDatabase;
+  readonly profiles: ProfileCatalogue;
+  readonly keyring: Keyring;
+  private readonly clock: () => Date;
+  private readonly config: CertificateAuthorityOptions['config'];
+  private readonly faults: IssuanceFaults;
+
+  constructor(options: CertificateAuthorityOptions) {
+    this.store = options.store;
+    this.config = options.config;
+    this.profiles = options.profiles ?? ProfileCatalogue.builtIn();
+    this.clock = options.clock ?? (() => new Date());
+    this.faults = options.faults ?? {};
+    this.keyring = new Keyring(options.config.passphrase);
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  publicationPoints(issuerCaId: string): PublicationPoints {
+    const base = this.config.publicUrl;
+    return {
+      crlUrl: `${base}/crl/${issuerCaId}.crl`,
+      ocspUrl: `${base}/ocsp`,
+      caIssuersUrl: `${base}/ca/${issuerCaId}.crt`,
+      cpsUrl: `${base}/cps`,
+      policyOid: this.config.policyOid,
+    };
+  }
+
+  async authorities(): Promise<AuthorityRecord[]> {
+    const rows = await this.store.db.selectFrom('certificate_authorities').selectAll().orderBy('created_at').execute();
+    return rows.map(toAuthorityRecord);
+  }
+
+  async authority(caId: string): Promise<AuthorityRecord> {
+    const row = await this.store.db.selectFrom('certificate_authorities').selectAll().where('id', '=', caId).executeTakeFirst();
+    if (!row) throw new SignetError('ca.unknown', 404, { caId }, 'caId');
+    return toAuthorityRecord(row);
+  }
+
+  /** The issuing CA that subscriber certificates come from when the caller names none: the newest. */
+  async defaultIssuingCa(): Promise<AuthorityRecord> {
+    const row = await this.store.db
+      .selectFrom('certificate_authorities')
+      .selectAll()
+      .where('role', '=', 'issuing')
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) throw new SignetError('ca.no-issuing-ca', 409);
+    return toAuthorityRecord(row);
+  }
+
+  async issuerContext(caId: string): Promise<IssuerContext> {
+    const row = await this.store.db.selectFrom('certificate_authorities').selectAll().where('id', '=', caId).executeTakeFirst();
+    if (!row) throw new SignetError('ca.unknown', 404, { caId }, 'caId');
+    const certificate = AsnConvert.parse(row.certificate_der, Certificate);
+    const signer = await this.keyring.signerFor({
+      ownerId: row.id,
+      keyStorage: row.key_storage,
+      keyAlgorithm: row.key_algorithm as KeyAlgorithm,
+      scheme: row.signature_scheme as Signer['scheme'],
+      sealed: row.encrypted_private_key,
+    });
+    return {
+      caId,
+      name: certificate.tbsCertificate.subject,
+      signer,
+      notAfter: certificate.tbsCertificate.validity.notAfter.getTime(),
+    };
+  }
+
+  /**
+   * Issues a subscriber certificate from a PKCS#10 request: proof of
+   * possession, key checks, subject from the caller's data, lint, intent,
+   * signature, record, audit.
+   */
+  async issue(order: CertificateOrder): Promise<IssuedCertificate> {
+    const profile = this.profiles.get(order.profileId);
+    if (profile.kind !== 'subscriber') {
+      throw new SignetError('request.profile-not-for-subscribers', 400, { profile: profile.id }, 'profile');
+    }
+    if (order.validityDays !== undefined && (!Number.isInteger(order.validityDays) || order.validityDays < 1)) {
+      throw new SignetError('request.invalid', 400, { detail: 'validityDays must be a positive integer' }, 'validityDays');
+    }
+    const key = provePublicKey(parseCertificationRequest(order.csr));
+    if (!profile.keyTypes.includes(key.keyAlgorithm)) {
+      throw new SignetError(
+        'request.key-type-not-allowed',
+        400,
+        { profile: profile.id, keyAlgorithm: key.keyAlgorithm, allowed: profile.keyTypes.join(', ') },
+        'csr',
+      );
+    }
+    const attributes = typeof order.subject === 'string' ? parseDistinguishedName(order.subject) : order.subject;
+    const subject = buildSubjectName(attributes, profile);
+    const issuerCaId = order.issuerCaId ?? (await this.defaultIssuingCa()).id;
+    const issuerRow = await this.authority(issuerCaId);
+    if (issuerRow.role !== 'issuing') {
+      throw new SignetError('request.invalid', 400, { detail: `${issuerCaId} is a root CA; subscribers are issued by an issuing CA` }, 'caId');
+    }
+    const issuer = await this.issuerContext(issuerCaId);
+    return this.signCertificate({
+      profile,
+      issuer,
+      subject,
+      subjectAltNames: order.subjectAltNames,
+      subjectPublicKeyInfo: key.subjectPublicKeyInfo,
+      keyAlgorithm: key.keyAlgorithm,
+      holder: order.subscriberId ? `subscriber:${order.subscriberId}` : `subject:${describeName(subject)}`,
+      subscriberId: order.subscriberId ?? null,
+      validityDays: order.validityDays,
+      requestedBy: order.requestedBy,
+      reason: order.reason,
+    });
+  }
+
+  /**
+   * The signing half of the cycle (steps 3–5). `within` runs inside the
+   * transaction that records the certificate, for callers whose own rows
+   * must appear atomically with it (a new CA, a responder key).
+   */
+  async signCertificate(
+    order: SigningOrder,
+    within?: (trx: Tx, issued: IssuedCertificate) => Promise<void>,
+  ): Promise<IssuedCertificate> {
+    const { profile, issuer } = order;
+    const spkiSha256 = spkiFingerprint(order.subjectPublicKeyInfo);
+    await this.refuseReusedOrBlockedKey(spkiSha256, order.holder);
+
+    const now = this.clock();
+    const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const days = Math.min(order.validityDays ?? profile.validityDays, profile.validityDays);
+    // RFC 5280 §4.1.2.5: validity is inclusive of notAfter, hence the second less.
+    const wanted = new Date(notBefore.getTime() + days * DAY_MS - 1000);
+    const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
+
+    const extensions = buildExtensions({
+      profile,
+      keyAlgorithm: order.keyAlgorithm,
+      subjectPublicKeyInfo: order.subjectPublicKeyInfo,
+      issuerPublicKeyInfo: issuer.signer.publicKeyInfo,
+      publication: this.publicationPoints(issuer.caId),
+      subjectAltNames: order.subjectAltNames,
+    });
+
+    for (let attempt = 0; ; attempt++) {
+      const serialBytes = newSerialNumber(this.config.serialPrefix);
+      const serial = serialBytes.toString('hex');
+      const tbs = new TBSCertificate({
+        version: Version.v3,
+        serialNumber: new Uint8Array(serialBytes).buffer,
+        signature: issuer.signer.signatureAlgorithm,
+        issuer: issuer.name,
+        validity: new Validity({ notBefore, notAfter }),
+        subject: order.subject,
+        subjectPublicKeyInfo: AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
+        extensions: new Extensions(extensions),
+      });
+      const findings = lintTbsCertificate(tbs, {
+        profile,
+        keyAlgorithm: order.keyAlgorithm,
+        signatureAlgorithm: issuer.signer.signatureAlgorithm,
+        issuerNotAfter: issuer.notAfter,
+      });
+      if (findings.length > 0) throw new SignetError('request.lint-failed', 400, { detail: findings.join('; ') });
+      const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+
+      // Step 4: the intent, with the serial reserved for ever, before any signature exists.
+      const intentId = randomUUID();
+      try {
+        await this.store.db
+          .insertInto('issuance_intents')
+          .values({
+            id: intentId,
+            serial,
+            issuer_ca_id: issuer.caId,
+            profile_id: profile.id,
+            tbs_sha256: createHash('sha256').update(tbsDer).digest('hex'),
+            tbs_der: tbsDer,
+            requested_by: order.requestedBy,
+            reason: order.reason,
+            state: 'pending',
+            created_at: now.toISOString(),
+            resolved_at: null,
+          })
+          .execute();
+      } catch (error) {
+        if (attempt < 3 && /unique|duplicate/i.test((error as Error).message)) continue;
+        throw error;
+      }
+      await this.faults.afterIntentRecorded?.(serial);
+
+      // Step 5: sign, check our own signature (a faulty HSM must not publish garbage), record.
+      const signature = await issuer.signer.sign(tbsDer);
+      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature);
+      if (!check.ok) {
+        await this.abandonIntent(intentId, `signature self-check failed: ${check.reason}`);
+        throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
+      }
+      const der = Buffer.from(
+        AsnConvert.serialize(
+          new Certificate({
+            tbsCertificate: tbs,
+            signatureAlgorithm: issuer.signer.signatureAlgorithm,
+            signatureValue: new Uint8Array(signature).buffer,
+          }),
+        ),
+      );
+      await this.faults.afterSigned?.(serial);
+
+      const issued: IssuedCertificate = {
+        serial,
+        der,
+        issuerCaId: issuer.caId,
+        profileId: profile.id,
+        subject: describeName(order.subject),
+        notBefore: notBefore.toISOString(),
+        notAfter: notAfter.toISOString(),
+      };
+      await this.store.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('certificates')
+          .values({
+            serial,
+            issuer_ca_id: issuer.caId,
+            profile_id: profile.id,
+            subject: issued.subject,
+            subscriber_id: order.subscriberId,
+            holder: order.holder,
+            spki_sha256: spkiSha256,
+            key_algorithm: order.keyAlgorithm,
+            not_before: issued.notBefore,
+            not_after: issued.notAfter,
+            der,
+            issued_at: now.toISOString(),
+          })
+          .execute();
+        const updated = await trx
+          .updateTable('issuance_intents')
+          .set({ state: 'issued', resolved_at: now.toISOString() })
+          .where('id', '=', intentId)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) throw new Error(`issuance intent ${intentId} is no longer pending`);
+        await appendAuditEntry(
+          trx,
+          this.store.dialect,
+          {
+            actor: order.requestedBy,
+            action: 'certificate.issued',
+            target: `certificate:${serial}`,
+            details: {
+              issuer: issuer.caId,
+              profile: profile.id,
+              subject: issued.subject,
+              subscriber: order.subscriberId,
+              spkiSha256,
+              notBefore: issued.notBefore,
+              notAfter: issued.notAfter,
+              reason: order.reason,
+            },
+          },
+          now,
+        );
+        await within?.(trx, issued);
+      });
+      return issued;
+    }
+  }
+
+  /** A key belongs to one holder for ever; a key reported compromised belongs to nobody. */
+  private async refuseReusedOrBlockedKey(spkiSha256: string, holder: string): Promise<void> {
+    const blocked = await this.store.db
+      .selectFrom('blocked_keys')
+      .select('reason')
+      .where('spki_sha256', '=', spkiSha256)
+      .executeTakeFirst();
+    if (blocked) throw new SignetError('request.key-blocked', 400, { reason: blocked.reason }, 'csr');
+    const other = await this.store.db
+      .selectFrom('certificates')
+      .select('serial')
+      .where('spki_sha256', '=', spkiSha256)
+      .where('holder', '!=', holder)
+      .limit(1)
+      .executeTakeFirst();
+    if (other) throw new SignetError('request.key-already-certified', 409, {}, 'csr');
+  }
+
+  private async abandonIntent(intentId: string, why: string): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('issuance_intents')
+        .set({ state: 'abandoned', resolved_at: this.clock().toISOString() })
+        .where('id', '=', intentId)
+        .where('state', '=', 'pending')
+        .returning('serial')
+        .executeTakeFirst();
+      if (!row) return;
+      await appendAuditEntry(
+        trx,
+        this.store.dialect,
+        { actor: 'system:issuance', action: 'issuance.abandoned', target: `certificate:${row.serial}`, details: { why } },
+        this.clock(),
+      );
+    });
+  }
+
+  /**
+   * After a crash: an intent still pending has no stored certificate, so its
+   * signature (if one was made) never left the process. It is closed as
+   * abandoned; its serial stays reserved and is never used again.
+   */
+  async recoverInterruptedIssuance(): Promise<string[]> {
+    const pending = await this.store.db
+      .selectFrom('issuance_intents')
+      .select(['id', 'serial'])
+      .where('state', '=', 'pending')
+      .execute();
+    for (const intent of pending) await this.abandonIntent(intent.id, 'interrupted before the certificate was recorded');
+    return pending.map((p) => p.serial);
+  }
+
+  async certificate(serialInput: string): Promise<CertificateTable> {
+    const serial = normaliseSerial(serialInput);
+    const row = await this.store.db.selectFrom('certificates').selectAll().where('serial', '=', serial).executeTakeFirst();
+    if (!row) throw new SignetError('certificate.not-found', 404, { serial }, 'serial');
+    return row;
+  }
+
+  async blockKey(spkiSha256: string, reason: string, actor: string): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      const exists = await trx.selectFrom('blocked_keys').select('spki_sha256').where('spki_sha256', '=', spkiSha256).executeTakeFirst();
+      if (exists) return;
+      const at = this.clock();
+      await trx.insertInto('blocked_keys').values({ spki_sha256: spkiSha256, reason, blocked_at: at.toISOString() }).execute();
+      await appendAuditEntry(trx, this.store.dialect, { actor, action: 'key.blocked', target: `key:${spkiSha256}`, details: { reason } }, at);
+    });
+  }
+}
+
+function toAuthorityRecord(row: CertificateAuthorityTable): AuthorityRecord {
+  const certificate = AsnConvert.parse(row.certificate_der, Certificate);
+  return {
+    id: row.id,
+    role: row.role,
+    parentId: row.parent_id,
+    name: row.name,
+    keyAlgorithm: row.key_algorithm as KeyAlgorithm,
+    serial: row.certificate_serial,
+    certificateDer: row.certificate_der,
+    notAfter: certificate.tbsCertificate.validity.notAfter.getTime(),
+    createdAt: row.created_at,
+  };
+}

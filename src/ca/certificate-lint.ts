@@ -1,0 +1,134 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  BasicConstraints,
+  ExtendedKeyUsage,
+  KeyUsage,
+  TBSCertificate,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_certificatePolicies,
+  id_ce_cRLDistributionPoints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_pe_authorityInfoAccess,
+  AuthorityKeyIdentifier,
+  type AlgorithmIdentifier,
+} from '@peculiar/asn1-x509';
+import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
+
+export interface LintContext {
+  profile: CertificateProfile;
+  keyAlgorithm: KeyAlgorithm;
+  signatureAlgorithm: AlgorithmIdentifier;
+  /** The issuer's validity end; a certificate may not outlive its issuer. */
+  issuerNotAfter: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Checks the TBSCertificate against RFC 5280 and its profile before the real
+ * signature exists (Boulder's linting discipline): a finding here means
+ * nothing is signed. Returns human-readable findings; empty means clean.
+ */
+export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): string[] {
+  const findings: string[] = [];
+  const { profile } = context;
+
+  if (tbs.version !== 2) findings.push('version must be v3 (2) since extensions are present (RFC 5280 §4.1.2.1)');
+
+  const serial = new Uint8Array(tbs.serialNumber);
+  if (serial.length === 0) findings.push('serial number is empty');
+  if (serial.length > 20) findings.push('serial number is longer than 20 octets (RFC 5280 §4.1.2.2)');
+  if (serial.length > 0 && (serial[0]! & 0x80) !== 0) findings.push('serial number is negative (RFC 5280 §4.1.2.2)');
+  if (serial.length > 1 && serial[0] === 0 && (serial[1]! & 0x80) === 0) findings.push('serial number is not minimally encoded');
+  if (serial.every((b) => b === 0)) findings.push('serial number is zero');
+  if (serial.length < 9) findings.push('serial number carries fewer than 64 random bits');
+
+  const tbsAlg = Buffer.from(AsnConvert.serialize(tbs.signature));
+  const signerAlg = Buffer.from(AsnConvert.serialize(context.signatureAlgorithm));
+  if (!tbsAlg.equals(signerAlg)) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
+
+  const notBefore = tbs.validity.notBefore;
+  const notAfter = tbs.validity.notAfter;
+  for (const [label, time] of [['notBefore', notBefore], ['notAfter', notAfter]] as const) {
+    const date = time.getTime();
+    const mustBeUtc = date.getUTCFullYear() < 2050;
+    if (mustBeUtc !== (time.utcTime !== undefined)) {
+      findings.push(`${label} must be ${mustBeUtc ? 'UTCTime' : 'GeneralizedTime'} for year ${date.getUTCFullYear()} (RFC 5280 §4.1.2.5)`);
+    }
+    if (date.getUTCMilliseconds() !== 0) findings.push(`${label} has fractional seconds (RFC 5280 §4.1.2.5.2)`);
+  }
+  const lifetime = notAfter.getTime().getTime() - notBefore.getTime().getTime();
+  if (lifetime <= 0) findings.push('notAfter is not after notBefore');
+  if (lifetime > (profile.validityDays + 1) * DAY_MS) findings.push(`validity exceeds the profile's ${profile.validityDays} days`);
+  if (notAfter.getTime() > context.issuerNotAfter) findings.push('the certificate would outlive its issuer');
+
+  if (tbs.issuer.length === 0) findings.push('issuer name is empty (RFC 5280 §4.1.2.4)');
+  if (tbs.issuerUniqueID || tbs.subjectUniqueID) findings.push('unique identifiers must not be used (RFC 5280 §4.1.2.8)');
+
+  const extensions = tbs.extensions ?? [];
+  const byId = new Map<string, (typeof extensions)[number]>();
+  for (const ext of extensions) {
+    if (byId.has(ext.extnID)) findings.push(`extension ${ext.extnID} appears twice (RFC 5280 §4.2)`);
+    byId.set(ext.extnID, ext);
+  }
+  const value = (oid: string) => byId.get(oid)?.extnValue.buffer;
+
+  if (tbs.subject.length === 0) {
+    const san = byId.get(id_ce_subjectAltName);
+    if (!san) findings.push('subject is empty and there is no subjectAltName (RFC 5280 §4.1.2.6)');
+    else if (!san.critical) findings.push('subjectAltName must be critical when the subject is empty (RFC 5280 §4.2.1.6)');
+  }
+  if (profile.subjectAltName.required && !byId.has(id_ce_subjectAltName)) findings.push('profile requires subjectAltName');
+
+  if (!byId.has(id_ce_subjectKeyIdentifier)) findings.push('subjectKeyIdentifier is missing (RFC 5280 §4.2.1.2)');
+  const akiValue = value(id_ce_authorityKeyIdentifier);
+  if (!akiValue) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
+  else if (!AsnConvert.parse(akiValue, AuthorityKeyIdentifier).keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
+  if (profile.issuerLinks) {
+    if (!byId.has(id_ce_cRLDistributionPoints)) findings.push('cRLDistributionPoints is missing');
+    if (!byId.has(id_pe_authorityInfoAccess)) findings.push('authorityInfoAccess is missing');
+  }
+  if (profile.policySuffix !== null && !byId.has(id_ce_certificatePolicies)) findings.push('certificatePolicies is missing (R11)');
+
+  const kuExt = byId.get(id_ce_keyUsage);
+  let usages: string[] = [];
+  if (!kuExt) findings.push('keyUsage is missing');
+  else {
+    if (!kuExt.critical) findings.push('keyUsage should be critical (RFC 5280 §4.2.1.3)');
+    usages = AsnConvert.parse(kuExt.extnValue.buffer, KeyUsage).toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
+    if (usages.length === 0) findings.push('keyUsage has no bit set (RFC 5280 §4.2.1.3)');
+    const expected = [...keyUsageFor(profile, context.keyAlgorithm)].sort();
+    if (expected.join() !== [...usages].sort().join()) findings.push(`keyUsage ${usages.join('+')} differs from the profile's ${expected.join('+')}`);
+  }
+  const bcExt = byId.get(id_ce_basicConstraints);
+  const bc = bcExt ? AsnConvert.parse(bcExt.extnValue.buffer, BasicConstraints) : undefined;
+  const isCa = bc?.cA === true;
+  if (usages.includes('keyCertSign') !== isCa) findings.push('keyCertSign and basicConstraints cA must agree (RFC 5280 §4.2.1.9)');
+  if (isCa && !bcExt!.critical) findings.push('basicConstraints must be critical in a CA certificate');
+  if (bc?.pathLenConstraint !== undefined && !isCa) findings.push('pathLenConstraint without cA');
+  if ((profile.basicConstraints?.ca ?? false) !== isCa) findings.push('basicConstraints disagrees with the profile');
+
+  const keyKind = context.keyAlgorithm.split('-')[0];
+  const forbidden: Record<string, string[]> = {
+    ed25519: ['keyEncipherment', 'dataEncipherment', 'keyAgreement'],
+    rsa: ['keyAgreement'],
+    ecdsa: ['keyEncipherment', 'dataEncipherment'],
+  };
+  for (const usage of forbidden[keyKind!] ?? []) {
+    if (usages.includes(usage)) findings.push(`${usage} is impossible with a ${context.keyAlgorithm} key (RFC 8410, RFC 5480)`);
+  }
+
+  const ekuExt = byId.get(id_ce_extKeyUsage);
+  const expectedEku = (profile.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n]).sort();
+  const actualEku = ekuExt ? [...AsnConvert.parse(ekuExt.extnValue.buffer, ExtendedKeyUsage)].sort() : [];
+  if (expectedEku.join() !== actualEku.join()) findings.push(`extendedKeyUsage ${actualEku.join(',') || '(none)'} differs from the profile`);
+  if (ekuExt && ekuExt.critical !== profile.extendedKeyUsageCritical) findings.push('extendedKeyUsage criticality differs from the profile');
+  if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');
+
+  return findings;
+}

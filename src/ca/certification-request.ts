@@ -1,0 +1,70 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import * as asn1js from 'asn1js';
+import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { SignetError } from '../i18n/signet-error.js';
+
+/** A PKCS#10 request whose signature proves possession of the key: the only thing Signet takes from it. */
+export interface ProvenPublicKey {
+  subjectPublicKeyInfo: Uint8Array;
+  keyAlgorithm: KeyAlgorithm;
+  spkiSha256: string;
+}
+
+const PEM = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (NEW )?CERTIFICATE REQUEST-----/;
+
+/** Accepts DER, or PEM with the (NEW) CERTIFICATE REQUEST label; anything else is refused. */
+export function decodeRequestBytes(input: Uint8Array | string): Uint8Array {
+  const text = typeof input === 'string' ? input : looksLikePem(input) ? Buffer.from(input).toString('latin1') : undefined;
+  if (text !== undefined) {
+    const match = PEM.exec(text);
+    if (!match?.[2]) throw malformed('no CERTIFICATE REQUEST PEM block found');
+    return Buffer.from(match[2].replace(/\s+/g, ''), 'base64');
+  }
+  return input as Uint8Array;
+}
+
+function looksLikePem(bytes: Uint8Array): boolean {
+  return Buffer.from(bytes.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
+}
+
+function malformed(detail: string): SignetError {
+  return new SignetError('request.malformed-csr', 400, { detail }, 'csr');
+}
+
+export function parseCertificationRequest(input: Uint8Array | string): CertificationRequest {
+  const der = decodeRequestBytes(input);
+  if (der.byteLength === 0) throw malformed('empty body');
+  if (der.byteLength > 64 * 1024) throw malformed('larger than 64 KiB');
+  const decoded = asn1js.fromBER(der);
+  if (decoded.offset === -1) throw malformed('not ASN.1 DER');
+  if (decoded.offset !== der.byteLength) throw malformed('trailing bytes after the request');
+  try {
+    const request = AsnConvert.parse(der, CertificationRequest);
+    if (!request.certificationRequestInfoRaw) throw new Error('missing CertificationRequestInfo');
+    return request;
+  } catch (error) {
+    throw malformed((error as Error).message);
+  }
+}
+
+/** Proof of possession (RFC 2986 §4.2) and key strength; refused with the precise reason. */
+export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
+  const info = request.certificationRequestInfo;
+  if (info.version !== 0) throw malformed(`version ${info.version} (only v1 = 0 exists)`);
+  const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
+  const inspection = inspectPublicKey(spki);
+  if (!inspection.ok) {
+    throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
+  }
+  const check = verifySignature(
+    spki,
+    request.signatureAlgorithm,
+    new Uint8Array(request.certificationRequestInfoRaw!),
+    new Uint8Array(request.signature),
+  );
+  if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
+  return { subjectPublicKeyInfo: spki, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
+}

@@ -1,0 +1,198 @@
+import { isIP } from 'node:net';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import * as asn1js from 'asn1js';
+import { id_pkix_ocsp_nocheck } from '@peculiar/asn1-ocsp';
+import {
+  AccessDescription,
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  CertificatePolicies,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
+  ExtendedKeyUsage,
+  Extension,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  PolicyInformation,
+  PolicyQualifierInfo,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  id_ad_caIssuers,
+  id_ad_ocsp,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_certificatePolicies,
+  id_ce_cRLDistributionPoints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_pe_authorityInfoAccess,
+  id_qt_csp,
+} from '@peculiar/asn1-x509';
+import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { keyIdentifier } from '../crypto/public-key.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
+
+/** Where relying parties find what the certificate points at (R11, R16). */
+export interface PublicationPoints {
+  crlUrl: string;
+  ocspUrl: string;
+  caIssuersUrl: string;
+  cpsUrl: string;
+  policyOid: string | null;
+}
+
+export interface SubjectAltNames {
+  dns?: string[];
+  ip?: string[];
+  email?: string[];
+}
+
+export interface ExtensionInputs {
+  profile: CertificateProfile;
+  keyAlgorithm: KeyAlgorithm;
+  subjectPublicKeyInfo: Uint8Array;
+  /** The issuer's SPKI; for a self-signed root, its own. */
+  issuerPublicKeyInfo: Uint8Array;
+  publication: PublicationPoints;
+  subjectAltNames?: SubjectAltNames;
+}
+
+function extension(extnID: string, critical: boolean, value: unknown): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+function uri(url: string): GeneralName {
+  return new GeneralName({ uniformResourceIdentifier: url });
+}
+
+/** Every extension the profile asks for, in a stable order. */
+export function buildExtensions(inputs: ExtensionInputs): Extension[] {
+  const { profile, publication } = inputs;
+  const extensions: Extension[] = [];
+
+  if (profile.basicConstraints?.ca) {
+    // RFC 5280 §4.2.1.9: MUST be critical in CA certificates.
+    extensions.push(
+      extension(
+        id_ce_basicConstraints,
+        true,
+        new BasicConstraints({ cA: true, pathLenConstraint: profile.basicConstraints.pathLen }),
+      ),
+    );
+  }
+
+  const usages = keyUsageFor(profile, inputs.keyAlgorithm);
+  const flags = usages.reduce((bits, usage) => bits | KeyUsageFlags[usage === 'cRLSign' ? 'cRLSign' : usage], 0);
+  extensions.push(extension(id_ce_keyUsage, true, new KeyUsage(flags)));
+
+  if (profile.extendedKeyUsage?.length) {
+    extensions.push(
+      extension(
+        id_ce_extKeyUsage,
+        profile.extendedKeyUsageCritical,
+        new ExtendedKeyUsage(profile.extendedKeyUsage.map((name) => EKU_OIDS[name])),
+      ),
+    );
+  }
+
+  extensions.push(
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(inputs.subjectPublicKeyInfo))),
+  );
+  extensions.push(
+    extension(
+      id_ce_authorityKeyIdentifier,
+      false,
+      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(inputs.issuerPublicKeyInfo)) }),
+    ),
+  );
+
+  const sans = subjectAltNameEntries(profile, inputs.subjectAltNames);
+  if (sans.length > 0) {
+    // Critical only when the subject is empty (RFC 5280 §4.2.1.6).
+    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(sans)));
+  }
+
+  if (profile.issuerLinks) {
+    extensions.push(
+      extension(
+        id_ce_cRLDistributionPoints,
+        false,
+        new CRLDistributionPoints([
+          new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [uri(publication.crlUrl)] }) }),
+        ]),
+      ),
+    );
+    extensions.push(
+      extension(
+        id_pe_authorityInfoAccess,
+        false,
+        new AuthorityInfoAccessSyntax([
+          new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(publication.ocspUrl) }),
+          new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: uri(publication.caIssuersUrl) }),
+        ]),
+      ),
+    );
+  }
+
+  if (profile.policySuffix !== null && publication.policyOid) {
+    const cps = new PolicyQualifierInfo({
+      policyQualifierId: id_qt_csp,
+      qualifier: new asn1js.IA5String({ value: publication.cpsUrl }).toBER(false),
+    });
+    extensions.push(
+      extension(
+        id_ce_certificatePolicies,
+        false,
+        new CertificatePolicies([
+          new PolicyInformation({
+            policyIdentifier: `${publication.policyOid}.${profile.policySuffix}`,
+            policyQualifiers: [cps],
+          }),
+        ]),
+      ),
+    );
+  }
+
+  if (profile.ocspNoCheck) {
+    // RFC 6960 §4.2.2.2.1: the responder's own status is not checked; its value is NULL.
+    extensions.push(
+      new Extension({ extnID: id_pkix_ocsp_nocheck, critical: false, extnValue: new OctetString(new asn1js.Null().toBER(false)) }),
+    );
+  }
+  return extensions;
+}
+
+function subjectAltNameEntries(profile: CertificateProfile, names: SubjectAltNames = {}): GeneralName[] {
+  const fail = (detail: string): never => {
+    throw new SignetError('request.subject-invalid', 400, { profile: profile.id, detail }, 'subjectAltNames');
+  };
+  const allowed = new Set(profile.subjectAltName.allowed);
+  const entries: GeneralName[] = [];
+  for (const dns of names.dns ?? []) {
+    if (!allowed.has('dns')) fail('DNS names are not allowed');
+    const name = dns.toLowerCase();
+    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name) || name.length > 253) {
+      fail(`${dns} is not a valid DNS name (use the A-label form for IDNs)`);
+    }
+    entries.push(new GeneralName({ dNSName: name }));
+  }
+  for (const ip of names.ip ?? []) {
+    if (!allowed.has('ip')) fail('IP addresses are not allowed');
+    if (!isIP(ip)) fail(`${ip} is not an IP address`);
+    entries.push(new GeneralName({ iPAddress: ip }));
+  }
+  for (const email of names.email ?? []) {
+    if (!allowed.has('email')) fail('e-mail addresses are not allowed');
+    if (!/^[\x21-\x3f\x41-\x7e]+@[a-zA-Z0-9.-]+$/.test(email)) fail(`${email} is not an ASCII e-mail address`);
+    entries.push(new GeneralName({ rfc822Name: email }));
+  }
+  if (profile.subjectAltName.required && entries.length === 0) fail('at least one subject alternative name is required');
+  return entries;
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
+import { buildSubjectName } from './subject-name.js';
+
+export interface HierarchyOptions {
+  algorithm: KeyAlgorithm;
+  /** RSA only: PKCS#1 v1.5 (default, widest support) or PSS. */
+  scheme?: SignatureScheme;
+  organization?: string;
+  country?: string;
+  actor: string;
+}
+
+export interface Hierarchy {
+  root: IssuedCertificate & { caId: string };
+  issuing: IssuedCertificate & { caId: string };
+  ocspSigner: IssuedCertificate & { signerId: string };
+  tsa: IssuedCertificate & { signerId: string };
+}
+
+function newId(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * `signet init`: a root CA, an issuing CA under it, and the issuing CA's
+ * OCSP-signing and TSA certificates, every key sealed at rest (R21) and every
+ * certificate through the same issuance cycle as a subscriber's.
+ */
+export async function createHierarchy(ca: CertificateAuthority, options: HierarchyOptions): Promise<Hierarchy> {
+  const existing = (await ca.authorities()).find((a) => a.role === 'root');
+  if (existing) throw new SignetError('ca.already-initialised', 409, { caId: existing.id });
+
+  const organization = options.organization ?? 'Signet 开发测试 CA';
+  const country = options.country ?? 'CN';
+  const scheme = options.scheme ?? defaultSchemeFor(options.algorithm);
+  const profiles = ca.profiles;
+  const now = ca.now();
+
+  const rootId = newId('root');
+  const rootKey = generateSoftwareKey(options.algorithm, { scheme });
+  const rootProfile = profiles.get('root-ca');
+  const rootName = buildSubjectName(
+    { commonName: `${organization} Root CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
+    rootProfile,
+  );
+  const rootSealed = ca.keyring.seal(rootKey, rootId);
+  const root = await ca.signCertificate(
+    {
+      profile: rootProfile,
+      // Self-signed: the root is its own issuer and bounded only by its profile.
+      issuer: { caId: rootId, name: rootName, signer: rootKey, notAfter: new Date(Date.UTC(9999, 11, 31)) },
+      subject: rootName,
+      subjectPublicKeyInfo: rootKey.publicKeyInfo,
+      keyAlgorithm: options.algorithm,
+      holder: `ca:${rootId}`,
+      subscriberId: null,
+      requestedBy: options.actor,
+      reason: 'create root CA',
+    },
+    async (trx, issued) => {
+      await trx
+        .insertInto('certificate_authorities')
+        .values({
+          id: rootId,
+          role: 'root',
+          parent_id: null,
+          name: `${organization} Root CA`,
+          key_algorithm: options.algorithm,
+          signature_scheme: scheme,
+          certificate_serial: issued.serial,
+          certificate_der: issued.der,
+          key_storage: 'software',
+          encrypted_private_key: rootSealed,
+          created_at: now.toISOString(),
+        })
+        .execute();
+    },
+  );
+  ca.keyring.remember(rootId, rootKey);
+  const rootContext: IssuerContext = {
+    caId: rootId,
+    name: rootName,
+    signer: rootKey,
+    notAfter: new Date(root.notAfter),
+  };
+
+  const issuingId = newId('issuing');
+  const issuingKey = generateSoftwareKey(options.algorithm, { scheme });
+  const issuingProfile = profiles.get('issuing-ca');
+  const issuingName = buildSubjectName(
+    { commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
+    issuingProfile,
+  );
+  const issuingSealed = ca.keyring.seal(issuingKey, issuingId);
+  const issuing = await ca.signCertificate(
+    {
+      profile: issuingProfile,
+      issuer: rootContext,
+      subject: issuingName,
+      subjectPublicKeyInfo: issuingKey.publicKeyInfo,
+      keyAlgorithm: options.algorithm,
+      holder: `ca:${issuingId}`,
+      subscriberId: null,
+      requestedBy: options.actor,
+      reason: 'create issuing CA',
+    },
+    async (trx, issued) => {
+      await trx
+        .insertInto('certificate_authorities')
+        .values({
+          id: issuingId,
+          role: 'issuing',
+          parent_id: rootId,
+          name: `${organization} Issuing CA`,
+          key_algorithm: options.algorithm,
+          signature_scheme: scheme,
+          certificate_serial: issued.serial,
+          certificate_der: issued.der,
+          key_storage: 'software',
+          encrypted_private_key: issuingSealed,
+          created_at: now.toISOString(),
+        })
+        .execute();
+    },
+  );
+  ca.keyring.remember(issuingId, issuingKey);
+  const issuingContext: IssuerContext = {
+    caId: issuingId,
+    name: issuingName,
+    signer: issuingKey,
+    notAfter: new Date(issuing.notAfter),
+  };
+
+  const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string, label: string) => {
+    const signerId = newId(purpose);
+    const key = generateSoftwareKey(options.algorithm, { scheme });
+    const profile = profiles.get(profileId);
+    const sealed = ca.keyring.seal(key, signerId);
+    const issued = await ca.signCertificate(
+      {
+        profile,
+        issuer: issuingContext,
+        subject: buildSubjectName({ commonName: `${organization} ${label}`, organizationName: organization, countryName: country }, profile),
+        subjectPublicKeyInfo: key.publicKeyInfo,
+        keyAlgorithm: options.algorithm,
+        holder: `ca:${signerId}`,
+        subscriberId: null,
+        requestedBy: options.actor,
+        reason: `create ${label}`,
+      },
+      async (trx, cert) => {
+        await trx
+          .insertInto('delegated_signers')
+          .values({
+            id: signerId,
+            purpose,
+            issuer_ca_id: issuingId,
+            certificate_serial: cert.serial,
+            certificate_der: cert.der,
+            key_algorithm: options.algorithm,
+            signature_scheme: scheme,
+            encrypted_private_key: sealed,
+            active: 1,
+            created_at: now.toISOString(),
+          })
+          .execute();
+      },
+    );
+    ca.keyring.remember(signerId, key);
+    return { ...issued, signerId };
+  };
+
+  const ocspSigner = await delegated('ocsp', 'ocsp-signer', 'OCSP Responder');
+  const tsa = await delegated('tsa', 'tsa', 'Time-Stamping Authority');
+  return { root: { ...root, caId: rootId }, issuing: { ...issuing, caId: issuingId }, ocspSigner, tsa };
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { KEY_ALGORITHMS, type KeyAlgorithm } from '../crypto/algorithms.js';
+import { SignetError } from '../i18n/signet-error.js';
+import builtIn from './profiles.json' with { type: 'json' };
+
+export const SUBJECT_FIELDS = [
+  'countryName',
+  'stateOrProvinceName',
+  'localityName',
+  'organizationName',
+  'organizationalUnitName',
+  'organizationIdentifier',
+  'serialNumber',
+  'commonName',
+  'emailAddress',
+] as const;
+export type SubjectField = (typeof SUBJECT_FIELDS)[number];
+
+const KEY_USAGES = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+] as const;
+export type KeyUsageName = (typeof KEY_USAGES)[number];
+
+export const EKU_OIDS = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  OCSPSigning: '1.3.6.1.5.5.7.3.9',
+} as const;
+export type ExtendedKeyUsageName = keyof typeof EKU_OIDS;
+
+const localized = z.object({ 'zh-CN': z.string().min(1), en: z.string().min(1) });
+
+const profileSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    name: localized,
+    /** ca: builds the hierarchy; service: OCSP/TSA keys of the CA itself; subscriber: what the RA issues. */
+    kind: z.enum(['ca', 'service', 'subscriber']),
+    subscriberType: z.enum(['individual', 'enterprise']).optional(),
+    purpose: z.enum(['signing', 'encryption', 'tls']).optional(),
+    validityDays: z.number().int().positive().max(10958),
+    keyTypes: z.array(z.enum(KEY_ALGORITHMS)).min(1),
+    keyUsage: z.array(z.enum(KEY_USAGES)).min(1),
+    /** Replaces keyUsage for EC keys, which agree keys instead of enciphering them. */
+    keyUsageForEc: z.array(z.enum(KEY_USAGES)).min(1).optional(),
+    extendedKeyUsage: z.array(z.enum(Object.keys(EKU_OIDS) as [ExtendedKeyUsageName])).optional(),
+    extendedKeyUsageCritical: z.boolean().default(false),
+    basicConstraints: z.object({ ca: z.boolean(), pathLen: z.number().int().min(0).optional() }).optional(),
+    ocspNoCheck: z.boolean().default(false),
+    subject: z.object({
+      required: z.array(z.enum(SUBJECT_FIELDS)),
+      optional: z.array(z.enum(SUBJECT_FIELDS)),
+    }),
+    subjectAltName: z.object({ allowed: z.array(z.enum(['dns', 'ip', 'email'])), required: z.boolean() }),
+    /** Appended to the deployment's policy arc; null: the certificate asserts no policy (a trust anchor). */
+    policySuffix: z.string().regex(/^\d+(\.\d+)*$/).nullable(),
+    /** False only for self-signed roots: there is no issuer to point CRLDP and AIA at. */
+    issuerLinks: z.boolean().default(true),
+    serverKeyGeneration: z.boolean(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const isCa = p.kind === 'ca';
+    if (isCa !== (p.basicConstraints?.ca === true)) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: basicConstraints.ca must be true exactly for CA profiles` });
+    }
+    if (isCa !== p.keyUsage.includes('keyCertSign')) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: keyCertSign belongs to CA profiles only (RFC 5280 §4.2.1.9)` });
+    }
+    if (p.kind === 'subscriber' && p.policySuffix === null) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: subscriber certificates must assert a policy (R11)` });
+    }
+  });
+
+export type CertificateProfile = z.infer<typeof profileSchema>;
+
+export class ProfileCatalogue {
+  private readonly byId: Map<string, CertificateProfile>;
+
+  constructor(profiles: CertificateProfile[]) {
+    this.byId = new Map(profiles.map((p) => [p.id, p]));
+  }
+
+  static builtIn(): ProfileCatalogue {
+    return ProfileCatalogue.parse(builtIn);
+  }
+
+  static parse(data: unknown): ProfileCatalogue {
+    const parsed = z.object({ profiles: z.array(profileSchema) }).passthrough().parse(data);
+    return new ProfileCatalogue(parsed.profiles);
+  }
+
+  get(id: string): CertificateProfile {
+    const profile = this.byId.get(id);
+    if (!profile) {
+      throw new SignetError('request.unknown-profile', 400, { profile: id, known: [...this.byId.keys()].join(', ') }, 'profile');
+    }
+    return profile;
+  }
+
+  list(): CertificateProfile[] {
+    return [...this.byId.values()];
+  }
+}
+
+export function keyUsageFor(profile: CertificateProfile, keyAlgorithm: KeyAlgorithm): KeyUsageName[] {
+  const isEc = keyAlgorithm.startsWith('ecdsa-');
+  return isEc && profile.keyUsageForEc ? profile.keyUsageForEc : profile.keyUsage;
+}

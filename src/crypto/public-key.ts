@@ -1,0 +1,84 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { ECParameters } from '@peculiar/asn1-ecc';
+import { OID, type KeyAlgorithm } from './algorithms.js';
+
+export type PublicKeyInspection =
+  | { ok: true; keyAlgorithm: KeyAlgorithm; spki: SubjectPublicKeyInfo }
+  | { ok: false; problem: 'rsa-too-small' | 'rsa-size-unsupported' | 'rsa-exponent' | 'unknown-curve' | 'unsupported-key' | 'malformed-key'; detail: string };
+
+/**
+ * What a SubjectPublicKeyInfo is, and whether Signet will certify it.
+ * RSA: 2048, 3072 or 4096 bits, odd exponent ≥ 65537; EC: P-256, P-384 or SM2; Ed25519.
+ */
+export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
+  let spki: SubjectPublicKeyInfo;
+  try {
+    spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+  } catch {
+    return { ok: false, problem: 'malformed-key', detail: 'SubjectPublicKeyInfo is not valid DER' };
+  }
+  const algorithm = spki.algorithm.algorithm;
+  if (algorithm === OID.ecPublicKey) {
+    let curve: string | undefined;
+    try {
+      curve = spki.algorithm.parameters ? AsnConvert.parse(spki.algorithm.parameters, ECParameters).namedCurve : undefined;
+    } catch {
+      curve = undefined;
+    }
+    const known: Record<string, KeyAlgorithm> = {
+      [OID.secp256r1]: 'ecdsa-p256',
+      [OID.secp384r1]: 'ecdsa-p384',
+      [OID.sm2Curve]: 'sm2',
+    };
+    const keyAlgorithm = curve ? known[curve] : undefined;
+    if (!keyAlgorithm) {
+      return { ok: false, problem: 'unknown-curve', detail: `curve ${curve ?? '(explicit parameters)'} is not accepted` };
+    }
+    // The SM2 curve is unknown to some OpenSSL builds' key loader; its point is checked by the SM2 verifier.
+    if (keyAlgorithm !== 'sm2' && !loadsAsKey(spkiDer)) {
+      return { ok: false, problem: 'malformed-key', detail: 'the EC point is not on the curve' };
+    }
+    return { ok: true, keyAlgorithm, spki };
+  }
+  if (algorithm === OID.ed25519) {
+    if (!loadsAsKey(spkiDer)) return { ok: false, problem: 'malformed-key', detail: 'invalid Ed25519 key' };
+    return { ok: true, keyAlgorithm: 'ed25519', spki };
+  }
+  if (algorithm === OID.rsaEncryption) {
+    const key = loadsAsKey(spkiDer);
+    const details = key?.asymmetricKeyDetails;
+    if (!key || !details?.modulusLength) return { ok: false, problem: 'malformed-key', detail: 'invalid RSA key' };
+    const bits = details.modulusLength;
+    if (bits < 2048) return { ok: false, problem: 'rsa-too-small', detail: `RSA key of ${bits} bits; at least 2048 are required` };
+    if (bits !== 2048 && bits !== 3072 && bits !== 4096) {
+      return { ok: false, problem: 'rsa-size-unsupported', detail: `RSA key of ${bits} bits; 2048, 3072 or 4096 are accepted` };
+    }
+    const e = details.publicExponent ?? 0n;
+    if (e < 65537n || e % 2n === 0n) {
+      return { ok: false, problem: 'rsa-exponent', detail: `RSA public exponent ${e} is not an odd number ≥ 65537` };
+    }
+    return { ok: true, keyAlgorithm: `rsa-${bits}` as KeyAlgorithm, spki };
+  }
+  return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
+}
+
+function loadsAsKey(spkiDer: Uint8Array): KeyObject | undefined {
+  try {
+    return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** SHA-256 over the whole SPKI: the identity of a key across certificates (reuse and blocklist checks). */
+export function spkiFingerprint(spkiDer: Uint8Array): string {
+  return createHash('sha256').update(spkiDer).digest('hex');
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
+export function keyIdentifier(spkiDer: Uint8Array): Buffer {
+  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+  return createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
+}

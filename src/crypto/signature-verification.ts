@@ -1,0 +1,93 @@
+import { constants, createPublicKey, verify } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { HASH_OID, OID, type HashName } from './algorithms.js';
+
+export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Verifies an X.509-style signature (certificate, CSR, CRL, OCSP) against a
+ * SubjectPublicKeyInfo. Algorithms outside node:crypto (SM2 with its ID) plug
+ * in through registerSignatureVerifier without changing any caller.
+ */
+export type SignatureVerifier = (
+  spkiDer: Uint8Array,
+  algorithm: AlgorithmIdentifier,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => SignatureCheck;
+
+const pluggedVerifiers = new Map<string, SignatureVerifier>();
+
+export function registerSignatureVerifier(signatureOid: string, verifier: SignatureVerifier): void {
+  pluggedVerifiers.set(signatureOid, verifier);
+}
+
+const PKCS1: Record<string, HashName> = {
+  [OID.sha256WithRSA]: 'sha256',
+  [OID.sha384WithRSA]: 'sha384',
+  [OID.sha512WithRSA]: 'sha512',
+};
+const ECDSA: Record<string, HashName> = {
+  [OID.ecdsaWithSha256]: 'sha256',
+  [OID.ecdsaWithSha384]: 'sha384',
+  [OID.ecdsaWithSha512]: 'sha512',
+};
+const WEAK = new Set<string>([OID.sha1WithRSA, OID.ecdsaWithSha1, '1.2.840.113549.1.1.4', '1.2.840.113549.1.1.2']);
+
+function hashByOid(oid: string): HashName | undefined {
+  return (Object.keys(HASH_OID) as HashName[]).find((h) => HASH_OID[h] === oid && h !== 'sm3');
+}
+
+export function verifySignature(
+  spkiDer: Uint8Array,
+  algorithm: AlgorithmIdentifier,
+  message: Uint8Array,
+  signature: Uint8Array,
+): SignatureCheck {
+  const oid = algorithm.algorithm;
+  const plugged = pluggedVerifiers.get(oid);
+  if (plugged) return plugged(spkiDer, algorithm, message, signature);
+  if (WEAK.has(oid)) return { ok: false, reason: `signature algorithm ${oid} uses a broken hash` };
+
+  let key;
+  try {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch {
+    return { ok: false, reason: 'the public key cannot be loaded' };
+  }
+  const expectKeyType = (type: string): SignatureCheck | undefined =>
+    key.asymmetricKeyType === type ? undefined : { ok: false, reason: `a ${oid} signature needs a ${type} key` };
+
+  try {
+    let valid: boolean;
+    if (PKCS1[oid]) {
+      const mismatch = expectKeyType('rsa');
+      if (mismatch) return mismatch;
+      valid = verify(PKCS1[oid], message, key, signature);
+    } else if (ECDSA[oid]) {
+      const mismatch = expectKeyType('ec');
+      if (mismatch) return mismatch;
+      valid = verify(ECDSA[oid], message, key, signature);
+    } else if (oid === OID.ed25519) {
+      const mismatch = expectKeyType('ed25519');
+      if (mismatch) return mismatch;
+      valid = verify(null, message, key, signature);
+    } else if (oid === OID.rsassaPss) {
+      if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
+        return { ok: false, reason: 'an RSASSA-PSS signature needs an RSA key' };
+      }
+      if (!algorithm.parameters) return { ok: false, reason: 'RSASSA-PSS parameters are missing' };
+      const params = AsnConvert.parse(algorithm.parameters, RsaSaPssParams);
+      const hash = hashByOid(params.hashAlgorithm.algorithm);
+      if (!hash) return { ok: false, reason: `RSASSA-PSS hash ${params.hashAlgorithm.algorithm} is not accepted` };
+      valid = verify(hash, message, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength }, signature);
+    } else {
+      return { ok: false, reason: `signature algorithm ${oid} is not supported` };
+    }
+    return valid ? { ok: true } : { ok: false, reason: 'the signature does not verify' };
+  } catch (error) {
+    return { ok: false, reason: `the signature cannot be checked: ${(error as Error).message}` };
+  }
+}

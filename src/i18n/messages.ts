@@ -1,0 +1,105 @@
+import type { Locale } from './locale.js';
+
+type Catalogue = Record<string, Record<Locale, string>>;
+
+/**
+ * Every text a person reads, in both languages. Placeholders are {name}.
+ * Codes are stable: clients may branch on them, people read the text.
+ */
+export const MESSAGES = {
+  'request.malformed-csr': {
+    'zh-CN': '证书请求不是有效的 PKCS#10（DER 或 PEM）：{detail}',
+    en: 'The certificate request is not a valid PKCS#10 (DER or PEM): {detail}',
+  },
+  'request.bad-signature': {
+    'zh-CN': '证书请求的签名无效，无法证明持有私钥：{detail}',
+    en: 'The certificate request signature is invalid, so possession of the private key is not proven: {detail}',
+  },
+  'request.weak-key': {
+    'zh-CN': '公钥不符合要求：{detail}',
+    en: 'The public key is not acceptable: {detail}',
+  },
+  'request.key-type-not-allowed': {
+    'zh-CN': '证书模板 {profile} 不接受 {keyAlgorithm} 密钥（可用：{allowed}）',
+    en: 'Profile {profile} does not accept {keyAlgorithm} keys (accepted: {allowed})',
+  },
+  'request.key-already-certified': {
+    'zh-CN': '该公钥已为另一订户签发过证书，每个订户必须使用自己的密钥',
+    en: 'This public key is already certified to another subscriber; every subscriber must use their own key',
+  },
+  'request.key-blocked': {
+    'zh-CN': '该公钥已被列入禁用名单（{reason}），不能再签发证书',
+    en: 'This public key is blocked ({reason}) and can never be certified again',
+  },
+  'request.unknown-profile': {
+    'zh-CN': '未知的证书模板：{profile}（可用：{known}）',
+    en: 'Unknown certificate profile: {profile} (known: {known})',
+  },
+  'request.subject-invalid': {
+    'zh-CN': '证书主题不符合模板 {profile}：{detail}',
+    en: 'The subject does not fit profile {profile}: {detail}',
+  },
+  'request.subject-unparsable': {
+    'zh-CN': '无法解析证书主题（格式如 CN=张三,O=某公司,C=CN）：{detail}',
+    en: 'The subject cannot be parsed (expected e.g. CN=Zhang San,O=Example Ltd,C=CN): {detail}',
+  },
+  'request.profile-not-for-subscribers': {
+    'zh-CN': '证书模板 {profile} 只用于建立 CA 层级，不能用于签发订户证书',
+    en: 'Profile {profile} only builds the CA hierarchy and cannot issue subscriber certificates',
+  },
+  'request.lint-failed': {
+    'zh-CN': '待签发证书未通过 RFC 5280 与模板检查：{detail}',
+    en: 'The certificate to be signed failed the RFC 5280 and profile checks: {detail}',
+  },
+  'request.body-too-large': {
+    'zh-CN': '请求体过大（上限 {limit} 字节）',
+    en: 'The request body is too large (limit {limit} bytes)',
+  },
+  'request.invalid': {
+    'zh-CN': '请求无效：{detail}',
+    en: 'Invalid request: {detail}',
+  },
+  'ca.unknown': {
+    'zh-CN': '未知的 CA：{caId}',
+    en: 'Unknown CA: {caId}',
+  },
+  'ca.no-issuing-ca': {
+    'zh-CN': '尚未建立签发 CA，请先运行 signet init',
+    en: 'There is no issuing CA yet; run signet init first',
+  },
+  'ca.already-initialised': {
+    'zh-CN': 'CA 层级已经存在（根 CA {caId}），不会重复创建',
+    en: 'The CA hierarchy already exists (root CA {caId}); it is not created again',
+  },
+  'ca.key-unavailable': {
+    'zh-CN': '无法打开 CA 私钥：口令错误或密钥已损坏',
+    en: 'The CA private key cannot be opened: wrong passphrase or damaged key',
+  },
+  'certificate.not-found': {
+    'zh-CN': '找不到序列号为 {serial} 的证书',
+    en: 'No certificate with serial {serial}',
+  },
+  'certificate.bad-serial': {
+    'zh-CN': '序列号必须是十六进制数字：{serial}',
+    en: 'A serial number must be hexadecimal: {serial}',
+  },
+  'auth.required': {
+    'zh-CN': '需要有效的操作员令牌（Authorization: Bearer …）',
+    en: 'A valid operator token is required (Authorization: Bearer …)',
+  },
+  'server.internal': {
+    'zh-CN': '服务器内部错误，已记录，请联系 CA 运营方（参考编号 {reference}）',
+    en: 'Internal server error, logged; contact the CA operator (reference {reference})',
+  },
+  'route.not-found': {
+    'zh-CN': '没有这个地址：{path}',
+    en: 'Nothing here: {path}',
+  },
+} satisfies Catalogue;
+
+export type MessageCode = keyof typeof MESSAGES;
+
+export function translate(code: MessageCode, locale: Locale, params: Record<string, unknown> = {}): string {
+  const template = MESSAGES[code][locale];
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+}
