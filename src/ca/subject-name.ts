@@ -106,6 +106,7 @@ export function buildSubjectName(attributes: SubjectAttributes, profile: Certifi
     const value = raw.normalize('NFC').trim();
     if (!value) problem(`${field} is empty`, field);
     if ([...value].length > UPPER_BOUND[field]) problem(`${field} is longer than ${UPPER_BOUND[field]} characters`, field);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
     if (/[\u0000-\u001f\u007f]/.test(value)) problem(`${field} contains control characters`, field);
     let encoded: AttributeValue;
     if (field === 'countryName') {

@@ -1,12 +1,13 @@
 import type { Locale } from './locale.js';
 
-type Catalogue = Record<string, Record<Locale, string>>;
+export type Catalogue = Record<string, Record<Locale, string>>;
 
 /**
  * Every text a person reads, in both languages. Placeholders are {name}.
  * Codes are stable: clients may branch on them, people read the text.
+ * Each domain keeps its texts in src/<domain>/messages.ts and they are merged here.
  */
-export const MESSAGES = {
+const CORE_MESSAGES = {
   'request.malformed-csr': {
     'zh-CN': '证书请求不是有效的 PKCS#10（DER 或 PEM）：{detail}',
     en: 'The certificate request is not a valid PKCS#10 (DER or PEM): {detail}',
@@ -95,6 +96,46 @@ export const MESSAGES = {
     'zh-CN': '没有这个地址：{path}',
     en: 'Nothing here: {path}',
   },
+  'cli.initialised': {
+    'zh-CN': '已创建 CA 层级：根 CA {root}，签发 CA {issuing}，OCSP 签名证书 {ocsp}，时间戳证书 {tsa}（算法 {algorithm}）',
+    en: 'Created the CA hierarchy: root CA {root}, issuing CA {issuing}, OCSP signer {ocsp}, TSA {tsa} (algorithm {algorithm})',
+  },
+  'cli.first-start': {
+    'zh-CN': '首次启动：已在 {dataDir} 创建开发用 CA 层级（{algorithm}）',
+    en: 'First start: created a development CA hierarchy in {dataDir} ({algorithm})',
+  },
+  'cli.listening': {
+    'zh-CN': 'Signet 已启动：{url}（数据库 {database}）',
+    en: 'Signet is listening on {url} (database {database})',
+  },
+  'cli.issued': {
+    'zh-CN': '已签发证书 {serial}（{profile}），主题 {subject}，有效期 {notBefore} 至 {notAfter}',
+    en: 'Issued certificate {serial} ({profile}), subject {subject}, valid {notBefore} to {notAfter}',
+  },
+  'cli.file-unreadable': {
+    'zh-CN': '无法读取文件 {file}：{detail}',
+    en: 'Cannot read file {file}: {detail}',
+  },
+  'cli.bad-algorithm': {
+    'zh-CN': '不支持的算法 {algorithm}（可用：{known}）',
+    en: 'Unsupported algorithm {algorithm} (supported: {known})',
+  },
+  'cli.audit-ok': {
+    'zh-CN': '审计链完整：{entries} 条记录，链头哈希 {head}',
+    en: 'Audit chain intact: {entries} entries, head hash {head}',
+  },
+  'cli.audit-broken': {
+    'zh-CN': '审计链在第 {seq} 条记录处断裂：{problem}',
+    en: 'Audit chain broken at entry {seq}: {problem}',
+  },
+  'cli.error': {
+    'zh-CN': '错误：{detail}',
+    en: 'error: {detail}',
+  },
+} satisfies Catalogue;
+
+export const MESSAGES = {
+  ...CORE_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

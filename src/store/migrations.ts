@@ -5,8 +5,21 @@ import type { Dialect, SignetDatabase } from './database.js';
  * Migrations are code, not files, so that the compiled package carries them and
  * each can adapt its DDL to the dialect. Never edit a released migration: add one.
  */
-function migrations(dialect: Dialect): Record<string, Migration> {
-  const binary = dialect === 'postgres' ? 'bytea' : 'blob';
+export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
+
+/**
+ * Each domain owns its tables and writes its migrations in
+ * src/<domain>/migrations.ts; this list is the one place that orders them.
+ * Names sort globally (NNNN_domain_what) and a database always sees them all.
+ */
+const domainMigrations: DomainMigrations[] = [coreMigrations];
+
+export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
+  return dialect === 'postgres' ? 'bytea' : 'blob';
+}
+
+function coreMigrations(dialect: Dialect): Record<string, Migration> {
+  const binary = binaryType(dialect);
   return {
     '0001_ca_core': {
       async up(db: Kysely<unknown>) {
@@ -138,7 +151,14 @@ async function refuseAuditRewrites(db: Kysely<unknown>, dialect: Dialect): Promi
 class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
+    const all: Record<string, Migration> = {};
+    for (const domain of domainMigrations) {
+      for (const [name, migration] of Object.entries(domain(this.dialect))) {
+        if (all[name]) throw new Error(`two migrations are named ${name}`);
+        all[name] = migration;
+      }
+    }
+    return all;
   }
 }
 

@@ -1,0 +1,264 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { verifyAuditChain } from '../audit/audit-log.js';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
+import { loadConfig } from '../config/settings.js';
+import { buildServer } from '../http/server.js';
+import { toPem } from '../http/der.js';
+import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.js';
+
+const locale = cliLocale();
+const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
+
+/** Opens the deployment named by the environment, runs `work`, always closes. */
+async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
+  const signet = await openSignet(loadConfig());
+  try {
+    return await work(signet);
+  } finally {
+    await signet.close();
+  }
+}
+
+function parseAlgorithm(value: string): KeyAlgorithm {
+  if (!(KEY_ALGORITHMS as readonly string[]).includes(value)) {
+    throw new CliError(say('cli.bad-algorithm', { algorithm: value, known: KEY_ALGORITHMS.join(', ') }));
+  }
+  return value as KeyAlgorithm;
+}
+
+class CliError extends Error {}
+
+function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (error) {
+    throw new CliError(say('cli.file-unreadable', { file, detail: (error as Error).message }));
+  }
+}
+
+function print(json: boolean, data: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command('signet')
+    .description('Signet certificate authority / Signet 电子认证服务')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  program
+    .command('init')
+    .description('create the root CA, issuing CA, OCSP signer and TSA certificate / 创建 CA 层级')
+    .addOption(new Option('--algorithm <algorithm>', 'key algorithm').choices([...KEY_ALGORITHMS]).default('ecdsa-p256'))
+    .addOption(new Option('--rsa-padding <padding>', 'RSA signature scheme').choices(['pkcs1', 'pss']).default('pkcs1'))
+    .option('--organization <name>', 'organisation name in the CA subjects')
+    .option('--country <code>', 'two-letter country code', 'CN')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; json?: boolean }) => {
+      const algorithm = parseAlgorithm(opts.algorithm);
+      const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
+      await withSignet(async (signet) => {
+        const h = await createHierarchy(signet.ca, {
+          algorithm,
+          scheme,
+          organization: opts.organization,
+          country: opts.country,
+          actor: 'cli:init',
+        });
+        print(
+          !!opts.json,
+          { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm },
+          say('cli.initialised', { root: h.root.caId, issuing: h.issuing.caId, ocsp: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm }),
+        );
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the web UI, REST API, CA certificates (creates a development CA on first start) / 启动服务')
+    .addOption(new Option('--algorithm <algorithm>', 'algorithm of the development CA created on first start').choices([...KEY_ALGORITHMS]).default(process.env.SIGNET_INIT_ALGORITHM ?? 'ecdsa-p256'))
+    .action(async (opts: { algorithm: string }) => {
+      const config = loadConfig();
+      const signet = await openSignet(config);
+      const algorithm = parseAlgorithm(opts.algorithm);
+      if (await ensureDevelopmentHierarchy(signet, algorithm)) {
+        console.error(say('cli.first-start', { dataDir: config.dataDir, algorithm }));
+      }
+      // Materialise the operator token now, so that it exists before the first operator call.
+      config.adminToken();
+      const app = await buildServer(signet);
+      const stop = async () => {
+        await app.close();
+        await signet.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      console.error(say('cli.listening', { url: `http://${config.host}:${port}`, database: signet.store.location }));
+    });
+
+  const ca = program.command('ca').description('CA hierarchy / CA 层级');
+  ca.command('list')
+    .description('list root and issuing CAs / 列出 CA')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const items = (await signet.ca.authorities()).map((a) => ({
+          id: a.id,
+          role: a.role,
+          parentId: a.parentId,
+          name: a.name,
+          keyAlgorithm: a.keyAlgorithm,
+          serial: a.serial,
+          notAfter: a.notAfter.toISOString(),
+        }));
+        print(
+          !!opts.json,
+          items,
+          items.map((a) => `${a.id}\t${a.role}\t${a.keyAlgorithm}\t${formatShanghaiTime(a.notAfter)}\t${a.name}`).join('\n'),
+        );
+      });
+    });
+
+  const cert = program.command('cert').description('certificates / 证书');
+  cert
+    .command('issue')
+    .description('issue a certificate from a PKCS#10 request / 根据 PKCS#10 请求签发证书')
+    .requiredOption('--csr <file>', 'PKCS#10 request, PEM or DER ("-" for stdin)')
+    .requiredOption('--profile <profile>', 'profile id, e.g. enterprise-signing')
+    .requiredOption('--subject <dn>', 'subject, e.g. "CN=张三,O=示例有限公司,C=CN"')
+    .option('--san-dns <name>', 'DNS subjectAltName (repeatable)', collect)
+    .option('--san-ip <address>', 'IP subjectAltName (repeatable)', collect)
+    .option('--san-email <address>', 'e-mail subjectAltName (repeatable)', collect)
+    .option('--subscriber <id>', 'subscriber id the key belongs to')
+    .option('--ca <caId>', 'issuing CA (default: the newest)')
+    .option('--validity-days <days>', 'shorter validity than the profile', (v) => Number(v))
+    .option('--reason <text>', 'why, for the audit log', 'issued from the command line')
+    .option('--out <file>', 'write the PEM certificate here instead of stdout')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: {
+        csr: string;
+        profile: string;
+        subject: string;
+        sanDns?: string[];
+        sanIp?: string[];
+        sanEmail?: string[];
+        subscriber?: string;
+        ca?: string;
+        validityDays?: number;
+        reason: string;
+        out?: string;
+        json?: boolean;
+      }) => {
+        const csr = readInput(opts.csr);
+        await withSignet(async (signet) => {
+          const issued = await signet.ca.issue({
+            csr,
+            profileId: opts.profile,
+            subject: opts.subject,
+            subjectAltNames: { dns: opts.sanDns, ip: opts.sanIp, email: opts.sanEmail },
+            subscriberId: opts.subscriber,
+            issuerCaId: opts.ca,
+            validityDays: opts.validityDays,
+            requestedBy: `cli:${process.env.USER ?? 'operator'}`,
+            reason: opts.reason,
+          });
+          const pem = toPem('CERTIFICATE', issued.der);
+          if (opts.out) writeFileSync(opts.out, pem);
+          const summary = say('cli.issued', {
+            serial: issued.serial,
+            profile: issued.profileId,
+            subject: issued.subject,
+            notBefore: formatShanghaiTime(issued.notBefore),
+            notAfter: formatShanghaiTime(issued.notAfter),
+          });
+          if (opts.json) print(true, { ...issued, der: undefined, pem }, '');
+          else if (opts.out) console.error(summary);
+          else process.stdout.write(pem);
+        });
+      },
+    );
+
+  cert
+    .command('show <serial>')
+    .description('show a certificate by serial / 按序列号查看证书')
+    .option('--pem', 'print the PEM certificate only')
+    .option('--json', 'machine-readable output')
+    .action(async (serial: string, opts: { pem?: boolean; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const row = await signet.ca.certificate(serial);
+        const pem = toPem('CERTIFICATE', row.der);
+        if (opts.pem) return void process.stdout.write(pem);
+        const data = {
+          serial: row.serial,
+          issuerCaId: row.issuer_ca_id,
+          profile: row.profile_id,
+          subject: row.subject,
+          keyAlgorithm: row.key_algorithm,
+          notBefore: row.not_before,
+          notAfter: row.not_after,
+          issuedAt: row.issued_at,
+          pem,
+        };
+        const labels = locale === 'en'
+          ? ['Serial', 'Issuer CA', 'Profile', 'Subject', 'Key', 'Not before', 'Not after']
+          : ['序列号', '签发 CA', '证书模板', '主题', '密钥', '生效时间', '失效时间'];
+        const values = [row.serial, row.issuer_ca_id, row.profile_id, row.subject, row.key_algorithm, formatShanghaiTime(row.not_before), formatShanghaiTime(row.not_after)];
+        print(!!opts.json, data, labels.map((l, i) => `${l}: ${values[i]}`).join('\n'));
+      });
+    });
+
+  const profile = program.command('profile').description('certificate profiles / 证书模板');
+  profile
+    .command('list')
+    .description('list certificate profiles / 列出证书模板')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const items = signet.ca.profiles.list();
+        print(!!opts.json, items, items.map((p) => `${p.id}\t${p.kind}\t${p.validityDays}d\t${p.name[locale]}`).join('\n'));
+      });
+    });
+
+  const audit = program.command('audit').description('tamper-evident audit log / 防篡改审计日志');
+  audit
+    .command('verify')
+    .description('recompute the hash chain; non-zero exit at the first bad entry / 校验审计链')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const result = await verifyAuditChain(signet.store);
+        if (result.ok) {
+          print(!!opts.json, result, say('cli.audit-ok', { entries: result.entries, head: result.headHash }));
+        } else {
+          print(!!opts.json, result, say('cli.audit-broken', { seq: result.firstBadSeq, problem: result.problem }));
+          process.exitCode = 3;
+        }
+      });
+    });
+
+  // Each domain's commands; a domain adds its line here and nothing else.
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    const detail =
+      error instanceof SignetError ? error.messageIn(locale) : error instanceof CliError ? error.message : (error as Error).message;
+    console.error(say('cli.error', { detail }));
+    process.exitCode = error instanceof SignetError && error.status < 500 ? 2 : 1;
+  }
+}

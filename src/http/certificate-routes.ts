@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify';
+import { X509Certificate } from 'node:crypto';
+import type { Signet } from '../signet.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { toPem } from './der.js';
+import { requireOperator } from './operator-auth.js';
+import { certificatesIssued } from './metrics.js';
+
+interface IssueBody {
+  csr: string;
+  profile: string;
+  subject: string | Record<string, string>;
+  subjectAltNames?: { dns?: string[]; ip?: string[]; email?: string[] };
+  subscriberId?: string;
+  caId?: string;
+  validityDays?: number;
+  reason?: string;
+}
+
+const certificateSchema = {
+  type: 'object',
+  properties: {
+    serial: { type: 'string' },
+    issuerCaId: { type: 'string' },
+    profile: { type: 'string' },
+    subject: { type: 'string' },
+    notBefore: { type: 'string', format: 'date-time' },
+    notAfter: { type: 'string', format: 'date-time' },
+    pem: { type: 'string' },
+  },
+} as const;
+
+export async function certificateRoutes(app: FastifyInstance, signet: Signet): Promise<void> {
+  app.post<{ Body: IssueBody }>(
+    '/api/v1/certificates',
+    {
+      preHandler: requireOperator(signet.config.adminToken),
+      schema: {
+        tags: ['certificates'],
+        summary: 'Issue a certificate from a PKCS#10 request (operator)',
+        description:
+          'The CSR contributes only its public key (proven by its signature); the subject comes from the body. ' +
+          'Profiles of kind "subscriber" only.',
+        security: [{ bearer: [] }],
+        body: {
+          type: 'object',
+          required: ['csr', 'profile', 'subject'],
+          additionalProperties: false,
+          properties: {
+            csr: { type: 'string', maxLength: 65536, description: 'PEM, or base64 of the DER' },
+            profile: { type: 'string', maxLength: 64 },
+            subject: {
+              oneOf: [
+                { type: 'string', maxLength: 2048 },
+                { type: 'object', additionalProperties: { type: 'string', maxLength: 256 } },
+              ],
+            },
+            subjectAltNames: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                dns: { type: 'array', items: { type: 'string', maxLength: 253 }, maxItems: 100 },
+                ip: { type: 'array', items: { type: 'string', maxLength: 45 }, maxItems: 100 },
+                email: { type: 'array', items: { type: 'string', maxLength: 254 }, maxItems: 100 },
+              },
+            },
+            subscriberId: { type: 'string', maxLength: 128 },
+            caId: { type: 'string', maxLength: 64 },
+            validityDays: { type: 'integer', minimum: 1 },
+            reason: { type: 'string', maxLength: 1024 },
+          },
+        },
+        response: { 201: certificateSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const csr = body.csr.includes('-----BEGIN') ? body.csr : Buffer.from(body.csr, 'base64');
+      const issued = await signet.ca.issue({
+        csr,
+        profileId: body.profile,
+        subject: body.subject,
+        subjectAltNames: body.subjectAltNames,
+        subscriberId: body.subscriberId,
+        issuerCaId: body.caId,
+        validityDays: body.validityDays,
+        requestedBy: 'operator:admin-token',
+        reason: body.reason ?? 'issued through the operator API',
+      });
+      certificatesIssued.inc({ profile: issued.profileId });
+      return reply
+        .code(201)
+        .header('location', `/api/v1/certificates/${issued.serial}`)
+        .send({
+          serial: issued.serial,
+          issuerCaId: issued.issuerCaId,
+          profile: issued.profileId,
+          subject: issued.subject,
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+          pem: toPem('CERTIFICATE', issued.der),
+        });
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/v1/certificates/:ref',
+    {
+      schema: {
+        tags: ['certificates'],
+        summary: 'A certificate by serial: JSON ({serial}), PEM ({serial}.pem) or DER ({serial}.der / .crt)',
+        params: { type: 'object', properties: { ref: { type: 'string', maxLength: 80 } }, required: ['ref'] },
+      },
+    },
+    async (request, reply) => {
+      const [serialPart, extension] = request.params.ref.split(/\.(?=[a-z]+$)/);
+      const row = await signet.ca.certificate(serialPart ?? '');
+      if (extension === 'pem') return reply.type('application/x-pem-file').send(toPem('CERTIFICATE', row.der));
+      if (extension === 'der' || extension === 'crt' || extension === 'cer') {
+        return reply.type('application/pkix-cert').send(row.der);
+      }
+      if (extension !== undefined) throw new SignetError('certificate.not-found', 404, { serial: request.params.ref });
+      const x509 = new X509Certificate(row.der);
+      return {
+        serial: row.serial,
+        issuerCaId: row.issuer_ca_id,
+        profile: row.profile_id,
+        subject: row.subject,
+        issuer: x509.issuer.split('\n').join(', '),
+        keyAlgorithm: row.key_algorithm,
+        notBefore: row.not_before,
+        notAfter: row.not_after,
+        fingerprintSha256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
+        pem: toPem('CERTIFICATE', row.der),
+      };
+    },
+  );
+}

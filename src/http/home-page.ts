@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { Signet } from '../signet.js';
+import { formatShanghaiTime, localeFrom } from '../i18n/locale.js';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const TEXT = {
+  'zh-CN': {
+    title: 'Signet 证书认证中心',
+    hierarchy: 'CA 层级',
+    id: '标识',
+    role: '角色',
+    name: '名称',
+    algorithm: '算法',
+    expires: '有效期至（北京时间）',
+    certificate: '证书',
+    api: '接口文档',
+    cps: '电子认证业务规则（CPS）',
+    root: '根 CA',
+    issuing: '签发 CA',
+    other: 'English',
+  },
+  en: {
+    title: 'Signet Certificate Authority',
+    hierarchy: 'CA hierarchy',
+    id: 'Id',
+    role: 'Role',
+    name: 'Name',
+    algorithm: 'Algorithm',
+    expires: 'Valid until (Beijing time)',
+    certificate: 'Certificate',
+    api: 'API documentation',
+    cps: 'Certification Practice Statement (CPS)',
+    root: 'Root CA',
+    issuing: 'Issuing CA',
+    other: '中文',
+  },
+} as const;
+
+/** The public front page until the web application (issue 7) replaces it: server-rendered, both languages. */
+export async function homePage(app: FastifyInstance, signet: Signet): Promise<void> {
+  app.get<{ Querystring: { lang?: string } }>('/', { schema: { hide: true } }, async (request, reply) => {
+    const locale = request.query.lang ? localeFrom(request.query.lang) : localeFrom(request.headers['accept-language']);
+    const t = TEXT[locale];
+    const rows = (await signet.ca.authorities())
+      .map(
+        (a) =>
+          `<tr><td><code>${escapeHtml(a.id)}</code></td><td>${t[a.role]}</td><td>${escapeHtml(a.name)}</td>` +
+          `<td>${escapeHtml(a.keyAlgorithm)}</td><td>${escapeHtml(formatShanghaiTime(a.notAfter))}</td>` +
+          `<td><a href="/ca/${encodeURIComponent(a.id)}.crt">DER</a> · <a href="/ca/${encodeURIComponent(a.id)}.pem">PEM</a></td></tr>`,
+      )
+      .join('');
+    const html = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${t.title}</title>
+<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2rem auto;max-width:960px;padding:0 1rem;color:#1f2937}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;padding:.5rem;text-align:left}
+@media(max-width:600px){td:nth-child(4),th:nth-child(4){display:none}}</style></head>
+<body><p style="text-align:right"><a href="/?lang=${locale === 'en' ? 'zh-CN' : 'en'}">${t.other}</a></p>
+<h1>${t.title}</h1><h2>${t.hierarchy}</h2>
+<table><thead><tr><th>${t.id}</th><th>${t.role}</th><th>${t.name}</th><th>${t.algorithm}</th><th>${t.expires}</th><th>${t.certificate}</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p><a href="/api/docs">${t.api}</a> · <a href="/cps">${t.cps}</a></p></body></html>`;
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+
+  // The CPS URI written into every certificate (R11) must answer; the agreement domain will publish versions here.
+  app.get('/cps', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/plain; charset=utf-8').send(
+      `Signet 电子认证业务规则 / Certification Practice Statement\n\n` +
+        `证书策略 OID / Certificate policy OID arc: ${signet.config.policyOid}\n` +
+        `个人签名 1.1 · 个人加密 1.2 · 企业签名 2.1 · 企业加密 2.2 · TLS 服务器 3.1 · TLS 客户端 3.2\n`,
+    ),
+  );
+}

@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Signet } from '../signet.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { caRoutes } from './ca-routes.js';
+import { certificateRoutes } from './certificate-routes.js';
+import { homePage } from './home-page.js';
+import { registry } from './metrics.js';
+import { sendProblem, toSignetError } from './problem.js';
+
+export interface ServerOptions {
+  /** pino options, or false for silence in tests. */
+  logger?: boolean | { level: string };
+}
+
+/** The HTTP edge: thin routes over the domains, problems rendered in the reader's language. */
+export async function buildServer(signet: Signet, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: signet.config.logLevel },
+    bodyLimit: signet.config.bodyLimit,
+  });
+
+  // DER request bodies (PKCS#10 now; OCSP and time-stamp queries later) arrive as bytes.
+  for (const type of ['application/pkcs10', 'application/octet-stream']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Signet API',
+        version: '1',
+        description: 'Certificate authority: hierarchy, issuance, certificates. Errors are RFC 9457 problems in zh-CN or en.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  app.setErrorHandler((error, request, reply) => {
+    const signetError = toSignetError(error, request);
+    if (signetError.status >= 500) request.log.error({ err: error, reference: signetError.params.reference }, 'request failed');
+    return sendProblem(request, reply, signetError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new SignetError('route.not-found', 404, { path: request.url.split('?')[0] })),
+  );
+
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness and readiness' } }, async () => {
+    const authorities = await signet.ca.authorities();
+    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // Each domain's routes; a domain adds its line here and nothing else.
+  await caRoutes(app, signet);
+  await certificateRoutes(app, signet);
+  await homePage(app, signet);
+  return app;
+}
