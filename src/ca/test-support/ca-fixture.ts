@@ -1,0 +1,79 @@
+/**
+ * Test support for anything built on the CA: a Signet on a fresh database of
+ * either backend, OpenSSL-made requests, and a way to run the tools nobody
+ * here wrote. Shared by the CA, status, TSA, RA and evidence tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type SignetConfig } from '../../config/settings.js';
+import { openSignet, type OpenOptions, type Signet } from '../../signet.js';
+import { toPem } from '../../http/der.js';
+import { freshStoreUrl, type StoreBackendName } from '../../store/test-support/store-backends.js';
+
+export const TEST_PASSPHRASE = 'test-passphrase-not-secret';
+
+export interface TestSignet {
+  signet: Signet;
+  dir: string;
+  config: SignetConfig;
+}
+
+export async function openTestSignet(
+  backend: StoreBackendName,
+  options: OpenOptions & { publicUrl?: string; env?: Record<string, string> } = {},
+): Promise<TestSignet> {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-test-'));
+  const config = loadConfig({
+    SIGNET_DATA: dir,
+    SIGNET_DATABASE_URL: await freshStoreUrl(backend),
+    SIGNET_PORT: '0',
+    SIGNET_PUBLIC_URL: options.publicUrl ?? 'http://127.0.0.1:8080',
+    SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE,
+    SIGNET_ADMIN_TOKEN: 'test-admin-token',
+    SIGNET_LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const signet = await openSignet(config, options);
+  return { signet, dir, config };
+}
+
+export interface ToolResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runTool(command: string, args: string[], input?: string | Buffer): ToolResult {
+  const result = spawnSync(command, args, { input, encoding: 'buffer', timeout: 60_000 });
+  if (result.error) throw new Error(`${command} could not run: ${result.error.message} (run scripts/setup-test-tools.sh)`);
+  return { status: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+}
+
+/** OpenSSL key specs for `openssl req -newkey`. */
+export const OPENSSL_KEY_SPEC = {
+  'rsa-1024': ['-newkey', 'rsa:1024'],
+  'rsa-2048': ['-newkey', 'rsa:2048'],
+  'rsa-3072': ['-newkey', 'rsa:3072'],
+  'rsa-4096': ['-newkey', 'rsa:4096'],
+  'ecdsa-p256': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  'ecdsa-p384': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+  'ecdsa-secp256k1': ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1'],
+  ed25519: ['-newkey', 'ed25519'],
+} as const;
+
+/** A PKCS#10 request made by OpenSSL, the way a subscriber's own tool would make it. */
+export function opensslRequest(dir: string, keySpec: keyof typeof OPENSSL_KEY_SPEC, name = 'request'): { csrPem: string; keyPath: string } {
+  const keyPath = join(dir, `${name}.key`);
+  const csrPath = join(dir, `${name}.csr`);
+  const result = runTool('openssl', ['req', '-new', ...OPENSSL_KEY_SPEC[keySpec], '-nodes', '-keyout', keyPath, '-subj', '/CN=ignored by the CA', '-out', csrPath]);
+  if (result.status !== 0) throw new Error(`openssl req failed: ${result.stderr}`);
+  return { csrPem: readFileSync(csrPath, 'utf8'), keyPath };
+}
+
+export function writePem(dir: string, name: string, ...ders: Uint8Array[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, ders.map((der) => toPem('CERTIFICATE', der)).join(''));
+  return path;
+}
