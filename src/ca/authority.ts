@@ -245,6 +245,7 @@ export class CertificateAuthority {
       issuerPublicKeyInfo: issuer.signer.publicKeyInfo,
       publication: this.publicationPoints(issuer.caId),
       subjectAltNames: order.subjectAltNames,
+      subjectIsEmpty: order.subject.length === 0,
     });
 
     for (let attempt = 0; ; attempt++) {

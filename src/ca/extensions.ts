@@ -62,6 +62,8 @@ export interface ExtensionInputs {
   issuerPublicKeyInfo: Uint8Array;
   publication: PublicationPoints;
   subjectAltNames?: SubjectAltNames;
+  /** An empty subject makes subjectAltName critical (RFC 5280 §4.2.1.6). */
+  subjectIsEmpty?: boolean;
 }
 
 function extension(extnID: string, critical: boolean, value: unknown): Extension {
@@ -115,8 +117,7 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
 
   const sans = subjectAltNameEntries(profile, inputs.subjectAltNames);
   if (sans.length > 0) {
-    // Critical only when the subject is empty (RFC 5280 §4.2.1.6).
-    extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(sans)));
+    extensions.push(extension(id_ce_subjectAltName, inputs.subjectIsEmpty === true, new SubjectAlternativeName(sans)));
   }
 
   if (profile.issuerLinks) {

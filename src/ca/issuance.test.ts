@@ -153,7 +153,7 @@ describe.each(storeBackends)('the issuance cycle on %s (docs/issuance-cycle.md)'
     ['a CSR whose signature is broken', () => {
       const { csrPem } = opensslRequest(dir, 'ecdsa-p256', 'broken');
       const der = Buffer.from(csrPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-      der[der.length - 5] ^= 0x01;
+      der.writeUInt8(der.readUInt8(der.length - 5) ^ 0x01, der.length - 5);
       return { csr: der, profileId: 'tls-client' };
     }, 'request.bad-signature'],
     ['a 1024-bit RSA key', () => ({ csr: opensslRequest(dir, 'rsa-1024', 'rsa1024').csrPem, profileId: 'tls-client' }), 'request.weak-key'],

@@ -50,7 +50,7 @@ const profileSchema = z
     validityDays: z.number().int().positive().max(10958),
     keyTypes: z.array(z.enum(KEY_ALGORITHMS)).min(1),
     keyUsage: z.array(z.enum(KEY_USAGES)).min(1),
-    /** Replaces keyUsage for EC keys, which agree keys instead of enciphering them. */
+    /** Replaces keyUsage for ECDSA and Ed25519 keys, which cannot encipher. */
     keyUsageForEc: z.array(z.enum(KEY_USAGES)).min(1).optional(),
     extendedKeyUsage: z.array(z.enum(Object.keys(EKU_OIDS) as [ExtendedKeyUsageName])).optional(),
     extendedKeyUsageCritical: z.boolean().default(false),
@@ -112,7 +112,11 @@ export class ProfileCatalogue {
   }
 }
 
+/**
+ * ECDSA and Ed25519 keys cannot encipher (RFC 5480, RFC 8410): profiles give
+ * them keyUsageForEc. RSA and SM2 keys (SM2 encrypts, GM/T 0015) take keyUsage.
+ */
 export function keyUsageFor(profile: CertificateProfile, keyAlgorithm: KeyAlgorithm): KeyUsageName[] {
-  const isEc = keyAlgorithm.startsWith('ecdsa-');
-  return isEc && profile.keyUsageForEc ? profile.keyUsageForEc : profile.keyUsage;
+  const cannotEncipher = keyAlgorithm.startsWith('ecdsa-') || keyAlgorithm === 'ed25519';
+  return cannotEncipher && profile.keyUsageForEc ? profile.keyUsageForEc : profile.keyUsage;
 }
