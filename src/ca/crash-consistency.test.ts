@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditChain } from '../audit/audit-log.js';
+import { loadConfig } from '../config/settings.js';
+import { openSignet } from '../signet.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { createHierarchy } from './hierarchy.js';
+import { openTestSignet, opensslRequest, TEST_PASSPHRASE } from './test-support/ca-fixture.js';
+
+afterAll(dropFreshStores);
+
+/**
+ * ARCHITECTURE.md, the issuance cycle: "a crash anywhere leaves either nothing
+ * signed or a signed certificate whose record exists", and a serial is never reused.
+ */
+describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
+  it.each(['after-intent', 'after-signed'] as const)(
+    'killed with SIGKILL %s: no certificate escapes unrecorded, the serial stays reserved, the audit chain holds',
+    async (point) => {
+      const t = await openTestSignet(backend);
+      await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+      const certificatesBefore = await t.signet.store.db.selectFrom('certificates').select('serial').execute();
+      await t.signet.close();
+
+      const dir = mkdtempSync(join(tmpdir(), 'signet-crash-'));
+      const { csrPem } = opensslRequest(dir, 'ecdsa-p256');
+      const csrPath = join(dir, 'leaf.csr');
+      writeFileSync(csrPath, csrPem);
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-during-issuance.ts'), point, csrPath],
+        {
+          env: {
+            ...process.env,
+            SIGNET_DATA: t.dir,
+            SIGNET_DATABASE_URL: t.config.databaseUrl,
+            SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE,
+            SIGNET_PUBLIC_URL: t.config.publicUrl,
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      expect(child.stdout).not.toContain('should have died');
+
+      // Restart: recovery runs before anything new is signed.
+      const restarted = await openSignet(loadConfig({ ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE }));
+      try {
+        const intents = await restarted.store.db.selectFrom('issuance_intents').selectAll().where('requested_by', '=', 'test:crash').execute();
+        expect(intents).toHaveLength(1);
+        expect(intents[0]!.state).toBe('abandoned');
+        const certificates = await restarted.store.db.selectFrom('certificates').select('serial').execute();
+        expect(certificates).toHaveLength(certificatesBefore.length);
+        expect(certificates.map((c) => c.serial)).not.toContain(intents[0]!.serial);
+
+        // Every certificate on record has an intent marked issued, and no intent is left pending.
+        const pending = await restarted.store.db.selectFrom('issuance_intents').select('id').where('state', '=', 'pending').execute();
+        expect(pending).toHaveLength(0);
+
+        // The abandoned serial can never be reserved again.
+        await expect(
+          restarted.store.db
+            .insertInto('issuance_intents')
+            .values({ ...intents[0]!, id: 'another-intent', state: 'pending' })
+            .execute(),
+        ).rejects.toThrow(/unique|duplicate/i);
+
+        const audit = await verifyAuditChain(restarted.store);
+        expect(audit.ok).toBe(true);
+        const abandoned = await restarted.store.db.selectFrom('audit_entries').select('target').where('action', '=', 'issuance.abandoned').execute();
+        expect(abandoned.map((a) => a.target)).toEqual([`certificate:${intents[0]!.serial}`]);
+
+        // And the CA carries on issuing.
+        const next = opensslRequest(dir, 'ecdsa-p256', 'after-restart');
+        await expect(
+          restarted.ca.issue({ csr: next.csrPem, profileId: 'tls-client', subject: 'CN=after restart', requestedBy: 'test', reason: 'x' }),
+        ).resolves.toMatchObject({ profileId: 'tls-client' });
+      } finally {
+        await restarted.close();
+      }
+    },
+  );
+});

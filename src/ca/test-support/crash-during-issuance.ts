@@ -1,0 +1,24 @@
+/**
+ * Run as a child process by the crash-consistency test: issues one
+ * certificate and kills itself with SIGKILL at the named point of the cycle,
+ * the way a power cut or an OOM killer would.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../config/settings.js';
+import { openSignet } from '../../signet.js';
+
+const [point, csrPath] = process.argv.slice(2);
+const die = () => {
+  process.kill(process.pid, 'SIGKILL');
+};
+const signet = await openSignet(loadConfig(), {
+  faults: point === 'after-intent' ? { afterIntentRecorded: die } : { afterSigned: die },
+});
+await signet.ca.issue({
+  csr: readFileSync(csrPath!, 'utf8'),
+  profileId: 'tls-client',
+  subject: 'CN=killed mid-issuance',
+  requestedBy: 'test:crash',
+  reason: 'crash consistency',
+});
+console.log('the process should have died before this line');
