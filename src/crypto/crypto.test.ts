@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { openPrivateKey, sealPrivateKey } from './key-envelope.js';
+import { generateSoftwareKey, SoftwareSigner } from './software-signer.js';
+import { verifySignature } from './signature-verification.js';
+import { inspectPublicKey } from './public-key.js';
+import type { KeyAlgorithm, SignatureScheme } from './algorithms.js';
+
+describe('software signers on node:crypto (R22)', () => {
+  it.each([
+    ['rsa-2048', 'pkcs1'],
+    ['rsa-2048', 'pss'],
+    ['rsa-3072', 'pkcs1'],
+    ['ecdsa-p256', 'ecdsa'],
+    ['ecdsa-p384', 'ecdsa'],
+    ['ed25519', 'eddsa'],
+  ] as const)('%s (%s) signs what the verifier accepts, and nothing else', async (algorithm, scheme) => {
+    const signer = generateSoftwareKey(algorithm as KeyAlgorithm, { scheme: scheme as SignatureScheme });
+    const message = Buffer.from('交易信息 transaction');
+    const signature = await signer.sign(message);
+    expect(verifySignature(signer.publicKeyInfo, signer.signatureAlgorithm, message, signature)).toEqual({ ok: true });
+    const tampered = Buffer.from(message);
+    tampered.writeUInt8(tampered.readUInt8(0) ^ 1, 0);
+    expect(verifySignature(signer.publicKeyInfo, signer.signatureAlgorithm, tampered, signature).ok).toBe(false);
+  });
+
+  it('refuses a scheme that does not fit the key', () => {
+    expect(() => generateSoftwareKey('ecdsa-p256', { scheme: 'pss' })).toThrow(/does not fit/);
+  });
+});
+
+describe('CA keys at rest (R21)', () => {
+  const signer = generateSoftwareKey('ecdsa-p256');
+
+  it('seals a private key so that only the passphrase and the owning row open it', async () => {
+    const sealed = sealPrivateKey(signer.exportPkcs8(), 'correct horse battery', 'issuing-1');
+    expect(sealed).not.toContain(signer.exportPkcs8().toString('base64'));
+    const opened = openPrivateKey(sealed, 'correct horse battery', 'issuing-1');
+    const reopened = SoftwareSigner.fromPkcs8('ecdsa-p256', opened);
+    const signature = await reopened.sign(Buffer.from('x'));
+    expect(verifySignature(signer.publicKeyInfo, signer.signatureAlgorithm, Buffer.from('x'), signature).ok).toBe(true);
+    expect(() => openPrivateKey(sealed, 'wrong passphrase', 'issuing-1')).toThrow(/cannot be opened/);
+    expect(() => openPrivateKey(sealed, 'correct horse battery', 'root-1')).toThrow(/cannot be opened/);
+  });
+
+  it('refuses a passphrase shorter than 8 characters', () => {
+    expect(() => sealPrivateKey(signer.exportPkcs8(), 'short', 'x')).toThrow(/at least 8/);
+  });
+});
+
+describe('public key inspection', () => {
+  const spki = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) => key.export({ type: 'spki', format: 'der' });
+
+  it('names RSA, ECDSA and Ed25519 keys by their Signet algorithm', () => {
+    expect(inspectPublicKey(generateSoftwareKey('ecdsa-p384').publicKeyInfo)).toMatchObject({ ok: true, keyAlgorithm: 'ecdsa-p384' });
+    expect(inspectPublicKey(generateSoftwareKey('ed25519').publicKeyInfo)).toMatchObject({ ok: true, keyAlgorithm: 'ed25519' });
+  });
+
+  it('refuses RSA below 2048 bits, odd sizes, small exponents and unknown curves', () => {
+    expect(inspectPublicKey(spki(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey))).toMatchObject({ ok: false, problem: 'rsa-too-small' });
+    expect(inspectPublicKey(spki(generateKeyPairSync('rsa', { modulusLength: 2560 }).publicKey))).toMatchObject({ ok: false, problem: 'rsa-size-unsupported' });
+    expect(inspectPublicKey(spki(generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey))).toMatchObject({ ok: false, problem: 'rsa-exponent' });
+    expect(inspectPublicKey(spki(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey))).toMatchObject({ ok: false, problem: 'unknown-curve' });
+    expect(inspectPublicKey(Buffer.from('garbage'))).toMatchObject({ ok: false, problem: 'malformed-key' });
+  });
+});
