@@ -19,6 +19,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   const app = Fastify({
     logger: options.logger ?? { level: signet.config.logLevel },
     bodyLimit: signet.config.bodyLimit,
+    // An unknown field is a client error to report, not something to drop silently.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   // DER request bodies (PKCS#10 now; OCSP and time-stamp queries later) arrive as bytes.
