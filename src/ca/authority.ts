@@ -297,7 +297,9 @@ export class CertificateAuthority {
 
       // Step 5: sign, check our own signature (a faulty HSM must not publish garbage), record.
       const signature = await issuer.signer.sign(tbsDer);
-      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature);
+      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature, {
+        distinguishingId: issuer.signer.distinguishingId,
+      });
       if (!check.ok) {
         await this.abandonIntent(intentId, `signature self-check failed: ${check.reason}`);
         throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);

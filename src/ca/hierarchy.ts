@@ -11,6 +11,8 @@ export interface HierarchyOptions {
   scheme?: SignatureScheme;
   organization?: string;
   country?: string;
+  /** SM2 only: the distinguishing ID every key of the hierarchy signs with (default 1234567812345678). */
+  distinguishingId?: string;
   actor: string;
 }
 
@@ -41,7 +43,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   const now = ca.now();
 
   const rootId = newId('root');
-  const rootKey = generateSoftwareKey(options.algorithm, { scheme });
+  const rootKey = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
   const rootProfile = profiles.get('root-ca');
   const rootName = buildSubjectName(
     { commonName: `${organization} Root CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
@@ -89,7 +91,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   };
 
   const issuingId = newId('issuing');
-  const issuingKey = generateSoftwareKey(options.algorithm, { scheme });
+  const issuingKey = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
   const issuingProfile = profiles.get('issuing-ca');
   const issuingName = buildSubjectName(
     { commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
@@ -137,7 +139,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
 
   const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string, label: string) => {
     const signerId = newId(purpose);
-    const key = generateSoftwareKey(options.algorithm, { scheme });
+    const key = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
     const profile = profiles.get(profileId);
     const sealed = ca.keyring.seal(key, signerId);
     const issued = await ca.signCertificate(

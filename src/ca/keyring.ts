@@ -1,7 +1,7 @@
 import type { HashName, KeyAlgorithm, SignatureScheme } from '../crypto/algorithms.js';
 import { openPrivateKey, sealPrivateKey, KeyEnvelopeError } from '../crypto/key-envelope.js';
 import type { Signer } from '../crypto/signer.js';
-import { SoftwareSigner } from '../crypto/software-signer.js';
+import { softwareSignerFromPkcs8, type GeneratedSigner } from '../crypto/software-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 
 /** How a stored key is found again: the row that owns it and what it is. */
@@ -36,7 +36,7 @@ export class Keyring {
         if (error instanceof KeyEnvelopeError) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
         throw error;
       }
-      return SoftwareSigner.fromPkcs8(reference.keyAlgorithm, pkcs8, { scheme: reference.scheme, hash: reference.hash });
+      return softwareSignerFromPkcs8(reference.keyAlgorithm, pkcs8, { scheme: reference.scheme, hash: reference.hash });
     });
   }
 
@@ -62,7 +62,7 @@ export class Keyring {
   }
 
   /** Seals a freshly generated software key for storage under its owner's id (R21). */
-  seal(signer: SoftwareSigner, ownerId: string): string {
+  seal(signer: Pick<GeneratedSigner, 'exportPkcs8'>, ownerId: string): string {
     return sealPrivateKey(signer.exportPkcs8(), this.passphrase(), ownerId);
   }
 }

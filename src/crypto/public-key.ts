@@ -3,6 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { OID, type KeyAlgorithm } from './algorithms.js';
+import { sm2PublicKeyFromInfo } from './sm2-key.js';
 
 export type PublicKeyInspection =
   | { ok: true; keyAlgorithm: KeyAlgorithm; spki: SubjectPublicKeyInfo }
@@ -36,8 +37,16 @@ export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
     if (!keyAlgorithm) {
       return { ok: false, problem: 'unknown-curve', detail: `curve ${curve ?? '(explicit parameters)'} is not accepted` };
     }
-    // The SM2 curve is unknown to some OpenSSL builds' key loader; its point is checked by the SM2 verifier.
-    if (keyAlgorithm !== 'sm2' && !loadsAsKey(spkiDer)) {
+    // The SM2 curve is unknown to some OpenSSL builds' key loader: sm-crypto-v2 checks its point.
+    if (keyAlgorithm === 'sm2') {
+      try {
+        sm2PublicKeyFromInfo(spkiDer);
+      } catch (error) {
+        return { ok: false, problem: 'malformed-key', detail: (error as Error).message };
+      }
+      return { ok: true, keyAlgorithm, spki };
+    }
+    if (!loadsAsKey(spkiDer)) {
       return { ok: false, problem: 'malformed-key', detail: 'the EC point is not on the curve' };
     }
     return { ok: true, keyAlgorithm, spki };

@@ -3,8 +3,14 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { HASH_OID, OID, type HashName } from './algorithms.js';
+import { verifySm3WithSm2 } from './sm2-verifier.js';
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+
+export interface SignatureVerificationOptions {
+  /** SM2 only: the signer's distinguishing ID; default the ID of a key held here, else 1234567812345678. */
+  distinguishingId?: string;
+}
 
 /**
  * Verifies an X.509-style signature (certificate, CSR, CRL, OCSP) against a
@@ -16,6 +22,7 @@ export type SignatureVerifier = (
   algorithm: AlgorithmIdentifier,
   message: Uint8Array,
   signature: Uint8Array,
+  options?: SignatureVerificationOptions,
 ) => SignatureCheck;
 
 const pluggedVerifiers = new Map<string, SignatureVerifier>();
@@ -23,6 +30,9 @@ const pluggedVerifiers = new Map<string, SignatureVerifier>();
 export function registerSignatureVerifier(signatureOid: string, verifier: SignatureVerifier): void {
   pluggedVerifiers.set(signatureOid, verifier);
 }
+
+// GB/T 32918.2 with the signer's ID (sm-crypto-v2; node:crypto's SM2 assumes an empty ID).
+registerSignatureVerifier(OID.sm3WithSm2, verifySm3WithSm2);
 
 const PKCS1: Record<string, HashName> = {
   [OID.sha256WithRSA]: 'sha256',
@@ -45,10 +55,11 @@ export function verifySignature(
   algorithm: AlgorithmIdentifier,
   message: Uint8Array,
   signature: Uint8Array,
+  options: SignatureVerificationOptions = {},
 ): SignatureCheck {
   const oid = algorithm.algorithm;
   const plugged = pluggedVerifiers.get(oid);
-  if (plugged) return plugged(spkiDer, algorithm, message, signature);
+  if (plugged) return plugged(spkiDer, algorithm, message, signature, options);
   if (WEAK.has(oid)) return { ok: false, reason: `signature algorithm ${oid} uses a broken hash` };
 
   let key;

@@ -10,12 +10,18 @@ import {
   type SignatureScheme,
 } from './algorithms.js';
 import type { Signer } from './signer.js';
+import { Sm2Signer } from './sm2-signer.js';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
 export interface SignerOptions {
   scheme?: SignatureScheme;
   hash?: HashName;
+  /** SM2 only: the distinguishing ID the key signs with (default 1234567812345678). */
+  distinguishingId?: string;
 }
+
+/** A key generated in software, which can be sealed (key-envelope.ts) and used at once. */
+export type GeneratedSigner = Signer & { exportPkcs8(): Buffer; signSync(message: Uint8Array): Uint8Array };
 
 /** RSA, ECDSA and Ed25519 on node:crypto. SM2 never goes through here (see ARCHITECTURE.md). */
 export class SoftwareSigner implements Signer {
@@ -70,8 +76,16 @@ export class SoftwareSigner implements Signer {
   }
 }
 
-export function generateSoftwareKey(keyAlgorithm: KeyAlgorithm, options: SignerOptions = {}): SoftwareSigner {
+export function generateSoftwareKey(keyAlgorithm: KeyAlgorithm, options: SignerOptions = {}): GeneratedSigner {
+  // SM2 keys come from sm-crypto-v2 (ARCHITECTURE.md), everything else from node:crypto.
+  if (keyAlgorithm === 'sm2') return Sm2Signer.generate({ distinguishingId: options.distinguishingId });
   return new SoftwareSigner(keyAlgorithm, generatePrivateKey(keyAlgorithm), options);
+}
+
+/** Opens an unsealed PKCS#8 key with the signer its algorithm needs. */
+export function softwareSignerFromPkcs8(keyAlgorithm: KeyAlgorithm, pkcs8Der: Uint8Array, options: SignerOptions = {}): GeneratedSigner {
+  if (keyAlgorithm === 'sm2') return Sm2Signer.fromPkcs8(pkcs8Der, { distinguishingId: options.distinguishingId });
+  return SoftwareSigner.fromPkcs8(keyAlgorithm, pkcs8Der, options);
 }
 
 export function generatePrivateKey(keyAlgorithm: KeyAlgorithm): KeyObject {
