@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const compiled = new URL('../dist/cli/entry.js', import.meta.url);
 if (!existsSync(fileURLToPath(compiled))) {
   console.error('signet: dist/ is missing; run `npm run build` (npm ci does it for you)');
   process.exit(1);
 }
-const { main } = await import(compiled.href);
-await main(process.argv);
+await import(compiled.href);

@@ -30,7 +30,9 @@ export interface SignetConfig {
 /** Signet's own arc under the UUID-based OID root 2.25 (ITU-T X.667): no registration needed. */
 export const DEFAULT_POLICY_OID = '2.25.65074770238675666515895725593245998664';
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): SignetConfig {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): SignetConfig {
+  // An empty variable counts as unset, as shells and service managers often leave them.
+  const env = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
   const dataDir = resolve(env.SIGNET_DATA ?? './data');
   const port = Number(env.SIGNET_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SIGNET_PORT ${env.SIGNET_PORT} is not a port`);
