@@ -3,12 +3,14 @@ import { createHierarchy } from './ca/hierarchy.js';
 import type { KeyAlgorithm } from './crypto/algorithms.js';
 import type { SignetConfig } from './config/settings.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
+import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
   config: SignetConfig;
   store: SignetDatabase;
   ca: CertificateAuthority;
+  tsa: TimeStampAuthority;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults });
   // Whatever a crash left half-done is settled before anything new is signed.
   await ca.recoverInterruptedIssuance();
-  return { config, store, ca, close: () => store.close() };
+  const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
+  return { config, store, ca, tsa, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

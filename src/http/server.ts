@@ -8,6 +8,7 @@ import { certificateRoutes } from './certificate-routes.js';
 import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
+import { tsaRoutes } from './tsa-routes.js';
 
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
@@ -62,6 +63,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   // Each domain's routes; a domain adds its line here and nothing else.
   await caRoutes(app, signet);
   await certificateRoutes(app, signet);
+  await tsaRoutes(app, signet);
   await homePage(app, signet);
   return app;
 }

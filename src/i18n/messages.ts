@@ -1,4 +1,5 @@
 import type { Locale } from './locale.js';
+import { TSA_MESSAGES } from '../tsa/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -136,6 +137,7 @@ const CORE_MESSAGES = {
 
 export const MESSAGES = {
   ...CORE_MESSAGES,
+  ...TSA_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

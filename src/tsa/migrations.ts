@@ -1,0 +1,46 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
+
+/** Every time-stamp token the TSA ever issued: its serial is unique for ever (RFC 3161 §2.4.2). */
+export interface TimestampTokenTable {
+  /** Lowercase hex of the TSTInfo serialNumber; the primary key is the uniqueness guarantee. */
+  serial: string;
+  tsa_signer_id: string;
+  /** genTime, ISO-8601 UTC with milliseconds: the high-water mark of the clock guard is max(gen_time). */
+  gen_time: string;
+  hash_algorithm: string;
+  /** Hex of the hashed message the token covers. */
+  message_imprint: string;
+  policy: string;
+  nonce: string | null;
+  /** The whole TimeStampToken (ContentInfo DER), so it can be produced as evidence later. */
+  token_der: Buffer;
+}
+
+export interface TsaTables {
+  timestamp_tokens: TimestampTokenTable;
+}
+
+export function tsaMigrations(dialect: Dialect): Record<string, Migration> {
+  const binary = binaryType(dialect);
+  return {
+    '0200_tsa_timestamp_tokens': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('timestamp_tokens')
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('tsa_signer_id', 'text', (c) => c.notNull())
+          .addColumn('gen_time', 'text', (c) => c.notNull())
+          .addColumn('hash_algorithm', 'text', (c) => c.notNull())
+          .addColumn('message_imprint', 'text', (c) => c.notNull())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('nonce', 'text')
+          .addColumn('token_der', binary, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('timestamp_tokens_gen_time').on('timestamp_tokens').columns(['tsa_signer_id', 'gen_time']).execute();
+        await db.schema.createIndex('timestamp_tokens_imprint').on('timestamp_tokens').column('message_imprint').execute();
+      },
+    },
+  };
+}

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { id_signedData } from '@peculiar/asn1-cms';
+import {
+  Accuracy,
+  MessageImprint,
+  PKIFreeText,
+  PKIStatus,
+  PKIStatusInfo,
+  TimeStampResp,
+  TimeStampToken,
+  TSTInfo,
+  id_ct_tstInfo,
+} from '@peculiar/asn1-tsp';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { delegatedSigner } from '../ca/delegated-signers.js';
+import { newSerialNumber, normaliseSerial } from '../ca/serial-number.js';
+import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
+import { translate } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { cmsSignerIdentity, signCms, type CmsSignerIdentity } from './cms-signed-data.js';
+import type { TimestampTokenTable } from './migrations.js';
+import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
+import { DuplicateSerial, TokenLedger, tsaDatabase } from './token-ledger.js';
+
+/**
+ * The TSA policy: the deployment's policy arc + `.9.1` (profiles use `.0`–`.3.x`
+ * for certificates; `.9` is the time-stamping branch, `.9.1` its first policy:
+ * "time from the host clock, NTP-disciplined, accuracy as stated in every token").
+ */
+export const TSA_POLICY_SUFFIX = '9.1';
+
+export function tsaPolicyOid(policyArc: string): string {
+  return `${policyArc}.${TSA_POLICY_SUFFIX}`;
+}
+
+export interface TimeStampAuthorityOptions {
+  ca: CertificateAuthority;
+  /** The deployment's policy arc (config.policyOid). */
+  policyArc: string;
+  /** First serial octet, as for certificates. */
+  serialPrefix: number;
+  clock?: () => Date;
+  /**
+   * The accuracy stated in every token, in milliseconds. It is also how far the
+   * clock may step back before the TSA stops: within it, the last time is reused.
+   */
+  accuracyMs?: number;
+}
+
+export interface IssuedTimeStamp {
+  serial: string;
+  genTime: Date;
+  policy: string;
+  /** The TimeStampToken: ContentInfo { id-signedData, SignedData { TSTInfo } }. */
+  tokenDer: Buffer;
+}
+
+export interface TimeStampReply {
+  /** TimeStampResp DER, for application/timestamp-reply. */
+  der: Buffer;
+  granted: boolean;
+  failure?: TsaFailure;
+  serial?: string;
+}
+
+/** A digest to be time-stamped, from inside Signet (the signing toolkit). */
+export interface ImprintRequest {
+  hash: HashName;
+  digest: Uint8Array;
+  nonce?: Uint8Array;
+  certReq?: boolean;
+}
+
+interface TsaIdentity extends CmsSignerIdentity {
+  signerId: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+const DEFAULT_ACCURACY_MS = 1000;
+
+/**
+ * RFC 3161 time-stamping authority. It signs with the TSA certificate the CA
+ * issued (critical EKU timeStamping), records every token before returning it,
+ * and never states a time earlier than one it already stated.
+ */
+export class TimeStampAuthority {
+  readonly policy: string;
+  readonly accuracyMs: number;
+  private readonly clock: () => Date;
+  private readonly ledger: TokenLedger;
+  private identity?: Promise<TsaIdentity>;
+  private highWater?: Promise<number>;
+  private lastGenTime = -Infinity;
+  private readonly accuracy: Accuracy;
+
+  constructor(private readonly options: TimeStampAuthorityOptions) {
+    this.policy = tsaPolicyOid(options.policyArc);
+    this.clock = options.clock ?? (() => new Date());
+    this.accuracyMs = options.accuracyMs ?? DEFAULT_ACCURACY_MS;
+    if (!Number.isInteger(this.accuracyMs) || this.accuracyMs < 1) throw new Error('TSA accuracy must be a positive number of milliseconds');
+    const seconds = Math.floor(this.accuracyMs / 1000);
+    const millis = this.accuracyMs % 1000;
+    this.accuracy = new Accuracy({ ...(seconds ? { seconds } : {}), ...(millis ? { millis } : {}) });
+    this.ledger = new TokenLedger(options.ca.store);
+  }
+
+  /** The HTTP/RFC 3161 face: any bytes in, a TimeStampResp out, a rejection rather than an exception for bad input. */
+  async reply(queryDer: Uint8Array): Promise<TimeStampReply> {
+    try {
+      const issued = await this.issue(parseTimeStampQuery(queryDer));
+      return {
+        der: encodeReply(new PKIStatusInfo({ status: PKIStatus.granted }), issued.token),
+        granted: true,
+        serial: issued.serial,
+      };
+    } catch (error) {
+      const refusal = error instanceof TimeStampRefusal ? error : this.systemFailure(error);
+      const statusString = new PKIFreeText([
+        translate(refusal.code, 'en', refusal.params),
+        translate(refusal.code, 'zh-CN', refusal.params),
+      ]);
+      const status = new PKIStatusInfo({ status: PKIStatus.rejection, statusString, failInfo: failureInfo(refusal.failure) });
+      return { der: encodeReply(status), granted: false, failure: refusal.failure };
+    }
+  }
+
+  /** The library face, for the signing toolkit: throws a SignetError when it cannot stamp. */
+  async stampDigest(request: ImprintRequest): Promise<IssuedTimeStamp> {
+    if (!ACCEPTED_HASHES.includes(request.hash) || request.digest.length !== hashOutputLength(request.hash)) {
+      throw new SignetError('tsa.bad-alg', 400, { algorithm: request.hash }, 'hash');
+    }
+    try {
+      const { token: _token, ...issued } = await this.issue({
+        hash: request.hash,
+        messageImprint: new MessageImprint({
+          hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[request.hash] }),
+          hashedMessage: new OctetString(request.digest),
+        }),
+        nonce: request.nonce ? new Uint8Array(request.nonce).buffer : undefined,
+        certReq: request.certReq ?? true,
+      });
+      return issued;
+    } catch (error) {
+      if (error instanceof TimeStampRefusal) {
+        const status = error.failure === 'systemFailure' || error.failure === 'timeNotAvailable' ? 503 : 400;
+        throw new SignetError('tsa.refused', status, { failure: error.failure, detail: translate(error.code, 'en', error.params) });
+      }
+      throw error;
+    }
+  }
+
+  /** The TSA certificate and its id: for clients that verify tokens (`-untrusted tsa.pem`). */
+  async certificate(): Promise<{ signerId: string; der: Buffer }> {
+    const identity = await this.loadIdentity();
+    return { signerId: identity.signerId, der: identity.certificateDer };
+  }
+
+  async token(serialInput: string): Promise<TimestampTokenTable> {
+    const serial = normaliseSerial(serialInput);
+    const row = await tsaDatabase(this.options.ca.store)
+      .selectFrom('timestamp_tokens')
+      .selectAll()
+      .where('serial', '=', serial)
+      .executeTakeFirst();
+    if (!row) throw new SignetError('tsa.token-not-found', 404, { serial }, 'serial');
+    return row;
+  }
+
+  private async issue(query: TimeStampQuery): Promise<IssuedTimeStamp & { token: TimeStampToken }> {
+    if (query.reqPolicy !== undefined && query.reqPolicy !== this.policy) {
+      throw new TimeStampRefusal('unacceptedPolicy', 'tsa.unaccepted-policy', { policy: query.reqPolicy, ours: this.policy });
+    }
+    const identity = await this.loadIdentity();
+    const genTime = await this.nextGenTime();
+    if (genTime.getTime() < identity.notBefore || genTime.getTime() > identity.notAfter) {
+      throw new TimeStampRefusal('systemFailure', 'tsa.certificate-not-valid', {
+        at: genTime.toISOString(),
+        notBefore: new Date(identity.notBefore).toISOString(),
+        notAfter: new Date(identity.notAfter).toISOString(),
+      });
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const serialBytes = newSerialNumber(this.options.serialPrefix);
+      const tstInfo = new TSTInfo({
+        version: 1,
+        policy: this.policy,
+        messageImprint: query.messageImprint,
+        serialNumber: new Uint8Array(serialBytes).buffer,
+        genTime,
+        accuracy: this.accuracy,
+        nonce: query.nonce,
+      });
+      const { signedData } = await signCms({
+        identity,
+        // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
+        certificates: query.certReq ? [identity.certificate] : [],
+        contentType: id_ct_tstInfo,
+        content: new Uint8Array(AsnConvert.serialize(tstInfo)),
+        detached: false,
+      });
+      const token = new TimeStampToken({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
+      const tokenDer = Buffer.from(AsnConvert.serialize(token));
+      const serial = serialBytes.toString('hex');
+      try {
+        await this.ledger.record({
+          serial,
+          tsa_signer_id: identity.signerId,
+          gen_time: genTime.toISOString(),
+          hash_algorithm: query.hash,
+          message_imprint: Buffer.from(query.messageImprint.hashedMessage.buffer).toString('hex'),
+          policy: this.policy,
+          nonce: query.nonce ? Buffer.from(query.nonce).toString('hex') : null,
+          token_der: tokenDer,
+        });
+      } catch (error) {
+        // A colliding serial is never used: the token that carried it is dropped unseen and re-made.
+        if (error instanceof DuplicateSerial && attempt < 3) continue;
+        throw error;
+      }
+      return { serial, genTime, policy: this.policy, tokenDer, token };
+    }
+  }
+
+  /**
+   * The clock guard. Time never runs backwards in the tokens: the high-water
+   * mark is the latest genTime on record (so it survives restarts) and every
+   * token raises it. A step back within the stated accuracy reuses the last
+   * time (still true within the accuracy); a larger one stops the TSA.
+   */
+  private async nextGenTime(): Promise<Date> {
+    const stored = await this.loadHighWater();
+    if (stored > this.lastGenTime) this.lastGenTime = stored;
+    const now = this.clock().getTime();
+    if (!Number.isFinite(now)) throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs: '?', accuracyMs: this.accuracyMs });
+    if (now < this.lastGenTime) {
+      const behindMs = this.lastGenTime - now;
+      if (behindMs > this.accuracyMs) {
+        throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs, accuracyMs: this.accuracyMs });
+      }
+      return new Date(this.lastGenTime);
+    }
+    this.lastGenTime = now;
+    return new Date(now);
+  }
+
+  private loadHighWater(): Promise<number> {
+    this.highWater ??= tsaDatabase(this.options.ca.store)
+      .selectFrom('timestamp_tokens')
+      .select((eb) => eb.fn.max('gen_time').as('latest'))
+      .executeTakeFirst()
+      .then((row) => (row?.latest ? new Date(row.latest).getTime() : -Infinity));
+    this.highWater.catch(() => (this.highWater = undefined));
+    return this.highWater;
+  }
+
+  private loadIdentity(): Promise<TsaIdentity> {
+    this.identity ??= (async () => {
+      const ca = this.options.ca;
+      const issuing = await ca.defaultIssuingCa();
+      const delegated = await delegatedSigner(ca, 'tsa', issuing.id);
+      if (!delegated) throw new SignetError('ca.no-delegated-signer', 503, { purpose: 'tsa', caId: issuing.id });
+      const base = cmsSignerIdentity(delegated.signer, delegated.certificateDer);
+      const validity = base.certificate.tbsCertificate.validity;
+      return {
+        ...base,
+        signerId: delegated.id,
+        notBefore: validity.notBefore.getTime().getTime(),
+        notAfter: validity.notAfter.getTime().getTime(),
+      };
+    })();
+    this.identity.catch(() => (this.identity = undefined));
+    return this.identity;
+  }
+
+  private systemFailure(error: unknown): TimeStampRefusal {
+    if (error instanceof SignetError) {
+      return new TimeStampRefusal('systemFailure', 'tsa.refused', { failure: 'systemFailure', detail: error.messageIn('en') });
+    }
+    const reference = randomUUID();
+    console.error(`TSA system failure ${reference}:`, error);
+    return new TimeStampRefusal('systemFailure', 'tsa.system-failure', { reference });
+  }
+}
+
+function encodeReply(status: PKIStatusInfo, timeStampToken?: TimeStampToken): Buffer {
+  return Buffer.from(AsnConvert.serialize(new TimeStampResp({ status, timeStampToken })));
+}
+
