@@ -3,6 +3,7 @@ import { createHierarchy } from './ca/hierarchy.js';
 import type { KeyAlgorithm } from './crypto/algorithms.js';
 import type { SignetConfig } from './config/settings.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
+import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
@@ -10,6 +11,7 @@ export interface Signet {
   config: SignetConfig;
   store: SignetDatabase;
   ca: CertificateAuthority;
+  status: StatusService;
   tsa: TimeStampAuthority;
   close(): Promise<void>;
 }
@@ -24,8 +26,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults });
   // Whatever a crash left half-done is settled before anything new is signed.
   await ca.recoverInterruptedIssuance();
+  const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
-  return { config, store, ca, tsa, close: () => store.close() };
+  return { config, store, ca, status, tsa, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -1,4 +1,5 @@
 import type { Locale } from './locale.js';
+import { STATUS_MESSAGES } from '../status/messages.js';
 import { TSA_MESSAGES } from '../tsa/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
@@ -137,6 +138,7 @@ const CORE_MESSAGES = {
 
 export const MESSAGES = {
   ...CORE_MESSAGES,
+  ...STATUS_MESSAGES,
   ...TSA_MESSAGES,
 } satisfies Catalogue;
 

@@ -1,5 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect, SignetDatabase } from './database.js';
+import { statusMigrations } from '../status/migrations.js';
 import { tsaMigrations } from '../tsa/migrations.js';
 
 /**
@@ -13,7 +14,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';

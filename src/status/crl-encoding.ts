@@ -1,0 +1,244 @@
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AlgorithmIdentifier,
+  CRLReason,
+  Extension,
+  InvalidityDate,
+  Name,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+  Version,
+  id_ce_cRLReasons,
+  id_ce_invalidityDate,
+} from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+
+/**
+ * Streaming DER for CRLs with a million entries (docs/status.md).
+ *
+ * Building a TBSCertList from a million asn1-schema objects costs ~80 µs and
+ * several hundred bytes of heap per entry. Instead every entry *shape* (serial
+ * length, UTCTime or GeneralizedTime, reason, invalidity date or not) is
+ * serialised once by asn1-x509's own RevokedCertificate; later entries of the
+ * same shape copy that template and overwrite the fixed-width fields (serial
+ * octets, time digits) in place. The surrounding TBSCertList fields come from
+ * asn1-x509 too; the only bytes we write ourselves are the tag-and-length
+ * headers of the two SEQUENCEs whose contents are too large to model
+ * (X.690 §8.1.2–8.1.3), in `sequenceHeader` below.
+ */
+
+/** One revoked certificate as the store keeps it: hex serial, ISO-8601 UTC times. */
+export interface CrlEntry {
+  serial: string;
+  revokedAt: string;
+  /** RFC 5280 §5.3.1; 0 (unspecified) is left out of the entry, as the RFC asks. */
+  reasonCode: number;
+  invalidityDate: string | null;
+}
+
+const SEQUENCE = 0x30;
+
+/** X.690 DER identifier + definite length octets for a SEQUENCE of `length` content octets. */
+export function sequenceHeader(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([SEQUENCE, length]);
+  const octets: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) octets.unshift(n & 0xff);
+  return Buffer.from([SEQUENCE, 0x80 | octets.length, ...octets]);
+}
+
+/** The INTEGER content octets of a serial stored as minimal hex (two's complement, positive). */
+export function serialOctets(hex: string): Buffer {
+  const bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  return bytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; never fractions. */
+function usesUtcTime(iso: string): boolean {
+  return iso < '2050';
+}
+
+function timeDigits(iso: string, utc: boolean): string {
+  // ISO-8601 "YYYY-MM-DDTHH:MM:SS.sssZ" → "YYMMDDHHMMSSZ" / "YYYYMMDDHHMMSSZ", without building a Date.
+  const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
+  return utc ? digits.slice(2) : digits;
+}
+
+export function secondsOnly(iso: string): Date {
+  return new Date(`${iso.slice(0, 19)}Z`);
+}
+
+interface EntryTemplate {
+  bytes: Buffer;
+  serialAt: number;
+  serialLength: number;
+  timeAt: number;
+  utc: boolean;
+  invalidityAt: number;
+}
+
+/** The asn1-x509 encoding of one entry: the reference every template is checked against. */
+export function encodeEntryWithSchema(entry: CrlEntry): Buffer {
+  const extensions: Extension[] = [];
+  if (entry.reasonCode !== 0) {
+    extensions.push(
+      new Extension({ extnID: id_ce_cRLReasons, critical: false, extnValue: new OctetString(AsnConvert.serialize(new CRLReason(entry.reasonCode))) }),
+    );
+  }
+  if (entry.invalidityDate) {
+    extensions.push(
+      new Extension({
+        extnID: id_ce_invalidityDate,
+        critical: false,
+        extnValue: new OctetString(AsnConvert.serialize(new InvalidityDate(secondsOnly(entry.invalidityDate)))),
+      }),
+    );
+  }
+  const serial = serialOctets(entry.serial);
+  return Buffer.from(
+    AsnConvert.serialize(
+      new RevokedCertificate({
+        userCertificate: new Uint8Array(serial).buffer,
+        revocationDate: new Time(secondsOnly(entry.revokedAt)),
+        crlEntryExtensions: extensions.length ? extensions : undefined,
+      }),
+    ),
+  );
+}
+
+/** Encodes entries by shape templates, writing straight into the output chunks. */
+export class RevokedEntryEncoder {
+  private readonly templates = new Map<string, EntryTemplate>();
+
+  /** Writes one entry's DER into `out`; returns its length. */
+  write(entry: CrlEntry, out: ChunkedDer): number {
+    const serial = serialOctets(entry.serial);
+    const utc = usesUtcTime(entry.revokedAt);
+    const invalidityUtc = entry.invalidityDate ? usesUtcTime(entry.invalidityDate) : true;
+    const key = `${serial.length}|${utc ? 'u' : 'g'}|${entry.reasonCode}|${entry.invalidityDate ? (invalidityUtc ? 'i' : 'I') : '-'}`;
+    let template = this.templates.get(key);
+    if (!template) {
+      template = this.makeTemplate(entry);
+      this.templates.set(key, template);
+    }
+    const { buffer, offset } = out.reserve(template.bytes.length);
+    template.bytes.copy(buffer, offset);
+    serial.copy(buffer, offset + template.serialAt);
+    buffer.write(timeDigits(entry.revokedAt, template.utc), offset + template.timeAt, 'latin1');
+    if (entry.invalidityDate) {
+      // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
+      buffer.write(timeDigits(entry.invalidityDate, false), offset + template.invalidityAt, 'latin1');
+    }
+    return template.bytes.length;
+  }
+
+  private makeTemplate(entry: CrlEntry): EntryTemplate {
+    const bytes = encodeEntryWithSchema(entry);
+    const outerHeader = bytes[1]! & 0x80 ? 2 + (bytes[1]! & 0x7f) : 2;
+    const serial = serialOctets(entry.serial);
+    // userCertificate INTEGER (02, one length octet: serials are ≤ 21 octets), then the Time.
+    const serialAt = outerHeader + 2;
+    const timeAt = serialAt + serial.length + 2;
+    const utc = usesUtcTime(entry.revokedAt);
+    const invalidityAt = entry.invalidityDate ? bytes.length - 15 : -1;
+    const template: EntryTemplate = { bytes, serialAt, serialLength: serial.length, timeAt, utc, invalidityAt };
+    if (
+      bytes[outerHeader] !== 0x02 ||
+      bytes[outerHeader + 1] !== serial.length ||
+      !bytes.subarray(serialAt, serialAt + serial.length).equals(serial) ||
+      bytes.toString('latin1', timeAt, timeAt + (utc ? 13 : 15)) !== timeDigits(entry.revokedAt, utc) ||
+      (entry.invalidityDate && bytes.toString('latin1', invalidityAt, invalidityAt + 15) !== timeDigits(entry.invalidityDate, false))
+    ) {
+      throw new Error(`CRL entry template for shape of ${entry.serial} does not have the expected layout`);
+    }
+    return template;
+  }
+}
+
+/** An append-only byte sink in fixed-size chunks: no re-allocation, no per-entry objects. */
+export class ChunkedDer {
+  private readonly chunks: Buffer[] = [];
+  private current: Buffer;
+  private used = 0;
+  length = 0;
+
+  constructor(private readonly chunkSize = 4 * 1024 * 1024) {
+    this.current = Buffer.allocUnsafe(chunkSize);
+  }
+
+  reserve(size: number): { buffer: Buffer; offset: number } {
+    if (this.used + size > this.current.length) {
+      this.chunks.push(this.current.subarray(0, this.used));
+      this.current = Buffer.allocUnsafe(Math.max(this.chunkSize, size));
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += size;
+    this.length += size;
+    return { buffer: this.current, offset };
+  }
+
+  /** Copies everything into `target` at `offset` and lets go of the chunks. */
+  drainInto(target: Buffer, offset: number): number {
+    let at = offset;
+    for (const chunk of [...this.chunks, this.current.subarray(0, this.used)]) at += chunk.copy(target, at);
+    this.chunks.length = 0;
+    this.current = Buffer.alloc(0);
+    this.used = 0;
+    return at;
+  }
+}
+
+export interface TbsCertListFields {
+  signature: AlgorithmIdentifier;
+  issuer: Name;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  crlExtensions: Extension[];
+}
+
+/**
+ * The DER TBSCertList: the small fields from asn1-x509, the entries from the
+ * chunks, in the order RFC 5280 §5.1 fixes (revokedCertificates after
+ * nextUpdate, before the [0] extensions; absent when there are none).
+ */
+export function assembleTbsCertList(fields: TbsCertListFields, entries: ChunkedDer): Buffer {
+  const base = {
+    version: Version.v2,
+    signature: fields.signature,
+    issuer: fields.issuer,
+    thisUpdate: new Time(fields.thisUpdate),
+    nextUpdate: new Time(fields.nextUpdate),
+  };
+  const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
+  const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
+  const headFields = contentOf(withoutExtensions);
+  const all = contentOf(withExtensions);
+  const extensionsPart = all.subarray(headFields.length);
+  const revokedHeader = entries.length > 0 ? sequenceHeader(entries.length) : Buffer.alloc(0);
+  const contentLength = headFields.length + revokedHeader.length + entries.length + extensionsPart.length;
+  const header = sequenceHeader(contentLength);
+  const tbs = Buffer.allocUnsafe(header.length + contentLength);
+  let at = header.copy(tbs, 0);
+  at += headFields.copy(tbs, at);
+  at += revokedHeader.copy(tbs, at);
+  at = entries.drainInto(tbs, at);
+  at += extensionsPart.copy(tbs, at);
+  if (at !== tbs.length) throw new Error('TBSCertList length mismatch');
+  return tbs;
+}
+
+/** CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING } (RFC 5280 §5.1). */
+export function assembleCertificateList(tbs: Buffer, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
+  const algorithm = Buffer.from(AsnConvert.serialize(signatureAlgorithm));
+  const bitString = Buffer.from(new asn1js.BitString({ valueHex: new Uint8Array(signature) }).toBER(false));
+  const contentLength = tbs.length + algorithm.length + bitString.length;
+  return Buffer.concat([sequenceHeader(contentLength), tbs, algorithm, bitString], sequenceHeader(contentLength).length + contentLength);
+}
+
+/** The content octets of a DER SEQUENCE produced by asn1-schema. */
+function contentOf(der: Buffer): Buffer {
+  const lengthOctet = der[1]!;
+  const headerLength = lengthOctet & 0x80 ? 2 + (lengthOctet & 0x7f) : 2;
+  return der.subarray(headerLength);
+}

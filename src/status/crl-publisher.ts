@@ -1,0 +1,324 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  BaseCRLNumber,
+  CRLNumber,
+  DistributionPoint,
+  DistributionPointName,
+  Extension,
+  FreshestCRL,
+  GeneralName,
+  KeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_cRLNumber,
+  id_ce_deltaCRLIndicator,
+  id_ce_freshestCRL,
+} from '@peculiar/asn1-x509';
+import { appendAuditEntry } from '../audit/audit-log.js';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { keyIdentifier } from '../crypto/public-key.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { Tx } from '../store/database.js';
+import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, type CrlEntry } from './crl-encoding.js';
+import { statusDb, type CrlArchiveTable } from './schema.js';
+
+export type CrlKind = 'full' | 'delta';
+
+export interface PublishedCrl {
+  id: string;
+  issuerCaId: string;
+  crlNumber: number;
+  kind: CrlKind;
+  baseCrlNumber: number | null;
+  thisUpdate: string;
+  nextUpdate: string;
+  entries: number;
+  sha256: string;
+  der: Buffer;
+}
+
+export type CrlSummary = Omit<PublishedCrl, 'der'>;
+
+export interface CrlSchedule {
+  /** How long a full CRL of an issuing CA stays current. */
+  issuingFullHours: number;
+  /** Root CA CRLs cover only CA certificates and change rarely. */
+  rootFullHours: number;
+  deltaHours: number;
+  /** Rows fetched per query while streaming entries. */
+  pageSize: number;
+}
+
+export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, pageSize: 10_000 };
+
+const HOUR_MS = 3_600_000;
+
+function toSummary(row: Omit<CrlArchiveTable, 'der'>): CrlSummary {
+  return {
+    id: row.id,
+    issuerCaId: row.issuer_ca_id,
+    crlNumber: Number(row.crl_number),
+    kind: row.kind,
+    baseCrlNumber: row.base_crl_number === null ? null : Number(row.base_crl_number),
+    thisUpdate: row.this_update,
+    nextUpdate: row.next_update,
+    entries: Number(row.entries),
+    sha256: row.sha256,
+  };
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'issuer_ca_id',
+  'crl_number',
+  'kind',
+  'base_crl_number',
+  'this_update',
+  'next_update',
+  'entries',
+  'sha256',
+  'published_by',
+  'created_at',
+] as const;
+
+/**
+ * CRLs per CA (RFC 5280 §5): the root's covers the issuing CA certificates,
+ * an issuing CA's covers its subscribers. Full and delta CRLs share one
+ * number sequence per issuer; every CRL ever published stays in crl_archive,
+ * byte for byte, and can be found by time (R14).
+ */
+export class CrlPublisher {
+  private readonly served = new Map<string, PublishedCrl>();
+
+  constructor(
+    private readonly ca: CertificateAuthority,
+    private readonly publicUrl: string,
+    private readonly schedule: CrlSchedule = DEFAULT_CRL_SCHEDULE,
+  ) {}
+
+  crlUrl(caId: string, kind: CrlKind): string {
+    return `${this.publicUrl}/crl/${caId}${kind === 'delta' ? '-delta' : ''}.crl`;
+  }
+
+  /**
+   * Signs and archives the next CRL of `caId`. A delta lists what was revoked
+   * since the newest full CRL (its base); with no base yet, a full one is
+   * published first.
+   */
+  async publish(caId: string, kind: CrlKind, actor: string): Promise<PublishedCrl> {
+    const authority = await this.ca.authority(caId);
+    let base: CrlSummary | null = null;
+    if (kind === 'delta') {
+      base = await this.latestSummary(caId, 'full');
+      if (!base) base = await this.publish(caId, 'full', actor);
+    }
+    const issuer = await this.ca.issuerContext(caId);
+    const now = this.ca.now();
+    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const hours = kind === 'delta' ? this.schedule.deltaHours : authority.role === 'root' ? this.schedule.rootFullHours : this.schedule.issuingFullHours;
+    const nextUpdate = new Date(thisUpdate.getTime() + hours * HOUR_MS);
+
+    for (let attempt = 0; ; attempt++) {
+      const crlNumber = (await this.highestNumber(caId)) + 1;
+      const extensions = [
+        extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(issuer.signer.publicKeyInfo)) })),
+        extension(id_ce_cRLNumber, false, new CRLNumber(crlNumber)),
+      ];
+      if (base) {
+        // RFC 5280 §5.2.4: critical, naming the base CRL the delta updates.
+        extensions.push(extension(id_ce_deltaCRLIndicator, true, new BaseCRLNumber(base.crlNumber)));
+      } else {
+        // RFC 5280 §5.2.6: where relying parties find the deltas of this CRL.
+        extensions.push(
+          extension(
+            id_ce_freshestCRL,
+            false,
+            new FreshestCRL([
+              new DistributionPoint({
+                distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: this.crlUrl(caId, 'delta') })] }),
+              }),
+            ]),
+          ),
+        );
+      }
+
+      const entries = new ChunkedDer();
+      const encoder = new RevokedEntryEncoder();
+      let count = 0;
+      for await (const page of this.entries(caId, thisUpdate.toISOString(), base?.thisUpdate ?? null)) {
+        for (const entry of page) encoder.write(entry, entries);
+        count += page.length;
+      }
+      const tbs = assembleTbsCertList(
+        { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
+        entries,
+      );
+      const signature = await issuer.signer.sign(tbs);
+      // As for certificates: a faulty signer must never publish garbage.
+      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature);
+      if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
+      const der = assembleCertificateList(tbs, issuer.signer.signatureAlgorithm, signature);
+
+      const row: CrlArchiveTable = {
+        id: randomUUID(),
+        issuer_ca_id: caId,
+        crl_number: crlNumber,
+        kind,
+        base_crl_number: base?.crlNumber ?? null,
+        this_update: thisUpdate.toISOString(),
+        next_update: nextUpdate.toISOString(),
+        entries: count,
+        sha256: createHash('sha256').update(der).digest('hex'),
+        der,
+        published_by: actor,
+        created_at: now.toISOString(),
+      };
+      try {
+        await statusDb(this.ca.store)
+          .transaction()
+          .execute(async (trx) => {
+            await trx.insertInto('crl_archive').values(row).execute();
+            await appendAuditEntry(
+              trx as unknown as Tx,
+              this.ca.store.dialect,
+              {
+                actor,
+                action: 'crl.published',
+                target: `crl:${caId}:${crlNumber}`,
+                details: { kind, baseCrlNumber: row.base_crl_number, thisUpdate: row.this_update, nextUpdate: row.next_update, entries: count, sha256: row.sha256 },
+              },
+              now,
+            );
+          });
+      } catch (error) {
+        // Another node published this number first: the constraint kept the sequence unique; take the next.
+        if (attempt < 3 && /unique|duplicate/i.test((error as Error).message)) continue;
+        if (/unique|duplicate/i.test((error as Error).message)) throw new SignetError('crl.number-taken', 409, { caId, number: crlNumber });
+        throw error;
+      }
+      const published = { ...toSummary(row), der };
+      this.served.set(`${caId}|${kind}`, published);
+      return published;
+    }
+  }
+
+  /** Pages of revoked, unexpired certificates of `caId`, in serial order; for a delta only those revoked after the base. */
+  private async *entries(caId: string, thisUpdate: string, since: string | null): AsyncGenerator<CrlEntry[]> {
+    const db = statusDb(this.ca.store);
+    let after = '';
+    for (;;) {
+      let query = db
+        .selectFrom('revocations')
+        .select(['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
+        .where('issuer_ca_id', '=', caId)
+        .where('serial', '>', after)
+        .where('revoked_at', '<=', thisUpdate)
+        .where('not_after', '>=', thisUpdate);
+      if (since) query = query.where('revoked_at', '>', since);
+      const rows = await query.orderBy('serial').limit(this.schedule.pageSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reasonCode: Number(r.reason_code), invalidityDate: r.invalidity_date }));
+      after = rows[rows.length - 1]!.serial;
+      if (rows.length < this.schedule.pageSize) return;
+    }
+  }
+
+  private async highestNumber(caId: string): Promise<number> {
+    const row = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .select((eb) => eb.fn.max('crl_number').as('n'))
+      .where('issuer_ca_id', '=', caId)
+      .executeTakeFirst();
+    return row?.n === null || row?.n === undefined ? 0 : Number(row.n);
+  }
+
+  async latestSummary(caId: string, kind: CrlKind): Promise<CrlSummary | null> {
+    const row = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .select(SUMMARY_COLUMNS)
+      .where('issuer_ca_id', '=', caId)
+      .where('kind', '=', kind)
+      .orderBy('crl_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toSummary(row) : null;
+  }
+
+  /** The newest CRL of that kind, from memory when this node already holds those bytes. */
+  async latest(caId: string, kind: CrlKind): Promise<PublishedCrl | null> {
+    const summary = await this.latestSummary(caId, kind);
+    if (!summary) return null;
+    const cached = this.served.get(`${caId}|${kind}`);
+    if (cached && cached.crlNumber === summary.crlNumber) return cached;
+    const published = await this.byNumber(caId, summary.crlNumber);
+    if (published) this.served.set(`${caId}|${kind}`, published);
+    return published;
+  }
+
+  /** What a relying party downloads: the newest CRL, published afresh when there is none or it went stale. */
+  async current(caId: string, kind: CrlKind, actor = 'system:crl'): Promise<PublishedCrl> {
+    const latest = await this.latest(caId, kind);
+    if (latest && new Date(latest.nextUpdate).getTime() > this.ca.now().getTime()) return latest;
+    return this.publish(caId, kind, actor);
+  }
+
+  async byNumber(caId: string, crlNumber: number): Promise<PublishedCrl | null> {
+    const row = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .selectAll()
+      .where('issuer_ca_id', '=', caId)
+      .where('crl_number', '=', crlNumber)
+      .executeTakeFirst();
+    return row ? { ...toSummary(row), der: row.der } : null;
+  }
+
+  /** R14: the full CRL in force at `at`: the newest one whose thisUpdate is not after it. */
+  async inForceAt(caId: string, at: Date): Promise<PublishedCrl | null> {
+    const row = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .selectAll()
+      .where('issuer_ca_id', '=', caId)
+      .where('kind', '=', 'full')
+      .where('this_update', '<=', at.toISOString())
+      .orderBy('this_update', 'desc')
+      .orderBy('crl_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { ...toSummary(row), der: row.der } : null;
+  }
+
+  async history(caId: string): Promise<CrlSummary[]> {
+    const rows = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .select(SUMMARY_COLUMNS)
+      .where('issuer_ca_id', '=', caId)
+      .orderBy('crl_number', 'asc')
+      .execute();
+    return rows.map(toSummary);
+  }
+
+  /** The scheduler's part: republish whatever is missing or within `marginMs` of its nextUpdate. */
+  async publishDue(actor: string, marginMs: number): Promise<PublishedCrl[]> {
+    const published: PublishedCrl[] = [];
+    const now = this.ca.now().getTime();
+    for (const authority of await this.ca.authorities()) {
+      const kinds: CrlKind[] = authority.role === 'root' ? ['full'] : ['full', 'delta'];
+      for (const kind of kinds) {
+        const latest = await this.latestSummary(authority.id, kind);
+        if (!latest || new Date(latest.nextUpdate).getTime() - marginMs <= now) published.push(await this.publish(authority.id, kind, actor));
+      }
+    }
+    return published;
+  }
+}
+
+function extension(extnID: string, critical: boolean, value: unknown): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/** `crlInForceAt(caId, time)` as the evidence domain calls it (R14). */
+export function crlInForceAt(publisher: CrlPublisher, caId: string, time: Date): Promise<PublishedCrl | null> {
+  return publisher.inForceAt(caId, time);
+}

@@ -1,0 +1,115 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
+
+/**
+ * The status domain's tables. Revocations and published CRLs are evidence
+ * (R7, R14): the database itself refuses to change or remove them, whatever
+ * the application does, as it does for audit entries (R20).
+ */
+export function statusMigrations(dialect: Dialect): Record<string, Migration> {
+  const binary = binaryType(dialect);
+  return {
+    '0100_status_revocation_crl_ocsp': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('revocations')
+          // One revocation per certificate, for ever: a second one collides here.
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+          .addColumn('reason_code', 'integer', (c) => c.notNull().check(sql`reason_code in (0, 1, 2, 3, 4, 5, 9, 10)`))
+          .addColumn('ground', 'text')
+          .addColumn('revoked_at', 'text', (c) => c.notNull())
+          .addColumn('invalidity_date', 'text')
+          .addColumn('requested_by', 'text', (c) => c.notNull())
+          .addColumn('justification', 'text')
+          .addColumn('channel', 'text', (c) =>
+            c.notNull().check(sql`channel in ('subscriber', 'rights-holder', 'ra', 'ca')`),
+          )
+          // Copied from the certificate so that a CRL can leave out expired entries without a join.
+          .addColumn('not_after', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('revocations_issuer_serial')
+          .on('revocations')
+          .columns(['issuer_ca_id', 'serial'])
+          .execute();
+        await db.schema
+          .createIndex('revocations_issuer_time')
+          .on('revocations')
+          .columns(['issuer_ca_id', 'revoked_at'])
+          .execute();
+
+        await db.schema
+          .createTable('crl_archive')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+          // Shared by full and delta CRLs of one issuer (RFC 5280 §5.2.3); two nodes can never publish the same one.
+          .addColumn('crl_number', 'bigint', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('full', 'delta')`))
+          .addColumn('base_crl_number', 'bigint')
+          .addColumn('this_update', 'text', (c) => c.notNull())
+          .addColumn('next_update', 'text', (c) => c.notNull())
+          .addColumn('entries', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('der', binary, (c) => c.notNull())
+          .addColumn('published_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('crl_archive_number_unique', ['issuer_ca_id', 'crl_number'])
+          .execute();
+        await db.schema
+          .createIndex('crl_archive_issuer_time')
+          .on('crl_archive')
+          .columns(['issuer_ca_id', 'kind', 'this_update'])
+          .execute();
+
+        await db.schema
+          .createTable('ocsp_responses')
+          // hex of the DER CertID the response answers: one pre-signed response per CertID.
+          .addColumn('cert_id', 'text', (c) => c.primaryKey())
+          .addColumn('serial', 'text', (c) => c.notNull())
+          .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('good', 'revoked', 'unknown')`))
+          .addColumn('this_update', 'text', (c) => c.notNull())
+          .addColumn('next_update', 'text', (c) => c.notNull())
+          .addColumn('der', binary, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ocsp_responses_serial').on('ocsp_responses').column('serial').execute();
+        await db.schema.createIndex('ocsp_responses_next_update').on('ocsp_responses').column('next_update').execute();
+
+        await db.schema
+          .createTable('status_leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await refuseRewrites(db, dialect, 'revocations', 'revocations are final');
+        await refuseRewrites(db, dialect, 'crl_archive', 'published CRLs are kept unchanged');
+      },
+    },
+  };
+}
+
+async function refuseRewrites(db: Kysely<unknown>, dialect: Dialect, table: string, message: string): Promise<void> {
+  if (dialect === 'sqlite') {
+    for (const op of ['UPDATE', 'DELETE']) {
+      await sql
+        .raw(`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END`)
+        .execute(db);
+    }
+    return;
+  }
+  await sql
+    .raw(
+      `CREATE FUNCTION signet_refuse_${table}_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION '${message}'; END $$`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${table}
+       FOR EACH STATEMENT EXECUTE FUNCTION signet_refuse_${table}_rewrite()`,
+    )
+    .execute(db);
+}

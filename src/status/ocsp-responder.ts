@@ -1,0 +1,568 @@
+import { createHash } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  BasicOCSPResponse,
+  CertID,
+  CertStatus,
+  KeyHash,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  Request,
+  ResponderID,
+  ResponseBytes,
+  ResponseData,
+  RevokedInfo,
+  SingleResponse,
+  TBSRequest,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+} from '@peculiar/asn1-ocsp';
+import { Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { delegatedSigner, type DelegatedSigner } from '../ca/delegated-signers.js';
+import { OID } from '../crypto/algorithms.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { secondsOnly } from './crl-encoding.js';
+import { statusDb } from './schema.js';
+
+/**
+ * The OCSP responder (RFC 6960, RFC 5019 profile).
+ *
+ * Who answers: each issuing CA's delegated responder (id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck), named by key hash, its certificate attached. The
+ * root CA stays offline and has no responder: questions about the
+ * certificates it issued (the issuing CA certificates) get `unauthorized`,
+ * and their status is published in the root's CRL instead (docs/status.md).
+ *
+ * Speed: a request without a nonce always gets the same bytes until they are
+ * refreshed, so those are signed once, kept in memory (keyed by the request
+ * bytes and by CertID) and in ocsp_responses (shared by every node), refreshed
+ * before they go stale, and replaced the moment the certificate is revoked.
+ */
+
+export type OcspStatus = 'good' | 'revoked' | 'unknown';
+
+export interface OcspReply {
+  der: Buffer;
+  responseStatus: OCSPResponseStatus;
+  /** Present for successful responses that may be cached by HTTP caches (no nonce). */
+  cache?: { thisUpdate: Date; nextUpdate: Date; etag: string };
+}
+
+export interface OcspOptions {
+  /** How long a response stays valid (nextUpdate − thisUpdate). */
+  validityMs: number;
+  /** Re-sign when less than this is left. */
+  refreshMarginMs: number;
+  /** Most CertIDs in one request. */
+  maxRequests: number;
+  /** Most responses kept in memory. */
+  maxCached: number;
+  /** How often this node looks for revocations made on other nodes. */
+  revocationPollMs: number;
+}
+
+export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
+  validityMs: 24 * 3_600_000,
+  refreshMarginMs: 8 * 3_600_000,
+  maxRequests: 50,
+  maxCached: 200_000,
+  revocationPollMs: 1000,
+};
+
+const HASHES: Record<string, { name: string; length: number }> = {
+  '1.3.14.3.2.26': { name: 'sha1', length: 20 },
+  [OID.sha256]: { name: 'sha256', length: 32 },
+  [OID.sha384]: { name: 'sha384', length: 48 },
+  [OID.sha512]: { name: 'sha512', length: 64 },
+};
+
+/** RFC 8954 §2.1: a nonce is 1 to 32 octets; longer ones are refused. */
+const MAX_NONCE = 32;
+
+interface CachedResponse {
+  der: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  refreshAt: number;
+  etag: string;
+  serials: string[];
+  certIds: string[];
+  requestKeys: Set<string>;
+  refreshing?: Promise<void>;
+}
+
+interface AnsweredCertId {
+  certId: CertID;
+  hex: string;
+  serial: string;
+}
+
+class OcspRefusal extends Error {
+  constructor(readonly status: OCSPResponseStatus, why: string) {
+    super(why);
+  }
+}
+
+const errorResponses = new Map<OCSPResponseStatus, Buffer>();
+/** An unsigned OCSPResponse with only an error status (RFC 6960 §4.2.1). */
+export function ocspErrorResponse(status: OCSPResponseStatus): Buffer {
+  let der = errorResponses.get(status);
+  if (!der) {
+    der = Buffer.from(AsnConvert.serialize(new OCSPResponse({ responseStatus: status })));
+    errorResponses.set(status, der);
+  }
+  return der;
+}
+
+export class OcspResponder {
+  private readonly byRequest = new Map<string, CachedResponse>();
+  private readonly byCertId = new Map<string, CachedResponse>();
+  private readonly bySerial = new Map<string, Set<CachedResponse>>();
+  private issuerHashes: Map<string, string> | null = null;
+  private issuersLoadedAt = 0;
+  private readonly responders = new Map<string, Promise<DelegatedSigner | null>>();
+  private revocationsSeenUntil: string;
+  private lastPoll = 0;
+  private polling: Promise<void> | null = null;
+  private readonly options: OcspOptions;
+
+  constructor(
+    private readonly ca: CertificateAuthority,
+    options: Partial<OcspOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OCSP_OPTIONS, ...options };
+    this.revocationsSeenUntil = ca.now().toISOString();
+  }
+
+  /**
+   * Answers one DER OCSPRequest. Never throws for anything the client sent:
+   * garbage gets malformedRequest, a CA we do not answer for gets
+   * unauthorized (RFC 6960 §2.3).
+   */
+  async respond(request: Buffer): Promise<OcspReply> {
+    const now = this.ca.now();
+    this.pollRevocations(now);
+    const key = request.toString('base64');
+    const cached = this.byRequest.get(key);
+    if (cached && now.getTime() < cached.nextUpdate.getTime()) {
+      if (now.getTime() >= cached.refreshAt) this.refreshInBackground(cached);
+      return this.replyFor(cached);
+    }
+    try {
+      return await this.answer(request, key, now);
+    } catch (error) {
+      if (error instanceof OcspRefusal) return { der: ocspErrorResponse(error.status), responseStatus: error.status };
+      throw error;
+    }
+  }
+
+  private replyFor(entry: CachedResponse): OcspReply {
+    return {
+      der: entry.der,
+      responseStatus: OCSPResponseStatus.successful,
+      cache: { thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, etag: entry.etag },
+    };
+  }
+
+  private async answer(request: Buffer, key: string, now: Date): Promise<OcspReply> {
+    const parsed = parseRequest(request, this.options.maxRequests);
+    const nonce = parsed.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+    if (nonce) checkNonce(nonce);
+
+    const issuers = new Set<string>();
+    const answered: AnsweredCertId[] = [];
+    for (const single of parsed.tbsRequest.requestList) {
+      const certId = single.reqCert;
+      const hash = HASHES[certId.hashAlgorithm.algorithm];
+      if (!hash) throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `hash algorithm ${certId.hashAlgorithm.algorithm} is not supported`);
+      if (certId.issuerNameHash.byteLength !== hash.length || certId.issuerKeyHash.byteLength !== hash.length) {
+        throw new OcspRefusal(OCSPResponseStatus.malformedRequest, 'issuer hashes do not have the length of their algorithm');
+      }
+      const caId = await this.issuerOf(certId);
+      if (!caId) throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'not a CA this responder answers for');
+      issuers.add(caId);
+      const serialBytes = Buffer.from(certId.serialNumber);
+      answered.push({ certId, hex: Buffer.from(AsnConvert.serialize(certId)).toString('hex'), serial: serialHex(serialBytes) });
+    }
+    // One response has one signer: all questions must be about certificates of one CA.
+    if (issuers.size !== 1) throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'CertIDs of several CAs in one request');
+    const caId = [...issuers][0]!;
+    const responder = await this.responderFor(caId);
+    if (!responder) throw new OcspRefusal(OCSPResponseStatus.unauthorized, `CA ${caId} has no OCSP responder`);
+
+    if (!nonce && answered.length === 1) {
+      const shared = await this.sharedResponse(answered[0]!.hex, now);
+      if (shared) {
+        this.remember(shared, key);
+        return this.replyFor(shared);
+      }
+    }
+    const entry = await this.sign(caId, responder, answered, nonce, now);
+    if (nonce) return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
+    if (answered.length === 1) await this.store(entry, caId, answered[0]!);
+    this.remember(entry, key);
+    return this.replyFor(entry);
+  }
+
+  private async sign(
+    caId: string,
+    responder: DelegatedSigner,
+    answered: AnsweredCertId[],
+    nonce: Extension | undefined,
+    now: Date,
+  ): Promise<CachedResponse & { statuses: OcspStatus[] }> {
+    const thisUpdate = secondsOnly(now.toISOString());
+    const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityMs);
+    const statuses: OcspStatus[] = [];
+    const responses: SingleResponse[] = [];
+    for (const question of answered) {
+      const { status, certStatus } = await this.statusOf(caId, question.serial);
+      statuses.push(status);
+      responses.push(new SingleResponse({ certID: question.certId, certStatus, thisUpdate, nextUpdate }));
+    }
+    const responderSpki = AsnConvert.parse(responder.signer.publicKeyInfo, SubjectPublicKeyInfo);
+    const data = new ResponseData({
+      // RFC 5019 §2.2.3: byKey, the SHA-1 of the responder's public key.
+      responderID: new ResponderID({
+        byKey: new KeyHash(createHash('sha1').update(Buffer.from(responderSpki.subjectPublicKey)).digest()),
+      }),
+      producedAt: thisUpdate,
+      responses,
+      responseExtensions: nonce ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: nonce.extnValue })] : undefined,
+    });
+    const tbs = Buffer.from(AsnConvert.serialize(data));
+    const signature = await responder.signer.sign(tbs);
+    const basic = new BasicOCSPResponse({
+      tbsResponseData: data,
+      tbsResponseDataRaw: new Uint8Array(tbs).buffer,
+      signatureAlgorithm: responder.signer.signatureAlgorithm,
+      signature: new Uint8Array(signature).buffer,
+      certs: [AsnConvert.parse(responder.certificateDer, Certificate)],
+    });
+    const der = Buffer.from(
+      AsnConvert.serialize(
+        new OCSPResponse({
+          responseStatus: OCSPResponseStatus.successful,
+          responseBytes: new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(AsnConvert.serialize(basic)) }),
+        }),
+      ),
+    );
+    return {
+      der,
+      thisUpdate,
+      nextUpdate,
+      refreshAt: nextUpdate.getTime() - this.options.refreshMarginMs,
+      etag: `"${createHash('sha1').update(der).digest('hex')}"`,
+      serials: answered.map((a) => a.serial),
+      certIds: answered.map((a) => a.hex),
+      requestKeys: new Set(),
+      statuses,
+    };
+  }
+
+  /** good if we issued it and it is not revoked, revoked with time and reason, unknown if we never issued it. */
+  private async statusOf(caId: string, serial: string): Promise<{ status: OcspStatus; certStatus: CertStatus }> {
+    const revocation = await statusDb(this.ca.store)
+      .selectFrom('revocations')
+      .select(['issuer_ca_id', 'revoked_at', 'reason_code'])
+      .where('serial', '=', serial)
+      .executeTakeFirst();
+    if (revocation && revocation.issuer_ca_id === caId) {
+      const code = Number(revocation.reason_code);
+      return {
+        status: 'revoked',
+        certStatus: new CertStatus({
+          revoked: new RevokedInfo({
+            revocationTime: secondsOnly(revocation.revoked_at),
+            // RFC 5280 §5.3.1: unspecified is better left out than stated.
+            revocationReason: code === 0 ? undefined : new CRLReason(code),
+          }),
+        }),
+      };
+    }
+    const issued = await this.ca.certificate(serial).catch((error: unknown) => {
+      if (error instanceof SignetError && error.status < 500) return null;
+      throw error;
+    });
+    if (issued && issued.issuer_ca_id === caId) return { status: 'good', certStatus: new CertStatus({ good: null }) };
+    return { status: 'unknown', certStatus: new CertStatus({ unknown: null }) };
+  }
+
+  /** A response another node (or an earlier run) already signed and stored, if still fresh. */
+  private async sharedResponse(certIdHex: string, now: Date): Promise<CachedResponse | null> {
+    const memory = this.byCertId.get(certIdHex);
+    if (memory && now.getTime() < memory.refreshAt) return memory;
+    const row = await statusDb(this.ca.store).selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certIdHex).executeTakeFirst();
+    if (!row) return null;
+    const nextUpdate = new Date(row.next_update);
+    const refreshAt = nextUpdate.getTime() - this.options.refreshMarginMs;
+    if (now.getTime() >= refreshAt) return null;
+    const entry: CachedResponse = {
+      der: row.der,
+      thisUpdate: new Date(row.this_update),
+      nextUpdate,
+      refreshAt,
+      etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
+      serials: [row.serial],
+      certIds: [certIdHex],
+      requestKeys: new Set(),
+    };
+    return entry;
+  }
+
+  private async store(entry: CachedResponse & { statuses: OcspStatus[] }, caId: string, question: AnsweredCertId): Promise<void> {
+    const values = {
+      cert_id: question.hex,
+      serial: question.serial,
+      issuer_ca_id: caId,
+      status: entry.statuses[0]!,
+      this_update: entry.thisUpdate.toISOString(),
+      next_update: entry.nextUpdate.toISOString(),
+      der: entry.der,
+    };
+    await statusDb(this.ca.store)
+      .insertInto('ocsp_responses')
+      .values(values)
+      .onConflict((oc) => oc.column('cert_id').doUpdateSet({ status: values.status, this_update: values.this_update, next_update: values.next_update, der: values.der }))
+      .execute();
+  }
+
+  private remember(entry: CachedResponse, requestKey: string): void {
+    if (this.byRequest.size >= this.options.maxCached) this.forgetAll();
+    entry.requestKeys.add(requestKey);
+    this.byRequest.set(requestKey, entry);
+    if (entry.certIds.length === 1) {
+      const previous = this.byCertId.get(entry.certIds[0]!);
+      if (previous && previous !== entry) {
+        // The new bytes replace the old for every request form that asked for them.
+        for (const k of previous.requestKeys) {
+          entry.requestKeys.add(k);
+          this.byRequest.set(k, entry);
+        }
+        this.unlink(previous);
+      }
+      this.byCertId.set(entry.certIds[0]!, entry);
+    }
+    for (const serial of entry.serials) {
+      let set = this.bySerial.get(serial);
+      if (!set) this.bySerial.set(serial, (set = new Set()));
+      set.add(entry);
+    }
+  }
+
+  private unlink(entry: CachedResponse): void {
+    for (const serial of entry.serials) this.bySerial.get(serial)?.delete(entry);
+  }
+
+  private forgetAll(): void {
+    this.byRequest.clear();
+    this.byCertId.clear();
+    this.bySerial.clear();
+  }
+
+  /** Re-signs one cached response in place (same request forms, fresh times or new status). */
+  private async resign(entry: CachedResponse): Promise<void> {
+    const requestKey = entry.requestKeys.values().next().value;
+    if (requestKey === undefined) return;
+    const request = Buffer.from(requestKey, 'base64');
+    const now = this.ca.now();
+    const parsed = parseRequest(request, this.options.maxRequests);
+    const answered = parsed.tbsRequest.requestList.map((r) => ({
+      certId: r.reqCert,
+      hex: Buffer.from(AsnConvert.serialize(r.reqCert)).toString('hex'),
+      serial: serialHex(Buffer.from(r.reqCert.serialNumber)),
+    }));
+    const caId = await this.issuerOf(answered[0]!.certId);
+    const responder = caId ? await this.responderFor(caId) : null;
+    if (!caId || !responder) return;
+    const fresh = await this.sign(caId, responder, answered, undefined, now);
+    if (answered.length === 1) await this.store(fresh, caId, answered[0]!);
+    for (const k of entry.requestKeys) fresh.requestKeys.add(k);
+    this.unlink(entry);
+    for (const k of fresh.requestKeys) this.remember(fresh, k);
+  }
+
+  private refreshInBackground(entry: CachedResponse): void {
+    if (entry.refreshing) return;
+    entry.refreshing = this.resign(entry).catch(() => {
+      // Still valid bytes are served meanwhile; the next request tries again.
+      entry.refreshing = undefined;
+    });
+  }
+
+  /**
+   * Called right after a revocation: every response about the certificate is
+   * re-signed now, in memory and in the shared table, so that no client is
+   * told "good" again (R7: effective in OCSP at once).
+   */
+  async revoked(serial: string): Promise<void> {
+    const entries = [...(this.bySerial.get(serial) ?? [])];
+    const stored = await statusDb(this.ca.store).selectFrom('ocsp_responses').select('cert_id').where('serial', '=', serial).execute();
+    await statusDb(this.ca.store).deleteFrom('ocsp_responses').where('serial', '=', serial).execute();
+    for (const entry of entries) {
+      entry.refreshAt = 0;
+      entry.nextUpdate = new Date(0);
+      await this.resign(entry);
+    }
+    // Responses stored by other nodes that this one never held: sign them afresh from their CertID.
+    for (const { cert_id } of stored) {
+      if (this.byCertId.has(cert_id) && this.byCertId.get(cert_id)!.nextUpdate.getTime() > 0) continue;
+      const certId = AsnConvert.parse(Buffer.from(cert_id, 'hex'), CertID);
+      const request = Buffer.from(AsnConvert.serialize(requestFor([certId])));
+      await this.respond(request);
+    }
+  }
+
+  /**
+   * Revocations made on other nodes: at most every `revocationPollMs` this
+   * node asks for revocations newer than the last it saw and drops its
+   * responses about them.
+   */
+  private pollRevocations(now: Date): void {
+    if (this.polling || now.getTime() - this.lastPoll < this.options.revocationPollMs) return;
+    this.lastPoll = now.getTime();
+    // Other nodes' clocks may lag a little: look a minute back, re-dropping is harmless.
+    const since = new Date(new Date(this.revocationsSeenUntil).getTime() - 60_000).toISOString();
+    this.polling = statusDb(this.ca.store)
+      .selectFrom('revocations')
+      .select(['serial', 'revoked_at'])
+      .where('revoked_at', '>', since)
+      .execute()
+      .then((rows) => {
+        for (const row of rows) {
+          for (const entry of this.bySerial.get(row.serial) ?? []) {
+            if (entry.thisUpdate.toISOString() <= row.revoked_at) {
+              entry.refreshAt = 0;
+              entry.nextUpdate = new Date(0);
+            }
+          }
+          if (row.revoked_at > this.revocationsSeenUntil) this.revocationsSeenUntil = row.revoked_at;
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.polling = null;
+      });
+  }
+
+  /** The scheduler's part: re-sign stored responses that would go stale within the margin. */
+  async refreshStale(): Promise<number> {
+    const now = this.ca.now();
+    const due = await statusDb(this.ca.store)
+      .selectFrom('ocsp_responses')
+      .select('cert_id')
+      .where('next_update', '<=', new Date(now.getTime() + this.options.refreshMarginMs).toISOString())
+      .limit(10_000)
+      .execute();
+    for (const { cert_id } of due) {
+      const certId = AsnConvert.parse(Buffer.from(cert_id, 'hex'), CertID);
+      const request = Buffer.from(AsnConvert.serialize(requestFor([certId])));
+      const cached = this.byCertId.get(cert_id);
+      if (cached) {
+        cached.refreshAt = 0;
+        await this.resign(cached);
+      } else {
+        await this.respond(request);
+      }
+    }
+    return due.length;
+  }
+
+  private async issuerOf(certId: CertID): Promise<string | null> {
+    const key = hashKey(certId.hashAlgorithm.algorithm, Buffer.from(certId.issuerNameHash.buffer), Buffer.from(certId.issuerKeyHash.buffer));
+    let table = await this.issuerTable(false);
+    let caId = table.get(key);
+    if (!caId && Date.now() - this.issuersLoadedAt > 10_000) {
+      // A CA created since we last looked.
+      table = await this.issuerTable(true);
+      caId = table.get(key);
+    }
+    return caId ?? null;
+  }
+
+  /** For every CA and hash algorithm: H(issuer name DER) and H(issuer key) → CA id (RFC 6960 §4.1.1). */
+  private async issuerTable(reload: boolean): Promise<Map<string, string>> {
+    if (this.issuerHashes && !reload) return this.issuerHashes;
+    const table = new Map<string, string>();
+    for (const authority of await this.ca.authorities()) {
+      const certificate = AsnConvert.parse(authority.certificateDer, Certificate);
+      const name = Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subject));
+      const key = Buffer.from(certificate.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+      for (const [oid, hash] of Object.entries(HASHES)) {
+        table.set(
+          hashKey(oid, createHash(hash.name).update(name).digest(), createHash(hash.name).update(key).digest()),
+          authority.id,
+        );
+      }
+    }
+    this.issuerHashes = table;
+    this.issuersLoadedAt = Date.now();
+    return table;
+  }
+
+  private responderFor(caId: string): Promise<DelegatedSigner | null> {
+    let responder = this.responders.get(caId);
+    if (!responder) {
+      responder = delegatedSigner(this.ca, 'ocsp', caId);
+      responder.catch(() => this.responders.delete(caId));
+      this.responders.set(caId, responder);
+    }
+    return responder;
+  }
+}
+
+function hashKey(oid: string, nameHash: Buffer, keyHash: Buffer): string {
+  return `${oid}|${nameHash.toString('hex')}|${keyHash.toString('hex')}`;
+}
+
+/** The serial as the store keeps it: minimal lowercase hex, no sign octet. */
+function serialHex(bytes: Buffer): string {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const hex = bytes.subarray(start).toString('hex');
+  return hex || '00';
+}
+
+/** DER decoding with every way a request can be wrong mapped to malformedRequest. */
+function parseRequest(request: Buffer, maxRequests: number): OCSPRequest {
+  const refuse = (why: string): never => {
+    throw new OcspRefusal(OCSPResponseStatus.malformedRequest, why);
+  };
+  if (request.length === 0) refuse('empty request');
+  const ber = asn1js.fromBER(new Uint8Array(request));
+  if (ber.offset === -1 || ber.offset !== request.length) refuse('not a single DER value');
+  let parsed: OCSPRequest;
+  try {
+    parsed = AsnConvert.parse(request, OCSPRequest);
+  } catch {
+    return refuse('not an OCSPRequest');
+  }
+  if (parsed.tbsRequest.version !== 0) refuse('only version 1 requests exist');
+  const count = parsed.tbsRequest.requestList?.length ?? 0;
+  if (count === 0 || count > maxRequests) refuse(`a request asks about 1 to ${maxRequests} certificates`);
+  for (const single of parsed.tbsRequest.requestList) {
+    if (!single.reqCert?.serialNumber || single.reqCert.serialNumber.byteLength === 0 || single.reqCert.serialNumber.byteLength > 32) {
+      refuse('bad serial number');
+    }
+  }
+  return parsed;
+}
+
+function checkNonce(nonce: Extension): void {
+  const value = Buffer.from(nonce.extnValue.buffer);
+  let length = value.length;
+  try {
+    // Normally the extnValue holds a DER OCTET STRING (RFC 8954 §2.1); some clients send raw bytes.
+    length = AsnConvert.parse(value, OctetString).byteLength;
+  } catch {
+    // Raw bytes: their own length counts.
+  }
+  if (length < 1 || length > MAX_NONCE) throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `nonce of ${length} octets`);
+}
+
+function requestFor(certIds: CertID[]): OCSPRequest {
+  return new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: certIds.map((reqCert) => new Request({ reqCert })) }) });
+}

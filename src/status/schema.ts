@@ -1,0 +1,67 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { SignetDatabase } from '../store/database.js';
+
+/** A revocation: final, one per certificate (R7, R15). Times are ISO-8601 UTC. */
+export interface RevocationTable {
+  serial: string;
+  issuer_ca_id: string;
+  /** RFC 5280 §5.3.1 CRLReason. */
+  reason_code: number;
+  /** The CA-initiated ground of R15, when the CA revoked on its own motion. */
+  ground: string | null;
+  revoked_at: string;
+  invalidity_date: string | null;
+  requested_by: string;
+  justification: string | null;
+  channel: 'subscriber' | 'rights-holder' | 'ra' | 'ca';
+  not_after: string;
+}
+
+/** Every CRL ever published, its signed bytes untouched (R14). */
+export interface CrlArchiveTable {
+  id: string;
+  issuer_ca_id: string;
+  crl_number: number | string;
+  kind: 'full' | 'delta';
+  base_crl_number: number | string | null;
+  this_update: string;
+  next_update: string;
+  entries: number | string;
+  sha256: string;
+  der: Buffer;
+  published_by: string;
+  created_at: string;
+}
+
+/** Pre-signed OCSP responses for requests without a nonce (RFC 5019 §2.2). */
+export interface OcspResponseTable {
+  cert_id: string;
+  serial: string;
+  issuer_ca_id: string;
+  status: 'good' | 'revoked' | 'unknown';
+  this_update: string;
+  next_update: string;
+  der: Buffer;
+}
+
+/** Background work runs on whichever node holds the lease (ARCHITECTURE.md, scale-out). */
+export interface StatusLeaseTable {
+  name: string;
+  holder: string;
+  expires_at: string;
+}
+
+export interface StatusDatabase extends Database {
+  revocations: RevocationTable;
+  crl_archive: CrlArchiveTable;
+  ocsp_responses: OcspResponseTable;
+  status_leases: StatusLeaseTable;
+}
+
+export type StatusTx = Transaction<StatusDatabase> | Kysely<StatusDatabase>;
+
+/** The store's tables are declared per domain; the status domain sees its own beside the core ones. */
+export function statusDb(store: SignetDatabase): Kysely<StatusDatabase> {
+  return store.db as unknown as Kysely<StatusDatabase>;
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { CrlPublisher, DEFAULT_CRL_SCHEDULE, type CrlSchedule, type PublishedCrl } from './crl-publisher.js';
+import { tryTakeLease } from './lease.js';
+import { OcspResponder, type OcspOptions } from './ocsp-responder.js';
+import { publicStatusBySerial, publicStatusOfCertificate, type PublicCertificateStatus } from './public-status.js';
+import { findRevocation, revokeCertificate, type Revocation, type RevocationRequest } from './revocation.js';
+
+export interface StatusOptions {
+  publicUrl: string;
+  crl?: Partial<CrlSchedule>;
+  ocsp?: Partial<OcspOptions>;
+}
+
+/**
+ * The status domain's API (R7, R14, R15, R16): revocation, CRLs, OCSP and
+ * the public lookup, over the CA's certificates.
+ */
+export class StatusService {
+  readonly crls: CrlPublisher;
+  readonly ocsp: OcspResponder;
+  /** This process, as a lease holder. */
+  readonly nodeId = `node-${randomUUID()}`;
+
+  constructor(
+    readonly ca: CertificateAuthority,
+    options: StatusOptions,
+  ) {
+    this.crls = new CrlPublisher(ca, options.publicUrl, { ...DEFAULT_CRL_SCHEDULE, ...options.crl });
+    this.ocsp = new OcspResponder(ca, options.ocsp);
+  }
+
+  /** Revokes for ever and makes OCSP say so before returning (R7). */
+  async revokeCertificate(request: RevocationRequest): Promise<Revocation> {
+    const revocation = await revokeCertificate(this.ca, request);
+    await this.ocsp.revoked(revocation.serial);
+    return revocation;
+  }
+
+  revocation(serial: string): Promise<Revocation | null> {
+    return findRevocation(this.ca, serial);
+  }
+
+  /** R14: the archived, signed full CRL that was in force at `time`. */
+  crlInForceAt(caId: string, time: Date): Promise<PublishedCrl | null> {
+    return this.crls.inForceAt(caId, time);
+  }
+
+  publicStatus(serial: string): Promise<PublicCertificateStatus> {
+    return publicStatusBySerial(this.ca, serial);
+  }
+
+  publicStatusOfCertificate(upload: Buffer | string): Promise<PublicCertificateStatus> {
+    return publicStatusOfCertificate(this.ca, upload);
+  }
+
+  /**
+   * One round of background work, on the node holding the lease: CRLs that
+   * are missing or due within `marginMs`, and OCSP responses about to go stale.
+   */
+  async scheduledWork(marginMs = 3_600_000): Promise<{ crls: number; ocsp: number } | null> {
+    if (!(await tryTakeLease(this.ca.store, 'status-publisher', this.nodeId, this.ca.now(), 10 * 60_000))) return null;
+    const crls = await this.crls.publishDue('system:crl-schedule', marginMs);
+    const ocsp = await this.ocsp.refreshStale();
+    return { crls: crls.length, ocsp };
+  }
+
+  /** Runs `scheduledWork` every `intervalMs` (unref'd: it never keeps the process alive). */
+  startSchedule(intervalMs = 5 * 60_000, onError: (error: unknown) => void = () => undefined): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.scheduledWork()
+        .catch(onError)
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}
