@@ -5,6 +5,9 @@ import type { SignetConfig } from './config/settings.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
 import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
+import { RegistrationAuthority } from './ra/registration-authority.js';
+import { raSettingsFrom, type RaSettings } from './ra/settings.js';
+import { statusDomainRevoker } from './ra/status-revoker.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -13,12 +16,15 @@ export interface Signet {
   ca: CertificateAuthority;
   status: StatusService;
   tsa: TimeStampAuthority;
+  ra: RegistrationAuthority;
   close(): Promise<void>;
 }
 
 export interface OpenOptions {
   clock?: () => Date;
   faults?: IssuanceFaults;
+  /** RA settings beyond the environment's (SIGNET_CREDENTIAL_DAYS, …). */
+  ra?: Partial<RaSettings>;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
@@ -28,7 +34,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   await ca.recoverInterruptedIssuance();
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
-  return { config, store, ca, status, tsa, close: () => store.close() };
+  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(ca), clock: options.clock });
+  return { config, store, ca, status, tsa, ra, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -1,6 +1,8 @@
 import type { Locale } from './locale.js';
 import { STATUS_MESSAGES } from '../status/messages.js';
 import { TSA_MESSAGES } from '../tsa/messages.js';
+import { RA_MESSAGES } from '../ra/messages.js';
+import { AGREEMENT_MESSAGES } from '../agreement/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -140,6 +142,8 @@ export const MESSAGES = {
   ...CORE_MESSAGES,
   ...STATUS_MESSAGES,
   ...TSA_MESSAGES,
+  ...RA_MESSAGES,
+  ...AGREEMENT_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -2,6 +2,8 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import type { Dialect, SignetDatabase } from './database.js';
 import { statusMigrations } from '../status/migrations.js';
 import { tsaMigrations } from '../tsa/migrations.js';
+import { raMigrations } from '../ra/migrations.js';
+import { agreementMigrations } from '../agreement/migrations.js';
 
 /**
  * Migrations are code, not files, so that the compiled package carries them and
@@ -14,7 +16,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations, agreementMigrations, raMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { SignetError } from '../i18n/signet-error.js';
+import { audit, type RaContext } from './context.js';
+import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
+import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
+import type { RaApplicationTable, RaTx } from './schema.js';
+import type { ConsentInput, SubscriberRegistry } from './subscribers.js';
+
+export const PURPOSES = ['signing', 'encryption'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export interface Application {
+  id: string;
+  subscriberId: string;
+  raId: string;
+  kind: RaApplicationTable['kind'];
+  purpose: Purpose;
+  profileId: string;
+  keyGeneration: RaApplicationTable['key_generation'];
+  status: RaApplicationTable['status'];
+  subscriberVersion: number;
+  replacesSerial: string | null;
+  submittedBy: string;
+  submittedAt: string;
+  reviewerId: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  certificateSerial: string | null;
+}
+
+export interface NewApplication {
+  subscriberId: string;
+  purpose: string;
+  keyGeneration?: string;
+  /** Needed when a newer agreement version was published since the subscriber last consented (R0). */
+  consent?: ConsentInput;
+}
+
+const OFFICER_ROLES = ['ra-officer'] as const;
+const REASON_LIMIT = 2000;
+
+/** R17: the subscriber type and the purpose choose the profile. */
+export function profileFor(type: 'individual' | 'enterprise', purpose: Purpose): string {
+  return `${type}-${purpose}`;
+}
+
+/**
+ * R4: the review workflow, submitted → in review → approved / rejected, by
+ * officers of the subscriber's RA. Approval creates the download credential
+ * in the same transaction.
+ */
+export class Applications {
+  constructor(
+    private readonly context: RaContext,
+    private readonly subscribers: SubscriberRegistry,
+    private readonly credentials: DownloadCredentials,
+  ) {}
+
+  async submit(by: Principal, input: NewApplication, clientAddress: string | null): Promise<Application> {
+    requireRole(by, ['ra-officer', 'ra-admin']);
+    if (!(PURPOSES as readonly string[]).includes(input.purpose)) {
+      throw new SignetError('ra.bad-purpose', 400, { known: PURPOSES.join(', ') }, 'purpose');
+    }
+    const purpose = input.purpose as Purpose;
+    const keyGeneration = input.keyGeneration ?? 'subscriber';
+    if (keyGeneration !== 'subscriber' && keyGeneration !== 'server') throw new SignetError('ra.bad-key-generation', 400, {}, 'keyGeneration');
+    const subscriber = await this.subscribers.row(by, input.subscriberId);
+    const profile = this.context.ca.profiles.get(profileFor(subscriber.type, purpose));
+    if (keyGeneration === 'server' && !profile.serverKeyGeneration) {
+      throw new SignetError('ra.server-keygen-not-allowed', 400, { profile: profile.id }, 'keyGeneration');
+    }
+    const now = this.context.clock();
+    const current = await this.context.agreements.requireCurrent(now);
+    const accepted = (await this.context.agreements.acceptances(subscriber.id)).some((a) => a.versionId === current.id);
+    if (!accepted) await this.subscribers.requireConsent(input.consent, now);
+    return this.context.db.transaction().execute(async (trx) => {
+      if (!accepted) {
+        await this.context.agreements.recordAcceptance(
+          trx,
+          { versionId: current.id, subscriberId: subscriber.id, raId: subscriber.ra_id, channel: 'explicit', clientAddress: input.consent?.clientAddress?.trim() || clientAddress, recordedBy: actorOf(by) },
+          now,
+        );
+      }
+      return this.insert(trx, by, { subscriberId: subscriber.id, raId: subscriber.ra_id, kind: 'new', purpose, profileId: profile.id, keyGeneration, version: subscriber.current_version, replacesSerial: null }, now);
+    });
+  }
+
+  /** A new application row with its audit entry; used by submission, renewal and re-issue. */
+  async insert(
+    trx: RaTx,
+    by: Principal,
+    a: { subscriberId: string; raId: string; kind: RaApplicationTable['kind']; purpose: Purpose; profileId: string; keyGeneration: RaApplicationTable['key_generation']; version: number; replacesSerial: string | null; status?: RaApplicationTable['status'] },
+    now: Date,
+  ): Promise<Application> {
+    const row: RaApplicationTable = {
+      id: `app-${randomUUID()}`,
+      subscriber_id: a.subscriberId,
+      ra_id: a.raId,
+      kind: a.kind,
+      purpose: a.purpose,
+      profile_id: a.profileId,
+      key_generation: a.keyGeneration,
+      status: a.status ?? 'submitted',
+      subscriber_version: a.version,
+      replaces_serial: a.replacesSerial,
+      submitted_by: actorOf(by),
+      submitted_at: now.toISOString(),
+      reviewer_id: null,
+      review_started_at: null,
+      decided_by: a.status === 'approved' ? actorOf(by) : null,
+      decided_at: a.status === 'approved' ? now.toISOString() : null,
+      decision_reason: null,
+      certificate_serial: null,
+    };
+    await trx.insertInto('ra_applications').values(row).execute();
+    await audit(
+      this.context,
+      trx,
+      { actor: actorOf(by), action: 'ra.application-submitted', target: `application:${row.id}`, details: { subscriber: a.subscriberId, kind: a.kind, profile: a.profileId, replaces: a.replacesSerial, status: row.status } },
+      now,
+    );
+    return toApplication(row);
+  }
+
+  async list(by: Principal, filter: { status?: string; subscriberId?: string } = {}): Promise<Application[]> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    let query = this.context.db.selectFrom('ra_applications').selectAll().orderBy('submitted_at');
+    if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
+    if (filter.status) query = query.where('status', '=', filter.status as RaApplicationTable['status']);
+    if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
+    return (await query.execute()).map(toApplication);
+  }
+
+  async get(by: Principal, id: string): Promise<Application> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    return toApplication(await this.row(by, id));
+  }
+
+  async startReview(by: Principal, id: string): Promise<Application> {
+    return this.transition(by, id, ['submitted'], 'in-review', async (trx, row, now) => {
+      await trx.updateTable('ra_applications').set({ status: 'in-review', reviewer_id: actorOf(by), review_started_at: now.toISOString() }).where('id', '=', row.id).execute();
+      return { details: {} };
+    });
+  }
+
+  /** Approval yields the download credential, returned once and never again (R4). */
+  async approve(by: Principal, id: string, input: { note?: string } = {}): Promise<{ application: Application; credential: DownloadCredential }> {
+    let credential: DownloadCredential | undefined;
+    const application = await this.transition(by, id, ['in-review'], 'approved', async (trx, row, now) => {
+      const note = input.note?.trim() || null;
+      await trx
+        .updateTable('ra_applications')
+        .set({ status: 'approved', decided_by: actorOf(by), decided_at: now.toISOString(), decision_reason: note })
+        .where('id', '=', row.id)
+        .execute();
+      credential = await this.credentials.issue(trx, row.id, now, actorOf(by));
+      return { details: { note } };
+    });
+    return { application, credential: credential! };
+  }
+
+  async reject(by: Principal, id: string, input: { reason?: string }): Promise<Application> {
+    const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+    if (!reason) throw new SignetError('ra.reason-required', 400, {}, 'reason');
+    if (reason.length > REASON_LIMIT) throw new SignetError('ra.field-too-long', 400, { field: 'reason', limit: REASON_LIMIT }, 'reason');
+    return this.transition(by, id, ['submitted', 'in-review'], 'rejected', async (trx, row, now) => {
+      await trx
+        .updateTable('ra_applications')
+        .set({ status: 'rejected', decided_by: actorOf(by), decided_at: now.toISOString(), decision_reason: reason })
+        .where('id', '=', row.id)
+        .execute();
+      return { details: { reason } };
+    });
+  }
+
+  /** A fresh credential for an approved application whose credential expired, locked or was lost. */
+  async reissueCredential(by: Principal, id: string): Promise<DownloadCredential> {
+    requireRole(by, OFFICER_ROLES);
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const row = await this.row(by, id, trx);
+      if (row.status !== 'approved') throw new SignetError('ra.bad-application-state', 409, { status: row.status, expected: 'approved' }, 'status');
+      return this.credentials.issue(trx, row.id, now, actorOf(by));
+    });
+  }
+
+  async row(by: Principal, id: string, trx: RaTx = this.context.db): Promise<RaApplicationTable> {
+    const row = await trx.selectFrom('ra_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SignetError('ra.unknown-application', 404, { application: id }, 'applicationId');
+    requireScope(by, row.ra_id);
+    return row;
+  }
+
+  /**
+   * One step of the workflow: only an officer of the application's RA, only
+   * from the states named; the row is re-read under the transaction so two
+   * officers deciding at once cannot both win.
+   */
+  private async transition(
+    by: Principal,
+    id: string,
+    from: readonly RaApplicationTable['status'][],
+    to: RaApplicationTable['status'],
+    apply: (trx: RaTx, row: RaApplicationTable, now: Date) => Promise<{ details: Record<string, unknown> }>,
+  ): Promise<Application> {
+    requireRole(by, OFFICER_ROLES);
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const row = await this.row(by, id, trx);
+      if (!from.includes(row.status)) {
+        throw new SignetError('ra.bad-application-state', 409, { status: row.status, expected: from.join(' / ') }, 'status');
+      }
+      const guard = await trx.updateTable('ra_applications').set({ status: to }).where('id', '=', row.id).where('status', '=', row.status).executeTakeFirst();
+      if (Number(guard.numUpdatedRows) !== 1) throw new SignetError('ra.bad-application-state', 409, { status: 'changed', expected: from.join(' / ') }, 'status');
+      const { details } = await apply(trx, row, now);
+      await audit(this.context, trx, { actor: actorOf(by), action: `ra.application-${to}`, target: `application:${row.id}`, details: { from: row.status, ...details } }, now);
+      const updated = await trx.selectFrom('ra_applications').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+      return toApplication(updated);
+    });
+  }
+}
+
+export function toApplication(row: RaApplicationTable): Application {
+  return {
+    id: row.id,
+    subscriberId: row.subscriber_id,
+    raId: row.ra_id,
+    kind: row.kind,
+    purpose: row.purpose,
+    profileId: row.profile_id,
+    keyGeneration: row.key_generation,
+    status: row.status,
+    subscriberVersion: Number(row.subscriber_version),
+    replacesSerial: row.replaces_serial,
+    submittedBy: row.submitted_by,
+    submittedAt: row.submitted_at,
+    reviewerId: row.reviewer_id,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    decisionReason: row.decision_reason,
+    certificateSerial: row.certificate_serial,
+  };
+}

@@ -1,0 +1,25 @@
+import { appendAuditEntry, type AuditEvent } from '../audit/audit-log.js';
+import type { AgreementRegistry } from '../agreement/agreements.js';
+import type { CertificateAuthority } from '../ca/authority.js';
+import type { SignetDatabase, Tx } from '../store/database.js';
+import type { CertificateRevoker } from './revocation.js';
+import type { RaDb, RaTx } from './schema.js';
+import type { RaSettings } from './settings.js';
+
+/** What every part of the RA works with; built once by RegistrationAuthority. */
+export interface RaContext {
+  store: SignetDatabase;
+  db: RaDb;
+  ca: CertificateAuthority;
+  agreements: AgreementRegistry;
+  revoker: CertificateRevoker;
+  settings: RaSettings;
+  clock: () => Date;
+}
+
+/** Every RA state change is an audit entry in the same transaction (R20). */
+export async function audit(context: RaContext, trx: RaTx, event: AuditEvent, at: Date): Promise<void> {
+  await appendAuditEntry(trx as unknown as Tx, context.store.dialect, event, at);
+}
+
+export const DAY_MS = 86_400_000;

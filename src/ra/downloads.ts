@@ -1,0 +1,223 @@
+import { CertificationRequest, CertificationRequestInfo, Attributes } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { parseCertificationRequest, provePublicKey, type ProvenPublicKey } from '../ca/certification-request.js';
+import type { IssuedCertificate } from '../ca/authority.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
+import { toPem } from '../http/der.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { audit, type RaContext } from './context.js';
+import { subjectFor } from './certificate-subject.js';
+import type { AgentClaim, Delegations } from './delegations.js';
+import type { DownloadCredentials } from './download-credentials.js';
+import { buildPkcs12 } from './pkcs12.js';
+import type { RaApplicationTable, RaDownloadCredentialTable, RaDelegationTable } from './schema.js';
+import type { SubscriberRegistry } from './subscribers.js';
+
+export interface DownloadRequest {
+  referenceNumber: string;
+  authorizationCode: string;
+  /** Present when an agent completes the download for the subscriber (R6). */
+  agent?: AgentClaim;
+}
+
+export interface DownloadedCertificate {
+  serial: string;
+  profileId: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  certificatePem: string;
+  /** Issuing CA, then root: what the subscriber's container needs to build the path. */
+  chainPem: string;
+  applicationId: string;
+}
+
+/** Key algorithms the server generates, when a profile allows it at all. */
+export const SERVER_KEY_ALGORITHMS = ['ecdsa-p256', 'rsa-2048'] as const;
+export type ServerKeyAlgorithm = (typeof SERVER_KEY_ALGORITHMS)[number];
+
+const PKCS12_PASSWORD_MIN = 8;
+
+/**
+ * R5: download into the subscriber's container. The subscriber's own key
+ * pair signs a PKCS#10 request (proof of possession); the certificate says
+ * what the officer reviewed. Where the profile allows server-side key
+ * generation, the key is made here, sealed into a PKCS#12 under the
+ * subscriber's password, returned, and not kept.
+ */
+export class Downloads {
+  constructor(
+    private readonly context: RaContext,
+    private readonly credentials: DownloadCredentials,
+    private readonly subscribers: SubscriberRegistry,
+    private readonly delegations: Delegations,
+  ) {}
+
+  async withRequest(request: DownloadRequest & { csr: Uint8Array | string }, clientAddress: string | null): Promise<DownloadedCertificate> {
+    // The request is checked before the credential is touched: a bad CSR costs nothing.
+    const key = provePublicKey(parseCertificationRequest(request.csr));
+    return this.download(request, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }));
+  }
+
+  async withServerKey(
+    request: DownloadRequest & { password: string; keyAlgorithm?: string },
+    clientAddress: string | null,
+  ): Promise<DownloadedCertificate & { pkcs12: Buffer }> {
+    const password = typeof request.password === 'string' ? request.password : '';
+    if ([...password].length < PKCS12_PASSWORD_MIN) throw new SignetError('ra.pkcs12-password-weak', 400, { min: PKCS12_PASSWORD_MIN }, 'password');
+    const algorithm = (request.keyAlgorithm ?? 'ecdsa-p256') as ServerKeyAlgorithm;
+    if (!SERVER_KEY_ALGORITHMS.includes(algorithm)) {
+      throw new SignetError('ra.bad-key-algorithm', 400, { known: SERVER_KEY_ALGORITHMS.join(', ') }, 'keyAlgorithm');
+    }
+    let pkcs8: Buffer | undefined;
+    const downloaded = await this.download(request, clientAddress, 'server', async () => {
+      const signer = generateSoftwareKey(algorithm);
+      pkcs8 = signer.exportPkcs8();
+      const info = new CertificationRequestInfo({
+        version: 0,
+        subject: new Name([]),
+        subjectPKInfo: AsnConvert.parse(signer.publicKeyInfo, SubjectPublicKeyInfo),
+        attributes: new Attributes(),
+      });
+      const signature = await signer.sign(new Uint8Array(AsnConvert.serialize(info)));
+      const csr = new Uint8Array(
+        AsnConvert.serialize(new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: signer.signatureAlgorithm, signature: new Uint8Array(signature).buffer })),
+      );
+      return { csr, key: provePublicKey(parseCertificationRequest(csr)) };
+    });
+    const chain = await this.chainOf(downloaded.serial);
+    const pkcs12 = buildPkcs12({
+      privateKeyPkcs8: pkcs8!,
+      certificate: (await this.context.ca.certificate(downloaded.serial)).der,
+      chain,
+      password,
+      friendlyName: downloaded.subject,
+    });
+    // The only copy of the key leaves in the PKCS#12; the buffer is wiped before returning.
+    pkcs8!.fill(0);
+    return { ...downloaded, pkcs12 };
+  }
+
+  private async download(
+    request: DownloadRequest,
+    clientAddress: string | null,
+    keyGeneration: RaApplicationTable['key_generation'],
+    keyPair: () => Promise<{ csr: Uint8Array | string; key: ProvenPublicKey }>,
+  ): Promise<DownloadedCertificate> {
+    const credential = await this.credentials.claim(request.referenceNumber, request.authorizationCode);
+    let issued: IssuedCertificate;
+    let application: RaApplicationTable;
+    let delegation: RaDelegationTable | null = null;
+    try {
+      application = await this.context.db.selectFrom('ra_applications').selectAll().where('id', '=', credential.application_id).executeTakeFirstOrThrow();
+      if (application.status !== 'approved') {
+        throw new SignetError('ra.bad-application-state', 409, { status: application.status, expected: 'approved' }, 'referenceNumber');
+      }
+      if (application.key_generation !== keyGeneration) {
+        throw new SignetError('ra.key-generation-mismatch', 409, { chosen: application.key_generation }, 'keyGeneration');
+      }
+      const now = this.context.clock();
+      if (request.agent) delegation = await this.delegations.authorise(application.subscriber_id, request.agent, 'download', now);
+      const { csr, key } = await keyPair();
+      await this.checkReplacement(application, key);
+      const version = await this.subscribers.recordVersion(application.subscriber_id, application.subscriber_version);
+      issued = await this.context.ca.issue({
+        csr,
+        profileId: application.profile_id,
+        subject: subjectFor(version.record),
+        subjectAltNames: version.record.type === 'individual' ? { email: [version.record.email] } : undefined,
+        subscriberId: application.subscriber_id,
+        requestedBy: delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`,
+        reason: `RA application ${application.id} (${application.kind}), reviewed by ${application.decided_by ?? '?'}`,
+      });
+    } catch (error) {
+      // Nothing was issued: the credential is given back exactly as it was.
+      await this.credentials.release(credential);
+      throw error;
+    }
+    await this.complete(application, credential, issued, delegation, clientAddress);
+    if (application.kind === 'rekey' && application.replaces_serial) {
+      await this.context.revoker.revokeCertificate({
+        serial: application.replaces_serial,
+        reason: 'superseded',
+        actor: `ra:${application.ra_id}`,
+        justification: `re-keyed as ${issued.serial} through RA application ${application.id}`,
+      });
+    }
+    return {
+      serial: issued.serial,
+      profileId: issued.profileId,
+      subject: issued.subject,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      certificatePem: toPem('CERTIFICATE', issued.der),
+      chainPem: (await this.chainOf(issued.serial)).map((der) => toPem('CERTIFICATE', der)).join(''),
+      applicationId: application.id,
+    };
+  }
+
+  /** Renewal keeps the key; re-key must bring a new one (R16). */
+  private async checkReplacement(application: RaApplicationTable, key: ProvenPublicKey): Promise<void> {
+    if (!application.replaces_serial || application.kind === 'reissue') return;
+    const old = await this.context.ca.certificate(application.replaces_serial);
+    if (application.kind === 'renewal' && old.spki_sha256 !== key.spkiSha256) throw new SignetError('ra.renewal-needs-same-key', 400, {}, 'csr');
+    if (application.kind === 'rekey' && old.spki_sha256 === key.spkiSha256) throw new SignetError('ra.rekey-needs-new-key', 400, {}, 'csr');
+  }
+
+  /**
+   * The application is completed with its certificate; the first download
+   * also records the subscriber's acceptance of the agreement in force, with
+   * channel "download" (R0).
+   */
+  private async complete(
+    application: RaApplicationTable,
+    credential: RaDownloadCredentialTable,
+    issued: IssuedCertificate,
+    delegation: RaDelegationTable | null,
+    clientAddress: string | null,
+  ): Promise<void> {
+    const now = this.context.clock();
+    const actor = delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`;
+    const current = await this.context.agreements.current(now);
+    const earlier = await this.context.agreements.acceptances(application.subscriber_id);
+    const firstDownload = current !== null && !earlier.some((a) => a.channel === 'download' && a.versionId === current.id);
+    await this.context.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('ra_applications')
+        .set({ status: 'completed', certificate_serial: issued.serial })
+        .where('id', '=', application.id)
+        .execute();
+      await audit(
+        this.context,
+        trx,
+        {
+          actor,
+          action: 'ra.certificate-downloaded',
+          target: `application:${application.id}`,
+          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, agentName: delegation?.agent_name ?? null, clientAddress },
+        },
+        now,
+      );
+      if (firstDownload) {
+        await this.context.agreements.recordAcceptance(
+          trx,
+          { versionId: current.id, subscriberId: application.subscriber_id, raId: application.ra_id, channel: 'download', clientAddress, recordedBy: actor },
+          now,
+        );
+      }
+    });
+  }
+
+  private async chainOf(serial: string): Promise<Buffer[]> {
+    const certificate = await this.context.ca.certificate(serial);
+    const chain: Buffer[] = [];
+    let caId: string | null = certificate.issuer_ca_id;
+    while (caId) {
+      const authority = await this.context.ca.authority(caId);
+      chain.push(authority.certificateDer);
+      caId = authority.parentId;
+    }
+    return chain;
+  }
+}

@@ -1,0 +1,183 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
+
+/** The RA's tables: organisations, operators, subscribers and the work done for them. */
+export function raMigrations(dialect: Dialect): Record<string, Migration> {
+  const binary = binaryType(dialect);
+  return {
+    '0400_ra_core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ra_organisations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'merged', 'withdrawn')`))
+          .addColumn('successor_id', 'text', (c) => c.references('ra_organisations.id'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('closed_at', 'text')
+          .addColumn('closed_by', 'text')
+          .addColumn('closing_reason', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('ra_operators')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text', (c) => c.notNull().unique())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('ca-admin', 'ra-admin', 'ra-officer', 'auditor')`))
+          .addColumn('ra_id', 'text', (c) => c.references('ra_organisations.id'))
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('failed_logins', 'integer', (c) => c.notNull())
+          .addColumn('locked_until', 'text')
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'disabled')`))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('ra_sessions')
+          .addColumn('token_sha256', 'text', (c) => c.primaryKey())
+          .addColumn('operator_id', 'text', (c) => c.notNull().references('ra_operators.id'))
+          .addColumn('csrf_sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('ended_at', 'text')
+          .addColumn('client_address', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('ra_api_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('token_sha256', 'text', (c) => c.notNull().unique())
+          .addColumn('operator_id', 'text', (c) => c.notNull().references('ra_operators.id'))
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('ra_subscribers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('ra_id', 'text', (c) => c.notNull().references('ra_organisations.id'))
+          .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('individual', 'enterprise')`))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('identifier', 'text', (c) => c.notNull())
+          .addColumn('current_version', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ra_subscribers_identifier').on('ra_subscribers').columns(['type', 'identifier']).unique().execute();
+        await db.schema.createIndex('ra_subscribers_ra').on('ra_subscribers').column('ra_id').execute();
+
+        await db.schema
+          .createTable('ra_subscriber_versions')
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('valid_from', 'text', (c) => c.notNull())
+          .addColumn('valid_until', 'text')
+          .addColumn('recorded_by', 'text', (c) => c.notNull())
+          .addColumn('change_request_id', 'text')
+          .addPrimaryKeyConstraint('ra_subscriber_versions_pk', ['subscriber_id', 'version'])
+          .execute();
+
+        await db.schema
+          .createTable('ra_memberships')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('ra_id', 'text', (c) => c.notNull().references('ra_organisations.id'))
+          .addColumn('from_at', 'text', (c) => c.notNull())
+          .addColumn('until_at', 'text')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('predecessor_ra_id', 'text')
+          .execute();
+        await db.schema.createIndex('ra_memberships_subscriber').on('ra_memberships').columns(['subscriber_id', 'from_at']).execute();
+
+        await db.schema
+          .createTable('ra_documents')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('filename', 'text', (c) => c.notNull())
+          .addColumn('media_type', 'text', (c) => c.notNull())
+          .addColumn('size', 'integer', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('content', binary, (c) => c.notNull())
+          .addColumn('uploaded_by', 'text', (c) => c.notNull())
+          .addColumn('uploaded_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('ra_applications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('ra_id', 'text', (c) => c.notNull().references('ra_organisations.id'))
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('new', 'renewal', 'rekey', 'reissue')`))
+          .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('signing', 'encryption')`))
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('key_generation', 'text', (c) => c.notNull().check(sql`key_generation in ('subscriber', 'server')`))
+          .addColumn('status', 'text', (c) =>
+            c.notNull().check(sql`status in ('submitted', 'in-review', 'approved', 'rejected', 'completed')`),
+          )
+          .addColumn('subscriber_version', 'integer', (c) => c.notNull())
+          .addColumn('replaces_serial', 'text')
+          .addColumn('submitted_by', 'text', (c) => c.notNull())
+          .addColumn('submitted_at', 'text', (c) => c.notNull())
+          .addColumn('reviewer_id', 'text')
+          .addColumn('review_started_at', 'text')
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('decision_reason', 'text')
+          .addColumn('certificate_serial', 'text')
+          .execute();
+        await db.schema.createIndex('ra_applications_ra_status').on('ra_applications').columns(['ra_id', 'status']).execute();
+        await db.schema.createIndex('ra_applications_subscriber').on('ra_applications').column('subscriber_id').execute();
+
+        await db.schema
+          .createTable('ra_download_credentials')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('application_id', 'text', (c) => c.notNull().references('ra_applications.id'))
+          .addColumn('reference_number', 'text', (c) => c.notNull().unique())
+          .addColumn('code_hash', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('issued', 'used', 'locked', 'superseded')`))
+          .addColumn('failed_attempts', 'integer', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .execute();
+
+        await db.schema
+          .createTable('ra_delegations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('agent_name', 'text', (c) => c.notNull())
+          .addColumn('agent_id_type', 'text', (c) => c.notNull())
+          .addColumn('agent_id_number', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('evidence_document_id', 'text', (c) => c.notNull().references('ra_documents.id'))
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'revoked')`))
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('ra_change_requests')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('ra_id', 'text', (c) => c.notNull().references('ra_organisations.id'))
+          .addColumn('changes', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('submitted', 'approved', 'rejected')`))
+          .addColumn('base_version', 'integer', (c) => c.notNull())
+          .addColumn('submitted_by', 'text', (c) => c.notNull())
+          .addColumn('submitted_at', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('decision_reason', 'text')
+          .execute();
+      },
+    },
+  };
+}

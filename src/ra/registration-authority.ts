@@ -1,0 +1,67 @@
+import { AgreementRegistry } from '../agreement/agreements.js';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { Applications } from './applications.js';
+import { ChangeRequests } from './changes.js';
+import type { RaContext } from './context.js';
+import { Delegations } from './delegations.js';
+import { DownloadCredentials } from './download-credentials.js';
+import { Downloads } from './downloads.js';
+import { OperatorDirectory } from './operators.js';
+import { RaOrganisations } from './organisations.js';
+import { Renewals } from './renewals.js';
+import { MissingStatusDomain, type CertificateRevoker } from './revocation.js';
+import { raDb } from './schema.js';
+import { DEFAULT_RA_SETTINGS, type RaSettings } from './settings.js';
+import { SubscriberRegistry } from './subscribers.js';
+
+export interface RegistrationAuthorityOptions {
+  ca: CertificateAuthority;
+  settings?: Partial<RaSettings>;
+  /** The status domain's revocation; without it, steps that must revoke refuse to run. */
+  revoker?: CertificateRevoker;
+  agreements?: AgreementRegistry;
+  clock?: () => Date;
+}
+
+/**
+ * The RA domain's API: it decides *who* gets a certificate and hands the CA
+ * an order whose subject comes from reviewed data (ARCHITECTURE.md, the
+ * issuance cycle's step 1).
+ */
+export class RegistrationAuthority {
+  readonly settings: RaSettings;
+  readonly agreements: AgreementRegistry;
+  readonly organisations: RaOrganisations;
+  readonly operators: OperatorDirectory;
+  readonly subscribers: SubscriberRegistry;
+  readonly applications: Applications;
+  readonly credentials: DownloadCredentials;
+  readonly downloads: Downloads;
+  readonly delegations: Delegations;
+  readonly changes: ChangeRequests;
+  readonly renewals: Renewals;
+
+  constructor(options: RegistrationAuthorityOptions) {
+    const clock = options.clock ?? (() => options.ca.now());
+    this.settings = { ...DEFAULT_RA_SETTINGS, ...options.settings };
+    this.agreements = options.agreements ?? new AgreementRegistry(options.ca.store, clock);
+    const context: RaContext = {
+      store: options.ca.store,
+      db: raDb(options.ca.store),
+      ca: options.ca,
+      agreements: this.agreements,
+      revoker: options.revoker ?? new MissingStatusDomain(),
+      settings: this.settings,
+      clock,
+    };
+    this.organisations = new RaOrganisations(context);
+    this.operators = new OperatorDirectory(context);
+    this.subscribers = new SubscriberRegistry(context);
+    this.credentials = new DownloadCredentials(context);
+    this.applications = new Applications(context, this.subscribers, this.credentials);
+    this.delegations = new Delegations(context, this.subscribers);
+    this.downloads = new Downloads(context, this.credentials, this.subscribers, this.delegations);
+    this.changes = new ChangeRequests(context, this.subscribers, this.applications, this.credentials);
+    this.renewals = new Renewals(context, this.applications);
+  }
+}

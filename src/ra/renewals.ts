@@ -1,0 +1,61 @@
+import { SignetError } from '../i18n/signet-error.js';
+import type { Application, Applications, Purpose } from './applications.js';
+import type { RaContext } from './context.js';
+import { requireRole, requireScope, type Principal } from './roles.js';
+
+/**
+ * R16: renewal (same key, new validity) and re-key (new key; the old
+ * certificate is revoked as superseded once the new one is downloaded), both
+ * through the RA, before the certificate expires. The request is an
+ * application like any other: reviewed, approved, then downloaded with a
+ * credential.
+ */
+export class Renewals {
+  constructor(
+    private readonly context: RaContext,
+    private readonly applications: Applications,
+  ) {}
+
+  async request(by: Principal, serialInput: string, input: { rekey?: boolean }): Promise<Application> {
+    requireRole(by, ['ra-officer']);
+    const certificate = await this.context.ca.certificate(serialInput);
+    if (!certificate.subscriber_id) throw new SignetError('ra.not-a-subscriber-certificate', 409, { serial: certificate.serial }, 'serial');
+    const subscriber = await this.context.db.selectFrom('ra_subscribers').selectAll().where('id', '=', certificate.subscriber_id).executeTakeFirst();
+    if (!subscriber) throw new SignetError('ra.not-a-subscriber-certificate', 409, { serial: certificate.serial }, 'serial');
+    requireScope(by, subscriber.ra_id);
+    const now = this.context.clock();
+    if (certificate.not_after <= now.toISOString()) throw new SignetError('ra.certificate-expired', 409, { serial: certificate.serial, notAfter: certificate.not_after }, 'serial');
+    if (await this.context.revoker.isRevoked(certificate.serial)) throw new SignetError('ra.certificate-revoked', 409, { serial: certificate.serial }, 'serial');
+    const original = await this.context.db
+      .selectFrom('ra_applications')
+      .select(['purpose', 'key_generation'])
+      .where('certificate_serial', '=', certificate.serial)
+      .executeTakeFirst();
+    const purpose = (original?.purpose ?? (certificate.profile_id.endsWith('encryption') ? 'encryption' : 'signing')) as Purpose;
+    const open = await this.context.db
+      .selectFrom('ra_applications')
+      .select('id')
+      .where('replaces_serial', '=', certificate.serial)
+      .where('status', 'in', ['submitted', 'in-review', 'approved'])
+      .executeTakeFirst();
+    if (open) throw new SignetError('ra.replacement-pending', 409, { application: open.id }, 'serial');
+    return this.context.db.transaction().execute((trx) =>
+      this.applications.insert(
+        trx,
+        by,
+        {
+          subscriberId: subscriber.id,
+          raId: subscriber.ra_id,
+          kind: input.rekey ? 'rekey' : 'renewal',
+          purpose,
+          profileId: certificate.profile_id,
+          // A renewal keeps the key, so a server-generated key (which Signet forgot) can only be re-keyed.
+          keyGeneration: input.rekey ? (original?.key_generation ?? 'subscriber') : 'subscriber',
+          version: Number(subscriber.current_version),
+          replacesSerial: certificate.serial,
+        },
+        now,
+      ),
+    );
+  }
+}

@@ -1,0 +1,367 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { SignetError } from '../i18n/signet-error.js';
+import { audit, type RaContext } from './context.js';
+import { validateEmail, validateIdDocument, validatePhone, validateUscc, type IdType } from './identifiers.js';
+import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
+import type { RaSubscriberTable, RaTx } from './schema.js';
+
+/** A natural person as the RA records them. */
+export interface PersonRecord {
+  name: string;
+  idType: IdType;
+  idNumber: string;
+  phone?: string;
+  email?: string;
+}
+
+export interface IndividualRecord extends PersonRecord {
+  type: 'individual';
+  phone: string;
+  email: string;
+}
+
+export interface EnterpriseRecord {
+  type: 'enterprise';
+  name: string;
+  /** Unified Social Credit Code (GB 32100). */
+  uscc: string;
+  legalRepresentative: PersonRecord;
+  /** The person who handles the application for the enterprise (经办人). */
+  agent: PersonRecord & { phone: string; email: string };
+}
+
+export type SubscriberRecord = IndividualRecord | EnterpriseRecord;
+
+export interface ConsentInput {
+  agreementVersion?: string;
+  accepted?: boolean;
+  /** Where the subscriber consented (their device at the counter, their browser); defaults to the request's address. */
+  clientAddress?: string;
+}
+
+export interface Subscriber {
+  id: string;
+  raId: string;
+  type: SubscriberRecord['type'];
+  name: string;
+  /** The ID number or USCC with its middle masked, for lists (R2). */
+  identifierMasked: string;
+  currentVersion: number;
+  createdAt: string;
+}
+
+export interface SubscriberVersion {
+  version: number;
+  record: SubscriberRecord;
+  validFrom: string;
+  validUntil: string | null;
+  recordedBy: string;
+  changeRequestId: string | null;
+}
+
+export interface StoredDocument {
+  id: string;
+  subscriberId: string;
+  kind: string;
+  filename: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  uploadedAt: string;
+}
+
+export const DOCUMENT_KINDS = ['id-document', 'business-licence', 'authorisation-letter', 'change-evidence', 'other'] as const;
+export const DOCUMENT_MEDIA_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const;
+
+const NAME_LIMIT = 64;
+
+function text(value: unknown, field: string, limit = NAME_LIMIT): string {
+  if (typeof value !== 'string' || !value.trim()) throw new SignetError('ra.field-required', 400, { field }, field);
+  const trimmed = value.normalize('NFC').trim();
+  if ([...trimmed].length > limit) throw new SignetError('ra.field-too-long', 400, { field, limit }, field);
+  // eslint-disable-next-line no-control-regex -- control characters never belong in a name
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new SignetError('ra.field-control-characters', 400, { field }, field);
+  return trimmed;
+}
+
+function person(input: unknown, prefix: string, contact: boolean): PersonRecord {
+  const p = (input ?? {}) as Record<string, unknown>;
+  if (typeof input !== 'object' || input === null) throw new SignetError('ra.field-required', 400, { field: prefix }, prefix);
+  const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
+  const name = text(p.name, at('name'));
+  const id = validateIdDocument(text(p.idType, at('idType')), text(p.idNumber, at('idNumber')), at('idNumber'));
+  const record: PersonRecord = { name, idType: id.type, idNumber: id.number };
+  if (contact) {
+    record.phone = validatePhone(text(p.phone, at('phone')), at('phone'));
+    record.email = validateEmail(text(p.email, at('email'), 254), at('email'));
+  }
+  return record;
+}
+
+/** R1: every field checked, and a refusal names the field and why. */
+export function validateSubscriberRecord(input: unknown): SubscriberRecord {
+  const body = (input ?? {}) as Record<string, unknown>;
+  if (body.type === 'individual') {
+    const p = person(body, '', true);
+    return { type: 'individual', name: p.name, idType: p.idType, idNumber: p.idNumber, phone: p.phone!, email: p.email! };
+  }
+  if (body.type === 'enterprise') {
+    const name = text(body.name, 'name');
+    const uscc = validateUscc(text(body.uscc, 'uscc'), 'uscc');
+    const legalRepresentative = person(body.legalRepresentative, 'legalRepresentative', false);
+    const agent = person(body.agent, 'agent', true) as EnterpriseRecord['agent'];
+    return { type: 'enterprise', name, uscc, legalRepresentative, agent };
+  }
+  throw new SignetError('ra.bad-subscriber-type', 400, {}, 'type');
+}
+
+export function identifierOf(record: SubscriberRecord): string {
+  return record.type === 'enterprise' ? record.uscc : `${record.idType}:${record.idNumber}`;
+}
+
+export function maskIdentifier(identifier: string): string {
+  const value = identifier.includes(':') ? identifier.slice(identifier.indexOf(':') + 1) : identifier;
+  if (value.length <= 8) return `${value.slice(0, 1)}${'*'.repeat(Math.max(0, value.length - 2))}${value.slice(-1)}`;
+  return `${value.slice(0, 4)}${'*'.repeat(value.length - 8)}${value.slice(-4)}`;
+}
+
+/**
+ * Subscribers (R1) and what is on file about them over time (R3): every
+ * version of the record stays, with the period it was valid.
+ */
+export class SubscriberRegistry {
+  constructor(private readonly context: RaContext) {}
+
+  /**
+   * Registration at the subscriber's RA by one of its officers. The
+   * subscriber's consent to the current agreement version is required and
+   * recorded with the record itself (R0), or nothing is recorded at all.
+   */
+  async register(by: Principal, input: { record: unknown; consent?: ConsentInput }, clientAddress: string | null): Promise<Subscriber> {
+    requireRole(by, ['ra-officer', 'ra-admin']);
+    const raId = by.raId!;
+    const record = validateSubscriberRecord(input.record);
+    const now = this.context.clock();
+    const version = await this.requireConsent(input.consent, now);
+    const identifier = identifierOf(record);
+    const row: RaSubscriberTable = {
+      id: `sub-${randomUUID()}`,
+      ra_id: raId,
+      type: record.type,
+      name: record.name,
+      identifier,
+      current_version: 1,
+      created_at: now.toISOString(),
+      created_by: actorOf(by),
+    };
+    await this.context.db.transaction().execute(async (trx) => {
+      const ra = await trx.selectFrom('ra_organisations').select('status').where('id', '=', raId).executeTakeFirst();
+      if (ra?.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId });
+      const existing = await trx
+        .selectFrom('ra_subscribers')
+        .select('id')
+        .where('type', '=', record.type)
+        .where('identifier', '=', identifier)
+        .executeTakeFirst();
+      if (existing) {
+        throw new SignetError('ra.subscriber-exists', 409, { subscriber: existing.id }, record.type === 'enterprise' ? 'uscc' : 'idNumber');
+      }
+      await trx.insertInto('ra_subscribers').values(row).execute();
+      await trx
+        .insertInto('ra_subscriber_versions')
+        .values({ subscriber_id: row.id, version: 1, data: JSON.stringify(record), valid_from: row.created_at, valid_until: null, recorded_by: actorOf(by), change_request_id: null })
+        .execute();
+      await trx
+        .insertInto('ra_memberships')
+        .values({ id: randomUUID(), subscriber_id: row.id, ra_id: raId, from_at: row.created_at, until_at: null, reason: 'registered', predecessor_ra_id: null })
+        .execute();
+      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-registered', target: `subscriber:${row.id}`, details: { ra: raId, type: record.type } }, now);
+      await this.context.agreements.recordAcceptance(
+        trx,
+        { versionId: version, subscriberId: row.id, raId, channel: 'explicit', clientAddress: input.consent?.clientAddress?.trim() || clientAddress, recordedBy: actorOf(by) },
+        now,
+      );
+    });
+    return toSubscriber(row);
+  }
+
+  /** R0: consent must name the version in force now and say yes. Returns that version's id. */
+  async requireConsent(consent: ConsentInput | undefined, now: Date): Promise<string> {
+    if (!consent || consent.accepted !== true) throw new SignetError('ra.consent-required', 400, {}, 'consent');
+    const current = await this.context.agreements.requireCurrent(now);
+    if (consent.agreementVersion !== current.id) {
+      throw new SignetError('ra.consent-outdated', 409, { given: String(consent.agreementVersion ?? '-'), current: current.id }, 'consent.agreementVersion');
+    }
+    return current.id;
+  }
+
+  async list(by: Principal, filter: { raId?: string } = {}): Promise<Subscriber[]> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    let query = this.context.db.selectFrom('ra_subscribers').selectAll().orderBy('created_at');
+    const raId = by.raId ?? filter.raId;
+    if (raId) query = query.where('ra_id', '=', raId);
+    return (await query.execute()).map(toSubscriber);
+  }
+
+  /** Reads the subscriber row, refusing principals of another RA. */
+  async row(by: Principal, subscriberId: string, trx: RaTx = this.context.db): Promise<RaSubscriberTable> {
+    const row = await trx.selectFrom('ra_subscribers').selectAll().where('id', '=', subscriberId).executeTakeFirst();
+    if (!row) throw new SignetError('ra.unknown-subscriber', 404, { subscriber: subscriberId }, 'subscriberId');
+    requireScope(by, row.ra_id);
+    return row;
+  }
+
+  /**
+   * The full record as it was on file at `at` (default: now). A read of a
+   * full record is itself audited (R2, R20).
+   */
+  async get(by: Principal, subscriberId: string, at?: Date): Promise<Subscriber & { record: SubscriberVersion }> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    const row = await this.row(by, subscriberId);
+    const when = (at ?? this.context.clock()).toISOString();
+    const version = await this.context.db
+      .selectFrom('ra_subscriber_versions')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .where('valid_from', '<=', when)
+      .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', when)]))
+      .executeTakeFirst();
+    if (!version) throw new SignetError('ra.no-record-at', 404, { at: when }, 'at');
+    const now = this.context.clock();
+    await this.context.db.transaction().execute((trx) =>
+      audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-read', target: `subscriber:${subscriberId}`, details: { version: version.version, at: when } }, now),
+    );
+    return { ...toSubscriber(row), record: toVersion(version) };
+  }
+
+  async versions(by: Principal, subscriberId: string): Promise<SubscriberVersion[]> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    await this.row(by, subscriberId);
+    const rows = await this.context.db.selectFrom('ra_subscriber_versions').selectAll().where('subscriber_id', '=', subscriberId).orderBy('version').execute();
+    const now = this.context.clock();
+    await this.context.db.transaction().execute((trx) =>
+      audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-history-read', target: `subscriber:${subscriberId}`, details: { versions: rows.length } }, now),
+    );
+    return rows.map(toVersion);
+  }
+
+  async currentRecord(subscriberId: string, trx: RaTx = this.context.db): Promise<SubscriberVersion> {
+    const row = await trx
+      .selectFrom('ra_subscriber_versions')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .where('valid_until', 'is', null)
+      .executeTakeFirstOrThrow();
+    return toVersion(row);
+  }
+
+  async recordVersion(subscriberId: string, version: number, trx: RaTx = this.context.db): Promise<SubscriberVersion> {
+    const row = await trx
+      .selectFrom('ra_subscriber_versions')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .where('version', '=', version)
+      .executeTakeFirstOrThrow();
+    return toVersion(row);
+  }
+
+  /** R1: a supporting document, kept with its SHA-256; oversized ones are refused before anything is stored. */
+  async addDocument(
+    by: Principal,
+    subscriberId: string,
+    input: { kind: string; filename: string; mediaType: string; content: Uint8Array },
+  ): Promise<StoredDocument> {
+    requireRole(by, ['ra-officer', 'ra-admin']);
+    const limit = this.context.settings.documentLimitBytes;
+    if (input.content.byteLength > limit) throw new SignetError('ra.document-too-large', 413, { limit }, 'content');
+    if (input.content.byteLength === 0) throw new SignetError('ra.document-empty', 400, {}, 'content');
+    if (!(DOCUMENT_KINDS as readonly string[]).includes(input.kind)) {
+      throw new SignetError('ra.bad-document-kind', 400, { known: DOCUMENT_KINDS.join(', ') }, 'kind');
+    }
+    const mediaType = input.mediaType.split(';')[0]!.trim().toLowerCase();
+    if (!(DOCUMENT_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
+      throw new SignetError('ra.bad-document-type', 415, { known: DOCUMENT_MEDIA_TYPES.join(', ') }, 'mediaType');
+    }
+    const filename = text(input.filename || 'document', 'filename', 200);
+    const row = await this.row(by, subscriberId);
+    const now = this.context.clock();
+    const content = Buffer.from(input.content);
+    const document = {
+      id: `doc-${randomUUID()}`,
+      subscriber_id: row.id,
+      kind: input.kind,
+      filename,
+      media_type: mediaType,
+      size: content.byteLength,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      content,
+      uploaded_by: actorOf(by),
+      uploaded_at: now.toISOString(),
+    };
+    await this.context.db.transaction().execute(async (trx) => {
+      await trx.insertInto('ra_documents').values(document).execute();
+      await audit(
+        this.context,
+        trx,
+        { actor: actorOf(by), action: 'ra.document-stored', target: `subscriber:${row.id}`, details: { document: document.id, kind: document.kind, sha256: document.sha256, size: document.size } },
+        now,
+      );
+    });
+    return toDocument(document);
+  }
+
+  async documents(by: Principal, subscriberId: string): Promise<StoredDocument[]> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    await this.row(by, subscriberId);
+    const rows = await this.context.db
+      .selectFrom('ra_documents')
+      .select(['id', 'subscriber_id', 'kind', 'filename', 'media_type', 'size', 'sha256', 'uploaded_at'])
+      .where('subscriber_id', '=', subscriberId)
+      .orderBy('uploaded_at')
+      .execute();
+    return rows.map(toDocument);
+  }
+
+  async document(by: Principal, documentId: string, trx: RaTx = this.context.db): Promise<StoredDocument & { content: Buffer }> {
+    const row = await trx.selectFrom('ra_documents').selectAll().where('id', '=', documentId).executeTakeFirst();
+    if (!row) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
+    await this.row(by, row.subscriber_id, trx);
+    return { ...toDocument(row), content: row.content };
+  }
+}
+
+function toSubscriber(row: RaSubscriberTable): Subscriber {
+  return {
+    id: row.id,
+    raId: row.ra_id,
+    type: row.type,
+    name: row.name,
+    identifierMasked: maskIdentifier(row.identifier),
+    currentVersion: Number(row.current_version),
+    createdAt: row.created_at,
+  };
+}
+
+function toVersion(row: { version: number; data: string; valid_from: string; valid_until: string | null; recorded_by: string; change_request_id: string | null }): SubscriberVersion {
+  return {
+    version: Number(row.version),
+    record: JSON.parse(row.data) as SubscriberRecord,
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    recordedBy: row.recorded_by,
+    changeRequestId: row.change_request_id,
+  };
+}
+
+function toDocument(row: { id: string; subscriber_id: string; kind: string; filename: string; media_type: string; size: number; sha256: string; uploaded_at: string }): StoredDocument {
+  return {
+    id: row.id,
+    subscriberId: row.subscriber_id,
+    kind: row.kind,
+    filename: row.filename,
+    mediaType: row.media_type,
+    size: Number(row.size),
+    sha256: row.sha256,
+    uploadedAt: row.uploaded_at,
+  };
+}
