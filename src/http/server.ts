@@ -5,6 +5,7 @@ import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { caRoutes } from './ca-routes.js';
 import { certificateRoutes } from './certificate-routes.js';
+import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
@@ -63,6 +64,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   // Each domain's routes; a domain adds its line here and nothing else.
   await caRoutes(app, signet);
   await certificateRoutes(app, signet);
+  await statusRoutes(app, signet);
   await tsaRoutes(app, signet);
   await homePage(app, signet);
   return app;

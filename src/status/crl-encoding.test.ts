@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, CertificateList, Name, Extension } from '@peculiar/asn1-x509';
+import { describe, expect, it } from 'vitest';
+import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, encodeEntryWithSchema, sequenceHeader, type CrlEntry } from './crl-encoding.js';
+
+function randomEntry(i: number): CrlEntry {
+  const length = 1 + (i % 20);
+  const serial = randomBytes(length);
+  if (i % 3 === 0) serial[0]! |= 0x80; // needs the 00 sign octet
+  const hex = serial.toString('hex').replace(/^(00)+(?=.)/, '');
+  const year = i % 5 === 0 ? 2051 + (i % 30) : 2000 + (i % 49);
+  const at = new Date(Date.UTC(year, i % 12, 1 + (i % 28), i % 24, i % 60, (i * 7) % 60, i % 1000)).toISOString();
+  return {
+    serial: hex,
+    revokedAt: at,
+    reasonCode: [0, 1, 2, 3, 4, 5, 9, 10][i % 8]!,
+    invalidityDate: i % 4 === 0 ? new Date(Date.UTC(2026, 0, 1 + (i % 28), 3, 4, 5, 678)).toISOString() : null,
+  };
+}
+
+describe('streamed CRL encoding (docs/status.md)', () => {
+  it('writes every entry shape byte for byte as asn1-x509 RevokedCertificate does (RFC 5280 §5.1.2.6)', () => {
+    const encoder = new RevokedEntryEncoder();
+    for (let i = 0; i < 3000; i++) {
+      const entry = randomEntry(i);
+      const out = new ChunkedDer(64);
+      const length = encoder.write(entry, out);
+      const bytes = Buffer.alloc(length);
+      out.drainInto(bytes, 0);
+      expect(bytes.toString('hex'), JSON.stringify(entry)).toBe(encodeEntryWithSchema(entry).toString('hex'));
+    }
+  });
+
+  it('assembles a CertificateList that asn1-x509 parses back with every entry, across chunk boundaries', () => {
+    const encoder = new RevokedEntryEncoder();
+    const chunks = new ChunkedDer(1000);
+    const entries = Array.from({ length: 500 }, (_, i) => randomEntry(i));
+    for (const entry of entries) encoder.write(entry, chunks);
+    const tbs = assembleTbsCertList(
+      {
+        signature: new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }),
+        issuer: new Name([]),
+        thisUpdate: new Date('2026-03-01T10:00:00Z'),
+        nextUpdate: new Date('2026-03-02T10:00:00Z'),
+        crlExtensions: [new Extension({ extnID: '2.5.29.20', critical: false })],
+      },
+      chunks,
+    );
+    const der = assembleCertificateList(tbs, new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }), new Uint8Array([1, 2, 3]));
+    const parsed = AsnConvert.parse(der, CertificateList);
+    expect(parsed.tbsCertList.revokedCertificates).toHaveLength(500);
+    expect(parsed.tbsCertList.crlExtensions?.[0]?.extnID).toBe('2.5.29.20');
+    expect(Buffer.from(parsed.tbsCertList.revokedCertificates![7]!.userCertificate).toString('hex').replace(/^00/, '')).toBe(entries[7]!.serial);
+    expect(Buffer.from(AsnConvert.serialize(parsed)).equals(der)).toBe(true);
+  });
+
+  it('leaves revokedCertificates out entirely when nothing is revoked (RFC 5280 §5.1.2.6)', () => {
+    const tbs = assembleTbsCertList(
+      { signature: new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }), issuer: new Name([]), thisUpdate: new Date(), nextUpdate: new Date(), crlExtensions: [] },
+      new ChunkedDer(),
+    );
+    const parsed = AsnConvert.parse(assembleCertificateList(tbs, new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }), new Uint8Array([1])), CertificateList);
+    expect(parsed.tbsCertList.revokedCertificates ?? []).toHaveLength(0);
+  });
+
+  it('writes DER definite lengths in the short and long forms (X.690 §8.1.3)', () => {
+    expect(sequenceHeader(5).toString('hex')).toBe('3005');
+    expect(sequenceHeader(127).toString('hex')).toBe('307f');
+    expect(sequenceHeader(128).toString('hex')).toBe('308180');
+    expect(sequenceHeader(50_000_000).toString('hex')).toBe('308402faf080');
+  });
+});
