@@ -528,6 +528,16 @@ function serialHex(bytes: Buffer): string {
 
 /** DER decoding with every way a request can be wrong mapped to malformedRequest. */
 function parseRequest(request: Buffer, maxRequests: number): OCSPRequest {
+  try {
+    return parseRequestStrictly(request, maxRequests);
+  } catch (error) {
+    // Whatever a decoder trips over in hostile input is the client's malformed request, not our failure.
+    if (error instanceof OcspRefusal) throw error;
+    throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `undecodable request: ${(error as Error).message}`);
+  }
+}
+
+function parseRequestStrictly(request: Buffer, maxRequests: number): OCSPRequest {
   const refuse = (why: string): never => {
     throw new OcspRefusal(OCSPResponseStatus.malformedRequest, why);
   };
