@@ -230,7 +230,8 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
     ];
     for (let i = 0; i < 200; i++) {
       const mutated = Buffer.from(valid);
-      mutated[i % mutated.length] ^= 1 << (i % 8);
+      const at = i % mutated.length;
+      mutated[at] = mutated[at]! ^ (1 << (i % 8));
       cases.push([`bit flip ${i}`, mutated, -1 as OCSPResponseStatus]);
     }
     for (const [name, body, expected] of cases) {
