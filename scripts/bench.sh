@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm run bench`: every figure beside its peer, measured in the same run on this machine.
+# Each bench prints the command that reproduces it. Benchmarks are never part of the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-test-tools.sh
+npm run --silent build
+npx tsx bench/issuance.ts
+npx tsx bench/sm2.ts
