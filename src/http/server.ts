@@ -10,6 +10,7 @@ import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
+import { raRoutes } from './ra-routes.js';
 
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
@@ -66,6 +67,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await certificateRoutes(app, signet);
   await statusRoutes(app, signet);
   await tsaRoutes(app, signet);
+  await raRoutes(app, signet);
   await homePage(app, signet);
   return app;
 }
