@@ -1,4 +1,5 @@
 import type { Locale } from './locale.js';
+import { EVIDENCE_MESSAGES } from '../evidence/messages.js';
 import { STATUS_MESSAGES } from '../status/messages.js';
 import { TSA_MESSAGES } from '../tsa/messages.js';
 import { RA_MESSAGES } from '../ra/messages.js';
@@ -140,6 +141,7 @@ const CORE_MESSAGES = {
 
 export const MESSAGES = {
   ...CORE_MESSAGES,
+  ...EVIDENCE_MESSAGES,
   ...STATUS_MESSAGES,
   ...TSA_MESSAGES,
   ...RA_MESSAGES,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { SignedData } from '@peculiar/asn1-cms';
-import { MessageImprint, TimeStampReq, TimeStampResp, TSTInfo } from '@peculiar/asn1-tsp';
+import { MessageImprint, TimeStampReq, TimeStampResp, TSTInfo, type TimeStampReqVersion } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier, Extension, Extensions } from '@peculiar/asn1-x509';
 import type { FastifyInstance } from 'fastify';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
@@ -143,7 +143,7 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     },
     {
       why: 'version 2',
-      query: () => Buffer.from(AsnConvert.serialize(new TimeStampReq({ version: 2, messageImprint: imprint(SHA256, 32) }))),
+      query: () => Buffer.from(AsnConvert.serialize(new TimeStampReq({ version: 2 as TimeStampReqVersion, messageImprint: imprint(SHA256, 32) }))),
       failure: 'badDataFormat',
     },
     { why: 'a policy the TSA does not have', query: () => opensslQuery('policy', '-sha256', '-tspolicy', '1.2.3.4.5'), failure: 'unacceptedPolicy' },

@@ -1,0 +1,246 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData, SignerInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
+import { ContentType as ContentTypeValue, SigningTime } from '@peculiar/asn1-pkcs9';
+import { TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
+import {
+  AlgorithmIdentifier,
+  Certificate,
+  ExtendedKeyUsage,
+  SubjectKeyIdentifier,
+  id_ce_extKeyUsage,
+  id_ce_subjectKeyIdentifier,
+  id_kp_timeStamping,
+} from '@peculiar/asn1-x509';
+import { HASH_OID, OID, type HashName } from '../crypto/algorithms.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { SignedAttributes, id_contentType, id_messageDigest, id_signingTime } from '../tsa/cms-signed-data.js';
+import { id_aa_signatureTimeStampToken, id_aa_signingCertificateV2, signingCertificateMatches } from '../tsa/ess-signing-certificate.js';
+import { normaliseOid } from '../tsa/time-stamp-query.js';
+import { validatePath } from './certificate-path.js';
+
+export interface TrustContext {
+  /** Root certificates the relying party trusts. */
+  trustAnchors: Uint8Array[];
+  /** Extra intermediates (those inside the CMS structure are always used). */
+  intermediates?: Uint8Array[];
+}
+
+export interface TimeStampVerification {
+  valid: boolean;
+  genTime?: Date;
+  serial?: string;
+  policy?: string;
+  tsa?: string;
+  problems: string[];
+}
+
+export interface SignatureVerification {
+  valid: boolean;
+  signer?: { subject: string; serial: string; certificateDer: Buffer };
+  /** What the signer's clock claimed (signed attribute); not proof of time. */
+  signingTime?: Date;
+  /** Proof of time: the genTime of a valid signature time-stamp. */
+  timeStamp?: TimeStampVerification;
+  /** The time the certificate path was checked at: the time-stamp's, else the claimed signing time. */
+  checkedAt: Date;
+  chain: Buffer[];
+  detached: boolean;
+  content?: Buffer;
+  problems: string[];
+}
+
+const HASH_BY_OID = new Map<string, HashName>(
+  (['sha256', 'sha384', 'sha512'] as HashName[]).map((h) => [HASH_OID[h], h]),
+);
+
+function parseSignedData(der: Uint8Array, field: string): SignedData {
+  let info: ContentInfo;
+  try {
+    info = AsnConvert.parse(der, ContentInfo);
+  } catch (error) {
+    throw new SignetError('cms.malformed', 400, { detail: (error as Error).message.slice(0, 200) }, field);
+  }
+  if (info.contentType !== id_signedData) throw new SignetError('cms.not-signed', 400, { contentType: info.contentType }, field);
+  try {
+    return AsnConvert.parse(info.content, SignedData);
+  } catch (error) {
+    throw new SignetError('cms.malformed', 400, { detail: (error as Error).message.slice(0, 200) }, field);
+  }
+}
+
+function embeddedCertificates(signedData: SignedData): Buffer[] {
+  return (signedData.certificates ?? []).flatMap((c) => (c.certificate ? [Buffer.from(AsnConvert.serialize(c.certificate))] : []));
+}
+
+function findSignerCertificate(signerInfo: SignerInfo, candidates: Buffer[]): Buffer | undefined {
+  const ias = signerInfo.sid.issuerAndSerialNumber;
+  const ski = signerInfo.sid.subjectKeyIdentifier;
+  return candidates.find((der) => {
+    const certificate = AsnConvert.parse(der, Certificate);
+    if (ias) {
+      return (
+        Buffer.from(ias.serialNumber).equals(Buffer.from(certificate.tbsCertificate.serialNumber)) &&
+        Buffer.from(AsnConvert.serialize(ias.issuer)).equals(Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.issuer)))
+      );
+    }
+    if (ski) {
+      const extension = certificate.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+      const own = extension ? AsnConvert.parse(extension.extnValue.buffer, SubjectKeyIdentifier) : undefined;
+      return !!own && Buffer.from(own.buffer).equals(Buffer.from(ski.buffer));
+    }
+    return false;
+  });
+}
+
+/**
+ * RFC 5652 §5.4–5.6: the signed attributes carry the content type and the
+ * content's digest, and the signature covers their DER (SET OF, universal tag).
+ */
+function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedContentType: string, signerDer: Buffer, problems: string[]): void {
+  const hash = HASH_BY_OID.get(signerInfo.digestAlgorithm.algorithm);
+  if (!hash) {
+    problems.push(`digest algorithm ${signerInfo.digestAlgorithm.algorithm} is not accepted`);
+    return;
+  }
+  const attrs = signerInfo.signedAttrs;
+  if (!attrs?.length) {
+    problems.push('the signature has no signed attributes');
+    return;
+  }
+  const value = (type: string) => attrs.find((a) => a.attrType === type)?.attrValues[0];
+  const contentType = value(id_contentType);
+  if (!contentType || AsnConvert.parse(contentType, ContentTypeValue).value !== expectedContentType) {
+    problems.push('the content-type attribute is missing or wrong');
+  }
+  const digest = value(id_messageDigest);
+  const actual = createHash(hash).update(content).digest();
+  if (!digest || !Buffer.from(AsnConvert.parse(digest, OctetString).buffer).equals(actual)) {
+    problems.push('the content does not match the signed digest: it was changed after signing');
+  }
+  const signingCertificate = value(id_aa_signingCertificateV2);
+  if (!signingCertificate) problems.push('the signing-certificate-v2 attribute is missing');
+  else if (!signingCertificateMatches(signingCertificate, signerDer)) problems.push('the signing-certificate-v2 attribute names another certificate');
+
+  const certificate = AsnConvert.parse(signerDer, Certificate);
+  const spki = Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subjectPublicKeyInfo));
+  const signed = Buffer.from(AsnConvert.serialize(new SignedAttributes(attrs)));
+  const check = verifySignature(spki, signatureAlgorithmFor(signerInfo.signatureAlgorithm, hash), signed, new Uint8Array(signerInfo.signature.buffer));
+  if (!check.ok) problems.push(`the signature value does not verify with the signer's certificate (${check.reason})`);
+}
+
+/** OpenSSL writes plain rsaEncryption as an RSA SignerInfo's algorithm (RFC 3370 §3.2): the digest says which. */
+function signatureAlgorithmFor(algorithm: AlgorithmIdentifier, hash: HashName): AlgorithmIdentifier {
+  if (algorithm.algorithm !== OID.rsaEncryption) return algorithm;
+  const oid = { sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash as 'sha256'];
+  return new AlgorithmIdentifier({ algorithm: oid, parameters: null });
+}
+
+
+/**
+ * Verifies an RFC 3161 token over `imprintOf` (the bytes whose hash it must
+ * carry): the TSA's signature, its certificate (critical timeStamping EKU,
+ * RFC 3161 §2.3) and path at genTime.
+ */
+export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array, trust: TrustContext): TimeStampVerification {
+  const problems: string[] = [];
+  let signedData: SignedData;
+  try {
+    signedData = parseSignedData(tokenDer, 'timeStampToken');
+  } catch (error) {
+    return { valid: false, problems: [`the time-stamp token is unreadable: ${(error as Error).message}`] };
+  }
+  const eContent = signedData.encapContentInfo.eContent?.single;
+  if (signedData.encapContentInfo.eContentType !== id_ct_tstInfo || !eContent) {
+    return { valid: false, problems: ['the token does not carry a TSTInfo'] };
+  }
+  const tstDer = new Uint8Array(eContent.buffer);
+  const tstInfo = AsnConvert.parse(tstDer, TSTInfo);
+  const result: TimeStampVerification = {
+    valid: false,
+    genTime: tstInfo.genTime,
+    serial: Buffer.from(tstInfo.serialNumber).toString('hex'),
+    policy: normaliseOid(tstInfo.policy),
+    problems,
+  };
+  const hash = HASH_BY_OID.get(tstInfo.messageImprint.hashAlgorithm.algorithm);
+  if (!hash) problems.push(`the token's imprint uses ${tstInfo.messageImprint.hashAlgorithm.algorithm}, which is not accepted`);
+  else if (!createHash(hash).update(imprintOf).digest().equals(Buffer.from(tstInfo.messageImprint.hashedMessage.buffer))) {
+    problems.push('the token was issued for other data (message imprint mismatch)');
+  }
+  const signerInfo = signedData.signerInfos[0];
+  const candidates = [...embeddedCertificates(signedData), ...(trust.intermediates ?? []).map((d) => Buffer.from(d))];
+  const tsaDer = signerInfo ? findSignerCertificate(signerInfo, candidates) : undefined;
+  if (!signerInfo || !tsaDer) {
+    problems.push("the TSA's certificate is not in the token nor among the known certificates");
+    return result;
+  }
+  result.tsa = new X509Certificate(tsaDer).subject.replace(/\n/g, ', ');
+  checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems);
+  const eku = AsnConvert.parse(tsaDer, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
+  const purposes = eku ? [...AsnConvert.parse(eku.extnValue.buffer, ExtendedKeyUsage)] : [];
+  if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
+    problems.push("the TSA's certificate lacks the critical, sole timeStamping extended key usage (RFC 3161 §2.3)");
+  }
+  const path = validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime);
+  problems.push(...path.problems);
+  result.valid = problems.length === 0;
+  return result;
+}
+
+export interface VerifyDocumentOptions extends TrustContext {
+  signature: Uint8Array;
+  /** The document, for a detached signature. */
+  content?: Uint8Array;
+}
+
+/** Verifies a signed document as a relying party would, in order: content, signature, time, certificate path. */
+export function verifySignedDocument(options: VerifyDocumentOptions): SignatureVerification {
+  const signedData = parseSignedData(options.signature, 'signature');
+  const problems: string[] = [];
+  const attached = signedData.encapContentInfo.eContent?.single;
+  const detached = !attached;
+  const content = attached ? Buffer.from(attached.buffer) : options.content ? Buffer.from(options.content) : undefined;
+  if (!content) throw new SignetError('cms.detached-content-missing', 400, {}, 'content');
+
+  const signerInfo = signedData.signerInfos[0];
+  const candidates = [...embeddedCertificates(signedData), ...(options.intermediates ?? []).map((d) => Buffer.from(d))];
+  const signerDer = signerInfo ? findSignerCertificate(signerInfo, [...candidates, ...options.trustAnchors.map((d) => Buffer.from(d))]) : undefined;
+  if (!signerInfo || !signerDer) {
+    return { valid: false, checkedAt: new Date(), chain: [], detached, problems: ["the signer's certificate is not in the signature"] };
+  }
+  if (signedData.signerInfos.length > 1) problems.push('only single-signer documents are verified here');
+  const x509 = new X509Certificate(signerDer);
+  const signer = { subject: x509.subject.replace(/\n/g, ', '), serial: x509.serialNumber.toLowerCase(), certificateDer: signerDer };
+  checkSignerInfo(signerInfo, content, signedData.encapContentInfo.eContentType, signerDer, problems);
+  if (signedData.encapContentInfo.eContentType !== id_data) problems.push('the signed content is not plain data');
+
+  const signingTimeValue = signerInfo.signedAttrs?.find((a) => a.attrType === id_signingTime)?.attrValues[0];
+  const signingTime = signingTimeValue ? AsnConvert.parse(signingTimeValue, SigningTime).getTime() : undefined;
+
+  let timeStamp: TimeStampVerification | undefined;
+  const tokenValue = signerInfo.unsignedAttrs?.find((a) => a.attrType === id_aa_signatureTimeStampToken)?.attrValues[0];
+  if (tokenValue) {
+    // RFC 3161 Appendix A: the token covers the signature value of this SignerInfo.
+    timeStamp = verifyTimeStampToken(new Uint8Array(tokenValue), new Uint8Array(signerInfo.signature.buffer), {
+      trustAnchors: options.trustAnchors,
+      intermediates: candidates,
+    });
+    if (!timeStamp.valid) problems.push(...timeStamp.problems.map((p) => `time-stamp: ${p}`));
+  }
+  const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
+  const path = validatePath(signerDer, candidates, options.trustAnchors, checkedAt);
+  problems.push(...path.problems);
+  return {
+    valid: problems.length === 0,
+    signer,
+    signingTime,
+    timeStamp,
+    checkedAt,
+    chain: path.path.map((c) => c.raw),
+    detached,
+    content: detached ? undefined : content,
+    problems,
+  };
+}
