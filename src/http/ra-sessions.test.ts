@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { raDb } from '../ra/schema.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { buildServer } from './server.js';
+
+afterAll(dropFreshStores);
+
+const HOUR = 3_600_000;
+
+describe.each(storeBackends)('operators, sessions, CSRF and lockout on %s (issue 3 §2)', (backend) => {
+  let t: TestSignet;
+  let app: FastifyInstance;
+  let offset = 0;
+  let raId: string;
+  let otherRaId: string;
+  const admin = { authorization: 'Bearer test-admin-token' };
+
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, headers, payload: payload as object });
+  const login = (username: string, password: string) => post('/api/v1/ra/login', { username, password });
+  const sessionOf = (response: Awaited<ReturnType<typeof login>>) => {
+    const cookie = String((response.headers['set-cookie'] as string[]).find((c) => c.startsWith('signet_session='))).split(';')[0]!;
+    return { cookie, csrf: (response.json() as { csrfToken: string }).csrfToken };
+  };
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { clock: () => new Date(Date.now() + offset) });
+    app = await buildServer(t.signet, { logger: false });
+    raId = (await post('/api/v1/ra/organisations', { name: '会话注册机构' }, admin)).json().id;
+    otherRaId = (await post('/api/v1/ra/organisations', { name: '其他注册机构' }, admin)).json().id;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await t.signet.close();
+  });
+
+  it('bootstraps the first CA administrator with the admin token; that administrator then works by session', async () => {
+    const created = await post('/api/v1/ra/operators', { username: 'root-admin', role: 'ca-admin', password: 'first ca admin password' }, admin);
+    expect(created.statusCode, created.body).toBe(201);
+    const stored = await raDb(t.signet.store).selectFrom('ra_operators').select('password_hash').where('username', '=', 'root-admin').executeTakeFirstOrThrow();
+    expect(stored.password_hash).toMatch(/^scrypt\$15\$8\$1\$/);
+    const session = sessionOf(await login('root-admin', 'first ca admin password'));
+    const me = await app.inject({ url: '/api/v1/ra/me', headers: { cookie: session.cookie } });
+    expect(me.json()).toMatchObject({ role: 'ca-admin', raId: null, via: 'session' });
+    const ra = await post('/api/v1/ra/organisations', { name: '会话创建的注册机构' }, { cookie: session.cookie, 'x-csrf-token': session.csrf });
+    expect(ra.statusCode, ra.body).toBe(201);
+  });
+
+  it('refuses a state change by session cookie without the CSRF token, or with another session\'s token', async () => {
+    await post('/api/v1/ra/operators', { username: 'csrf-officer', role: 'ra-officer', raId, password: 'csrf officer password' }, admin);
+    const mine = sessionOf(await login('csrf-officer', 'csrf officer password'));
+    const theirs = sessionOf(await login('csrf-officer', 'csrf officer password'));
+    const tokens = () => raDb(t.signet.store).selectFrom('ra_api_tokens').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const before = Number((await tokens()).n);
+
+    const missing = await post('/api/v1/ra/api-tokens', { label: 'x' }, { cookie: mine.cookie });
+    expect([missing.statusCode, missing.json().code]).toEqual([403, 'ra.csrf-mismatch']);
+    const crossed = await post('/api/v1/ra/api-tokens', { label: 'x' }, { cookie: mine.cookie, 'x-csrf-token': theirs.csrf });
+    expect([crossed.statusCode, crossed.json().code]).toEqual([403, 'ra.csrf-mismatch']);
+    expect(Number((await tokens()).n)).toBe(before);
+
+    const ok = await post('/api/v1/ra/api-tokens', { label: 'automation' }, { cookie: mine.cookie, 'x-csrf-token': mine.csrf });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const token = ok.json().token as string;
+    expect((await app.inject({ url: '/api/v1/ra/me', headers: { authorization: `Bearer ${token}` } })).json()).toMatchObject({ role: 'ra-officer', via: 'api-token' });
+    const hashes = await raDb(t.signet.store).selectFrom('ra_api_tokens').select('token_sha256').execute();
+    expect(hashes.some((h) => h.token_sha256.includes(token))).toBe(false);
+
+    // Logging out ends the session; the cookie is worthless afterwards.
+    expect((await post('/api/v1/ra/logout', undefined, { cookie: mine.cookie, 'x-csrf-token': mine.csrf })).statusCode).toBe(200);
+    const after = await app.inject({ url: '/api/v1/ra/me', headers: { cookie: mine.cookie } });
+    expect([after.statusCode, after.json().code]).toEqual([401, 'ra.session-expired']);
+  });
+
+  it('ends a session after its lifetime (injected clock)', async () => {
+    await post('/api/v1/ra/operators', { username: 'sleepy', role: 'auditor', password: 'sleepy auditor password' }, admin);
+    const session = sessionOf(await login('sleepy', 'sleepy auditor password'));
+    expect((await app.inject({ url: '/api/v1/ra/me', headers: { cookie: session.cookie } })).statusCode).toBe(200);
+    offset = 9 * HOUR;
+    try {
+      expect((await app.inject({ url: '/api/v1/ra/me', headers: { cookie: session.cookie } })).statusCode).toBe(401);
+    } finally {
+      offset = 0;
+    }
+  });
+
+  it('locks an account at the fifth wrong password; the right password is then refused with 423 and changes nothing, until unlocked', async () => {
+    const created = await post('/api/v1/ra/operators', { username: 'forgetful', role: 'ra-officer', raId, password: 'the right password' }, admin);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const wrong = await login('forgetful', 'a wrong password');
+      expect(wrong.statusCode).toBe(attempt < 5 ? 401 : 423);
+    }
+    const row = () => raDb(t.signet.store).selectFrom('ra_operators').selectAll().where('username', '=', 'forgetful').executeTakeFirstOrThrow();
+    const audit = () => t.signet.store.db.selectFrom('audit_entries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const [lockedRow, lockedAudit] = [await row(), await audit()];
+    const refused = await login('forgetful', 'the right password');
+    expect([refused.statusCode, refused.json().code]).toEqual([423, 'ra.operator-locked']);
+    expect(await row()).toEqual(lockedRow);
+    expect(await audit()).toEqual(lockedAudit);
+    // Unknown users and wrong passwords get the same answer.
+    expect((await login('nobody-at-all', 'whatever')).json().code).toBe('ra.login-failed');
+
+    expect((await post(`/api/v1/ra/operators/${created.json().id}/unlock`, undefined, admin)).statusCode).toBe(200);
+    expect((await login('forgetful', 'the right password')).statusCode).toBe(200);
+  });
+
+  it('lets an RA administrator staff only their own RA, never with CA administrators', async () => {
+    await post('/api/v1/ra/operators', { username: 'ra-boss', role: 'ra-admin', raId, password: 'ra boss password!' }, admin);
+    const boss = sessionOf(await login('ra-boss', 'ra boss password!'));
+    const headers = { cookie: boss.cookie, 'x-csrf-token': boss.csrf };
+    const own = await post('/api/v1/ra/operators', { username: 'new-officer', role: 'ra-officer', password: 'new officer password' }, headers);
+    expect(own.statusCode, own.body).toBe(201);
+    expect(own.json().raId).toBe(raId);
+    const other = await post('/api/v1/ra/operators', { username: 'spy', role: 'ra-officer', raId: otherRaId, password: 'spy officer password' }, headers);
+    expect([other.statusCode, other.json().code]).toEqual([403, 'ra.other-ra']);
+    const escalate = await post('/api/v1/ra/operators', { username: 'usurper', role: 'ca-admin', password: 'usurper password!!' }, headers);
+    expect([escalate.statusCode, escalate.json().code]).toEqual([403, 'ra.role-not-grantable']);
+    const weak = await post('/api/v1/ra/operators', { username: 'weakling', role: 'ra-officer', password: 'short' }, headers);
+    expect([weak.statusCode, weak.json().code, weak.json().field]).toEqual([400, 'ra.weak-password', 'password']);
+  });
+});
