@@ -105,6 +105,7 @@ export class CertificateAuthority {
   private readonly clock: () => Date;
   private readonly config: CertificateAuthorityOptions['config'];
   private readonly faults: IssuanceFaults;
+  private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
 
   constructor(options: CertificateAuthorityOptions) {
     this.store = options.store;
@@ -143,18 +144,36 @@ export class CertificateAuthority {
 
   /** The issuing CA that subscriber certificates come from when the caller names none: the newest. */
   async defaultIssuingCa(): Promise<AuthorityRecord> {
+    return this.authority(await this.defaultIssuingCaId());
+  }
+
+  private async defaultIssuingCaId(): Promise<string> {
     const row = await this.store.db
       .selectFrom('certificate_authorities')
-      .selectAll()
+      .select('id')
       .where('role', '=', 'issuing')
       .orderBy('created_at', 'desc')
       .limit(1)
       .executeTakeFirst();
     if (!row) throw new SignetError('ca.no-issuing-ca', 409);
-    return toAuthorityRecord(row);
+    return row.id;
   }
 
-  async issuerContext(caId: string): Promise<IssuerContext> {
+  /**
+   * The signing side of a CA. CA rows never change once written, so the
+   * parsed certificate and the opened key are kept for the life of the process.
+   */
+  issuerContext(caId: string): Promise<IssuerContext & { role: 'root' | 'issuing' }> {
+    let context = this.issuers.get(caId);
+    if (!context) {
+      context = this.loadIssuerContext(caId);
+      context.catch(() => this.issuers.delete(caId));
+      this.issuers.set(caId, context);
+    }
+    return context;
+  }
+
+  private async loadIssuerContext(caId: string): Promise<IssuerContext & { role: 'root' | 'issuing' }> {
     const row = await this.store.db.selectFrom('certificate_authorities').selectAll().where('id', '=', caId).executeTakeFirst();
     if (!row) throw new SignetError('ca.unknown', 404, { caId }, 'caId');
     const certificate = AsnConvert.parse(row.certificate_der, Certificate);
@@ -167,6 +186,7 @@ export class CertificateAuthority {
     });
     return {
       caId,
+      role: row.role,
       name: certificate.tbsCertificate.subject,
       signer,
       notAfter: certificate.tbsCertificate.validity.notAfter.getTime(),
@@ -197,12 +217,11 @@ export class CertificateAuthority {
     }
     const attributes = typeof order.subject === 'string' ? parseDistinguishedName(order.subject) : order.subject;
     const subject = buildSubjectName(attributes, profile);
-    const issuerCaId = order.issuerCaId ?? (await this.defaultIssuingCa()).id;
-    const issuerRow = await this.authority(issuerCaId);
-    if (issuerRow.role !== 'issuing') {
+    const issuerCaId = order.issuerCaId ?? (await this.defaultIssuingCaId());
+    const issuer = await this.issuerContext(issuerCaId);
+    if (issuer.role !== 'issuing') {
       throw new SignetError('request.invalid', 400, { detail: `${issuerCaId} is a root CA; subscribers are issued by an issuing CA` }, 'caId');
     }
-    const issuer = await this.issuerContext(issuerCaId);
     return this.signCertificate({
       profile,
       issuer,

@@ -1,4 +1,4 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import * as asn1js from 'asn1js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
@@ -39,10 +39,10 @@ export function parseCertificationRequest(input: Uint8Array | string): Certifica
   if (der.byteLength === 0) throw malformed('empty body');
   if (der.byteLength > 64 * 1024) throw malformed('larger than 64 KiB');
   const decoded = asn1js.fromBER(der);
-  if (decoded.offset === -1) throw malformed('not ASN.1 DER');
+  if (decoded.offset === -1 || decoded.result.error) throw malformed('not ASN.1 DER');
   if (decoded.offset !== der.byteLength) throw malformed('trailing bytes after the request');
   try {
-    const request = AsnConvert.parse(der, CertificationRequest);
+    const request = AsnParser.fromASN(decoded.result, CertificationRequest);
     if (!request.certificationRequestInfoRaw) throw new Error('missing CertificationRequestInfo');
     return request;
   } catch (error) {

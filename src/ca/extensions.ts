@@ -74,8 +74,43 @@ function uri(url: string): GeneralName {
   return new GeneralName({ uniformResourceIdentifier: url });
 }
 
-/** Every extension the profile asks for, in a stable order. */
+/**
+ * Every extension the profile asks for, in a stable order. Only SKI and SAN
+ * depend on the subject; the rest depend on (profile, issuer key, key type,
+ * publication points) and are encoded once and reused.
+ */
 export function buildExtensions(inputs: ExtensionInputs): Extension[] {
+  const issuerKeyId = Buffer.from(inputs.issuerPublicKeyInfo).toString('base64');
+  const cacheKey = `${inputs.profile.id}|${inputs.keyAlgorithm}|${issuerKeyId}|${JSON.stringify(inputs.publication)}`;
+  let shared = sharedExtensionsCache.get(cacheKey);
+  if (!shared || shared.profile !== inputs.profile) {
+    shared = { profile: inputs.profile, ...subjectIndependentExtensions(inputs) };
+    if (sharedExtensionsCache.size > 500) sharedExtensionsCache.clear();
+    sharedExtensionsCache.set(cacheKey, shared);
+  }
+  const extensions: Extension[] = [...shared.before];
+  extensions.push(
+    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(inputs.subjectPublicKeyInfo))),
+  );
+  extensions.push(...shared.afterSki);
+  const sans = subjectAltNameEntries(inputs.profile, inputs.subjectAltNames);
+  if (sans.length > 0) {
+    extensions.push(extension(id_ce_subjectAltName, inputs.subjectIsEmpty === true, new SubjectAlternativeName(sans)));
+  }
+  extensions.push(...shared.afterSan);
+  return extensions;
+}
+
+interface SharedExtensions {
+  profile: CertificateProfile;
+  before: Extension[];
+  afterSki: Extension[];
+  afterSan: Extension[];
+}
+
+const sharedExtensionsCache = new Map<string, SharedExtensions>();
+
+function subjectIndependentExtensions(inputs: ExtensionInputs): Omit<SharedExtensions, 'profile'> {
   const { profile, publication } = inputs;
   const extensions: Extension[] = [];
 
@@ -104,9 +139,7 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
     );
   }
 
-  extensions.push(
-    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(inputs.subjectPublicKeyInfo))),
-  );
+  const before = extensions.splice(0);
   extensions.push(
     extension(
       id_ce_authorityKeyIdentifier,
@@ -115,10 +148,7 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
     ),
   );
 
-  const sans = subjectAltNameEntries(profile, inputs.subjectAltNames);
-  if (sans.length > 0) {
-    extensions.push(extension(id_ce_subjectAltName, inputs.subjectIsEmpty === true, new SubjectAlternativeName(sans)));
-  }
+  const afterSki = extensions.splice(0);
 
   if (profile.issuerLinks) {
     extensions.push(
@@ -167,7 +197,7 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
       new Extension({ extnID: id_pkix_ocsp_nocheck, critical: false, extnValue: new OctetString(new asn1js.Null().toBER(false)) }),
     );
   }
-  return extensions;
+  return { before, afterSki, afterSan: extensions };
 }
 
 function subjectAltNameEntries(profile: CertificateProfile, names: SubjectAltNames = {}): GeneralName[] {

@@ -75,10 +75,29 @@ export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
 
 function loadsAsKey(spkiDer: Uint8Array): KeyObject | undefined {
   try {
-    return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    return loadPublicKey(spkiDer);
   } catch {
     return undefined;
   }
+}
+
+const loadedKeys = new Map<string, KeyObject>();
+const LOADED_KEYS_KEPT = 256;
+
+/**
+ * node:crypto KeyObject for a SubjectPublicKeyInfo. OpenSSL 3's decoder costs
+ * far more than a signature check, so recent keys (the CA's own, the request
+ * just inspected) are kept; the oldest is forgotten first.
+ */
+export function loadPublicKey(spkiDer: Uint8Array): KeyObject {
+  const id = Buffer.from(spkiDer).toString('base64');
+  let key = loadedKeys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    if (loadedKeys.size >= LOADED_KEYS_KEPT) loadedKeys.delete(loadedKeys.keys().next().value!);
+    loadedKeys.set(id, key);
+  }
+  return key;
 }
 
 /** SHA-256 over the whole SPKI: the identity of a key across certificates (reuse and blocklist checks). */

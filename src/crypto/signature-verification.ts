@@ -1,4 +1,5 @@
-import { constants, createPublicKey, verify } from 'node:crypto';
+import { constants, verify } from 'node:crypto';
+import { loadPublicKey } from './public-key.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
@@ -64,7 +65,7 @@ export function verifySignature(
 
   let key;
   try {
-    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    key = loadPublicKey(spkiDer);
   } catch {
     return { ok: false, reason: 'the public key cannot be loaded' };
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
@@ -17,6 +17,26 @@ export interface SignetDatabase {
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;
+
+/**
+ * Kysely prepares every query anew; with better-sqlite3 preparing costs more
+ * than running. Statements are kept by their SQL text (queries are
+ * parameterised, so the set is small and bounded by the code).
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let statement = statements.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (statements.size < 1000) statements.set(text, statement);
+      }
+      return statement as unknown as SqliteStatement;
+    },
+  };
+}
 
 /** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
 export async function openDatabase(url: string): Promise<SignetDatabase> {
@@ -39,7 +59,7 @@ export async function openDatabase(url: string): Promise<SignetDatabase> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     location = `sqlite:${path}`;
   }
   const handle: SignetDatabase = {

@@ -1,0 +1,79 @@
+/** Shared by the benchmarks: free ports, a Signet server in its own process, OpenSSL's own speed. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface RunningServer {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** `signet serve` from the compiled package, in its own process (so it has one core to itself). */
+export async function startSignetServer(algorithm: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
+  const adminToken = 'bench-admin-token';
+  const child = spawn(process.execPath, ['bin/signet.js', 'serve', '--algorithm', algorithm], {
+    env: {
+      ...process.env,
+      SIGNET_DATA: dataDir,
+      SIGNET_PORT: String(port),
+      SIGNET_LOG_LEVEL: 'warn',
+      SIGNET_CA_PASSPHRASE: 'bench-passphrase',
+      SIGNET_ADMIN_TOKEN: adminToken,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dataDir,
+    adminToken,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `openssl speed` signing rate (signatures/s on one core), parsed from its machine-readable output. */
+export function opensslSignRate(algorithm: 'rsa2048' | 'ecdsap256' | 'ecdsap384' | 'ed25519', seconds = 3): number {
+  const result = spawnSync('openssl', ['speed', '-mr', '-seconds', String(seconds), algorithm], { encoding: 'utf8' });
+  // -mr summary: +F2:idx:bits:sign/s:verify/s (RSA), +F4:… (ECDSA), +F6:idx:bits:name:sign/s:verify/s (EdDSA)
+  const line = result.stdout.split('\n').find((l) => /^\+F\d+:/.test(l));
+  if (!line) throw new Error(`openssl speed ${algorithm} gave no figure:\n${result.stdout}${result.stderr}`);
+  const fields = line.split(':').slice(3);
+  if (Number.isNaN(Number(fields[0]))) fields.shift();
+  return Number(fields[0]);
+}
+
+export function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
