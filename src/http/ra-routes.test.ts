@@ -352,6 +352,45 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     ]);
   });
 
+  it('renews with the same key, re-keys with a new one and then revokes the old certificate as superseded (R16)', async () => {
+    const { credential } = await approvedApplication(officerA, enterprise('续期测试有限公司', '91420000MA4KXD5N3E'));
+    const original = opensslRequest(dir, 'ecdsa-p256', 'renew-original');
+    const first = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), csr: original.csrPem });
+    expect(first.status, JSON.stringify(first.json)).toBe(201);
+    const serial = String(first.json.serial);
+
+    const approve = async (applicationId: string) => {
+      await call(officerA, 'POST', `/api/v1/ra/applications/${applicationId}/review`);
+      return (await call(officerA, 'POST', `/api/v1/ra/applications/${applicationId}/approve`, {})).json.credential as Credential;
+    };
+
+    // Renewal: the same key, proven again by a fresh request signed with it.
+    const renewal = await call(officerA, 'POST', `/api/v1/ra/certificates/${serial}/renewals`, { rekey: false });
+    expect(renewal.status, JSON.stringify(renewal.json)).toBe(201);
+    expect(renewal.json).toMatchObject({ kind: 'renewal', replacesSerial: serial, status: 'submitted' });
+    const renewalCredential = await approve(String(renewal.json.id));
+    const otherKey = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(renewalCredential), csr: opensslRequest(dir, 'ecdsa-p256', 'renew-other').csrPem });
+    expect([otherKey.status, otherKey.json.code]).toEqual([400, 'ra.renewal-needs-same-key']);
+    const sameKeyCsr = runTool('openssl', ['req', '-new', '-key', original.keyPath, '-subj', '/CN=renewal']).stdout;
+    const renewed = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(renewalCredential), csr: sameKeyCsr });
+    expect(renewed.status, JSON.stringify(renewed.json)).toBe(201);
+    expect(await findRevocation(t.signet.ca, serial)).toBeNull();
+
+    // Re-key: a new key; once it is downloaded the replaced certificate is revoked as superseded.
+    const rekey = await call(officerA, 'POST', `/api/v1/ra/certificates/${renewed.json.serial}/renewals`, { rekey: true });
+    expect(rekey.status, JSON.stringify(rekey.json)).toBe(201);
+    const rekeyCredential = await approve(String(rekey.json.id));
+    const sameKey = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(rekeyCredential), csr: sameKeyCsr });
+    expect([sameKey.status, sameKey.json.code]).toEqual([400, 'ra.rekey-needs-new-key']);
+    const rekeyed = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(rekeyCredential), csr: opensslRequest(dir, 'ecdsa-p256', 'rekey-new').csrPem });
+    expect(rekeyed.status, JSON.stringify(rekeyed.json)).toBe(201);
+    expect((await findRevocation(t.signet.ca, String(renewed.json.serial)))?.reason).toBe('superseded');
+
+    // A revoked certificate is not renewed.
+    const late = await call(officerA, 'POST', `/api/v1/ra/certificates/${renewed.json.serial}/renewals`, {});
+    expect([late.status, late.json.code]).toEqual([409, 'ra.certificate-revoked']);
+  });
+
   it('lets an authorised agent download into a server-generated PKCS#12 (AES-256-CBC, PBKDF2-SHA256) where the profile allows it (R5, R6)', async () => {
     const registration = {
       type: 'individual',
