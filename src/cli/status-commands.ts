@@ -1,0 +1,145 @@
+import { writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/settings.js';
+import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { openSignet, type Signet } from '../signet.js';
+import type { PublicCertificateStatus } from '../status/public-status.js';
+import { CA_REVOCATION_GROUNDS, REVOCATION_CHANNELS, REVOCATION_REASONS, type RevocationChannel } from '../status/revocation-reasons.js';
+
+const locale = cliLocale();
+const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
+
+async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
+  const signet = await openSignet(loadConfig());
+  try {
+    return await work(signet);
+  } finally {
+    await signet.close();
+  }
+}
+
+function print(json: boolean | undefined, data: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+const STATUS_WORDS: Record<PublicCertificateStatus['status'], MessageCode> = {
+  good: 'status.good',
+  revoked: 'status.revoked',
+  expired: 'status.expired',
+  'not-yet-valid': 'status.not-yet-valid',
+};
+
+function subcommand(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+/** `signet cert status`, `signet cert revoke`, `signet crl generate|show`: thin over the status domain. */
+export function registerStatusCommands(program: Command): void {
+  const cert = subcommand(program, 'cert', 'certificates / 证书');
+
+  cert
+    .command('status <serial>')
+    .description('public status of a certificate: status, validity, issuer, subject / 查询证书状态')
+    .option('--json', 'machine-readable output')
+    .action(async (serial: string, opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const status = await signet.status.publicStatus(serial);
+        const lines = [
+          say('cli.status-summary', {
+            serial: status.serial,
+            status: say(STATUS_WORDS[status.status]),
+            subject: status.subject,
+            issuer: status.issuer,
+            notBefore: formatShanghaiTime(status.notBefore),
+            notAfter: formatShanghaiTime(status.notAfter),
+          }),
+        ];
+        if (status.revokedAt) lines.push(say('cli.status-revoked', { revokedAt: formatShanghaiTime(status.revokedAt), reason: status.reason }));
+        print(opts.json, status, lines.join('\n'));
+      });
+    });
+
+  cert
+    .command('revoke')
+    .description('revoke a certificate, for ever (R7, R15) / 吊销证书（不可撤销）')
+    .requiredOption('--serial <hex>', 'serial number (hex)')
+    .addOption(new Option('--reason <reason>', 'RFC 5280 reason').choices(Object.keys(REVOCATION_REASONS)))
+    .addOption(new Option('--ground <ground>', 'CA-initiated ground of the agreement (implies --channel ca)').choices(Object.keys(CA_REVOCATION_GROUNDS)))
+    .addOption(new Option('--channel <channel>', 'who asked').choices([...REVOCATION_CHANNELS]))
+    .option('--justification <text>', 'written justification (required for CA-initiated and rights-holder revocations)')
+    .option('--invalidity-date <iso>', 'when the key is known or suspected to have been compromised')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: { serial: string; reason?: string; ground?: string; channel?: RevocationChannel; justification?: string; invalidityDate?: string; json?: boolean }) => {
+        await withSignet(async (signet) => {
+          const revocation = await signet.status.revokeCertificate({
+            serial: opts.serial,
+            reason: opts.reason,
+            ground: opts.ground,
+            channel: opts.channel ?? (opts.ground ? 'ca' : 'ra'),
+            justification: opts.justification,
+            invalidityDate: opts.invalidityDate,
+            requestedBy: `cli:${process.env.USER ?? 'operator'}`,
+          });
+          print(opts.json, revocation, say('cli.revoked', { serial: revocation.serial, reason: revocation.reason, revokedAt: formatShanghaiTime(revocation.revokedAt) }));
+        });
+      },
+    );
+
+  const crl = subcommand(program, 'crl', 'certificate revocation lists / 证书吊销列表');
+  crl
+    .command('generate')
+    .description('sign and publish a CRL now (default: every CA) / 立即生成并发布 CRL')
+    .option('--ca <caId>', 'only this CA')
+    .option('--delta', 'a delta CRL against the newest full CRL')
+    .option('--out <file>', 'also write the DER CRL here (with --ca)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { ca?: string; delta?: boolean; out?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const authorities = opts.ca ? [await signet.ca.authority(opts.ca)] : await signet.ca.authorities();
+        const kind = opts.delta ? 'delta' : 'full';
+        const published = [];
+        for (const authority of authorities) {
+          // A root CA has no deltas: its CRL changes too rarely to need them.
+          if (kind === 'delta' && authority.role === 'root' && !opts.ca) continue;
+          published.push(await signet.status.crls.publish(authority.id, kind, `cli:${process.env.USER ?? 'operator'}`));
+        }
+        if (opts.out && published.length === 1) writeFileSync(opts.out, published[0]!.der);
+        const summaries = published.map(({ der: _der, ...summary }) => summary);
+        print(
+          opts.json,
+          summaries,
+          summaries
+            .map((c) => say('cli.crl-published', { caId: c.issuerCaId, kind: c.kind, number: c.crlNumber, entries: c.entries, nextUpdate: formatShanghaiTime(c.nextUpdate) }))
+            .join('\n'),
+        );
+      });
+    });
+
+  crl
+    .command('show')
+    .description('the archived CRL in force at a time (R14), or the list of CRLs of a CA / 查询某一时刻有效的 CRL')
+    .requiredOption('--ca <caId>', 'CA id')
+    .option('--at <iso>', 'a time, e.g. 2026-03-01T10:00:00Z')
+    .option('--out <file>', 'write the DER CRL here')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { ca: string; at?: string; out?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        await signet.ca.authority(opts.ca);
+        if (!opts.at) {
+          const history = await signet.status.crls.history(opts.ca);
+          print(opts.json, history, history.map((c) => `${c.crlNumber}\t${c.kind}\t${formatShanghaiTime(c.thisUpdate)}\t${c.entries}\t${c.sha256}`).join('\n'));
+          return;
+        }
+        const at = new Date(opts.at);
+        if (Number.isNaN(at.getTime())) throw new SignetError('crl.bad-time', 400, { value: opts.at });
+        const inForce = await signet.status.crlInForceAt(opts.ca, at);
+        if (!inForce) throw new SignetError('crl.none-in-force', 404, { caId: opts.ca, at: at.toISOString() });
+        if (opts.out) writeFileSync(opts.out, inForce.der);
+        const { der: _der, ...summary } = inForce;
+        print(opts.json, summary, `${summary.crlNumber}\t${summary.kind}\t${formatShanghaiTime(summary.thisUpdate)}\t${summary.entries}\t${summary.sha256}`);
+      });
+    });
+}
