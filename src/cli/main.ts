@@ -10,6 +10,7 @@ import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.js';
+import { registerRaCommands } from './ra-commands.js';
 import { registerStatusCommands } from './status-commands.js';
 
 const locale = cliLocale();
@@ -250,6 +251,7 @@ export function buildProgram(): Command {
     });
 
   // Each domain's commands; a domain adds its line here and nothing else.
+  registerRaCommands(program);
   registerStatusCommands(program);
   return program;
 }

@@ -221,4 +221,23 @@ export const RA_MESSAGES = {
   },
   'ra.bad-token-label': { 'zh-CN': 'API 令牌需要一个名称（最多 100 个字符）', en: 'An API token needs a label (at most 100 characters)' },
   'ra.bad-token-expiry': { 'zh-CN': 'API 令牌有效期为 1 至 730 天', en: 'An API token is valid for 1 to 730 days' },
+  'ra.cli-org-created': { 'zh-CN': '已创建注册机构 {id}：{name}', en: 'Created RA {id}: {name}' },
+  'ra.cli-succeeded': {
+    'zh-CN': '注册机构 {ra} 已由 {successor} 承继：转入订户 {subscribers} 个、未完成申请 {applications} 件',
+    en: 'RA {ra} is succeeded by {successor}: {subscribers} subscribers and {applications} pending applications moved',
+  },
+  'ra.cli-operator-created': { 'zh-CN': '已创建操作员 {username}（角色 {role}，注册机构 {ra}）', en: 'Created operator {username} (role {role}, RA {ra})' },
+  'ra.cli-unlocked': { 'zh-CN': '已解除操作员 {username} 的锁定', en: 'Unlocked operator {username}' },
+  'ra.cli-token-created': {
+    'zh-CN': '已为 {username} 创建 API 令牌（仅显示这一次，请妥善保存）：',
+    en: 'Created an API token for {username} (shown this once only; keep it safe):',
+  },
+  'ra.cli-agreement-published': {
+    'zh-CN': '已发布订户协议版本 {version}（SHA-256 {sha256}），自 {at} 起生效',
+    en: 'Published subscriber agreement version {version} (SHA-256 {sha256}), in force from {at}',
+  },
+  'ra.cli-password-missing': {
+    'zh-CN': '请用 --password-env 变量名 或 --password-file 文件 提供口令（不接受命令行参数中的口令）',
+    en: 'Give the password with --password-env VARIABLE or --password-file FILE (never as a command-line argument)',
+  },
 } satisfies Catalogue;

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/settings.js';
+import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { bootstrapPrincipal, ROLES, type Principal } from '../ra/roles.js';
+import { openSignet, type Signet } from '../signet.js';
+
+const locale = cliLocale();
+const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
+
+async function withSignet<T>(work: (signet: Signet, by: Principal) => Promise<T>): Promise<T> {
+  const signet = await openSignet(loadConfig());
+  try {
+    // Whoever runs the CLI on the CA's machine holds its data folder: the bootstrap CA administrator.
+    return await work(signet, bootstrapPrincipal('cli', process.env.USER ?? 'operator'));
+  } finally {
+    await signet.close();
+  }
+}
+
+function print(json: boolean | undefined, data: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+/** A password never comes as an argument (it would sit in the shell history and ps): from a variable or a file. */
+function passwordFrom(opts: { passwordEnv?: string; passwordFile?: string }): string {
+  if (opts.passwordEnv && process.env[opts.passwordEnv]) return process.env[opts.passwordEnv]!;
+  if (opts.passwordFile) return readFileSync(opts.passwordFile === '-' ? 0 : opts.passwordFile, 'utf8').replace(/\r?\n$/, '');
+  throw new SignetError('ra.cli-password-missing', 400, {}, 'password');
+}
+
+/** `signet ra …` and `signet agreement …`: thin over the RA domain. */
+export function registerRaCommands(program: Command): void {
+  const ra = program.command('ra').description('registration authorities, operators, subscribers, applications / 注册机构');
+
+  const org = ra.command('org').description('RA organisations (R18) / 注册机构');
+  org
+    .command('create')
+    .description('create an RA / 新建注册机构')
+    .requiredOption('--name <name>', 'RA name')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { name: string; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const created = await signet.ra.organisations.create(by, { name: opts.name });
+        print(opts.json, created, say('ra.cli-org-created', { id: created.id, name: created.name }));
+      });
+    });
+  org
+    .command('list')
+    .description('list RAs / 列出注册机构')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const items = await signet.ra.organisations.list();
+        print(opts.json, items, items.map((o) => `${o.id}\t${o.status}${o.successorId ? ` → ${o.successorId}` : ''}\t${formatShanghaiTime(o.createdAt)}\t${o.name}`).join('\n'));
+      });
+    });
+  for (const how of ['merge', 'withdraw'] as const) {
+    org
+      .command(`${how} <raId>`)
+      .description(how === 'merge' ? 'merge an RA into another / 合并注册机构' : 'withdraw an RA, naming its successor / 撤销注册机构')
+      .requiredOption(how === 'merge' ? '--into <raId>' : '--successor <raId>', 'the successor RA')
+      .option('--reason <text>', 'why, for the record')
+      .option('--json', 'machine-readable output')
+      .action(async (raId: string, opts: { into?: string; successor?: string; reason?: string; json?: boolean }) => {
+        await withSignet(async (signet, by) => {
+          const successor = (opts.into ?? opts.successor)!;
+          const result =
+            how === 'merge'
+              ? await signet.ra.organisations.merge(by, raId, { into: successor, reason: opts.reason })
+              : await signet.ra.organisations.withdraw(by, raId, { successor, reason: opts.reason });
+          print(opts.json, result, say('ra.cli-succeeded', { ra: raId, successor, subscribers: result.subscribersMoved, applications: result.applicationsMoved }));
+        });
+      });
+  }
+
+  const operator = ra.command('operator').description('operators and roles / 操作员');
+  operator
+    .command('create')
+    .description('create an operator (the first ca-admin is made here or with the admin token) / 新建操作员')
+    .requiredOption('--username <name>', 'login name')
+    .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+    .option('--ra <raId>', 'the RA (ra-admin, ra-officer; optional for auditor)')
+    .option('--display-name <name>', 'name shown in the UI')
+    .option('--password-env <VAR>', 'read the password from this environment variable')
+    .option('--password-file <file>', 'read the password from this file ("-" for stdin)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { username: string; role: string; ra?: string; displayName?: string; passwordEnv?: string; passwordFile?: string; json?: boolean }) => {
+      const password = passwordFrom(opts);
+      await withSignet(async (signet, by) => {
+        const created = await signet.ra.operators.create(by, { username: opts.username, role: opts.role, raId: opts.ra ?? null, displayName: opts.displayName, password });
+        print(opts.json, created, say('ra.cli-operator-created', { username: created.username, role: created.role, ra: created.raId ?? '-' }));
+      });
+    });
+  operator
+    .command('list')
+    .description('list operators / 列出操作员')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const items = await signet.ra.operators.list(by);
+        print(opts.json, items, items.map((o) => `${o.username}\t${o.role}\t${o.raId ?? '-'}\t${o.status}${o.locked ? ' (locked)' : ''}`).join('\n'));
+      });
+    });
+  operator
+    .command('unlock <username>')
+    .description('lift a login lockout / 解除锁定')
+    .action(async (username: string) => {
+      await withSignet(async (signet, by) => {
+        const found = await signet.ra.operators.findByUsername(username);
+        await signet.ra.operators.unlock(by, found.id);
+        print(false, {}, say('ra.cli-unlocked', { username: found.username }));
+      });
+    });
+
+  ra.command('token')
+    .description('API tokens for automation / API 令牌')
+    .command('create')
+    .description('create an API token for an operator; printed once / 新建 API 令牌（仅显示一次）')
+    .requiredOption('--username <name>', 'the operator the token acts as')
+    .requiredOption('--label <text>', 'what it is for')
+    .option('--days <n>', 'lifetime in days', (v) => Number(v))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { username: string; label: string; days?: number; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const found = await signet.ra.operators.findByUsername(opts.username);
+        const token = await signet.ra.operators.createApiToken(by, { label: opts.label, expiresInDays: opts.days, operatorId: found.id });
+        print(opts.json, token, `${say('ra.cli-token-created', { username: found.username })}\n${token.token}`);
+      });
+    });
+
+  ra.command('subscriber')
+    .description('subscribers / 订户')
+    .command('list')
+    .description('list subscribers, identifiers masked / 列出订户')
+    .option('--ra <raId>', 'only this RA')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { ra?: string; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const items = await signet.ra.subscribers.list(by, { raId: opts.ra });
+        print(opts.json, items, items.map((s) => `${s.id}\t${s.type}\t${s.raId}\t${s.identifierMasked}\t${s.name}`).join('\n'));
+      });
+    });
+
+  ra.command('application')
+    .description('certificate applications / 证书申请')
+    .command('list')
+    .description('list applications / 列出申请')
+    .option('--status <status>', 'submitted, in-review, approved, rejected, completed')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { status?: string; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const items = await signet.ra.applications.list(by, { status: opts.status });
+        print(opts.json, items, items.map((a) => `${a.id}\t${a.status}\t${a.kind}\t${a.profileId}\t${a.subscriberId}\t${formatShanghaiTime(a.submittedAt)}`).join('\n'));
+      });
+    });
+
+  const agreement = program.command('agreement').description('subscriber agreement versions (R0) / 订户协议');
+  agreement
+    .command('publish')
+    .description('publish a new agreement version / 发布协议新版本')
+    .requiredOption('--id <version>', 'version id, e.g. 2022-08')
+    .requiredOption('--file <file>', 'the agreement text (UTF-8)')
+    .option('--title <title>', 'title')
+    .option('--published-at <iso>', 'when it takes effect (default: now)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { id: string; file: string; title?: string; publishedAt?: string; json?: boolean }) => {
+      const text = readFileSync(opts.file, 'utf8');
+      await withSignet(async (signet, by) => {
+        const version = await signet.ra.agreements.publish({
+          id: opts.id,
+          title: opts.title ?? opts.id,
+          text,
+          publishedAt: opts.publishedAt ? new Date(opts.publishedAt) : undefined,
+          actor: `cli:${by.username}`,
+        });
+        print(opts.json, version, say('ra.cli-agreement-published', { version: version.id, sha256: version.textSha256, at: formatShanghaiTime(version.publishedAt) }));
+      });
+    });
+  agreement
+    .command('show')
+    .description('show the current (or a given) agreement version / 查看协议版本')
+    .option('--version <id>', 'a version id instead of the current one')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { version?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const id = opts.version ?? (await signet.ra.agreements.requireCurrent()).id;
+        const version = await signet.ra.agreements.version(id);
+        print(opts.json, version, `${version.id}\t${formatShanghaiTime(version.publishedAt)}\t${version.textSha256}\n${version.title}`);
+      });
+    });
+}
