@@ -43,6 +43,15 @@ describe.each(storeBackends)('RA routes × roles on %s (issue 3: every route dec
     }
   });
 
+  it('documents every RA route in the OpenAPI document, with the roles it admits', async () => {
+    const doc = (await app.inject('/api/openapi.json')).json() as { paths: Record<string, Record<string, { description?: string }>> };
+    for (const route of RA_ROUTES) {
+      const path = route.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const operation = doc.paths[path]?.[route.method.toLowerCase()];
+      expect(operation?.description, `${route.method} ${route.url}`).toContain(`Admits: ${route.roles.join(', ')}`);
+    }
+  });
+
   it('admits exactly the declared roles on every route: others get 403, the anonymous 401, public routes everyone', async () => {
     const outcomes: string[] = [];
     for (const route of RA_ROUTES) {
