@@ -4,6 +4,7 @@ import { Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Va
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { spkiFingerprint } from '../crypto/public-key.js';
+import { encodeSigned } from '../crypto/signed-structure.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import type { SignetConfig } from '../config/settings.js';
@@ -323,15 +324,7 @@ export class CertificateAuthority {
         await this.abandonIntent(intentId, `signature self-check failed: ${check.reason}`);
         throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
       }
-      const der = Buffer.from(
-        AsnConvert.serialize(
-          new Certificate({
-            tbsCertificate: tbs,
-            signatureAlgorithm: issuer.signer.signatureAlgorithm,
-            signatureValue: new Uint8Array(signature).buffer,
-          }),
-        ),
-      );
+      const der = encodeSigned(tbsDer, issuer.signer.signatureAlgorithm, signature);
       await this.faults.afterSigned?.(serial);
 
       const issued: IssuedCertificate = {
