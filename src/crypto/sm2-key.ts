@@ -96,6 +96,15 @@ export interface Sm2KeyPair {
   distinguishingId: string;
 }
 
+/** A fresh SM2 key pair from the CSPRNG (never from a seed: see ARCHITECTURE.md). */
+export function generateSm2KeyPair(distinguishingId = DEFAULT_SM2_ID): Sm2KeyPair {
+  for (;;) {
+    const pair = sm2.generateKeyPairHex();
+    // d = n − 1 is a valid EC key but not a valid SM2 key (1 + d ≡ 0 mod n).
+    if (isValidSm2PrivateKey(pair.privateKey)) return { ...pair, distinguishingId };
+  }
+}
+
 /** GB/T 32918.1 §6.1: d ∈ [1, n−2], since signing inverts 1 + d. */
 export function isValidSm2PrivateKey(privateKeyHex: string): boolean {
   if (!/^[0-9a-f]{64}$/i.test(privateKeyHex)) return false;

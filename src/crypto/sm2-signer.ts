@@ -8,6 +8,7 @@ import {
   checkDistinguishingId,
   decodeSm2Pkcs8,
   encodeSm2Pkcs8,
+  generateSm2KeyPair,
   isValidSm2PrivateKey,
   sm2PublicKeyInfo,
   type Sm2KeyPair,
@@ -46,12 +47,7 @@ export class Sm2Signer implements Signer {
 
   /** A fresh key pair from the CSPRNG (never from a seed: see ARCHITECTURE.md). */
   static generate(options: Sm2SignerOptions = {}): Sm2Signer {
-    for (;;) {
-      const pair = sm2.generateKeyPairHex();
-      // d = n − 1 is a valid EC key but not a valid SM2 signing key (1 + d ≡ 0).
-      if (!isValidSm2PrivateKey(pair.privateKey)) continue;
-      return new Sm2Signer({ ...pair, distinguishingId: options.distinguishingId ?? DEFAULT_SM2_ID });
-    }
+    return new Sm2Signer(generateSm2KeyPair(options.distinguishingId ?? DEFAULT_SM2_ID));
   }
 
   /** From PKCS#8: ours carries its ID; another tool's key signs with options.distinguishingId or the default. */

@@ -4,6 +4,7 @@ import { STATUS_MESSAGES } from '../status/messages.js';
 import { TSA_MESSAGES } from '../tsa/messages.js';
 import { RA_MESSAGES } from '../ra/messages.js';
 import { AGREEMENT_MESSAGES } from '../agreement/messages.js';
+import { KMC_MESSAGES } from '../kmc/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -146,6 +147,7 @@ export const MESSAGES = {
   ...TSA_MESSAGES,
   ...RA_MESSAGES,
   ...AGREEMENT_MESSAGES,
+  ...KMC_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;
