@@ -448,4 +448,44 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     const refused = await call(officerA, 'POST', '/api/v1/ra/applications', { subscriberId, purpose: 'signing', keyGeneration: 'server' });
     expect([refused.status, refused.json.code]).toEqual([400, 'ra.server-keygen-not-allowed']);
   });
+  it('lets only one of two simultaneous downloads use a credential; a rejected application cannot be approved (R4)', async () => {
+    const { credential } = await approvedApplication(officerA, enterprise('并发测试有限公司', '91370000MA3C5LUJ1F'));
+    const [one, two] = await Promise.all(
+      ['race-1', 'race-2'].map((name) => call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), csr: opensslRequest(dir, 'ecdsa-p256', name).csrPem })),
+    );
+    expect([one!.status, two!.status].sort()).toEqual([201, 409]);
+
+    const subscriber = await call(officerA, 'POST', '/api/v1/ra/subscribers', enterprise('驳回测试有限公司', '91610000MA6TG1XK2W'));
+    const application = await call(officerA, 'POST', '/api/v1/ra/applications', { subscriberId: subscriber.json.id, purpose: 'signing' });
+    const id = String(application.json.id);
+    const rejected = await call(officerA, 'POST', `/api/v1/ra/applications/${id}/reject`, { reason: '营业执照已过期' });
+    expect(rejected.json).toMatchObject({ status: 'rejected', decisionReason: '营业执照已过期' });
+    const late = await call(officerA, 'POST', `/api/v1/ra/applications/${id}/approve`, {});
+    expect([late.status, late.json.code]).toEqual([409, 'ra.bad-application-state']);
+  });
+
+  // Last in this file: it publishes a newer agreement, which every later registration would have to name.
+  it('asks for consent again once a newer agreement version is in force, and records it (R0)', async () => {
+    const subscriber = await call(officerA, 'POST', '/api/v1/ra/subscribers', enterprise('新协议测试有限公司', '91450000MA5KB1NR4M'));
+    expect(subscriber.status).toBe(201);
+    expect((await call(admin, 'POST', '/api/v1/agreements', { id: '2026-11', title: '修订版', text: `${AGREEMENT}\n（修订）` })).status).toBe(201);
+    expect((await call(null, 'GET', '/api/v1/agreements/current')).json).toMatchObject({ id: '2026-11' });
+    expect((await call(null, 'GET', '/api/v1/agreements/2022-08')).json.text).toBe(AGREEMENT);
+
+    const before = await counts();
+    const without = await call(officerA, 'POST', '/api/v1/ra/applications', { subscriberId: subscriber.json.id, purpose: 'signing' });
+    expect([without.status, without.json.code, without.json.field]).toEqual([400, 'ra.consent-required', 'consent']);
+    expect(await counts()).toEqual(before);
+    const withConsent = await call(officerA, 'POST', '/api/v1/ra/applications', {
+      subscriberId: subscriber.json.id,
+      purpose: 'signing',
+      consent: { agreementVersion: '2026-11', accepted: true, clientAddress: '203.0.113.7' },
+    });
+    expect(withConsent.status, JSON.stringify(withConsent.json)).toBe(201);
+    const acceptances = await t.signet.ra.agreements.acceptances(String(subscriber.json.id));
+    expect(acceptances.map((a) => [a.versionId, a.channel, a.clientAddress])).toEqual([
+      ['2022-08', 'explicit', '127.0.0.1'],
+      ['2026-11', 'explicit', '203.0.113.7'],
+    ]);
+  });
 });
