@@ -208,6 +208,26 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     expect(parseReply((await restarted.reply(query)).der).tstInfo!.genTime.toISOString()).toBe('2030-01-01T00:00:11.250Z');
   });
 
+  it('emits canonical DER: asn1-schema re-encodes the token and the reply byte for byte (token-encoder.ts)', async () => {
+    for (const args of [['-sha256', '-cert'], ['-sha512', '-no_nonce']]) {
+      const reply = (await post(opensslQuery('canonical', ...args))).body;
+      const response = AsnConvert.parse(reply, TimeStampResp);
+      expect(Buffer.from(AsnConvert.serialize(response))).toEqual(reply);
+      const token = response.timeStampToken!;
+      const signedData = AsnConvert.parse(token.content, SignedData);
+      expect(Buffer.from(AsnConvert.serialize(signedData))).toEqual(Buffer.from(token.content));
+      const tstDer = signedData.encapContentInfo.eContent!.single!.buffer;
+      const tstInfo = AsnConvert.parse(tstDer, TSTInfo);
+      // asn1js reads a 128-bit OID arc as {hex}; given back in decimal it re-encodes exactly.
+      tstInfo.policy = normaliseOid(tstInfo.policy);
+      expect(Buffer.from(AsnConvert.serialize(tstInfo))).toEqual(Buffer.from(tstDer));
+      expect(signedData.version).toBe(3);
+      expect(signedData.signerInfos[0]!.signedAttrs!.map((a) => a.attrType).sort()).toEqual(
+        ['1.2.840.113549.1.9.3', '1.2.840.113549.1.9.4', '1.2.840.113549.1.9.16.2.47'].sort(),
+      );
+    }
+  });
+
   it('serves its certificate for verifiers', async () => {
     const response = await app.inject({ method: 'GET', url: '/tsa/certificate.pem' });
     expect(response.statusCode).toBe(200);

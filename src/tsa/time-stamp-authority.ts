@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { id_signedData } from '@peculiar/asn1-cms';
 import {
   Accuracy,
   MessageImprint,
@@ -8,9 +7,6 @@ import {
   PKIStatus,
   PKIStatusInfo,
   TimeStampResp,
-  TimeStampToken,
-  TSTInfo,
-  id_ct_tstInfo,
 } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
@@ -19,7 +15,8 @@ import { newSerialNumber, normaliseSerial } from '../ca/serial-number.js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import { translate } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { cmsSignerIdentity, signCms, type CmsSignerIdentity } from './cms-signed-data.js';
+import { cmsSignerIdentity, type CmsSignerIdentity } from './cms-signed-data.js';
+import { TokenTemplate } from './token-encoder.js';
 import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
 import { DuplicateSerial, TokenLedger, tsaDatabase } from './token-ledger.js';
@@ -75,6 +72,7 @@ export interface ImprintRequest {
 
 interface TsaIdentity extends CmsSignerIdentity {
   signerId: string;
+  template: TokenTemplate;
   notBefore: number;
   notAfter: number;
 }
@@ -112,7 +110,7 @@ export class TimeStampAuthority {
     try {
       const issued = await this.issue(parseTimeStampQuery(queryDer));
       return {
-        der: encodeReply(new PKIStatusInfo({ status: PKIStatus.granted }), issued.token),
+        der: (await this.loadIdentity()).template.grantedReply(issued.token),
         granted: true,
         serial: issued.serial,
       };
@@ -133,13 +131,15 @@ export class TimeStampAuthority {
       throw new SignetError('tsa.bad-alg', 400, { algorithm: request.hash }, 'hash');
     }
     try {
+      const messageImprint = new MessageImprint({
+        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[request.hash] }),
+        hashedMessage: new OctetString(request.digest),
+      });
       const { token: _token, ...issued } = await this.issue({
         hash: request.hash,
-        messageImprint: new MessageImprint({
-          hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[request.hash] }),
-          hashedMessage: new OctetString(request.digest),
-        }),
-        nonce: request.nonce ? new Uint8Array(request.nonce).buffer : undefined,
+        messageImprintDer: new Uint8Array(AsnConvert.serialize(messageImprint)),
+        hashedMessage: Buffer.from(request.digest),
+        nonce: request.nonce,
         certReq: request.certReq ?? true,
       });
       return issued;
@@ -169,7 +169,7 @@ export class TimeStampAuthority {
     return row;
   }
 
-  private async issue(query: TimeStampQuery): Promise<IssuedTimeStamp & { token: TimeStampToken }> {
+  private async issue(query: TimeStampQuery): Promise<IssuedTimeStamp & { token: ArrayBuffer }> {
     if (query.reqPolicy !== undefined && query.reqPolicy !== this.policy) {
       throw new TimeStampRefusal('unacceptedPolicy', 'tsa.unaccepted-policy', { policy: query.reqPolicy, ours: this.policy });
     }
@@ -185,25 +185,13 @@ export class TimeStampAuthority {
 
     for (let attempt = 0; ; attempt++) {
       const serialBytes = newSerialNumber(this.options.serialPrefix);
-      const tstInfo = new TSTInfo({
-        version: 1,
-        policy: this.policy,
-        messageImprint: query.messageImprint,
-        serialNumber: new Uint8Array(serialBytes).buffer,
-        genTime,
-        accuracy: this.accuracy,
-        nonce: query.nonce,
-      });
-      const { signedData } = await signCms({
-        identity,
-        // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
-        certificates: query.certReq ? [identity.certificate] : [],
-        contentType: id_ct_tstInfo,
-        content: new Uint8Array(AsnConvert.serialize(tstInfo)),
-        detached: false,
-      });
-      const token = new TimeStampToken({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
-      const tokenDer = Buffer.from(AsnConvert.serialize(token));
+      const { template } = identity;
+      const tstInfo = template.tstInfo({ messageImprintDer: query.messageImprintDer, serial: serialBytes, genTime, nonce: query.nonce });
+      const signedAttributes = template.signedAttributes(createHash(identity.hash).update(new Uint8Array(tstInfo)).digest());
+      const signature = await identity.signer.sign(new Uint8Array(signedAttributes.toBeSigned));
+      // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
+      const token = template.token({ tstInfo, signedAttributes: signedAttributes.encoded, signature, includeCertificate: query.certReq });
+      const tokenDer = Buffer.from(token);
       const serial = serialBytes.toString('hex');
       try {
         await this.ledger.record({
@@ -211,7 +199,7 @@ export class TimeStampAuthority {
           tsa_signer_id: identity.signerId,
           gen_time: genTime.toISOString(),
           hash_algorithm: query.hash,
-          message_imprint: Buffer.from(query.messageImprint.hashedMessage.buffer).toString('hex'),
+          message_imprint: query.hashedMessage.toString('hex'),
           policy: this.policy,
           nonce: query.nonce ? Buffer.from(query.nonce).toString('hex') : null,
           token_der: tokenDer,
@@ -268,6 +256,7 @@ export class TimeStampAuthority {
       return {
         ...base,
         signerId: delegated.id,
+        template: new TokenTemplate(base, this.policy, this.accuracy),
         notBefore: validity.notBefore.getTime().getTime(),
         notAfter: validity.notAfter.getTime().getTime(),
       };
@@ -286,7 +275,7 @@ export class TimeStampAuthority {
   }
 }
 
-function encodeReply(status: PKIStatusInfo, timeStampToken?: TimeStampToken): Buffer {
-  return Buffer.from(AsnConvert.serialize(new TimeStampResp({ status, timeStampToken })));
+function encodeReply(status: PKIStatusInfo): Buffer {
+  return Buffer.from(AsnConvert.serialize(new TimeStampResp({ status })));
 }
 

@@ -1,5 +1,4 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { MessageImprint, PKIFailureInfo, TimeStampReq } from '@peculiar/asn1-tsp';
+import { PKIFailureInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import type { MessageCode } from '../i18n/messages.js';
@@ -49,11 +48,12 @@ export class TimeStampRefusal extends Error {
 /** A request the TSA can honour, checked. */
 export interface TimeStampQuery {
   hash: HashName;
-  /** Copied into TSTInfo as received: it "MUST have the same value" (RFC 3161 §2.4.2). */
-  messageImprint: MessageImprint;
+  /** The request's MessageImprint as received: TSTInfo carries it unchanged ("MUST have the same value", RFC 3161 §2.4.2). */
+  messageImprintDer: Uint8Array;
+  hashedMessage: Buffer;
   reqPolicy?: string;
   /** The INTEGER's content octets, echoed unchanged. */
-  nonce?: ArrayBuffer;
+  nonce?: Uint8Array;
   certReq: boolean;
 }
 
@@ -74,46 +74,80 @@ export function normaliseOid(oid: string): string {
   });
 }
 
-/** Parses and checks a DER TimeStampReq; refuses with the PKIFailureInfo RFC 3161 names for each fault. */
-export function parseTimeStampQuery(der: Uint8Array): TimeStampQuery {
-  if (der.length === 0) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-data-format', { detail: 'empty body' });
-  const ber = asn1js.fromBER(Uint8Array.from(der));
-  if (ber.offset === -1) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-data-format', { detail: ber.result.error || 'not DER' });
-  if (ber.offset !== der.length) {
-    throw new TimeStampRefusal('badDataFormat', 'tsa.bad-data-format', { detail: `${der.length - ber.offset} bytes after the request` });
-  }
-  let request: TimeStampReq;
-  try {
-    request = AsnConvert.parse(der, TimeStampReq);
-  } catch (error) {
-    throw new TimeStampRefusal('badDataFormat', 'tsa.bad-data-format', { detail: (error as Error).message.slice(0, 200) });
-  }
-  if (request.version !== 1) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-version', { version: request.version });
+const malformed = (detail: string) => new TimeStampRefusal('badDataFormat', 'tsa.bad-data-format', { detail });
 
-  const oid = request.messageImprint.hashAlgorithm.algorithm;
+/**
+ * Parses and checks a DER TimeStampReq (RFC 3161 §2.4.1); refuses with the
+ * PKIFailureInfo RFC 3161 names for each fault. Walks asn1js's parse tree
+ * directly: it is on the TSA's hot path, where asn1-schema's reflective
+ * parser costs more than the signature (see token-encoder.ts).
+ *
+ * ```asn1
+ * TimeStampReq ::= SEQUENCE  {
+ *   version          INTEGER  { v1(1) },
+ *   messageImprint   MessageImprint,
+ *   reqPolicy        TSAPolicyId              OPTIONAL,
+ *   nonce            INTEGER                  OPTIONAL,
+ *   certReq          BOOLEAN                  DEFAULT FALSE,
+ *   extensions       [0] IMPLICIT Extensions  OPTIONAL  }
+ * ```
+ */
+export function parseTimeStampQuery(der: Uint8Array): TimeStampQuery {
+  if (der.length === 0) throw malformed('empty body');
+  const ber = asn1js.fromBER(Uint8Array.from(der));
+  if (ber.offset === -1) throw malformed(ber.result.error || 'not DER');
+  if (ber.offset !== der.length) throw malformed(`${der.length - ber.offset} bytes after the request`);
+  const root = ber.result;
+  if (!(root instanceof asn1js.Sequence)) throw malformed('TimeStampReq is not a SEQUENCE');
+  const items = root.valueBlock.value;
+
+  const version = items[0];
+  if (!(version instanceof asn1js.Integer)) throw malformed('version is not an INTEGER');
+  if (version.valueBlock.valueDec !== 1) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-version', { version: version.valueBlock.valueDec });
+
+  const imprint = items[1];
+  if (!(imprint instanceof asn1js.Sequence) || imprint.valueBlock.value.length !== 2) throw malformed('messageImprint is not a MessageImprint');
+  const [algorithm, hashed] = imprint.valueBlock.value;
+  if (!(algorithm instanceof asn1js.Sequence) || !(hashed instanceof asn1js.OctetString) || hashed.idBlock.isConstructed) {
+    throw malformed('messageImprint is not a MessageImprint');
+  }
+  const [oidNode, params, ...extra] = algorithm.valueBlock.value;
+  if (!(oidNode instanceof asn1js.ObjectIdentifier) || extra.length > 0) throw malformed('hashAlgorithm is not an AlgorithmIdentifier');
+  const oid = normaliseOid(oidNode.getValue());
   const hash = ACCEPTED_HASHES.find((h) => HASH_OID[h] === oid);
   if (!hash) throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: oid });
-  const params = request.messageImprint.hashAlgorithm.parameters;
   // RFC 5754 §2: absent or NULL, nothing else.
-  if (params && !(params.byteLength === 2 && new Uint8Array(params)[0] === 0x05 && new Uint8Array(params)[1] === 0x00)) {
-    throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: `${oid} with parameters` });
+  if (params && !(params instanceof asn1js.Null)) throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: `${oid} with parameters` });
+  const hashedMessage = Buffer.from(hashed.valueBlock.valueHexView);
+  if (hashedMessage.length !== hashOutputLength(hash)) {
+    throw new TimeStampRefusal('badDataFormat', 'tsa.bad-imprint-length', { length: hashedMessage.length, hash, expected: hashOutputLength(hash) });
   }
-  const length = request.messageImprint.hashedMessage.byteLength;
-  if (length !== hashOutputLength(hash)) {
-    throw new TimeStampRefusal('badDataFormat', 'tsa.bad-imprint-length', { length, hash, expected: hashOutputLength(hash) });
-  }
-  if (request.nonce && request.nonce.byteLength > MAX_NONCE_BYTES) {
-    throw new TimeStampRefusal('badDataFormat', 'tsa.bad-nonce', { length: request.nonce.byteLength, max: MAX_NONCE_BYTES });
-  }
-  // RFC 3161 §2.4.1: an extension the TSA does not recognise means no token. It recognises none.
-  const extension = request.extensions?.[0];
-  if (extension) throw new TimeStampRefusal('unacceptedExtension', 'tsa.unaccepted-extension', { extension: extension.extnID });
 
-  return {
-    hash,
-    messageImprint: request.messageImprint,
-    reqPolicy: request.reqPolicy === undefined ? undefined : normaliseOid(request.reqPolicy),
-    nonce: request.nonce,
-    certReq: request.certReq,
-  };
+  const query: TimeStampQuery = { hash, messageImprintDer: new Uint8Array(imprint.valueBeforeDecodeView), hashedMessage, certReq: false };
+  let index = 2;
+  let item = items[index];
+  if (item instanceof asn1js.ObjectIdentifier) {
+    query.reqPolicy = normaliseOid(item.getValue());
+    item = items[++index];
+  }
+  if (item instanceof asn1js.Integer) {
+    if (item.valueBlock.valueHexView.length > MAX_NONCE_BYTES) {
+      throw new TimeStampRefusal('badDataFormat', 'tsa.bad-nonce', { length: item.valueBlock.valueHexView.length, max: MAX_NONCE_BYTES });
+    }
+    query.nonce = new Uint8Array(item.valueBlock.valueHexView);
+    item = items[++index];
+  }
+  if (item instanceof asn1js.Boolean) {
+    query.certReq = item.valueBlock.value;
+    item = items[++index];
+  }
+  if (item && item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
+    // RFC 3161 §2.4.1: an extension the TSA does not recognise means no token. It recognises none.
+    const first = (item as asn1js.Constructed).valueBlock.value?.[0];
+    const extnId = first instanceof asn1js.Sequence ? first.valueBlock.value[0] : undefined;
+    const extension = extnId instanceof asn1js.ObjectIdentifier ? normaliseOid(extnId.getValue()) : '?';
+    throw new TimeStampRefusal('unacceptedExtension', 'tsa.unaccepted-extension', { extension });
+  }
+  if (item) throw malformed(`unexpected field ${index + 1} in TimeStampReq`);
+  return query;
 }
