@@ -87,7 +87,7 @@ export interface IssuanceFaults {
 
 export interface CertificateAuthorityOptions {
   store: SignetDatabase;
-  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'>;
+  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'hsm'>>;
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
@@ -114,7 +114,7 @@ export class CertificateAuthority {
     this.profiles = options.profiles ?? ProfileCatalogue.builtIn();
     this.clock = options.clock ?? (() => new Date());
     this.faults = options.faults ?? {};
-    this.keyring = new Keyring(options.config.passphrase);
+    this.keyring = new Keyring(options.config.passphrase, options.config.hsm);
   }
 
   now(): Date {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
-import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
 import { buildSubjectName } from './subject-name.js';
@@ -13,6 +12,12 @@ export interface HierarchyOptions {
   country?: string;
   /** SM2 only: the distinguishing ID every key of the hierarchy signs with (default 1234567812345678). */
   distinguishingId?: string;
+  /**
+   * Where the root and issuing CA keys are made: 'pkcs11' puts them in the
+   * configured HSM (R21). OCSP and TSA responder keys are online, high-rate,
+   * short-lived keys and stay in software, sealed.
+   */
+  caKeyStorage?: 'software' | 'pkcs11';
   actor: string;
 }
 
@@ -43,13 +48,13 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   const now = ca.now();
 
   const rootId = newId('root');
-  const rootKey = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
+  const caKeyOptions = { scheme, distinguishingId: options.distinguishingId, storage: options.caKeyStorage };
+  const { signer: rootKey, keyStorage: rootKeyStorage, sealed: rootSealed } = ca.keyring.newKey(rootId, options.algorithm, caKeyOptions);
   const rootProfile = profiles.get('root-ca');
   const rootName = buildSubjectName(
     { commonName: `${organization} Root CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
     rootProfile,
   );
-  const rootSealed = ca.keyring.seal(rootKey, rootId);
   const root = await ca.signCertificate(
     {
       profile: rootProfile,
@@ -75,14 +80,13 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
           signature_scheme: scheme,
           certificate_serial: issued.serial,
           certificate_der: issued.der,
-          key_storage: 'software',
+          key_storage: rootKeyStorage,
           encrypted_private_key: rootSealed,
           created_at: now.toISOString(),
         })
         .execute();
     },
   );
-  ca.keyring.remember(rootId, rootKey);
   const rootContext: IssuerContext = {
     caId: rootId,
     name: rootName,
@@ -91,13 +95,12 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   };
 
   const issuingId = newId('issuing');
-  const issuingKey = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
+  const { signer: issuingKey, keyStorage: issuingKeyStorage, sealed: issuingSealed } = ca.keyring.newKey(issuingId, options.algorithm, caKeyOptions);
   const issuingProfile = profiles.get('issuing-ca');
   const issuingName = buildSubjectName(
     { commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
     issuingProfile,
   );
-  const issuingSealed = ca.keyring.seal(issuingKey, issuingId);
   const issuing = await ca.signCertificate(
     {
       profile: issuingProfile,
@@ -122,14 +125,13 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
           signature_scheme: scheme,
           certificate_serial: issued.serial,
           certificate_der: issued.der,
-          key_storage: 'software',
+          key_storage: issuingKeyStorage,
           encrypted_private_key: issuingSealed,
           created_at: now.toISOString(),
         })
         .execute();
     },
   );
-  ca.keyring.remember(issuingId, issuingKey);
   const issuingContext: IssuerContext = {
     caId: issuingId,
     name: issuingName,
@@ -139,9 +141,8 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
 
   const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string, label: string) => {
     const signerId = newId(purpose);
-    const key = generateSoftwareKey(options.algorithm, { scheme, distinguishingId: options.distinguishingId });
+    const { signer: key, sealed } = ca.keyring.newKey(signerId, options.algorithm, { scheme, distinguishingId: options.distinguishingId });
     const profile = profiles.get(profileId);
-    const sealed = ca.keyring.seal(key, signerId);
     const issued = await ca.signCertificate(
       {
         profile,
@@ -172,7 +173,6 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
           .execute();
       },
     );
-    ca.keyring.remember(signerId, key);
     return { ...issued, signerId };
   };
 

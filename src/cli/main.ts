@@ -9,9 +9,10 @@ import { toPem } from '../http/der.js';
 import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
+import { registerEvidenceCommands } from './evidence-commands.js';
 import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.js';
-import { registerRaCommands } from './ra-commands.js';
 import { registerStatusCommands } from './status-commands.js';
+import { registerRaCommands } from './ra-commands.js';
 
 const locale = cliLocale();
 const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
@@ -62,8 +63,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--rsa-padding <padding>', 'RSA signature scheme').choices(['pkcs1', 'pss']).default('pkcs1'))
     .option('--organization <name>', 'organisation name in the CA subjects')
     .option('--country <code>', 'two-letter country code', 'CN')
+    .option('--hsm', 'generate the root and issuing CA keys in the PKCS#11 token (SIGNET_PKCS11_MODULE, _TOKEN, _PIN)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; json?: boolean }) => {
+    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; hsm?: boolean; json?: boolean }) => {
       const algorithm = parseAlgorithm(opts.algorithm);
       const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
       await withSignet(async (signet) => {
@@ -72,6 +74,7 @@ export function buildProgram(): Command {
           scheme,
           organization: opts.organization,
           country: opts.country,
+          caKeyStorage: opts.hsm ? 'pkcs11' : 'software',
           actor: 'cli:init',
         });
         print(
@@ -251,8 +254,9 @@ export function buildProgram(): Command {
     });
 
   // Each domain's commands; a domain adds its line here and nothing else.
-  registerRaCommands(program);
+  registerEvidenceCommands(program);
   registerStatusCommands(program);
+  registerRaCommands(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 
 /**
  * Everything a deployment may set, from the environment. Every field has a
@@ -23,6 +24,8 @@ export interface SignetConfig {
   bodyLimit: number;
   /** Where the CA key passphrase comes from; read only when a key must be opened. */
   passphrase: () => string;
+  /** The HSM holding CA keys, when SIGNET_PKCS11_MODULE is set (R21). */
+  hsm?: Pkcs11Settings;
   /** Bearer token for operator API calls until RA operators exist; read lazily like the passphrase. */
   adminToken: () => string;
 }
@@ -53,6 +56,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),
     passphrase: once(() => secretFrom(env, 'SIGNET_CA_PASSPHRASE', join(dataDir, 'ca-passphrase'))),
     adminToken: once(() => secretFrom(env, 'SIGNET_ADMIN_TOKEN', join(dataDir, 'admin-token'))),
+    ...(env.SIGNET_PKCS11_MODULE
+      ? {
+          hsm: {
+            module: env.SIGNET_PKCS11_MODULE,
+            token: env.SIGNET_PKCS11_TOKEN ?? 'signet',
+            pin: once(() => {
+              const pin = env.SIGNET_PKCS11_PIN ?? (env.SIGNET_PKCS11_PIN_FILE ? readFileSync(env.SIGNET_PKCS11_PIN_FILE, 'utf8').trim() : undefined);
+              if (!pin) throw new Error('SIGNET_PKCS11_PIN or SIGNET_PKCS11_PIN_FILE is required with SIGNET_PKCS11_MODULE');
+              return pin;
+            }),
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority } from './authority.js';
+import { createHierarchy } from './hierarchy.js';
+import { createSoftHsmToken, type TestToken } from '../crypto/test-support/softhsm.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { openTestSignet, opensslRequest, runTool, writePem } from './test-support/ca-fixture.js';
+import type { KeyAlgorithm, SignatureScheme } from '../crypto/algorithms.js';
+
+afterAll(dropFreshStores);
+
+let token: TestToken;
+beforeAll(() => {
+  token = createSoftHsmToken();
+});
+
+/** R21: CA keys never stored in clear — here they never leave the HSM at all (SoftHSM2 over PKCS#11). */
+describe.each(storeBackends)('CA keys in a PKCS#11 token on %s', (backend) => {
+  it.each([
+    ['ecdsa-p256', 'ecdsa'],
+    ['ecdsa-p384', 'ecdsa'],
+    ['rsa-2048', 'pkcs1'],
+    ['rsa-2048', 'pss'],
+  ] as const)('a %s (%s) hierarchy signs in the HSM and OpenSSL verifies the chain', async (algorithm, scheme) => {
+    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin };
+    const t = await openTestSignet(backend, { env });
+    const dir = mkdtempSync(join(tmpdir(), 'signet-hsm-'));
+    try {
+      const h = await createHierarchy(t.signet.ca, {
+        algorithm: algorithm as KeyAlgorithm,
+        scheme: scheme as SignatureScheme | undefined,
+        caKeyStorage: 'pkcs11',
+        actor: 'test',
+      });
+      const rows = await t.signet.store.db.selectFrom('certificate_authorities').select(['key_storage', 'encrypted_private_key']).execute();
+      expect(rows.map((r) => r.key_storage)).toEqual(['pkcs11', 'pkcs11']);
+      for (const row of rows) {
+        // The row holds only where the key is, never key material.
+        expect(Object.keys(JSON.parse(row.encrypted_private_key!)).sort()).toEqual(['id', 'label', 'token']);
+      }
+
+      // A fresh CA object (a restart) finds the issuing key on the token again by its locator.
+      const restarted = new CertificateAuthority({ store: t.signet.store, config: t.config });
+      const { csrPem } = opensslRequest(dir, 'ecdsa-p256');
+      const leaf = await restarted.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=hsm-issued', requestedBy: 'test', reason: 'hsm' });
+
+      const root = writePem(dir, 'root.pem', h.root.der);
+      const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+      const verify = runTool('openssl', ['verify', '-x509_strict', '-CAfile', root, '-untrusted', issuing, writePem(dir, 'leaf.pem', leaf.der), issuing]);
+      expect(verify.stderr).toBe('');
+      expect(verify.stdout.match(/: OK/g)).toHaveLength(2);
+
+      const objects = runTool('pkcs11-tool', ['--module', token.module, '--token-label', token.label, '--login', '--pin', token.pin, '--list-objects', '--type', 'privkey']);
+      expect(objects.stdout).toContain(h.issuing.caId);
+      expect(objects.stdout).toMatch(/Access:\s+sensitive, always sensitive, never extractable/);
+    } finally {
+      await t.signet.close();
+    }
+  });
+});
