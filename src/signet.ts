@@ -8,6 +8,7 @@ import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
 import { statusDomainRevoker } from './ra/status-revoker.js';
+import { KeyManagementCentre } from './kmc/key-management-centre.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -17,6 +18,8 @@ export interface Signet {
   status: StatusService;
   tsa: TimeStampAuthority;
   ra: RegistrationAuthority;
+  /** The KMC for dual SM2 certificates; in production it may run as its own process with its own passphrase. */
+  kmc: KeyManagementCentre;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(ca), clock: options.clock });
-  return { config, store, ca, status, tsa, ra, close: () => store.close() };
+  const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
+  return { config, store, ca, status, tsa, ra, kmc, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

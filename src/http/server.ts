@@ -11,6 +11,7 @@ import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { raRoutes } from './ra-routes.js';
+import { kmcRoutes } from './kmc-routes.js';
 
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
@@ -68,6 +69,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await statusRoutes(app, signet);
   await tsaRoutes(app, signet);
   await raRoutes(app, signet);
+  await kmcRoutes(app, signet.kmc);
   await homePage(app, signet);
   return app;
 }

@@ -31,6 +31,25 @@ export async function inProcessKmcClient(kmc: KeyManagementCentre): Promise<KmcC
   return { publicKeyInfo: await kmc.signingPublicKeyInfo(), exchange: (request) => kmc.handle(request) };
 }
 
+/** A KMC in another process, reached through POST /kmc/v1/requests (src/http/kmc-routes.ts). */
+export function httpKmcClient(url: string, publicKeyInfo: Uint8Array, distinguishingId?: string): KmcClient {
+  return {
+    publicKeyInfo,
+    distinguishingId,
+    async exchange(request) {
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      } catch (error) {
+        throw new SignetError('kmc.bad-request', 502, { detail: `the KMC cannot be reached: ${(error as Error).message}` });
+      }
+      const body = (await response.json().catch(() => null)) as (SignedMessage & { code?: string; detail?: string }) | null;
+      if (!response.ok || !body) throw new SignetError('kmc.bad-request', 502, { detail: `the KMC refused: ${body?.code ?? response.status} ${body?.detail ?? ''}`.trim() });
+      return body;
+    },
+  };
+}
+
 export interface DualCertificateOrder {
   /** PKCS#10 for the subscriber's own SM2 signing key (proof of possession, GM/T 0034). */
   csr: Uint8Array | string;
