@@ -44,6 +44,33 @@ export interface IssuedCertificate {
   notAfter: string;
 }
 
+export interface CertificateSummary {
+  serial: string;
+  issuerCaId: string;
+  profileId: string;
+  subject: string;
+  subscriberId: string | null;
+  keyAlgorithm: KeyAlgorithm;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+}
+
+/** All given conditions hold; times are ISO-8601 UTC. Ordered by serial, for paging with afterSerial. */
+export interface CertificateFilter {
+  serial?: string;
+  subscriberId?: string;
+  hasSubscriber?: boolean;
+  issuerCaId?: string;
+  profileId?: string;
+  /** not_after > this: still valid at that time (revocation aside). */
+  notAfterAfter?: string;
+  /** not_after <= this. */
+  notAfterUntil?: string;
+  afterSerial?: string;
+  limit?: number;
+}
+
 export interface AuthorityRecord {
   id: string;
   role: 'root' | 'issuing';
@@ -444,6 +471,37 @@ export class CertificateAuthority {
     const row = await this.store.db.selectFrom('certificates').selectAll().where('serial', '=', serial).executeTakeFirst();
     if (!row) throw new SignetError('certificate.not-found', 404, { serial }, 'serial');
     return row;
+  }
+
+  /**
+   * The certificate inventory, for other domains (RA changes, fees,
+   * liability, retention): they ask here instead of reading the CA's tables.
+   * `trx` lets a caller read inside its own transaction.
+   */
+  async findCertificates(filter: CertificateFilter = {}, trx: Tx = this.store.db): Promise<CertificateSummary[]> {
+    let query = trx
+      .selectFrom('certificates')
+      .select(['serial', 'issuer_ca_id', 'profile_id', 'subject', 'subscriber_id', 'key_algorithm', 'not_before', 'not_after', 'issued_at']);
+    if (filter.serial !== undefined) query = query.where('serial', '=', normaliseSerial(filter.serial));
+    if (filter.subscriberId !== undefined) query = query.where('subscriber_id', '=', filter.subscriberId);
+    if (filter.hasSubscriber) query = query.where('subscriber_id', 'is not', null);
+    if (filter.issuerCaId !== undefined) query = query.where('issuer_ca_id', '=', filter.issuerCaId);
+    if (filter.profileId !== undefined) query = query.where('profile_id', '=', filter.profileId);
+    if (filter.notAfterAfter !== undefined) query = query.where('not_after', '>', filter.notAfterAfter);
+    if (filter.notAfterUntil !== undefined) query = query.where('not_after', '<=', filter.notAfterUntil);
+    if (filter.afterSerial !== undefined) query = query.where('serial', '>', filter.afterSerial);
+    const rows = await query.orderBy('serial').limit(filter.limit ?? 10_000).execute();
+    return rows.map((r) => ({
+      serial: r.serial,
+      issuerCaId: r.issuer_ca_id,
+      profileId: r.profile_id,
+      subject: r.subject,
+      subscriberId: r.subscriber_id,
+      keyAlgorithm: r.key_algorithm as KeyAlgorithm,
+      notBefore: r.not_before,
+      notAfter: r.not_after,
+      issuedAt: r.issued_at,
+    }));
   }
 
   async blockKey(spkiSha256: string, reason: string, actor: string): Promise<void> {

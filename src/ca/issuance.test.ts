@@ -222,6 +222,20 @@ describe.each(storeBackends)('the issuance cycle on %s (docs/issuance-cycle.md)'
     expect(issued.map((r) => r.target).sort()).toEqual(certificates.map((c) => `certificate:${c.serial}`).sort());
   });
 
+  it('answers inventory questions for other domains without exposing its tables', async () => {
+    const { csrPem } = opensslRequest(dir, 'ecdsa-p256', 'inventory');
+    const leaf = await t.signet.ca.issue({ csr: csrPem, profileId: 'individual-signing', subject: 'CN=库存', subscriberId: 'inventory-1', requestedBy: 'test', reason: 'x' });
+    const mine = await t.signet.ca.findCertificates({ subscriberId: 'inventory-1' });
+    expect(mine.map((c) => c.serial)).toEqual([leaf.serial]);
+    expect(mine[0]).toMatchObject({ profileId: 'individual-signing', subject: 'CN=库存', notAfter: leaf.notAfter });
+    expect(await t.signet.ca.findCertificates({ subscriberId: 'inventory-1', notAfterAfter: leaf.notAfter })).toEqual([]);
+    const expiringSoon = await t.signet.ca.findCertificates({ hasSubscriber: true, notAfterUntil: leaf.notAfter });
+    expect(expiringSoon.map((c) => c.serial)).toContain(leaf.serial);
+    const firstPage = await t.signet.ca.findCertificates({ limit: 2 });
+    const nextPage = await t.signet.ca.findCertificates({ limit: 2, afterSerial: firstPage[1]!.serial });
+    expect(nextPage[0]!.serial > firstPage[1]!.serial).toBe(true);
+  });
+
   it('serves the stored certificate back byte for byte', async () => {
     const stored = await t.signet.ca.certificate(h.issuing.serial.toUpperCase().match(/../g)!.join(':'));
     expect(stored.der.equals(h.issuing.der)).toBe(true);
