@@ -341,8 +341,12 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     const download = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(approval.json.credential as Credential), csr: opensslRequest(dir, 'ecdsa-p256', 'merged').csrPem });
     expect(download.status).toBe(201);
 
-    // The merged RA's own officer can no longer act; history keeps who was where, when.
+    // The merged RA's own officer can no longer act; the successor is the "original RA" for revocation too (R7).
     expect((await call(officerB, 'GET', '/api/v1/ra/subscribers')).status).toBe(403);
+    const revoked = await call(officerA, 'POST', `/api/v1/ra/certificates/${download.json.serial}/revocations`, { reason: 'cessationOfOperation' });
+    expect(revoked.status, JSON.stringify(revoked.json)).toBe(200);
+    expect(await findRevocation(t.signet.ca, String(download.json.serial))).toMatchObject({ reason: 'cessationOfOperation', channel: 'ra', requestedBy: 'operator:officer-a' });
+    // History keeps who was where, when.
     const history = await call(admin, 'GET', `/api/v1/ra/organisations/${raB}/history`);
     const periods = history.json as unknown as Array<{ subscriberId: string; raId: string; until: string | null; reason: string }>;
     const mine = periods.filter((p) => p.subscriberId === subscriber.json.id);

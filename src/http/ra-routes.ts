@@ -413,6 +413,16 @@ export const RA_ROUTES: readonly RaRoute[] = [
     handle: ({ signet, by, params, body }) => signet.ra.renewals.request(by, params.serial!, { rekey: body.rekey === true }),
   },
 
+  {
+    method: 'POST',
+    url: '/api/v1/ra/certificates/:serial/revocations',
+    roles: ['ra-officer'],
+    summary: 'Revoke on the subscriber\'s request at their (original or successor) RA (R7, R18)',
+    body: object({ reason: str, justification: text }, ['reason']),
+    handle: ({ signet, by, params, body }) =>
+      signet.ra.revocations.request(by, params.serial!, { reason: String(body.reason), justification: body.justification as string | undefined }),
+  },
+
   // Download (R5, R6): the subscriber or their agent, with the credential
   {
     method: 'POST',

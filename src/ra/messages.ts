@@ -221,6 +221,10 @@ export const RA_MESSAGES = {
   },
   'ra.bad-token-label': { 'zh-CN': 'API 令牌需要一个名称（最多 100 个字符）', en: 'An API token needs a label (at most 100 characters)' },
   'ra.bad-token-expiry': { 'zh-CN': 'API 令牌有效期为 1 至 730 天', en: 'An API token is valid for 1 to 730 days' },
+  'ra.bad-revocation-reason': {
+    'zh-CN': '订户申请吊销的原因须为以下之一：{known}',
+    en: 'A subscriber\'s revocation request must give one of these reasons: {known}',
+  },
   'ra.cli-org-created': { 'zh-CN': '已创建注册机构 {id}：{name}', en: 'Created RA {id}: {name}' },
   'ra.cli-succeeded': {
     'zh-CN': '注册机构 {ra} 已由 {successor} 承继：转入订户 {subscribers} 个、未完成申请 {applications} 件',

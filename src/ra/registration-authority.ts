@@ -9,6 +9,7 @@ import { Downloads } from './downloads.js';
 import { OperatorDirectory } from './operators.js';
 import { RaOrganisations } from './organisations.js';
 import { Renewals } from './renewals.js';
+import { RevocationRequests } from './revocation-requests.js';
 import { MissingStatusDomain, type CertificateRevoker } from './revocation.js';
 import { raDb } from './schema.js';
 import { DEFAULT_RA_SETTINGS, type RaSettings } from './settings.js';
@@ -40,6 +41,7 @@ export class RegistrationAuthority {
   readonly delegations: Delegations;
   readonly changes: ChangeRequests;
   readonly renewals: Renewals;
+  readonly revocations: RevocationRequests;
 
   constructor(options: RegistrationAuthorityOptions) {
     const clock = options.clock ?? (() => options.ca.now());
@@ -63,5 +65,6 @@ export class RegistrationAuthority {
     this.downloads = new Downloads(context, this.credentials, this.subscribers, this.delegations);
     this.changes = new ChangeRequests(context, this.subscribers, this.applications, this.credentials);
     this.renewals = new Renewals(context, this.applications);
+    this.revocations = new RevocationRequests(context);
   }
 }

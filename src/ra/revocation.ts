@@ -3,7 +3,7 @@
  * decides that a certificate must go (R3 change of information, R16 re-key)
  * and the status domain revokes it and publishes that in OCSP and the CRL.
  */
-export type RevocationReasonName = 'superseded' | 'affiliationChanged' | 'cessationOfOperation' | 'keyCompromise';
+export type RevocationReasonName = 'superseded' | 'affiliationChanged' | 'cessationOfOperation' | 'keyCompromise' | 'unspecified';
 
 export interface RevocationOrder {
   serial: string;
