@@ -5,6 +5,8 @@ import { TSA_MESSAGES } from '../tsa/messages.js';
 import { RA_MESSAGES } from '../ra/messages.js';
 import { AGREEMENT_MESSAGES } from '../agreement/messages.js';
 import { KMC_MESSAGES } from '../kmc/messages.js';
+import { SERVICE_MESSAGES } from '../service/messages.js';
+import { AUDIT_MESSAGES } from '../audit/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -148,6 +150,8 @@ export const MESSAGES = {
   ...RA_MESSAGES,
   ...AGREEMENT_MESSAGES,
   ...KMC_MESSAGES,
+  ...SERVICE_MESSAGES,
+  ...AUDIT_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

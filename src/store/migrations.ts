@@ -5,6 +5,8 @@ import { tsaMigrations } from '../tsa/migrations.js';
 import { raMigrations } from '../ra/migrations.js';
 import { agreementMigrations } from '../agreement/migrations.js';
 import { kmcMigrations } from '../kmc/migrations.js';
+import { serviceMigrations } from '../service/migrations.js';
+import { auditMigrations } from '../audit/migrations.js';
 
 /**
  * Migrations are code, not files, so that the compiled package carries them and
@@ -17,7 +19,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';

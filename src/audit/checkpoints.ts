@@ -1,0 +1,308 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import type { Kysely } from 'kysely';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
+import type { Signer } from '../crypto/signer.js';
+import { verifyTimeStampToken } from '../evidence/cms-verification.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { SignetDatabase, Tx } from '../store/database.js';
+import type { Database } from '../store/schema.js';
+import { appendAuditEntry } from './audit-log.js';
+import { canonicalJson } from './canonical-json.js';
+
+/** The audit key (sealed like a CA key) and the checkpoints it signed. */
+export interface AuditKeyTable {
+  id: string;
+  key_algorithm: string;
+  signature_scheme: string;
+  public_key_info: Buffer;
+  spki_sha256: string;
+  encrypted_private_key: string;
+  active: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface AuditCheckpointTable {
+  id: string;
+  up_to_seq: number | string;
+  head_hash: string;
+  at: string;
+  key_id: string;
+  payload: string;
+  signature_algorithm: Buffer;
+  signature: Buffer;
+  timestamp_token: Buffer | null;
+}
+
+interface AuditTables {
+  audit_keys: AuditKeyTable;
+  audit_checkpoints: AuditCheckpointTable;
+}
+type AuditDb = Kysely<Database & AuditTables>;
+
+/** What a checkpoint signs: the chain's head at one position, by one key, at one time. */
+export interface CheckpointPayload {
+  type: 'signet-audit-checkpoint';
+  v: 1;
+  id: string;
+  upToSeq: number;
+  headHash: string;
+  at: string;
+  keyId: string;
+}
+
+export interface AuditCheckpoint {
+  id: string;
+  upToSeq: number;
+  headHash: string;
+  at: string;
+  keyId: string;
+  timeStamped: boolean;
+}
+
+export interface AuditKey {
+  id: string;
+  keyAlgorithm: string;
+  spkiSha256: string;
+  createdAt: string;
+}
+
+/** The TSA as the checkpointer sees it: src/tsa's TimeStampAuthority satisfies it. */
+export interface CheckpointTimeStamper {
+  stampDigest(request: { hash: 'sha256'; digest: Uint8Array; certReq?: boolean }): Promise<{ tokenDer: Buffer }>;
+}
+
+export interface AuditCheckpointerOptions {
+  ca: CertificateAuthority;
+  /** Our TSA; without it (or when it cannot stamp) checkpoints are signed but not time-stamped. */
+  timeStamper?: CheckpointTimeStamper;
+  keyAlgorithm?: KeyAlgorithm;
+  clock?: () => Date;
+}
+
+/**
+ * R20: periodic checkpoints over the audit hash chain. Each signs the head
+ * (position and hash) with the audit key and, when our TSA is there, carries
+ * an RFC 3161 token over the signed bytes. A rewrite of history that
+ * recomputes every hash still cannot produce the signed head, and a token
+ * from the TSA pins when the head existed.
+ */
+export class AuditCheckpointer {
+  private readonly db: AuditDb;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: AuditCheckpointerOptions) {
+    this.db = options.ca.store.db as unknown as AuditDb;
+    this.clock = options.clock ?? (() => options.ca.now());
+  }
+
+  /** The active audit key, created on first use (as the CA creates its delegated signers: generated here, sealed at rest). */
+  async activeKey(actor = 'system:audit'): Promise<AuditKey & { signer: Signer }> {
+    const row = await this.db.selectFrom('audit_keys').selectAll().where('active', '=', 1).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    if (row) return { ...toKey(row), signer: await this.signerOf(row) };
+    return this.createKey(actor);
+  }
+
+  /** A new audit key; the previous one stays for verifying what it signed but signs nothing more. */
+  async createKey(actor: string): Promise<AuditKey & { signer: Signer }> {
+    const algorithm = this.options.keyAlgorithm ?? 'ecdsa-p256';
+    const id = `audit-${randomUUID().slice(0, 8)}`;
+    const key = generateSoftwareKey(algorithm);
+    const sealed = this.options.ca.keyring.seal(key, id);
+    const now = this.clock();
+    const spki = Buffer.from(key.publicKeyInfo);
+    const row: AuditKeyTable = {
+      id,
+      key_algorithm: algorithm,
+      signature_scheme: defaultSchemeFor(algorithm),
+      public_key_info: spki,
+      spki_sha256: createHash('sha256').update(spki).digest('hex'),
+      encrypted_private_key: sealed,
+      active: 1,
+      created_at: now.toISOString(),
+      created_by: actor,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('audit_keys').set({ active: 0 }).where('active', '=', 1).execute();
+      await trx.insertInto('audit_keys').values(row).execute();
+      // The key's fingerprint enters the chain itself: a key slipped in later has no such entry.
+      await appendAuditEntry(trx as unknown as Tx, this.options.ca.store.dialect, { actor, action: 'audit.key-created', target: `audit-key:${id}`, details: { algorithm, spkiSha256: row.spki_sha256 } }, now);
+    });
+    this.options.ca.keyring.remember(id, key);
+    return { ...toKey(row), signer: key };
+  }
+
+  /**
+   * Signs the chain's current head. The TSA is asked outside the transaction
+   * (it writes its own ledger), then the checkpoint row and its audit entry
+   * are written together.
+   */
+  async checkpoint(actor = 'system:audit-checkpoint'): Promise<AuditCheckpoint> {
+    const head = await this.db.selectFrom('audit_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (!head) throw new SignetError('audit.no-entries', 409);
+    const key = await this.activeKey(actor);
+    const now = this.clock();
+    const payload: CheckpointPayload = { type: 'signet-audit-checkpoint', v: 1, id: `ckp-${randomUUID()}`, upToSeq: Number(head.seq), headHash: head.hash, at: now.toISOString(), keyId: key.id };
+    const payloadText = canonicalJson(payload);
+    const bytes = Buffer.from(payloadText, 'utf8');
+    const signature = Buffer.from(await key.signer.sign(bytes));
+    let token: Buffer | null = null;
+    if (this.options.timeStamper) {
+      try {
+        token = (await this.options.timeStamper.stampDigest({ hash: 'sha256', digest: createHash('sha256').update(bytes).digest(), certReq: true })).tokenDer;
+      } catch {
+        // A TSA that cannot stamp (no TSA certificate yet, clock guard) does not stop the signed checkpoint.
+        token = null;
+      }
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('audit_checkpoints')
+        .values({
+          id: payload.id,
+          up_to_seq: payload.upToSeq,
+          head_hash: payload.headHash,
+          at: payload.at,
+          key_id: key.id,
+          payload: payloadText,
+          signature_algorithm: Buffer.from(AsnConvert.serialize(key.signer.signatureAlgorithm)),
+          signature,
+          timestamp_token: token,
+        })
+        .execute();
+      await appendAuditEntry(
+        trx as unknown as Tx,
+        this.options.ca.store.dialect,
+        { actor, action: 'audit.checkpoint', target: `audit-checkpoint:${payload.id}`, details: { upToSeq: payload.upToSeq, headHash: payload.headHash, keyId: key.id, signatureSha256: createHash('sha256').update(signature).digest('hex'), timeStamped: token !== null } },
+        now,
+      );
+    });
+    return { id: payload.id, upToSeq: payload.upToSeq, headHash: payload.headHash, at: payload.at, keyId: key.id, timeStamped: token !== null };
+  }
+
+  /**
+   * The periodic job: a checkpoint when at least `minEntries` entries were
+   * appended since the last one, or `maxAgeMs` passed and anything was.
+   * Returns the new checkpoint or null when none was due.
+   */
+  async checkpointIfDue(policy: { minEntries?: number; maxAgeMs?: number } = {}): Promise<AuditCheckpoint | null> {
+    const minEntries = policy.minEntries ?? 1000;
+    const maxAgeMs = policy.maxAgeMs ?? 3_600_000;
+    const last = await this.db.selectFrom('audit_checkpoints').selectAll().orderBy('up_to_seq', 'desc').limit(1).executeTakeFirst();
+    const head = await this.db.selectFrom('audit_entries').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (!head) return null;
+    // The last checkpoint's own audit entry follows it: do not checkpoint just that.
+    const pending = Number(head.seq) - (last ? Number(last.up_to_seq) + 1 : 0);
+    if (pending <= 0) return null;
+    const age = last ? this.clock().getTime() - Date.parse(last.at) : Infinity;
+    if (pending < minEntries && age < maxAgeMs) return null;
+    return this.checkpoint();
+  }
+
+  async list(): Promise<AuditCheckpoint[]> {
+    const rows = await this.db.selectFrom('audit_checkpoints').selectAll().orderBy('up_to_seq').execute();
+    return rows.map((r) => ({ id: r.id, upToSeq: Number(r.up_to_seq), headHash: r.head_hash, at: r.at, keyId: r.key_id, timeStamped: r.timestamp_token !== null }));
+  }
+
+  async keys(): Promise<AuditKey[]> {
+    return (await this.db.selectFrom('audit_keys').selectAll().orderBy('created_at').execute()).map(toKey);
+  }
+
+  private signerOf(row: AuditKeyTable): Promise<Signer> {
+    return this.options.ca.keyring.signerFor({
+      ownerId: row.id,
+      keyStorage: 'software',
+      keyAlgorithm: row.key_algorithm as KeyAlgorithm,
+      scheme: row.signature_scheme as SignatureScheme,
+      sealed: row.encrypted_private_key,
+    });
+  }
+}
+
+function toKey(row: AuditKeyTable): AuditKey {
+  return { id: row.id, keyAlgorithm: row.key_algorithm, spkiSha256: row.spki_sha256, createdAt: row.created_at };
+}
+
+export type CheckpointVerification =
+  | { ok: true; checkpoints: number; timeStamped: number; lastCheckpointSeq: number | null }
+  | { ok: false; checkpoints: number; checkpointId: string; upToSeq: number; problem: string };
+
+export interface CheckpointVerificationOptions {
+  /** SHA-256 fingerprints of audit public keys trusted out of band; when given, any other key fails. */
+  trustedKeys?: string[];
+}
+
+/**
+ * Offline verification of every checkpoint (R20): the head it signed is
+ * still the entry at that position, the signature holds under the audit key
+ * whose creation the chain itself records, the time-stamp token (if any) is
+ * valid under our own root for exactly those bytes, and every checkpoint
+ * the chain mentions still exists. Needs only the database, no private key.
+ */
+export async function verifyAuditCheckpoints(store: SignetDatabase, options: CheckpointVerificationOptions = {}): Promise<CheckpointVerification> {
+  const db = store.db as unknown as AuditDb;
+  const checkpoints = await db.selectFrom('audit_checkpoints').selectAll().orderBy('up_to_seq').execute();
+  const keys = new Map((await db.selectFrom('audit_keys').selectAll().execute()).map((k) => [k.id, k]));
+  const authorities = await db.selectFrom('certificate_authorities').select(['role', 'certificate_der']).execute();
+  const trust = {
+    trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => new Uint8Array(a.certificate_der)),
+    intermediates: authorities.filter((a) => a.role !== 'root').map((a) => new Uint8Array(a.certificate_der)),
+  };
+  let timeStamped = 0;
+  for (const [index, row] of checkpoints.entries()) {
+    const upToSeq = Number(row.up_to_seq);
+    const fail = (problem: string): CheckpointVerification => ({ ok: false, checkpoints: index, checkpointId: row.id, upToSeq, problem });
+    let payload: CheckpointPayload;
+    try {
+      payload = JSON.parse(row.payload) as CheckpointPayload;
+    } catch {
+      return fail('its signed payload is not JSON');
+    }
+    if (payload.type !== 'signet-audit-checkpoint' || payload.id !== row.id || payload.upToSeq !== upToSeq || payload.headHash !== row.head_hash || payload.keyId !== row.key_id || payload.at !== row.at) {
+      return fail('its columns do not match what was signed');
+    }
+    const entry = await db.selectFrom('audit_entries').select(['hash']).where('seq', '=', upToSeq).executeTakeFirst();
+    if (!entry) return fail(`entry ${upToSeq} it covers is missing`);
+    if (entry.hash !== row.head_hash) return fail(`entry ${upToSeq} no longer has the hash that was signed: the chain up to it was rewritten`);
+    const key = keys.get(row.key_id);
+    if (!key) return fail(`its audit key ${row.key_id} is missing`);
+    if (options.trustedKeys && !options.trustedKeys.includes(key.spki_sha256)) return fail(`its audit key ${row.key_id} is not among the trusted keys`);
+    const created = await db
+      .selectFrom('audit_entries')
+      .select(['details'])
+      .where('action', '=', 'audit.key-created')
+      .where('target', '=', `audit-key:${key.id}`)
+      .executeTakeFirst();
+    if (!created || (JSON.parse(created.details) as { spkiSha256?: string }).spkiSha256 !== key.spki_sha256) {
+      return fail(`the chain does not record the creation of audit key ${key.id} with this public key`);
+    }
+    const bytes = Buffer.from(row.payload, 'utf8');
+    let algorithm: AlgorithmIdentifier;
+    try {
+      algorithm = AsnConvert.parse(row.signature_algorithm, AlgorithmIdentifier);
+    } catch {
+      return fail('its signature algorithm is unreadable');
+    }
+    const check = verifySignature(key.public_key_info, algorithm, bytes, row.signature);
+    if (!check.ok) return fail(`its signature does not verify: ${check.reason}`);
+    if (row.timestamp_token) {
+      const stamp = verifyTimeStampToken(row.timestamp_token, bytes, trust);
+      if (!stamp.valid) return fail(`its time-stamp token is invalid: ${stamp.problems.join('; ')}`);
+      timeStamped += 1;
+    }
+  }
+  // Every checkpoint the chain announced must still be there (a deleted checkpoint row is a rewrite too).
+  const announced = await db.selectFrom('audit_entries').select(['seq', 'target']).where('action', '=', 'audit.checkpoint').execute();
+  const present = new Set(checkpoints.map((c) => c.id));
+  for (const a of announced) {
+    const id = a.target.replace(/^audit-checkpoint:/, '');
+    if (!present.has(id)) return { ok: false, checkpoints: checkpoints.length, checkpointId: id, upToSeq: Number(a.seq), problem: `checkpoint ${id}, announced in entry ${a.seq}, is missing` };
+  }
+  const last = checkpoints.at(-1);
+  return { ok: true, checkpoints: checkpoints.length, timeStamped, lastCheckpointSeq: last ? Number(last.up_to_seq) : null };
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { SignetError } from '../i18n/signet-error.js';
+import { findRevocation } from '../status/revocation.js';
+import { audit, requiredText, type ServiceContext } from './context.js';
+import type { LegalHoldTable, ServiceTx } from './schema.js';
+
+/** R2: at least five years after the subscriber's last certificate ended; other laws may ask for longer, never shorter. */
+export const MINIMUM_RETENTION_YEARS = 5;
+
+/**
+ * A domain that keeps personal data about subscribers implements this, and
+ * the retention job calls it inside the purge's transaction. The RA (which
+ * holds subscriber records) plugs in here; this domain's own complaints are
+ * the first holder.
+ */
+export interface PersonalDataHolder {
+  readonly name: string;
+  /** Removes or anonymises what it keeps about the subscriber; returns how many records it changed. */
+  anonymise(subscriberId: string, trx: ServiceTx, at: Date): Promise<number>;
+}
+
+export interface LegalHold {
+  id: string;
+  subscriberId: string;
+  kind: LegalHoldTable['kind'];
+  reason: string;
+  placedAt: string;
+  placedBy: string;
+  releasedAt: string | null;
+}
+
+export interface RetentionReport {
+  ranAt: string;
+  retentionYears: number;
+  purged: { subscriberId: string; lastCertificateEnd: string; records: Record<string, number> }[];
+  held: { subscriberId: string; holds: string[] }[];
+  /** Still within the period, or still holding a valid certificate. */
+  retained: number;
+}
+
+export function retentionYearsFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.SIGNET_RETENTION_YEARS;
+  if (!raw) return MINIMUM_RETENTION_YEARS;
+  const years = Number(raw);
+  if (!Number.isInteger(years) || years < MINIMUM_RETENTION_YEARS || years > 100) {
+    throw new Error(`SIGNET_RETENTION_YEARS must be a whole number of years, at least ${MINIMUM_RETENTION_YEARS}`);
+  }
+  return years;
+}
+
+/** This domain's own personal data about a subscriber: complainants' names, contacts and complaint texts. */
+export class ComplaintPersonalData implements PersonalDataHolder {
+  readonly name = 'complaints';
+  async anonymise(subscriberId: string, trx: ServiceTx, at: Date): Promise<number> {
+    const result = await trx
+      .updateTable('service_complaints')
+      .set({ complainant: null, description: null, anonymised_at: at.toISOString() })
+      .where('subscriber_id', '=', subscriberId)
+      .where('anonymised_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+}
+
+/** R2: legal holds and the retention job that purges personal data once the period has passed. */
+export class Retention {
+  private readonly holders: PersonalDataHolder[];
+
+  constructor(
+    private readonly context: ServiceContext,
+    readonly retentionYears: number = MINIMUM_RETENTION_YEARS,
+    holders: PersonalDataHolder[] = [],
+  ) {
+    if (!Number.isInteger(retentionYears) || retentionYears < MINIMUM_RETENTION_YEARS) {
+      throw new Error(`the retention period must be at least ${MINIMUM_RETENTION_YEARS} years`);
+    }
+    this.holders = [new ComplaintPersonalData(), ...holders];
+  }
+
+  /** Another domain (the RA) registers what it keeps, so the job purges it too. */
+  registerHolder(holder: PersonalDataHolder): void {
+    if (this.holders.some((h) => h.name === holder.name)) throw new Error(`a personal-data holder named ${holder.name} is already registered`);
+    this.holders.push(holder);
+  }
+
+  async placeHold(actor: string, input: { subscriberId: string; kind?: string; reason: string }): Promise<LegalHold> {
+    const subscriberId = requiredText(input.subscriberId, 'subscriberId', 64);
+    const kind = input.kind ?? 'legal-hold';
+    if (kind !== 'legal-hold' && kind !== 'dispute') throw new SignetError('service.bad-hold-kind', 400, {}, 'kind');
+    const reason = requiredText(input.reason, 'reason', 1000);
+    const now = this.context.clock();
+    const row: LegalHoldTable = { id: `hold-${randomUUID()}`, subscriber_id: subscriberId, kind, reason, placed_at: now.toISOString(), placed_by: actor, released_at: null, released_by: null };
+    await this.context.db.transaction().execute(async (trx) => {
+      const purged = await trx.selectFrom('service_retention_purges').select('subscriber_id').where('subscriber_id', '=', subscriberId).executeTakeFirst();
+      if (purged) throw new SignetError('service.already-purged', 409, { subscriber: subscriberId }, 'subscriberId');
+      await trx.insertInto('service_legal_holds').values(row).execute();
+      await audit(this.context, trx, { actor, action: 'service.legal-hold-placed', target: `subscriber:${subscriberId}`, details: { hold: row.id, kind, reason } }, now);
+    });
+    return toHold(row);
+  }
+
+  async releaseHold(actor: string, holdId: string): Promise<LegalHold> {
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('service_legal_holds').selectAll().where('id', '=', holdId).executeTakeFirst();
+      if (!row) throw new SignetError('service.unknown-hold', 404, { hold: holdId }, 'holdId');
+      if (row.released_at) throw new SignetError('service.hold-released', 409, { hold: holdId });
+      await trx.updateTable('service_legal_holds').set({ released_at: now.toISOString(), released_by: actor }).where('id', '=', holdId).execute();
+      await audit(this.context, trx, { actor, action: 'service.legal-hold-released', target: `subscriber:${row.subscriber_id}`, details: { hold: holdId } }, now);
+      return toHold({ ...row, released_at: now.toISOString(), released_by: actor });
+    });
+  }
+
+  async holds(filter: { subscriberId?: string; active?: boolean } = {}): Promise<LegalHold[]> {
+    let query = this.context.db.selectFrom('service_legal_holds').selectAll().orderBy('placed_at');
+    if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
+    if (filter.active) query = query.where('released_at', 'is', null);
+    return (await query.execute()).map(toHold);
+  }
+
+  /**
+   * The retention job. A subscriber's personal data goes once every
+   * certificate of theirs has ended (expired or revoked, whichever came
+   * first) at least `retentionYears` ago and no hold is active. Each purge
+   * is one transaction: every holder anonymises, the purge is recorded and
+   * audited, or nothing happens.
+   */
+  async run(actor = 'system:retention'): Promise<RetentionReport> {
+    const now = this.context.clock();
+    const report: RetentionReport = { ranAt: now.toISOString(), retentionYears: this.retentionYears, purged: [], held: [], retained: 0 };
+    const certificates = await this.context.db
+      .selectFrom('certificates')
+      .select(['serial', 'subscriber_id', 'not_after'])
+      .where('subscriber_id', 'is not', null)
+      .orderBy('subscriber_id')
+      .execute();
+    const lastEnd = new Map<string, string | null>();
+    for (const c of certificates) {
+      const revocation = await findRevocation(this.context.ca, c.serial);
+      const end = revocation && revocation.revokedAt < c.not_after ? revocation.revokedAt : c.not_after;
+      const subscriber = c.subscriber_id!;
+      // null marks a subscriber who still holds a valid certificate: nothing of theirs may go.
+      const previous = lastEnd.has(subscriber) ? lastEnd.get(subscriber)! : '';
+      if (previous === null || end > now.toISOString()) lastEnd.set(subscriber, null);
+      else lastEnd.set(subscriber, previous > end ? previous : end);
+    }
+    const purged = new Set((await this.context.db.selectFrom('service_retention_purges').select('subscriber_id').execute()).map((r) => r.subscriber_id));
+    for (const [subscriberId, end] of lastEnd) {
+      if (purged.has(subscriberId)) continue;
+      if (end === null || addYears(end, this.retentionYears) > now.toISOString()) {
+        report.retained += 1;
+        continue;
+      }
+      const holds = await this.holds({ subscriberId, active: true });
+      if (holds.length > 0) {
+        report.held.push({ subscriberId, holds: holds.map((h) => h.id) });
+        continue;
+      }
+      const records: Record<string, number> = {};
+      await this.context.db.transaction().execute(async (trx) => {
+        // A hold placed while the job ran wins: checked again inside the transaction.
+        const late = await trx.selectFrom('service_legal_holds').select('id').where('subscriber_id', '=', subscriberId).where('released_at', 'is', null).executeTakeFirst();
+        if (late) return;
+        for (const holder of this.holders) records[holder.name] = await holder.anonymise(subscriberId, trx, now);
+        await trx
+          .insertInto('service_retention_purges')
+          .values({ subscriber_id: subscriberId, last_certificate_end: end, purged_at: now.toISOString(), purged_by: actor, details: JSON.stringify(records) })
+          .execute();
+        await audit(this.context, trx, { actor, action: 'service.personal-data-purged', target: `subscriber:${subscriberId}`, details: { lastCertificateEnd: end, retentionYears: this.retentionYears, records } }, now);
+      });
+      if (Object.keys(records).length > 0) report.purged.push({ subscriberId, lastCertificateEnd: end, records });
+    }
+    return report;
+  }
+}
+
+function addYears(iso: string, years: number): string {
+  const at = new Date(iso);
+  at.setUTCFullYear(at.getUTCFullYear() + years);
+  return at.toISOString();
+}
+
+function toHold(row: LegalHoldTable): LegalHold {
+  return { id: row.id, subscriberId: row.subscriber_id, kind: row.kind, reason: row.reason, placedAt: row.placed_at, placedBy: row.placed_by, releasedAt: row.released_at };
+}
