@@ -425,6 +425,8 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
       agent: { delegationId: delegation.json.id, idType: 'resident-id', idNumber: '11010519491231002X' },
     });
     expect([impostor.status, impostor.json.code]).toEqual([403, 'ra.delegation-invalid']);
+    const refusal = await t.signet.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'ra.agent-refused').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(JSON.parse(refusal.details)).toMatchObject({ why: 'identity' });
 
     const p12 = await call(null, 'POST', '/api/v1/ra/downloads/pkcs12', {
       ...codes(credential),

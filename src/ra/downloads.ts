@@ -134,6 +134,23 @@ export class Downloads {
     } catch (error) {
       // Nothing was issued: the credential is given back exactly as it was.
       await this.credentials.release(credential);
+      if (error instanceof SignetError && error.code === 'ra.delegation-invalid') {
+        // R6: a refused agent is on the record too, with what they claimed.
+        const now = this.context.clock();
+        await this.context.db.transaction().execute((trx) =>
+          audit(
+            this.context,
+            trx,
+            {
+              actor: `agent-claim:${String(request.agent?.delegationId ?? '-')}`,
+              action: 'ra.agent-refused',
+              target: `application:${credential.application_id}`,
+              details: { why: error.params.why, clientAddress },
+            },
+            now,
+          ),
+        );
+      }
       throw error;
     }
     await this.complete(application, credential, issued, delegation, clientAddress);

@@ -23,7 +23,7 @@ export function residentIdCheckCharacter(first17: string): string {
  * address code, 8-digit birth date, 3-digit sequence, check character.
  * Returns it normalised (a lower-case x becomes X).
  */
-export function validateResidentId(input: string, field = 'idNumber'): string {
+export function validateResidentId(input: string, field = 'idNumber', now: Date = new Date()): string {
   const value = input.trim().toUpperCase();
   const refuse = (reason: 'format' | 'region' | 'birth-date' | 'check-digit'): never => {
     throw new SignetError(`ra.invalid-resident-id.${reason}`, 400, {}, field);
@@ -34,7 +34,7 @@ export function validateResidentId(input: string, field = 'idNumber'): string {
   const month = Number(value.slice(10, 12));
   const day = Number(value.slice(12, 14));
   const birth = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1900 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > Date.now()) {
+  if (year < 1900 || birth.getUTCMonth() !== month - 1 || birth.getUTCDate() !== day || birth.getTime() > now.getTime()) {
     refuse('birth-date');
   }
   if (residentIdCheckCharacter(value.slice(0, 17)) !== value[17]) refuse('check-digit');
