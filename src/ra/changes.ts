@@ -140,7 +140,8 @@ export class ChangeRequests {
       await audit(
         this.context,
         trx,
-        { actor: actorOf(by), action: 'ra.change-approved', target: `subscriber:${subscriber.id}`, details: { change: row.id, version, old: diff(before, after).old, new: diff(before, after).new } },
+        // Field names only: the values live in the versions table, which retention (R2) can purge; the audit chain cannot be.
+        { actor: actorOf(by), action: 'ra.change-approved', target: `subscriber:${subscriber.id}`, details: { change: row.id, version, fields: Object.keys(diff(before, after).new) } },
         now,
       );
 
