@@ -7,3 +7,4 @@ bash scripts/setup-test-tools.sh
 npm run --silent build
 npx tsx bench/issuance.ts
 npx tsx bench/sm2.ts
+npx tsx bench/tsa.ts

@@ -37,7 +37,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   await ca.recoverInterruptedIssuance();
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
-  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(ca), clock: options.clock });
+  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock });
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
   return { config, store, ca, status, tsa, ra, kmc, close: () => store.close() };
 }

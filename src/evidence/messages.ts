@@ -66,4 +66,32 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '签名无效：{problems}',
     en: 'The signature is not valid: {problems}',
   },
+  'cli.cms-signed': {
+    'zh-CN': '已签名：{out}（{mode}，签名者 {signer}{stamp}）',
+    en: 'Signed: {out} ({mode}, signer {signer}{stamp})',
+  },
+  'cli.cms-stamped': {
+    'zh-CN': '，时间戳 {time}',
+    en: ', time-stamped {time}',
+  },
+  'cli.cms-verified': {
+    'zh-CN': '签名有效。签名者：{signer}；声称的签名时间：{signingTime}；时间戳：{stamp}',
+    en: 'Signature valid. Signer: {signer}; claimed signing time: {signingTime}; time-stamp: {stamp}',
+  },
+  'cli.cms-not-verified': {
+    'zh-CN': '签名无效：\n{problems}',
+    en: 'Signature NOT valid:\n{problems}',
+  },
+  'cli.cms-no-stamp': {
+    'zh-CN': '无',
+    en: 'none',
+  },
+  'cli.cms-encrypted': {
+    'zh-CN': '已加密：{out}（{cipher}，{count} 个接收者）',
+    en: 'Encrypted: {out} ({cipher}, {count} recipient(s))',
+  },
+  'cli.cms-decrypted': {
+    'zh-CN': '已解密：{out}（{cipher}，{keyManagement}，{bytes} 字节）',
+    en: 'Decrypted: {out} ({cipher}, {keyManagement}, {bytes} bytes)',
+  },
 } satisfies Catalogue;

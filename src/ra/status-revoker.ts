@@ -1,12 +1,14 @@
-import type { CertificateAuthority } from '../ca/authority.js';
-import { findRevocation, revokeCertificate } from '../status/revocation.js';
+import type { StatusService } from '../status/status-service.js';
 import type { CertificateRevoker, RevocationOrder } from './revocation.js';
 
-/** The RA's revocations go through the status domain, channel "ra" (R3, R16). */
-export function statusDomainRevoker(ca: CertificateAuthority): CertificateRevoker {
+/**
+ * The RA's revocations go through the status domain's service, channel "ra"
+ * (R3, R7, R16), so OCSP says "revoked" before the RA's call returns.
+ */
+export function statusDomainRevoker(status: StatusService): CertificateRevoker {
   return {
     async revokeCertificate(order: RevocationOrder): Promise<void> {
-      await revokeCertificate(ca, {
+      await status.revokeCertificate({
         serial: order.serial,
         reason: order.reason,
         justification: order.justification,
@@ -15,7 +17,7 @@ export function statusDomainRevoker(ca: CertificateAuthority): CertificateRevoke
       });
     },
     async isRevoked(serial: string): Promise<boolean> {
-      return (await findRevocation(ca, serial)) !== null;
+      return (await status.revocation(serial)) !== null;
     },
   };
 }

@@ -1,0 +1,143 @@
+/**
+ * RFC 3161 time-stamps per second, beside the raw signing rate and OpenSSL's
+ * `openssl ts -reply`, all measured in the same run on this machine.
+ *
+ *   npm run build && npx tsx bench/tsa.ts [seconds]
+ *
+ * 1. raw: node:crypto ECDSA P-256 signatures/s (one core) and `openssl speed ecdsap256`.
+ * 2. in-process: TimeStampAuthority.reply() on SQLite, 64 requests in flight;
+ *    every token signed AND recorded (serial, time, imprint, token) before it is returned.
+ * 3. HTTP: `signet serve` in its own process, autocannon POSTing application/timestamp-query
+ *    to /tsa over loopback (keep-alive, 64 connections).
+ * 4. `openssl ts -reply`: OpenSSL's TSA, one process per token (it has no server mode).
+ */
+import autocannon from 'autocannon';
+import { spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { MessageImprint, TimeStampReq, TimeStampResp } from '@peculiar/asn1-tsp';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { createHierarchy } from '../src/ca/hierarchy.js';
+import { loadConfig } from '../src/config/settings.js';
+import { openSignet } from '../src/signet.js';
+import { fmt, opensslSignRate, startSignetServer } from './bench-support.js';
+
+const SECONDS = Number(process.argv[2] ?? 5);
+const IN_FLIGHT = 64;
+
+function query(): Buffer {
+  return Buffer.from(
+    AsnConvert.serialize(
+      new TimeStampReq({
+        messageImprint: new MessageImprint({
+          hashAlgorithm: new AlgorithmIdentifier({ algorithm: '2.16.840.1.101.3.4.2.1' }),
+          hashedMessage: new OctetString(createHash('sha256').update(randomBytes(64)).digest()),
+        }),
+        nonce: new Uint8Array(randomBytes(8).map((b, i) => (i === 0 ? b & 0x7f : b))).buffer,
+        certReq: true,
+      }),
+    ),
+  );
+}
+
+function rawSigningRate(): number {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const message = randomBytes(120);
+  const end = performance.now() + SECONDS * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) sign('sha256', message, privateKey);
+    n += 100;
+  }
+  return n / SECONDS;
+}
+
+async function inProcessRate(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-bench-tsa-'));
+  const signet = await openSignet(loadConfig({ SIGNET_DATA: dir, SIGNET_CA_PASSPHRASE: 'bench-passphrase', SIGNET_LOG_LEVEL: 'silent' }));
+  try {
+    await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
+    const queries = Array.from({ length: 256 }, query);
+    for (const q of queries.slice(0, 32)) await signet.tsa.reply(q);
+    let issued = 0;
+    const end = performance.now() + SECONDS * 1000;
+    const started = performance.now();
+    const worker = async (offset: number) => {
+      for (let i = offset; performance.now() < end; i += IN_FLIGHT) {
+        const reply = await signet.tsa.reply(queries[i % queries.length]!);
+        if (!reply.granted) throw new Error(`refused: ${reply.failure}`);
+        issued++;
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => worker(i)));
+    return issued / ((performance.now() - started) / 1000);
+  } finally {
+    await signet.close();
+  }
+}
+
+async function httpRate(): Promise<{ perSecond: number; errors: number; p99: number }> {
+  const server = await startSignetServer('ecdsa-p256');
+  try {
+    const body = query();
+    const check = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body });
+    const status = AsnConvert.parse(Buffer.from(await check.arrayBuffer()), TimeStampResp).status.status;
+    if (status !== 0) throw new Error(`the server refused the bench query (status ${status})`);
+    const result = await autocannon({
+      url: `${server.url}/tsa`,
+      connections: IN_FLIGHT,
+      duration: SECONDS,
+      method: 'POST',
+      headers: { 'content-type': 'application/timestamp-query' },
+      body,
+    });
+    return { perSecond: result.requests.average, errors: result.errors + result.non2xx, p99: result.latency.p99 };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** OpenSSL's own TSA, with the same kind of key and certificate (critical timeStamping EKU). */
+function opensslReplyRate(): { perSecond: number; command: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-bench-ossl-ts-'));
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tsa.key', '-out', 'tsa.pem', '-subj', '/CN=bench TSA', '-days', '30', '-addext', 'extendedKeyUsage=critical,timeStamping']);
+  writeFileSync(
+    join(dir, 'ts.cnf'),
+    ['[ tsa ]', 'default_tsa = tsa_config', '[ tsa_config ]', `serial = ${join(dir, 'serial')}`, 'crypto_device = builtin', 'signer_digest = sha256',
+      'default_policy = 1.2.3.4.1', 'digests = sha256, sha384, sha512', 'accuracy = secs:1', 'ess_cert_id_alg = sha256', 'ess_cert_id_chain = no', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'serial'), '01\n');
+  writeFileSync(join(dir, 'q.tsq'), query());
+  const args = ['ts', '-reply', '-config', 'ts.cnf', '-queryfile', 'q.tsq', '-inkey', 'tsa.key', '-signer', 'tsa.pem', '-out', 'r.tsr'];
+  run(args);
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < SECONDS * 1000) {
+    run(args);
+    n++;
+  }
+  if (AsnConvert.parse(readFileSync(join(dir, 'r.tsr')), TimeStampResp).status.status !== 0) throw new Error('openssl ts -reply refused');
+  return { perSecond: n / ((performance.now() - started) / 1000), command: `openssl ${args.join(' ')}` };
+}
+
+const raw = rawSigningRate();
+const speed = opensslSignRate('ecdsap256', SECONDS);
+const inProcess = await inProcessRate();
+const http = await httpRate();
+const openssl = opensslReplyRate();
+
+console.log(`\nRFC 3161 time-stamping, ECDSA P-256 TSA key, SHA-256 imprints, certReq=true, ${SECONDS} s each (this machine, this run)`);
+console.log(`  raw node:crypto P-256 signing          ${fmt(raw).padStart(9)} signatures/s   (one core)`);
+console.log(`  openssl speed ecdsap256                ${fmt(speed).padStart(9)} signatures/s   openssl speed -seconds ${SECONDS} ecdsap256`);
+console.log(`  Signet TSA in-process (signed+stored)  ${fmt(inProcess).padStart(9)} tokens/s       ${((inProcess / raw) * 100).toFixed(0)}% of raw signing`);
+console.log(`  Signet POST /tsa over HTTP             ${fmt(http.perSecond).padStart(9)} tokens/s       p99 ${http.p99} ms, ${http.errors} errors; autocannon -c ${IN_FLIGHT} -d ${SECONDS} -m POST -H content-type=application/timestamp-query -i q.tsq URL/tsa`);
+console.log(`  openssl ts -reply (process per token)  ${fmt(openssl.perSecond).padStart(9)} tokens/s       ${openssl.command}`);
+console.log(`  target: ≥ 5,000 tokens/s with P-256 → ${http.perSecond >= 5000 ? 'met' : 'NOT met'} over HTTP, ${inProcess >= 5000 ? 'met' : 'NOT met'} in-process`);
+console.log(`  reproduce: npm run build && npx tsx bench/tsa.ts ${SECONDS}`);

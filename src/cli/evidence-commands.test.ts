@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { opensslRequest, runTool, writePem } from '../ca/test-support/ca-fixture.js';
+import { loadConfig } from '../config/settings.js';
+import { openSignet } from '../signet.js';
+
+const entry = join(import.meta.dirname, 'entry.ts');
+const dataDir = mkdtempSync(join(tmpdir(), 'signet-cms-cli-'));
+const work = mkdtempSync(join(tmpdir(), 'signet-cms-cli-work-'));
+const PASSPHRASE = 'cli-test-passphrase';
+
+function signet(args: string[], lang = 'en') {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
+    env: { ...process.env, SIGNET_DATA: dataDir, SIGNET_LANG: lang, SIGNET_DATABASE_URL: '', SIGNET_CA_PASSPHRASE: PASSPHRASE },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('signet cms sign|verify|encrypt|decrypt (R13)', () => {
+  it('signs with a time-stamp from the deployment TSA, verifies, and encrypts and decrypts, with OpenSSL agreeing', async () => {
+    // The deployment is set up in-process (quick); only the cms commands go through the command line.
+    const setup = await openSignet(loadConfig({ SIGNET_DATA: dataDir, SIGNET_CA_PASSPHRASE: PASSPHRASE }));
+    const h = await createHierarchy(setup.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    const issue = async (name: string, profileId: string) => {
+      const { csrPem, keyPath } = opensslRequest(work, 'ecdsa-p256', name);
+      const issued = await setup.ca.issue({ csr: csrPem, profileId, subject: `CN=${name}`, subscriberId: name, requestedBy: 'test', reason: 'cli test' });
+      return { keyPath, certPath: writePem(work, `${name}.pem`, issued.der) };
+    };
+    const signer = await issue('signer', 'individual-signing');
+    const recipient = await issue('recipient', 'individual-encryption');
+    await setup.close();
+    const rootPem = writePem(work, 'root.pem', h.root.der);
+    const issuingPem = writePem(work, 'issuing.pem', h.issuing.der);
+
+    const document = join(work, 'order.txt');
+    writeFileSync(document, '订单 2026-11-24-0001：人民币 88,000.00 元\n');
+
+    const sigPath = join(work, 'order.p7s');
+    const signed = signet(['cms', 'sign', '--in', document, '--key', signer.keyPath, '--cert', signer.certPath, '--chain', issuingPem, '--detached', '--out', sigPath, '--json']);
+    expect(signed.status, signed.stderr).toBe(0);
+    expect(JSON.parse(signed.stdout)).toMatchObject({ detached: true, signer: 'CN=signer' });
+    expect(JSON.parse(signed.stdout).timeStamp).toMatch(/^\d{4}-/);
+
+    const verified = signet(['cms', 'verify', '--in', sigPath, '--content', document]);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/Signature valid\. Signer: CN=signer; .*time-stamp: \d{4}-\d\d-\d\d/);
+    const chinese = signet(['cms', 'verify', '--in', sigPath, '--content', document, '--ca', rootPem], 'zh-CN');
+    expect(chinese.stdout).toContain('签名有效');
+
+    const openssl = runTool('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', sigPath, '-content', document, '-CAfile', rootPem, '-out', '/dev/null']);
+    expect(openssl.stderr).toContain('Verification successful');
+
+    const forged = join(work, 'forged.txt');
+    writeFileSync(forged, readFileSync(document, 'utf8').replace('88,000', '98,000'));
+    const refused = signet(['cms', 'verify', '--in', sigPath, '--content', forged, '--json']);
+    expect(refused.status).toBe(3);
+    expect((JSON.parse(refused.stdout) as { problems: string[] }).problems.join()).toMatch(/changed after signing/);
+
+    const envelope = join(work, 'order.p7m');
+    const encrypted = signet(['cms', 'encrypt', '--in', document, '--to', recipient.certPath, '--cipher', 'aes-256-gcm', '--out', envelope]);
+    expect(encrypted.status, encrypted.stderr).toBe(0);
+    const plain = join(work, 'order.out');
+    const decrypted = signet(['cms', 'decrypt', '--in', envelope, '--cert', recipient.certPath, '--key', recipient.keyPath, '--out', plain, '--json']);
+    expect(decrypted.status, decrypted.stderr).toBe(0);
+    expect(readFileSync(plain)).toEqual(readFileSync(document));
+    const byOpenssl = runTool('openssl', ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', envelope, '-recip', recipient.certPath, '-inkey', recipient.keyPath]);
+    expect(byOpenssl.stdout).toBe(readFileSync(document, 'utf8'));
+
+    const wrongKey = signet(['cms', 'decrypt', '--in', envelope, '--cert', signer.certPath, '--key', signer.keyPath, '--out', plain]);
+    expect(wrongKey.status).toBe(2);
+    expect(wrongKey.stderr).toContain('not a recipient');
+
+    expect(signet(['cms', 'sign', '--help']).stdout).toContain('--detached');
+  }, 300_000);
+});

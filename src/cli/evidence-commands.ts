@@ -1,0 +1,157 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/settings.js';
+import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
+import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
+import { verifySignedDocument } from '../evidence/cms-verification.js';
+import { HttpTimeStamper } from '../evidence/time-stamp-client.js';
+import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { openSignet, type Signet } from '../signet.js';
+
+const locale = cliLocale();
+const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
+
+async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
+  const signet = await openSignet(loadConfig());
+  try {
+    return await work(signet);
+  } finally {
+    await signet.close();
+  }
+}
+
+function read(file: string): Buffer {
+  try {
+    return readFileSync(file === '-' ? 0 : file);
+  } catch (error) {
+    throw new SignetError('request.invalid', 400, { detail: say('cli.file-unreadable', { file, detail: (error as Error).message }) });
+  }
+}
+
+/** A file of one or more certificates, PEM or DER. */
+function readCertificates(file: string): Buffer[] {
+  const bytes = read(file);
+  const text = bytes.toString('latin1');
+  return text.includes('-----BEGIN CERTIFICATE-----') ? certificatesFromPem(text) : [certificateToDer(bytes)];
+}
+
+function print(json: boolean | undefined, data: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The deployment's own CA certificates: roots as trust anchors, issuing CAs as intermediates. */
+async function deploymentTrust(signet: Signet): Promise<{ trustAnchors: Buffer[]; intermediates: Buffer[] }> {
+  const authorities = await signet.ca.authorities();
+  return {
+    trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
+    intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+  };
+}
+
+/** `signet cms sign|verify|encrypt|decrypt`: the R13 toolkit from the command line. */
+export function registerEvidenceCommands(program: Command): void {
+  const cms = program.command('cms').description('sign, verify, encrypt and decrypt with CMS (R13) / CMS 签名、验证、加密、解密');
+
+  cms
+    .command('sign')
+    .description('sign a file as CMS SignedData with a time-stamp from the TSA / 签名并加盖时间戳')
+    .requiredOption('--in <file>', 'the document to sign')
+    .requiredOption('--key <file>', "signer's private key (PEM PKCS#8 or SEC1)")
+    .requiredOption('--cert <file>', "signer's certificate (PEM or DER)")
+    .option('--chain <file>', 'intermediate CA certificates to include (PEM)')
+    .requiredOption('--out <file>', 'where to write the DER SignedData (.p7s)')
+    .option('--detached', 'leave the document out of the signature')
+    .option('--no-timestamp', 'no signature time-stamp (only the claimed signing time)')
+    .option('--tsa-url <url>', 'an RFC 3161 TSA over HTTP instead of this deployment’s own TSA')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: { in: string; key: string; cert: string; chain?: string; out: string; detached?: boolean; timestamp: boolean; tsaUrl?: string; json?: boolean }) => {
+        const signer = documentSigner(read(opts.key).toString('utf8'), read(opts.cert), opts.chain ? readCertificates(opts.chain) : []);
+        const content = read(opts.in);
+        const sign = async (timeStamper?: TimeStamper) => {
+          const signature = await signDocument({ content, signer, detached: opts.detached, timeStamper });
+          writeFileSync(opts.out, signature);
+          const check = verifySignedDocument({ signature, content, trustAnchors: [], intermediates: signer.chain });
+          const stamp = check.timeStamp?.genTime ? say('cli.cms-stamped', { time: formatShanghaiTime(check.timeStamp.genTime) }) : '';
+          const data = { out: opts.out, detached: !!opts.detached, signer: check.signer?.subject, timeStamp: check.timeStamp?.genTime?.toISOString() ?? null, tokenSerial: check.timeStamp?.serial ?? null };
+          print(opts.json, data, say('cli.cms-signed', { out: opts.out, mode: opts.detached ? 'detached' : 'attached', signer: check.signer?.subject, stamp }));
+        };
+        if (!opts.timestamp) return sign();
+        if (opts.tsaUrl) return sign(new HttpTimeStamper(opts.tsaUrl));
+        await withSignet((signet) => sign(signet.tsa));
+      },
+    );
+
+  cms
+    .command('verify')
+    .description('verify a CMS signature, its time-stamp and certificate path / 验证签名、时间戳与证书路径')
+    .requiredOption('--in <file>', 'the DER SignedData (.p7s)')
+    .option('--content <file>', 'the document, for a detached signature')
+    .option('--ca <file>', 'trusted root certificates (PEM); default: this deployment’s roots')
+    .option('--untrusted <file>', 'extra intermediate certificates (PEM)')
+    .option('--out <file>', 'write the signed content here (attached signatures)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { in: string; content?: string; ca?: string; untrusted?: string; out?: string; json?: boolean }) => {
+      const signature = read(opts.in);
+      const content = opts.content ? read(opts.content) : undefined;
+      const trust = opts.ca
+        ? { trustAnchors: readCertificates(opts.ca), intermediates: opts.untrusted ? readCertificates(opts.untrusted) : [] }
+        : await withSignet(deploymentTrust);
+      const result = verifySignedDocument({ signature, content, ...trust });
+      if (opts.out && result.content) writeFileSync(opts.out, result.content);
+      const data = {
+        valid: result.valid,
+        signer: result.signer ? { subject: result.signer.subject, serial: result.signer.serial } : null,
+        signingTime: result.signingTime?.toISOString() ?? null,
+        timeStamp: result.timeStamp
+          ? { valid: result.timeStamp.valid, genTime: result.timeStamp.genTime?.toISOString(), serial: result.timeStamp.serial, tsa: result.timeStamp.tsa, policy: result.timeStamp.policy }
+          : null,
+        checkedAt: result.checkedAt.toISOString(),
+        detached: result.detached,
+        problems: result.problems,
+      };
+      const text = result.valid
+        ? say('cli.cms-verified', {
+            signer: result.signer?.subject,
+            signingTime: result.signingTime ? formatShanghaiTime(result.signingTime) : '-',
+            stamp: result.timeStamp?.genTime ? `${formatShanghaiTime(result.timeStamp.genTime)} (${result.timeStamp.tsa})` : say('cli.cms-no-stamp'),
+          })
+        : say('cli.cms-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') });
+      print(opts.json, data, text);
+      if (!result.valid) process.exitCode = 3;
+    });
+
+  cms
+    .command('encrypt')
+    .description('encrypt a file to one or more certificates (EnvelopedData / AuthEnvelopedData) / 用证书加密')
+    .requiredOption('--in <file>', 'the file to encrypt')
+    .requiredOption('--to <file>', 'recipient certificate, PEM or DER (repeatable)', collect)
+    .addOption(new Option('--cipher <cipher>', 'content encryption').choices(['aes-256-cbc', 'aes-256-gcm']).default('aes-256-cbc'))
+    .requiredOption('--out <file>', 'where to write the DER envelope (.p7m)')
+    .option('--json', 'machine-readable output')
+    .action((opts: { in: string; to: string[]; cipher: ContentCipher; out: string; json?: boolean }) => {
+      const recipients = opts.to.flatMap(readCertificates);
+      writeFileSync(opts.out, encryptToCertificates({ content: read(opts.in), recipients, cipher: opts.cipher }));
+      print(opts.json, { out: opts.out, cipher: opts.cipher, recipients: recipients.length }, say('cli.cms-encrypted', { out: opts.out, cipher: opts.cipher, count: recipients.length }));
+    });
+
+  cms
+    .command('decrypt')
+    .description('decrypt an envelope addressed to your certificate / 用私钥解密')
+    .requiredOption('--in <file>', 'the DER envelope (.p7m)')
+    .requiredOption('--cert <file>', 'your certificate (PEM or DER)')
+    .requiredOption('--key <file>', 'your private key (PEM)')
+    .requiredOption('--out <file>', 'where to write the content')
+    .option('--json', 'machine-readable output')
+    .action((opts: { in: string; cert: string; key: string; out: string; json?: boolean }) => {
+      const [certificateDer] = readCertificates(opts.cert);
+      const opened = decryptEnvelope({ envelope: read(opts.in), certificateDer: certificateDer!, privateKey: read(opts.key).toString('utf8') });
+      writeFileSync(opts.out, opened.content);
+      const data = { out: opts.out, cipher: opened.cipher, keyManagement: opened.keyManagement, bytes: opened.content.length };
+      print(opts.json, data, say('cli.cms-decrypted', data));
+    });
+}
