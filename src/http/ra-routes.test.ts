@@ -309,6 +309,12 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     expect(approval.json.revoked).toEqual([first.json.serial]);
     const revocation = await findRevocation(t.signet.ca, String(first.json.serial));
     expect(revocation?.reason).toBe('affiliationChanged');
+    // At once in OCSP (R7), asked with a tool nobody here wrote.
+    const oldLeaf = join(dir, 'old-name.pem');
+    writeFileSync(oldLeaf, String(first.json.certificatePem));
+    const ocsp = runTool('openssl', ['ocsp', '-issuer', writePem(dir, 'issuing.pem', h.issuing.der), '-cert', oldLeaf, '-url', `${base}/ocsp`, '-CAfile', writePem(dir, 'root.pem', h.root.der)]);
+    expect(ocsp.stdout, ocsp.stderr).toContain(`${oldLeaf}: revoked`);
+    expect(ocsp.stdout).toContain('Reason: affiliationChanged');
 
     const reissue = (approval.json.reissues as Array<{ credential: typeof credential }>)[0]!;
     const second = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(reissue.credential), csr: opensslRequest(dir, 'ecdsa-p256', 'new-name').csrPem });
