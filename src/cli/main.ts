@@ -13,6 +13,7 @@ import { registerEvidenceCommands } from './evidence-commands.js';
 import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
+import { registerKmcCommands } from './kmc-commands.js';
 
 const locale = cliLocale();
 const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
@@ -257,6 +258,7 @@ export function buildProgram(): Command {
   registerEvidenceCommands(program);
   registerStatusCommands(program);
   registerRaCommands(program);
+  registerKmcCommands(program);
   return program;
 }
 

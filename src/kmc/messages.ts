@@ -74,4 +74,28 @@ export const KMC_MESSAGES = {
     'zh-CN': '恢复的密钥只能交付给 SM2 公钥：{detail}',
     en: 'A recovered key can only be delivered to an SM2 public key: {detail}',
   },
+  'cli.kmc-initialised': {
+    'zh-CN': '密钥管理中心已初始化：签名密钥 SHA-256 {fingerprint}；已登记 CA：{cas}',
+    en: 'Key management centre initialised: signing key SHA-256 {fingerprint}; registered CAs: {cas}',
+  },
+  'cli.kmc-operator-added': {
+    'zh-CN': '已登记操作员 {id}（{role}）',
+    en: 'Registered operator {id} ({role})',
+  },
+  'cli.kmc-recovery-requested': {
+    'zh-CN': '已提交密钥恢复申请 {recoveryId}；需两位授权操作员签署 {statement}',
+    en: 'Key recovery {recoveryId} requested; two authorised operators must sign {statement}',
+  },
+  'cli.kmc-recovery-approved': {
+    'zh-CN': '密钥恢复 {recoveryId} 已获 {approvals} 位操作员批准，等待第二位',
+    en: 'Key recovery {recoveryId} approved by {approvals} operator(s); waiting for a second one',
+  },
+  'cli.kmc-recovery-delivered': {
+    'zh-CN': '密钥恢复 {recoveryId} 已完成，数字信封已写入 {out}',
+    en: 'Key recovery {recoveryId} completed; the enveloped key was written to {out}',
+  },
+  'cli.dual-issued': {
+    'zh-CN': '已签发双证书：签名证书 {signing}，加密证书 {encryption}（{subject}），文件在 {outDir}',
+    en: 'Issued dual certificates: signing {signing}, encryption {encryption} ({subject}); files in {outDir}',
+  },
 } satisfies Catalogue;
