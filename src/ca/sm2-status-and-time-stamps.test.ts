@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import { Certificate, CertificateList, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { TimeStampResp } from '@peculiar/asn1-tsp';
@@ -10,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OID } from '../crypto/algorithms.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
+import { Sm2Signer } from '../crypto/sm2-signer.js';
+import { signDocument } from '../evidence/cms-signing.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
 import { SignedAttributes } from '../tsa/cms-signed-data.js';
 import { createHierarchy, type Hierarchy } from './hierarchy.js';
@@ -33,7 +36,7 @@ function opensslSm2Verifies(dir: string, signed: Uint8Array, signature: Uint8Arr
   return result.status === 0;
 }
 
-describe('CRLs, OCSP responses and time-stamps of an SM2 hierarchy (R22)', () => {
+describe('CRLs, OCSP responses, time-stamps and CMS signatures of an SM2 hierarchy (R22)', () => {
   let t: TestSignet;
   let h: Hierarchy;
   let dir: string;
@@ -107,5 +110,27 @@ describe('CRLs, OCSP responses and time-stamps of an SM2 hierarchy (R22)', () =>
     expect(opensslSm2Verifies(dir, signedAttributes, signature, h.tsa.der)).toBe(true);
     expect(verifySignature(spkiOf(h.tsa.der), signerInfo.signatureAlgorithm, signedAttributes, signature, { distinguishingId: DEFAULT_SM2_ID })).toEqual({ ok: true });
     expect(AsnConvert.parse(AsnConvert.serialize(token), ContentInfo).contentType).toBe('1.2.840.113549.1.7.2');
+  });
+
+  it('makes CMS SignedData with a subscriber’s SM2 key (signing toolkit, R13) whose signature OpenSSL verifies with the ID', async () => {
+    const key = Sm2Signer.generate();
+    const info = new CertificationRequestInfo({ version: 0, subject: new Name(), subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo) });
+    const requestSignature = key.signSync(new Uint8Array(AsnConvert.serialize(info)));
+    const csr = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: key.signatureAlgorithm, signature: new Uint8Array(requestSignature).buffer });
+    const leaf = await t.signet.ca.issue({
+      csr: new Uint8Array(AsnConvert.serialize(csr)),
+      profileId: 'individual-signing',
+      subject: { commonName: '钱七' },
+      subscriberId: 'sm2-cms-signer',
+      requestedBy: 'test',
+      reason: 'SM2 CMS',
+    });
+    const der = await signDocument({ content: Buffer.from('转账指令：人民币壹万元整'), signer: { signer: key, certificateDer: leaf.der, chain: [h.issuing.der] } });
+    const signedData = AsnConvert.parse(AsnConvert.parse(der, ContentInfo).content, SignedData);
+    const signerInfo = signedData.signerInfos[0]!;
+    expect(signerInfo.signatureAlgorithm.algorithm).toBe(OID.sm3WithSm2);
+    expect(signerInfo.digestAlgorithm.algorithm).toBe(OID.sm3);
+    const signedAttributes = new Uint8Array(AsnConvert.serialize(new SignedAttributes(signerInfo.signedAttrs!)));
+    expect(opensslSm2Verifies(dir, signedAttributes, new Uint8Array(signerInfo.signature.buffer), leaf.der)).toBe(true);
   });
 });
