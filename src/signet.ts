@@ -8,6 +8,9 @@ import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
 import { statusDomainRevoker } from './ra/status-revoker.js';
+import { SubscriberServices } from './service/subscriber-services.js';
+import { PersonalDataCipher } from './service/personal-data.js';
+import { AuditCheckpointer } from './audit/checkpoints.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
@@ -20,6 +23,10 @@ export interface Signet {
   ra: RegistrationAuthority;
   /** The KMC for dual SM2 certificates; in production it may run as its own process with its own passphrase. */
   kmc: KeyManagementCentre;
+  /** Complaints, fees, liability, retention, the notification outbox (issue 6). */
+  service: SubscriberServices;
+  /** Signed checkpoints over the audit chain (R20). */
+  auditCheckpoints: AuditCheckpointer;
   close(): Promise<void>;
 }
 
@@ -39,7 +46,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock });
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
-  return { config, store, ca, status, tsa, ra, kmc, close: () => store.close() };
+  const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
+  const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
+  return { config, store, ca, status, tsa, ra, kmc, service, auditCheckpoints, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { formatShanghaiTime } from '../i18n/locale.js';
-import { audit, optionalText, parseInstant, requiredText, type ServiceContext } from './context.js';
+import { audit, lockRow, optionalText, parseInstant, requiredText, type ServiceContext } from './context.js';
 import type { NotificationOutbox } from './notification-outbox.js';
 import { maskContact, maskName } from './personal-data.js';
 import type { ComplaintTable, ServiceTx } from './schema.js';
@@ -168,6 +168,7 @@ export class Complaints {
     const response = requiredText(input.response, 'response', 10_000);
     const now = this.context.clock();
     return this.context.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'service_complaints', id);
       const row = await this.row(trx, id);
       if (row.status === 'responded') throw new SignetError('service.complaint-already-responded', 409, { complaint: id });
       const updated = await trx

@@ -66,3 +66,14 @@ export function parseInstant(value: unknown, field: string): Date | undefined {
   if (Number.isNaN(at.getTime())) throw new SignetError('service.bad-date', 400, { value: String(value) }, field);
   return at;
 }
+
+/**
+ * Takes the write lock first, before anything is read: on SQLite a
+ * transaction that reads and then writes cannot wait for another writer (it
+ * fails with SQLITE_BUSY at once), while one that starts by writing waits its
+ * turn. On PostgreSQL it locks the row for the rest of the transaction. A
+ * no-op UPDATE of the row about to be decided on does both.
+ */
+export async function lockRow(trx: ServiceTx, table: 'service_liability_claims' | 'service_charges' | 'service_complaints', id: string): Promise<void> {
+  await trx.updateTable(table).set({ id }).where('id', '=', id).execute();
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { normaliseSerial } from '../ca/serial-number.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { formatShanghaiTime } from '../i18n/locale.js';
-import { audit, fen, formatYuan, optionalText, parseFen, parseInstant, requiredText, type ServiceContext } from './context.js';
+import { audit, lockRow, fen, formatYuan, optionalText, parseFen, parseInstant, requiredText, type ServiceContext } from './context.js';
 import type { NotificationOutbox } from './notification-outbox.js';
 import type { ChargeTable, FeeScheduleTable, ServiceTx } from './schema.js';
 import { findRevocation } from '../status/revocation.js';
@@ -177,6 +177,7 @@ export class Fees {
     const now = this.context.clock();
     const receivedAt = (parseInstant(input.receivedAt, 'receivedAt') ?? now).toISOString();
     await this.context.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'service_charges', chargeId);
       const charge = await trx.selectFrom('service_charges').selectAll().where('id', '=', chargeId).executeTakeFirst();
       if (!charge) throw new SignetError('service.unknown-charge', 404, { charge: chargeId }, 'chargeId');
       if (charge.status !== 'due') throw new SignetError('service.charge-settled', 409, { charge: chargeId, status: charge.status });

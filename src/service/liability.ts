@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { normaliseSerial } from '../ca/serial-number.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { audit, fen, formatYuan, optionalText, parseFen, requiredText, type ServiceContext } from './context.js';
+import { audit, lockRow, fen, formatYuan, optionalText, parseFen, requiredText, type ServiceContext } from './context.js';
 import { maskContact, maskName } from './personal-data.js';
 import type { LiabilityClaimTable, ServiceTx } from './schema.js';
 
@@ -113,6 +113,7 @@ export class LiabilityRegister {
     const note = optionalText(input.note, 'note', 1000);
     const now = this.context.clock();
     await this.context.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'service_liability_claims', claimId);
       const claim = await this.claimRow(trx, claimId);
       if (claim.status !== 'registered') throw new SignetError('service.claim-decided', 409, { claim: claimId, status: claim.status });
       const amount = input.amountFen === undefined ? fen(claim.amount_claimed_fen) : parseFen(input.amountFen, 'amountFen');
@@ -150,6 +151,7 @@ export class LiabilityRegister {
     const note = requiredText(input.note, 'note', 1000);
     const now = this.context.clock();
     await this.context.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'service_liability_claims', claimId);
       const claim = await this.claimRow(trx, claimId);
       if (claim.status !== 'registered') throw new SignetError('service.claim-decided', 409, { claim: claimId, status: claim.status });
       await trx
