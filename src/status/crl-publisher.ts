@@ -36,6 +36,8 @@ export interface PublishedCrl {
   nextUpdate: string;
   entries: number;
   sha256: string;
+  /** The exact moment the entries were read: everything revoked up to here is on this CRL. */
+  createdAt: string;
   der: Buffer;
 }
 
@@ -66,6 +68,7 @@ function toSummary(row: Omit<CrlArchiveTable, 'der'>): CrlSummary {
     nextUpdate: row.next_update,
     entries: Number(row.entries),
     sha256: row.sha256,
+    createdAt: row.created_at,
   };
 }
 
@@ -147,7 +150,8 @@ export class CrlPublisher {
       const entries = new ChunkedDer();
       const encoder = new RevokedEntryEncoder();
       let count = 0;
-      for await (const page of this.entries(caId, thisUpdate.toISOString(), base?.thisUpdate ?? null)) {
+      // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
+      for await (const page of this.entries(caId, now.toISOString(), base?.createdAt ?? null)) {
         for (const entry of page) encoder.write(entry, entries);
         count += page.length;
       }
@@ -205,7 +209,7 @@ export class CrlPublisher {
   }
 
   /** Pages of revoked, unexpired certificates of `caId`, in serial order; for a delta only those revoked after the base. */
-  private async *entries(caId: string, thisUpdate: string, since: string | null): AsyncGenerator<CrlEntry[]> {
+  private async *entries(caId: string, until: string, since: string | null): AsyncGenerator<CrlEntry[]> {
     const db = statusDb(this.ca.store);
     let after = '';
     for (;;) {
@@ -214,8 +218,8 @@ export class CrlPublisher {
         .select(['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
         .where('issuer_ca_id', '=', caId)
         .where('serial', '>', after)
-        .where('revoked_at', '<=', thisUpdate)
-        .where('not_after', '>=', thisUpdate);
+        .where('revoked_at', '<=', until)
+        .where('not_after', '>=', until);
       if (since) query = query.where('revoked_at', '>', since);
       const rows = await query.orderBy('serial').limit(this.schedule.pageSize).execute();
       if (rows.length === 0) return;
