@@ -8,3 +8,5 @@ npm run --silent build
 npx tsx bench/issuance.ts
 npx tsx bench/sm2.ts
 npx tsx bench/tsa.ts
+npx tsx bench/ocsp.ts
+npx tsx bench/crl.ts
