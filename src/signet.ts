@@ -5,6 +5,7 @@ import type { SignetConfig } from './config/settings.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
 import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
+import { EvidenceService } from './evidence/evidence-report.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
 import { statusDomainRevoker } from './ra/status-revoker.js';
@@ -20,6 +21,7 @@ export interface Signet {
   ca: CertificateAuthority;
   status: StatusService;
   tsa: TimeStampAuthority;
+  evidence: EvidenceService;
   ra: RegistrationAuthority;
   /** The KMC for dual SM2 certificates; in production it may run as its own process with its own passphrase. */
   kmc: KeyManagementCentre;
@@ -44,11 +46,12 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   await ca.recoverInterruptedIssuance();
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
+  const evidence = new EvidenceService(ca, status, tsa);
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock });
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
-  return { config, store, ca, status, tsa, ra, kmc, service, auditCheckpoints, close: () => store.close() };
+  return { config, store, ca, status, tsa, evidence, ra, kmc, service, auditCheckpoints, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -94,4 +94,108 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '已解密：{out}（{cipher}，{keyManagement}，{bytes} 字节）',
     en: 'Decrypted: {out} ({cipher}, {keyManagement}, {bytes} bytes)',
   },
+  'evidence.need-certificate-or-signature': {
+    'zh-CN': '请提供证书序列号和交易时间，或提供签名文件',
+    en: 'Give a certificate serial and a transaction time, or a signed document',
+  },
+  'evidence.not-our-certificate': {
+    'zh-CN': '签名者证书（序列号 {serial}）不是本 CA 签发的',
+    en: 'The signer certificate (serial {serial}) was not issued by this CA',
+  },
+  'evidence.bad-time': {
+    'zh-CN': '交易时间不是有效的 ISO-8601 时间：{value}',
+    en: 'The transaction time is not a valid ISO-8601 time: {value}',
+  },
+  'evidence.malformed-package': {
+    'zh-CN': '不是 Signet 证据包：{detail}',
+    en: 'Not a Signet evidence package: {detail}',
+  },
+  'evidence.time.time-stamp': {
+    'zh-CN': '交易时间取自签名上的时间戳（{time}，可信时间）',
+    en: 'The transaction time is the time-stamp on the signature ({time}, trusted time)',
+  },
+  'evidence.time.signing-time': {
+    'zh-CN': '交易时间取自签名者声称的签名时间（{time}），签名上没有有效的时间戳',
+    en: 'The transaction time is the signing time the signer claimed ({time}); the signature has no valid time-stamp',
+  },
+  'evidence.time.stated': {
+    'zh-CN': '交易时间由申请人给出：{time}',
+    en: 'The transaction time was stated by the requester: {time}',
+  },
+  'evidence.check.chain-ok': {
+    'zh-CN': '证书链完整：{path}，在 {time} 时每张证书都在有效期内，签名均验证通过',
+    en: 'The certificate chain is complete: {path}; every certificate was within its validity at {time} and every signature verifies',
+  },
+  'evidence.check.chain-bad': {
+    'zh-CN': '证书链验证未通过：{problems}',
+    en: 'The certificate chain does not verify: {problems}',
+  },
+  'evidence.check.crl-not-listed': {
+    'zh-CN': '在 {time} 有效的是第 {number} 号 CRL（发布于 {thisUpdate}，下次更新 {nextUpdate}），由签发 CA 签名{signature}；该证书不在其中',
+    en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}, next update {nextUpdate}), signed by the issuing CA{signature}; the certificate is not on it',
+  },
+  'evidence.check.crl-listed': {
+    'zh-CN': '在 {time} 有效的是第 {number} 号 CRL（发布于 {thisUpdate}），由签发 CA 签名{signature}；该证书在其中，吊销时间 {revokedAt}，原因 {reason}',
+    en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}), signed by the issuing CA{signature}; the certificate is on it, revoked {revokedAt}, reason {reason}',
+  },
+  'evidence.check.crl-none': {
+    'zh-CN': '在 {time} 之前签发 CA 尚未发布过 CRL',
+    en: 'The issuing CA had published no CRL before {time}',
+  },
+  'evidence.check.crl-signature-ok': {
+    'zh-CN': '（签名验证通过）',
+    en: ' (signature verified)',
+  },
+  'evidence.check.crl-signature-bad': {
+    'zh-CN': '（签名验证未通过！）',
+    en: ' (signature does NOT verify!)',
+  },
+  'evidence.check.record-none': {
+    'zh-CN': 'CA 记录中该证书从未被吊销',
+    en: 'The CA’s records show the certificate was never revoked',
+  },
+  'evidence.check.record': {
+    'zh-CN': 'CA 记录：该证书于 {revokedAt} 被吊销（原因 {reason}，渠道 {channel}）',
+    en: 'CA records: the certificate was revoked at {revokedAt} (reason {reason}, channel {channel})',
+  },
+  'evidence.check.signature-ok': {
+    'zh-CN': '文件签名有效：内容自签名后未被改动，签名由该证书对应的私钥作出',
+    en: 'The document signature is valid: the content is unchanged since signing and was signed with this certificate’s key',
+  },
+  'evidence.check.signature-bad': {
+    'zh-CN': '文件签名无效：{problems}',
+    en: 'The document signature is not valid: {problems}',
+  },
+  'evidence.check.time-stamp-ok': {
+    'zh-CN': '时间戳有效：{tsa} 证明该签名在 {time} 已经存在（序列号 {serial}）',
+    en: 'The time-stamp is valid: {tsa} proves the signature existed at {time} (serial {serial})',
+  },
+  'evidence.check.time-stamp-bad': {
+    'zh-CN': '时间戳无效：{problems}',
+    en: 'The time-stamp is not valid: {problems}',
+  },
+  'evidence.conclusion.not-revoked': {
+    'zh-CN': '结论：在 {time}，该证书未被吊销',
+    en: 'Conclusion: at {time} the certificate was not revoked',
+  },
+  'evidence.conclusion.revoked': {
+    'zh-CN': '结论：在 {time}，该证书已被吊销（{revokedAt} 起）',
+    en: 'Conclusion: at {time} the certificate was revoked (since {revokedAt})',
+  },
+  'evidence.conclusion.not-valid': {
+    'zh-CN': '结论：在 {time}，该证书不在有效期内或证书链不成立',
+    en: 'Conclusion: at {time} the certificate was outside its validity or its chain does not hold',
+  },
+  'cli.evidence-written': {
+    'zh-CN': '证据包已生成：{out}（{conclusion}）',
+    en: 'Evidence package written: {out} ({conclusion})',
+  },
+  'cli.evidence-verified': {
+    'zh-CN': '证据包验证通过：由 {signer} 于 {time} 签署，根 CA 指纹 SHA-256 {fingerprint}\n{conclusion}',
+    en: 'Evidence package verified: signed by {signer} at {time}, root CA SHA-256 fingerprint {fingerprint}\n{conclusion}',
+  },
+  'cli.evidence-not-verified': {
+    'zh-CN': '证据包验证失败：\n{problems}',
+    en: 'Evidence package verification FAILED:\n{problems}',
+  },
 } satisfies Catalogue;

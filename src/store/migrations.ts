@@ -1,7 +1,8 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect, SignetDatabase } from './database.js';
 import { statusMigrations } from '../status/migrations.js';
-import { tsaMigrations } from '../tsa/migrations.js';
+import { tsaMigrations, evidenceMigrations } from '../tsa/migrations.js';
+import { evidenceMigrations } from '../evidence/migrations.js';
 import { raMigrations } from '../ra/migrations.js';
 import { agreementMigrations } from '../agreement/migrations.js';
 import { kmcMigrations } from '../kmc/migrations.js';

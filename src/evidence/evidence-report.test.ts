@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyAuditChain } from '../audit/audit-log.js';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { documentSigner, signDocument } from './cms-signing.js';
+import { renderEvidenceHtml } from './evidence-html.js';
+import { EvidenceService, verifyEvidencePackage } from './evidence-report.js';
+
+afterAll(dropFreshStores);
+
+const MINUTE = 60_000;
+
+describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)', (backend) => {
+  const t0 = new Date('2026-12-01T02:00:00.000Z');
+  let now = t0;
+  let t: TestSignet;
+  let h: Hierarchy;
+  let dir: string;
+  let evidence: EvidenceService;
+  let revokedLater: { serial: string; keyPath: string; der: Buffer };
+  let revokedBefore: { serial: string };
+  const transactionTime = new Date(t0.getTime() + 60 * MINUTE);
+  const contract = Buffer.from('采购合同：货款人民币 500,000.00 元，2026-12-01 签署\n');
+  let signedContract: Buffer;
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { clock: () => now });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    dir = mkdtempSync(join(tmpdir(), 'signet-evidence-'));
+    evidence = new EvidenceService(t.signet.ca, t.signet.status, t.signet.tsa);
+    const issue = async (name: string) => {
+      const { csrPem, keyPath } = opensslRequest(dir, 'ecdsa-p256', name);
+      const issued = await t.signet.ca.issue({
+        csr: csrPem,
+        profileId: 'enterprise-signing',
+        subject: { commonName: name, organizationName: '示例贸易有限公司' },
+        subscriberId: name,
+        requestedBy: 'test',
+        reason: 'evidence test',
+      });
+      return { serial: issued.serial, keyPath, der: issued.der };
+    };
+    revokedLater = await issue('revoked-after-the-transaction');
+    revokedBefore = await issue('revoked-before-the-transaction');
+    const revoke = (serial: string) =>
+      t.signet.status.revokeCertificate({ serial, reason: 'keyCompromise', channel: 'subscriber', requestedBy: 'subscriber:test' });
+    const publish = () => t.signet.status.crls.publish(h.issuing.caId, 'full', 'test');
+
+    await publish(); // CRL 1 at t0: empty
+    now = new Date(t0.getTime() + 30 * MINUTE);
+    await revoke(revokedBefore.serial);
+    now = new Date(t0.getTime() + 45 * MINUTE);
+    await publish(); // CRL 2: lists the one revoked before the transaction; in force at the transaction time
+    now = transactionTime;
+    // The transaction: a contract signed and time-stamped (the TSA shares the injected clock).
+    const signer = documentSigner(readFileSync(revokedLater.keyPath, 'utf8'), revokedLater.der, [h.issuing.der]);
+    signedContract = await signDocument({ content: contract, signer, detached: true, timeStamper: t.signet.tsa });
+    now = new Date(t0.getTime() + 120 * MINUTE);
+    await revoke(revokedLater.serial);
+    await publish(); // CRL 3: lists both
+    now = new Date(t0.getTime() + 180 * MINUTE);
+  });
+  afterAll(() => t.signet.close());
+
+  it('shows "not revoked at that time" for a certificate revoked after the transaction, with the CRL in force then', async () => {
+    const { der, manifest } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
+    expect(manifest.statusAtTime).toBe('not-revoked');
+    expect(manifest.crl).toMatchObject({ crlNumber: 2, listed: false, signatureValid: true });
+    expect(manifest.revocationRecord?.revokedAt).toBe(new Date(t0.getTime() + 120 * MINUTE).toISOString());
+    expect(manifest.conclusion.en).toBe('Conclusion: at 2026-12-01 11:00:00 +08:00 the certificate was not revoked');
+    expect(manifest.conclusion['zh-CN']).toContain('未被吊销');
+    expect(manifest.chain.map((c) => c.file)).toEqual(['ca-1.der', 'ca-2.der']);
+
+    const verified = verifyEvidencePackage(der);
+    expect(verified.problems).toEqual([]);
+    expect(verified.valid).toBe(true);
+    expect(verified.rootFingerprint).toHaveLength(64);
+
+    // The package is a CMS SignedData OpenSSL accepts, and the CRL inside is the published one.
+    const path = join(dir, 'later.p7s');
+    writeFileSync(path, der);
+    const root = writePem(dir, 'root.pem', h.root.der);
+    const openssl = runTool('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', path, '-CAfile', root, '-attime', String(Math.floor(now.getTime() / 1000)), '-out', join(dir, 'later.json')]);
+    expect(openssl.stderr).toContain('Verification successful');
+    const content = JSON.parse(readFileSync(join(dir, 'later.json'), 'utf8')) as { artefacts: Record<string, string> };
+    const crlPath = join(dir, 'in-force.crl');
+    writeFileSync(crlPath, Buffer.from(content.artefacts['crl.der']!, 'base64'));
+    const crlCheck = runTool('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-CAfile', writePem(dir, 'issuing.pem', h.issuing.der), '-noout']);
+    expect(crlCheck.stderr).toContain('verify OK');
+  });
+
+  it('shows "revoked" for a certificate revoked before the transaction, listed on the CRL in force', async () => {
+    const { der, manifest } = await evidence.produce({ serial: revokedBefore.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
+    expect(manifest.statusAtTime).toBe('revoked');
+    expect(manifest.crl).toMatchObject({ crlNumber: 2, listed: true, reason: 'keyCompromise' });
+    expect(manifest.conclusion.en).toMatch(/was revoked \(since 2026-12-01 10:30:00 \+08:00\)/);
+    expect(verifyEvidencePackage(der).valid).toBe(true);
+  });
+
+  it('makes offline verification fail when one byte of the package is flipped', async () => {
+    const { der } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
+    for (const offset of [200, Math.floor(der.length / 2), der.length - 10]) {
+      const flipped = Buffer.from(der);
+      flipped.writeUInt8(flipped.readUInt8(offset) ^ 0x01, offset);
+      expect(verifyEvidencePackage(flipped).valid, `byte ${offset}`).toBe(false);
+    }
+  });
+
+  it('takes the transaction time from the time-stamp of a signed document and checks the signature (R13 + R14)', async () => {
+    const { der, manifest } = await evidence.produce({ signature: signedContract, content: contract, requestedBy: 'operator:arbitration-desk' });
+    expect(manifest.timeSource).toBe('time-stamp');
+    expect(manifest.transactionTime).toBe(transactionTime.toISOString());
+    expect(manifest.statusAtTime).toBe('not-revoked');
+    expect(manifest.checks.find((c) => c.id === 'signature')?.ok).toBe(true);
+    expect(manifest.checks.find((c) => c.id === 'time-stamp')?.ok).toBe(true);
+    expect(Object.keys(manifest.artefacts)).toEqual(expect.arrayContaining(['signature.p7s', 'content.bin', 'crl.der', 'certificate.der']));
+    expect(verifyEvidencePackage(der).valid).toBe(true);
+
+    const html = renderEvidenceHtml(manifest, 'zh-CN');
+    expect(html).toContain('<html lang="zh-CN">');
+    expect(html).toContain('未被吊销');
+    expect(renderEvidenceHtml(manifest, 'en')).toContain('the certificate was not revoked');
+  });
+
+  it('records every package in the tamper-evident audit log (R20)', async () => {
+    const chain = await verifyAuditChain(t.signet.store);
+    expect(chain.ok).toBe(true);
+    const entries = await t.signet.store.db.selectFrom('audit_entries').select('action').where('action', '=', 'evidence.produced').execute();
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+  });
+});

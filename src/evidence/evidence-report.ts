@@ -1,0 +1,412 @@
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
+import { CertificateList, CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { appendAuditEntry } from '../audit/audit-log.js';
+import type { CertificateAuthority } from '../ca/authority.js';
+import { normaliseSerial } from '../ca/serial-number.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { formatShanghaiTime, LOCALES, type Locale } from '../i18n/locale.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { TimeStamper } from './cms-signing.js';
+import { signDocument } from './cms-signing.js';
+import { verifySignedDocument, type SignatureVerification } from './cms-verification.js';
+import { validatePath } from './certificate-path.js';
+import { chainOf, evidenceSigner, type EvidenceDatabase } from './evidence-signer.js';
+
+export type Bilingual = Record<Locale, string>;
+
+export interface EvidenceCheck {
+  id: 'chain' | 'crl' | 'revocation-record' | 'signature' | 'time-stamp';
+  ok: boolean;
+  text: Bilingual;
+}
+
+export type StatusAtTime = 'not-revoked' | 'revoked' | 'not-valid';
+
+/** What the package says, in words and in data; every DER artefact it cites travels with it. */
+export interface EvidenceManifest {
+  format: 'signet-evidence/1';
+  id: string;
+  generatedAt: string;
+  certificate: { file: string; serial: string; subject: string; issuer: string; notBefore: string; notAfter: string };
+  transactionTime: string;
+  timeSource: 'time-stamp' | 'signing-time' | 'stated';
+  timeSourceText: Bilingual;
+  /** Issuing CA first, root last. */
+  chain: Array<{ file: string; subject: string; serial: string }>;
+  crl: null | {
+    file: string;
+    crlNumber: number;
+    thisUpdate: string;
+    nextUpdate: string;
+    signatureValid: boolean;
+    listed: boolean;
+    revokedAt?: string;
+    reason?: string;
+  };
+  revocationRecord: null | { revokedAt: string; reason: string; channel: string };
+  statusAtTime: StatusAtTime;
+  conclusion: Bilingual;
+  checks: EvidenceCheck[];
+  /** SHA-256 of every artefact, by file name. */
+  artefacts: Record<string, string>;
+}
+
+/** The signed content of a package: the manifest and the artefacts themselves (base64 DER). */
+interface PackageContent {
+  manifest: EvidenceManifest;
+  artefacts: Record<string, string>;
+}
+
+/** The slice of the status domain the evidence needs (R14): the archived CRL in force and the revocation record. */
+export interface StatusRecords {
+  crlInForceAt(caId: string, time: Date): Promise<{ crlNumber: number; thisUpdate: string; nextUpdate: string; der: Buffer } | null>;
+  revocation(serial: string): Promise<{ revokedAt: string; reason: string; channel: string } | null>;
+}
+
+export interface EvidenceRequest {
+  /** A certificate of this CA and the transaction time… */
+  serial?: string;
+  at?: Date;
+  /** …or a signed document (CMS SignedData), whose time-stamp (or claimed signing time) is the transaction time. */
+  signature?: Buffer;
+  content?: Buffer;
+  requestedBy: string;
+}
+
+export interface EvidencePackage {
+  der: Buffer;
+  manifest: EvidenceManifest;
+}
+
+const REASON_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(CRLReasons)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v as number, k]),
+);
+
+function both(code: MessageCode, params: Record<string, unknown> = {}): Bilingual {
+  return Object.fromEntries(LOCALES.map((l) => [l, translate(code, l, params)])) as Bilingual;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function subjectOf(der: Uint8Array): string {
+  return new X509Certificate(Buffer.from(der)).subject.replace(/\n/g, ', ');
+}
+
+interface CrlReading {
+  signatureValid: boolean;
+  listed: boolean;
+  revokedAt?: string;
+  reason?: string;
+}
+
+/** Reads an archived CRL as published: is its signature the issuing CA's, and is the serial on it? */
+function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string): CrlReading {
+  const crl = AsnConvert.parse(crlDer, CertificateList);
+  const issuerSpki = new X509Certificate(Buffer.from(issuerDer)).publicKey.export({ type: 'spki', format: 'der' });
+  const tbs = new Uint8Array(AsnConvert.serialize(crl.tbsCertList));
+  const signatureValid = verifySignature(issuerSpki, crl.signatureAlgorithm, tbs, new Uint8Array(crl.signature)).ok;
+  const entry = crl.tbsCertList.revokedCertificates?.find((r) => Buffer.from(r.userCertificate).toString('hex').replace(/^(00)+/, '') === serialHex.replace(/^(00)+/, ''));
+  if (!entry) return { signatureValid, listed: false };
+  const reasonExtension = entry.crlEntryExtensions?.find((e) => e.extnID === id_ce_cRLReasons);
+  const reason = reasonExtension ? REASON_NAMES[AsnConvert.parse(reasonExtension.extnValue.buffer, CRLReason).reason] : 'unspecified';
+  return { signatureValid, listed: true, revokedAt: entry.revocationDate.getTime().toISOString(), reason };
+}
+
+/**
+ * R14: the evidence a CA gives in a dispute about a certificate (or a signed
+ * document) at a transaction time: (1) the chain to the root, (2) the CRL that
+ * was in force then, as published, and the revocation record, (3) the checks
+ * of the chain, the signature and its time-stamp, in plain words. The package
+ * is a CMS SignedData over the manifest and the artefacts, signed by the
+ * evidence-signing certificate and time-stamped, verifiable offline.
+ */
+export class EvidenceService {
+  constructor(
+    private readonly ca: CertificateAuthority,
+    private readonly status: StatusRecords,
+    private readonly timeStamper: TimeStamper,
+  ) {}
+
+  async produce(request: EvidenceRequest): Promise<EvidencePackage> {
+    const artefacts: Record<string, Buffer> = {};
+    const authorities = await this.ca.authorities();
+    const trust = {
+      trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
+      intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+    };
+
+    let signature: SignatureVerification | undefined;
+    let serial: string;
+    let at: Date;
+    let timeSource: EvidenceManifest['timeSource'];
+    if (request.signature) {
+      signature = verifySignedDocument({ signature: request.signature, content: request.content, ...trust });
+      if (!signature.signer) throw new SignetError('cms.malformed', 400, { detail: "the signer's certificate is not in the signature" }, 'signature');
+      serial = normaliseSerial(signature.signer.serial);
+      artefacts['signature.p7s'] = request.signature;
+      if (signature.detached && request.content) artefacts['content.bin'] = request.content;
+      if (signature.timeStamp?.valid && signature.timeStamp.genTime) {
+        at = signature.timeStamp.genTime;
+        timeSource = 'time-stamp';
+      } else if (signature.signingTime) {
+        at = signature.signingTime;
+        timeSource = 'signing-time';
+      } else if (request.at) {
+        at = request.at;
+        timeSource = 'stated';
+      } else {
+        throw new SignetError('evidence.need-certificate-or-signature', 400);
+      }
+    } else if (request.serial && request.at) {
+      serial = normaliseSerial(request.serial);
+      at = request.at;
+      timeSource = 'stated';
+    } else {
+      throw new SignetError('evidence.need-certificate-or-signature', 400);
+    }
+    if (Number.isNaN(at.getTime())) throw new SignetError('evidence.bad-time', 400, { value: String(request.at) }, 'at');
+
+    let row;
+    try {
+      row = await this.ca.certificate(serial);
+    } catch (error) {
+      if (error instanceof SignetError && error.status === 404 && signature) throw new SignetError('evidence.not-our-certificate', 404, { serial }, 'signature');
+      throw error;
+    }
+    const certificateDer = row.der;
+    artefacts['certificate.der'] = certificateDer;
+    const chain = await chainOf(this.ca, row.issuer_ca_id);
+    chain.forEach((der, i) => (artefacts[`ca-${i + 1}.der`] = der));
+    const root = chain[chain.length - 1]!;
+    const time = formatShanghaiTime(at);
+    const checks: EvidenceCheck[] = [];
+
+    // (1) and (3): the chain at the transaction time.
+    const path = validatePath(certificateDer, chain, [root], at);
+    checks.push({
+      id: 'chain',
+      ok: path.ok,
+      text: path.ok
+        ? both('evidence.check.chain-ok', { path: path.path.map((c) => c.subject.split('\n').pop()).join(' → '), time })
+        : both('evidence.check.chain-bad', { problems: path.problems.join('; ') }),
+    });
+
+    // (2): the CRL in force then, as published, and the CA's own record.
+    const crl = await this.status.crlInForceAt(row.issuer_ca_id, at);
+    let crlFinding: EvidenceManifest['crl'] = null;
+    if (crl) {
+      artefacts['crl.der'] = crl.der;
+      const reading = readCrl(crl.der, chain[0]!, serial);
+      crlFinding = { file: 'crl.der', crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, ...reading };
+      const params = {
+        time,
+        number: crl.crlNumber,
+        thisUpdate: formatShanghaiTime(crl.thisUpdate),
+        nextUpdate: formatShanghaiTime(crl.nextUpdate),
+        revokedAt: reading.revokedAt ? formatShanghaiTime(reading.revokedAt) : '',
+        reason: reading.reason ?? '',
+      };
+      const text = (l: Locale) =>
+        translate(reading.listed ? 'evidence.check.crl-listed' : 'evidence.check.crl-not-listed', l, {
+          ...params,
+          signature: translate(reading.signatureValid ? 'evidence.check.crl-signature-ok' : 'evidence.check.crl-signature-bad', l),
+        });
+      checks.push({ id: 'crl', ok: reading.signatureValid && !reading.listed, text: { 'zh-CN': text('zh-CN'), en: text('en') } });
+    } else {
+      checks.push({ id: 'crl', ok: false, text: both('evidence.check.crl-none', { time }) });
+    }
+    const record = await this.status.revocation(serial);
+    checks.push(
+      record
+        ? {
+            id: 'revocation-record',
+            ok: new Date(record.revokedAt) > at,
+            text: both('evidence.check.record', { revokedAt: formatShanghaiTime(record.revokedAt), reason: record.reason, channel: record.channel }),
+          }
+        : { id: 'revocation-record', ok: true, text: both('evidence.check.record-none') },
+    );
+
+    if (signature) {
+      const documentProblems = signature.problems.filter((p) => !p.startsWith('time-stamp:'));
+      checks.push({
+        id: 'signature',
+        ok: documentProblems.length === 0,
+        text: documentProblems.length === 0 ? both('evidence.check.signature-ok') : both('evidence.check.signature-bad', { problems: documentProblems.join('; ') }),
+      });
+      if (signature.timeStamp) {
+        const ts = signature.timeStamp;
+        checks.push({
+          id: 'time-stamp',
+          ok: ts.valid,
+          text: ts.valid
+            ? both('evidence.check.time-stamp-ok', { tsa: ts.tsa, time: formatShanghaiTime(ts.genTime!), serial: ts.serial })
+            : both('evidence.check.time-stamp-bad', { problems: ts.problems.join('; ') }),
+        });
+      }
+    }
+
+    const revokedAt = record && new Date(record.revokedAt) <= at ? record.revokedAt : crlFinding?.listed ? crlFinding.revokedAt : undefined;
+    const statusAtTime: StatusAtTime = !path.ok ? 'not-valid' : revokedAt ? 'revoked' : 'not-revoked';
+    const conclusion =
+      statusAtTime === 'revoked'
+        ? both('evidence.conclusion.revoked', { time, revokedAt: formatShanghaiTime(revokedAt!) })
+        : both(statusAtTime === 'not-valid' ? 'evidence.conclusion.not-valid' : 'evidence.conclusion.not-revoked', { time });
+
+    const now = this.ca.now();
+    const x509 = new X509Certificate(certificateDer);
+    const manifest: EvidenceManifest = {
+      format: 'signet-evidence/1',
+      id: randomUUID(),
+      generatedAt: now.toISOString(),
+      certificate: {
+        file: 'certificate.der',
+        serial,
+        subject: subjectOf(certificateDer),
+        issuer: x509.issuer.replace(/\n/g, ', '),
+        notBefore: row.not_before,
+        notAfter: row.not_after,
+      },
+      transactionTime: at.toISOString(),
+      timeSource,
+      timeSourceText: both(`evidence.time.${timeSource}`, { time }),
+      chain: chain.map((der, i) => ({ file: `ca-${i + 1}.der`, subject: subjectOf(der), serial: new X509Certificate(der).serialNumber.toLowerCase() })),
+      crl: crlFinding,
+      revocationRecord: record ? { revokedAt: record.revokedAt, reason: record.reason, channel: record.channel } : null,
+      statusAtTime,
+      conclusion,
+      checks,
+      artefacts: Object.fromEntries(Object.entries(artefacts).map(([name, bytes]) => [name, sha256(bytes)])),
+    };
+    const content: PackageContent = {
+      manifest,
+      artefacts: Object.fromEntries(Object.entries(artefacts).map(([name, bytes]) => [name, bytes.toString('base64')])),
+    };
+    const signer = await evidenceSigner(this.ca);
+    const der = await signDocument({
+      content: Buffer.from(JSON.stringify(content, null, 1), 'utf8'),
+      signer: { signer: signer.signer, certificateDer: signer.certificateDer, chain: signer.chain.slice(0, -1) },
+      timeStamper: this.timeStamper,
+      signingTime: now,
+    });
+
+    await this.ca.store.db.transaction().execute(async (trx) => {
+      await (trx as unknown as EvidenceDatabase)
+        .insertInto('evidence_packages')
+        .values({
+          id: manifest.id,
+          certificate_serial: serial,
+          transaction_time: manifest.transactionTime,
+          time_source: timeSource,
+          status_at_time: statusAtTime,
+          requested_by: request.requestedBy,
+          sha256: sha256(der),
+          created_at: now.toISOString(),
+        })
+        .execute();
+      await appendAuditEntry(
+        trx,
+        this.ca.store.dialect,
+        {
+          actor: request.requestedBy,
+          action: 'evidence.produced',
+          target: `certificate:${serial}`,
+          details: { package: manifest.id, transactionTime: manifest.transactionTime, timeSource, statusAtTime, sha256: sha256(der) },
+        },
+        now,
+      );
+    });
+    return { der, manifest };
+  }
+}
+
+export interface EvidencePackageVerification {
+  valid: boolean;
+  manifest?: EvidenceManifest;
+  signer?: string;
+  signedAt?: Date;
+  /** SHA-256 of the root the package was checked against: compare it with the CA's published fingerprint. */
+  rootFingerprint?: string;
+  problems: string[];
+}
+
+function packageContent(der: Uint8Array): PackageContent {
+  try {
+    const signedData = AsnConvert.parse(AsnConvert.parse(der, ContentInfo).content, SignedData);
+    const content = signedData.encapContentInfo.eContent?.single;
+    if (!content) throw new Error('no content');
+    const parsed = JSON.parse(Buffer.from(content.buffer).toString('utf8')) as PackageContent;
+    if (parsed.manifest?.format !== 'signet-evidence/1') throw new Error('unknown format');
+    return parsed;
+  } catch (error) {
+    throw new SignetError('evidence.malformed-package', 400, { detail: (error as Error).message.slice(0, 200) }, 'package');
+  }
+}
+
+/**
+ * `signet evidence verify PACKAGE`, without the server: the package's
+ * signature and time-stamp, every artefact's hash, and the chain and CRL
+ * findings recomputed from the artefacts themselves.
+ */
+export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
+  const problems: string[] = [];
+  let content: PackageContent;
+  try {
+    content = packageContent(der);
+  } catch (error) {
+    return { valid: false, problems: [(error as Error).message] };
+  }
+  const { manifest } = content;
+  const artefact = (name: string): Buffer | undefined => {
+    const base64 = content.artefacts[name];
+    return base64 ? Buffer.from(base64, 'base64') : undefined;
+  };
+  const chain = manifest.chain.flatMap((c) => artefact(c.file) ?? []);
+  const root = chain[chain.length - 1];
+  const anchors = trustAnchors?.length ? trustAnchors : root ? [root] : [];
+
+  const signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain });
+  problems.push(...signature.problems.map((p) => `package signature: ${p}`));
+  if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
+
+  for (const [name, hash] of Object.entries(manifest.artefacts)) {
+    const bytes = artefact(name);
+    if (!bytes || sha256(bytes) !== hash) problems.push(`artefact ${name} is missing or does not match its hash`);
+  }
+  const certificate = artefact(manifest.certificate.file);
+  const at = new Date(manifest.transactionTime);
+  if (certificate && root) {
+    const path = validatePath(certificate, chain, [root], at);
+    if (path.ok !== manifest.checks.find((c) => c.id === 'chain')?.ok) problems.push('the chain finding does not follow from the artefacts');
+  }
+  if (manifest.crl) {
+    const crl = artefact(manifest.crl.file);
+    if (!crl || !chain[0]) problems.push('the CRL artefact is missing');
+    else {
+      const reading = readCrl(crl, chain[0], manifest.certificate.serial);
+      if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
+      if (reading.listed !== manifest.crl.listed) problems.push('the CRL finding does not follow from the archived CRL');
+    }
+  }
+  const documentSignature = artefact('signature.p7s');
+  if (documentSignature && root) {
+    const again = verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain });
+    if (again.valid !== manifest.checks.filter((c) => c.id === 'signature' || c.id === 'time-stamp').every((c) => c.ok)) {
+      problems.push('the signature finding does not follow from the signed document');
+    }
+  }
+  return {
+    valid: problems.length === 0,
+    manifest,
+    signer: signature.signer?.subject,
+    signedAt: signature.timeStamp?.genTime,
+    rootFingerprint: anchors[0] ? sha256(anchors[0]) : undefined,
+    problems,
+  };
+}

@@ -1,0 +1,104 @@
+import { randomBytes, X509Certificate } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import type { CertificateAuthority } from '../ca/authority.js';
+import type { Signer } from '../crypto/signer.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
+import type { Database } from '../store/schema.js';
+import type { EvidenceTables } from './migrations.js';
+
+export type EvidenceDatabase = Kysely<Database & EvidenceTables>;
+
+export function evidenceDatabase(ca: CertificateAuthority): EvidenceDatabase {
+  // The evidence tables live in this domain's migrations; the core schema type does not list them.
+  return ca.store.db as unknown as EvidenceDatabase;
+}
+
+export interface EvidenceSigner {
+  signer: Signer;
+  certificateDer: Buffer;
+  /** Issuing CA first, root last. */
+  chain: Buffer[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The key that signs evidence packages. It is an ordinary enterprise-signing
+ * certificate whose subscriber is the CA operator itself ("Signet Evidence
+ * Service"), issued through the normal cycle on first use and renewed when it
+ * has less than 30 days left; its key is sealed like every CA key (R21).
+ */
+export async function evidenceSigner(ca: CertificateAuthority): Promise<EvidenceSigner> {
+  const db = evidenceDatabase(ca);
+  const soon = new Date(ca.now().getTime() + 30 * DAY_MS);
+  const rows = await db.selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
+  let row = rows.find((r) => new Date(notAfterOf(r.certificate_der)) > soon);
+  if (!row) row = await createEvidenceSigner(ca);
+  const signer = await ca.keyring.signerFor({
+    ownerId: row.id,
+    keyStorage: 'software',
+    keyAlgorithm: 'ecdsa-p256',
+    scheme: 'ecdsa',
+    sealed: row.encrypted_private_key,
+  });
+  return { signer, certificateDer: row.certificate_der, chain: await chainOf(ca, row.issuer_ca_id) };
+}
+
+/** The CA certificates above a certificate issued by `caId`: issuing CA first, root last. */
+export async function chainOf(ca: CertificateAuthority, caId: string): Promise<Buffer[]> {
+  const chain: Buffer[] = [];
+  let current: string | null = caId;
+  for (let depth = 0; current && depth < 8; depth++) {
+    const authority = await ca.authority(current);
+    chain.push(authority.certificateDer);
+    current = authority.parentId;
+  }
+  return chain;
+}
+
+function notAfterOf(der: Buffer): string {
+  return new Date(new X509Certificate(der).validTo).toISOString();
+}
+
+async function createEvidenceSigner(ca: CertificateAuthority) {
+  const key = generateSoftwareKey('ecdsa-p256');
+  const info = new CertificationRequestInfo({
+    version: 0,
+    subject: new Name(),
+    subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo),
+  });
+  const infoDer = new Uint8Array(AsnConvert.serialize(info));
+  const request = new CertificationRequest({
+    certificationRequestInfo: info,
+    signatureAlgorithm: key.signatureAlgorithm,
+    signature: new Uint8Array(await key.sign(infoDer)).buffer,
+  });
+  const issuing = await ca.defaultIssuingCa();
+  const organization = new X509Certificate(issuing.certificateDer).subject.match(/^O=(.*)$/m)?.[1] ?? 'Signet';
+  const issued = await ca.issue({
+    csr: new Uint8Array(AsnConvert.serialize(request)),
+    profileId: 'enterprise-signing',
+    subject: { commonName: 'Signet Evidence Service / 电子证据服务', organizationName: organization },
+    subscriberId: 'signet:evidence-service',
+    issuerCaId: issuing.id,
+    requestedBy: 'system:evidence',
+    reason: 'evidence-signing certificate (R14)',
+  });
+  const id = `evidence-${randomBytes(4).toString('hex')}`;
+  const row = {
+    id,
+    issuer_ca_id: issuing.id,
+    certificate_serial: issued.serial,
+    certificate_der: issued.der,
+    key_algorithm: 'ecdsa-p256',
+    signature_scheme: 'ecdsa',
+    encrypted_private_key: ca.keyring.seal(key, id),
+    created_at: ca.now().toISOString(),
+  };
+  await evidenceDatabase(ca).insertInto('evidence_signers').values(row).execute();
+  ca.keyring.remember(id, key);
+  return row;
+}

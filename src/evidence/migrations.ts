@@ -1,0 +1,65 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
+
+/** The key that signs evidence packages (R14), certified by the issuing CA, sealed at rest (R21). */
+export interface EvidenceSignerTable {
+  id: string;
+  issuer_ca_id: string;
+  certificate_serial: string;
+  certificate_der: Buffer;
+  key_algorithm: string;
+  signature_scheme: string;
+  encrypted_private_key: string;
+  created_at: string;
+}
+
+/** Every evidence package produced: what it was about, for whom, and its hash (the package itself is the caller's). */
+export interface EvidencePackageTable {
+  id: string;
+  certificate_serial: string;
+  transaction_time: string;
+  time_source: string;
+  status_at_time: string;
+  requested_by: string;
+  sha256: string;
+  created_at: string;
+}
+
+export interface EvidenceTables {
+  evidence_signers: EvidenceSignerTable;
+  evidence_packages: EvidencePackageTable;
+}
+
+export function evidenceMigrations(dialect: Dialect): Record<string, Migration> {
+  const binary = binaryType(dialect);
+  return {
+    '0300_evidence_signers_and_packages': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('evidence_signers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+          .addColumn('certificate_serial', 'text', (c) => c.notNull().unique())
+          .addColumn('certificate_der', binary, (c) => c.notNull())
+          .addColumn('key_algorithm', 'text', (c) => c.notNull())
+          .addColumn('signature_scheme', 'text', (c) => c.notNull())
+          .addColumn('encrypted_private_key', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('evidence_packages')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('certificate_serial', 'text', (c) => c.notNull())
+          .addColumn('transaction_time', 'text', (c) => c.notNull())
+          .addColumn('time_source', 'text', (c) => c.notNull())
+          .addColumn('status_at_time', 'text', (c) => c.notNull())
+          .addColumn('requested_by', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('evidence_packages_serial').on('evidence_packages').column('certificate_serial').execute();
+      },
+    },
+  };
+}
