@@ -11,7 +11,8 @@ import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { raRoutes } from './ra-routes.js';
-import { kmcRoutes } from './kmc-routes.js';
+import { webRoutes } from './web-routes.js';
+import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
@@ -70,6 +71,9 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await tsaRoutes(app, signet);
   await raRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
+  await dualCertificateRoutes(app, signet);
+  // The web application takes `/` when it is built; the server-rendered front page otherwise.
+  await webRoutes(app, signet);
   await homePage(app, signet);
   return app;
 }

@@ -7,12 +7,13 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, runTool, type TestSignet } from '../ca/test-support/ca-fixture.js';
-import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
+import { DEFAULT_SM2_ID, decodeSm2Pkcs8 } from '../crypto/sm2-key.js';
 import { Sm2Signer } from '../crypto/sm2-signer.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
 import { httpKmcClient, issueDualCertificates } from './dual-certificates.js';
 import { signMessage } from './kmc-protocol.js';
+import { openSm2EnvelopedKey } from './sm2-enveloped-key.js';
 
 afterAll(dropFreshStores);
 
@@ -56,6 +57,34 @@ describe('the CA ↔ KMC interface over HTTP (POST /kmc/v1/requests)', () => {
     expect(dual.envelopedKey.length).toBeGreaterThan(100);
   });
 
+  it('issues dual certificates through the operator API, and refuses without the operator token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signet-kmc-api-'));
+    const key = join(dir, 'sign.key');
+    runTool('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', key]);
+    runTool('openssl', ['req', '-new', '-key', key, '-sm3', '-sigopt', `distid:${DEFAULT_SM2_ID}`, '-subj', '/CN=x', '-out', join(dir, 'sign.csr')]);
+    const body = JSON.stringify({
+      csr: readFileSync(join(dir, 'sign.csr'), 'utf8'),
+      signingProfile: 'individual-signing',
+      encryptionProfile: 'individual-encryption',
+      subject: 'CN=接口双证书,C=CN',
+      subscriberId: 'api-subscriber',
+    });
+    const base = url.replace('/kmc/v1/requests', '');
+    const anonymous = await fetch(`${base}/api/v1/certificates/dual`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(anonymous.status).toBe(401);
+    const response = await fetch(`${base}/api/v1/certificates/dual`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.config.adminToken()}` },
+      body,
+    });
+    expect(response.status).toBe(201);
+    const dual = (await response.json()) as { signing: { serial: string; subject: string }; encryption: { serial: string; subject: string }; envelopedKey: string };
+    expect(dual.encryption.subject).toBe(dual.signing.subject);
+    const pkcs8 = Buffer.from(readFileSync(key, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const opened = openSm2EnvelopedKey(Buffer.from(dual.envelopedKey, 'base64'), decodeSm2Pkcs8(pkcs8).privateKey);
+    expect(opened.privateKey).toHaveLength(64);
+  });
+
   it('answers a forged or malformed request with a problem and no key', async () => {
     const forged = await signMessage(h.issuing.caId, Sm2Signer.generate(), {
       type: 'generate-encryption-key',
@@ -74,6 +103,6 @@ describe('the CA ↔ KMC interface over HTTP (POST /kmc/v1/requests)', () => {
     const malformed = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payload: 'x' }) });
     expect(malformed.status).toBe(400);
     const rows = await t.signet.store.db.selectFrom('kmc_escrowed_keys' as never).selectAll().execute();
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(2);
   });
 });
