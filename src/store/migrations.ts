@@ -1,7 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect, SignetDatabase } from './database.js';
 import { statusMigrations } from '../status/migrations.js';
-import { tsaMigrations, evidenceMigrations } from '../tsa/migrations.js';
+import { tsaMigrations } from '../tsa/migrations.js';
 import { evidenceMigrations } from '../evidence/migrations.js';
 import { raMigrations } from '../ra/migrations.js';
 import { agreementMigrations } from '../agreement/migrations.js';
@@ -20,7 +20,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, evidenceMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';
