@@ -12,6 +12,8 @@ import { statusDomainRevoker } from './ra/status-revoker.js';
 import { SubscriberServices } from './service/subscriber-services.js';
 import { PersonalDataCipher } from './service/personal-data.js';
 import { AuditCheckpointer } from './audit/checkpoints.js';
+import { AgreementPublisher } from './agreement/publication.js';
+import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
@@ -29,6 +31,8 @@ export interface Signet {
   service: SubscriberServices;
   /** Signed checkpoints over the audit chain (R20). */
   auditCheckpoints: AuditCheckpointer;
+  /** Publication of agreement versions, the CPS and notices; deemed acceptance and objections (R11, R19). */
+  publication: AgreementPublisher;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
-  return { config, store, ca, status, tsa, evidence, ra, kmc, service, auditCheckpoints, close: () => store.close() };
+  const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
+  return { config, store, ca, status, tsa, evidence, ra, kmc, service, auditCheckpoints, publication, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -14,6 +14,10 @@ export interface AgreementVersion {
   title: string;
   textSha256: string;
   publishedAt: string;
+  /** English title (R11: every version in zh-CN and en); the zh-CN title when none was given. */
+  titleEn?: string;
+  /** When the version takes effect; publication time unless published with a later date. */
+  effectiveAt?: string;
 }
 
 export interface Acceptance {
@@ -41,7 +45,7 @@ export class AgreementRegistry {
     this.db = store.db as unknown as AgreementDb;
   }
 
-  async publish(input: { id: string; title: string; text: string; publishedAt?: Date; actor: string }): Promise<AgreementVersion> {
+  async publish(input: { id: string; title: string; text: string; publishedAt?: Date; actor: string; titleEn?: string; textEn?: string; effectiveAt?: Date }): Promise<AgreementVersion> {
     const id = input.id.trim();
     if (!/^[A-Za-z0-9._-]{1,32}$/.test(id)) throw new SignetError('agreement.bad-version-id', 400, {}, 'id');
     if (!input.text.trim()) throw new SignetError('agreement.empty-text', 400, {}, 'text');
@@ -53,7 +57,11 @@ export class AgreementRegistry {
       text_sha256: createHash('sha256').update(input.text, 'utf8').digest('hex'),
       published_at: (input.publishedAt ?? now).toISOString(),
       published_by: input.actor,
+      title_en: input.titleEn?.trim() || null,
+      text_en: input.textEn?.trim() ? input.textEn : null,
+      effective_at: input.effectiveAt ? input.effectiveAt.toISOString() : null,
     };
+    if (row.effective_at && row.effective_at < row.published_at) throw new SignetError('agreement.effective-before-publication', 400, {}, 'effectiveAt');
     await this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('agreement_versions').select('id').where('id', '=', id).executeTakeFirst();
       if (existing) throw new SignetError('agreement.version-exists', 409, { version: id }, 'id');
@@ -61,7 +69,7 @@ export class AgreementRegistry {
       await appendAuditEntry(
         trx as unknown as Tx,
         this.store.dialect,
-        { actor: input.actor, action: 'agreement.published', target: `agreement:${id}`, details: { sha256: row.text_sha256, publishedAt: row.published_at } },
+        { actor: input.actor, action: 'agreement.published', target: `agreement:${id}`, details: { sha256: row.text_sha256, publishedAt: row.published_at, effectiveAt: row.effective_at ?? row.published_at, english: row.text_en !== null } },
         now,
       );
     });
@@ -87,10 +95,10 @@ export class AgreementRegistry {
   }
 
   /** Every version stays retrievable by its id, text included (R0). */
-  async version(id: string): Promise<AgreementVersion & { text: string }> {
+  async version(id: string): Promise<AgreementVersion & { text: string; textEn?: string }> {
     const row = await this.db.selectFrom('agreement_versions').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SignetError('agreement.unknown-version', 404, { version: id }, 'version');
-    return { ...toVersion(row), text: row.text };
+    return { ...toVersion(row), text: row.text, ...(row.text_en ? { textEn: row.text_en } : {}) };
   }
 
   async versions(): Promise<AgreementVersion[]> {
@@ -142,7 +150,7 @@ export class AgreementRegistry {
 }
 
 function toVersion(row: AgreementVersionTable): AgreementVersion {
-  return { id: row.id, title: row.title, textSha256: row.text_sha256, publishedAt: row.published_at };
+  return { id: row.id, title: row.title, textSha256: row.text_sha256, publishedAt: row.published_at, titleEn: row.title_en ?? row.title, effectiveAt: row.effective_at ?? row.published_at };
 }
 
 function toAcceptance(row: AgreementAcceptanceTable): Acceptance {

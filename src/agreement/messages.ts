@@ -21,4 +21,48 @@ export const AGREEMENT_MESSAGES = {
     'zh-CN': '协议正文不能为空',
     en: 'The agreement text must not be empty',
   },
+  'agreement.effective-before-publication': {
+    'zh-CN': '生效时间不能早于发布时间',
+    en: 'The effective date cannot be earlier than the publication',
+  },
+  'agreement.bad-document-kind': {
+    'zh-CN': '发布文件类型必须是 cps（电子认证业务规则）或 notice（公告）',
+    en: 'A published document is either cps (Certification Practice Statement) or notice',
+  },
+  'agreement.document-exists': {
+    'zh-CN': '{kind} 版本 {version} 已发布，已发布的版本不能修改',
+    en: '{kind} version {version} is already published and cannot be changed',
+  },
+  'agreement.unknown-document': {
+    'zh-CN': '没有版本号为 {version} 的 {kind}',
+    en: 'There is no {kind} version {version}',
+  },
+  'agreement.objection-outside-window': {
+    'zh-CN': '书面异议须在协议版本 {version} 发布后一个月内（{from} 至 {until}）提出',
+    en: 'A written objection to agreement version {version} must arrive within a month of its publication ({from} to {until})',
+  },
+  'agreement.objection-exists': {
+    'zh-CN': '订户 {subscriber} 已对协议版本 {version} 提出过异议',
+    en: 'Subscriber {subscriber} has already objected to agreement version {version}',
+  },
+  'agreement.already-accepted': {
+    'zh-CN': '订户 {subscriber} 已接受协议版本 {version}，不能再提出异议',
+    en: 'Subscriber {subscriber} has already accepted agreement version {version}, so it can no longer object',
+  },
+  'agreement.revocation-unavailable': {
+    'zh-CN': '无法吊销证书：状态服务不可用',
+    en: 'The certificates cannot be revoked: the status domain is not available',
+  },
+  'agreement.cli-published': {
+    'zh-CN': '已发布 {kind} {version}，已通知 {notified} 位订户',
+    en: 'Published {kind} {version}; {notified} subscribers notified',
+  },
+  'agreement.cli-deemed': {
+    'zh-CN': '已记录 {count} 项视为接受',
+    en: 'Recorded {count} deemed acceptances',
+  },
+  'agreement.cli-objection': {
+    'zh-CN': '已记录异议 {id}，吊销证书 {count} 张（停止使用）',
+    en: 'Recorded objection {id}; {count} certificates revoked (cessationOfOperation)',
+  },
 } satisfies Catalogue;
