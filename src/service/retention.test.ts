@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { revokeCertificate } from '../status/revocation.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { issueFor } from './test-support/certificates.js';
+
+afterAll(dropFreshStores);
+
+describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) => {
+  let t: TestSignet;
+  let now = new Date('2020-01-01T02:00:00.000Z');
+  const complaints: Record<string, string> = {};
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { clock: () => now });
+    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    // 2020: three subscribers whose only certificates end in January 2020 (two expire, one is revoked early).
+    await issueFor(t.signet, t.dir, 'sub-old', 'individual-signing', 30);
+    await issueFor(t.signet, t.dir, 'sub-held', 'individual-signing', 30);
+    const revoked = await issueFor(t.signet, t.dir, 'sub-revoked', 'individual-signing', 3000);
+    now = new Date('2020-01-20T02:00:00.000Z');
+    await revokeCertificate(t.signet.ca, { serial: revoked.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: 'subscriber:sub-revoked' });
+    // 2022: one whose certificate ended in 2023; 2026: one still holding a valid certificate.
+    now = new Date('2022-06-01T02:00:00.000Z');
+    await issueFor(t.signet, t.dir, 'sub-recent', 'individual-signing', 365);
+    now = new Date('2026-02-02T02:00:00.000Z');
+    await issueFor(t.signet, t.dir, 'sub-active', 'individual-signing', 365);
+    for (const subscriberId of ['sub-old', 'sub-held', 'sub-revoked', 'sub-recent', 'sub-active']) {
+      complaints[subscriberId] = (await t.signet.service.complaints.file('operator:clerk', { channel: 'phone', subscriberId, complainant: { name: `投诉人${subscriberId}`, contact: '13800000000' }, category: 'other', description: `关于 ${subscriberId}` })).id;
+    }
+  });
+  afterAll(() => t.signet.close());
+
+  it('purges a subscriber five years after their last certificate ended and leaves one under legal hold untouched', async () => {
+    await t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-held', kind: 'legal-hold', reason: '(2025)京01民初123号 诉讼保全' });
+    now = new Date('2026-03-02T02:00:00.000Z');
+    const report = await t.signet.service.retention.run();
+    expect(report.retentionYears).toBe(5);
+    expect(report.purged.map((p) => [p.subscriberId, p.lastCertificateEnd.slice(0, 10), p.records.complaints]).sort()).toEqual([
+      ['sub-old', '2020-01-31', 1],
+      ['sub-revoked', '2020-01-20', 1],
+    ]);
+    expect(report.held.map((h) => h.subscriberId)).toEqual(['sub-held']);
+    expect(report.retained).toBe(2);
+
+    const purged = await t.signet.service.complaints.get('operator:auditor', complaints['sub-old']!);
+    expect(purged).toMatchObject({ complainant: null, description: null, anonymised: true, dueDay: '2026-02-11' });
+    const held = await t.signet.service.complaints.get('operator:auditor', complaints['sub-held']!);
+    expect(held.complainant).toEqual({ name: '投诉人sub-held', contact: '13800000000' });
+    const recent = await t.signet.service.complaints.get('operator:auditor', complaints['sub-recent']!);
+    expect(recent.complainant?.name).toBe('投诉人sub-recent');
+    const audit = await t.signet.store.db.selectFrom('audit_entries').select(['target']).where('action', '=', 'service.personal-data-purged').execute();
+    expect(audit.map((a) => a.target).sort()).toEqual(['subscriber:sub-old', 'subscriber:sub-revoked']);
+    // A second run purges nothing again.
+    expect((await t.signet.service.retention.run()).purged).toEqual([]);
+  });
+
+  it('purges the held subscriber once the hold is released, and refuses a hold on data already purged', async () => {
+    const [hold] = await t.signet.service.retention.holds({ subscriberId: 'sub-held', active: true });
+    await t.signet.service.retention.releaseHold('operator:legal', hold!.id);
+    const report = await t.signet.service.retention.run();
+    expect(report.purged.map((p) => p.subscriberId)).toEqual(['sub-held']);
+    await expect(t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-old', reason: 'too late' })).rejects.toMatchObject({ code: 'service.already-purged', status: 409 });
+  });
+});
