@@ -51,9 +51,10 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
-  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock });
+  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir) });
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
+  service.retention.registerHolder(ra.personalDataHolder);
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
   return { config, store, ca, status, tsa, evidence, ra, kmc, service, auditCheckpoints, publication, close: () => store.close() };

@@ -5,6 +5,7 @@ import { certificateContentChanged } from './certificate-subject.js';
 import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
+import { sealRecord } from './personal-data.js';
 import type { RaChangeRequestTable } from './schema.js';
 import { identifierOf, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
 
@@ -124,7 +125,7 @@ export class ChangeRequests {
       await trx.updateTable('ra_subscriber_versions').set({ valid_until: at }).where('subscriber_id', '=', subscriber.id).where('version', '=', current.version).execute();
       await trx
         .insertInto('ra_subscriber_versions')
-        .values({ subscriber_id: subscriber.id, version, data: JSON.stringify(after), valid_from: at, valid_until: null, recorded_by: actorOf(by), change_request_id: row.id })
+        .values({ subscriber_id: subscriber.id, version, data: sealRecord(this.context.personalData, subscriber.id, version, after), valid_from: at, valid_until: null, recorded_by: actorOf(by), change_request_id: row.id })
         .execute();
       const identifier = identifierOf(after);
       if (identifier !== subscriber.identifier) {

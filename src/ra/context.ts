@@ -1,6 +1,7 @@
 import { appendAuditEntry, type AuditEvent } from '../audit/audit-log.js';
 import type { AgreementRegistry } from '../agreement/agreements.js';
 import type { CertificateAuthority } from '../ca/authority.js';
+import type { PersonalDataCipher } from '../service/personal-data.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
 import type { CertificateRevoker } from './revocation.js';
 import type { RaDb, RaTx } from './schema.js';
@@ -15,6 +16,8 @@ export interface RaContext {
   revoker: CertificateRevoker;
   settings: RaSettings;
   clock: () => Date;
+  /** R2: subscriber records are sealed with it when configured. */
+  personalData?: PersonalDataCipher;
 }
 
 /** Every RA state change is an audit entry in the same transaction (R20). */

@@ -1,5 +1,7 @@
 import { AgreementRegistry } from '../agreement/agreements.js';
 import type { CertificateAuthority } from '../ca/authority.js';
+import type { PersonalDataCipher } from '../service/personal-data.js';
+import { RaPersonalData } from './personal-data.js';
 import { Applications } from './applications.js';
 import { ChangeRequests } from './changes.js';
 import type { RaContext } from './context.js';
@@ -22,6 +24,8 @@ export interface RegistrationAuthorityOptions {
   revoker?: CertificateRevoker;
   agreements?: AgreementRegistry;
   clock?: () => Date;
+  /** R2: encrypts subscriber records at rest; without it they are stored as plain JSON. */
+  personalData?: PersonalDataCipher;
 }
 
 /**
@@ -42,6 +46,8 @@ export class RegistrationAuthority {
   readonly changes: ChangeRequests;
   readonly renewals: Renewals;
   readonly revocations: RevocationRequests;
+  /** For the retention job (src/service/retention.ts): what the RA removes when a subscriber's period is over (R2). */
+  readonly personalDataHolder: RaPersonalData;
 
   constructor(options: RegistrationAuthorityOptions) {
     const clock = options.clock ?? (() => options.ca.now());
@@ -55,6 +61,7 @@ export class RegistrationAuthority {
       revoker: options.revoker ?? new MissingStatusDomain(),
       settings: this.settings,
       clock,
+      personalData: options.personalData,
     };
     this.organisations = new RaOrganisations(context);
     this.operators = new OperatorDirectory(context);
@@ -66,5 +73,6 @@ export class RegistrationAuthority {
     this.changes = new ChangeRequests(context, this.subscribers, this.applications, this.credentials);
     this.renewals = new Renewals(context, this.applications);
     this.revocations = new RevocationRequests(context);
+    this.personalDataHolder = new RaPersonalData(context);
   }
 }

@@ -3,6 +3,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { validateEmail, validateIdDocument, validatePhone, validateUscc, type IdType } from './identifiers.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
+import { openRecord, sealRecord } from './personal-data.js';
 import type { RaSubscriberTable, RaTx } from './schema.js';
 
 /** A natural person as the RA records them. */
@@ -169,7 +170,7 @@ export class SubscriberRegistry {
       await trx.insertInto('ra_subscribers').values(row).execute();
       await trx
         .insertInto('ra_subscriber_versions')
-        .values({ subscriber_id: row.id, version: 1, data: JSON.stringify(record), valid_from: row.created_at, valid_until: null, recorded_by: actorOf(by), change_request_id: null })
+        .values({ subscriber_id: row.id, version: 1, data: sealRecord(this.context.personalData, row.id, 1, record), valid_from: row.created_at, valid_until: null, recorded_by: actorOf(by), change_request_id: null })
         .execute();
       await trx
         .insertInto('ra_memberships')
@@ -231,7 +232,7 @@ export class SubscriberRegistry {
     await this.context.db.transaction().execute((trx) =>
       audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-read', target: `subscriber:${subscriberId}`, details: { version: version.version, at: when } }, now),
     );
-    return { ...toSubscriber(row), record: toVersion(version) };
+    return { ...toSubscriber(row), record: this.toVersion(version) };
   }
 
   async versions(by: Principal, subscriberId: string): Promise<SubscriberVersion[]> {
@@ -242,7 +243,7 @@ export class SubscriberRegistry {
     await this.context.db.transaction().execute((trx) =>
       audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-history-read', target: `subscriber:${subscriberId}`, details: { versions: rows.length } }, now),
     );
-    return rows.map(toVersion);
+    return rows.map((r) => this.toVersion(r));
   }
 
   async currentRecord(subscriberId: string, trx: RaTx = this.context.db): Promise<SubscriberVersion> {
@@ -252,7 +253,7 @@ export class SubscriberRegistry {
       .where('subscriber_id', '=', subscriberId)
       .where('valid_until', 'is', null)
       .executeTakeFirstOrThrow();
-    return toVersion(row);
+    return this.toVersion(row);
   }
 
   async recordVersion(subscriberId: string, version: number, trx: RaTx = this.context.db): Promise<SubscriberVersion> {
@@ -262,7 +263,7 @@ export class SubscriberRegistry {
       .where('subscriber_id', '=', subscriberId)
       .where('version', '=', version)
       .executeTakeFirstOrThrow();
-    return toVersion(row);
+    return this.toVersion(row);
   }
 
   /** R1: a supporting document, kept with its SHA-256; oversized ones are refused before anything is stored. */
@@ -328,7 +329,21 @@ export class SubscriberRegistry {
     await this.row(by, row.subscriber_id, trx);
     return { ...toDocument(row), content: row.content };
   }
+
+  /** Opens the record (sealed at rest when personal-data keys are configured, R2). */
+  toVersion(row: VersionRow): SubscriberVersion {
+    return {
+      version: Number(row.version),
+      record: openRecord(this.context.personalData, row.subscriber_id, Number(row.version), row.data),
+      validFrom: row.valid_from,
+      validUntil: row.valid_until,
+      recordedBy: row.recorded_by,
+      changeRequestId: row.change_request_id,
+    };
+  }
 }
+
+type VersionRow = { subscriber_id: string; version: number; data: string; valid_from: string; valid_until: string | null; recorded_by: string; change_request_id: string | null };
 
 function toSubscriber(row: RaSubscriberTable): Subscriber {
   return {
@@ -339,17 +354,6 @@ function toSubscriber(row: RaSubscriberTable): Subscriber {
     identifierMasked: maskIdentifier(row.identifier),
     currentVersion: Number(row.current_version),
     createdAt: row.created_at,
-  };
-}
-
-function toVersion(row: { version: number; data: string; valid_from: string; valid_until: string | null; recorded_by: string; change_request_id: string | null }): SubscriberVersion {
-  return {
-    version: Number(row.version),
-    record: JSON.parse(row.data) as SubscriberRecord,
-    validFrom: row.valid_from,
-    validUntil: row.valid_until,
-    recordedBy: row.recorded_by,
-    changeRequestId: row.change_request_id,
   };
 }
 

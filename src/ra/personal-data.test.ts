@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { bootstrapPrincipal, type Principal } from './roles.js';
+import { raDb } from './schema.js';
+
+afterAll(dropFreshStores);
+
+describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) => {
+  let t: TestSignet;
+  let officer: Principal;
+  const registration = {
+    record: { type: 'individual', name: '周九', idType: 'resident-id', idNumber: '11010519491231002X', phone: '13500135000', email: 'zhou@example.cn' },
+    consent: { agreementVersion: 'v1', accepted: true },
+  };
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend);
+    const admin = bootstrapPrincipal('cli', 'test');
+    await t.signet.ra.agreements.publish({ id: 'v1', title: 'v1', text: '协议', actor: 'test' });
+    const ra = await t.signet.ra.organisations.create(admin, { name: '隐私注册机构' });
+    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+  });
+  afterAll(async () => {
+    await t.signet.close();
+  });
+
+  it('stores the record sealed (AES-256-GCM with the personal-data key), reads it back, and audits the read', async () => {
+    const subscriber = await t.signet.ra.subscribers.register(officer, registration, '192.0.2.9');
+    const raw = await raDb(t.signet.store).selectFrom('ra_subscriber_versions').select('data').where('subscriber_id', '=', subscriber.id).executeTakeFirstOrThrow();
+    expect(raw.data).not.toContain('周九');
+    expect(raw.data).not.toContain('11010519491231002X');
+    expect(raw.data).not.toContain('13500135000');
+    expect(subscriber.identifierMasked).toBe('1101**********002X');
+    const read = await t.signet.ra.subscribers.get(officer, subscriber.id);
+    expect(read.record.record).toMatchObject({ name: '周九', idNumber: '11010519491231002X' });
+    const audited = await t.signet.store.db.selectFrom('audit_entries').select('actor').where('action', '=', 'ra.subscriber-read').where('target', '=', `subscriber:${subscriber.id}`).execute();
+    expect(audited).toHaveLength(1);
+  });
+
+  it('lets the retention job anonymise a subscriber: the person is gone, the type and the history of work stay', async () => {
+    const [subscriber] = await t.signet.ra.subscribers.list(officer);
+    const changed = await raDb(t.signet.store)
+      .transaction()
+      .execute((trx) => t.signet.ra.personalDataHolder.anonymise(subscriber!.id, trx));
+    expect(changed).toBeGreaterThan(0);
+    const read = await t.signet.ra.subscribers.get(officer, subscriber!.id);
+    expect(read.name).toBe('—');
+    expect(read.record.record).toMatchObject({ type: 'individual', name: '—', idNumber: '—' });
+    // The identifier made way: the same person can register again as someone new.
+    const again = await t.signet.ra.subscribers.register(officer, registration, null);
+    expect(again.id).not.toBe(subscriber!.id);
+  });
+});

@@ -1,0 +1,73 @@
+import type { PersonalDataCipher } from '../service/personal-data.js';
+import type { PersonalDataHolder } from '../service/retention.js';
+import type { RaContext } from './context.js';
+import type { RaTx } from './schema.js';
+import type { SubscriberRecord } from './subscribers.js';
+
+/** Where a record version's ciphertext belongs: a copy moved onto another row does not open. */
+const contextOf = (subscriberId: string, version: number) => `ra-subscriber:${subscriberId}:v${version}`;
+
+/**
+ * R2: the subscriber's record is encrypted at rest with the deployment's
+ * personal-data keys (AES-256-GCM, src/service/personal-data.ts) when they
+ * are configured; without them (tests of other domains, tools) it is plain
+ * JSON, and both forms read back.
+ */
+export function sealRecord(cipher: PersonalDataCipher | undefined, subscriberId: string, version: number, record: SubscriberRecord): string {
+  const json = JSON.stringify(record);
+  return cipher ? cipher.seal(json, contextOf(subscriberId, version)) : json;
+}
+
+export function openRecord(cipher: PersonalDataCipher | undefined, subscriberId: string, version: number, data: string): SubscriberRecord {
+  if (data.startsWith('{')) return JSON.parse(data) as SubscriberRecord;
+  if (!cipher) throw new Error(`the record of ${subscriberId} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
+  return JSON.parse(cipher.open(data, contextOf(subscriberId, version))) as SubscriberRecord;
+}
+
+/** The anonymised stand-in for a purged record: the type stays (statistics), the person does not. */
+export function anonymisedRecord(type: SubscriberRecord['type']): SubscriberRecord {
+  const nobody = { name: '—', idType: 'passport' as const, idNumber: '—' };
+  return type === 'enterprise'
+    ? { type, name: '—', uscc: '—', legalRepresentative: nobody, agent: { ...nobody, phone: '—', email: '—' } }
+    : { type, ...nobody, phone: '—', email: '—' };
+}
+
+/**
+ * The RA's part of the retention job (R2): once the service domain decides
+ * a subscriber's period is over and no hold applies, this removes what the
+ * RA keeps about the person, inside the purge's transaction. What stays:
+ * that a subscriber of this type existed, its applications and certificates'
+ * serials, and the documents' SHA-256 (proof that they existed).
+ */
+export class RaPersonalData implements PersonalDataHolder {
+  readonly name = 'ra-subscribers';
+
+  constructor(private readonly context: RaContext) {}
+
+  async anonymise(subscriberId: string, transaction: unknown): Promise<number> {
+    const trx = transaction as RaTx;
+    const subscriber = await trx.selectFrom('ra_subscribers').select(['id', 'type', 'name']).where('id', '=', subscriberId).executeTakeFirst();
+    if (!subscriber || subscriber.name === '—') return 0;
+    let changed = 0;
+    const versions = await trx.selectFrom('ra_subscriber_versions').select('version').where('subscriber_id', '=', subscriberId).execute();
+    for (const { version } of versions) {
+      await trx
+        .updateTable('ra_subscriber_versions')
+        .set({ data: sealRecord(this.context.personalData, subscriberId, Number(version), anonymisedRecord(subscriber.type)) })
+        .where('subscriber_id', '=', subscriberId)
+        .where('version', '=', version)
+        .execute();
+      changed += 1;
+    }
+    // The identifier makes way: the same person may register again later as someone new.
+    await trx.updateTable('ra_subscribers').set({ name: '—', identifier: `anonymised:${subscriberId}` }).where('id', '=', subscriberId).execute();
+    const documents = await trx.updateTable('ra_documents').set({ content: Buffer.alloc(0), filename: '—' }).where('subscriber_id', '=', subscriberId).executeTakeFirst();
+    const delegations = await trx
+      .updateTable('ra_delegations')
+      .set({ agent_name: '—', agent_id_number: '—', status: 'revoked' })
+      .where('subscriber_id', '=', subscriberId)
+      .executeTakeFirst();
+    const changes = await trx.updateTable('ra_change_requests').set({ changes: '{}' }).where('subscriber_id', '=', subscriberId).executeTakeFirst();
+    return changed + 1 + Number(documents.numUpdatedRows) + Number(delegations.numUpdatedRows) + Number(changes.numUpdatedRows);
+  }
+}
