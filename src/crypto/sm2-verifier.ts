@@ -6,20 +6,27 @@ import type { SignatureCheck, SignatureVerificationOptions } from './signature-v
 import { DEFAULT_SM2_ID, SM2_ORDER, Sm2KeyError, sm2PublicKeyFromInfo } from './sm2-key.js';
 
 /**
- * The distinguishing IDs of the SM2 keys this process signs with, by SPKI.
+ * The SM2 keys this process signs with (SPKI → ID): they get prepared points.
  * A signature made here and checked here (the issuance self-check, a CRL or
  * OCSP response checked before it is published) must use the signer's own ID
  * even where the caller does not pass it; any other key gets the default.
  */
 const ownKeyIds = new Map<string, string>();
+/** IDs other than the default, configured on purpose (a CA's): never forgotten, or its signatures would stop verifying. */
+const configuredIds = new Map<string, string>();
 
 export function rememberDistinguishingId(spkiDer: Uint8Array, id: string): void {
-  ownKeyIds.set(Buffer.from(spkiDer).toString('base64'), id);
+  const key = Buffer.from(spkiDer).toString('base64');
+  if (id !== DEFAULT_SM2_ID) configuredIds.set(key, id);
+  ownKeyIds.delete(key);
+  ownKeyIds.set(key, id);
+  // Bounded: a process that makes many short-lived SM2 keys forgets the oldest (only a speed-up is lost).
+  if (ownKeyIds.size > 10_000) ownKeyIds.delete(ownKeyIds.keys().next().value!);
 }
 
 /** The ID a verifier should assume for this key when nobody says otherwise. */
 export function distinguishingIdFor(spkiDer: Uint8Array): string {
-  return ownKeyIds.get(Buffer.from(spkiDer).toString('base64')) ?? DEFAULT_SM2_ID;
+  return configuredIds.get(Buffer.from(spkiDer).toString('base64')) ?? DEFAULT_SM2_ID;
 }
 
 const publicKeys = new Map<string, string>();
