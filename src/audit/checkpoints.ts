@@ -143,9 +143,10 @@ export class AuditCheckpointer {
    * are written together.
    */
   async checkpoint(actor = 'system:audit-checkpoint'): Promise<AuditCheckpoint> {
+    // The key first: creating one appends its own entry, which this checkpoint should then cover.
+    const key = await this.activeKey(actor);
     const head = await this.db.selectFrom('audit_entries').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     if (!head) throw new SignetError('audit.no-entries', 409);
-    const key = await this.activeKey(actor);
     const now = this.clock();
     const payload: CheckpointPayload = { type: 'signet-audit-checkpoint', v: 1, id: `ckp-${randomUUID()}`, upToSeq: Number(head.seq), headHash: head.hash, at: now.toISOString(), keyId: key.id };
     const payloadText = canonicalJson(payload);
