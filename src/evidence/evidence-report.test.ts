@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditChain } from '../audit/audit-log.js';
+import { buildServer } from '../http/server.js';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
@@ -124,6 +125,37 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(html).toContain('<html lang="zh-CN">');
     expect(html).toContain('未被吊销');
     expect(renderEvidenceHtml(manifest, 'en')).toContain('the certificate was not revoked');
+  });
+
+  it('answers over REST: POST /api/v1/cms/verify for anyone, POST /api/v1/evidence for operators; garbage is a 400', async () => {
+    const app = await buildServer(t.signet, { logger: false });
+    try {
+      const verify = await app.inject({
+        method: 'POST',
+        url: '/api/v1/cms/verify',
+        payload: { signature: signedContract.toString('base64'), content: contract.toString('base64') },
+      });
+      expect(verify.statusCode).toBe(200);
+      expect(verify.json()).toMatchObject({ valid: true, timeStamp: { valid: true, genTime: transactionTime.toISOString() } });
+      const garbage = await app.inject({ method: 'POST', url: '/api/v1/cms/verify', payload: { signature: 'AAAA' } });
+      expect(garbage.statusCode).toBe(400);
+      expect(garbage.json()).toMatchObject({ code: 'cms.malformed' });
+
+      const anonymous = await app.inject({ method: 'POST', url: '/api/v1/evidence', payload: { serial: revokedLater.serial, at: transactionTime.toISOString() } });
+      expect(anonymous.statusCode).toBe(401);
+      const produced = await app.inject({
+        method: 'POST',
+        url: '/api/v1/evidence',
+        headers: { authorization: `Bearer ${t.config.adminToken()}` },
+        payload: { serial: revokedLater.serial, at: transactionTime.toISOString() },
+      });
+      expect(produced.statusCode).toBe(201);
+      const body = produced.json() as { manifest: { statusAtTime: string }; package: string };
+      expect(body.manifest.statusAtTime).toBe('not-revoked');
+      expect(verifyEvidencePackage(Buffer.from(body.package, 'base64')).valid).toBe(true);
+    } finally {
+      await app.close();
+    }
   });
 
   it('records every package in the tamper-evident audit log (R20)', async () => {

@@ -10,6 +10,7 @@ import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
+import { evidenceRoutes } from './evidence-routes.js';
 import { raRoutes } from './ra-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
@@ -68,6 +69,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await certificateRoutes(app, signet);
   await statusRoutes(app, signet);
   await tsaRoutes(app, signet);
+  await evidenceRoutes(app, signet);
   await raRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { verifySignedDocument } from '../evidence/cms-verification.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { Signet } from '../signet.js';
+import { requireOperator } from './operator-auth.js';
+
+interface VerifyBody {
+  signature: string;
+  content?: string;
+}
+
+interface EvidenceBody {
+  serial?: string;
+  at?: string;
+  signature?: string;
+  content?: string;
+}
+
+function base64(value: string, field: string): Buffer {
+  if (!/^[A-Za-z0-9+/=\s]*$/.test(value)) throw new SignetError('request.invalid', 400, { detail: `${field} is not base64` }, field);
+  return Buffer.from(value, 'base64');
+}
+
+/** R13 verification for relying parties, R14 evidence for operators: thin over the evidence domain. */
+export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Promise<void> {
+  app.post<{ Body: VerifyBody }>(
+    '/api/v1/cms/verify',
+    {
+      schema: {
+        tags: ['signing toolkit'],
+        summary: 'Verify a CMS signature, its time-stamp and certificate path against this CA',
+        body: {
+          type: 'object',
+          required: ['signature'],
+          additionalProperties: false,
+          properties: {
+            signature: { type: 'string', maxLength: 1_000_000, description: 'base64 of the DER SignedData' },
+            content: { type: 'string', maxLength: 1_000_000, description: 'base64 of the document, for a detached signature' },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const authorities = await signet.ca.authorities();
+      const result = verifySignedDocument({
+        signature: base64(request.body.signature, 'signature'),
+        content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
+        trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
+        intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+      });
+      return {
+        valid: result.valid,
+        signer: result.signer ? { subject: result.signer.subject, serial: result.signer.serial } : null,
+        signingTime: result.signingTime?.toISOString() ?? null,
+        timeStamp: result.timeStamp
+          ? { valid: result.timeStamp.valid, genTime: result.timeStamp.genTime?.toISOString() ?? null, serial: result.timeStamp.serial, tsa: result.timeStamp.tsa }
+          : null,
+        checkedAt: result.checkedAt.toISOString(),
+        problems: result.problems,
+      };
+    },
+  );
+
+  app.post<{ Body: EvidenceBody }>(
+    '/api/v1/evidence',
+    {
+      preHandler: requireOperator(signet.config.adminToken),
+      schema: {
+        tags: ['evidence'],
+        summary: 'Produce a signed evidence package (operator): a certificate at a time, or a signed document',
+        security: [{ bearer: [] }],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            serial: { type: 'string', maxLength: 64 },
+            at: { type: 'string', format: 'date-time' },
+            signature: { type: 'string', maxLength: 1_000_000 },
+            content: { type: 'string', maxLength: 1_000_000 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const produced = await signet.evidence.produce({
+        serial: body.serial,
+        at: body.at ? new Date(body.at) : undefined,
+        signature: body.signature ? base64(body.signature, 'signature') : undefined,
+        content: body.content ? base64(body.content, 'content') : undefined,
+        requestedBy: 'operator:api',
+      });
+      return reply.code(201).send({ manifest: produced.manifest, package: produced.der.toString('base64') });
+    },
+  );
+}
