@@ -38,6 +38,17 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
     expect(audited).toHaveLength(1);
   });
 
+  it('seals supporting documents too; the SHA-256 is of the original bytes', async () => {
+    const [subscriber] = await t.signet.ra.subscribers.list(officer);
+    const bytes = Buffer.from('%PDF-1.4 身份证扫描件 %%EOF');
+    const stored = await t.signet.ra.subscribers.addDocument(officer, subscriber!.id, { kind: 'id-document', filename: 'id.pdf', mediaType: 'application/pdf', content: bytes });
+    const raw = await raDb(t.signet.store).selectFrom('ra_documents').select('content').where('id', '=', stored.id).executeTakeFirstOrThrow();
+    expect(raw.content.includes(Buffer.from('身份证'))).toBe(false);
+    const opened = await t.signet.ra.subscribers.document(officer, stored.id);
+    expect(opened.content.equals(bytes)).toBe(true);
+    expect(stored.size).toBe(bytes.length);
+  });
+
   it('lets the retention job anonymise a subscriber: the person is gone, the type and the history of work stay', async () => {
     const [subscriber] = await t.signet.ra.subscribers.list(officer);
     const changed = await raDb(t.signet.store)

@@ -24,6 +24,24 @@ export function openRecord(cipher: PersonalDataCipher | undefined, subscriberId:
   return JSON.parse(cipher.open(data, contextOf(subscriberId, version))) as SubscriberRecord;
 }
 
+/**
+ * Supporting documents (ID scans, licences) are personal data too: sealed
+ * the same way, base64 inside the envelope. The SHA-256 on the row is of
+ * the original bytes, so the proof stays valid whatever the storage form.
+ */
+const SEALED_DOCUMENT = Buffer.from('sealed:');
+
+export function sealDocument(cipher: PersonalDataCipher | undefined, documentId: string, content: Buffer): Buffer {
+  if (!cipher) return content;
+  return Buffer.concat([SEALED_DOCUMENT, Buffer.from(cipher.seal(content.toString('base64'), `ra-document:${documentId}`), 'utf8')]);
+}
+
+export function openDocument(cipher: PersonalDataCipher | undefined, documentId: string, stored: Buffer): Buffer {
+  if (!stored.subarray(0, SEALED_DOCUMENT.length).equals(SEALED_DOCUMENT)) return stored;
+  if (!cipher) throw new Error(`document ${documentId} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
+  return Buffer.from(cipher.open(stored.subarray(SEALED_DOCUMENT.length).toString('utf8'), `ra-document:${documentId}`), 'base64');
+}
+
 /** The anonymised stand-in for a purged record: the type stays (statistics), the person does not. */
 export function anonymisedRecord(type: SubscriberRecord['type']): SubscriberRecord {
   const nobody = { name: '—', idType: 'passport' as const, idNumber: '—' };

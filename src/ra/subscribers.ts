@@ -3,7 +3,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { validateEmail, validateIdDocument, validatePhone, validateUscc, type IdType } from './identifiers.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
-import { openRecord, sealRecord } from './personal-data.js';
+import { openDocument, openRecord, sealDocument, sealRecord } from './personal-data.js';
 import type { RaSubscriberTable, RaTx } from './schema.js';
 
 /** A natural person as the RA records them. */
@@ -287,15 +287,16 @@ export class SubscriberRegistry {
     const row = await this.row(by, subscriberId);
     const now = this.context.clock();
     const content = Buffer.from(input.content);
+    const id = `doc-${randomUUID()}`;
     const document = {
-      id: `doc-${randomUUID()}`,
+      id,
       subscriber_id: row.id,
       kind: input.kind,
       filename,
       media_type: mediaType,
       size: content.byteLength,
       sha256: createHash('sha256').update(content).digest('hex'),
-      content,
+      content: sealDocument(this.context.personalData, id, content),
       uploaded_by: actorOf(by),
       uploaded_at: now.toISOString(),
     };
@@ -327,7 +328,7 @@ export class SubscriberRegistry {
     const row = await trx.selectFrom('ra_documents').selectAll().where('id', '=', documentId).executeTakeFirst();
     if (!row) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
     await this.row(by, row.subscriber_id, trx);
-    return { ...toDocument(row), content: row.content };
+    return { ...toDocument(row), content: openDocument(this.context.personalData, row.id, row.content) };
   }
 
   /** Opens the record (sealed at rest when personal-data keys are configured, R2). */
