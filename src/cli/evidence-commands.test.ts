@@ -56,6 +56,21 @@ describe('signet cms sign|verify|encrypt|decrypt (R13)', () => {
     const openssl = runTool('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', sigPath, '-content', document, '-CAfile', rootPem, '-out', '/dev/null']);
     expect(openssl.stderr).toContain('Verification successful');
 
+    // R14: an evidence package for the signed order, verified offline; one flipped byte breaks it.
+    const evidencePath = join(work, 'order.evidence');
+    const htmlPath = join(work, 'order.html');
+    const report = signet(['evidence', 'report', '--signature', sigPath, '--content', document, '--out', evidencePath, '--html', htmlPath, '--lang', 'zh-CN']);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain('the certificate was not revoked');
+    expect(readFileSync(htmlPath, 'utf8')).toContain('未被吊销');
+    const offline = signet(['evidence', 'verify', evidencePath, '--ca', rootPem]);
+    expect(offline.status, offline.stdout + offline.stderr).toBe(0);
+    expect(offline.stdout).toContain('Evidence package verified');
+    const flipped = readFileSync(evidencePath);
+    flipped.writeUInt8(flipped.readUInt8(300) ^ 1, 300);
+    writeFileSync(evidencePath, flipped);
+    expect(signet(['evidence', 'verify', evidencePath]).status).toBe(3);
+
     const forged = join(work, 'forged.txt');
     writeFileSync(forged, readFileSync(document, 'utf8').replace('88,000', '98,000'));
     const refused = signet(['cms', 'verify', '--in', sigPath, '--content', forged, '--json']);
@@ -77,5 +92,5 @@ describe('signet cms sign|verify|encrypt|decrypt (R13)', () => {
     expect(wrongKey.stderr).toContain('not a recipient');
 
     expect(signet(['cms', 'sign', '--help']).stdout).toContain('--detached');
-  }, 300_000);
+  }, 600_000);
 });

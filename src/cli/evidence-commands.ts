@@ -4,8 +4,10 @@ import { loadConfig } from '../config/settings.js';
 import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
+import { renderEvidenceHtml } from '../evidence/evidence-html.js';
+import { verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { HttpTimeStamper } from '../evidence/time-stamp-client.js';
-import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
+import { cliLocale, formatShanghaiTime, type Locale } from '../i18n/locale.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { openSignet, type Signet } from '../signet.js';
@@ -52,7 +54,7 @@ async function deploymentTrust(signet: Signet): Promise<{ trustAnchors: Buffer[]
   };
 }
 
-/** `signet cms sign|verify|encrypt|decrypt`: the R13 toolkit from the command line. */
+/** `signet cms sign|verify|encrypt|decrypt` (R13) and `signet evidence report|verify|html` (R14). */
 export function registerEvidenceCommands(program: Command): void {
   const cms = program.command('cms').description('sign, verify, encrypt and decrypt with CMS (R13) / CMS 签名、验证、加密、解密');
 
@@ -153,5 +155,75 @@ export function registerEvidenceCommands(program: Command): void {
       writeFileSync(opts.out, opened.content);
       const data = { out: opts.out, cipher: opened.cipher, keyManagement: opened.keyManagement, bytes: opened.content.length };
       print(opts.json, data, say('cli.cms-decrypted', data));
+    });
+
+  const evidence = program.command('evidence').description('evidence for disputes (R14) / 争议证据');
+
+  evidence
+    .command('report')
+    .description('produce a signed evidence package for a certificate at a time, or for a signed document / 生成证据包')
+    .option('--serial <hex>', 'certificate serial (with --at)')
+    .option('--at <iso>', 'transaction time, ISO-8601 (e.g. 2026-12-01T10:00:00+08:00)')
+    .option('--signature <file>', 'a CMS signature (.p7s): its time-stamp gives the time')
+    .option('--content <file>', 'the signed document, for a detached signature')
+    .requiredOption('--out <file>', 'where to write the package (DER CMS SignedData)')
+    .option('--html <file>', 'also write the readable HTML report')
+    .addOption(new Option('--lang <locale>', 'language of the HTML report').choices(['zh-CN', 'en']))
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { serial?: string; at?: string; signature?: string; content?: string; out: string; html?: string; lang?: Locale; json?: boolean }) => {
+      const at = opts.at ? new Date(opts.at) : undefined;
+      if (at && Number.isNaN(at.getTime())) throw new SignetError('evidence.bad-time', 400, { value: opts.at }, 'at');
+      await withSignet(async (signet) => {
+        const produced = await signet.evidence.produce({
+          serial: opts.serial,
+          at,
+          signature: opts.signature ? read(opts.signature) : undefined,
+          content: opts.content ? read(opts.content) : undefined,
+          requestedBy: `cli:${process.env.USER ?? 'operator'}`,
+        });
+        writeFileSync(opts.out, produced.der);
+        if (opts.html) writeFileSync(opts.html, renderEvidenceHtml(produced.manifest, opts.lang ?? locale));
+        print(opts.json, produced.manifest, say('cli.evidence-written', { out: opts.out, conclusion: produced.manifest.conclusion[locale] }));
+      });
+    });
+
+  evidence
+    .command('verify <package>')
+    .description('verify an evidence package offline, without the server / 离线验证证据包')
+    .option('--ca <file>', 'trusted root certificate (PEM); default: the root inside the package (compare its fingerprint)')
+    .option('--json', 'machine-readable output')
+    .action((file: string, opts: { ca?: string; json?: boolean }) => {
+      const result = verifyEvidencePackage(read(file), opts.ca ? readCertificates(opts.ca) : undefined);
+      const data = {
+        valid: result.valid,
+        signer: result.signer ?? null,
+        signedAt: result.signedAt?.toISOString() ?? null,
+        rootFingerprint: result.rootFingerprint ?? null,
+        statusAtTime: result.manifest?.statusAtTime ?? null,
+        transactionTime: result.manifest?.transactionTime ?? null,
+        problems: result.problems,
+      };
+      const text = result.valid
+        ? say('cli.evidence-verified', {
+            signer: result.signer,
+            time: result.signedAt ? formatShanghaiTime(result.signedAt) : '-',
+            fingerprint: result.rootFingerprint,
+            conclusion: result.manifest!.conclusion[locale],
+          })
+        : say('cli.evidence-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') });
+      print(opts.json, data, text);
+      if (!result.valid) process.exitCode = 3;
+    });
+
+  evidence
+    .command('html <package>')
+    .description('render an evidence package as a readable HTML page / 生成可读的 HTML 报告')
+    .requiredOption('--out <file>', 'where to write the HTML')
+    .addOption(new Option('--lang <locale>', 'language').choices(['zh-CN', 'en']))
+    .action((file: string, opts: { out: string; lang?: Locale }) => {
+      const result = verifyEvidencePackage(read(file));
+      if (!result.manifest) throw new SignetError('evidence.malformed-package', 400, { detail: result.problems.join('; ') });
+      writeFileSync(opts.out, renderEvidenceHtml(result.manifest, opts.lang ?? locale));
+      if (!result.valid) console.error(say('cli.evidence-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') }));
     });
 }
