@@ -14,6 +14,7 @@ REQUIRED=(
   "opensc|command -v pkcs11-tool"
   "libnss3-tools|command -v certutil"
   "chromium|test -x /usr/bin/chromium"
+  "fonts-wqy-microhei|fc-list | grep -qi 'WenQuanYi Micro Hei'"
   "wrk|command -v wrk"
   "hyperfine|command -v hyperfine"
 )

@@ -12,6 +12,7 @@ import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
 import { raRoutes } from './ra-routes.js';
+import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
 export interface ServerOptions {
@@ -73,6 +74,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await raRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);
+  // The web application takes `/` when it is built; the server-rendered front page otherwise.
+  await webRoutes(app, signet);
   await homePage(app, signet);
   return app;
 }

@@ -1,0 +1,67 @@
+/**
+ * Test support for the web application: Debian's Chromium driven by
+ * playwright-core, a fresh profile per launch, and screenshots into
+ * test-output/screenshots (gitignored).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
+export const SCREENSHOTS = join(REPOSITORY, 'test-output', 'screenshots');
+
+export const VIEWPORTS = {
+  phone: { width: 360, height: 740 },
+  desktop: { width: 1280, height: 860 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
+
+/** The app must be built (npm ci runs the build); a test run from a fresh checkout builds it once. */
+export function ensureWebBuilt(): void {
+  if (existsSync(join(REPOSITORY, 'web', 'dist', 'index.html'))) return;
+  const result = spawnSync('npx', ['vite', 'build', 'web'], { cwd: REPOSITORY, encoding: 'utf8', timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`vite build web failed: ${result.stderr}${result.stdout}`);
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A browser with its own fresh profile: its own cookies, IndexedDB and key store. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup-test-tools.sh`);
+  const profile = mkdtempSync(join(tmpdir(), 'signet-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: VIEWPORTS.desktop,
+    locale: 'zh-CN',
+    timezoneId: 'Europe/London',
+  });
+  context.setDefaultTimeout(20_000);
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Nothing on the page is wider than the viewport: no sideways scrolling on a phone. */
+export async function horizontalOverflow(page: Page): Promise<number> {
+  return (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+}

@@ -1,0 +1,235 @@
+import { useState } from 'react';
+import { Alert, Card, Field, LoadError, Loading, StatusBadge, inputProps, useLoad, useProblem } from '../components';
+import { useI18n } from '../i18n';
+import { Link } from '../router';
+import { ra, type Application, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
+import { useOperator } from './session';
+
+/** The download credential, shown once: the officer hands it to the subscriber (on paper, by SMS). */
+export function CredentialSlip({ credential }: { credential: Credential }) {
+  const { t, time } = useI18n();
+  return (
+    <div className="credential" data-testid="credential">
+      <Alert kind="warning">{t('credential.once')}</Alert>
+      <dl className="facts big">
+        <dt>{t('download.reference-number')}</dt>
+        <dd>
+          <code data-testid="reference-number">{credential.referenceNumber}</code>
+        </dd>
+        <dt>{t('download.authorization-code')}</dt>
+        <dd>
+          <code data-testid="authorization-code">{credential.authorizationCode}</code>
+        </dd>
+        <dt>{t('credential.expires')}</dt>
+        <dd>{time(credential.expiresAt)}</dd>
+      </dl>
+      <button type="button" className="secondary" onClick={() => window.print()}>
+        {t('credential.print')}
+      </button>
+    </div>
+  );
+}
+
+function Person({ person }: { person: PersonRecord }) {
+  const { t } = useI18n();
+  return (
+    <>
+      {person.name} · {t(`id-type.${person.idType}` as never)} <code>{person.idNumber}</code>
+      {person.phone && <> · {person.phone}</>}
+      {person.email && <> · {person.email}</>}
+    </>
+  );
+}
+
+function SubscriberFacts({ subscriber }: { subscriber: SubscriberDetail }) {
+  const { t, time } = useI18n();
+  const r = subscriber.record.record;
+  return (
+    <dl className="facts">
+      <dt>{t('subscriber.type')}</dt>
+      <dd>{t(`subscriber.type.${r.type}`)}</dd>
+      <dt>{t('register.name')}</dt>
+      <dd>{r.name}</dd>
+      {r.type === 'individual' ? (
+        <>
+          <dt>{t('register.idNumber')}</dt>
+          <dd>
+            {t(`id-type.${r.idType}` as never)} <code>{r.idNumber}</code>
+          </dd>
+          <dt>{t('register.phone')}</dt>
+          <dd>{r.phone}</dd>
+          <dt>{t('register.email')}</dt>
+          <dd>{r.email}</dd>
+        </>
+      ) : (
+        <>
+          <dt>{t('register.uscc')}</dt>
+          <dd>
+            <code>{r.uscc}</code>
+          </dd>
+          <dt>{t('register.legal-representative')}</dt>
+          <dd>
+            <Person person={r.legalRepresentative} />
+          </dd>
+          <dt>{t('register.agent')}</dt>
+          <dd>
+            <Person person={r.agent} />
+          </dd>
+        </>
+      )}
+      <dt>{t('subscriber.version')}</dt>
+      <dd>
+        v{subscriber.record.version} · {time(subscriber.record.validFrom)} · {subscriber.record.recordedBy}
+      </dd>
+    </dl>
+  );
+}
+
+/** One application under review: the subscriber's data and documents beside the decision (R4). */
+export function ApplicationPage({ id }: { id: string }) {
+  const { t, time } = useI18n();
+  const { operator } = useOperator();
+  const data = useLoad(async () => {
+    const application = await ra.application(id);
+    const [subscriber, documents] = await Promise.all([ra.subscriber(application.subscriberId), ra.documents(application.subscriberId).catch(() => [])]);
+    return { application, subscriber, documents };
+  }, [id]);
+  const [credential, setCredential] = useState<Credential | null>(null);
+  const [note, setNote] = useState('');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const problem = useProblem(['note', 'reason']);
+  const officer = operator.role === 'ra-officer';
+
+  async function act(path: string, body?: unknown, field?: string) {
+    problem.clear();
+    setBusy(true);
+    try {
+      const answer = await ra.act<{ credential?: Credential } & Partial<Credential> & Partial<Application>>(`/api/v1/ra/applications/${id}/${path}`, body);
+      if (answer.credential) setCredential(answer.credential);
+      else if (answer.referenceNumber && answer.authorizationCode && answer.expiresAt) setCredential(answer as Credential);
+      data.reload();
+    } catch (error) {
+      problem.report(error, {}, field);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (data.loading && !data.data) return <Loading />;
+  if (!data.data) return <LoadError error={data.error} />;
+  const { application: a, subscriber, documents } = data.data;
+  return (
+    <div className="page">
+      <p className="crumbs">
+        <Link to="/console/applications">{t('applications.title')}</Link> ›
+      </p>
+      <div className="page-title">
+        <h1>
+          {subscriber.name} <StatusBadge status={a.status} />
+        </h1>
+      </div>
+      {credential && (
+        <Card title={t('credential.title')}>
+          <CredentialSlip credential={credential} />
+        </Card>
+      )}
+      <div className="grid two">
+        <Card title={t('application.title')}>
+          <dl className="facts">
+            <dt>{t('applications.purpose')}</dt>
+            <dd>{t(`purpose.${a.purpose}`)}</dd>
+            <dt>{t('cert.profile')}</dt>
+            <dd>{a.profileId}</dd>
+            <dt>{t('application.key-generation')}</dt>
+            <dd>{a.keyGeneration}</dd>
+            <dt>{t('applications.submitted')}</dt>
+            <dd>
+              {time(a.submittedAt)} · {a.submittedBy}
+            </dd>
+            {a.decidedAt && (
+              <>
+                <dt>{t('application.decided')}</dt>
+                <dd>
+                  {time(a.decidedAt)} · {a.decidedBy}
+                </dd>
+              </>
+            )}
+            {a.decisionReason && (
+              <>
+                <dt>{t('application.reason')}</dt>
+                <dd>{a.decisionReason}</dd>
+              </>
+            )}
+            {a.certificateSerial && (
+              <>
+                <dt>{t('cert.serial')}</dt>
+                <dd>
+                  <Link to={`/status?serial=${a.certificateSerial}`}>
+                    <code className="break">{a.certificateSerial}</code>
+                  </Link>{' '}
+                  · <Link to={`/console/revoke?serial=${a.certificateSerial}`}>{t('revoke.title')}</Link>
+                </dd>
+              </>
+            )}
+          </dl>
+        </Card>
+        <Card title={t('subscriber.title')}>
+          <SubscriberFacts subscriber={subscriber} />
+          <h3>{t('documents.title')}</h3>
+          {documents.length === 0 ? (
+            <p className="muted">{t('documents.none')}</p>
+          ) : (
+            <ul className="plain">
+              {documents.map((d) => (
+                <li key={d.id}>
+                  {d.filename} · {t(`documents.kind.${d.kind}` as never)} · {(d.size / 1024).toFixed(1)} KiB · SHA-256 <code className="small">{d.sha256.slice(0, 16)}…</code>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+      {officer && ['submitted', 'in-review', 'approved'].includes(a.status) && (
+        <Card title={t('application.decision')}>
+          {a.status === 'submitted' && (
+            <p>
+              <button type="button" disabled={busy} onClick={() => void act('review')}>
+                {t('application.take')}
+              </button>
+            </p>
+          )}
+          {a.status === 'in-review' && (
+            <div className="decision">
+              <Field label={t('application.note')} name="note" error={problem.fieldErrors.note}>
+                <input {...inputProps('note', problem.fieldErrors)} value={note} onChange={(e) => setNote(e.target.value)} />
+              </Field>
+              <button type="button" disabled={busy} onClick={() => void act('approve', note.trim() ? { note: note.trim() } : {}, 'note')}>
+                {t('application.approve')}
+              </button>
+            </div>
+          )}
+          {a.status === 'approved' && (
+            <p>
+              <button type="button" className="secondary" disabled={busy} onClick={() => void act('credential')}>
+                {t('application.new-credential')}
+              </button>
+            </p>
+          )}
+          {['submitted', 'in-review'].includes(a.status) && (
+            <div className="decision">
+              <Field label={t('application.reject-reason')} name="reason" error={problem.fieldErrors.reason}>
+                <textarea {...inputProps('reason', problem.fieldErrors)} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} />
+              </Field>
+              <button type="button" className="danger" disabled={busy} onClick={() => void act('reject', { reason: reason.trim() }, 'reason')}>
+                {t('application.reject')}
+              </button>
+            </div>
+          )}
+          {problem.formError && <Alert>{problem.formError}</Alert>}
+        </Card>
+      )}
+      {!officer && ['submitted', 'in-review'].includes(a.status) && <Alert kind="info">{t('application.officers-only')}</Alert>}
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+import { useMemo, useState } from 'react';
+import { Card, LoadError, Loading, Pager, useLoad } from '../components';
+import { useI18n } from '../i18n';
+import { Link } from '../router';
+import { ra } from './ra-api';
+
+const PAGE_SIZE = 20;
+
+/** Subscribers of the operator's RA, identifiers masked (R2); opening one is an audited read. */
+export function SubscribersPage() {
+  const { t, time } = useI18n();
+  const data = useLoad(async () => {
+    const [subscribers, applications] = await Promise.all([ra.subscribers(), ra.applications()]);
+    return subscribers.map((s) => ({ ...s, latest: applications.filter((a) => a.subscriberId === s.id).sort((a, b) => b.submittedAt.localeCompare(a.submittedAt))[0] }));
+  }, []);
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(1);
+  const rows = useMemo(() => (data.data ?? []).filter((s) => !search.trim() || s.name.includes(search.trim())), [data.data, search]);
+  const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  return (
+    <div className="page">
+      <div className="page-title">
+        <h1>{t('subscribers.title')}</h1>
+        <Link to="/console/subscribers/new" className="button">
+          + {t('register.title')}
+        </Link>
+      </div>
+      <Card>
+        <div className="filters">
+          <label className="grow">
+            {t('common.search')}
+            <input type="search" value={search} onChange={(e) => { setSearch(e.target.value); setPage(1); }} />
+          </label>
+        </div>
+        {data.loading && <Loading />}
+        <LoadError error={data.error} />
+        {shown.length > 0 && (
+          <div className="table-wrap">
+            <table className="responsive">
+              <thead>
+                <tr>
+                  <th>{t('register.name')}</th>
+                  <th>{t('subscriber.type')}</th>
+                  <th>{t('subscribers.identifier')}</th>
+                  <th>{t('subscribers.registered')}</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((s) => (
+                  <tr key={s.id}>
+                    <td data-label={t('register.name')}>{s.name}</td>
+                    <td data-label={t('subscriber.type')}>{t(`subscriber.type.${s.type}`)}</td>
+                    <td data-label={t('subscribers.identifier')}>
+                      <code>{s.identifierMasked}</code>
+                    </td>
+                    <td data-label={t('subscribers.registered')}>{time(s.createdAt)}</td>
+                    <td>
+                      {s.latest && (
+                        <Link className="button small" to={`/console/applications/${s.latest.id}`}>
+                          {t('common.open')}
+                        </Link>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager page={page} pages={Math.max(1, Math.ceil(rows.length / PAGE_SIZE))} onPage={setPage} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,163 @@
+import { useState, type FormEvent } from 'react';
+import { api } from '../api';
+import { Alert, Card, Field, Steps, download, inputProps, useProblem } from '../components';
+import { useI18n } from '../i18n';
+import { Link } from '../router';
+import type { BrowserKeyAlgorithm } from './browser-key';
+import { keyStore } from './key-store';
+
+interface Downloaded {
+  serial: string;
+  profileId: string;
+  subject: string;
+  notBefore: string;
+  notAfter: string;
+  certificatePem: string;
+  chainPem: string;
+  applicationId: string;
+}
+
+const FIELDS = ['referenceNumber', 'authorizationCode', 'algorithm'] as const;
+
+/**
+ * R5: download into the browser. The key pair is generated here; only the
+ * signed PKCS#10 request and the download credential travel to the server.
+ */
+export function DownloadPage() {
+  const { t, time } = useI18n();
+  const [referenceNumber, setReferenceNumber] = useState('');
+  const [authorizationCode, setAuthorizationCode] = useState('');
+  const [algorithm, setAlgorithm] = useState<BrowserKeyAlgorithm>('ecdsa-p256');
+  const [step, setStep] = useState(-1);
+  const [failed, setFailed] = useState(false);
+  const [result, setResult] = useState<Downloaded | null>(null);
+  const problem = useProblem(FIELDS);
+  const steps = [t('download.step.key'), t('download.step.request'), t('download.step.submit'), t('download.step.check'), t('download.step.store')];
+  const busy = step >= 0 && step < steps.length && !failed;
+
+  async function start(event: FormEvent) {
+    event.preventDefault();
+    problem.clear();
+    setResult(null);
+    setFailed(false);
+    const missing = !referenceNumber.trim() ? 'referenceNumber' : !authorizationCode.trim() ? 'authorizationCode' : null;
+    if (missing) {
+      problem.report(new Error(t('common.required')), {}, missing);
+      return;
+    }
+    try {
+      setStep(0);
+      // The PKCS#10 builder loads with this step only: the public pages stay light.
+      const { certificateKeyFingerprint, certificationRequest, generateKeyPair, publicKeyFingerprint } = await import('./browser-key');
+      // Yield a frame so the progress shows before WebCrypto works (RSA-2048 can take a second on a phone).
+      await new Promise((resolve) => requestAnimationFrame(() => resolve(null)));
+      const pair = await generateKeyPair(algorithm, false);
+      setStep(1);
+      const csr = await certificationRequest(pair);
+      setStep(2);
+      const issued = await api<Downloaded>('/api/v1/ra/downloads', {
+        method: 'POST',
+        body: { referenceNumber: referenceNumber.trim(), authorizationCode: authorizationCode.trim(), csr },
+      });
+      setStep(3);
+      if ((await certificateKeyFingerprint(issued.certificatePem)) !== (await publicKeyFingerprint(pair.keys.publicKey))) {
+        throw new Error(t('download.key-mismatch'));
+      }
+      setStep(4);
+      await keyStore.save({
+        serial: issued.serial,
+        subject: issued.subject,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        certificatePem: issued.certificatePem,
+        chainPem: issued.chainPem,
+        algorithm,
+        privateKey: pair.keys.privateKey,
+        storedAt: new Date().toISOString(),
+      });
+      setStep(5);
+      setResult(issued);
+      setAuthorizationCode('');
+    } catch (error) {
+      setFailed(true);
+      problem.report(error, { csr: 'algorithm' });
+    }
+  }
+
+  return (
+    <div className="page">
+      <h1>{t('download.title')}</h1>
+      <p className="lead">{t('download.lead')}</p>
+      {!result && (
+        <Card title={t('download.credential')}>
+          <form onSubmit={start} noValidate>
+            <div className="grid two">
+              <Field label={t('download.reference-number')} name="referenceNumber" error={problem.fieldErrors.referenceNumber} hint={t('download.reference-hint')}>
+                <input {...inputProps('referenceNumber', problem.fieldErrors)} value={referenceNumber} onChange={(e) => setReferenceNumber(e.target.value)} inputMode="numeric" autoComplete="off" disabled={busy} />
+              </Field>
+              <Field label={t('download.authorization-code')} name="authorizationCode" error={problem.fieldErrors.authorizationCode} hint={t('download.code-hint')}>
+                <input {...inputProps('authorizationCode', problem.fieldErrors)} value={authorizationCode} onChange={(e) => setAuthorizationCode(e.target.value)} autoComplete="off" spellCheck={false} disabled={busy} />
+              </Field>
+            </div>
+            <fieldset className="choices" data-field="algorithm">
+              <legend>{t('download.algorithm')}</legend>
+              {(['ecdsa-p256', 'rsa-2048'] as const).map((a) => (
+                <label key={a} className="choice">
+                  <input type="radio" name="algorithm" value={a} checked={algorithm === a} onChange={() => setAlgorithm(a)} disabled={busy} />
+                  <span>
+                    <strong>{t(`download.algorithm.${a}`)}</strong>
+                    <small>{t(`download.algorithm.${a}.hint`)}</small>
+                  </span>
+                </label>
+              ))}
+              {problem.fieldErrors.algorithm && (
+                <small className="field-error" role="alert">
+                  {problem.fieldErrors.algorithm}
+                </small>
+              )}
+            </fieldset>
+            <Alert kind="info">{t('download.key-stays')}</Alert>
+            <button type="submit" disabled={busy}>
+              {busy ? t('common.working') : t('download.start')}
+            </button>
+          </form>
+          {step >= 0 && <Steps steps={steps} current={step} failed={failed} />}
+          {problem.formError && <Alert>{problem.formError}</Alert>}
+        </Card>
+      )}
+      {result && (
+        <Card title={t('download.done')}>
+          <Alert kind="success">{t('download.done-lead')}</Alert>
+          <dl className="facts" data-testid="downloaded">
+            <dt>{t('cert.serial')}</dt>
+            <dd>
+              <code className="break" data-testid="serial">
+                {result.serial}
+              </code>
+            </dd>
+            <dt>{t('cert.subject')}</dt>
+            <dd className="break">{result.subject}</dd>
+            <dt>{t('cert.profile')}</dt>
+            <dd>{result.profileId}</dd>
+            <dt>{t('cert.not-after')}</dt>
+            <dd>{time(result.notAfter)}</dd>
+          </dl>
+          <div className="button-row">
+            <button type="button" className="secondary" onClick={() => download(`${result.serial}.pem`, result.certificatePem, 'application/x-pem-file')}>
+              {t('download.save-certificate')}
+            </button>
+            <button type="button" className="secondary" onClick={() => download(`${result.serial}-chain.pem`, result.chainPem, 'application/x-pem-file')}>
+              {t('download.save-chain')}
+            </button>
+            <Link to={`/status?serial=${result.serial}`} className="button">
+              {t('download.check-status')}
+            </Link>
+            <Link to="/portal/certificates" className="button">
+              {t('nav.my-certificates')}
+            </Link>
+          </div>
+        </Card>
+      )}
+    </div>
+  );
+}
