@@ -13,9 +13,9 @@ function randomEntry(i: number): CrlEntry {
   const at = new Date(Date.UTC(year, i % 12, 1 + (i % 28), i % 24, i % 60, (i * 7) % 60, i % 1000)).toISOString();
   return {
     serial: hex,
-    revokedAt: at,
-    reasonCode: [0, 1, 2, 3, 4, 5, 9, 10][i % 8]!,
-    invalidityDate: i % 4 === 0 ? new Date(Date.UTC(2026, 0, 1 + (i % 28), 3, 4, 5, 678)).toISOString() : null,
+    revoked_at: at,
+    reason_code: [0, 1, 2, 3, 4, 5, 9, 10][i % 8]!,
+    invalidity_date: i % 4 === 0 ? new Date(Date.UTC(2026, 0, 1 + (i % 28), 3, 4, 5, 678)).toISOString() : null,
   };
 }
 

@@ -31,10 +31,10 @@ import * as asn1js from 'asn1js';
 /** One revoked certificate as the store keeps it: hex serial, ISO-8601 UTC times. */
 export interface CrlEntry {
   serial: string;
-  revokedAt: string;
+  revoked_at: string;
   /** RFC 5280 §5.3.1; 0 (unspecified) is left out of the entry, as the RFC asks. */
-  reasonCode: number;
-  invalidityDate: string | null;
+  reason_code: number;
+  invalidity_date: string | null;
 }
 
 const SEQUENCE = 0x30;
@@ -80,17 +80,17 @@ interface EntryTemplate {
 /** The asn1-x509 encoding of one entry: the reference every template is checked against. */
 export function encodeEntryWithSchema(entry: CrlEntry): Buffer {
   const extensions: Extension[] = [];
-  if (entry.reasonCode !== 0) {
+  if (entry.reason_code !== 0) {
     extensions.push(
-      new Extension({ extnID: id_ce_cRLReasons, critical: false, extnValue: new OctetString(AsnConvert.serialize(new CRLReason(entry.reasonCode))) }),
+      new Extension({ extnID: id_ce_cRLReasons, critical: false, extnValue: new OctetString(AsnConvert.serialize(new CRLReason(entry.reason_code))) }),
     );
   }
-  if (entry.invalidityDate) {
+  if (entry.invalidity_date) {
     extensions.push(
       new Extension({
         extnID: id_ce_invalidityDate,
         critical: false,
-        extnValue: new OctetString(AsnConvert.serialize(new InvalidityDate(secondsOnly(entry.invalidityDate)))),
+        extnValue: new OctetString(AsnConvert.serialize(new InvalidityDate(secondsOnly(entry.invalidity_date)))),
       }),
     );
   }
@@ -99,7 +99,7 @@ export function encodeEntryWithSchema(entry: CrlEntry): Buffer {
     AsnConvert.serialize(
       new RevokedCertificate({
         userCertificate: new Uint8Array(serial).buffer,
-        revocationDate: new Time(secondsOnly(entry.revokedAt)),
+        revocationDate: new Time(secondsOnly(entry.revoked_at)),
         crlEntryExtensions: extensions.length ? extensions : undefined,
       }),
     ),
@@ -113,9 +113,9 @@ export class RevokedEntryEncoder {
   /** Writes one entry's DER into `out`; returns its length. */
   write(entry: CrlEntry, out: ChunkedDer): number {
     const serial = serialOctets(entry.serial);
-    const utc = usesUtcTime(entry.revokedAt);
-    const invalidityUtc = entry.invalidityDate ? usesUtcTime(entry.invalidityDate) : true;
-    const key = `${serial.length}|${utc ? 'u' : 'g'}|${entry.reasonCode}|${entry.invalidityDate ? (invalidityUtc ? 'i' : 'I') : '-'}`;
+    const utc = usesUtcTime(entry.revoked_at);
+    const invalidityUtc = entry.invalidity_date ? usesUtcTime(entry.invalidity_date) : true;
+    const key = `${serial.length}|${utc ? 'u' : 'g'}|${entry.reason_code}|${entry.invalidity_date ? (invalidityUtc ? 'i' : 'I') : '-'}`;
     let template = this.templates.get(key);
     if (!template) {
       template = this.makeTemplate(entry);
@@ -124,10 +124,10 @@ export class RevokedEntryEncoder {
     const { buffer, offset } = out.reserve(template.bytes.length);
     template.bytes.copy(buffer, offset);
     serial.copy(buffer, offset + template.serialAt);
-    buffer.write(timeDigits(entry.revokedAt, template.utc), offset + template.timeAt, 'latin1');
-    if (entry.invalidityDate) {
+    buffer.write(timeDigits(entry.revoked_at, template.utc), offset + template.timeAt, 'latin1');
+    if (entry.invalidity_date) {
       // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
-      buffer.write(timeDigits(entry.invalidityDate, false), offset + template.invalidityAt, 'latin1');
+      buffer.write(timeDigits(entry.invalidity_date, false), offset + template.invalidityAt, 'latin1');
     }
     return template.bytes.length;
   }
@@ -139,15 +139,15 @@ export class RevokedEntryEncoder {
     // userCertificate INTEGER (02, one length octet: serials are ≤ 21 octets), then the Time.
     const serialAt = outerHeader + 2;
     const timeAt = serialAt + serial.length + 2;
-    const utc = usesUtcTime(entry.revokedAt);
-    const invalidityAt = entry.invalidityDate ? bytes.length - 15 : -1;
+    const utc = usesUtcTime(entry.revoked_at);
+    const invalidityAt = entry.invalidity_date ? bytes.length - 15 : -1;
     const template: EntryTemplate = { bytes, serialAt, serialLength: serial.length, timeAt, utc, invalidityAt };
     if (
       bytes[outerHeader] !== 0x02 ||
       bytes[outerHeader + 1] !== serial.length ||
       !bytes.subarray(serialAt, serialAt + serial.length).equals(serial) ||
-      bytes.toString('latin1', timeAt, timeAt + (utc ? 13 : 15)) !== timeDigits(entry.revokedAt, utc) ||
-      (entry.invalidityDate && bytes.toString('latin1', invalidityAt, invalidityAt + 15) !== timeDigits(entry.invalidityDate, false))
+      bytes.toString('latin1', timeAt, timeAt + (utc ? 13 : 15)) !== timeDigits(entry.revoked_at, utc) ||
+      (entry.invalidity_date && bytes.toString('latin1', invalidityAt, invalidityAt + 15) !== timeDigits(entry.invalidity_date, false))
     ) {
       throw new Error(`CRL entry template for shape of ${entry.serial} does not have the expected layout`);
     }
@@ -197,6 +197,13 @@ export interface TbsCertListFields {
   crlExtensions: Extension[];
 }
 
+/** Room left around a TBSCertList we built, so that the signed CRL is finished in place rather than copied. */
+const framed = new WeakMap<Buffer, { whole: Buffer; start: number }>();
+/** Enough after the TBS for any signatureAlgorithm and BIT STRING Signet writes (RSA-4096 signatures are 512 octets). */
+const TAIL_ROOM = 1024;
+/** The CertificateList SEQUENCE header: tag and up to four length octets. */
+const HEAD_ROOM = 6;
+
 /**
  * The DER TBSCertList: the small fields from asn1-x509, the entries from the
  * chunks, in the order RFC 5280 §5.1 fixes (revokedCertificates after
@@ -218,22 +225,39 @@ export function assembleTbsCertList(fields: TbsCertListFields, entries: ChunkedD
   const revokedHeader = entries.length > 0 ? sequenceHeader(entries.length) : Buffer.alloc(0);
   const contentLength = headFields.length + revokedHeader.length + entries.length + extensionsPart.length;
   const header = sequenceHeader(contentLength);
-  const tbs = Buffer.allocUnsafe(header.length + contentLength);
-  let at = header.copy(tbs, 0);
-  at += headFields.copy(tbs, at);
-  at += revokedHeader.copy(tbs, at);
-  at = entries.drainInto(tbs, at);
-  at += extensionsPart.copy(tbs, at);
-  if (at !== tbs.length) throw new Error('TBSCertList length mismatch');
+  const whole = Buffer.allocUnsafe(HEAD_ROOM + header.length + contentLength + TAIL_ROOM);
+  let at = HEAD_ROOM;
+  at += header.copy(whole, at);
+  at += headFields.copy(whole, at);
+  at += revokedHeader.copy(whole, at);
+  at = entries.drainInto(whole, at);
+  at += extensionsPart.copy(whole, at);
+  const tbs = whole.subarray(HEAD_ROOM, at);
+  if (tbs.length !== header.length + contentLength) throw new Error('TBSCertList length mismatch');
+  framed.set(tbs, { whole, start: HEAD_ROOM });
   return tbs;
 }
 
-/** CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING } (RFC 5280 §5.1). */
+/**
+ * CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING } (RFC 5280 §5.1).
+ * A TBS from assembleTbsCertList is finished inside its own allocation: a 50 MB CRL is never copied.
+ */
 export function assembleCertificateList(tbs: Buffer, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
   const algorithm = Buffer.from(AsnConvert.serialize(signatureAlgorithm));
   const bitString = Buffer.from(new asn1js.BitString({ valueHex: new Uint8Array(signature) }).toBER(false));
   const contentLength = tbs.length + algorithm.length + bitString.length;
-  return Buffer.concat([sequenceHeader(contentLength), tbs, algorithm, bitString], sequenceHeader(contentLength).length + contentLength);
+  const header = sequenceHeader(contentLength);
+  const frame = framed.get(tbs);
+  if (frame && algorithm.length + bitString.length <= TAIL_ROOM && header.length <= frame.start) {
+    const end = frame.start + tbs.length;
+    algorithm.copy(frame.whole, end);
+    bitString.copy(frame.whole, end + algorithm.length);
+    const start = frame.start - header.length;
+    header.copy(frame.whole, start);
+    framed.delete(tbs);
+    return frame.whole.subarray(start, end + algorithm.length + bitString.length);
+  }
+  return Buffer.concat([header, tbs, algorithm, bitString], header.length + contentLength);
 }
 
 /** The content octets of a DER SEQUENCE produced by asn1-schema. */

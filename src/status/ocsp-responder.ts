@@ -48,7 +48,7 @@ export interface OcspReply {
   der: Buffer;
   responseStatus: OCSPResponseStatus;
   /** Present for successful responses that may be cached by HTTP caches (no nonce). */
-  cache?: { thisUpdate: Date; nextUpdate: Date; etag: string };
+  cache?: { thisUpdate: Date; nextUpdate: Date; etag: string; lastModified: string; expires: string };
 }
 
 export interface OcspOptions {
@@ -88,6 +88,9 @@ interface CachedResponse {
   nextUpdate: Date;
   refreshAt: number;
   etag: string;
+  /** HTTP dates, formatted once rather than per request. */
+  lastModified: string;
+  expires: string;
   serials: string[];
   certIds: string[];
   requestKeys: Set<string>;
@@ -163,7 +166,7 @@ export class OcspResponder {
     return {
       der: entry.der,
       responseStatus: OCSPResponseStatus.successful,
-      cache: { thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, etag: entry.etag },
+      cache: { thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, etag: entry.etag, lastModified: entry.lastModified, expires: entry.expires },
     };
   }
 
@@ -256,6 +259,8 @@ export class OcspResponder {
       nextUpdate,
       refreshAt: nextUpdate.getTime() - this.options.refreshMarginMs,
       etag: `"${createHash('sha1').update(der).digest('hex')}"`,
+      lastModified: thisUpdate.toUTCString(),
+      expires: nextUpdate.toUTCString(),
       serials: answered.map((a) => a.serial),
       certIds: answered.map((a) => a.hex),
       requestKeys: new Set(),
@@ -306,6 +311,8 @@ export class OcspResponder {
       nextUpdate,
       refreshAt,
       etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
+      lastModified: new Date(row.this_update).toUTCString(),
+      expires: nextUpdate.toUTCString(),
       serials: [row.serial],
       certIds: [certIdHex],
       requestKeys: new Set(),
