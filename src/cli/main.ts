@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { verifyAuditChain } from '../audit/audit-log.js';
+import { verifyAuditCheckpoints } from '../audit/checkpoints.js';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { loadConfig } from '../config/settings.js';
@@ -14,6 +15,7 @@ import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.j
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
+import { registerServiceCommands } from './service-commands.js';
 
 const locale = cliLocale();
 const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
@@ -244,13 +246,19 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
-        const result = await verifyAuditChain(signet.store);
-        if (result.ok) {
-          print(!!opts.json, result, say('cli.audit-ok', { entries: result.entries, head: result.headHash }));
+        const chain = await verifyAuditChain(signet.store);
+        // R20: the signed checkpoints too, offline (src/audit/checkpoints.ts).
+        const checkpoints = await verifyAuditCheckpoints(signet.store);
+        const result = { ...chain, checkpoints };
+        const checkpointLine = checkpoints.ok
+          ? say('audit.checkpoints-ok', { count: checkpoints.checkpoints, seq: checkpoints.lastCheckpointSeq ?? '-' })
+          : say('audit.checkpoints-broken', { id: checkpoints.checkpointId, seq: checkpoints.upToSeq, problem: checkpoints.problem });
+        if (chain.ok) {
+          print(!!opts.json, result, `${say('cli.audit-ok', { entries: chain.entries, head: chain.headHash })}\n${checkpointLine}`);
         } else {
-          print(!!opts.json, result, say('cli.audit-broken', { seq: result.firstBadSeq, problem: result.problem }));
-          process.exitCode = 3;
+          print(!!opts.json, result, `${say('cli.audit-broken', { seq: chain.firstBadSeq, problem: chain.problem })}\n${checkpointLine}`);
         }
+        if (!chain.ok || !checkpoints.ok) process.exitCode = 3;
       });
     });
 
@@ -259,6 +267,7 @@ export function buildProgram(): Command {
   registerStatusCommands(program);
   registerRaCommands(program);
   registerKmcCommands(program);
+  registerServiceCommands(program);
   return program;
 }
 
