@@ -207,6 +207,31 @@ describe.each(storeBackends)('dual certificates with a key management centre on 
     expect(JSON.parse(String(entries.at(-1)!.details))).toMatchObject({ approvers: ['officer-a', 'officer-b'], kind: 'subscriber' });
   });
 
+  it('rotates its keys and still recovers what the old escrow key holds; CAs must take the new signing key', async () => {
+    const before = await kmc.signingPublicKeyInfo();
+    const { signingPublicKeyInfo } = await kmc.rotateKeys('test:kmc-admin');
+    expect(Buffer.from(signingPublicKeyInfo)).not.toEqual(Buffer.from(before));
+    // A client still trusting the old key refuses the new responses.
+    const stale: KmcClient = { ...client };
+    const fresh = await inProcessKmcClient(kmc);
+    const second = subscriberRequest(dir, 'after-rotation');
+    const order = {
+      csr: second.csrPem,
+      signingProfileId: 'individual-signing',
+      encryptionProfileId: 'individual-encryption',
+      subject: { commonName: '孙八' },
+      subscriberId: 'subscriber-0003',
+      requestedBy: 'test',
+      reason: 'after rotation',
+    };
+    await expect(issueDualCertificates(t.signet.ca, stale, order)).rejects.toMatchObject({ code: 'kmc.bad-signature' });
+    const after = await issueDualCertificates(t.signet.ca, fresh, order);
+    const escrows = await kmcDb(t.signet.store).selectFrom('kmc_escrowed_keys').select(['id', 'escrow_key_id']).where('id', 'in', [dual.escrowId, after.escrowId]).execute();
+    expect(new Set(escrows.map((e) => e.escrow_key_id)).size).toBe(2);
+    client = fresh;
+    // The next test recovers the first subscriber's key, escrowed under the retired escrow key.
+  });
+
   it('recovers for a court only with two judicial officers, delivered to the court’s key', async () => {
     const court = generateSm2KeyPair();
     const { recoveryId, statement } = await kmc.requestRecovery({

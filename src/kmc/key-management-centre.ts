@@ -76,9 +76,25 @@ export class KeyManagementCentre {
   async initialise(actor: string): Promise<{ signingPublicKeyInfo: Uint8Array }> {
     const existing = await this.db.selectFrom('kmc_keys').select('id').where('active', '=', 1).executeTakeFirst();
     if (existing) throw new SignetError('kmc.already-initialised', 409);
+    return this.createKeys(actor, 'kmc.key-created');
+  }
+
+  /**
+   * New signing and escrow keys; the old ones stay, inactive, so keys
+   * escrowed under the old escrow key can still be recovered. CAs must be
+   * given the new signing key (their KmcClient.publicKeyInfo).
+   */
+  async rotateKeys(actor: string): Promise<{ signingPublicKeyInfo: Uint8Array }> {
+    const existing = await this.db.selectFrom('kmc_keys').select('id').where('active', '=', 1).executeTakeFirst();
+    if (!existing) throw new SignetError('kmc.not-initialised', 409);
+    return this.createKeys(actor, 'kmc.key-rotated');
+  }
+
+  private async createKeys(actor: string, action: string): Promise<{ signingPublicKeyInfo: Uint8Array }> {
     const at = this.clock().toISOString();
     const created = { signing: generateSm2KeyPair(), escrow: generateSm2KeyPair() };
     await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('kmc_keys').set({ active: 0 }).where('active', '=', 1).execute();
       for (const purpose of ['signing', 'escrow'] as const) {
         const id = `kmc-${purpose}-${randomBytes(4).toString('hex')}`;
         const key = created[purpose];
@@ -93,7 +109,7 @@ export class KeyManagementCentre {
             created_at: at,
           })
           .execute();
-        await this.audit(trx, actor, 'kmc.key-created', `kmc-key:${id}`, { purpose, spkiSha256: sha256(sm2PublicKeyInfo(key.publicKey)) });
+        await this.audit(trx, actor, action, `kmc-key:${id}`, { purpose, spkiSha256: sha256(sm2PublicKeyInfo(key.publicKey)) });
       }
     });
     this.keys = undefined;
