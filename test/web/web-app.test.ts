@@ -380,6 +380,11 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
 
   it('gives officers a console they can work in: dashboard charts that link to their lists, queue, inventory, in both languages', async () => {
     const page = await browser.context.newPage();
+    await open(page, '/console');
+    await page.locator('#f-username').fill(OFFICER.username);
+    await page.locator('#f-password').fill(OFFICER.password);
+    await page.getByRole('button', { name: zh('console.sign-in') }).last().click();
+    await page.locator('[data-testid="operator"]').waitFor();
     await shoot(page, 'console-dashboard', '/console', async (p) => {
       await p.locator('[data-chart="issued"] .recharts-surface').waitFor();
       await p.locator('[data-chart="revocations"] .recharts-pie').waitFor({ state: 'attached' });
