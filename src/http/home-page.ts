@@ -79,12 +79,5 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #e5e7eb;
     });
   }
 
-  // The CPS URI written into every certificate (R11) must answer; the agreement domain will publish versions here.
-  app.get('/cps', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/plain; charset=utf-8').send(
-      `Signet 电子认证业务规则 / Certification Practice Statement\n\n` +
-        `证书策略 OID / Certificate policy OID arc: ${signet.config.policyOid}\n` +
-        `个人签名 1.1 · 个人加密 1.2 · 企业签名 2.1 · 企业加密 2.2 · TLS 服务器 3.1 · TLS 客户端 3.2\n`,
-    ),
-  );
+  // GET /cps (the CPS URI in every certificate, R11) is served by src/http/agreement-routes.ts from the published CPS.
 }

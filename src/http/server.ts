@@ -12,6 +12,8 @@ import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
 import { raRoutes } from './ra-routes.js';
+import { serviceRoutes } from './service-routes.js';
+import { agreementRoutes } from './agreement-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
@@ -72,6 +74,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await tsaRoutes(app, signet);
   await evidenceRoutes(app, signet);
   await raRoutes(app, signet);
+  await serviceRoutes(app, signet);
+  await agreementRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);
   // The web application takes `/` when it is built; the server-rendered front page otherwise.
