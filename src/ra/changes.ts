@@ -7,6 +7,7 @@ import type { DownloadCredential, DownloadCredentials } from './download-credent
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
 import { sealRecord } from './personal-data.js';
 import type { RaChangeRequestTable } from './schema.js';
+import type { Tx } from '../store/database.js';
 import { identifierOf, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
 
 export interface ChangeRequest {
@@ -149,12 +150,7 @@ export class ChangeRequests {
       const reissues: ChangeApproval['reissues'] = [];
       const affected: string[] = [];
       if (certificateContentChanged(before, after)) {
-        const live = await trx
-          .selectFrom('certificates')
-          .select(['serial', 'profile_id'])
-          .where('subscriber_id', '=', subscriber.id)
-          .where('not_after', '>', at)
-          .execute();
+        const live = await this.context.ca.findCertificates({ subscriberId: subscriber.id, notAfterAfter: at }, trx as unknown as Tx);
         for (const certificate of live) {
           if (alreadyRevoked.has(certificate.serial)) continue;
           affected.push(certificate.serial);
@@ -163,7 +159,7 @@ export class ChangeRequests {
             .select(['purpose', 'key_generation'])
             .where('certificate_serial', '=', certificate.serial)
             .executeTakeFirst();
-          const purpose = (original?.purpose ?? (certificate.profile_id.endsWith('encryption') ? 'encryption' : 'signing')) as Purpose;
+          const purpose = (original?.purpose ?? (certificate.profileId.endsWith('encryption') ? 'encryption' : 'signing')) as Purpose;
           const application = await this.applications.insert(
             trx,
             by,
@@ -172,7 +168,7 @@ export class ChangeRequests {
               raId: subscriber.ra_id,
               kind: 'reissue',
               purpose,
-              profileId: certificate.profile_id,
+              profileId: certificate.profileId,
               keyGeneration: original?.key_generation ?? 'subscriber',
               version,
               replacesSerial: certificate.serial,
@@ -202,7 +198,7 @@ export class ChangeRequests {
     const change = await this.context.db.selectFrom('ra_change_requests').select('subscriber_id').where('id', '=', changeId).executeTakeFirst();
     const revoked = new Set<string>();
     if (!change) return revoked;
-    const certificates = await this.context.db.selectFrom('certificates').select('serial').where('subscriber_id', '=', change.subscriber_id).execute();
+    const certificates = await this.context.ca.findCertificates({ subscriberId: change.subscriber_id });
     for (const { serial } of certificates) if (await this.context.revoker.isRevoked(serial)) revoked.add(serial);
     return revoked;
   }
