@@ -204,7 +204,10 @@ export class OcspResponder {
       }
     }
     const entry = await this.sign(caId, responder, answered, nonce, now);
-    if (nonce) return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
+    // Nothing about serials we never issued, nor odd spellings of a CertID, is kept: anyone could fill the cache and the table with them.
+    if (nonce || entry.statuses.includes('unknown') || !answered.every((a) => canonicalHashParameters(a.certId))) {
+      return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
+    }
     if (answered.length === 1) await this.store(entry, caId, answered[0]!);
     this.remember(entry, key);
     return this.replyFor(entry);
@@ -519,6 +522,14 @@ export class OcspResponder {
     }
     return responder;
   }
+}
+
+/** RFC 5754 §2: hash AlgorithmIdentifiers carry absent or NULL parameters; anything else is not worth caching. */
+function canonicalHashParameters(certId: CertID): boolean {
+  const parameters = certId.hashAlgorithm.parameters;
+  if (parameters === undefined || parameters === null) return true;
+  const bytes = new Uint8Array(parameters);
+  return bytes.length === 2 && bytes[0] === 0x05 && bytes[1] === 0x00;
 }
 
 function hashKey(oid: string, nameHash: Buffer, keyHash: Buffer): string {

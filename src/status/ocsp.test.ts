@@ -255,8 +255,7 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
       expect(responseStatus(response.rawPayload), path).toBe(OCSPResponseStatus.malformedRequest);
     }
     // Bit flips may land in the serial: those are answered (unknown), signed, but never stored.
-    const after = await counts();
-    expect(after.slice(1)).toEqual(before.slice(1));
+    expect(await counts()).toEqual(before);
     expect((await app.inject('/healthz')).statusCode).toBe(200);
   });
 });
