@@ -329,13 +329,7 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
       await subscriberBrowser.close();
     }
 
-    // At the RA, the request is recorded and the certificate revoked; operator revocation takes the CA's token.
-    await open(officer, '/console');
-    await officer.getByRole('button', { name: zh('console.sign-out') }).click();
-    await officer.getByRole('tab', { name: zh('console.with-token') }).click();
-    await officer.locator('#f-token').fill(ADMIN_TOKEN);
-    await officer.getByRole('button', { name: zh('console.sign-in') }).last().click();
-    await officer.locator('[data-testid="operator"]').waitFor();
+    // At the original RA the officer records the subscriber's request and revokes (R7).
     await open(officer, `/console/revoke?serial=${serial}`);
     await officer.locator('#f-channel').selectOption('subscriber');
     await officer.locator('#f-reason').selectOption('keyCompromise');
@@ -381,10 +375,8 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
   it('gives officers a console they can work in: dashboard charts that link to their lists, queue, inventory, in both languages', async () => {
     const page = await browser.context.newPage();
     await open(page, '/console');
-    await page.locator('#f-username').fill(OFFICER.username);
-    await page.locator('#f-password').fill(OFFICER.password);
-    await page.getByRole('button', { name: zh('console.sign-in') }).last().click();
-    await page.locator('[data-testid="operator"]').waitFor();
+    // The officer's session from the journey (an HttpOnly cookie) still holds.
+    await page.locator('[data-testid="operator"]', { hasText: OFFICER.username }).waitFor();
     await shoot(page, 'console-dashboard', '/console', async (p) => {
       await p.locator('[data-chart="issued"] .recharts-surface').waitFor();
       await p.locator('[data-chart="revocations"] .recharts-pie').waitFor({ state: 'attached' });
@@ -408,5 +400,28 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
       await p.locator('#f-serial').waitFor();
     });
     await page.close();
+
+    // A CA administrator signs in with the CA's token for revocations on the CA's own grounds (R15).
+    const admin = await browser.context.newPage();
+    await open(admin, '/console');
+    await admin.getByRole('button', { name: zh('console.sign-out') }).click();
+    await admin.getByRole('tab', { name: zh('console.with-token') }).click();
+    await admin.locator('#f-token').fill('not-the-token');
+    await admin.getByRole('button', { name: zh('console.sign-in') }).last().click();
+    await admin.locator('[data-field="token"] .field-error').waitFor();
+    await admin.locator('#f-token').fill(ADMIN_TOKEN);
+    await admin.getByRole('button', { name: zh('console.sign-in') }).last().click();
+    await admin.locator('[data-testid="operator"]').waitFor();
+    await admin.goto(`${base}/console/revoke?serial=${serial}`);
+    await admin.locator('#f-channel').selectOption('ca');
+    await admin.locator('#f-ground').selectOption('false-information');
+    await admin.locator('#f-justification').fill('营业执照系伪造');
+    await admin.locator('#f-confirm').check();
+    await screenshot(admin, 'console-revoke-ca-ground-zh-CN-desktop');
+    await admin.getByRole('button', { name: zh('revoke.action') }).click();
+    // Revoked already, for ever: the refusal is shown, nothing changes.
+    await admin.locator('.alert-error, [data-field="serial"] .field-error').first().waitFor();
+    expect((await t.signet.status.revocation(serial))?.reason).toBe('keyCompromise');
+    await admin.close();
   });
 });

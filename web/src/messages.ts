@@ -306,12 +306,13 @@ const zh = {
   'revoke.confirm': '我确认要永久吊销这张证书。',
   'revoke.confirm-required': '请先确认吊销。',
   'revoke.done': '证书已吊销，OCSP 已更新。',
+  'revoke.ca-operators': '除订户本人在 RA 提出的申请外，其他来源的吊销由 CA 管理员办理（使用 CA 的令牌登录）。',
 } as const;
 
 export type MessageKey = keyof typeof zh;
 
 const en: Record<MessageKey, string> = {
-  'app.name': 'Signet Certificate Authority',
+  'app.name': 'Signet CA',
   'app.title': 'Signet Certificate Authority',
   'time.zone': 'Beijing time',
   'nav.skip': 'Skip to content',
@@ -614,6 +615,7 @@ const en: Record<MessageKey, string> = {
   'revoke.confirm': 'I confirm this certificate is to be revoked for ever.',
   'revoke.confirm-required': 'Confirm the revocation first.',
   'revoke.done': 'The certificate is revoked; OCSP already says so.',
+  'revoke.ca-operators': 'Apart from a subscriber’s own request at the RA, revocations are made by a CA administrator (sign in with the CA’s token).',
 };
 
 export const MESSAGES: Record<'zh-CN' | 'en', Record<MessageKey, string>> = { 'zh-CN': zh, en };

@@ -75,7 +75,7 @@ export default function DashboardPage() {
                 <XAxis dataKey="label" fontSize={11} interval="preserveStartEnd" />
                 <YAxis allowDecimals={false} fontSize={11} width={28} />
                 <Tooltip formatter={(v) => [v, t('dashboard.certificates')]} />
-                <Bar dataKey="count" fill={COLOURS[0]} cursor="pointer" onClick={(d: { payload?: { day: string } }) => d.payload && navigate(`/console/certificates?issued=${d.payload.day}`)} />
+                <Bar isAnimationActive={false} dataKey="count" fill={COLOURS[0]} cursor="pointer" onClick={(d: { payload?: { day: string } }) => d.payload && navigate(`/console/certificates?issued=${d.payload.day}`)} />
               </BarChart>
             </ResponsiveContainer>
           </div>
@@ -88,7 +88,7 @@ export default function DashboardPage() {
                 <XAxis dataKey="label" fontSize={11} />
                 <YAxis allowDecimals={false} fontSize={11} width={28} />
                 <Tooltip formatter={(v) => [v, t('dashboard.certificates')]} />
-                <Bar dataKey="count" fill={COLOURS[3]} cursor="pointer" onClick={(d: { payload?: { days: number } }) => d.payload && navigate(`/console/certificates?expiring=${d.payload.days}`)} />
+                <Bar isAnimationActive={false} dataKey="count" fill={COLOURS[3]} cursor="pointer" onClick={(d: { payload?: { days: number } }) => d.payload && navigate(`/console/certificates?expiring=${d.payload.days}`)} />
               </BarChart>
             </ResponsiveContainer>
           </div>
@@ -107,7 +107,7 @@ export default function DashboardPage() {
             ) : (
               <ResponsiveContainer width="100%" height={220}>
                 <PieChart>
-                  <Pie data={revocations} dataKey="count" nameKey="label" outerRadius={80} label cursor="pointer" onClick={(_d, index) => {
+                  <Pie isAnimationActive={false} data={revocations} dataKey="count" nameKey="label" outerRadius={80} label cursor="pointer" onClick={(_d, index) => {
                       const picked = revocations[index];
                       if (picked) navigate(`/console/certificates?status=revoked&reason=${picked.reason}`);
                     }}>
@@ -136,7 +136,7 @@ export default function DashboardPage() {
                 <XAxis dataKey="label" fontSize={11} />
                 <YAxis allowDecimals={false} fontSize={11} width={28} />
                 <Tooltip formatter={(v) => [v, t('dashboard.applications')]} />
-                <Bar dataKey="count" cursor="pointer" onClick={(d: { payload?: { id: string } }) => d.payload && navigate(`/console/applications?age=${d.payload.id}`)}>
+                <Bar isAnimationActive={false} dataKey="count" cursor="pointer" onClick={(d: { payload?: { id: string } }) => d.payload && navigate(`/console/applications?age=${d.payload.id}`)}>
                   {ages.map((a, i) => (
                     <Cell key={a.id} fill={i >= 2 ? COLOURS[4] : COLOURS[1]} />
                   ))}

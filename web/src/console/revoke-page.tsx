@@ -5,10 +5,13 @@ import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { StatusResult, lookupBySerial, type PublicStatus } from '../public/status-page';
 import { useRouter } from '../router';
+import { useOperator } from './session';
 
 const CHANNELS = ['subscriber', 'rights-holder', 'ra', 'ca'] as const;
 /** What a subscriber or RA may give as the reason (R7); cACompromise and aACompromise are not for subscriber certificates. */
 const REASONS = ['keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn', 'unspecified'] as const;
+/** What a subscriber may ask their RA for (src/ra/revocation-requests.ts). */
+const SUBSCRIBER_REASONS = ['keyCompromise', 'cessationOfOperation', 'affiliationChanged', 'superseded', 'unspecified'] as const;
 /** R15: the CA's own grounds (agreement II.4); the RFC 5280 reason follows from the ground. */
 const GROUNDS = ['false-information', 'breach', 'written-request', 'security-not-ensured', 'use-in-crime', 'other-legal-grounds'] as const;
 
@@ -16,6 +19,7 @@ const GROUNDS = ['false-information', 'breach', 'written-request', 'security-not
 export function RevokePage() {
   const { t } = useI18n();
   const { query } = useRouter();
+  const { operator } = useOperator();
   const [serial, setSerial] = useState(query.get('serial') ?? '');
   const [channel, setChannel] = useState<(typeof CHANNELS)[number]>('subscriber');
   const [reason, setReason] = useState<string>('keyCompromise');
@@ -26,6 +30,9 @@ export function RevokePage() {
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<PublicStatus | null>(null);
   const problem = useProblem(['serial', 'channel', 'reason', 'ground', 'justification', 'invalidityDate', 'confirm']);
+  // An RA officer records the subscriber's request at their RA (R7, R18); other channels are the CA's operators' (R15).
+  const atTheRa = operator.role === 'ra-officer' && channel === 'subscriber';
+  const reasons = atTheRa ? SUBSCRIBER_REASONS : REASONS;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -36,16 +43,23 @@ export function RevokePage() {
     }
     setBusy(true);
     try {
-      const body: Record<string, string> = { channel };
-      if (channel === 'ca') body.ground = ground;
-      else body.reason = reason;
-      if (justification.trim()) body.justification = justification.trim();
-      if (invalidityDate) body.invalidityDate = new Date(invalidityDate).toISOString();
       const id = serial.trim().replace(/[:\s]/g, '');
-      await api(`/api/v1/certificates/${encodeURIComponent(id)}/revocation`, { method: 'POST', body, operator: true });
+      if (!id) throw Object.assign(new Error(t('status.serial-required')), { field: 'serial' });
+      if (atTheRa) {
+        const body: Record<string, string> = { reason };
+        if (justification.trim()) body.justification = justification.trim();
+        await api(`/api/v1/ra/certificates/${encodeURIComponent(id)}/revocations`, { method: 'POST', body, operator: true });
+      } else {
+        const body: Record<string, string> = { channel };
+        if (channel === 'ca') body.ground = ground;
+        else body.reason = reason;
+        if (justification.trim()) body.justification = justification.trim();
+        if (invalidityDate) body.invalidityDate = new Date(invalidityDate).toISOString();
+        await api(`/api/v1/certificates/${encodeURIComponent(id)}/revocation`, { method: 'POST', body, operator: true });
+      }
       setDone(await lookupBySerial(id));
     } catch (error) {
-      problem.report(error, { serial: 'serial' });
+      problem.report(error, { serial: 'serial' }, (error as { field?: string }).field);
     } finally {
       setBusy(false);
     }
@@ -94,7 +108,7 @@ export function RevokePage() {
           ) : (
             <Field label={t('cert.reason')} name="reason" error={e.reason}>
               <select {...inputProps('reason', e)} value={reason} onChange={(ev) => setReason(ev.target.value)}>
-                {REASONS.map((r) => (
+                {reasons.map((r) => (
                   <option key={r} value={r}>
                     {t(`reason.${r}` as MessageKey)}
                   </option>
@@ -105,9 +119,12 @@ export function RevokePage() {
           <Field label={t('revoke.justification')} name="justification" error={e.justification} hint={channel === 'ca' || channel === 'rights-holder' ? t('revoke.justification-required') : t('revoke.justification-hint')}>
             <textarea {...inputProps('justification', e)} value={justification} onChange={(ev) => setJustification(ev.target.value)} rows={3} />
           </Field>
-          <Field label={t('revoke.invalidity-date')} name="invalidityDate" error={e.invalidityDate} hint={t('revoke.invalidity-hint')}>
-            <input {...inputProps('invalidityDate', e)} type="datetime-local" value={invalidityDate} onChange={(ev) => setInvalidityDate(ev.target.value)} />
-          </Field>
+          {!atTheRa && (
+            <Field label={t('revoke.invalidity-date')} name="invalidityDate" error={e.invalidityDate} hint={t('revoke.invalidity-hint')}>
+              <input {...inputProps('invalidityDate', e)} type="datetime-local" value={invalidityDate} onChange={(ev) => setInvalidityDate(ev.target.value)} />
+            </Field>
+          )}
+          {!atTheRa && operator.role !== 'ca-admin' && <Alert kind="info">{t('revoke.ca-operators')}</Alert>}
           <div className={`field${e.confirm ? ' has-error' : ''}`} data-field="confirm">
             <label className="checkbox">
               <input id="f-confirm" type="checkbox" checked={confirm} onChange={(ev) => setConfirm(ev.target.checked)} />
