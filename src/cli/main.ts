@@ -16,6 +16,7 @@ import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { startServiceSchedule } from '../service/scheduled-work.js';
 
 const locale = cliLocale();
 const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
@@ -102,6 +103,8 @@ export function buildProgram(): Command {
       // Materialise the operator token now, so that it exists before the first operator call.
       config.adminToken();
       const app = await buildServer(signet);
+      // Deemed acceptance, renewal reminders, retention and audit checkpoints (issue 6), on whichever node holds the lease.
+      startServiceSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'service jobs failed'));
       const stop = async () => {
         await app.close();
         await signet.close();

@@ -340,6 +340,16 @@ export function registerServiceCommands(program: Command): void {
       });
     });
   retention
+    .command('reseal')
+    .description('after a SIGNET_PII_KEY rotation: seal personal data again under the current key / 轮换密钥后重新加密')
+    .option(...json)
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const counts = await signet.service.resealPersonalData(actor());
+        print(opts.json, counts, `complaints=${counts.complaints}\tclaims=${counts.claims}`);
+      });
+    });
+  retention
     .command('hold <subscriberId>')
     .description('place a legal hold or dispute hold / 法律保全')
     .requiredOption('--reason <text>', 'case number, why')

@@ -1,6 +1,6 @@
 import type { CertificateAuthority } from '../ca/authority.js';
 import { CalendarYears, Complaints } from './complaints.js';
-import type { ServiceContext } from './context.js';
+import { audit, type ServiceContext } from './context.js';
 import { Fees } from './fees.js';
 import { LiabilityRegister } from './liability.js';
 import { NotificationOutbox } from './notification-outbox.js';
@@ -43,5 +43,46 @@ export class SubscriberServices {
     this.liability = new LiabilityRegister(this.context);
     this.fees = new Fees(this.context, this.outbox);
     this.retention = new Retention(this.context, options.retentionYears ?? retentionYearsFrom(process.env));
+  }
+
+  /**
+   * Key rotation (R2): every personal field this domain keeps that was sealed
+   * under an older key is sealed again under the current one. Old keys can
+   * leave the configuration once this reports nothing left.
+   */
+  async resealPersonalData(actor = 'system:pii-rotation'): Promise<{ complaints: number; claims: number }> {
+    const pd = this.context.personalData;
+    const counts = { complaints: 0, claims: 0 };
+    const complaints = await this.context.db.selectFrom('service_complaints').select(['id', 'complainant', 'description']).execute();
+    const claims = await this.context.db.selectFrom('service_liability_claims').select(['id', 'claimant', 'description']).execute();
+    const now = this.context.clock();
+    await this.context.db.transaction().execute(async (trx) => {
+      for (const row of complaints) {
+        if (!(row.complainant && pd.needsRotation(row.complainant)) && !(row.description && pd.needsRotation(row.description))) continue;
+        await trx
+          .updateTable('service_complaints')
+          .set({
+            complainant: row.complainant ? pd.reseal(row.complainant, `complaint:${row.id}`) : null,
+            description: row.description ? pd.reseal(row.description, `complaint:${row.id}:description`) : null,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        counts.complaints += 1;
+      }
+      for (const row of claims) {
+        if (!(row.claimant && pd.needsRotation(row.claimant)) && !(row.description && pd.needsRotation(row.description))) continue;
+        await trx
+          .updateTable('service_liability_claims')
+          .set({
+            claimant: row.claimant ? pd.reseal(row.claimant, `claim:${row.id}`) : null,
+            description: row.description ? pd.reseal(row.description, `claim:${row.id}:description`) : null,
+          })
+          .where('id', '=', row.id)
+          .execute();
+        counts.claims += 1;
+      }
+      await audit(this.context, trx, { actor, action: 'service.personal-data-resealed', target: `pii-key:${pd.currentKeyId}`, details: counts }, now);
+    });
+    return counts;
   }
 }
