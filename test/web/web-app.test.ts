@@ -373,6 +373,10 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
   });
 
   it('gives officers a console they can work in: dashboard charts that link to their lists, queue, inventory, in both languages', async () => {
+    // A complaint received 20 days ago is overdue (7 working days, R12); one received now is not.
+    const longAgo = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    await asAdmin('POST', '/api/v1/service/complaints', { receivedAt: longAgo, channel: 'phone', complainant: { name: '李四', contact: '13800138000' }, category: 'service', description: '下载页面打不开' });
+    await asAdmin('POST', '/api/v1/service/complaints', { channel: 'email', complainant: { name: '王五', contact: 'wangwu@example.cn' }, category: 'fee', description: '收费疑问' });
     const page = await browser.context.newPage();
     await open(page, '/console');
     // The officer's session from the journey (an HttpOnly cookie) still holds.
@@ -380,8 +384,14 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await shoot(page, 'console-dashboard', '/console', async (p) => {
       await p.locator('[data-chart="issued"] .recharts-surface').waitFor();
       await p.locator('[data-chart="revocations"] .recharts-pie').waitFor({ state: 'attached' });
+      await p.locator('[data-chart="complaints"] .recharts-surface').waitFor();
     });
     // A chart's links lead to the filtered list behind it.
+    await open(page, '/console');
+    await page.getByRole('link', { name: `${zh('complaints.overdue')}: 1` }).click();
+    await page.waitForURL(/\/console\/complaints\?due=overdue/);
+    await expect.poll(() => page.locator('[data-complaint]').count()).toBe(1);
+    await screenshot(page, 'console-complaints-overdue-zh-CN-desktop');
     await open(page, '/console');
     await page.locator('[data-chart="revocations"] .recharts-pie').waitFor({ state: 'attached' });
     await page.getByRole('link', { name: new RegExp(zh('reason.keyCompromise')) }).click();

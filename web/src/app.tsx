@@ -2,6 +2,7 @@ import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { Loading } from './components';
 import { ApplicationPage } from './console/application-page';
 import { ApplicationsPage } from './console/applications-page';
+import { ComplaintsPage } from './console/complaints-page';
 import { InventoryPage } from './console/certificates-page';
 import { RegisterPage } from './console/register-page';
 import { RevokePage } from './console/revoke-page';
@@ -81,6 +82,7 @@ function ConsoleNav() {
         <NavLink to="/console/subscribers">{t('subscribers.title')}</NavLink>
         <NavLink to="/console/certificates">{t('inventory.title')}</NavLink>
         <NavLink to="/console/revoke">{t('revoke.title')}</NavLink>
+        <NavLink to="/console/complaints">{t('complaints.title')}</NavLink>
       </nav>
       <span className="who">
         <span data-testid="operator">{operator.username}</span> · {t(`role.${operator.role}`)}{' '}
@@ -107,6 +109,7 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/subscribers/new') return <RegisterPage />;
   if (path === '/console/certificates') return <InventoryPage />;
   if (path === '/console/revoke') return <RevokePage />;
+  if (path === '/console/complaints') return <ComplaintsPage />;
   return <NotFound />;
 }
 

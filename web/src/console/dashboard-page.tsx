@@ -5,6 +5,7 @@ import type { MessageKey } from '../messages';
 import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
 import { availableRoutes } from '../api';
+import { complaints, deadlineBucket, DEADLINE_BUCKETS, type ComplaintSummary } from './complaints-page';
 import { daysUntil, loadInventory } from './inventory';
 import { AGE_BUCKETS, ageInDays } from './ra-api';
 
@@ -18,10 +19,15 @@ const DAYS_SHOWN = 30;
 export default function DashboardPage() {
   const { t } = useI18n();
   const { navigate } = useRouter();
-  const data = useLoad(async () => ({ ...(await loadInventory()), routes: await availableRoutes() }), []);
+  const data = useLoad(async () => {
+    const routes = await availableRoutes();
+    // The complaints service (R12) may be absent from an older server: the chart then says so.
+    const filed: ComplaintSummary[] | null = routes.has('GET /api/v1/service/complaints') ? await complaints().catch(() => null) : null;
+    return { ...(await loadInventory()), routes, filed };
+  }, []);
   if (data.loading && !data.data) return <Loading />;
   if (!data.data) return <LoadError error={data.error} />;
-  const { entries, applications, routes } = data.data;
+  const { entries, applications, filed } = data.data;
 
   const today = Date.now();
   const perDay = Array.from({ length: DAYS_SHOWN }, (_, i) => {
@@ -42,8 +48,7 @@ export default function DashboardPage() {
     label: t(`age.${b.id}` as MessageKey),
     count: pending.filter((a) => ageInDays(a.submittedAt, today) >= b.min && ageInDays(a.submittedAt, today) < b.max).length,
   }));
-  const complaintsAvailable = [...routes].some((r) => r.includes('/complaints'));
-  const go = (to: string) => () => navigate(to);
+  const deadlines = DEADLINE_BUCKETS.map((id) => ({ id, label: t(`complaints.${id}` as MessageKey), count: (filed ?? []).filter((c) => deadlineBucket(c, today) === id).length }));
 
   return (
     <div className="page wide">
@@ -153,10 +158,34 @@ export default function DashboardPage() {
           </p>
         </Card>
         <Card title={t('dashboard.complaints')}>
-          <p className="muted">{complaintsAvailable ? t('dashboard.complaints-soon') : t('dashboard.complaints-unavailable')}</p>
-          <button type="button" className="secondary" onClick={go('/console/applications')}>
-            {t('applications.title')}
-          </button>
+          {filed === null ? (
+            <p className="muted">{t('dashboard.complaints-unavailable')}</p>
+          ) : (
+            <>
+              <div className="chart" data-chart="complaints">
+                <ResponsiveContainer width="100%" height={220}>
+                  <BarChart data={deadlines}>
+                    <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                    <XAxis dataKey="label" fontSize={11} />
+                    <YAxis allowDecimals={false} fontSize={11} width={28} />
+                    <Tooltip formatter={(v) => [v, t('complaints.title')]} />
+                    <Bar isAnimationActive={false} dataKey="count" cursor="pointer" onClick={(d: { payload?: { id: string } }) => d.payload && navigate(`/console/complaints?due=${d.payload.id}`)}>
+                      {deadlines.map((d, i) => (
+                        <Cell key={d.id} fill={i === 0 ? COLOURS[4] : i === 1 ? COLOURS[3] : COLOURS[2]} />
+                      ))}
+                    </Bar>
+                  </BarChart>
+                </ResponsiveContainer>
+              </div>
+              <p className="chart-links">
+                {deadlines.map((d) => (
+                  <Link key={d.id} to={`/console/complaints?due=${d.id}`}>
+                    {d.label}: {d.count}
+                  </Link>
+                ))}
+              </p>
+            </>
+          )}
         </Card>
       </div>
     </div>
