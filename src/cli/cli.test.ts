@@ -20,7 +20,8 @@ function signet(args: string[], lang = 'en') {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('the signet command line (ARCHITECTURE.md: CLI)', () => {
+// Each command is a fresh Node process compiling TypeScript on the fly: seconds apiece on a busy machine.
+describe('the signet command line (ARCHITECTURE.md: CLI)', { timeout: 240_000 }, () => {
   it('creates the hierarchy with init, lists it, issues, shows, and verifies the audit chain', () => {
     const init = signet(['init', '--algorithm', 'ecdsa-p384', '--json']);
     expect(init.status, init.stderr).toBe(0);
