@@ -6,6 +6,7 @@ import { openDatabase, type SignetDatabase } from './store/database.js';
 import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { EvidenceService } from './evidence/evidence-report.js';
+import { Disputes, disputeWindowMonthsFrom } from './evidence/disputes.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
 import { statusDomainRevoker } from './ra/status-revoker.js';
@@ -24,6 +25,7 @@ export interface Signet {
   status: StatusService;
   tsa: TimeStampAuthority;
   evidence: EvidenceService;
+  disputes: Disputes;
   ra: RegistrationAuthority;
   /** The KMC for dual SM2 certificates; in production it may run as its own process with its own passphrase. */
   kmc: KeyManagementCentre;
@@ -55,9 +57,10 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
+  const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
-  return { config, store, ca, status, tsa, evidence, ra, kmc, service, auditCheckpoints, publication, close: () => store.close() };
+  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -226,4 +226,69 @@ export function registerEvidenceCommands(program: Command): void {
       writeFileSync(opts.out, renderEvidenceHtml(result.manifest, opts.lang ?? locale));
       if (!result.valid) console.error(say('cli.evidence-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') }));
     });
+
+  const dispute = program.command('dispute').description('disputes (R10): filing window, negotiation, arbitration / 争议处理');
+  const stateNames = ['investigating', 'negotiation', 'referred-to-arbitration', 'closed'];
+
+  dispute
+    .command('file')
+    .description('file a dispute for a subscriber (refused later than the window after discovery) / 提出争议')
+    .requiredOption('--subscriber <id>', 'subscriber id')
+    .requiredOption('--discovered <date>', 'the day the problem was discovered, YYYY-MM-DD')
+    .requiredOption('--description <text>', 'what the dispute is about')
+    .option('--serial <hex>', 'the certificate concerned')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { subscriber: string; discovered: string; description: string; serial?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const filed = await signet.disputes.file({
+          subscriberId: opts.subscriber,
+          discoveredOn: opts.discovered,
+          description: opts.description,
+          certificateSerial: opts.serial,
+          filedBy: `cli:${process.env.USER ?? 'operator'}`,
+        });
+        print(opts.json, filed, `${filed.id}\t${say('dispute.state.filed')}\t${filed.subscriberId}\t${filed.discoveredOn}`);
+      });
+    });
+
+  dispute
+    .command('advance <id>')
+    .description('move a dispute on: investigating, negotiation, referred-to-arbitration, closed / 推进争议处理')
+    .addOption(new Option('--to <state>', 'the new state').choices(stateNames).makeOptionMandatory())
+    .requiredOption('--note <text>', 'why (the outcome, when closing)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { to: string; note: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const moved = await signet.disputes.advance(id, opts.to as 'closed', `cli:${process.env.USER ?? 'operator'}`, opts.note);
+        print(opts.json, moved, `${moved.id}\t${say(`dispute.state.${moved.state}` as MessageCode)}`);
+      });
+    });
+
+  dispute
+    .command('show <id>')
+    .description('a dispute and its history / 查看争议')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const shown = await signet.disputes.dispute(id);
+        const lines = [
+          `${shown.id}\t${say(`dispute.state.${shown.state}` as MessageCode)}\t${shown.subscriberId}\t${shown.discoveredOn}`,
+          ...shown.events.map((e) => `  ${formatShanghaiTime(e.at)}\t${say(`dispute.state.${e.to}` as MessageCode)}\t${e.actor}\t${e.note}`),
+        ];
+        print(opts.json, shown, lines.join('\n'));
+      });
+    });
+
+  dispute
+    .command('list')
+    .description('list disputes / 列出争议')
+    .option('--subscriber <id>', 'only this subscriber')
+    .option('--open', 'only disputes not closed')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { subscriber?: string; open?: boolean; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const items = await signet.disputes.list({ subscriberId: opts.subscriber, open: opts.open });
+        print(opts.json, items, items.map((d) => `${d.id}\t${say(`dispute.state.${d.state}` as MessageCode)}\t${d.subscriberId}\t${d.discoveredOn}`).join('\n'));
+      });
+    });
 }

@@ -198,4 +198,41 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '证据包验证失败：\n{problems}',
     en: 'Evidence package verification FAILED:\n{problems}',
   },
+  'dispute.too-late': {
+    'zh-CN': '争议须在发现问题之日起 {months} 个月内提出：发现于 {discovered}，最迟 {deadline}，今天是 {today}',
+    en: 'A dispute must be filed within {months} months of discovering the problem: discovered {discovered}, deadline {deadline}, today is {today}',
+  },
+  'dispute.bad-date': {
+    'zh-CN': '发现日期必须是不晚于今天的日期（YYYY-MM-DD）：{value}',
+    en: 'The discovery date must be a date not after today (YYYY-MM-DD): {value}',
+  },
+  'dispute.description-required': {
+    'zh-CN': '请说明争议的内容（最多 {max} 字）',
+    en: 'Describe the dispute (at most {max} characters)',
+  },
+  'dispute.not-found': {
+    'zh-CN': '找不到争议 {id}',
+    en: 'No dispute {id}',
+  },
+  'dispute.bad-transition': {
+    'zh-CN': '争议 {id} 处于“{from}”状态，不能转为“{to}”（可转为：{allowed}）',
+    en: 'Dispute {id} is {from} and cannot become {to} (it can become: {allowed})',
+  },
+  'dispute.note-required': {
+    'zh-CN': '每次状态变更都需要说明（最多 {max} 字）',
+    en: 'Every change of state needs a note (at most {max} characters)',
+  },
+  'dispute.notice.subject': {
+    'zh-CN': '争议 {id}：{state}',
+    en: 'Dispute {id}: {state}',
+  },
+  'dispute.notice.body': {
+    'zh-CN': '订户 {subscriber} 的争议（发现于 {discovered}）现为“{state}”。说明：{note}',
+    en: 'The dispute of subscriber {subscriber} (discovered {discovered}) is now {state}. Note: {note}',
+  },
+  'dispute.state.filed': { 'zh-CN': '已受理', en: 'filed' },
+  'dispute.state.investigating': { 'zh-CN': '调查中', en: 'investigating' },
+  'dispute.state.negotiation': { 'zh-CN': '协商中', en: 'in negotiation' },
+  'dispute.state.referred-to-arbitration': { 'zh-CN': '已提交仲裁', en: 'referred to arbitration' },
+  'dispute.state.closed': { 'zh-CN': '已结案', en: 'closed' },
 } satisfies Catalogue;

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import { binaryType } from '../store/migrations.js';
 
@@ -26,9 +26,38 @@ export interface EvidencePackageTable {
   created_at: string;
 }
 
+/** R10, III.4: a subscriber's dispute, from filing to closure. */
+export interface DisputeTable {
+  id: string;
+  subscriber_id: string;
+  certificate_serial: string | null;
+  /** The calendar day the problem was discovered (YYYY-MM-DD, Asia/Shanghai). */
+  discovered_on: string;
+  filed_at: string;
+  description: string;
+  state: 'filed' | 'investigating' | 'negotiation' | 'referred-to-arbitration' | 'closed';
+  hold_id: string | null;
+  outcome: string | null;
+  updated_at: string;
+}
+
+export interface DisputeEventTable {
+  id: string;
+  dispute_id: string;
+  /** 1, 2, 3… within the dispute: the order of events even within one clock tick. */
+  seq: number;
+  at: string;
+  actor: string;
+  from_state: string | null;
+  to_state: string;
+  note: string;
+}
+
 export interface EvidenceTables {
   evidence_signers: EvidenceSignerTable;
   evidence_packages: EvidencePackageTable;
+  disputes: DisputeTable;
+  dispute_events: DisputeEventTable;
 }
 
 export function evidenceMigrations(dialect: Dialect): Record<string, Migration> {
@@ -59,6 +88,38 @@ export function evidenceMigrations(dialect: Dialect): Record<string, Migration> 
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('evidence_packages_serial').on('evidence_packages').column('certificate_serial').execute();
+      },
+    },
+    '0301_evidence_disputes': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('disputes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull())
+          .addColumn('certificate_serial', 'text')
+          .addColumn('discovered_on', 'text', (c) => c.notNull())
+          .addColumn('filed_at', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) =>
+            c.notNull().check(sql`state in ('filed', 'investigating', 'negotiation', 'referred-to-arbitration', 'closed')`),
+          )
+          .addColumn('hold_id', 'text')
+          .addColumn('outcome', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('disputes_subscriber').on('disputes').columns(['subscriber_id', 'state']).execute();
+        await db.schema
+          .createTable('dispute_events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('dispute_id', 'text', (c) => c.notNull().references('disputes.id'))
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('from_state', 'text')
+          .addColumn('to_state', 'text', (c) => c.notNull())
+          .addColumn('note', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('dispute_events_order').on('dispute_events').columns(['dispute_id', 'seq']).unique().execute();
       },
     },
   };
