@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPublicKey } from 'node:crypto';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { canonicalJson } from './canonical-json.js';
 import { entryHash, verifyAuditChain } from './audit-log.js';
@@ -11,6 +14,7 @@ afterAll(dropFreshStores);
 
 describe.each(storeBackends)('signed audit checkpoints on %s (R8, R20)', (backend) => {
   let t: TestSignet;
+  let h: Hierarchy;
   let now = new Date('2026-11-24T02:00:00.000Z');
   const tick = () => (now = new Date(now.getTime() + 60_000));
 
@@ -27,14 +31,37 @@ describe.each(storeBackends)('signed audit checkpoints on %s (R8, R20)', (backen
 
   beforeAll(async () => {
     t = await openTestSignet(backend, { clock: () => now });
-    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
   });
   afterAll(() => t.signet.close());
+
+  it('produces a checkpoint OpenSSL verifies: the ECDSA signature (openssl dgst) and the RFC 3161 token (openssl ts -verify)', async () => {
+    const checkpoint = await t.signet.auditCheckpoints.checkpoint();
+    const row = (await t.signet.store.db.selectFrom('audit_checkpoints' as never).selectAll().where('id' as never, '=', checkpoint.id as never).executeTakeFirstOrThrow()) as unknown as {
+      payload: string;
+      signature: Buffer;
+      timestamp_token: Buffer;
+      key_id: string;
+    };
+    const key = (await t.signet.store.db.selectFrom('audit_keys' as never).selectAll().where('id' as never, '=', row.key_id as never).executeTakeFirstOrThrow()) as unknown as { public_key_info: Buffer };
+    const payload = join(t.dir, 'checkpoint.json');
+    writeFileSync(payload, row.payload);
+    writeFileSync(join(t.dir, 'checkpoint.sig'), row.signature);
+    writeFileSync(join(t.dir, 'audit-key.pem'), createPublicKey({ key: key.public_key_info, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
+    const dgst = runTool('openssl', ['dgst', '-sha256', '-verify', join(t.dir, 'audit-key.pem'), '-signature', join(t.dir, 'checkpoint.sig'), payload]);
+    expect(dgst.stdout.trim(), dgst.stderr).toBe('Verified OK');
+    writeFileSync(join(t.dir, 'checkpoint.tst'), row.timestamp_token);
+    const root = writePem(t.dir, 'root.pem', h.root.der);
+    const untrusted = writePem(t.dir, 'chain.pem', h.tsa.der, h.issuing.der);
+    const ts = runTool('openssl', ['ts', '-verify', '-data', payload, '-in', join(t.dir, 'checkpoint.tst'), '-token_in', '-CAfile', root, '-untrusted', untrusted]);
+    expect(ts.stdout.trim(), ts.stderr).toBe('Verification: OK');
+  });
 
   it('signs the chain head with a sealed audit key and has our TSA stamp it; verification needs no private key', async () => {
     const first = await t.signet.auditCheckpoints.checkpoint();
     expect(first.timeStamped).toBe(true);
     const [key] = await t.signet.auditCheckpoints.keys();
+    expect(await t.signet.auditCheckpoints.keys()).toHaveLength(1);
     // The audit key is sealed like every CA key (R21) and its fingerprint is in the chain.
     const row = await t.signet.store.db.selectFrom('audit_keys' as never).selectAll().executeTakeFirstOrThrow() as unknown as { encrypted_private_key: string };
     expect(JSON.parse(row.encrypted_private_key)).toMatchObject({ v: 1, kdf: 'scrypt' });
@@ -49,8 +76,9 @@ describe.each(storeBackends)('signed audit checkpoints on %s (R8, R20)', (backen
     const second = await t.signet.auditCheckpoints.checkpoint();
     expect(second.upToSeq).toBeGreaterThan(first.upToSeq);
     expect(await verifyAuditChain(t.signet.store)).toMatchObject({ ok: true });
-    expect(await verifyAuditCheckpoints(t.signet.store)).toEqual({ ok: true, checkpoints: 2, timeStamped: 2, lastCheckpointSeq: second.upToSeq });
-    expect(await verifyAuditCheckpoints(t.signet.store, { trustedKeys: ['00'.repeat(32)] })).toMatchObject({ ok: false, checkpointId: first.id });
+    expect(await verifyAuditCheckpoints(t.signet.store)).toEqual({ ok: true, checkpoints: 3, timeStamped: 3, lastCheckpointSeq: second.upToSeq });
+    expect(await verifyAuditCheckpoints(t.signet.store, { trustedKeys: ['00'.repeat(32)] })).toMatchObject({ ok: false });
+    expect(await verifyAuditCheckpoints(t.signet.store, { trustedKeys: [key!.spkiSha256] })).toMatchObject({ ok: true });
   });
 
   it('is refused by the database itself when anyone tries to change a checkpoint', async () => {
