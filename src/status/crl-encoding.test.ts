@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, CertificateList, Name, Extension } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, encodeEntryWithSchema, sequenceHeader, type CrlEntry } from './crl-encoding.js';
+import {
+  ChunkedDer,
+  RevokedEntryEncoder,
+  assembleCertificateList,
+  assembleTbsCertList,
+  encodeEntryWithSchema,
+  encodedLength,
+  sequenceHeader,
+  serialOctets,
+  type CrlEntry,
+} from './crl-encoding.js';
 
 function randomEntry(i: number): CrlEntry {
   const length = 1 + (i % 20);
@@ -62,6 +72,18 @@ describe('streamed CRL encoding (docs/status.md)', () => {
     );
     const parsed = AsnConvert.parse(assembleCertificateList(tbs, new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }), new Uint8Array([1])), CertificateList);
     expect(parsed.tbsCertList.revokedCertificates ?? []).toHaveLength(0);
+  });
+
+  it('knows the encoded length of every entry from its shape alone, so the CRL buffer is allocated once', () => {
+    const entries = Array.from({ length: 2000 }, (_, i) => randomEntry(i));
+    const shapes = new Map<string, { serialOctets: number; generalizedTime: boolean; reasonCode: number; invalidityDate: boolean; count: number }>();
+    for (const e of entries) {
+      const shape = { serialOctets: serialOctets(e.serial).length, generalizedTime: e.revoked_at >= '2050', reasonCode: e.reason_code, invalidityDate: e.invalidity_date !== null, count: 0 };
+      const key = JSON.stringify({ ...shape });
+      (shapes.get(key) ?? shapes.set(key, shape).get(key)!).count += 1;
+    }
+    const actual = entries.reduce((n, e) => n + encodeEntryWithSchema(e).length, 0);
+    expect(encodedLength([...shapes.values()])).toBe(actual);
   });
 
   it('writes DER definite lengths in the short and long forms (X.690 §8.1.3)', () => {

@@ -111,7 +111,7 @@ export class RevokedEntryEncoder {
   private readonly templates = new Map<string, EntryTemplate>();
 
   /** Writes one entry's DER into `out`; returns its length. */
-  write(entry: CrlEntry, out: ChunkedDer): number {
+  write(entry: CrlEntry, out: DerSink): number {
     const serial = serialOctets(entry.serial);
     const utc = usesUtcTime(entry.revoked_at);
     const invalidityUtc = entry.invalidity_date ? usesUtcTime(entry.invalidity_date) : true;
@@ -155,8 +155,39 @@ export class RevokedEntryEncoder {
   }
 }
 
+/** Where encoded entries go: space is reserved, then written in place. */
+export interface DerSink {
+  reserve(size: number): { buffer: Buffer; offset: number };
+}
+
+/** Entries of one shape, as the store can count them without reading them (see `encodedLength`). */
+export interface EntryShape {
+  /** Content octets of the serial INTEGER. */
+  serialOctets: number;
+  generalizedTime: boolean;
+  reasonCode: number;
+  invalidityDate: boolean;
+  count: number;
+}
+
+/** The DER length of every entry of a shape: serialised once, by asn1-x509, from a stand-in entry. */
+export function encodedLength(shapes: EntryShape[]): number {
+  let total = 0;
+  for (const shape of shapes) {
+    const first = shape.serialOctets > 1 ? '11' + '00'.repeat(shape.serialOctets - 1) : '11';
+    const stand: CrlEntry = {
+      serial: first,
+      revoked_at: shape.generalizedTime ? '2050-01-01T00:00:00.000Z' : '2026-01-01T00:00:00.000Z',
+      reason_code: shape.reasonCode,
+      invalidity_date: shape.invalidityDate ? '2026-01-01T00:00:00.000Z' : null,
+    };
+    total += encodeEntryWithSchema(stand).length * shape.count;
+  }
+  return total;
+}
+
 /** An append-only byte sink in fixed-size chunks: no re-allocation, no per-entry objects. */
-export class ChunkedDer {
+export class ChunkedDer implements DerSink {
   private readonly chunks: Buffer[] = [];
   private current: Buffer;
   private used = 0;
@@ -204,38 +235,73 @@ const TAIL_ROOM = 1024;
 /** The CertificateList SEQUENCE header: tag and up to four length octets. */
 const HEAD_ROOM = 6;
 
+/** A TBSCertList whose entries are written straight into their place in the final CRL buffer. */
+export class TbsCertListWriter implements DerSink {
+  private readonly whole: Buffer;
+  private at: number;
+  private readonly entriesEnd: number;
+  private readonly extensionsPart: Buffer;
+  private readonly tbsLength: number;
+
+  constructor(fields: TbsCertListFields, readonly entriesLength: number) {
+    const base = {
+      version: Version.v2,
+      signature: fields.signature,
+      issuer: fields.issuer,
+      thisUpdate: new Time(fields.thisUpdate),
+      nextUpdate: new Time(fields.nextUpdate),
+    };
+    const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
+    const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
+    const headFields = contentOf(withoutExtensions);
+    this.extensionsPart = contentOf(withExtensions).subarray(headFields.length);
+    const revokedHeader = entriesLength > 0 ? sequenceHeader(entriesLength) : Buffer.alloc(0);
+    const contentLength = headFields.length + revokedHeader.length + entriesLength + this.extensionsPart.length;
+    const header = sequenceHeader(contentLength);
+    this.tbsLength = header.length + contentLength;
+    this.whole = Buffer.allocUnsafe(HEAD_ROOM + this.tbsLength + TAIL_ROOM);
+    this.at = HEAD_ROOM;
+    this.at += header.copy(this.whole, this.at);
+    this.at += headFields.copy(this.whole, this.at);
+    this.at += revokedHeader.copy(this.whole, this.at);
+    this.entriesEnd = this.at + entriesLength;
+  }
+
+  reserve(size: number): { buffer: Buffer; offset: number } {
+    if (this.at + size > this.entriesEnd) throw new CrlSizeChanged();
+    const offset = this.at;
+    this.at += size;
+    return { buffer: this.whole, offset };
+  }
+
+  /** The finished TBSCertList, a view into the buffer the signed CRL will be finished in. */
+  finish(): Buffer {
+    if (this.at !== this.entriesEnd) throw new CrlSizeChanged();
+    this.at += this.extensionsPart.copy(this.whole, this.at);
+    const tbs = this.whole.subarray(HEAD_ROOM, this.at);
+    if (tbs.length !== this.tbsLength) throw new Error('TBSCertList length mismatch');
+    framed.set(tbs, { whole: this.whole, start: HEAD_ROOM });
+    return tbs;
+  }
+}
+
+/** The entries read were not the entries counted (a revocation landed in between): count and read again. */
+export class CrlSizeChanged extends Error {
+  constructor() {
+    super('the revoked entries changed while the CRL was being written');
+  }
+}
+
 /**
  * The DER TBSCertList: the small fields from asn1-x509, the entries from the
  * chunks, in the order RFC 5280 §5.1 fixes (revokedCertificates after
  * nextUpdate, before the [0] extensions; absent when there are none).
  */
 export function assembleTbsCertList(fields: TbsCertListFields, entries: ChunkedDer): Buffer {
-  const base = {
-    version: Version.v2,
-    signature: fields.signature,
-    issuer: fields.issuer,
-    thisUpdate: new Time(fields.thisUpdate),
-    nextUpdate: new Time(fields.nextUpdate),
-  };
-  const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
-  const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
-  const headFields = contentOf(withoutExtensions);
-  const all = contentOf(withExtensions);
-  const extensionsPart = all.subarray(headFields.length);
-  const revokedHeader = entries.length > 0 ? sequenceHeader(entries.length) : Buffer.alloc(0);
-  const contentLength = headFields.length + revokedHeader.length + entries.length + extensionsPart.length;
-  const header = sequenceHeader(contentLength);
-  const whole = Buffer.allocUnsafe(HEAD_ROOM + header.length + contentLength + TAIL_ROOM);
-  let at = HEAD_ROOM;
-  at += header.copy(whole, at);
-  at += headFields.copy(whole, at);
-  at += revokedHeader.copy(whole, at);
-  at = entries.drainInto(whole, at);
-  at += extensionsPart.copy(whole, at);
-  const tbs = whole.subarray(HEAD_ROOM, at);
-  if (tbs.length !== header.length + contentLength) throw new Error('TBSCertList length mismatch');
-  framed.set(tbs, { whole, start: HEAD_ROOM });
-  return tbs;
+  const writer = new TbsCertListWriter(fields, entries.length);
+  const { buffer, offset } = writer.reserve(entries.length);
+  entries.drainInto(buffer, offset);
+  return writer.finish();
 }
 
 /**

@@ -21,7 +21,16 @@ import { keyIdentifier } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
-import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, type CrlEntry } from './crl-encoding.js';
+import { sql } from 'kysely';
+import {
+  CrlSizeChanged,
+  RevokedEntryEncoder,
+  TbsCertListWriter,
+  assembleCertificateList,
+  encodedLength,
+  type CrlEntry,
+  type EntryShape,
+} from './crl-encoding.js';
 import { statusDb, type CrlArchiveTable } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -147,18 +156,34 @@ export class CrlPublisher {
         );
       }
 
-      const entries = new ChunkedDer();
+      // Count first (one pass over the covering index, no rows materialised), then write every entry straight
+      // into its place in the final buffer: the CRL exists once in memory, never as chunks plus a copy.
+      const until = now.toISOString();
+      const since = base?.createdAt ?? null;
+      const shapes = await this.entryShapes(caId, until, since);
+      const writer = new TbsCertListWriter(
+        { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
+        encodedLength(shapes),
+      );
       const encoder = new RevokedEntryEncoder();
       let count = 0;
-      // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
-      for await (const page of this.entries(caId, now.toISOString(), base?.createdAt ?? null)) {
-        for (const row of page) encoder.write(row, entries);
-        count += page.length;
+      try {
+        // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
+        for await (const page of this.entries(caId, until, since)) {
+          for (const row of page) encoder.write(row, writer);
+          count += page.length;
+        }
+      } catch (error) {
+        if (error instanceof CrlSizeChanged && attempt < 3) continue;
+        throw error;
       }
-      const tbs = assembleTbsCertList(
-        { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
-        entries,
-      );
+      let tbs: Buffer;
+      try {
+        tbs = writer.finish();
+      } catch (error) {
+        if (error instanceof CrlSizeChanged && attempt < 3) continue;
+        throw error;
+      }
       const signature = await issuer.signer.sign(tbs);
       // As for certificates: a faulty signer must never publish garbage.
       const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature);
@@ -228,6 +253,33 @@ export class CrlPublisher {
       after = rows[rows.length - 1]!.serial;
       if (rows.length < this.schedule.pageSize) return;
     }
+  }
+
+  /** How many entries of each DER shape the CRL will hold (see crl-encoding.ts), counted in the database. */
+  private async entryShapes(caId: string, until: string, since: string | null): Promise<EntryShape[]> {
+    let query = statusDb(this.ca.store)
+      .selectFrom('revocations')
+      .select([
+        sql<number>`length(serial)`.as('hex_length'),
+        // A first octet of 0x80 or more takes a 00 sign octet in the INTEGER.
+        sql<number>`case when substr(serial, 1, 1) >= '8' then 1 else 0 end`.as('sign_octet'),
+        'reason_code',
+        sql<number>`case when invalidity_date is null then 0 else 1 end`.as('has_invalidity'),
+        sql<number>`case when revoked_at >= '2050' then 1 else 0 end`.as('generalized'),
+        sql<number | string>`count(*)`.as('n'),
+      ])
+      .where('issuer_ca_id', '=', caId)
+      .where('revoked_at', '<=', until)
+      .where('not_after', '>=', until);
+    if (since) query = query.where('revoked_at', '>', since);
+    const rows = await query.groupBy([sql`1`, sql`2`, sql`3`, sql`4`, sql`5`]).execute();
+    return rows.map((r) => ({
+      serialOctets: Math.ceil(Number(r.hex_length) / 2) + Number(r.sign_octet),
+      generalizedTime: Number(r.generalized) === 1,
+      reasonCode: Number(r.reason_code),
+      invalidityDate: Number(r.has_invalidity) === 1,
+      count: Number(r.n),
+    }));
   }
 
   private async highestNumber(caId: string): Promise<number> {
