@@ -68,6 +68,8 @@ for (let from = 0; from < ENTRIES; from += BATCH) {
   })();
   if (!index.write(lines.join(''))) await new Promise<void>((r) => index.once('drain', () => r()));
 }
+// Fold the bulk load into the database file, as openssl's index file is complete on disk before it runs.
+sqlite.pragma('wal_checkpoint(TRUNCATE)');
 sqlite.close();
 await new Promise<void>((r) => index.end(() => r()));
 
