@@ -233,6 +233,11 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
       throw new Error(`${String(error)}; page says: ${await officer.locator('.alert-error, .field-error').allTextContents()}`);
     });
     const applicationUrl = officer.url();
+    // The subscriber's ID document goes on file with its SHA-256 (R1).
+    const scan = join(dir, 'id-card.png');
+    writeFileSync(scan, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64'));
+    await officer.locator('#f-document').setInputFiles(scan);
+    await officer.getByText('id-card.png').waitFor();
     await officer.getByRole('button', { name: zh('application.take') }).click();
     await officer.getByRole('button', { name: zh('application.approve') }).click();
     await officer.locator('[data-testid="credential"]').waitFor();

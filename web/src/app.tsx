@@ -134,7 +134,7 @@ function Page() {
   if (path === '/repository/cps') return <CpsPage />;
   if (path === '/agreement') return <AgreementPage />;
   if ((params = match('/agreement/:version', path))) return <AgreementPage version={params.version} />;
-  if (path === '/portal/apply') return <ApplyPage />;
+  if (path === '/portal' || path === '/portal/apply') return <ApplyPage />;
   if (path === '/portal/download') return <DownloadPage />;
   if (path === '/portal/certificates') return <CertificatesPage />;
   if (path === '/portal/revocation') return <RevocationRequestPage />;

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { api } from '../api';
 import { Alert, Card, Field, LoadError, Loading, StatusBadge, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
@@ -100,6 +101,25 @@ export function ApplicationPage({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const problem = useProblem(['note', 'reason']);
   const officer = operator.role === 'ra-officer';
+  const [kind, setKind] = useState('id-document');
+  const upload = useProblem(['document']);
+
+  /** R1: a supporting document, stored by the RA with its SHA-256 (PDF, JPEG or PNG). */
+  async function addDocument(file: File | undefined, subscriberId: string) {
+    if (!file) return;
+    upload.clear();
+    try {
+      const query = new URLSearchParams({ kind, filename: file.name });
+      await api(`/api/v1/ra/subscribers/${encodeURIComponent(subscriberId)}/documents?${query}`, {
+        method: 'POST',
+        raw: { bytes: file, type: file.type || 'application/octet-stream' },
+        operator: true,
+      });
+      data.reload();
+    } catch (error) {
+      upload.report(error, {}, 'document');
+    }
+  }
 
   async function act(path: string, body?: unknown, field?: string) {
     problem.clear();
@@ -187,6 +207,23 @@ export function ApplicationPage({ id }: { id: string }) {
                 </li>
               ))}
             </ul>
+          )}
+          {(operator.role === 'ra-officer' || operator.role === 'ra-admin') && (
+            <div className="inline-form">
+              <label className="field">
+                <span>{t('documents.kind')}</span>
+                <select value={kind} onChange={(e) => setKind(e.target.value)}>
+                  {['id-document', 'business-licence', 'authorisation-letter', 'change-evidence', 'other'].map((k) => (
+                    <option key={k} value={k}>
+                      {t(`documents.kind.${k}` as never)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <Field label={t('documents.add')} name="document" error={upload.fieldErrors.document} hint={t('documents.hint')}>
+                <input {...inputProps('document', upload.fieldErrors)} type="file" accept="application/pdf,image/jpeg,image/png" onChange={(e) => void addDocument(e.target.files?.[0], a.subscriberId)} />
+              </Field>
+            </div>
           )}
         </Card>
       </div>
