@@ -377,6 +377,46 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await officer.close();
   });
 
+  it('downloads with an RSA-2048 key made in the page just as well (R5)', async () => {
+    // An enterprise approved through the API by the officer: only the download is the browser's.
+    const login = await fetch(`${base}/api/v1/ra/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OFFICER) });
+    const csrf = String(((await login.json()) as { csrfToken: string }).csrfToken);
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('signet_session='))!.split(';')[0]!;
+    const asOfficer = async (path: string, body: unknown) => {
+      const response = await fetch(`${base}${path}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await response.json()) as Record<string, unknown>;
+      expect(response.status, JSON.stringify(json)).toBeLessThan(300);
+      return json;
+    };
+    const subscriber = await asOfficer('/api/v1/ra/subscribers', {
+      type: 'enterprise',
+      name: '示例科技有限公司',
+      uscc: '91350100M000100Y43',
+      legalRepresentative: { name: '王五', idType: 'resident-id', idNumber: '11010519491231002X' },
+      agent: { name: '李四', idType: 'resident-id', idNumber: '110101199003077571', phone: '13800138000', email: 'lisi@example.cn' },
+      consent: { agreementVersion: '2022-08', accepted: true },
+    });
+    const application = await asOfficer('/api/v1/ra/applications', { subscriberId: subscriber.id, purpose: 'signing' });
+    await asOfficer(`/api/v1/ra/applications/${application.id}/review`, {});
+    const credential = (await asOfficer(`/api/v1/ra/applications/${application.id}/approve`, {})).credential as { referenceNumber: string; authorizationCode: string };
+
+    const page = await browser.context.newPage();
+    await open(page, '/portal/download', 'en', 'desktop');
+    await page.locator('#f-referenceNumber').fill(credential.referenceNumber);
+    await page.locator('#f-authorizationCode').fill(credential.authorizationCode);
+    await page.locator('input[name="algorithm"][value="rsa-2048"]').check();
+    await page.getByRole('button', { name: en('download.start') }).click();
+    await page.locator('[data-testid="downloaded"]').waitFor();
+    const rsaSerial = (await page.locator('[data-testid="serial"]').textContent())!.trim();
+    const pem = join(dir, 'rsa-leaf.pem');
+    writeFileSync(pem, await (await fetch(`${base}/api/v1/certificates/${rsaSerial}.pem`)).text());
+    const text = runTool('openssl', ['x509', '-in', pem, '-noout', '-text']).stdout;
+    expect(text).toContain('Public-Key: (2048 bit)');
+    expect(text).toContain('91350100M000100Y43');
+    await screenshot(page, 'downloaded-rsa-en-desktop');
+    await page.close();
+  });
+
   it('gives officers a console they can work in: dashboard charts that link to their lists, queue, inventory, in both languages', async () => {
     // A complaint received 20 days ago is overdue (7 working days, R12); one received now is not.
     const longAgo = new Date(Date.now() - 20 * 86_400_000).toISOString();
