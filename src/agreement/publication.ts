@@ -290,16 +290,10 @@ export class AgreementPublisher {
 
   /** Subscribers holding a certificate valid at `at` (issued, not expired, not revoked by then). */
   async subscribersUsingCertificates(at: Date): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('certificates')
-      .select(['serial', 'subscriber_id'])
-      .where('subscriber_id', 'is not', null)
-      .where('not_before', '<=', at.toISOString())
-      .where('not_after', '>', at.toISOString())
-      .orderBy('subscriber_id')
-      .execute();
     const users = new Set<string>();
-    for (const row of rows) {
+    const rows = this.options.ca.eachCertificate({ hasSubscriber: true, notBeforeUntil: at.toISOString(), notAfterAfter: at.toISOString() });
+    for await (const { serial, subscriberId } of rows) {
+      const row = { serial, subscriber_id: subscriberId };
       if (users.has(row.subscriber_id!)) continue;
       const revocation = await findRevocation(this.options.ca, row.serial);
       if (!revocation || revocation.revokedAt > at.toISOString()) users.add(row.subscriber_id!);
@@ -308,13 +302,9 @@ export class AgreementPublisher {
   }
 
   private async certificatesInUse(subscriberId: string, at: Date): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('certificates')
-      .select('serial')
-      .where('subscriber_id', '=', subscriberId)
-      .where('not_after', '>', at.toISOString())
-      .orderBy('issued_at')
-      .execute();
+    const rows = (await this.options.ca.findCertificates({ subscriberId, notAfterAfter: at.toISOString() })).sort((a, b) =>
+      a.issuedAt.localeCompare(b.issuedAt),
+    );
     const serials: string[] = [];
     for (const row of rows) if (!(await findRevocation(this.options.ca, row.serial))) serials.push(row.serial);
     return serials;

@@ -67,6 +67,8 @@ export interface CertificateFilter {
   notAfterAfter?: string;
   /** not_after <= this. */
   notAfterUntil?: string;
+  /** not_before <= this: already valid at that time. */
+  notBeforeUntil?: string;
   afterSerial?: string;
   limit?: number;
 }
@@ -489,6 +491,7 @@ export class CertificateAuthority {
     if (filter.profileId !== undefined) query = query.where('profile_id', '=', filter.profileId);
     if (filter.notAfterAfter !== undefined) query = query.where('not_after', '>', filter.notAfterAfter);
     if (filter.notAfterUntil !== undefined) query = query.where('not_after', '<=', filter.notAfterUntil);
+    if (filter.notBeforeUntil !== undefined) query = query.where('not_before', '<=', filter.notBeforeUntil);
     if (filter.afterSerial !== undefined) query = query.where('serial', '>', filter.afterSerial);
     const rows = await query.orderBy('serial').limit(filter.limit ?? 10_000).execute();
     return rows.map((r) => ({
@@ -502,6 +505,17 @@ export class CertificateAuthority {
       notAfter: r.not_after,
       issuedAt: r.issued_at,
     }));
+  }
+
+  /** Every certificate matching the filter, a page at a time: for jobs that walk the whole inventory. */
+  async *eachCertificate(filter: Omit<CertificateFilter, 'afterSerial' | 'limit'> = {}, pageSize = 1000): AsyncGenerator<CertificateSummary> {
+    let afterSerial: string | undefined;
+    for (;;) {
+      const page = await this.findCertificates({ ...filter, afterSerial, limit: pageSize });
+      yield* page;
+      if (page.length < pageSize) return;
+      afterSerial = page[page.length - 1]!.serial;
+    }
   }
 
   async blockKey(spkiSha256: string, reason: string, actor: string): Promise<void> {

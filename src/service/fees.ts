@@ -241,15 +241,10 @@ export class Fees {
   async queueRenewalReminders(raOf: (subscriberId: string) => Promise<string | null> = async () => null): Promise<number> {
     const now = this.context.clock();
     const horizon = new Date(now.getTime() + 366 * 86_400_000).toISOString();
-    const rows = await this.context.db
-      .selectFrom('certificates')
-      .select(['serial', 'subscriber_id', 'not_after', 'profile_id'])
-      .where('subscriber_id', 'is not', null)
-      .where('not_after', '>', now.toISOString())
-      .where('not_after', '<=', horizon)
-      .execute();
     let queued = 0;
-    for (const row of rows) {
+    const rows = this.context.ca.eachCertificate({ hasSubscriber: true, notAfterAfter: now.toISOString(), notAfterUntil: horizon });
+    for await (const certificate of rows) {
+      const row = { serial: certificate.serial, subscriber_id: certificate.subscriberId, not_after: certificate.notAfter, profile_id: certificate.profileId };
       const raId = await raOf(row.subscriber_id!);
       const { reminderDays } = raId ? await this.settings(raId) : { reminderDays: DEFAULT_REMINDER_DAYS };
       if (Date.parse(row.not_after) - now.getTime() > reminderDays * 86_400_000) continue;

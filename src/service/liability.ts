@@ -1,3 +1,4 @@
+import type { Tx } from '../store/database.js';
 import { randomUUID } from 'node:crypto';
 import { normaliseSerial } from '../ca/serial-number.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -211,9 +212,9 @@ export class LiabilityRegister {
 
   /** The certificate's cap: its profile's subscriber type, the profile's policy cap, else the default policy's. */
   private async capFor(trx: ServiceTx, serial: string, typeHint: string | undefined): Promise<{ subscriberType: SubscriberType; capFen: number }> {
-    const certificate = await trx.selectFrom('certificates').select(['serial', 'profile_id']).where('serial', '=', serial).executeTakeFirst();
+    const [certificate] = await this.context.ca.findCertificates({ serial }, trx as unknown as Tx);
     if (!certificate) throw new SignetError('service.unknown-certificate', 404, { serial }, 'certificateSerial');
-    const profile = this.profile(certificate.profile_id);
+    const profile = this.profile(certificate.profileId);
     if (profile.kind !== 'subscriber') throw new SignetError('service.not-a-subscriber-certificate', 409, { serial, profile: profile.id }, 'certificateSerial');
     const subscriberType = profile.subscriberType ?? (typeHint ? this.subscriberType(typeHint) : undefined);
     if (!subscriberType) throw new SignetError('service.subscriber-type-required', 400, { profile: profile.id }, 'subscriberType');

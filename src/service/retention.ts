@@ -128,14 +128,9 @@ export class Retention {
   async run(actor = 'system:retention'): Promise<RetentionReport> {
     const now = this.context.clock();
     const report: RetentionReport = { ranAt: now.toISOString(), retentionYears: this.retentionYears, purged: [], held: [], retained: 0 };
-    const certificates = await this.context.db
-      .selectFrom('certificates')
-      .select(['serial', 'subscriber_id', 'not_after'])
-      .where('subscriber_id', 'is not', null)
-      .orderBy('subscriber_id')
-      .execute();
     const lastEnd = new Map<string, string | null>();
-    for (const c of certificates) {
+    for await (const { serial, subscriberId, notAfter } of this.context.ca.eachCertificate({ hasSubscriber: true })) {
+      const c = { serial, subscriber_id: subscriberId, not_after: notAfter };
       const revocation = await findRevocation(this.context.ca, c.serial);
       const end = revocation && revocation.revokedAt < c.not_after ? revocation.revokedAt : c.not_after;
       const subscriber = c.subscriber_id!;
