@@ -61,7 +61,8 @@ function secretForms(key: SpiedKey): string[] {
   return secrets.flatMap((s) => [s.toString('latin1'), s.toString('base64'), s.toString('base64url'), s.toString('hex'), s.toString('base64').slice(8, 40)]);
 }
 
-describe('the web application on SQLite: public pages, subscriber portal, RA console (issue 7; R0, R1, R4, R5, R7, R11, R15, R16)', () => {
+// A browser journey is many steps of a second or two; on a loaded 2-core CI machine that can pass vitest's default minute.
+describe('the web application on SQLite: public pages, subscriber portal, RA console (issue 7; R0, R1, R4, R5, R7, R11, R15, R16)', { timeout: 240_000 }, () => {
   let t: TestSignet;
   let h: Hierarchy;
   let app: FastifyInstance;
