@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { verifyCertificateSignature } from '../crypto/sm2-certification-path.js';
 
 export interface PathResult {
   ok: boolean;
@@ -23,7 +24,10 @@ export function validatePath(leafDer: Uint8Array, pool: Uint8Array[], anchors: U
   for (let depth = 0; depth < 8; depth++) {
     checkValidity(current, at, problems);
     if (anchorCerts.some((a) => a.raw.equals(current.raw))) return { ok: problems.length === 0, path, problems };
-    const issuer = poolCerts.find((c) => !c.raw.equals(current.raw) && current.checkIssued(c) && current.verify(c.publicKey));
+    // Our verifier, not X509Certificate.verify: node checks SM2 signatures with an empty ID (GM/T 0009 wants the signer's).
+    const issuer = poolCerts.find(
+      (c) => !c.raw.equals(current.raw) && current.checkIssued(c) && verifyCertificateSignature(current.raw, c.publicKey.export({ type: 'spki', format: 'der' })).ok,
+    );
     if (!issuer) {
       problems.push(`no trusted issuer found for "${current.subject.replace(/\n/g, ', ')}"`);
       return { ok: false, path, problems };
