@@ -378,7 +378,7 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await officer.close();
   });
 
-  it('downloads with an RSA-2048 key made in the page just as well (R5)', async () => {
+  it('downloads with an RSA-2048 key made in the page into a password-protected PKCS#12 file that openssl opens (R5)', async () => {
     // An enterprise approved through the API by the officer: only the download is the browser's.
     const login = await fetch(`${base}/api/v1/ra/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OFFICER) });
     const csrf = String(((await login.json()) as { csrfToken: string }).csrfToken);
@@ -406,7 +406,18 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await page.locator('#f-referenceNumber').fill(credential.referenceNumber);
     await page.locator('#f-authorizationCode').fill(credential.authorizationCode);
     await page.locator('input[name="algorithm"][value="rsa-2048"]').check();
+    // This time the subscriber takes the key away in a password-protected PKCS#12 file; a short password is refused beside its field.
+    await page.locator('input[name="container"][value="pkcs12"]').check();
+    await page.locator('#f-password').fill('short');
     await page.getByRole('button', { name: en('download.start') }).click();
+    await page.locator('[data-field="password"] .field-error').waitFor();
+    const password = '订户的口令 long enough';
+    await page.locator('#f-password').fill(password);
+    await page.locator('#f-passwordAgain').fill(password);
+    const saved = page.waitForEvent('download');
+    await page.getByRole('button', { name: en('download.start') }).click();
+    const file = join(dir, 'subscriber.p12');
+    await (await saved).saveAs(file);
     await page.locator('[data-testid="downloaded"]').waitFor();
     const rsaSerial = (await page.locator('[data-testid="serial"]').textContent())!.trim();
     const pem = join(dir, 'rsa-leaf.pem');
@@ -414,6 +425,19 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     const text = runTool('openssl', ['x509', '-in', pem, '-noout', '-text']).stdout;
     expect(text).toContain('Public-Key: (2048 bit)');
     expect(text).toContain('91350100M000100Y43');
+
+    // OpenSSL opens the file with the password: PBES2/PBKDF2/AES-256-CBC, SHA-256 MAC, the key of the certificate, and the chain.
+    const info = runTool('openssl', ['pkcs12', '-in', file, '-info', '-noout', '-passin', `pass:${password}`]);
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stderr).toContain('MAC: sha256');
+    expect(info.stderr).toMatch(/PBES2, PBKDF2, AES-256-CBC, Iteration 100000, PRF hmacWithSHA256/);
+    const keyPem = runTool('openssl', ['pkcs12', '-in', file, '-nocerts', '-nodes', '-passin', `pass:${password}`]).stdout;
+    const keyPath = join(dir, 'p12-key.pem');
+    writeFileSync(keyPath, keyPem);
+    expect(runTool('openssl', ['pkey', '-in', keyPath, '-pubout']).stdout).toBe(runTool('openssl', ['x509', '-in', pem, '-noout', '-pubkey']).stdout);
+    const certs = runTool('openssl', ['pkcs12', '-in', file, '-nokeys', '-passin', `pass:${password}`]).stdout;
+    expect(certs.match(/BEGIN CERTIFICATE/g)).toHaveLength(3);
+    expect(runTool('openssl', ['pkcs12', '-in', file, '-noout', '-passin', 'pass:wrong password']).status).not.toBe(0);
     await screenshot(page, 'downloaded-rsa-en-desktop');
     await page.close();
   });

@@ -17,7 +17,8 @@ interface Downloaded {
   applicationId: string;
 }
 
-const FIELDS = ['referenceNumber', 'authorizationCode', 'algorithm'] as const;
+const FIELDS = ['referenceNumber', 'authorizationCode', 'algorithm', 'password', 'passwordAgain'] as const;
+const PASSWORD_MIN = 8;
 
 /**
  * R5: download into the browser. The key pair is generated here; only the
@@ -28,11 +29,15 @@ export function DownloadPage() {
   const [referenceNumber, setReferenceNumber] = useState('');
   const [authorizationCode, setAuthorizationCode] = useState('');
   const [algorithm, setAlgorithm] = useState<BrowserKeyAlgorithm>('ecdsa-p256');
+  // Where the key goes: this browser (non-extractable), or a password-protected PKCS#12 file the subscriber saves.
+  const [container, setContainer] = useState<'browser' | 'pkcs12'>('browser');
+  const [password, setPassword] = useState('');
+  const [passwordAgain, setPasswordAgain] = useState('');
   const [step, setStep] = useState(-1);
   const [failed, setFailed] = useState(false);
   const [result, setResult] = useState<Downloaded | null>(null);
   const problem = useProblem(FIELDS);
-  const steps = [t('download.step.key'), t('download.step.request'), t('download.step.submit'), t('download.step.check'), t('download.step.store')];
+  const steps = [t('download.step.key'), t('download.step.request'), t('download.step.submit'), t('download.step.check'), t(container === 'pkcs12' ? 'download.step.pkcs12' : 'download.step.store')];
   const busy = step >= 0 && step < steps.length && !failed;
 
   async function start(event: FormEvent) {
@@ -45,13 +50,22 @@ export function DownloadPage() {
       problem.report(new Error(t('common.required')), {}, missing);
       return;
     }
+    if (container === 'pkcs12' && [...password].length < PASSWORD_MIN) {
+      problem.report(new Error(t('download.password-short', { n: PASSWORD_MIN })), {}, 'password');
+      return;
+    }
+    if (container === 'pkcs12' && password !== passwordAgain) {
+      problem.report(new Error(t('download.password-mismatch')), {}, 'passwordAgain');
+      return;
+    }
     try {
       setStep(0);
       // The PKCS#10 builder loads with this step only: the public pages stay light.
       const { certificateKeyFingerprint, certificationRequest, generateKeyPair, publicKeyFingerprint } = await import('./browser-key');
       // Yield a frame so the progress shows before WebCrypto works (RSA-2048 can take a second on a phone).
       await new Promise((resolve) => requestAnimationFrame(() => resolve(null)));
-      const pair = await generateKeyPair(algorithm, false);
+      // Extractable only when the subscriber asked for a file: the key must then be written into it once.
+      const pair = await generateKeyPair(algorithm, container === 'pkcs12');
       setStep(1);
       const csr = await certificationRequest(pair);
       setStep(2);
@@ -64,7 +78,14 @@ export function DownloadPage() {
         throw new Error(t('download.key-mismatch'));
       }
       setStep(4);
-      await keyStore.save({
+      if (container === 'pkcs12') {
+        const { buildPkcs12, pemCertificates } = await import('./pkcs12');
+        const [certificateDer] = pemCertificates(issued.certificatePem);
+        const pfx = await buildPkcs12({ privateKey: pair.keys.privateKey, certificateDer: certificateDer!, chainDer: pemCertificates(issued.chainPem), password, friendlyName: issued.subject });
+        download(`${issued.serial}.p12`, pfx, 'application/x-pkcs12');
+        setPassword('');
+        setPasswordAgain('');
+      } else await keyStore.save({
         serial: issued.serial,
         subject: issued.subject,
         notBefore: issued.notBefore,
@@ -116,7 +137,29 @@ export function DownloadPage() {
                 </small>
               )}
             </fieldset>
-            <Alert kind="info">{t('download.key-stays')}</Alert>
+            <fieldset className="choices" data-field="container">
+              <legend>{t('download.container')}</legend>
+              {(['browser', 'pkcs12'] as const).map((c) => (
+                <label key={c} className="choice">
+                  <input type="radio" name="container" value={c} checked={container === c} onChange={() => setContainer(c)} disabled={busy} />
+                  <span>
+                    <strong>{t(`download.container.${c}`)}</strong>
+                    <small>{t(`download.container.${c}.hint`)}</small>
+                  </span>
+                </label>
+              ))}
+            </fieldset>
+            {container === 'pkcs12' && (
+              <div className="grid two">
+                <Field label={t('download.password')} name="password" error={problem.fieldErrors.password} hint={t('download.password-short', { n: PASSWORD_MIN })}>
+                  <input {...inputProps('password', problem.fieldErrors)} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" disabled={busy} />
+                </Field>
+                <Field label={t('download.password-again')} name="passwordAgain" error={problem.fieldErrors.passwordAgain}>
+                  <input {...inputProps('passwordAgain', problem.fieldErrors)} type="password" value={passwordAgain} onChange={(e) => setPasswordAgain(e.target.value)} autoComplete="new-password" disabled={busy} />
+                </Field>
+              </div>
+            )}
+            <Alert kind="info">{t(container === 'pkcs12' ? 'download.key-file' : 'download.key-stays')}</Alert>
             <button type="submit" disabled={busy}>
               {busy ? t('common.working') : t('download.start')}
             </button>
@@ -127,7 +170,7 @@ export function DownloadPage() {
       )}
       {result && (
         <Card title={t('download.done')}>
-          <Alert kind="success">{t('download.done-lead')}</Alert>
+          <Alert kind="success">{t(container === 'pkcs12' ? 'download.done-pkcs12' : 'download.done-lead')}</Alert>
           <dl className="facts" data-testid="downloaded">
             <dt>{t('cert.serial')}</dt>
             <dd>
