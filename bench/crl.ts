@@ -117,5 +117,6 @@ console.log(`
 ${fmt(ENTRIES)} revoked certificates (17-octet serials, 4 of 5 with a reason code), ECDSA P-256, SQLite; openssl crl -CAfile verified Signet's CRL.
 All measured with /usr/bin/time -f '%e %M' (wall time, peak RSS) as separate processes; the CLI's time includes Node start-up,
 loading every module, migrations and unsealing the CA key (scrypt); publish() is timed inside its process with performance.now().
-The CRL is streamed: entries are paged from the store and encoded straight into 4 MB chunks, never a million objects.
+The CRL is streamed: entry shapes are counted in the store, the CRL buffer allocated once, and the entries paged from a covering
+index and encoded straight into their place: never a million objects, never a second copy of the CRL.
 Reproduce: npm run build && npx tsx bench/crl.ts ${ENTRIES}`);

@@ -305,6 +305,11 @@ export class OcspResponder {
     if (memory && now.getTime() < memory.refreshAt) return memory;
     const row = await statusDb(this.ca.store).selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certIdHex).executeTakeFirst();
     if (!row) return null;
+    if (row.status !== 'revoked') {
+      // Stored before a revocation another process made: never hand it out again.
+      const revoked = await statusDb(this.ca.store).selectFrom('revocations').select('serial').where('serial', '=', row.serial).executeTakeFirst();
+      if (revoked) return null;
+    }
     const nextUpdate = new Date(row.next_update);
     const refreshAt = nextUpdate.getTime() - this.options.refreshMarginMs;
     if (now.getTime() >= refreshAt) return null;
@@ -434,28 +439,27 @@ export class OcspResponder {
   private pollRevocations(now: Date): void {
     if (this.polling || now.getTime() - this.lastPoll < this.options.revocationPollMs) return;
     this.lastPoll = now.getTime();
-    // Other nodes' clocks may lag a little: look a minute back, re-dropping is harmless.
-    const since = new Date(new Date(this.revocationsSeenUntil).getTime() - 60_000).toISOString();
-    this.polling = statusDb(this.ca.store)
-      .selectFrom('revocations')
-      .select(['serial', 'revoked_at'])
-      .where('revoked_at', '>', since)
-      .execute()
-      .then((rows) => {
-        for (const row of rows) {
-          for (const entry of this.bySerial.get(row.serial) ?? []) {
-            if (entry.thisUpdate.toISOString() <= row.revoked_at) {
-              entry.refreshAt = 0;
-              entry.nextUpdate = new Date(0);
-            }
-          }
-          if (row.revoked_at > this.revocationsSeenUntil) this.revocationsSeenUntil = row.revoked_at;
-        }
-      })
+    this.polling = this.syncRevocations()
       .catch(() => undefined)
       .finally(() => {
         this.polling = null;
       });
+  }
+
+  /** Drops this node's responses about certificates revoked elsewhere since it last looked. */
+  async syncRevocations(): Promise<void> {
+    // Other nodes' clocks may lag a little: look a minute back, re-dropping is harmless.
+    const since = new Date(new Date(this.revocationsSeenUntil).getTime() - 60_000).toISOString();
+    const rows = await statusDb(this.ca.store).selectFrom('revocations').select(['serial', 'revoked_at']).where('revoked_at', '>', since).execute();
+    for (const row of rows) {
+      for (const entry of this.bySerial.get(row.serial) ?? []) {
+        if (entry.thisUpdate.toISOString() <= row.revoked_at) {
+          entry.refreshAt = 0;
+          entry.nextUpdate = new Date(0);
+        }
+      }
+      if (row.revoked_at > this.revocationsSeenUntil) this.revocationsSeenUntil = row.revoked_at;
+    }
   }
 
   /** The scheduler's part: re-sign stored responses that would go stale within the margin. */

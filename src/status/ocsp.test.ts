@@ -11,6 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { openSignet } from '../signet.js';
+import { revokeCertificate } from './revocation.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { statusDb } from './schema.js';
@@ -136,6 +138,29 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
     expect(reason?.reason).toBe(9);
     const row = await statusDb(t.signet.store).selectFrom('ocsp_responses').selectAll().where('serial', '=', leaf.serial).executeTakeFirstOrThrow();
     expect(row.status).toBe('revoked');
+  });
+
+  it('a revocation through any code path, or on another node, is never answered good again (R7)', async () => {
+    const here = await issueLeaf();
+    const request = await requestFile(here.pem, '-no_nonce');
+    const status = async () => basicOf((await post(request)).rawPayload).tbsResponseData.responses[0]!.certStatus;
+    expect((await status()).good).toBeDefined();
+    // Not through StatusService: the RA and the agreement domain call revokeCertificate directly.
+    await revokeCertificate(t.signet.ca, { serial: here.serial, reason: 'superseded', channel: 'ra', requestedBy: 'ra:1' });
+    expect((await status()).revoked).toBeDefined();
+
+    const elsewhere = await issueLeaf();
+    const otherRequest = await requestFile(elsewhere.pem, '-no_nonce');
+    expect(basicOf((await post(otherRequest)).rawPayload).tbsResponseData.responses[0]!.certStatus.good).toBeDefined();
+    const otherNode = await openSignet(t.config, { clock: () => now });
+    try {
+      await otherNode.status.revokeCertificate({ serial: elsewhere.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: 'subscriber:2' });
+    } finally {
+      await otherNode.close();
+    }
+    await t.signet.status.ocsp.syncRevocations();
+    const answer = basicOf((await post(otherRequest)).rawPayload).tbsResponseData.responses[0]!.certStatus;
+    expect(answer.revoked?.revocationReason?.reason).toBe(5);
   });
 
   it('answers several certificates in one request, unknown for a serial it never issued', async () => {

@@ -44,6 +44,18 @@ export interface Revocation {
   channel: RevocationChannel;
 }
 
+/**
+ * Who must hear of a revocation the moment it is committed (the OCSP responders of this process), whichever
+ * code path revoked: StatusService, the RA, the agreement's deemed refusal.
+ */
+const revocationListeners = new WeakMap<CertificateAuthority, Set<(serial: string) => Promise<void>>>();
+
+export function onRevocation(ca: CertificateAuthority, listener: (serial: string) => Promise<void>): void {
+  let listeners = revocationListeners.get(ca);
+  if (!listeners) revocationListeners.set(ca, (listeners = new Set()));
+  listeners.add(listener);
+}
+
 /** Reasons that describe something about a CA key: only a CA certificate can be revoked for them. */
 const CA_ONLY_REASONS: ReadonlySet<RevocationReason> = new Set(['cACompromise']);
 /** Attribute authorities do not exist here (RFC 5755); nothing is ever revoked for aACompromise. */
@@ -188,6 +200,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
   if (reason === 'keyCompromise') {
     await ca.blockKey(certificate.spki_sha256, `keyCompromise: certificate ${serial} revoked`, requestedBy);
   }
+  for (const listener of revocationListeners.get(ca) ?? []) await listener(serial);
   return toRevocation(row);
 }
 

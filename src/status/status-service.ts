@@ -4,7 +4,7 @@ import { CrlPublisher, DEFAULT_CRL_SCHEDULE, type CrlSchedule, type PublishedCrl
 import { tryTakeLease } from './lease.js';
 import { OcspResponder, type OcspOptions } from './ocsp-responder.js';
 import { publicStatusBySerial, publicStatusOfCertificate, type PublicCertificateStatus } from './public-status.js';
-import { findRevocation, revokeCertificate, type Revocation, type RevocationRequest } from './revocation.js';
+import { findRevocation, onRevocation, revokeCertificate, type Revocation, type RevocationRequest } from './revocation.js';
 
 export interface StatusOptions {
   publicUrl: string;
@@ -28,13 +28,12 @@ export class StatusService {
   ) {
     this.crls = new CrlPublisher(ca, options.publicUrl, { ...DEFAULT_CRL_SCHEDULE, ...options.crl });
     this.ocsp = new OcspResponder(ca, options.ocsp);
+    onRevocation(ca, (serial) => this.ocsp.revoked(serial));
   }
 
-  /** Revokes for ever and makes OCSP say so before returning (R7). */
-  async revokeCertificate(request: RevocationRequest): Promise<Revocation> {
-    const revocation = await revokeCertificate(this.ca, request);
-    await this.ocsp.revoked(revocation.serial);
-    return revocation;
+  /** Revokes for ever; OCSP says so before this returns (R7), through the listener registered above. */
+  revokeCertificate(request: RevocationRequest): Promise<Revocation> {
+    return revokeCertificate(this.ca, request);
   }
 
   revocation(serial: string): Promise<Revocation | null> {
