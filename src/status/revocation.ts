@@ -200,7 +200,13 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
   if (reason === 'keyCompromise') {
     await ca.blockKey(certificate.spki_sha256, `keyCompromise: certificate ${serial} revoked`, requestedBy);
   }
-  for (const listener of revocationListeners.get(ca) ?? []) await listener(serial);
+  for (const listener of revocationListeners.get(ca) ?? []) {
+    try {
+      await listener(serial);
+    } catch {
+      // The revocation is committed and stands; responders also re-check stored answers against revocations.
+    }
+  }
   return toRevocation(row);
 }
 
