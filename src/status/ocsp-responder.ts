@@ -77,6 +77,8 @@ const HASHES: Record<string, { name: string; length: number }> = {
   [OID.sha256]: { name: 'sha256', length: 32 },
   [OID.sha384]: { name: 'sha384', length: 48 },
   [OID.sha512]: { name: 'sha512', length: 64 },
+  // GM/T 0015 clients name the issuer by SM3 hashes (issue 8).
+  [OID.sm3]: { name: 'sm3', length: 32 },
 };
 
 /** RFC 8954 §2.1: a nonce is 1 to 32 octets; longer ones are refused. */

@@ -114,6 +114,15 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
     expect(revoked.output).toContain('Revocation Time');
   });
 
+  it('answers a CertID hashed with SM3 (GM/T 0015 clients) as it answers SHA-1 and SHA-256 ones', async () => {
+    const leaf = await issueLeaf();
+    for (const digest of ['-sha1', '-sha256', '-sm3']) {
+      const answer = await opensslOcsp(digest, '-cert', leaf.pem);
+      expect(answer.output, digest).toContain('Response verify OK');
+      expect(answer.output, digest).toContain(`${leaf.pem}: good`);
+    }
+  });
+
   it('-no_nonce: the pre-signed response is served from cache, and replaced at once on revocation (RFC 5019 §2.2, R7)', async () => {
     const leaf = await issueLeaf();
     const first = await opensslOcsp('-cert', leaf.pem, '-no_nonce');
