@@ -16,7 +16,7 @@ afterAll(dropFreshStores);
 
 const execFileAsync = promisify(execFile);
 
-const AGREEMENT = readFileSync(new URL('../../../shared/seed/CFCA-subscriber-agreement-2022-08.zh.txt', import.meta.url), 'utf8');
+const AGREEMENT = readFileSync(new URL('../../test/fixtures/subscriber-agreement-2022-08.zh.txt', import.meta.url), 'utf8');
 const DOCUMENT_LIMIT = 64 * 1024;
 const DAY = 86_400_000;
 

@@ -22,7 +22,7 @@ function runToolAsync(command: string, args: string[]): Promise<{ status: number
   });
 }
 
-const AGREEMENT = readFileSync(new URL('../../../shared/seed/CFCA-subscriber-agreement-2022-08.zh.txt', import.meta.url), 'utf8');
+const AGREEMENT = readFileSync(new URL('../fixtures/subscriber-agreement-2022-08.zh.txt', import.meta.url), 'utf8');
 const ADMIN_TOKEN = 'test-admin-token';
 const OFFICER = { username: 'officer-bj', password: 'a long enough password' };
 const zh = (key: MessageKey) => MESSAGES['zh-CN'][key];
