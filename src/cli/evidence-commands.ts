@@ -1,28 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/settings.js';
 import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
 import { renderEvidenceHtml } from '../evidence/evidence-html.js';
 import { verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { HttpTimeStamper } from '../evidence/time-stamp-client.js';
-import { cliLocale, formatShanghaiTime, type Locale } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
+import { formatShanghaiTime, type Locale } from '../i18n/locale.js';
+import { type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { openSignet, type Signet } from '../signet.js';
-
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
-
-async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
-  try {
-    return await work(signet);
-  } finally {
-    await signet.close();
-  }
-}
+import { type Signet } from '../signet.js';
+import { locale, say, withSignet, print } from './command-support.js';
 
 function read(file: string): Buffer {
   try {
@@ -37,10 +25,6 @@ function readCertificates(file: string): Buffer[] {
   const bytes = read(file);
   const text = bytes.toString('latin1');
   return text.includes('-----BEGIN CERTIFICATE-----') ? certificatesFromPem(text) : [certificateToDer(bytes)];
-}
-
-function print(json: boolean | undefined, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

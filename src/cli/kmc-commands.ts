@@ -2,29 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/settings.js';
 import { toPem } from '../http/der.js';
-import { cliLocale } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { inProcessKmcClient, issueDualCertificates } from '../kmc/dual-certificates.js';
-import { openSignet, type Signet } from '../signet.js';
-
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
-
-async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
-  try {
-    return await work(signet);
-  } finally {
-    await signet.close();
-  }
-}
-
-function print(json: boolean | undefined, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
+import { say, withSignet, print } from './command-support.js';
 
 function readInput(path: string, field: string): Buffer {
   try {

@@ -7,29 +7,16 @@ import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../cryp
 import { loadConfig } from '../config/settings.js';
 import { buildServer } from '../http/server.js';
 import { toPem } from '../http/der.js';
-import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
+import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
-import { ensureDevelopmentHierarchy, openSignet, type Signet } from '../signet.js';
+import { ensureDevelopmentHierarchy, openSignet } from '../signet.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
-
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
-
-/** Opens the deployment named by the environment, runs `work`, always closes. */
-async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
-  try {
-    return await work(signet);
-  } finally {
-    await signet.close();
-  }
-}
+import { locale, say, withSignet, print } from './command-support.js';
 
 function parseAlgorithm(value: string): KeyAlgorithm {
   if (!(KEY_ALGORITHMS as readonly string[]).includes(value)) {
@@ -46,10 +33,6 @@ function readInput(file: string): Buffer {
   } catch (error) {
     throw new CliError(say('cli.file-unreadable', { file, detail: (error as Error).message }));
   }
-}
-
-function print(json: boolean, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/settings.js';
-import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
+import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { bootstrapPrincipal, ROLES, type Principal } from '../ra/roles.js';
 import { openSignet, type Signet } from '../signet.js';
-
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
+import { say, print } from './command-support.js';
 
 async function withSignet<T>(work: (signet: Signet, by: Principal) => Promise<T>): Promise<T> {
   const signet = await openSignet(loadConfig());
@@ -18,10 +15,6 @@ async function withSignet<T>(work: (signet: Signet, by: Principal) => Promise<T>
   } finally {
     await signet.close();
   }
-}
-
-function print(json: boolean | undefined, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
 
 /** A password never comes as an argument (it would sit in the shell history and ps): from a variable or a file. */

@@ -1,29 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/settings.js';
-import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
+import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { COMPLAINT_CHANNELS } from '../service/complaints.js';
 import { formatYuan } from '../service/context.js';
-import { openSignet, type Signet } from '../signet.js';
+import { locale, say, withSignet, print } from './command-support.js';
 
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
 const actor = () => `cli:${process.env.USER ?? 'operator'}`;
-
-async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
-  try {
-    return await work(signet);
-  } finally {
-    await signet.close();
-  }
-}
-
-function print(json: boolean | undefined, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
 
 function lines<T>(items: T[], line: (item: T) => string): string {
   return items.length ? items.map(line).join('\n') : say('service.cli-none');

@@ -1,28 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/settings.js';
-import { cliLocale, formatShanghaiTime } from '../i18n/locale.js';
-import { translate, type MessageCode } from '../i18n/messages.js';
+import { formatShanghaiTime } from '../i18n/locale.js';
+import { type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { openSignet, type Signet } from '../signet.js';
 import type { PublicCertificateStatus } from '../status/public-status.js';
 import { CA_REVOCATION_GROUNDS, REVOCATION_CHANNELS, REVOCATION_REASONS, type RevocationChannel } from '../status/revocation-reasons.js';
-
-const locale = cliLocale();
-const say = (code: MessageCode, params: Record<string, unknown> = {}) => translate(code, locale, params);
-
-async function withSignet<T>(work: (signet: Signet) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
-  try {
-    return await work(signet);
-  } finally {
-    await signet.close();
-  }
-}
-
-function print(json: boolean | undefined, data: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
-}
+import { say, withSignet, print } from './command-support.js';
 
 const STATUS_WORDS: Record<PublicCertificateStatus['status'], MessageCode> = {
   good: 'status.good',
