@@ -14,6 +14,7 @@ import { evidenceRoutes } from './evidence-routes.js';
 import { raRoutes } from './ra-routes.js';
 import { serviceRoutes } from './service-routes.js';
 import { agreementRoutes } from './agreement-routes.js';
+import { disputeRoutes } from './dispute-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
@@ -76,6 +77,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await raRoutes(app, signet);
   await serviceRoutes(app, signet);
   await agreementRoutes(app, signet);
+  await disputeRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);
   // The web application takes `/` when it is built; the server-rendered front page otherwise.
