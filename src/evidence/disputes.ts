@@ -25,6 +25,11 @@ const NEXT: Record<DisputeState, DisputeState[]> = {
   closed: [],
 };
 
+/** The states a dispute in `state` may move to next: what an operator is offered. */
+export function nextDisputeStates(state: DisputeState): DisputeState[] {
+  return [...NEXT[state]];
+}
+
 export interface Dispute {
   id: string;
   subscriberId: string;
@@ -184,11 +189,11 @@ export class Disputes {
     return toDispute(updated);
   }
 
-  async dispute(id: string): Promise<Dispute & { events: Array<{ at: string; actor: string; from: string | null; to: string; note: string }> }> {
+  async dispute(id: string): Promise<Dispute & { next: DisputeState[]; events: Array<{ at: string; actor: string; from: string | null; to: string; note: string }> }> {
     const row = await this.db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SignetError('dispute.not-found', 404, { id }, 'id');
     const events = await this.db.selectFrom('dispute_events').selectAll().where('dispute_id', '=', id).orderBy('seq').execute();
-    return { ...toDispute(row), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: e.note })) };
+    return { ...toDispute(row), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: e.note })) };
   }
 
   async list(filter: { subscriberId?: string; open?: boolean } = {}): Promise<Dispute[]> {

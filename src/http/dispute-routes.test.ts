@@ -78,7 +78,7 @@ describe.each(storeBackends)('disputes over HTTP on %s (R10: negotiation → arb
       expect(moved.json).toMatchObject({ id: filed.id, state: to });
     }
     const shown = await call('GET', `/api/v1/disputes/${filed.id}`);
-    expect(shown.json).toMatchObject({ state: 'closed', outcome: '第 4 步' });
+    expect(shown.json).toMatchObject({ state: 'closed', outcome: '第 4 步', next: [] });
     expect((shown.json.events as Array<{ to: string; actor: string; note: string }>).map((e) => [e.to, e.actor])).toEqual([
       ['filed', 'subscriber:sub-dispute-1'],
       ['investigating', 'operator:admin-token'],
@@ -121,7 +121,8 @@ describe.each(storeBackends)('disputes over HTTP on %s (R10: negotiation → arb
     expect((await call('GET', '/api/v1/disputes', undefined, officer)).status).toBe(403);
 
     expect(await counts()).toEqual(before);
-    expect((await call('GET', `/api/v1/disputes/${filed.id}`)).json).toMatchObject({ state: 'filed', events: [{ to: 'filed' }] });
+    // What the console offers next comes from the domain's rule, not from a copy in the page.
+    expect((await call('GET', `/api/v1/disputes/${filed.id}`)).json).toMatchObject({ state: 'filed', next: ['investigating', 'closed'], events: [{ to: 'filed' }] });
   });
 
   it('lists the routes in the OpenAPI document, so the console offers only what the server can do', async () => {
