@@ -18,6 +18,7 @@ import {
 } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
+import { lintIdentityExtensions } from './subject-identity.js';
 
 export interface LintContext {
   profile: CertificateProfile;
@@ -129,6 +130,8 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (expectedEku.join() !== actualEku.join()) findings.push(`extendedKeyUsage ${actualEku.join(',') || '(none)'} differs from the profile`);
   if (ekuExt && ekuExt.critical !== profile.extendedKeyUsageCritical) findings.push('extendedKeyUsage criticality differs from the profile');
   if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');
+
+  findings.push(...lintIdentityExtensions(extensions, profile));
 
   return findings;
 }

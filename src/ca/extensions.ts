@@ -38,6 +38,7 @@ import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { keyIdentifier } from '../crypto/public-key.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
+import { buildIdentityExtension, type SubscriberIdentity } from './subject-identity.js';
 
 /** Where relying parties find what the certificate points at (R11, R16). */
 export interface PublicationPoints {
@@ -64,6 +65,8 @@ export interface ExtensionInputs {
   subjectAltNames?: SubjectAltNames;
   /** An empty subject makes subjectAltName critical (RFC 5280 §4.2.1.6). */
   subjectIsEmpty?: boolean;
+  /** The RA-verified identity, for the GM/T 0015 extension the profile names (never from the CSR). */
+  identity?: SubscriberIdentity;
 }
 
 function extension(extnID: string, critical: boolean, value: unknown): Extension {
@@ -75,8 +78,8 @@ function uri(url: string): GeneralName {
 }
 
 /**
- * Every extension the profile asks for, in a stable order. Only SKI and SAN
- * depend on the subject; the rest depend on (profile, issuer key, key type,
+ * Every extension the profile asks for, in a stable order. Only SKI, SAN and
+ * the GM/T 0015 identity extension depend on the subject; the rest depend on (profile, issuer key, key type,
  * publication points) and are encoded once and reused.
  */
 export function buildExtensions(inputs: ExtensionInputs): Extension[] {
@@ -98,6 +101,8 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
     extensions.push(extension(id_ce_subjectAltName, inputs.subjectIsEmpty === true, new SubjectAlternativeName(sans)));
   }
   extensions.push(...shared.afterSan);
+  const identity = buildIdentityExtension(inputs.profile, inputs.identity);
+  if (identity) extensions.push(identity);
   return extensions;
 }
 

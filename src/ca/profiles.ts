@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KEY_ALGORITHMS, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import builtIn from './profiles.json' with { type: 'json' };
+import { IDENTITY_EXTENSION_TYPES } from './subject-identity.js';
 
 export const SUBJECT_FIELDS = [
   'countryName',
@@ -66,6 +67,13 @@ const profileSchema = z
     /** False only for self-signed roots: there is no issuer to point CRLDP and AIA at. */
     issuerLinks: z.boolean().default(true),
     serverKeyGeneration: z.boolean(),
+    /**
+     * The GM/T 0015 identity extension the certificate carries, filled from
+     * the RA-verified identity in the order (src/ca/subject-identity.ts).
+     * required: refuse an order without a fitting identity; otherwise the
+     * extension is left out when the identity has no alternative in it.
+     */
+    identityExtension: z.object({ type: z.enum(IDENTITY_EXTENSION_TYPES), required: z.boolean() }).strict().optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -75,6 +83,13 @@ const profileSchema = z
     }
     if (isCa !== p.keyUsage.includes('keyCertSign')) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: keyCertSign belongs to CA profiles only (RFC 5280 §4.2.1.9)` });
+    }
+    if (p.identityExtension && p.kind !== 'subscriber') {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: identity extensions belong to subscriber profiles` });
+    }
+    const holder = { IdentifyCode: 'individual', UnifiedSocialCreditCode: 'enterprise' } as const;
+    if (p.identityExtension && p.subscriberType !== undefined && holder[p.identityExtension.type] !== p.subscriberType) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: ${p.identityExtension.type} does not identify a(n) ${p.subscriberType}` });
     }
     if (p.kind === 'subscriber' && p.policySuffix === null) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: subscriber certificates must assert a policy (R11)` });

@@ -3,6 +3,7 @@ import { EVIDENCE_MESSAGES } from '../evidence/messages.js';
 import { STATUS_MESSAGES } from '../status/messages.js';
 import { TSA_MESSAGES } from '../tsa/messages.js';
 import { RA_MESSAGES } from '../ra/messages.js';
+import { SELF_SERVICE_MESSAGES } from '../ra/self-service-messages.js';
 import { AGREEMENT_MESSAGES } from '../agreement/messages.js';
 import { KMC_MESSAGES } from '../kmc/messages.js';
 import { SERVICE_MESSAGES } from '../service/messages.js';
@@ -39,6 +40,26 @@ const CORE_MESSAGES = {
   'request.key-blocked': {
     'zh-CN': '该公钥已被列入禁用名单（{reason}），不能再签发证书',
     en: 'This public key is blocked ({reason}) and can never be certified again',
+  },
+  'request.identity-missing': {
+    'zh-CN': '证书模板 {profile} 要求 GM/T 0015 扩展 {extension}，但订单没有可放入其中的已核验身份（提供的是：{given}）',
+    en: 'Profile {profile} requires the GM/T 0015 extension {extension}, but the order carries no verified identity that fits it (given: {given})',
+  },
+  'request.identity-invalid.resident-id': {
+    'zh-CN': '居民身份证号码格式不正确：应为 17 位数字加 1 位校验码（数字或 X）',
+    en: 'The resident ID number is malformed: it must be 17 digits and a check character (a digit or X)',
+  },
+  'request.identity-invalid.uscc': {
+    'zh-CN': '统一社会信用代码格式不正确：应为 18 位，且不含 I、O、S、V、Z',
+    en: 'The Unified Social Credit Code is malformed: it must be 18 characters, without I, O, S, V or Z',
+  },
+  'request.identity-invalid.printable': {
+    'zh-CN': '证件号码（{type}）只能包含字母、数字和 PrintableString 允许的符号',
+    en: 'The document number ({type}) may hold only letters, digits and the symbols PrintableString allows',
+  },
+  'request.identity-invalid.length': {
+    'zh-CN': '证件号码（{type}）为空或超过 64 个字符',
+    en: 'The document number ({type}) is empty or longer than 64 characters',
   },
   'request.unknown-profile': {
     'zh-CN': '未知的证书模板：{profile}（可用：{known}）',
@@ -148,6 +169,7 @@ export const MESSAGES = {
   ...STATUS_MESSAGES,
   ...TSA_MESSAGES,
   ...RA_MESSAGES,
+  ...SELF_SERVICE_MESSAGES,
   ...AGREEMENT_MESSAGES,
   ...KMC_MESSAGES,
   ...SERVICE_MESSAGES,
