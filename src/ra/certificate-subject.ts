@@ -1,4 +1,5 @@
 import type { SubjectAttributes } from '../ca/subject-name.js';
+import type { SubscriberIdentity } from '../ca/subject-identity.js';
 import type { IdType } from './identifiers.js';
 import type { SubscriberRecord } from './subscribers.js';
 
@@ -37,6 +38,20 @@ export function subjectFor(record: SubscriberRecord): SubjectAttributes {
     commonName: record.name,
     emailAddress: record.email,
   };
+}
+
+/**
+ * The identity number the officer verified (R1: GB 11643 / GB 32100 check
+ * characters), for the GM/T 0015 extension the profile names. Documents the
+ * GM/T 0015 IdentifyCode has no alternative for (HK/Macao and Taiwan
+ * permits, foreign permanent residence) give none; the CA then leaves an
+ * optional extension out and refuses a required one.
+ */
+export function identityFor(record: SubscriberRecord): SubscriberIdentity | undefined {
+  if (record.type === 'enterprise') return { type: 'uscc', value: record.uscc };
+  if (record.idType === 'resident-id') return { type: 'resident-id', value: record.idNumber };
+  if (record.idType === 'passport') return { type: 'passport', value: record.idNumber };
+  return undefined;
 }
 
 /** Fields whose change changes what the certificate says (R3): then it is revoked and re-issued. */

@@ -7,7 +7,7 @@ import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { toPem } from '../http/der.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
-import { subjectFor } from './certificate-subject.js';
+import { identityFor, subjectFor } from './certificate-subject.js';
 import type { AgentClaim, Delegations } from './delegations.js';
 import type { DownloadCredentials } from './download-credentials.js';
 import { buildPkcs12 } from './pkcs12.js';
@@ -126,6 +126,7 @@ export class Downloads {
         csr,
         profileId: application.profile_id,
         subject: subjectFor(version.record),
+        identity: identityFor(version.record),
         subjectAltNames: version.record.type === 'individual' ? { email: [version.record.email] } : undefined,
         subscriberId: application.subscriber_id,
         requestedBy: delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`,
