@@ -16,6 +16,7 @@ import { parseCertificationRequest, provePublicKey } from './certification-reque
 import { buildExtensions, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { Keyring } from './keyring.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
+import type { SubscriberIdentity } from './subject-identity.js';
 import { newSerialNumber, normaliseSerial } from './serial-number.js';
 import { buildSubjectName, describeName, parseDistinguishedName, type SubjectAttributes } from './subject-name.js';
 
@@ -25,6 +26,8 @@ export interface CertificateOrder {
   profileId: string;
   subject: SubjectAttributes | string;
   subjectAltNames?: SubjectAltNames;
+  /** The RA-verified identity number, for the GM/T 0015 extension the profile names. */
+  identity?: SubscriberIdentity;
   /** The RA's subscriber id; a key may only ever be certified to one holder. */
   subscriberId?: string;
   issuerCaId?: string;
@@ -99,6 +102,7 @@ export interface SigningOrder {
   issuer: IssuerContext;
   subject: Name;
   subjectAltNames?: SubjectAltNames;
+  identity?: SubscriberIdentity;
   subjectPublicKeyInfo: Uint8Array;
   keyAlgorithm: KeyAlgorithm;
   holder: string;
@@ -257,6 +261,7 @@ export class CertificateAuthority {
       issuer,
       subject,
       subjectAltNames: order.subjectAltNames,
+      identity: order.identity,
       subjectPublicKeyInfo: key.subjectPublicKeyInfo,
       keyAlgorithm: key.keyAlgorithm,
       holder: order.subscriberId ? `subscriber:${order.subscriberId}` : `subject:${describeName(subject)}`,
@@ -295,6 +300,7 @@ export class CertificateAuthority {
       publication: this.publicationPoints(issuer.caId),
       subjectAltNames: order.subjectAltNames,
       subjectIsEmpty: order.subject.length === 0,
+      identity: order.identity,
     });
 
     for (let attempt = 0; ; attempt++) {
