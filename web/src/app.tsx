@@ -1,7 +1,14 @@
 import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { AgreementsPage } from './admin/agreements-page';
+import { AuditPage } from './admin/audit-page';
+import { CalendarPage } from './admin/calendar-page';
+import { FeesPage } from './admin/fees-page';
 import { Loading } from './components';
 import { ApplicationPage } from './console/application-page';
 import { ApplicationsPage } from './console/applications-page';
+import { ChangePage, ChangesPage } from './console/changes-page';
+import { DisputePage, DisputesPage } from './console/disputes-page';
+import { OrganisationsPage } from './console/organisations-page';
 import { ComplaintsPage } from './console/complaints-page';
 import { InventoryPage } from './console/certificates-page';
 import { RegisterPage } from './console/register-page';
@@ -83,6 +90,10 @@ function ConsoleNav() {
         <NavLink to="/console/certificates">{t('inventory.title')}</NavLink>
         <NavLink to="/console/revoke">{t('revoke.title')}</NavLink>
         <NavLink to="/console/complaints">{t('complaints.title')}</NavLink>
+        <NavLink to="/console/changes">{t('changes.title')}</NavLink>
+        {(operator.role === 'ca-admin' || operator.role === 'auditor') && <NavLink to="/console/disputes">{t('disputes.title')}</NavLink>}
+        <NavLink to="/console/organisations">{t('organisations.title')}</NavLink>
+        {operator.role !== 'ra-officer' && <NavLink to="/console/admin">{t('admin.title')}</NavLink>}
       </nav>
       <span className="who">
         <span data-testid="operator">{operator.username}</span> · {t(`role.${operator.role}`)}{' '}
@@ -110,6 +121,15 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/certificates') return <InventoryPage />;
   if (path === '/console/revoke') return <RevokePage />;
   if (path === '/console/complaints') return <ComplaintsPage />;
+  if (path === '/console/changes') return <ChangesPage />;
+  if ((params = match('/console/changes/:id', path))) return <ChangePage id={params.id!} />;
+  if (path === '/console/disputes') return <DisputesPage />;
+  if ((params = match('/console/disputes/:id', path))) return <DisputePage id={params.id!} />;
+  if (path === '/console/organisations') return <OrganisationsPage />;
+  if (path === '/console/admin' || path === '/console/admin/agreements') return <AgreementsPage />;
+  if (path === '/console/admin/fees') return <FeesPage />;
+  if (path === '/console/admin/calendar') return <CalendarPage />;
+  if (path === '/console/admin/audit') return <AuditPage />;
   return <NotFound />;
 }
 

@@ -1,3 +1,5 @@
+import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages';
+
 /**
  * Every text a person reads in the web application, in zh-CN (the default)
  * and en. The English catalogue must have exactly the Chinese one's keys.
@@ -334,6 +336,9 @@ const zh = {
   'revoke.confirm-required': '请先确认吊销。',
   'revoke.done': '证书已吊销，OCSP 已更新。',
   'revoke.ca-operators': '除订户本人在 RA 提出的申请外，其他来源的吊销由 CA 管理员办理（使用 CA 的令牌登录）。',
+
+  // RA console review and administration pages (changes, disputes, RAs, agreements, fees, calendar, audit): web/src/admin/messages.ts
+  ...CONSOLE_ADMIN_ZH,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -670,6 +675,9 @@ const en: Record<MessageKey, string> = {
   'revoke.confirm-required': 'Confirm the revocation first.',
   'revoke.done': 'The certificate is revoked; OCSP already says so.',
   'revoke.ca-operators': 'Apart from a subscriber’s own request at the RA, revocations are made by a CA administrator (sign in with the CA’s token).',
+
+  // RA console review and administration pages: web/src/admin/messages.ts
+  ...CONSOLE_ADMIN_EN,
 };
 
 export const MESSAGES: Record<'zh-CN' | 'en', Record<MessageKey, string>> = { 'zh-CN': zh, en };
