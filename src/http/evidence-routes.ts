@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
+import { verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Signet } from '../signet.js';
 import { requireOperator } from './operator-auth.js';
@@ -56,6 +57,40 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
           ? { valid: result.timeStamp.valid, genTime: result.timeStamp.genTime?.toISOString() ?? null, serial: result.timeStamp.serial, tsa: result.timeStamp.tsa }
           : null,
         checkedAt: result.checkedAt.toISOString(),
+        problems: result.problems,
+      };
+    },
+  );
+
+  // The public evidence-report viewer (R14): anyone holding a package checks it against this CA's roots, not the root inside it.
+  app.post<{ Body: Buffer }>(
+    '/api/v1/evidence/verification',
+    {
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        tags: ['evidence'],
+        summary: 'Verify an evidence package (raw body, application/octet-stream) against this CA\'s roots: its signature, time-stamp, artefacts and findings',
+      },
+    },
+    async (request) => {
+      const der = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      if (der.length === 0) throw new SignetError('evidence.malformed-package', 400, { detail: 'empty upload' }, 'package');
+      const roots = (await signet.ca.authorities()).filter((a) => a.role === 'root').map((a) => a.certificateDer);
+      const result = verifyEvidencePackage(der, roots);
+      const m = result.manifest;
+      return {
+        valid: result.valid,
+        conclusion: m?.conclusion ?? null,
+        statusAtTime: m?.statusAtTime ?? null,
+        transactionTime: m?.transactionTime ?? null,
+        timeSourceText: m?.timeSourceText ?? null,
+        generatedAt: m?.generatedAt ?? null,
+        certificate: m ? { serial: m.certificate.serial, subject: m.certificate.subject, issuer: m.certificate.issuer, notBefore: m.certificate.notBefore, notAfter: m.certificate.notAfter } : null,
+        crl: m?.crl ? { crlNumber: m.crl.crlNumber, thisUpdate: m.crl.thisUpdate, nextUpdate: m.crl.nextUpdate, listed: m.crl.listed } : null,
+        checks: m?.checks ?? [],
+        signer: result.signer ?? null,
+        signedAt: result.signedAt?.toISOString() ?? null,
+        rootFingerprint: result.rootFingerprint ?? null,
         problems: result.problems,
       };
     },

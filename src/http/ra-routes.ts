@@ -276,6 +276,15 @@ export const RA_ROUTES: readonly RaRoute[] = [
     handle: ({ signet, by, params }) => signet.ra.subscribers.documents(by, params.subscriberId!),
   },
 
+  {
+    method: 'POST',
+    url: '/api/v1/ra/subscribers/:subscriberId/portal-access',
+    roles: ['ra-officer'],
+    status: 201,
+    summary: 'Give the subscriber a new portal tracking number and code (shown once; the old ones stop working)',
+    handle: ({ signet, by, params }) => signet.ra.selfService.issueAccess(by, params.subscriberId!),
+  },
+
   // Delegation (R6)
   {
     method: 'GET',

@@ -12,6 +12,7 @@ import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
 import { raRoutes } from './ra-routes.js';
+import { portalRoutes } from './portal-routes.js';
 import { serviceRoutes } from './service-routes.js';
 import { agreementRoutes } from './agreement-routes.js';
 import { disputeRoutes } from './dispute-routes.js';
@@ -75,6 +76,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await tsaRoutes(app, signet);
   await evidenceRoutes(app, signet);
   await raRoutes(app, signet);
+  await portalRoutes(app, signet);
   await serviceRoutes(app, signet);
   await agreementRoutes(app, signet);
   await disputeRoutes(app, signet);

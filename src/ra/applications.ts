@@ -40,6 +40,11 @@ export interface NewApplication {
 const OFFICER_ROLES = ['ra-officer'] as const;
 const REASON_LIMIT = 2000;
 
+function checkPurpose(purpose: string): Purpose {
+  if (!(PURPOSES as readonly string[]).includes(purpose)) throw new SignetError('ra.bad-purpose', 400, { known: PURPOSES.join(', ') }, 'purpose');
+  return purpose as Purpose;
+}
+
 /** R17: the subscriber type and the purpose choose the profile. */
 export function profileFor(type: 'individual' | 'enterprise', purpose: Purpose): string {
   return `${type}-${purpose}`;
@@ -59,17 +64,9 @@ export class Applications {
 
   async submit(by: Principal, input: NewApplication, clientAddress: string | null): Promise<Application> {
     requireRole(by, ['ra-officer', 'ra-admin']);
-    if (!(PURPOSES as readonly string[]).includes(input.purpose)) {
-      throw new SignetError('ra.bad-purpose', 400, { known: PURPOSES.join(', ') }, 'purpose');
-    }
-    const purpose = input.purpose as Purpose;
-    const keyGeneration = input.keyGeneration ?? 'subscriber';
-    if (keyGeneration !== 'subscriber' && keyGeneration !== 'server') throw new SignetError('ra.bad-key-generation', 400, {}, 'keyGeneration');
+    checkPurpose(input.purpose);
     const subscriber = await this.subscribers.row(by, input.subscriberId);
-    const profile = this.context.ca.profiles.get(profileFor(subscriber.type, purpose));
-    if (keyGeneration === 'server' && !profile.serverKeyGeneration) {
-      throw new SignetError('ra.server-keygen-not-allowed', 400, { profile: profile.id }, 'keyGeneration');
-    }
+    const { purpose, keyGeneration, profile } = this.choose(subscriber.type, input);
     const now = this.context.clock();
     const current = await this.context.agreements.requireCurrent(now);
     const accepted = (await this.context.agreements.acceptances(subscriber.id)).some((a) => a.versionId === current.id);
@@ -86,13 +83,26 @@ export class Applications {
     });
   }
 
-  /** A new application row with its audit entry; used by submission, renewal and re-issue. */
+  /** What the application asks for, checked: purpose, who makes the key, and the profile they imply (R5, R17). */
+  choose(type: 'individual' | 'enterprise', input: { purpose: string; keyGeneration?: string }) {
+    const purpose = checkPurpose(input.purpose);
+    const keyGeneration = input.keyGeneration ?? 'subscriber';
+    if (keyGeneration !== 'subscriber' && keyGeneration !== 'server') throw new SignetError('ra.bad-key-generation', 400, {}, 'keyGeneration');
+    const profile = this.context.ca.profiles.get(profileFor(type, purpose));
+    if (keyGeneration === 'server' && !profile.serverKeyGeneration) {
+      throw new SignetError('ra.server-keygen-not-allowed', 400, { profile: profile.id }, 'keyGeneration');
+    }
+    return { purpose, keyGeneration: keyGeneration as RaApplicationTable['key_generation'], profile };
+  }
+
+  /** A new application row with its audit entry; used by submission, renewal, re-issue and the portal (whose actor is the subscriber). */
   async insert(
     trx: RaTx,
-    by: Principal,
+    by: Principal | string,
     a: { subscriberId: string; raId: string; kind: RaApplicationTable['kind']; purpose: Purpose; profileId: string; keyGeneration: RaApplicationTable['key_generation']; version: number; replacesSerial: string | null; status?: RaApplicationTable['status'] },
     now: Date,
   ): Promise<Application> {
+    const actor = typeof by === 'string' ? by : actorOf(by);
     const row: RaApplicationTable = {
       id: `app-${randomUUID()}`,
       subscriber_id: a.subscriberId,
@@ -104,11 +114,11 @@ export class Applications {
       status: a.status ?? 'submitted',
       subscriber_version: a.version,
       replaces_serial: a.replacesSerial,
-      submitted_by: actorOf(by),
+      submitted_by: actor,
       submitted_at: now.toISOString(),
       reviewer_id: null,
       review_started_at: null,
-      decided_by: a.status === 'approved' ? actorOf(by) : null,
+      decided_by: a.status === 'approved' ? actor : null,
       decided_at: a.status === 'approved' ? now.toISOString() : null,
       decision_reason: null,
       certificate_serial: null,
@@ -117,7 +127,7 @@ export class Applications {
     await audit(
       this.context,
       trx,
-      { actor: actorOf(by), action: 'ra.application-submitted', target: `application:${row.id}`, details: { subscriber: a.subscriberId, kind: a.kind, profile: a.profileId, replaces: a.replacesSerial, status: row.status } },
+      { actor, action: 'ra.application-submitted', target: `application:${row.id}`, details: { subscriber: a.subscriberId, kind: a.kind, profile: a.profileId, replaces: a.replacesSerial, status: row.status } },
       now,
     );
     return toApplication(row);

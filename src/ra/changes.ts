@@ -6,7 +6,7 @@ import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
 import { sealRecord } from './personal-data.js';
-import type { RaChangeRequestTable } from './schema.js';
+import type { RaChangeRequestTable, RaSubscriberTable } from './schema.js';
 import type { Tx } from '../store/database.js';
 import { identifierOf, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
 
@@ -50,12 +50,17 @@ export class ChangeRequests {
 
   async submit(by: Principal, subscriberId: string, input: { changes?: Record<string, unknown> }): Promise<ChangeRequest> {
     requireRole(by, ['ra-officer']);
+    return this.submitFor(actorOf(by), () => this.subscribers.row(by, subscriberId), input);
+  }
+
+  /** The report itself, once the caller has decided who may make it (an officer of the RA, or the subscriber in the portal). */
+  async submitFor(actor: string, find: () => Promise<RaSubscriberTable>, input: { changes?: Record<string, unknown> }): Promise<ChangeRequest> {
     const changes = input.changes;
     if (!changes || typeof changes !== 'object' || Object.keys(changes).length === 0) {
       throw new SignetError('ra.field-required', 400, { field: 'changes' }, 'changes');
     }
     if ('type' in changes) throw new SignetError('ra.type-immutable', 400, {}, 'changes.type');
-    const subscriber = await this.subscribers.row(by, subscriberId);
+    const subscriber = await find();
     const current = await this.subscribers.currentRecord(subscriber.id);
     // The result must be a valid record: errors show now, naming the field, not at approval.
     validateSubscriberRecord(merge(current.record, changes));
@@ -67,7 +72,7 @@ export class ChangeRequests {
       changes: JSON.stringify(changes),
       status: 'submitted',
       base_version: current.version,
-      submitted_by: actorOf(by),
+      submitted_by: actor,
       submitted_at: now.toISOString(),
       decided_by: null,
       decided_at: null,
@@ -75,7 +80,7 @@ export class ChangeRequests {
     };
     await this.context.db.transaction().execute(async (trx) => {
       await trx.insertInto('ra_change_requests').values(row).execute();
-      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.change-submitted', target: `subscriber:${subscriber.id}`, details: { change: row.id, fields: Object.keys(changes) } }, now);
+      await audit(this.context, trx, { actor, action: 'ra.change-submitted', target: `subscriber:${subscriber.id}`, details: { change: row.id, fields: Object.keys(changes) } }, now);
     });
     return toChange(row);
   }
@@ -87,6 +92,12 @@ export class ChangeRequests {
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.status) query = query.where('status', '=', filter.status as RaChangeRequestTable['status']);
     return (await query.execute()).map(toChange);
+  }
+
+  /** A subscriber's change reports, newest first, for callers that checked who may see them (the portal). */
+  async of(subscriberId: string): Promise<ChangeRequest[]> {
+    const rows = await this.context.db.selectFrom('ra_change_requests').selectAll().where('subscriber_id', '=', subscriberId).orderBy('submitted_at', 'desc').execute();
+    return rows.map(toChange);
   }
 
   async reject(by: Principal, changeId: string, input: { reason?: string }): Promise<ChangeRequest> {

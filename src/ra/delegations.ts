@@ -3,7 +3,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { validateIdDocument } from './identifiers.js';
 import { actorOf, requireRole, type Principal } from './roles.js';
-import type { RaDelegationTable } from './schema.js';
+import type { RaDelegationTable, RaSubscriberTable } from './schema.js';
 import type { SubscriberRegistry } from './subscribers.js';
 
 export const DELEGATION_SCOPES = ['download'] as const;
@@ -50,6 +50,15 @@ export class Delegations {
     input: { agentName?: string; agentIdType?: string; agentIdNumber?: string; scope?: string[]; expiresAt?: string; evidenceDocumentId?: string },
   ): Promise<Delegation> {
     requireRole(by, ['ra-officer']);
+    return this.createFor(actorOf(by), () => this.subscribers.row(by, subscriberId), input);
+  }
+
+  /** The delegation itself, once the caller decided who may grant it (an officer, or the subscriber in the portal). */
+  async createFor(
+    actor: string,
+    find: () => Promise<RaSubscriberTable>,
+    input: { agentName?: string; agentIdType?: string; agentIdNumber?: string; scope?: string[]; expiresAt?: string; evidenceDocumentId?: string },
+  ): Promise<Delegation> {
     const agentName = input.agentName?.trim() ?? '';
     if (!agentName || [...agentName].length > 64) throw new SignetError('ra.field-required', 400, { field: 'agentName' }, 'agentName');
     const id = validateIdDocument(input.agentIdType ?? '', input.agentIdNumber ?? '', 'agentIdNumber');
@@ -62,7 +71,7 @@ export class Delegations {
     if (Number.isNaN(expires.getTime()) || expires <= now || expires.getTime() - now.getTime() > MAX_DELEGATION_DAYS * 86_400_000) {
       throw new SignetError('ra.bad-delegation-expiry', 400, { maxDays: MAX_DELEGATION_DAYS }, 'expiresAt');
     }
-    const subscriber = await this.subscribers.row(by, subscriberId);
+    const subscriber = await find();
     if (!input.evidenceDocumentId) throw new SignetError('ra.delegation-evidence-required', 400, {}, 'evidenceDocumentId');
     const evidence = await this.context.db
       .selectFrom('ra_documents')
@@ -82,7 +91,7 @@ export class Delegations {
       expires_at: expires.toISOString(),
       evidence_document_id: evidence.id,
       status: 'active',
-      created_by: actorOf(by),
+      created_by: actor,
       created_at: now.toISOString(),
     };
     await this.context.db.transaction().execute(async (trx) => {
@@ -90,7 +99,7 @@ export class Delegations {
       await audit(
         this.context,
         trx,
-        { actor: actorOf(by), action: 'ra.delegation-created', target: `subscriber:${subscriber.id}`, details: { delegation: row.id, agentName, scope, expiresAt: row.expires_at, evidence: evidence.id, evidenceSha256: evidence.sha256 } },
+        { actor, action: 'ra.delegation-created', target: `subscriber:${subscriber.id}`, details: { delegation: row.id, agentName, scope, expiresAt: row.expires_at, evidence: evidence.id, evidenceSha256: evidence.sha256 } },
         now,
       );
     });
@@ -99,13 +108,17 @@ export class Delegations {
 
   async revoke(by: Principal, delegationId: string): Promise<Delegation> {
     requireRole(by, ['ra-officer']);
+    return this.revokeFor(actorOf(by), delegationId, (subscriberId) => this.subscribers.row(by, subscriberId).then(() => true));
+  }
+
+  /** Ends a delegation when `allowed` says the caller may act for its subscriber; an unknown one and another's are the same 404. */
+  async revokeFor(actor: string, delegationId: string, allowed: (subscriberId: string) => Promise<boolean>): Promise<Delegation> {
     const now = this.context.clock();
     const row = await this.context.db.selectFrom('ra_delegations').selectAll().where('id', '=', delegationId).executeTakeFirst();
-    if (!row) throw new SignetError('ra.unknown-delegation', 404, { delegation: delegationId }, 'delegationId');
-    await this.subscribers.row(by, row.subscriber_id);
+    if (!row || !(await allowed(row.subscriber_id))) throw new SignetError('ra.unknown-delegation', 404, { delegation: delegationId }, 'delegationId');
     await this.context.db.transaction().execute(async (trx) => {
       await trx.updateTable('ra_delegations').set({ status: 'revoked' }).where('id', '=', row.id).execute();
-      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.delegation-revoked', target: `subscriber:${row.subscriber_id}`, details: { delegation: row.id } }, now);
+      await audit(this.context, trx, { actor, action: 'ra.delegation-revoked', target: `subscriber:${row.subscriber_id}`, details: { delegation: row.id } }, now);
     });
     return toDelegation({ ...row, status: 'revoked' });
   }
@@ -113,6 +126,11 @@ export class Delegations {
   async list(by: Principal, subscriberId: string): Promise<Delegation[]> {
     requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
     await this.subscribers.row(by, subscriberId);
+    return this.of(subscriberId);
+  }
+
+  /** A subscriber's delegations, for callers that checked who may see them. */
+  async of(subscriberId: string): Promise<Delegation[]> {
     const rows = await this.context.db.selectFrom('ra_delegations').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at').execute();
     return rows.map(toDelegation);
   }

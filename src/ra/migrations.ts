@@ -179,5 +179,29 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The subscriber's own way in (the portal): a tracking number and code given at registration, the code stored as a hash.
+    '0700_ra_portal_access': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ra_portal_access')
+          .addColumn('subscriber_id', 'text', (c) => c.primaryKey().references('ra_subscribers.id'))
+          .addColumn('tracking_number', 'text', (c) => c.notNull().unique())
+          .addColumn('code_hash', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'locked')`))
+          .addColumn('failed_attempts', 'integer', (c) => c.notNull())
+          .addColumn('issued_at', 'text', (c) => c.notNull())
+          .addColumn('issued_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('ra_portal_sessions')
+          .addColumn('token_sha256', 'text', (c) => c.primaryKey())
+          .addColumn('subscriber_id', 'text', (c) => c.notNull().references('ra_subscribers.id'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('ended_at', 'text')
+          .addColumn('client_address', 'text')
+          .execute();
+      },
+    },
   };
 }

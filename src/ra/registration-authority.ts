@@ -12,6 +12,7 @@ import { OperatorDirectory } from './operators.js';
 import { RaOrganisations } from './organisations.js';
 import { Renewals } from './renewals.js';
 import { RevocationRequests } from './revocation-requests.js';
+import { SelfService } from './self-service.js';
 import { MissingStatusDomain, type CertificateRevoker } from './revocation.js';
 import { raDb } from './schema.js';
 import { DEFAULT_RA_SETTINGS, type RaSettings } from './settings.js';
@@ -46,6 +47,8 @@ export class RegistrationAuthority {
   readonly changes: ChangeRequests;
   readonly renewals: Renewals;
   readonly revocations: RevocationRequests;
+  /** The subscriber's own steps in the portal, with the tracking number and code given at registration. */
+  readonly selfService: SelfService;
   /** For the retention job (src/service/retention.ts): what the RA removes when a subscriber's period is over (R2). */
   readonly personalDataHolder: RaPersonalData;
 
@@ -73,6 +76,7 @@ export class RegistrationAuthority {
     this.changes = new ChangeRequests(context, this.subscribers, this.applications, this.credentials);
     this.renewals = new Renewals(context, this.applications);
     this.revocations = new RevocationRequests(context);
+    this.selfService = new SelfService(context, this.subscribers, this.applications, this.changes, this.delegations, this.renewals, this.revocations);
     this.personalDataHolder = new RaPersonalData(context);
   }
 }

@@ -1,7 +1,8 @@
 import { SignetError } from '../i18n/signet-error.js';
 import type { Application, Applications, Purpose } from './applications.js';
 import type { RaContext } from './context.js';
-import { requireRole, requireScope, type Principal } from './roles.js';
+import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
+import type { RaSubscriberTable } from './schema.js';
 
 /**
  * R16: renewal (same key, new validity) and re-key (new key; the old
@@ -18,11 +19,16 @@ export class Renewals {
 
   async request(by: Principal, serialInput: string, input: { rekey?: boolean }): Promise<Application> {
     requireRole(by, ['ra-officer']);
+    return this.requestFor(actorOf(by), serialInput, input, (subscriber) => requireScope(by, subscriber.ra_id));
+  }
+
+  /** The renewal itself; `check` refuses callers who may not act for the certificate's subscriber (another RA, another subscriber). */
+  async requestFor(actor: string, serialInput: string, input: { rekey?: boolean }, check: (subscriber: RaSubscriberTable) => void): Promise<Application> {
     const certificate = await this.context.ca.certificate(serialInput);
     if (!certificate.subscriber_id) throw new SignetError('ra.not-a-subscriber-certificate', 409, { serial: certificate.serial }, 'serial');
     const subscriber = await this.context.db.selectFrom('ra_subscribers').selectAll().where('id', '=', certificate.subscriber_id).executeTakeFirst();
     if (!subscriber) throw new SignetError('ra.not-a-subscriber-certificate', 409, { serial: certificate.serial }, 'serial');
-    requireScope(by, subscriber.ra_id);
+    check(subscriber);
     const now = this.context.clock();
     if (certificate.not_after <= now.toISOString()) throw new SignetError('ra.certificate-expired', 409, { serial: certificate.serial, notAfter: certificate.not_after }, 'serial');
     if (await this.context.revoker.isRevoked(certificate.serial)) throw new SignetError('ra.certificate-revoked', 409, { serial: certificate.serial }, 'serial');
@@ -42,7 +48,7 @@ export class Renewals {
     return this.context.db.transaction().execute((trx) =>
       this.applications.insert(
         trx,
-        by,
+        actor,
         {
           subscriberId: subscriber.id,
           raId: subscriber.ra_id,

@@ -10,6 +10,8 @@ export interface RevocationOrder {
   reason: RevocationReasonName;
   actor: string;
   justification: string;
+  /** Who asked, as the status domain records it (R7): the RA on the subscriber's behalf (default), or the subscriber themselves in the portal. */
+  channel?: 'ra' | 'subscriber';
 }
 
 export interface CertificateRevoker {

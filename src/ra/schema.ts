@@ -171,6 +171,29 @@ export interface RaChangeRequestTable {
   decision_reason: string | null;
 }
 
+/** The subscriber's own access to the portal (R0, R3, R6, R7 without an officer in between). */
+export interface RaPortalAccessTable {
+  subscriber_id: string;
+  /** 16 digits, given at registration (or by the RA later): finds the access. */
+  tracking_number: string;
+  /** scrypt$N$r$p$salt$hash of the tracking code; the code itself is shown once. */
+  code_hash: string;
+  status: 'active' | 'locked';
+  failed_attempts: number;
+  issued_at: string;
+  issued_by: string;
+}
+
+export interface RaPortalSessionTable {
+  /** SHA-256 of the bearer token: a stolen database does not yield live sessions. */
+  token_sha256: string;
+  subscriber_id: string;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  client_address: string | null;
+}
+
 export interface RaTables {
   ra_organisations: RaOrganisationTable;
   ra_operators: RaOperatorTable;
@@ -184,6 +207,8 @@ export interface RaTables {
   ra_download_credentials: RaDownloadCredentialTable;
   ra_delegations: RaDelegationTable;
   ra_change_requests: RaChangeRequestTable;
+  ra_portal_access: RaPortalAccessTable;
+  ra_portal_sessions: RaPortalSessionTable;
 }
 
 export type RaDatabase = Database & RaTables & AgreementTables;

@@ -12,7 +12,7 @@ export function statusDomainRevoker(status: StatusService): CertificateRevoker {
         serial: order.serial,
         reason: order.reason,
         justification: order.justification,
-        channel: 'ra',
+        channel: order.channel ?? 'ra',
         requestedBy: order.actor,
       });
     },

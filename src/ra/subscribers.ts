@@ -140,7 +140,22 @@ export class SubscriberRegistry {
    */
   async register(by: Principal, input: { record: unknown; consent?: ConsentInput }, clientAddress: string | null): Promise<Subscriber> {
     requireRole(by, ['ra-officer', 'ra-admin']);
-    const raId = by.raId!;
+    return (await this.registerAt(by.raId!, actorOf(by), input, clientAddress)).subscriber;
+  }
+
+  /**
+   * Registration at an RA by whoever the caller authenticated (an officer at
+   * the counter, or the subscriber themselves in the portal). `then` runs
+   * inside the same transaction, so what the caller adds (an application, a
+   * portal access code) exists only if the registration does.
+   */
+  async registerAt<T = undefined>(
+    raId: string,
+    actor: string,
+    input: { record: unknown; consent?: ConsentInput },
+    clientAddress: string | null,
+    then?: (trx: RaTx, subscriber: RaSubscriberTable, now: Date) => Promise<T>,
+  ): Promise<{ subscriber: Subscriber; extra: T }> {
     const record = validateSubscriberRecord(input.record);
     const now = this.context.clock();
     const version = await this.requireConsent(input.consent, now);
@@ -153,9 +168,9 @@ export class SubscriberRegistry {
       identifier,
       current_version: 1,
       created_at: now.toISOString(),
-      created_by: actorOf(by),
+      created_by: actor,
     };
-    await this.context.db.transaction().execute(async (trx) => {
+    const extra = await this.context.db.transaction().execute(async (trx) => {
       const ra = await trx.selectFrom('ra_organisations').select('status').where('id', '=', raId).executeTakeFirst();
       if (ra?.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId });
       const existing = await trx
@@ -170,20 +185,21 @@ export class SubscriberRegistry {
       await trx.insertInto('ra_subscribers').values(row).execute();
       await trx
         .insertInto('ra_subscriber_versions')
-        .values({ subscriber_id: row.id, version: 1, data: sealRecord(this.context.personalData, row.id, 1, record), valid_from: row.created_at, valid_until: null, recorded_by: actorOf(by), change_request_id: null })
+        .values({ subscriber_id: row.id, version: 1, data: sealRecord(this.context.personalData, row.id, 1, record), valid_from: row.created_at, valid_until: null, recorded_by: actor, change_request_id: null })
         .execute();
       await trx
         .insertInto('ra_memberships')
         .values({ id: randomUUID(), subscriber_id: row.id, ra_id: raId, from_at: row.created_at, until_at: null, reason: 'registered', predecessor_ra_id: null })
         .execute();
-      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.subscriber-registered', target: `subscriber:${row.id}`, details: { ra: raId, type: record.type } }, now);
+      await audit(this.context, trx, { actor, action: 'ra.subscriber-registered', target: `subscriber:${row.id}`, details: { ra: raId, type: record.type } }, now);
       await this.context.agreements.recordAcceptance(
         trx,
-        { versionId: version, subscriberId: row.id, raId, channel: 'explicit', clientAddress: input.consent?.clientAddress?.trim() || clientAddress, recordedBy: actorOf(by) },
+        { versionId: version, subscriberId: row.id, raId, channel: 'explicit', clientAddress: input.consent?.clientAddress?.trim() || clientAddress, recordedBy: actor },
         now,
       );
+      return then ? then(trx, row, now) : (undefined as T);
     });
-    return toSubscriber(row);
+    return { subscriber: toSubscriber(row), extra };
   }
 
   /** R0: consent must name the version in force now and say yes. Returns that version's id. */
@@ -273,6 +289,15 @@ export class SubscriberRegistry {
     input: { kind: string; filename: string; mediaType: string; content: Uint8Array },
   ): Promise<StoredDocument> {
     requireRole(by, ['ra-officer', 'ra-admin']);
+    return this.storeDocument(actorOf(by), () => this.row(by, subscriberId), input);
+  }
+
+  /** Stores a document for the subscriber `subscriber` finds (after the caller's own checks of who may), checked first. */
+  async storeDocument(
+    actor: string,
+    subscriber: () => Promise<RaSubscriberTable>,
+    input: { kind: string; filename: string; mediaType: string; content: Uint8Array },
+  ): Promise<StoredDocument> {
     const limit = this.context.settings.documentLimitBytes;
     if (input.content.byteLength > limit) throw new SignetError('ra.document-too-large', 413, { limit }, 'content');
     if (input.content.byteLength === 0) throw new SignetError('ra.document-empty', 400, {}, 'content');
@@ -284,7 +309,7 @@ export class SubscriberRegistry {
       throw new SignetError('ra.bad-document-type', 415, { known: DOCUMENT_MEDIA_TYPES.join(', ') }, 'mediaType');
     }
     const filename = text(input.filename || 'document', 'filename', 200);
-    const row = await this.row(by, subscriberId);
+    const row = await subscriber();
     const now = this.context.clock();
     const content = Buffer.from(input.content);
     const id = `doc-${randomUUID()}`;
@@ -297,7 +322,7 @@ export class SubscriberRegistry {
       size: content.byteLength,
       sha256: createHash('sha256').update(content).digest('hex'),
       content: sealDocument(this.context.personalData, id, content),
-      uploaded_by: actorOf(by),
+      uploaded_by: actor,
       uploaded_at: now.toISOString(),
     };
     await this.context.db.transaction().execute(async (trx) => {
@@ -305,7 +330,7 @@ export class SubscriberRegistry {
       await audit(
         this.context,
         trx,
-        { actor: actorOf(by), action: 'ra.document-stored', target: `subscriber:${row.id}`, details: { document: document.id, kind: document.kind, sha256: document.sha256, size: document.size } },
+        { actor, action: 'ra.document-stored', target: `subscriber:${row.id}`, details: { document: document.id, kind: document.kind, sha256: document.sha256, size: document.size } },
         now,
       );
     });
@@ -346,7 +371,7 @@ export class SubscriberRegistry {
 
 type VersionRow = { subscriber_id: string; version: number; data: string; valid_from: string; valid_until: string | null; recorded_by: string; change_request_id: string | null };
 
-function toSubscriber(row: RaSubscriberTable): Subscriber {
+export function toSubscriber(row: RaSubscriberTable): Subscriber {
   return {
     id: row.id,
     raId: row.ra_id,
@@ -358,7 +383,7 @@ function toSubscriber(row: RaSubscriberTable): Subscriber {
   };
 }
 
-function toDocument(row: { id: string; subscriber_id: string; kind: string; filename: string; media_type: string; size: number; sha256: string; uploaded_at: string }): StoredDocument {
+export function toDocument(row: { id: string; subscriber_id: string; kind: string; filename: string; media_type: string; size: number; sha256: string; uploaded_at: string }): StoredDocument {
   return {
     id: row.id,
     subscriberId: row.subscriber_id,

@@ -142,10 +142,11 @@ export class Complaints {
   }
 
   /** Lists with personal data masked (R2); `overdue` lists only open complaints past their deadline. */
-  async list(filter: { status?: 'open' | 'responded'; overdue?: boolean } = {}): Promise<ComplaintSummary[]> {
+  async list(filter: { status?: 'open' | 'responded'; overdue?: boolean; subscriberId?: string } = {}): Promise<ComplaintSummary[]> {
     const now = this.context.clock();
     let query = this.context.db.selectFrom('service_complaints').selectAll().orderBy('due_at').orderBy('id');
     if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.overdue) query = query.where('status', '=', 'open').where('due_at', '<', now.toISOString());
     return (await query.execute()).map((row) => this.summary(row, now));
   }
