@@ -16,6 +16,8 @@ import { AuditCheckpointer } from './audit/checkpoints.js';
 import { AgreementPublisher } from './agreement/publication.js';
 import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
+import { NotificationDelivery, type DeliveryFaults } from './service/notification-delivery.js';
+import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -35,6 +37,8 @@ export interface Signet {
   auditCheckpoints: AuditCheckpointer;
   /** Publication of agreement versions, the CPS and notices; deemed acceptance and objections (R11, R19). */
   publication: AgreementPublisher;
+  /** Sends the notification outbox by SMTP (config.mail); run by the scheduled work on the lease holder. */
+  mail: NotificationDelivery;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,8 @@ export interface OpenOptions {
   faults?: IssuanceFaults;
   /** RA settings beyond the environment's (SIGNET_CREDENTIAL_DAYS, …). */
   ra?: Partial<RaSettings>;
+  /** Crash points in mail delivery, for its tests. */
+  mailFaults?: DeliveryFaults;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
@@ -60,7 +66,14 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
-  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, close: () => store.close() };
+  const mail = new NotificationDelivery({
+    context: service.context,
+    outbox: service.outbox,
+    settings: config.mail,
+    addresses: raRecipientAddresses(ra, config.mail.roleAddresses),
+    faults: options.mailFaults,
+  });
+  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, close: () => store.close() };
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

@@ -367,9 +367,8 @@ export function registerServiceCommands(program: Command): void {
       });
     });
 
-  program
-    .command('notification')
-    .description('the notification outbox / 通知')
+  const notification = program.command('notification').description('the notification outbox / 通知');
+  notification
     .command('list')
     .description('queued notifications / 通知列表')
     .option('--pending', 'only those not sent yet')
@@ -377,7 +376,17 @@ export function registerServiceCommands(program: Command): void {
     .action(async (opts: { pending?: boolean; json?: boolean }) => {
       await withSignet(async (signet) => {
         const items = await signet.service.outbox.list({ pending: opts.pending });
-        print(opts.json, items, lines(items, (n) => `${n.id}\t${n.kind}\t${n.recipient}\t${n.sentAt ? 'sent' : 'pending'}\t${n.subject[locale]}`));
+        print(opts.json, items, lines(items, (n) => `${n.id}\t${n.kind}\t${n.recipient}\t${n.state}\t${n.attempts}\t${n.subject[locale]}`));
+      });
+    });
+  notification
+    .command('send')
+    .description('one delivery round now over SIGNET_SMTP_URL (what `serve` does every minute) / 立即发送到期的通知')
+    .option(...json)
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const round = await signet.mail.deliverDue();
+        print(opts.json, round, round ? say('service.cli-delivered', { ...round }) : say('service.cli-no-smtp'));
       });
     });
 

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
+import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 
 /**
  * Everything a deployment may set, from the environment. Every field has a
@@ -28,6 +29,8 @@ export interface SignetConfig {
   hsm?: Pkcs11Settings;
   /** Bearer token for operator API calls until RA operators exist; read lazily like the passphrase. */
   adminToken: () => string;
+  /** SMTP delivery of the notification outbox (SIGNET_SMTP_URL, …); without a URL notices only queue. */
+  mail: MailSettings;
 }
 
 /** Signet's own arc under the UUID-based OID root 2.25 (ITU-T X.667): no registration needed. */
@@ -44,11 +47,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   if (!Number.isInteger(serialPrefix) || serialPrefix < 0x10 || serialPrefix > 0x7f) {
     throw new Error('SIGNET_SERIAL_PREFIX must be between 16 and 127');
   }
+  const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   return {
     dataDir,
     host,
     port,
-    publicUrl: (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    publicUrl,
     databaseUrl: env.SIGNET_DATABASE_URL ?? join(dataDir, 'signet.db'),
     policyOid: env.SIGNET_POLICY_OID ?? DEFAULT_POLICY_OID,
     serialPrefix,
@@ -56,6 +60,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),
     passphrase: once(() => secretFrom(env, 'SIGNET_CA_PASSPHRASE', join(dataDir, 'ca-passphrase'))),
     adminToken: once(() => secretFrom(env, 'SIGNET_ADMIN_TOKEN', join(dataDir, 'admin-token'))),
+    mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_PKCS11_MODULE
       ? {
           hsm: {

@@ -56,4 +56,20 @@ export const SERVICE_MESSAGES = {
   'service.cli-retention-ran': { 'zh-CN': '保存期限任务：清除 {purged} 位订户，{held} 位因保全跳过，{retained} 位仍在保存期内', en: 'Retention job: {purged} subscribers purged, {held} skipped under a hold, {retained} still retained' },
   'service.cli-reminders': { 'zh-CN': '已加入 {count} 条证书更新提醒', en: 'Queued {count} renewal reminders' },
   'service.cli-bad-json': { 'zh-CN': '无法读取 JSON 文件 {file}：{detail}', en: 'Cannot read JSON file {file}: {detail}' },
+  'service.mail-footer': {
+    'zh-CN': '本邮件由电子认证服务系统自动发送，请勿直接回复。通知编号：{id}',
+    en: 'This message was sent automatically by the certification service; please do not reply to it. Notice {id}',
+  },
+  'service.mail-unknown-recipient': { 'zh-CN': '无法识别的收件人：{recipient}', en: 'Unknown kind of recipient: {recipient}' },
+  'service.mail-unknown-subscriber': { 'zh-CN': '注册机构中没有订户 {subscriber}', en: 'The RA knows no subscriber {subscriber}' },
+  'service.mail-no-address': { 'zh-CN': '订户 {subscriber} 的登记信息中没有电子邮箱', en: 'Subscriber {subscriber} has no email address on file' },
+  'service.mail-no-role-address': {
+    'zh-CN': '未配置 {role} 的邮箱（SIGNET_NOTIFY_ROLE_ADDRESSES），通知保留待发',
+    en: 'No address is configured for {role} (SIGNET_NOTIFY_ROLE_ADDRESSES); the notice stays pending',
+  },
+  'service.cli-delivered': {
+    'zh-CN': '本轮发送：尝试 {attempted} 条，已发送 {sent} 条，待重试 {retrying} 条，无法投递 {undeliverable} 条',
+    en: 'Delivery round: {attempted} attempted, {sent} sent, {retrying} to retry, {undeliverable} undeliverable',
+  },
+  'service.cli-no-smtp': { 'zh-CN': '未设置 SIGNET_SMTP_URL：通知仅保留在发件箱中', en: 'SIGNET_SMTP_URL is not set: notices only wait in the outbox' },
 } satisfies Catalogue;

@@ -195,5 +195,20 @@ export function serviceMigrations(_dialect: Dialect): Record<string, Migration> 
           .execute();
       },
     },
+    '0604_service_notification_delivery': {
+      // The outbox's delivery state (notification-delivery.ts): pending until the SMTP server accepted the message,
+      // retried with backoff; undeliverable only when there is no address to send to or the server refused the recipient for good.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('service_notifications')
+          .addColumn('state', 'text', (c) => c.notNull().defaultTo('pending').check(sql`state in ('pending', 'sent', 'undeliverable')`))
+          .execute();
+        await db.schema.alterTable('service_notifications').addColumn('next_attempt_at', 'text').execute();
+        await db.schema.alterTable('service_notifications').addColumn('message_id', 'text').execute();
+        await db.schema.alterTable('service_notifications').addColumn('server_response', 'text').execute();
+        await sql`update service_notifications set state = 'sent' where sent_at is not null`.execute(db);
+        await db.schema.createIndex('service_notifications_due').on('service_notifications').columns(['state', 'next_attempt_at']).execute();
+      },
+    },
   };
 }

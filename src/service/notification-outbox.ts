@@ -13,16 +13,20 @@ export interface Notification {
 export interface QueuedNotification extends Notification {
   id: string;
   createdAt: string;
+  state: NotificationTable['state'];
   sentAt: string | null;
   attempts: number;
   lastError: string | null;
+  nextAttemptAt: string | null;
+  messageId: string | null;
 }
 
 /**
  * The notification outbox: a notification is a row written in the same
  * transaction as the fact it announces, so a crash never loses one nor sends
- * one for something that did not happen. A sender (SMTP, SMS; not built yet)
- * takes pending rows and marks them sent.
+ * one for something that did not happen. The SMTP sender
+ * (notification-delivery.ts) takes due rows, and records a row sent only after
+ * the server accepted the message.
  */
 export class NotificationOutbox {
   constructor(private readonly context: ServiceContext) {}
@@ -44,6 +48,10 @@ export class NotificationOutbox {
         sent_at: null,
         attempts: 0,
         last_error: null,
+        state: 'pending',
+        next_attempt_at: null,
+        message_id: null,
+        server_response: null,
       })
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .executeTakeFirst();
@@ -52,21 +60,77 @@ export class NotificationOutbox {
 
   async list(filter: { pending?: boolean; recipient?: string; kind?: string } = {}, limit = 500): Promise<QueuedNotification[]> {
     let query = this.context.db.selectFrom('service_notifications').selectAll().orderBy('created_at').orderBy('id').limit(limit);
-    if (filter.pending) query = query.where('sent_at', 'is', null);
+    if (filter.pending) query = query.where('state', '=', 'pending');
     if (filter.recipient) query = query.where('recipient', '=', filter.recipient);
     if (filter.kind) query = query.where('kind', '=', filter.kind as NotificationTable['kind']);
     return (await query.execute()).map(toNotification);
   }
 
-  async markSent(id: string, at: Date = this.context.clock()): Promise<void> {
-    await this.context.db.updateTable('service_notifications').set({ sent_at: at.toISOString() }).where('id', '=', id).where('sent_at', 'is', null).execute();
+  /** Pending notices whose time has come, oldest first. */
+  async due(now: Date, limit: number): Promise<QueuedNotification[]> {
+    const rows = await this.context.db
+      .selectFrom('service_notifications')
+      .selectAll()
+      .where('state', '=', 'pending')
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now.toISOString())]))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toNotification);
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
+  /**
+   * Claims a due notice for one attempt: moves its next attempt to `until`, if
+   * nobody else moved it since it was read. False when another node claimed
+   * it (or sent it) first. A claim left by a crash simply expires at `until`.
+   */
+  async claim(notice: QueuedNotification, until: Date): Promise<boolean> {
+    const result = await this.context.db
+      .updateTable('service_notifications')
+      .set({ next_attempt_at: until.toISOString() })
+      .where('id', '=', notice.id)
+      .where('state', '=', 'pending')
+      .where((eb) => (notice.nextAttemptAt === null ? eb('next_attempt_at', 'is', null) : eb('next_attempt_at', '=', notice.nextAttemptAt)))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The server accepted the message: only now is the notice sent. */
+  async recordSent(id: string, at: Date, delivery: { messageId: string; response: string }, trx: ServiceTx = this.context.db): Promise<void> {
+    await trx
+      .updateTable('service_notifications')
+      .set((eb) => ({
+        state: 'sent',
+        sent_at: at.toISOString(),
+        attempts: eb('attempts', '+', 1),
+        next_attempt_at: null,
+        message_id: delivery.messageId,
+        server_response: delivery.response.slice(0, 1000),
+        last_error: null,
+      }))
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  /** The attempt failed; the notice stays pending and is tried again at `retryAt`. */
+  async recordFailure(id: string, error: string, retryAt: Date, messageId: string | null): Promise<void> {
     await this.context.db
       .updateTable('service_notifications')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error.slice(0, 1000) }))
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error.slice(0, 1000), next_attempt_at: retryAt.toISOString(), message_id: messageId }))
       .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  /** No address to send to, or the server refused the recipient for good: kept, never retried. */
+  async recordUndeliverable(id: string, error: string): Promise<void> {
+    await this.context.db
+      .updateTable('service_notifications')
+      .set((eb) => ({ state: 'undeliverable', attempts: eb('attempts', '+', 1), last_error: error.slice(0, 1000), next_attempt_at: null }))
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
       .execute();
   }
 }
@@ -80,8 +144,11 @@ function toNotification(row: NotificationTable): QueuedNotification {
     subject: { 'zh-CN': row.subject_zh, en: row.subject_en },
     body: { 'zh-CN': row.body_zh, en: row.body_en },
     createdAt: row.created_at,
+    state: row.state,
     sentAt: row.sent_at,
     attempts: Number(row.attempts),
     lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+    messageId: row.message_id,
   };
 }

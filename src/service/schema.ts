@@ -45,7 +45,7 @@ export interface NotificationTable {
   id: string;
   /** `subscriber:<id>`; the sender resolves the address through the RA. */
   recipient: string;
-  kind: 'agreement-published' | 'cps-published' | 'notice-published' | 'renewal-reminder' | 'complaint-response';
+  kind: 'agreement-published' | 'cps-published' | 'notice-published' | 'renewal-reminder' | 'complaint-response' | 'dispute';
   /** Makes enqueuing idempotent: the same announcement is queued once per recipient. */
   dedupe_key: string;
   subject_zh: string;
@@ -53,9 +53,18 @@ export interface NotificationTable {
   body_zh: string;
   body_en: string;
   created_at: string;
+  /** When the SMTP server accepted the message (2xx after DATA); never set before. */
   sent_at: string | null;
   attempts: number;
   last_error: string | null;
+  /** pending → sent, or → undeliverable (no address on file, or the recipient refused for good). */
+  state: 'pending' | 'sent' | 'undeliverable';
+  /** Not before this instant (the retry backoff, or another node's claim); null: at once. */
+  next_attempt_at: string | null;
+  /** The Message-ID sent (the same on every attempt, so a receiver can drop a repeat). */
+  message_id: string | null;
+  /** What the server said when it accepted the message. */
+  server_response: string | null;
 }
 
 export interface LiabilityCapTable {
