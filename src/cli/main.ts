@@ -4,6 +4,7 @@ import { verifyAuditChain } from '../audit/audit-log.js';
 import { verifyAuditCheckpoints } from '../audit/checkpoints.js';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
+import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
 import { loadConfig } from '../config/settings.js';
 import { buildServer } from '../http/server.js';
 import { toPem } from '../http/der.js';
@@ -51,10 +52,18 @@ export function buildProgram(): Command {
     .option('--organization <name>', 'organisation name in the CA subjects')
     .option('--country <code>', 'two-letter country code', 'CN')
     .option('--hsm', 'generate the root and issuing CA keys in the PKCS#11 token (SIGNET_PKCS11_MODULE, _TOKEN, _PIN)')
+    .option('--sm2-id <id>', `SM2 only: the distinguishing ID every key of the hierarchy signs with (default ${DEFAULT_SM2_ID}, GM/T 0009)`)
     .option('--json', 'machine-readable output')
-    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; hsm?: boolean; json?: boolean }) => {
+    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; hsm?: boolean; sm2Id?: string; json?: boolean }) => {
       const algorithm = parseAlgorithm(opts.algorithm);
       const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
+      if (opts.sm2Id !== undefined) {
+        if (algorithm !== 'sm2') throw new CliError(say('cli.sm2-id-needs-sm2', { algorithm }));
+        // GB/T 32918.2 §5.5: ENTL counts the ID's bits in 16 bits; GM/T 0009 allows no empty ID.
+        const bytes = Buffer.byteLength(opts.sm2Id, 'utf8');
+        if (bytes === 0 || bytes > 8191) throw new CliError(say('cli.sm2-id-invalid', { bytes }));
+      }
+      const distinguishingId = algorithm === 'sm2' ? (opts.sm2Id ?? DEFAULT_SM2_ID) : undefined;
       await withSignet(async (signet) => {
         const h = await createHierarchy(signet.ca, {
           algorithm,
@@ -62,12 +71,14 @@ export function buildProgram(): Command {
           organization: opts.organization,
           country: opts.country,
           caKeyStorage: opts.hsm ? 'pkcs11' : 'software',
+          distinguishingId,
           actor: 'cli:init',
         });
+        const text = say('cli.initialised', { root: h.root.caId, issuing: h.issuing.caId, ocsp: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm });
         print(
           !!opts.json,
-          { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm },
-          say('cli.initialised', { root: h.root.caId, issuing: h.issuing.caId, ocsp: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm }),
+          { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm, ...(distinguishingId ? { sm2Id: distinguishingId } : {}) },
+          distinguishingId ? `${text}\n${say('cli.sm2-id', { id: distinguishingId })}` : text,
         );
       });
     });
@@ -135,6 +146,9 @@ export function buildProgram(): Command {
     .option('--san-ip <address>', 'IP subjectAltName (repeatable)', collect)
     .option('--san-email <address>', 'e-mail subjectAltName (repeatable)', collect)
     .option('--subscriber <id>', 'subscriber id the key belongs to')
+    .option('--resident-id <number>', 'verified resident ID number, for the GM/T 0015 IdentifyCode the profile names')
+    .option('--passport <number>', 'verified passport number, for the GM/T 0015 IdentifyCode the profile names')
+    .option('--uscc <code>', 'verified Unified Social Credit Code, for the GM/T 0015 extension the profile names')
     .option('--ca <caId>', 'issuing CA (default: the newest)')
     .option('--validity-days <days>', 'shorter validity than the profile', (v) => Number(v))
     .option('--reason <text>', 'why, for the audit log', 'issued from the command line')
@@ -149,6 +163,9 @@ export function buildProgram(): Command {
         sanIp?: string[];
         sanEmail?: string[];
         subscriber?: string;
+        residentId?: string;
+        passport?: string;
+        uscc?: string;
         ca?: string;
         validityDays?: number;
         reason: string;
@@ -156,12 +173,19 @@ export function buildProgram(): Command {
         json?: boolean;
       }) => {
         const csr = readInput(opts.csr);
+        const identities = [
+          opts.residentId === undefined ? null : ({ type: 'resident-id', value: opts.residentId } as const),
+          opts.passport === undefined ? null : ({ type: 'passport', value: opts.passport } as const),
+          opts.uscc === undefined ? null : ({ type: 'uscc', value: opts.uscc } as const),
+        ].filter((i) => i !== null);
+        if (identities.length > 1) throw new CliError(say('cli.one-identity'));
         await withSignet(async (signet) => {
           const issued = await signet.ca.issue({
             csr,
             profileId: opts.profile,
             subject: opts.subject,
             subjectAltNames: { dns: opts.sanDns, ip: opts.sanIp, email: opts.sanEmail },
+            identity: identities[0],
             subscriberId: opts.subscriber,
             issuerCaId: opts.ca,
             validityDays: opts.validityDays,

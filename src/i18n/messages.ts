@@ -145,6 +145,22 @@ const CORE_MESSAGES = {
     'zh-CN': '无法读取文件 {file}：{detail}',
     en: 'Cannot read file {file}: {detail}',
   },
+  'cli.sm2-id-needs-sm2': {
+    'zh-CN': '--sm2-id 只适用于 --algorithm sm2（当前为 {algorithm}）',
+    en: '--sm2-id applies only to --algorithm sm2 (not {algorithm})',
+  },
+  'cli.sm2-id-invalid': {
+    'zh-CN': 'SM2 用户标识必须为 1 至 8191 字节（GB/T 32918.2 §5.5，GM/T 0009 不允许空标识），当前为 {bytes} 字节',
+    en: 'The SM2 distinguishing ID must be 1 to 8191 bytes (GB/T 32918.2 §5.5; GM/T 0009 allows no empty ID), not {bytes}',
+  },
+  'cli.sm2-id': {
+    'zh-CN': 'SM2 用户标识（签名与验证时使用）：{id}',
+    en: 'SM2 distinguishing ID (to sign and verify with): {id}',
+  },
+  'cli.one-identity': {
+    'zh-CN': '--resident-id、--passport 与 --uscc 只能给出一个',
+    en: 'Give at most one of --resident-id, --passport and --uscc',
+  },
   'cli.bad-algorithm': {
     'zh-CN': '不支持的算法 {algorithm}（可用：{known}）',
     en: 'Unsupported algorithm {algorithm} (supported: {known})',
