@@ -47,6 +47,17 @@ export async function appendAuditEntry(
   event: AuditEvent,
   at: Date,
 ): Promise<AuditEntry> {
+  const [entry] = await appendAuditEntries(trx, dialect, [{ event, at }]);
+  return entry!;
+}
+
+/** Several entries in one statement, chained in the given order: for work recorded in batches. */
+export async function appendAuditEntries(
+  trx: Tx,
+  dialect: SignetDatabase['dialect'],
+  events: { event: AuditEvent; at: Date }[],
+): Promise<AuditEntry[]> {
+  if (events.length === 0) return [];
   if (dialect === 'postgres') {
     await sql`select pg_advisory_xact_lock(727011)`.execute(trx);
   }
@@ -56,30 +67,37 @@ export async function appendAuditEntry(
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const unsigned = {
-    seq: last ? Number(last.seq) + 1 : 1,
-    at: at.toISOString(),
-    actor: event.actor,
-    action: event.action,
-    target: event.target,
-    details: event.details,
-    prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  const entry: AuditEntry = { ...unsigned, hash: entryHash(unsigned) };
+  let seq = last ? Number(last.seq) : 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const entries = events.map(({ event, at }): AuditEntry => {
+    const unsigned = {
+      seq: ++seq,
+      at: at.toISOString(),
+      actor: event.actor,
+      action: event.action,
+      target: event.target,
+      details: event.details,
+      prevHash,
+    };
+    prevHash = entryHash(unsigned);
+    return { ...unsigned, hash: prevHash };
+  });
   await trx
     .insertInto('audit_entries')
-    .values({
-      seq: entry.seq,
-      at: entry.at,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target,
-      details: canonicalJson(entry.details),
-      prev_hash: entry.prevHash,
-      hash: entry.hash,
-    })
+    .values(
+      entries.map((entry) => ({
+        seq: entry.seq,
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        target: entry.target,
+        details: canonicalJson(entry.details),
+        prev_hash: entry.prevHash,
+        hash: entry.hash,
+      })),
+    )
     .execute();
-  return entry;
+  return entries;
 }
 
 export type ChainVerification =

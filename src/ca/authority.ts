@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
-import { appendAuditEntry } from '../audit/audit-log.js';
+import { AlgorithmIdentifier, Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { appendAuditEntries, appendAuditEntry } from '../audit/audit-log.js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { spkiFingerprint } from '../crypto/public-key.js';
-import { encodeSigned } from '../crypto/signed-structure.js';
+import { encodeSigned, encodedOnce } from '../crypto/signed-structure.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import type { SignetConfig } from '../config/settings.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
+import { GroupCommit, type Outcome } from '../store/group-commit.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
 import { lintTbsCertificate } from './certificate-lint.js';
 import { parseCertificationRequest, provePublicKey } from './certification-request.js';
@@ -104,6 +105,8 @@ export interface SigningOrder {
   subjectAltNames?: SubjectAltNames;
   identity?: SubscriberIdentity;
   subjectPublicKeyInfo: Uint8Array;
+  /** The same key already parsed (from the CSR), so it is not parsed again. */
+  parsedPublicKeyInfo?: SubjectPublicKeyInfo;
   keyAlgorithm: KeyAlgorithm;
   holder: string;
   subscriberId: string | null;
@@ -116,6 +119,21 @@ export interface SigningOrder {
 export interface IssuanceFaults {
   afterIntentRecorded?: (serial: string) => void | Promise<void>;
   afterSigned?: (serial: string) => void | Promise<void>;
+}
+
+/** A linted TBSCertificate waiting for its batch: what steps 4 and 5 need. */
+interface PreparedCertificate {
+  order: SigningOrder;
+  within?: (trx: Tx, issued: IssuedCertificate) => Promise<void>;
+  spkiSha256: string;
+  now: Date;
+  notBefore: Date;
+  notAfter: Date;
+  serial: string;
+  tbsDer: Buffer;
+  intentId?: string;
+  /** A fresh serial and the TBS rebuilt and linted around it, after a collision. */
+  renewSerial(): void;
 }
 
 export interface CertificateAuthorityOptions {
@@ -140,6 +158,7 @@ export class CertificateAuthority {
   private readonly config: CertificateAuthorityOptions['config'];
   private readonly faults: IssuanceFaults;
   private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
+  private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
 
   constructor(options: CertificateAuthorityOptions) {
     this.store = options.store;
@@ -221,7 +240,8 @@ export class CertificateAuthority {
     return {
       caId,
       role: row.role,
-      name: certificate.tbsCertificate.subject,
+      // Every certificate of this CA carries this name: encoded once.
+      name: encodedOnce(certificate.tbsCertificate.subject),
       signer,
       notAfter: certificate.tbsCertificate.validity.notAfter.getTime(),
     };
@@ -263,6 +283,7 @@ export class CertificateAuthority {
       subjectAltNames: order.subjectAltNames,
       identity: order.identity,
       subjectPublicKeyInfo: key.subjectPublicKeyInfo,
+      parsedPublicKeyInfo: key.parsedPublicKeyInfo,
       keyAlgorithm: key.keyAlgorithm,
       holder: order.subscriberId ? `subscriber:${order.subscriberId}` : `subject:${describeName(subject)}`,
       subscriberId: order.subscriberId ?? null,
@@ -276,15 +297,21 @@ export class CertificateAuthority {
    * The signing half of the cycle (steps 3–5). `within` runs inside the
    * transaction that records the certificate, for callers whose own rows
    * must appear atomically with it (a new CA, a responder key).
+   *
+   * The TBS is built and linted here, in the caller's turn; recording the
+   * intent, signing and recording the certificate happen in batches
+   * (issueBatch), so that concurrent orders share their transactions.
    */
   async signCertificate(
     order: SigningOrder,
     within?: (trx: Tx, issued: IssuedCertificate) => Promise<void>,
   ): Promise<IssuedCertificate> {
-    const { profile, issuer } = order;
-    const spkiSha256 = spkiFingerprint(order.subjectPublicKeyInfo);
-    await this.refuseReusedOrBlockedKey(spkiSha256, order.holder);
+    return this.issuance.submit(this.prepareCertificate(order, within));
+  }
 
+  /** Step 3: the TBSCertificate from the profile and the caller's data, linted; nothing is stored yet. */
+  private prepareCertificate(order: SigningOrder, within?: PreparedCertificate['within']): PreparedCertificate {
+    const { profile, issuer } = order;
     const now = this.clock();
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const days = Math.min(order.validityDays ?? profile.validityDays, profile.validityDays);
@@ -292,6 +319,8 @@ export class CertificateAuthority {
     const wanted = new Date(notBefore.getTime() + days * DAY_MS - 1000);
     const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
 
+    // Parts shared by many certificates (the profile's extensions, the issuer's name and
+    // algorithm) are encoded once; encodedOnce leaves an already marked value alone.
     const extensions = buildExtensions({
       profile,
       keyAlgorithm: order.keyAlgorithm,
@@ -301,143 +330,262 @@ export class CertificateAuthority {
       subjectAltNames: order.subjectAltNames,
       subjectIsEmpty: order.subject.length === 0,
       identity: order.identity,
-    });
+    }).map((extension) => encodedOnce(extension));
+    const subjectPublicKeyInfo = encodedOnce(
+      order.parsedPublicKeyInfo ?? AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
+      order.subjectPublicKeyInfo,
+    );
+    const signatureAlgorithm = encodedSignatureAlgorithm(issuer.signer);
+    const prepared: PreparedCertificate = {
+      order,
+      within,
+      spkiSha256: spkiFingerprint(order.subjectPublicKeyInfo),
+      now,
+      notBefore,
+      notAfter,
+      serial: '',
+      tbsDer: Buffer.alloc(0),
+      renewSerial: () => {
+        const serialBytes = newSerialNumber(this.config.serialPrefix);
+        const tbs = new TBSCertificate({
+          version: Version.v3,
+          serialNumber: new Uint8Array(serialBytes).buffer,
+          signature: signatureAlgorithm,
+          issuer: issuer.name,
+          validity: new Validity({ notBefore, notAfter }),
+          subject: order.subject,
+          subjectPublicKeyInfo,
+          extensions: new Extensions(extensions),
+        });
+        const findings = lintTbsCertificate(tbs, {
+          profile,
+          keyAlgorithm: order.keyAlgorithm,
+          signatureAlgorithm,
+          issuerNotAfter: issuer.notAfter,
+        });
+        if (findings.length > 0) throw new SignetError('request.lint-failed', 400, { detail: findings.join('; ') });
+        prepared.serial = serialBytes.toString('hex');
+        prepared.tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+      },
+    };
+    prepared.renewSerial();
+    return prepared;
+  }
 
-    for (let attempt = 0; ; attempt++) {
-      const serialBytes = newSerialNumber(this.config.serialPrefix);
-      const serial = serialBytes.toString('hex');
-      const tbs = new TBSCertificate({
-        version: Version.v3,
-        serialNumber: new Uint8Array(serialBytes).buffer,
-        signature: issuer.signer.signatureAlgorithm,
-        issuer: issuer.name,
-        validity: new Validity({ notBefore, notAfter }),
-        subject: order.subject,
-        subjectPublicKeyInfo: AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
-        extensions: new Extensions(extensions),
-      });
-      const findings = lintTbsCertificate(tbs, {
-        profile,
-        keyAlgorithm: order.keyAlgorithm,
-        signatureAlgorithm: issuer.signer.signatureAlgorithm,
-        issuerNotAfter: issuer.notAfter,
-      });
-      if (findings.length > 0) throw new SignetError('request.lint-failed', 400, { detail: findings.join('; ') });
-      const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  /**
+   * Steps 4 and 5 for a batch: one transaction checks the keys and records
+   * every intent, then each TBS is signed and self-checked, then one
+   * transaction stores every certificate, closes the intents and appends the
+   * audit entries. A batch that cannot be recorded whole is retried one order
+   * at a time, so one bad order never fails the others.
+   */
+  private async issueBatch(batch: PreparedCertificate[]): Promise<Outcome<IssuedCertificate>[]> {
+    const outcomes: Outcome<IssuedCertificate>[] = batch.map(() => ({ ok: false, error: new Error('not processed') }));
+    let recorded: number[];
+    try {
+      recorded = await this.recordIntents(batch, outcomes);
+    } catch (error) {
+      if (batch.length === 1) return [{ ok: false, error }];
+      const alone: Outcome<IssuedCertificate>[] = [];
+      for (const prepared of batch) alone.push(...(await this.issueAlone(prepared)));
+      return alone;
+    }
 
-      // Step 4: the intent, with the serial reserved for ever, before any signature exists.
-      const intentId = randomUUID();
+    const signed: { index: number; issued: IssuedCertificate; intentId: string }[] = [];
+    for (const index of recorded) {
+      const prepared = batch[index]!;
       try {
-        await this.store.db
-          .insertInto('issuance_intents')
-          .values({
-            id: intentId,
-            serial,
-            issuer_ca_id: issuer.caId,
-            profile_id: profile.id,
-            tbs_sha256: createHash('sha256').update(tbsDer).digest('hex'),
-            tbs_der: tbsDer,
-            requested_by: order.requestedBy,
-            reason: order.reason,
-            state: 'pending',
-            created_at: now.toISOString(),
-            resolved_at: null,
-          })
-          .execute();
+        signed.push({ index, intentId: prepared.intentId!, issued: await this.signPrepared(prepared) });
       } catch (error) {
-        if (attempt < 3 && /unique|duplicate/i.test((error as Error).message)) continue;
-        throw error;
+        outcomes[index] = { ok: false, error };
       }
-      await this.faults.afterIntentRecorded?.(serial);
+    }
 
-      // Step 5: sign, check our own signature (a faulty HSM must not publish garbage), record.
-      const signature = await issuer.signer.sign(tbsDer);
-      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature, {
-        distinguishingId: issuer.signer.distinguishingId,
-      });
-      if (!check.ok) {
-        await this.abandonIntent(intentId, `signature self-check failed: ${check.reason}`);
-        throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
+    try {
+      await this.recordCertificates(signed.map((s) => ({ prepared: batch[s.index]!, issued: s.issued })));
+      for (const s of signed) outcomes[s.index] = { ok: true, value: s.issued };
+    } catch (error) {
+      // The intents stay pending unless a retry alone records the certificate.
+      for (const s of signed) {
+        if (signed.length === 1) {
+          outcomes[s.index] = { ok: false, error };
+          continue;
+        }
+        try {
+          await this.recordCertificates([{ prepared: batch[s.index]!, issued: s.issued }]);
+          outcomes[s.index] = { ok: true, value: s.issued };
+        } catch (aloneError) {
+          outcomes[s.index] = { ok: false, error: aloneError };
+        }
       }
-      const der = encodeSigned(tbsDer, issuer.signer.signatureAlgorithm, signature);
-      await this.faults.afterSigned?.(serial);
+    }
+    return outcomes;
+  }
 
-      const issued: IssuedCertificate = {
-        serial,
-        der,
-        issuerCaId: issuer.caId,
-        profileId: profile.id,
-        subject: describeName(order.subject),
-        notBefore: notBefore.toISOString(),
-        notAfter: notAfter.toISOString(),
-      };
-      await this.store.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('certificates')
-          .values({
-            serial,
-            issuer_ca_id: issuer.caId,
-            profile_id: profile.id,
-            subject: issued.subject,
-            subscriber_id: order.subscriberId,
-            holder: order.holder,
-            spki_sha256: spkiSha256,
-            key_algorithm: order.keyAlgorithm,
-            not_before: issued.notBefore,
-            not_after: issued.notAfter,
-            der,
-            issued_at: now.toISOString(),
-          })
-          .execute();
-        const updated = await trx
-          .updateTable('issuance_intents')
-          .set({ state: 'issued', resolved_at: now.toISOString() })
-          .where('id', '=', intentId)
-          .where('state', '=', 'pending')
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) throw new Error(`issuance intent ${intentId} is no longer pending`);
-        await appendAuditEntry(
-          trx,
-          this.store.dialect,
-          {
-            actor: order.requestedBy,
-            action: 'certificate.issued',
-            target: `certificate:${serial}`,
-            details: {
-              issuer: issuer.caId,
-              profile: profile.id,
-              subject: issued.subject,
-              subscriber: order.subscriberId,
-              spkiSha256,
-              notBefore: issued.notBefore,
-              notAfter: issued.notAfter,
-              reason: order.reason,
-            },
-          },
-          now,
-        );
-        await within?.(trx, issued);
-      });
-      return issued;
+  /** One order as its own batch; a serial already taken is replaced by a new one (never reused). */
+  private async issueAlone(prepared: PreparedCertificate): Promise<Outcome<IssuedCertificate>[]> {
+    for (let attempt = 0; ; attempt++) {
+      const [outcome] = await this.issueBatch([prepared]);
+      if (!outcome!.ok && attempt < 3 && isUniqueViolation(outcome!.error)) {
+        try {
+          prepared.renewSerial();
+        } catch (error) {
+          return [{ ok: false, error }];
+        }
+        continue;
+      }
+      return [outcome!];
     }
   }
 
-  /** A key belongs to one holder for ever; a key reported compromised belongs to nobody. */
-  private async refuseReusedOrBlockedKey(spkiSha256: string, holder: string): Promise<void> {
-    const blocked = await this.store.db
-      .selectFrom('blocked_keys')
-      .select('reason')
-      .where('spki_sha256', '=', spkiSha256)
-      .executeTakeFirst();
-    if (blocked) throw new SignetError('request.key-blocked', 400, { reason: blocked.reason }, 'csr');
-    const other = await this.store.db
-      .selectFrom('certificates')
-      .select('serial')
-      .where('spki_sha256', '=', spkiSha256)
-      .where('holder', '!=', holder)
-      .limit(1)
-      .executeTakeFirst();
-    if (other) throw new SignetError('request.key-already-certified', 409, {}, 'csr');
+  /**
+   * Step 4, in one transaction: the key checks (which then also hold between
+   * orders of the same batch) and the intents, serials reserved for ever.
+   * Returns the indexes of the orders recorded; the others get their refusal.
+   */
+  private async recordIntents(batch: PreparedCertificate[], outcomes: Outcome<IssuedCertificate>[]): Promise<number[]> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const fingerprints = [...new Set(batch.map((p) => p.spkiSha256))];
+      const blocked = new Map(
+        (await trx.selectFrom('blocked_keys').select(['spki_sha256', 'reason']).where('spki_sha256', 'in', fingerprints).execute()).map(
+          (row) => [row.spki_sha256, row.reason],
+        ),
+      );
+      const holders = new Map<string, Set<string>>();
+      for (const row of await trx
+        .selectFrom('certificates')
+        .select(['spki_sha256', 'holder'])
+        .distinct()
+        .where('spki_sha256', 'in', fingerprints)
+        .execute()) {
+        holders.set(row.spki_sha256, (holders.get(row.spki_sha256) ?? new Set()).add(row.holder));
+      }
+
+      const recorded: number[] = [];
+      batch.forEach((prepared, index) => {
+        const reason = blocked.get(prepared.spkiSha256);
+        if (reason !== undefined) {
+          outcomes[index] = { ok: false, error: new SignetError('request.key-blocked', 400, { reason }, 'csr') };
+          return;
+        }
+        const known = holders.get(prepared.spkiSha256) ?? new Set<string>();
+        if ([...known].some((holder) => holder !== prepared.order.holder)) {
+          outcomes[index] = { ok: false, error: new SignetError('request.key-already-certified', 409, {}, 'csr') };
+          return;
+        }
+        // An earlier order of this batch now holds the key too.
+        holders.set(prepared.spkiSha256, known.add(prepared.order.holder));
+        prepared.intentId = randomUUID();
+        recorded.push(index);
+      });
+      if (recorded.length === 0) return recorded;
+
+      await trx
+        .insertInto('issuance_intents')
+        .values(
+          recorded.map((index) => {
+            const prepared = batch[index]!;
+            return {
+              id: prepared.intentId!,
+              serial: prepared.serial,
+              issuer_ca_id: prepared.order.issuer.caId,
+              profile_id: prepared.order.profile.id,
+              tbs_sha256: createHash('sha256').update(prepared.tbsDer).digest('hex'),
+              tbs_der: prepared.tbsDer,
+              requested_by: prepared.order.requestedBy,
+              reason: prepared.order.reason,
+              state: 'pending' as const,
+              created_at: prepared.now.toISOString(),
+              resolved_at: null,
+            };
+          }),
+        )
+        .execute();
+      return recorded;
+    });
+  }
+
+  /** Step 5: sign, and check our own signature (a faulty HSM must not publish garbage). */
+  private async signPrepared(prepared: PreparedCertificate): Promise<IssuedCertificate> {
+    const { order, serial, tbsDer } = prepared;
+    const { issuer } = order;
+    await this.faults.afterIntentRecorded?.(serial);
+    const signature = await issuer.signer.sign(tbsDer);
+    const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature, {
+      distinguishingId: issuer.signer.distinguishingId,
+    });
+    if (!check.ok) {
+      await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`);
+      throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
+    }
+    const der = encodeSigned(tbsDer, encodedSignatureAlgorithm(issuer.signer), signature);
+    await this.faults.afterSigned?.(serial);
+    return {
+      serial,
+      der,
+      issuerCaId: issuer.caId,
+      profileId: order.profile.id,
+      subject: describeName(order.subject),
+      notBefore: prepared.notBefore.toISOString(),
+      notAfter: prepared.notAfter.toISOString(),
+    };
+  }
+
+  /** Step 5, recorded: certificates, their intents closed, audit entries, in one transaction. */
+  private async recordCertificates(items: { prepared: PreparedCertificate; issued: IssuedCertificate }[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('certificates')
+        .values(
+          items.map(({ prepared, issued }) => ({
+            serial: issued.serial,
+            issuer_ca_id: issued.issuerCaId,
+            profile_id: issued.profileId,
+            subject: issued.subject,
+            subscriber_id: prepared.order.subscriberId,
+            holder: prepared.order.holder,
+            spki_sha256: prepared.spkiSha256,
+            key_algorithm: prepared.order.keyAlgorithm,
+            not_before: issued.notBefore,
+            not_after: issued.notAfter,
+            der: issued.der,
+            issued_at: prepared.now.toISOString(),
+          })),
+        )
+        .execute();
+      const resolvedAt = items[items.length - 1]!.prepared.now.toISOString();
+      const updated = await trx
+        .updateTable('issuance_intents')
+        .set({ state: 'issued', resolved_at: resolvedAt })
+        .where('id', 'in', items.map(({ prepared }) => prepared.intentId!))
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== items.length) throw new Error('an issuance intent of this batch is no longer pending');
+      await appendAuditEntries(
+        trx,
+        this.store.dialect,
+        items.map(({ prepared, issued }) => ({
+          at: prepared.now,
+          event: {
+            actor: prepared.order.requestedBy,
+            action: 'certificate.issued',
+            target: `certificate:${issued.serial}`,
+            details: {
+              issuer: issued.issuerCaId,
+              profile: issued.profileId,
+              subject: issued.subject,
+              subscriber: prepared.order.subscriberId,
+              spkiSha256: prepared.spkiSha256,
+              notBefore: issued.notBefore,
+              notAfter: issued.notAfter,
+              reason: prepared.order.reason,
+            },
+          },
+        })),
+      );
+      for (const { prepared, issued } of items) await prepared.within?.(trx, issued);
+    });
   }
 
   private async abandonIntent(intentId: string, why: string): Promise<void> {
@@ -533,6 +681,23 @@ export class CertificateAuthority {
       await appendAuditEntry(trx, this.store.dialect, { actor, action: 'key.blocked', target: `key:${spkiSha256}`, details: { reason } }, at);
     });
   }
+}
+
+const encodedAlgorithms = new WeakMap<Signer, AlgorithmIdentifier>();
+
+/** The signer's AlgorithmIdentifier, appearing twice in each certificate: encoded once per signer. */
+function encodedSignatureAlgorithm(signer: Signer): AlgorithmIdentifier {
+  let algorithm = encodedAlgorithms.get(signer);
+  if (!algorithm) {
+    const { algorithm: oid, parameters } = signer.signatureAlgorithm;
+    algorithm = encodedOnce(new AlgorithmIdentifier({ algorithm: oid, parameters }));
+    encodedAlgorithms.set(signer, algorithm);
+  }
+  return algorithm;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && /unique|duplicate/i.test(error.message);
 }
 
 function toAuthorityRecord(row: CertificateAuthorityTable): AuthorityRecord {

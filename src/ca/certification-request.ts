@@ -1,5 +1,6 @@
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
+import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
@@ -9,6 +10,8 @@ import { SignetError } from '../i18n/signet-error.js';
 /** A PKCS#10 request whose signature proves possession of the key: the only thing Signet takes from it. */
 export interface ProvenPublicKey {
   subjectPublicKeyInfo: Uint8Array;
+  /** The same, parsed. */
+  parsedPublicKeyInfo: SubjectPublicKeyInfo;
   keyAlgorithm: KeyAlgorithm;
   spkiSha256: string;
 }
@@ -55,7 +58,7 @@ export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
   const info = request.certificationRequestInfo;
   if (info.version !== 0) throw malformed(`version ${info.version} (only v1 = 0 exists)`);
   const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
-  const inspection = inspectPublicKey(spki);
+  const inspection = inspectPublicKey(spki, info.subjectPKInfo);
   if (!inspection.ok) {
     throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
   }
@@ -66,5 +69,5 @@ export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
     new Uint8Array(request.signature),
   );
   if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
-  return { subjectPublicKeyInfo: spki, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
+  return { subjectPublicKeyInfo: spki, parsedPublicKeyInfo: info.subjectPKInfo, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
 }

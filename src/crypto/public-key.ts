@@ -1,7 +1,8 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
+import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { OID, type KeyAlgorithm } from './algorithms.js';
 import { sm2PublicKeyFromInfo } from './sm2-key.js';
 
@@ -13,10 +14,10 @@ export type PublicKeyInspection =
  * What a SubjectPublicKeyInfo is, and whether Signet will certify it.
  * RSA: 2048, 3072 or 4096 bits, odd exponent ≥ 65537; EC: P-256, P-384 or SM2; Ed25519.
  */
-export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
+export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): PublicKeyInspection {
   let spki: SubjectPublicKeyInfo;
   try {
-    spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+    spki = parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
   } catch {
     return { ok: false, problem: 'malformed-key', detail: 'SubjectPublicKeyInfo is not valid DER' };
   }
@@ -46,17 +47,17 @@ export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
       }
       return { ok: true, keyAlgorithm, spki };
     }
-    if (!loadsAsKey(spkiDer)) {
+    if (!loadsAsKey(spkiDer, spki)) {
       return { ok: false, problem: 'malformed-key', detail: 'the EC point is not on the curve' };
     }
     return { ok: true, keyAlgorithm, spki };
   }
   if (algorithm === OID.ed25519) {
-    if (!loadsAsKey(spkiDer)) return { ok: false, problem: 'malformed-key', detail: 'invalid Ed25519 key' };
+    if (!loadsAsKey(spkiDer, spki)) return { ok: false, problem: 'malformed-key', detail: 'invalid Ed25519 key' };
     return { ok: true, keyAlgorithm: 'ed25519', spki };
   }
   if (algorithm === OID.rsaEncryption) {
-    const key = loadsAsKey(spkiDer);
+    const key = loadsAsKey(spkiDer, spki);
     const details = key?.asymmetricKeyDetails;
     if (!key || !details?.modulusLength) return { ok: false, problem: 'malformed-key', detail: 'invalid RSA key' };
     const bits = details.modulusLength;
@@ -73,9 +74,9 @@ export function inspectPublicKey(spkiDer: Uint8Array): PublicKeyInspection {
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
 }
 
-function loadsAsKey(spkiDer: Uint8Array): KeyObject | undefined {
+function loadsAsKey(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo): KeyObject | undefined {
   try {
-    return loadPublicKey(spkiDer);
+    return loadPublicKey(spkiDer, spki);
   } catch {
     return undefined;
   }
@@ -85,19 +86,67 @@ const loadedKeys = new Map<string, KeyObject>();
 const LOADED_KEYS_KEPT = 256;
 
 /**
- * node:crypto KeyObject for a SubjectPublicKeyInfo. OpenSSL 3's decoder costs
- * far more than a signature check, so recent keys (the CA's own, the request
- * just inspected) are kept; the oldest is forgotten first.
+ * node:crypto KeyObject for a SubjectPublicKeyInfo. OpenSSL 3's DER decoder
+ * costs more than a signature check, so keys whose SPKI maps onto a JWK
+ * (uncompressed P-256/P-384 points, RSA, Ed25519) are imported as one (the
+ * point is still checked to be on its curve), and recent keys (the CA's own,
+ * the request just inspected) are kept; the oldest is forgotten first.
  */
-export function loadPublicKey(spkiDer: Uint8Array): KeyObject {
+export function loadPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): KeyObject {
   const id = Buffer.from(spkiDer).toString('base64');
   let key = loadedKeys.get(id);
   if (!key) {
-    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    const jwk = publicKeyAsJwk(parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
+    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
     if (loadedKeys.size >= LOADED_KEYS_KEPT) loadedKeys.delete(loadedKeys.keys().next().value!);
     loadedKeys.set(id, key);
   }
   return key;
+}
+
+const JWK_CURVES: Record<string, { crv: string; coordinate: number }> = {
+  [OID.secp256r1]: { crv: 'P-256', coordinate: 32 },
+  [OID.secp384r1]: { crv: 'P-384', coordinate: 48 },
+};
+
+/** The JWK (RFC 7518 §6) of the same key, where one exists; anything unusual goes through the DER decoder. */
+function publicKeyAsJwk(spki: SubjectPublicKeyInfo): JsonWebKey | undefined {
+  const point = Buffer.from(spki.subjectPublicKey);
+  const algorithm = spki.algorithm.algorithm;
+  if (algorithm === OID.ecPublicKey && spki.algorithm.parameters) {
+    let curve;
+    try {
+      curve = JWK_CURVES[AsnConvert.parse(spki.algorithm.parameters, ECParameters).namedCurve ?? ''];
+    } catch {
+      return undefined;
+    }
+    if (!curve || point.length !== 1 + 2 * curve.coordinate || point[0] !== 0x04) return undefined;
+    return {
+      kty: 'EC',
+      crv: curve.crv,
+      x: point.subarray(1, 1 + curve.coordinate).toString('base64url'),
+      y: point.subarray(1 + curve.coordinate).toString('base64url'),
+    };
+  }
+  if (algorithm === OID.ed25519 && point.length === 32 && !spki.algorithm.parameters) {
+    return { kty: 'OKP', crv: 'Ed25519', x: point.toString('base64url') };
+  }
+  if (algorithm === OID.rsaEncryption) {
+    let rsa;
+    try {
+      rsa = AsnConvert.parse(point, RSAPublicKey);
+    } catch {
+      return undefined;
+    }
+    const unsigned = (bytes: ArrayBuffer) => {
+      const b = Buffer.from(bytes);
+      let i = 0;
+      while (i < b.length - 1 && b[i] === 0) i++;
+      return b.subarray(i).toString('base64url');
+    };
+    return { kty: 'RSA', n: unsigned(rsa.modulus), e: unsigned(rsa.publicExponent) };
+  }
+  return undefined;
 }
 
 /** SHA-256 over the whole SPKI: the identity of a key across certificates (reuse and blocklist checks). */

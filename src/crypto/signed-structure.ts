@@ -16,6 +16,34 @@ class EncodedElement extends asn1js.RawData {
   }
 }
 
+/** An asn1js node that writes DER encoded elsewhere (by asn1-schema, or received from a peer) unchanged. */
+export function encodedElement(der: Uint8Array | ArrayBuffer): asn1js.AsnType {
+  return new EncodedElement({ data: der }) as unknown as asn1js.AsnType;
+}
+
+/**
+ * Marks an asn1-schema value whose encoding never changes (an issuer's name,
+ * a profile's extensions, a key already received as DER). asn1-schema's
+ * serializer takes any value with toASN/fromASN as already converted, so
+ * every structure that contains this value then copies these bytes instead
+ * of walking the value by reflection again. The value's fields stay readable
+ * (the lint reads them); they must never be changed afterwards.
+ */
+export function encodedOnce<T extends object>(value: T, der?: Uint8Array | ArrayBuffer): T {
+  if (Object.prototype.hasOwnProperty.call(value, 'toASN')) return value;
+  const bytes = der ?? AsnSerializer.serialize(value);
+  Object.defineProperties(value, {
+    toASN: { value: () => encodedElement(bytes), enumerable: false },
+    fromASN: {
+      value: () => {
+        throw new Error('a value encoded once is never parsed into');
+      },
+      enumerable: false,
+    },
+  });
+  return value;
+}
+
 /**
  * X.509's SIGNED{ToBeSigned} (Certificate, CertificateList):
  *   SEQUENCE { toBeSigned, signatureAlgorithm AlgorithmIdentifier, signature BIT STRING }
@@ -25,7 +53,7 @@ class EncodedElement extends asn1js.RawData {
 export function encodeSigned(toBeSignedDer: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
   const sequence = new asn1js.Sequence({
     value: [
-      new EncodedElement({ data: toBeSignedDer }) as unknown as asn1js.AsnType,
+      encodedElement(toBeSignedDer),
       AsnSerializer.toASN(algorithm),
       new asn1js.BitString({ valueHex: signature }),
     ],
