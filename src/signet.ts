@@ -60,7 +60,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir) });
-  const kmc = new KeyManagementCentre({ store, passphrase: config.passphrase, clock: options.clock });
+  const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });

@@ -25,6 +25,12 @@ export interface SignetConfig {
   bodyLimit: number;
   /** Where the CA key passphrase comes from; read only when a key must be opened. */
   passphrase: () => string;
+  /**
+   * The key management centre's own passphrase for its signing and escrow
+   * keys (GM/T 0034: the KMC is a separate authority): never the CA's, so
+   * whoever can open CA keys cannot open escrowed encryption keys too.
+   */
+  kmcPassphrase: () => string;
   /** The HSM holding CA keys, when SIGNET_PKCS11_MODULE is set (R21). */
   hsm?: Pkcs11Settings;
   /** Bearer token for operator API calls until RA operators exist; read lazily like the passphrase. */
@@ -59,6 +65,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     logLevel: env.SIGNET_LOG_LEVEL ?? 'info',
     bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),
     passphrase: once(() => secretFrom(env, 'SIGNET_CA_PASSPHRASE', join(dataDir, 'ca-passphrase'))),
+    kmcPassphrase: once(() => secretFrom(env, 'SIGNET_KMC_PASSPHRASE', join(dataDir, 'kmc-passphrase'))),
     adminToken: once(() => secretFrom(env, 'SIGNET_ADMIN_TOKEN', join(dataDir, 'admin-token'))),
     mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_PKCS11_MODULE
