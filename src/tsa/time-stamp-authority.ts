@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   Accuracy,
@@ -109,11 +109,7 @@ export class TimeStampAuthority {
   async reply(queryDer: Uint8Array): Promise<TimeStampReply> {
     try {
       const issued = await this.issue(parseTimeStampQuery(queryDer));
-      return {
-        der: (await this.loadIdentity()).template.grantedReply(issued.token),
-        granted: true,
-        serial: issued.serial,
-      };
+      return { der: issued.reply, granted: true, serial: issued.serial };
     } catch (error) {
       const refusal = error instanceof TimeStampRefusal ? error : this.systemFailure(error);
       const statusString = new PKIFreeText([
@@ -135,14 +131,15 @@ export class TimeStampAuthority {
         hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[request.hash] }),
         hashedMessage: new OctetString(request.digest),
       });
-      const { token: _token, ...issued } = await this.issue({
+      const { reply: _reply, tokenDer, ...issued } = await this.issue({
         hash: request.hash,
         messageImprintDer: new Uint8Array(AsnConvert.serialize(messageImprint)),
         hashedMessage: Buffer.from(request.digest),
         nonce: request.nonce,
         certReq: request.certReq ?? true,
       });
-      return issued;
+      // Its own exact buffer: the token is a view into the reply it was encoded with.
+      return { ...issued, tokenDer: Buffer.from(new Uint8Array(tokenDer).buffer) };
     } catch (error) {
       if (error instanceof TimeStampRefusal) {
         const status = error.failure === 'systemFailure' || error.failure === 'timeNotAvailable' ? 503 : 400;
@@ -169,7 +166,7 @@ export class TimeStampAuthority {
     return row;
   }
 
-  private async issue(query: TimeStampQuery): Promise<IssuedTimeStamp & { token: ArrayBuffer }> {
+  private async issue(query: TimeStampQuery): Promise<IssuedTimeStamp & { reply: Buffer }> {
     if (query.reqPolicy !== undefined && query.reqPolicy !== this.policy) {
       throw new TimeStampRefusal('unacceptedPolicy', 'tsa.unaccepted-policy', { policy: query.reqPolicy, ours: this.policy });
     }
@@ -185,13 +182,14 @@ export class TimeStampAuthority {
 
     for (let attempt = 0; ; attempt++) {
       const serialBytes = newSerialNumber(this.options.serialPrefix);
-      const { template } = identity;
-      const tstInfo = template.tstInfo({ messageImprintDer: query.messageImprintDer, serial: serialBytes, genTime, nonce: query.nonce });
-      const signedAttributes = template.signedAttributes(createHash(identity.hash).update(new Uint8Array(tstInfo)).digest());
-      const signature = await identity.signer.sign(new Uint8Array(signedAttributes.toBeSigned));
       // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
-      const token = template.token({ tstInfo, signedAttributes: signedAttributes.encoded, signature, includeCertificate: query.certReq });
-      const tokenDer = Buffer.from(token);
+      const { reply, token: tokenDer } = await identity.template.encode({
+        messageImprintDer: query.messageImprintDer,
+        serial: serialBytes,
+        genTime,
+        nonce: query.nonce,
+        includeCertificate: query.certReq,
+      });
       const serial = serialBytes.toString('hex');
       try {
         await this.ledger.record({
@@ -209,7 +207,7 @@ export class TimeStampAuthority {
         if (error instanceof DuplicateSerial && attempt < 3) continue;
         throw error;
       }
-      return { serial, genTime, policy: this.policy, tokenDer, token };
+      return { serial, genTime, policy: this.policy, tokenDer, reply };
     }
   }
 

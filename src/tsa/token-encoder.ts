@@ -1,151 +1,208 @@
+import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Attribute, DigestAlgorithmIdentifiers, id_signedData } from '@peculiar/asn1-cms';
 import { ContentType } from '@peculiar/asn1-pkcs9';
 import { Accuracy, PKIStatus, PKIStatusInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
+import { integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from './der-layout.js';
 
 /**
  * The TSA's hot path. @peculiar/asn1-schema serialises by reflection and
- * re-parses every pre-encoded field (a certificate, a token inside a reply):
- * about 2 ms per token, which caps a TSA at a few hundred tokens a second.
- * Here the parts that never change (the TSA certificate, its identifiers, the
- * signing-certificate-v2 attribute, the policy, the accuracy) are encoded
- * once with asn1-schema, and each token is assembled from asn1js's own ASN.1
- * types around them. The tests prove the result is byte for byte what
- * asn1-schema produces for the same structure (RFC 3161 §2.4.2, RFC 5652 §5).
+ * re-parses every pre-encoded field: about 2 ms per token. Building each
+ * token as a tree of asn1js objects still cost ~250 µs. So the parts that
+ * never change (the TSA certificate, its identifiers, the
+ * signing-certificate-v2 attribute, the policy, the accuracy) are encoded once
+ * with asn1-schema, and asn1js lays out the whole reply once per *shape* —
+ * the lengths of imprint, nonce, genTime, TSTInfo and signature, a handful in
+ * practice — around placeholders (der-layout.ts). Each token is then three
+ * copies of those bytes with its own values put in their slots. The tests
+ * prove the result is byte for byte what asn1-schema produces for the same
+ * structure (RFC 3161 §2.4.2, RFC 5652 §5), and OpenSSL verifies it.
  */
 
-/** A subtree already DER-encoded (by asn1-schema), placed into an asn1js tree unchanged. */
-class Encoded extends asn1js.RawData {
-  constructor(bytes: ArrayBuffer | Uint8Array) {
-    super({ data: bytes });
-  }
-
-  override toBER(_sizeOnly?: boolean, writer?: { write(buffer: ArrayBuffer): void }): ArrayBuffer {
-    const bytes = this.dataView.slice().buffer;
-    if (writer) {
-      writer.write(bytes);
-      return new ArrayBuffer(0);
-    }
-    return bytes;
-  }
+export interface TokenFields {
+  /** The request's MessageImprint, byte for byte (RFC 3161 §2.4.2: "MUST have the same value"). */
+  messageImprintDer: Uint8Array;
+  /** serialNumber content octets (positive, minimal). */
+  serial: Uint8Array;
+  genTime: Date;
+  /** The request's nonce INTEGER content octets, echoed unchanged. */
+  nonce?: Uint8Array;
+  /** RFC 3161 §2.4.1: the TSA's certificate in the token only when certReq asks for it. */
+  includeCertificate: boolean;
 }
 
-/** [n] IMPLICIT or EXPLICIT constructed context tag around the given values. */
-function tagged(tagNumber: number, value: asn1js.AsnType[]): asn1js.Constructed {
-  return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: value as asn1js.Constructed['valueBlock']['value'] });
+export interface EncodedToken {
+  /** TimeStampResp { granted, TimeStampToken }. */
+  reply: Buffer;
+  /** The TimeStampToken (ContentInfo), a view into `reply`. */
+  token: Buffer;
 }
 
-/** asn1js's types do not list RawData among the nodes a constructed value holds, though it encodes them. */
-function encoded(bytes: ArrayBuffer | Uint8Array): asn1js.AsnType {
-  return new Encoded(bytes) as unknown as asn1js.AsnType;
-}
+/** Each distinct shape is laid out once; past this many (hostile nonce lengths…) they are laid out per use. */
+const MAX_LAYOUTS = 512;
 
-function der(value: unknown): asn1js.AsnType {
-  return encoded(AsnConvert.serialize(value));
-}
+const oid = (value: string) => new Uint8Array(new asn1js.ObjectIdentifier({ value }).toBER(false));
+const der = (value: unknown) => new Uint8Array(AsnConvert.serialize(value));
 
 /** Everything in a token that is the same for every token a TSA identity signs. */
 export class TokenTemplate {
-  private readonly policy: asn1js.AsnType;
-  private readonly accuracy: asn1js.AsnType;
-  private readonly contentTypeAttribute: ArrayBuffer;
-  private readonly signingCertificateAttribute: ArrayBuffer;
-  private readonly sid: asn1js.AsnType;
-  private readonly digestAlgorithm: asn1js.AsnType;
-  private readonly signatureAlgorithm: asn1js.AsnType;
-  private readonly digestAlgorithms: asn1js.AsnType;
-  private readonly tstInfoType: asn1js.AsnType;
-  private readonly signedDataType: asn1js.AsnType;
-  private readonly messageDigestType: asn1js.AsnType;
-  private readonly certificate: asn1js.AsnType;
-  readonly granted: asn1js.AsnType;
+  private readonly policy: Uint8Array;
+  private readonly accuracy: Uint8Array;
+  private readonly attributes: { contentType: Uint8Array; signingCertificate: Uint8Array };
+  private readonly sid: Uint8Array;
+  private readonly digestAlgorithm: Uint8Array;
+  private readonly signatureAlgorithm: Uint8Array;
+  private readonly digestAlgorithms: Uint8Array;
+  private readonly certificate: Uint8Array;
+  private readonly granted: Uint8Array;
+  private readonly digestLength: number;
+  private readonly tstInfoLayouts = new Map<string, Layout>();
+  private readonly attributeLayouts = new Map<string, { toBeSigned: Layout; members: Part[] }>();
+  private readonly replyLayouts = new Map<string, Layout>();
+  private lastTime = { at: NaN, der: new Uint8Array(0) };
 
   constructor(
-    identity: CmsSignerIdentity,
+    private readonly identity: CmsSignerIdentity,
     policy: string,
     accuracy: Accuracy,
   ) {
-    this.policy = encoded(new asn1js.ObjectIdentifier({ value: policy }).toBER(false));
+    this.policy = oid(policy);
     this.accuracy = der(accuracy);
-    this.contentTypeAttribute = AsnConvert.serialize(
-      new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentType(id_ct_tstInfo))] }),
-    );
-    this.signingCertificateAttribute = AsnConvert.serialize(identity.signingCertificate);
+    this.attributes = {
+      contentType: der(new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentType(id_ct_tstInfo))] })),
+      signingCertificate: der(identity.signingCertificate),
+    };
     this.sid = der(identity.sid.issuerAndSerialNumber);
     this.digestAlgorithm = der(digestAlgorithm(identity.hash));
     this.signatureAlgorithm = der(identity.signer.signatureAlgorithm);
     this.digestAlgorithms = der(new DigestAlgorithmIdentifiers([digestAlgorithm(identity.hash)]));
-    this.tstInfoType = encoded(new asn1js.ObjectIdentifier({ value: id_ct_tstInfo }).toBER(false));
-    this.signedDataType = encoded(new asn1js.ObjectIdentifier({ value: id_signedData }).toBER(false));
-    this.messageDigestType = encoded(new asn1js.ObjectIdentifier({ value: id_messageDigest }).toBER(false));
-    this.certificate = encoded(identity.certificateDer);
+    this.certificate = new Uint8Array(identity.certificateDer);
     this.granted = der(new PKIStatusInfo({ status: PKIStatus.granted }));
+    this.digestLength = createHash(identity.hash).digest().length;
+  }
+
+  /** TSTInfo, signed attributes, signature, SignedData, reply: one token. */
+  async encode(fields: TokenFields): Promise<EncodedToken> {
+    const tstInfo = this.tstInfo(fields);
+    const digest = createHash(this.identity.hash).update(tstInfo).digest();
+    const attributes = this.attributeLayout();
+    const toBeSigned = fill(attributes.toBeSigned, { digest });
+    const signature = await this.identity.signer.sign(toBeSigned);
+    const reply = this.replyLayout(tstInfo.length, signature.length, fields.includeCertificate);
+    const bytes = fill(reply, { tstInfo, digest, signature });
+    const at = reply.offsets.get('token')!;
+    return { reply: bytes, token: bytes.subarray(at, at + reply.lengths.get('token')!) };
   }
 
   /**
    * ```asn1
    * TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, accuracy, [ordering], [nonce] }
    * ```
-   * The messageImprint is the request's, byte for byte (RFC 3161 §2.4.2: "MUST have the same value").
    */
-  tstInfo(fields: { messageImprintDer: Uint8Array; serial: Uint8Array; genTime: Date; nonce?: Uint8Array }): ArrayBuffer {
-    const value: asn1js.AsnType[] = [
-      new asn1js.Integer({ value: 1 }),
-      this.policy,
-      encoded(fields.messageImprintDer),
-      new asn1js.Integer({ valueHex: fields.serial }),
-      new asn1js.GeneralizedTime({ valueDate: fields.genTime }),
-      this.accuracy,
-    ];
-    if (fields.nonce) value.push(new asn1js.Integer({ valueHex: fields.nonce }));
-    return new asn1js.Sequence({ value }).toBER(false);
+  tstInfo(fields: Omit<TokenFields, 'includeCertificate'>): Buffer {
+    const genTime = this.genTime(fields.genTime);
+    const key = `${fields.messageImprintDer.length}/${fields.serial.length}/${genTime.length}/${fields.nonce?.length ?? '-'}`;
+    const shape = this.cached(this.tstInfoLayouts, key, () =>
+      layout(
+        sequence([
+          der1,
+          this.policy,
+          new Slot('messageImprint', fields.messageImprintDer.length),
+          integer(new Slot('serial', fields.serial.length)),
+          new Slot('genTime', genTime.length),
+          this.accuracy,
+          ...(fields.nonce ? [integer(new Slot('nonce', fields.nonce.length))] : []),
+        ]),
+      ),
+    );
+    return fill(shape, { messageImprint: fields.messageImprintDer, serial: fields.serial, genTime, ...(fields.nonce ? { nonce: fields.nonce } : {}) });
   }
 
-  /** The DER SET OF signed attributes the signature covers, and the attributes in DER order. */
-  signedAttributes(digest: Uint8Array): { toBeSigned: ArrayBuffer; encoded: ArrayBuffer[] } {
-    const messageDigest = new asn1js.Sequence({
-      value: [this.messageDigestType, new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: digest })] })],
-    }).toBER(false);
-    const sorted = sortDer([this.contentTypeAttribute, messageDigest, this.signingCertificateAttribute]);
-    return { toBeSigned: new asn1js.Set({ value: sorted.map((a) => encoded(a)) }).toBER(false), encoded: sorted };
+  /**
+   * The signed attributes in DER order: contentType, messageDigest,
+   * signing-certificate-v2. Their order depends on lengths and OIDs only,
+   * never on the digest's value (the encodings differ before it), so it is
+   * settled once, on the placeholder.
+   */
+  private attributeLayout(): { toBeSigned: Layout; members: Part[] } {
+    return this.cached(this.attributeLayouts, 'attributes', () => {
+      const messageDigest = sequence([oid(id_messageDigest), set([octetString(new Slot('digest', this.digestLength))])]);
+      const placeholder = layout(messageDigest).der;
+      const members = sortDer([
+        { part: this.attributes.contentType, der: this.attributes.contentType },
+        { part: messageDigest, der: placeholder },
+        { part: this.attributes.signingCertificate, der: this.attributes.signingCertificate },
+      ]).map((m) => m.part);
+      // What the signature covers: the universal SET tag (RFC 5652 §5.4); the SignerInfo carries [0] IMPLICIT.
+      return { toBeSigned: layout(set(members)), members };
+    });
   }
 
-  /** ContentInfo { id-signedData, SignedData { TSTInfo } }: the TimeStampToken. */
-  token(fields: { tstInfo: ArrayBuffer; signedAttributes: ArrayBuffer[]; signature: Uint8Array; includeCertificate: boolean }): ArrayBuffer {
-    const signerInfo = new asn1js.Sequence({
-      value: [
-        new asn1js.Integer({ value: 1 }),
+  /** ContentInfo { id-signedData, SignedData { TSTInfo } } inside TimeStampResp { granted, token }. */
+  private replyLayout(tstInfoLength: number, signatureLength: number, includeCertificate: boolean): Layout {
+    const key = `${tstInfoLength}/${signatureLength}/${includeCertificate}`;
+    return this.cached(this.replyLayouts, key, () => {
+      const signerInfo = sequence([
+        der1,
         this.sid,
         this.digestAlgorithm,
-        tagged(0, fields.signedAttributes.map((a) => encoded(a))),
+        tagged(0, this.attributeLayout().members),
         this.signatureAlgorithm,
-        new asn1js.OctetString({ valueHex: fields.signature }),
-      ],
+        octetString(new Slot('signature', signatureLength)),
+      ]);
+      const signedData = sequence([
+        der3,
+        this.digestAlgorithms,
+        sequence([oid(id_ct_tstInfo), tagged(0, [octetString(new Slot('tstInfo', tstInfoLength))])]),
+        ...(includeCertificate ? [tagged(0, [this.certificate])] : []),
+        set([signerInfo]),
+      ]);
+      return layout(sequence([this.granted, sequence([oid(id_signedData), tagged(0, [signedData])], 'token')]));
     });
-    const signedData: asn1js.AsnType[] = [
-      new asn1js.Integer({ value: 3 }),
-      this.digestAlgorithms,
-      new asn1js.Sequence({ value: [this.tstInfoType, tagged(0, [new asn1js.OctetString({ valueHex: fields.tstInfo })])] }),
-    ];
-    if (fields.includeCertificate) signedData.push(tagged(0, [this.certificate]));
-    signedData.push(new asn1js.Set({ value: [signerInfo] }));
-    return new asn1js.Sequence({ value: [this.signedDataType, tagged(0, [new asn1js.Sequence({ value: signedData })])] }).toBER(false);
   }
 
-  /** TimeStampResp { granted, token }. */
-  grantedReply(token: ArrayBuffer): Buffer {
-    return Buffer.from(new asn1js.Sequence({ value: [this.granted, encoded(token)] }).toBER(false));
+  /** genTime with milliseconds, as asn1js writes it; tokens of the same millisecond share the encoding. */
+  private genTime(at: Date): Uint8Array {
+    const ms = at.getTime();
+    if (this.lastTime.at !== ms) this.lastTime = { at: ms, der: new Uint8Array(new asn1js.GeneralizedTime({ valueDate: at }).toBER(false)) };
+    return this.lastTime.der;
+  }
+
+  private cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = make();
+      if (cache.size < MAX_LAYOUTS) cache.set(key, value);
+    }
+    return value;
   }
 }
 
+const der1 = new Uint8Array(new asn1js.Integer({ value: 1 }).toBER(false));
+const der3 = new Uint8Array(new asn1js.Integer({ value: 3 }).toBER(false));
+
+/** A copy of the layout's bytes with each named slot holding its value (of exactly the slot's length). */
+function fill(shape: Layout, values: Record<string, Uint8Array>): Buffer {
+  const out = Buffer.allocUnsafe(shape.der.length);
+  out.set(shape.der);
+  for (const name in values) {
+    const value = values[name]!;
+    if (value.length !== shape.lengths.get(name)) throw new Error(`DER layout: ${name} is ${value.length} bytes, its slot ${shape.lengths.get(name)}`);
+    out.set(value, shape.offsets.get(name)!);
+  }
+  return out;
+}
+
 /** X.690 §11.6: SET OF members in the order of their encodings, the shorter padded with zeros. */
-function sortDer(items: ArrayBuffer[]): ArrayBuffer[] {
+function sortDer<T extends { der: Uint8Array }>(items: T[]): T[] {
   return [...items].sort((x, y) => {
-    const a = Buffer.from(x);
-    const b = Buffer.from(y);
-    const length = Math.max(a.length, b.length);
-    return Buffer.compare(Buffer.concat([a, Buffer.alloc(length - a.length)]), Buffer.concat([b, Buffer.alloc(length - b.length)]));
+    const length = Math.max(x.der.length, y.der.length);
+    const a = Buffer.alloc(length);
+    const b = Buffer.alloc(length);
+    a.set(x.der);
+    b.set(y.der);
+    return Buffer.compare(a, b);
   });
 }
