@@ -97,6 +97,10 @@ export const CONSOLE_ADMIN_ZH = {
   'organisations.until': '至',
   'organisations.why': '原因',
   'organisations.came-from': '{how}，来自“{from}”',
+  'organisations.now': '至今',
+  'organisations.reason.registered': '登记',
+  'organisations.reason.merged': '机构合并',
+  'organisations.reason.withdrawn': '机构退出',
 
   'agreements.lead': '发布新版订户协议（中英文）。发布后所有使用证书的订户都会收到通知；发布满一个月后继续使用视为接受，此前订户可书面要求停止使用（证书将被吊销）。',
   'agreements.versions': '已发布的版本',
@@ -283,6 +287,10 @@ export const CONSOLE_ADMIN_EN: Record<ConsoleAdminKey, string> = {
   'organisations.until': 'Until',
   'organisations.why': 'Why',
   'organisations.came-from': '{how}, from “{from}”',
+  'organisations.now': 'now',
+  'organisations.reason.registered': 'registered',
+  'organisations.reason.merged': 'RA merged',
+  'organisations.reason.withdrawn': 'RA withdrew',
 
   'agreements.lead': 'Publish a new subscriber agreement version (Chinese and English). Every subscriber using a certificate is notified; continued use one month after publication is deemed acceptance, and until then a subscriber may ask in writing to stop using the certificate (it is revoked).',
   'agreements.versions': 'Published versions',

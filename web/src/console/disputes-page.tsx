@@ -3,6 +3,7 @@ import { admin, DISPUTE_PATH, type DisputeState } from '../admin/admin-api';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
+import { ra } from './ra-api';
 import { useOperator } from './session';
 
 export function DisputeBadge({ state }: { state: DisputeState }) {
@@ -14,12 +15,32 @@ export function DisputeBadge({ state }: { state: DisputeState }) {
   );
 }
 
+/** The subscriber's name from the RA's list (masked identifiers, no audited full read); the id when the RA does not know them. */
+function subscriberNames(): Promise<Map<string, string>> {
+  return ra.subscribers().then(
+    (list) => new Map(list.map((s) => [s.id, s.name])),
+    () => new Map<string, string>(),
+  );
+}
+
+function Subscriber({ id, names }: { id: string; names: Map<string, string> }) {
+  const name = names.get(id);
+  return name ? (
+    <span title={id}>{name}</span>
+  ) : (
+    <code className="break">{id}</code>
+  );
+}
+
 /** R10: disputes, the open ones first; each moves on through negotiation and arbitration to closure. */
 export function DisputesPage() {
   const { t, time } = useI18n();
   const { query, navigate } = useRouter();
   const open = query.get('open') !== 'false';
-  const data = useLoad(() => admin.disputes(open), [open]);
+  const data = useLoad(async () => {
+    const [disputes, people] = await Promise.all([admin.disputes(open), subscriberNames()]);
+    return { disputes, people };
+  }, [open]);
   return (
     <div className="page">
       <h1>{t('disputes.title')}</h1>
@@ -36,8 +57,8 @@ export function DisputesPage() {
         </div>
         {data.loading && <Loading />}
         <LoadError error={data.error} />
-        {data.data && data.data.length === 0 && <p className="muted">{t('common.none')}</p>}
-        {data.data && data.data.length > 0 && (
+        {data.data && data.data.disputes.length === 0 && <p className="muted">{t('common.none')}</p>}
+        {data.data && data.data.disputes.length > 0 && (
           <div className="table-wrap">
             <table className="responsive">
               <thead>
@@ -50,12 +71,12 @@ export function DisputesPage() {
                 </tr>
               </thead>
               <tbody>
-                {data.data.map((d) => (
+                {data.data.disputes.map((d) => (
                   <tr key={d.id} data-dispute={d.id}>
                     <td data-label={t('disputes.filed')}>{time(d.filedAt)}</td>
                     <td data-label={t('disputes.discovered')}>{d.discoveredOn}</td>
                     <td data-label={t('disputes.subscriber')}>
-                      <code className="break">{d.subscriberId}</code>
+                      <Subscriber id={d.subscriberId} names={data.data!.people} />
                     </td>
                     <td data-label={t('applications.status')}>
                       <DisputeBadge state={d.state} />
@@ -92,7 +113,10 @@ function DisputePath({ state, visited }: { state: DisputeState; visited: Set<str
 export function DisputePage({ id }: { id: string }) {
   const { t, time } = useI18n();
   const { operator } = useOperator();
-  const data = useLoad(() => admin.dispute(id), [id]);
+  const data = useLoad(async () => {
+    const [dispute, people] = await Promise.all([admin.dispute(id), subscriberNames()]);
+    return { ...dispute, people };
+  }, [id]);
   const [to, setTo] = useState<DisputeState | ''>('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -138,7 +162,7 @@ export function DisputePage({ id }: { id: string }) {
           <dl className="facts">
             <dt>{t('disputes.subscriber')}</dt>
             <dd>
-              <code className="break">{d.subscriberId}</code>
+              <Subscriber id={d.subscriberId} names={d.people} />
             </dd>
             {d.certificateSerial && (
               <>

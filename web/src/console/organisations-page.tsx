@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { admin, type MembershipPeriod, type RaOrganisation, type Succession } from '../admin/admin-api';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
+import { ra } from './ra-api';
 import { useOperator } from './session';
 
 function OrganisationBadge({ status }: { status: RaOrganisation['status'] }) {
@@ -87,12 +88,18 @@ function CloseOrganisation({ ra, others, onClosed }: { ra: RaOrganisation; other
   );
 }
 
-function History({ ra, names }: { ra: RaOrganisation; names: Map<string, string> }) {
+const REASONS = ['registered', 'merged', 'withdrawn'] as const;
+
+function History({ ra: organisation, names }: { ra: RaOrganisation; names: Map<string, string> }) {
   const { t, time } = useI18n();
-  const data = useLoad<MembershipPeriod[]>(() => admin.history(ra.id), [ra.id]);
+  const data = useLoad(async () => {
+    const [periods, subscribers] = await Promise.all([admin.history(organisation.id), ra.subscribers().catch(() => [])]);
+    return { periods, people: new Map(subscribers.map((s) => [s.id, s.name])) };
+  }, [organisation.id]);
+  const why = (m: MembershipPeriod) => ((REASONS as readonly string[]).includes(m.reason) ? t(`organisations.reason.${m.reason as (typeof REASONS)[number]}`) : m.reason);
   if (data.loading && !data.data) return <Loading />;
   if (!data.data) return <LoadError error={data.error} />;
-  if (data.data.length === 0) return <p className="muted">{t('common.none')}</p>;
+  if (data.data.periods.length === 0) return <p className="muted">{t('common.none')}</p>;
   return (
     <div className="table-wrap">
       <table className="responsive">
@@ -106,16 +113,14 @@ function History({ ra, names }: { ra: RaOrganisation; names: Map<string, string>
           </tr>
         </thead>
         <tbody>
-          {data.data.map((m, i) => (
+          {data.data.periods.map((m, i) => (
             <tr key={`${m.subscriberId}-${i}`}>
-              <td data-label={t('disputes.subscriber')}>
-                <code className="break">{m.subscriberId}</code>
-              </td>
+              <td data-label={t('disputes.subscriber')}>{data.data!.people.get(m.subscriberId) ?? <code className="break">{m.subscriberId}</code>}</td>
               <td data-label={t('organisations.title-one')}>{names.get(m.raId) ?? m.raId}</td>
               <td data-label={t('organisations.from')}>{time(m.from)}</td>
-              <td data-label={t('organisations.until')}>{m.until ? time(m.until) : t('changes.current')}</td>
+              <td data-label={t('organisations.until')}>{m.until ? time(m.until) : t('organisations.now')}</td>
               <td data-label={t('organisations.why')}>
-                {m.predecessorRaId ? t('organisations.came-from', { how: m.reason, from: names.get(m.predecessorRaId) ?? m.predecessorRaId }) : m.reason}
+                {m.predecessorRaId ? t('organisations.came-from', { how: why(m), from: names.get(m.predecessorRaId) ?? m.predecessorRaId }) : why(m)}
               </td>
             </tr>
           ))}
