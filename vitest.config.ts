@@ -13,6 +13,9 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     testTimeout: 60_000,
+    // What FULL adds over NORMAL (surviving a power cut) no test can observe; its fsync per
+    // commit would only slow the suite. src/store/database.test.ts checks FULL is the default.
+    env: { SIGNET_SQLITE_SYNCHRONOUS: 'normal' },
     hookTimeout: 120_000,
   },
 });

@@ -200,7 +200,15 @@ export class CertificateAuthority {
     return this.authority(await this.defaultIssuingCaId());
   }
 
+  /**
+   * A database holds one hierarchy (createHierarchy refuses a second root),
+   * so once found the issuing CA stays the default for the life of the
+   * process. An issuing-CA rollover must reset this.
+   */
+  private defaultIssuer?: string;
+
   private async defaultIssuingCaId(): Promise<string> {
+    if (this.defaultIssuer) return this.defaultIssuer;
     const row = await this.store.db
       .selectFrom('certificate_authorities')
       .select('id')
@@ -209,6 +217,7 @@ export class CertificateAuthority {
       .limit(1)
       .executeTakeFirst();
     if (!row) throw new SignetError('ca.no-issuing-ca', 409);
+    this.defaultIssuer = row.id;
     return row.id;
   }
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase, type SignetDatabase } from './database.js';
+import { sql } from 'kysely';
+import { openDatabase, sqliteSynchronousFrom, type SignetDatabase } from './database.js';
 import type { AuditEntryTable, IssuanceIntentTable } from './schema.js';
 import { dropFreshStores, freshStoreUrl, storeBackends } from './test-support/store-backends.js';
 
@@ -130,5 +131,20 @@ describe.each(storeBackends)('the store on %s', (backend) => {
       const rows = await store.db.selectFrom('issuance_intents').select(['id', 'serial']).execute();
       expect(rows).toEqual([{ id: 'intent-1', serial }]);
     });
+  });
+});
+
+describe('SQLite durability', () => {
+  it('syncs every commit (FULL) unless told otherwise, so an issued certificate survives a power cut', async () => {
+    expect(sqliteSynchronousFrom({})).toBe('full');
+    expect(sqliteSynchronousFrom({ SIGNET_SQLITE_SYNCHRONOUS: 'NORMAL' })).toBe('normal');
+    expect(() => sqliteSynchronousFrom({ SIGNET_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/full or normal/);
+    const store = await openDatabase(await freshStoreUrl('sqlite'), { synchronous: 'full' });
+    try {
+      const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(store.db);
+      expect(rows[0]?.synchronous).toBe(2);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -38,8 +38,27 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+export type SqliteSynchronous = 'full' | 'normal';
+
+export interface OpenDatabaseOptions {
+  /**
+   * SQLite's commit durability. FULL (the default) syncs the WAL at every
+   * commit, so a certificate handed out survives a power cut, not only a
+   * process crash; group commits (src/store/group-commit.ts) pay that once per
+   * batch. NORMAL only syncs at checkpoints: a power cut can lose the last
+   * commits. From SIGNET_SQLITE_SYNCHRONOUS when not given.
+   */
+  synchronous?: SqliteSynchronous;
+}
+
+export function sqliteSynchronousFrom(env: NodeJS.ProcessEnv): SqliteSynchronous {
+  const value = (env.SIGNET_SQLITE_SYNCHRONOUS || 'full').toLowerCase();
+  if (value !== 'full' && value !== 'normal') throw new Error(`SIGNET_SQLITE_SYNCHRONOUS must be full or normal, not ${value}`);
+  return value;
+}
+
 /** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
-export async function openDatabase(url: string): Promise<SignetDatabase> {
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<SignetDatabase> {
   const isPostgres = /^postgres(ql)?:\/\//.test(url);
   let db: Kysely<Database>;
   let location: string;
@@ -53,10 +72,11 @@ export async function openDatabase(url: string): Promise<SignetDatabase> {
     const path = url.replace(/^sqlite:(\/\/)?/, '');
     mkdirSync(dirname(path), { recursive: true });
     const sqlite = new BetterSqlite3(path);
-    // WAL for concurrent readers; NORMAL is durable across process crashes in WAL mode
-    // (only an OS crash can lose the last commits), which is the trade-off SQLite documents.
+    // WAL for concurrent readers; see OpenDatabaseOptions for the durability choice.
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma(`synchronous = ${(options.synchronous ?? sqliteSynchronousFrom(process.env)).toUpperCase()}`);
+    // The certificate indexes are keyed by random serials and key hashes; 64 MiB of page cache keeps them in memory.
+    sqlite.pragma('cache_size = -65536');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
