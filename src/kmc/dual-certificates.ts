@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority, IssuedCertificate } from '../ca/authority.js';
 import { parseCertificationRequest, provePublicKey } from '../ca/certification-request.js';
+import type { SubscriberIdentity } from '../ca/subject-identity.js';
 import { buildSubjectName, parseDistinguishedName, type SubjectAttributes } from '../ca/subject-name.js';
 import { inspectPublicKey } from '../crypto/public-key.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -56,6 +57,8 @@ export interface DualCertificateOrder {
   signingProfileId: string;
   encryptionProfileId: string;
   subject: SubjectAttributes | string;
+  /** The RA-verified identity number: both certificates of the pair carry the same GM/T 0015 extension. */
+  identity?: SubscriberIdentity;
   subscriberId: string;
   issuerCaId?: string;
   validityDays?: number;
@@ -122,6 +125,7 @@ export async function issueDualCertificates(ca: CertificateAuthority, kmc: KmcCl
     csr: order.csr,
     profileId: signingProfile.id,
     subject: order.subject,
+    identity: order.identity,
     subscriberId: order.subscriberId,
     issuerCaId: issuer.caId,
     validityDays: order.validityDays,
@@ -136,6 +140,7 @@ export async function issueDualCertificates(ca: CertificateAuthority, kmc: KmcCl
     profile: encryptionProfile,
     issuer,
     subject,
+    identity: order.identity,
     subjectPublicKeyInfo: encryptionKey,
     keyAlgorithm: 'sm2',
     holder: `subscriber:${order.subscriberId}`,

@@ -16,6 +16,7 @@ import { KeyManagementCentre } from './key-management-centre.js';
 import { signMessage } from './kmc-protocol.js';
 import { kmcDb } from './schema.js';
 import { envelopeParts, openSm2EnvelopedKey } from './sm2-enveloped-key.js';
+import { opensslView } from '../ca/test-support/openssl-extension.js';
 
 afterAll(dropFreshStores);
 
@@ -72,6 +73,7 @@ describe.each(storeBackends)('dual certificates with a key management centre on 
       signingProfileId: 'individual-signing',
       encryptionProfileId: 'individual-encryption',
       subject: { commonName: '张三', countryName: 'CN' },
+      identity: { type: 'resident-id', value: '11010519491231002X' },
       subscriberId: 'subscriber-0001',
       requestedBy: 'test:ra-officer',
       reason: 'dual certificate application',
@@ -94,6 +96,15 @@ describe.each(storeBackends)('dual certificates with a key management centre on 
       const verify = runTool('openssl', ['verify', '-vfyopt', `distid:${DEFAULT_SM2_ID}`, '-partial_chain', '-CAfile', writePem(dir, 'issuing.pem', h.issuing.der), writePem(dir, 'leaf.pem', der)]);
       expect(verify.stdout + verify.stderr).toContain('OK');
       expect(verify.status).toBe(0);
+    }
+  });
+
+  it('gives both certificates of the pair the same GM/T 0015 IdentifyCode (1.2.156.10260.4.1.1) with the verified resident ID', () => {
+    for (const der of [dual.signing.der, dual.encryption.der]) {
+      const view = opensslView(dir, der, '1.2.156.10260.4.1.1');
+      expect(view.critical).toBe(false);
+      expect(view.value).toMatch(/cons: cont \[ 0 \]/);
+      expect(view.value).toMatch(/PRINTABLESTRING +:11010519491231002X/);
     }
   });
 
