@@ -44,11 +44,13 @@ export interface RequestOptions {
   raw?: { bytes: BodyInit; type: string };
   /** Send the operator's credentials (token or session cookie with its CSRF token). */
   operator?: boolean;
+  /** Further headers (the subscriber portal's bearer token). */
+  headers?: Record<string, string>;
 }
 
 /** Calls Signet's API in the reader's language; a refusal becomes an ApiError carrying the problem. */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { 'accept-language': currentLocale(), accept: 'application/json, application/problem+json' };
+  const headers: Record<string, string> = { 'accept-language': currentLocale(), accept: 'application/json, application/problem+json', ...options.headers };
   let body: BodyInit | undefined;
   if (options.raw) {
     body = options.raw.bytes;

@@ -18,6 +18,7 @@ import { SubscribersPage } from './console/subscribers-page';
 import { useI18n, type Locale } from './i18n';
 import { CertificatesPage, RevocationRequestPage } from './portal/certificates-page';
 import { DownloadPage } from './portal/download-page';
+import { portalPage } from './portal/routes';
 import { AgreementPage } from './public/agreement-page';
 import { ApplyPage, HomePage } from './public/home-page';
 import { CpsPage, RepositoryPage } from './public/repository-page';
@@ -68,6 +69,7 @@ function Header() {
           <NavLink to="/agreement">{t('nav.agreement')}</NavLink>
           <NavLink to="/portal/download">{t('nav.download')}</NavLink>
           <NavLink to="/portal/certificates">{t('nav.my-certificates')}</NavLink>
+          <NavLink to="/portal/account">{t('sp.nav.account')}</NavLink>
           <NavLink to="/console">{t('nav.console')}</NavLink>
         </nav>
         <LanguageSwitch />
@@ -149,6 +151,8 @@ function Page() {
   const { path } = useRouter();
   let params: Record<string, string> | null;
   if (path === '/') return <HomePage />;
+  const portal = portalPage(path);
+  if (portal) return portal;
   if (path === '/status') return <StatusPage />;
   if (path === '/repository') return <RepositoryPage />;
   if (path === '/repository/cps') return <CpsPage />;
@@ -183,7 +187,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>
-          {t('footer.text')} · <Link to="/repository/cps">{t('cps.title')}</Link> · <a href="/api/docs">API</a>
+          {t('footer.text')} · <Link to="/repository/cps">{t('cps.title')}</Link> · <Link to="/evidence">{t('sp.nav.evidence')}</Link> · <a href="/api/docs">API</a>
         </p>
         <p className="muted small">{t('footer.time')}</p>
       </footer>

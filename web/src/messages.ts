@@ -1,4 +1,5 @@
 import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages';
+import { PORTAL_EN, PORTAL_ZH } from './portal/messages';
 
 /**
  * Every text a person reads in the web application, in zh-CN (the default)
@@ -339,6 +340,7 @@ const zh = {
 
   // RA console review and administration pages (changes, disputes, RAs, agreements, fees, calendar, audit): web/src/admin/messages.ts
   ...CONSOLE_ADMIN_ZH,
+  ...PORTAL_ZH,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -678,6 +680,7 @@ const en: Record<MessageKey, string> = {
 
   // RA console review and administration pages: web/src/admin/messages.ts
   ...CONSOLE_ADMIN_EN,
+  ...PORTAL_EN,
 };
 
 export const MESSAGES: Record<'zh-CN' | 'en', Record<MessageKey, string>> = { 'zh-CN': zh, en };

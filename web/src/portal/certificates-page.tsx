@@ -91,6 +91,9 @@ export function RevocationRequestPage() {
           <li>{t('portal-revoke.step3')}</li>
         </ol>
         <Alert kind="warning">{t('portal-revoke.final')}</Alert>
+        <p>
+          <Link to={`/portal/account/revocation${serial ? `?serial=${serial}` : ''}`}>{t('sp.revoke.online')}</Link>
+        </p>
       </Card>
     </div>
   );

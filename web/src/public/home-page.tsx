@@ -33,6 +33,12 @@ export function HomePage() {
               <Link to="/portal/apply">{t('nav.apply')}</Link>
             </li>
             <li>
+              <Link to="/portal/register">{t('sp.register.title')}</Link>
+            </li>
+            <li>
+              <Link to="/portal/account">{t('sp.nav.account')}</Link>
+            </li>
+            <li>
               <Link to="/portal/download">{t('nav.download')}</Link>
             </li>
             <li>
@@ -51,6 +57,9 @@ export function HomePage() {
             </li>
             <li>
               <Link to="/repository/cps">{t('cps.title')}</Link>
+            </li>
+            <li>
+              <Link to="/evidence">{t('evidence-viewer.title')}</Link>
             </li>
           </ul>
         </Card>
@@ -83,6 +92,7 @@ export function ApplyPage() {
             <h3>{t(`apply.${step}`)}</h3>
             <p>{t(`apply.${step}.text`)}</p>
             {step === 'agreement' && <Link to="/agreement">{t('agreement.title')}</Link>}
+            {step === 'register' && <Link to="/portal/register">{t('sp.register.title')}</Link>}
             {step === 'download' && <Link to="/portal/download">{t('nav.download')}</Link>}
             {step === 'use' && <Link to="/portal/certificates">{t('nav.my-certificates')}</Link>}
           </li>
