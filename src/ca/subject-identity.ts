@@ -24,9 +24,11 @@ import type { CertificateProfile } from './profiles.js';
  *   OID found for it, 1.2.156.10260.4.4 in XiPKI's feature list, could not be
  *   checked against the standard's text and sits outside the .4.1 arc.
  * - CAs issuing since 三证合一 put the USCC in OrganizationCode
- *   (1.2.156.10260.4.1.4), and relying-party code reads it there. The USCC
- *   contains the organization code (GB 32100-2015 §4.1: characters 9–17 are
- *   the GB 11714 code), so the value the field was made for is in it.
+ *   (1.2.156.10260.4.1.4): CA vendors' integration samples label .4.1.4
+ *   "统一社会信用代码" for SM2 certificates, and relying-party code reads the
+ *   enterprise identifier there. The USCC contains the organization code
+ *   (its characters 9–17 are the GB 11714 code, GB 32100-2015), so the value
+ *   the field was made for is in it.
  * So the USCC goes into OrganizationCode, whole, as the 2012 syntax says
  * (PrintableString). A later move to the 2023 OID changes this file only.
  * docs/sm2-and-dual-certificates.md gives the same reasoning.
@@ -44,8 +46,9 @@ export const ID_GMT0015_ORGANIZATION_CODE = `${ID_GMT0015}.4`;
  *   passportNumber            [2] PrintableString
  * }
  * ```
- * The standard's module states no TagDefault; by X.680 an empty TagDefault
- * means EXPLICIT TAGS, so each alternative is wrapped: [0] { PrintableString }.
+ * The standard does not say IMPLICIT or EXPLICIT (XiPKI's implementation
+ * notes the same). ASN.1 with no TagDefault means EXPLICIT TAGS (X.680), so
+ * each alternative is wrapped: [0] { PrintableString }, A0 14 13 12 ….
  */
 @AsnType({ type: AsnTypeTypes.Choice })
 export class IdentifyCode {
