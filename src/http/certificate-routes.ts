@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { X509Certificate } from 'node:crypto';
+import type { SubscriberIdentity } from '../ca/subject-identity.js';
 import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { toPem } from './der.js';
@@ -11,6 +12,7 @@ interface IssueBody {
   profile: string;
   subject: string | Record<string, string>;
   subjectAltNames?: { dns?: string[]; ip?: string[]; email?: string[] };
+  identity?: SubscriberIdentity;
   subscriberId?: string;
   caId?: string;
   validityDays?: number;
@@ -64,6 +66,16 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
                 email: { type: 'array', items: { type: 'string', maxLength: 254 }, maxItems: 100 },
               },
             },
+            identity: {
+              type: 'object',
+              description: 'The verified identity number, for the GM/T 0015 extension the profile names (IdentifyCode or the USCC)',
+              required: ['type', 'value'],
+              additionalProperties: false,
+              properties: {
+                type: { type: 'string', enum: ['resident-id', 'passport', 'military-officer', 'uscc'] },
+                value: { type: 'string', maxLength: 64 },
+              },
+            },
             subscriberId: { type: 'string', maxLength: 128 },
             caId: { type: 'string', maxLength: 64 },
             validityDays: { type: 'integer', minimum: 1 },
@@ -81,6 +93,7 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
         profileId: body.profile,
         subject: body.subject,
         subjectAltNames: body.subjectAltNames,
+        identity: body.identity,
         subscriberId: body.subscriberId,
         issuerCaId: body.caId,
         validityDays: body.validityDays,
