@@ -1,4 +1,4 @@
-import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages';
+import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages.js';
 import { PORTAL_EN, PORTAL_ZH } from './portal/messages';
 
 /**
