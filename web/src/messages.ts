@@ -1,5 +1,5 @@
 import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages.js';
-import { PORTAL_EN, PORTAL_ZH } from './portal/messages';
+import { PORTAL_EN, PORTAL_ZH } from './portal/messages.js';
 
 /**
  * Every text a person reads in the web application, in zh-CN (the default)
