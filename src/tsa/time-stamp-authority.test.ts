@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openTestSignet, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { SignedAttributes } from './cms-signed-data.js';
 import { failuresIn, normaliseOid } from './time-stamp-query.js';
 import { TimeStampAuthority, tsaPolicyOid } from './time-stamp-authority.js';
 import { tsaDatabase } from './token-ledger.js';
@@ -225,6 +227,49 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
       expect(signedData.signerInfos[0]!.signedAttrs!.map((a) => a.attrType).sort()).toEqual(
         ['1.2.840.113549.1.9.3', '1.2.840.113549.1.9.4', '1.2.840.113549.1.9.16.2.47'].sort(),
       );
+    }
+  });
+
+  it('lays out every shape of token right: each nonce length, high-bit nonces, no nonce, certReq or not, every hash (token-encoder.ts, RFC 3161 §2.4.2)', async () => {
+    const tsaKey = new X509Certificate(h.tsa.der).publicKey;
+    const shapes: Array<{ hash: 'sha256' | 'sha384' | 'sha512'; nonce?: Buffer; certReq: boolean }> = [
+      { hash: 'sha256', nonce: Buffer.from([0x01]), certReq: true },
+      { hash: 'sha256', nonce: Buffer.from('00ff0102030405060708090a0b0c0d0e0f1011', 'hex'), certReq: true },
+      { hash: 'sha256', nonce: Buffer.from('7f'.repeat(32), 'hex'), certReq: false },
+      { hash: 'sha256', certReq: false },
+      { hash: 'sha384', nonce: Buffer.from('0102030405060708', 'hex'), certReq: true },
+      { hash: 'sha512', certReq: true },
+    ];
+    const oids = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+    for (const shape of shapes) {
+      // Twice each: the first lays the shape out, the second uses the layout.
+      for (let round = 0; round < 2; round++) {
+        const digest = createHash(shape.hash).update(`${shape.hash}-${round}-${shape.nonce?.length}`).digest();
+        const query = Buffer.from(
+          AsnConvert.serialize(
+            new TimeStampReq({
+              messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: oids[shape.hash] }), hashedMessage: new OctetString(digest) }),
+              ...(shape.nonce ? { nonce: new Uint8Array(shape.nonce).buffer } : {}),
+              certReq: shape.certReq,
+            }),
+          ),
+        );
+        const der = (await t.signet.tsa.reply(query)).der;
+        const { response, signedData, tstInfo } = parseReply(der);
+        expect(Buffer.from(AsnConvert.serialize(response))).toEqual(der);
+        expect(Buffer.from(AsnConvert.serialize(signedData!))).toEqual(Buffer.from(response.timeStampToken!.content));
+        expect(Buffer.from(tstInfo!.messageImprint.hashedMessage.buffer)).toEqual(digest);
+        expect(tstInfo!.nonce ? Buffer.from(tstInfo!.nonce) : undefined).toEqual(shape.nonce);
+        expect(Buffer.from(tstInfo!.serialNumber).length).toBe(17);
+        expect(Boolean(signedData!.certificates?.length)).toBe(shape.certReq);
+        // The signature covers the signed attributes as asn1-schema encodes them, under the TSA certificate's key.
+        const signerInfo = signedData!.signerInfos[0]!;
+        const toBeSigned = Buffer.from(AsnConvert.serialize(new SignedAttributes(signerInfo.signedAttrs!)));
+        expect(verify('sha256', toBeSigned, tsaKey, Buffer.from(signerInfo.signature.buffer))).toBe(true);
+        const messageDigest = signerInfo.signedAttrs!.find((a) => a.attrType === '1.2.840.113549.1.9.4')!;
+        const eContent = Buffer.from(signedData!.encapContentInfo.eContent!.single!.buffer);
+        expect(Buffer.from(AsnConvert.parse(messageDigest.attrValues[0]!, OctetString).buffer)).toEqual(createHash('sha256').update(eContent).digest());
+      }
     }
   });
 

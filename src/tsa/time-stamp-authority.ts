@@ -11,7 +11,7 @@ import {
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { delegatedSigner } from '../ca/delegated-signers.js';
-import { newSerialNumber, normaliseSerial } from '../ca/serial-number.js';
+import { normaliseSerial } from '../ca/serial-number.js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import { translate } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -19,6 +19,7 @@ import { cmsSignerIdentity, type CmsSignerIdentity } from './cms-signed-data.js'
 import { TokenTemplate } from './token-encoder.js';
 import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
+import { SerialSource } from './serial-source.js';
 import { DuplicateSerial, TokenLedger, tsaDatabase } from './token-ledger.js';
 
 /**
@@ -89,6 +90,7 @@ export class TimeStampAuthority {
   readonly accuracyMs: number;
   private readonly clock: () => Date;
   private readonly ledger: TokenLedger;
+  private readonly serials: SerialSource;
   private identity?: Promise<TsaIdentity>;
   private highWater?: Promise<number>;
   private lastGenTime = -Infinity;
@@ -103,6 +105,7 @@ export class TimeStampAuthority {
     const millis = this.accuracyMs % 1000;
     this.accuracy = new Accuracy({ ...(seconds ? { seconds } : {}), ...(millis ? { millis } : {}) });
     this.ledger = new TokenLedger(options.ca.store);
+    this.serials = new SerialSource(options.serialPrefix);
   }
 
   /** The HTTP/RFC 3161 face: any bytes in, a TimeStampResp out, a rejection rather than an exception for bad input. */
@@ -181,7 +184,7 @@ export class TimeStampAuthority {
     }
 
     for (let attempt = 0; ; attempt++) {
-      const serialBytes = newSerialNumber(this.options.serialPrefix);
+      const serialBytes = this.serials.serial();
       // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
       const { reply, token: tokenDer } = await identity.template.encode({
         messageImprintDer: query.messageImprintDer,
