@@ -16,6 +16,7 @@ import { portalRoutes } from './portal-routes.js';
 import { serviceRoutes } from './service-routes.js';
 import { agreementRoutes } from './agreement-routes.js';
 import { disputeRoutes } from './dispute-routes.js';
+import { inventoryRoutes } from './inventory-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 
@@ -80,6 +81,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await serviceRoutes(app, signet);
   await agreementRoutes(app, signet);
   await disputeRoutes(app, signet);
+  await inventoryRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);
   // The web application takes `/` when it is built; the server-rendered front page otherwise.

@@ -8,6 +8,7 @@ import type { RaContext } from './context.js';
 import { Delegations } from './delegations.js';
 import { DownloadCredentials } from './download-credentials.js';
 import { Downloads } from './downloads.js';
+import { CertificateInventory } from './inventory.js';
 import { OperatorDirectory } from './operators.js';
 import { RaOrganisations } from './organisations.js';
 import { Renewals } from './renewals.js';
@@ -51,6 +52,8 @@ export class RegistrationAuthority {
   readonly selfService: SelfService;
   /** For the retention job (src/service/retention.ts): what the RA removes when a subscriber's period is over (R2). */
   readonly personalDataHolder: RaPersonalData;
+  /** The console's certificate inventory and dashboard figures, paged and counted in the database. */
+  readonly inventory: CertificateInventory;
 
   constructor(options: RegistrationAuthorityOptions) {
     const clock = options.clock ?? (() => options.ca.now());
@@ -78,5 +81,6 @@ export class RegistrationAuthority {
     this.revocations = new RevocationRequests(context);
     this.selfService = new SelfService(context, this.subscribers, this.applications, this.changes, this.delegations, this.renewals, this.revocations);
     this.personalDataHolder = new RaPersonalData(context);
+    this.inventory = new CertificateInventory(context);
   }
 }

@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { buildServer } from './server.js';
+
+afterAll(dropFreshStores);
+
+const AGREEMENT = readFileSync(new URL('../../test/fixtures/subscriber-agreement-2022-08.zh.txt', import.meta.url), 'utf8');
+const DAY = 86_400_000;
+
+interface Answer {
+  status: number;
+  json: Record<string, unknown> & { code?: string; field?: string; messages?: Record<string, string>; items?: Array<Record<string, unknown>>; total?: number };
+}
+
+describe.each(storeBackends)('the certificate inventory and dashboard figures over HTTP on %s (issue 7; R7, R16, R18)', (backend) => {
+  let t: TestSignet;
+  let app: FastifyInstance;
+  let base: string;
+  let dir: string;
+  const day0 = new Date('2026-09-24T02:00:00.000Z'); // 10:00 in Beijing
+  let now = day0;
+  const admin = 'test-admin-token';
+  let raA: string;
+  let raB: string;
+  let officerA: string;
+  let officerB: string;
+  const serials: Record<string, string> = {};
+
+  async function call(token: string | null, method: string, path: string, body?: unknown): Promise<Answer> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Answer['json'] };
+  }
+
+  async function ok(token: string | null, method: string, path: string, body?: unknown): Promise<Answer['json']> {
+    const answer = await call(token, method, path, body);
+    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.json)}`).toBeLessThan(300);
+    return answer.json;
+  }
+
+  async function officerOf(raId: string, username: string): Promise<string> {
+    const operator = await ok(admin, 'POST', '/api/v1/ra/operators', { username, role: 'ra-officer', raId, password: 'a long enough password' });
+    return String((await ok(admin, 'POST', '/api/v1/ra/api-tokens', { label: 'test', operatorId: operator.id })).token);
+  }
+
+  /** Register, apply, approve, download: a certificate in the subscriber's own key (R4, R5). */
+  async function certificateFor(officer: string, name: string, idNumber: string): Promise<string> {
+    const consent = { agreementVersion: '2022-08', accepted: true };
+    const subscriber = await ok(officer, 'POST', '/api/v1/ra/subscribers', { type: 'individual', name, idType: 'resident-id', idNumber, phone: '13800138000', email: 'x@example.cn', consent });
+    const application = await ok(officer, 'POST', '/api/v1/ra/applications', { subscriberId: subscriber.id, purpose: 'signing' });
+    await ok(officer, 'POST', `/api/v1/ra/applications/${String(application.id)}/review`);
+    const credential = (await ok(officer, 'POST', `/api/v1/ra/applications/${String(application.id)}/approve`, {})).credential as Record<string, string>;
+    const download = await ok(null, 'POST', '/api/v1/ra/downloads', { referenceNumber: credential.referenceNumber, authorizationCode: credential.authorizationCode, csr: opensslRequest(dir, 'ecdsa-p256', name).csrPem });
+    return String(download.serial);
+  }
+
+  const page = async (token: string, query = '') => (await ok(token, 'GET', `/api/v1/ra/inventory/certificates${query}`)) as { items: Array<Record<string, unknown>>; total: number; page: number; pages: number };
+  const serialsOf = (p: { items: Array<Record<string, unknown>> }) => p.items.map((i) => i.serial);
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { clock: () => now });
+    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    app = await buildServer(t.signet, { logger: false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    dir = mkdtempSync(join(tmpdir(), 'signet-inventory-'));
+    await ok(admin, 'POST', '/api/v1/agreements', { id: '2022-08', title: 'CFCA 数字证书服务协议', text: AGREEMENT });
+    raA = String((await ok(admin, 'POST', '/api/v1/ra/organisations', { name: '北京注册机构' })).id);
+    raB = String((await ok(admin, 'POST', '/api/v1/ra/organisations', { name: '上海注册机构' })).id);
+    officerA = await officerOf(raA, 'officer-a');
+    officerB = await officerOf(raB, 'officer-b');
+
+    serials.zhang = await certificateFor(officerA, '张三', '110101199003077571');
+    now = new Date(day0.getTime() + DAY);
+    serials.wang = await certificateFor(officerA, '王五', '11010519491231002X');
+    serials.li = await certificateFor(officerB, '李四', '110101199001011237');
+    await ok(officerA, 'POST', `/api/v1/ra/certificates/${serials.wang}/revocations`, { reason: 'keyCompromise' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.signet.close();
+  });
+
+  it("shows an RA officer their own RA's certificates with status, subscriber and RA, newest first, and nothing of another RA (R18)", async () => {
+    const mine = await page(officerA);
+    expect(mine.total).toBe(2);
+    expect(mine.items).toMatchObject([
+      { serial: serials.wang, subscriberName: '王五', raId: raA, status: 'revoked', reason: 'keyCompromise', profileId: 'individual-signing' },
+      { serial: serials.zhang, subscriberName: '张三', raId: raA, status: 'good', reason: null, revokedAt: null },
+    ]);
+    expect(String(mine.items[1]!.applicationId)).toMatch(/^app-/);
+    expect(String(mine.items[1]!.subject)).toContain('张三');
+    expect(serialsOf(await page(officerB))).toEqual([serials.li]);
+    const elsewhere = await call(officerB, 'GET', `/api/v1/ra/inventory/certificates?raId=${raA}`);
+    expect([elsewhere.status, elsewhere.json.code]).toEqual([403, 'ra.other-ra']);
+    // The CA's administrator sees every certificate, the CA's own service certificates included.
+    const all = await page(admin, '?pageSize=200');
+    expect(serialsOf(all)).toEqual(expect.arrayContaining([serials.zhang, serials.wang, serials.li]));
+    expect(serialsOf(await page(admin, `?raId=${raB}`))).toEqual([serials.li]);
+  });
+
+  it('filters by status, reason, search text (serial with colons, subject, name), day of issue in Beijing and expiry, in the database', async () => {
+    expect(serialsOf(await page(officerA, '?status=revoked'))).toEqual([serials.wang]);
+    expect(serialsOf(await page(officerA, '?status=good'))).toEqual([serials.zhang]);
+    expect(serialsOf(await page(officerA, '?reason=keyCompromise'))).toEqual([serials.wang]);
+    expect(serialsOf(await page(officerA, '?reason=superseded'))).toEqual([]);
+    expect(serialsOf(await page(officerA, `?q=${encodeURIComponent('张三')}`))).toEqual([serials.zhang]);
+    const colons = serials.zhang!.slice(0, 12).toUpperCase().match(/../g)!.join(':');
+    expect(serialsOf(await page(officerA, `?q=${encodeURIComponent(colons)}`))).toEqual([serials.zhang]);
+    expect(serialsOf(await page(officerA, '?q=%25'))).toEqual([]);
+    expect(serialsOf(await page(officerA, '?issuedOn=2026-09-24'))).toEqual([serials.zhang]);
+    expect(serialsOf(await page(officerA, '?issuedOn=2026-09-25'))).toEqual([serials.wang]);
+    expect(serialsOf(await page(officerA, '?expiringWithinDays=365'))).toEqual([serials.zhang]);
+    expect(serialsOf(await page(officerA, '?expiringWithinDays=30'))).toEqual([]);
+  });
+
+  it('pages: a page of one, the second of as many pages as certificates', async () => {
+    const first = await page(admin, '?pageSize=1');
+    const second = await page(admin, '?pageSize=1&page=2');
+    expect(first.items).toHaveLength(1);
+    expect(second.items).toHaveLength(1);
+    expect(second.items[0]!.serial).not.toBe(first.items[0]!.serial);
+    expect(second.pages).toBe(second.total);
+    expect((await page(admin, `?pageSize=1&page=${second.total + 1}`)).items).toEqual([]);
+  });
+
+  it('refuses a filter it does not understand with 400 naming the field, in both languages, and a caller without credentials with 401', async () => {
+    for (const [query, field] of [
+      ['?status=lost', 'status'],
+      ['?reason=stolen', 'reason'],
+      ['?issuedOn=2026-02-30', 'issuedOn'],
+      ['?expiringWithinDays=-1', 'expiringWithinDays'],
+      ['?page=0', 'page'],
+      ['?pageSize=1000', 'pageSize'],
+    ] as const) {
+      const refused = await call(officerA, 'GET', `/api/v1/ra/inventory/certificates${query}`);
+      expect([refused.status, refused.json.code, refused.json.field], query).toEqual([400, 'inventory.bad-filter', field]);
+      expect(refused.json.messages!['zh-CN']).toContain(field);
+      expect(refused.json.messages!.en).toContain('not valid');
+    }
+    expect((await call(null, 'GET', '/api/v1/ra/inventory/certificates')).status).toBe(401);
+    expect((await call(null, 'GET', '/api/v1/ra/inventory/statistics')).status).toBe(401);
+    expect((await call(officerA, 'GET', '/api/v1/ra/inventory/statistics?days=0')).json.field).toBe('days');
+  });
+
+  it('counts what the dashboard charts in the database: by status, issued per Beijing day, expiring in 30/60/90 days, revocations by reason; and moves with the clock', async () => {
+    const stats = (await ok(officerA, 'GET', '/api/v1/ra/inventory/statistics')) as Record<string, unknown> & { issuedPerDay: Array<{ day: string; count: number }> };
+    expect(stats).toMatchObject({
+      total: 2,
+      byStatus: { good: 1, revoked: 1, expired: 0, 'not-yet-valid': 0 },
+      expiring: [
+        { days: 30, count: 0 },
+        { days: 60, count: 0 },
+        { days: 90, count: 0 },
+      ],
+      revocationsByReason: [{ reason: 'keyCompromise', count: 1 }],
+    });
+    expect(stats.issuedPerDay).toHaveLength(30);
+    expect(stats.issuedPerDay.slice(-2)).toEqual([
+      { day: '2026-09-24', count: 1 },
+      { day: '2026-09-25', count: 1 },
+    ]);
+    expect(stats.issuedPerDay.slice(0, -2).every((d) => d.count === 0)).toBe(true);
+
+    // Eleven months on, 张三's certificate is due within 30 days; a year and more on, it has expired. The revoked one stays revoked.
+    now = new Date(day0.getTime() + 340 * DAY);
+    expect(await ok(officerA, 'GET', '/api/v1/ra/inventory/statistics?days=7')).toMatchObject({ byStatus: { good: 1, revoked: 1 }, expiring: [{ days: 30, count: 1 }, { days: 60, count: 1 }, { days: 90, count: 1 }] });
+    now = new Date(day0.getTime() + 400 * DAY);
+    expect(await ok(officerA, 'GET', '/api/v1/ra/inventory/statistics?days=7')).toMatchObject({ byStatus: { good: 0, revoked: 1, expired: 1 }, issuedPerDay: [{ count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }] });
+    expect(serialsOf(await page(officerA, '?status=expired'))).toEqual([serials.zhang]);
+    now = new Date(day0.getTime() + DAY);
+  });
+});
