@@ -165,6 +165,15 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     // R3 and R7: the certificate that said 张三 is revoked, with affiliationChanged, for every relying party.
     const status = (await (await fetch(`${base}/api/v1/status/${serial}`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
+    // The inventory, searched and filtered by the server, lists it under its reason; a name typed in the search finds it.
+    await open(page, '/console/certificates?status=revoked&reason=affiliationChanged');
+    await page.locator(`tr[data-serial="${serial}"]`).waitFor();
+    await open(page, '/console/certificates');
+    await page.locator('input[name="q"]').fill('张三');
+    await page.waitForURL(/q=%E5%BC%A0%E4%B8%89/);
+    await page.locator(`tr[data-serial="${serial}"]`).waitFor();
+    await page.locator('input[name="q"]').fill('nobody-has-this-name');
+    await expect.poll(() => page.locator('tr[data-serial]').count()).toBe(0);
 
     await shoot(page, 'console-changes', '/console/changes?status=all', async (p) => {
       await p.locator(`tr[data-change="${changeId}"]`).waitFor();

@@ -1,22 +1,23 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Card, LoadError, Loading, Pager, StatusBadge, useLoad } from '../components';
-import { shanghaiDay, useI18n } from '../i18n';
+import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
-import { daysUntil, loadInventory } from './inventory';
+import { inventoryPage } from './inventory';
+import { ra } from './ra-api';
 
 const PAGE_SIZE = 20;
 
-/** Certificate inventory: search by serial, subject, status, expiry and RA, with paging; the dashboard links here with filters. */
+/** Certificate inventory: search by serial, subject, status, expiry and RA, paged by the server; the dashboard links here with filters. */
 export function InventoryPage() {
   const { t, time } = useI18n();
   const { query, navigate } = useRouter();
-  const inventory = useLoad(loadInventory, []);
-  const [search, setSearch] = useState(query.get('q') ?? '');
-  const [page, setPage] = useState(1);
+  const q = query.get('q') ?? '';
+  const [search, setSearch] = useState(q);
+  const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
   const status = query.get('status') ?? '';
-  const expiring = Number(query.get('expiring') ?? 0);
+  const expiring = query.get('expiring') ?? '';
   const issued = query.get('issued') ?? '';
   const reason = query.get('reason') ?? '';
   const raId = query.get('ra') ?? '';
@@ -24,22 +25,22 @@ export function InventoryPage() {
     const params = new URLSearchParams(window.location.search);
     if (value) params.set(name, value);
     else params.delete(name);
-    setPage(1);
+    if (name !== 'page') params.delete('page');
     navigate(`/console/certificates${params.size ? `?${params}` : ''}`, { replace: true });
   };
-  const rows = useMemo(() => {
-    const needle = search.trim().toLowerCase().replace(/:/g, '');
-    return (inventory.data?.entries ?? [])
-      .filter((e) => !status || e.status?.status === status)
-      .filter((e) => !reason || e.status?.reason === reason)
-      .filter((e) => !raId || e.application.raId === raId)
-      .filter((e) => !issued || (e.status && shanghaiDay(e.status.notBefore) === issued))
-      .filter((e) => !expiring || (e.status?.status === 'good' && daysUntil(e.status.notAfter) <= expiring))
-      .filter((e) => !needle || `${e.serial} ${e.status?.subject ?? ''} ${e.subscriber?.name ?? ''}`.toLowerCase().includes(needle))
-      .sort((a, b) => (b.status?.notBefore ?? '').localeCompare(a.status?.notBefore ?? ''));
-  }, [inventory.data, search, status, reason, raId, issued, expiring]);
-  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-  const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  // Typing searches after a pause, not on every key.
+  useEffect(() => {
+    if (search === q) return;
+    const timer = window.setTimeout(() => setFilter('q', search.trim()), 300);
+    return () => window.clearTimeout(timer);
+  }, [search]);
+  const inventory = useLoad(
+    () => inventoryPage({ q, status, reason, raId, issuedOn: issued, expiringWithinDays: expiring, page, pageSize: PAGE_SIZE }),
+    [q, status, reason, raId, issued, expiring, page],
+  );
+  const organisations = useLoad(() => ra.organisations().catch(() => []), []);
+  const raName = (id: string | null) => (id ? (organisations.data?.find((o) => o.id === id)?.name ?? id.slice(0, 8)) : '—');
+  const shown = inventory.data?.items ?? [];
   return (
     <div className="page">
       <h1>{t('inventory.title')}</h1>
@@ -47,7 +48,7 @@ export function InventoryPage() {
         <div className="filters">
           <label className="grow">
             {t('common.search')}
-            <input type="search" value={search} onChange={(e) => { setSearch(e.target.value); setPage(1); }} placeholder={t('inventory.search-hint')} name="q" />
+            <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder={t('inventory.search-hint')} name="q" />
           </label>
           <label>
             {t('applications.status')}
@@ -62,7 +63,7 @@ export function InventoryPage() {
           </label>
           <label>
             {t('inventory.expiring')}
-            <select value={expiring || ''} onChange={(e) => setFilter('expiring', e.target.value)} name="expiring">
+            <select value={expiring} onChange={(e) => setFilter('expiring', e.target.value)} name="expiring">
               <option value="">{t('common.all')}</option>
               {[30, 60, 90].map((d) => (
                 <option key={d} value={d}>
@@ -75,16 +76,16 @@ export function InventoryPage() {
             <p className="active-filters">
               {issued && <span className="chip">{t('inventory.issued-on', { day: issued })}</span>}
               {reason && <span className="chip">{t(reasonKey(reason))}</span>}
-              {raId && <span className="chip">RA {raId}</span>}
+              {raId && <span className="chip">{raName(raId)}</span>}
               <button type="button" className="link" onClick={() => navigate('/console/certificates', { replace: true })}>
                 {t('common.clear-filters')}
               </button>
             </p>
           )}
         </div>
-        {inventory.loading && <Loading />}
+        {inventory.loading && !inventory.data && <Loading />}
         <LoadError error={inventory.error} />
-        {inventory.data && <p className="muted small">{t('inventory.count', { n: rows.length })}</p>}
+        {inventory.data && <p className="muted small" aria-live="polite">{t('inventory.count', { n: inventory.data.total })}</p>}
         {shown.length > 0 && (
           <div className="table-wrap">
             <table className="responsive">
@@ -105,18 +106,22 @@ export function InventoryPage() {
                       <code className="small break">{e.serial}</code>
                     </td>
                     <td data-label={t('cert.subject')} className="break">
-                      {e.status?.subject ?? e.subscriber?.name}
+                      {e.subject}
+                      {e.subscriberName && <span className="muted small"> · {e.subscriberName}</span>}
                     </td>
-                    <td data-label={t('applications.status')}>{e.status ? <StatusBadge status={e.status.status} /> : '—'}</td>
-                    <td data-label={t('cert.not-after')}>{time(e.status?.notAfter)}</td>
-                    <td data-label="RA">
-                      <code className="small">{e.application.raId.slice(0, 8)}</code>
+                    <td data-label={t('applications.status')}>
+                      <StatusBadge status={e.status} />
+                      {e.reason && <span className="muted small"> {t(reasonKey(e.reason))}</span>}
                     </td>
+                    <td data-label={t('cert.not-after')}>{time(e.notAfter)}</td>
+                    <td data-label="RA">{raName(e.raId)}</td>
                     <td>
-                      <Link className="button small" to={`/console/applications/${e.application.id}`}>
-                        {t('common.open')}
-                      </Link>{' '}
-                      {e.status?.status === 'good' && (
+                      {e.applicationId && (
+                        <Link className="button small" to={`/console/applications/${e.applicationId}`}>
+                          {t('common.open')}
+                        </Link>
+                      )}{' '}
+                      {e.status === 'good' && (
                         <Link className="button small danger" to={`/console/revoke?serial=${e.serial}`}>
                           {t('revoke.action')}
                         </Link>
@@ -128,7 +133,7 @@ export function InventoryPage() {
             </table>
           </div>
         )}
-        <Pager page={page} pages={pages} onPage={setPage} />
+        {inventory.data && <Pager page={inventory.data.page} pages={inventory.data.pages} onPage={(n) => setFilter('page', String(n))} />}
       </Card>
     </div>
   );

@@ -1,38 +1,58 @@
-import { lookupBySerial, type PublicStatus } from '../public/status-page';
-import { ra, type Application, type Subscriber } from './ra-api';
+import { api } from '../api';
 
+/** A certificate as the RA's inventory lists it (src/ra/inventory.ts): status, subscriber and RA, no personal data beyond the name. */
 export interface InventoryEntry {
   serial: string;
-  application: Application;
-  subscriber?: Subscriber;
-  status?: PublicStatus;
+  subject: string;
+  profileId: string;
+  subscriberId: string | null;
+  subscriberName: string | null;
+  raId: string | null;
+  applicationId: string | null;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  status: 'good' | 'revoked' | 'expired' | 'not-yet-valid';
+  revokedAt: string | null;
+  reason: string | null;
 }
 
-/**
- * The certificate inventory as the RA sees it: every application that ended
- * in a certificate, with the certificate's public status. Built from the RA
- * and status APIs; a CA-wide inventory route would replace the N lookups.
- */
-export async function loadInventory(): Promise<{ entries: InventoryEntry[]; applications: Application[]; subscribers: Subscriber[] }> {
-  const [applications, subscribers] = await Promise.all([ra.applications(), ra.subscribers()]);
-  const names = new Map(subscribers.map((s) => [s.id, s]));
-  const issued = applications.filter((a) => a.certificateSerial);
-  const entries: InventoryEntry[] = [];
-  // A few at a time: a small CA's inventory loads quickly without flooding the server.
-  for (let i = 0; i < issued.length; i += 8) {
-    const batch = await Promise.all(
-      issued.slice(i, i + 8).map(async (a) => ({
-        serial: a.certificateSerial!,
-        application: a,
-        subscriber: names.get(a.subscriberId),
-        status: await lookupBySerial(a.certificateSerial!).catch(() => undefined),
-      })),
-    );
-    entries.push(...batch);
-  }
-  return { entries, applications, subscribers };
+export interface InventoryPage {
+  items: InventoryEntry[];
+  page: number;
+  pageSize: number;
+  total: number;
+  pages: number;
 }
 
-export function daysUntil(at: string, now = Date.now()): number {
-  return (Date.parse(at) - now) / 86_400_000;
+export interface InventoryStatistics {
+  at: string;
+  total: number;
+  byStatus: Record<InventoryEntry['status'], number>;
+  issuedPerDay: Array<{ day: string; count: number }>;
+  expiring: Array<{ days: number; count: number }>;
+  revocationsByReason: Array<{ reason: string; count: number }>;
+}
+
+export interface InventoryFilter {
+  q?: string;
+  status?: string;
+  reason?: string;
+  raId?: string;
+  issuedOn?: string;
+  expiringWithinDays?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+/** One page of the inventory, searched and filtered by the server: the browser never walks every certificate. */
+export function inventoryPage(filter: InventoryFilter): Promise<InventoryPage> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filter)) if (value !== undefined && value !== '') params.set(key, String(value));
+  return api<InventoryPage>(`/api/v1/ra/inventory/certificates?${params}`, { operator: true });
+}
+
+/** What the dashboard charts, counted by the server. */
+export function inventoryStatistics(days = 30): Promise<InventoryStatistics> {
+  return api<InventoryStatistics>(`/api/v1/ra/inventory/statistics?days=${days}`, { operator: true });
 }
