@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../../src/ca/hierarchy.js';
@@ -9,7 +10,7 @@ import { openTestSignet, opensslRequest, type TestSignet } from '../../src/ca/te
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { ensureWebBuilt, horizontalOverflow, launchBrowser, screenshot, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
+import { ensureWebBuilt, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -306,7 +307,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.close();
   });
 
-  it('loads a year into the working-day calendar: a make-up day on a weekday is refused beside that day, a Saturday is accepted (R12)', async () => {
+  it('loads a year into the working-day calendar: a make-up day on a weekday is refused beside that day, a Saturday is accepted; the official file fills the editor (R12)', async () => {
     const page = await adminPage();
     await open(page, '/console/admin/calendar');
     await page.locator('button[data-year="2026"]').waitFor();
@@ -330,6 +331,12 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     expect(await page.locator('[data-testid="calendar-summary"]').textContent()).toContain('7');
     expect((await call('GET', '/api/v1/service/calendar')) as unknown).toMatchObject([{ year: 2026 }, { year: 2027, holidays: [{ name: '春节', from: '2027-02-10', to: '2027-02-16' }], makeUpWorkdays: ['2027-02-20'] }]);
 
+    // The official arrangement, as a file, fills the editor (the year it names, its holidays and make-up days).
+    await page.locator('#f-import').setInputFiles(join(REPOSITORY, 'src', 'service', 'calendars', '2026.json'));
+    await page.locator('button[data-year="2026"][aria-pressed="true"]').waitFor();
+    expect(await page.locator('[data-holiday]').count()).toBe(7);
+    expect(await page.locator('[id="f-holidays[1].from"]').inputValue()).toBe('2026-02-15');
+
     await shoot(page, 'admin-calendar', '/console/admin/calendar', async (p) => {
       await p.locator('button[data-year="2027"]').click();
       await p.locator('[id="f-holidays[0].name"]').waitFor();
@@ -337,7 +344,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.close();
   });
 
-  it('signs a checkpoint and verifies the audit chain, showing the entries counted and the checkpoints checked (R20)', async () => {
+  it('signs a checkpoint and verifies the audit chain, showing the entries counted and the checkpoints checked, and the first entry someone rewrote (R20)', async () => {
     const page = await adminPage();
     await open(page, '/console/admin/audit');
     await page.getByRole('button', { name: zh('audit.sign-now') }).click();
@@ -356,6 +363,17 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
       await p.getByRole('button', { name: locale === 'en' ? en('audit.verify') : zh('audit.verify'), exact: true }).click();
       await p.locator('[data-testid="chain-result"] [data-verdict="ok"]').waitFor();
     });
+
+    // Someone with the database file rewrites who did entry 5 (the append-only trigger dropped first): the page names that entry.
+    await sql`DROP TRIGGER audit_entries_no_update`.execute(t.signet.store.db);
+    await sql`UPDATE audit_entries SET actor = 'operator:mallory' WHERE seq = 5`.execute(t.signet.store.db);
+    await shoot(page, 'admin-audit-broken', '/console/admin/audit', async (p, locale) => {
+      await p.getByRole('button', { name: locale === 'en' ? en('audit.verify') : zh('audit.verify'), exact: true }).click();
+      await p.locator('[data-testid="chain-result"] [data-verdict="broken"]').waitFor();
+    });
+    const broken = await page.locator('[data-testid="chain-result"]').textContent();
+    expect(broken).toContain(en('audit.first-bad').replace('{seq}', '5').replace('{good}', '4'));
+    expect(broken).toContain('its content does not match its hash');
     await page.close();
   });
 });
