@@ -7,6 +7,8 @@
  * 1. raw: node:crypto ECDSA P-256 signatures/s (one core) and `openssl speed ecdsap256`.
  * 2. in-process: TimeStampAuthority.reply() on SQLite, 64 requests in flight;
  *    every token signed AND recorded (serial, time, imprint, token) before it is returned.
+ *    With SIGNET_BENCH_POSTGRES_URL=postgres://… also on PostgreSQL.
+ * Each is warmed up for 2 s first. CPU: process.cpuUsage() for this process, /proc/PID/stat for the server.
  * 3. HTTP: `signet serve` in its own process, autocannon POSTing application/timestamp-query
  *    to /tsa over loopback (keep-alive, 64 connections).
  * 4. `openssl ts -reply`: OpenSSL's TSA, one process per token (it has no server mode).
@@ -27,6 +29,9 @@ import { fmt, opensslSignRate, startSignetServer } from './bench-support.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const IN_FLIGHT = 64;
+const WARM_UP_MS = 2000;
+/** Also measure in process on PostgreSQL: postgres://… of a database the bench may fill. */
+const POSTGRES_URL = process.env.SIGNET_BENCH_POSTGRES_URL;
 
 function query(): Buffer {
   return Buffer.from(
@@ -49,8 +54,13 @@ interface Rate {
   cpu: number;
 }
 
-function cpuSecondsOf(pid: number = process.pid): number {
-  // /proc/PID/stat fields 14 and 15: user and system time in clock ticks (USER_HZ = 100 on Linux).
+function cpuSecondsOf(pid?: number): number {
+  if (pid === undefined) {
+    // This process: process.cpuUsage(), user + system, in microseconds.
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  // Another process (the server): /proc/PID/stat fields 14 and 15, user and system time in clock ticks (USER_HZ = 100 on Linux).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -77,14 +87,15 @@ function rawSigningRate(): Promise<Rate> {
   });
 }
 
-async function inProcessRate(): Promise<Rate> {
+async function inProcessRate(databaseUrl?: string): Promise<Rate> {
   const dir = mkdtempSync(join(tmpdir(), 'signet-bench-tsa-'));
-  const signet = await openSignet(loadConfig({ SIGNET_DATA: dir, SIGNET_CA_PASSPHRASE: 'bench-passphrase', SIGNET_LOG_LEVEL: 'silent' }));
+  const signet = await openSignet(
+    loadConfig({ SIGNET_DATA: dir, SIGNET_CA_PASSPHRASE: 'bench-passphrase', SIGNET_LOG_LEVEL: 'silent', ...(databaseUrl ? { SIGNET_DATABASE_URL: databaseUrl } : {}) }),
+  );
   try {
     await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
     const queries = Array.from({ length: 256 }, query);
-    for (const q of queries.slice(0, 32)) await signet.tsa.reply(q);
-    return await measureRate(async (end) => {
+    const run = async (end: number) => {
       let issued = 0;
       const worker = async (offset: number) => {
         for (let i = offset; performance.now() < end; i += IN_FLIGHT) {
@@ -95,7 +106,10 @@ async function inProcessRate(): Promise<Rate> {
       };
       await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => worker(i)));
       return issued;
-    });
+    };
+    // Warm-up (JIT, layouts, statement cache), not measured.
+    await run(performance.now() + WARM_UP_MS);
+    return await measureRate(run);
   } finally {
     await signet.close();
   }
@@ -108,6 +122,8 @@ async function httpRate(): Promise<{ rate: Rate; errors: number; p99: number }> 
     const check = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body });
     const status = AsnConvert.parse(Buffer.from(await check.arrayBuffer()), TimeStampResp).status.status;
     if (status !== 0) throw new Error(`the server refused the bench query (status ${status})`);
+    // Warm-up (JIT, layouts, statement cache), not measured.
+    await autocannon({ url: `${server.url}/tsa`, connections: IN_FLIGHT, duration: WARM_UP_MS / 1000, method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body });
     let result: autocannon.Result | undefined;
     const rate = await measureRate(async () => {
       result = await autocannon({
@@ -156,6 +172,7 @@ function opensslReplyRate(): { perSecond: number; command: string } {
 const raw = await rawSigningRate();
 const speed = opensslSignRate('ecdsap256', SECONDS);
 const inProcess = await inProcessRate();
+const onPostgres = POSTGRES_URL ? await inProcessRate(POSTGRES_URL) : undefined;
 const http = await httpRate();
 const openssl = opensslReplyRate();
 
@@ -166,7 +183,8 @@ console.log(`  (per CPU-second = the rate the work ran at while it had a core: f
 line('raw node:crypto P-256 signing', raw, 'sig', '(one core)');
 console.log(`  ${'openssl speed ecdsap256'.padEnd(38)} ${fmt(speed).padStart(8)} sig/CPU-s                      openssl speed -seconds ${SECONDS} ecdsap256`);
 line('Signet TSA in-process (signed+stored)', inProcess, 'tok', `${((inProcess.cpu / raw.cpu) * 100).toFixed(0)}% of raw signing per CPU-s`);
+if (onPostgres) line('Signet TSA in-process on PostgreSQL', onPostgres, 'tok', `${((onPostgres.cpu / raw.cpu) * 100).toFixed(0)}% of raw signing per CPU-s (this process only; the server's CPU is not counted)`);
 line('Signet POST /tsa over HTTP (server)', http.rate, 'tok', `p99 ${http.p99} ms, ${http.errors} errors; autocannon -c ${IN_FLIGHT} -d ${SECONDS} -m POST -H content-type=application/timestamp-query -i q.tsq URL/tsa`);
 console.log(`  ${'openssl ts -reply (process per token)'.padEnd(38)} ${fmt(openssl.perSecond).padStart(8)} tok/s wall                        ${openssl.command}`);
 console.log(`  target ≥ 5,000 tokens/s with P-256: in-process ${inProcess.cpu >= 5000 ? 'met' : 'NOT met'} per CPU-s (${inProcess.wall >= 5000 ? 'met' : 'not met'} by the wall clock), HTTP ${http.rate.cpu >= 5000 ? 'met' : 'NOT met'} per server CPU-s`);
-console.log(`  reproduce: npm run build && npx tsx bench/tsa.ts ${SECONDS}`);
+console.log(`  reproduce: npm run build && ${POSTGRES_URL ? 'SIGNET_BENCH_POSTGRES_URL=… ' : ''}npx tsx bench/tsa.ts ${SECONDS}`);
