@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: free ports, a Signet server in its own process, OpenSSL's own speed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,10 @@ export async function startSignetServer(algorithm: string, env: Record<string, s
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
   const adminToken = 'bench-admin-token';
-  const child = spawn(process.execPath, ['bin/signet.js', 'serve', '--algorithm', algorithm], {
+  // SIGNET_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (node refuses those in NODE_OPTIONS).
+  const nodeArgs = process.env.SIGNET_BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  // Pinned to core 0 (taskset, util-linux) so "the server on one core" holds; the load generator takes core 1.
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, 'bin/signet.js', 'serve', '--algorithm', algorithm], {
     env: {
       ...process.env,
       SIGNET_DATA: dataDir,
@@ -72,6 +75,20 @@ export function opensslSignRate(algorithm: 'rsa2048' | 'ecdsap256' | 'ecdsap384'
   const fields = line.split(':').slice(3);
   if (Number.isNaN(Number(fields[0]))) fields.shift();
   return Number(fields[0]);
+}
+
+/**
+ * CPU seconds (user + system) used so far by a process: this one when no pid
+ * is given, else /proc/PID/stat fields 14 and 15 in clock ticks (USER_HZ = 100).
+ * Rates per CPU-second stay comparable when other work shares the machine.
+ */
+export function processCpuSeconds(pid?: number): number {
+  if (pid === undefined) {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function fmt(n: number): string {

@@ -6,7 +6,7 @@
  *   npm run build && npx tsx bench/issuance.ts [count]
  *
  * The server runs in its own process (one core); this process drives it over
- * loopback with keep-alive connections (the other core). Requests carry
+ * loopback with 64 keep-alive connections (the other core). Requests carry
  * distinct P-256 keys for distinct subscribers, made beforehand.
  */
 import autocannon from 'autocannon';
@@ -15,10 +15,13 @@ import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-c
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
-import { fmt, opensslSignRate, startSignetServer } from './bench-support.js';
+import { fmt, opensslSignRate, processCpuSeconds, startSignetServer } from './bench-support.js';
 
 const COUNT = Number(process.argv[2] ?? 6000);
-const CONNECTIONS = 16;
+/** Optional comma-separated subset, e.g. `ecdsa-p256,rsa-2048`. */
+const ONLY = process.argv[3]?.split(',');
+// Enough concurrent clients for group commit to fill its batches (an RA front end or a bulk enrolment).
+const CONNECTIONS = Number(process.env.SIGNET_BENCH_CONNECTIONS ?? 64);
 
 /** A PKCS#10 request for a fresh P-256 key, built with the asn1-csr schema and signed by node:crypto. */
 async function makeRequest(): Promise<string> {
@@ -38,7 +41,7 @@ async function makeRequest(): Promise<string> {
   return toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(request)));
 }
 
-async function measure(algorithm: string, bodies: string[]): Promise<{ perSecond: number; errors: number; p99: number }> {
+async function measure(algorithm: string, bodies: string[]): Promise<{ perSecond: number; perCpuSecond: number; errors: number; p99: number }> {
   const server = await startSignetServer(algorithm);
   try {
     let next = 0;
@@ -51,6 +54,8 @@ async function measure(algorithm: string, bodies: string[]): Promise<{ perSecond
       });
     }
     next = warmup.length;
+    const pid = server.process.pid!;
+    const cpu0 = processCpuSeconds(pid);
     const result = await autocannon({
       url: `${server.url}/api/v1/certificates`,
       connections: CONNECTIONS,
@@ -63,8 +68,14 @@ async function measure(algorithm: string, bodies: string[]): Promise<{ perSecond
         },
       ],
     });
+    const cpu = processCpuSeconds(pid) - cpu0;
     const errors = result.non2xx + result.errors;
-    return { perSecond: result.requests.total / (result.duration || 1), errors, p99: result.latency.p99 };
+    return {
+      perSecond: result.requests.total / (result.duration || 1),
+      perCpuSecond: result.requests.total / Math.max(cpu, 0.01),
+      errors,
+      p99: result.latency.p99,
+    };
   } finally {
     await server.stop();
   }
@@ -83,15 +94,19 @@ for (const [algorithm, speedName] of [
   ['rsa-2048', 'rsa2048'],
   ['ed25519', 'ed25519'],
 ] as const) {
+  if (ONLY && !ONLY.includes(algorithm)) continue;
   const issued = await measure(algorithm, requests);
   const raw = opensslSignRate(speedName);
   rows.push(
-    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(7)} certs/s   openssl speed ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}%   p99 ${issued.p99} ms   errors ${issued.errors}`,
+    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(6)} certs/s wall  ${fmt(issued.perCpuSecond).padStart(6)} certs/server-CPU-s   openssl speed ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}% (wall) ${(issued.perCpuSecond / raw * 100).toFixed(1).padStart(5)}% (CPU)   p99 ${issued.p99} ms   errors ${issued.errors}`,
   );
   console.log(rows.at(-1));
 }
 
 console.log(`
-Issuance through POST /api/v1/certificates (HTTP + JSON + PoP check + lint + intent + sign + self-check + SQLite WAL commit + audit),
-${COUNT - 200} requests after 200 warm-up, ${CONNECTIONS} keep-alive connections, server on one core.
-Reproduce: npm run build && npx tsx bench/issuance.ts ${COUNT}    peer: openssl speed -mr -seconds 3 <alg>`);
+Issuance through POST /api/v1/certificates (HTTP + JSON + PoP check + lint + intent + sign + self-check + audit), recorded in
+SQLite WAL group commits with synchronous=${(process.env.SIGNET_SQLITE_SYNCHRONOUS || 'full').toUpperCase()} (every commit fsynced unless NORMAL);
+${COUNT - 200} requests after 200 warm-up, ${CONNECTIONS} keep-alive connections, server pinned to core 0 (taskset), load generator beside it.
+"server-CPU-s": the server process's user + system time (/proc/PID/stat), comparable on a shared machine; openssl speed uses one core.
+Reproduce: npm run build && npx tsx bench/issuance.ts ${COUNT} [algorithms]   (SIGNET_SQLITE_SYNCHRONOUS=normal, SIGNET_BENCH_CONNECTIONS=N)
+Peer: openssl speed -mr -seconds 3 <alg>`);

@@ -15,6 +15,7 @@ import {
   id_pe_authorityInfoAccess,
   AuthorityKeyIdentifier,
   type AlgorithmIdentifier,
+  type Extension,
 } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
@@ -29,6 +30,22 @@ export interface LintContext {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Extension values decoded for the lint, by extension object: the profile's
+ * shared extensions are the same objects in every certificate (and never
+ * change), so each is decoded once rather than once per certificate.
+ */
+const decodedValues = new WeakMap<Extension, unknown>();
+
+function decoded<T>(extension: Extension, type: new () => T): T {
+  let value = decodedValues.get(extension) as T | undefined;
+  if (value === undefined) {
+    value = AsnConvert.parse(extension.extnValue.buffer, type);
+    decodedValues.set(extension, value);
+  }
+  return value;
+}
 
 /**
  * Checks the TBSCertificate against RFC 5280 and its profile before the real
@@ -89,7 +106,7 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (!byId.has(id_ce_subjectKeyIdentifier)) findings.push('subjectKeyIdentifier is missing (RFC 5280 §4.2.1.2)');
   const akiValue = value(id_ce_authorityKeyIdentifier);
   if (!akiValue) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
-  else if (!AsnConvert.parse(akiValue, AuthorityKeyIdentifier).keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
+  else if (!decoded(byId.get(id_ce_authorityKeyIdentifier)!, AuthorityKeyIdentifier).keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
   if (profile.issuerLinks) {
     if (!byId.has(id_ce_cRLDistributionPoints)) findings.push('cRLDistributionPoints is missing');
     if (!byId.has(id_pe_authorityInfoAccess)) findings.push('authorityInfoAccess is missing');
@@ -101,13 +118,13 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (!kuExt) findings.push('keyUsage is missing');
   else {
     if (!kuExt.critical) findings.push('keyUsage should be critical (RFC 5280 §4.2.1.3)');
-    usages = AsnConvert.parse(kuExt.extnValue.buffer, KeyUsage).toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
+    usages = decoded(kuExt, KeyUsage).toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
     if (usages.length === 0) findings.push('keyUsage has no bit set (RFC 5280 §4.2.1.3)');
     const expected = [...keyUsageFor(profile, context.keyAlgorithm)].sort();
     if (expected.join() !== [...usages].sort().join()) findings.push(`keyUsage ${usages.join('+')} differs from the profile's ${expected.join('+')}`);
   }
   const bcExt = byId.get(id_ce_basicConstraints);
-  const bc = bcExt ? AsnConvert.parse(bcExt.extnValue.buffer, BasicConstraints) : undefined;
+  const bc = bcExt ? decoded(bcExt, BasicConstraints) : undefined;
   const isCa = bc?.cA === true;
   if (usages.includes('keyCertSign') !== isCa) findings.push('keyCertSign and basicConstraints cA must agree (RFC 5280 §4.2.1.9)');
   if (isCa && !bcExt!.critical) findings.push('basicConstraints must be critical in a CA certificate');
@@ -126,7 +143,7 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
 
   const ekuExt = byId.get(id_ce_extKeyUsage);
   const expectedEku = (profile.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n]).sort();
-  const actualEku = ekuExt ? [...AsnConvert.parse(ekuExt.extnValue.buffer, ExtendedKeyUsage)].sort() : [];
+  const actualEku = ekuExt ? [...decoded(ekuExt, ExtendedKeyUsage)].sort() : [];
   if (expectedEku.join() !== actualEku.join()) findings.push(`extendedKeyUsage ${actualEku.join(',') || '(none)'} differs from the profile`);
   if (ekuExt && ekuExt.critical !== profile.extendedKeyUsageCritical) findings.push('extendedKeyUsage criticality differs from the profile');
   if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');

@@ -21,6 +21,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
   } catch {
     return { ok: false, problem: 'malformed-key', detail: 'SubjectPublicKeyInfo is not valid DER' };
   }
+  inspectedKeys.set(spkiDer, spki);
   const algorithm = spki.algorithm.algorithm;
   if (algorithm === OID.ecPublicKey) {
     let curve: string | undefined;
@@ -154,8 +155,15 @@ export function spkiFingerprint(spkiDer: Uint8Array): string {
   return createHash('sha256').update(spkiDer).digest('hex');
 }
 
+/**
+ * Keys inspected here, by the very buffer that was inspected: the issuance
+ * cycle asks about the same request's key again (its key identifier) and
+ * need not parse it twice. Weak, so nothing is kept beyond the request.
+ */
+const inspectedKeys = new WeakMap<Uint8Array, SubjectPublicKeyInfo>();
+
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spkiDer: Uint8Array): Buffer {
-  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+  const spki = inspectedKeys.get(spkiDer) ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
   return createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
 }
