@@ -4,7 +4,9 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { Signet } from '../signet.js';
 import type { CrlKind, PublishedCrl } from '../status/crl-publisher.js';
 import { ocspErrorResponse, type OcspReply } from '../status/ocsp-responder.js';
+import { actorOf, type Principal } from '../ra/roles.js';
 import { requireOperator } from './operator-auth.js';
+import { operatorPrincipal } from './service-routes.js';
 
 const OCSP_BODY_LIMIT = 64 * 1024;
 
@@ -97,14 +99,23 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
     },
   );
 
-  app.post<{ Params: { serial: string }; Body: { reason?: string; ground?: string; justification?: string; channel?: 'subscriber' | 'rights-holder' | 'ra' | 'ca'; invalidityDate?: string; requestedBy?: string } }>(
+  // R15: revocation at the CA is a CA administrator's act (the deployment's token, or an operator with the ca-admin role,
+  // by API token or session); the revocation records who they are, never a name the request body gives.
+  const revokers = new WeakMap<object, Principal>();
+  app.post<{ Params: { serial: string }; Body: { reason?: string; ground?: string; justification?: string; channel?: 'subscriber' | 'rights-holder' | 'ra' | 'ca'; invalidityDate?: string } }>(
     '/api/v1/certificates/:serial/revocation',
     {
-      preHandler: operator,
+      onRequest: async (request) => {
+        const by = await operatorPrincipal(signet, request);
+        if (!by) throw new SignetError('auth.required', 401);
+        if (by.role !== 'ca-admin') throw new SignetError('ra.role-not-admitted', 403, { role: by.role, roles: 'ca-admin' });
+        revokers.set(request, by);
+      },
       schema: {
         tags: ['status'],
-        summary: 'Revoke a certificate, for ever (operator; R7, R15)',
-        description: 'CA-initiated revocations (channel "ca") name one of the agreement\'s grounds and a written justification.',
+        summary: 'Revoke a certificate, for ever (CA administrator; R7, R15)',
+        description:
+          'Admits: ca-admin (the admin token, or an operator\'s API token or session with its CSRF token). CA-initiated revocations (channel "ca") name one of the agreement\'s grounds and a written justification; the operator is recorded as the one who revoked.',
         security: [{ bearer: [] }],
         params: { type: 'object', properties: { serial: { type: 'string', maxLength: 80 } }, required: ['serial'] },
         body: {
@@ -116,7 +127,6 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
             justification: { type: 'string', maxLength: 4000 },
             channel: { type: 'string', enum: ['subscriber', 'rights-holder', 'ra', 'ca'] },
             invalidityDate: { type: 'string', maxLength: 40 },
-            requestedBy: { type: 'string', maxLength: 200 },
           },
         },
       },
@@ -130,7 +140,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
         justification: body.justification,
         channel: body.channel ?? (body.ground ? 'ca' : 'ra'),
         invalidityDate: body.invalidityDate,
-        requestedBy: body.requestedBy ? `operator:${body.requestedBy}` : 'operator:admin-token',
+        requestedBy: actorOf(revokers.get(request)!),
       });
       return reply.code(201).send(revocation);
     },

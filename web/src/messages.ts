@@ -336,7 +336,7 @@ const zh = {
   'revoke.confirm': '我确认要永久吊销这张证书。',
   'revoke.confirm-required': '请先确认吊销。',
   'revoke.done': '证书已吊销，OCSP 已更新。',
-  'revoke.ca-operators': '除订户本人在 RA 提出的申请外，其他来源的吊销由 CA 管理员办理（使用 CA 的令牌登录）。',
+  'revoke.ca-operators': '除订户本人在 RA 提出的申请外，其他来源的吊销由 CA 管理员办理（CA 管理员账号或 CA 的令牌），吊销记录写明经办人。',
 
   // RA console review and administration pages (changes, disputes, RAs, agreements, fees, calendar, audit): web/src/admin/messages.ts
   ...CONSOLE_ADMIN_ZH,
@@ -676,7 +676,7 @@ const en: Record<MessageKey, string> = {
   'revoke.confirm': 'I confirm this certificate is to be revoked for ever.',
   'revoke.confirm-required': 'Confirm the revocation first.',
   'revoke.done': 'The certificate is revoked; OCSP already says so.',
-  'revoke.ca-operators': 'Apart from a subscriber’s own request at the RA, revocations are made by a CA administrator (sign in with the CA’s token).',
+  'revoke.ca-operators': 'Apart from a subscriber’s own request at the RA, revocations are made by a CA administrator (a CA administrator’s account or the CA’s token); the revocation records who made it.',
 
   // RA console review and administration pages: web/src/admin/messages.ts
   ...CONSOLE_ADMIN_EN,
