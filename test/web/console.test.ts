@@ -225,7 +225,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.close();
   });
 
-  it('lets the CA merge one RA into another: the confirmation is asked beside its box, then the successor inherits the subscribers and history keeps who was where (R18)', async () => {
+  it('lets the CA merge one RA into another (the confirmation asked beside its box; the successor inherits the subscribers, history keeps who was where) and establish one that withdraws naming its successor (R18)', async () => {
     const page = await adminPage();
     await page.getByRole('link', { name: zh('organisations.title') }).click();
     const card = page.locator('section.card', { has: page.locator(`dl[data-ra="${raTianjin}"]`) });
@@ -252,6 +252,18 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.locator('section.card', { has: page.locator(`dl[data-ra="${raBeijing}"]`) }).getByRole('button', { name: zh('organisations.history') }).click();
     await page.getByText('天津注册机构', { exact: false }).first().waitFor();
     await screenshot(page, 'console-organisations-merged-zh-CN-desktop');
+
+    // A new RA is established, then withdraws, designating its successor (R18).
+    await page.locator('#f-name').fill('河北注册机构');
+    await page.getByRole('button', { name: zh('organisations.add'), exact: true }).click();
+    const hebei = page.locator('section.card', { hasText: '河北注册机构' });
+    await hebei.getByRole('button', { name: zh('organisations.close'), exact: true }).click();
+    await hebei.getByLabel(zh('organisations.withdraw'), { exact: false }).first().check();
+    await hebei.locator('#f-successor').selectOption(raBeijing);
+    await hebei.locator('#f-confirm').check();
+    await hebei.getByRole('button', { name: zh('organisations.do-withdraw'), exact: true }).click();
+    await hebei.locator('[data-status="withdrawn"]').waitFor();
+    expect(((await call('GET', '/api/v1/ra/organisations')) as unknown as Array<Record<string, unknown>>).find((o) => o.name === '河北注册机构')).toMatchObject({ status: 'withdrawn', successorId: raBeijing });
 
     await shoot(page, 'console-organisations', '/console/organisations', async (p) => {
       await p.locator(`dl[data-ra="${raTianjin}"]`).waitFor();
