@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { SmtpSink } from '../service/test-support/smtp-sink.js';
 import { openDatabase } from '../store/database.js';
 
 const entry = join(import.meta.dirname, 'entry.ts');
@@ -62,6 +63,29 @@ describe('the service domain on the command line (ARCHITECTURE.md: CLI; R12, R17
     expect((await signet(['calendar', 'load', '--file', calendarFile])).stdout).toContain('Loaded the 2025 calendar');
     const nowKnown = await signet(['complaint', 'file', '--channel', 'phone', '--name', '李四', '--contact', '13812345678', '--category', 'x', '--description', 'y', '--received-at', '2025-12-30T10:00:00+08:00', '--json']);
     expect(JSON.parse(nowKnown.stdout).dueDay).toBe('2026-01-09');
+  });
+
+  it('sends the outbox by hand with `notification send`: nothing without SIGNET_SMTP_URL, a delivery round with it (R12)', async () => {
+    const filed = await signet(['complaint', 'file', '--channel', 'web', '--name', '王五', '--contact', 'wang@example.cn', '--category', 'download', '--description', '下载失败', '--subscriber', 'sub-cli-unknown', '--received-at', '2026-09-24T10:00:00+08:00', '--json']);
+    expect(filed.status, filed.stderr).toBe(0);
+    expect((await signet(['complaint', 'respond', JSON.parse(filed.stdout).id, '--response', '已处理'])).status).toBe(0);
+    const idle = await signet(['notification', 'send']);
+    expect(idle.status).toBe(0);
+    expect(idle.stdout).toContain('SIGNET_SMTP_URL is not set');
+    const sink = await new SmtpSink().start();
+    try {
+      process.env.SIGNET_SMTP_URL = sink.url;
+      const round = await signet(['notification', 'send', '--json']);
+      expect(round.status, round.stderr).toBe(0);
+      // The RA knows no such subscriber: the notice is kept, undeliverable, and nothing reaches the server.
+      expect(JSON.parse(round.stdout)).toMatchObject({ attempted: 1, sent: 0, undeliverable: 1 });
+      const listed = JSON.parse((await signet(['notification', 'list', '--json'])).stdout) as { kind: string; state: string }[];
+      expect(listed.find((n) => n.kind === 'complaint-response')).toMatchObject({ state: 'undeliverable' });
+      expect(sink.received).toHaveLength(0);
+    } finally {
+      delete process.env.SIGNET_SMTP_URL;
+      await sink.stop();
+    }
   });
 
   it('signs a checkpoint, and `audit verify` checks chain and checkpoints, naming the edited entry', async () => {
