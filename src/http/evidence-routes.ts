@@ -76,7 +76,13 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       const der = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (der.length === 0) throw new SignetError('evidence.malformed-package', 400, { detail: 'empty upload' }, 'package');
       const roots = (await signet.ca.authorities()).filter((a) => a.role === 'root').map((a) => a.certificateDer);
-      const result = verifyEvidencePackage(der, roots);
+      // A damaged upload is a finding ("does not verify"), never a server error.
+      let result: ReturnType<typeof verifyEvidencePackage>;
+      try {
+        result = verifyEvidencePackage(der, roots);
+      } catch (error) {
+        result = { valid: false, problems: [`the package cannot be read: ${(error as Error).message.slice(0, 200)}`] };
+      }
       const m = result.manifest;
       return {
         valid: result.valid,
