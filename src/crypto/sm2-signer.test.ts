@@ -13,6 +13,7 @@ import { verifySignature } from './signature-verification.js';
 import { generateSoftwareKey, softwareSignerFromPkcs8 } from './software-signer.js';
 import { DEFAULT_SM2_ID, Sm2KeyError, decodeSm2Pkcs8, sm2PublicKeyInfo } from './sm2-key.js';
 import { Sm2Signer } from './sm2-signer.js';
+import { sm2CurveGenerator } from './sm2-verifier.js';
 import {
   SM2_EXAMPLE_CURVE,
   SM2_RECOMMENDED_CURVE,
@@ -171,6 +172,44 @@ describe('SM2 verification (registered for 1.2.156.10197.1.501)', () => {
     });
     const offCurve = sm2PublicKeyInfo('04' + '11'.repeat(64));
     expect(inspectPublicKey(offCurve)).toMatchObject({ ok: false, problem: 'malformed-key' });
+  });
+});
+
+describe('SM2 verification of a key seen once (GB/T 32918.2 §7.1, Shamir double-and-add on @noble/curves)', () => {
+  it('works on the curve of GB/T 32918.5 §A.1, the same as sm-crypto-v2 signs on', () => {
+    expect(sm2CurveGenerator.toHex(false)).toBe(sm2.getPublicKeyFromPrivateKey('1'.padStart(64, '0')));
+    expect(sm2CurveGenerator.multiplyUnsafe(SM2_RECOMMENDED_CURVE.n - 1n).add(sm2CurveGenerator).is0()).toBe(true);
+  });
+
+  it('accepts the GB/T 32918.5-2017 A.2 signature for a foreign key and refuses it altered', () => {
+    const publicKey =
+      '04' + '09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020' + 'ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13';
+    const r = 'F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3';
+    const s = 'B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA';
+    const spki = sm2PublicKeyInfo(publicKey);
+    const signature = Buffer.from(`3046022100${r}022100${s}`, 'hex');
+    expect(verifySignature(spki, SM3_WITH_SM2, Buffer.from('message digest'), signature)).toEqual({ ok: true });
+    expect(verifySignature(spki, SM3_WITH_SM2, Buffer.from('message digesT'), signature).ok).toBe(false);
+    const otherS = Buffer.from(`3046022100${r}022100${(big(s) + 1n).toString(16).toUpperCase()}`, 'hex');
+    expect(verifySignature(spki, SM3_WITH_SM2, Buffer.from('message digest'), otherS).ok).toBe(false);
+  });
+
+  it('agrees with sm-crypto-v2 and the reference equations on random keys, IDs and tampering', () => {
+    for (let i = 0; i < 12; i++) {
+      const pair = sm2.generateKeyPairHex();
+      const id = i % 3 === 0 ? DEFAULT_SM2_ID : `客户端-${i}`;
+      const message = Buffer.from(`transaction ${i}`);
+      const signature = Buffer.from(sm2.doSignature(message, pair.privateKey, { hash: true, der: true, userId: id }), 'hex');
+      const spki = sm2PublicKeyInfo(pair.publicKey);
+      const point = { x: big(pair.publicKey.slice(2, 66)), y: big(pair.publicKey.slice(66)) };
+      const { r, s } = rs(signature);
+      expect(referenceVerify(SM2_RECOMMENDED_CURVE, point, Buffer.from(id, 'utf8'), message, r, s)).toBe(true);
+      expect(verifySignature(spki, SM3_WITH_SM2, message, signature, { distinguishingId: id })).toEqual({ ok: true });
+      expect(verifySignature(spki, SM3_WITH_SM2, message, signature, { distinguishingId: `${id}!` }).ok).toBe(false);
+      expect(verifySignature(spki, SM3_WITH_SM2, Buffer.from(`transaction ${i + 1}`), signature, { distinguishingId: id }).ok).toBe(false);
+      const foreign = sm2PublicKeyInfo(sm2.generateKeyPairHex().publicKey);
+      expect(verifySignature(foreign, SM3_WITH_SM2, message, signature, { distinguishingId: id }).ok).toBe(false);
+    }
   });
 });
 
