@@ -7,13 +7,14 @@
  * 1. raw: node:crypto ECDSA P-256 signatures/s (one core) and `openssl speed ecdsap256`.
  * 2. in-process: TimeStampAuthority.reply() on SQLite, 64 requests in flight;
  *    every token signed AND recorded (serial, time, imprint, token) before it is returned.
- *    With SIGNET_BENCH_POSTGRES_URL=postgres://… also on PostgreSQL.
+ *    With SIGNET_BENCH_POSTGRES_URL=postgres://… (a server where it may create a database) also on PostgreSQL.
  * Each is warmed up for 2 s first. CPU: process.cpuUsage() for this process, /proc/PID/stat for the server.
  * 3. HTTP: `signet serve` in its own process, autocannon POSTing application/timestamp-query
  *    to /tsa over loopback (keep-alive, 64 connections).
  * 4. `openssl ts -reply`: OpenSSL's TSA, one process per token (it has no server mode).
  */
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -115,6 +116,25 @@ async function inProcessRate(databaseUrl?: string): Promise<Rate> {
   }
 }
 
+/** A database of its own on the given server, dropped afterwards. */
+async function onFreshPostgresDatabase<T>(serverUrl: string, work: (databaseUrl: string) => Promise<T>): Promise<T> {
+  const name = `signet_bench_tsa_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    try {
+      return await work(url.toString());
+    } finally {
+      await admin.query(`drop database ${name} with (force)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 async function httpRate(): Promise<{ rate: Rate; errors: number; p99: number }> {
   const server = await startSignetServer('ecdsa-p256');
   try {
@@ -172,7 +192,7 @@ function opensslReplyRate(): { perSecond: number; command: string } {
 const raw = await rawSigningRate();
 const speed = opensslSignRate('ecdsap256', SECONDS);
 const inProcess = await inProcessRate();
-const onPostgres = POSTGRES_URL ? await inProcessRate(POSTGRES_URL) : undefined;
+const onPostgres = POSTGRES_URL ? await onFreshPostgresDatabase(POSTGRES_URL, inProcessRate) : undefined;
 const http = await httpRate();
 const openssl = opensslReplyRate();
 
