@@ -203,7 +203,7 @@ export type PortalKey = keyof typeof PORTAL_ZH;
 
 export const PORTAL_EN: Record<PortalKey, string> = {
   'sp.nav.register': 'Apply online',
-  'sp.nav.account': 'Subscriber services',
+  'sp.nav.account': 'My account',
   'sp.nav.evidence': 'Verify evidence',
   'sp.nav.overview': 'Overview',
   'sp.nav.changes': 'Changed information',
