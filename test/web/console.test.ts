@@ -109,8 +109,6 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     });
     expect(download.status).toBe(201);
     serial = String(((await download.json()) as { serial: string }).serial);
-    // R3: the subscriber reported a new name and phone number at the RA.
-    changeId = String((await call('POST', `/api/v1/ra/subscribers/${subscriberId}/changes`, { changes: { name: '张三丰', phone: '13900139000' } }, officerToken)).id);
     // A subscriber of the Tianjin RA, who moves with the merger (R18).
     await call('POST', '/api/v1/ra/subscribers', { type: 'individual', name: '李四', idType: 'resident-id', idNumber: '11010519491231002X', phone: '13700137000', email: 'lisi@example.cn', consent }, tianjinToken);
     // R10: the subscriber filed a dispute (the portal's route does this; here the domain does it directly).
@@ -129,7 +127,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await t?.signet.close();
   });
 
-  it('lets the officer review a change of information: a rejection needs a reason beside the field; approval puts v2 on file, revokes the certificate that said the old name and hands out the re-issue credential (R3)', async () => {
+  it('lets the officer record and review a change of information: a bad phone number and a rejection without reason are refused beside their fields; approval puts v2 on file, revokes the certificate that said the old name and hands out the re-issue credential (R3)', async () => {
     const page = await browser.context.newPage();
     await open(page, '/console');
     await page.locator('#f-username').fill(OFFICER.username);
@@ -137,7 +135,20 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.getByRole('button', { name: zh('console.sign-in') }).last().click();
     await page.locator('[data-testid="operator"]', { hasText: OFFICER.username }).waitFor();
 
-    await page.getByRole('link', { name: zh('changes.title') }).click();
+    // The subscriber reports a new name and phone number at the counter; the officer records it, a bad number refused beside it.
+    await page.getByRole('link', { name: zh('subscribers.title'), exact: true }).click();
+    await page.locator(`[data-report-change="${subscriberId}"]`).click();
+    await page.locator('#f-name').fill('张三丰');
+    await page.locator('#f-phone').fill('123');
+    await page.getByRole('button', { name: zh('changes.submit-report') }).click();
+    await page.locator('[data-field="phone"] .field-error').waitFor();
+    expect((await call('GET', '/api/v1/ra/changes')) as unknown).toEqual([]);
+    await page.locator('#f-phone').fill('13900139000');
+    await page.getByRole('button', { name: zh('changes.submit-report') }).click();
+    await page.waitForURL(/\/console\/changes\/chg-[0-9a-f-]+$/);
+    changeId = decodeURIComponent(page.url().split('/').pop()!);
+
+    await page.locator('.console-nav').getByRole('link', { name: zh('changes.title') }).click();
     await page.locator(`tr[data-change="${changeId}"]`).getByRole('link', { name: zh('changes.review') }).click();
     const name = page.locator('tr[data-diff="name"]');
     await name.waitFor();
@@ -176,6 +187,9 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.locator('input[name="q"]').fill('nobody-has-this-name');
     await expect.poll(() => page.locator('tr[data-serial]').count()).toBe(0);
 
+    await shoot(page, 'console-report-change', `/console/subscribers/${subscriberId}/change`, async (p) => {
+      await p.locator('#f-name').waitFor();
+    });
     await shoot(page, 'console-changes', '/console/changes?status=all', async (p) => {
       await p.locator(`tr[data-change="${changeId}"]`).waitFor();
     });

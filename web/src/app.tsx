@@ -9,6 +9,7 @@ import { ApplicationsPage } from './console/applications-page';
 import { ChangePage, ChangesPage } from './console/changes-page';
 import { DisputePage, DisputesPage } from './console/disputes-page';
 import { OrganisationsPage } from './console/organisations-page';
+import { ReportChangePage } from './console/report-change-page';
 import { ComplaintsPage } from './console/complaints-page';
 import { InventoryPage } from './console/certificates-page';
 import { RegisterPage } from './console/register-page';
@@ -120,6 +121,7 @@ function consolePage(path: string): ReactNode {
   if ((params = match('/console/applications/:id', path))) return <ApplicationPage id={params.id!} />;
   if (path === '/console/subscribers') return <SubscribersPage />;
   if (path === '/console/subscribers/new') return <RegisterPage />;
+  if ((params = match('/console/subscribers/:id/change', path))) return <ReportChangePage subscriberId={params.id!} />;
   if (path === '/console/certificates') return <InventoryPage />;
   if (path === '/console/revoke') return <RevokePage />;
   if (path === '/console/complaints') return <ComplaintsPage />;

@@ -3,12 +3,14 @@ import { Card, LoadError, Loading, Pager, useLoad } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { ra } from './ra-api';
+import { useOperator } from './session';
 
 const PAGE_SIZE = 20;
 
 /** Subscribers of the operator's RA, identifiers masked (R2); opening one is an audited read. */
 export function SubscribersPage() {
   const { t, time } = useI18n();
+  const officer = useOperator().operator.role === 'ra-officer';
   const data = useLoad(async () => {
     const [subscribers, applications] = await Promise.all([ra.subscribers(), ra.applications()]);
     return subscribers.map((s) => ({ ...s, latest: applications.filter((a) => a.subscriberId === s.id).sort((a, b) => b.submittedAt.localeCompare(a.submittedAt))[0] }));
@@ -59,6 +61,11 @@ export function SubscribersPage() {
                       {s.latest && (
                         <Link className="button small" to={`/console/applications/${s.latest.id}`}>
                           {t('common.open')}
+                        </Link>
+                      )}{' '}
+                      {officer && (
+                        <Link className="button small secondary" to={`/console/subscribers/${encodeURIComponent(s.id)}/change`} data-report-change={s.id}>
+                          {t('changes.report')}
                         </Link>
                       )}
                     </td>
