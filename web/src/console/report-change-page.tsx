@@ -7,6 +7,8 @@ import { fieldLabel, flatten } from './changes-page';
 import { ra } from './ra-api';
 import { useOperator } from './session';
 
+const ID_TYPES = ['resident-id', 'passport', 'hk-macao-permit', 'taiwan-permit', 'foreign-permanent-resident'] as const;
+
 /** The lines of a record an officer may correct: everything but the subscriber type, which never changes. */
 const editable = (path: string) => path !== 'type';
 
@@ -74,7 +76,17 @@ export function ReportChangePage({ subscriberId }: { subscriberId: string }) {
             <div className="grid two">
               {fields.map((f) => (
                 <Field key={f} label={fieldLabel(t, f)} name={f} error={e[f]} hint={values[f] !== onFile[f] ? t('changes.was', { value: onFile[f] || '—' }) : undefined}>
-                  <input {...inputProps(f, e)} value={values[f] ?? ''} onChange={(ev) => setValues({ ...values, [f]: ev.target.value })} autoComplete="off" />
+                  {f === 'idType' || f.endsWith('.idType') ? (
+                    <select {...inputProps(f, e)} value={values[f] ?? ''} onChange={(ev) => setValues({ ...values, [f]: ev.target.value })}>
+                      {ID_TYPES.map((type) => (
+                        <option key={type} value={type}>
+                          {t(`id-type.${type}`)}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    <input {...inputProps(f, e)} value={values[f] ?? ''} onChange={(ev) => setValues({ ...values, [f]: ev.target.value })} autoComplete="off" />
+                  )}
                 </Field>
               ))}
             </div>
