@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,22 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
         await page.locator(`[data-testid="portal-certificate"][data-serial="${serial}"][data-status="good"]`).waitFor();
         await both(page, 'account-good', locale);
       }
+
+      // R1: a supporting document goes on file with its SHA-256, shown to the subscriber.
+      const scan = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+      writeFileSync(join(dir, 'id-card.png'), scan);
+      await page.locator('#f-document').setInputFiles(join(dir, 'id-card.png'));
+      await page.getByRole('button', { name: en('sp.documents.upload') }).click();
+      await page.locator('[data-testid="portal-documents"]').getByText(createHash('sha256').update(scan).digest('hex')).waitFor();
+
+      // R6 at download: an agent gives the delegation number and their ID; without the number, the refusal sits beside it.
+      await open(page, '/portal/download', 'zh-CN', 'phone');
+      await page.locator('#f-as-agent').check();
+      await page.locator('#f-referenceNumber').fill('0000000000000000');
+      await page.locator('#f-authorizationCode').fill('ABCDEFGHJKMN');
+      await page.getByRole('button', { name: zh('download.start') }).click();
+      await page.locator('[data-field="agent.delegationId"] .field-error').waitFor();
+      await both(page, 'download-as-agent', 'zh-CN');
 
       // R3: a change of phone number goes to the RA's review; a bad e-mail is refused beside its field first.
       await open(page, '/portal/account/changes', 'zh-CN', 'phone');

@@ -4,7 +4,7 @@ import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
-import { portalApi, post, type PortalApplication, type PortalCertificate } from './portal-api';
+import { portalApi, post, type PortalApplication, type PortalCertificate, type PortalDocument } from './portal-api';
 import { useSubscriber } from './subscriber-session';
 
 export const myCertificates = () => portalApi<PortalCertificate[]>('/api/v1/portal/certificates');
@@ -34,6 +34,8 @@ export function AccountPage() {
           </dd>
         </dl>
       </Card>
+
+      <DocumentsCard />
 
       <h2>{t('sp.overview.applications')}</h2>
       {applications.loading && <Loading />}
@@ -117,6 +119,71 @@ export function AccountPage() {
         </Card>
       ))}
     </div>
+  );
+}
+
+const DOCUMENT_KINDS = ['id-document', 'business-licence', 'change-evidence', 'other'] as const;
+
+/** R1: supporting documents for the RA's review, each kept with its SHA-256 (shown, so the subscriber can compare). */
+function DocumentsCard() {
+  const { t, time } = useI18n();
+  const [kind, setKind] = useState<(typeof DOCUMENT_KINDS)[number]>('id-document');
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [tick, setTick] = useState(0);
+  const documents = useLoad(() => portalApi<PortalDocument[]>('/api/v1/portal/documents'), [tick]);
+  const problem = useProblem(['document']);
+
+  async function upload(event: FormEvent) {
+    event.preventDefault();
+    problem.clear();
+    if (!file) return problem.report(new Error(t('common.required')), {}, 'document');
+    setBusy(true);
+    try {
+      const query = new URLSearchParams({ kind, filename: file.name });
+      await portalApi(`/api/v1/portal/documents?${query}`, { method: 'POST', raw: { bytes: file, type: file.type || 'application/octet-stream' } });
+      setFile(null);
+      setTick((n) => n + 1);
+    } catch (error) {
+      problem.report(error, {}, 'document');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title={t('sp.documents.title')}>
+      <p className="muted">{t('sp.documents.lead')}</p>
+      <form onSubmit={upload} noValidate>
+        <div className="grid two">
+          <Field label={t('sp.documents.kind')} name="kind">
+            <select id="f-kind" value={kind} onChange={(e) => setKind(e.target.value as (typeof DOCUMENT_KINDS)[number])}>
+              {DOCUMENT_KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {t(`sp.documents.kind.${k}`)}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('sp.documents.file')} name="document" error={problem.fieldErrors.document}>
+            <input {...inputProps('document', problem.fieldErrors)} type="file" accept="application/pdf,image/jpeg,image/png" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          </Field>
+        </div>
+        {problem.formError && <Alert>{problem.formError}</Alert>}
+        <button type="submit" className="secondary" disabled={busy}>
+          {busy ? t('common.working') : t('sp.documents.upload')}
+        </button>
+      </form>
+      {documents.data && documents.data.length > 0 && (
+        <ul className="plain" data-testid="portal-documents">
+          {documents.data.map((d) => (
+            <li key={d.id}>
+              {d.filename} · {time(d.uploadedAt)} · SHA-256 <code className="break">{d.sha256}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
   );
 }
 

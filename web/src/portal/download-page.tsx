@@ -5,6 +5,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import type { BrowserKeyAlgorithm } from './browser-key';
 import { keyStore } from './key-store';
+import { ID_TYPES } from './register-page';
 
 interface Downloaded {
   serial: string;
@@ -17,7 +18,7 @@ interface Downloaded {
   applicationId: string;
 }
 
-const FIELDS = ['referenceNumber', 'authorizationCode', 'algorithm', 'password', 'passwordAgain'] as const;
+const FIELDS = ['referenceNumber', 'authorizationCode', 'algorithm', 'password', 'passwordAgain', 'agent.delegationId', 'agent.idNumber'] as const;
 const PASSWORD_MIN = 8;
 
 /**
@@ -33,6 +34,9 @@ export function DownloadPage() {
   const [container, setContainer] = useState<'browser' | 'pkcs12'>('browser');
   const [password, setPassword] = useState('');
   const [passwordAgain, setPasswordAgain] = useState('');
+  // R6: an agent completes the download for the subscriber, with the delegation number and their own ID.
+  const [asAgent, setAsAgent] = useState(false);
+  const [agent, setAgent] = useState({ delegationId: '', idType: 'resident-id', idNumber: '' });
   const [step, setStep] = useState(-1);
   const [failed, setFailed] = useState(false);
   const [result, setResult] = useState<Downloaded | null>(null);
@@ -48,6 +52,14 @@ export function DownloadPage() {
     const missing = !referenceNumber.trim() ? 'referenceNumber' : !authorizationCode.trim() ? 'authorizationCode' : null;
     if (missing) {
       problem.report(new Error(t('common.required')), {}, missing);
+      return;
+    }
+    if (asAgent && !agent.delegationId.trim()) {
+      problem.report(new Error(t('common.required')), {}, 'agent.delegationId');
+      return;
+    }
+    if (asAgent && !agent.idNumber.trim()) {
+      problem.report(new Error(t('common.required')), {}, 'agent.idNumber');
       return;
     }
     if (container === 'pkcs12' && [...password].length < PASSWORD_MIN) {
@@ -71,7 +83,12 @@ export function DownloadPage() {
       setStep(2);
       const issued = await api<Downloaded>('/api/v1/ra/downloads', {
         method: 'POST',
-        body: { referenceNumber: referenceNumber.trim(), authorizationCode: authorizationCode.trim(), csr },
+        body: {
+          referenceNumber: referenceNumber.trim(),
+          authorizationCode: authorizationCode.trim(),
+          csr,
+          ...(asAgent ? { agent: { delegationId: agent.delegationId.trim(), idType: agent.idType, idNumber: agent.idNumber.trim() } } : {}),
+        },
       });
       setStep(3);
       if ((await certificateKeyFingerprint(issued.certificatePem)) !== (await publicKeyFingerprint(pair.keys.publicKey))) {
@@ -101,7 +118,7 @@ export function DownloadPage() {
       setAuthorizationCode('');
     } catch (error) {
       setFailed(true);
-      problem.report(error, { csr: 'algorithm' });
+      problem.report(error, { csr: 'algorithm', agent: 'agent.delegationId', 'agent.idNumber': 'agent.idNumber' });
     }
   }
 
@@ -156,6 +173,31 @@ export function DownloadPage() {
                 </Field>
                 <Field label={t('download.password-again')} name="passwordAgain" error={problem.fieldErrors.passwordAgain}>
                   <input {...inputProps('passwordAgain', problem.fieldErrors)} type="password" value={passwordAgain} onChange={(e) => setPasswordAgain(e.target.value)} autoComplete="new-password" disabled={busy} />
+                </Field>
+              </div>
+            )}
+            <div className="field">
+              <label className="checkbox">
+                <input id="f-as-agent" type="checkbox" checked={asAgent} onChange={(e) => setAsAgent(e.target.checked)} disabled={busy} />
+                <span>{t('sp.download.as-agent')}</span>
+              </label>
+            </div>
+            {asAgent && (
+              <div className="grid three">
+                <Field label={t('sp.agents.id')} name="agent.delegationId" error={problem.fieldErrors['agent.delegationId']}>
+                  <input {...inputProps('agent.delegationId', problem.fieldErrors)} value={agent.delegationId} onChange={(e) => setAgent({ ...agent, delegationId: e.target.value })} autoComplete="off" disabled={busy} />
+                </Field>
+                <Field label={t('sp.agents.agent-id-type')} name="agent.idType">
+                  <select id="f-agent.idType" value={agent.idType} onChange={(e) => setAgent({ ...agent, idType: e.target.value })} disabled={busy}>
+                    {ID_TYPES.map((id) => (
+                      <option key={id} value={id}>
+                        {t(`id-type.${id}`)}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+                <Field label={t('sp.agents.agent-id-number')} name="agent.idNumber" error={problem.fieldErrors['agent.idNumber']}>
+                  <input {...inputProps('agent.idNumber', problem.fieldErrors)} value={agent.idNumber} onChange={(e) => setAgent({ ...agent, idNumber: e.target.value })} autoComplete="off" disabled={busy} />
                 </Field>
               </div>
             )}
