@@ -18,7 +18,7 @@ afterAll(dropFreshStores);
  */
 describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
   it.each(['after-intent', 'after-signed'] as const)(
-    'killed with SIGKILL %s: no certificate escapes unrecorded, the serial stays reserved, the audit chain holds',
+    'killed with SIGKILL %s in a batch of three: no certificate escapes unrecorded, the serials stay reserved, the audit chain holds',
     async (point) => {
       const t = await openTestSignet(backend);
       await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
@@ -51,28 +51,33 @@ describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
       const restarted = await openSignet(loadConfig({ ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE }));
       try {
         const intents = await restarted.store.db.selectFrom('issuance_intents').selectAll().where('requested_by', '=', 'test:crash').execute();
-        expect(intents).toHaveLength(1);
-        expect(intents[0]!.state).toBe('abandoned');
+        // On SQLite the three share one batch; on PostgreSQL the first may be recorded alone before
+        // the others have read their CA from the database. Either way the process died in the first batch.
+        if (backend === 'sqlite') expect(intents).toHaveLength(3);
+        else expect(intents.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(intents.map((i) => i.state))).toEqual(new Set(['abandoned']));
         const certificates = await restarted.store.db.selectFrom('certificates').select('serial').execute();
         expect(certificates).toHaveLength(certificatesBefore.length);
-        expect(certificates.map((c) => c.serial)).not.toContain(intents[0]!.serial);
+        for (const intent of intents) expect(certificates.map((c) => c.serial)).not.toContain(intent.serial);
 
         // Every certificate on record has an intent marked issued, and no intent is left pending.
         const pending = await restarted.store.db.selectFrom('issuance_intents').select('id').where('state', '=', 'pending').execute();
         expect(pending).toHaveLength(0);
 
-        // The abandoned serial can never be reserved again.
-        await expect(
-          restarted.store.db
-            .insertInto('issuance_intents')
-            .values({ ...intents[0]!, id: 'another-intent', state: 'pending' })
-            .execute(),
-        ).rejects.toThrow(/unique|duplicate/i);
+        // An abandoned serial can never be reserved again.
+        for (const [i, intent] of intents.entries()) {
+          await expect(
+            restarted.store.db
+              .insertInto('issuance_intents')
+              .values({ ...intent, id: `another-intent-${i}`, state: 'pending' })
+              .execute(),
+          ).rejects.toThrow(/unique|duplicate/i);
+        }
 
         const audit = await verifyAuditChain(restarted.store);
         expect(audit.ok).toBe(true);
         const abandoned = await restarted.store.db.selectFrom('audit_entries').select('target').where('action', '=', 'issuance.abandoned').execute();
-        expect(abandoned.map((a) => a.target)).toEqual([`certificate:${intents[0]!.serial}`]);
+        expect(abandoned.map((a) => a.target).sort()).toEqual(intents.map((i) => `certificate:${i.serial}`).sort());
 
         // And the CA carries on issuing.
         const next = opensslRequest(dir, 'ecdsa-p256', 'after-restart');
