@@ -315,7 +315,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.close();
   });
 
-  it('sets a fee in yuan that is stored in integer fen and shown as ¥, refusing a third decimal beside the amount (R9)', async () => {
+  it('sets a fee in yuan that is stored in integer fen and shown as ¥, refusing a third decimal beside the amount, and gates issuance on payment (R9)', async () => {
     const page = await adminPage();
     await open(page, `/console/admin/fees?ra=${raBeijing}`);
     await page.locator('#f-profileId').selectOption('individual-signing');
@@ -326,6 +326,12 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.getByRole('button', { name: zh('fees.add'), exact: true }).click();
     await page.locator('tr[data-fee="individual-signing"]', { hasText: '¥1,280.50' }).waitFor();
     expect((await call('GET', `/api/v1/service/fees/schedules?raId=${raBeijing}`)) as unknown).toMatchObject([{ profileId: 'individual-signing', validityDays: 365, amountFen: 128050 }]);
+    // R9: issuance and renewal at this RA now wait for payment; reminders go out 45 days before expiry.
+    await page.locator('#f-paymentRequired').check();
+    await page.locator('#f-reminderDays').fill('45');
+    await page.getByRole('button', { name: zh('fees.save') }).click();
+    await page.getByText(zh('fees.saved')).waitFor();
+    expect(await call('GET', `/api/v1/service/fees/settings/${raBeijing}`)).toMatchObject({ paymentRequired: true, reminderDays: 45 });
 
     await shoot(page, 'admin-fees', `/console/admin/fees?ra=${raBeijing}`, async (p) => {
       await p.locator('tr[data-fee="individual-signing"]').waitFor();
