@@ -192,6 +192,10 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
       expect(refused.json.messages?.['zh-CN']).toMatch(/[\u4e00-\u9fff]/);
       expect(refused.json.messages?.en).toMatch(/[a-z]/);
     }
+    // Where consent was given is the request's address, not one the body claims (R0).
+    const claimed = await call(null, 'POST', '/api/v1/portal/registrations', { raId, purpose: 'signing', ...individual('李雷', '11010519491231002X'), consent: { ...consent, clientAddress: '10.9.8.7' } });
+    expect([claimed.status, claimed.json.code]).toEqual([400, 'request.invalid']);
+    expect(await counts()).toEqual(before);
     // The same person twice: the second registration is refused, naming the identifier.
     const first = await selfRegistered(individual('韩梅梅', '11010519491231002X'));
     const mid = await counts();

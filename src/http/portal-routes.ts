@@ -28,7 +28,7 @@ export interface PortalRoute {
 
 const str = { type: 'string', maxLength: 256 } as const;
 const text = { type: 'string', maxLength: 10_000 } as const;
-const person = { type: 'object', properties: { name: str, idType: str, idNumber: str, phone: str, email: str } } as const;
+const person = { type: 'object', additionalProperties: false, properties: { name: str, idType: str, idNumber: str, phone: str, email: str } } as const;
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties });
 
 /** The subscriber's own steps (issue 7): thin adapters over the RA, service and evidence domains. */
@@ -60,7 +60,8 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
         uscc: str,
         legalRepresentative: person,
         agent: person,
-        consent: { type: 'object', properties: { agreementVersion: str, accepted: { type: 'boolean' } } },
+        // No clientAddress here: where the subscriber consented is the request's own address (R0), not what the body claims.
+        consent: { type: 'object', additionalProperties: false, properties: { agreementVersion: str, accepted: { type: 'boolean' } } },
       },
       [],
     ),
