@@ -400,11 +400,10 @@ export class CertificateAuthority {
       return alone;
     }
 
-    const signed: { index: number; issued: IssuedCertificate; intentId: string }[] = [];
+    const signed: { index: number; issued: IssuedCertificate }[] = [];
     for (const index of recorded) {
-      const prepared = batch[index]!;
       try {
-        signed.push({ index, intentId: prepared.intentId!, issued: await this.signPrepared(prepared) });
+        signed.push({ index, issued: await this.signPrepared(batch[index]!) });
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
@@ -414,17 +413,17 @@ export class CertificateAuthority {
       await this.recordCertificates(signed.map((s) => ({ prepared: batch[s.index]!, issued: s.issued })));
       for (const s of signed) outcomes[s.index] = { ok: true, value: s.issued };
     } catch (error) {
-      // The intents stay pending unless a retry alone records the certificate.
-      for (const s of signed) {
-        if (signed.length === 1) {
-          outcomes[s.index] = { ok: false, error };
-          continue;
-        }
-        try {
-          await this.recordCertificates([{ prepared: batch[s.index]!, issued: s.issued }]);
-          outcomes[s.index] = { ok: true, value: s.issued };
-        } catch (aloneError) {
-          outcomes[s.index] = { ok: false, error: aloneError };
+      // The intents stay pending (abandoned at the next start) unless a retry alone records the certificate.
+      if (signed.length === 1) {
+        outcomes[signed[0]!.index] = { ok: false, error };
+      } else {
+        for (const s of signed) {
+          try {
+            await this.recordCertificates([{ prepared: batch[s.index]!, issued: s.issued }]);
+            outcomes[s.index] = { ok: true, value: s.issued };
+          } catch (aloneError) {
+            outcomes[s.index] = { ok: false, error: aloneError };
+          }
         }
       }
     }
@@ -563,7 +562,7 @@ export class CertificateAuthority {
           })),
         )
         .execute();
-      const resolvedAt = items[items.length - 1]!.prepared.now.toISOString();
+      const resolvedAt = this.clock().toISOString();
       const updated = await trx
         .updateTable('issuance_intents')
         .set({ state: 'issued', resolved_at: resolvedAt })
