@@ -125,14 +125,24 @@ async function onFreshPostgresDatabase<T>(serverUrl: string, work: (databaseUrl:
     await admin.query(`create database ${name}`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    try {
-      return await work(url.toString());
-    } finally {
-      await admin.query(`drop database ${name} with (force)`);
-    }
+    const result = await work(url.toString()).finally(() => dropWhenIdle(admin, name));
+    return result;
   } finally {
     await admin.end();
   }
+}
+
+/** The pool's connections close a moment after close() returns; the database goes once they have. */
+async function dropWhenIdle(admin: pg.Client, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await admin.query(`drop database ${name}`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  console.error(`could not drop the bench database ${name}; drop it by hand`);
 }
 
 async function httpRate(): Promise<{ rate: Rate; errors: number; p99: number }> {
