@@ -6,6 +6,14 @@ import { useRouter } from '../router';
 import { AdminPage } from './admin-nav';
 import { admin, yuanToFen, type FeeSettings } from './admin-api';
 
+const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client'] as const;
+
+/** A profile as a product people recognise, with its id for the operator who knows the profiles. */
+function useProduct() {
+  const { t } = useI18n();
+  return (id: string) => ((PRODUCTS as readonly string[]).includes(id) ? `${t(`fees.product.${id as (typeof PRODUCTS)[number]}`)} (${id})` : id);
+}
+
 function Settings({ raId, editable }: { raId: string; editable: boolean }) {
   const { t } = useI18n();
   const data = useLoad<FeeSettings>(() => admin.feeSettings(raId), [raId]);
@@ -68,6 +76,7 @@ function Settings({ raId, editable }: { raId: string; editable: boolean }) {
 /** R9: the fee standard per RA and product (profile × validity), in integer fen, shown as ¥. */
 export function FeesPage() {
   const { t, date } = useI18n();
+  const product = useProduct();
   const { operator } = useOperator();
   const { query, navigate } = useRouter();
   const organisations = useLoad(admin.organisations, []);
@@ -149,7 +158,7 @@ export function FeesPage() {
               <tbody>
                 {schedules.data.map((s) => (
                   <tr key={s.id} data-fee={s.profileId}>
-                    <td data-label={t('cert.profile')}>{s.profileId}</td>
+                    <td data-label={t('cert.profile')}>{product(s.profileId)}</td>
                     <td data-label={t('fees.validity')}>{t('common.days', { n: s.validityDays })}</td>
                     <td data-label={t('fees.amount')}>
                       <span className="money">{s.amountShown}</span>
@@ -170,7 +179,7 @@ export function FeesPage() {
                 <select {...inputProps('profileId', e)} value={profileId} onChange={(ev) => setForm({ ...form, profileId: ev.target.value })}>
                   {(profiles.data ?? []).map((p) => (
                     <option key={p.id} value={p.id}>
-                      {p.id}
+                      {product(p.id)}
                     </option>
                   ))}
                 </select>
