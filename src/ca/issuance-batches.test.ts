@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHierarchy, type Hierarchy } from './hierarchy.js';
+import { buildSubjectName } from './subject-name.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { verifyAuditChain } from '../audit/audit-log.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
@@ -100,6 +102,43 @@ describe.each(storeBackends)('orders issued together on %s', (backend) => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(((results[2] as PromiseRejectedResult).reason as SignetError).code).toBe('request.key-blocked');
+    expect((await verifyAuditChain(t.signet.store)).ok).toBe(true);
+  });
+
+  it('lets an order whose own rows cannot be recorded fail alone: the others of its batch are recorded', async () => {
+    const issuer = await t.signet.ca.issuerContext(h.issuing.caId);
+    const profile = t.signet.ca.profiles.get('tls-client');
+    const orders = [0, 1, 2].map((i) => {
+      const key = generateSoftwareKey('ecdsa-p256');
+      return {
+        profile,
+        issuer,
+        subject: buildSubjectName({ commonName: `caller rows ${i}` }, profile),
+        subjectPublicKeyInfo: key.publicKeyInfo,
+        keyAlgorithm: 'ecdsa-p256' as const,
+        holder: `subscriber:caller-rows-${i}`,
+        subscriberId: `caller-rows-${i}`,
+        requestedBy: 'test',
+        reason: 'batch fallback',
+      };
+    });
+    const results = await Promise.allSettled(
+      orders.map((order, i) =>
+        t.signet.ca.signCertificate(order, async () => {
+          if (i === 1) throw new Error('the caller cannot record its own rows');
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toBe('the caller cannot record its own rows');
+    for (const i of [0, 2]) {
+      const issued = (results[i] as PromiseFulfilledResult<{ serial: string }>).value;
+      expect((await t.signet.ca.certificate(issued.serial)).subscriber_id).toBe(`caller-rows-${i}`);
+    }
+    // The refused order's intent is left pending, as after a crash, and closed as abandoned on recovery.
+    const pending = await t.signet.store.db.selectFrom('issuance_intents').select('serial').where('state', '=', 'pending').execute();
+    expect(pending).toHaveLength(1);
+    expect(await t.signet.ca.recoverInterruptedIssuance()).toEqual([pending[0]!.serial]);
     expect((await verifyAuditChain(t.signet.store)).ok).toBe(true);
   });
 
