@@ -145,8 +145,8 @@ async function dropWhenIdle(admin: pg.Client, name: string): Promise<void> {
   console.error(`could not drop the bench database ${name}; drop it by hand`);
 }
 
-async function httpRate(): Promise<{ rate: Rate; errors: number; p99: number }> {
-  const server = await startSignetServer('ecdsa-p256');
+async function httpRate(databaseUrl?: string): Promise<{ rate: Rate; errors: number; p99: number }> {
+  const server = await startSignetServer('ecdsa-p256', databaseUrl ? { SIGNET_DATABASE_URL: databaseUrl } : {});
   try {
     const body = query();
     const check = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body });
@@ -204,6 +204,7 @@ const speed = opensslSignRate('ecdsap256', SECONDS);
 const inProcess = await inProcessRate();
 const onPostgres = POSTGRES_URL ? await onFreshPostgresDatabase(POSTGRES_URL, inProcessRate) : undefined;
 const http = await httpRate();
+const httpOnPostgres = POSTGRES_URL ? await onFreshPostgresDatabase(POSTGRES_URL, httpRate) : undefined;
 const openssl = opensslReplyRate();
 
 const line = (label: string, rate: Rate, unit: string, note = '') =>
@@ -215,6 +216,7 @@ console.log(`  ${'openssl speed ecdsap256'.padEnd(38)} ${fmt(speed).padStart(8)}
 line('Signet TSA in-process (signed+stored)', inProcess, 'tok', `${((inProcess.cpu / raw.cpu) * 100).toFixed(0)}% of raw signing per CPU-s`);
 if (onPostgres) line('Signet TSA in-process on PostgreSQL', onPostgres, 'tok', `${((onPostgres.cpu / raw.cpu) * 100).toFixed(0)}% of raw signing per CPU-s (this process only; the server's CPU is not counted)`);
 line('Signet POST /tsa over HTTP (server)', http.rate, 'tok', `p99 ${http.p99} ms, ${http.errors} errors; autocannon -c ${IN_FLIGHT} -d ${SECONDS} -m POST -H content-type=application/timestamp-query -i q.tsq URL/tsa`);
+if (httpOnPostgres) line('Signet POST /tsa over HTTP on PostgreSQL', httpOnPostgres.rate, 'tok', `p99 ${httpOnPostgres.p99} ms, ${httpOnPostgres.errors} errors (the Signet server's CPU only)`);
 console.log(`  ${'openssl ts -reply (process per token)'.padEnd(38)} ${fmt(openssl.perSecond).padStart(8)} tok/s wall                        ${openssl.command}`);
 console.log(`  target ≥ 5,000 tokens/s with P-256: in-process ${inProcess.cpu >= 5000 ? 'met' : 'NOT met'} per CPU-s (${inProcess.wall >= 5000 ? 'met' : 'not met'} by the wall clock), HTTP ${http.rate.cpu >= 5000 ? 'met' : 'NOT met'} per server CPU-s`);
 console.log(`  reproduce: npm run build && ${POSTGRES_URL ? 'SIGNET_BENCH_POSTGRES_URL=… ' : ''}npx tsx bench/tsa.ts ${SECONDS}`);
