@@ -4,7 +4,7 @@ import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
-import { portalApi, post, type PortalApplication, type PortalCertificate, type PortalDocument } from './portal-api';
+import { certificateLabel, portalApi, post, type PortalApplication, type PortalCertificate, type PortalDocument } from './portal-api';
 import { useSubscriber } from './subscriber-session';
 
 export const myCertificates = () => portalApi<PortalCertificate[]>('/api/v1/portal/certificates');
@@ -192,7 +192,7 @@ const REVOKE_FIELDS = ['serial', 'reason', 'justification', 'confirm'] as const;
 
 /** R7: the subscriber revokes their own certificate; OCSP says so before the answer comes back. */
 export function SelfRevocationPage() {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   const { query } = useRouter();
   const certificates = useLoad(myCertificates, []);
   const [serial, setSerial] = useState(query.get('serial') ?? '');
@@ -241,7 +241,7 @@ export function SelfRevocationPage() {
                 <select {...inputProps('serial', e)} value={chosen} onChange={(ev) => setSerial(ev.target.value)}>
                   {live.map((c) => (
                     <option key={c.serial} value={c.serial}>
-                      {c.subject} · {c.serial}
+                      {certificateLabel(c, `${t('cert.not-after')} ${date(c.notAfter)}`)}
                     </option>
                   ))}
                 </select>

@@ -145,3 +145,8 @@ export function yuan(fen: number): string {
   const cents = String(Math.abs(fen) % 100).padStart(2, '0');
   return `${fen < 0 ? '-' : ''}¥${whole.toLocaleString('en-US')}.${cents}`;
 }
+
+/** How a certificate is named in a list to choose from: its serial's start and its expiry, readable on a phone. */
+export function certificateLabel(c: PortalCertificate, until: string): string {
+  return `${c.serial.slice(0, 12)}… · ${until}`;
+}

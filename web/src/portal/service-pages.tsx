@@ -2,21 +2,21 @@ import { useState, type FormEvent } from 'react';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { shanghaiDay, useI18n } from '../i18n';
 import { myCertificates } from './account-page';
-import { portalApi, post, yuan, type PortalCertificate, type PortalCharge, type PortalComplaint, type PortalDispute } from './portal-api';
+import { certificateLabel, portalApi, post, yuan, type PortalCertificate, type PortalCharge, type PortalComplaint, type PortalDispute } from './portal-api';
 import { useSubscriber } from './subscriber-session';
 
 const CATEGORIES = ['service', 'download', 'fees', 'privacy', 'other'] as const;
 const COMPLAINT_FIELDS = ['category', 'description', 'complainant.name', 'complainant.contact', 'certificateSerial'] as const;
 
 function CertificateChoice({ certificates, value, onChange, errors }: { certificates: PortalCertificate[] | undefined; value: string; onChange: (serial: string) => void; errors: Record<string, string | undefined> }) {
-  const { t } = useI18n();
+  const { t, date } = useI18n();
   return (
     <Field label={t('sp.complaints.certificate')} name="certificateSerial" error={errors.certificateSerial}>
       <select {...inputProps('certificateSerial', errors)} value={value} onChange={(e) => onChange(e.target.value)}>
         <option value="">{t('sp.complaints.no-certificate')}</option>
         {certificates?.map((c) => (
           <option key={c.serial} value={c.serial}>
-            {c.subject} · {c.serial}
+            {certificateLabel(c, `${t('cert.not-after')} ${date(c.notAfter)}`)}
           </option>
         ))}
       </select>
