@@ -6,6 +6,7 @@ import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-supp
 import { raDb } from '../ra/schema.js';
 import { findRevocation } from '../status/revocation.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { PORTAL_ROUTES } from './portal-routes.js';
 import { buildServer } from './server.js';
 
 afterAll(dropFreshStores);
@@ -227,6 +228,19 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
     expect((await call(me.token, 'GET', '/api/v1/portal/applications')).status).toBe(401);
     expect((await call(null, 'POST', '/api/v1/portal/sessions', me.access)).status).toBe(404);
     expect((await call(null, 'POST', '/api/v1/portal/sessions', renewed.json)).status).toBe(201);
+  });
+
+  it('refuses every route but the public ones without a portal session, before reading the body, and changes nothing', async () => {
+    const before = await counts();
+    const guarded = PORTAL_ROUTES.filter((r) => !r.public);
+    expect(guarded.length).toBeGreaterThan(15);
+    expect(PORTAL_ROUTES.filter((r) => r.public).map((r) => r.url)).toEqual(['/api/v1/portal/organisations', '/api/v1/portal/registrations', '/api/v1/portal/sessions']);
+    for (const route of guarded) {
+      const path = route.url.replace(':serial', '5c00').replace(':delegationId', 'dlg-x');
+      const refused = await call(null, route.method, path, route.method === 'POST' ? (route.upload ? Buffer.from('%PDF-1.4') : {}) : undefined, route.upload ? 'application/pdf' : undefined);
+      expect([refused.status, refused.json.code], `${route.method} ${route.url}`).toEqual([401, 'ra.portal-sign-in-required']);
+    }
+    expect(await counts()).toEqual(before);
   });
 
   it('needs a live portal session for everything but registration and sign-in, and a session ends at sign-out', async () => {
