@@ -4,6 +4,8 @@ import type { Principal } from '../ra/roles.js';
 import { bootstrapPrincipal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { mailSettingsFrom } from './mail-settings.js';
+import { NotificationDelivery } from './notification-delivery.js';
+import { raRecipientAddresses } from './ra-recipient-addresses.js';
 import type { Notification } from './notification-outbox.js';
 import { runDeliveryRound } from './scheduled-work.js';
 import { SmtpSink } from './test-support/smtp-sink.js';
@@ -140,7 +142,10 @@ describe.each(storeBackends)('the notification outbox sent by SMTP on %s (R10, R
   });
 
   it('keeps notices pending while the server is unreachable, with backoff, and delivers them once it is back', async () => {
-    const [first, second] = await enqueue(notice(`subscriber:${individual}`, 'down-1'), notice(`subscriber:${individual}`, 'down-2'));
+    // Oldest first: the second notice is queued a millisecond after the first.
+    const [first] = await enqueue(notice(`subscriber:${individual}`, 'down-1'));
+    later(1);
+    const [second] = await enqueue(notice(`subscriber:${individual}`, 'down-2'));
     await sink.stop();
 
     const refused = await runDeliveryRound(t.signet, 'node-a');
@@ -185,6 +190,25 @@ describe.each(storeBackends)('the notification outbox sent by SMTP on %s (R10, R
     later(24 * 3600_000);
     expect(await runDeliveryRound(t.signet, 'node-a')).toMatchObject({ attempted: 0 });
     expect(mailsFor(busy!)).toHaveLength(0);
+  });
+
+  it('never sends in clear when TLS is required: a server without STARTTLS leaves the notice pending', async () => {
+    const [id] = await enqueue(notice(`subscriber:${individual}`, 'tls'));
+    const strict = new NotificationDelivery({
+      context: t.signet.service.context,
+      outbox: t.signet.service.outbox,
+      settings: { ...t.config.mail, requireTls: true },
+      addresses: raRecipientAddresses(t.signet.ra, t.config.mail.roleAddresses),
+    });
+    const round = await strict.deliverDue();
+    expect(round).toMatchObject({ attempted: 1, sent: 0, retrying: 1 });
+    expect(round!.serverFailure).toMatch(/STARTTLS|TLS/i);
+    expect(mailsFor(id!)).toHaveLength(0);
+    expect(await row(id!)).toMatchObject({ state: 'pending', attempts: 1 });
+    // The same notice goes once the operator's setting allows this (loopback) server.
+    later(60_000);
+    expect(await runDeliveryRound(t.signet, 'node-a')).toMatchObject({ sent: 1 });
+    expect(mailsFor(id!)).toHaveLength(1);
   });
 
   it('resends under the same Message-ID after a crash between the server accepting and the record, never losing the notice', async () => {
