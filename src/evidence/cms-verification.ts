@@ -33,6 +33,8 @@ export interface TimeStampVerification {
   serial?: string;
   policy?: string;
   tsa?: string;
+  /** The TSA certificate the token was checked with. */
+  tsaCertificateDer?: Buffer;
   problems: string[];
 }
 
@@ -177,6 +179,7 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
     return result;
   }
   result.tsa = new X509Certificate(tsaDer).subject.replace(/\n/g, ', ');
+  result.tsaCertificateDer = tsaDer;
   checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems);
   const eku = AsnConvert.parse(tsaDer, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
   const purposes = eku ? [...AsnConvert.parse(eku.extnValue.buffer, ExtendedKeyUsage)] : [];

@@ -1,6 +1,6 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
+import { ContentInfo, SignedData, id_data, id_signedData } from '@peculiar/asn1-cms';
 import { CertificateList, CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
@@ -12,6 +12,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { TimeStamper } from './cms-signing.js';
 import { signDocument } from './cms-signing.js';
 import { verifySignedDocument, type SignatureVerification } from './cms-verification.js';
+import { id_aa_signatureTimeStampToken } from '../tsa/ess-signing-certificate.js';
 import { validatePath } from './certificate-path.js';
 import { chainOf, evidenceSigner, type EvidenceDatabase } from './evidence-signer.js';
 
@@ -336,9 +337,52 @@ export interface EvidencePackageVerification {
   problems: string[];
 }
 
+/** SignedData whose every byte is canonical DER and whose digest-algorithm list is exactly what its signers use. */
+function canonicalSignedData(der: Uint8Array, what: string): SignedData {
+  const info = AsnConvert.parse(der, ContentInfo);
+  if (info.contentType !== id_signedData) throw new Error(`${what}: content type ${info.contentType} is not signed data`);
+  const signedData = AsnConvert.parse(info.content, SignedData);
+  if (!Buffer.from(AsnConvert.serialize(info)).equals(Buffer.from(der)) || !Buffer.from(AsnConvert.serialize(signedData)).equals(Buffer.from(info.content))) {
+    throw new Error(`${what} is not in canonical DER`);
+  }
+  // RFC 5652 §5.3 and §5.1: the versions follow from the rest, so a changed version is a changed package.
+  for (const signer of signedData.signerInfos) {
+    if (signer.version !== (signer.sid.subjectKeyIdentifier ? 3 : 1)) throw new Error(`${what}: SignerInfo version ${signer.version} does not fit its identifier`);
+  }
+  const expectedVersion = signedData.signerInfos.some((signer) => signer.version === 3) || signedData.encapContentInfo.eContentType !== id_data ? 3 : 1;
+  if (signedData.version !== expectedVersion) throw new Error(`${what}: SignedData version ${signedData.version} should be ${expectedVersion}`);
+  const encode = (value: unknown) => Buffer.from(AsnConvert.serialize(value)).toString('hex');
+  const used = new Set(signedData.signerInfos.map((signer) => encode(signer.digestAlgorithm)));
+  const listed = new Set(signedData.digestAlgorithms.map(encode));
+  if (used.size !== listed.size || [...listed].some((algorithm) => !used.has(algorithm))) {
+    throw new Error(`${what}: the digest algorithms listed are not those its signature uses`);
+  }
+  return signedData;
+}
+
+/**
+ * Certificates a SignedData carries that the verification did not use: CMS
+ * leaves the certificate set unsigned, so in an evidence package each must be
+ * one that was checked (the signer's, the TSA's, or a chain artefact the
+ * signed manifest names by hash).
+ */
+function uncheckedCertificates(signedData: SignedData, checked: Buffer[]): number {
+  return (signedData.certificates ?? []).filter((choice) => {
+    const der = choice.certificate ? Buffer.from(AsnConvert.serialize(choice.certificate)) : undefined;
+    return !der || !checked.some((c) => c.equals(der));
+  }).length;
+}
+
+/**
+ * The package's content, after checking it is written the one way DER
+ * allows: CMS leaves the outer wrapper, the certificate set and the
+ * digest-algorithm list unsigned, so any other encoding of the same values (a
+ * long-form length, a boolean written 0x01, a certificate re-encoded) would
+ * otherwise pass as the same package. A package is evidence byte for byte.
+ */
 function packageContent(der: Uint8Array): PackageContent {
   try {
-    const signedData = AsnConvert.parse(AsnConvert.parse(der, ContentInfo).content, SignedData);
+    const signedData = canonicalSignedData(der, 'the package');
     const content = signedData.encapContentInfo.eContent?.single;
     if (!content) throw new Error('no content');
     const parsed = JSON.parse(Buffer.from(content.buffer).toString('utf8')) as PackageContent;
@@ -355,13 +399,47 @@ function packageContent(der: Uint8Array): PackageContent {
  * findings recomputed from the artefacts themselves.
  */
 export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
-  const problems: string[] = [];
   let content: PackageContent;
   try {
     content = packageContent(der);
   } catch (error) {
     return { valid: false, problems: [(error as Error).message] };
   }
+  try {
+    return verifyPackageContent(der, content, trustAnchors);
+  } catch (error) {
+    // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
+    return { valid: false, problems: [`the package cannot be read: ${(error as Error).message}`] };
+  }
+}
+
+/** What in the package (and its signature's time-stamp token) no check covered. */
+function uncheckedParts(der: Uint8Array, checked: Buffer[]): string[] {
+  const problems: string[] = [];
+  const signedData = canonicalSignedData(der, 'the package');
+  if (uncheckedCertificates(signedData, checked) > 0) problems.push('the package carries a certificate that no check used');
+  for (const signer of signedData.signerInfos) {
+    for (const attribute of signer.unsignedAttrs ?? []) {
+      if (attribute.attrType !== id_aa_signatureTimeStampToken) {
+        problems.push(`the package's signature carries an unsigned attribute ${attribute.attrType} that no check covers`);
+        continue;
+      }
+      for (const token of attribute.attrValues) {
+        try {
+          if (uncheckedCertificates(canonicalSignedData(new Uint8Array(token), 'the time-stamp token'), checked) > 0) {
+            problems.push('the time-stamp token carries a certificate that no check used');
+          }
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function verifyPackageContent(der: Uint8Array, content: PackageContent, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
+  const problems: string[] = [];
   const { manifest } = content;
   const artefact = (name: string): Buffer | undefined => {
     const base64 = content.artefacts[name];
@@ -371,9 +449,15 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
   const root = chain[chain.length - 1];
   const anchors = trustAnchors?.length ? trustAnchors : root ? [root] : [];
 
-  const signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain });
+  let signature: SignatureVerification;
+  try {
+    signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain });
+  } catch (error) {
+    return { valid: false, manifest, problems: [`package signature: ${(error as Error).message}`] };
+  }
   problems.push(...signature.problems.map((p) => `package signature: ${p}`));
   if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
+  problems.push(...uncheckedParts(der, [...chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
 
   for (const [name, hash] of Object.entries(manifest.artefacts)) {
     const bytes = artefact(name);
