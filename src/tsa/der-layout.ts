@@ -1,4 +1,5 @@
 import * as asn1js from 'asn1js';
+import { encodedElement } from '../crypto/signed-structure.js';
 
 /**
  * A DER encoding made once by asn1js, with the places where per-use values go.
@@ -44,26 +45,8 @@ export interface Layout {
   readonly lengths: ReadonlyMap<string, number>;
 }
 
-/** A subtree already DER-encoded, placed into an asn1js value unchanged. */
-class Encoded extends asn1js.RawData {
-  constructor(bytes: Uint8Array) {
-    super({ data: bytes });
-  }
-
-  override toBER(_sizeOnly?: boolean, writer?: { write(buffer: ArrayBuffer): void }): ArrayBuffer {
-    const bytes = this.dataView.slice().buffer;
-    if (writer) {
-      writer.write(bytes);
-      return new ArrayBuffer(0);
-    }
-    return bytes;
-  }
-}
-
-/** asn1js's types do not list RawData among the nodes a constructed value holds, though it encodes them. */
-function encoded(bytes: Uint8Array): asn1js.AsnType {
-  return new Encoded(bytes) as unknown as asn1js.AsnType;
-}
+/** A subtree already DER-encoded, placed into an asn1js value unchanged (shared with the CA's SIGNED encoder). */
+const encoded = (bytes: Uint8Array): asn1js.AsnType => encodedElement(bytes);
 
 export const sequence = (parts: Part[], name?: string) =>
   new Wrapped((content) => new asn1js.Sequence({ value: [encoded(content)] }).toBER(false), parts, name);
