@@ -6,8 +6,8 @@ import { Link, useRouter } from '../router';
 import { fieldLabel, flatten } from './changes-page';
 import { ra } from './ra-api';
 import { useOperator } from './session';
+import { ID_TYPES } from '../subscriber-record';
 
-const ID_TYPES = ['resident-id', 'passport', 'hk-macao-permit', 'taiwan-permit', 'foreign-permanent-resident'] as const;
 
 /** The lines of a record an officer may correct: everything but the subscriber type, which never changes. */
 const editable = (path: string) => path !== 'type';

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { shanghaiDay, useI18n } from '../i18n';
 import { portalApi, post, type PortalDelegation, type PortalDocument } from './portal-api';
-import { RecordInput } from './register-page';
+import { RecordInput } from '../subscriber-record';
 
 const FIELDS = ['letter', 'content', 'kind', 'mediaType', 'agentName', 'agentIdType', 'agentIdNumber', 'expiresAt', 'evidenceDocumentId'] as const;
 

@@ -3,7 +3,7 @@ import { Alert, Card, LoadError, Loading, useLoad, useProblem } from '../compone
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { portalApi, post, type ChangeReport, type SubscriberRecord } from './portal-api';
-import { RecordInput } from './register-page';
+import { RecordInput } from '../subscriber-record';
 import { useSubscriber } from './subscriber-session';
 
 /** The fields a subscriber may report as changed (the type never changes), flattened as the API names them. */

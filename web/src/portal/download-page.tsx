@@ -5,7 +5,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import type { BrowserKeyAlgorithm } from './browser-key';
 import { keyStore } from './key-store';
-import { ID_TYPES } from './register-page';
+import { ID_TYPES } from '../subscriber-record';
 
 interface Downloaded {
   serial: string;

@@ -1,58 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { Alert, Card, Field, LoadError, Loading, download, inputProps, useLoad, useProblem, type FieldErrors } from '../components';
+import { Alert, Card, Field, LoadError, Loading, download, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
-import type { MessageKey } from '../messages';
-import { AgreementText, currentAgreement } from '../public/agreement-page';
+import { currentAgreement } from '../public/agreement-page';
 import { useRouter } from '../router';
+import { AgreementConsent, CONSENT_FIELDS, PurposeChoice, RECORD_FIELDS, SubscriberRecordFields, subscriberRecord, type RecordValues, type SubscriberKind } from '../subscriber-record';
 import type { PortalAccess } from './portal-api';
 import { signIn } from './subscriber-session';
 
-export const ID_TYPES = ['resident-id', 'passport', 'hk-macao-permit', 'taiwan-permit', 'foreign-permanent-resident'] as const;
-const PERSON = ['name', 'idType', 'idNumber'] as const;
-const CONTACT = ['phone', 'email'] as const;
-/** Every field a problem may name (its `field`), so the error lands beside the right input. */
-const FIELDS = [
-  'raId',
-  'name',
-  'idType',
-  'idNumber',
-  'phone',
-  'email',
-  'uscc',
-  ...PERSON.map((f) => `legalRepresentative.${f}`),
-  ...[...PERSON, ...CONTACT].map((f) => `agent.${f}`),
-  'legalRepresentative',
-  'agent',
-  'purpose',
-  'consent',
-];
-
-type Values = Record<string, string>;
-
-/** One input of a person's record; ID types as a list, errors beside it. */
-export function RecordInput({ name, label, values, set, errors }: { name: string; label: string; values: Values; set: (name: string, value: string) => void; errors: FieldErrors }) {
-  const { t } = useI18n();
-  if (name.toLowerCase().endsWith('idtype')) {
-    return (
-      <Field label={label} name={name} error={errors[name]}>
-        <select {...inputProps(name, errors)} value={values[name] ?? 'resident-id'} onChange={(e) => set(name, e.target.value)}>
-          {ID_TYPES.map((id) => (
-            <option key={id} value={id}>
-              {t(`id-type.${id}` as MessageKey)}
-            </option>
-          ))}
-        </select>
-      </Field>
-    );
-  }
-  const type = name.endsWith('email') ? 'email' : name.endsWith('phone') ? 'tel' : 'text';
-  return (
-    <Field label={label} name={name} error={errors[name]}>
-      <input {...inputProps(name, errors)} type={type} value={values[name] ?? ''} onChange={(e) => set(name, e.target.value)} autoComplete="off" />
-    </Field>
-  );
-}
+/** Self-registration names the RA too. */
+const FIELDS = ['raId', ...RECORD_FIELDS];
 
 /**
  * Self-registration (R0, R1): the applicant fills in their record, reads and
@@ -63,8 +20,8 @@ export function RecordInput({ name, label, values, set, errors }: { name: string
 export function SelfRegisterPage() {
   const { t } = useI18n();
   const { navigate } = useRouter();
-  const [kind, setKind] = useState<'individual' | 'enterprise'>('individual');
-  const [values, setValues] = useState<Values>({});
+  const [kind, setKind] = useState<SubscriberKind>('individual');
+  const [values, setValues] = useState<RecordValues>({});
   const [purpose, setPurpose] = useState<'signing' | 'encryption'>('signing');
   const [accepted, setAccepted] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -74,11 +31,6 @@ export function SelfRegisterPage() {
   const problem = useProblem(FIELDS);
   const e = problem.fieldErrors;
   const set = (name: string, value: string) => setValues((v) => ({ ...v, [name]: value }));
-  const person = (prefix: string, contact: boolean) => {
-    const out: Record<string, string> = {};
-    for (const f of [...PERSON, ...(contact ? CONTACT : [])]) out[f] = (values[`${prefix}${f}`] ?? (f === 'idType' ? 'resident-id' : '')).trim();
-    return out;
-  };
   const raId = values.raId ?? ras.data?.[0]?.id ?? '';
 
   async function submit(event: FormEvent) {
@@ -87,10 +39,7 @@ export function SelfRegisterPage() {
     if (!agreement.data) return;
     setBusy(true);
     try {
-      const record =
-        kind === 'individual'
-          ? { type: kind, ...person('', true) }
-          : { type: kind, name: (values.name ?? '').trim(), uscc: (values.uscc ?? '').trim(), legalRepresentative: person('legalRepresentative.', false), agent: person('agent.', true) };
+      const record = subscriberRecord(kind, values);
       const registered = await api<{ access: PortalAccess }>('/api/v1/portal/registrations', {
         method: 'POST',
         body: { raId, purpose, ...record, consent: { agreementVersion: agreement.data.id, accepted } },
@@ -98,7 +47,7 @@ export function SelfRegisterPage() {
       setAccess(registered.access);
       window.scrollTo(0, 0);
     } catch (error) {
-      problem.report(error, { 'consent.agreementVersion': 'consent', 'consent.accepted': 'consent' });
+      problem.report(error, CONSENT_FIELDS);
     } finally {
       setBusy(false);
     }
@@ -164,76 +113,19 @@ export function SelfRegisterPage() {
           )}
         </Card>
         <Card title={t('sp.register.applicant')}>
-          <fieldset className="choices inline" data-field="type">
-            <legend>{t('subscriber.type')}</legend>
-            {(['individual', 'enterprise'] as const).map((k) => (
-              <label key={k} className="choice">
-                <input type="radio" name="type" value={k} checked={kind === k} onChange={() => setKind(k)} />
-                <span>{t(`subscriber.type.${k}`)}</span>
-              </label>
-            ))}
-          </fieldset>
-          {kind === 'individual' ? (
-            <div className="grid two">
-              {[...PERSON, ...CONTACT].map((f) => (
-                <RecordInput key={f} name={f} label={t(`register.${f}`)} values={values} set={set} errors={e} />
-              ))}
-            </div>
-          ) : (
-            <>
-              <div className="grid two">
-                <RecordInput name="name" label={t('register.enterprise-name')} values={values} set={set} errors={e} />
-                <RecordInput name="uscc" label={t('register.uscc')} values={values} set={set} errors={e} />
-              </div>
-              <h3>{t('register.legal-representative')}</h3>
-              <div className="grid three">
-                {PERSON.map((f) => (
-                  <RecordInput key={f} name={`legalRepresentative.${f}`} label={t(`register.${f}`)} values={values} set={set} errors={e} />
-                ))}
-              </div>
-              <h3>{t('register.agent')}</h3>
-              <div className="grid three">
-                {[...PERSON, ...CONTACT].map((f) => (
-                  <RecordInput key={f} name={`agent.${f}`} label={t(`register.${f}`)} values={values} set={set} errors={e} />
-                ))}
-              </div>
-            </>
-          )}
+          <SubscriberRecordFields kind={kind} setKind={setKind} values={values} set={set} errors={e} />
         </Card>
         <Card title={t('register.application')}>
-          <fieldset className="choices inline" data-field="purpose">
-            <legend>{t('applications.purpose')}</legend>
-            {(['signing', 'encryption'] as const).map((p) => (
-              <label key={p} className="choice">
-                <input type="radio" name="purpose" value={p} checked={purpose === p} onChange={() => setPurpose(p)} />
-                <span>{t(`purpose.${p}`)}</span>
-              </label>
-            ))}
-            {e.purpose && <small className="field-error">{e.purpose}</small>}
-          </fieldset>
+          <PurposeChoice purpose={purpose} setPurpose={setPurpose} error={e.purpose} />
         </Card>
         <Card title={t('register.agreement')}>
-          {agreement.loading && <Loading />}
-          <LoadError error={agreement.error} />
-          {agreement.data && (
-            <>
-              <details>
-                <summary>{t('register.read-agreement', { version: agreement.data.id })}</summary>
-                <AgreementText agreement={agreement.data} />
-              </details>
-              <div className={`field${e.consent ? ' has-error' : ''}`} data-field="consent">
-                <label className="checkbox">
-                  <input id="f-consent" type="checkbox" checked={accepted} onChange={(ev) => setAccepted(ev.target.checked)} aria-invalid={e.consent ? true : undefined} />
-                  <span>{t('sp.register.accept', { version: agreement.data.id, title: agreement.data.title })}</span>
-                </label>
-                {e.consent && (
-                  <small className="field-error" role="alert">
-                    {e.consent}
-                  </small>
-                )}
-              </div>
-            </>
-          )}
+          <AgreementConsent
+            agreement={agreement}
+            accepted={accepted}
+            setAccepted={setAccepted}
+            error={e.consent}
+            acceptLabel={(version) => t('sp.register.accept', { version: version.id, title: version.title })}
+          />
         </Card>
         {problem.formError && <Alert>{problem.formError}</Alert>}
         <button type="submit" disabled={busy || !agreement.data || !raId}>
