@@ -162,6 +162,18 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await shoot(page, 'agreement', '/agreement', async (p) => {
       await p.locator('article.agreement[data-version="2022-08"]').waitFor();
     });
+    await asAdmin('POST', '/api/v1/publication/documents', {
+      kind: 'notice',
+      version: '2026-12-01',
+      title: { 'zh-CN': '关于证书服务时间调整的公告', en: 'Notice of changed service hours' },
+      text: { 'zh-CN': '自 2026 年 12 月 1 日起，人工服务时间为工作日 9:00–17:00。', en: 'From 1 December 2026 the service desk is open on working days, 9:00–17:00.' },
+    });
+    await shoot(page, 'notices', '/repository/notices', async (p, locale) => {
+      const notice = p.locator('article[data-notice="2026-12-01"]');
+      await notice.waitFor();
+      expect(await notice.locator('pre.document').textContent()).toContain(locale === 'en' ? 'service desk is open' : '人工服务时间');
+      expect(await notice.locator('a[href^="/notices/2026-12-01"]').count()).toBe(1);
+    });
     await shoot(page, 'apply', '/portal/apply', async (p) => {
       await p.locator('ol.timeline li').first().waitFor();
     });

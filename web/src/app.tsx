@@ -22,7 +22,7 @@ import { DownloadPage } from './portal/download-page';
 import { portalPage } from './portal/routes';
 import { AgreementPage } from './public/agreement-page';
 import { ApplyPage, HomePage } from './public/home-page';
-import { CpsPage, RepositoryPage } from './public/repository-page';
+import { CpsPage, NoticesPage, RepositoryPage } from './public/repository-page';
 import { StatusPage } from './public/status-page';
 import { Link, match, useRouter } from './router';
 
@@ -158,6 +158,7 @@ function Page() {
   if (path === '/status') return <StatusPage />;
   if (path === '/repository') return <RepositoryPage />;
   if (path === '/repository/cps') return <CpsPage />;
+  if (path === '/repository/notices') return <NoticesPage />;
   if (path === '/agreement') return <AgreementPage />;
   if ((params = match('/agreement/:version', path))) return <AgreementPage version={params.version} />;
   if (path === '/portal' || path === '/portal/apply') return <ApplyPage />;

@@ -109,6 +109,11 @@ const zh = {
   'cps.title': '电子认证业务规则（CPS）',
   'cps.lead': '每张证书中的 CPS 地址指向这里：',
 
+  'notices.title': '公告',
+  'notices.lead': '本 CA 发布的全部公告，每一份都有固定的公开地址（R11）。时间为北京时间。',
+  'notices.none': '尚未发布公告。',
+  'notices.effective': '生效',
+
   'agreement.title': '订户协议',
   'agreement.lead': '现行的订户协议。申请证书前，订户须阅读并同意此版本。',
   'agreement.lead-version': '订户协议的历史版本：每个版本都按其版本号永久可查。',
@@ -448,6 +453,11 @@ const en: Record<MessageKey, string> = {
 
   'cps.title': 'Certification Practice Statement (CPS)',
   'cps.lead': 'The CPS URI in every certificate points here:',
+
+  'notices.title': 'Notices',
+  'notices.lead': 'Every notice this CA has published, each at its stable public URL (R11). Times are Beijing time.',
+  'notices.none': 'No notice has been published yet.',
+  'notices.effective': 'Effective',
 
   'agreement.title': 'Subscriber agreement',
   'agreement.lead': 'The subscriber agreement in force. Subscribers read and accept this version before applying.',

@@ -107,6 +107,9 @@ export function RepositoryPage() {
               <Link to="/agreement">{t('agreement.title')}</Link>
             </li>
             <li>
+              <Link to="/repository/notices">{t('notices.title')}</Link>
+            </li>
+            <li>
               <Link to="/status">{t('status.title')}</Link>
             </li>
           </ul>
@@ -131,6 +134,51 @@ export function CpsPage() {
         <LoadError error={cps.error} />
         {cps.data !== undefined && <pre className="document">{cps.data}</pre>}
       </Card>
+    </div>
+  );
+}
+
+interface PublishedNotice {
+  version: string;
+  title: { 'zh-CN': string; en: string };
+  text: { 'zh-CN': string; en: string };
+  textSha256: string;
+  effectiveAt: string;
+  publishedAt: string;
+}
+
+/** R11: every notice the CA published, newest first, each at its stable URL /notices/{version}. */
+export function NoticesPage() {
+  const { t, time, locale } = useI18n();
+  const notices = useLoad(() => api<PublishedNotice[]>('/notices'), []);
+  const newestFirst = notices.data ? [...notices.data].reverse() : undefined;
+  return (
+    <div className="page">
+      <h1>{t('notices.title')}</h1>
+      <p className="lead">{t('notices.lead')}</p>
+      {notices.loading && <Loading />}
+      <LoadError error={notices.error} />
+      {newestFirst?.length === 0 && (
+        <Card>
+          <p className="muted">{t('notices.none')}</p>
+        </Card>
+      )}
+      {newestFirst?.map((notice) => (
+        <Card key={notice.version} title={notice.title[locale]}>
+          <article className="agreement" data-notice={notice.version}>
+            <p className="muted small">
+              {t('agreement.version')}: <code>{notice.version}</code> · {t('agreement.published')}: {time(notice.publishedAt)} · {t('notices.effective')}:{' '}
+              {time(notice.effectiveAt)} · SHA-256: <code className="break">{notice.textSha256.slice(0, 16)}…</code>
+            </p>
+            <pre className="document" tabIndex={0}>
+              {notice.text[locale]}
+            </pre>
+            <p className="small">
+              <a href={`/notices/${encodeURIComponent(notice.version)}?lang=${locale}`}>{`/notices/${notice.version}`}</a>
+            </p>
+          </article>
+        </Card>
+      ))}
     </div>
   );
 }
