@@ -139,13 +139,15 @@ function publicKeyAsJwk(spki: SubjectPublicKeyInfo): JsonWebKey | undefined {
     } catch {
       return undefined;
     }
-    const unsigned = (bytes: ArrayBuffer) => {
-      const b = Buffer.from(bytes);
+    const [modulus, exponent] = [Buffer.from(rsa.modulus), Buffer.from(rsa.publicExponent)];
+    // A negative INTEGER is malformed; the DER decoder, not a JWK made positive, says so.
+    if ((modulus[0] ?? 0x80) & 0x80 || (exponent[0] ?? 0x80) & 0x80) return undefined;
+    const unsigned = (b: Buffer) => {
       let i = 0;
       while (i < b.length - 1 && b[i] === 0) i++;
       return b.subarray(i).toString('base64url');
     };
-    return { kty: 'RSA', n: unsigned(rsa.modulus), e: unsigned(rsa.publicExponent) };
+    return { kty: 'RSA', n: unsigned(modulus), e: unsigned(exponent) };
   }
   return undefined;
 }
