@@ -186,13 +186,25 @@ export class CertificateAuthority {
 
   async authorities(): Promise<AuthorityRecord[]> {
     const rows = await this.store.db.selectFrom('certificate_authorities').selectAll().orderBy('created_at').execute();
-    return rows.map(toAuthorityRecord);
+    return rows.map((row) => this.authorityRecord(row));
   }
 
   async authority(caId: string): Promise<AuthorityRecord> {
     const row = await this.store.db.selectFrom('certificate_authorities').selectAll().where('id', '=', caId).executeTakeFirst();
     if (!row) throw new SignetError('ca.unknown', 404, { caId }, 'caId');
-    return toAuthorityRecord(row);
+    return this.authorityRecord(row);
+  }
+
+  /** CA rows never change once written, so each certificate is parsed once (a health check asks every few seconds). */
+  private readonly authorityRecords = new Map<string, AuthorityRecord>();
+
+  private authorityRecord(row: CertificateAuthorityTable): AuthorityRecord {
+    let record = this.authorityRecords.get(row.id);
+    if (!record) {
+      record = toAuthorityRecord(row);
+      this.authorityRecords.set(row.id, record);
+    }
+    return record;
   }
 
   /** The issuing CA that subscriber certificates come from when the caller names none: the newest. */
