@@ -61,6 +61,11 @@ export interface DisputesOptions {
   clock?: () => Date;
   /** Who on the CA side hears of every dispute. */
   disputeDesk?: string;
+  /**
+   * The RA's subscribers, asked rather than read (their tables are the RA's):
+   * a dispute names a subscriber the RA knows, or it would hold and notify nobody.
+   */
+  subscribers?: { raOf(subscriberId: string): Promise<string | null> };
 }
 
 const DESCRIPTION_MAX = 4000;
@@ -137,6 +142,9 @@ export class Disputes {
     }
     const description = filing.description?.trim() ?? '';
     if (!description || description.length > DESCRIPTION_MAX) throw new SignetError('dispute.description-required', 400, { max: DESCRIPTION_MAX }, 'description');
+    if (this.options.subscribers && (await this.options.subscribers.raOf(filing.subscriberId)) === null) {
+      throw new SignetError('dispute.unknown-subscriber', 404, { subscriberId: String(filing.subscriberId).slice(0, 128) }, 'subscriberId');
+    }
 
     // The hold comes first: should anything fail after it, the records are kept, which is the safe side.
     const hold = await this.options.retention.placeHold(filing.filedBy, {

@@ -210,6 +210,10 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '请说明争议的内容（最多 {max} 字）',
     en: 'Describe the dispute (at most {max} characters)',
   },
+  'dispute.unknown-subscriber': {
+    'zh-CN': '注册机构没有订户 {subscriberId} 的记录，不能为其登记争议',
+    en: 'The registration authority has no subscriber {subscriberId}; no dispute can be filed for them',
+  },
   'dispute.not-found': {
     'zh-CN': '找不到争议 {id}',
     en: 'No dispute {id}',

@@ -5,6 +5,8 @@ import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { buildServer } from './server.js';
+import { SignetError } from '../i18n/signet-error.js';
+import type { Principal } from '../ra/roles.js';
 
 afterAll(dropFreshStores);
 
@@ -21,6 +23,7 @@ describe.each(storeBackends)('disputes over HTTP on %s (R10: negotiation → arb
   let now = new Date('2026-10-10T02:00:00.000Z');
   const admin = { authorization: 'Bearer test-admin-token' };
   let officer: Record<string, string>;
+  const subscribers: string[] = [];
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = admin): Promise<Answer> {
     const response = await fetch(`${base}${path}`, {
@@ -58,14 +61,35 @@ describe.each(storeBackends)('disputes over HTTP on %s (R10: negotiation → arb
     const token = await call('POST', '/api/v1/ra/api-tokens', { label: 'officer automation', operatorId: created.json.id });
     expect(token.status, JSON.stringify(token.json)).toBe(201);
     officer = { authorization: `Bearer ${String(token.json.token)}` };
+    // Disputes name subscribers the RA knows.
+    await t.signet.ra.agreements.publish({ id: 'v1', title: '协议', text: '协议', actor: 'test', publishedAt: new Date('2026-01-01T00:00:00Z') });
+    const counter: Principal = { operatorId: null, username: 'officer-sh', role: 'ra-officer', raId: String(ra.json.id), via: 'cli' };
+    for (const [i, idNumber] of ['11010519491231002X', '110101199003077571'].entries()) {
+      const record = { type: 'individual' as const, name: `订户${i + 1}`, idType: 'resident-id', idNumber, phone: '13500135000', email: `s${i}@example.cn` };
+      subscribers.push((await t.signet.ra.subscribers.register(counter, { record, consent: { agreementVersion: 'v1', accepted: true } }, null)).id);
+    }
   });
   afterAll(async () => {
     await app?.close();
     await t?.signet.close();
   });
 
+  it('refuses a dispute for a subscriber the RA does not know, in both languages, leaving no hold, row or notice (R10)', async () => {
+    const before = await counts();
+    const refused = (await t.signet.disputes
+      .file({ subscriberId: 'sub-nobody', discoveredOn: '2026-09-20', description: '证书被冒用', filedBy: 'subscriber:sub-nobody' })
+      .catch((e: unknown) => e)) as SignetError;
+    expect(refused).toBeInstanceOf(SignetError);
+    expect(refused.code).toBe('dispute.unknown-subscriber');
+    expect(refused.status).toBe(404);
+    expect(refused.field).toBe('subscriberId');
+    expect(refused.messageIn('zh-CN')).toContain('sub-nobody');
+    expect(refused.messageIn('en')).toContain('no subscriber sub-nobody');
+    expect(await counts()).toEqual(before);
+  });
+
   it('lets the CA move a dispute through investigation, negotiation and arbitration to closure, each step noted, notified and in the history', async () => {
-    const filed = await t.signet.disputes.file({ subscriberId: 'sub-dispute-1', discoveredOn: '2026-09-20', description: '证书被冒用', filedBy: 'subscriber:sub-dispute-1' });
+    const filed = await t.signet.disputes.file({ subscriberId: subscribers[0]!, discoveredOn: '2026-09-20', description: '证书被冒用', filedBy: `subscriber:${subscribers[0]}` });
     const open = await call('GET', '/api/v1/disputes?open=true');
     expect(open.status).toBe(200);
     expect(open.json).toMatchObject([{ id: filed.id, state: 'filed', discoveredOn: '2026-09-20' }]);
@@ -80,21 +104,21 @@ describe.each(storeBackends)('disputes over HTTP on %s (R10: negotiation → arb
     const shown = await call('GET', `/api/v1/disputes/${filed.id}`);
     expect(shown.json).toMatchObject({ state: 'closed', outcome: '第 4 步', next: [] });
     expect((shown.json.events as Array<{ to: string; actor: string; note: string }>).map((e) => [e.to, e.actor])).toEqual([
-      ['filed', 'subscriber:sub-dispute-1'],
+      ['filed', `subscriber:${subscribers[0]}`],
       ['investigating', 'operator:admin-token'],
       ['negotiation', 'operator:admin-token'],
       ['referred-to-arbitration', 'operator:admin-token'],
       ['closed', 'operator:admin-token'],
     ]);
     // Closed is the end: the records are no longer held for it (R2), and it leaves the open list.
-    const holds = await call('GET', '/api/v1/service/retention/holds?subscriberId=sub-dispute-1&active=true');
+    const holds = await call('GET', `/api/v1/service/retention/holds?subscriberId=${subscribers[0]}&active=true`);
     expect(holds.json).toEqual([]);
     expect((await call('GET', '/api/v1/disputes?open=true')).json).toEqual([]);
     expect((await call('GET', '/api/v1/disputes')).json).toMatchObject([{ id: filed.id, state: 'closed' }]);
   });
 
   it('refuses a skipped step, a missing note, an unknown state or dispute, and anyone but the CA, in both languages and changing nothing', async () => {
-    const filed = await t.signet.disputes.file({ subscriberId: 'sub-dispute-2', discoveredOn: '2026-10-01', description: '收费争议', filedBy: 'subscriber:sub-dispute-2' });
+    const filed = await t.signet.disputes.file({ subscriberId: subscribers[1]!, discoveredOn: '2026-10-01', description: '收费争议', filedBy: `subscriber:${subscribers[1]}` });
     const before = await counts();
 
     const skipped = await call('POST', `/api/v1/disputes/${filed.id}/advance`, { to: 'negotiation', note: '直接协商' }, { ...admin, 'accept-language': 'en' });
