@@ -380,14 +380,14 @@ function uncheckedCertificates(signedData: SignedData, checked: Buffer[]): numbe
  * long-form length, a boolean written 0x01, a certificate re-encoded) would
  * otherwise pass as the same package. A package is evidence byte for byte.
  */
-function packageContent(der: Uint8Array): PackageContent {
+function packageContent(der: Uint8Array): { content: PackageContent; signedData: SignedData } {
   try {
     const signedData = canonicalSignedData(der, 'the package');
     const content = signedData.encapContentInfo.eContent?.single;
     if (!content) throw new Error('no content');
     const parsed = JSON.parse(Buffer.from(content.buffer).toString('utf8')) as PackageContent;
     if (parsed.manifest?.format !== 'signet-evidence/1') throw new Error('unknown format');
-    return parsed;
+    return { content: parsed, signedData };
   } catch (error) {
     throw new SignetError('evidence.malformed-package', 400, { detail: (error as Error).message.slice(0, 200) }, 'package');
   }
@@ -399,14 +399,14 @@ function packageContent(der: Uint8Array): PackageContent {
  * findings recomputed from the artefacts themselves.
  */
 export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
-  let content: PackageContent;
+  let read: ReturnType<typeof packageContent>;
   try {
-    content = packageContent(der);
+    read = packageContent(der);
   } catch (error) {
     return { valid: false, problems: [(error as Error).message] };
   }
   try {
-    return verifyPackageContent(der, content, trustAnchors);
+    return verifyPackageContent(der, read.content, read.signedData, trustAnchors);
   } catch (error) {
     // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
     return { valid: false, problems: [`the package cannot be read: ${(error as Error).message}`] };
@@ -414,9 +414,8 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
 }
 
 /** What in the package (and its signature's time-stamp token) no check covered. */
-function uncheckedParts(der: Uint8Array, checked: Buffer[]): string[] {
+function uncheckedParts(signedData: SignedData, checked: Buffer[]): string[] {
   const problems: string[] = [];
-  const signedData = canonicalSignedData(der, 'the package');
   if (uncheckedCertificates(signedData, checked) > 0) problems.push('the package carries a certificate that no check used');
   for (const signer of signedData.signerInfos) {
     for (const attribute of signer.unsignedAttrs ?? []) {
@@ -438,7 +437,7 @@ function uncheckedParts(der: Uint8Array, checked: Buffer[]): string[] {
   return problems;
 }
 
-function verifyPackageContent(der: Uint8Array, content: PackageContent, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
+function verifyPackageContent(der: Uint8Array, content: PackageContent, signedData: SignedData, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
   const problems: string[] = [];
   const { manifest } = content;
   const artefact = (name: string): Buffer | undefined => {
@@ -457,7 +456,7 @@ function verifyPackageContent(der: Uint8Array, content: PackageContent, trustAnc
   }
   problems.push(...signature.problems.map((p) => `package signature: ${p}`));
   if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
-  problems.push(...uncheckedParts(der, [...chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
+  problems.push(...uncheckedParts(signedData, [...chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
 
   for (const [name, hash] of Object.entries(manifest.artefacts)) {
     const bytes = artefact(name);
