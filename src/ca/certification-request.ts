@@ -5,6 +5,7 @@ import * as asn1js from 'asn1js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
+import { RequestShapes } from './certification-request-shapes.js';
 import { SignetError } from '../i18n/signet-error.js';
 
 /** A PKCS#10 request whose signature proves possession of the key: the only thing Signet takes from it. */
@@ -37,27 +38,50 @@ function malformed(detail: string): SignetError {
   return new SignetError('request.malformed-csr', 400, { detail }, 'csr');
 }
 
+const knownShapes = new RequestShapes();
+
+/**
+ * The SPKI bytes of requests read from a known shape, where they are the
+ * library's DER as they stand in the request (certification-request-shapes.ts).
+ * Kept with the parsed SPKI they belong to, so a request changed after parsing
+ * is re-encoded as before.
+ */
+const requestKeys = new WeakMap<CertificationRequest, { parsed: SubjectPublicKeyInfo; der: Uint8Array }>();
+
 export function parseCertificationRequest(input: Uint8Array | string): CertificationRequest {
   const der = decodeRequestBytes(input);
   if (der.byteLength === 0) throw malformed('empty body');
   if (der.byteLength > 64 * 1024) throw malformed('larger than 64 KiB');
+  const shaped = knownShapes.match(der);
+  if (shaped) {
+    requestKeys.set(shaped.request, { parsed: shaped.request.certificationRequestInfo.subjectPKInfo, der: shaped.subjectPublicKeyInfo });
+    return shaped.request;
+  }
+  return parseInFull(der);
+}
+
+/** The whole request through asn1js and asn1-schema: any shape, and the precise reason for a refusal. */
+export function parseInFull(der: Uint8Array): CertificationRequest {
   const decoded = asn1js.fromBER(der);
   if (decoded.offset === -1 || decoded.result.error) throw malformed('not ASN.1 DER');
   if (decoded.offset !== der.byteLength) throw malformed('trailing bytes after the request');
+  let request: CertificationRequest;
   try {
-    const request = AsnParser.fromASN(decoded.result, CertificationRequest);
+    request = AsnParser.fromASN(decoded.result, CertificationRequest);
     if (!request.certificationRequestInfoRaw) throw new Error('missing CertificationRequestInfo');
-    return request;
   } catch (error) {
     throw malformed((error as Error).message);
   }
+  knownShapes.learn(der, decoded.result, request);
+  return request;
 }
 
 /** Proof of possession (RFC 2986 §4.2) and key strength; refused with the precise reason. */
 export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
   const info = request.certificationRequestInfo;
   if (info.version !== 0) throw malformed(`version ${info.version} (only v1 = 0 exists)`);
-  const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
+  const known = requestKeys.get(request);
+  const spki = known?.parsed === info.subjectPKInfo ? known.der : new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
   const inspection = inspectPublicKey(spki, info.subjectPKInfo);
   if (!inspection.ok) {
     throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');

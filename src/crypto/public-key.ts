@@ -24,12 +24,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
   inspectedKeys.set(spkiDer, spki);
   const algorithm = spki.algorithm.algorithm;
   if (algorithm === OID.ecPublicKey) {
-    let curve: string | undefined;
-    try {
-      curve = spki.algorithm.parameters ? AsnConvert.parse(spki.algorithm.parameters, ECParameters).namedCurve : undefined;
-    } catch {
-      curve = undefined;
-    }
+    const curve = namedCurveOf(spki.algorithm.parameters);
     const known: Record<string, KeyAlgorithm> = {
       [OID.secp256r1]: 'ecdsa-p256',
       [OID.secp384r1]: 'ecdsa-p384',
@@ -75,6 +70,30 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
 }
 
+/**
+ * The ECParameters' namedCurve (RFC 5480 §2.1.1), undefined for explicit or
+ * unreadable parameters. The curves accepted here are looked up by asn1-schema's
+ * own encoding of their ECParameters (the only DER there is for them), so the
+ * inspection and the key import read a request's parameters once, not twice.
+ */
+function namedCurveOf(parameters: ArrayBuffer | null | undefined): string | undefined {
+  if (!parameters) return undefined;
+  const known = NAMED_CURVES.get(Buffer.from(parameters).toString('latin1'));
+  if (known) return known;
+  try {
+    return AsnConvert.parse(parameters, ECParameters).namedCurve;
+  } catch {
+    return undefined;
+  }
+}
+
+const NAMED_CURVES = new Map(
+  [OID.secp256r1, OID.secp384r1, OID.sm2Curve].map((namedCurve) => [
+    Buffer.from(AsnConvert.serialize(new ECParameters({ namedCurve }))).toString('latin1'),
+    namedCurve,
+  ]),
+);
+
 function loadsAsKey(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo): KeyObject | undefined {
   try {
     return loadPublicKey(spkiDer, spki);
@@ -94,7 +113,7 @@ const LOADED_KEYS_KEPT = 256;
  * the request just inspected) are kept; the oldest is forgotten first.
  */
 export function loadPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): KeyObject {
-  const id = Buffer.from(spkiDer).toString('base64');
+  const id = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength).toString('latin1');
   let key = loadedKeys.get(id);
   if (!key) {
     const jwk = publicKeyAsJwk(parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
@@ -115,12 +134,7 @@ function publicKeyAsJwk(spki: SubjectPublicKeyInfo): JsonWebKey | undefined {
   const point = Buffer.from(spki.subjectPublicKey);
   const algorithm = spki.algorithm.algorithm;
   if (algorithm === OID.ecPublicKey && spki.algorithm.parameters) {
-    let curve;
-    try {
-      curve = JWK_CURVES[AsnConvert.parse(spki.algorithm.parameters, ECParameters).namedCurve ?? ''];
-    } catch {
-      return undefined;
-    }
+    const curve = JWK_CURVES[namedCurveOf(spki.algorithm.parameters) ?? ''];
     if (!curve || point.length !== 1 + 2 * curve.coordinate || point[0] !== 0x04) return undefined;
     return {
       kty: 'EC',
