@@ -96,6 +96,11 @@ export class RequestShapes {
   private readonly byLength = new Map<number, RequestShape[]>();
   private count = 0;
 
+  /** Shapes kept (at most MAX_SHAPES). */
+  get size(): number {
+    return this.count;
+  }
+
   match(der: Uint8Array): ShapedRequest | undefined {
     const shapes = this.byLength.get(der.length);
     if (!shapes) return undefined;
@@ -146,6 +151,8 @@ export class RequestShapes {
     ];
     for (const [name, value] of slots) filled.set(value, at(name).at);
     if (!filled.equals(Buffer.from(der.buffer, der.byteOffset, der.length))) return;
+    // Known already, and this request missed it only because a slot did not read cleanly: nothing to learn.
+    if (this.byLength.get(der.length)?.some((known) => Buffer.from(known.layout.der).equals(Buffer.from(shape.der)))) return;
     const fixed: Array<[number, number]> = [];
     let from = 0;
     for (const { at: start, length } of slots.map(([name]) => at(name)).sort((a, b) => a.at - b.at)) {

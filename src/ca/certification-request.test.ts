@@ -141,6 +141,15 @@ describe('PKCS#10 requests read from a known shape (RFC 2986 §4.1)', () => {
     expect(Buffer.from(shapes.match(first)!.subjectPublicKeyInfo)).toEqual(Buffer.from(spki));
   });
 
+  it('learns a shape once, however often a request of that shape is read in full', () => {
+    const shapes = new RequestShapes();
+    const der = makeRequest('ed25519');
+    const full = parseInFull(der);
+    for (let i = 0; i < 3; i++) shapes.learn(der, asn1js.fromBER(der).result, full);
+    expect(shapes.size).toBe(1);
+    expect(shapes.match(der)?.request).toEqual(full);
+  });
+
   it('learns no shape from a request that is not DER, so such requests are always read in full', () => {
     const der = makeRequest('ed25519');
     // The outer length in long form (30 81 xx for a length below 128 would be BER): asn1js and asn1-schema accept it.
