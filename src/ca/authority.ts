@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { appendAuditEntries, appendAuditEntry } from '../audit/audit-log.js';
@@ -11,11 +11,13 @@ import type { SignetConfig } from '../config/settings.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
 import { GroupCommit, type Outcome } from '../store/group-commit.js';
+import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
 import { lintTbsCertificate } from './certificate-lint.js';
 import { parseCertificationRequest, provePublicKey } from './certification-request.js';
 import { buildExtensions, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { Keyring } from './keyring.js';
+import { TbsEncoder } from './tbs-encoder.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
 import type { SubscriberIdentity } from './subject-identity.js';
 import { newSerialNumber, normaliseSerial } from './serial-number.js';
@@ -158,6 +160,7 @@ export class CertificateAuthority {
   private readonly config: CertificateAuthorityOptions['config'];
   private readonly faults: IssuanceFaults;
   private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
+  private readonly tbsEncoder = new TbsEncoder();
   private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
 
   constructor(options: CertificateAuthorityOptions) {
@@ -340,8 +343,8 @@ export class CertificateAuthority {
     const wanted = new Date(notBefore.getTime() + days * DAY_MS - 1000);
     const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
 
-    // Parts shared by many certificates (the profile's extensions, the issuer's name and
-    // algorithm) are encoded once; encodedOnce leaves an already marked value alone.
+    // The TBS's bytes come from the encoder's layout for this shape (tbs-encoder.ts); the issuer's
+    // name and algorithm and the request's key are marked with their DER, so they are never re-encoded.
     const extensions = buildExtensions({
       profile,
       keyAlgorithm: order.keyAlgorithm,
@@ -351,7 +354,7 @@ export class CertificateAuthority {
       subjectAltNames: order.subjectAltNames,
       subjectIsEmpty: order.subject.length === 0,
       identity: order.identity,
-    }).map((extension) => encodedOnce(extension));
+    });
     const subjectPublicKeyInfo = encodedOnce(
       order.parsedPublicKeyInfo ?? AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
       order.subjectPublicKeyInfo,
@@ -386,7 +389,7 @@ export class CertificateAuthority {
         });
         if (findings.length > 0) throw new SignetError('request.lint-failed', 400, { detail: findings.join('; ') });
         prepared.serial = serialBytes.toString('hex');
-        prepared.tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+        prepared.tbsDer = this.tbsEncoder.encode(tbs);
       },
     };
     prepared.renewSerial();
@@ -495,7 +498,7 @@ export class CertificateAuthority {
         }
         // An earlier order of this batch now holds the key too.
         holders.set(prepared.spkiSha256, known.add(prepared.order.holder));
-        prepared.intentId = randomUUID();
+        prepared.intentId = timeOrderedId();
         recorded.push(index);
       });
       if (recorded.length === 0) return recorded;

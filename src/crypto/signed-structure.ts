@@ -21,6 +21,13 @@ export function encodedElement(der: Uint8Array | ArrayBuffer): asn1js.AsnType {
   return new EncodedElement({ data: der }) as unknown as asn1js.AsnType;
 }
 
+const encodings = new WeakMap<object, Uint8Array>();
+
+/** The DER of a value marked by encodedOnce (undefined for any other), without an encoder pass. */
+export function encodingOf(value: object): Uint8Array | undefined {
+  return encodings.get(value);
+}
+
 /**
  * Marks an asn1-schema value whose encoding never changes (an issuer's name,
  * a profile's extensions, a key already received as DER). asn1-schema's
@@ -32,6 +39,7 @@ export function encodedElement(der: Uint8Array | ArrayBuffer): asn1js.AsnType {
 export function encodedOnce<T extends object>(value: T, der?: Uint8Array | ArrayBuffer): T {
   if (Object.prototype.hasOwnProperty.call(value, 'toASN')) return value;
   const bytes = der ?? AsnSerializer.serialize(value);
+  encodings.set(value, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
   Object.defineProperties(value, {
     toASN: { value: () => encodedElement(bytes), enumerable: false },
     fromASN: {

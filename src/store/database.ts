@@ -77,6 +77,14 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     sqlite.pragma(`synchronous = ${(options.synchronous ?? sqliteSynchronousFrom(process.env)).toUpperCase()}`);
     // The certificate indexes are keyed by random serials and key hashes; 64 MiB of page cache keeps them in memory.
     sqlite.pragma('cache_size = -65536');
+    // A multi-row insert inside a transaction keeps a statement journal (to undo just that statement on a
+    // constraint error); on disk that was a temporary file written page by page, about a sixth of the store's
+    // CPU in a batch of issuance. It never outlives the statement, so it lives in memory. Durability is the WAL's.
+    sqlite.pragma('temp_store = MEMORY');
+    // Checkpoints copy every page changed since the last one into the database file and sync it. Random-keyed
+    // indexes dirty the same pages again and again, so a longer interval copies each of them once instead of
+    // many times (40 MiB of WAL instead of SQLite's 4 MiB default; the WAL file stays about that size).
+    sqlite.pragma('wal_autocheckpoint = 10000');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });

@@ -122,3 +122,15 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
+
+/** A copy of the layout's bytes with each named slot holding its value (of exactly the slot's length). */
+export function fill(shape: Layout, values: Record<string, Uint8Array>): Buffer {
+  const out = Buffer.allocUnsafe(shape.der.length);
+  out.set(shape.der);
+  for (const name in values) {
+    const value = values[name]!;
+    if (value.length !== shape.lengths.get(name)) throw new Error(`DER layout: ${name} is ${value.length} bytes, its slot ${shape.lengths.get(name)}`);
+    out.set(value, shape.offsets.get(name)!);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { ContentType } from '@peculiar/asn1-pkcs9';
 import { Accuracy, PKIStatus, PKIStatusInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
-import { integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from './der-layout.js';
+import { fill, integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from './der-layout.js';
 
 /**
  * The TSA's hot path. @peculiar/asn1-schema serialises by reflection and
@@ -182,18 +182,6 @@ export class TokenTemplate {
 
 const der1 = new Uint8Array(new asn1js.Integer({ value: 1 }).toBER(false));
 const der3 = new Uint8Array(new asn1js.Integer({ value: 3 }).toBER(false));
-
-/** A copy of the layout's bytes with each named slot holding its value (of exactly the slot's length). */
-function fill(shape: Layout, values: Record<string, Uint8Array>): Buffer {
-  const out = Buffer.allocUnsafe(shape.der.length);
-  out.set(shape.der);
-  for (const name in values) {
-    const value = values[name]!;
-    if (value.length !== shape.lengths.get(name)) throw new Error(`DER layout: ${name} is ${value.length} bytes, its slot ${shape.lengths.get(name)}`);
-    out.set(value, shape.offsets.get(name)!);
-  }
-  return out;
-}
 
 /** X.690 §11.6: SET OF members in the order of their encodings, the shorter padded with zeros. */
 function sortDer<T extends { der: Uint8Array }>(items: T[]): T[] {
