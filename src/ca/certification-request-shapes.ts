@@ -73,6 +73,8 @@ interface RequestShape {
 const SHAPED_KEYS = new Set<string>([OID.ecPublicKey, OID.rsaEncryption, OID.ed25519]);
 const SHAPED_SIGNATURES = new Set<string>([OID.ecdsaWithSha256, OID.ecdsaWithSha384, OID.sha256WithRSA, OID.ed25519]);
 const MAX_SHAPES = 256;
+/** A shape that did not re-create its request (BER, say) is tried again only every so many requests of its lengths. */
+const RETRY_EVERY = 64;
 
 const VERSION_1 = new Uint8Array(new asn1js.Integer({ value: 0 }).toBER(false));
 const EMPTY_NAME = Buffer.from(AsnConvert.serialize(new Name()));
@@ -95,6 +97,8 @@ const bitString = (content: Slot) =>
 export class RequestShapes {
   private readonly byLength = new Map<number, RequestShape[]>();
   private count = 0;
+  /** Lengths whose layout did not re-create the request, and how many such requests came since. */
+  private readonly misses = new Map<string, number>();
 
   /** Shapes kept (at most MAX_SHAPES). */
   get size(): number {
@@ -127,6 +131,13 @@ export class RequestShapes {
     const lengthOf = (node: asn1js.BaseBlock | undefined) => node?.valueBeforeDecodeView.byteLength ?? 0;
     const key = new Uint8Array(request.certificationRequestInfo.subjectPKInfo.subjectPublicKey);
     const signature = new Uint8Array(request.signature);
+    // Laying a request out costs half a full reading: a client that always sends what no layout re-creates pays it rarely.
+    const lengths = `${der.length}/${lengthOf(subject)}/${key.length}/${attributes ? lengthOf(attributes) : '-'}/${signature.length}`;
+    const missed = this.misses.get(lengths);
+    if (missed !== undefined) {
+      this.misses.set(lengths, missed + 1);
+      if (missed % RETRY_EVERY !== 0) return;
+    }
     const parts: Part[] = [
       VERSION_1,
       new Slot('subject', lengthOf(subject)),
@@ -150,7 +161,12 @@ export class RequestShapes {
       ['signature', signature],
     ];
     for (const [name, value] of slots) filled.set(value, at(name).at);
-    if (!filled.equals(Buffer.from(der.buffer, der.byteOffset, der.length))) return;
+    if (!filled.equals(Buffer.from(der.buffer, der.byteOffset, der.length))) {
+      if (this.misses.size >= MAX_SHAPES) this.misses.clear();
+      if (missed === undefined) this.misses.set(lengths, 1);
+      return;
+    }
+    this.misses.delete(lengths);
     // Known already, and this request missed it only because a slot did not read cleanly: nothing to learn.
     if (this.byLength.get(der.length)?.some((known) => Buffer.from(known.layout.der).equals(Buffer.from(shape.der)))) return;
     const fixed: Array<[number, number]> = [];
