@@ -3,7 +3,7 @@ import { Attributes, CertificationRequest, CertificationRequestInfo } from '@pec
 import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { OID } from '../crypto/algorithms.js';
-import { layout, sequence, Slot, Wrapped, type Layout, type Part } from '../tsa/der-layout.js';
+import { layout, sequence, Slot, Wrapped, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * Known shapes of PKCS#10 request (RFC 2986 §4.1), read without a parse tree.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Extensions, Name, RelativeDistinguishedName, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { encodedOnce } from '../crypto/signed-structure.js';
@@ -125,5 +125,24 @@ describe('TBSCertificate from per-shape layouts (RFC 5280 §4.1)', () => {
     const der = new TbsEncoder().encode(tbs);
     expect(der.includes(Buffer.from([0x0c, Buffer.byteLength('张三'), ...Buffer.from('张三')]))).toBe(true);
     expect(AsnConvert.parse(der, TBSCertificate).subject).toEqual(AsnConvert.parse(AsnConvert.serialize(new Name(tbs.subject)), Name));
+  });
+
+  it('lays out subjects of PrintableString, IA5String and UTF8String values, and leaves other names to asn1-schema (RFC 5280 §4.1.2.4)', () => {
+    const encoder = new TbsEncoder();
+    const atv = (type: string, value: ConstructorParameters<typeof AttributeValue>[0]) => new AttributeTypeAndValue({ type, value: new AttributeValue(value) });
+    const single = (...atvs: AttributeTypeAndValue[]) => new Name(atvs.map((a) => new RelativeDistinguishedName([a])));
+    const names = [
+      single(atv('2.5.4.6', { printableString: 'CN' }), atv('2.5.4.10', { utf8String: '中国金融认证中心' }), atv('2.5.4.5', { printableString: '91110000MA01234567' }), atv('1.2.840.113549.1.9.1', { ia5String: 'a@example.cn' }), atv('2.5.4.3', { utf8String: '李四' })),
+      single(atv('2.5.4.6', { printableString: 'CN' }), atv('2.5.4.10', { utf8String: '中国银行' }), atv('2.5.4.5', { printableString: '91110000MA07654321' }), atv('1.2.840.113549.1.9.1', { ia5String: 'b@example.cn' }), atv('2.5.4.3', { utf8String: '王五' })),
+      // A multi-valued RDN (its SET OF must be sorted) and a BMPString are asn1-schema's to encode.
+      new Name([new RelativeDistinguishedName([atv('2.5.4.3', { utf8String: 'b' }), atv('2.5.4.10', { utf8String: 'a' })])]),
+      single(atv('2.5.4.3', { bmpString: 'bmp' })),
+      new Name([]),
+    ];
+    for (const subject of [...names, ...names]) {
+      const tbs = subscriberTbs({ profile: 'tls-server', key: 'ecdsa-p256', commonName: 'x', dns: ['x.example'] });
+      tbs.subject = subject;
+      expect(encoder.encode(tbs).equals(library(tbs))).toBe(true);
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Version, type TBSCertificate, type Time } from '@peculiar/asn1-x509';
+import { Version, type AttributeValue, type Name, type TBSCertificate, type Time } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { encodingOf } from '../crypto/signed-structure.js';
-import { fill, integer, layout, octetString, sequence, Slot, tagged, type Layout, type Part } from '../tsa/der-layout.js';
+import { fill, integer, layout, octetString, primitive, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * The DER of a subscriber's TBSCertificate (RFC 5280 §4.1), from a layout per shape.
@@ -23,13 +23,16 @@ import { fill, integer, layout, octetString, sequence, Slot, tagged, type Layout
  * check together. Yet certificates of one profile and issuer differ only in
  * their values, and for given lengths of those every tag and length around
  * them is the same. So asn1js lays each shape out once around placeholders
- * (src/tsa/der-layout.ts, as the time-stamp tokens are made), and each
+ * (src/crypto/der-layout.ts, as the time-stamp tokens are made), and each
  * certificate is that layout with its values copied into their slots:
  *
  * - the serial number's content octets;
- * - whole values the library encoded: the signature algorithm, the issuer and
- *   the subject (asn1-schema, the issuer's once per CA), the two times
- *   (asn1-schema, once per second), the key (the request's own DER);
+ * - whole values the library encoded: the signature algorithm and the issuer
+ *   (asn1-schema, once per CA), the two times (asn1-schema, once per second),
+ *   the key (the request's own DER);
+ * - the subject, itself from a layout per shape of Name (the attribute types,
+ *   string types and lengths of its single-valued RDNs, as buildSubjectName
+ *   makes them), its slots the strings' content octets;
  * - each extension's extnValue contents (asn1-schema encoded them when the
  *   extension was built); its extnID and critical flag are part of the shape.
  *
@@ -41,6 +44,7 @@ import { fill, integer, layout, octetString, sequence, Slot, tagged, type Layout
  */
 export class TbsEncoder {
   private readonly layouts = new Map<string, Layout>();
+  private readonly nameLayouts = new Map<string, Layout>();
   private readonly times = new Map<number, Uint8Array>();
 
   encode(tbs: TBSCertificate): Buffer {
@@ -54,7 +58,7 @@ export class TbsEncoder {
       issuer: encoded(tbs.issuer),
       notBefore: this.time(tbs.validity.notBefore),
       notAfter: this.time(tbs.validity.notAfter),
-      subject: encoded(tbs.subject),
+      subject: this.name(tbs.subject),
       subjectPublicKeyInfo: encoded(tbs.subjectPublicKeyInfo),
     };
     const shape: string[] = [values.serial!.length, values.signature!.length, values.issuer!.length, values.notBefore!.length, values.notAfter!.length, values.subject!.length, values.subjectPublicKeyInfo!.length].map(String);
@@ -78,6 +82,36 @@ export class TbsEncoder {
     return fill(tbsLayout, values);
   }
 
+  /**
+   * Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue
+   * (RFC 5280 §4.1.2.4). Single-valued RDNs whose value is one UTF8String,
+   * PrintableString or IA5String take a layout; anything else asn1-schema encodes.
+   */
+  private name(name: Name): Uint8Array {
+    const known = encodingOf(name);
+    if (known) return known;
+    const values: Record<string, Uint8Array> = {};
+    const shape: string[] = [];
+    const parts: Part[] = [];
+    for (let i = 0; i < name.length; i++) {
+      const rdn = name[i]!;
+      const string = rdn.length === 1 ? directoryString(rdn[0]!.value) : undefined;
+      if (!string) return new Uint8Array(AsnConvert.serialize(name));
+      values[`rdn${i}`] = string.content;
+      shape.push(`${rdn[0]!.type}:${string.tag}:${string.content.length}`);
+      parts.push(set([sequence([oid(rdn[0]!.type), primitive(string.tag, new Slot(`rdn${i}`, string.content.length))])]));
+    }
+    const key = shape.join(',');
+    const nameLayout = this.nameLayouts.get(key);
+    if (nameLayout) return fill(nameLayout, values);
+    const created = layout(sequence(parts));
+    const filled = fill(created, values);
+    if (!filled.equals(Buffer.from(AsnConvert.serialize(name)))) throw new Error('Name layout: the filled layout differs from the library encoding');
+    if (this.nameLayouts.size >= MAX_LAYOUTS) this.nameLayouts.clear();
+    this.nameLayouts.set(key, created);
+    return filled;
+  }
+
   /** notBefore and notAfter are whole seconds, so certificates of the same second share each encoding. */
   private time(time: Time): Uint8Array {
     const at = time.getTime().getTime();
@@ -95,6 +129,17 @@ export class TbsEncoder {
 
 /** Shapes differ by the lengths of names and keys; a CA sees few, and a flood of new ones only costs their first use. */
 const MAX_LAYOUTS = 512;
+
+/** The one string a DirectoryString-like value holds, with its universal tag; undefined for anything else. */
+function directoryString(value: AttributeValue): { tag: number; content: Buffer } | undefined {
+  const held = [value.utf8String, value.printableString, value.ia5String, value.teletexString, value.universalString, value.bmpString, value.anyValue];
+  if (held.filter((v) => v !== undefined).length !== 1) return undefined;
+  if (value.utf8String !== undefined) return { tag: 12, content: Buffer.from(value.utf8String, 'utf8') };
+  // buildSubjectName lets only ASCII into these two; anything else is left to asn1-schema.
+  const ascii = value.printableString ?? value.ia5String;
+  if (ascii === undefined || !/^[\x20-\x7e]*$/.test(ascii)) return undefined;
+  return { tag: value.printableString !== undefined ? 19 : 22, content: Buffer.from(ascii, 'latin1') };
+}
 
 function encoded(value: object): Uint8Array {
   return encodingOf(value) ?? new Uint8Array(AsnConvert.serialize(value));

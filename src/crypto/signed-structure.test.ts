@@ -28,4 +28,29 @@ describe('SIGNED{ToBeSigned} encoding (RFC 5280 §4.1)', () => {
     const rebuilt = encodeSigned(new Uint8Array(parsed.tbsCertificateRaw!), parsed.signatureAlgorithm, new Uint8Array(parsed.signatureValue));
     expect(rebuilt.equals(original)).toBe(true);
   });
+
+  it('gives the same bytes from a layout already made as from the first use, at every length form', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const signer = generateSoftwareKey('ecdsa-p256');
+    const algorithm = Buffer.from(AsnConvert.serialize(signer.signatureAlgorithm));
+    // Short, one-octet and two-octet DER lengths for the whole (X.690 §8.1.3).
+    for (const length of [20, 150, 300, 70_000]) {
+      for (let use = 0; use < 3; use++) {
+        const content = randomBytes(length);
+        const toBeSigned = Buffer.concat([Buffer.from([0x04]), derLength(length), content]);
+        const signature = randomBytes(71);
+        const der = encodeSigned(toBeSigned, signer.signatureAlgorithm, signature);
+        const body = Buffer.concat([toBeSigned, algorithm, Buffer.from([0x03]), derLength(signature.length + 1), Buffer.from([0x00]), signature]);
+        expect(der.equals(Buffer.concat([Buffer.from([0x30]), derLength(body.length), body])), `length ${length} use ${use}`).toBe(true);
+      }
+    }
+  });
 });
+
+/** X.690 §8.1.3 definite length, written out for the expected values only. */
+function derLength(n: number): Buffer {
+  if (n < 128) return Buffer.from([n]);
+  const octets: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) octets.unshift(v % 256);
+  return Buffer.from([0x80 | octets.length, ...octets]);
+}

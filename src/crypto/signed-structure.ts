@@ -1,25 +1,7 @@
 import { AsnSerializer } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-
-/**
- * Already-encoded DER placed inside an asn1js structure. asn1js's own RawData
- * only returns its bytes, while constructed blocks collect their children
- * through a writer; this passes the bytes to that writer.
- */
-class EncodedElement extends asn1js.RawData {
-  override toBER(sizeOnly?: boolean, writer?: { write(buffer: ArrayBuffer): void }): ArrayBuffer {
-    const bytes = super.toBER(sizeOnly);
-    if (!writer) return bytes;
-    writer.write(bytes);
-    return new ArrayBuffer(0);
-  }
-}
-
-/** An asn1js node that writes DER encoded elsewhere (by asn1-schema, or received from a peer) unchanged. */
-export function encodedElement(der: Uint8Array | ArrayBuffer): asn1js.AsnType {
-  return new EncodedElement({ data: der }) as unknown as asn1js.AsnType;
-}
+import { bitString, encodedElement, fill, layout, sequence, Slot, type Layout } from './der-layout.js';
 
 const encodings = new WeakMap<object, Uint8Array>();
 
@@ -59,6 +41,26 @@ export function encodedOnce<T extends object>(value: T, der?: Uint8Array | Array
  * RawData), never re-encoded from objects: what is published is what was signed.
  */
 export function encodeSigned(toBeSignedDer: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
+  const algorithmDer = encodingOf(algorithm) ?? new Uint8Array(AsnSerializer.serialize(algorithm));
+  const values = { toBeSigned: toBeSignedDer, signatureAlgorithm: algorithmDer, signature };
+  // Certificates of one issuer share a handful of lengths: asn1js lays each out once (der-layout.ts).
+  const key = `${toBeSignedDer.length}|${signature.length}|${Buffer.from(algorithmDer).toString('latin1')}`;
+  const known = signedLayouts.get(key);
+  if (known) return fill(known, values);
+  const shape = layout(
+    sequence([new Slot('toBeSigned', toBeSignedDer.length), new Slot('signatureAlgorithm', algorithmDer.length), bitString(new Slot('signature', signature.length))]),
+  );
+  const filled = fill(shape, values);
+  if (!filled.equals(encodeSignedTree(toBeSignedDer, algorithm, signature))) throw new Error('SIGNED layout: the filled layout differs from asn1js');
+  if (signedLayouts.size >= 256) signedLayouts.clear();
+  signedLayouts.set(key, shape);
+  return filled;
+}
+
+const signedLayouts = new Map<string, Layout>();
+
+/** The same, as an asn1js tree: what a new layout is checked against. */
+function encodeSignedTree(toBeSignedDer: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
   const sequence = new asn1js.Sequence({
     value: [
       encodedElement(toBeSignedDer),

@@ -2,7 +2,7 @@ import { PKIFailureInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import type { MessageCode } from '../i18n/messages.js';
-import { integer, layout, octetString, sequence, Slot, type Layout } from './der-layout.js';
+import { integer, layout, octetString, sequence, Slot, type Layout } from '../crypto/der-layout.js';
 
 /**
  * RFC 3161 §2.4.2 PKIFailureInfo, by bit position. (@peculiar/asn1-tsp's

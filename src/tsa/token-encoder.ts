@@ -5,7 +5,7 @@ import { ContentType } from '@peculiar/asn1-pkcs9';
 import { Accuracy, PKIStatus, PKIStatusInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
-import { fill, integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from './der-layout.js';
+import { fill, integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * The TSA's hot path. @peculiar/asn1-schema serialises by reflection and

@@ -1,5 +1,23 @@
 import * as asn1js from 'asn1js';
-import { encodedElement } from '../crypto/signed-structure.js';
+
+/**
+ * Already-encoded DER placed inside an asn1js structure. asn1js's own RawData
+ * only returns its bytes, while constructed blocks collect their children
+ * through a writer; this passes the bytes to that writer.
+ */
+class EncodedElement extends asn1js.RawData {
+  override toBER(sizeOnly?: boolean, writer?: { write(buffer: ArrayBuffer): void }): ArrayBuffer {
+    const bytes = super.toBER(sizeOnly);
+    if (!writer) return bytes;
+    writer.write(bytes);
+    return new ArrayBuffer(0);
+  }
+}
+
+/** An asn1js node that writes DER encoded elsewhere (by asn1-schema, or received from a peer) unchanged. */
+export function encodedElement(der: Uint8Array | ArrayBuffer): asn1js.AsnType {
+  return new EncodedElement({ data: der }) as unknown as asn1js.AsnType;
+}
 
 /**
  * A DER encoding made once by asn1js, with the places where per-use values go.
@@ -45,7 +63,7 @@ export interface Layout {
   readonly lengths: ReadonlyMap<string, number>;
 }
 
-/** A subtree already DER-encoded, placed into an asn1js value unchanged (shared with the CA's SIGNED encoder). */
+/** A subtree already DER-encoded, placed into an asn1js value unchanged. */
 const encoded = (bytes: Uint8Array): asn1js.AsnType => encodedElement(bytes);
 
 export const sequence = (parts: Part[], name?: string) =>
@@ -66,6 +84,13 @@ export const tagged = (tagNumber: number, parts: Part[], name?: string) =>
 export const integer = (content: Slot | Uint8Array) => new Wrapped((c) => new asn1js.Integer({ valueHex: c }).toBER(false), [content]);
 
 export const octetString = (content: Part) => new Wrapped((c) => new asn1js.OctetString({ valueHex: c }).toBER(false), [content]);
+
+/** BIT STRING with no unused bits: the `00` octet asn1js writes is part of the header. */
+export const bitString = (content: Part) => new Wrapped((c) => new asn1js.BitString({ valueHex: c }).toBER(false), [content]);
+
+/** A universal primitive (a character string: 12 UTF8String, 19 PrintableString, 22 IA5String) with the given content octets. */
+export const primitive = (tagNumber: number, content: Part) =>
+  new Wrapped((c) => new asn1js.Primitive({ idBlock: { tagClass: 1, tagNumber }, valueHex: c }).toBER(false), [content]);
 
 /** Lays the parts out; throws if asn1js did not keep a child's bytes as they were. */
 export function layout(part: Part): Layout {
