@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: free ports, a Signet server in its own process, OpenSSL's own speed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,8 @@ export async function startSignetServer(algorithm: string, env: Record<string, s
       SIGNET_ADMIN_TOKEN: adminToken,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // SIGNET_BENCH_SERVER_STDOUT=FILE keeps what the server prints (with --trace-opt, say).
+    stdio: ['ignore', process.env.SIGNET_BENCH_SERVER_STDOUT ? openSync(process.env.SIGNET_BENCH_SERVER_STDOUT, 'w') : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
