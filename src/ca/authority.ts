@@ -109,6 +109,8 @@ export interface SigningOrder {
   subjectPublicKeyInfo: Uint8Array;
   /** The same key already parsed (from the CSR), so it is not parsed again. */
   parsedPublicKeyInfo?: SubjectPublicKeyInfo;
+  /** Its SHA-256 (spkiFingerprint), when the request check computed it already. */
+  spkiSha256?: string;
   keyAlgorithm: KeyAlgorithm;
   holder: string;
   subscriberId: string | null;
@@ -308,6 +310,7 @@ export class CertificateAuthority {
       identity: order.identity,
       subjectPublicKeyInfo: key.subjectPublicKeyInfo,
       parsedPublicKeyInfo: key.parsedPublicKeyInfo,
+      spkiSha256: key.spkiSha256,
       keyAlgorithm: key.keyAlgorithm,
       holder: order.subscriberId ? `subscriber:${order.subscriberId}` : `subject:${describeName(subject)}`,
       subscriberId: order.subscriberId ?? null,
@@ -363,7 +366,7 @@ export class CertificateAuthority {
     const prepared: PreparedCertificate = {
       order,
       within,
-      spkiSha256: spkiFingerprint(order.subjectPublicKeyInfo),
+      spkiSha256: order.spkiSha256 ?? spkiFingerprint(order.subjectPublicKeyInfo),
       now,
       notBefore,
       notAfter,

@@ -35,6 +35,7 @@ import {
   id_qt_csp,
 } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { fill, layout, octetString, Slot } from '../crypto/der-layout.js';
 import { keyIdentifier } from '../crypto/public-key.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
@@ -73,6 +74,15 @@ function extension(extnID: string, critical: boolean, value: unknown): Extension
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
+/** KeyIdentifier ::= OCTET STRING (RFC 5280 §4.2.1.2), laid out once by asn1js for the 20 octets of method (1). */
+const keyIdentifierLayout = layout(octetString(new Slot('keyIdentifier', 20)));
+
+/** The one extension every certificate has its own value of: filled into a layout instead of serialised by reflection. */
+function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {
+  const value = keyId.length === 20 ? fill(keyIdentifierLayout, { keyIdentifier: keyId }) : AsnConvert.serialize(new SubjectKeyIdentifier(keyId));
+  return new Extension({ extnID: id_ce_subjectKeyIdentifier, critical: false, extnValue: new OctetString(value) });
+}
+
 function uri(url: string): GeneralName {
   return new GeneralName({ uniformResourceIdentifier: url });
 }
@@ -92,9 +102,7 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
     sharedExtensionsCache.set(cacheKey, shared);
   }
   const extensions: Extension[] = [...shared.before];
-  extensions.push(
-    extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(inputs.subjectPublicKeyInfo))),
-  );
+  extensions.push(subjectKeyIdentifierExtension(keyIdentifier(inputs.subjectPublicKeyInfo)));
   extensions.push(...shared.afterSki);
   const sans = subjectAltNameEntries(inputs.profile, inputs.subjectAltNames);
   if (sans.length > 0) {

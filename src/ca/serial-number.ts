@@ -1,13 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { SerialSource } from './serial-source.js';
 
-/**
- * 17 octets: a fixed prefix octet (0x10–0x7f, so the INTEGER is positive and
- * minimally encoded without padding) followed by 128 bits from the CSPRNG.
- * Uniqueness is enforced by the database, not trusted to chance.
- */
+const sources = new Map<number, SerialSource>();
+
+/** 17 octets: the prefix octet and 128 bits from the CSPRNG (serial-source.ts). Uniqueness is enforced by the database, not trusted to chance. */
 export function newSerialNumber(prefix: number): Buffer {
-  return Buffer.concat([Buffer.from([prefix]), randomBytes(16)]);
+  let source = sources.get(prefix);
+  if (!source) {
+    source = new SerialSource(prefix);
+    sources.set(prefix, source);
+  }
+  return source.serial();
 }
 
 /** Accepts 5C:AB:…, 0x5cab…, 5CAB…; returns the lowercase form the store uses. */

@@ -19,7 +19,7 @@ import { cmsSignerIdentity, type CmsSignerIdentity } from './cms-signed-data.js'
 import { TokenTemplate } from './token-encoder.js';
 import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
-import { SerialSource } from './serial-source.js';
+import { SerialSource } from '../ca/serial-source.js';
 import { DuplicateSerial, TokenLedger, tsaDatabase } from './token-ledger.js';
 
 /**

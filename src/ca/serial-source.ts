@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 const POOL_BYTES = 16 * 256;
 
 /**
- * Time-stamp serials: 17 octets, the deployment's prefix octet (0x10–0x7f, so
- * the INTEGER is positive and minimal) and 128 bits from the CSPRNG, exactly
- * like certificate serials (src/ca/serial-number.ts). The random bits are
- * drawn 4 KiB at a time and each 16 of them used once: one call into the
- * CSPRNG per 256 tokens instead of one per token. Uniqueness is still the
- * primary key's, never chance's.
+ * Serial numbers of certificates and time-stamp tokens: 17 octets, the
+ * deployment's prefix octet (0x10–0x7f, so the INTEGER is positive and
+ * minimal) and 128 bits from the CSPRNG. The random bits are drawn 4 KiB at a
+ * time and each 16 of them used once: one call into the CSPRNG per 256
+ * serials instead of one per serial. Uniqueness is still the primary key's,
+ * never chance's.
  */
 export class SerialSource {
   private pool = Buffer.alloc(0);
