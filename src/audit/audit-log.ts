@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { SignetDatabase, Tx } from '../store/database.js';
-import { canonicalJson } from './canonical-json.js';
+import { CanonicalText, canonicalJson } from './canonical-json.js';
 
 export interface AuditEvent {
   /** Who: an operator id, a subscriber, or `system:<job>`. */
@@ -23,14 +23,14 @@ export interface AuditEntry extends AuditEvent {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** The hash of an entry covers its position, content and predecessor (R20). */
-export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+export function entryHash(entry: Omit<AuditEntry, 'hash'>, details: Record<string, unknown> | CanonicalText = entry.details): string {
   const body = canonicalJson({
     seq: entry.seq,
     at: entry.at,
     actor: entry.actor,
     action: entry.action,
     target: entry.target,
-    details: entry.details,
+    details,
     prevHash: entry.prevHash,
   });
   return createHash('sha256').update(body, 'utf8').digest('hex');
@@ -69,7 +69,9 @@ export async function appendAuditEntries(
     .executeTakeFirst();
   let seq = last ? Number(last.seq) : 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
-  const entries = events.map(({ event, at }): AuditEntry => {
+  // Each entry's details are canonicalised once: the same text is hashed (inside the entry) and stored.
+  const detailsJson = events.map(({ event }) => new CanonicalText(canonicalJson(event.details)));
+  const entries = events.map(({ event, at }, i): AuditEntry => {
     const unsigned = {
       seq: ++seq,
       at: at.toISOString(),
@@ -79,19 +81,19 @@ export async function appendAuditEntries(
       details: event.details,
       prevHash,
     };
-    prevHash = entryHash(unsigned);
+    prevHash = entryHash(unsigned, detailsJson[i]);
     return { ...unsigned, hash: prevHash };
   });
   await trx
     .insertInto('audit_entries')
     .values(
-      entries.map((entry) => ({
+      entries.map((entry, i) => ({
         seq: entry.seq,
         at: entry.at,
         actor: entry.actor,
         action: entry.action,
         target: entry.target,
-        details: canonicalJson(entry.details),
+        details: detailsJson[i]!.json,
         prev_hash: entry.prevHash,
         hash: entry.hash,
       })),

@@ -4,6 +4,7 @@
  * implementations that agree on the entry agree on its hash.
  */
 export function canonicalJson(value: unknown): string {
+  if (value instanceof CanonicalText) return value.json;
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite numbers have no JSON form');
     if (typeof value === 'bigint') return JSON.stringify(value.toString());
@@ -14,4 +15,9 @@ export function canonicalJson(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** A value already in canonical form (canonicalJson's own output), placed as it is: what is stored is what was hashed. */
+export class CanonicalText {
+  constructor(readonly json: string) {}
 }
