@@ -3,7 +3,7 @@ import { Attributes, CertificationRequest, CertificationRequestInfo } from '@pec
 import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { OID } from '../crypto/algorithms.js';
-import { layout, sequence, Slot, Wrapped, type Layout, type Part } from '../crypto/der-layout.js';
+import { bitString, layout, sequence, Slot, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * Known shapes of PKCS#10 request (RFC 2986 §4.1), read without a parse tree.
@@ -89,10 +89,6 @@ class AttributesField {
 const EMPTY_ATTRIBUTES = Buffer.from(
   new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [] }).toBER(false),
 );
-
-/** BIT STRING with no unused bits around its contents. */
-const bitString = (content: Slot) =>
-  new Wrapped((c) => new asn1js.BitString({ unusedBits: c[0], valueHex: c.subarray(1) }).toBER(false), [Uint8Array.of(0), content]);
 
 export class RequestShapes {
   private readonly byLength = new Map<number, RequestShape[]>();
