@@ -68,8 +68,11 @@ export async function startSignetServer(algorithm: string, env: Record<string, s
 }
 
 /** `openssl speed` signing rate (signatures/s on one core), parsed from its machine-readable output. */
-export function opensslSignRate(algorithm: 'rsa2048' | 'ecdsap256' | 'ecdsap384' | 'ed25519', seconds = 3): number {
-  const result = spawnSync('openssl', ['speed', '-mr', '-seconds', String(seconds), algorithm], { encoding: 'utf8' });
+export function opensslSignRate(algorithm: 'rsa2048' | 'ecdsap256' | 'ecdsap384' | 'ed25519', seconds = 3, core?: number): number {
+  const command = ['openssl', 'speed', '-mr', '-seconds', String(seconds), algorithm];
+  // On the benchmarked server's core when asked, so both figures of a ratio come from the same core.
+  const [program, ...args] = core === undefined ? command : ['taskset', '-c', String(core), ...command];
+  const result = spawnSync(program!, args, { encoding: 'utf8' });
   // -mr summary: +F2:idx:bits:sign/s:verify/s (RSA), +F4:… (ECDSA), +F6:idx:bits:name:sign/s:verify/s (EdDSA)
   const line = result.stdout.split('\n').find((l) => /^\+F\d+:/.test(l));
   if (!line) throw new Error(`openssl speed ${algorithm} gave no figure:\n${result.stdout}${result.stderr}`);

@@ -135,11 +135,14 @@ for (const [algorithm, speedName] of [
   ['ed25519', 'ed25519'],
 ] as const) {
   if (ONLY && !ONLY.includes(algorithm)) continue;
+  // This machine's host is noisy: openssl speed is taken on the server's core just before and just after the run, and averaged.
+  const rawBefore = opensslSignRate(speedName, 3, 0);
   const issued = await measure(algorithm, requests);
-  const raw = opensslSignRate(speedName);
+  const rawAfter = opensslSignRate(speedName, 3, 0);
+  const raw = (rawBefore + rawAfter) / 2;
   const floor = cryptoFloor(algorithm);
   rows.push(
-    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(6)} certs/s wall  ${fmt(issued.perCpuSecond).padStart(6)} certs/server-CPU-s   openssl speed ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}% (wall) ${(issued.perCpuSecond / raw * 100).toFixed(1).padStart(5)}% (CPU)   crypto of the cycle alone ${fmt(floor).padStart(6)}/CPU-s   p99 ${issued.p99} ms   errors ${issued.errors}   load generator ${(issued.clientShare * 100).toFixed(0)}% of a core`,
+    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(6)} certs/s wall  ${fmt(issued.perCpuSecond).padStart(6)} certs/server-CPU-s   openssl speed ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s (${fmt(rawBefore)} before, ${fmt(rawAfter)} after)   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}% (wall) ${(issued.perCpuSecond / raw * 100).toFixed(1).padStart(5)}% (CPU)   crypto of the cycle alone ${fmt(floor).padStart(6)}/CPU-s   p99 ${issued.p99} ms   errors ${issued.errors}   load generator ${(issued.clientShare * 100).toFixed(0)}% of a core`,
   );
   console.log(rows.at(-1));
 }
@@ -150,5 +153,5 @@ SQLite WAL group commits with synchronous=${(process.env.SIGNET_SQLITE_SYNCHRONO
 ${COUNT - WARM_UP} requests after ${WARM_UP} of warm-up under the same load, ${CONNECTIONS} keep-alive connections, server pinned to core 0 (taskset), load generator beside it.
 "server-CPU-s": the server process's user + system time (/proc/PID/stat), comparable on a shared machine; openssl speed uses one core.
 Reproduce: npm run build && npx tsx bench/issuance.ts ${COUNT} [algorithms]   (SIGNET_SQLITE_SYNCHRONOUS=normal, SIGNET_BENCH_CONNECTIONS=N, SIGNET_BENCH_WARM_UP=N)
-Peer: openssl speed -mr -seconds 3 <alg>. "crypto of the cycle alone": node:crypto importing a P-256 request key (JWK), verifying its
+Peer: taskset -c 0 openssl speed -mr -seconds 3 <alg>, just before and just after each run, averaged. "crypto of the cycle alone": node:crypto importing a P-256 request key (JWK), verifying its
 proof of possession, signing with the CA key and verifying that signature, in a loop in this process: the ceiling for any issuance here.`);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { SignetDatabase, Tx } from '../store/database.js';
 import { CanonicalText, canonicalJson } from './canonical-json.js';
@@ -33,7 +33,7 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>, details: Record<strin
     details,
     prevHash: entry.prevHash,
   });
-  return createHash('sha256').update(body, 'utf8').digest('hex');
+  return hash('sha256', body, 'hex');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { appendAuditEntries, appendAuditEntry } from '../audit/audit-log.js';
@@ -516,7 +516,7 @@ export class CertificateAuthority {
               serial: prepared.serial,
               issuer_ca_id: prepared.order.issuer.caId,
               profile_id: prepared.order.profile.id,
-              tbs_sha256: createHash('sha256').update(prepared.tbsDer).digest('hex'),
+              tbs_sha256: hash('sha256', prepared.tbsDer, 'hex'),
               tbs_der: prepared.tbsDer,
               requested_by: prepared.order.requestedBy,
               reason: prepared.order.reason,

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
@@ -168,7 +168,7 @@ function publicKeyAsJwk(spki: SubjectPublicKeyInfo): JsonWebKey | undefined {
 
 /** SHA-256 over the whole SPKI: the identity of a key across certificates (reuse and blocklist checks). */
 export function spkiFingerprint(spkiDer: Uint8Array): string {
-  return createHash('sha256').update(spkiDer).digest('hex');
+  return hash('sha256', spkiDer, 'hex');
 }
 
 /**
@@ -181,5 +181,5 @@ const inspectedKeys = new WeakMap<Uint8Array, SubjectPublicKeyInfo>();
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spkiDer: Uint8Array): Buffer {
   const spki = inspectedKeys.get(spkiDer) ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
-  return createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
+  return hash('sha1', new Uint8Array(spki.subjectPublicKey), 'buffer');
 }
