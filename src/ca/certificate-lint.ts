@@ -20,7 +20,7 @@ import {
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { lintIdentityExtensions } from './subject-identity.js';
-import { encodingOf } from '../crypto/signed-structure.js';
+import { derOf } from '../crypto/signed-structure.js';
 
 export interface LintContext {
   profile: CertificateProfile;
@@ -48,11 +48,6 @@ function decoded<T>(extension: Extension, type: new () => T): T {
   return value;
 }
 
-/** The DER of a value: the bytes it was marked with (encodedOnce), else asn1-schema's encoding. */
-function encoding(value: object): Uint8Array {
-  return encodingOf(value) ?? new Uint8Array(AsnConvert.serialize(value));
-}
-
 /**
  * Checks the TBSCertificate against RFC 5280 and its profile before the real
  * signature exists (Boulder's linting discipline): a finding here means
@@ -72,7 +67,7 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (serial.every((b) => b === 0)) findings.push('serial number is zero');
   if (serial.length < 9) findings.push('serial number carries fewer than 64 random bits');
 
-  if (!Buffer.from(encoding(tbs.signature)).equals(encoding(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
+  if (!Buffer.from(derOf(tbs.signature)).equals(derOf(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
 
   const notBefore = tbs.validity.notBefore;
   const notAfter = tbs.validity.notAfter;

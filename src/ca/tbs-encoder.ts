@@ -1,8 +1,8 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Version, type AttributeValue, type Name, type TBSCertificate, type Time } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { encodingOf } from '../crypto/signed-structure.js';
-import { fill, integer, layout, octetString, primitive, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
+import { derOf, encodingOf } from '../crypto/signed-structure.js';
+import { fill, integer, layout, octetString, oid, primitive, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * The DER of a subscriber's TBSCertificate (RFC 5280 §4.1), from a layout per shape.
@@ -54,12 +54,12 @@ export class TbsEncoder {
     }
     const values: Record<string, Uint8Array> = {
       serial: new Uint8Array(tbs.serialNumber),
-      signature: encoded(tbs.signature),
-      issuer: encoded(tbs.issuer),
+      signature: derOf(tbs.signature),
+      issuer: derOf(tbs.issuer),
       notBefore: this.time(tbs.validity.notBefore),
       notAfter: this.time(tbs.validity.notAfter),
       subject: this.name(tbs.subject),
-      subjectPublicKeyInfo: encoded(tbs.subjectPublicKeyInfo),
+      subjectPublicKeyInfo: derOf(tbs.subjectPublicKeyInfo),
     };
     const shape: string[] = [values.serial!.length, values.signature!.length, values.issuer!.length, values.notBefore!.length, values.notAfter!.length, values.subject!.length, values.subjectPublicKeyInfo!.length].map(String);
     extensions.forEach((extension, i) => {
@@ -141,24 +141,10 @@ function directoryString(value: AttributeValue): { tag: number; content: Buffer 
   return { tag: value.printableString !== undefined ? 19 : 22, content: Buffer.from(ascii, 'latin1') };
 }
 
-function encoded(value: object): Uint8Array {
-  return encodingOf(value) ?? new Uint8Array(AsnConvert.serialize(value));
-}
-
 const versionV3 = new Uint8Array(
   new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Integer({ value: Version.v3 })] }).toBER(false),
 );
 const criticalTrue = new Uint8Array(new asn1js.Boolean({ value: true }).toBER(false));
-const oids = new Map<string, Uint8Array>();
-
-function oid(id: string): Uint8Array {
-  let der = oids.get(id);
-  if (!der) {
-    der = new Uint8Array(new asn1js.ObjectIdentifier({ value: id }).toBER(false));
-    oids.set(id, der);
-  }
-  return der;
-}
 
 function layoutFor(tbs: TBSCertificate, values: Record<string, Uint8Array>): Layout {
   const slot = (name: string) => new Slot(name, values[name]!.length);

@@ -92,6 +92,18 @@ export const bitString = (content: Part) => new Wrapped((c) => new asn1js.BitStr
 export const primitive = (tagNumber: number, content: Part) =>
   new Wrapped((c) => new asn1js.Primitive({ idBlock: { tagClass: 1, tagNumber }, valueHex: c }).toBER(false), [content]);
 
+const oids = new Map<string, Uint8Array>();
+
+/** An OBJECT IDENTIFIER's DER, encoded by asn1js once per identifier. */
+export function oid(id: string): Uint8Array {
+  let der = oids.get(id);
+  if (!der) {
+    der = new Uint8Array(new asn1js.ObjectIdentifier({ value: id }).toBER(false));
+    oids.set(id, der);
+  }
+  return der;
+}
+
 /** Lays the parts out; throws if asn1js did not keep a child's bytes as they were. */
 export function layout(part: Part): Layout {
   const offsets = new Map<string, number>();

@@ -10,6 +10,11 @@ export function encodingOf(value: object): Uint8Array | undefined {
   return encodings.get(value);
 }
 
+/** The DER of an asn1-schema value: the bytes it was marked with, else asn1-schema's encoding of it now. */
+export function derOf(value: object): Uint8Array {
+  return encodings.get(value) ?? new Uint8Array(AsnSerializer.serialize(value));
+}
+
 /**
  * Marks an asn1-schema value whose encoding never changes (an issuer's name,
  * a profile's extensions, a key already received as DER). asn1-schema's
@@ -41,7 +46,7 @@ export function encodedOnce<T extends object>(value: T, der?: Uint8Array | Array
  * RawData), never re-encoded from objects: what is published is what was signed.
  */
 export function encodeSigned(toBeSignedDer: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
-  const algorithmDer = encodingOf(algorithm) ?? new Uint8Array(AsnSerializer.serialize(algorithm));
+  const algorithmDer = derOf(algorithm);
   const values = { toBeSigned: toBeSignedDer, signatureAlgorithm: algorithmDer, signature };
   // Certificates of one issuer share a handful of lengths: asn1js lays each out once (der-layout.ts).
   const key = `${toBeSignedDer.length}|${signature.length}|${Buffer.from(algorithmDer).toString('latin1')}`;

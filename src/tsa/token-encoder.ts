@@ -5,7 +5,7 @@ import { ContentType } from '@peculiar/asn1-pkcs9';
 import { Accuracy, PKIStatus, PKIStatusInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
-import { fill, integer, layout, octetString, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
+import { fill, integer, layout, octetString, oid, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
 
 /**
  * The TSA's hot path. @peculiar/asn1-schema serialises by reflection and
@@ -43,7 +43,6 @@ export interface EncodedToken {
 /** Each distinct shape is laid out once; past this many (hostile nonce lengths…) they are laid out per use. */
 const MAX_LAYOUTS = 512;
 
-const oid = (value: string) => new Uint8Array(new asn1js.ObjectIdentifier({ value }).toBER(false));
 const der = (value: unknown) => new Uint8Array(AsnConvert.serialize(value));
 
 /** Everything in a token that is the same for every token a TSA identity signs. */
