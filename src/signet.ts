@@ -3,6 +3,7 @@ import { createHierarchy } from './ca/hierarchy.js';
 import type { KeyAlgorithm } from './crypto/algorithms.js';
 import type { SignetConfig } from './config/settings.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
+import { ProcessInstance, forgetExpiredInstances, type ProcessRole } from './store/process-instances.js';
 import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { EvidenceService } from './evidence/evidence-report.js';
@@ -39,6 +40,8 @@ export interface Signet {
   publication: AgreementPublisher;
   /** Sends the notification outbox by SMTP (config.mail); run by the scheduled work on the lease holder. */
   mail: NotificationDelivery;
+  /** This process as the store knows it: the owner of its issuance intents, with a lease it renews. */
+  instance: ProcessInstance;
   close(): Promise<void>;
 }
 
@@ -49,13 +52,22 @@ export interface OpenOptions {
   ra?: Partial<RaSettings>;
   /** Crash points in mail delivery, for its tests. */
   mailFaults?: DeliveryFaults;
+  /**
+   * 'server' (`signet serve`) also closes, now and every lease period, the
+   * issuance intents of processes whose lease ran out. A 'command' (every CLI
+   * command, the default) never touches other processes' work.
+   */
+  role?: ProcessRole;
+  /** The process lease's length (SIGNET_PROCESS_LEASE_SECONDS, default 60 s). */
+  processLeaseMs?: number;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
   const store = await openDatabase(config.databaseUrl);
-  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults });
-  // Whatever a crash left half-done is settled before anything new is signed.
-  await ca.recoverInterruptedIssuance();
+  const instance = new ProcessInstance(store, options.role ?? 'command', { leaseMs: options.processLeaseMs });
+  await instance.start();
+  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance });
+  const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
@@ -73,7 +85,40 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     addresses: raRecipientAddresses(ra, config.mail.roleAddresses),
     faults: options.mailFaults,
   });
-  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, close: () => store.close() };
+  const close = async () => {
+    stopRecovery();
+    await instance.release().catch(() => undefined);
+    await store.close();
+  };
+  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
+}
+
+/**
+ * A server settles what dead processes left half-done: at start and then
+ * every lease period, intents whose owner's lease ran out are closed as
+ * abandoned (their serials stay reserved). Live owners' intents, CLI
+ * commands' included, are never touched. Returns the stopper.
+ */
+async function startIntentRecovery(ca: CertificateAuthority, store: SignetDatabase, leaseMs: number): Promise<() => void> {
+  const round = async () => {
+    await ca.recoverAbandonedIntents();
+    await forgetExpiredInstances(store);
+  };
+  await round();
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    round()
+      .catch(() => {
+        // The next round tries again; nothing is lost by waiting.
+      })
+      .finally(() => {
+        running = false;
+      });
+  }, leaseMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** `npm start` on a fresh data folder: a development hierarchy, created once. */

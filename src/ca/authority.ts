@@ -9,8 +9,11 @@ import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import type { SignetConfig } from '../config/settings.js';
 import { SignetError } from '../i18n/signet-error.js';
-import type { SignetDatabase, Tx } from '../store/database.js';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Dialect, SignetDatabase, Tx } from '../store/database.js';
+import { isUniqueViolation } from '../store/driver-errors.js';
 import { GroupCommit, type Outcome } from '../store/group-commit.js';
+import { databaseNowMs } from '../store/process-instances.js';
 import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
 import { lintTbsCertificate } from './certificate-lint.js';
@@ -146,6 +149,12 @@ export interface CertificateAuthorityOptions {
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
+  /**
+   * The process instance whose lease covers this CA's intents (openSignet's
+   * ProcessInstance). Without one, intents have no owner and any server may
+   * close them as abandoned: only for tests and tools that never run beside a server.
+   */
+  owner?: { readonly id: string };
 }
 
 const DAY_MS = 86_400_000;
@@ -161,6 +170,7 @@ export class CertificateAuthority {
   private readonly clock: () => Date;
   private readonly config: CertificateAuthorityOptions['config'];
   private readonly faults: IssuanceFaults;
+  private readonly owner: { readonly id: string } | undefined;
   private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
   private readonly tbsEncoder = new TbsEncoder();
   private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
@@ -171,6 +181,7 @@ export class CertificateAuthority {
     this.profiles = options.profiles ?? ProfileCatalogue.builtIn();
     this.clock = options.clock ?? (() => new Date());
     this.faults = options.faults ?? {};
+    this.owner = options.owner;
     this.keyring = new Keyring(options.config.passphrase, options.config.hsm);
   }
 
@@ -431,9 +442,10 @@ export class CertificateAuthority {
       await this.recordCertificates(signed.map((s) => ({ prepared: batch[s.index]!, issued: s.issued })));
       for (const s of signed) outcomes[s.index] = { ok: true, value: s.issued };
     } catch (error) {
-      // The intents stay pending (abandoned at the next start) unless a retry alone records the certificate.
+      // Each order is retried alone; one that still cannot be recorded has its intent closed by its owner, here.
       if (signed.length === 1) {
         outcomes[signed[0]!.index] = { ok: false, error };
+        await this.abandonOwnIntent(batch[signed[0]!.index]!, error);
       } else {
         for (const s of signed) {
           try {
@@ -441,6 +453,7 @@ export class CertificateAuthority {
             outcomes[s.index] = { ok: true, value: s.issued };
           } catch (aloneError) {
             outcomes[s.index] = { ok: false, error: aloneError };
+            await this.abandonOwnIntent(batch[s.index]!, aloneError);
           }
         }
       }
@@ -523,6 +536,7 @@ export class CertificateAuthority {
               state: 'pending' as const,
               created_at: prepared.now.toISOString(),
               resolved_at: null,
+              owner_instance: this.owner?.id ?? null,
             };
           }),
         )
@@ -541,7 +555,7 @@ export class CertificateAuthority {
       distinguishingId: issuer.signer.distinguishingId,
     });
     if (!check.ok) {
-      await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`);
+      await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`, false);
       throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
     }
     const der = encodeSigned(tbsDer, encodedSignatureAlgorithm(issuer.signer), signature);
@@ -614,38 +628,68 @@ export class CertificateAuthority {
     });
   }
 
-  private async abandonIntent(intentId: string, why: string): Promise<void> {
-    await this.store.db.transaction().execute(async (trx) => {
-      const row = await trx
+  /**
+   * The owner closes an intent whose certificate it could not record. If the
+   * record did commit after all (a lost reply), the intent is no longer
+   * pending and nothing changes; if the store is unreachable, the intent stays
+   * pending and a server closes it once this process's lease has run out.
+   */
+  private async abandonOwnIntent(prepared: PreparedCertificate, cause: unknown): Promise<void> {
+    await this.abandonIntent(prepared.intentId!, `the certificate could not be recorded: ${(cause as Error)?.message ?? String(cause)}`, false).catch(
+      () => undefined,
+    );
+  }
+
+  /**
+   * Closes one pending intent as abandoned, with its audit entry. With
+   * `onlyIfOwnerGone`, only when its owner holds no live lease by the
+   * database's clock, checked in the same statement that closes it.
+   */
+  private async abandonIntent(intentId: string, why: string, onlyIfOwnerGone: boolean): Promise<boolean> {
+    return this.store.db.transaction().execute(async (trx) => {
+      let update = trx
         .updateTable('issuance_intents')
         .set({ state: 'abandoned', resolved_at: this.clock().toISOString() })
         .where('id', '=', intentId)
-        .where('state', '=', 'pending')
-        .returning('serial')
-        .executeTakeFirst();
-      if (!row) return;
+        .where('state', '=', 'pending');
+      if (onlyIfOwnerGone) update = update.where(ownerGone(this.store.dialect));
+      const row = await update.returning(['serial', 'owner_instance']).executeTakeFirst();
+      if (!row) return false;
       await appendAuditEntry(
         trx,
         this.store.dialect,
-        { actor: 'system:issuance', action: 'issuance.abandoned', target: `certificate:${row.serial}`, details: { why } },
+        {
+          actor: 'system:issuance',
+          action: 'issuance.abandoned',
+          target: `certificate:${row.serial}`,
+          details: { why, owner: row.owner_instance },
+        },
         this.clock(),
       );
+      return true;
     });
   }
 
   /**
-   * After a crash: an intent still pending has no stored certificate, so its
-   * signature (if one was made) never left the process. It is closed as
-   * abandoned; its serial stays reserved and is never used again.
+   * Run by servers only (never by a CLI command): an intent still pending
+   * whose owner's lease has run out has no stored certificate, and its
+   * signature (if one was made) never left the owner, which is dead or cut off
+   * from the store for longer than its lease. It is closed as abandoned; its
+   * serial stays reserved and is never used again. Intents of live owners,
+   * this process's among them, are left alone. Returns the serials closed.
    */
-  async recoverInterruptedIssuance(): Promise<string[]> {
-    const pending = await this.store.db
+  async recoverAbandonedIntents(): Promise<string[]> {
+    const candidates = await this.store.db
       .selectFrom('issuance_intents')
       .select(['id', 'serial'])
       .where('state', '=', 'pending')
+      .where(ownerGone(this.store.dialect))
       .execute();
-    for (const intent of pending) await this.abandonIntent(intent.id, 'interrupted before the certificate was recorded');
-    return pending.map((p) => p.serial);
+    const closed: string[] = [];
+    for (const intent of candidates) {
+      if (await this.abandonIntent(intent.id, 'its owner stopped before the certificate was recorded', true)) closed.push(intent.serial);
+    }
+    return closed;
   }
 
   async certificate(serialInput: string): Promise<CertificateTable> {
@@ -722,8 +766,11 @@ function encodedSignatureAlgorithm(signer: Signer): AlgorithmIdentifier {
   return algorithm;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && /unique|duplicate/i.test(error.message);
+/** No live process holds the intent: no owner recorded, or the owner's lease ran out by the database's clock. */
+function ownerGone(dialect: Dialect): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(issuance_intents.owner_instance is null or not exists (
+    select 1 from process_instances where process_instances.id = issuance_intents.owner_instance
+      and process_instances.lease_expires_ms >= ${databaseNowMs(dialect)}))`;
 }
 
 function toAuthorityRecord(row: CertificateAuthorityTable): AuthorityRecord {

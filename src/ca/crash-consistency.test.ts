@@ -39,6 +39,8 @@ describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
             SIGNET_DATABASE_URL: t.config.databaseUrl,
             SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE,
             SIGNET_PUBLIC_URL: t.config.publicUrl,
+            // The dead owner's lease runs out after a second, by the database's clock.
+            SIGNET_PROCESS_LEASE_SECONDS: '1',
           },
           encoding: 'utf8',
           timeout: 60_000,
@@ -47,8 +49,18 @@ describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
       expect(child.signal, child.stderr).toBe('SIGKILL');
       expect(child.stdout).not.toContain('should have died');
 
-      // Restart: recovery runs before anything new is signed.
-      const restarted = await openSignet(loadConfig({ ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE }));
+      const env = { ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE };
+      // A CLI command run now never closes another process's intents, dead or alive.
+      const command = await openSignet(loadConfig(env));
+      const stillPending = await command.store.db.selectFrom('issuance_intents').select(['state', 'owner_instance']).where('requested_by', '=', 'test:crash').execute();
+      await command.close();
+      expect(stillPending.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(stillPending.map((i) => i.state))).toEqual(new Set(['pending']));
+      expect(stillPending[0]!.owner_instance).toMatch(/:\d+:/);
+
+      // A server closes them once their owner's lease has run out.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const restarted = await openSignet(loadConfig(env), { role: 'server' });
       try {
         const intents = await restarted.store.db.selectFrom('issuance_intents').selectAll().where('requested_by', '=', 'test:crash').execute();
         // On SQLite the three share one batch; on PostgreSQL the first may be recorded alone before

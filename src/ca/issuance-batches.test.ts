@@ -135,10 +135,12 @@ describe.each(storeBackends)('orders issued together on %s', (backend) => {
       const issued = (results[i] as PromiseFulfilledResult<{ serial: string }>).value;
       expect((await t.signet.ca.certificate(issued.serial)).subscriber_id).toBe(`caller-rows-${i}`);
     }
-    // The refused order's intent is left pending, as after a crash, and closed as abandoned on recovery.
+    // The refused order's intent is closed by its owner at once, not left for a server's recovery.
     const pending = await t.signet.store.db.selectFrom('issuance_intents').select('serial').where('state', '=', 'pending').execute();
-    expect(pending).toHaveLength(1);
-    expect(await t.signet.ca.recoverInterruptedIssuance()).toEqual([pending[0]!.serial]);
+    expect(pending).toHaveLength(0);
+    const abandoned = await t.signet.store.db.selectFrom('audit_entries').select(['target', 'details']).where('action', '=', 'issuance.abandoned').execute();
+    expect(abandoned).toHaveLength(1);
+    expect(JSON.parse(abandoned[0]!.details)).toMatchObject({ owner: t.signet.instance.id, why: expect.stringContaining('the caller cannot record its own rows') });
     expect((await verifyAuditChain(t.signet.store)).ok).toBe(true);
   });
 

@@ -89,7 +89,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--algorithm <algorithm>', 'algorithm of the development CA created on first start').choices([...KEY_ALGORITHMS]).default(process.env.SIGNET_INIT_ALGORITHM ?? 'ecdsa-p256'))
     .action(async (opts: { algorithm: string }) => {
       const config = loadConfig();
-      const signet = await openSignet(config);
+      // Only a server closes the intents of processes that died (src/signet.ts, startIntentRecovery).
+      const signet = await openSignet(config, { role: 'server' });
       const algorithm = parseAlgorithm(opts.algorithm);
       if (await ensureDevelopmentHierarchy(signet, algorithm)) {
         console.error(say('cli.first-start', { dataDir: config.dataDir, algorithm }));

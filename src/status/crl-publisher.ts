@@ -21,6 +21,7 @@ import { keyIdentifier } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
+import { isUniqueViolation } from '../store/driver-errors.js';
 import { sql } from 'kysely';
 import {
   CrlSizeChanged,
@@ -223,8 +224,8 @@ export class CrlPublisher {
           });
       } catch (error) {
         // Another node published this number first: the constraint kept the sequence unique; take the next.
-        if (attempt < 3 && /unique|duplicate/i.test((error as Error).message)) continue;
-        if (/unique|duplicate/i.test((error as Error).message)) throw new SignetError('crl.number-taken', 409, { caId, number: crlNumber });
+        if (attempt < 3 && isUniqueViolation(error)) continue;
+        if (isUniqueViolation(error)) throw new SignetError('crl.number-taken', 409, { caId, number: crlNumber });
         throw error;
       }
       const published = { ...toSummary(row), der };

@@ -2,6 +2,7 @@ import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
+import { isUniqueViolation } from '../store/driver-errors.js';
 import {
   CA_REVOCATION_GROUNDS,
   REVOCATION_CHANNELS,
@@ -190,7 +191,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
       });
   } catch (error) {
     // Two requests racing for the same certificate: the primary key lets exactly one through.
-    if (/unique|duplicate/i.test((error as Error).message)) {
+    if (isUniqueViolation(error)) {
       const winner = await findRevocation(ca, serial);
       if (winner) throw alreadyRevoked(winner);
     }

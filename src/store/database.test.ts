@@ -49,6 +49,7 @@ function issuanceIntent(id: string, serial: string): IssuanceIntentTable {
     state: 'pending',
     created_at: '2026-01-01T00:00:00.000Z',
     resolved_at: null,
+    owner_instance: null,
   };
 }
 

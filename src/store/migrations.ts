@@ -126,6 +126,22 @@ function coreMigrations(dialect: Dialect): Record<string, Migration> {
         await refuseAuditRewrites(db, dialect);
       },
     },
+    '0800_ca_intent_owner_leases': {
+      async up(db: Kysely<unknown>) {
+        // Who is alive, by the database's clock: an intent may be closed as abandoned only once its owner's lease ran out.
+        await db.schema
+          .createTable('process_instances')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('server', 'command')`))
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('lease_expires_ms', 'bigint', (c) => c.notNull())
+          .execute();
+        // A column of its own, apart from the intent's content: the owner is bookkeeping, not part of what was planned.
+        await db.schema.alterTable('issuance_intents').addColumn('owner_instance', 'text').execute();
+      },
+    },
   };
 }
 

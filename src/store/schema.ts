@@ -46,6 +46,8 @@ export interface IssuanceIntentTable {
   state: 'pending' | 'issued' | 'abandoned';
   created_at: string;
   resolved_at: string | null;
+  /** The process instance that made the intent (process_instances.id); null for intents from before leases. */
+  owner_instance: string | null;
 }
 
 export interface CertificateTable {
@@ -80,6 +82,17 @@ export interface AuditEntryTable {
   hash: string;
 }
 
+/** A running process and its lease, by the database's clock (src/store/process-instances.ts). */
+export interface ProcessInstanceTable {
+  id: string;
+  role: 'server' | 'command';
+  host: string;
+  pid: number;
+  started_at: string;
+  /** Epoch milliseconds on the database's clock. */
+  lease_expires_ms: number | string;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -93,4 +106,5 @@ export interface Database {
   blocked_keys: BlockedKeyTable;
   audit_entries: AuditEntryTable;
   settings: SettingTable;
+  process_instances: ProcessInstanceTable;
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { SignetDatabase } from '../store/database.js';
+import { isUniqueViolation } from '../store/driver-errors.js';
 import type { Database } from '../store/schema.js';
 import type { TimestampTokenTable, TsaTables } from './migrations.js';
 
@@ -59,7 +60,7 @@ export class TokenLedger {
             await db.insertInto('timestamp_tokens').values(p.row).execute();
             p.resolve();
           } catch (error) {
-            p.reject(/unique|duplicate/i.test((error as Error).message) ? new DuplicateSerial(p.row.serial) : error);
+            p.reject(isUniqueViolation(error) ? new DuplicateSerial(p.row.serial) : error);
           }
         }
       }
