@@ -17,6 +17,19 @@ REQUIRED=(
   "fonts-wqy-microhei|fc-list | grep -qi 'WenQuanYi Micro Hei'"
   "wrk|command -v wrk"
   "hyperfine|command -v hyperfine"
+  # Independent verifiers of what Signet signs (issue 23; test/interop, docs/interoperability.md).
+  "golang-go|command -v go"
+  "golang-golang-x-crypto-dev|test -d /usr/share/gocode/src/golang.org/x/crypto/ocsp"
+  "golang-github-tjfoc-gmsm-dev|test -d /usr/share/gocode/src/github.com/tjfoc/gmsm/sm2"
+  "openjdk-17-jdk-headless|command -v javac && command -v jarsigner"
+  "libbcprov-java|test -f /usr/share/java/bcprov.jar"
+  "libbcpkix-java|test -f /usr/share/java/bcpkix.jar"
+  "libbcutil-java|test -f /usr/share/java/bcutil.jar"
+  "python3-cryptography|/usr/bin/python3 -c 'import cryptography'"
+  "python3-asn1crypto|/usr/bin/python3 -c 'import asn1crypto'"
+  "python3-cryptography-vectors|test -d /usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data"
+  "gpgsm|command -v gpgsm"
+  "osslsigncode|command -v osslsigncode"
 )
 
 missing=()

@@ -197,6 +197,7 @@ export class CertificateAuthority {
       caIssuersUrl: `${base}/ca/${issuerCaId}.crt`,
       cpsUrl: `${base}/cps`,
       policyOid: this.config.policyOid,
+      issuedPolicySuffixes: this.profiles.issuedPolicySuffixes(),
     };
   }
 

@@ -48,6 +48,12 @@ export interface PublicationPoints {
   caIssuersUrl: string;
   cpsUrl: string;
   policyOid: string | null;
+  /**
+   * The policy suffixes of what this CA's subscribers and services assert, for a
+   * profile with assertsIssuedPolicies (RFC 5280 §6.1: without them the policy tree
+   * under the CA is empty and explicit-policy relying parties refuse every leaf).
+   */
+  issuedPolicySuffixes?: string[];
 }
 
 export interface SubjectAltNames {
@@ -190,16 +196,23 @@ function subjectIndependentExtensions(inputs: ExtensionInputs): Omit<SharedExten
       policyQualifierId: id_qt_csp,
       qualifier: new asn1js.IA5String({ value: publication.cpsUrl }).toBER(false),
     });
+    // An issuing CA names each policy it signs under rather than anyPolicy: a relying
+    // party asking for a policy then learns the CA is certified for it, and a profile
+    // added later needs a CA certificate that says so (docs/interoperability.md).
+    const suffixes = profile.assertsIssuedPolicies
+      ? [...new Set([profile.policySuffix, ...(publication.issuedPolicySuffixes ?? [])])]
+      : [profile.policySuffix];
     extensions.push(
       extension(
         id_ce_certificatePolicies,
         false,
-        new CertificatePolicies([
-          new PolicyInformation({
-            policyIdentifier: `${publication.policyOid}.${profile.policySuffix}`,
-            policyQualifiers: [cps],
-          }),
-        ]),
+        new CertificatePolicies(
+          suffixes.map(
+            (suffix, i) =>
+              // The CPS qualifier once is enough: it is the same document for every policy.
+              new PolicyInformation({ policyIdentifier: `${publication.policyOid}.${suffix}`, ...(i === 0 ? { policyQualifiers: [cps] } : {}) }),
+          ),
+        ),
       ),
     );
   }

@@ -122,7 +122,7 @@ describe.each(storeBackends)('the issuance cycle on %s (docs/issuance-cycle.md)'
     expect(text).toContain(`URI:http://127.0.0.1:8080/crl/${h.issuing.caId}.crl`);
     expect(text).toContain('OCSP - URI:http://127.0.0.1:8080/ocsp');
     expect(text).toContain(`CA Issuers - URI:http://127.0.0.1:8080/ca/${h.issuing.caId}.crt`);
-    expect(text).toMatch(/Policy: 2\.25\.\d+\.\d\.\d\s+CPS: http:\/\/127\.0\.0\.1:8080\/cps/);
+    expect(text).toMatch(/Policy: 1\.3\.6\.1\.4\.1\.32473\.1\.\d\.\d\s+CPS: http:\/\/127\.0\.0\.1:8080\/cps/);
     expect(text).not.toContain('CA:TRUE');
     if (profileId === 'tls-server') expect(text).toContain('DNS:www.example.cn, IP Address:192.0.2.7');
   });

@@ -64,6 +64,13 @@ const profileSchema = z
     subjectAltName: z.object({ allowed: z.array(z.enum(['dns', 'ip', 'email'])), required: z.boolean() }),
     /** Appended to the deployment's policy arc; null: the certificate asserts no policy (a trust anchor). */
     policySuffix: z.string().regex(/^\d+(\.\d+)*$/).nullable(),
+    /**
+     * For a CA that issues end-entity certificates: assert, beside its own
+     * policySuffix, the policy of every service and subscriber profile, so that the
+     * RFC 5280 §6.1 policy tree under it is not empty (openssl -explicit_policy,
+     * Java's explicit policy, NSS vfychain -o).
+     */
+    assertsIssuedPolicies: z.boolean().default(false),
     /** False only for self-signed roots: there is no issuer to point CRLDP and AIA at. */
     issuerLinks: z.boolean().default(true),
     serverKeyGeneration: z.boolean(),
@@ -90,6 +97,9 @@ const profileSchema = z
     const holder = { IdentifyCode: 'individual', UnifiedSocialCreditCode: 'enterprise' } as const;
     if (p.identityExtension && p.subscriberType !== undefined && holder[p.identityExtension.type] !== p.subscriberType) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: ${p.identityExtension.type} does not identify a(n) ${p.subscriberType}` });
+    }
+    if (p.assertsIssuedPolicies && (!isCa || p.policySuffix === null)) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: assertsIssuedPolicies belongs to a CA profile that asserts a policy of its own` });
     }
     if (p.kind === 'subscriber' && p.policySuffix === null) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: subscriber certificates must assert a policy (R11)` });
@@ -124,6 +134,14 @@ export class ProfileCatalogue {
 
   list(): CertificateProfile[] {
     return [...this.byId.values()];
+  }
+
+  /** The policy suffixes of every certificate an issuing CA signs (service and subscriber profiles), each once. */
+  issuedPolicySuffixes(): string[] {
+    const suffixes = this.list()
+      .filter((p) => p.kind !== 'ca' && p.policySuffix !== null)
+      .map((p) => p.policySuffix!);
+    return [...new Set(suffixes)];
   }
 }
 

@@ -39,8 +39,46 @@ export interface SignetConfig {
   mail: MailSettings;
 }
 
-/** Signet's own arc under the UUID-based OID root 2.25 (ITU-T X.667): no registration needed. */
-export const DEFAULT_POLICY_OID = '2.25.65074770238675666515895725593245998664';
+/**
+ * The arc a development deployment's policies hang under: IANA's enterprise
+ * number 32473, which RFC 5612 sets aside for documentation and examples and
+ * which nobody can be assigned. It tells anyone who reads it "not a real policy",
+ * and its arcs are small. (Signet used a UUID arc under 2.25 before: legal, but its
+ * 128-bit arc is refused by Go's encoding/asn1, python-cryptography 38 and gmsm.
+ * The X.660 example arc 2.999 was tried next: NSS cannot name it, as SEC_StringToOID
+ * refuses a second arc above 39 under 2, so `vfychain -o OID.2.999…` fails.)
+ * A production deployment asserts its operator's own registered arc (README,
+ * "Certificate policies"); isExamplePolicyArc tells the production check which
+ * arcs are not one.
+ */
+export const DEFAULT_POLICY_OID = '1.3.6.1.4.1.32473.1';
+export const EXAMPLE_POLICY_ARCS = ['1.3.6.1.4.1.32473', '2.999'] as const;
+
+/** True for an arc under one set aside for examples (RFC 5612's PEN 32473, X.660's 2.999): never a production policy. */
+export function isExamplePolicyArc(oid: string): boolean {
+  return EXAMPLE_POLICY_ARCS.some((arc) => oid === arc || oid.startsWith(`${arc}.`));
+}
+
+/**
+ * Largest arc every relying party we test reads: Go's encoding/asn1 refuses arcs
+ * above 2^31 - 1 ("base 128 integer too large"), so do gmsm and python-cryptography 38.
+ */
+export const LARGEST_PORTABLE_ARC = 2 ** 31 - 1;
+
+/** Why `oid` cannot be a policy arc, or null when it can (dotted decimal, X.660 first arcs, every arc portable). */
+export function policyArcProblem(oid: string): string | null {
+  if (!/^\d+(\.\d+)+$/.test(oid)) return `${oid} is not a dotted-decimal object identifier (e.g. 1.3.6.1.4.1.<your PEN>.1)`;
+  const arcs = oid.split('.');
+  if (arcs.some((arc) => arc.length > 1 && arc.startsWith('0'))) return `${oid} has an arc with a leading zero`;
+  const [first, second] = arcs.map(Number);
+  if (first! > 2) return `${oid}: the first arc is 0, 1 or 2 (X.660)`;
+  if (first! < 2 && second! > 39) return `${oid}: under ${first} the second arc is at most 39 (X.690 §8.19.4)`;
+  const large = arcs.find((arc) => arc.length > 10 || Number(arc) > LARGEST_PORTABLE_ARC);
+  if (large !== undefined) {
+    return `${oid}: the arc ${large} exceeds 2^31-1, which Go's crypto/x509, gmsm and python-cryptography 38 cannot parse; use a registered arc with small numbers`;
+  }
+  return null;
+}
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): SignetConfig {
   // An empty variable counts as unset, as shells and service managers often leave them.
@@ -53,6 +91,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   if (!Number.isInteger(serialPrefix) || serialPrefix < 0x10 || serialPrefix > 0x7f) {
     throw new Error('SIGNET_SERIAL_PREFIX must be between 16 and 127');
   }
+  const policyOid = env.SIGNET_POLICY_OID ?? DEFAULT_POLICY_OID;
+  const policyProblem = policyArcProblem(policyOid);
+  if (policyProblem) throw new Error(`SIGNET_POLICY_OID: ${policyProblem}`);
   const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   return {
     dataDir,
@@ -60,7 +101,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     port,
     publicUrl,
     databaseUrl: env.SIGNET_DATABASE_URL ?? join(dataDir, 'signet.db'),
-    policyOid: env.SIGNET_POLICY_OID ?? DEFAULT_POLICY_OID,
+    policyOid,
     serialPrefix,
     logLevel: env.SIGNET_LOG_LEVEL ?? 'info',
     bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),

@@ -1,0 +1,185 @@
+// Verifier of Signet's artefacts with Java's PKIX (SUN) and BouncyCastle (Debian's
+// libbcprov-java / libbcpkix-java). Tasks come one per line on stdin as
+// "id<TAB>op<TAB>key=value<TAB>..."; the answer is one line per task,
+// "id<TAB>ok|fail<TAB>detail". Compiled once per test run and fed a batch.
+import java.io.*;
+import java.nio.file.*;
+import java.security.*;
+import java.security.cert.*;
+import java.util.*;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.*;
+import org.bouncycastle.cms.*;
+import org.bouncycastle.cms.jcajce.*;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.tsp.*;
+import org.bouncycastle.util.Store;
+
+public class Verify {
+  static final CertificateFactory FACTORY;
+  static {
+    Security.addProvider(new BouncyCastleProvider());
+    try { FACTORY = CertificateFactory.getInstance("X.509"); } catch (Exception e) { throw new RuntimeException(e); }
+  }
+
+  static byte[] bytes(String path) throws IOException {
+    byte[] data = Files.readAllBytes(Paths.get(path));
+    String text = new String(data, "ISO-8859-1");
+    if (text.startsWith("-----BEGIN")) {
+      String body = text.replaceAll("-----[^-]+-----", "").replaceAll("\\s", "");
+      return Base64.getDecoder().decode(body);
+    }
+    return data;
+  }
+
+  static X509Certificate cert(String path) throws Exception {
+    return (X509Certificate) FACTORY.generateCertificate(new ByteArrayInputStream(bytes(path)));
+  }
+
+  static List<String> list(Map<String, String> a, String key) {
+    String v = a.get(key);
+    return v == null || v.isEmpty() ? List.of() : Arrays.asList(v.split(","));
+  }
+
+  /** PKIX path validation (RFC 5280 §6.1), revocation off, with explicit policy when asked. */
+  static String pkix(Map<String, String> a, String provider) throws Exception {
+    Set<TrustAnchor> anchors = new HashSet<>();
+    for (String r : list(a, "roots")) anchors.add(new TrustAnchor(cert(r), null));
+    List<X509Certificate> path = new ArrayList<>();
+    path.add(cert(a.get("leaf")));
+    for (String i : list(a, "intermediates")) path.add(cert(i));
+    PKIXParameters params = new PKIXParameters(anchors);
+    params.setRevocationEnabled(false);
+    if (a.containsKey("policy")) {
+      params.setExplicitPolicyRequired(true);
+      params.setInitialPolicies(new HashSet<>(list(a, "policy")));
+    }
+    CertPath certPath = FACTORY.generateCertPath(path);
+    CertPathValidator validator = provider == null ? CertPathValidator.getInstance("PKIX") : CertPathValidator.getInstance("PKIX", provider);
+    PKIXCertPathValidatorResult result = (PKIXCertPathValidatorResult) validator.validate(certPath, params);
+    return "policy tree " + (result.getPolicyTree() == null ? "null" : result.getPolicyTree().getValidPolicy() + " -> " + children(result.getPolicyTree()));
+  }
+
+  static String children(PolicyNode node) {
+    StringBuilder out = new StringBuilder();
+    Iterator<? extends PolicyNode> it = node.getChildren();
+    while (it.hasNext()) {
+      PolicyNode child = it.next();
+      out.append(child.getValidPolicy()).append(' ').append(children(child));
+    }
+    return out.toString().trim();
+  }
+
+  static String crl(Map<String, String> a) throws Exception {
+    X509CRL crl = (X509CRL) FACTORY.generateCRL(new ByteArrayInputStream(bytes(a.get("file"))));
+    crl.verify(cert(a.get("issuer")).getPublicKey());
+    Set<?> revoked = crl.getRevokedCertificates();
+    return "CRL of " + (revoked == null ? 0 : revoked.size()) + " entries";
+  }
+
+  static String ocsp(Map<String, String> a) throws Exception {
+    OCSPResp response = new OCSPResp(bytes(a.get("file")));
+    if (response.getStatus() != 0) throw new Exception("responseStatus " + response.getStatus());
+    BasicOCSPResp basic = (BasicOCSPResp) response.getResponseObject();
+    X509Certificate issuer = cert(a.get("issuer"));
+    X509CertificateHolder[] certs = basic.getCerts();
+    PublicKey key = issuer.getPublicKey();
+    if (certs.length > 0) {
+      X509Certificate responder = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(certs[0]);
+      responder.verify(issuer.getPublicKey());
+      key = responder.getPublicKey();
+    }
+    if (!basic.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider("BC").build(key))) throw new Exception("OCSP signature invalid");
+    Object status = basic.getResponses()[0].getCertStatus();
+    return status == null ? "good" : status.getClass().getSimpleName();
+  }
+
+  static int verifySigners(CMSSignedData data) throws Exception {
+    Store<X509CertificateHolder> certs = data.getCertificates();
+    int verified = 0;
+    for (SignerInformation signer : data.getSignerInfos().getSigners()) {
+      @SuppressWarnings("unchecked")
+      Collection<X509CertificateHolder> matches = certs.getMatches(signer.getSID());
+      if (matches.isEmpty()) throw new Exception("signer certificate not in the SignedData");
+      X509CertificateHolder holder = matches.iterator().next();
+      if (!signer.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(holder))) throw new Exception("signature invalid");
+      verified++;
+    }
+    return verified;
+  }
+
+  static String cms(Map<String, String> a) throws Exception {
+    CMSSignedData data = a.containsKey("content")
+        ? new CMSSignedData(new CMSProcessableByteArray(bytes(a.get("content"))), bytes(a.get("file")))
+        : new CMSSignedData(bytes(a.get("file")));
+    return verifySigners(data) + " signer(s) verified";
+  }
+
+  static String tsp(Map<String, String> a) throws Exception {
+    byte[] data = bytes(a.get("file"));
+    TimeStampToken token;
+    try { token = new TimeStampResponse(data).getTimeStampToken(); } catch (Exception e) { token = new TimeStampToken(new CMSSignedData(data)); }
+    if (token == null) throw new Exception("no token in the response");
+    X509Certificate tsa = cert(a.get("tsa"));
+    token.validate(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(tsa));
+    return "token " + token.getTimeStampInfo().getSerialNumber().toString(16) + " at " + token.getTimeStampInfo().getGenTime().toInstant();
+  }
+
+  static String p12(Map<String, String> a) throws Exception {
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(new ByteArrayInputStream(bytes(a.get("file"))), a.get("password").toCharArray());
+    String alias = Collections.list(store.aliases()).get(0);
+    Key key = store.getKey(alias, a.get("password").toCharArray());
+    if (key == null) throw new Exception("no key");
+    return key.getAlgorithm() + " key, chain of " + store.getCertificateChain(alias).length;
+  }
+
+  static String enveloped(Map<String, String> a) throws Exception {
+    CMSEnvelopedData data = new CMSEnvelopedData(bytes(a.get("file")));
+    byte[] pkcs8 = bytes(a.get("key"));
+    PrivateKey key = null;
+    for (String alg : new String[] {"RSA", "EC"}) {
+      try { key = KeyFactory.getInstance(alg).generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(pkcs8)); break; } catch (Exception e) { }
+    }
+    RecipientInformation recipient = data.getRecipientInfos().getRecipients().iterator().next();
+    Recipient r = key.getAlgorithm().equals("RSA") ? new JceKeyTransEnvelopedRecipient(key).setProvider("BC") : new JceKeyAgreeEnvelopedRecipient(key).setProvider("BC");
+    byte[] content = recipient.getContent(r);
+    if (a.containsKey("content") && !Arrays.equals(content, bytes(a.get("content")))) throw new Exception("content differs");
+    return content.length + " octets decrypted";
+  }
+
+  public static void main(String[] args) throws Exception {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (line.isBlank()) continue;
+      String[] fields = line.split("\t");
+      Map<String, String> a = new HashMap<>();
+      for (int i = 2; i < fields.length; i++) {
+        int eq = fields[i].indexOf('=');
+        a.put(fields[i].substring(0, eq), fields[i].substring(eq + 1));
+      }
+      String detail;
+      boolean ok = true;
+      try {
+        switch (fields[1]) {
+          case "pkix": detail = pkix(a, null); break;
+          case "bcpkix": detail = pkix(a, "BC"); break;
+          case "crl": detail = crl(a); break;
+          case "ocsp": detail = ocsp(a); break;
+          case "cms": detail = cms(a); break;
+          case "tsp": detail = tsp(a); break;
+          case "p12": detail = p12(a); break;
+          case "enveloped": detail = enveloped(a); break;
+          default: throw new Exception("unknown op " + fields[1]);
+        }
+      } catch (Throwable e) {
+        ok = false;
+        detail = e.toString();
+      }
+      System.out.println(fields[0] + "\t" + (ok ? "ok" : "fail") + "\t" + detail.replace('\n', ' ').replace('\t', ' '));
+    }
+  }
+}
