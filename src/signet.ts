@@ -14,6 +14,7 @@ import { statusDomainRevoker } from './ra/status-revoker.js';
 import { SubscriberServices } from './service/subscriber-services.js';
 import { PersonalDataCipher } from './service/personal-data.js';
 import { AuditCheckpointer } from './audit/checkpoints.js';
+import { FileHeadSink } from './audit/head-export.js';
 import { AgreementPublisher } from './agreement/publication.js';
 import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
@@ -76,7 +77,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
-  const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock });
+  const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
   const mail = new NotificationDelivery({
     context: service.context,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { Kysely } from 'kysely';
@@ -13,6 +13,7 @@ import type { SignetDatabase, Tx } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { appendAuditEntry } from './audit-log.js';
 import { canonicalJson } from './canonical-json.js';
+import type { AuditHeadSink, ExportedHead } from './head-export.js';
 
 /** The audit key (sealed like a CA key) and the checkpoints it signed. */
 export interface AuditKeyTable {
@@ -83,6 +84,8 @@ export interface AuditCheckpointerOptions {
   timeStamper?: CheckpointTimeStamper;
   keyAlgorithm?: KeyAlgorithm;
   clock?: () => Date;
+  /** Where each signed head is also written, outside the database (SIGNET_AUDIT_HEAD_EXPORT). */
+  heads?: AuditHeadSink;
 }
 
 /**
@@ -183,6 +186,16 @@ export class AuditCheckpointer {
         now,
       );
     });
+    // Exported only once committed: a head outside the database always names a checkpoint that exists.
+    await this.options.heads?.append({
+      type: 'signet-audit-head',
+      v: 1,
+      payload: payloadText,
+      signatureAlgorithm: Buffer.from(AsnConvert.serialize(key.signer.signatureAlgorithm)).toString('base64'),
+      signature: signature.toString('base64'),
+      publicKeyInfo: Buffer.from(key.signer.publicKeyInfo).toString('base64'),
+      timeStampToken: token ? token.toString('base64') : null,
+    });
     return { id: payload.id, upToSeq: payload.upToSeq, headHash: payload.headHash, at: payload.at, keyId: key.id, timeStamped: token !== null };
   }
 
@@ -193,7 +206,8 @@ export class AuditCheckpointer {
    */
   async checkpointIfDue(policy: { minEntries?: number; maxAgeMs?: number } = {}): Promise<AuditCheckpoint | null> {
     const minEntries = policy.minEntries ?? 1000;
-    const maxAgeMs = policy.maxAgeMs ?? 3_600_000;
+    // Often (R20): every service round (15 min) that saw any entry signs and exports a head.
+    const maxAgeMs = policy.maxAgeMs ?? 10 * 60_000;
     const last = await this.db.selectFrom('audit_checkpoints').selectAll().orderBy('up_to_seq', 'desc').limit(1).executeTakeFirst();
     const head = await this.db.selectFrom('audit_entries').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst();
     if (!head) return null;
@@ -208,6 +222,39 @@ export class AuditCheckpointer {
   async list(): Promise<AuditCheckpoint[]> {
     const rows = await this.db.selectFrom('audit_checkpoints').selectAll().orderBy('up_to_seq').execute();
     return rows.map((r) => ({ id: r.id, upToSeq: Number(r.up_to_seq), headHash: r.head_hash, at: r.at, keyId: r.key_id, timeStamped: r.timestamp_token !== null }));
+  }
+
+  /**
+   * Every stored checkpoint as an exported head, oldest first: to start an
+   * export file for a deployment that ran without one. These heads vouch
+   * only for what the database held when they were copied.
+   */
+  async exportedHeads(): Promise<ExportedHead[]> {
+    const rows = await this.db
+      .selectFrom('audit_checkpoints')
+      .innerJoin('audit_keys', 'audit_keys.id', 'audit_checkpoints.key_id')
+      .select(['audit_checkpoints.payload', 'audit_checkpoints.signature_algorithm', 'audit_checkpoints.signature', 'audit_checkpoints.timestamp_token', 'audit_keys.public_key_info'])
+      .orderBy('audit_checkpoints.up_to_seq')
+      .execute();
+    return rows.map((r) => ({
+      type: 'signet-audit-head',
+      v: 1,
+      payload: r.payload,
+      signatureAlgorithm: Buffer.from(r.signature_algorithm).toString('base64'),
+      signature: Buffer.from(r.signature).toString('base64'),
+      publicKeyInfo: Buffer.from(r.public_key_info).toString('base64'),
+      timeStampToken: r.timestamp_token ? Buffer.from(r.timestamp_token).toString('base64') : null,
+    }));
+  }
+
+  /** The audit public keys with their fingerprints, for pinning (`signet audit verify --trusted-key`). */
+  async publicKeys(): Promise<(AuditKey & { active: boolean; publicKeyPem: string })[]> {
+    const rows = await this.db.selectFrom('audit_keys').selectAll().orderBy('created_at').execute();
+    return rows.map((r) => ({
+      ...toKey(r),
+      active: Number(r.active) === 1,
+      publicKeyPem: createPublicKey({ key: Buffer.from(r.public_key_info), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString(),
+    }));
   }
 
   async keys(): Promise<AuditKey[]> {

@@ -1,7 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { verifyAuditChain } from '../audit/audit-log.js';
-import { verifyAuditCheckpoints } from '../audit/checkpoints.js';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
@@ -10,6 +8,7 @@ import { buildServer } from '../http/server.js';
 import { toPem } from '../http/der.js';
 import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
 import { ensureDevelopmentHierarchy, openSignet } from '../signet.js';
 import { registerStatusCommands } from './status-commands.js';
@@ -250,30 +249,8 @@ export function buildProgram(): Command {
       });
     });
 
-  const audit = program.command('audit').description('tamper-evident audit log / 防篡改审计日志');
-  audit
-    .command('verify')
-    .description('recompute the hash chain; non-zero exit at the first bad entry / 校验审计链')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      await withSignet(async (signet) => {
-        const chain = await verifyAuditChain(signet.store);
-        // R20: the signed checkpoints too, offline (src/audit/checkpoints.ts).
-        const checkpoints = await verifyAuditCheckpoints(signet.store);
-        const result = { ...chain, checkpoints };
-        const checkpointLine = checkpoints.ok
-          ? say('audit.checkpoints-ok', { count: checkpoints.checkpoints, seq: checkpoints.lastCheckpointSeq ?? '-' })
-          : say('audit.checkpoints-broken', { id: checkpoints.checkpointId, seq: checkpoints.upToSeq, problem: checkpoints.problem });
-        if (chain.ok) {
-          print(!!opts.json, result, `${say('cli.audit-ok', { entries: chain.entries, head: chain.headHash })}\n${checkpointLine}`);
-        } else {
-          print(!!opts.json, result, `${say('cli.audit-broken', { seq: chain.firstBadSeq, problem: chain.problem })}\n${checkpointLine}`);
-        }
-        if (!chain.ok || !checkpoints.ok) process.exitCode = 3;
-      });
-    });
-
   // Each domain's commands; a domain adds its line here and nothing else.
+  registerAuditCommands(program);
   registerEvidenceCommands(program);
   registerStatusCommands(program);
   registerRaCommands(program);

@@ -37,6 +37,14 @@ export interface SignetConfig {
   adminToken: () => string;
   /** SMTP delivery of the notification outbox (SIGNET_SMTP_URL, …); without a URL notices only queue. */
   mail: MailSettings;
+  /**
+   * SIGNET_AUDIT_HEAD_EXPORT: a file, outside the database and ideally on
+   * another machine or an append-only mount, to which every signed audit
+   * checkpoint is appended (R20). `signet audit verify` checks the chain against it.
+   */
+  auditHeadExport?: string;
+  /** SIGNET_AUDIT_TRUSTED_KEYS: audit key fingerprints (SHA-256 of the SPKI, hex, comma-separated) that verification pins. */
+  auditTrustedKeys: string[];
 }
 
 /**
@@ -109,6 +117,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     kmcPassphrase: once(() => secretFrom(env, 'SIGNET_KMC_PASSPHRASE', join(dataDir, 'kmc-passphrase'))),
     adminToken: once(() => secretFrom(env, 'SIGNET_ADMIN_TOKEN', join(dataDir, 'admin-token'))),
     mail: mailSettingsFrom(env, publicUrl),
+    ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
+    auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     ...(env.SIGNET_PKCS11_MODULE
       ? {
           hsm: {

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyAuditChain } from '../audit/audit-log.js';
-import { verifyAuditCheckpoints } from '../audit/checkpoints.js';
+import { verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { actorOf, bootstrapPrincipal, requireScope, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
@@ -230,8 +229,8 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     url: '/api/v1/audit/verification',
     tag: 'audit',
     roles: ['ca-admin', 'auditor'],
-    summary: 'Verify the hash chain and the signed checkpoints',
-    handle: async ({ signet }) => ({ chain: await verifyAuditChain(signet.store), checkpoints: await verifyAuditCheckpoints(signet.store) }),
+    summary: 'Verify the hash chain, the signed checkpoints and the heads exported outside the database',
+    handle: ({ signet }) => verifyAudit(signet.store, { heads: signet.config.auditHeadExport, trustedKeys: signet.config.auditTrustedKeys }),
   },
 ];
 

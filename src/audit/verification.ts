@@ -1,0 +1,45 @@
+import type { SignetDatabase } from '../store/database.js';
+import { verifyAuditChain, type AuditEntryRow, type ChainVerification, verifyAuditEntries } from './audit-log.js';
+import { verifyAuditCheckpoints, type CheckpointVerification } from './checkpoints.js';
+import { verifyExportedHeads, type HeadExportVerification } from './head-export.js';
+
+export interface AuditVerificationOptions {
+  /** The exported-head file (SIGNET_AUDIT_HEAD_EXPORT); without it a cut or rewritten tail after the last checkpoint goes unseen. */
+  heads?: string;
+  /** Pinned audit key fingerprints (SHA-256 of the SPKI, hex): checkpoints and heads signed by any other key fail. */
+  trustedKeys?: readonly string[];
+  /** Entries in seq order from another reader (a streaming one); default: the store, a page at a time. */
+  entries?: AsyncIterable<AuditEntryRow>;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  chain: ChainVerification;
+  checkpoints: CheckpointVerification;
+  /** null: no exported heads were given. */
+  heads: HeadExportVerification | null;
+}
+
+/**
+ * R20, everything `signet audit verify` checks: the exported heads (signed by
+ * a pinned key), then the chain against them, then the checkpoints kept in
+ * the database. Needs no private key.
+ */
+export async function verifyAudit(store: SignetDatabase, options: AuditVerificationOptions = {}): Promise<AuditVerification> {
+  const trustedKeys = options.trustedKeys && options.trustedKeys.length > 0 ? [...options.trustedKeys] : undefined;
+  let heads: HeadExportVerification | null = null;
+  if (options.heads) {
+    const authorities = await store.db.selectFrom('certificate_authorities').select(['role', 'certificate_der']).execute();
+    heads = await verifyExportedHeads(options.heads, {
+      trustedKeys,
+      trust: {
+        trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => new Uint8Array(a.certificate_der)),
+        intermediates: authorities.filter((a) => a.role !== 'root').map((a) => new Uint8Array(a.certificate_der)),
+      },
+    });
+  }
+  const anchors = heads?.ok ? heads.anchors : [];
+  const chain = options.entries ? await verifyAuditEntries(options.entries, { anchors }) : await verifyAuditChain(store, { anchors });
+  const checkpoints = await verifyAuditCheckpoints(store, { trustedKeys });
+  return { ok: chain.ok && checkpoints.ok && (heads?.ok ?? true), chain, checkpoints, heads };
+}
