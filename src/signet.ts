@@ -1,7 +1,9 @@
 import { CertificateAuthority, type IssuanceFaults } from './ca/authority.js';
 import { createHierarchy } from './ca/hierarchy.js';
 import type { KeyAlgorithm } from './crypto/algorithms.js';
-import type { SignetConfig } from './config/settings.js';
+import { MissingSecretError, productionProblems, type ProductionProblem, type SignetConfig } from './config/settings.js';
+import { SignetError } from './i18n/signet-error.js';
+import { translate } from './i18n/messages.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
 import { ProcessInstance, forgetExpiredInstances, type ProcessRole } from './store/process-instances.js';
 import { StatusService } from './status/status-service.js';
@@ -12,7 +14,7 @@ import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
 import { statusDomainRevoker } from './ra/status-revoker.js';
 import { SubscriberServices } from './service/subscriber-services.js';
-import { PersonalDataCipher } from './service/personal-data.js';
+import { PersonalDataCipher, parseKeyList } from './service/personal-data.js';
 import { AuditCheckpointer } from './audit/checkpoints.js';
 import { FileHeadSink } from './audit/head-export.js';
 import { AgreementPublisher } from './agreement/publication.js';
@@ -64,6 +66,8 @@ export interface OpenOptions {
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
+  // Production refuses before touching the store: nothing is generated, nothing half-opened.
+  assertProductionReady(config);
   const store = await openDatabase(config.databaseUrl);
   const instance = new ProcessInstance(store, options.role ?? 'command', { leaseMs: options.processLeaseMs });
   await instance.start();
@@ -72,9 +76,10 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
-  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir) });
+  const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
+  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
   const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
-  const service = new SubscriberServices({ ca, personalData: PersonalDataCipher.fromEnvironment(process.env, config.dataDir), clock: options.clock });
+  const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
@@ -122,10 +127,67 @@ async function startIntentRecovery(ca: CertificateAuthority, store: SignetDataba
   return () => clearInterval(timer);
 }
 
-/** `npm start` on a fresh data folder: a development hierarchy, created once. */
+/** SIGNET_MODE=production: every secret given and each its own, or a refusal naming all that is missing (both languages). */
+export function assertProductionReady(config: SignetConfig): void {
+  if (config.mode !== 'production') return;
+  const problems = productionProblems(config);
+  if (problems.length > 0) throw productionRefusal(problems);
+}
+
+/** The root ceremony's passphrase must be given in production and differ from every online secret. */
+export function assertRootPassphraseOwn(config: SignetConfig): void {
+  const problems: ProductionProblem[] = [];
+  let root: string | undefined;
+  try {
+    root = config.rootPassphrase();
+  } catch (error) {
+    if (!(error instanceof MissingSecretError)) throw error;
+    problems.push({ variable: 'SIGNET_ROOT_PASSPHRASE', problem: 'missing' });
+  }
+  if (root !== undefined) {
+    if (config.mode === 'production' && root.length < 16) problems.push({ variable: 'SIGNET_ROOT_PASSPHRASE', problem: 'short' });
+    const others: [string, () => string][] = [
+      ['SIGNET_CA_PASSPHRASE', config.passphrase],
+      ['SIGNET_RESPONDER_PASSPHRASE', config.responderPassphrase],
+      ['SIGNET_AUDIT_PASSPHRASE', config.auditPassphrase],
+      ['SIGNET_KMC_PASSPHRASE', config.kmcPassphrase],
+    ];
+    for (const [variable, read] of others) {
+      try {
+        if (read() === root) problems.push({ variable: 'SIGNET_ROOT_PASSPHRASE', problem: 'shared', other: variable });
+      } catch {
+        // A missing online secret is productionProblems' to report.
+      }
+    }
+  }
+  if (problems.length > 0) throw productionRefusal(problems);
+}
+
+function productionRefusal(problems: ProductionProblem[]): ProductionNotReadyError {
+  const list = (locale: 'zh-CN' | 'en') => problems.map((p) => translate(`config.problem.${p.problem}`, locale, { ...p })).join(locale === 'en' ? '; ' : '；');
+  return new ProductionNotReadyError(problems.map((p) => p.variable), list);
+}
+
+/** The refusal, listing every variable at fault; its text in both languages. */
+export class ProductionNotReadyError extends SignetError {
+  constructor(
+    readonly variables: string[],
+    list: (locale: 'zh-CN' | 'en') => string,
+  ) {
+    super('config.production-not-ready', 500, { missing: list('en') });
+    this.listIn = list;
+  }
+  private readonly listIn: (locale: 'zh-CN' | 'en') => string;
+  override messageIn(locale: 'zh-CN' | 'en'): string {
+    return translate('config.production-not-ready', locale, { missing: this.listIn(locale) });
+  }
+}
+
+/** `npm start` on a fresh data folder: a development hierarchy, created once; never in production mode. */
 export async function ensureDevelopmentHierarchy(signet: Signet, algorithm: KeyAlgorithm): Promise<boolean> {
   const authorities = await signet.ca.authorities();
   if (authorities.some((a) => a.role === 'root')) return false;
+  if (signet.config.mode === 'production') throw new SignetError('config.production-no-hierarchy', 500);
   await createHierarchy(signet.ca, { algorithm, actor: 'system:first-start' });
   return true;
 }

@@ -145,7 +145,8 @@ interface PreparedCertificate {
 
 export interface CertificateAuthorityOptions {
   store: SignetDatabase;
-  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'hsm'>>;
+  /** Without responderPassphrase/auditPassphrase (tools, tests of other domains) the CA passphrase seals every key. */
+  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'hsm' | 'responderPassphrase' | 'auditPassphrase' | 'mode' | 'rootPassphrase' | 'rootKeyFile'>>;
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
@@ -182,7 +183,13 @@ export class CertificateAuthority {
     this.clock = options.clock ?? (() => new Date());
     this.faults = options.faults ?? {};
     this.owner = options.owner;
-    this.keyring = new Keyring(options.config.passphrase, options.config.hsm);
+    const { config } = options;
+    this.keyring = new Keyring(
+      { ca: config.passphrase, responder: config.responderPassphrase ?? config.passphrase, audit: config.auditPassphrase ?? config.passphrase },
+      config.hsm,
+      config.mode !== 'production',
+      config.rootPassphrase ? { passphrase: config.rootPassphrase, keyFile: config.rootKeyFile } : undefined,
+    );
   }
 
   now(): Date {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { HashName, KeyAlgorithm, SignatureScheme } from '../crypto/algorithms.js';
 import { openPrivateKey, sealPrivateKey, KeyEnvelopeError } from '../crypto/key-envelope.js';
 import type { Signer } from '../crypto/signer.js';
@@ -5,15 +7,57 @@ import { generateSoftwareKey, softwareSignerFromPkcs8, type GeneratedSigner, typ
 import { Pkcs11Token, type Pkcs11KeyLocator, type Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 
+/**
+ * Which secret seals a software key: CA keys (root, issuing), the online
+ * responders' keys (OCSP, TSA, evidence; they sign all day), and the audit
+ * checkpoint key. Separate passphrases, held by separate people in
+ * production, so no one secret opens everything.
+ */
+export type KeyCustody = 'ca' | 'responder' | 'audit';
+
+export type CustodyPassphrases = Record<KeyCustody, () => string>;
+
+/**
+ * The custody of a key follows from its owner's id, which every creator
+ * prefixes with what the key is (`root-`, `issuing-`, `ocsp-`, `tsa-`,
+ * `evidence-`, `audit-`): so the domains that make keys need not know who
+ * holds which secret, and a rollover keeps its predecessor's custody.
+ */
+export function custodyOf(ownerId: string): KeyCustody {
+  if (/^(ocsp|tsa|evidence)-/.test(ownerId)) return 'responder';
+  if (ownerId.startsWith('audit-')) return 'audit';
+  return 'ca';
+}
+
 /** How a stored key is found again: the row that owns it and what it is. */
 export interface StoredKeyReference {
   ownerId: string;
-  keyStorage: 'software' | 'pkcs11';
+  /** Default: custodyOf(ownerId). */
+  custody?: KeyCustody;
+  keyStorage: 'software' | 'pkcs11' | 'offline';
   keyAlgorithm: KeyAlgorithm;
   scheme: SignatureScheme;
   hash?: HashName;
   /** The sealed envelope (software) or the token locator (PKCS#11). */
   sealed: string | null;
+}
+
+/**
+ * A root key kept offline: sealed under its own ceremony passphrase
+ * (SIGNET_ROOT_PASSPHRASE) in a file the operator carries away. Only a
+ * process given that file (SIGNET_ROOT_KEY_FILE), for a ceremony, can open it.
+ */
+export interface OfflineRootSettings {
+  passphrase: () => string;
+  keyFile?: string;
+}
+
+/** What the offline root's file holds: the envelope, bound to the root's id, and the public key's fingerprint. */
+interface OfflineRootFile {
+  type: 'signet-offline-root-key';
+  caId: string;
+  spkiSha256: string;
+  envelope: string;
 }
 
 export type SignerBackend = (reference: StoredKeyReference) => Promise<Signer>;
@@ -29,27 +73,78 @@ export class Keyring {
 
   private token?: Pkcs11Token;
 
+  private readonly passphrases: CustodyPassphrases;
+
   constructor(
-    private readonly passphrase: () => string,
+    passphrases: CustodyPassphrases | (() => string),
     private readonly hsm?: Pkcs11Settings,
+    /**
+     * Development only: a responder or audit key sealed under the CA passphrase
+     * (before the secrets were separate) still opens with it.
+     */
+    private readonly caPassphraseFallback = false,
+    private readonly offlineRoot?: OfflineRootSettings,
   ) {
+    this.passphrases = typeof passphrases === 'function' ? { ca: passphrases, responder: passphrases, audit: passphrases } : passphrases;
     if (hsm) {
       this.backends.set('pkcs11', async (reference) => {
         const locator = JSON.parse(reference.sealed ?? '{}') as Pkcs11KeyLocator;
         return this.hsmToken().open(reference.keyAlgorithm, locator, { scheme: reference.scheme, hash: reference.hash });
       });
     }
+    this.backends.set('offline', (reference) => this.openOfflineRoot(reference));
     this.backends.set('software', async (reference) => {
       if (!reference.sealed) throw new SignetError('ca.key-unavailable', 500);
+      const custody = reference.custody ?? custodyOf(reference.ownerId);
       let pkcs8: Buffer;
       try {
-        pkcs8 = openPrivateKey(reference.sealed, this.passphrase(), reference.ownerId);
+        pkcs8 = openPrivateKey(reference.sealed, this.passphrases[custody](), reference.ownerId);
       } catch (error) {
-        if (error instanceof KeyEnvelopeError) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
-        throw error;
+        if (!(error instanceof KeyEnvelopeError)) throw error;
+        try {
+          if (!this.caPassphraseFallback || custody === 'ca') throw error;
+          pkcs8 = openPrivateKey(reference.sealed, this.passphrases.ca(), reference.ownerId);
+        } catch (fallbackError) {
+          if (fallbackError instanceof KeyEnvelopeError) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
+          throw fallbackError;
+        }
       }
       return softwareSignerFromPkcs8(reference.keyAlgorithm, pkcs8, { scheme: reference.scheme, hash: reference.hash });
     });
+  }
+
+  private rootKeyOut?: string;
+
+  /**
+   * The root ceremony: the next root key made here is sealed under the root
+   * passphrase into `file` (created, never overwritten) instead of the
+   * database, whose row then records only that it is offline.
+   */
+  sendNextRootOffline(file: string): void {
+    this.rootKeyOut = file;
+  }
+
+  private async openOfflineRoot(reference: StoredKeyReference): Promise<Signer> {
+    const file = this.offlineRoot?.keyFile;
+    if (!file) throw new SignetError('ca.root-key-offline', 409, { caId: reference.ownerId });
+    let stored: OfflineRootFile;
+    try {
+      stored = JSON.parse(readFileSync(file, 'utf8')) as OfflineRootFile;
+    } catch {
+      throw new SignetError('ca.root-key-file-unreadable', 400, { file });
+    }
+    if (stored.type !== 'signet-offline-root-key' || stored.caId !== reference.ownerId) throw new SignetError('ca.root-key-file-other', 400, { file, caId: reference.ownerId });
+    let pkcs8: Buffer;
+    try {
+      pkcs8 = openPrivateKey(stored.envelope, this.offlineRoot!.passphrase(), reference.ownerId);
+    } catch (error) {
+      if (error instanceof KeyEnvelopeError) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
+      throw error;
+    }
+    const signer = softwareSignerFromPkcs8(reference.keyAlgorithm, pkcs8, { scheme: reference.scheme, hash: reference.hash });
+    const expected = (JSON.parse(reference.sealed ?? '{}') as { spkiSha256?: string }).spkiSha256;
+    if (createHash('sha256').update(signer.publicKeyInfo).digest('hex') !== expected) throw new SignetError('ca.root-key-file-other', 400, { file, caId: reference.ownerId });
+    return signer;
   }
 
   registerBackend(keyStorage: string, backend: SignerBackend): void {
@@ -86,21 +181,32 @@ export class Keyring {
   newKey(
     ownerId: string,
     keyAlgorithm: KeyAlgorithm,
-    options: SignerOptions & { storage?: 'software' | 'pkcs11' } = {},
-  ): { signer: Signer; keyStorage: 'software' | 'pkcs11'; sealed: string } {
+    options: SignerOptions & { storage?: 'software' | 'pkcs11'; custody?: KeyCustody } = {},
+  ): { signer: Signer; keyStorage: 'software' | 'pkcs11' | 'offline'; sealed: string } {
     if (options.storage === 'pkcs11') {
       const signer = this.hsmToken().generate(keyAlgorithm, ownerId, options);
       this.remember(ownerId, signer);
       return { signer, keyStorage: 'pkcs11', sealed: JSON.stringify(signer.locator) };
     }
     const signer = generateSoftwareKey(keyAlgorithm, options);
-    const sealed = this.seal(signer, ownerId);
+    if (this.rootKeyOut && ownerId.startsWith('root-')) {
+      if (!this.offlineRoot) throw new Error('no root passphrase is configured (SIGNET_ROOT_PASSPHRASE)');
+      const spkiSha256 = createHash('sha256').update(signer.publicKeyInfo).digest('hex');
+      const file: OfflineRootFile = { type: 'signet-offline-root-key', caId: ownerId, spkiSha256, envelope: sealPrivateKey(signer.exportPkcs8(), this.offlineRoot.passphrase(), ownerId) };
+      // 'wx': a ceremony never overwrites another root's key file.
+      writeFileSync(this.rootKeyOut, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' });
+      this.rootKeyOut = undefined;
+      // Kept in memory for the rest of the ceremony only (it signs the issuing CA); the row holds no key.
+      this.remember(ownerId, signer);
+      return { signer, keyStorage: 'offline', sealed: JSON.stringify({ offline: true, spkiSha256 }) };
+    }
+    const sealed = this.seal(signer, ownerId, options.custody);
     this.remember(ownerId, signer);
     return { signer, keyStorage: 'software', sealed };
   }
 
   /** Seals a freshly generated software key for storage under its owner's id (R21). */
-  seal(signer: Pick<GeneratedSigner, 'exportPkcs8'>, ownerId: string): string {
-    return sealPrivateKey(signer.exportPkcs8(), this.passphrase(), ownerId);
+  seal(signer: Pick<GeneratedSigner, 'exportPkcs8'>, ownerId: string, custody: KeyCustody = custodyOf(ownerId)): string {
+    return sealPrivateKey(signer.exportPkcs8(), this.passphrases[custody](), ownerId);
   }
 }

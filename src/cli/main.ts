@@ -10,7 +10,7 @@ import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
-import { ensureDevelopmentHierarchy, openSignet } from '../signet.js';
+import { assertRootPassphraseOwn, ensureDevelopmentHierarchy, openSignet } from '../signet.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
@@ -52,8 +52,13 @@ export function buildProgram(): Command {
     .option('--country <code>', 'two-letter country code', 'CN')
     .option('--hsm', 'generate the root and issuing CA keys in the PKCS#11 token (SIGNET_PKCS11_MODULE, _TOKEN, _PIN)')
     .option('--sm2-id <id>', `SM2 only: the distinguishing ID every key of the hierarchy signs with (default ${DEFAULT_SM2_ID}, GM/T 0009)`)
+    .option('--production', 'production mode (as SIGNET_MODE=production): every secret given, each its own, and the root key sent offline')
+    .option('--root-key-out <file>', 'root ceremony: seal the root key under SIGNET_ROOT_PASSPHRASE into this new file instead of the database; no server can use it')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; hsm?: boolean; sm2Id?: string; json?: boolean }) => {
+    .action(async (opts: { algorithm: string; rsaPadding: string; organization?: string; country: string; hsm?: boolean; sm2Id?: string; production?: boolean; rootKeyOut?: string; json?: boolean }) => {
+      if (opts.production) process.env.SIGNET_MODE = 'production';
+      // Production: the root key never rests in the online store (docs/operations.md, root ceremony).
+      if (process.env.SIGNET_MODE === 'production' && !opts.rootKeyOut && !opts.hsm) throw new CliError(say('config.production-root-offline'));
       const algorithm = parseAlgorithm(opts.algorithm);
       const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
       if (opts.sm2Id !== undefined) {
@@ -64,6 +69,10 @@ export function buildProgram(): Command {
       }
       const distinguishingId = algorithm === 'sm2' ? (opts.sm2Id ?? DEFAULT_SM2_ID) : undefined;
       await withSignet(async (signet) => {
+        if (opts.rootKeyOut) {
+          assertRootPassphraseOwn(signet.config);
+          signet.ca.keyring.sendNextRootOffline(opts.rootKeyOut);
+        }
         const h = await createHierarchy(signet.ca, {
           algorithm,
           scheme,

@@ -4,11 +4,22 @@ import { join, resolve } from 'node:path';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 
+export type SignetMode = 'development' | 'production';
+
 /**
  * Everything a deployment may set, from the environment. Every field has a
  * safe default, so `npm start` on a fresh machine gives a working development CA.
  */
 export interface SignetConfig {
+  /**
+   * SIGNET_MODE. 'production' never generates a secret and never builds a
+   * development hierarchy: every secret must be given, each its own
+   * (productionProblems says what is missing). Other domains check this
+   * before doing anything only a development deployment may do.
+   */
+  mode: SignetMode;
+  /** Whether SIGNET_PUBLIC_URL was given (production needs it: the URL goes into every certificate). */
+  publicUrlGiven: boolean;
   dataDir: string;
   host: string;
   port: number;
@@ -23,8 +34,18 @@ export interface SignetConfig {
   logLevel: string;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
-  /** Where the CA key passphrase comes from; read only when a key must be opened. */
+  /** Where the CA key passphrase comes from; read only when a key must be opened. Seals root and issuing CA keys. */
   passphrase: () => string;
+  /** SIGNET_RESPONDER_PASSPHRASE: seals the online responder keys (OCSP, TSA, evidence signer), which sign all day. */
+  responderPassphrase: () => string;
+  /** SIGNET_AUDIT_PASSPHRASE: seals the audit checkpoint key, so neither CA nor responder custodians can re-sign the log. */
+  auditPassphrase: () => string;
+  /** SIGNET_ROOT_PASSPHRASE: seals the root key sent offline at the root ceremony; needed only by ceremonies. */
+  rootPassphrase: () => string;
+  /** SIGNET_ROOT_KEY_FILE: the offline root key, given only to a ceremony process, never to a server. */
+  rootKeyFile?: string;
+  /** SIGNET_PII_KEY: the personal-data keys, `id:base64[,id:base64…]`, current first (src/service/personal-data.ts). */
+  personalDataKeys: () => string;
   /**
    * The key management centre's own passphrase for its signing and escrow
    * keys (GM/T 0034: the KMC is a separate authority): never the CA's, so
@@ -102,8 +123,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   const policyOid = env.SIGNET_POLICY_OID ?? DEFAULT_POLICY_OID;
   const policyProblem = policyArcProblem(policyOid);
   if (policyProblem) throw new Error(`SIGNET_POLICY_OID: ${policyProblem}`);
+  const mode = env.SIGNET_MODE ?? 'development';
+  if (mode !== 'development' && mode !== 'production') throw new Error(`SIGNET_MODE must be development or production, not ${mode}`);
+  const production = mode === 'production';
+  const secret = (name: string, file: string, generate?: () => string) => once(() => secretFrom(env, name, join(dataDir, file), production, generate));
   const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   return {
+    mode,
+    publicUrlGiven: env.SIGNET_PUBLIC_URL !== undefined,
     dataDir,
     host,
     port,
@@ -113,9 +140,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     serialPrefix,
     logLevel: env.SIGNET_LOG_LEVEL ?? 'info',
     bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),
-    passphrase: once(() => secretFrom(env, 'SIGNET_CA_PASSPHRASE', join(dataDir, 'ca-passphrase'))),
-    kmcPassphrase: once(() => secretFrom(env, 'SIGNET_KMC_PASSPHRASE', join(dataDir, 'kmc-passphrase'))),
-    adminToken: once(() => secretFrom(env, 'SIGNET_ADMIN_TOKEN', join(dataDir, 'admin-token'))),
+    passphrase: secret('SIGNET_CA_PASSPHRASE', 'ca-passphrase'),
+    responderPassphrase: secret('SIGNET_RESPONDER_PASSPHRASE', 'responder-passphrase'),
+    auditPassphrase: secret('SIGNET_AUDIT_PASSPHRASE', 'audit-passphrase'),
+    kmcPassphrase: secret('SIGNET_KMC_PASSPHRASE', 'kmc-passphrase'),
+    rootPassphrase: secret('SIGNET_ROOT_PASSPHRASE', 'root-passphrase'),
+    ...(env.SIGNET_ROOT_KEY_FILE ? { rootKeyFile: resolve(env.SIGNET_ROOT_KEY_FILE) } : {}),
+    adminToken: secret('SIGNET_ADMIN_TOKEN', 'admin-token'),
+    // The same file and form PersonalDataCipher.fromEnvironment generated before, so existing development data still opens.
+    personalDataKeys: secret('SIGNET_PII_KEY', 'pii-keys', () => `dev1:${randomBytes(32).toString('base64')}`),
     mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
@@ -140,18 +173,73 @@ function once<T>(read: () => T): () => T {
   return () => (value ??= read());
 }
 
+/** Thrown in production mode instead of generating a secret. */
+export class MissingSecretError extends Error {
+  constructor(readonly variable: string) {
+    super(`${variable} (or ${variable}_FILE) must be set in production mode (SIGNET_MODE=production)`);
+  }
+}
+
 /**
  * A secret from NAME, NAME_FILE, or, for development only, a random one
- * generated into the data folder (mode 0600) on first use.
+ * generated into the data folder (mode 0600) on first use. In production
+ * a file left in the data folder by a development run does not count either.
  */
-function secretFrom(env: NodeJS.ProcessEnv, name: string, developmentFile: string): string {
+function secretFrom(env: NodeJS.ProcessEnv, name: string, developmentFile: string, production: boolean, generate = () => randomBytes(24).toString('base64url')): string {
   const direct = env[name];
   if (direct) return direct;
-  const file = env[`${name}_FILE`] ?? developmentFile;
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  if (env[`${name}_FILE`]) throw new Error(`${name}_FILE points at ${file}, which does not exist`);
+  const named = env[`${name}_FILE`];
+  if (named) {
+    if (!existsSync(named)) throw new Error(`${name}_FILE points at ${named}, which does not exist`);
+    return readFileSync(named, 'utf8').trim();
+  }
+  if (production) throw new MissingSecretError(name);
+  if (existsSync(developmentFile)) return readFileSync(developmentFile, 'utf8').trim();
   mkdirSync(resolve(developmentFile, '..'), { recursive: true });
-  writeFileSync(developmentFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  writeFileSync(developmentFile, `${generate()}\n`, { mode: 0o600 });
   chmodSync(developmentFile, 0o600);
   return readFileSync(developmentFile, 'utf8').trim();
+}
+
+/** One thing a production deployment lacks, by the variable that would supply it. */
+export interface ProductionProblem {
+  variable: string;
+  problem: 'missing' | 'unreadable' | 'short' | 'shared';
+  /** For 'shared': the variable holding the same secret. */
+  other?: string;
+}
+
+/**
+ * What a production deployment lacks: every secret given (never generated),
+ * each secret its own (one passphrase must not open CA, responder, audit and
+ * KMC keys alike), the head export the audit log is checked against, and the
+ * public URL written into certificates. Empty: ready.
+ */
+export function productionProblems(config: SignetConfig): ProductionProblem[] {
+  const problems: ProductionProblem[] = [];
+  const secrets: [string, () => string][] = [
+    ['SIGNET_CA_PASSPHRASE', config.passphrase],
+    ['SIGNET_RESPONDER_PASSPHRASE', config.responderPassphrase],
+    ['SIGNET_AUDIT_PASSPHRASE', config.auditPassphrase],
+    ['SIGNET_KMC_PASSPHRASE', config.kmcPassphrase],
+    ['SIGNET_PII_KEY', config.personalDataKeys],
+    ['SIGNET_ADMIN_TOKEN', config.adminToken],
+  ];
+  const seen = new Map<string, string>();
+  for (const [variable, read] of secrets) {
+    let value: string;
+    try {
+      value = read();
+    } catch (error) {
+      problems.push({ variable, problem: error instanceof MissingSecretError ? 'missing' : 'unreadable' });
+      continue;
+    }
+    if (variable.endsWith('_PASSPHRASE') && value.length < 16) problems.push({ variable, problem: 'short' });
+    const same = seen.get(value);
+    if (same) problems.push({ variable, problem: 'shared', other: same });
+    else seen.set(value, variable);
+  }
+  if (!config.auditHeadExport) problems.push({ variable: 'SIGNET_AUDIT_HEAD_EXPORT', problem: 'missing' });
+  if (!config.publicUrlGiven) problems.push({ variable: 'SIGNET_PUBLIC_URL', problem: 'missing' });
+  return problems;
 }

@@ -8,6 +8,7 @@ import { AGREEMENT_MESSAGES } from '../agreement/messages.js';
 import { KMC_MESSAGES } from '../kmc/messages.js';
 import { SERVICE_MESSAGES } from '../service/messages.js';
 import { AUDIT_MESSAGES } from '../audit/messages.js';
+import { CONFIG_MESSAGES } from '../config/messages.js';
 import { INVENTORY_MESSAGES } from '../ra/inventory-messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
@@ -191,6 +192,7 @@ export const MESSAGES = {
   ...KMC_MESSAGES,
   ...SERVICE_MESSAGES,
   ...AUDIT_MESSAGES,
+  ...CONFIG_MESSAGES,
   ...INVENTORY_MESSAGES,
 } satisfies Catalogue;
 

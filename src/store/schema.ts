@@ -15,7 +15,8 @@ export interface CertificateAuthorityTable {
   signature_scheme: string;
   certificate_serial: string;
   certificate_der: Buffer;
-  key_storage: 'software' | 'pkcs11';
+  /** 'offline': a root whose key left the online store at its ceremony (keyring.ts); the row holds only its fingerprint. */
+  key_storage: 'software' | 'pkcs11' | 'offline';
   /** scrypt + AES-256-GCM envelope (JSON); never the key in clear. */
   encrypted_private_key: string | null;
   created_at: string;

@@ -1,0 +1,26 @@
+import type { Catalogue } from '../i18n/messages.js';
+
+export const CONFIG_MESSAGES = {
+  'config.production-not-ready': {
+    'zh-CN': '生产模式（SIGNET_MODE=production）拒绝启动，缺少：{missing}',
+    en: 'Production mode (SIGNET_MODE=production) refuses to start; missing: {missing}',
+  },
+  'config.problem.missing': { 'zh-CN': '{variable} 未设置（生产模式不会自动生成）', en: '{variable} is not set (production never generates it)' },
+  'config.problem.unreadable': { 'zh-CN': '{variable} 无法读取', en: '{variable} cannot be read' },
+  'config.problem.short': { 'zh-CN': '{variable} 少于 16 个字符', en: '{variable} is shorter than 16 characters' },
+  'config.problem.shared': { 'zh-CN': '{variable} 与 {other} 是同一个秘密，每项必须各自独立', en: '{variable} is the same secret as {other}; each must be its own' },
+  'config.production-no-hierarchy': {
+    'zh-CN': '生产模式不会创建开发用 CA 层级：请先执行根密钥仪式 signet init --production --root-key-out <文件>',
+    en: 'Production mode builds no development hierarchy: hold the root ceremony first, signet init --production --root-key-out <file>',
+  },
+  'ca.root-key-offline': {
+    'zh-CN': '根 CA {caId} 的私钥已离线保存，运行中的服务无法使用；只有在根密钥仪式中给出 SIGNET_ROOT_KEY_FILE 与 SIGNET_ROOT_PASSPHRASE 才能签名',
+    en: 'The key of root CA {caId} is kept offline and a running server cannot use it; only a root key ceremony given SIGNET_ROOT_KEY_FILE and SIGNET_ROOT_PASSPHRASE signs with it',
+  },
+  'ca.root-key-file-unreadable': { 'zh-CN': '根密钥文件 {file} 无法读取', en: 'The root key file {file} cannot be read' },
+  'ca.root-key-file-other': { 'zh-CN': '根密钥文件 {file} 不是根 CA {caId} 的密钥', en: 'The root key file {file} does not hold the key of root CA {caId}' },
+  'config.production-root-offline': {
+    'zh-CN': '生产模式下根密钥必须离线：请给出 --root-key-out <文件>（或用 --hsm 放入 HSM）',
+    en: 'In production mode the root key must go offline: give --root-key-out <file> (or --hsm to keep it in an HSM)',
+  },
+} satisfies Catalogue;
