@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
@@ -151,10 +151,11 @@ export function registerEvidenceCommands(program: Command): void {
     .option('--signature <file>', 'a CMS signature (.p7s): its time-stamp gives the time')
     .option('--content <file>', 'the signed document, for a detached signature')
     .requiredOption('--out <file>', 'where to write the package (DER CMS SignedData)')
+    .option('--crl-out <file>', 'where to write a CRL too large to embed (default: the package file name + .crl)')
     .option('--html <file>', 'also write the readable HTML report')
     .addOption(new Option('--lang <locale>', 'language of the HTML report').choices(['zh-CN', 'en']))
     .option('--json', 'machine-readable output')
-    .action(async (opts: { serial?: string; at?: string; signature?: string; content?: string; out: string; html?: string; lang?: Locale; json?: boolean }) => {
+    .action(async (opts: { serial?: string; at?: string; signature?: string; content?: string; out: string; crlOut?: string; html?: string; lang?: Locale; json?: boolean }) => {
       const at = opts.at ? new Date(opts.at) : undefined;
       if (at && Number.isNaN(at.getTime())) throw new SignetError('evidence.bad-time', 400, { value: opts.at }, 'at');
       await withSignet(async (signet) => {
@@ -166,8 +167,13 @@ export function registerEvidenceCommands(program: Command): void {
           requestedBy: `cli:${process.env.USER ?? 'operator'}`,
         });
         writeFileSync(opts.out, produced.der);
+        // R14: a CRL too large to embed is the package's companion file; the arbiter gets both.
+        const crl = produced.detached['crl.der'];
+        const crlOut = opts.crlOut ?? `${opts.out}.crl`;
+        if (crl) writeFileSync(crlOut, crl);
         if (opts.html) writeFileSync(opts.html, renderEvidenceHtml(produced.manifest, opts.lang ?? locale));
-        print(opts.json, produced.manifest, say('cli.evidence-written', { out: opts.out, conclusion: produced.manifest.conclusion[locale] }));
+        const written = say('cli.evidence-written', { out: opts.out, conclusion: produced.manifest.conclusion[locale] });
+        print(opts.json, produced.manifest, crl ? `${written}\n${say('cli.evidence-crl-beside', { crl: crlOut, out: opts.out })}` : written);
       });
     });
 
@@ -175,9 +181,11 @@ export function registerEvidenceCommands(program: Command): void {
     .command('verify <package>')
     .description('verify an evidence package offline, without the server / 离线验证证据包')
     .option('--ca <file>', 'trusted root certificate (PEM); default: the root inside the package (compare its fingerprint)')
+    .option('--crl <file>', 'the CRL that travels beside the package when too large to embed (default: the package file name + .crl, if present)')
     .option('--json', 'machine-readable output')
-    .action((file: string, opts: { ca?: string; json?: boolean }) => {
-      const result = verifyEvidencePackage(read(file), opts.ca ? readCertificates(opts.ca) : undefined);
+    .action((file: string, opts: { ca?: string; crl?: string; json?: boolean }) => {
+      const crlFile = opts.crl ?? (existsSync(`${file}.crl`) ? `${file}.crl` : undefined);
+      const result = verifyEvidencePackage(read(file), opts.ca ? readCertificates(opts.ca) : undefined, crlFile ? { 'crl.der': read(crlFile) } : {});
       const data = {
         valid: result.valid,
         signer: result.signer ?? null,

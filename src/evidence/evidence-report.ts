@@ -1,11 +1,10 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData, id_data, id_signedData } from '@peculiar/asn1-cms';
-import { CertificateList, CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { normaliseSerial } from '../ca/serial-number.js';
-import { verifySignature } from '../crypto/signature-verification.js';
 import { formatShanghaiTime, LOCALES, type Locale } from '../i18n/locale.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -13,6 +12,7 @@ import type { TimeStamper } from './cms-signing.js';
 import { signDocument } from './cms-signing.js';
 import { verifySignedDocument, type SignatureVerification } from './cms-verification.js';
 import { id_aa_signatureTimeStampToken } from '../tsa/ess-signing-certificate.js';
+import { CrlMalformed, crlSignatureValid, findRevokedEntry, readPublishedCrl } from '../status/crl-reader.js';
 import { validatePath } from './certificate-path.js';
 import { chainOf, evidenceSigner, type EvidenceDatabase } from './evidence-signer.js';
 
@@ -39,6 +39,8 @@ export interface EvidenceManifest {
   chain: Array<{ file: string; subject: string; serial: string }>;
   crl: null | {
     file: string;
+    /** The issuing CA whose archive holds this CRL. */
+    issuerCaId?: string;
     crlNumber: number;
     thisUpdate: string;
     nextUpdate: string;
@@ -46,6 +48,14 @@ export interface EvidenceManifest {
     listed: boolean;
     revokedAt?: string;
     reason?: string;
+    /** Size of the archived CRL in octets. */
+    bytes?: number;
+    /**
+     * false: the CRL travels beside the package (too large to embed), named by
+     * its SHA-256 in `artefacts`; `location` serves the same archived bytes.
+     */
+    embedded?: boolean;
+    location?: string;
   };
   revocationRecord: null | { revokedAt: string; reason: string; channel: string };
   statusAtTime: StatusAtTime;
@@ -65,7 +75,20 @@ interface PackageContent {
 export interface StatusRecords {
   crlInForceAt(caId: string, time: Date): Promise<{ crlNumber: number; thisUpdate: string; nextUpdate: string; der: Buffer } | null>;
   revocation(serial: string): Promise<{ revokedAt: string; reason: string; channel: string } | null>;
+  /** Where the archive serves one CRL by number, for a CRL that travels beside the package. */
+  crlLocation?(caId: string, crlNumber: number): string;
 }
+
+export interface EvidenceOptions {
+  /**
+   * A CRL up to this many octets travels inside the package; a larger one
+   * beside it (R14 asks for the signed CRL itself, and a million entries are
+   * ~47 MB). 1 MiB holds ~20,000 entries.
+   */
+  embedCrlUpTo: number;
+}
+
+export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { embedCrlUpTo: 1024 * 1024 };
 
 export interface EvidenceRequest {
   /** A certificate of this CA and the transaction time… */
@@ -80,7 +103,12 @@ export interface EvidenceRequest {
 export interface EvidencePackage {
   der: Buffer;
   manifest: EvidenceManifest;
+  /** Artefacts the manifest names by hash that travel beside the package (by file name): give them with it. */
+  detached: Record<string, Buffer>;
 }
+
+/** Artefacts that travel beside a package, by the file name its manifest gives them. */
+export type DetachedArtefacts = Record<string, Uint8Array>;
 
 const REASON_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(CRLReasons)
@@ -105,15 +133,28 @@ interface CrlReading {
   listed: boolean;
   revokedAt?: string;
   reason?: string;
+  /** Why the bytes are not a CRL at all. */
+  malformed?: string;
 }
 
-/** Reads an archived CRL as published: is its signature the issuing CA's, and is the serial on it? */
+/**
+ * Reads an archived CRL as published: is its signature the issuing CA's over
+ * the exact signed bytes, and is the serial on it? Walked, not parsed whole
+ * (src/status/crl-reader.ts), so a CRL of a million entries reads in well
+ * under a second.
+ */
 function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string): CrlReading {
-  const crl = AsnConvert.parse(crlDer, CertificateList);
   const issuerSpki = new X509Certificate(Buffer.from(issuerDer)).publicKey.export({ type: 'spki', format: 'der' });
-  const tbs = new Uint8Array(AsnConvert.serialize(crl.tbsCertList));
-  const signatureValid = verifySignature(issuerSpki, crl.signatureAlgorithm, tbs, new Uint8Array(crl.signature)).ok;
-  const entry = crl.tbsCertList.revokedCertificates?.find((r) => Buffer.from(r.userCertificate).toString('hex').replace(/^(00)+/, '') === serialHex.replace(/^(00)+/, ''));
+  let entry;
+  let signatureValid: boolean;
+  try {
+    const crl = readPublishedCrl(crlDer);
+    signatureValid = crlSignatureValid(crl, issuerSpki);
+    entry = findRevokedEntry(crl, serialHex);
+  } catch (error) {
+    if (error instanceof CrlMalformed) return { signatureValid: false, listed: false, malformed: error.message };
+    throw error;
+  }
   if (!entry) return { signatureValid, listed: false };
   const reasonExtension = entry.crlEntryExtensions?.find((e) => e.extnID === id_ce_cRLReasons);
   const reason = reasonExtension ? REASON_NAMES[AsnConvert.parse(reasonExtension.extnValue.buffer, CRLReason).reason] : 'unspecified';
@@ -133,10 +174,12 @@ export class EvidenceService {
     private readonly ca: CertificateAuthority,
     private readonly status: StatusRecords,
     private readonly timeStamper: TimeStamper,
+    private readonly options: EvidenceOptions = DEFAULT_EVIDENCE_OPTIONS,
   ) {}
 
   async produce(request: EvidenceRequest): Promise<EvidencePackage> {
     const artefacts: Record<string, Buffer> = {};
+    const detached: Record<string, Buffer> = {};
     const authorities = await this.ca.authorities();
     const trust = {
       trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
@@ -204,8 +247,21 @@ export class EvidenceService {
     let crlFinding: EvidenceManifest['crl'] = null;
     if (crl) {
       artefacts['crl.der'] = crl.der;
-      const reading = readCrl(crl.der, chain[0]!, serial);
-      crlFinding = { file: 'crl.der', crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, ...reading };
+      const embedded = crl.der.length <= this.options.embedCrlUpTo;
+      if (!embedded) detached['crl.der'] = crl.der;
+      const { malformed: _malformed, ...reading } = readCrl(crl.der, chain[0]!, serial);
+      const location = this.status.crlLocation?.(row.issuer_ca_id, crl.crlNumber);
+      crlFinding = {
+        file: 'crl.der',
+        issuerCaId: row.issuer_ca_id,
+        crlNumber: crl.crlNumber,
+        thisUpdate: crl.thisUpdate,
+        nextUpdate: crl.nextUpdate,
+        ...reading,
+        bytes: crl.der.length,
+        embedded,
+        ...(location ? { location } : {}),
+      };
       const params = {
         time,
         number: crl.crlNumber,
@@ -214,11 +270,15 @@ export class EvidenceService {
         revokedAt: reading.revokedAt ? formatShanghaiTime(reading.revokedAt) : '',
         reason: reading.reason ?? '',
       };
+      const beside = (l: Locale) =>
+        embedded
+          ? ''
+          : translate('evidence.check.crl-beside', l, { file: 'crl.der', size: (crl.der.length / 1048576).toFixed(1), sha256: sha256(crl.der), location: location ?? '-' });
       const text = (l: Locale) =>
         translate(reading.listed ? 'evidence.check.crl-listed' : 'evidence.check.crl-not-listed', l, {
           ...params,
           signature: translate(reading.signatureValid ? 'evidence.check.crl-signature-ok' : 'evidence.check.crl-signature-bad', l),
-        });
+        }) + beside(l);
       checks.push({ id: 'crl', ok: reading.signatureValid && !reading.listed, text: { 'zh-CN': text('zh-CN'), en: text('en') } });
     } else {
       checks.push({ id: 'crl', ok: false, text: both('evidence.check.crl-none', { time }) });
@@ -287,7 +347,11 @@ export class EvidenceService {
     };
     const content: PackageContent = {
       manifest,
-      artefacts: Object.fromEntries(Object.entries(artefacts).map(([name, bytes]) => [name, bytes.toString('base64')])),
+      artefacts: Object.fromEntries(
+        Object.entries(artefacts)
+          .filter(([name]) => !detached[name])
+          .map(([name, bytes]) => [name, bytes.toString('base64')]),
+      ),
     };
     const signer = await evidenceSigner(this.ca);
     const der = await signDocument({
@@ -323,7 +387,7 @@ export class EvidenceService {
         now,
       );
     });
-    return { der, manifest };
+    return { der, manifest, detached };
   }
 }
 
@@ -398,7 +462,7 @@ function packageContent(der: Uint8Array): { content: PackageContent; signedData:
  * signature and time-stamp, every artefact's hash, and the chain and CRL
  * findings recomputed from the artefacts themselves.
  */
-export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
+export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[], detached: DetachedArtefacts = {}): EvidencePackageVerification {
   let read: ReturnType<typeof packageContent>;
   try {
     read = packageContent(der);
@@ -406,7 +470,7 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
     return { valid: false, problems: [(error as Error).message] };
   }
   try {
-    return verifyPackageContent(der, read.content, read.signedData, trustAnchors);
+    return verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached);
   } catch (error) {
     // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
     return { valid: false, problems: [`the package cannot be read: ${(error as Error).message}`] };
@@ -437,12 +501,34 @@ function uncheckedParts(signedData: SignedData, checked: Buffer[]): string[] {
   return problems;
 }
 
-function verifyPackageContent(der: Uint8Array, content: PackageContent, signedData: SignedData, trustAnchors?: Uint8Array[]): EvidencePackageVerification {
+/**
+ * The manifest of a package, read but NOT verified: what a verifier needs to
+ * know before verifying (which artefacts travel beside it, and where the
+ * archive serves them). Null when the bytes are not a package.
+ */
+export function unverifiedManifest(der: Uint8Array): EvidenceManifest | null {
+  try {
+    return packageContent(der).content.manifest;
+  } catch {
+    return null;
+  }
+}
+
+function verifyPackageContent(
+  der: Uint8Array,
+  content: PackageContent,
+  signedData: SignedData,
+  trustAnchors: Uint8Array[] | undefined,
+  detached: DetachedArtefacts,
+): EvidencePackageVerification {
   const problems: string[] = [];
   const { manifest } = content;
   const artefact = (name: string): Buffer | undefined => {
     const base64 = content.artefacts[name];
-    return base64 ? Buffer.from(base64, 'base64') : undefined;
+    if (base64) return Buffer.from(base64, 'base64');
+    // Only what the signed manifest names travels beside the package; anything else given is ignored.
+    const beside = detached[name];
+    return beside ? Buffer.from(beside.buffer, beside.byteOffset, beside.byteLength) : undefined;
   };
   const chain = manifest.chain.flatMap((c) => artefact(c.file) ?? []);
   const root = chain[chain.length - 1];
@@ -460,7 +546,9 @@ function verifyPackageContent(der: Uint8Array, content: PackageContent, signedDa
 
   for (const [name, hash] of Object.entries(manifest.artefacts)) {
     const bytes = artefact(name);
-    if (!bytes || sha256(bytes) !== hash) problems.push(`artefact ${name} is missing or does not match its hash`);
+    if (!bytes && manifest.crl?.file === name && manifest.crl.embedded === false) {
+      problems.push(`the CRL ${name} travels beside the package and was not given (SHA-256 ${hash}${manifest.crl.location ? `, served at ${manifest.crl.location}` : ''})`);
+    } else if (!bytes || sha256(bytes) !== hash) problems.push(`artefact ${name} is missing or does not match its hash`);
   }
   const certificate = artefact(manifest.certificate.file);
   const at = new Date(manifest.transactionTime);
@@ -470,10 +558,12 @@ function verifyPackageContent(der: Uint8Array, content: PackageContent, signedDa
   }
   if (manifest.crl) {
     const crl = artefact(manifest.crl.file);
-    if (!crl || !chain[0]) problems.push('the CRL artefact is missing');
-    else {
+    if (!crl || !chain[0]) {
+      if (manifest.crl.embedded !== false) problems.push('the CRL artefact is missing');
+    } else {
       const reading = readCrl(crl, chain[0], manifest.certificate.serial);
-      if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
+      if (reading.malformed) problems.push(`the archived CRL cannot be read: ${reading.malformed}`);
+      else if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
       if (reading.listed !== manifest.crl.listed) problems.push('the CRL finding does not follow from the archived CRL');
     }
   }

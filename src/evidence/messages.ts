@@ -138,6 +138,10 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '在 {time} 有效的是第 {number} 号 CRL（发布于 {thisUpdate}），由签发 CA 签名{signature}；该证书在其中，吊销时间 {revokedAt}，原因 {reason}',
     en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}), signed by the issuing CA{signature}; the certificate is on it, revoked {revokedAt}, reason {reason}',
   },
+  'evidence.check.crl-beside': {
+    'zh-CN': '。该 CRL 共 {size} MB，未嵌入证据包，作为文件 {file} 随证据包一并提交（SHA-256 {sha256}），CA 的 CRL 档案也在 {location} 提供同一文件',
+    en: '. The CRL ({size} MB) is not embedded: it travels beside the package as the file {file} (SHA-256 {sha256}), and the CA’s CRL archive serves the same bytes at {location}',
+  },
   'evidence.check.crl-none': {
     'zh-CN': '在 {time} 之前签发 CA 尚未发布过 CRL',
     en: 'The issuing CA had published no CRL before {time}',
@@ -189,6 +193,10 @@ export const EVIDENCE_MESSAGES = {
   'cli.evidence-written': {
     'zh-CN': '证据包已生成：{out}（{conclusion}）',
     en: 'Evidence package written: {out} ({conclusion})',
+  },
+  'cli.evidence-crl-beside': {
+    'zh-CN': '在用 CRL 过大未嵌入，已另存为 {crl}：请与 {out} 一并提交',
+    en: 'The CRL in force is too large to embed and was written to {crl}: hand it over together with {out}',
   },
   'cli.evidence-verified': {
     'zh-CN': '证据包验证通过：由 {signer} 于 {time} 签署，根 CA 指纹 SHA-256 {fingerprint}\n{conclusion}',

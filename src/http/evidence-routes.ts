@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
-import { verifyEvidencePackage } from '../evidence/evidence-report.js';
+import { unverifiedManifest, verifyEvidencePackage, type DetachedArtefacts } from '../evidence/evidence-report.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Signet } from '../signet.js';
 import { requireOperator } from './operator-auth.js';
@@ -76,10 +76,17 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       const der = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (der.length === 0) throw new SignetError('evidence.malformed-package', 400, { detail: 'empty upload' }, 'package');
       const roots = (await signet.ca.authorities()).filter((a) => a.role === 'root').map((a) => a.certificateDer);
+      // A CRL too large to embed travels beside the package: this CA's own archive holds the bytes the manifest names by hash.
+      const detached: DetachedArtefacts = {};
+      const claimed = unverifiedManifest(der)?.crl;
+      if (claimed && claimed.embedded === false && typeof claimed.issuerCaId === 'string' && Number.isSafeInteger(claimed.crlNumber)) {
+        const archived = await signet.status.crls.byNumber(claimed.issuerCaId, claimed.crlNumber).catch(() => null);
+        if (archived) detached[claimed.file] = archived.der;
+      }
       // A damaged upload is a finding ("does not verify"), never a server error.
       let result: ReturnType<typeof verifyEvidencePackage>;
       try {
-        result = verifyEvidencePackage(der, roots);
+        result = verifyEvidencePackage(der, roots, detached);
       } catch (error) {
         result = { valid: false, problems: [`the package cannot be read: ${(error as Error).message.slice(0, 200)}`] };
       }
@@ -131,7 +138,12 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
         content: body.content ? base64(body.content, 'content') : undefined,
         requestedBy: 'operator:api',
       });
-      return reply.code(201).send({ manifest: produced.manifest, package: produced.der.toString('base64') });
+      // A CRL too large to embed is not repeated here: the manifest gives its hash and the archive URL that serves it.
+      return reply.code(201).send({
+        manifest: produced.manifest,
+        package: produced.der.toString('base64'),
+        detached: Object.entries(produced.detached).map(([file, bytes]) => ({ file, bytes: bytes.length, location: produced.manifest.crl?.file === file ? produced.manifest.crl.location : undefined })),
+      });
     },
   );
 }

@@ -55,24 +55,35 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
     },
   );
 
-  app.get<{ Params: { caId: string }; Querystring: { at?: string } }>(
+  app.get<{ Params: { caId: string }; Querystring: { at?: string; number?: number } }>(
     '/api/v1/crls/:caId',
     {
       schema: {
         tags: ['status'],
-        summary: 'Archived CRLs of a CA: with ?at=ISO-8601 the signed CRL in force at that time (DER, R14); without, the list',
+        summary:
+          'Archived CRLs of a CA: with ?at=ISO-8601 the signed CRL in force at that time, with ?number=N the CRL of that number (DER, R14); without, the list',
         params: { type: 'object', properties: { caId: { type: 'string', maxLength: 64 } }, required: ['caId'] },
-        querystring: { type: 'object', properties: { at: { type: 'string', maxLength: 40 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { at: { type: 'string', maxLength: 40 }, number: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+        },
       },
     },
     async (request, reply) => {
       const { caId } = request.params;
       await signet.ca.authority(caId);
-      if (request.query.at === undefined) return status.crls.history(caId);
-      const at = new Date(request.query.at);
-      if (Number.isNaN(at.getTime())) throw new SignetError('crl.bad-time', 400, { value: request.query.at }, 'at');
-      const crl = await status.crlInForceAt(caId, at);
-      if (!crl) throw new SignetError('crl.none-in-force', 404, { caId, at: at.toISOString() });
+      if (request.query.at === undefined && request.query.number === undefined) return status.crls.history(caId);
+      let crl;
+      if (request.query.number !== undefined) {
+        crl = await status.crls.byNumber(caId, request.query.number);
+        if (!crl) throw new SignetError('crl.no-such-number', 404, { caId, number: request.query.number });
+      } else {
+        const at = new Date(request.query.at!);
+        if (Number.isNaN(at.getTime())) throw new SignetError('crl.bad-time', 400, { value: request.query.at }, 'at');
+        crl = await status.crlInForceAt(caId, at);
+        if (!crl) throw new SignetError('crl.none-in-force', 404, { caId, at: at.toISOString() });
+      }
       return reply
         .type('application/pkix-crl')
         .header('x-crl-number', String(crl.crlNumber))

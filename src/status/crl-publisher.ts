@@ -115,6 +115,11 @@ export class CrlPublisher {
     return `${this.publicUrl}/crl/${caId}${kind === 'delta' ? '-delta' : ''}.crl`;
   }
 
+  /** Where the archive serves one CRL, byte for byte, by its number (R14: a large CRL travels beside an evidence package). */
+  archiveUrl(caId: string, crlNumber: number): string {
+    return `${this.publicUrl}/api/v1/crls/${encodeURIComponent(caId)}?number=${crlNumber}`;
+  }
+
   /**
    * Signs and archives the next CRL of `caId`. A delta lists what was revoked
    * since the newest full CRL (its base); with no base yet, a full one is

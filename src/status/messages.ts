@@ -66,6 +66,10 @@ export const STATUS_MESSAGES = {
     'zh-CN': '{at} 时 CA {caId} 没有有效的 CRL',
     en: 'No CRL of CA {caId} was in force at {at}',
   },
+  'crl.no-such-number': {
+    'zh-CN': 'CA {caId} 没有发布过第 {number} 号 CRL',
+    en: 'CA {caId} never published a CRL numbered {number}',
+  },
   'crl.bad-time': {
     'zh-CN': '无效的时间：{value}（应为 ISO-8601，如 2026-03-01T10:00:00Z）',
     en: 'Invalid time: {value} (expected ISO-8601, e.g. 2026-03-01T10:00:00Z)',

@@ -45,6 +45,11 @@ export class StatusService {
     return this.crls.inForceAt(caId, time);
   }
 
+  /** Where the archive serves a CRL by number (see CrlPublisher.archiveUrl). */
+  crlLocation(caId: string, crlNumber: number): string {
+    return this.crls.archiveUrl(caId, crlNumber);
+  }
+
   publicStatus(serial: string): Promise<PublicCertificateStatus> {
     return publicStatusBySerial(this.ca, serial);
   }
