@@ -41,7 +41,9 @@ function signedCrl(entries: CrlEntry[], crlNumber = 7): Buffer {
 
 describe('reading a published CRL without a parse tree of its entries (R14, RFC 5280 §5.1)', () => {
   it('reads the frame and finds every entry exactly as asn1-x509 reads it, and no serial that is not on it', () => {
-    const entries = Array.from({ length: 600 }, (_, i) => entry(i));
+    // One- and two-octet random serials repeat: a CRL lists a serial once.
+    const seen = new Set<string>();
+    const entries = Array.from({ length: 600 }, (_, i) => entry(i)).filter((e) => !seen.has(e.serial) && seen.add(e.serial));
     const der = signedCrl(entries);
     const crl = readPublishedCrl(der);
     const reference = AsnConvert.parse(der, CertificateList);
@@ -50,7 +52,7 @@ describe('reading a published CRL without a parse tree of its entries (R14, RFC 
     expect(crl.crlNumber).toBe(7n);
     expect(crl.tbs.equals(Buffer.from(AsnConvert.serialize(reference.tbsCertList)))).toBe(true);
     expect(crlSignatureValid(crl, spki)).toBe(true);
-    expect(walkRevokedEntries(crl, () => false)).toBe(600);
+    expect(walkRevokedEntries(crl, () => false)).toBe(entries.length);
     for (const [i, e] of entries.entries()) {
       const found = findRevokedEntry(crl, e.serial);
       expect(found && Buffer.from(AsnConvert.serialize(found)).toString('hex'), e.serial).toBe(
