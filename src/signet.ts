@@ -71,12 +71,12 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const store = await openDatabase(config.databaseUrl);
   const instance = new ProcessInstance(store, options.role ?? 'command', { leaseMs: options.processLeaseMs });
   await instance.start();
-  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance });
+  const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
+  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier') });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const status = new StatusService(ca, { publicUrl: config.publicUrl });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
-  const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
   const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData, clock: options.clock });

@@ -20,6 +20,7 @@ import { lintTbsCertificate } from './certificate-lint.js';
 import { parseCertificationRequest, provePublicKey } from './certification-request.js';
 import { buildExtensions, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { Keyring } from './keyring.js';
+import { discloseIdentifier } from './identifier-disclosure.js';
 import { TbsEncoder } from './tbs-encoder.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
 import type { SubscriberIdentity } from './subject-identity.js';
@@ -150,6 +151,8 @@ export interface CertificateAuthorityOptions {
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
+  /** The key of `keyed-hash` ID numbers in certificates (derived from SIGNET_PII_KEY by the composition root). */
+  identifierKey?: () => Buffer;
   /**
    * The process instance whose lease covers this CA's intents (openSignet's
    * ProcessInstance). Without one, intents have no owner and any server may
@@ -168,6 +171,7 @@ export class CertificateAuthority {
   readonly store: SignetDatabase;
   readonly profiles: ProfileCatalogue;
   readonly keyring: Keyring;
+  private readonly identifierKey: () => Buffer;
   private readonly clock: () => Date;
   private readonly config: CertificateAuthorityOptions['config'];
   private readonly faults: IssuanceFaults;
@@ -183,6 +187,11 @@ export class CertificateAuthority {
     this.clock = options.clock ?? (() => new Date());
     this.faults = options.faults ?? {};
     this.owner = options.owner;
+    this.identifierKey =
+      options.identifierKey ??
+      (() => {
+        throw new Error('a profile hashes ID numbers but no identifier key is configured (SIGNET_PII_KEY)');
+      });
     const { config } = options;
     this.keyring = new Keyring(
       { ca: config.passphrase, responder: config.responderPassphrase ?? config.passphrase, audit: config.auditPassphrase ?? config.passphrase },
@@ -314,7 +323,10 @@ export class CertificateAuthority {
         'csr',
       );
     }
-    const attributes = typeof order.subject === 'string' ? parseDistinguishedName(order.subject) : order.subject;
+    const given = typeof order.subject === 'string' ? parseDistinguishedName(order.subject) : order.subject;
+    // What a person's certificate says about their ID number is the profile's decision, not the caller's.
+    const { attributes, identity } =
+      profile.subscriberType === 'individual' ? discloseIdentifier(profile.personalIdentifier, given, order.identity, this.identifierKey) : { attributes: given, identity: order.identity };
     const subject = buildSubjectName(attributes, profile);
     const issuerCaId = order.issuerCaId ?? (await this.defaultIssuingCaId());
     const issuer = await this.issuerContext(issuerCaId);
@@ -326,7 +338,7 @@ export class CertificateAuthority {
       issuer,
       subject,
       subjectAltNames: order.subjectAltNames,
-      identity: order.identity,
+      identity,
       subjectPublicKeyInfo: key.subjectPublicKeyInfo,
       parsedPublicKeyInfo: key.parsedPublicKeyInfo,
       spkiSha256: key.spkiSha256,

@@ -3,6 +3,7 @@ import { KEY_ALGORITHMS, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import builtIn from './profiles.json' with { type: 'json' };
 import { IDENTITY_EXTENSION_TYPES } from './subject-identity.js';
+import { IDENTIFIER_DISCLOSURES } from './identifier-disclosure.js';
 
 export const SUBJECT_FIELDS = [
   'countryName',
@@ -81,6 +82,12 @@ const profileSchema = z
      * extension is left out when the identity has no alternative in it.
      */
     identityExtension: z.object({ type: z.enum(IDENTITY_EXTENSION_TYPES), required: z.boolean() }).strict().optional(),
+    /**
+     * What a person's certificate says about their ID number: the number,
+     * a masked form, or a keyed hash (src/ca/identifier-disclosure.ts; the
+     * decision per profile is documented in docs/personal-data.md).
+     */
+    personalIdentifier: z.enum(IDENTIFIER_DISCLOSURES).default('clear'),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -97,6 +104,9 @@ const profileSchema = z
     const holder = { IdentifyCode: 'individual', UnifiedSocialCreditCode: 'enterprise' } as const;
     if (p.identityExtension && p.subscriberType !== undefined && holder[p.identityExtension.type] !== p.subscriberType) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: ${p.identityExtension.type} does not identify a(n) ${p.subscriberType}` });
+    }
+    if (p.personalIdentifier !== 'clear' && p.identityExtension?.type === 'IdentifyCode' && p.identityExtension.required) {
+      ctx.addIssue({ code: 'custom', message: `${p.id}: a required IdentifyCode carries the ID number in clear; personalIdentifier must then be clear` });
     }
     if (p.assertsIssuedPolicies && (!isCa || p.policySuffix === null)) {
       ctx.addIssue({ code: 'custom', message: `${p.id}: assertsIssuedPolicies belongs to a CA profile that asserts a policy of its own` });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { X509Certificate } from 'node:crypto';
 import type { SubscriberIdentity } from '../ca/subject-identity.js';
+import { publicSubject } from '../ca/identifier-disclosure.js';
 import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { toPem } from './der.js';
@@ -138,7 +139,8 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
         serial: row.serial,
         issuerCaId: row.issuer_ca_id,
         profile: row.profile_id,
-        subject: row.subject,
+        // Anyone may ask: ID numbers and e-mail addresses masked, as on the public status page.
+        subject: publicSubject(row.subject),
         issuer: x509.issuer.split('\n').join(', '),
         keyAlgorithm: row.key_algorithm,
         notBefore: row.not_before,

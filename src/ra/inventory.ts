@@ -1,3 +1,4 @@
+import { publicSubject } from '../ca/identifier-disclosure.js';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { SignetError } from '../i18n/signet-error.js';
 import { isRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from '../status/revocation-reasons.js';
@@ -202,6 +203,8 @@ export class CertificateInventory {
     const at = now.toISOString();
     const items = (rows as unknown as Array<Omit<InventoryEntry, 'status' | 'reason'> & { reasonCode: number | null }>).map(({ reasonCode, ...row }) => ({
       ...row,
+      // A list: ID numbers and e-mail addresses masked (R2); the full record is one audited read away.
+      subject: publicSubject(row.subject),
       applicationId: row.applicationId ?? null,
       status: (row.revokedAt ? 'revoked' : row.notAfter <= at ? 'expired' : row.notBefore > at ? 'not-yet-valid' : 'good') as InventoryStatus,
       reason: reasonCode === null || reasonCode === undefined ? null : reasonName(Number(reasonCode)),

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -88,6 +88,16 @@ export class PersonalDataCipher {
     } catch {
       throw new PersonalDataError('a personal-data value does not open: damaged, or bound to another owner');
     }
+  }
+
+  /**
+   * A key for one other purpose (the certificate identifier hash, the blind
+   * index), derived from the current key with HKDF-SHA256 so that one secret
+   * serves and the AES key itself is never used twice. It changes when the
+   * current key rotates.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.keys.get(this.currentKeyId)!, Buffer.alloc(0), `signet-pii:${purpose}`, 32));
   }
 
   /** The key id a sealed value was made with. */

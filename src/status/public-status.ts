@@ -2,14 +2,17 @@ import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { publicSubject } from '../ca/identifier-disclosure.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { findRevocation } from './revocation.js';
 import type { RevocationReason } from './revocation-reasons.js';
 
 /**
  * What anyone may learn about a certificate (R16): its status, validity,
- * issuer and subject exactly as the certificate states them. Nothing else:
- * not the subscriber record, not who asked for a revocation or why.
+ * issuer and subject as the certificate states them, except that ID numbers
+ * (serialNumber) and e-mail addresses in the subject are masked even where
+ * the certificate holds them in full. Nothing else: not the subscriber
+ * record, not who asked for a revocation or why.
  */
 export interface PublicCertificateStatus {
   serial: string;
@@ -70,7 +73,7 @@ async function statusOf(ca: CertificateAuthority, serial: string, der: Buffer): 
   return {
     serial,
     status,
-    subject: describe(x509.subject),
+    subject: publicSubject(describe(x509.subject)),
     issuer: describe(x509.issuer),
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),

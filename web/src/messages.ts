@@ -49,7 +49,7 @@ const zh = {
   'home.operators-lead': '审核申请、发放下载凭证、吊销证书、查看证书库存与统计。',
 
   'status.title': '证书状态查询',
-  'status.lead': '输入证书序列号或上传证书文件，查看证书是否有效。结果只包含证书本身的信息，不含订户的个人信息。',
+  'status.lead': '输入证书序列号或上传证书文件，查看证书是否有效。结果只包含证书本身所写的信息：主体中的姓名或单位名称照原样显示，证件号码与电子邮件地址只显示首尾字符；下载的证书文件则是证书原文。',
   'status.by-serial': '按序列号查询',
   'status.by-upload': '上传证书查询',
   'status.serial-hint': '十六进制，可含冒号或空格',
@@ -394,7 +394,7 @@ const en: Record<MessageKey, string> = {
   'home.operators-lead': 'Review applications, hand out download credentials, revoke, search the inventory and see the figures.',
 
   'status.title': 'Certificate status',
-  'status.lead': 'Enter a serial number or upload a certificate to see whether it is valid. The answer holds only what the certificate itself says, no personal data.',
+  'status.lead': 'Enter a serial number or upload a certificate to see whether it is valid. The answer holds only what the certificate itself says: the name of the person or organisation as written, ID numbers and e-mail addresses with only their first and last characters shown; the downloadable certificate is the certificate itself.',
   'status.by-serial': 'By serial number',
   'status.by-upload': 'By uploading the certificate',
   'status.serial-hint': 'Hexadecimal; colons and spaces are fine',
