@@ -634,7 +634,9 @@ export class CertificateAuthority {
             details: {
               issuer: issued.issuerCaId,
               profile: issued.profileId,
-              subject: issued.subject,
+              // The append-only log names a person only by pseudonymous references (subscriber id, serial), never by
+              // name or number, so the retention purge (R2) can remove them from the tables that can be purged.
+              ...(prepared.order.profile.subscriberType === 'individual' ? {} : { subject: issued.subject }),
               subscriber: prepared.order.subscriberId,
               spkiSha256: prepared.spkiSha256,
               notBefore: issued.notBefore,

@@ -456,10 +456,11 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     const leaf = info.stdout.slice(info.stdout.indexOf('-----BEGIN CERTIFICATE-----'), info.stdout.indexOf('-----END CERTIFICATE-----') + 25);
     expect(verifyWithOpenssl(`${leaf}\n`).subject).toContain('CN=赵六');
 
-    // The download names the agent and the delegation in the audit log (R6).
+    // The download names the agent in the audit log by the delegation (R6): a pseudonymous reference, never the agent's name (R2).
     const entry = await t.signet.store.db.selectFrom('audit_entries').selectAll().where('action', '=', 'ra.certificate-downloaded').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
     expect(entry.actor).toBe(`agent:${delegation.json.id}`);
-    expect(JSON.parse(entry.details)).toMatchObject({ agentName: '钱七', delegation: delegation.json.id });
+    expect(JSON.parse(entry.details)).toMatchObject({ delegation: delegation.json.id });
+    expect(entry.details).not.toContain('钱七');
 
     // A signing profile never gets a server-made key.
     const refused = await call(officerA, 'POST', '/api/v1/ra/applications', { subscriberId, purpose: 'signing', keyGeneration: 'server' });

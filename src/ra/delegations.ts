@@ -99,7 +99,7 @@ export class Delegations {
       await audit(
         this.context,
         trx,
-        { actor, action: 'ra.delegation-created', target: `subscriber:${subscriber.id}`, details: { delegation: row.id, agentName, scope, expiresAt: row.expires_at, evidence: evidence.id, evidenceSha256: evidence.sha256 } },
+        { actor, action: 'ra.delegation-created', target: `subscriber:${subscriber.id}`, details: { delegation: row.id, scope, expiresAt: row.expires_at, evidence: evidence.id, evidenceSha256: evidence.sha256 } },
         now,
       );
     });

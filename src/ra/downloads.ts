@@ -213,7 +213,7 @@ export class Downloads {
           actor,
           action: 'ra.certificate-downloaded',
           target: `application:${application.id}`,
-          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, agentName: delegation?.agent_name ?? null, clientAddress },
+          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, clientAddress },
         },
         now,
       );
