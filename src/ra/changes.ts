@@ -5,10 +5,10 @@ import { certificateContentChanged } from './certificate-subject.js';
 import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
-import { sealRecord } from './personal-data.js';
 import type { RaChangeRequestTable, RaSubscriberTable } from './schema.js';
 import type { Tx } from '../store/database.js';
-import { identifierOf, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
+import { openChange, sealField, sealRecord } from './personal-data.js';
+import { identifierCandidates, identifierOf, subscriberColumns, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
 
 export interface ChangeRequest {
   id: string;
@@ -79,7 +79,8 @@ export class ChangeRequests {
       decision_reason: null,
     };
     await this.context.db.transaction().execute(async (trx) => {
-      await trx.insertInto('ra_change_requests').values(row).execute();
+      // The new values are personal data (a new name, a new ID number): sealed at rest (R2).
+      await trx.insertInto('ra_change_requests').values({ ...row, changes: sealField(this.context.personalData, row.changes, `ra-change:${row.id}`) }).execute();
       await audit(this.context, trx, { actor, action: 'ra.change-submitted', target: `subscriber:${subscriber.id}`, details: { change: row.id, fields: Object.keys(changes) } }, now);
     });
     return toChange(row);
@@ -91,13 +92,13 @@ export class ChangeRequests {
     if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.status) query = query.where('status', '=', filter.status as RaChangeRequestTable['status']);
-    return (await query.execute()).map(toChange);
+    return (await query.execute()).map((r) => toChange(openChange(this.context.personalData, r)));
   }
 
   /** A subscriber's change reports, newest first, for callers that checked who may see them (the portal). */
   async of(subscriberId: string): Promise<ChangeRequest[]> {
     const rows = await this.context.db.selectFrom('ra_change_requests').selectAll().where('subscriber_id', '=', subscriberId).orderBy('submitted_at', 'desc').execute();
-    return rows.map(toChange);
+    return rows.map((r) => toChange(openChange(this.context.personalData, r)));
   }
 
   async reject(by: Principal, changeId: string, input: { reason?: string }): Promise<ChangeRequest> {
@@ -113,7 +114,7 @@ export class ChangeRequests {
         .where('id', '=', row.id)
         .execute();
       await audit(this.context, trx, { actor: actorOf(by), action: 'ra.change-rejected', target: `subscriber:${row.subscriber_id}`, details: { change: row.id, reason } }, now);
-      return toChange({ ...row, status: 'rejected', decided_by: actorOf(by), decided_at: now.toISOString(), decision_reason: reason });
+      return toChange({ ...openChange(this.context.personalData, row), status: 'rejected', decided_by: actorOf(by), decided_at: now.toISOString(), decision_reason: reason });
     });
   }
 
@@ -132,19 +133,24 @@ export class ChangeRequests {
         throw new SignetError('ra.change-stale', 409, { base: row.base_version, current: current.version });
       }
       const before = current.record;
-      const after = validateSubscriberRecord(merge(before, JSON.parse(row.changes) as Record<string, unknown>));
+      const after = validateSubscriberRecord(merge(before, JSON.parse(openChange(this.context.personalData, row).changes) as Record<string, unknown>));
       const version = current.version + 1;
       await trx.updateTable('ra_subscriber_versions').set({ valid_until: at }).where('subscriber_id', '=', subscriber.id).where('version', '=', current.version).execute();
       await trx
         .insertInto('ra_subscriber_versions')
         .values({ subscriber_id: subscriber.id, version, data: sealRecord(this.context.personalData, subscriber.id, version, after), valid_from: at, valid_until: null, recorded_by: actorOf(by), change_request_id: row.id })
         .execute();
-      const identifier = identifierOf(after);
-      if (identifier !== subscriber.identifier) {
-        const clash = await trx.selectFrom('ra_subscribers').select('id').where('type', '=', subscriber.type).where('identifier', '=', identifier).executeTakeFirst();
+      if (identifierOf(after) !== identifierOf(before)) {
+        const clash = await trx
+          .selectFrom('ra_subscribers')
+          .select('id')
+          .where('type', '=', subscriber.type)
+          .where('identifier', 'in', identifierCandidates(this.context.personalData, after))
+          .where('id', '!=', subscriber.id)
+          .executeTakeFirst();
         if (clash) throw new SignetError('ra.subscriber-exists', 409, { subscriber: clash.id }, after.type === 'enterprise' ? 'uscc' : 'idNumber');
       }
-      await trx.updateTable('ra_subscribers').set({ name: after.name, identifier, current_version: version }).where('id', '=', subscriber.id).execute();
+      await trx.updateTable('ra_subscribers').set({ ...subscriberColumns(this.context.personalData, after), current_version: version }).where('id', '=', subscriber.id).execute();
       await trx
         .updateTable('ra_change_requests')
         .set({ status: 'approved', decided_by: actorOf(by), decided_at: at, decision_reason: note })
@@ -191,7 +197,7 @@ export class ChangeRequests {
           reissues.push({ applicationId: application.id, replaces: certificate.serial, credential });
         }
       }
-      return { change: toChange({ ...row, status: 'approved' as const, decided_by: actorOf(by), decided_at: at, decision_reason: note }), version, revoked: affected, reissues };
+      return { change: toChange({ ...openChange(this.context.personalData, row), status: 'approved' as const, decided_by: actorOf(by), decided_at: at, decision_reason: note }), version, revoked: affected, reissues };
     });
     // The status domain revokes in its own transaction, once the new version is on file.
     for (const serial of outcome.revoked) {

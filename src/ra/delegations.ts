@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { validateIdDocument } from './identifiers.js';
+import { openDelegation, sealField } from './personal-data.js';
 import { actorOf, requireRole, type Principal } from './roles.js';
 import type { RaDelegationTable, RaSubscriberTable } from './schema.js';
 import type { SubscriberRegistry } from './subscribers.js';
@@ -94,8 +95,10 @@ export class Delegations {
       created_by: actor,
       created_at: now.toISOString(),
     };
+    const pd = this.context.personalData;
+    const sealed = { ...row, agent_name: sealField(pd, row.agent_name, `ra-delegation:${row.id}:agent-name`), agent_id_number: sealField(pd, row.agent_id_number, `ra-delegation:${row.id}:agent-id`) };
     await this.context.db.transaction().execute(async (trx) => {
-      await trx.insertInto('ra_delegations').values(row).execute();
+      await trx.insertInto('ra_delegations').values(sealed).execute();
       await audit(
         this.context,
         trx,
@@ -114,7 +117,8 @@ export class Delegations {
   /** Ends a delegation when `allowed` says the caller may act for its subscriber; an unknown one and another's are the same 404. */
   async revokeFor(actor: string, delegationId: string, allowed: (subscriberId: string) => Promise<boolean>): Promise<Delegation> {
     const now = this.context.clock();
-    const row = await this.context.db.selectFrom('ra_delegations').selectAll().where('id', '=', delegationId).executeTakeFirst();
+    const stored = await this.context.db.selectFrom('ra_delegations').selectAll().where('id', '=', delegationId).executeTakeFirst();
+    const row = stored && openDelegation(this.context.personalData, stored);
     if (!row || !(await allowed(row.subscriber_id))) throw new SignetError('ra.unknown-delegation', 404, { delegation: delegationId }, 'delegationId');
     await this.context.db.transaction().execute(async (trx) => {
       await trx.updateTable('ra_delegations').set({ status: 'revoked' }).where('id', '=', row.id).execute();
@@ -132,12 +136,13 @@ export class Delegations {
   /** A subscriber's delegations, for callers that checked who may see them. */
   async of(subscriberId: string): Promise<Delegation[]> {
     const rows = await this.context.db.selectFrom('ra_delegations').selectAll().where('subscriber_id', '=', subscriberId).orderBy('created_at').execute();
-    return rows.map(toDelegation);
+    return rows.map((r) => toDelegation(openDelegation(this.context.personalData, r)));
   }
 
   /** The agent's claim holds: the delegation is the subscriber's, active, unexpired, covers the act, names this person. */
   async authorise(subscriberId: string, claim: AgentClaim, act: DelegationScope, now: Date): Promise<RaDelegationTable> {
-    const row = await this.context.db.selectFrom('ra_delegations').selectAll().where('id', '=', String(claim.delegationId ?? '')).executeTakeFirst();
+    const stored = await this.context.db.selectFrom('ra_delegations').selectAll().where('id', '=', String(claim.delegationId ?? '')).executeTakeFirst();
+    const row = stored && openDelegation(this.context.personalData, stored);
     const refuse = (why: string): never => {
       throw new SignetError('ra.delegation-invalid', 403, { why }, 'agent');
     };

@@ -160,7 +160,9 @@ export class CertificateInventory {
       const serial = pattern(q.toLowerCase().replace(/[:\s]/g, ''));
       const words = pattern(q.toLowerCase());
       const like = (column: string, value: string) => sql<boolean>`lower(${sql.ref(column)}) like ${value} escape '\\'`;
-      query = query.where(({ or }) => or([like('c.serial', serial), like('c.subject', words), like('s.name', words)]));
+      // A person's name is stored masked (R2): their full name is found by its blind index, exactly.
+      const names = this.context.personalData?.blindIndexes(`name:${q}`) ?? [];
+      query = query.where(({ or, eb }) => or([like('c.serial', serial), like('c.subject', words), like('s.name', words), ...(names.length > 0 ? [eb('s.name_index', 'in', names)] : [])]));
     }
     return query;
   }

@@ -179,6 +179,15 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // R2: with a personal-data key the identifier column holds a keyed blind index and a person's name column
+    // a masked name; the masked identifier (for lists) and a blind index of the full name (exact search) sit beside them.
+    '0710_ra_sealed_identifiers': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('ra_subscribers').addColumn('identifier_masked', 'text').execute();
+        await db.schema.alterTable('ra_subscribers').addColumn('name_index', 'text').execute();
+        await db.schema.createIndex('ra_subscribers_name_index').on('ra_subscribers').column('name_index').execute();
+      },
+    },
     // The subscriber's own way in (the portal): a tracking number and code given at registration, the code stored as a hash.
     '0700_ra_portal_access': {
       async up(db: Kysely<unknown>) {

@@ -25,6 +25,31 @@ export function openRecord(cipher: PersonalDataCipher | undefined, subscriberId:
 }
 
 /**
+ * One personal field of a row (an agent's name, a change request's new
+ * values), sealed when the deployment has a personal-data key, bound to the
+ * row and field; a value written before sealing (no `pd1.` prefix) reads as it is.
+ */
+export function sealField(cipher: PersonalDataCipher | undefined, value: string, context: string): string {
+  return cipher ? cipher.seal(value, context) : value;
+}
+
+export function openField(cipher: PersonalDataCipher | undefined, stored: string, context: string): string {
+  if (!stored.startsWith('pd1.')) return stored;
+  if (!cipher) throw new Error(`${context} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
+  return cipher.open(stored, context);
+}
+
+/** A delegation row with its agent's name and ID number opened (they are sealed at rest, R2). */
+export function openDelegation<T extends { id: string; agent_name: string; agent_id_number: string }>(cipher: PersonalDataCipher | undefined, row: T): T {
+  return { ...row, agent_name: openField(cipher, row.agent_name, `ra-delegation:${row.id}:agent-name`), agent_id_number: openField(cipher, row.agent_id_number, `ra-delegation:${row.id}:agent-id`) };
+}
+
+/** A change request row with its new values opened. */
+export function openChange<T extends { id: string; changes: string }>(cipher: PersonalDataCipher | undefined, row: T): T {
+  return { ...row, changes: openField(cipher, row.changes, `ra-change:${row.id}`) };
+}
+
+/**
  * Supporting documents (ID scans, licences) are personal data too: sealed
  * the same way, base64 inside the envelope. The SHA-256 on the row is of
  * the original bytes, so the proof stays valid whatever the storage form.
@@ -78,7 +103,7 @@ export class RaPersonalData implements PersonalDataHolder {
       changed += 1;
     }
     // The identifier makes way: the same person may register again later as someone new.
-    await trx.updateTable('ra_subscribers').set({ name: '—', identifier: `anonymised:${subscriberId}` }).where('id', '=', subscriberId).execute();
+    await trx.updateTable('ra_subscribers').set({ name: '—', identifier: `anonymised:${subscriberId}`, identifier_masked: '—', name_index: null }).where('id', '=', subscriberId).execute();
     const documents = await trx.updateTable('ra_documents').set({ content: Buffer.alloc(0), filename: '—' }).where('subscriber_id', '=', subscriberId).executeTakeFirst();
     const delegations = await trx
       .updateTable('ra_delegations')

@@ -63,8 +63,16 @@ export interface RaSubscriberTable {
   type: 'individual' | 'enterprise';
   /** Display name of the current version (person or enterprise), for lists. */
   name: string;
-  /** Resident ID / passport number, or the USCC: unique per type among live subscribers. */
+  /**
+   * Resident ID / passport number, or the USCC: unique per type among live
+   * subscribers. With a personal-data key, a keyed blind index of it
+   * (`bi1.<keyId>.<hex>`), never the number (R2).
+   */
   identifier: string;
+  /** The identifier masked, for lists (null on rows from before 0710). */
+  identifier_masked?: string | null;
+  /** Blind index of a person's full name, for exact search; the name column then holds the masked name. */
+  name_index?: string | null;
   current_version: number;
   created_at: string;
   created_by: string;

@@ -5,6 +5,7 @@ import { validateEmail, validateIdDocument, validatePhone, validateUscc, type Id
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
 import { openDocument, openRecord, sealDocument, sealRecord } from './personal-data.js';
 import type { RaSubscriberTable, RaTx } from './schema.js';
+import { maskName, type PersonalDataCipher } from '../service/personal-data.js';
 
 /** A natural person as the RA records them. */
 export interface PersonRecord {
@@ -120,6 +121,25 @@ export function identifierOf(record: SubscriberRecord): string {
   return record.type === 'enterprise' ? record.uscc : `${record.idType}:${record.idNumber}`;
 }
 
+/**
+ * The columns of ra_subscribers that describe the person (R2): with a
+ * personal-data key, the identifier as a keyed blind index, a person's name
+ * masked (an enterprise's name is registry data and stays), the masked
+ * identifier for lists and a blind index of the full name for search.
+ */
+export function subscriberColumns(cipher: PersonalDataCipher | undefined, record: SubscriberRecord): Pick<RaSubscriberTable, 'name' | 'identifier' | 'identifier_masked' | 'name_index'> {
+  const identifier = identifierOf(record);
+  if (!cipher) return { name: record.name, identifier, identifier_masked: maskIdentifier(identifier), name_index: null };
+  const person = record.type === 'individual';
+  return { name: person ? maskName(record.name) : record.name, identifier: cipher.blindIndex(identifier), identifier_masked: maskIdentifier(identifier), name_index: person ? cipher.blindIndex(`name:${record.name}`) : null };
+}
+
+/** What the identifier column may hold for this record: its index under every key (rotation), or the number on rows from before sealing. */
+export function identifierCandidates(cipher: PersonalDataCipher | undefined, record: SubscriberRecord): string[] {
+  const identifier = identifierOf(record);
+  return cipher ? [...cipher.blindIndexes(identifier), identifier] : [identifier];
+}
+
 export function maskIdentifier(identifier: string): string {
   const value = identifier.includes(':') ? identifier.slice(identifier.indexOf(':') + 1) : identifier;
   if (value.length <= 8) return `${value.slice(0, 1)}${'*'.repeat(Math.max(0, value.length - 2))}${value.slice(-1)}`;
@@ -159,13 +179,11 @@ export class SubscriberRegistry {
     const record = validateSubscriberRecord(input.record);
     const now = this.context.clock();
     const version = await this.requireConsent(input.consent, now);
-    const identifier = identifierOf(record);
     const row: RaSubscriberTable = {
       id: `sub-${randomUUID()}`,
       ra_id: raId,
       type: record.type,
-      name: record.name,
-      identifier,
+      ...subscriberColumns(this.context.personalData, record),
       current_version: 1,
       created_at: now.toISOString(),
       created_by: actor,
@@ -177,7 +195,7 @@ export class SubscriberRegistry {
         .selectFrom('ra_subscribers')
         .select('id')
         .where('type', '=', record.type)
-        .where('identifier', '=', identifier)
+        .where('identifier', 'in', identifierCandidates(this.context.personalData, record))
         .executeTakeFirst();
       if (existing) {
         throw new SignetError('ra.subscriber-exists', 409, { subscriber: existing.id }, record.type === 'enterprise' ? 'uscc' : 'idNumber');
@@ -377,7 +395,7 @@ export function toSubscriber(row: RaSubscriberTable): Subscriber {
     raId: row.ra_id,
     type: row.type,
     name: row.name,
-    identifierMasked: maskIdentifier(row.identifier),
+    identifierMasked: row.identifier_masked ?? maskIdentifier(row.identifier),
     currentVersion: Number(row.current_version),
     createdAt: row.created_at,
   };

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -96,8 +96,22 @@ export class PersonalDataCipher {
    * serves and the AES key itself is never used twice. It changes when the
    * current key rotates.
    */
-  derive(purpose: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.keys.get(this.currentKeyId)!, Buffer.alloc(0), `signet-pii:${purpose}`, 32));
+  derive(purpose: string, keyId = this.currentKeyId): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.keys.get(keyId)!, Buffer.alloc(0), `signet-pii:${purpose}`, 32));
+  }
+
+  /**
+   * A keyed blind index (HMAC-SHA256) of a value, for finding equal values
+   * (the duplicate-ID check) without storing them: `bi1.<keyId>.<hex>`.
+   * Nobody without the key can test a guess against it.
+   */
+  blindIndex(value: string, keyId = this.currentKeyId): string {
+    return `bi1.${keyId}.${createHmac('sha256', this.derive('blind-index', keyId)).update(value, 'utf8').digest('hex')}`;
+  }
+
+  /** The value's index under every configured key, current first: a lookup finds rows indexed before a rotation too. */
+  blindIndexes(value: string): string[] {
+    return [...this.keys.keys()].sort((a, b) => (a === this.currentKeyId ? -1 : b === this.currentKeyId ? 1 : 0)).map((id) => this.blindIndex(value, id));
   }
 
   /** The key id a sealed value was made with. */
