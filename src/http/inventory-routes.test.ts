@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
@@ -63,7 +64,8 @@ describe.each(storeBackends)('the certificate inventory and dashboard figures ov
     return String(download.serial);
   }
 
-  const page = async (token: string, query = '') => (await ok(token, 'GET', `/api/v1/ra/inventory/certificates${query}`)) as { items: Array<Record<string, unknown>>; total: number; page: number; pages: number };
+  const page = async (token: string, query = '') =>
+    (await ok(token, 'GET', `/api/v1/ra/inventory/certificates${query}`)) as { items: Array<Record<string, unknown>>; total: number; totalExact: boolean; page: number; pages: number; next: string | null };
   const serialsOf = (p: { items: Array<Record<string, unknown>> }) => p.items.map((i) => i.serial);
 
   beforeAll(async () => {
@@ -179,5 +181,66 @@ describe.each(storeBackends)('the certificate inventory and dashboard figures ov
     expect(await ok(officerA, 'GET', '/api/v1/ra/inventory/statistics?days=7')).toMatchObject({ byStatus: { good: 0, revoked: 1, expired: 1 }, issuedPerDay: [{ count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }, { count: 0 }] });
     expect(serialsOf(await page(officerA, '?status=expired'))).toEqual([serials.zhang]);
     now = new Date(day0.getTime() + DAY);
+  });
+
+  /** The counters as kept, against a recount of the tables themselves (the ra_inventory_facts view). */
+  async function countersAgreeWithFacts(): Promise<void> {
+    const db = t.signet.store.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+    const kept = await sql<{ ra_id: string; kind: string; bucket: string; n: number | string }>`
+      SELECT ra_id, kind, bucket, sum(n) AS n FROM ra_inventory_counts GROUP BY ra_id, kind, bucket HAVING sum(n) <> 0 ORDER BY 1, 2, 3`.execute(db);
+    const recounted = await sql<{ ra_id: string; kind: string; bucket: string; n: number | string }>`
+      SELECT coalesce(s.ra_id, '') AS ra_id, f.kind, f.bucket, count(*) AS n FROM ra_inventory_facts f LEFT JOIN ra_subscribers s ON s.id = f.subscriber_id
+      GROUP BY coalesce(s.ra_id, ''), f.kind, f.bucket ORDER BY 1, 2, 3`.execute(db);
+    const plain = (rows: Array<{ ra_id: string; kind: string; bucket: string; n: number | string }>) => rows.map((r) => `${r.ra_id}|${r.kind}|${r.bucket}|${Number(r.n)}`);
+    expect(plain(kept.rows)).toEqual(plain(recounted.rows));
+    expect(kept.rows.length).toBeGreaterThan(0);
+  }
+
+  it('pages by keyset (?after= the previous next) through every certificate, newest first, the same rows as by page number (issue 22)', async () => {
+    const all = await page(admin, '?pageSize=200');
+    expect(all.totalExact).toBe(true);
+    const walked: unknown[] = [];
+    let next: string | null = null;
+    do {
+      const step: { items: Array<Record<string, unknown>>; next: string | null } = await page(admin, `?pageSize=2${next ? `&after=${encodeURIComponent(next)}` : ''}`);
+      walked.push(...serialsOf(step));
+      next = step.next;
+    } while (next);
+    expect(walked).toEqual(serialsOf(all));
+    expect(new Set(walked).size).toBe(all.total);
+    const refused = await call(admin, 'GET', '/api/v1/ra/inventory/certificates?after=yesterday');
+    expect([refused.status, refused.json.code, refused.json.field]).toEqual([400, 'inventory.bad-filter', 'after']);
+  });
+
+  it('finds a certificate by its whole serial, or its first digits with colons, through the index and nothing else', async () => {
+    expect(serialsOf(await page(admin, `?q=${serials.li}`))).toEqual([serials.li]);
+    expect(serialsOf(await page(admin, `?q=${encodeURIComponent(serials.li!.slice(0, 10).toUpperCase().match(/../g)!.join(':'))}`))).toEqual([serials.li]);
+    expect(serialsOf(await page(officerA, `?q=${serials.li}`))).toEqual([]);
+    expect(serialsOf(await page(admin, '?q=00000000000000000000'))).toEqual([]);
+  });
+
+  it('keeps the dashboard counters in the transaction of the change: a rolled-back revocation counts nowhere, and counters equal a recount (issue 22)', async () => {
+    await countersAgreeWithFacts();
+    const before = await ok(admin, 'GET', '/api/v1/ra/inventory/statistics');
+    const db = t.signet.store.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('revocations')
+          .values({ serial: serials.zhang, issuer_ca_id: 'x', reason_code: 1, ground: null, revoked_at: now.toISOString(), invalidity_date: null, requested_by: 'test', justification: null, channel: 'ca', not_after: now.toISOString() })
+          .execute();
+        throw new Error('the rest of the revocation failed');
+      }),
+    ).rejects.toThrow(/failed/);
+    expect(await ok(admin, 'GET', '/api/v1/ra/inventory/statistics')).toEqual(before);
+    await countersAgreeWithFacts();
+  });
+
+  it("moves an RA's counts to its successor when it merges (R18), and they still equal a recount", async () => {
+    await ok(admin, 'POST', `/api/v1/ra/organisations/${raB}/merge`, { into: raA, reason: 'consolidation' });
+    const merged = await ok(officerA, 'GET', '/api/v1/ra/inventory/statistics');
+    expect(merged).toMatchObject({ total: 3, byStatus: { good: 2, revoked: 1 } });
+    expect((await page(officerA)).total).toBe(3);
+    await countersAgreeWithFacts();
   });
 });

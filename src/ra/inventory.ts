@@ -49,14 +49,20 @@ export interface InventoryQuery {
   expiringWithinDays?: string | number;
   page?: string | number;
   pageSize?: string | number;
+  /** Keyset paging: the `next` of the previous page; the page then starts right after it, whatever `page` says. */
+  after?: string;
 }
 
 export interface InventoryPage {
   items: InventoryEntry[];
   page: number;
   pageSize: number;
+  /** Exact without filters (from the counters); with filters, counted up to COUNT_CAP (see `totalExact`). */
   total: number;
+  totalExact: boolean;
   pages: number;
+  /** Cursor of the page after this one (`after=`), null on the last page. */
+  next: string | null;
 }
 
 export interface InventoryStatistics {
@@ -70,7 +76,14 @@ export interface InventoryStatistics {
   revocationsByReason: Array<{ reason: RevocationReason; count: number }>;
 }
 
-type InventoryDb = RaDatabase & { revocations: RevocationTable };
+interface InventoryCountsTable {
+  ra_id: string;
+  kind: 'issued' | 'live-until' | 'revoked';
+  bucket: string;
+  slot: number;
+  n: number | string;
+}
+type InventoryDb = RaDatabase & { revocations: RevocationTable; ra_inventory_counts: InventoryCountsTable };
 type Joined = SelectQueryBuilder<
   InventoryDb & { c: InventoryDb['certificates']; s: InventoryDb['ra_subscribers']; r: InventoryDb['revocations'] },
   'c' | 's' | 'r',
@@ -81,6 +94,14 @@ const DAY_MS = 86_400_000;
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 const MAX_PAGE_SIZE = 200;
 const EXPIRY_WINDOWS = [30, 60, 90] as const;
+/** A filtered search counts this far and no further: past it the console says "10,000+" rather than scan a million rows. */
+export const COUNT_CAP = 10_000;
+const HOUR_MS = 3_600_000;
+/** The counters' bucket of a time: its UTC hour, as the text prefix the store keeps times in. */
+const hourOf = (at: Date) => at.toISOString().slice(0, 13);
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)~([0-9a-f]{1,42})$/;
+/** A q of this many hex digits (colons and spaces aside) is a serial: looked up by prefix through the primary key. */
+const SERIAL_QUERY = /^[0-9a-f]{8,42}$/;
 
 const shanghaiDay = (at: Date) => new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
 const startOfShanghaiDay = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) - SHANGHAI_OFFSET_MS);
@@ -153,7 +174,11 @@ export class CertificateInventory {
       query = this.statusIs(query, 'good', at).where('c.not_after', '<=', new Date(now.getTime() + days * DAY_MS).toISOString());
     }
     const q = filter.q?.trim() ?? '';
-    if (q) {
+    const serialPrefix = q.toLowerCase().replace(/[:\s]/g, '');
+    if (SERIAL_QUERY.test(serialPrefix)) {
+      // An index range, not a scan: 'g' sorts after every hex digit.
+      query = query.where('c.serial', '>=', serialPrefix).where('c.serial', '<', `${serialPrefix}g`);
+    } else if (q) {
       if (q.length > 200) throw bad('q', q);
       // Portable: the same LIKE with an explicit escape character on SQLite and PostgreSQL, case folded on both sides.
       const pattern = (text: string) => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
@@ -172,9 +197,27 @@ export class CertificateInventory {
     const now = this.context.clock();
     const page = whole(filter.page, 'page', 1, 1, 1_000_000);
     const pageSize = whole(filter.pageSize, 'pageSize', 50, 1, MAX_PAGE_SIZE);
-    const query = this.filtered(by, filter, now);
-    const counted = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const total = Number((counted as { n: number | string }).n);
+    const filtered = this.filtered(by, filter, now);
+    let query = filtered;
+    let offset = (page - 1) * pageSize;
+    if (filter.after !== undefined && filter.after !== '') {
+      const cursor = CURSOR.exec(filter.after);
+      if (!cursor) throw bad('after', filter.after);
+      const [, issuedAt, serial] = cursor as unknown as [string, string, string];
+      // Keyset paging: the next rows of the (issued_at, serial) index, however deep; no offset to skip over.
+      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '<', issuedAt), and([eb('c.issued_at', '=', issuedAt), eb('c.serial', '<', serial)])]));
+      offset = 0;
+    }
+    const unfiltered = !filter.q?.trim() && !filter.status && !filter.reason && !filter.issuedOn && (filter.expiringWithinDays === undefined || filter.expiringWithinDays === '');
+    let total: number;
+    let totalExact = true;
+    if (unfiltered) {
+      total = await this.counted(by, 'issued', filter.raId);
+    } else {
+      const capped = this.db.selectFrom(filtered.select('c.serial').limit(COUNT_CAP + 1).as('x')).select((eb) => eb.fn.countAll().as('n'));
+      total = Number(((await capped.executeTakeFirstOrThrow()) as { n: number | string }).n);
+      if (total > COUNT_CAP) [total, totalExact] = [COUNT_CAP, false];
+    }
     const rows = await query
       .select([
         'c.serial as serial',
@@ -198,9 +241,9 @@ export class CertificateInventory {
           .as('applicationId'),
       )
       .orderBy('c.issued_at', 'desc')
-      .orderBy('c.serial')
+      .orderBy('c.serial', 'desc')
       .limit(pageSize)
-      .offset((page - 1) * pageSize)
+      .offset(offset)
       .execute();
     const at = now.toISOString();
     const items = (rows as unknown as Array<Omit<InventoryEntry, 'status' | 'reason'> & { reasonCode: number | null }>).map(({ reasonCode, ...row }) => ({
@@ -211,33 +254,79 @@ export class CertificateInventory {
       status: (row.revokedAt ? 'revoked' : row.notAfter <= at ? 'expired' : row.notBefore > at ? 'not-yet-valid' : 'good') as InventoryStatus,
       reason: reasonCode === null || reasonCode === undefined ? null : reasonName(Number(reasonCode)),
     }));
-    return { items, page, pageSize, total, pages: Math.max(1, Math.ceil(total / pageSize)) };
+    const last = items.at(-1);
+    const next = items.length === pageSize && last ? `${last.issuedAt}~${last.serial}` : null;
+    return { items, page, pageSize, total, totalExact, pages: Math.max(1, Math.ceil(total / pageSize)), next };
   }
 
-  /** The dashboard's figures, counted in the database: no per-certificate lookups. */
+  /** Sum of one kind of counter (src/ra/inventory-counts.ts) within the caller's scope, optionally by bucket range. */
+  private async countedBuckets(by: Principal, kind: InventoryCountsTable['kind'], range: { from?: string; below?: string; raId?: string } = {}) {
+    let query = this.db
+      .selectFrom('ra_inventory_counts')
+      .select((eb) => ['bucket', eb.fn.sum<number | string>('n').as('n')])
+      .where('kind', '=', kind);
+    if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
+    if (range.raId) query = query.where('ra_id', '=', range.raId);
+    if (range.from !== undefined) query = query.where('bucket', '>', range.from);
+    if (range.below !== undefined) query = query.where('bucket', '<', range.below);
+    const rows = await query.groupBy('bucket').execute();
+    return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n) }));
+  }
+
+  private async counted(by: Principal, kind: InventoryCountsTable['kind'], raId?: string): Promise<number> {
+    if (raId) requireScope(by, raId);
+    return (await this.countedBuckets(by, kind, { raId })).reduce((n, b) => n + b.n, 0);
+  }
+
+  /** Certificates not revoked whose validity ends in (lo, hi]: whole hours from the counters, the two partial hours counted exactly. */
+  private async liveEndingBetween(by: Principal, lo: Date | null, hi: Date): Promise<number> {
+    // Times are kept as toISOString() text, so text order is time order (the not_after index).
+    const exact = async (bounds: { gt?: string; gte?: string; lt?: string; lte: string }) => {
+      let query = this.base(by).where('r.serial', 'is', null).where('c.not_after', '<=', bounds.lte);
+      if (bounds.gt !== undefined) query = query.where('c.not_after', '>', bounds.gt);
+      if (bounds.gte !== undefined) query = query.where('c.not_after', '>=', bounds.gte);
+      if (bounds.lt !== undefined) query = query.where('c.not_after', '<', bounds.lt);
+      return Number(((await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | string }).n);
+    };
+    const hiHour = hourOf(hi);
+    if (lo && hourOf(lo) === hiHour) return exact({ gt: lo.toISOString(), lte: hi.toISOString() });
+    const whole = await this.countedBuckets(by, 'live-until', { from: lo ? hourOf(lo) : undefined, below: hiHour });
+    const head = lo ? await exact({ gt: lo.toISOString(), lt: new Date(Date.parse(`${hourOf(lo)}:00:00.000Z`) + HOUR_MS).toISOString(), lte: hi.toISOString() }) : 0;
+    const tail = await exact({ gte: `${hiHour}:00:00.000Z`, lte: hi.toISOString() });
+    return whole.reduce((n, b) => n + b.n, 0) + head + tail;
+  }
+
+  /**
+   * The dashboard's figures from the counters the database keeps (src/ra/inventory-counts.ts):
+   * the cost follows the number of hours and reasons, not of certificates. Only what
+   * time decides within the current hour, and certificates not yet valid (a few at
+   * most), are counted row by row, through the not_after and not_before indexes.
+   */
   async statistics(by: Principal, options: { days?: string | number } = {}): Promise<InventoryStatistics> {
     requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
     const days = whole(options.days, 'days', 30, 1, 366);
     const now = this.context.clock();
     const at = now.toISOString();
     const count = async (query: Joined) => Number(((await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | string }).n);
+    const sum = (buckets: Array<{ n: number }>) => buckets.reduce((n, b) => n + b.n, 0);
 
+    const reasons = await this.countedBuckets(by, 'revoked');
+    const notYetValid = this.statusIs(this.base(by), 'not-yet-valid', at);
     const byStatus = {} as Record<InventoryStatus, number>;
-    for (const status of INVENTORY_STATUSES) byStatus[status] = await count(this.statusIs(this.base(by), status, at));
-    const total = INVENTORY_STATUSES.reduce((n, s) => n + byStatus[s], 0);
+    const total = sum(await this.countedBuckets(by, 'issued'));
+    byStatus.revoked = sum(reasons);
+    byStatus.expired = await this.liveEndingBetween(by, null, now);
+    byStatus['not-yet-valid'] = await count(notYetValid);
+    byStatus.good = total - byStatus.revoked - byStatus.expired - byStatus['not-yet-valid'];
 
-    // Issued per Beijing day: validity starts in the window, bucketed by the hour in SQL, by the day here.
+    // Issued per Beijing day: validity starts in the window, counted by the hour, bucketed by the day here.
     const today = shanghaiDay(now);
     const first = startOfShanghaiDay(new Date(Date.parse(`${today}T00:00:00.000Z`) - (days - 1) * DAY_MS).toISOString().slice(0, 10));
-    const hours = await this.base(by)
-      .where('c.not_before', '>=', first.toISOString())
-      .select((eb) => [eb.fn<string>('substr', ['c.not_before', eb.val(1), eb.val(13)]).as('hour'), eb.fn.countAll().as('n')])
-      .groupBy('hour')
-      .execute();
+    const hours = await this.countedBuckets(by, 'issued', { from: hourOf(new Date(first.getTime() - HOUR_MS)) });
     const perDay = new Map<string, number>();
-    for (const h of hours as unknown as Array<{ hour: string; n: number | string }>) {
-      const day = shanghaiDay(new Date(`${h.hour}:00:00.000Z`));
-      perDay.set(day, (perDay.get(day) ?? 0) + Number(h.n));
+    for (const h of hours) {
+      const day = shanghaiDay(new Date(`${h.bucket}:00:00.000Z`));
+      perDay.set(day, (perDay.get(day) ?? 0) + h.n);
     }
     const issuedPerDay = Array.from({ length: days }, (_, i) => {
       const day = shanghaiDay(new Date(first.getTime() + i * DAY_MS));
@@ -246,16 +335,15 @@ export class CertificateInventory {
 
     const expiring = [];
     for (const window of EXPIRY_WINDOWS) {
-      expiring.push({ days: window, count: await count(this.statusIs(this.base(by), 'good', at).where('c.not_after', '<=', new Date(now.getTime() + window * DAY_MS).toISOString())) });
+      const until = new Date(now.getTime() + window * DAY_MS);
+      // Good ones only: those not yet valid that end in the window are taken back out.
+      const ending = await this.liveEndingBetween(by, now, until);
+      expiring.push({ days: window, count: ending - (await count(notYetValid.where('c.not_after', '<=', until.toISOString()))) });
     }
 
-    const reasons = await this.base(by)
-      .where('r.serial', 'is not', null)
-      .select((eb) => ['r.reason_code as code', eb.fn.countAll().as('n')])
-      .groupBy('r.reason_code')
-      .execute();
-    const revocationsByReason = (reasons as unknown as Array<{ code: number | string; n: number | string }>)
-      .map((r) => ({ reason: reasonName(Number(r.code)), count: Number(r.n) }))
+    const revocationsByReason = reasons
+      .filter((r) => r.n > 0)
+      .map((r) => ({ reason: reasonName(Number(r.bucket)), count: r.n }))
       .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 
     return { at, total, byStatus, issuedPerDay, expiring, revocationsByReason };

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import { binaryType } from '../store/migrations.js';
+import { inventoryCountsUp } from './inventory-counts.js';
 
 /** The RA's tables: organisations, operators, subscribers and the work done for them. */
 export function raMigrations(dialect: Dialect): Record<string, Migration> {
@@ -210,6 +211,12 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('ended_at', 'text')
           .addColumn('client_address', 'text')
           .execute();
+      },
+    },
+    // Issue 22: the inventory and dashboard at a million certificates (src/ra/inventory-counts.ts).
+    '0710_ra_inventory_at_scale': {
+      async up(db: Kysely<unknown>) {
+        await inventoryCountsUp(db, dialect);
       },
     },
   };
