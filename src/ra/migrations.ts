@@ -214,7 +214,7 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     // Issue 22: the inventory and dashboard at a million certificates (src/ra/inventory-counts.ts).
-    '0710_ra_inventory_at_scale': {
+    '0720_ra_inventory_at_scale': {
       async up(db: Kysely<unknown>) {
         await inventoryCountsUp(db, dialect);
       },
