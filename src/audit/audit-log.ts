@@ -158,6 +158,9 @@ export type ChainVerification =
 export interface ChainVerificationOptions {
   /** Heads exported outside the database (head-export.ts), already verified as signed by a trusted key. */
   anchors?: readonly AuditAnchor[];
+  /** Called after every `progressEvery` entries (default 100,000) with how many are verified: tens of millions take minutes. */
+  onProgress?: (entries: number) => void;
+  progressEvery?: number;
 }
 
 /** Reads a stored seq strictly: only a whole number written as one counts as a position. */
@@ -182,6 +185,7 @@ export async function verifyAuditEntries(rows: AsyncIterable<AuditEntryRow> | It
   let lastGoodAnchor = 0;
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
+  const progressEvery = Math.max(1, options.progressEvery ?? 100_000);
   const fail = (firstBadSeq: number, code: ChainProblem, params: Record<string, unknown> = {}): ChainVerification => ({
     ok: false,
     entries: expectedSeq - 1,
@@ -215,6 +219,7 @@ export async function verifyAuditEntries(rows: AsyncIterable<AuditEntryRow> | It
     }
     prevHash = row.hash;
     expectedSeq += 1;
+    if (options.onProgress && seq % progressEvery === 0) options.onProgress(seq);
   }
   const end = expectedSeq - 1;
   const beyond = anchors.at(-1);

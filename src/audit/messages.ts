@@ -55,6 +55,10 @@ export const AUDIT_MESSAGES = {
   'audit.heads-pinned': { 'zh-CN': '签名密钥已被固定', en: 'signed by a pinned key' },
   'audit.heads-not-pinned': { 'zh-CN': '签名密钥未固定：请用 --trusted-key 指定', en: 'the signing key is not pinned: give --trusted-key' },
   'audit.heads-broken': { 'zh-CN': '库外导出的检查点无效：{problem}', en: 'The exported heads are invalid: {problem}' },
+  'audit.progress': {
+    'zh-CN': '审计链校验中：已校验 {entries} / {total} 条（{percent}%）',
+    en: 'Verifying the audit chain: {entries} of {total} entries ({percent}%)',
+  },
   'audit.heads-none': {
     'zh-CN': '未给出库外导出的检查点（--heads 或 SIGNET_AUDIT_HEAD_EXPORT）：最后一个检查点之后的截断或改写无法被发现',
     en: 'No exported heads given (--heads or SIGNET_AUDIT_HEAD_EXPORT): a truncated or rewritten tail after the last checkpoint cannot be detected',

@@ -10,6 +10,9 @@ export interface AuditVerificationOptions {
   trustedKeys?: readonly string[];
   /** Entries in seq order from another reader (a streaming one); default: the store, a page at a time. */
   entries?: AsyncIterable<AuditEntryRow>;
+  /** Progress of the chain walk: entries verified so far, and how many the store holds (its highest position). */
+  onProgress?: (entries: number, total: number) => void;
+  progressEvery?: number;
 }
 
 export interface AuditVerification {
@@ -39,7 +42,16 @@ export async function verifyAudit(store: SignetDatabase, options: AuditVerificat
     });
   }
   const anchors = heads?.ok ? heads.anchors : [];
-  const chain = options.entries ? await verifyAuditEntries(options.entries, { anchors }) : await verifyAuditChain(store, { anchors });
+  let onProgress: ((entries: number) => void) | undefined;
+  if (options.onProgress) {
+    const report = options.onProgress;
+    // One index lookup: the chain's positions are 1..n, so the highest is the count (a broken chain is named anyway).
+    const highest = await store.db.selectFrom('audit_entries').select((eb) => eb.fn.max('seq').as('n')).executeTakeFirst();
+    const total = Number(highest?.n ?? 0);
+    onProgress = (entries) => report(entries, total);
+  }
+  const walk = { anchors, onProgress, progressEvery: options.progressEvery };
+  const chain = options.entries ? await verifyAuditEntries(options.entries, walk) : await verifyAuditChain(store, walk);
   const checkpoints = await verifyAuditCheckpoints(store, { trustedKeys });
   return { ok: chain.ok && checkpoints.ok && (heads?.ok ?? true), chain, checkpoints, heads };
 }

@@ -27,7 +27,10 @@ export function registerAuditCommands(program: Command): void {
           process.exitCode = 2;
           return;
         }
-        const result = await verifyAudit(signet.store, { heads: opts.heads ?? signet.config.auditHeadExport, trustedKeys });
+        // Progress on stderr, so --json on stdout stays one document.
+        const onProgress = (entries: number, total: number) =>
+          process.stderr.write(`${say('audit.progress', { entries, total, percent: total > 0 ? Math.floor((entries * 100) / total) : 100 })}\n`);
+        const result = await verifyAudit(signet.store, { heads: opts.heads ?? signet.config.auditHeadExport, trustedKeys, onProgress });
         const { chain, checkpoints, heads } = result;
         const lines = [
           chain.ok ? say('cli.audit-ok', { entries: chain.entries, head: chain.headHash }) : say('cli.audit-broken', { seq: chain.firstBadSeq, problem: translate(chain.code, locale, { seq: chain.firstBadSeq, ...chain.params }) }),
