@@ -81,7 +81,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
-  const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
+  const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), personalData, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
   const mail = new NotificationDelivery({

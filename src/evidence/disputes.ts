@@ -6,6 +6,7 @@ import { LOCALES, type Locale } from '../i18n/locale.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { NotificationOutbox } from '../service/notification-outbox.js';
+import type { PersonalDataCipher } from '../service/personal-data.js';
 import type { Retention } from '../service/retention.js';
 import type { NotificationTable, ServiceTx } from '../service/schema.js';
 import type { DisputeTable } from './migrations.js';
@@ -66,6 +67,8 @@ export interface DisputesOptions {
    * a dispute names a subscriber the RA knows, or it would hold and notify nobody.
    */
   subscribers?: { raOf(subscriberId: string): Promise<string | null> };
+  /** R2: a description tells what happened to a person; sealed at rest when the deployment has a personal-data key. */
+  personalData?: PersonalDataCipher;
 }
 
 const DESCRIPTION_MAX = 4000;
@@ -89,17 +92,22 @@ function both(code: MessageCode, params: Record<string, unknown>): Record<Locale
   return Object.fromEntries(LOCALES.map((l) => [l, translate(code, l, params)])) as Record<Locale, string>;
 }
 
-function toDispute(row: DisputeTable): Dispute {
+/** A value written before sealing (no `pd1.` prefix) reads as it is. */
+function openText(cipher: PersonalDataCipher | undefined, stored: string, context: string): string {
+  return cipher && stored.startsWith('pd1.') ? cipher.open(stored, context) : stored;
+}
+
+function toDispute(row: DisputeTable, cipher?: PersonalDataCipher): Dispute {
   return {
     id: row.id,
     subscriberId: row.subscriber_id,
     certificateSerial: row.certificate_serial,
     discoveredOn: row.discovered_on,
     filedAt: row.filed_at,
-    description: row.description,
+    description: openText(cipher, row.description, `dispute:${row.id}:description`),
     state: row.state,
     holdId: row.hold_id,
-    outcome: row.outcome,
+    outcome: row.outcome === null ? null : openText(cipher, row.outcome, `dispute:${row.id}:outcome`),
     updatedAt: row.updated_at,
   };
 }
@@ -165,7 +173,8 @@ export class Disputes {
       updated_at: now.toISOString(),
     };
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('disputes').values(row).execute();
+      const pd = this.options.personalData;
+      await trx.insertInto('disputes').values({ ...row, description: pd ? pd.seal(row.description, `dispute:${row.id}:description`) : row.description }).execute();
       await this.record(trx, row, null, 'filed', filing.filedBy, description, now);
     });
     return toDispute(row);
@@ -183,40 +192,41 @@ export class Disputes {
       }
       const changed = await trx
         .updateTable('disputes')
-        .set({ state: to, updated_at: now.toISOString(), outcome: to === 'closed' ? text : row.outcome })
+        .set({ state: to, updated_at: now.toISOString(), outcome: to === 'closed' ? (this.options.personalData?.seal(text, `dispute:${row.id}:outcome`) ?? text) : row.outcome })
         .where('id', '=', id)
         .where('state', '=', row.state)
         .executeTakeFirst();
       if (Number(changed.numUpdatedRows) !== 1) throw new SignetError('dispute.bad-transition', 409, { id, from: row.state, to, allowed: '—' }, 'state');
-      const next = { ...row, state: to, updated_at: now.toISOString(), outcome: to === 'closed' ? text : row.outcome };
+      const next = { ...row, state: to, updated_at: now.toISOString(), outcome: to === 'closed' ? (this.options.personalData?.seal(text, `dispute:${row.id}:outcome`) ?? text) : row.outcome };
       await this.record(trx, next, row.state, to, actor, text, now);
       return next;
     });
     // The hold lasts as long as the dispute, and no longer than any other open dispute of the same subscriber needs.
     if (to === 'closed' && updated.hold_id) await this.options.retention.releaseHold(actor, updated.hold_id);
-    return toDispute(updated);
+    return toDispute(updated, this.options.personalData);
   }
 
   async dispute(id: string): Promise<Dispute & { next: DisputeState[]; events: Array<{ at: string; actor: string; from: string | null; to: string; note: string }> }> {
     const row = await this.db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SignetError('dispute.not-found', 404, { id }, 'id');
     const events = await this.db.selectFrom('dispute_events').selectAll().where('dispute_id', '=', id).orderBy('seq').execute();
-    return { ...toDispute(row), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: e.note })) };
+    return { ...toDispute(row, this.options.personalData), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: openText(this.options.personalData, e.note, `dispute-event:${e.id}`) })) };
   }
 
   async list(filter: { subscriberId?: string; open?: boolean } = {}): Promise<Dispute[]> {
     let query = this.db.selectFrom('disputes').selectAll().orderBy('filed_at');
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.open) query = query.where('state', '!=', 'closed');
-    return (await query.execute()).map(toDispute);
+    return (await query.execute()).map((r) => toDispute(r, this.options.personalData));
   }
 
   /** The event, its notifications to both parties and its audit entry: one transaction, so none exists without the others. */
   private async record(trx: EvidenceDatabase, row: DisputeTable, from: DisputeState | null, to: DisputeState, actor: string, note: string, now: Date): Promise<void> {
     const last = await trx.selectFrom('dispute_events').select((eb) => eb.fn.max('seq').as('seq')).where('dispute_id', '=', row.id).executeTakeFirst();
+    const eventId = randomUUID();
     await trx
       .insertInto('dispute_events')
-      .values({ id: randomUUID(), dispute_id: row.id, seq: Number(last?.seq ?? 0) + 1, at: now.toISOString(), actor, from_state: from, to_state: to, note })
+      .values({ id: eventId, dispute_id: row.id, seq: Number(last?.seq ?? 0) + 1, at: now.toISOString(), actor, from_state: from, to_state: to, note: this.options.personalData ? this.options.personalData.seal(note, `dispute-event:${eventId}`) : note })
       .execute();
     const state = both(`dispute.state.${to}`, {});
     for (const recipient of [`subscriber:${row.subscriber_id}`, this.desk]) {

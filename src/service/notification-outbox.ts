@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from './context.js';
+import type { PersonalDataCipher } from './personal-data.js';
 import type { NotificationTable, ServiceTx } from './schema.js';
 
 export interface Notification {
@@ -33,17 +34,20 @@ export class NotificationOutbox {
 
   /** Queues once per dedupe key; returns false when it was already queued. */
   async enqueue(trx: ServiceTx, notification: Notification, at: Date): Promise<boolean> {
+    const id = randomUUID();
+    // A notice names the person it is about: subject and body are sealed at rest like every personal field (R2).
+    const seal = (text: string, part: string) => this.context.personalData.seal(text, `service-notification:${id}:${part}`);
     const result = await trx
       .insertInto('service_notifications')
       .values({
-        id: randomUUID(),
+        id,
         recipient: notification.recipient,
         kind: notification.kind,
         dedupe_key: notification.dedupeKey,
-        subject_zh: notification.subject['zh-CN'],
-        subject_en: notification.subject.en,
-        body_zh: notification.body['zh-CN'],
-        body_en: notification.body.en,
+        subject_zh: seal(notification.subject['zh-CN'], 'subject-zh'),
+        subject_en: seal(notification.subject.en, 'subject-en'),
+        body_zh: seal(notification.body['zh-CN'], 'body-zh'),
+        body_en: seal(notification.body.en, 'body-en'),
         created_at: at.toISOString(),
         sent_at: null,
         attempts: 0,
@@ -63,7 +67,7 @@ export class NotificationOutbox {
     if (filter.pending) query = query.where('state', '=', 'pending');
     if (filter.recipient) query = query.where('recipient', '=', filter.recipient);
     if (filter.kind) query = query.where('kind', '=', filter.kind as NotificationTable['kind']);
-    return (await query.execute()).map(toNotification);
+    return (await query.execute()).map((row) => toNotification(row, this.context.personalData));
   }
 
   /** Pending notices whose time has come, oldest first. */
@@ -77,7 +81,7 @@ export class NotificationOutbox {
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map(toNotification);
+    return rows.map((row) => toNotification(row, this.context.personalData));
   }
 
   /**
@@ -135,14 +139,16 @@ export class NotificationOutbox {
   }
 }
 
-function toNotification(row: NotificationTable): QueuedNotification {
+function toNotification(row: NotificationTable, cipher: PersonalDataCipher): QueuedNotification {
+  // Rows queued before sealing read as they are.
+  const open = (stored: string, part: string) => (stored.startsWith('pd1.') ? cipher.open(stored, `service-notification:${row.id}:${part}`) : stored);
   return {
     id: row.id,
     recipient: row.recipient,
     kind: row.kind,
     dedupeKey: row.dedupe_key,
-    subject: { 'zh-CN': row.subject_zh, en: row.subject_en },
-    body: { 'zh-CN': row.body_zh, en: row.body_en },
+    subject: { 'zh-CN': open(row.subject_zh, 'subject-zh'), en: open(row.subject_en, 'subject-en') },
+    body: { 'zh-CN': open(row.body_zh, 'body-zh'), en: open(row.body_en, 'body-en') },
     createdAt: row.created_at,
     state: row.state,
     sentAt: row.sent_at,
