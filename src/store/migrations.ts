@@ -142,6 +142,16 @@ function coreMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('issuance_intents').addColumn('owner_instance', 'text').execute();
       },
     },
+    // Issue 22: an issued intent keeps tbs_sha256, not the TBS, which the certificate row holds signed.
+    '0810_ca_issued_intents_without_tbs': {
+      async up(db: Kysely<unknown>) {
+        await (db as Kysely<{ issuance_intents: { state: string; tbs_der: Buffer } }>)
+          .updateTable('issuance_intents')
+          .set({ tbs_der: Buffer.alloc(0) })
+          .where('state', '=', 'issued')
+          .execute();
+      },
+    },
   };
 }
 
