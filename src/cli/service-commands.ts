@@ -328,8 +328,8 @@ export function registerServiceCommands(program: Command): void {
     .option(...json)
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
-        const counts = await signet.service.resealPersonalData(actor());
-        print(opts.json, counts, `complaints=${counts.complaints}\tclaims=${counts.claims}`);
+        const counts = { ...(await signet.service.resealPersonalData(actor())), ...(await signet.ra.personalDataHolder.reseal(actor())), ...(await signet.disputes.reseal()) };
+        print(opts.json, counts, Object.entries(counts).map(([k, v]) => `${k}=${v}`).join('\t'));
       });
     });
   retention

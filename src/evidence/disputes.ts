@@ -213,6 +213,32 @@ export class Disputes {
     return { ...toDispute(row, this.options.personalData), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: openText(this.options.personalData, e.note, `dispute-event:${e.id}`) })) };
   }
 
+  /** Key rotation (R2): descriptions, outcomes and event notes sealed again under the current personal-data key. */
+  async reseal(): Promise<{ disputes: number; events: number }> {
+    const pd = this.options.personalData;
+    const counts = { disputes: 0, events: 0 };
+    if (!pd) return counts;
+    const again = (stored: string, context: string) => pd.seal(openText(pd, stored, context), context);
+    const stale = (stored: string | null) => stored !== null && (!stored.startsWith('pd1.') || pd.needsRotation(stored));
+    await this.db.transaction().execute(async (trx) => {
+      for (const row of await trx.selectFrom('disputes').selectAll().execute()) {
+        if (!stale(row.description) && !stale(row.outcome)) continue;
+        await trx
+          .updateTable('disputes')
+          .set({ description: again(row.description, `dispute:${row.id}:description`), outcome: row.outcome === null ? null : again(row.outcome, `dispute:${row.id}:outcome`) })
+          .where('id', '=', row.id)
+          .execute();
+        counts.disputes += 1;
+      }
+      for (const event of await trx.selectFrom('dispute_events').select(['id', 'note']).execute()) {
+        if (!stale(event.note)) continue;
+        await trx.updateTable('dispute_events').set({ note: again(event.note, `dispute-event:${event.id}`) }).where('id', '=', event.id).execute();
+        counts.events += 1;
+      }
+    });
+    return counts;
+  }
+
   async list(filter: { subscriberId?: string; open?: boolean } = {}): Promise<Dispute[]> {
     let query = this.db.selectFrom('disputes').selectAll().orderBy('filed_at');
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);

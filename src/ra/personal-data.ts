@@ -1,8 +1,8 @@
 import type { PersonalDataCipher } from '../service/personal-data.js';
 import type { PersonalDataHolder } from '../service/retention.js';
-import type { RaContext } from './context.js';
+import { audit, type RaContext } from './context.js';
 import type { RaTx } from './schema.js';
-import type { SubscriberRecord } from './subscribers.js';
+import { subscriberColumns, type SubscriberRecord } from './subscribers.js';
 
 /** Where a record version's ciphertext belongs: a copy moved onto another row does not open. */
 const contextOf = (subscriberId: string, version: number) => `ra-subscriber:${subscriberId}:v${version}`;
@@ -112,5 +112,59 @@ export class RaPersonalData implements PersonalDataHolder {
       .executeTakeFirst();
     const changes = await trx.updateTable('ra_change_requests').set({ changes: '{}' }).where('subscriber_id', '=', subscriberId).executeTakeFirst();
     return changed + 1 + Number(documents.numUpdatedRows) + Number(delegations.numUpdatedRows) + Number(changes.numUpdatedRows);
+  }
+
+  /**
+   * Key rotation (R2): everything the RA sealed under an older personal-data
+   * key is sealed again under the current one, and every blind index is
+   * recomputed under it, so that the old key can leave the configuration.
+   * Values written before sealing are sealed now. Returns what changed.
+   */
+  async reseal(actor = 'system:pii-rotation'): Promise<{ records: number; documents: number; subscribers: number; delegations: number; changes: number }> {
+    const pd = this.context.personalData;
+    const counts = { records: 0, documents: 0, subscribers: 0, delegations: 0, changes: 0 };
+    if (!pd) return counts;
+    const stale = (stored: string) => !stored.startsWith('pd1.') || pd.needsRotation(stored);
+    const now = this.context.clock();
+    await this.context.db.transaction().execute(async (trx) => {
+      for (const row of await trx.selectFrom('ra_subscriber_versions').select(['subscriber_id', 'version', 'data']).execute()) {
+        if (!stale(row.data)) continue;
+        const record = openRecord(pd, row.subscriber_id, Number(row.version), row.data);
+        await trx.updateTable('ra_subscriber_versions').set({ data: sealRecord(pd, row.subscriber_id, Number(row.version), record) }).where('subscriber_id', '=', row.subscriber_id).where('version', '=', row.version).execute();
+        counts.records += 1;
+      }
+      for (const row of await trx.selectFrom('ra_subscribers').selectAll().execute()) {
+        if (row.identifier.startsWith('anonymised:')) continue;
+        const version = await trx.selectFrom('ra_subscriber_versions').select('data').where('subscriber_id', '=', row.id).where('version', '=', row.current_version).executeTakeFirstOrThrow();
+        const columns = subscriberColumns(pd, openRecord(pd, row.id, Number(row.current_version), version.data));
+        if (columns.identifier === row.identifier && columns.name_index === (row.name_index ?? null) && columns.name === row.name) continue;
+        await trx.updateTable('ra_subscribers').set(columns).where('id', '=', row.id).execute();
+        counts.subscribers += 1;
+      }
+      for (const row of await trx.selectFrom('ra_documents').select(['id', 'content']).execute()) {
+        const content = Buffer.from(row.content);
+        const sealed = content.subarray(0, SEALED_DOCUMENT.length).equals(SEALED_DOCUMENT);
+        if (content.length === 0 || (sealed && !pd.needsRotation(content.subarray(SEALED_DOCUMENT.length).toString('utf8')))) continue;
+        await trx.updateTable('ra_documents').set({ content: sealDocument(pd, row.id, openDocument(pd, row.id, content)) }).where('id', '=', row.id).execute();
+        counts.documents += 1;
+      }
+      for (const stored of await trx.selectFrom('ra_delegations').selectAll().execute()) {
+        if (stored.agent_name === '—' || (!stale(stored.agent_name) && !stale(stored.agent_id_number))) continue;
+        const row = openDelegation(pd, stored);
+        await trx
+          .updateTable('ra_delegations')
+          .set({ agent_name: sealField(pd, row.agent_name, `ra-delegation:${row.id}:agent-name`), agent_id_number: sealField(pd, row.agent_id_number, `ra-delegation:${row.id}:agent-id`) })
+          .where('id', '=', row.id)
+          .execute();
+        counts.delegations += 1;
+      }
+      for (const stored of await trx.selectFrom('ra_change_requests').select(['id', 'changes']).execute()) {
+        if (stored.changes === '{}' || !stale(stored.changes)) continue;
+        await trx.updateTable('ra_change_requests').set({ changes: sealField(pd, openChange(pd, stored).changes, `ra-change:${stored.id}`) }).where('id', '=', stored.id).execute();
+        counts.changes += 1;
+      }
+      await audit(this.context, trx, { actor, action: 'ra.personal-data-resealed', target: `pii-key:${pd.currentKeyId}`, details: counts }, now);
+    });
+    return counts;
   }
 }

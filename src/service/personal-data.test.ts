@@ -77,8 +77,8 @@ describe.each(storeBackends)('re-sealing the service domain\'s personal data aft
     const before = make([k1]);
     const filed = await before.complaints.file('operator:a', { channel: 'phone', complainant: { name: '王五', contact: '13900000000' }, category: 'x', description: '内容' });
     const after = make([k2, k1]);
-    expect(await after.resealPersonalData()).toEqual({ complaints: 1, claims: 0 });
-    expect(await after.resealPersonalData()).toEqual({ complaints: 0, claims: 0 });
+    expect(await after.resealPersonalData()).toEqual({ complaints: 1, claims: 0, notifications: 0 });
+    expect(await after.resealPersonalData()).toEqual({ complaints: 0, claims: 0, notifications: 0 });
     const onlyNew = make([k2]);
     expect((await onlyNew.complaints.get('operator:a', filed.id)).complainant).toEqual({ name: '王五', contact: '13900000000' });
   });

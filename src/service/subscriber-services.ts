@@ -50,9 +50,10 @@ export class SubscriberServices {
    * under an older key is sealed again under the current one. Old keys can
    * leave the configuration once this reports nothing left.
    */
-  async resealPersonalData(actor = 'system:pii-rotation'): Promise<{ complaints: number; claims: number }> {
+  async resealPersonalData(actor = 'system:pii-rotation'): Promise<{ complaints: number; claims: number; notifications: number }> {
     const pd = this.context.personalData;
-    const counts = { complaints: 0, claims: 0 };
+    const counts = { complaints: 0, claims: 0, notifications: 0 };
+    const notifications = await this.context.db.selectFrom('service_notifications').select(['id', 'subject_zh', 'subject_en', 'body_zh', 'body_en']).execute();
     const complaints = await this.context.db.selectFrom('service_complaints').select(['id', 'complainant', 'description']).execute();
     const claims = await this.context.db.selectFrom('service_liability_claims').select(['id', 'claimant', 'description']).execute();
     const now = this.context.clock();
@@ -80,6 +81,18 @@ export class SubscriberServices {
           .where('id', '=', row.id)
           .execute();
         counts.claims += 1;
+      }
+      for (const row of notifications) {
+        const parts = { subject_zh: 'subject-zh', subject_en: 'subject-en', body_zh: 'body-zh', body_en: 'body-en' } as const;
+        if (Object.keys(parts).every((column) => { const v = row[column as keyof typeof parts]; return v.startsWith('pd1.') && !pd.needsRotation(v); })) continue;
+        const set: Record<string, string> = {};
+        for (const [column, part] of Object.entries(parts)) {
+          const stored = row[column as keyof typeof parts];
+          const context = `service-notification:${row.id}:${part}`;
+          set[column] = pd.seal(stored.startsWith('pd1.') ? pd.open(stored, context) : stored, context);
+        }
+        await trx.updateTable('service_notifications').set(set).where('id', '=', row.id).execute();
+        counts.notifications += 1;
       }
       await audit(this.context, trx, { actor, action: 'service.personal-data-resealed', target: `pii-key:${pd.currentKeyId}`, details: counts }, now);
     });
