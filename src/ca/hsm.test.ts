@@ -60,3 +60,32 @@ describe.each(storeBackends)('CA keys in a PKCS#11 token on %s', (backend) => {
     }
   });
 });
+
+/** ARCHITECTURE.md (crypto): an HSM signature must not stall every other request while the token works. */
+describe('PKCS#11 signing off the event loop', () => {
+  it('lets timers run while the token signs, and keeps concurrent signatures on one session apart', async () => {
+    const { Pkcs11Token } = await import('../crypto/pkcs11-signer.js');
+    const { verifySignature } = await import('../crypto/signature-verification.js');
+    const hsm = new Pkcs11Token({ module: token.module, token: token.label, pin: () => token.pin });
+    const rsa = hsm.generate('rsa-2048', `offloop-rsa-${Date.now()}`, {});
+    const ec = hsm.generate('ecdsa-p256', `offloop-ec-${Date.now()}`, {});
+    // Sequential awaits on a signer that signed synchronously would never yield to the macrotask queue.
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks += 1;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    for (let i = 0; i < 20; i++) await rsa.sign(Buffer.from(`message ${i}`));
+    running = false;
+    expect(ticks).toBeGreaterThanOrEqual(10);
+    // Forty signatures at once on the shared session, both keys interleaved: each is whole and correct.
+    const messages = Array.from({ length: 40 }, (_, i) => Buffer.from(`concurrent ${i}`));
+    const signatures = await Promise.all(messages.map((m, i) => (i % 2 ? rsa : ec).sign(m)));
+    signatures.forEach((signature, i) => {
+      const signer = i % 2 ? rsa : ec;
+      expect(verifySignature(signer.publicKeyInfo, signer.signatureAlgorithm, messages[i]!, signature)).toEqual({ ok: true });
+    });
+  });
+});

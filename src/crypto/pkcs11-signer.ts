@@ -57,6 +57,8 @@ const MGF: Record<string, graphene.RsaMgf> = {
 export class Pkcs11Token {
   private static modules = new Map<string, graphene.Module>();
   readonly session: graphene.Session;
+  /** Every signer on this session signs in turn (SessionTurns). */
+  private readonly turns = new SessionTurns();
 
   constructor(readonly settings: Pkcs11Settings) {
     let module = Pkcs11Token.modules.get(settings.module);
@@ -122,7 +124,7 @@ export class Pkcs11Token {
     };
     const privateKey = find(graphene.ObjectClass.PRIVATE_KEY).toType<graphene.PrivateKey>();
     const publicKey = find(graphene.ObjectClass.PUBLIC_KEY).toType<graphene.PublicKey>();
-    return new Pkcs11Signer(this.session, keyAlgorithm, privateKey, publicKeyInfoOf(keyAlgorithm, publicKey), locator, options);
+    return new Pkcs11Signer(this.session, keyAlgorithm, privateKey, publicKeyInfoOf(keyAlgorithm, publicKey), locator, options, this.turns);
   }
 }
 
@@ -166,6 +168,33 @@ function positive(bytes: Uint8Array): ArrayBuffer {
   return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
 }
 
+/**
+ * One session does one signing operation at a time (a second C_SignInit
+ * while one is in progress fails with CKR_OPERATION_ACTIVE): the token's
+ * signers take turns here. Each turn runs C_Sign asynchronously (pkcs11js
+ * runs it on libuv's thread pool), so the event loop keeps serving while the
+ * HSM works.
+ */
+export class SessionTurns {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.last.then(work, work);
+    this.last = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+/** C_SignInit and an asynchronous C_Sign, in the session's turn. */
+function signOffLoop(turns: SessionTurns, session: graphene.Session, mechanism: graphene.MechanismType, key: graphene.PrivateKey, data: Buffer): Promise<Buffer> {
+  return turns.run(
+    () =>
+      new Promise<Buffer>((resolve, reject) => {
+        session.createSign(mechanism, key).once(data, (error, signature) => (error ? reject(error) : resolve(signature)));
+      }),
+  );
+}
+
 /** A CA key inside an HSM. Interchangeable with the software signer for every caller. */
 export class Pkcs11Signer implements Signer {
   readonly scheme: SignatureScheme;
@@ -179,6 +208,7 @@ export class Pkcs11Signer implements Signer {
     readonly publicKeyInfo: Uint8Array,
     readonly locator: Pkcs11KeyLocator,
     options: { scheme?: SignatureScheme; hash?: HashName } = {},
+    private readonly turns: SessionTurns = new SessionTurns(),
   ) {
     this.scheme = options.scheme ?? defaultSchemeFor(keyAlgorithm);
     if (!isSchemeValidFor(keyAlgorithm, this.scheme) || this.scheme === 'eddsa' || this.scheme === 'sm2') {
@@ -193,7 +223,7 @@ export class Pkcs11Signer implements Signer {
     if (this.scheme === 'ecdsa') {
       // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (ARCHITECTURE.md).
       const digest = createHash(this.hash).update(data).digest();
-      const raw = this.session.createSign('ECDSA', this.privateKey).once(digest);
+      const raw = await signOffLoop(this.turns, this.session, 'ECDSA', this.privateKey, digest);
       const half = raw.length / 2;
       // PKCS#11 returns r || s; X.509 wants Ecdsa-Sig-Value (RFC 3279 §2.2.3).
       const value = new ECDSASigValue({ r: positive(raw.subarray(0, half)), s: positive(raw.subarray(half)) });
@@ -205,8 +235,8 @@ export class Pkcs11Signer implements Signer {
         name: `${suffix}_RSA_PKCS_PSS`,
         params: new graphene.RsaPssParams(HASH_MECHANISM[this.hash]!, MGF[this.hash]!, hashOutputLength(this.hash)),
       };
-      return this.session.createSign(mechanism, this.privateKey).once(data);
+      return signOffLoop(this.turns, this.session, mechanism, this.privateKey, data);
     }
-    return this.session.createSign(`${suffix}_RSA_PKCS`, this.privateKey).once(data);
+    return signOffLoop(this.turns, this.session, `${suffix}_RSA_PKCS`, this.privateKey, data);
   }
 }
