@@ -149,3 +149,43 @@ describe.each(storeBackends)('the root ceremony and separate custody on %s (R21)
     }
   });
 });
+
+describe('`signet init --production` on the command line (the root ceremony)', () => {
+  it('refuses without --root-key-out, then sends the root key to the file and prints the hierarchy', async () => {
+    const { vi } = await import('vitest');
+    const dataDir = fresh();
+    const rootKeyFile = join(fresh(), 'root.json');
+    const env: Record<string, string> = { ...productionEnv(dataDir, join(dataDir, 'signet.db')), SIGNET_ROOT_PASSPHRASE: 'root passphrase, kept in the safe', SIGNET_LANG: 'en' };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    delete process.env.SIGNET_MODE;
+    const { main } = await import('../cli/main.js');
+    const run = async (args: string[]) => {
+      let out = '';
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+      const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void (out += `${parts.join(' ')}\n`));
+      process.exitCode = undefined;
+      try {
+        await main(['node', 'signet', ...args]);
+      } finally {
+        write.mockRestore();
+        error.mockRestore();
+      }
+      const status = Number(process.exitCode ?? 0);
+      process.exitCode = undefined;
+      return { status, out };
+    };
+    try {
+      const refused = await run(['init', '--production']);
+      expect(refused.status).toBe(1);
+      expect(refused.out).toContain('the root key must go offline');
+      const made = await run(['init', '--production', '--root-key-out', rootKeyFile, '--json']);
+      expect(made.status, made.out).toBe(0);
+      const hierarchy = JSON.parse(made.out) as { root: string };
+      expect(JSON.parse(readFileSync(rootKeyFile, 'utf8'))).toMatchObject({ type: 'signet-offline-root-key', caId: hierarchy.root });
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+});
