@@ -108,7 +108,7 @@ try {
   const expiry = issued.notAfter.replace(/[-:T]/g, '').slice(2, 14) + 'Z';
   writeFileSync(join(dir, 'index.txt'), `V\t${expiry}\t\t${issued.serial.toUpperCase()}\tunknown\t/CN=bench leaf\n`);
   const opensslPort = await freePort();
-  const openssl = spawn('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-port', String(opensslPort), '-rsigner', join(dir, 'rcert.pem'), '-rkey', join(dir, 'rkey.pem'), '-CA', join(dir, 'issuing.pem'), '-ignore_err'], { stdio: 'ignore' });
+  const openssl = spawn('taskset', ['-c', '0', 'openssl', 'ocsp', '-index', join(dir, 'index.txt'), '-port', String(opensslPort), '-rsigner', join(dir, 'rcert.pem'), '-rkey', join(dir, 'rkey.pem'), '-CA', join(dir, 'issuing.pem'), '-ignore_err'], { stdio: 'ignore' });
   await waitForAnswer(`http://127.0.0.1:${opensslPort}/`, request);
   const opensslResult = await cannon(`http://127.0.0.1:${opensslPort}/`, request);
   await stop(openssl);
@@ -116,9 +116,13 @@ try {
   // 3. The ceiling: node:http returning the very bytes Signet served.
   writeFileSync(join(dir, 'response.der'), signetResponse);
   const barePort = await freePort();
+  // On Signet's core (taskset, as startSignetServer pins it), or the ratio measures the scheduler: 82% one run, 38% the next.
   const bare = spawn(
-    process.execPath,
+    'taskset',
     [
+      '-c',
+      '0',
+      process.execPath,
       '-e',
       `const body = require('fs').readFileSync(${JSON.stringify(join(dir, 'response.der'))});
        require('http').createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }); res.end(body); }); }).listen(${barePort}, '127.0.0.1');`,

@@ -27,7 +27,7 @@ import type { SubscriberIdentity } from './subject-identity.js';
 import { newSerialNumber, normaliseSerial } from './serial-number.js';
 import { buildSubjectName, describeName, parseDistinguishedName, type SubjectAttributes } from './subject-name.js';
 
-/** What an issued intent keeps of its TBS once the certificate is recorded: nothing (the hash stays). */
+/** What an intent keeps of its TBS: nothing but its hash (tbs_sha256); the column stays for intents from before. */
 const EMPTY_TBS = Buffer.alloc(0);
 
 /** A subscriber certificate order: the RA decided who; this says what, and the CSR only gives the key. */
@@ -553,7 +553,11 @@ export class CertificateAuthority {
               issuer_ca_id: prepared.order.issuer.caId,
               profile_id: prepared.order.profile.id,
               tbs_sha256: hash('sha256', prepared.tbsDer, 'hex'),
-              tbs_der: prepared.tbsDer,
+              // Step 4 records the TBS hash, not the TBS: nothing ever signs from an intent again (a crash after signing
+              // loses the signature, never publishes it), and the certificate row holds the TBS signed. Written empty
+              // from the start, because on SQLite a row shrunk later leaves its page half empty (issue 22: ~1 KB of the
+              // ~3.6 KB every certificate took on disk).
+              tbs_der: EMPTY_TBS,
               requested_by: prepared.order.requestedBy,
               reason: prepared.order.reason,
               state: 'pending' as const,
@@ -620,9 +624,7 @@ export class CertificateAuthority {
       const resolvedAt = this.clock().toISOString();
       const updated = await trx
         .updateTable('issuance_intents')
-        // The certificate now holds the signed TBS; the intent keeps the serial, its hash (what was planned) and who/why,
-        // not a second copy (issue 22: ~1 KB of every certificate's ~3.6 KB on disk). An abandoned intent keeps its TBS.
-        .set({ state: 'issued', resolved_at: resolvedAt, tbs_der: EMPTY_TBS })
+        .set({ state: 'issued', resolved_at: resolvedAt })
         .where('id', 'in', items.map(({ prepared }) => prepared.intentId!))
         .where('state', '=', 'pending')
         .executeTakeFirst();

@@ -21,7 +21,7 @@ function signedTbs(der: Buffer): Buffer {
 }
 
 describe.each(storeBackends)('what an issued intent keeps on %s (issue 22, ARCHITECTURE issuance cycle step 4)', (backend) => {
-  it('keeps the serial reservation and the hash of the TBS that was signed, not a second copy of it', async () => {
+  it('keeps the serial reservation and the hash of the TBS that was signed, never a copy of the TBS', async () => {
     const t = await openTestSignet(backend);
     try {
       await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });

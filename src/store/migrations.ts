@@ -142,7 +142,7 @@ function coreMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('issuance_intents').addColumn('owner_instance', 'text').execute();
       },
     },
-    // Issue 22: an issued intent keeps tbs_sha256, not the TBS, which the certificate row holds signed.
+    // Issue 22: intents keep tbs_sha256, not the TBS (the certificate row holds it signed); older issued ones are cleared.
     '0810_ca_issued_intents_without_tbs': {
       async up(db: Kysely<unknown>) {
         await (db as Kysely<{ issuance_intents: { state: string; tbs_der: Buffer } }>)

@@ -41,7 +41,7 @@ export interface IssuanceIntentTable {
   issuer_ca_id: string;
   profile_id: string;
   tbs_sha256: string;
-  /** The TBS planned for signing; empty once the intent is issued (the certificate holds it signed; tbs_sha256 stays). */
+  /** Empty since issue 22 (tbs_sha256 names what was planned; the certificate holds the TBS signed); older intents may hold it. */
   tbs_der: Buffer;
   requested_by: string;
   reason: string;

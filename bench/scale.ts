@@ -1,0 +1,338 @@
+/**
+ * How Signet's costs grow with the population (issue 22): a store seeded with
+ * N certificates, 10% of them revoked, through the domain API, then measured
+ * against an almost empty store in the same run, on SQLite and on PostgreSQL.
+ *
+ *   npm run build && npm run bench:scale -- [--size 100000] [--stores sqlite,postgres] [--ocsp-seconds 10]
+ *
+ * Store-level figures (seeding, issuance rate, CRL generation, inventory,
+ * audit verification, evidence, bytes on disk) are taken in this process; the
+ * OCSP figures come from `signet serve` on the seeded store in its own
+ * process pinned to core 0, beside a bare node:http server on the same core
+ * returning the same bytes (the ceiling), driven by autocannon from core 1.
+ * PostgreSQL is the throwaway cluster the tests use (fsync off: a lower bound
+ * for the database's share), or SIGNET_TEST_POSTGRES_URL.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { createHierarchy } from '../src/ca/hierarchy.js';
+import { loadConfig } from '../src/config/settings.js';
+import { generateSoftwareKey } from '../src/crypto/software-signer.js';
+import { toPem } from '../src/http/der.js';
+import { bootstrapPrincipal } from '../src/ra/roles.js';
+import { openSignet, type Signet } from '../src/signet.js';
+import { verifyAudit } from '../src/audit/verification.js';
+import setupPostgres from '../test/global-setup.js';
+import { fmt, freePort } from './bench-support.js';
+
+const argument = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+};
+const SIZE = Number(argument('size', '100000'));
+const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
+const OCSP_SECONDS = Number(argument('ocsp-seconds', '10'));
+const CONCURRENCY = 32;
+const KEYS = 2000;
+const PASSPHRASE = 'bench-passphrase';
+const ADMIN = 'bench-admin-token';
+
+/** Requests for a pool of keys; subscriber i always holds key i, so a key is never certified to two holders. */
+async function requestPool(): Promise<string[]> {
+  const pool: string[] = [];
+  for (let i = 0; i < KEYS; i++) {
+    const key = generateSoftwareKey('ecdsa-p256');
+    const info = new CertificationRequestInfo({ version: 0, subject: new Name(), subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo) });
+    const signature = await key.sign(new Uint8Array(AsnConvert.serialize(info)));
+    const request = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: key.signatureAlgorithm, signature: new Uint8Array(signature).buffer });
+    pool.push(toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(request))));
+  }
+  return pool;
+}
+
+interface Deployment {
+  signet: Signet;
+  dataDir: string;
+  databaseUrl: string;
+  issuingCaId: string;
+  issuingDer: Buffer;
+  serials: string[];
+  revoked: string[];
+  /** Bytes the store took with the hierarchy and nothing else: per-certificate figures are above this. */
+  baseBytes: number;
+}
+
+async function databaseUrlFor(store: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
+  if (store === 'sqlite') return join(dataDir, 'signet.db');
+  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
+  const name = `signet_bench_${Date.now().toString(36)}_${randomInt(1e6)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function deploy(store: 'sqlite' | 'postgres'): Promise<Deployment> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'signet-scale-'));
+  const databaseUrl = await databaseUrlFor(store, dataDir);
+  const signet = await openSignet(
+    loadConfig({ SIGNET_DATA: dataDir, SIGNET_DATABASE_URL: databaseUrl, SIGNET_CA_PASSPHRASE: PASSPHRASE, SIGNET_ADMIN_TOKEN: ADMIN, SIGNET_LOG_LEVEL: 'warn' }),
+  );
+  const h = await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
+  const d = { signet, dataDir, databaseUrl, issuingCaId: h.issuing.caId, issuingDer: h.issuing.der, serials: [], revoked: [], baseBytes: 0 };
+  d.baseBytes = (await storeBytes(d)).total;
+  return d;
+}
+
+/** Issues `count` certificates through the domain API, `CONCURRENCY` in flight (the CA batches what arrives together). */
+async function issue(d: Deployment, pool: string[], count: number): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      const k = (d.serials.length + i) % KEYS;
+      const issued = await d.signet.ca.issue({ csr: pool[k]!, profileId: 'tls-client', subject: `CN=scale ${i}`, subscriberId: `scale-${k}`, requestedBy: 'bench', reason: 'scale bench' });
+      d.serials.push(issued.serial);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function revoke(d: Deployment, count: number): Promise<number> {
+  const started = performance.now();
+  const chosen = d.serials.filter((_, i) => i % Math.round(d.serials.length / count) === 0).slice(0, count);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const serial = chosen[next++];
+      if (!serial) return;
+      await d.signet.status.revokeCertificate({ serial, reason: 'superseded', channel: 'ra', requestedBy: 'bench' });
+      d.revoked.push(serial);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return chosen.length / ((performance.now() - started) / 1000);
+}
+
+async function median(times: number, work: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await work();
+    samples.push(performance.now() - started);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+/** Peak RSS of this process while `work` runs (sampled every 20 ms), minus RSS before. */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakMb: number }> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  const result = await work();
+  const ms = performance.now() - started;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { result, ms, peakMb: (peak - before) / 1048576 };
+}
+
+async function storeBytes(d: Pick<Deployment, 'signet' | 'databaseUrl'>): Promise<{ total: number; intents: number }> {
+  if (d.signet.store.dialect === 'sqlite') {
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(d.signet.store.db);
+    const file = d.databaseUrl;
+    const total = statSync(file).size + (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+    const intents = await sql<{ n: number }>`SELECT sum(pgsize) AS n FROM dbstat WHERE name = 'issuance_intents'`.execute(d.signet.store.db).catch(() => ({ rows: [{ n: NaN }] }));
+    return { total, intents: Number(intents.rows[0]?.n) };
+  }
+  const size = await sql<{ total: string; intents: string }>`SELECT pg_database_size(current_database()) AS total, pg_total_relation_size('issuance_intents') AS intents`.execute(d.signet.store.db);
+  return { total: Number(size.rows[0]!.total), intents: Number(size.rows[0]!.intents) };
+}
+
+async function bytesOnDisk(d: Deployment): Promise<{ perCertificate: number; intentsPerCertificate: number }> {
+  const certificates = d.serials.length;
+  const bytes = await storeBytes(d);
+  return { perCertificate: (bytes.total - d.baseBytes) / certificates, intentsPerCertificate: bytes.intents / certificates };
+}
+
+/** An RFC 6960 request without nonce for one serial of the issuing CA (SHA-1 CertID, as browsers send). */
+function ocspRequest(issuerDer: Buffer, serial: string): Buffer {
+  const issuer = AsnConvert.parse(issuerDer, Certificate);
+  const sha1 = (bytes: ArrayBuffer | Uint8Array) => createHash('sha1').update(new Uint8Array(bytes)).digest();
+  const nameHash = sha1(AsnConvert.serialize(issuer.tbsCertificate.subject));
+  const keyHash = sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+  const serialBytes = Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex');
+  const integer = serialBytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), serialBytes]) : serialBytes;
+  const certId = new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+    issuerNameHash: new OctetString(nameHash),
+    issuerKeyHash: new OctetString(keyHash),
+    serialNumber: new Uint8Array(integer).buffer,
+  });
+  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(/(\d+)/.exec(line)![1]) / 1024;
+}
+
+function pinned(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitFor(url: string, body?: Buffer): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const response = body ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body }) : await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} does not answer`);
+}
+
+async function load(url: string, bodies: Buffer[]): Promise<{ perSecond: number; p99: number; errors: number }> {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections: 32,
+    duration: OCSP_SECONDS,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, setupRequest: (r) => ({ ...r, body: bodies[next++ % bodies.length] }) }],
+  });
+  return { perSecond: result.requests.total / (result.duration || OCSP_SECONDS), p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** OCSP from `signet serve` on the seeded store: random serials across the population, then one hot serial, beside the bare ceiling. */
+async function ocsp(d: Deployment): Promise<Record<string, string>> {
+  const port = await freePort();
+  const server = pinned(['bin/signet.js', 'serve'], {
+    SIGNET_DATA: d.dataDir,
+    SIGNET_DATABASE_URL: d.databaseUrl,
+    SIGNET_PORT: String(port),
+    SIGNET_CA_PASSPHRASE: PASSPHRASE,
+    SIGNET_ADMIN_TOKEN: ADMIN,
+    SIGNET_LOG_LEVEL: 'warn',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${url}/healthz`);
+    const rssIdle = rssMb(server.pid!);
+    const sample = Array.from({ length: 20_000 }, () => ocspRequest(d.issuingDer, d.serials[randomInt(d.serials.length)]!));
+    const random = await load(`${url}/ocsp`, sample);
+    const rssAfterRandom = rssMb(server.pid!);
+    const hot = await load(`${url}/ocsp`, [sample[0]!]);
+    const response = Buffer.from(await (await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: sample[0] })).arrayBuffer());
+    await stop(server);
+
+    const barePort = await freePort();
+    const responseFile = join(d.dataDir, 'response.der');
+    writeFileSync(responseFile, response);
+    const bare = pinned(
+      [
+        '-e',
+        `const body = require('fs').readFileSync(${JSON.stringify(responseFile)});
+         require('http').createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }); res.end(body); }); }).listen(${barePort}, '127.0.0.1');`,
+      ],
+      {},
+    );
+    await waitFor(`http://127.0.0.1:${barePort}/`, sample[0]);
+    const ceiling = await load(`http://127.0.0.1:${barePort}/`, [sample[0]!]);
+    await stop(bare);
+    return {
+      'OCSP random serials (/s, p99 ms)': `${fmt(random.perSecond)}, ${random.p99} (${((random.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of ceiling, ${((random.perSecond / hot.perSecond) * 100).toFixed(0)}% of hot)${random.errors ? ` ${random.errors} errors` : ''}`,
+      'OCSP one hot serial (/s, p99 ms)': `${fmt(hot.perSecond)}, ${hot.p99}`,
+      'bare node:http ceiling, same core (/s)': fmt(ceiling.perSecond),
+      'server RSS idle / after random load (MB)': `${rssIdle.toFixed(0)} / ${rssAfterRandom.toFixed(0)}`,
+    };
+  } finally {
+    await stop(server);
+  }
+}
+
+async function measure(d: Deployment, pool: string[]): Promise<Record<string, string>> {
+  const row: Record<string, string> = {};
+  const by = bootstrapPrincipal('cli', 'bench');
+  row['issuance (certificates/s, 1,000 more)'] = fmt(await issue(d, pool, 1000));
+  const crl = await withPeakRss(() => d.signet.status.crls.publish(d.issuingCaId, 'full', 'bench'));
+  row['full CRL (entries, ms, MB, +RSS MB)'] = `${fmt(crl.result.entries)}, ${fmt(crl.ms)}, ${(crl.result.der.length / 1048576).toFixed(1)}, ${crl.peakMb.toFixed(0)}`;
+  const inventory = d.signet.ra.inventory;
+  const first = await inventory.page(by, { pageSize: 50 });
+  row['inventory first page (ms)'] = (await median(5, () => inventory.page(by, { pageSize: 50 }))).toFixed(1);
+  row['inventory next page by keyset (ms)'] = (await median(5, () => inventory.page(by, { pageSize: 50, after: first.next ?? undefined }))).toFixed(1);
+  const probe = d.serials[Math.floor(d.serials.length / 2)]!;
+  row['inventory exact serial (ms)'] = (await median(5, () => inventory.page(by, { q: probe }))).toFixed(1);
+  row['dashboard statistics (ms)'] = (await median(5, () => inventory.statistics(by))).toFixed(1);
+  const audit = await withPeakRss(() => verifyAudit(d.signet.store));
+  row['audit verify (entries, ms, +RSS MB)'] = `${fmt(audit.result.chain.entries)}, ${fmt(audit.ms)}, ${audit.peakMb.toFixed(0)}`;
+  const evidenceMs = await median(3, () => d.signet.evidence.produce({ serial: d.revoked[0] ?? d.serials[0]!, at: new Date(), requestedBy: 'bench' }));
+  row['evidence package (ms)'] = fmt(evidenceMs);
+  const disk = await bytesOnDisk(d);
+  row['bytes on disk per certificate (all / intents)'] = `${fmt(disk.perCertificate)} / ${Number.isNaN(disk.intentsPerCertificate) ? '-' : fmt(disk.intentsPerCertificate)}`;
+  Object.assign(row, await ocsp(d));
+  return row;
+}
+
+let teardown: (() => Promise<void>) | undefined;
+if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
+  teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
+}
+const pool = await requestPool();
+const table: Array<{ store: string; column: string; row: Record<string, string> }> = [];
+try {
+  for (const store of STORES) {
+    const empty = await deploy(store);
+    await issue(empty, pool, 200);
+    table.push({ store, column: `${fmt(empty.serials.length)} certificates`, row: await measure(empty, pool) });
+    console.log(`[${store}] almost empty store measured`);
+    await empty.signet.close();
+
+    const full = await deploy(store);
+    const seedStarted = performance.now();
+    const issueRate = await issue(full, pool, SIZE);
+    const revokeRate = await revoke(full, Math.round(SIZE / 10));
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    console.log(`[${store}] seeded ${fmt(SIZE)} certificates (${fmt(issueRate)}/s) and revoked ${fmt(full.revoked.length)} (${fmt(revokeRate)}/s) in ${fmt(seedSeconds)} s`);
+    const row = await measure(full, pool);
+    row['seeding (s; issued/s, revoked/s)'] = `${fmt(seedSeconds)}; ${fmt(issueRate)}, ${fmt(revokeRate)}`;
+    table.push({ store, column: `${fmt(full.serials.length)} certificates, ${fmt(full.revoked.length)} revoked`, row });
+    await full.signet.close();
+  }
+} finally {
+  await teardown?.();
+}
+
+const keys = [...new Set(table.flatMap((t) => Object.keys(t.row)))];
+const header = `| figure | ${table.map((t) => `${t.store}: ${t.column}`).join(' | ')} |`;
+console.log(`\n${header}\n|${' --- |'.repeat(table.length + 1)}`);
+for (const key of keys) console.log(`| ${key} | ${table.map((t) => t.row[key] ?? '-').join(' | ')} |`);
+console.log(`\nReproduce: npm run build && npm run bench:scale -- --size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS}`);
+// Store pools (pg) may hold the loop open.
+process.exit(0);
