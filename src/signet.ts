@@ -22,6 +22,7 @@ import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
 import { NotificationDelivery, type DeliveryFaults } from './service/notification-delivery.js';
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
+import { outboxPersonalData } from './service/notification-outbox.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -82,6 +83,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), personalData, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
+  // Notices and dispute records name people too: the retention purge blanks them with the RA's records (R2).
+  service.retention.registerHolder(outboxPersonalData);
+  service.retention.registerHolder(disputes.personalDataHolder);
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
   const mail = new NotificationDelivery({

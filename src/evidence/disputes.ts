@@ -7,7 +7,7 @@ import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { NotificationOutbox } from '../service/notification-outbox.js';
 import type { PersonalDataCipher } from '../service/personal-data.js';
-import type { Retention } from '../service/retention.js';
+import type { PersonalDataHolder, Retention } from '../service/retention.js';
 import type { NotificationTable, ServiceTx } from '../service/schema.js';
 import type { DisputeTable } from './migrations.js';
 import { evidenceDatabase, type EvidenceDatabase } from './evidence-signer.js';
@@ -212,6 +212,30 @@ export class Disputes {
     const events = await this.db.selectFrom('dispute_events').selectAll().where('dispute_id', '=', id).orderBy('seq').execute();
     return { ...toDispute(row, this.options.personalData), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: openText(this.options.personalData, e.note, `dispute-event:${e.id}`) })) };
   }
+
+  /**
+   * R2: the dispute records of a subscriber whose retention period is over
+   * (the purge runs only when no hold, so no open dispute, remains): the
+   * description, outcome, event notes and the notices about each dispute are
+   * blanked; states, dates and who acted stay.
+   */
+  readonly personalDataHolder: PersonalDataHolder = {
+    name: 'disputes',
+    anonymise: async (subscriberId: string, transaction: ServiceTx): Promise<number> => {
+      const trx = transaction as unknown as EvidenceDatabase;
+      const disputes = await trx.selectFrom('disputes').select(['id', 'outcome']).where('subscriber_id', '=', subscriberId).where('description', '!=', '—').execute();
+      for (const dispute of disputes) {
+        await trx.updateTable('disputes').set({ description: '—', outcome: dispute.outcome === null ? null : '—' }).where('id', '=', dispute.id).execute();
+        await trx.updateTable('dispute_events').set({ note: '—' }).where('dispute_id', '=', dispute.id).execute();
+        await (trx as unknown as ServiceTx)
+          .updateTable('service_notifications')
+          .set({ subject_zh: '—', subject_en: '—', body_zh: '—', body_en: '—' })
+          .where('dedupe_key', 'like', `dispute:${dispute.id}:%`)
+          .execute();
+      }
+      return disputes.length;
+    },
+  };
 
   /** Key rotation (R2): descriptions, outcomes and event notes sealed again under the current personal-data key. */
   async reseal(): Promise<{ disputes: number; events: number }> {

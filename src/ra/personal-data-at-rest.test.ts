@@ -127,6 +127,15 @@ describe.each(storeBackends)('a marked subscriber\'s personal data at rest on %s
     expect(rows).not.toContain(maskName(`${NAME}新`));
     expect(rows).not.toContain('1101**********002X');
     for (const mark of MARKS) expect(rows.includes(mark), mark).toBe(false);
+    // The sealed dispute record and the notices about the person are blanked, not only sealed.
+    const [dispute] = await t.signet.disputes.list({ subscriberId });
+    expect(dispute).toMatchObject({ description: '—', outcome: '—', state: 'closed' });
+    expect((await t.signet.disputes.dispute(dispute!.id)).events.every((e) => e.note === '—')).toBe(true);
+    const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` });
+    expect(notices.length).toBeGreaterThan(0);
+    expect(notices.every((n) => n.body['zh-CN'] === '—' && n.subject.en === '—')).toBe(true);
+    const desk = await t.signet.service.outbox.list({ recipient: 'role:dispute-desk' });
+    expect(desk.every((n) => n.body['zh-CN'] === '—')).toBe(true);
     // What stays names the subscriber only by id: the audit chain, still intact.
     const entries = await t.signet.store.db.selectFrom('audit_entries').select(['details']).execute();
     expect(entries.some((e) => e.details.includes(subscriberId))).toBe(true);

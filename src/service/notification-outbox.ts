@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from './context.js';
 import type { PersonalDataCipher } from './personal-data.js';
+import type { PersonalDataHolder } from './retention.js';
 import type { NotificationTable, ServiceTx } from './schema.js';
 
 export interface Notification {
@@ -158,3 +159,21 @@ function toNotification(row: NotificationTable, cipher: PersonalDataCipher): Que
     messageId: row.message_id,
   };
 }
+
+/**
+ * R2: the notices sent to a subscriber name them; once their retention
+ * period is over the retention job blanks subject and body (the fact that a
+ * notice of this kind was sent, and when, stays).
+ */
+export const outboxPersonalData: PersonalDataHolder = {
+  name: 'service-notifications',
+  async anonymise(subscriberId: string, trx: ServiceTx): Promise<number> {
+    const result = await trx
+      .updateTable('service_notifications')
+      .set({ subject_zh: '—', subject_en: '—', body_zh: '—', body_en: '—' })
+      .where('recipient', '=', `subscriber:${subscriberId}`)
+      .where('body_zh', '!=', '—')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+};
