@@ -3,6 +3,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { validateIdDocument } from './identifiers.js';
 import { openDelegation, sealField } from './personal-data.js';
+import { maskName } from '../service/personal-data.js';
 import { actorOf, requireRole, type Principal } from './roles.js';
 import type { RaDelegationTable, RaSubscriberTable } from './schema.js';
 import type { SubscriberRegistry } from './subscribers.js';
@@ -127,10 +128,11 @@ export class Delegations {
     return toDelegation({ ...row, status: 'revoked' });
   }
 
+  /** The RA's list: the agent's name masked like every list (R2); the subscriber sees their own agents in full (`of`). */
   async list(by: Principal, subscriberId: string): Promise<Delegation[]> {
     requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
     await this.subscribers.row(by, subscriberId);
-    return this.of(subscriberId);
+    return (await this.of(subscriberId)).map((d) => ({ ...d, agentName: maskName(d.agentName) }));
   }
 
   /** A subscriber's delegations, for callers that checked who may see them. */

@@ -95,8 +95,10 @@ describe.each(storeBackends)('a marked subscriber\'s personal data at rest on %s
     await expect(
       t.signet.ra.subscribers.register(officer, { record: { type: 'individual', name: '另一人', idType: 'resident-id', idNumber: ID_NUMBER, phone: '13900000000', email: 'x@example.cn' }, consent: { agreementVersion: 'v1', accepted: true } }, null),
     ).rejects.toMatchObject({ code: 'ra.subscriber-exists' });
-    const [delegation] = await t.signet.ra.delegations.list(officer, subscriberId);
+    const [delegation] = await t.signet.ra.delegations.of(subscriberId);
     expect(delegation!.agentName).toBe(AGENT_NAME);
+    // The RA's list masks the agent's name.
+    expect((await t.signet.ra.delegations.list(officer, subscriberId))[0]!.agentName).toBe(maskName(AGENT_NAME));
     const [dispute] = await t.signet.disputes.list({ subscriberId });
     expect(dispute!.description).toContain(NAME);
     const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` });
