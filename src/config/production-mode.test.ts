@@ -119,9 +119,11 @@ describe.each(storeBackends)('the root ceremony and separate custody on %s (R21)
       await expect(server.ca.issuerContext(rootId)).rejects.toMatchObject({ code: 'ca.root-key-offline', status: 409 });
       const refusal = (await server.ca.issuerContext(rootId).catch((e: unknown) => e)) as SignetError;
       expect(refusal.messageIn('zh-CN')).toContain('离线');
-      // The issuing CA still signs.
+      // The issuing CA still signs, and the scheduler publishes its CRLs around the offline root.
       const issuing = (await server.ca.authorities()).find((a) => a.role === 'issuing')!;
       await expect(server.ca.issuerContext(issuing.id)).resolves.toMatchObject({ role: 'issuing' });
+      const crls = await server.status.crls.publishDue('system:crl-schedule', 3_600_000);
+      expect(crls.map((c) => [c.issuerCaId, c.kind])).toEqual([[issuing.id, 'full'], [issuing.id, 'delta']]);
 
       // Separate custody: each online key is sealed under its own secret only.
       const ocsp = await db.selectFrom('delegated_signers').selectAll().where('purpose', '=', 'ocsp').executeTakeFirstOrThrow();
