@@ -270,20 +270,24 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     expect(await counts()).toEqual(before);
   });
 
-  it('locks a credential at the fifth wrong code; the sixth attempt is refused with 423 and changes nothing (R4)', async () => {
+  it('locks a credential at the fifth wrong code; afterwards even the right code gets the same refusal and changes nothing (R4, issue 16)', async () => {
     const { credential } = await approvedApplication(officerA, enterprise('锁定测试有限公司', '91440300MA5FUQ2U10'));
     const csr = opensslRequest(dir, 'ecdsa-p256', 'locked').csrPem;
+    // An unknown reference and a wrong code are answered alike: nothing says which references exist.
+    const unknown = await call(null, 'POST', '/api/v1/ra/downloads', { referenceNumber: '0000000000000000', authorizationCode: 'WRONGCODE234', csr });
+    expect([unknown.status, unknown.json.code, unknown.json.field]).toEqual([403, 'ra.credential-refused', 'authorizationCode']);
     for (let attempt = 1; attempt <= 5; attempt++) {
       const wrong = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), authorizationCode: 'WRONGCODE234', csr });
-      expect(wrong.status).toBe(attempt < 5 ? 403 : 423);
-      if (attempt < 5) expect(wrong.json).toMatchObject({ code: 'ra.credential-wrong-code', field: 'authorizationCode' });
+      expect([wrong.status, wrong.json.code, wrong.json.field]).toEqual([403, 'ra.credential-refused', 'authorizationCode']);
     }
+    const stored = await raDb(t.signet.store).selectFrom('ra_download_credentials').select(['status', 'failed_attempts']).where('reference_number', '=', credential.referenceNumber).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ status: 'locked', failed_attempts: 5 });
     const before = await counts();
     const sixth = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), authorizationCode: 'WRONGCODE234', csr });
-    expect([sixth.status, sixth.json.code]).toEqual([423, 'ra.credential-locked']);
-    // Even the right code no longer opens it.
+    expect([sixth.status, sixth.json.code]).toEqual([403, 'ra.credential-refused']);
+    // Even the right code no longer opens it, and says no more than a wrong one.
     const right = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), csr });
-    expect([right.status, right.json.code]).toEqual([423, 'ra.credential-locked']);
+    expect([right.status, right.json.code]).toEqual([403, 'ra.credential-refused']);
     expect(await counts()).toEqual(before);
   });
 

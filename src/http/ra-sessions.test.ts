@@ -86,24 +86,34 @@ describe.each(storeBackends)('operators, sessions, CSRF and lockout on %s (issue
     }
   });
 
-  it('locks an account at the fifth wrong password; the right password is then refused with 423 and changes nothing, until unlocked', async () => {
+  it('throttles a source after five wrong passwords, answering unknown names alike; the operator\'s known address still gets in, and unlock clears it (issue 16)', async () => {
     const created = await post('/api/v1/ra/operators', { username: 'forgetful', role: 'ra-officer', raId, password: 'the right password' }, admin);
+    const from = (address: string, username: string, password: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/ra/login', remoteAddress: address, payload: { username, password } });
+    // The operator's usual address: one successful login makes it known.
+    expect((await from('192.0.2.10', 'forgetful', 'the right password')).statusCode).toBe(200);
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const wrong = await login('forgetful', 'a wrong password');
-      expect(wrong.statusCode).toBe(attempt < 5 ? 401 : 423);
+      const wrong = await from('198.51.100.7', 'forgetful', 'a wrong password');
+      const nobody = await from('198.51.100.7', 'nobody-at-all', 'a wrong password');
+      // Unknown users and wrong passwords get the same answer.
+      expect([wrong.statusCode, wrong.json().code, nobody.statusCode, nobody.json().code]).toEqual([401, 'ra.login-failed', 401, 'ra.login-failed']);
     }
     const row = () => raDb(t.signet.store).selectFrom('ra_operators').selectAll().where('username', '=', 'forgetful').executeTakeFirstOrThrow();
     const audit = () => t.signet.store.db.selectFrom('audit_entries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     const [lockedRow, lockedAudit] = [await row(), await audit()];
-    const refused = await login('forgetful', 'the right password');
-    expect([refused.statusCode, refused.json().code]).toEqual([423, 'ra.operator-locked']);
+    // The stranger's address is throttled for both names alike, even with the right password.
+    for (const [username, password] of [['forgetful', 'the right password'], ['nobody-at-all', 'whatever password']] as const) {
+      const refused = await from('198.51.100.7', username, password);
+      expect([refused.statusCode, refused.json().code]).toEqual([429, 'ra.login-throttled']);
+    }
     expect(await row()).toEqual(lockedRow);
     expect(await audit()).toEqual(lockedAudit);
-    // Unknown users and wrong passwords get the same answer.
-    expect((await login('nobody-at-all', 'whatever')).json().code).toBe('ra.login-failed');
-
+    // The stranger did not lock the operator out: their known address, and any other, still work.
+    expect((await from('192.0.2.10', 'forgetful', 'the right password')).statusCode).toBe(200);
+    expect((await from('203.0.113.5', 'forgetful', 'the right password')).statusCode).toBe(200);
+    // The window passes (injected clock), or an administrator unlocks: the throttled address may try again.
     expect((await post(`/api/v1/ra/operators/${created.json().id}/unlock`, undefined, admin)).statusCode).toBe(200);
-    expect((await login('forgetful', 'the right password')).statusCode).toBe(200);
+    expect((await from('198.51.100.7', 'forgetful', 'the right password')).statusCode).toBe(200);
   });
 
   it('lets an RA administrator staff only their own RA, never with CA administrators', async () => {

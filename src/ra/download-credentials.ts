@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, DAY_MS, type RaContext } from './context.js';
 import type { RaDownloadCredentialTable, RaTx } from './schema.js';
-import { hashSecret, randomCode, randomDigits, verifySecret } from './secrets.js';
+import { AttemptCounter } from './attempts.js';
+import { decoyHash, hashSecret, randomCode, randomDigits, verifySecret } from './secrets.js';
+
+/** The one answer for every credential that is not proven: nothing about whether it exists or its state. */
+function refused(max: number): SignetError {
+  return new SignetError('ra.credential-refused', 403, { max }, 'authorizationCode');
+}
 
 /** What the subscriber receives once, on paper or by SMS: never stored in clear. */
 export interface DownloadCredential {
@@ -17,7 +23,11 @@ export interface DownloadCredential {
  * It is used once, expires, and locks after too many wrong codes.
  */
 export class DownloadCredentials {
-  constructor(private readonly context: RaContext) {}
+  private readonly attempts: AttemptCounter;
+
+  constructor(private readonly context: RaContext) {
+    this.attempts = new AttemptCounter(context.db, context.clock);
+  }
 
   /** Inside the approval's transaction; any earlier unused credential of the application is superseded. */
   async issue(trx: RaTx, applicationId: string, now: Date, actor: string): Promise<DownloadCredential> {
@@ -51,44 +61,62 @@ export class DownloadCredentials {
 
   /**
    * Checks a credential and claims it for one download: afterwards it is
-   * 'used' and nobody else can claim it. A wrong code counts (and the last
-   * allowed one locks); every other refusal changes nothing.
+   * 'used' and nobody else can claim it.
+   *
+   * The attempt is counted before the code is evaluated (attempts.ts): of any
+   * number of parallel guesses at most credentialMaxAttempts are looked at,
+   * and a wrong code on the last one locks. Whoever does not prove the code
+   * learns nothing: an unknown reference, a wrong code, and a used, locked,
+   * replaced or expired credential get the same answer after the same work
+   * (one scrypt evaluation). Only the right code hears why it cannot be used.
+   *
+   * `interrupted` is asked when the right code finds the credential claimed by
+   * a download that never finished (a crash): it settles that download and
+   * says whether the credential is free again.
    */
-  async claim(referenceNumberInput: string, authorizationCode: string): Promise<RaDownloadCredentialTable> {
+  async claim(
+    referenceNumberInput: unknown,
+    authorizationCode: unknown,
+    interrupted?: (row: RaDownloadCredentialTable) => Promise<boolean>,
+  ): Promise<RaDownloadCredentialTable> {
     const { db, settings } = this.context;
-    const referenceNumber = String(referenceNumberInput ?? '').replace(/\s+/g, '');
-    if (!/^\d{16}$/.test(referenceNumber)) throw new SignetError('ra.credential-unknown', 404, {}, 'referenceNumber');
-    const row = await db.selectFrom('ra_download_credentials').selectAll().where('reference_number', '=', referenceNumber).executeTakeFirst();
-    if (!row) throw new SignetError('ra.credential-unknown', 404, {}, 'referenceNumber');
+    const referenceNumber = typeof referenceNumberInput === 'string' ? referenceNumberInput.replace(/\s+/g, '') : '';
+    const code = typeof authorizationCode === 'string' ? authorizationCode.replace(/[\s-]/g, '').toUpperCase() : '';
+    const row = /^\d{16}$/.test(referenceNumber)
+      ? await db.selectFrom('ra_download_credentials').selectAll().where('reference_number', '=', referenceNumber).executeTakeFirst()
+      : undefined;
+    const taken = row ? await this.attempts.take(`credential:${row.id}`, { limit: settings.credentialMaxAttempts }) : null;
+    if (!row || !taken || row.status === 'locked') {
+      await verifySecret(code, await decoyHash());
+      throw refused(settings.credentialMaxAttempts);
+    }
     const now = this.context.clock();
-    if (row.status === 'used') throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
-    if (row.status === 'locked') throw new SignetError('ra.credential-locked', 423, {}, 'referenceNumber');
-    if (row.status === 'superseded') throw new SignetError('ra.credential-superseded', 410, {}, 'referenceNumber');
-    if (row.expires_at <= now.toISOString()) throw new SignetError('ra.credential-expired', 410, { expiredAt: row.expires_at }, 'referenceNumber');
-
-    const code = String(authorizationCode ?? '').replace(/[\s-]/g, '').toUpperCase();
     if (!(await verifySecret(code, row.code_hash))) {
-      const attempts = row.failed_attempts + 1;
-      const lock = attempts >= settings.credentialMaxAttempts;
       await db.transaction().execute(async (trx) => {
-        const updated = await trx
+        await trx
           .updateTable('ra_download_credentials')
-          .set({ failed_attempts: attempts, status: lock ? 'locked' : 'issued' })
+          .set({ failed_attempts: taken.attempt, ...(taken.last ? { status: 'locked' as const } : {}) })
           .where('id', '=', row.id)
+          .where('failed_attempts', '<', taken.attempt)
           .where('status', '=', 'issued')
-          .where('failed_attempts', '=', row.failed_attempts)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return;
+          .execute();
         await audit(
           this.context,
           trx,
-          { actor: 'subscriber:credential-holder', action: lock ? 'ra.credential-locked' : 'ra.credential-wrong-code', target: `application:${row.application_id}`, details: { credential: row.id, attempts } },
+          { actor: 'subscriber:credential-holder', action: taken.last ? 'ra.credential-locked' : 'ra.credential-wrong-code', target: `application:${row.application_id}`, details: { credential: row.id, attempts: taken.attempt } },
           now,
         );
       });
-      if (lock) throw new SignetError('ra.credential-locked', 423, {}, 'authorizationCode');
-      throw new SignetError('ra.credential-wrong-code', 403, { remaining: settings.credentialMaxAttempts - attempts }, 'authorizationCode');
+      throw refused(settings.credentialMaxAttempts);
     }
+    // The code is right: the count starts again, and the holder may hear what stands in the way.
+    await this.attempts.clear(`credential:${row.id}`);
+    if (row.status === 'used' && interrupted && (await interrupted(row))) {
+      return this.claim(referenceNumberInput, authorizationCode);
+    }
+    if (row.status === 'used') throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
+    if (row.status === 'superseded') throw new SignetError('ra.credential-superseded', 410, {}, 'referenceNumber');
+    if (row.expires_at <= now.toISOString()) throw new SignetError('ra.credential-expired', 410, { expiredAt: row.expires_at }, 'referenceNumber');
     // Claimed atomically: of two simultaneous downloads with the same credential, one wins.
     const claimed = await db
       .updateTable('ra_download_credentials')
@@ -101,12 +129,15 @@ export class DownloadCredentials {
   }
 
   /** A download that failed on the subscriber's input (a bad CSR) gives the claim back, as it was. */
-  async release(row: RaDownloadCredentialTable): Promise<void> {
-    await this.context.db
+  async release(row: RaDownloadCredentialTable): Promise<boolean> {
+    const released = await this.context.db
       .updateTable('ra_download_credentials')
       .set({ status: 'issued', used_at: null })
       .where('id', '=', row.id)
       .where('status', '=', 'used')
-      .execute();
+      // Only the claim this caller made: a later claim of the same credential is not undone.
+      .where('used_at', row.used_at === null ? 'is' : '=', row.used_at)
+      .executeTakeFirst();
+    return Number(released.numUpdatedRows) === 1;
   }
 }

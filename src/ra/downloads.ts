@@ -105,7 +105,7 @@ export class Downloads {
     keyGeneration: RaApplicationTable['key_generation'],
     keyPair: () => Promise<{ csr: Uint8Array | string; key: ProvenPublicKey }>,
   ): Promise<DownloadedCertificate> {
-    const credential = await this.credentials.claim(request.referenceNumber, request.authorizationCode);
+    const credential = await this.credentials.claim(request.referenceNumber, request.authorizationCode, (row) => this.settleInterrupted(row));
     let issued: IssuedCertificate;
     let application: RaApplicationTable;
     let delegation: RaDelegationTable | null = null;
@@ -155,14 +155,7 @@ export class Downloads {
       throw error;
     }
     await this.complete(application, credential, issued, delegation, clientAddress);
-    if (application.kind === 'rekey' && application.replaces_serial) {
-      await this.context.revoker.revokeCertificate({
-        serial: application.replaces_serial,
-        reason: 'superseded',
-        actor: `ra:${application.ra_id}`,
-        justification: `re-keyed as ${issued.serial} through RA application ${application.id}`,
-      });
-    }
+    await this.afterCompletion(application, issued.serial);
     return {
       serial: issued.serial,
       profileId: issued.profileId,
@@ -173,6 +166,102 @@ export class Downloads {
       chainPem: (await this.chainOf(issued.serial)).map((der) => toPem('CERTIFICATE', der)).join(''),
       applicationId: application.id,
     };
+  }
+
+  /** R16: a re-keyed certificate replaces the old one, which is revoked as superseded. */
+  private async afterCompletion(application: RaApplicationTable, serial: string): Promise<void> {
+    if (application.kind === 'rekey' && application.replaces_serial) {
+      await this.context.revoker.revokeCertificate({
+        serial: application.replaces_serial,
+        reason: 'superseded',
+        actor: `ra:${application.ra_id}`,
+        justification: `re-keyed as ${serial} through RA application ${application.id}`,
+      });
+    }
+  }
+
+  /**
+   * Crash recovery for downloads (issue 16): a credential is claimed, then
+   * the CA issues under an intent whose reason names the application, then
+   * the application is completed. A process killed in between leaves the
+   * credential 'used' and the application 'approved'. The CA's intent journal
+   * says what happened: an issued intent means the certificate exists, and
+   * the application is completed with it (the subscriber can fetch it in the
+   * portal); no intent, or only abandoned ones, means nothing was issued, and
+   * the credential is given back. A claim younger than the download lease may
+   * still be running in another process and is left alone, as is a pending
+   * intent (the CA settles it first). Run at start and when the right code
+   * finds its credential claimed.
+   */
+  async recoverInterrupted(): Promise<{ completed: string[]; released: string[] }> {
+    const stuck = await this.context.db
+      .selectFrom('ra_download_credentials')
+      .innerJoin('ra_applications', 'ra_applications.id', 'ra_download_credentials.application_id')
+      .selectAll('ra_download_credentials')
+      .where('ra_download_credentials.status', '=', 'used')
+      .where('ra_applications.status', '=', 'approved')
+      .execute();
+    const completed: string[] = [];
+    const released: string[] = [];
+    for (const row of stuck) {
+      const outcome = await this.settle(row);
+      if (outcome === 'completed') completed.push(row.id);
+      if (outcome === 'released') released.push(row.id);
+    }
+    return { completed, released };
+  }
+
+  /** For claim(): true when the interrupted download was undone and the credential may be claimed again. */
+  private async settleInterrupted(row: RaDownloadCredentialTable): Promise<boolean> {
+    const outcome = await this.settle(row);
+    if (outcome === 'running') throw new SignetError('ra.credential-in-progress', 409, { seconds: this.context.settings.downloadLeaseSeconds }, 'referenceNumber');
+    return outcome === 'released';
+  }
+
+  private async settle(row: RaDownloadCredentialTable): Promise<'completed' | 'released' | 'running' | 'done'> {
+    const application = await this.context.db.selectFrom('ra_applications').selectAll().where('id', '=', row.application_id).executeTakeFirstOrThrow();
+    if (application.status !== 'approved') return 'done';
+    // The intents table is the CA's journal; the RA only reads which of its applications reached it.
+    const intents = await this.context.store.db
+      .selectFrom('issuance_intents')
+      .select(['serial', 'state'])
+      .where('reason', 'like', `RA application ${application.id} %`)
+      .execute();
+    const issued = intents.find((i) => i.state === 'issued');
+    if (issued) {
+      const certificate = await this.context.ca.certificate(issued.serial);
+      const done = await this.complete(
+        application,
+        row,
+        {
+          serial: certificate.serial,
+          der: certificate.der,
+          issuerCaId: certificate.issuer_ca_id,
+          profileId: certificate.profile_id,
+          subject: certificate.subject,
+          notBefore: certificate.not_before,
+          notAfter: certificate.not_after,
+        },
+        null,
+        null,
+        true,
+      );
+      if (done) await this.afterCompletion(application, certificate.serial);
+      return 'completed';
+    }
+    const now = this.context.clock();
+    const leaseEnds = Date.parse(row.used_at ?? '') + this.context.settings.downloadLeaseSeconds * 1000;
+    if (intents.some((i) => i.state === 'pending') || !(now.getTime() >= leaseEnds)) return 'running';
+    if (!(await this.credentials.release(row))) return 'done';
+    await this.context.db.transaction().execute((trx) =>
+      audit(
+        this.context,
+        trx,
+        { actor: 'system:recovery', action: 'ra.credential-released', target: `application:${application.id}`, details: { credential: row.id, claimedAt: row.used_at, why: 'download interrupted before a certificate was issued' } },
+        now,
+      ),
+    );
+    return 'released';
   }
 
   /** Renewal keeps the key; re-key must bring a new one (R16). */
@@ -194,18 +283,22 @@ export class Downloads {
     issued: IssuedCertificate,
     delegation: RaDelegationTable | null,
     clientAddress: string | null,
-  ): Promise<void> {
+    recovered = false,
+  ): Promise<boolean> {
     const now = this.context.clock();
     const actor = delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`;
     const current = await this.context.agreements.current(now);
     const earlier = await this.context.agreements.acceptances(application.subscriber_id);
     const firstDownload = current !== null && !earlier.some((a) => a.channel === 'download' && a.versionId === current.id);
-    await this.context.db.transaction().execute(async (trx) => {
-      await trx
+    return this.context.db.transaction().execute(async (trx) => {
+      const updated = await trx
         .updateTable('ra_applications')
         .set({ status: 'completed', certificate_serial: issued.serial })
         .where('id', '=', application.id)
-        .execute();
+        .where('status', '=', 'approved')
+        .executeTakeFirst();
+      // Completed already (recovery and a slow download both reaching here): once is enough.
+      if (Number(updated.numUpdatedRows) !== 1) return false;
       await audit(
         this.context,
         trx,
@@ -213,17 +306,19 @@ export class Downloads {
           actor,
           action: 'ra.certificate-downloaded',
           target: `application:${application.id}`,
-          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, clientAddress },
+          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, clientAddress, ...(recovered ? { recovered: true } : {}) },
         },
         now,
       );
-      if (firstDownload) {
+      // A recovered download never reached the subscriber: their acceptance waits for one that does.
+      if (firstDownload && !recovered) {
         await this.context.agreements.recordAcceptance(
           trx,
           { versionId: current.id, subscriberId: application.subscriber_id, raId: application.ra_id, channel: 'download', clientAddress, recordedBy: actor },
           now,
         );
       }
+      return true;
     });
   }
 

@@ -104,17 +104,17 @@ export const RA_MESSAGES = {
     en: 'Role {role} may not do this (admitted: {roles})',
   },
   'ra.role-not-grantable': { 'zh-CN': '无权授予角色 {role}', en: 'Not allowed to grant role {role}' },
-  'ra.credential-unknown': {
-    'zh-CN': '参考号不存在，请核对下载凭证',
-    en: 'Unknown reference number; check the download credential',
+  'ra.credential-refused': {
+    'zh-CN': '参考号或授权码不正确，或该下载凭证已不可用（授权码连续错误 {max} 次后凭证锁定，请联系注册机构重新申领）',
+    en: 'Wrong reference number or authorization code, or the credential can no longer be used (it locks after {max} wrong codes; ask the RA for a new one)',
+  },
+  'ra.credential-in-progress': {
+    'zh-CN': '该下载凭证正被一次下载使用，或上次下载被中断；请在 {seconds} 秒后重试',
+    en: 'This download credential is in use by a download, or the last download was interrupted; try again in {seconds} seconds',
   },
   'ra.credential-used': {
     'zh-CN': '该下载凭证已使用过，每个凭证只能使用一次',
     en: 'This download credential has already been used; each credential works once',
-  },
-  'ra.credential-locked': {
-    'zh-CN': '授权码错误次数过多，下载凭证已锁定，请联系注册机构重新申领',
-    en: 'Too many wrong authorization codes: the download credential is locked; ask the RA for a new one',
   },
   'ra.credential-expired': {
     'zh-CN': '下载凭证已于 {expiredAt} 过期，请联系注册机构重新申领',
@@ -123,10 +123,6 @@ export const RA_MESSAGES = {
   'ra.credential-superseded': {
     'zh-CN': '该下载凭证已被新凭证取代',
     en: 'This download credential has been replaced by a newer one',
-  },
-  'ra.credential-wrong-code': {
-    'zh-CN': '授权码错误，还可尝试 {remaining} 次',
-    en: 'Wrong authorization code; {remaining} attempts left',
   },
   'ra.delegation-invalid': {
     'zh-CN': '代理人授权无效（{why}）',
@@ -201,9 +197,9 @@ export const RA_MESSAGES = {
   'ra.weak-password': { 'zh-CN': '口令至少需要 {min} 个字符', en: 'The password needs at least {min} characters' },
   'ra.unknown-operator': { 'zh-CN': '找不到操作员 {operator}', en: 'No operator {operator}' },
   'ra.login-failed': { 'zh-CN': '用户名或口令错误', en: 'Wrong username or password' },
-  'ra.operator-locked': {
-    'zh-CN': '连续登录失败次数过多，账户已锁定（至 {until}），请稍后再试或联系管理员解锁',
-    en: 'Too many failed logins: the account is locked (until {until}); try later or ask an administrator to unlock it',
+  'ra.login-throttled': {
+    'zh-CN': '登录尝试过多，请 {minutes} 分钟后再试（从以前成功登录过的地址登录不受影响），或联系管理员解除',
+    en: 'Too many login attempts; try again in {minutes} minutes (an address you logged in from before is not affected), or ask an administrator',
   },
   'ra.operator-disabled': { 'zh-CN': '该操作员账户已停用', en: 'This operator account is disabled' },
   'ra.operator-ra-closed': {

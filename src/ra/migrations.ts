@@ -219,5 +219,17 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
         await inventoryCountsUp(db, dialect);
       },
     },
+    // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
+    '1600_ra_secret_attempts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('ra_secret_attempts')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('window_started', 'text', (c) => c.notNull())
+          .addColumn('last_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

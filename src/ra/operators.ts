@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { AttemptCounter } from './attempts.js';
 import { audit, type RaContext } from './context.js';
 import { actorOf, RA_SCOPED_ROLES, requireRole, ROLES, type Principal, type Role } from './roles.js';
 import { decoyHash, hashSecret, newToken, sha256Hex, verifySecret } from './secrets.js';
@@ -40,7 +41,11 @@ const PASSWORD_MIN = 12;
  * failures. Only hashes are stored; every secret is shown once.
  */
 export class OperatorDirectory {
-  constructor(private readonly context: RaContext) {}
+  private readonly attempts: AttemptCounter;
+
+  constructor(private readonly context: RaContext) {
+    this.attempts = new AttemptCounter(context.db, context.clock);
+  }
 
   async create(by: Principal, input: NewOperator): Promise<Operator> {
     requireRole(by, ['ca-admin', 'ra-admin']);
@@ -101,7 +106,7 @@ export class OperatorDirectory {
   async unlock(by: Principal, operatorId: string): Promise<Operator> {
     requireRole(by, ['ca-admin', 'ra-admin']);
     const now = this.context.clock();
-    return this.context.db.transaction().execute(async (trx) => {
+    const unlocked = await this.context.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('ra_operators').selectAll().where('id', '=', operatorId).executeTakeFirst();
       if (!row) throw new SignetError('ra.unknown-operator', 404, { operator: operatorId }, 'operatorId');
       if (by.raId !== null && row.ra_id !== by.raId) throw new SignetError('ra.other-ra', 403, { ra: row.ra_id ?? '-' });
@@ -109,48 +114,76 @@ export class OperatorDirectory {
       await audit(this.context, trx, { actor: actorOf(by), action: 'ra.operator-unlocked', target: `operator:${operatorId}`, details: {} }, now);
       return this.toOperator({ ...row, failed_logins: 0, locked_until: null });
     });
+    // Outside the transaction: SQLite has one connection, and the transaction holds it.
+    await this.attempts.clear(`login:${unlocked.username}`);
+    await this.attempts.clearPrefix(`login:${unlocked.username}@`);
+    return unlocked;
   }
 
   /**
-   * Password login. A wrong password counts; the fifth in a row locks the
-   * account for the configured time. A locked account is refused even with
-   * the right password, and the refusal changes nothing.
+   * Password login. Every attempt is counted before the password is
+   * evaluated (attempts.ts), in two counts that forget after
+   * loginLockMinutes:
+   * - per username and source address: loginMaxFailures attempts, then that
+   *   source is throttled for that name;
+   * - per username from sources it never logged in from: loginAccountMaxFailures
+   *   (many more), against guessing spread over many addresses.
+   * A stranger therefore cannot lock an operator out: the operator's own
+   * known-good address (one they logged in from before) is exempt from the
+   * account-wide count and has its own per-source count. Unknown usernames
+   * are counted the same way, answered the same way and cost the same
+   * (one scrypt), so neither the answer nor its timing says which accounts
+   * exist. An administrator's unlock clears both counts.
    */
-  async login(usernameInput: string, password: string, clientAddress: string | null): Promise<OpenedSession> {
+  async login(usernameInput: unknown, passwordInput: unknown, clientAddress: string | null): Promise<OpenedSession> {
     const { db, settings } = this.context;
-    const username = (usernameInput ?? '').trim().toLowerCase();
+    const username = typeof usernameInput === 'string' ? usernameInput.trim().toLowerCase().slice(0, 64) : '';
+    const password = typeof passwordInput === 'string' ? passwordInput : '';
+    const source = clientAddress ?? 'unknown';
     const now = this.context.clock();
+    const windowMs = settings.loginLockMinutes * 60_000;
+    const throttled = () => new SignetError('ra.login-throttled', 429, { minutes: settings.loginLockMinutes });
     const row = await db.selectFrom('ra_operators').selectAll().where('username', '=', username).executeTakeFirst();
-    if (!row) {
-      await verifySecret(password ?? '', await decoyHash());
-      throw new SignetError('ra.login-failed', 401);
+    const bySource = await this.attempts.take(`login:${username}@${source}`, { limit: settings.loginMaxFailures, windowMs });
+    const knownGood =
+      row !== undefined &&
+      (await db.selectFrom('ra_sessions').select('operator_id').where('operator_id', '=', row.id).where('client_address', '=', source).limit(1).executeTakeFirst()) !== undefined;
+    const byAccount = bySource && !knownGood ? await this.attempts.take(`login:${username}`, { limit: settings.loginAccountMaxFailures, windowMs }) : null;
+    if (!bySource || (!knownGood && !byAccount)) {
+      await verifySecret(password, await decoyHash());
+      throw throttled();
     }
-    if (row.locked_until && row.locked_until > now.toISOString()) {
-      throw new SignetError('ra.operator-locked', 423, { until: row.locked_until });
-    }
-    const ok = await verifySecret(password ?? '', row.password_hash);
-    if (!ok) {
-      const failures = row.failed_logins + 1;
-      const lock = failures >= settings.loginMaxFailures;
+    if (!row || !(await verifySecret(password, row.password_hash))) {
+      if (!row) {
+        // The same scrypt a known name costs; nothing is recorded for a name nobody has.
+        await verifySecret(password, await decoyHash());
+        throw new SignetError('ra.login-failed', 401);
+      }
+      const accountLocked = byAccount?.last === true;
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('ra_operators')
           .set({
-            failed_logins: lock ? 0 : failures,
-            locked_until: lock ? new Date(now.getTime() + settings.loginLockMinutes * 60_000).toISOString() : row.locked_until,
+            failed_logins: Math.max(row.failed_logins, bySource.attempt),
+            ...(accountLocked ? { locked_until: new Date(now.getTime() + windowMs).toISOString() } : {}),
           })
           .where('id', '=', row.id)
           .execute();
         await audit(
           this.context,
           trx,
-          { actor: `login:${username}`, action: lock ? 'ra.operator-locked' : 'ra.login-failed', target: `operator:${row.id}`, details: { failures, clientAddress } },
+          {
+            actor: `login:${username}`,
+            action: accountLocked ? 'ra.operator-locked' : 'ra.login-failed',
+            target: `operator:${row.id}`,
+            details: { failures: bySource.attempt, accountFailures: byAccount?.attempt ?? null, knownSource: knownGood, clientAddress },
+          },
           now,
         );
       });
-      if (lock) throw new SignetError('ra.operator-locked', 423, { until: '+' + settings.loginLockMinutes + 'min' });
       throw new SignetError('ra.login-failed', 401);
     }
+    await this.attempts.clear(`login:${username}@${source}`);
     await this.requireUsable(row);
     const sessionToken = newToken('sgs');
     const csrfToken = newToken('sgc');

@@ -202,6 +202,15 @@ export interface RaPortalSessionTable {
   client_address: string | null;
 }
 
+/** One row per guessable secret (see attempts.ts): attempts counted before the secret is evaluated. */
+export interface RaSecretAttemptTable {
+  /** What is guessed: credential:<id>, portal:<tracking number>, login:<username>@<source>, login:<username>. */
+  key: string;
+  attempts: number;
+  window_started: string;
+  last_at: string;
+}
+
 export interface RaTables {
   ra_organisations: RaOrganisationTable;
   ra_operators: RaOperatorTable;
@@ -217,6 +226,7 @@ export interface RaTables {
   ra_change_requests: RaChangeRequestTable;
   ra_portal_access: RaPortalAccessTable;
   ra_portal_sessions: RaPortalSessionTable;
+  ra_secret_attempts: RaSecretAttemptTable;
 }
 
 export type RaDatabase = Database & RaTables & AgreementTables;

@@ -6,17 +6,9 @@ export const SELF_SERVICE_MESSAGES = {
     'zh-CN': '请选择一个正在受理业务的注册机构',
     en: 'Choose a registration authority that is accepting applications',
   },
-  'ra.portal-unknown-access': {
-    'zh-CN': '受理号不存在，请核对注册时获得的 16 位受理号',
-    en: 'Unknown tracking number; check the 16-digit number you were given at registration',
-  },
-  'ra.portal-wrong-code': {
-    'zh-CN': '查询码错误，还可尝试 {remaining} 次',
-    en: 'Wrong tracking code; {remaining} attempts left',
-  },
-  'ra.portal-access-locked': {
-    'zh-CN': '查询码错误次数过多，已锁定，请联系注册机构重新发放',
-    en: 'Too many wrong tracking codes: access is locked; ask your registration authority for a new code',
+  'ra.portal-access-refused': {
+    'zh-CN': '受理号或查询码不正确，或查询已锁定（连续错误 {max} 次后锁定，请联系注册机构重新发放）',
+    en: 'Wrong tracking number or code, or access is locked (it locks after {max} wrong codes; ask your registration authority for a new code)',
   },
   'ra.portal-sign-in-required': {
     'zh-CN': '请先用受理号和查询码登录（会话可能已过期）',

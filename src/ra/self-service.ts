@@ -3,6 +3,7 @@ import { publicStatusBySerial, type PublicCertificateStatus } from '../status/pu
 import type { Application, Applications } from './applications.js';
 import { toApplication } from './applications.js';
 import type { ChangeRequest, ChangeRequests } from './changes.js';
+import { AttemptCounter } from './attempts.js';
 import { audit, type RaContext } from './context.js';
 import type { Delegation, Delegations } from './delegations.js';
 import type { Renewals } from './renewals.js';
@@ -61,6 +62,8 @@ const TOKEN_PREFIX = 'sgp';
  * certificate.
  */
 export class SelfService {
+  private readonly attempts: AttemptCounter;
+
   constructor(
     private readonly context: RaContext,
     private readonly subscribers: SubscriberRegistry,
@@ -69,7 +72,9 @@ export class SelfService {
     private readonly delegations: Delegations,
     private readonly renewals: Renewals,
     private readonly revocations: RevocationRequests,
-  ) {}
+  ) {
+    this.attempts = new AttemptCounter(context.db, context.clock);
+  }
 
   /** The RAs a subscriber may choose when registering: the active ones. */
   async organisations(): Promise<Array<{ id: string; name: string }>> {
@@ -132,46 +137,45 @@ export class SelfService {
    * the RA then issues a new one.
    */
   async signIn(trackingNumberInput: unknown, trackingCodeInput: unknown, clientAddress: string | null): Promise<PortalSession> {
-    const trackingNumber = String(trackingNumberInput ?? '').replace(/\s+/g, '');
-    const code = String(trackingCodeInput ?? '').replace(/[\s-]/g, '').toUpperCase();
-    if (!/^\d{16}$/.test(trackingNumber)) throw new SignetError('ra.portal-unknown-access', 404, {}, 'trackingNumber');
-    if (!code) throw new SignetError('ra.field-required', 400, { field: 'trackingCode' }, 'trackingCode');
-    const row = await this.context.db.selectFrom('ra_portal_access').selectAll().where('tracking_number', '=', trackingNumber).executeTakeFirst();
-    if (!row) {
-      // The same cost as a real check: a guess does not learn which numbers exist from the time it takes.
-      await verifySecret(code, await decoyHash());
-      throw new SignetError('ra.portal-unknown-access', 404, {}, 'trackingNumber');
-    }
-    if (row.status === 'locked') throw new SignetError('ra.portal-access-locked', 423, {}, 'trackingNumber');
-    const now = this.context.clock();
+    const trackingNumber = typeof trackingNumberInput === 'string' ? trackingNumberInput.replace(/\s+/g, '') : '';
+    const code = typeof trackingCodeInput === 'string' ? trackingCodeInput.replace(/[\s-]/g, '').toUpperCase() : '';
     const max = this.context.settings.credentialMaxAttempts;
+    // One answer for an unknown number, a wrong code and a locked access, after the same work (attempts.ts).
+    const refused = () => new SignetError('ra.portal-access-refused', 403, { max }, 'trackingCode');
+    const row = /^\d{16}$/.test(trackingNumber)
+      ? await this.context.db.selectFrom('ra_portal_access').selectAll().where('tracking_number', '=', trackingNumber).executeTakeFirst()
+      : undefined;
+    const key = `portal:${trackingNumber}`;
+    const taken = row ? await this.attempts.take(key, { limit: max }) : null;
+    if (!row || !taken || row.status === 'locked') {
+      await verifySecret(code, await decoyHash());
+      throw refused();
+    }
+    const now = this.context.clock();
     if (!(await verifySecret(code, row.code_hash))) {
-      const attempts = Number(row.failed_attempts) + 1;
-      const lock = attempts >= max;
       await this.context.db.transaction().execute(async (trx) => {
-        const updated = await trx
+        await trx
           .updateTable('ra_portal_access')
-          .set({ failed_attempts: attempts, status: lock ? 'locked' : 'active' })
+          .set({ failed_attempts: taken.attempt, ...(taken.last ? { status: 'locked' as const } : {}) })
           .where('subscriber_id', '=', row.subscriber_id)
+          .where('tracking_number', '=', trackingNumber)
           .where('status', '=', 'active')
-          .where('failed_attempts', '=', row.failed_attempts)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) return;
+          .execute();
         await audit(
           this.context,
           trx,
-          { actor: 'subscriber:tracking-code-holder', action: lock ? 'ra.portal-access-locked' : 'ra.portal-wrong-code', target: `subscriber:${row.subscriber_id}`, details: { attempts } },
+          { actor: 'subscriber:tracking-code-holder', action: taken.last ? 'ra.portal-access-locked' : 'ra.portal-wrong-code', target: `subscriber:${row.subscriber_id}`, details: { attempts: taken.attempt } },
           now,
         );
       });
-      if (lock) throw new SignetError('ra.portal-access-locked', 423, {}, 'trackingCode');
-      throw new SignetError('ra.portal-wrong-code', 403, { remaining: max - attempts }, 'trackingCode');
+      throw refused();
     }
+    await this.attempts.clear(key);
     const token = newToken(TOKEN_PREFIX);
     const expiresAt = new Date(now.getTime() + this.context.settings.sessionHours * 3_600_000).toISOString();
     const subscriber = await this.context.db.selectFrom('ra_subscribers').selectAll().where('id', '=', row.subscriber_id).executeTakeFirstOrThrow();
     await this.context.db.transaction().execute(async (trx) => {
-      await trx.updateTable('ra_portal_access').set({ failed_attempts: 0 }).where('subscriber_id', '=', row.subscriber_id).execute();
+      await trx.updateTable('ra_portal_access').set({ failed_attempts: 0 }).where('subscriber_id', '=', row.subscriber_id).where('status', '=', 'active').execute();
       await trx
         .insertInto('ra_portal_sessions')
         .values({ token_sha256: sha256Hex(token), subscriber_id: row.subscriber_id, created_at: now.toISOString(), expires_at: expiresAt, ended_at: null, client_address: clientAddress })
