@@ -79,6 +79,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
   const evidence = new EvidenceService(ca, status, tsa);
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
+  // A download killed between claiming its credential and completing is settled the same way (issue 16).
+  if (instance.role === 'server') await ra.downloads.recoverInterrupted();
   const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
   const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
