@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bilingual, DocumentKind } from '../agreement/publication.js';
 import { formatShanghaiTime, localeFrom, type Locale } from '../i18n/locale.js';
 import type { Signet } from '../signet.js';
+import { narrowToRa, raOfSubscriber } from './access.js';
 import { object, registerOperatorRoutes, type OperatorRoute } from './service-routes.js';
 
 const str = { type: 'string', maxLength: 256 } as const;
@@ -15,7 +16,7 @@ function date(value: unknown): Date | undefined {
 const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   {
     method: 'POST',
-    url: '/api/v1/publication/agreements',
+    url: '/api/v1/publication/agreements', scope: 'ca',
     tag: 'agreement',
     roles: ['ca-admin'],
     status: 201,
@@ -26,7 +27,7 @@ const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/publication/documents',
+    url: '/api/v1/publication/documents', scope: 'ca',
     tag: 'agreement',
     roles: ['ca-admin'],
     status: 201,
@@ -37,7 +38,7 @@ const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/publication/deemed-acceptance',
+    url: '/api/v1/publication/deemed-acceptance', scope: 'ca',
     tag: 'agreement',
     roles: ['ca-admin'],
     summary: 'Run the deemed-acceptance job now (R19)',
@@ -45,7 +46,7 @@ const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/publication/objections',
+    url: '/api/v1/publication/objections', scope: (signet, { body }) => raOfSubscriber(signet, body.subscriberId),
     tag: 'agreement',
     roles: ['ca-admin', 'ra-admin', 'ra-officer'],
     status: 201,
@@ -62,11 +63,12 @@ const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/publication/objections',
+    url: '/api/v1/publication/objections', scope: 'none',
     tag: 'agreement',
     roles: ['ca-admin', 'ra-admin', 'ra-officer', 'auditor'],
     summary: 'Objections kept',
-    handle: ({ signet, query }) => signet.publication.objections({ versionId: query.versionId, subscriberId: query.subscriberId }),
+    handle: async ({ signet, by, query }) =>
+      narrowToRa(signet, by, await signet.publication.objections({ versionId: query.versionId, subscriberId: query.subscriberId }), (o) => raOfSubscriber(signet, o.subscriberId)),
   },
 ];
 

@@ -14,7 +14,7 @@ const STATES: readonly DisputeState[] = ['filed', 'investigating', 'negotiation'
 export const DISPUTE_ROUTES: readonly OperatorRoute[] = [
   {
     method: 'GET',
-    url: '/api/v1/disputes',
+    url: '/api/v1/disputes', scope: 'ca',
     tag: 'disputes',
     roles: ['ca-admin', 'auditor'],
     summary: 'Disputes, oldest first (?open=true for those not closed, ?subscriberId=)',
@@ -22,7 +22,7 @@ export const DISPUTE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/disputes/:id',
+    url: '/api/v1/disputes/:id', scope: 'ca',
     tag: 'disputes',
     roles: ['ca-admin', 'auditor'],
     summary: 'One dispute with its history: who moved it, when, from which state to which, and why',
@@ -30,7 +30,7 @@ export const DISPUTE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/disputes/:id/advance',
+    url: '/api/v1/disputes/:id/advance', scope: 'ca',
     tag: 'disputes',
     roles: ['ca-admin'],
     summary: 'Move a dispute on (filed → investigating → negotiation → referred-to-arbitration → closed; closed from any open state); a note is required, both parties are notified',

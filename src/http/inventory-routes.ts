@@ -12,7 +12,7 @@ const READERS = ['ca-admin', 'ra-admin', 'ra-officer', 'auditor'] as const;
 export const INVENTORY_ROUTES: readonly OperatorRoute[] = [
   {
     method: 'GET',
-    url: '/api/v1/ra/inventory/certificates',
+    url: '/api/v1/ra/inventory/certificates', scope: 'none',
     tag: 'ra',
     roles: READERS,
     summary: 'Certificates with status, subscriber and RA, newest first (?q=&status=good|revoked|expired|not-yet-valid&reason=&raId=&issuedOn=YYYY-MM-DD&expiringWithinDays=&page=&pageSize≤200&after=<next of the previous page>); q of 8+ hex digits is a serial prefix, looked up through the index',
@@ -31,7 +31,7 @@ export const INVENTORY_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/inventory/statistics',
+    url: '/api/v1/ra/inventory/statistics', scope: 'none',
     tag: 'ra',
     roles: READERS,
     summary: 'Dashboard figures: certificates by status, issued per Beijing day (?days=30), expiring in 30/60/90 days, revocations by reason',

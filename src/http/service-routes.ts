@@ -4,6 +4,7 @@ import { verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { actorOf, bootstrapPrincipal, requireScope, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
+import { enforceScope, narrowToRa, OWN_RA, raOfCertificate, raOfCharge, raOfClaim, raOfComplaint, raOfSubscriber, type Scope } from './access.js';
 
 /** Who a route admits: operator roles, or 'public' (the fee standard, published documents). */
 export type Admitted = Role | 'public';
@@ -25,6 +26,8 @@ export interface OperatorRoute {
   method: 'GET' | 'POST' | 'PUT';
   url: string;
   roles: readonly Admitted[];
+  /** What the route touches, checked by the authorisation layer before the handler (access.ts). */
+  scope: Scope;
   summary: string;
   tag: string;
   body?: Record<string, unknown>;
@@ -60,10 +63,10 @@ function scoped(by: Principal, raId: unknown): string {
 
 export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   // Working-day calendar and complaints (R12)
-  { method: 'GET', url: '/api/v1/service/calendar', tag: 'complaints', roles: READERS, summary: 'Years the working-day calendar knows', handle: ({ signet }) => signet.service.calendars.list() },
+  { method: 'GET', url: '/api/v1/service/calendar', scope: 'none', tag: 'complaints', roles: READERS, summary: 'Years the working-day calendar knows', handle: ({ signet }) => signet.service.calendars.list() },
   {
     method: 'PUT',
-    url: '/api/v1/service/calendar',
+    url: '/api/v1/service/calendar', scope: 'ca',
     tag: 'complaints',
     roles: CA_ADMIN,
     summary: "Load or replace one year's holidays and make-up working days",
@@ -72,7 +75,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/service/complaints',
+    url: '/api/v1/service/complaints', scope: async (signet, { body }) => (body.subscriberId ? raOfSubscriber(signet, body.subscriberId) : raOfCertificate(signet, body.certificateSerial)),
     tag: 'complaints',
     roles: STAFF,
     status: 201,
@@ -82,16 +85,19 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/service/complaints',
+    url: '/api/v1/service/complaints', scope: 'none',
     tag: 'complaints',
     roles: READERS,
     summary: 'Complaints, personal data masked; ?overdue=true lists open ones past their deadline',
-    handle: ({ signet, query }) => signet.service.complaints.list({ overdue: query.overdue === 'true', status: query.status === 'open' || query.status === 'responded' ? query.status : undefined }),
+    handle: async ({ signet, by, query }) =>
+      narrowToRa(signet, by, await signet.service.complaints.list({ overdue: query.overdue === 'true', status: query.status === 'open' || query.status === 'responded' ? query.status : undefined }), (c) =>
+        c.subscriberId ? raOfSubscriber(signet, c.subscriberId) : raOfCertificate(signet, c.certificateSerial),
+      ),
   },
-  { method: 'GET', url: '/api/v1/service/complaints/:id', tag: 'complaints', roles: READERS, summary: 'One complaint in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.complaints.get(actor, params.id!) },
+  { method: 'GET', url: '/api/v1/service/complaints/:id', scope: (signet, { params }) => raOfComplaint(signet, params.id), tag: 'complaints', roles: READERS, summary: 'One complaint in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.complaints.get(actor, params.id!) },
   {
     method: 'POST',
-    url: '/api/v1/service/complaints/:id/response',
+    url: '/api/v1/service/complaints/:id/response', scope: (signet, { params }) => raOfComplaint(signet, params.id),
     tag: 'complaints',
     roles: STAFF,
     summary: 'Record the response to a complaint',
@@ -100,20 +106,20 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
 
   // Liability (R17)
-  { method: 'GET', url: '/api/v1/service/liability/caps', tag: 'liability', roles: READERS, summary: 'Liability caps per policy and subscriber type, in fen', handle: ({ signet }) => signet.service.liability.caps() },
+  { method: 'GET', url: '/api/v1/service/liability/caps', scope: 'none', tag: 'liability', roles: READERS, summary: 'Liability caps per policy and subscriber type, in fen', handle: ({ signet }) => signet.service.liability.caps() },
   {
     method: 'PUT',
-    url: '/api/v1/service/liability/caps',
+    url: '/api/v1/service/liability/caps', scope: 'ca',
     tag: 'liability',
     roles: CA_ADMIN,
     summary: 'Set the cap for a policy (a profile id, or default)',
     body: object({ policyId: str, subscriberType: str, capFen: fen }, ['policyId', 'subscriberType', 'capFen']),
     handle: ({ signet, actor, body }) => signet.service.liability.setCap(actor, body as never),
   },
-  { method: 'GET', url: '/api/v1/service/liability/certificates/:serial', tag: 'liability', roles: READERS, summary: "A certificate's cap and what was paid on it", handle: ({ signet, params }) => signet.service.liability.certificate(params.serial!) },
+  { method: 'GET', url: '/api/v1/service/liability/certificates/:serial', scope: (signet, { params }) => raOfCertificate(signet, params.serial), tag: 'liability', roles: READERS, summary: "A certificate's cap and what was paid on it", handle: ({ signet, params }) => signet.service.liability.certificate(params.serial!) },
   {
     method: 'POST',
-    url: '/api/v1/service/liability/claims',
+    url: '/api/v1/service/liability/claims', scope: (signet, { body }) => raOfCertificate(signet, body.certificateSerial),
     tag: 'liability',
     roles: STAFF,
     status: 201,
@@ -121,11 +127,11 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     body: object({ certificateSerial: str, amountFen: fen, claimant: contact, description: text, subscriberType: str }, ['certificateSerial', 'amountFen', 'claimant', 'description']),
     handle: ({ signet, actor, body }) => signet.service.liability.register(actor, body as never),
   },
-  { method: 'GET', url: '/api/v1/service/liability/claims', tag: 'liability', roles: READERS, summary: 'The claims register, claimants masked', handle: ({ signet, query }) => signet.service.liability.claims({ certificateSerial: query.serial }) },
-  { method: 'GET', url: '/api/v1/service/liability/claims/:id', tag: 'liability', roles: READERS, summary: 'One claim in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.liability.readClaim(actor, params.id!) },
+  { method: 'GET', url: '/api/v1/service/liability/claims', scope: 'none', tag: 'liability', roles: READERS, summary: 'The claims register, claimants masked', handle: async ({ signet, by, query }) => narrowToRa(signet, by, await signet.service.liability.claims({ certificateSerial: query.serial }), (c) => raOfCertificate(signet, c.certificateSerial)) },
+  { method: 'GET', url: '/api/v1/service/liability/claims/:id', scope: (signet, { params }) => raOfClaim(signet, params.id), tag: 'liability', roles: READERS, summary: 'One claim in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.liability.readClaim(actor, params.id!) },
   {
     method: 'POST',
-    url: '/api/v1/service/liability/claims/:id/payment',
+    url: '/api/v1/service/liability/claims/:id/payment', scope: 'ca',
     tag: 'liability',
     roles: CA_ADMIN,
     summary: 'Pay a claim; refused (409) when the certificate cap would be passed',
@@ -134,7 +140,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/service/liability/claims/:id/rejection',
+    url: '/api/v1/service/liability/claims/:id/rejection', scope: 'ca',
     tag: 'liability',
     roles: CA_ADMIN,
     summary: 'Reject a claim',
@@ -145,7 +151,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   // Fees (R9)
   {
     method: 'GET',
-    url: '/api/v1/service/fees/schedules',
+    url: '/api/v1/service/fees/schedules', scope: 'none',
     tag: 'fees',
     roles: ['public'],
     summary: 'The fee standard in force (?raId, ?at, ?all=true for every version)',
@@ -153,7 +159,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/service/fees/schedules',
+    url: '/api/v1/service/fees/schedules', scope: async (_signet, { body }) => (typeof body.raId === 'string' && body.raId ? body.raId : OWN_RA),
     tag: 'fees',
     roles: ['ca-admin', 'ra-admin'],
     status: 201,
@@ -161,10 +167,10 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     body: object({ raId: str, profileId: str, validityDays: { type: 'integer' }, amountFen: fen, effectiveFrom: str }, ['profileId', 'validityDays', 'amountFen']),
     handle: ({ signet, by, actor, body }) => signet.service.fees.setSchedule(actor, { ...(body as Record<string, never>), raId: scoped(by, body.raId) } as never),
   },
-  { method: 'GET', url: '/api/v1/service/fees/settings/:raId', tag: 'fees', roles: READERS, summary: "An RA's payment gate and reminder window", handle: ({ signet, by, params }) => signet.service.fees.settings(scoped(by, params.raId)) },
+  { method: 'GET', url: '/api/v1/service/fees/settings/:raId', scope: async (_signet, { params }) => params.raId ?? null, tag: 'fees', roles: READERS, summary: "An RA's payment gate and reminder window", handle: ({ signet, by, params }) => signet.service.fees.settings(scoped(by, params.raId)) },
   {
     method: 'PUT',
-    url: '/api/v1/service/fees/settings/:raId',
+    url: '/api/v1/service/fees/settings/:raId', scope: async (_signet, { params }) => params.raId ?? null,
     tag: 'fees',
     roles: ['ca-admin', 'ra-admin'],
     summary: 'Require payment before issuance and renewal; set the renewal reminder window',
@@ -173,7 +179,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/service/fees/charges',
+    url: '/api/v1/service/fees/charges', scope: (signet, { body }) => raOfSubscriber(signet, body.subscriberId),
     tag: 'fees',
     roles: STAFF,
     status: 201,
@@ -181,10 +187,10 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     body: object({ raId: str, subscriberId: str, purpose: str, reference: str, profileId: str, validityDays: { type: 'integer' } }, ['subscriberId', 'purpose', 'reference', 'profileId', 'validityDays']),
     handle: ({ signet, by, actor, body }) => signet.service.fees.charge(actor, { ...(body as Record<string, never>), raId: scoped(by, body.raId) } as never),
   },
-  { method: 'GET', url: '/api/v1/service/fees/charges', tag: 'fees', roles: READERS, summary: 'Charges', handle: ({ signet, by, query }) => signet.service.fees.charges({ raId: by.raId ?? query.raId, subscriberId: query.subscriberId, status: query.status }) },
+  { method: 'GET', url: '/api/v1/service/fees/charges', scope: 'none', tag: 'fees', roles: READERS, summary: 'Charges', handle: ({ signet, by, query }) => signet.service.fees.charges({ raId: by.raId ?? query.raId, subscriberId: query.subscriberId, status: query.status }) },
   {
     method: 'POST',
-    url: '/api/v1/service/fees/charges/:id/payments',
+    url: '/api/v1/service/fees/charges/:id/payments', scope: (signet, { params }) => raOfCharge(signet, params.id),
     tag: 'fees',
     roles: STAFF,
     status: 201,
@@ -194,7 +200,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/service/fees/gate',
+    url: '/api/v1/service/fees/gate', scope: async (_signet, { query }) => query.raId || OWN_RA,
     tag: 'fees',
     roles: READERS,
     summary: 'Whether issuance or renewal may proceed (?raId, ?purpose=issuance|renewal, ?reference)',
@@ -207,7 +213,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   // Retention (R2)
   {
     method: 'POST',
-    url: '/api/v1/service/retention/holds',
+    url: '/api/v1/service/retention/holds', scope: 'ca',
     tag: 'retention',
     roles: CA_ADMIN,
     status: 201,
@@ -215,18 +221,18 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     body: object({ subscriberId: str, kind: str, reason: text }, ['subscriberId', 'reason']),
     handle: ({ signet, actor, body }) => signet.service.retention.placeHold(actor, body as never),
   },
-  { method: 'POST', url: '/api/v1/service/retention/holds/:id/release', tag: 'retention', roles: CA_ADMIN, summary: 'Release a hold', handle: ({ signet, actor, params }) => signet.service.retention.releaseHold(actor, params.id!) },
-  { method: 'GET', url: '/api/v1/service/retention/holds', tag: 'retention', roles: ['ca-admin', 'auditor'], summary: 'Holds', handle: ({ signet, query }) => signet.service.retention.holds({ subscriberId: query.subscriberId, active: query.active === 'true' }) },
-  { method: 'POST', url: '/api/v1/service/retention/run', tag: 'retention', roles: CA_ADMIN, summary: 'Run the retention job now', handle: ({ signet, actor }) => signet.service.retention.run(actor) },
+  { method: 'POST', url: '/api/v1/service/retention/holds/:id/release', scope: 'ca', tag: 'retention', roles: CA_ADMIN, summary: 'Release a hold', handle: ({ signet, actor, params }) => signet.service.retention.releaseHold(actor, params.id!) },
+  { method: 'GET', url: '/api/v1/service/retention/holds', scope: 'ca', tag: 'retention', roles: ['ca-admin', 'auditor'], summary: 'Holds', handle: ({ signet, query }) => signet.service.retention.holds({ subscriberId: query.subscriberId, active: query.active === 'true' }) },
+  { method: 'POST', url: '/api/v1/service/retention/run', scope: 'ca', tag: 'retention', roles: CA_ADMIN, summary: 'Run the retention job now', handle: ({ signet, actor }) => signet.service.retention.run(actor) },
 
-  { method: 'GET', url: '/api/v1/service/notifications', tag: 'notifications', roles: ['ca-admin', 'auditor'], summary: 'The notification outbox (?pending=true)', handle: ({ signet, query }) => signet.service.outbox.list({ pending: query.pending === 'true', recipient: query.recipient }) },
+  { method: 'GET', url: '/api/v1/service/notifications', scope: 'ca', tag: 'notifications', roles: ['ca-admin', 'auditor'], summary: 'The notification outbox (?pending=true)', handle: ({ signet, query }) => signet.service.outbox.list({ pending: query.pending === 'true', recipient: query.recipient }) },
 
   // Audit (R20)
-  { method: 'POST', url: '/api/v1/audit/checkpoints', tag: 'audit', roles: CA_ADMIN, status: 201, summary: 'Sign the audit chain head now (time-stamped by our TSA)', handle: ({ signet, actor }) => signet.auditCheckpoints.checkpoint(actor) },
-  { method: 'GET', url: '/api/v1/audit/checkpoints', tag: 'audit', roles: ['ca-admin', 'auditor'], summary: 'Signed checkpoints', handle: ({ signet }) => signet.auditCheckpoints.list() },
+  { method: 'POST', url: '/api/v1/audit/checkpoints', scope: 'ca', tag: 'audit', roles: CA_ADMIN, status: 201, summary: 'Sign the audit chain head now (time-stamped by our TSA)', handle: ({ signet, actor }) => signet.auditCheckpoints.checkpoint(actor) },
+  { method: 'GET', url: '/api/v1/audit/checkpoints', scope: 'ca', tag: 'audit', roles: ['ca-admin', 'auditor'], summary: 'Signed checkpoints', handle: ({ signet }) => signet.auditCheckpoints.list() },
   {
     method: 'GET',
-    url: '/api/v1/audit/verification',
+    url: '/api/v1/audit/verification', scope: 'ca',
     tag: 'audit',
     roles: ['ca-admin', 'auditor'],
     summary: 'Verify the hash chain, the signed checkpoints and the heads exported outside the database',
@@ -277,7 +283,7 @@ export async function registerOperatorRoutes(app: FastifyInstance, signet: Signe
         schema: {
           tags: [route.tag],
           summary: route.summary,
-          description: `Admits: ${route.roles.join(', ')}.`,
+          description: `Admits: ${route.roles.join(', ')}. Scope: ${typeof route.scope === 'string' ? route.scope : 'the RA of the object named'}.`,
           ...(isPublic ? {} : { security: [{ bearer: [] }] }),
           ...(route.body ? { body: route.body } : {}),
         },
@@ -290,6 +296,12 @@ export async function registerOperatorRoutes(app: FastifyInstance, signet: Signe
         },
         handler: async (request, reply) => {
           const by = principals.get(request) as Principal;
+          const input = {
+            params: (request.params ?? {}) as Record<string, string>,
+            query: (request.query ?? {}) as Record<string, string | undefined>,
+            body: (request.body && typeof request.body === 'object' ? request.body : {}) as Body,
+          };
+          await enforceScope(signet, by, route.scope, input);
           const result = await route.handle({
             signet,
             request,

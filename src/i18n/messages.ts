@@ -119,6 +119,10 @@ const CORE_MESSAGES = {
     'zh-CN': '需要有效的操作员令牌（Authorization: Bearer …）',
     en: 'A valid operator token is required (Authorization: Bearer …)',
   },
+  'auth.ca-wide-only': {
+    'zh-CN': '此操作只属于 CA 全局角色；注册机构内的角色 {role} 无权执行，未作任何更改',
+    en: 'This belongs to CA-wide roles only; the RA-scoped role {role} may not do it; nothing was changed',
+  },
   'server.internal': {
     'zh-CN': '服务器内部错误，已记录，请联系 CA 运营方（参考编号 {reference}）',
     en: 'Internal server error, logged; contact the CA operator (reference {reference})',
