@@ -6,7 +6,7 @@ export const CONFIG_MESSAGES = {
     en: 'Production mode (SIGNET_MODE=production) refuses to start; missing: {missing}',
   },
   'config.problem.missing': { 'zh-CN': '{variable} 未设置（生产模式不会自动生成）', en: '{variable} is not set (production never generates it)' },
-  'config.problem.unreadable': { 'zh-CN': '{variable} 无法读取', en: '{variable} cannot be read' },
+  'config.problem.unreadable': { 'zh-CN': '{variable} 无法读取或格式不对', en: '{variable} cannot be read or is malformed' },
   'config.problem.short': { 'zh-CN': '{variable} 少于 16 个字符', en: '{variable} is shorter than 16 characters' },
   'config.problem.shared': { 'zh-CN': '{variable} 与 {other} 是同一个秘密，每项必须各自独立', en: '{variable} is the same secret as {other}; each must be its own' },
   'config.production-no-hierarchy': {

@@ -78,6 +78,12 @@ describe('production mode refuses generated secrets and says what is missing (AR
     delete prod.SIGNET_RESPONDER_PASSPHRASE;
     expect(((await openSignet(loadConfig(prod)).catch((e: unknown) => e)) as ProductionNotReadyError).variables).toEqual(['SIGNET_RESPONDER_PASSPHRASE']);
     expect(() => loadConfig({ SIGNET_MODE: 'staging' })).toThrow(/SIGNET_MODE must be development or production/);
+    // A personal-data key that is not 32 bytes is named too.
+    const short = productionEnv(dataDir, join(dataDir, 'signet.db'));
+    short.SIGNET_PII_KEY = `p1:${Buffer.alloc(16).toString('base64')}`;
+    const malformed = (await openSignet(loadConfig(short)).catch((e: unknown) => e)) as ProductionNotReadyError;
+    expect(malformed.variables).toEqual(['SIGNET_PII_KEY']);
+    expect(malformed.messageIn('en')).toContain('SIGNET_PII_KEY cannot be read or is malformed');
   });
 });
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
+import { PersonalDataCipher, parseKeyList } from '../service/personal-data.js';
 
 export type SignetMode = 'development' | 'production';
 
@@ -235,6 +236,14 @@ export function productionProblems(config: SignetConfig): ProductionProblem[] {
       continue;
     }
     if (variable.endsWith('_PASSPHRASE') && value.length < 16) problems.push({ variable, problem: 'short' });
+    if (variable === 'SIGNET_PII_KEY') {
+      try {
+        new PersonalDataCipher(parseKeyList(value));
+      } catch {
+        problems.push({ variable, problem: 'unreadable' });
+        continue;
+      }
+    }
     const same = seen.get(value);
     if (same) problems.push({ variable, problem: 'shared', other: same });
     else seen.set(value, variable);
