@@ -1,5 +1,6 @@
 import { CertificateAuthority, type IssuanceFaults } from './ca/authority.js';
 import { createHierarchy } from './ca/hierarchy.js';
+import { DelegatedSigners, rolloverPolicyFrom, type RolloverPolicy } from './ca/delegated-signers.js';
 import type { KeyAlgorithm } from './crypto/algorithms.js';
 import { MissingSecretError, productionProblems, type ProductionProblem, type SignetConfig } from './config/settings.js';
 import { SignetError } from './i18n/signet-error.js';
@@ -29,6 +30,8 @@ export interface Signet {
   config: SignetConfig;
   store: SignetDatabase;
   ca: CertificateAuthority;
+  /** Each CA's OCSP responder and TSA identities, as they roll over (docs/operations.md). */
+  signers: DelegatedSigners;
   status: StatusService;
   tsa: TimeStampAuthority;
   evidence: EvidenceService;
@@ -64,6 +67,8 @@ export interface OpenOptions {
   role?: ProcessRole;
   /** The process lease's length (SIGNET_PROCESS_LEASE_SECONDS, default 60 s). */
   processLeaseMs?: number;
+  /** Rollover settings beyond the environment's (SIGNET_ROLLOVER_REMAINING, …). */
+  rollover?: Partial<RolloverPolicy>;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
@@ -75,8 +80,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
   const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier') });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
-  const status = new StatusService(ca, { publicUrl: config.publicUrl });
-  const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock });
+  const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
+  const status = new StatusService(ca, { publicUrl: config.publicUrl, signers });
+  const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers });
   const evidence = new EvidenceService(ca, status, tsa);
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
   // A download killed between claiming its credential and completing is settled the same way (issue 16).
@@ -102,7 +108,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     await instance.release().catch(() => undefined);
     await store.close();
   };
-  return { config, store, ca, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
+  return { config, store, ca, signers, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
 }
 
 /**
@@ -195,5 +201,7 @@ export async function ensureDevelopmentHierarchy(signet: Signet, algorithm: KeyA
   if (authorities.some((a) => a.role === 'root')) return false;
   if (signet.config.mode === 'production') throw new SignetError('config.production-no-hierarchy', 500);
   await createHierarchy(signet.ca, { algorithm, actor: 'system:first-start' });
+  // The root key is at hand only now: its CRL and OCSP answers for the issuing CA come from this first ceremony.
+  await signet.status.rootCeremony({ actor: 'system:first-start' });
   return true;
 }

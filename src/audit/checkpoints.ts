@@ -86,7 +86,11 @@ export interface AuditCheckpointerOptions {
   clock?: () => Date;
   /** Where each signed head is also written, outside the database (SIGNET_AUDIT_HEAD_EXPORT). */
   heads?: AuditHeadSink;
+  /** How long an audit key signs before a successor replaces it (default a year; docs/operations.md). */
+  keyLifeMs?: number;
 }
+
+export const DEFAULT_AUDIT_KEY_LIFE_MS = 365 * 86_400_000;
 
 /**
  * R20: periodic checkpoints over the audit hash chain. Each signs the head
@@ -104,11 +108,27 @@ export class AuditCheckpointer {
     this.clock = options.clock ?? (() => options.ca.now());
   }
 
-  /** The active audit key, created on first use (as the CA creates its delegated signers: generated here, sealed at rest). */
+  /**
+   * The active audit key, created on first use (as the CA creates its delegated signers: generated here, sealed at rest),
+   * and replaced by a successor once it has signed for `keyLifeMs`: the old one stays for verifying what it signed.
+   */
   async activeKey(actor = 'system:audit'): Promise<AuditKey & { signer: Signer }> {
     const row = await this.db.selectFrom('audit_keys').selectAll().where('active', '=', 1).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
-    if (row) return { ...toKey(row), signer: await this.signerOf(row) };
-    return this.createKey(actor);
+    if (row && this.clock().getTime() < Date.parse(row.created_at) + this.keyLifeMs) return { ...toKey(row), signer: await this.signerOf(row) };
+    return this.createKey(row ? 'system:audit-key-rollover' : actor);
+  }
+
+  get keyLifeMs(): number {
+    return this.options.keyLifeMs ?? DEFAULT_AUDIT_KEY_LIFE_MS;
+  }
+
+  /** The audit keys' calendar: an audit key has no certificate; its "expiry" is when its successor takes over. */
+  async lifetimes(): Promise<{ kind: 'audit'; id: string; caId: null; notBefore: string; notAfter: string; nextRollover: string | null; inForce: boolean }[]> {
+    const rows = await this.db.selectFrom('audit_keys').selectAll().orderBy('created_at', 'desc').execute();
+    return rows.map((row) => {
+      const end = new Date(Date.parse(row.created_at) + this.keyLifeMs).toISOString();
+      return { kind: 'audit' as const, id: row.id, caId: null, notBefore: row.created_at, notAfter: end, nextRollover: row.active === 1 ? end : null, inForce: row.active === 1 };
+    });
   }
 
   /** A new audit key; the previous one stays for verifying what it signed but signs nothing more. */

@@ -249,24 +249,22 @@ export class CertificateAuthority {
   }
 
   /**
-   * A database holds one hierarchy (createHierarchy refuses a second root),
-   * so once found the issuing CA stays the default for the life of the
-   * process. An issuing-CA rollover must reset this.
+   * Read from the store on every call (one indexed row): an issuing-CA
+   * ceremony on any node moves issuance to the new CA on every node at once.
+   * Only issuing CAs still valid now count; the newest of them wins.
    */
-  private defaultIssuer?: string;
-
   private async defaultIssuingCaId(): Promise<string> {
-    if (this.defaultIssuer) return this.defaultIssuer;
-    const row = await this.store.db
+    const rows = await this.store.db
       .selectFrom('certificate_authorities')
-      .select('id')
+      .selectAll()
       .where('role', '=', 'issuing')
       .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!row) throw new SignetError('ca.no-issuing-ca', 409);
-    this.defaultIssuer = row.id;
-    return row.id;
+      .limit(8)
+      .execute();
+    if (rows.length === 0) throw new SignetError('ca.no-issuing-ca', 409);
+    const now = this.clock().getTime();
+    const valid = rows.find((row) => this.authorityRecord(row).notAfter.getTime() > now);
+    return (valid ?? rows[0]!).id;
   }
 
   /**

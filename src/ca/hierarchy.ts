@@ -3,6 +3,7 @@ import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../cr
 import { SignetError } from '../i18n/signet-error.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
 import { buildSubjectName } from './subject-name.js';
+import { issueDelegatedSigner } from './delegated-signers.js';
 
 export interface HierarchyOptions {
   algorithm: KeyAlgorithm;
@@ -140,40 +141,23 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   };
 
   const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string, label: string) => {
-    const signerId = newId(purpose);
-    const { signer: key, sealed } = ca.keyring.newKey(signerId, options.algorithm, { scheme, distinguishingId: options.distinguishingId });
     const profile = profiles.get(profileId);
-    const issued = await ca.signCertificate(
-      {
-        profile,
-        issuer: issuingContext,
-        subject: buildSubjectName({ commonName: `${organization} ${label}`, organizationName: organization, countryName: country }, profile),
-        subjectPublicKeyInfo: key.publicKeyInfo,
-        keyAlgorithm: options.algorithm,
-        holder: `ca:${signerId}`,
-        subscriberId: null,
-        requestedBy: options.actor,
-        reason: `create ${label}`,
-      },
-      async (trx, cert) => {
-        await trx
-          .insertInto('delegated_signers')
-          .values({
-            id: signerId,
-            purpose,
-            issuer_ca_id: issuingId,
-            certificate_serial: cert.serial,
-            certificate_der: cert.der,
-            key_algorithm: options.algorithm,
-            signature_scheme: scheme,
-            encrypted_private_key: sealed,
-            active: 1,
-            created_at: now.toISOString(),
-          })
-          .execute();
-      },
-    );
-    return { ...issued, signerId };
+    // Responder keys are online keys: software and sealed unless the custody settings say otherwise.
+    const issued = await issueDelegatedSigner(ca, {
+      purpose,
+      profileId,
+      issuer: issuingContext,
+      subject: buildSubjectName({ commonName: `${organization} ${label}`, organizationName: organization, countryName: country }, profile),
+      keyAlgorithm: options.algorithm,
+      scheme,
+      distinguishingId: options.distinguishingId,
+      keyStorage: 'software',
+      predecessorId: null,
+      inForceFrom: now,
+      actor: options.actor,
+      reason: `create ${label}`,
+    });
+    return { ...issued, signerId: issued.signerId };
   };
 
   const ocspSigner = await delegated('ocsp', 'ocsp-signer', 'OCSP Responder');

@@ -16,6 +16,8 @@ import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
+import { calendar, startRolloverSchedule } from '../lifetimes.js';
+import { DEFAULT_ROOT_NEXT_UPDATE_DAYS, MAX_ROOT_NEXT_UPDATE_DAYS } from '../status/root-ceremony.js';
 import { locale, say, withSignet, print } from './command-support.js';
 
 function parseAlgorithm(value: string): KeyAlgorithm {
@@ -82,6 +84,8 @@ export function buildProgram(): Command {
           distinguishingId,
           actor: 'cli:init',
         });
+        // The root key is at hand during init: its first ceremony (root CRL, OCSP answers for the issuing CA).
+        await signet.status.rootCeremony({ actor: 'cli:init' });
         const text = say('cli.initialised', { root: h.root.caId, issuing: h.issuing.caId, ocsp: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm });
         print(
           !!opts.json,
@@ -106,6 +110,8 @@ export function buildProgram(): Command {
       // Materialise the operator token now, so that it exists before the first operator call.
       config.adminToken();
       const app = await buildServer(signet);
+      // Online signing identities roll over before they expire (docs/operations.md), now and every quarter hour.
+      startRolloverSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'identity rollover failed'));
       // Deemed acceptance, renewal reminders, retention and audit checkpoints (issue 6), on whichever node holds the lease.
       startServiceSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'service jobs failed'));
       const stop = async () => {
@@ -123,7 +129,7 @@ export function buildProgram(): Command {
 
   const ca = program.command('ca').description('CA hierarchy / CA 层级');
   ca.command('list')
-    .description('list root and issuing CAs / 列出 CA')
+    .description('list CAs and every signing identity with its expiry and next rollover / 列出 CA 与签名身份')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
@@ -136,11 +142,30 @@ export function buildProgram(): Command {
           serial: a.serial,
           notAfter: a.notAfter.toISOString(),
         }));
-        print(
-          !!opts.json,
-          items,
-          items.map((a) => `${a.id}\t${a.role}\t${a.keyAlgorithm}\t${formatShanghaiTime(a.notAfter)}\t${a.name}`).join('\n'),
-        );
+        const c = await calendar(signet);
+        const lang = locale;
+        const text = [
+          ...items.map((a) => `${a.id}\t${a.role}\t${a.keyAlgorithm}\t${formatShanghaiTime(a.notAfter)}\t${a.name}`),
+          '',
+          ...c.identities
+            .filter((i) => i.kind !== 'root' && i.kind !== 'issuing')
+            .map((i) => `${i.id}\t${i.kind}\t${i.caId ?? '-'}\t${formatShanghaiTime(i.notAfter)}\t${i.nextRollover ? formatShanghaiTime(i.nextRollover) : '-'}\t${i.inForce ? '*' : ''}`),
+          ...c.warnings.map((w) => `! ${w.text[lang]}`),
+        ].join('\n');
+        print(!!opts.json, opts.json ? { authorities: items, identities: c.identities, root: c.root, warnings: c.warnings } : items, text);
+      });
+    });
+
+  ca.command('root-ceremony')
+    .description('root key ceremony: sign the root CRL and OCSP answers for what the root signed / 根密钥仪式')
+    .option('--ca <caId>', 'the root CA (default: the root)')
+    .option('--next-update-days <days>', `how long they stay current, at most ${MAX_ROOT_NEXT_UPDATE_DAYS} days`, (v) => Number(v), DEFAULT_ROOT_NEXT_UPDATE_DAYS)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { ca?: string; nextUpdateDays: number; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const r = await signet.status.rootCeremony({ caId: opts.ca, nextUpdateDays: opts.nextUpdateDays, actor: `cli:${process.env.USER ?? 'operator'}` });
+        const { der: _der, ...crl } = r.crl as typeof r.crl & { der?: Buffer };
+        print(!!opts.json, { ...r, crl }, say('cli.root-ceremony', { caId: r.caId, number: r.crl.crlNumber, responses: r.ocspResponses, certificates: r.certificates, nextUpdate: formatShanghaiTime(r.nextUpdate) }));
       });
     });
 

@@ -85,8 +85,8 @@ export function registerStatusCommands(program: Command): void {
         const kind = opts.delta ? 'delta' : 'full';
         const published = [];
         for (const authority of authorities) {
-          // A root CA has no deltas: its CRL changes too rarely to need them.
-          if (kind === 'delta' && authority.role === 'root' && !opts.ca) continue;
+          // The root stays offline: its CRL comes from `signet ca root-ceremony` (named with --ca, it is refused and says so).
+          if (authority.role === 'root' && !opts.ca) continue;
           published.push(await signet.status.crls.publish(authority.id, kind, `cli:${process.env.USER ?? 'operator'}`));
         }
         if (opts.out && published.length === 1) writeFileSync(opts.out, published[0]!.der);

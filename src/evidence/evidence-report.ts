@@ -358,7 +358,8 @@ export class EvidenceService {
       content: Buffer.from(JSON.stringify(content, null, 1), 'utf8'),
       signer: { signer: signer.signer, certificateDer: signer.certificateDer, chain: signer.chain.slice(0, -1) },
       timeStamper: this.timeStamper,
-      signingTime: now,
+      // Never before the signer's certificate existed (BouncyCastle rejects that): the signer may have been made just now.
+      signingTime: new Date(Math.max(now.getTime(), signer.notBefore.getTime(), Math.floor(this.ca.now().getTime() / 1000) * 1000)),
     });
 
     await this.ca.store.db.transaction().execute(async (trx) => {

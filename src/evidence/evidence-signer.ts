@@ -4,6 +4,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { rolloverAt, type IdentityLifetime } from '../ca/delegated-signers.js';
 import type { Signer } from '../crypto/signer.js';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
 import type { Database } from '../store/schema.js';
@@ -23,20 +24,27 @@ export interface EvidenceSigner {
   chain: Buffer[];
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * The key that signs evidence packages. It is an ordinary enterprise-signing
  * certificate whose subscriber is the CA operator itself ("Signet Evidence
- * Service"), issued through the normal cycle on first use and renewed when it
- * has less than 30 days left; its key is sealed like every CA key (R21).
+ * Service"), issued through the normal cycle on first use; its key is sealed
+ * like every CA key (R21). It rolls over like the other online identities
+ * (docs/operations.md): a successor is issued, under the issuing CA in
+ * force, once less than `remainingFraction` of its life is left; the
+ * predecessors stay in the table, so every package stays verifiable.
  */
-export async function evidenceSigner(ca: CertificateAuthority): Promise<EvidenceSigner> {
-  const db = evidenceDatabase(ca);
-  const soon = new Date(ca.now().getTime() + 30 * DAY_MS);
-  const rows = await db.selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
-  let row = rows.find((r) => new Date(notAfterOf(r.certificate_der)) > soon);
-  if (!row) row = await createEvidenceSigner(ca);
+export async function evidenceSigner(ca: CertificateAuthority, remainingFraction = 0.25): Promise<EvidenceSigner & { notBefore: Date }> {
+  const now = ca.now().getTime();
+  const rows = await evidenceDatabase(ca).selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
+  let row = rows.find((r) => validityOf(r.certificate_der).notBefore.getTime() <= now && validityOf(r.certificate_der).notAfter.getTime() > now);
+  if (!row || now >= rolloverAt(validityOf(row.certificate_der).notBefore, validityOf(row.certificate_der).notAfter, remainingFraction).getTime()) {
+    try {
+      row = await createEvidenceSigner(ca, row?.id ?? null);
+    } catch (error) {
+      // No successor possible now (the issuing CA near its end, say): the one still valid signs meanwhile.
+      if (!row) throw error;
+    }
+  }
   const signer = await ca.keyring.signerFor({
     ownerId: row.id,
     keyStorage: 'software',
@@ -44,7 +52,37 @@ export async function evidenceSigner(ca: CertificateAuthority): Promise<Evidence
     scheme: 'ecdsa',
     sealed: row.encrypted_private_key,
   });
-  return { signer, certificateDer: row.certificate_der, chain: await chainOf(ca, row.issuer_ca_id) };
+  return { signer, certificateDer: row.certificate_der, chain: await chainOf(ca, row.issuer_ca_id), notBefore: validityOf(row.certificate_der).notBefore };
+}
+
+/** Every evidence signer with its calendar, for `signet ca list`, /healthz and /metrics. */
+export async function evidenceSignerLifetimes(ca: CertificateAuthority, remainingFraction = 0.25): Promise<IdentityLifetime[]> {
+  const now = ca.now().getTime();
+  const rows = await evidenceDatabase(ca).selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
+  const inForce = rows.find((r) => validityOf(r.certificate_der).notBefore.getTime() <= now && validityOf(r.certificate_der).notAfter.getTime() > now);
+  return rows.map((r, index) => {
+    const { notBefore, notAfter } = validityOf(r.certificate_der);
+    return {
+      kind: 'evidence' as const,
+      id: r.id,
+      caId: r.issuer_ca_id,
+      notBefore: notBefore.toISOString(),
+      notAfter: notAfter.toISOString(),
+      nextRollover: index === 0 ? rolloverAt(notBefore, notAfter, remainingFraction).toISOString() : null,
+      inForce: r === inForce,
+    };
+  });
+}
+
+const validities = new WeakMap<Buffer, { notBefore: Date; notAfter: Date }>();
+function validityOf(der: Buffer): { notBefore: Date; notAfter: Date } {
+  let validity = validities.get(der);
+  if (!validity) {
+    const x509 = new X509Certificate(der);
+    validity = { notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo) };
+    validities.set(der, validity);
+  }
+  return validity;
 }
 
 /** The CA certificates above a certificate issued by `caId`: issuing CA first, root last. */
@@ -59,11 +97,7 @@ export async function chainOf(ca: CertificateAuthority, caId: string): Promise<B
   return chain;
 }
 
-function notAfterOf(der: Buffer): string {
-  return new Date(new X509Certificate(der).validTo).toISOString();
-}
-
-async function createEvidenceSigner(ca: CertificateAuthority) {
+async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: string | null) {
   const key = generateSoftwareKey('ecdsa-p256');
   const info = new CertificationRequestInfo({
     version: 0,
@@ -85,7 +119,7 @@ async function createEvidenceSigner(ca: CertificateAuthority) {
     subscriberId: 'signet:evidence-service',
     issuerCaId: issuing.id,
     requestedBy: 'system:evidence',
-    reason: 'evidence-signing certificate (R14)',
+    reason: predecessorId ? `evidence-signing certificate (R14), rollover of ${predecessorId}` : 'evidence-signing certificate (R14)',
   });
   const id = `evidence-${randomBytes(4).toString('hex')}`;
   const row = {

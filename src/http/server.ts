@@ -8,6 +8,7 @@ import { certificateRoutes } from './certificate-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
+import { calendar, calendarMetrics } from '../lifetimes.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
@@ -63,10 +64,12 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
 
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness and readiness' } }, async () => {
     const authorities = await signet.ca.authorities();
-    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length };
+    // Expiries, next rollovers and the warnings an operator must act on (docs/operations.md); warnings do not fail liveness.
+    const { identities, root, warnings } = await calendar(signet);
+    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings };
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
+    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet))),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

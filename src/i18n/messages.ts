@@ -10,6 +10,7 @@ import { SERVICE_MESSAGES } from '../service/messages.js';
 import { AUDIT_MESSAGES } from '../audit/messages.js';
 import { CONFIG_MESSAGES } from '../config/messages.js';
 import { INVENTORY_MESSAGES } from '../ra/inventory-messages.js';
+import { CA_LIFETIME_MESSAGES } from '../ca/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -198,6 +199,7 @@ export const MESSAGES = {
   ...AUDIT_MESSAGES,
   ...CONFIG_MESSAGES,
   ...INVENTORY_MESSAGES,
+  ...CA_LIFETIME_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -53,6 +53,12 @@ export interface PublishedCrl {
 
 export type CrlSummary = Omit<PublishedCrl, 'der'>;
 
+/** Only for the root key ceremony: a root CRL, with the ceremony's long nextUpdate. */
+export interface CeremonyCrlOptions {
+  ceremony?: boolean;
+  nextUpdate?: Date;
+}
+
 export interface CrlSchedule {
   /** How long a full CRL of an issuing CA stays current. */
   issuingFullHours: number;
@@ -125,18 +131,20 @@ export class CrlPublisher {
    * since the newest full CRL (its base); with no base yet, a full one is
    * published first.
    */
-  async publish(caId: string, kind: CrlKind, actor: string): Promise<PublishedCrl> {
+  async publish(caId: string, kind: CrlKind, actor: string, options: CeremonyCrlOptions = {}): Promise<PublishedCrl> {
     const authority = await this.ca.authority(caId);
+    // The root stays offline (ARCHITECTURE.md): only the ceremony (root-ceremony.ts) signs its CRL.
+    if (authority.role === 'root' && !options.ceremony) throw new SignetError('crl.root-offline', 409, { caId }, 'caId');
     let base: CrlSummary | null = null;
     if (kind === 'delta') {
       base = await this.latestSummary(caId, 'full');
-      if (!base) base = await this.publish(caId, 'full', actor);
+      if (!base) base = await this.publish(caId, 'full', actor, options);
     }
     const issuer = await this.ca.issuerContext(caId);
     const now = this.ca.now();
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const hours = kind === 'delta' ? this.schedule.deltaHours : authority.role === 'root' ? this.schedule.rootFullHours : this.schedule.issuingFullHours;
-    const nextUpdate = new Date(thisUpdate.getTime() + hours * HOUR_MS);
+    const nextUpdate = options.nextUpdate ?? new Date(thisUpdate.getTime() + hours * HOUR_MS);
 
     for (let attempt = 0; ; attempt++) {
       const crlNumber = (await this.highestNumber(caId)) + 1;
@@ -320,10 +328,18 @@ export class CrlPublisher {
     return published;
   }
 
-  /** What a relying party downloads: the newest CRL, published afresh when there is none or it went stale. */
+  /**
+   * What a relying party downloads: the newest CRL, published afresh when there is none or it went stale.
+   * A root's CRL comes from its ceremony only: the newest archived one is served as it is (the health check
+   * warns long before it goes stale).
+   */
   async current(caId: string, kind: CrlKind, actor = 'system:crl'): Promise<PublishedCrl> {
     const latest = await this.latest(caId, kind);
     if (latest && new Date(latest.nextUpdate).getTime() > this.ca.now().getTime()) return latest;
+    if ((await this.ca.authority(caId)).role === 'root') {
+      if (latest) return latest;
+      throw new SignetError('crl.none-published', 404, { caId, kind });
+    }
     return this.publish(caId, kind, actor);
   }
 
@@ -367,7 +383,9 @@ export class CrlPublisher {
     const published: PublishedCrl[] = [];
     const now = this.ca.now().getTime();
     for (const authority of await this.ca.authorities()) {
-      const kinds: CrlKind[] = authority.role === 'root' ? ['full'] : ['full', 'delta'];
+      // The root's CRL is the ceremony's (root-ceremony.ts), never the scheduler's.
+      if (authority.role === 'root') continue;
+      const kinds: CrlKind[] = ['full', 'delta'];
       for (const kind of kinds) {
         const latest = await this.latestSummary(authority.id, kind);
         if (!latest || new Date(latest.nextUpdate).getTime() - marginMs <= now) {

@@ -92,12 +92,14 @@ describe.each(storeBackends)('CRLs on %s (RFC 5280 §5, R7, R14)', (backend) => 
     expect(out.stdout.match(/Serial Number:/g)).toHaveLength(1);
   });
 
-  it('the root CA\'s CRL covers issuing CA certificates, is verified by OpenSSL, and is empty while none is revoked', async () => {
-    const crl = await t.signet.status.crls.publish(h.root.caId, 'full', 'test');
-    const out = crlText(crl.der, rootPem);
+  it('the root CA\'s CRL comes from its ceremony only (the root stays offline), covers issuing CA certificates, is verified by OpenSSL', async () => {
+    await expect(t.signet.status.crls.publish(h.root.caId, 'full', 'test')).rejects.toMatchObject({ code: 'crl.root-offline', status: 409 });
+    const { crl } = await t.signet.status.rootCeremony({ actor: 'test', nextUpdateDays: 365 });
+    const out = crlText((await t.signet.status.crls.latest(h.root.caId, 'full'))!.der, rootPem);
     expect(out.stderr).toContain('verify OK');
     expect(out.stdout).toContain('No Revoked Certificates');
-    expect(crl.nextUpdate).toBe(new Date(new Date(crl.thisUpdate).getTime() + 7 * 24 * 3_600_000).toISOString());
+    expect(crl.nextUpdate).toBe(new Date(new Date(crl.thisUpdate).getTime() + 365 * 24 * 3_600_000).toISOString());
+    await expect(t.signet.status.rootCeremony({ actor: 'test', nextUpdateDays: 400 })).rejects.toMatchObject({ code: 'root.ceremony-bad-days', status: 400 });
   });
 
   it('openssl verify -crl_check fails for a revoked leaf and passes for a good one (R7)', async () => {
@@ -131,7 +133,18 @@ describe.each(storeBackends)('CRLs on %s (RFC 5280 §5, R7, R14)', (backend) => 
     const delta = await app.inject(`/crl/${h.issuing.caId}-delta.crl`);
     expect(delta.statusCode).toBe(200);
     expect(crlText(delta.rawPayload).stdout).toContain('Delta CRL Indicator');
+    const rootBefore = await t.signet.status.crls.latestSummary(h.root.caId, 'full');
     expect((await app.inject(`/crl/${h.root.caId}.crl`)).statusCode).toBe(200);
+    // Even when stale, the root's CRL is served as the ceremony signed it: no running server signs with the root key.
+    const saved = now;
+    now = new Date(new Date(rootBefore!.nextUpdate).getTime() + 1000);
+    try {
+      const stale = await app.inject(`/crl/${h.root.caId}.crl`);
+      expect(stale.statusCode).toBe(200);
+      expect((await t.signet.status.crls.latestSummary(h.root.caId, 'full'))!.crlNumber).toBe(rootBefore!.crlNumber);
+    } finally {
+      now = saved;
+    }
     expect((await app.inject('/crl/nobody.crl')).statusCode).toBe(404);
     expect((await app.inject(`/crl/${h.root.caId}-delta.crl`)).statusCode).toBe(404);
   });
@@ -184,8 +197,8 @@ describe.each(storeBackends)('CRLs on %s (RFC 5280 §5, R7, R14)', (backend) => 
     advance(1000);
     await t.signet.status.revokeCertificate({ serial: h.issuing.serial, reason: 'cACompromise', channel: 'ra', requestedBy: 'operator:alice' });
     advance(1000);
-    const crl = await t.signet.status.crls.publish(h.root.caId, 'full', 'test');
-    const out = crlText(crl.der, rootPem);
+    const { crl } = await t.signet.status.rootCeremony({ actor: 'test' });
+    const out = crlText((await t.signet.status.crls.byNumber(h.root.caId, crl.crlNumber))!.der, rootPem);
     expect(out.stderr).toContain('verify OK');
     expect(out.stdout).toContain(`Serial Number: ${h.issuing.serial.toUpperCase()}`);
     expect(out.stdout).toContain('CA Compromise');

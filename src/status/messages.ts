@@ -58,6 +58,18 @@ export const STATUS_MESSAGES = {
     'zh-CN': '失效日期无效或晚于当前时间：{value}',
     en: 'The invalidity date is invalid or in the future: {value}',
   },
+  'crl.root-offline': {
+    'zh-CN': '根 CA {caId} 离线：其 CRL 只能在根密钥仪式中签发（signet ca root-ceremony），运行中的服务不使用根密钥签名',
+    en: 'Root CA {caId} stays offline: its CRL is signed only in a root key ceremony (signet ca root-ceremony), never by a running server',
+  },
+  'root.ceremony-not-root': {
+    'zh-CN': '{caId} 不是根 CA，根密钥仪式只针对根 CA',
+    en: '{caId} is not a root CA; the root key ceremony is for a root CA',
+  },
+  'root.ceremony-bad-days': {
+    'zh-CN': 'nextUpdate 天数必须是 1 到 {max} 之间的整数，而不是 {days}',
+    en: 'The nextUpdate must be a whole number of days from 1 to {max}, not {days}',
+  },
   'crl.none-published': {
     'zh-CN': 'CA {caId} 尚未发布 {kind} CRL',
     en: 'CA {caId} has not published a {kind} CRL yet',

@@ -102,6 +102,25 @@ export function statusMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('revocations_revoked_at').on('revocations').columns(['revoked_at', 'serial']).execute();
       },
     },
+    '0901_status_root_ceremony_responses': {
+      async up(db: Kysely<unknown>) {
+        // The root stays offline: the OCSP answers about the certificates it signed are signed in a ceremony
+        // (src/status/root-ceremony.ts) and served from here until their nextUpdate. Every ceremony's rows stay.
+        await db.schema
+          .createTable('root_ocsp_responses')
+          .addColumn('cert_id', 'text', (c) => c.notNull())
+          .addColumn('this_update', 'text', (c) => c.notNull())
+          .addColumn('next_update', 'text', (c) => c.notNull())
+          .addColumn('serial', 'text', (c) => c.notNull())
+          .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('good', 'revoked')`))
+          .addColumn('der', binary, (c) => c.notNull())
+          .addColumn('ceremony_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('root_ocsp_responses_pk', ['cert_id', 'this_update'])
+          .execute();
+        await refuseRewrites(db, dialect, 'root_ocsp_responses', 'ceremony responses are kept unchanged');
+      },
+    },
   };
 }
 

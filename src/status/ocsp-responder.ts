@@ -21,11 +21,12 @@ import {
 import { Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import type { CertificateAuthority } from '../ca/authority.js';
-import { delegatedSigner, type DelegatedSigner } from '../ca/delegated-signers.js';
+import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly } from './crl-encoding.js';
-import { statusDb } from './schema.js';
+import { rootCeremonyResponse } from './root-ceremony.js';
+import { statusDb, type RootOcspResponseTable } from './schema.js';
 
 /**
  * The OCSP responder (RFC 6960, RFC 5019 profile).
@@ -128,17 +129,20 @@ export class OcspResponder {
   private readonly bySerial = new Map<string, Set<CachedResponse>>();
   private issuerHashes: Map<string, string> | null = null;
   private issuersLoadedAt = 0;
-  private readonly responders = new Map<string, Promise<DelegatedSigner | null>>();
   private revocationsSeenUntil: string;
   private lastPoll = 0;
   private polling: Promise<void> | null = null;
   private readonly options: OcspOptions;
 
+  private readonly signers: DelegatedSigners;
+
   constructor(
     private readonly ca: CertificateAuthority,
     options: Partial<OcspOptions> = {},
+    signers?: DelegatedSigners,
   ) {
     this.options = { ...DEFAULT_OCSP_OPTIONS, ...options };
+    this.signers = signers ?? new DelegatedSigners(ca);
     this.revocationsSeenUntil = ca.now().toISOString();
   }
 
@@ -196,7 +200,12 @@ export class OcspResponder {
     if (issuers.size !== 1) throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'CertIDs of several CAs in one request');
     const caId = [...issuers][0]!;
     const responder = await this.responderFor(caId);
-    if (!responder) throw new OcspRefusal(OCSPResponseStatus.unauthorized, `CA ${caId} has no OCSP responder`);
+    if (!responder) {
+      // The root stays offline: what its ceremony signed is served as it is (any nonce unanswered, RFC 5019 §2.2.1).
+      const ceremony = answered.length === 1 ? await rootCeremonyResponse(this.ca, answered[0]!.hex, now) : null;
+      if (ceremony) return this.replyFor(ceremonyEntry(ceremony));
+      throw new OcspRefusal(OCSPResponseStatus.unauthorized, `CA ${caId} has no OCSP responder`);
+    }
 
     if (!nonce && answered.length === 1) {
       const shared = await this.sharedResponse(answered[0]!.hex, now);
@@ -519,15 +528,29 @@ export class OcspResponder {
     return table;
   }
 
+  /** Read from the store through the composition root's DelegatedSigners: a rollover reaches every node at once. */
   private responderFor(caId: string): Promise<DelegatedSigner | null> {
-    let responder = this.responders.get(caId);
-    if (!responder) {
-      responder = delegatedSigner(this.ca, 'ocsp', caId);
-      responder.catch(() => this.responders.delete(caId));
-      this.responders.set(caId, responder);
-    }
-    return responder;
+    return this.signers.current('ocsp', caId);
   }
+
+}
+
+/** A ceremony response in the shape the HTTP layer serves (cache headers until its nextUpdate). */
+function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
+  const thisUpdate = new Date(row.this_update);
+  const nextUpdate = new Date(row.next_update);
+  return {
+    der: row.der,
+    thisUpdate,
+    nextUpdate,
+    refreshAt: nextUpdate.getTime(),
+    etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
+    lastModified: thisUpdate.toUTCString(),
+    expires: nextUpdate.toUTCString(),
+    serials: [row.serial],
+    certIds: [row.cert_id],
+    requestKeys: new Set(),
+  };
 }
 
 /** RFC 5754 §2: hash AlgorithmIdentifiers carry absent or NULL parameters; anything else is not worth caching. */

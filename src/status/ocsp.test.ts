@@ -224,11 +224,25 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
     }
   });
 
-  it('the root CA\'s certificates are not answered here: unauthorized (the root stays offline; its CRL covers them)', async () => {
+  it('the root\'s certificates are answered from its ceremony, signed by the root and never by the running server; before it, unauthorized', async () => {
     const file = join(dir, 'req-root.der');
     await tool('openssl', ['ocsp', '-issuer', rootPem, '-cert', issuingPem, '-reqout', file]);
-    const response = await post(readFileSync(file));
-    expect(responseStatus(response.rawPayload)).toBe(OCSPResponseStatus.unauthorized);
+    expect(responseStatus((await post(readFileSync(file))).rawPayload)).toBe(OCSPResponseStatus.unauthorized);
+
+    await t.signet.status.rootCeremony({ actor: 'test', nextUpdateDays: 365 });
+    const before = await counts();
+    for (const digest of ['-sha1', '-sha256']) {
+      // A relying party checking every certificate of the chain (Java PKIX, NSS -g chain) asks this for the issuing CA.
+      const answer = await tool('openssl', ['ocsp', '-issuer', rootPem, digest, '-cert', issuingPem, '-url', `${url}/ocsp`, '-CAfile', rootPem, '-no_nonce']);
+      expect(answer.output, digest).toContain('Response verify OK');
+      expect(answer.output, digest).toContain(`${issuingPem}: good`);
+      expect(answer.output, digest).toMatch(/Next Update: .*20\d\d/);
+    }
+    // A nonce cannot be echoed by a response signed in advance: still verifies, with OpenSSL's warning.
+    const withNonce = await tool('openssl', ['ocsp', '-issuer', rootPem, '-cert', issuingPem, '-url', `${url}/ocsp`, '-CAfile', rootPem]);
+    expect(withNonce.output).toContain('Response verify OK');
+    // Nothing was signed to answer them.
+    expect(await counts()).toEqual(before);
   });
 
   it('fuzzed requests get the proper OCSP error status, nothing is written and the process stays up', async () => {

@@ -45,6 +45,18 @@ export interface OcspResponseTable {
   der: Buffer;
 }
 
+/** OCSP responses about the root's certificates, signed by the root in a ceremony (the root stays offline). */
+export interface RootOcspResponseTable {
+  cert_id: string;
+  this_update: string;
+  next_update: string;
+  serial: string;
+  issuer_ca_id: string;
+  status: 'good' | 'revoked';
+  der: Buffer;
+  ceremony_id: string;
+}
+
 /** Background work runs on whichever node holds the lease (ARCHITECTURE.md, scale-out). */
 export interface StatusLeaseTable {
   name: string;
@@ -57,6 +69,7 @@ export interface StatusDatabase extends Database {
   crl_archive: CrlArchiveTable;
   ocsp_responses: OcspResponseTable;
   status_leases: StatusLeaseTable;
+  root_ocsp_responses: RootOcspResponseTable;
 }
 
 export type StatusTx = Transaction<StatusDatabase> | Kysely<StatusDatabase>;

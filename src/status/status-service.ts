@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority } from '../ca/authority.js';
+import type { DelegatedSigners } from '../ca/delegated-signers.js';
 import { CrlPublisher, DEFAULT_CRL_SCHEDULE, type CrlSchedule, type PublishedCrl } from './crl-publisher.js';
 import { tryTakeLease } from './lease.js';
 import { OcspResponder, type OcspOptions } from './ocsp-responder.js';
+import { runRootCeremony, rootStatusHorizon, type RootCeremonyResult } from './root-ceremony.js';
 import { publicStatusBySerial, publicStatusOfCertificate, type PublicCertificateStatus } from './public-status.js';
 import { findRevocation, onRevocation, revokeCertificate, type Revocation, type RevocationRequest } from './revocation.js';
 
@@ -10,6 +12,8 @@ export interface StatusOptions {
   publicUrl: string;
   crl?: Partial<CrlSchedule>;
   ocsp?: Partial<OcspOptions>;
+  /** The composition root's delegated signers (one list per node, invalidated on rollover). */
+  signers?: DelegatedSigners;
 }
 
 /**
@@ -27,13 +31,23 @@ export class StatusService {
     options: StatusOptions,
   ) {
     this.crls = new CrlPublisher(ca, options.publicUrl, { ...DEFAULT_CRL_SCHEDULE, ...options.crl });
-    this.ocsp = new OcspResponder(ca, options.ocsp);
+    this.ocsp = new OcspResponder(ca, options.ocsp, options.signers);
     onRevocation(ca, (serial) => this.ocsp.revoked(serial));
   }
 
   /** Revokes for ever; OCSP says so before this returns (R7), through the listener registered above. */
   revokeCertificate(request: RevocationRequest): Promise<Revocation> {
     return revokeCertificate(this.ca, request);
+  }
+
+  /** The root key ceremony: the root's CRL and OCSP responses for what it signed (docs/operations.md). */
+  rootCeremony(options: { caId?: string; nextUpdateDays?: number; actor: string }): Promise<RootCeremonyResult> {
+    return runRootCeremony(this.ca, this.crls, options);
+  }
+
+  /** When the root's ceremony output runs out: for health and metrics. */
+  rootStatusHorizon(rootId: string): ReturnType<typeof rootStatusHorizon> {
+    return rootStatusHorizon(this.ca, this.crls, rootId);
   }
 
   revocation(serial: string): Promise<Revocation | null> {

@@ -33,6 +33,13 @@ export interface DelegatedSignerTable {
   encrypted_private_key: string;
   active: number;
   created_at: string;
+  /** Validity of its certificate, ISO-8601 (0900_ca_signing_identity_rollover). */
+  not_before: string | null;
+  not_after: string | null;
+  /** When it takes over from its predecessor: the same moment on every node. */
+  in_force_from: string | null;
+  predecessor_id: string | null;
+  key_storage: 'software' | 'pkcs11';
 }
 
 export interface IssuanceIntentTable {

@@ -10,7 +10,7 @@ import {
 } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
-import { delegatedSigner } from '../ca/delegated-signers.js';
+import { DelegatedSigners } from '../ca/delegated-signers.js';
 import { normaliseSerial } from '../ca/serial-number.js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import { translate } from '../i18n/messages.js';
@@ -45,6 +45,8 @@ export interface TimeStampAuthorityOptions {
    * clock may step back before the TSA stops: within it, the last time is reused.
    */
   accuracyMs?: number;
+  /** The composition root's delegated signers: which TSA identity is in force is read from the store. */
+  signers?: DelegatedSigners;
 }
 
 export interface IssuedTimeStamp {
@@ -91,7 +93,9 @@ export class TimeStampAuthority {
   private readonly clock: () => Date;
   private readonly ledger: TokenLedger;
   private readonly serials: SerialSource;
-  private identity?: Promise<TsaIdentity>;
+  /** One token template per TSA identity (a handful over a deployment's life), not per process. */
+  private readonly identities = new Map<string, TsaIdentity>();
+  private readonly signers: DelegatedSigners;
   private highWater?: Promise<number>;
   private lastGenTime = -Infinity;
   private readonly accuracy: Accuracy;
@@ -106,6 +110,7 @@ export class TimeStampAuthority {
     this.accuracy = new Accuracy({ ...(seconds ? { seconds } : {}), ...(millis ? { millis } : {}) });
     this.ledger = new TokenLedger(options.ca.store);
     this.serials = new SerialSource(options.serialPrefix);
+    this.signers = options.signers ?? new DelegatedSigners(options.ca);
   }
 
   /** The HTTP/RFC 3161 face: any bytes in, a TimeStampResp out, a rejection rather than an exception for bad input. */
@@ -246,25 +251,27 @@ export class TimeStampAuthority {
     return this.highWater;
   }
 
-  private loadIdentity(): Promise<TsaIdentity> {
-    this.identity ??= (async () => {
-      const ca = this.options.ca;
-      const issuing = await ca.defaultIssuingCa();
-      const delegated = await delegatedSigner(ca, 'tsa', issuing.id);
-      if (!delegated) throw new SignetError('ca.no-delegated-signer', 503, { purpose: 'tsa', caId: issuing.id });
+  /** The TSA identity in force now under the newest issuing CA (a rollover or a new issuing CA takes effect on every node). */
+  private async loadIdentity(): Promise<TsaIdentity> {
+    const ca = this.options.ca;
+    const issuing = await ca.defaultIssuingCa();
+    const delegated = await this.signers.current('tsa', issuing.id);
+    if (!delegated) throw new SignetError('ca.no-delegated-signer', 503, { purpose: 'tsa', caId: issuing.id });
+    let identity = this.identities.get(delegated.id);
+    if (!identity) {
       const base = cmsSignerIdentity(delegated.signer, delegated.certificateDer);
-      const validity = base.certificate.tbsCertificate.validity;
-      return {
+      identity = {
         ...base,
         signerId: delegated.id,
         template: new TokenTemplate(base, this.policy, this.accuracy),
-        notBefore: validity.notBefore.getTime().getTime(),
-        notAfter: validity.notAfter.getTime().getTime(),
+        notBefore: delegated.notBefore.getTime(),
+        notAfter: delegated.notAfter.getTime(),
       };
-    })();
-    this.identity.catch(() => (this.identity = undefined));
-    return this.identity;
+      this.identities.set(delegated.id, identity);
+    }
+    return identity;
   }
+
 
   private systemFailure(error: unknown): TimeStampRefusal {
     if (error instanceof SignetError) {

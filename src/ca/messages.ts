@@ -1,0 +1,29 @@
+import type { Catalogue } from '../i18n/messages.js';
+
+/** Texts of the CA domain's calendar: identities that expire, roll over, or wait for a ceremony (docs/operations.md). */
+export const CA_LIFETIME_MESSAGES = {
+  'lifetime.ca-expiring': {
+    'zh-CN': '{kind} CA {id} 将于 {notAfter} 到期：请按运维日历举行密钥仪式（docs/operations.md）',
+    en: '{kind} CA {id} expires at {notAfter}: hold its ceremony as the operator\'s calendar says (docs/operations.md)',
+  },
+  'lifetime.no-identity': {
+    'zh-CN': 'CA {caId} 没有在用的 {kind} 签名身份',
+    en: 'CA {caId} has no {kind} signing identity in force',
+  },
+  'lifetime.rollover-overdue': {
+    'zh-CN': '{kind} 签名身份 {id} 应于 {at} 自动轮换，至今未完成（{notAfter} 到期）',
+    en: 'The {kind} signing identity {id} was due to roll over at {at} and has not (it expires at {notAfter})',
+  },
+  'lifetime.root-crl-stale': {
+    'zh-CN': '根 CA {caId} 的 CRL 将于 {at} 过期：请在此之前举行根密钥仪式（signet ca root-ceremony）',
+    en: 'The CRL of root CA {caId} goes stale at {at}: hold the root key ceremony before then (signet ca root-ceremony)',
+  },
+  'lifetime.root-ocsp-stale': {
+    'zh-CN': '根 CA {caId} 预签的 OCSP 响应将于 {at} 过期：请在此之前举行根密钥仪式（signet ca root-ceremony）',
+    en: 'The pre-signed OCSP responses of root CA {caId} go stale at {at}: hold the root key ceremony before then (signet ca root-ceremony)',
+  },
+  'cli.root-ceremony': {
+    'zh-CN': '根密钥仪式完成：根 CA {caId} 的 CRL 编号 {number}，{responses} 个 OCSP 响应（{certificates} 张证书），有效至 {nextUpdate}',
+    en: 'Root key ceremony done: CRL number {number} of root CA {caId}, {responses} OCSP responses ({certificates} certificates), current until {nextUpdate}',
+  },
+} satisfies Catalogue;
