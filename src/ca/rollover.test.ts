@@ -159,3 +159,38 @@ describe.each(storeBackends)('signing identities roll over on %s (docs/operation
     expect((await verifyAuditCheckpoints(t.signet.store)).ok).toBe(true);
   });
 });
+
+describe.each(storeBackends)('a rollover killed mid-way on %s', (backend) => {
+  it('SIGKILL after the successor key and certificate were made: the predecessor stays in force, the next start finishes the rollover', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { TEST_PASSPHRASE } = await import('./test-support/ca-fixture.js');
+    const offsetMs = 300 * DAY_MS;
+    let now = new Date();
+    const t = await openTestSignet(backend, { clock: () => now });
+    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    await t.signet.close();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-during-rollover.ts'), String(offsetMs)], {
+      env: { ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE, SIGNET_PUBLIC_URL: t.config.publicUrl },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+
+    now = new Date(Date.now() + offsetMs);
+    const { openSignet } = await import('../signet.js');
+    const restarted = await openSignet(t.config, { clock: () => now });
+    try {
+      // Never none: the predecessor signs, and the crash left no half-made successor.
+      expect((await restarted.signers.current('ocsp', h.issuing.caId))!.id).toBe(h.ocspSigner.signerId);
+      expect(await restarted.store.db.selectFrom('delegated_signers').select('id').where('purpose', '=', 'ocsp').execute()).toHaveLength(1);
+      // The start's rollover round finishes it.
+      const round = await rollOverIdentities(restarted);
+      expect(round.delegated).toHaveLength(1);
+      now = new Date(now.getTime() + restarted.signers.policy.switchDelayMs + 1000);
+      expect((await restarted.signers.current('ocsp', h.issuing.caId))!.id).toBe(round.delegated[0]);
+      expect((await verifyAuditChain(restarted.store)).ok).toBe(true);
+    } finally {
+      await restarted.close();
+    }
+  });
+});

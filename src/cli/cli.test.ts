@@ -57,7 +57,11 @@ describe('the signet command line (ARCHITECTURE.md: CLI)', { timeout: 240_000 },
 
     const audit = signet(['audit', 'verify']);
     expect(audit.status).toBe(0);
-    expect(audit.stdout).toMatch(/Audit chain intact: 5 entries/);
+    // Four certificates at init, the root ceremony's CRL and its record, the subscriber's certificate.
+    expect(audit.stdout).toMatch(/Audit chain intact: 7 entries/);
+    const calendarOut = JSON.parse(signet(['ca', 'calendar', '--json']).stdout) as { identities: { kind: string; inForce: boolean }[]; warnings: unknown[] };
+    expect(calendarOut.identities.filter((i) => i.inForce).map((i) => i.kind).sort()).toEqual(['issuing', 'ocsp', 'root', 'tsa']);
+    expect(calendarOut.warnings).toEqual([]);
   });
 
   it('explains refusals in Chinese by default and exits non-zero', () => {

@@ -152,7 +152,22 @@ export function buildProgram(): Command {
             .map((i) => `${i.id}\t${i.kind}\t${i.caId ?? '-'}\t${formatShanghaiTime(i.notAfter)}\t${i.nextRollover ? formatShanghaiTime(i.nextRollover) : '-'}\t${i.inForce ? '*' : ''}`),
           ...c.warnings.map((w) => `! ${w.text[lang]}`),
         ].join('\n');
-        print(!!opts.json, opts.json ? { authorities: items, identities: c.identities, root: c.root, warnings: c.warnings } : items, text);
+        print(!!opts.json, items, text);
+      });
+    });
+
+  ca.command('calendar')
+    .description('every signing identity: expiry, next rollover, and the warnings to act on / 签名身份日历')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const c = await calendar(signet);
+        const text = [
+          ...c.identities.map((i) => `${i.id}\t${i.kind}\t${i.caId ?? '-'}\t${formatShanghaiTime(i.notAfter)}\t${i.nextRollover ? formatShanghaiTime(i.nextRollover) : '-'}\t${i.inForce ? '*' : ''}`),
+          ...c.warnings.map((w) => `! ${w.text[locale]}`),
+        ].join('\n');
+        print(!!opts.json, c, text);
+        if (c.warnings.length > 0) process.exitCode = 4;
       });
     });
 
