@@ -109,6 +109,9 @@ describe.each(storeBackends)('an audit log that proves itself against heads expo
     // After the second head: its own checkpoint entry and three more.
     expect(result.chain).toMatchObject({ ok: true, entries: second! + 4, anchoredUpTo: second, unanchored: 4 });
     expect(result.heads).toMatchObject({ ok: true, heads: 2, pinned: true, keys: [pinned] });
+    // Production requires the pin: without one the same log does not pass.
+    expect(await verifyAudit(t.signet.store, { heads, requirePinnedKeys: true })).toMatchObject({ ok: false, unpinned: true });
+    expect(await verifyAudit(t.signet.store, { heads, requirePinnedKeys: true, trustedKeys: [pinned] })).toMatchObject({ ok: true, unpinned: false });
   });
 
   it('names an inserted row at seq 0 or a negative seq, which the triggers do not stop', async () => {

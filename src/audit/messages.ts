@@ -64,4 +64,8 @@ export const AUDIT_MESSAGES = {
     en: 'No exported heads given (--heads or SIGNET_AUDIT_HEAD_EXPORT): a truncated or rewritten tail after the last checkpoint cannot be detected',
   },
   'audit.heads-exported': { 'zh-CN': '已将 {count} 个检查点追加到 {file}', en: 'Appended {count} heads to {file}' },
+  'audit.unpinned-in-production': {
+    'zh-CN': '生产模式要求固定审计密钥：请用 --trusted-key 或 SIGNET_AUDIT_TRUSTED_KEYS 给出 signet audit keys 显示的指纹',
+    en: 'Production mode requires pinned audit keys: give the fingerprints signet audit keys shows with --trusted-key or SIGNET_AUDIT_TRUSTED_KEYS',
+  },
 } satisfies Catalogue;

@@ -13,6 +13,12 @@ export interface AuditVerificationOptions {
   /** Progress of the chain walk: entries verified so far, and how many the store holds (its highest position). */
   onProgress?: (entries: number, total: number) => void;
   progressEvery?: number;
+  /**
+   * Production: without pinned keys the checkpoints vouch only for
+   * themselves (whoever rewrites the database can sign with a key of their
+   * own), so verification fails until keys are pinned.
+   */
+  requirePinnedKeys?: boolean;
 }
 
 export interface AuditVerification {
@@ -21,6 +27,8 @@ export interface AuditVerification {
   checkpoints: CheckpointVerification;
   /** null: no exported heads were given. */
   heads: HeadExportVerification | null;
+  /** True when pinned keys were required and none were given. */
+  unpinned: boolean;
 }
 
 /**
@@ -53,5 +61,6 @@ export async function verifyAudit(store: SignetDatabase, options: AuditVerificat
   const walk = { anchors, onProgress, progressEvery: options.progressEvery };
   const chain = options.entries ? await verifyAuditEntries(options.entries, walk) : await verifyAuditChain(store, walk);
   const checkpoints = await verifyAuditCheckpoints(store, { trustedKeys });
-  return { ok: chain.ok && checkpoints.ok && (heads?.ok ?? true), chain, checkpoints, heads };
+  const unpinned = options.requirePinnedKeys === true && trustedKeys === undefined;
+  return { ok: chain.ok && checkpoints.ok && (heads?.ok ?? true) && !unpinned, chain, checkpoints, heads, unpinned };
 }

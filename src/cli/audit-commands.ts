@@ -30,7 +30,7 @@ export function registerAuditCommands(program: Command): void {
         // Progress on stderr, so --json on stdout stays one document.
         const onProgress = (entries: number, total: number) =>
           process.stderr.write(`${say('audit.progress', { entries, total, percent: total > 0 ? Math.floor((entries * 100) / total) : 100 })}\n`);
-        const result = await verifyAudit(signet.store, { heads: opts.heads ?? signet.config.auditHeadExport, trustedKeys, onProgress });
+        const result = await verifyAudit(signet.store, { heads: opts.heads ?? signet.config.auditHeadExport, trustedKeys, onProgress, requirePinnedKeys: signet.config.mode === 'production' });
         const { chain, checkpoints, heads } = result;
         const lines = [
           chain.ok ? say('cli.audit-ok', { entries: chain.entries, head: chain.headHash }) : say('cli.audit-broken', { seq: chain.firstBadSeq, problem: translate(chain.code, locale, { seq: chain.firstBadSeq, ...chain.params }) }),
@@ -47,9 +47,10 @@ export function registerAuditCommands(program: Command): void {
                   unanchored: chain.ok ? chain.unanchored : '-',
                 })
               : say('audit.heads-broken', { problem: translate(heads.code, locale, heads.params) }),
+          ...(result.unpinned ? [say('audit.unpinned-in-production')] : []),
         ];
         // The chain's fields at the top, as before the exported heads: scripts read firstBadSeq there.
-        print(!!opts.json, { ...chain, ok: result.ok, checkpoints, heads }, lines.join('\n'));
+        print(!!opts.json, { ...chain, ok: result.ok, checkpoints, heads, unpinned: result.unpinned }, lines.join('\n'));
         if (!result.ok) process.exitCode = 3;
       });
     });

@@ -236,7 +236,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     tag: 'audit',
     roles: ['ca-admin', 'auditor'],
     summary: 'Verify the hash chain, the signed checkpoints and the heads exported outside the database',
-    handle: ({ signet }) => verifyAudit(signet.store, { heads: signet.config.auditHeadExport, trustedKeys: signet.config.auditTrustedKeys }),
+    handle: ({ signet }) => verifyAudit(signet.store, { heads: signet.config.auditHeadExport, trustedKeys: signet.config.auditTrustedKeys, requirePinnedKeys: signet.config.mode === 'production' }),
   },
 ];
 
