@@ -147,11 +147,21 @@ describe.each(storeBackends)('the root ceremony and separate custody on %s (R21)
       await server.close();
     }
 
-    // A ceremony process, given the file and the root passphrase, signs with the root.
+    // Without the file, the root ceremony (issue 13) cannot sign either.
+    const withoutFile = await openSignet(loadConfig(env));
+    try {
+      await expect(withoutFile.status.rootCeremony({ actor: 'ceremony' })).rejects.toMatchObject({ code: 'ca.root-key-offline' });
+    } finally {
+      await withoutFile.close();
+    }
+    // A ceremony process, given the file and the root passphrase, signs the root's CRL and OCSP answers.
     const ceremony = await openSignet(loadConfig({ ...env, SIGNET_ROOT_KEY_FILE: rootKeyFile }));
     try {
       const context = await ceremony.ca.issuerContext(rootId);
       expect(context.role).toBe('root');
+      const held = await ceremony.status.rootCeremony({ actor: 'ceremony' });
+      expect(held).toMatchObject({ caId: rootId });
+      expect(held.crl.crlNumber).toBeGreaterThan(0);
     } finally {
       await ceremony.close();
     }
