@@ -19,6 +19,8 @@ export interface HierarchyOptions {
    * short-lived keys and stay in software, sealed.
    */
   caKeyStorage?: 'software' | 'pkcs11';
+  /** Where the OCSP and TSA responder keys are made (default software, sealed under the responder passphrase); rollovers keep it. */
+  responderKeyStorage?: 'software' | 'pkcs11';
   actor: string;
 }
 
@@ -151,7 +153,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
       keyAlgorithm: options.algorithm,
       scheme,
       distinguishingId: options.distinguishingId,
-      keyStorage: 'software',
+      keyStorage: options.responderKeyStorage ?? 'software',
       predecessorId: null,
       inForceFrom: now,
       actor: options.actor,

@@ -89,3 +89,43 @@ describe('PKCS#11 signing off the event loop', () => {
     });
   });
 });
+
+/** Every signing identity in the token: the OCSP responder and the TSA too (issue 17 §5). */
+describe.each(storeBackends)('OCSP and TSA keys in a PKCS#11 token on %s', (backend) => {
+  it('signs an OCSP response and a time-stamp token in SoftHSM2 that OpenSSL verifies', async () => {
+    const { createHash } = await import('node:crypto');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin };
+    const t = await openTestSignet(backend, { env });
+    const dir = mkdtempSync(join(tmpdir(), 'signet-hsm-responders-'));
+    try {
+      const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', caKeyStorage: 'pkcs11', responderKeyStorage: 'pkcs11', actor: 'test' });
+      const rows = await t.signet.store.db.selectFrom('delegated_signers').select(['purpose', 'key_storage', 'encrypted_private_key']).execute();
+      expect(rows.map((r) => [r.purpose, r.key_storage]).sort()).toEqual([['ocsp', 'pkcs11'], ['tsa', 'pkcs11']]);
+      for (const row of rows) expect(Object.keys(JSON.parse(row.encrypted_private_key)).sort()).toEqual(['id', 'label', 'token']);
+      const root = writePem(dir, 'root.pem', h.root.der);
+      const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+
+      // A time-stamp token over some bytes, by the TSA key in the token.
+      const data = join(dir, 'data.txt');
+      writeFileSync(data, 'signed in the HSM');
+      const stamped = await t.signet.tsa.stampDigest({ hash: 'sha256', digest: createHash('sha256').update(readFileSync(data)).digest(), certReq: true });
+      writeFileSync(join(dir, 'token.tst'), stamped.tokenDer);
+      const ts = runTool('openssl', ['ts', '-verify', '-data', data, '-in', join(dir, 'token.tst'), '-token_in', '-CAfile', root, '-untrusted', writePem(dir, 'tsa-chain.pem', h.tsa.der, h.issuing.der)]);
+      expect(ts.stdout.trim(), ts.stderr).toBe('Verification: OK');
+
+      // An OCSP response about a subscriber certificate, by the OCSP key in the token.
+      const { csrPem } = opensslRequest(dir, 'ecdsa-p256');
+      const leaf = await t.signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=hsm-ocsp', requestedBy: 'test', reason: 'hsm' });
+      const leafPem = writePem(dir, 'leaf.pem', leaf.der);
+      expect(runTool('openssl', ['ocsp', '-issuer', issuing, '-cert', leafPem, '-no_nonce', '-reqout', join(dir, 'req.der')]).status).toBe(0);
+      const reply = await t.signet.status.ocsp.respond(readFileSync(join(dir, 'req.der')));
+      writeFileSync(join(dir, 'resp.der'), reply.der);
+      const ocsp = runTool('openssl', ['ocsp', '-respin', join(dir, 'resp.der'), '-issuer', issuing, '-cert', leafPem, '-CAfile', root, '-verify_other', issuing]);
+      expect(ocsp.stderr + ocsp.stdout).toContain('Response verify OK');
+      expect(ocsp.stdout).toContain(': good');
+    } finally {
+      await t.signet.close();
+    }
+  });
+});

@@ -52,7 +52,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--rsa-padding <padding>', 'RSA signature scheme').choices(['pkcs1', 'pss']).default('pkcs1'))
     .option('--organization <name>', 'organisation name in the CA subjects')
     .option('--country <code>', 'two-letter country code', 'CN')
-    .option('--hsm', 'generate the root and issuing CA keys in the PKCS#11 token (SIGNET_PKCS11_MODULE, _TOKEN, _PIN)')
+    .option('--hsm', 'generate the root, issuing CA, OCSP and TSA keys in the PKCS#11 token (SIGNET_PKCS11_MODULE, _TOKEN, _PIN)')
     .option('--sm2-id <id>', `SM2 only: the distinguishing ID every key of the hierarchy signs with (default ${DEFAULT_SM2_ID}, GM/T 0009)`)
     .option('--production', 'production mode (as SIGNET_MODE=production): every secret given, each its own, and the root key sent offline')
     .option('--root-key-out <file>', 'root ceremony: seal the root key under SIGNET_ROOT_PASSPHRASE into this new file instead of the database; no server can use it')
@@ -81,6 +81,8 @@ export function buildProgram(): Command {
           organization: opts.organization,
           country: opts.country,
           caKeyStorage: opts.hsm ? 'pkcs11' : 'software',
+          // Every signing identity in the token, the online responders too (their key never leaves it either).
+          responderKeyStorage: opts.hsm ? 'pkcs11' : 'software',
           distinguishingId,
           actor: 'cli:init',
         });
