@@ -32,7 +32,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     logger: options.logger ?? { level: signet.config.logLevel },
     bodyLimit: signet.config.bodyLimit,
     // An unknown field is a client error to report, not something to drop silently.
-    ajv: { customOptions: { removeAdditional: false } },
+    // No coercion (issue 16): `name: 12` or `"true"` for a boolean is refused, not converted.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
 
   // DER request bodies (PKCS#10 now; OCSP and time-stamp queries later) arrive as bytes.
@@ -52,6 +53,14 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // One value per query parameter (issue 16): `?lang=a&lang=b` is refused here rather than reaching a handler as an array.
+  app.addHook('onRequest', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (Array.isArray(value)) throw new SignetError('request.repeated-parameter', 400, { name: name.slice(0, 64) }, name.slice(0, 64));
+    }
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const signetError = toSignetError(error, request);

@@ -55,7 +55,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
     },
   );
 
-  app.get<{ Params: { caId: string }; Querystring: { at?: string; number?: number } }>(
+  app.get<{ Params: { caId: string }; Querystring: { at?: string; number?: string } }>(
     '/api/v1/crls/:caId',
     {
       schema: {
@@ -66,7 +66,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { at: { type: 'string', maxLength: 40 }, number: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+          properties: { at: { type: 'string', maxLength: 40 }, number: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' } },
         },
       },
     },
@@ -76,7 +76,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       if (request.query.at === undefined && request.query.number === undefined) return status.crls.history(caId);
       let crl;
       if (request.query.number !== undefined) {
-        crl = await status.crls.byNumber(caId, request.query.number);
+        crl = await status.crls.byNumber(caId, Number(request.query.number));
         if (!crl) throw new SignetError('crl.no-such-number', 404, { caId, number: request.query.number });
       } else {
         const at = new Date(request.query.at!);
@@ -184,7 +184,11 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       },
       async (request) => {
         const body = request.body;
-        const upload = Buffer.isBuffer(body) || typeof body === 'string' ? body : body?.certificate;
+        const upload: unknown = Buffer.isBuffer(body) || typeof body === 'string' ? body : body?.certificate;
+        // `{"certificate": 5}` and the like are the client's mistake (issue 16), not a failure of ours.
+        if (upload !== undefined && typeof upload !== 'string' && !Buffer.isBuffer(upload)) {
+          throw new SignetError('status.bad-certificate', 400, { detail: 'certificate must be a PEM or base64 string' }, 'certificate');
+        }
         if (upload === undefined || upload.length === 0) throw new SignetError('status.bad-certificate', 400, { detail: 'empty upload' }, 'certificate');
         return status.publicStatusOfCertificate(upload);
       },

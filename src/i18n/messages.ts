@@ -120,6 +120,10 @@ const CORE_MESSAGES = {
     'zh-CN': '需要有效的操作员令牌（Authorization: Bearer …）',
     en: 'A valid operator token is required (Authorization: Bearer …)',
   },
+  'request.repeated-parameter': {
+    'zh-CN': '查询参数 {name} 只能出现一次',
+    en: 'The query parameter {name} may appear only once',
+  },
   'auth.ca-wide-only': {
     'zh-CN': '此操作只属于 CA 全局角色；注册机构内的角色 {role} 无权执行，未作任何更改',
     en: 'This belongs to CA-wide roles only; the RA-scoped role {role} may not do it; nothing was changed',

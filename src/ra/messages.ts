@@ -104,6 +104,14 @@ export const RA_MESSAGES = {
     en: 'Role {role} may not do this (admitted: {roles})',
   },
   'ra.role-not-grantable': { 'zh-CN': '无权授予角色 {role}', en: 'Not allowed to grant role {role}' },
+  'ra.name-not-unicode': {
+    'zh-CN': '{field} 含有不成对的 UTF-16 代理码元，不是有效的 Unicode 文本',
+    en: '{field} contains a lone UTF-16 surrogate: it is not valid Unicode text',
+  },
+  'ra.name-invisible-character': {
+    'zh-CN': '{field} 含有不可见或改变显示方向的字符 {codePoint}（控制字符、双向控制符、零宽字符），不能写入证书',
+    en: '{field} contains the invisible or direction-changing character {codePoint} (control, bidi control or zero-width character); it cannot go into a certificate',
+  },
   'ra.credential-refused': {
     'zh-CN': '参考号或授权码不正确，或该下载凭证已不可用（授权码连续错误 {max} 次后凭证锁定，请联系注册机构重新申领）',
     en: 'Wrong reference number or authorization code, or the credential can no longer be used (it locks after {max} wrong codes; ask the RA for a new one)',

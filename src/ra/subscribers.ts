@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { acceptableName } from './names.js';
 import { audit, type RaContext } from './context.js';
 import { validateEmail, validateIdDocument, validatePhone, validateUscc, type IdType } from './identifiers.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
@@ -79,7 +80,7 @@ const NAME_LIMIT = 64;
 
 function text(value: unknown, field: string, limit = NAME_LIMIT): string {
   if (typeof value !== 'string' || !value.trim()) throw new SignetError('ra.field-required', 400, { field }, field);
-  const trimmed = value.normalize('NFC').trim();
+  const trimmed = acceptableName(value, field).trim();
   if ([...trimmed].length > limit) throw new SignetError('ra.field-too-long', 400, { field, limit }, field);
   // eslint-disable-next-line no-control-regex -- control characters never belong in a name
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new SignetError('ra.field-control-characters', 400, { field }, field);

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { raDb } from '../ra/schema.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { buildServer } from './server.js';
+
+afterAll(dropFreshStores);
+
+/** Issue 16 §4–§6: bad client input is a precise 400 with nothing stored, never a 500. */
+describe.each(storeBackends)('client input on %s (issue 16: strict schemas, one value per parameter, names)', (backend) => {
+  let t: TestSignet;
+  let app: FastifyInstance;
+  let raId: string;
+  const admin = { authorization: 'Bearer test-admin-token' };
+  const subscribers = async () => Number((await raDb(t.signet.store).selectFrom('ra_subscribers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const register = (fields: Record<string, unknown>) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/portal/registrations',
+      headers: { 'content-type': 'application/json' },
+      // Serialised by hand: JSON.stringify keeps a lone surrogate as the escape \ud800, which is what an attacker sends.
+      payload: JSON.stringify({
+        raId,
+        purpose: 'signing',
+        type: 'individual',
+        name: '张三',
+        idType: 'resident-id',
+        idNumber: '11010519491231002X',
+        phone: '13900139000',
+        email: 'input@example.cn',
+        consent: { agreementVersion: 'v1', accepted: true },
+        ...fields,
+      }),
+    });
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend);
+    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    app = await buildServer(t.signet, { logger: false });
+    await t.signet.ra.agreements.publish({ id: 'v1', title: '协议', text: '协议', actor: 'test', publishedAt: new Date(Date.now() - 86_400_000) });
+    raId = (await app.inject({ method: 'POST', url: '/api/v1/ra/organisations', headers: admin, payload: { name: '输入测试注册机构' } })).json().id;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await t.signet.close();
+  });
+
+  it('refuses a repeated query parameter with 400 on public pages and operator lists alike', async () => {
+    for (const [url, headers] of [
+      ['/cps?lang=en&lang=zh-CN', {}],
+      ['/api/v1/service/fees/charges?raId=a&raId=b', admin],
+      ['/api/v1/ra/inventory/certificates?status=good&status=revoked', admin],
+    ] as const) {
+      const refused = await app.inject({ url, headers });
+      expect([refused.statusCode, refused.json().code], url).toEqual([400, 'request.repeated-parameter']);
+    }
+  });
+
+  it('answers {"certificate": 5} on the public status upload with 400', async () => {
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/status', payload: { certificate: 5 } });
+    expect([refused.statusCode, refused.json().code, refused.json().field]).toEqual([400, 'status.bad-certificate', 'certificate']);
+  });
+
+  it('does not coerce JSON types: a number for a name, "true" for consent are refused and nothing is stored', async () => {
+    const before = await subscribers();
+    for (const fields of [{ name: 12 }, { consent: { agreementVersion: 'v1', accepted: 'true' } }]) {
+      const refused = await register(fields);
+      expect([refused.statusCode, refused.json().code], JSON.stringify(fields)).toEqual([400, 'request.invalid']);
+    }
+    expect(await subscribers()).toBe(before);
+  });
+
+  it('refuses names with bidi controls, zero-width, C1 controls or lone surrogates before they reach a subject', async () => {
+    const before = await subscribers();
+    for (const [name, code] of [
+      ['张\u202E三', 'ra.name-invisible-character'],
+      ['张\u2067三', 'ra.name-invisible-character'],
+      ['张\u200B三', 'ra.name-invisible-character'],
+      ['张\u0085三', 'ra.name-invisible-character'],
+      ['张\uFEFF三', 'ra.name-invisible-character'],
+      ['张\ud800三', 'ra.name-not-unicode'],
+      ['张\udc00', 'ra.name-not-unicode'],
+    ] as const) {
+      const refused = await register({ name });
+      expect([refused.statusCode, refused.json().code, refused.json().field], JSON.stringify(name)).toEqual([400, code, 'name']);
+    }
+    expect(await subscribers()).toBe(before);
+    // NFC: a decomposed name is stored composed.
+    const accepted = await register({ name: 'Zoe\u0301 Li' });
+    expect(accepted.statusCode, accepted.body).toBe(201);
+    expect(accepted.json().subscriber.name).not.toContain('\u0301');
+  });
+});
