@@ -91,6 +91,8 @@ describe.each(storeBackends)('client input on %s (issue 16: strict schemas, one 
     // NFC: a decomposed name is stored composed.
     const accepted = await register({ name: 'Zoe\u0301 Li' });
     expect(accepted.statusCode, accepted.body).toBe(201);
+    // The answer carries the tracking code: no cache keeps it (issue 16 §7).
+    expect(accepted.headers['cache-control']).toBe('no-store');
     expect(accepted.json().subscriber.name).not.toContain('\u0301');
   });
 });

@@ -122,6 +122,18 @@ describe.each(storeBackends)('the HTTP interface on %s (ARCHITECTURE.md)', (back
   it('serves the front page in both languages and /metrics for Prometheus', async () => {
     expect((await app.inject('/')).body).toContain('CA 层级');
     expect((await app.inject('/?lang=en')).body).toContain('CA hierarchy');
-    expect((await app.inject('/metrics')).body).toContain('signet_certificates_issued_total');
+    // Behind a token (issue 16 §7).
+    expect((await app.inject('/metrics')).statusCode).toBe(401);
+    expect((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer test-admin-token' } })).body).toContain('signet_certificates_issued_total');
+  });
+
+  it('sends nosniff, frame protection and a CSP on every page, the API docs and the published texts (issue 16 §7)', async () => {
+    for (const url of ['/', '/api/docs', '/api/docs/static/index.html', '/cps', '/notices', '/agreements']) {
+      const response = await app.inject(url);
+      expect(response.statusCode, url).toBeLessThan(500);
+      expect(response.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(response.headers['x-frame-options'], url).toBe('DENY');
+      expect(String(response.headers['content-security-policy']), url).toContain("frame-ancestors 'none'");
+    }
   });
 });

@@ -9,6 +9,7 @@ import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
 import { calendar, calendarMetrics } from '../lifetimes.js';
+import { requireOperator } from './operator-auth.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
@@ -20,6 +21,10 @@ import { disputeRoutes } from './dispute-routes.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
+
+/** Scripts only from this origin; inline styles are allowed for the server-rendered pages and the API docs. */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
@@ -54,6 +59,16 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
+  // Issue 16 §7: every response says not to sniff or frame it; pages get a CSP; API answers, which carry tracking
+  // codes, authorization codes, tokens and personal data, are not stored by caches unless a route says otherwise.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    if (!reply.hasHeader('cache-control') && request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+
   // One value per query parameter (issue 16): `?lang=a&lang=b` is refused here rather than reaching a handler as an array.
   app.addHook('onRequest', async (request) => {
     const query = request.query as Record<string, unknown> | undefined;
@@ -77,7 +92,10 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     const { identities, root, warnings } = await calendar(signet);
     return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings };
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+  // Metrics say how busy the CA is and what it issues: for the operator's Prometheus, with a bearer token
+  // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
+  const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
+  app.get('/metrics', { schema: { hide: true }, preHandler: metricsAuth }, async (_request, reply) =>
     reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet))),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
