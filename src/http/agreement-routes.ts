@@ -13,7 +13,7 @@ function date(value: unknown): Date | undefined {
 }
 
 /** Publishing is the CA administrator's; objections are recorded by the staff who received the letter. */
-const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
+export const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
   {
     method: 'POST',
     url: '/api/v1/publication/agreements', scope: 'ca',

@@ -37,7 +37,7 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
   app.post<{ Body: IssueBody }>(
     '/api/v1/certificates',
     {
-      preHandler: requireOperator(signet.config.adminToken),
+      onRequest: requireOperator(signet.config.adminToken),
       schema: {
         tags: ['certificates'],
         summary: 'Issue a certificate from a PKCS#10 request (operator)',

@@ -112,7 +112,7 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
   app.post<{ Body: EvidenceBody }>(
     '/api/v1/evidence',
     {
-      preHandler: requireOperator(signet.config.adminToken),
+      onRequest: requireOperator(signet.config.adminToken),
       schema: {
         tags: ['evidence'],
         summary: 'Produce a signed evidence package (operator): a certificate at a time, or a signed document',

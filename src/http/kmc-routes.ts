@@ -60,7 +60,7 @@ export async function dualCertificateRoutes(app: FastifyInstance, signet: Signet
   app.post<{ Body: DualBody }>(
     '/api/v1/certificates/dual',
     {
-      preHandler: requireOperator(signet.config.adminToken),
+      onRequest: requireOperator(signet.config.adminToken),
       schema: {
         tags: ['certificates'],
         summary: 'Issue a signing and an encryption SM2 certificate together (operator)',

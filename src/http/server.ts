@@ -95,7 +95,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   // Metrics say how busy the CA is and what it issues: for the operator's Prometheus, with a bearer token
   // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
   const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
-  app.get('/metrics', { schema: { hide: true }, preHandler: metricsAuth }, async (_request, reply) =>
+  app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuth }, async (_request, reply) =>
     reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet))),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -95,7 +95,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
   app.post<{ Params: { caId: string }; Body: { kind?: CrlKind } }>(
     '/api/v1/crls/:caId',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         tags: ['status'],
         summary: 'Publish a CRL now (operator)',
