@@ -80,7 +80,7 @@ describe.each(storeBackends)('signing identities roll over on %s (docs/operation
     expect(c.warnings).toEqual([]);
     const health = (await app.inject('/healthz')).json<{ identities: unknown[]; warnings: unknown[] }>();
     expect(health.identities.length).toBe(c.identities.length);
-    const metrics = (await app.inject('/metrics')).body;
+    const metrics = (await app.inject({ url: '/metrics', headers: { authorization: 'Bearer test-admin-token' } })).body;
     expect(metrics).toMatch(new RegExp(`signet_identity_not_after_seconds\\{kind="ocsp",id="${h.ocspSigner.signerId}"`));
     expect(metrics).toContain('signet_lifetime_warnings 0');
   });
