@@ -54,5 +54,6 @@ describe('signet evidence report|verify when the CRL in force is too large to em
     expect(alone.status).toBe(3);
     expect((JSON.parse(alone.stdout) as { problems: string[] }).problems.join()).toMatch(/travels beside the package and was not given/);
     expect(signet(['evidence', 'verify', out, '--ca', rootPem, '--crl', join(work, 'elsewhere.crl')]).status).toBe(0);
-  });
+    // Four command-line processes, each loading the CLI through tsx.
+  }, 240_000);
 });
