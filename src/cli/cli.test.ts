@@ -62,6 +62,15 @@ describe('the signet command line (ARCHITECTURE.md: CLI)', { timeout: 240_000 },
     const calendarOut = JSON.parse(signet(['ca', 'calendar', '--json']).stdout) as { identities: { kind: string; inForce: boolean }[]; warnings: unknown[] };
     expect(calendarOut.identities.filter((i) => i.inForce).map((i) => i.kind).sort()).toEqual(['issuing', 'ocsp', 'root', 'tsa']);
     expect(calendarOut.warnings).toEqual([]);
+
+    // The issuing CA ceremony (docs/operations.md): a new issuing CA, issuance moves to it, the root ceremony follows.
+    const ceremony = signet(['ca', 'new-issuing', '--json']);
+    expect(ceremony.status, ceremony.stderr).toBe(0);
+    const made = JSON.parse(ceremony.stdout) as { issuing: string; predecessor: string };
+    const cas = JSON.parse(signet(['ca', 'list', '--json']).stdout) as { id: string; role: string }[];
+    expect(cas.filter((a) => a.role === 'issuing').map((a) => a.id).sort()).toEqual([made.issuing, made.predecessor].sort());
+    const rootCeremony = signet(['ca', 'root-ceremony', '--next-update-days', '400']);
+    expect(rootCeremony.status).not.toBe(0);
   });
 
   it('explains refusals in Chinese by default and exits non-zero', () => {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { createHierarchy } from '../ca/hierarchy.js';
+import { createSuccessorIssuingCa } from '../ca/issuing-ceremony.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
 import { loadConfig } from '../config/settings.js';
@@ -170,6 +171,20 @@ export function buildProgram(): Command {
         ].join('\n');
         print(!!opts.json, c, text);
         if (c.warnings.length > 0) process.exitCode = 4;
+      });
+    });
+
+  ca.command('new-issuing')
+    .description('issuing CA ceremony: a new issuing CA under the root (root key needed); issuance moves to it / 签发 CA 更替仪式')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const actor = `cli:${process.env.USER ?? 'operator'}`;
+        const made = await createSuccessorIssuingCa(signet.ca, actor);
+        // The new certificate needs the root's OCSP answer and a place on its CRL: the root ceremony follows at once.
+        const ceremony = await signet.status.rootCeremony({ actor });
+        const result = { issuing: made.issuing.caId, predecessor: made.predecessorId, ocspSigner: made.ocspSignerId, tsa: made.tsaSignerId, notAfter: made.issuing.notAfter, rootCrlNumber: ceremony.crl.crlNumber };
+        print(!!opts.json, result, say('cli.new-issuing', { issuing: result.issuing, predecessor: result.predecessor, notAfter: formatShanghaiTime(result.notAfter) }));
       });
     });
 
