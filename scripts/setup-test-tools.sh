@@ -13,6 +13,7 @@ REQUIRED=(
   "softhsm2|command -v softhsm2-util"
   "opensc|command -v pkcs11-tool"
   "libnss3-tools|command -v certutil"
+  "golang-go|command -v go"
   "chromium|test -x /usr/bin/chromium"
   "fonts-wqy-microhei|fc-list | grep -qi 'WenQuanYi Micro Hei'"
   "wrk|command -v wrk"

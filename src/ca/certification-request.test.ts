@@ -1,16 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { AlgorithmIdentifier, Attribute, AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { OID } from '../crypto/algorithms.js';
-import { parseCertificationRequest, parseInFull, provePublicKey } from './certification-request.js';
-import { RequestShapes } from './certification-request-shapes.js';
+import { parseCertificationRequest, provePublicKey } from './certification-request.js';
+import { p256Spellings, requestWithKeyBytes, rsaSpellings } from './test-support/crafted-requests.js';
 
 type KeyKind = 'p256' | 'p384' | 'rsa2048' | 'ed25519';
 
@@ -62,163 +62,144 @@ function opensslRequest(kind: KeyKind, subject: string, extension?: string): Uin
   return new Uint8Array(readFileSync(out));
 }
 
-/** What the full path says about a request: the parsed request and proven key, or the refusal's code and reason. */
-function outcome(read: (der: Uint8Array) => CertificationRequest, der: Uint8Array) {
+/** What the parser and the proof of possession say about a request: the proven key, or the refusal's code and reason. */
+function outcome(der: Uint8Array) {
   try {
-    const request = read(der);
-    const key = provePublicKey(request);
-    return { request, key: { ...key, subjectPublicKeyInfo: Buffer.from(key.subjectPublicKeyInfo) } };
+    const key = provePublicKey(parseCertificationRequest(der));
+    return { key: { ...key, subjectPublicKeyInfo: Buffer.from(key.subjectPublicKeyInfo) } };
   } catch (error) {
-    return { refused: (error as { code: string }).code, params: (error as { params: unknown }).params };
+    return { refused: (error as { code: string }).code, detail: (error as { params: { detail: string } }).params.detail };
   }
 }
 
-function parsedBy(read: (der: Uint8Array) => CertificationRequest, der: Uint8Array): CertificationRequest | string {
-  try {
-    return read(der);
-  } catch (error) {
-    return (error as { code: string }).code;
-  }
+afterAll(() => rmSync(opensslDir, { recursive: true, force: true }));
+
+/** Requests made by tools nobody here wrote, each the way its users make them. */
+function foreignRequests(): Array<[string, Uint8Array]> {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-csr-tools-'));
+  const run = (command: string, args: string[]) => execFileSync(command, args, { stdio: 'pipe', cwd: dir });
+  // GnuTLS certtool.
+  run('certtool', ['--generate-privkey', '--key-type', 'ecdsa', '--curve', 'secp256r1', '--outfile', 'gnutls.key']);
+  execFileSync('sh', ['-c', 'printf \'cn = "gnutls"\\ndns_name = "g.example"\\n\' > gnutls.tmpl'], { cwd: dir });
+  run('certtool', ['--generate-request', '--load-privkey', 'gnutls.key', '--template', 'gnutls.tmpl', '--outder', '--outfile', 'gnutls.der']);
+  // NSS certutil -R.
+  run('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
+  execFileSync('sh', ['-c', 'head -c 256 /dev/urandom > noise'], { cwd: dir });
+  run('certutil', ['-R', '-d', `sql:${dir}`, '-s', 'CN=nss,O=示例', '-k', 'ec', '-q', 'nistp256', '-z', 'noise', '-o', 'nss.der']);
+  run('certutil', ['-R', '-d', `sql:${dir}`, '-s', 'CN=nss rsa', '-k', 'rsa', '-g', '2048', '-z', 'noise', '-o', 'nss-rsa.der']);
+  const files: Array<[string, string]> = [['GnuTLS certtool', 'gnutls.der'], ['NSS certutil -R (P-256)', 'nss.der'], ['NSS certutil -R (RSA)', 'nss-rsa.der']];
+  const out = files.map(([name, file]) => [name, new Uint8Array(readFileSync(join(dir, file)))] as [string, Uint8Array]);
+  rmSync(dir, { recursive: true, force: true });
+  return out;
 }
 
-/** Feeds requests through a fresh shape cache as the parser does: a miss is read in full and teaches its shape. */
-function throughShapes(requests: Uint8Array[]) {
-  const shapes = new RequestShapes();
-  let matched = 0;
-  for (const der of requests) {
-    const full = parseInFull(der);
-    const shaped = shapes.match(der);
-    if (shaped) {
-      matched += 1;
-      expect(shaped.request).toEqual(full);
-      expect(Buffer.from(shaped.subjectPublicKeyInfo)).toEqual(Buffer.from(AsnConvert.serialize(full.certificationRequestInfo.subjectPKInfo)));
-      expect(Buffer.from(AsnConvert.serialize(shaped.request))).toEqual(Buffer.from(der));
-    } else {
-      shapes.learn(der, asn1js.fromBER(der).result, full);
-    }
-  }
-  return { shapes, matched };
-}
-
-/** [start, end) of the slots the shape leaves free: subject and attributes (whole), key and signature (BIT STRING contents). */
-function slotsOf(der: Uint8Array): Array<[number, number]> {
-  const tree = asn1js.fromBER(der).result as asn1js.Sequence;
-  const start = (node: asn1js.BaseBlock) => node.valueBeforeDecodeView.byteOffset - der.byteOffset;
-  const whole = (node: asn1js.BaseBlock): [number, number] => [start(node), start(node) + node.valueBeforeDecodeView.byteLength];
-  const bitStringContents = (node: asn1js.BaseBlock): [number, number] => [whole(node)[1] - (node as asn1js.BitString).valueBlock.valueHexView.byteLength, whole(node)[1]];
-  const [info, , signature] = tree.valueBlock.value as asn1js.BaseBlock[];
-  const [, subject, spki, attributes] = (info as asn1js.Sequence).valueBlock.value as asn1js.BaseBlock[];
-  const key = (spki as asn1js.Sequence).valueBlock.value[1] as asn1js.BaseBlock;
-  return [whole(subject!), bitStringContents(key), ...(attributes ? [whole(attributes)] : []), bitStringContents(signature!)];
-}
-
-describe('PKCS#10 requests read from a known shape (RFC 2986 §4.1)', () => {
-  it('reads requests of a shape already seen exactly as the full parser does, for every key type Signet certifies', () => {
-    for (const kind of Object.keys(KEYS) as KeyKind[]) {
-      const requests = Array.from({ length: 12 }, (_, i) => makeRequest(kind, i % 2 ? { commonName: 'subscriber 0042' } : {}));
-      const { matched } = throughShapes(requests);
-      // ECDSA signatures vary in length (70–72 octets for P-256), so not every request's shape was seen before.
-      expect(matched, kind).toBeGreaterThanOrEqual(4);
-    }
-  });
-
-  it('reads requests made by `openssl req`, with a subject and an extensionRequest attribute, as the full parser does', () => {
-    for (const kind of Object.keys(KEYS) as KeyKind[]) {
-      const requests = Array.from({ length: kind === 'rsa2048' ? 3 : 6 }, () =>
-        opensslRequest(kind, '/C=CN/O=示例有限公司/CN=subscriber', 'subjectAltName=DNS:a.example,DNS:b.example'),
-      );
-      const { matched } = throughShapes(requests);
-      expect(matched, kind).toBeGreaterThanOrEqual(1);
-    }
-  });
-
-  it('takes the key\'s SubjectPublicKeyInfo exactly as it stands in the request', () => {
-    const shapes = new RequestShapes();
-    const first = makeRequest('p256');
-    shapes.learn(first, asn1js.fromBER(first).result, parseInFull(first));
-    const tree = asn1js.fromBER(first).result as asn1js.Sequence;
-    const spki = ((tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value[2] as asn1js.BaseBlock).valueBeforeDecodeView;
-    expect(Buffer.from(shapes.match(first)!.subjectPublicKeyInfo)).toEqual(Buffer.from(spki));
-  });
-
-  it('learns a shape once, however often a request of that shape is read in full', () => {
-    const shapes = new RequestShapes();
-    const der = makeRequest('ed25519');
-    const full = parseInFull(der);
-    for (let i = 0; i < 3; i++) shapes.learn(der, asn1js.fromBER(der).result, full);
-    expect(shapes.size).toBe(1);
-    expect(shapes.match(der)?.request).toEqual(full);
-  });
-
-  it('learns no shape from a request that is not DER, so such requests are always read in full', () => {
-    const der = makeRequest('ed25519');
-    // The outer length in long form (30 81 xx for a length below 128 would be BER): asn1js and asn1-schema accept it.
-    const ber = Buffer.concat([Buffer.from([0x30, 0x82, der[1]! >> 8, der[1]!]), der.subarray(2)]);
-    const shapes = new RequestShapes();
-    shapes.learn(ber, asn1js.fromBER(ber).result, parseInFull(ber));
-    expect(shapes.match(ber)).toBeUndefined();
-    expect(shapes.match(der)).toBeUndefined();
-  });
-
-  it('refuses nothing the full parser accepts and accepts nothing it refuses: every byte of a request flipped', () => {
-    const cases: Uint8Array[] = [
-      makeRequest('p256'),
-      makeRequest('ed25519', {
-        commonName: 'subscriber',
-        attributes: new Attributes([new Attribute({ type: '1.2.840.113549.1.9.7', values: [AsnConvert.serialize(new asn1js.Utf8String({ value: 'secret' }))] })]),
-      }),
-      opensslRequest('p256', '/O=Org/CN=flip', 'subjectAltName=DNS:flip.example'),
-      makeRequest('rsa2048', { commonName: 'rsa' }),
+describe('PKCS#10 requests read strictly (RFC 2986 §4.1, X.690 §10 DER)', () => {
+  it('accepts what OpenSSL, GnuTLS, NSS and asn1-csr make, for every key type Signet certifies, and certifies their keys as sent', () => {
+    const requests: Array<[string, Uint8Array]> = [
+      ...(Object.keys(KEYS) as KeyKind[]).map((kind) => [`asn1-csr ${kind}`, makeRequest(kind, { commonName: 'subscriber' })] as [string, Uint8Array]),
+      ...(Object.keys(KEYS) as KeyKind[]).map(
+        (kind) => [`openssl ${kind}`, opensslRequest(kind, '/C=CN/O=示例有限公司/CN=subscriber', 'subjectAltName=DNS:a.example,DNS:b.example')] as [string, Uint8Array],
+      ),
+      ...foreignRequests(),
     ];
-    for (const original of cases) {
-      const shapes = new RequestShapes();
-      shapes.learn(original, asn1js.fromBER(original).result, parseInFull(original));
-      const slots = slotsOf(original);
-      let shapedFlips = 0;
-      for (let i = 0; i < original.length; i++) {
-        for (const mask of [0x01, 0x80]) {
-          const flipped = Uint8Array.from(original);
-          flipped[i]! ^= mask;
-          const shaped = shapes.match(flipped);
-          if (!slots.some(([from, to]) => i >= from && i < to)) {
-            expect(shaped, `byte ${i} ^ ${mask} outside the slots`).toBeUndefined();
-            continue;
-          }
-          const full = outcome(parseInFull, flipped);
-          if (shaped) {
-            shapedFlips += 1;
-            expect(parsedBy(parseInFull, flipped), `byte ${i} ^ ${mask}`).toEqual(shaped.request);
-          }
-          // parseInFull taught the module's own cache this request's shape (if it parsed): now read from it.
-          expect(outcome(parseCertificationRequest, flipped), `byte ${i} ^ ${mask}`).toEqual(full);
-        }
-      }
-      // The key and signature bytes are opaque to the parser: flips there are read from the shape and refused by the proof of possession.
-      expect(shapedFlips).toBeGreaterThan(64);
+    for (const [name, der] of requests) {
+      const result = outcome(der);
+      expect(result, name).toHaveProperty('key');
+      const tree = asn1js.fromBER(der).result as asn1js.Sequence;
+      const spki = ((tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value[2] as asn1js.BaseBlock).valueBeforeDecodeView;
+      // These tools write their keys canonically already: the canonical form is their own bytes.
+      expect((result as { key: { subjectPublicKeyInfo: Buffer } }).key.subjectPublicKeyInfo, name).toEqual(Buffer.from(spki));
     }
   });
 
-  it('refuses through the public parser exactly what the full parser refuses, for the same reason', () => {
+  it('refuses BER, non-minimal encodings and trailing data, saying what and where', () => {
+    const der = Buffer.from(makeRequest('p256', { commonName: 'x' }));
+    expect(der[0]).toBe(0x30);
+    expect(der[1]).toBe(0x81); // a P-256 request is 128–255 octets long
+    const bodyLength = der[2]!;
+    const body = der.subarray(3);
+    const info = body.subarray(0, body[1]! + 2 + (body[1]! & 0x80 ? body[1]! & 0x7f : 0));
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['a long-form length with a leading zero', Buffer.concat([Buffer.from([0x30, 0x82, 0x00, bodyLength]), body]), /non-minimal length.*offset 1/],
+      ['an indefinite length', Buffer.concat([Buffer.from([0x30, 0x80]), body, Buffer.from([0, 0])]), /indefinite length at offset 1/],
+      ['a byte after the request', Buffer.concat([der, Buffer.from([0])]), /1 byte after the request/],
+      ['a truncated request', der.subarray(0, der.length - 1), /runs past the end/],
+      ['the version as 02 02 00 00', reversion(der), /INTEGER at offset \d+: not minimal/],
+      ['the signature as a constructed BIT STRING', constructedSignature(der), /BIT STRING at offset \d+: constructed/],
+      ['nothing', new Uint8Array(0), /empty/],
+    ];
+    expect(info.length).toBeGreaterThan(0);
+    for (const [name, bytes, reason] of cases) {
+      const result = outcome(bytes);
+      expect(result, name).toMatchObject({ refused: 'request.malformed-csr' });
+      expect((result as { detail: string }).detail, name).toMatch(reason);
+    }
+  });
+
+  it('certifies a compressed point, and rsaEncryption without NULL, in canonical form: one key, one identity (RFC 5480 §2.2, RFC 3279 §2.3.1)', () => {
+    const ec = p256Spellings();
+    const compressed = outcome(requestWithKeyBytes(ec.spellings.compressed!, ec.privateKey)) as { key: { subjectPublicKeyInfo: Buffer; spkiSha256: string } };
+    const plain = outcome(requestWithKeyBytes(ec.canonical, ec.privateKey)) as { key: { subjectPublicKeyInfo: Buffer; spkiSha256: string } };
+    expect(compressed.key.subjectPublicKeyInfo).toEqual(ec.canonical);
+    expect(compressed.key.spkiSha256).toBe(plain.key.spkiSha256);
+
+    const rsa = rsaSpellings();
+    const noNull = outcome(requestWithKeyBytes(rsa.spellings['without NULL parameters']!, rsa.privateKey)) as { key: { subjectPublicKeyInfo: Buffer } };
+    expect(noNull.key.subjectPublicKeyInfo).toEqual(rsa.canonical);
+  });
+
+  it('refuses key encodings that are not DER or not a key, with the reason', () => {
+    const ec = p256Spellings();
+    const rsa = rsaSpellings();
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['hybrid EC point', requestWithKeyBytes(ec.spellings.hybrid!, ec.privateKey), /point form 0x0[67]/],
+      ['modulus with a spare leading 00', requestWithKeyBytes(rsa.spellings['modulus with a spare leading 00']!, rsa.privateKey), /RSAPublicKey: INTEGER at offset 4: not minimal/],
+      ['exponent with a long-form length', requestWithKeyBytes(rsa.spellings['exponent with a long-form length']!, rsa.privateKey), /RSAPublicKey: long-form length 3/],
+      ['bytes after the RSAPublicKey', requestWithKeyBytes(rsa.spellings['bytes after the RSAPublicKey']!, rsa.privateKey), /RSAPublicKey: 2 bytes after the RSAPublicKey/],
+      ['parameters other than NULL', requestWithKeyBytes(rsa.spellings['parameters other than NULL']!, rsa.privateKey), /parameters other than NULL/],
+    ];
+    for (const [name, der, reason] of cases) {
+      const result = outcome(der);
+      expect(result, name).toMatchObject({ refused: 'request.weak-key' });
+      expect((result as { detail: string }).detail, name).toMatch(reason);
+    }
+  });
+
+  it('still refuses a point off the curve and a signature that does not verify', () => {
     const original = makeRequest('p256', { commonName: 'x' });
-    parseCertificationRequest(original); // teaches its shape
-    const variants: Array<[string, Uint8Array]> = [];
-    const [keyFrom] = slotsOf(original)[1]!;
-    const [signatureFrom] = slotsOf(original)[2]!;
+    const tree = asn1js.fromBER(original).result as asn1js.Sequence;
+    const end = (node: asn1js.BaseBlock) => node.valueBeforeDecodeView.byteOffset - original.byteOffset + node.valueBeforeDecodeView.byteLength;
+    const spki = (tree.valueBlock.value[0] as asn1js.Sequence).valueBlock.value[2] as asn1js.BaseBlock;
     const offCurve = Uint8Array.from(original);
-    offCurve[keyFrom + 64]! ^= 0x01; // last octet of the point's y: no longer on P-256
-    variants.push(['a point off the curve', offCurve]);
+    offCurve[end(spki) - 1]! ^= 0x01; // last octet of the point's y: no longer on P-256
     const badSignature = Uint8Array.from(original);
-    badSignature[signatureFrom + 10]! ^= 0x01;
-    variants.push(['a signature that does not verify', badSignature]);
-    variants.push(['trailing bytes', Buffer.concat([original, Buffer.of(0)])]);
-    variants.push(['a truncated request', original.subarray(0, original.length - 1)]);
-    const outcomes = variants.map(([name, der]) => [name, outcome(parseCertificationRequest, der)] as const);
-    expect(Object.fromEntries(outcomes.map(([name, o]) => [name, 'refused' in o ? o.refused : 'accepted']))).toEqual({
-      'a point off the curve': 'request.weak-key',
-      'a signature that does not verify': 'request.bad-signature',
-      'trailing bytes': 'request.malformed-csr',
-      'a truncated request': 'request.malformed-csr',
-    });
-    for (const [name, der] of variants) expect(outcome(parseCertificationRequest, der), name).toEqual(outcome(parseInFull, der));
+    badSignature[original.length - 5]! ^= 0x01;
+    expect(outcome(offCurve)).toMatchObject({ refused: 'request.weak-key' });
+    expect(outcome(badSignature)).toMatchObject({ refused: 'request.bad-signature' });
   });
 });
+
+/** The request with its version INTEGER 02 01 00 written as 02 02 00 00 (lengths adjusted, signature left alone). */
+function reversion(der: Buffer): Buffer {
+  const tree = asn1js.fromBER(der).result as asn1js.Sequence;
+  const info = tree.valueBlock.value[0] as asn1js.Sequence;
+  const infoBytes = Buffer.from(info.valueBeforeDecodeView);
+  const infoBody = infoBytes.subarray(infoBytes[1]! & 0x80 ? 2 + (infoBytes[1]! & 0x7f) : 2);
+  expect(infoBody.subarray(0, 3)).toEqual(Buffer.from([0x02, 0x01, 0x00]));
+  const newInfo = wrap(0x30, Buffer.concat([Buffer.from([0x02, 0x02, 0x00, 0x00]), infoBody.subarray(3)]));
+  const rest = der.subarray(3 + infoBytes.length);
+  return wrap(0x30, Buffer.concat([newInfo, rest]));
+}
+
+/** The signature BIT STRING as a constructed one holding a primitive (BER only). */
+function constructedSignature(der: Buffer): Buffer {
+  const tree = asn1js.fromBER(der).result as asn1js.Sequence;
+  const [info, algorithm, signature] = tree.valueBlock.value as asn1js.BaseBlock[];
+  const bits = Buffer.from(signature!.valueBeforeDecodeView);
+  return wrap(0x30, Buffer.concat([Buffer.from(info!.valueBeforeDecodeView), Buffer.from(algorithm!.valueBeforeDecodeView), wrap(0x23, bits)]));
+}
+
+function wrap(tag: number, body: Buffer): Buffer {
+  const n = body.length;
+  return Buffer.concat([Buffer.from(n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff]), body]);
+}

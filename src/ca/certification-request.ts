@@ -1,15 +1,15 @@
-import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
-import { RequestShapes } from './certification-request-shapes.js';
+import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
 import { SignetError } from '../i18n/signet-error.js';
 
 /** A PKCS#10 request whose signature proves possession of the key: the only thing Signet takes from it. */
 export interface ProvenPublicKey {
+  /** The key in its canonical DER (public-key.ts), whatever the request's spelling. */
   subjectPublicKeyInfo: Uint8Array;
   /** The same, parsed. */
   parsedPublicKeyInfo: SubjectPublicKeyInfo;
@@ -38,41 +38,40 @@ function malformed(detail: string): SignetError {
   return new SignetError('request.malformed-csr', 400, { detail }, 'csr');
 }
 
-const knownShapes = new RequestShapes();
-
 /**
- * The SPKI bytes of requests read from a known shape, where they are the
- * library's DER as they stand in the request (certification-request-shapes.ts).
- * Kept with the parsed SPKI they belong to, so a request changed after parsing
- * is re-encoded as before.
+ * A PKCS#10 request (RFC 2986 §4.1), read strictly: DER only (X.690 §10–11,
+ * checked by strict-der.ts before asn1-schema maps it), one request and
+ * nothing after it. A refusal names the fault and where it is.
+ *
+ *   CertificationRequest ::= SEQUENCE {
+ *     certificationRequestInfo CertificationRequestInfo,
+ *     signatureAlgorithm       AlgorithmIdentifier,
+ *     signature                BIT STRING }
  */
-const requestKeys = new WeakMap<CertificationRequest, { parsed: SubjectPublicKeyInfo; der: Uint8Array }>();
-
 export function parseCertificationRequest(input: Uint8Array | string): CertificationRequest {
   const der = decodeRequestBytes(input);
   if (der.byteLength === 0) throw malformed('empty body');
   if (der.byteLength > 64 * 1024) throw malformed('larger than 64 KiB');
-  const shaped = knownShapes.match(der);
-  if (shaped) {
-    requestKeys.set(shaped.request, { parsed: shaped.request.certificationRequestInfo.subjectPKInfo, der: shaped.subjectPublicKeyInfo });
-    return shaped.request;
+  let outline: DerNode;
+  try {
+    outline = checkDer(der, 'the request');
+  } catch (error) {
+    if (error instanceof DerError) throw malformed(`not DER: ${error.reason}`);
+    throw error;
   }
-  return parseInFull(der);
-}
-
-/** The whole request through asn1js and asn1-schema: any shape, and the precise reason for a refusal. */
-export function parseInFull(der: Uint8Array): CertificationRequest {
-  const decoded = asn1js.fromBER(der);
-  if (decoded.offset === -1 || decoded.result.error) throw malformed('not ASN.1 DER');
-  if (decoded.offset !== der.byteLength) throw malformed('trailing bytes after the request');
+  const [info, algorithm, signature] = outline.children;
+  if (outline.tagNumber !== 16 || outline.children.length !== 3 || info?.tagNumber !== 16 || algorithm?.tagNumber !== 16 || signature?.tagNumber !== 3) {
+    throw malformed('not a CertificationRequest (SEQUENCE of info, algorithm, signature)');
+  }
+  // The signature covers whole octets: a BIT STRING with unused bits is no signature value (RFC 2986 §4.2).
+  if (contentsOf(der, signature)[0] !== 0) throw malformed('the signature BIT STRING has unused bits');
   let request: CertificationRequest;
   try {
-    request = AsnParser.fromASN(decoded.result, CertificationRequest);
+    request = AsnConvert.parse(der, CertificationRequest);
     if (!request.certificationRequestInfoRaw) throw new Error('missing CertificationRequestInfo');
   } catch (error) {
     throw malformed((error as Error).message);
   }
-  knownShapes.learn(der, decoded.result, request);
   return request;
 }
 
@@ -80,18 +79,32 @@ export function parseInFull(der: Uint8Array): CertificationRequest {
 export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
   const info = request.certificationRequestInfo;
   if (info.version !== 0) throw malformed(`version ${info.version} (only v1 = 0 exists)`);
-  const known = requestKeys.get(request);
-  const spki = known?.parsed === info.subjectPKInfo ? known.der : new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
-  const inspection = inspectPublicKey(spki, info.subjectPKInfo);
+  // The request's own bytes of its key: what its signature covers (asn1-schema keeps the raw info, not the raw key).
+  const requested = spkiBytesOf(new Uint8Array(request.certificationRequestInfoRaw!));
+  const inspection = inspectPublicKey(requested);
   if (!inspection.ok) {
     throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
   }
+  // The same key as the request's, in the form every loader reads.
   const check = verifySignature(
-    spki,
+    inspection.der,
     request.signatureAlgorithm,
     new Uint8Array(request.certificationRequestInfoRaw!),
     new Uint8Array(request.signature),
   );
   if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
-  return { subjectPublicKeyInfo: spki, parsedPublicKeyInfo: info.subjectPKInfo, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
+  // From here on the key is its canonical form: certified as such, and its identity whatever the request's spelling.
+  const spki = inspection.der;
+  return { subjectPublicKeyInfo: spki, parsedPublicKeyInfo: inspection.spki, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
+}
+
+/** The third field of a CertificationRequestInfo, as encoded in it. */
+function spkiBytesOf(infoDer: Uint8Array): Uint8Array {
+  try {
+    const spki = checkDer(infoDer, 'the CertificationRequestInfo').children[2];
+    if (!spki) throw new DerError('no subjectPKInfo', 0);
+    return nodeBytes(infoDer, spki);
+  } catch (error) {
+    throw malformed(error instanceof DerError ? error.reason : (error as Error).message);
+  }
 }

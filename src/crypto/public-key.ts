@@ -4,27 +4,53 @@ import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { OID, type KeyAlgorithm } from './algorithms.js';
-import { sm2PublicKeyFromInfo } from './sm2-key.js';
+import { sm2PublicKeyFromInfo, sm2PublicKeyInfo } from './sm2-key.js';
+import { checkDer, contentsOf, DerError } from './strict-der.js';
 
 export type PublicKeyInspection =
-  | { ok: true; keyAlgorithm: KeyAlgorithm; spki: SubjectPublicKeyInfo }
+  | {
+      ok: true;
+      keyAlgorithm: KeyAlgorithm;
+      /** The canonical form, parsed. */
+      spki: SubjectPublicKeyInfo;
+      /**
+       * The same key re-encoded from its values: uncompressed EC point, RSA with
+       * NULL parameters and minimal integers, nothing trailing. What goes into a
+       * certificate and what key identity (blocklist, one holder per key) hashes.
+       */
+      der: Uint8Array;
+    }
   | { ok: false; problem: 'rsa-too-small' | 'rsa-size-unsupported' | 'rsa-exponent' | 'unknown-curve' | 'unsupported-key' | 'malformed-key'; detail: string };
+
+type Refusal = Extract<PublicKeyInspection, { ok: false }>;
+const malformedKey = (detail: string): Refusal => ({ ok: false, problem: 'malformed-key', detail });
 
 /**
  * What a SubjectPublicKeyInfo is, and whether Signet will certify it.
  * RSA: 2048, 3072 or 4096 bits, odd exponent ≥ 65537; EC: P-256, P-384 or SM2; Ed25519.
+ *
+ * The key is read from its values and written again (RFC 5480 §2.2 and
+ * RFC 3279 §2.3.1): a compressed point or rsaEncryption without its NULL
+ * parameters is certified in the canonical form; an encoding that is not DER
+ * (a padded modulus, a long-form length, bytes after the RSAPublicKey, unused
+ * bits) is refused with where it goes wrong. Two spellings of one key are one key.
  */
 export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): PublicKeyInspection {
   let spki: SubjectPublicKeyInfo;
   try {
+    const outline = checkDer(spkiDer, 'the SubjectPublicKeyInfo');
+    const bitString = outline.children[1];
+    if (outline.children.length !== 2 || !bitString || bitString.tagNumber !== 3) throw new DerError('not a SubjectPublicKeyInfo', 0);
+    if (contentsOf(spkiDer, bitString)[0] !== 0) throw new DerError('the subjectPublicKey BIT STRING has unused bits', bitString.offset);
     spki = parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
-  } catch {
-    return { ok: false, problem: 'malformed-key', detail: 'SubjectPublicKeyInfo is not valid DER' };
+  } catch (error) {
+    return malformedKey(error instanceof DerError ? error.reason : 'SubjectPublicKeyInfo is not valid DER');
   }
-  inspectedKeys.set(spkiDer, spki);
   const algorithm = spki.algorithm.algorithm;
+  const parameters = spki.algorithm.parameters;
+  const point = Buffer.from(spki.subjectPublicKey);
   if (algorithm === OID.ecPublicKey) {
-    const curve = namedCurveOf(spki.algorithm.parameters);
+    const curve = namedCurveOf(parameters);
     const known: Record<string, KeyAlgorithm> = {
       [OID.secp256r1]: 'ecdsa-p256',
       [OID.secp384r1]: 'ecdsa-p384',
@@ -34,28 +60,45 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (!keyAlgorithm) {
       return { ok: false, problem: 'unknown-curve', detail: `curve ${curve ?? '(explicit parameters)'} is not accepted` };
     }
-    // The SM2 curve is unknown to some OpenSSL builds' key loader: sm-crypto-v2 checks its point.
+    // The SM2 curve is unknown to some OpenSSL builds' key loader: sm-crypto-v2 checks its point (uncompressed only).
     if (keyAlgorithm === 'sm2') {
       try {
         sm2PublicKeyFromInfo(spkiDer);
       } catch (error) {
-        return { ok: false, problem: 'malformed-key', detail: (error as Error).message };
+        return malformedKey((error as Error).message);
       }
-      return { ok: true, keyAlgorithm, spki };
+      return canonical(keyAlgorithm, sm2PublicKeyInfo(point.toString('hex')));
     }
-    if (!loadsAsKey(spkiDer, spki)) {
-      return { ok: false, problem: 'malformed-key', detail: 'the EC point is not on the curve' };
+    // SEC 1 §2.3.3: 04 for uncompressed, 02/03 for compressed; the hybrid form (06/07) is not in RFC 5480.
+    if (point[0] !== 0x04 && point[0] !== 0x02 && point[0] !== 0x03) {
+      return malformedKey(`EC point form ${point[0] === undefined ? '(empty)' : `0x${point[0].toString(16).padStart(2, '0')}`} is not accepted (uncompressed 04 or compressed 02/03)`);
     }
-    return { ok: true, keyAlgorithm, spki };
+    const key = loadsAsKey(spkiDer, spki);
+    if (!key) return malformedKey('the EC point is not on the curve');
+    return canonical(keyAlgorithm, fromValues(key));
   }
   if (algorithm === OID.ed25519) {
-    if (!loadsAsKey(spkiDer, spki)) return { ok: false, problem: 'malformed-key', detail: 'invalid Ed25519 key' };
-    return { ok: true, keyAlgorithm: 'ed25519', spki };
+    // RFC 8410 §3: the parameters MUST be absent.
+    if (parameters !== undefined && parameters !== null) return malformedKey('Ed25519 with parameters (RFC 8410 §3: they are absent)');
+    if (point.length !== 32) return malformedKey(`Ed25519 key of ${point.length} octets (32 expected)`);
+    const key = loadsAsKey(spkiDer, spki);
+    if (!key) return malformedKey('invalid Ed25519 key');
+    return canonical('ed25519', fromValues(key));
   }
   if (algorithm === OID.rsaEncryption) {
+    // RFC 3279 §2.3.1: NULL parameters. Absent ones are written as NULL; anything else is refused.
+    if (parameters && !isNull(parameters)) return malformedKey('rsaEncryption parameters other than NULL');
+    let rsa: RSAPublicKey;
+    try {
+      checkDer(point, 'the RSAPublicKey');
+      rsa = AsnConvert.parse(point, RSAPublicKey);
+    } catch (error) {
+      return malformedKey(`RSAPublicKey: ${error instanceof DerError ? error.reason : 'not an RSAPublicKey'}`);
+    }
+    if (new Uint8Array(rsa.modulus)[0]! & 0x80 || new Uint8Array(rsa.publicExponent)[0]! & 0x80) return malformedKey('negative RSA modulus or exponent');
     const key = loadsAsKey(spkiDer, spki);
     const details = key?.asymmetricKeyDetails;
-    if (!key || !details?.modulusLength) return { ok: false, problem: 'malformed-key', detail: 'invalid RSA key' };
+    if (!key || !details?.modulusLength) return malformedKey('invalid RSA key');
     const bits = details.modulusLength;
     if (bits < 2048) return { ok: false, problem: 'rsa-too-small', detail: `RSA key of ${bits} bits; at least 2048 are required` };
     if (bits !== 2048 && bits !== 3072 && bits !== 4096) {
@@ -65,9 +108,28 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (e < 65537n || e % 2n === 0n) {
       return { ok: false, problem: 'rsa-exponent', detail: `RSA public exponent ${e} is not an odd number ≥ 65537` };
     }
-    return { ok: true, keyAlgorithm: `rsa-${bits}` as KeyAlgorithm, spki };
+    return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key));
   }
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
+}
+
+function canonical(keyAlgorithm: KeyAlgorithm, der: Uint8Array): PublicKeyInspection {
+  return { ok: true, keyAlgorithm, der, spki: AsnConvert.parse(der, SubjectPublicKeyInfo) };
+}
+
+/**
+ * The key written again from its values by OpenSSL: through its JWK (RFC 7518
+ * §6: x and y, n and e as unsigned integers), so no spelling of the request
+ * survives — OpenSSL keeps a decoded point's compressed form, not a JWK's.
+ */
+function fromValues(key: KeyObject): Uint8Array {
+  const values = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
+  return new Uint8Array(values.export({ type: 'spki', format: 'der' }));
+}
+
+function isNull(parameters: ArrayBuffer): boolean {
+  const bytes = new Uint8Array(parameters);
+  return bytes.length === 2 && bytes[0] === 0x05 && bytes[1] === 0x00;
 }
 
 /**
@@ -171,15 +233,8 @@ export function spkiFingerprint(spkiDer: Uint8Array): string {
   return hash('sha256', spkiDer, 'hex');
 }
 
-/**
- * Keys inspected here, by the very buffer that was inspected: the issuance
- * cycle asks about the same request's key again (its key identifier) and
- * need not parse it twice. Weak, so nothing is kept beyond the request.
- */
-const inspectedKeys = new WeakMap<Uint8Array, SubjectPublicKeyInfo>();
-
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifier(spkiDer: Uint8Array): Buffer {
-  const spki = inspectedKeys.get(spkiDer) ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
   return hash('sha1', new Uint8Array(spki.subjectPublicKey), 'buffer');
 }

@@ -1,0 +1,223 @@
+/**
+ * The DER rules (X.690 §10–11) checked over a whole encoding before any
+ * schema reads it. asn1js, under asn1-schema, is a BER decoder: it takes
+ * indefinite and long-form lengths, padded integers, constructed strings and
+ * a last child running past its parent, and what it read would then be
+ * re-encoded differently from what was signed. No npm package checks DER and
+ * says where and why it is not, so this walker does; the schema parse that
+ * follows stays asn1-schema's.
+ *
+ * Generic rules only: a context-specific IMPLICIT tag hides its type, so the
+ * callers check what their schema puts there (and DEFAULT values left out).
+ */
+
+export class DerError extends Error {
+  constructor(
+    /** Why the bytes are not DER, for people: "non-minimal length at offset 3". */
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(reason);
+    this.name = 'DerError';
+  }
+}
+
+export interface DerNode {
+  /** 0 universal, 1 application, 2 context-specific, 3 private. */
+  tagClass: number;
+  tagNumber: number;
+  constructed: boolean;
+  /** Offset of the identifier octet in the checked bytes. */
+  offset: number;
+  /** Identifier and length octets. */
+  header: number;
+  /** Contents octets. */
+  length: number;
+  children: DerNode[];
+}
+
+/** Hostile nesting must not exhaust the stack: real PKIX structures stay far below this. */
+const MAX_DEPTH = 48;
+
+const UNIVERSAL: Record<number, string> = {
+  1: 'BOOLEAN',
+  2: 'INTEGER',
+  3: 'BIT STRING',
+  4: 'OCTET STRING',
+  5: 'NULL',
+  6: 'OBJECT IDENTIFIER',
+  10: 'ENUMERATED',
+  12: 'UTF8String',
+  13: 'RELATIVE-OID',
+  16: 'SEQUENCE',
+  17: 'SET',
+  18: 'NumericString',
+  19: 'PrintableString',
+  20: 'TeletexString',
+  22: 'IA5String',
+  23: 'UTCTime',
+  24: 'GeneralizedTime',
+  26: 'VisibleString',
+  28: 'UniversalString',
+  30: 'BMPString',
+};
+/** Universal types that are constructed in DER; every other universal type is primitive (X.690 §10.2). */
+const CONSTRUCTED = new Set([8, 11, 16, 17, 29]);
+
+/** Checks that `bytes` is exactly one DER value and returns its outline; throws DerError otherwise. */
+export function checkDer(bytes: Uint8Array, what = 'the value'): DerNode {
+  if (bytes.length === 0) throw new DerError(`${what} is empty`, 0);
+  const node = readNode(bytes, 0, bytes.length, 0);
+  const end = node.offset + node.header + node.length;
+  if (end !== bytes.length) throw new DerError(`${bytes.length - end} byte${bytes.length - end === 1 ? "" : "s"} after ${what}`, end);
+  return node;
+}
+
+function readNode(bytes: Uint8Array, at: number, limit: number, depth: number): DerNode {
+  if (depth > MAX_DEPTH) throw new DerError(`nested deeper than ${MAX_DEPTH} levels`, at);
+  const start = at;
+  const identifier = bytes[at++]!;
+  const tagClass = identifier >> 6;
+  const constructed = (identifier & 0x20) !== 0;
+  let tagNumber = identifier & 0x1f;
+  if (tagNumber === 0x1f) {
+    // X.690 §8.1.2.4: high tag numbers in base 128, no leading 0x80, and only for numbers ≥ 31.
+    if (at >= limit) throw new DerError(`tag cut short at offset ${start}`, start);
+    if (bytes[at] === 0x80) throw new DerError(`tag number with a leading zero digit at offset ${start}`, start);
+    tagNumber = 0;
+    let digit: number;
+    do {
+      if (at >= limit) throw new DerError(`tag cut short at offset ${start}`, start);
+      digit = bytes[at++]!;
+      tagNumber = tagNumber * 128 + (digit & 0x7f);
+      if (tagNumber > 0x1fffff) throw new DerError(`tag number too large at offset ${start}`, start);
+    } while (digit & 0x80);
+    if (tagNumber < 31) throw new DerError(`tag ${tagNumber} in the long form at offset ${start}`, start);
+  }
+  if (at >= limit) throw new DerError(`length missing at offset ${at}`, at);
+  const first = bytes[at++]!;
+  let length = first;
+  if (first === 0x80) throw new DerError(`indefinite length at offset ${at - 1} (BER, not DER)`, at - 1);
+  if (first > 0x80) {
+    const octets = first & 0x7f;
+    if (octets > 4) throw new DerError(`length of ${octets} octets at offset ${at - 1}`, at - 1);
+    if (at + octets > limit) throw new DerError(`length cut short at offset ${at - 1}`, at - 1);
+    if (bytes[at] === 0) throw new DerError(`non-minimal length (leading zero octet) at offset ${at - 1}`, at - 1);
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + bytes[at++]!;
+    if (length < 0x80) throw new DerError(`long-form length ${length} at offset ${start + 1} (DER uses the short form below 128)`, start + 1);
+  }
+  const header = at - start;
+  if (length > limit - at) throw new DerError(`length ${length} at offset ${start} runs past the end of its container`, start);
+  const node: DerNode = { tagClass, tagNumber, constructed, offset: start, header, length, children: [] };
+  const contents = bytes.subarray(at, at + length);
+  if (tagClass === 0) checkUniversal(node, contents);
+  if (constructed) {
+    let child = at;
+    const end = at + length;
+    while (child < end) {
+      const next = readNode(bytes, child, end, depth + 1);
+      node.children.push(next);
+      child = next.offset + next.header + next.length;
+    }
+    if (tagClass === 0 && tagNumber === 17) checkSetOrder(bytes, node);
+  }
+  return node;
+}
+
+function checkUniversal(node: DerNode, c: Uint8Array): void {
+  const { tagNumber: tag, offset } = node;
+  const name = UNIVERSAL[tag] ?? `universal ${tag}`;
+  const fail = (why: string): never => {
+    throw new DerError(`${name} at offset ${offset}: ${why}`, offset);
+  };
+  if (tag === 0) fail('end-of-contents octets (BER indefinite form)');
+  if (node.constructed !== CONSTRUCTED.has(tag)) fail(node.constructed ? 'constructed (BER, not DER)' : 'must be constructed');
+  switch (tag) {
+    case 1:
+      if (c.length !== 1 || (c[0] !== 0x00 && c[0] !== 0xff)) fail('DER writes FALSE as 00 and TRUE as FF');
+      break;
+    case 2:
+    case 10:
+      if (c.length === 0) fail('empty');
+      if (c.length > 1 && ((c[0] === 0x00 && !(c[1]! & 0x80)) || (c[0] === 0xff && c[1]! & 0x80))) fail('not minimal (redundant leading octet)');
+      break;
+    case 3: {
+      if (c.length === 0) fail('no unused-bits octet');
+      const unused = c[0]!;
+      if (unused > 7 || (c.length === 1 && unused !== 0)) fail(`${unused} unused bits`);
+      if (unused && c[c.length - 1]! & ((1 << unused) - 1)) fail('unused bits not zero');
+      break;
+    }
+    case 5:
+      if (c.length !== 0) fail('not empty');
+      break;
+    case 6:
+    case 13:
+      if (c.length === 0) fail('empty');
+      for (let i = 0; i < c.length; i++) {
+        if (c[i] === 0x80 && (i === 0 || !(c[i - 1]! & 0x80))) fail('sub-identifier with a leading zero digit');
+      }
+      if (c[c.length - 1]! & 0x80) fail('last sub-identifier cut short');
+      break;
+    case 12:
+      if (!validUtf8(c)) fail('not UTF-8');
+      break;
+    case 19:
+      if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(latin1(c))) fail('character outside PrintableString');
+      break;
+    case 22:
+      if (c.some((b) => b > 0x7f)) fail('character outside IA5String');
+      break;
+    case 23:
+      if (!/^\d{12}Z$/.test(latin1(c))) fail('DER writes YYMMDDHHMMSSZ');
+      break;
+    case 24:
+      if (!/^\d{14}(\.\d*[1-9])?Z$/.test(latin1(c))) fail('DER writes YYYYMMDDHHMMSS[.fff]Z, no trailing zeros');
+      break;
+    case 30:
+      if (c.length % 2) fail('odd length');
+      break;
+    case 28:
+      if (c.length % 4) fail('length not a multiple of 4');
+      break;
+  }
+}
+
+/** X.690 §11.6: a SET OF's members in ascending order of their encodings (a SET's, by tag, is the same order). */
+function checkSetOrder(bytes: Uint8Array, node: DerNode): void {
+  const encoding = (n: DerNode) => Buffer.from(bytes.buffer, bytes.byteOffset + n.offset, n.header + n.length);
+  for (let i = 1; i < node.children.length; i++) {
+    const a = encoding(node.children[i - 1]!);
+    const b = encoding(node.children[i]!);
+    // The shorter is compared as if padded with zeros at its end.
+    const common = Math.min(a.length, b.length);
+    let order = a.compare(b, 0, common, 0, common);
+    if (order === 0 && a.length > b.length && a.subarray(common).some((x) => x !== 0)) order = 1;
+    if (order > 0) throw new DerError(`SET at offset ${node.offset}: members not in DER order`, node.offset);
+  }
+}
+
+function latin1(c: Uint8Array): string {
+  return Buffer.from(c.buffer, c.byteOffset, c.length).toString('latin1');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function validUtf8(c: Uint8Array): boolean {
+  try {
+    utf8.decode(c);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The bytes of a node (identifier to last contents octet) within the bytes it was read from. */
+export function nodeBytes(bytes: Uint8Array, node: DerNode): Uint8Array {
+  return bytes.subarray(node.offset, node.offset + node.header + node.length);
+}
+
+/** The contents octets of a node. */
+export function contentsOf(bytes: Uint8Array, node: DerNode): Uint8Array {
+  return bytes.subarray(node.offset + node.header, node.offset + node.header + node.length);
+}
