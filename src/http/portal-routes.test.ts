@@ -201,7 +201,9 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
     const first = await selfRegistered(individual('韩梅梅', '11010519491231002X'));
     const mid = await counts();
     const twice = await call(null, 'POST', '/api/v1/portal/registrations', { raId, purpose: 'signing', consent, ...individual('韩梅梅', '11010519491231002X') });
-    expect([twice.status, twice.json.code, twice.json.field]).toEqual([409, 'ra.subscriber-exists', 'idNumber']);
+    expect([twice.status, twice.json.code, twice.json.field]).toEqual([409, 'ra.portal-already-registered', 'idNumber']);
+    // No internal subscriber id in the answer (issue 16 §5).
+    expect(JSON.stringify(twice.json)).not.toContain(first.subscriberId);
     expect(await counts()).toEqual(mid);
     expect(mid.ra_subscribers).toBe(before.ra_subscribers! + 1);
     expect(first.token).toMatch(/^sgp_/);

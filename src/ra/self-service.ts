@@ -96,15 +96,21 @@ export class SelfService {
     const actor = 'subscriber:self-registration';
     const access: PortalAccess = { trackingNumber: randomDigits(16), trackingCode: randomCode(12) };
     const codeHash = await hashSecret(access.trackingCode);
-    const { subscriber, extra: application } = await this.subscribers.registerAt(raId, actor, { record, consent: input.consent }, clientAddress, async (trx, row, now) => {
-      await this.storeAccess(trx, row.id, access.trackingNumber, codeHash, actor, now);
-      return this.applications.insert(
-        trx,
-        `subscriber:${row.id}`,
-        { subscriberId: row.id, raId, kind: 'new', purpose: choice.purpose, profileId: choice.profile.id, keyGeneration: choice.keyGeneration, version: 1, replacesSerial: null },
-        now,
-      );
-    });
+    const { subscriber, extra: application } = await this.subscribers
+      .registerAt(raId, actor, { record, consent: input.consent }, clientAddress, async (trx, row, now) => {
+        await this.storeAccess(trx, row.id, access.trackingNumber, codeHash, actor, now);
+        return this.applications.insert(
+          trx,
+          `subscriber:${row.id}`,
+          { subscriberId: row.id, raId, kind: 'new', purpose: choice.purpose, profileId: choice.profile.id, keyGeneration: choice.keyGeneration, version: 1, replacesSerial: null },
+          now,
+        );
+      })
+      .catch((error: unknown) => {
+        // A stranger at the public door does not learn the internal subscriber id (issue 16 §5).
+        if (error instanceof SignetError && error.code === 'ra.subscriber-exists') throw new SignetError('ra.portal-already-registered', 409, {}, error.field);
+        throw error;
+      });
     return { subscriber, application, access };
   }
 
