@@ -63,6 +63,11 @@ export interface OcspOptions {
   maxCached: number;
   /** How often this node looks for revocations made on other nodes. */
   revocationPollMs: number;
+  /**
+   * Fresh signatures per second and CA for serials the CA never issued (RFC 6960 §2.2): anonymous traffic
+   * cannot make the responder sign at will. Past it, `unauthorized` (unsigned; RFC 5019 §2.2.3).
+   */
+  unknownPerSecond: number;
 }
 
 export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
@@ -71,6 +76,7 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   maxRequests: 50,
   maxCached: 200_000,
   revocationPollMs: 1000,
+  unknownPerSecond: 10,
 };
 
 const HASHES: Record<string, { name: string; length: number }> = {
@@ -224,6 +230,21 @@ export class OcspResponder {
     return this.replyFor(entry);
   }
 
+  /** A token bucket per CA (at most `unknownPerSecond` held, refilled continuously) for "unknown" answers. */
+  private readonly unknownBuckets = new Map<string, { tokens: number; at: number }>();
+
+  private takeUnknownToken(caId: string, now: Date): boolean {
+    const rate = this.options.unknownPerSecond;
+    const bucket = this.unknownBuckets.get(caId) ?? { tokens: rate, at: now.getTime() };
+    const elapsed = Math.max(0, now.getTime() - bucket.at);
+    bucket.tokens = Math.min(rate, bucket.tokens + (elapsed / 1000) * rate);
+    bucket.at = now.getTime();
+    this.unknownBuckets.set(caId, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
   private async sign(
     caId: string,
     responder: DelegatedSigner,
@@ -239,6 +260,9 @@ export class OcspResponder {
       const { status, certStatus } = await this.statusOf(caId, question.serial);
       statuses.push(status);
       responses.push(new SingleResponse({ certID: question.certId, certStatus, thisUpdate, nextUpdate }));
+    }
+    if (statuses.includes('unknown') && !this.takeUnknownToken(caId, now)) {
+      throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'too many questions about serials this CA never issued');
     }
     const responderSpki = AsnConvert.parse(responder.signer.publicKeyInfo, SubjectPublicKeyInfo);
     const data = new ResponseData({
