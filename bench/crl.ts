@@ -50,8 +50,8 @@ const index = createWriteStream(join(dir, 'index.txt'));
 const sqlite = new BetterSqlite3(join(dir, 'signet.db'));
 sqlite.pragma('journal_mode = WAL');
 const insert = sqlite.prepare(
-  `insert into revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after)
-   values (?, ?, ?, null, ?, null, 'bench', null, 'ra', ?)`,
+  `insert into revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq)
+   values (?, ?, ?, null, ?, null, 'bench', null, 'ra', ?, ?)`,
 );
 const asIndexTime = (iso: string) => iso.replace(/[-:T]/g, '').slice(2, 14) + 'Z';
 const BATCH = 50_000;
@@ -62,12 +62,14 @@ for (let from = 0; from < ENTRIES; from += BATCH) {
       const serial = `5c${serials.toString('hex', i * 16, i * 16 + 16)}`;
       const revokedAt = new Date(start + i * 1000).toISOString();
       const [code, name] = REASONS[i % REASONS.length]!;
-      insert.run(serial, issuingId, code, revokedAt, notAfter);
+      // Numbered in the order they were revoked, as the revocation counter numbers them (docs/status.md, commit order).
+      insert.run(serial, issuingId, code, revokedAt, notAfter, i + 1);
       lines.push(`R\t${asIndexTime(notAfter)}\t${asIndexTime(revokedAt)}${name ? `,${name}` : ''}\t${serial.toUpperCase()}\tunknown\t/CN=subscriber ${i}\n`);
     }
   })();
   if (!index.write(lines.join(''))) await new Promise<void>((r) => index.once('drain', () => r()));
 }
+sqlite.prepare(`update status_counters set value = ? where name = 'revocations'`).run(ENTRIES);
 // Fold the bulk load into the database file, as openssl's index file is complete on disk before it runs.
 sqlite.pragma('wal_checkpoint(TRUNCATE)');
 sqlite.close();

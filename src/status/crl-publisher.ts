@@ -46,8 +46,14 @@ export interface PublishedCrl {
   nextUpdate: string;
   entries: number;
   sha256: string;
-  /** The exact moment the entries were read: everything revoked up to here is on this CRL. */
+  /** When the entries were read (for people; membership follows revocationsThrough). */
   createdAt: string;
+  /**
+   * The revocation counter value covered (docs/status.md, "Commit order"): a
+   * full CRL lists every unexpired revocation numbered up to it, a delta those
+   * numbered after its base's value and up to its own.
+   */
+  revocationsThrough: number;
   der: Buffer;
 }
 
@@ -57,6 +63,12 @@ export type CrlSummary = Omit<PublishedCrl, 'der'>;
 export interface CeremonyCrlOptions {
   ceremony?: boolean;
   nextUpdate?: Date;
+}
+
+/** Revocation numbers (commit order) a CRL covers: after `after` (a delta's base; null for a full CRL), up to `through`. */
+interface CommitRange {
+  after: number | null;
+  through: number;
 }
 
 export interface CrlSchedule {
@@ -85,6 +97,7 @@ function toSummary(row: Omit<CrlArchiveTable, 'der'>): CrlSummary {
     entries: Number(row.entries),
     sha256: row.sha256,
     createdAt: row.created_at,
+    revocationsThrough: Number(row.revocations_through ?? 0),
   };
 }
 
@@ -100,6 +113,7 @@ const SUMMARY_COLUMNS = [
   'sha256',
   'published_by',
   'created_at',
+  'revocations_through',
 ] as const;
 
 /**
@@ -172,9 +186,12 @@ export class CrlPublisher {
 
       // Count first (one pass over the covering index, no rows materialised), then write every entry straight
       // into its place in the final buffer: the CRL exists once in memory, never as chunks plus a copy.
+      // Membership is by commit order: the revocations numbered up to the counter's committed value (all of
+      // them committed, none still in flight), after the base's value for a delta. A revocation committed later
+      // has a higher number and is on the next CRL, full or delta; none falls between two CRLs.
       const until = now.toISOString();
-      const since = base?.createdAt ?? null;
-      const shapes = await this.entryShapes(caId, until, since);
+      const range: CommitRange = { through: await this.revocationsCommitted(), after: base ? base.revocationsThrough : null };
+      const shapes = await this.entryShapes(caId, until, range);
       const writer = new TbsCertListWriter(
         { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
         encodedLength(shapes),
@@ -183,7 +200,7 @@ export class CrlPublisher {
       let count = 0;
       try {
         // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
-        for await (const page of this.entries(caId, until, since)) {
+        for await (const page of this.entries(caId, until, range)) {
           for (const row of page) encoder.write(row, writer);
           count += page.length;
         }
@@ -217,6 +234,7 @@ export class CrlPublisher {
         der,
         published_by: actor,
         created_at: now.toISOString(),
+        revocations_through: range.through,
       };
       try {
         await statusDb(this.ca.store)
@@ -230,7 +248,15 @@ export class CrlPublisher {
                 actor,
                 action: 'crl.published',
                 target: `crl:${caId}:${crlNumber}`,
-                details: { kind, baseCrlNumber: row.base_crl_number, thisUpdate: row.this_update, nextUpdate: row.next_update, entries: count, sha256: row.sha256 },
+                details: {
+                  kind,
+                  baseCrlNumber: row.base_crl_number,
+                  thisUpdate: row.this_update,
+                  nextUpdate: row.next_update,
+                  entries: count,
+                  sha256: row.sha256,
+                  revocationsThrough: range.through,
+                },
               },
               now,
             );
@@ -247,8 +273,14 @@ export class CrlPublisher {
     }
   }
 
-  /** Pages of revoked, unexpired certificates of `caId`, in serial order; for a delta only those revoked after the base. */
-  private async *entries(caId: string, until: string, since: string | null): AsyncGenerator<CrlEntry[]> {
+  /** The revocation counter's committed value: every revocation numbered up to it has committed. */
+  private async revocationsCommitted(): Promise<number> {
+    const row = await statusDb(this.ca.store).selectFrom('status_counters').select('value').where('name', '=', 'revocations').executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  /** Pages of revoked, unexpired certificates of `caId` in the commit range, in serial order. */
+  private async *entries(caId: string, until: string, range: CommitRange): AsyncGenerator<CrlEntry[]> {
     const db = statusDb(this.ca.store);
     let after = '';
     for (;;) {
@@ -257,9 +289,9 @@ export class CrlPublisher {
         .select(['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
         .where('issuer_ca_id', '=', caId)
         .where('serial', '>', after)
-        .where('revoked_at', '<=', until)
+        .where('commit_seq', '<=', range.through)
         .where('not_after', '>=', until);
-      if (since) query = query.where('revoked_at', '>', since);
+      if (range.after !== null) query = query.where('commit_seq', '>', range.after);
       const rows = await query.orderBy('serial').limit(this.schedule.pageSize).execute();
       if (rows.length === 0) return;
       // The rows go to the encoder as they come: no second million objects.
@@ -270,7 +302,7 @@ export class CrlPublisher {
   }
 
   /** How many entries of each DER shape the CRL will hold (see crl-encoding.ts), counted in the database. */
-  private async entryShapes(caId: string, until: string, since: string | null): Promise<EntryShape[]> {
+  private async entryShapes(caId: string, until: string, range: CommitRange): Promise<EntryShape[]> {
     let query = statusDb(this.ca.store)
       .selectFrom('revocations')
       .select([
@@ -283,9 +315,9 @@ export class CrlPublisher {
         sql<number | string>`count(*)`.as('n'),
       ])
       .where('issuer_ca_id', '=', caId)
-      .where('revoked_at', '<=', until)
+      .where('commit_seq', '<=', range.through)
       .where('not_after', '>=', until);
-    if (since) query = query.where('revoked_at', '>', since);
+    if (range.after !== null) query = query.where('commit_seq', '>', range.after);
     const rows = await query.groupBy([sql`1`, sql`2`, sql`3`, sql`4`, sql`5`]).execute();
     return rows.map((r) => ({
       serialOctets: Math.ceil(Number(r.hex_length) / 2) + Number(r.sign_octet),

@@ -121,7 +121,65 @@ export function statusMigrations(dialect: Dialect): Record<string, Migration> {
         await refuseRewrites(db, dialect, 'root_ocsp_responses', 'ceremony responses are kept unchanged');
       },
     },
+    '0910_status_commit_order': {
+      async up(db: Kysely<unknown>) {
+        // Status follows the order in which revocations commit, not the time their nodes stamped on them
+        // (docs/status.md, "Commit order"). One counter row, bumped inside each revoking transaction:
+        // its row lock makes revoking transactions commit in counter order.
+        await db.schema
+          .createTable('status_counters')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('revocations').addColumn('commit_seq', 'bigint').execute();
+        // The counter value a CRL covers: every revocation numbered up to it is on the CRL or its base.
+        await db.schema.alterTable('crl_archive').addColumn('revocations_through', 'bigint').execute();
+
+        // Rows from before: their order is the order of their revocation times, and a CRL covered what was revoked
+        // by the moment it read its entries. Both tables refuse rewrites, so that guard is lifted for this one backfill.
+        await withRewritesAllowed(db, dialect, ['revocations', 'crl_archive'], async () => {
+          await sql`update revocations set commit_seq = o.n
+            from (select serial, row_number() over (order by revoked_at, serial) as n from revocations) as o
+            where revocations.serial = o.serial`.execute(db);
+          await sql`update crl_archive set revocations_through = coalesce(
+            (select max(r.commit_seq) from revocations r where r.revoked_at <= crl_archive.created_at), 0)`.execute(db);
+        });
+        await sql`insert into status_counters (name, value) select 'revocations', coalesce(max(commit_seq), 0) from revocations`.execute(db);
+
+        await db.schema.createIndex('revocations_commit_seq').on('revocations').column('commit_seq').unique().execute();
+        // The CRL query filters by commit_seq now: the covering index carries it so SQLite still never visits the table.
+        await db.schema.dropIndex('revocations_crl_entries').execute();
+        await db.schema
+          .createIndex('revocations_crl_entries')
+          .on('revocations')
+          .columns(['issuer_ca_id', 'serial', 'commit_seq', 'revoked_at', 'not_after', 'reason_code', 'invalidity_date'])
+          .execute();
+        await db.schema.createIndex('revocations_issuer_commit').on('revocations').columns(['issuer_ca_id', 'commit_seq']).execute();
+      },
+    },
   };
+}
+
+/** Runs `work` with the append-only guard of `tables` lifted, and puts it back the same way refuseRewrites made it. */
+async function withRewritesAllowed(db: Kysely<unknown>, dialect: Dialect, tables: string[], work: () => Promise<void>): Promise<void> {
+  const messages: Record<string, string> = { revocations: 'revocations are final', crl_archive: 'published CRLs are kept unchanged' };
+  if (dialect === 'sqlite') {
+    for (const table of tables) {
+      for (const op of ['update', 'delete']) await sql.raw(`DROP TRIGGER ${table}_no_${op}`).execute(db);
+    }
+    await work();
+    for (const table of tables) {
+      for (const op of ['UPDATE', 'DELETE']) {
+        await sql
+          .raw(`CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, '${messages[table]}'); END`)
+          .execute(db);
+      }
+    }
+    return;
+  }
+  for (const table of tables) await sql.raw(`ALTER TABLE ${table} DISABLE TRIGGER ${table}_append_only`).execute(db);
+  await work();
+  for (const table of tables) await sql.raw(`ALTER TABLE ${table} ENABLE TRIGGER ${table}_append_only`).execute(db);
 }
 
 async function refuseRewrites(db: Kysely<unknown>, dialect: Dialect, table: string, message: string): Promise<void> {

@@ -88,6 +88,9 @@ const HASHES: Record<string, { name: string; length: number }> = {
   [OID.sm3]: { name: 'sm3', length: 32 },
 };
 
+/** Revocations applied per query when catching up (a node back from a long pause, a mass revocation). */
+const REVOCATIONS_PER_LOOK = 10_000;
+
 /** RFC 8954 §2.1: a nonce is 1 to 32 octets; longer ones are refused. */
 const MAX_NONCE = 32;
 
@@ -104,6 +107,8 @@ interface CachedResponse {
   certIds: string[];
   requestKeys: Set<string>;
   refreshing?: Promise<void>;
+  /** The revocation number this node had seen when the statuses were read (docs/status.md, "Commit order"). */
+  asOf: number;
 }
 
 interface AnsweredCertId {
@@ -135,8 +140,10 @@ export class OcspResponder {
   private readonly bySerial = new Map<string, Set<CachedResponse>>();
   private issuerHashes: Map<string, string> | null = null;
   private issuersLoadedAt = 0;
-  private revocationsSeenUntil: string;
-  private lastPoll = 0;
+  /** Every revocation numbered up to this has been applied to this node's responses; null before the first look. */
+  private revocationsSeenThrough: number | null = null;
+  /** When (monotonic ms) the last completed look at the revocations began: its knowledge is that old. */
+  private lastPollStarted = Number.NEGATIVE_INFINITY;
   private polling: Promise<void> | null = null;
   private readonly options: OcspOptions;
 
@@ -149,7 +156,6 @@ export class OcspResponder {
   ) {
     this.options = { ...DEFAULT_OCSP_OPTIONS, ...options };
     this.signers = signers ?? new DelegatedSigners(ca);
-    this.revocationsSeenUntil = ca.now().toISOString();
   }
 
   /**
@@ -159,7 +165,12 @@ export class OcspResponder {
    */
   async respond(request: Buffer): Promise<OcspReply> {
     const now = this.ca.now();
-    this.pollRevocations(now);
+    try {
+      await this.revocationsFreshEnough();
+    } catch {
+      // Without a recent look at the revocations, a cached "good" might be stale: the client asks again later.
+      return { der: ocspErrorResponse(OCSPResponseStatus.tryLater), responseStatus: OCSPResponseStatus.tryLater };
+    }
     const key = request.toString('base64');
     const cached = this.byRequest.get(key);
     if (cached && now.getTime() < cached.nextUpdate.getTime()) {
@@ -215,10 +226,7 @@ export class OcspResponder {
 
     if (!nonce && answered.length === 1) {
       const shared = await this.sharedResponse(answered[0]!.hex, now);
-      if (shared) {
-        this.remember(shared, key);
-        return this.replyFor(shared);
-      }
+      if (shared && (await this.rememberIfCurrent(shared, key))) return this.replyFor(shared);
     }
     const entry = await this.sign(caId, responder, answered, nonce, now);
     // Nothing about serials we never issued, nor odd spellings of a CertID, is kept: anyone could fill the cache and the table with them.
@@ -226,7 +234,8 @@ export class OcspResponder {
       return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
     }
     if (answered.length === 1) await this.store(entry, caId, answered[0]!);
-    this.remember(entry, key);
+    // A revocation committed while this was signed is answered from the next request on, never from the cache.
+    if (!(await this.rememberIfCurrent(entry, key))) return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
     return this.replyFor(entry);
   }
 
@@ -252,6 +261,8 @@ export class OcspResponder {
     nonce: Extension | undefined,
     now: Date,
   ): Promise<CachedResponse & { statuses: OcspStatus[] }> {
+    // Taken before the statuses are read: a revocation this node learns of later, numbered above it, may be missing.
+    const asOf = this.revocationsSeenThrough ?? 0;
     const thisUpdate = secondsOnly(now.toISOString());
     const nextUpdate = new Date(thisUpdate.getTime() + this.options.validityMs);
     const statuses: OcspStatus[] = [];
@@ -303,6 +314,7 @@ export class OcspResponder {
       certIds: answered.map((a) => a.hex),
       requestKeys: new Set(),
       statuses,
+      asOf,
     };
   }
 
@@ -338,6 +350,7 @@ export class OcspResponder {
   private async sharedResponse(certIdHex: string, now: Date): Promise<CachedResponse | null> {
     const memory = this.byCertId.get(certIdHex);
     if (memory && now.getTime() < memory.refreshAt) return memory;
+    const asOf = this.revocationsSeenThrough ?? 0;
     const row = await statusDb(this.ca.store).selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certIdHex).executeTakeFirst();
     if (!row) return null;
     if (row.status !== 'revoked') {
@@ -359,6 +372,7 @@ export class OcspResponder {
       serials: [row.serial],
       certIds: [certIdHex],
       requestKeys: new Set(),
+      asOf,
     };
     return entry;
   }
@@ -378,6 +392,28 @@ export class OcspResponder {
       .values(values)
       .onConflict((oc) => oc.column('cert_id').doUpdateSet({ status: values.status, this_update: values.this_update, next_update: values.next_update, der: values.der }))
       .execute();
+  }
+
+  /**
+   * Keeps `entry` unless a revocation this node has already applied (numbered
+   * above the entry's asOf) concerns one of its certificates: that one came
+   * too late to invalidate an entry not yet in the cache. The check and the
+   * keeping happen with no turn of the event loop between them.
+   */
+  private async rememberIfCurrent(entry: CachedResponse, requestKey: string): Promise<boolean> {
+    while (this.revocationsSeenThrough !== null && entry.asOf < this.revocationsSeenThrough) {
+      const through = this.revocationsSeenThrough;
+      const later = await statusDb(this.ca.store)
+        .selectFrom('revocations')
+        .select('serial')
+        .where('serial', 'in', entry.serials)
+        .where('commit_seq', '>', entry.asOf)
+        .executeTakeFirst();
+      if (later) return false;
+      entry.asOf = through;
+    }
+    this.remember(entry, requestKey);
+    return true;
   }
 
   private remember(entry: CachedResponse, requestKey: string): void {
@@ -432,7 +468,14 @@ export class OcspResponder {
     if (answered.length === 1) await this.store(fresh, caId, answered[0]!);
     for (const k of entry.requestKeys) fresh.requestKeys.add(k);
     this.unlink(entry);
-    for (const k of fresh.requestKeys) this.remember(fresh, k);
+    const keys = [...fresh.requestKeys];
+    if (!(await this.rememberIfCurrent(fresh, keys[0]!))) {
+      // Signed just as a revocation landed: the old entry stays, marked stale, and the next request signs afresh.
+      entry.refreshAt = 0;
+      entry.nextUpdate = new Date(0);
+      return;
+    }
+    for (const k of keys.slice(1)) this.remember(fresh, k);
   }
 
   private refreshInBackground(entry: CachedResponse): void {
@@ -467,33 +510,64 @@ export class OcspResponder {
   }
 
   /**
-   * Revocations made on other nodes: at most every `revocationPollMs` this
-   * node asks for revocations newer than the last it saw and drops its
-   * responses about them.
+   * Revocations made on other nodes (docs/status.md, "Commit order"): before
+   * answering, this node makes sure its last look at the revocations began at
+   * most `revocationPollMs` ago, and looks again (once, for all waiting
+   * requests) if not. So an answer given at time t reflects every revocation
+   * committed, on any node, before t − revocationPollMs.
    */
-  private pollRevocations(now: Date): void {
-    if (this.polling || now.getTime() - this.lastPoll < this.options.revocationPollMs) return;
-    this.lastPoll = now.getTime();
-    this.polling = this.syncRevocations()
-      .catch(() => undefined)
+  private async revocationsFreshEnough(): Promise<void> {
+    if (performance.now() - this.lastPollStarted <= this.options.revocationPollMs) return;
+    await this.syncRevocations();
+  }
+
+  /**
+   * Applies the revocations numbered above the last one this node applied,
+   * in commit order: one indexed query. Revocation numbers follow commit
+   * order, so what one query returns is every revocation committed before it
+   * ran and nothing is skipped; no clock of any machine is compared.
+   */
+  syncRevocations(): Promise<void> {
+    if (this.polling) return this.polling;
+    const started = performance.now();
+    this.polling = this.applyRevocationsSince()
+      .then(() => {
+        this.lastPollStarted = started;
+      })
       .finally(() => {
         this.polling = null;
       });
+    return this.polling;
   }
 
-  /** Drops this node's responses about certificates revoked elsewhere since it last looked. */
-  async syncRevocations(): Promise<void> {
-    // Other nodes' clocks may lag a little: look a minute back, re-dropping is harmless.
-    const since = new Date(new Date(this.revocationsSeenUntil).getTime() - 60_000).toISOString();
-    const rows = await statusDb(this.ca.store).selectFrom('revocations').select(['serial', 'revoked_at']).where('revoked_at', '>', since).execute();
-    for (const row of rows) {
-      for (const entry of this.bySerial.get(row.serial) ?? []) {
-        if (entry.thisUpdate.toISOString() <= row.revoked_at) {
-          entry.refreshAt = 0;
-          entry.nextUpdate = new Date(0);
+  private async applyRevocationsSince(): Promise<void> {
+    const db = statusDb(this.ca.store);
+    if (this.revocationsSeenThrough === null) {
+      // The first look: nothing is cached yet, only the starting point is needed.
+      const row = await db.selectFrom('status_counters').select('value').where('name', '=', 'revocations').executeTakeFirst();
+      this.revocationsSeenThrough = Number(row?.value ?? 0);
+      return;
+    }
+    for (;;) {
+      const seen: number = this.revocationsSeenThrough;
+      const rows = await db
+        .selectFrom('revocations')
+        .select(['serial', 'commit_seq'])
+        .where('commit_seq', '>', seen)
+        .orderBy('commit_seq')
+        .limit(REVOCATIONS_PER_LOOK)
+        .execute();
+      for (const row of rows) {
+        const number = Number(row.commit_seq);
+        for (const entry of this.bySerial.get(row.serial) ?? []) {
+          if (entry.asOf < number) {
+            entry.refreshAt = 0;
+            entry.nextUpdate = new Date(0);
+          }
         }
       }
-      if (row.revoked_at > this.revocationsSeenUntil) this.revocationsSeenUntil = row.revoked_at;
+      if (rows.length > 0) this.revocationsSeenThrough = Math.max(seen, Number(rows[rows.length - 1]!.commit_seq));
+      if (rows.length < REVOCATIONS_PER_LOOK) return;
     }
   }
 
@@ -573,6 +647,8 @@ function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
     expires: nextUpdate.toUTCString(),
     serials: [row.serial],
     certIds: [row.cert_id],
+    // Signed in a ceremony and never cached here: no revocation number applies to it.
+    asOf: 0,
     requestKeys: new Set(),
   };
 }

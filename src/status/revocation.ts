@@ -14,7 +14,8 @@ import {
   type RevocationChannel,
   type RevocationReason,
 } from './revocation-reasons.js';
-import { statusDb, type RevocationTable } from './schema.js';
+import type { Transaction } from 'kysely';
+import { statusDb, type RevocationTable, type StatusDatabase } from './schema.js';
 
 /** What the caller (RA, subscriber portal, operator, CLI) asks for. Authorisation happened before. */
 export interface RevocationRequest {
@@ -159,6 +160,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
     justification,
     channel: request.channel,
     not_after: certificate.not_after,
+    commit_seq: null,
   };
 
   const already = await findRevocation(ca, serial);
@@ -167,6 +169,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
     await statusDb(ca.store)
       .transaction()
       .execute(async (trx) => {
+        row.commit_seq = await nextRevocationNumber(trx);
         await trx.insertInto('revocations').values(row).execute();
         await appendAuditEntry(
           trx as unknown as Tx,
@@ -209,6 +212,25 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
     }
   }
   return toRevocation(row);
+}
+
+/**
+ * The revocation's place in commit order (docs/status.md, "Commit order"). The
+ * counter row is updated inside the revoking transaction, so on PostgreSQL its
+ * row lock holds every other revoking transaction until this one commits or
+ * rolls back: revocations commit in the order of their numbers, and whoever
+ * sees number n committed sees every number below it committed too. (A
+ * sequence would not do: its values are handed out before commit, in no
+ * commit order.) SQLite has one writer at a time, which gives the same.
+ */
+async function nextRevocationNumber(trx: Transaction<StatusDatabase>): Promise<number> {
+  const counter = await trx
+    .updateTable('status_counters')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', 'revocations')
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return Number(counter.value);
 }
 
 function alreadyRevoked(existing: Revocation): SignetError {

@@ -16,6 +16,8 @@ export interface RevocationTable {
   justification: string | null;
   channel: 'subscriber' | 'rights-holder' | 'ra' | 'ca';
   not_after: string;
+  /** Its place in the order revocations committed (status_counters 'revocations'); null only before 0910's backfill. */
+  commit_seq: number | string | null;
 }
 
 /** Every CRL ever published, its signed bytes untouched (R14). */
@@ -32,6 +34,14 @@ export interface CrlArchiveTable {
   der: Buffer;
   published_by: string;
   created_at: string;
+  /** The revocation counter value the CRL covers: with its base, every revocation numbered up to it. */
+  revocations_through: number | string | null;
+}
+
+/** Counters bumped inside the transactions they order (status_counters 'revocations'). */
+export interface StatusCounterTable {
+  name: string;
+  value: number | string;
 }
 
 /** Pre-signed OCSP responses for requests without a nonce (RFC 5019 §2.2). */
@@ -70,6 +80,7 @@ export interface StatusDatabase extends Database {
   ocsp_responses: OcspResponseTable;
   status_leases: StatusLeaseTable;
   root_ocsp_responses: RootOcspResponseTable;
+  status_counters: StatusCounterTable;
 }
 
 export type StatusTx = Transaction<StatusDatabase> | Kysely<StatusDatabase>;

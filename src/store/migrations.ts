@@ -183,7 +183,8 @@ async function refuseAuditRewrites(db: Kysely<unknown>, dialect: Dialect): Promi
     .execute(db);
 }
 
-class CodeMigrations implements MigrationProvider {
+/** Every domain's migrations, by name; exported for tests that stop at an older schema. */
+export class CodeMigrations implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
     const all: Record<string, Migration> = {};
