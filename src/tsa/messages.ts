@@ -30,6 +30,10 @@ export const TSA_MESSAGES = {
     'zh-CN': '本时间戳服务不认识请求中的扩展 {extension}',
     en: 'This TSA does not recognise the requested extension {extension}',
   },
+  'tsa.negative-nonce': {
+    'zh-CN': '随机数（nonce）为负数；RFC 3161 要求正整数',
+    en: 'The nonce is negative; RFC 3161 asks for a positive integer',
+  },
   'tsa.bad-nonce': {
     'zh-CN': '随机数（nonce）过长：{length} 字节，最多 {max} 字节',
     en: 'The nonce is too long: {length} bytes, at most {max}',

@@ -2,7 +2,7 @@ import { PKIFailureInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import type { MessageCode } from '../i18n/messages.js';
-import { integer, layout, octetString, sequence, Slot, type Layout } from '../crypto/der-layout.js';
+import { checkDer, DerError } from '../crypto/strict-der.js';
 
 /**
  * RFC 3161 §2.4.2 PKIFailureInfo, by bit position. (@peculiar/asn1-tsp's
@@ -79,9 +79,8 @@ const malformed = (detail: string) => new TimeStampRefusal('badDataFormat', 'tsa
 
 /**
  * Parses and checks a DER TimeStampReq (RFC 3161 §2.4.1); refuses with the
- * PKIFailureInfo RFC 3161 names for each fault. Walks asn1js's parse tree
- * directly: it is on the TSA's hot path, where asn1-schema's reflective
- * parser costs more than the signature (see token-encoder.ts).
+ * PKIFailureInfo RFC 3161 names for each fault. DER only (strict-der.ts),
+ * then asn1js's parse tree, walked directly.
  *
  * ```asn1
  * TimeStampReq ::= SEQUENCE  {
@@ -94,18 +93,24 @@ const malformed = (detail: string) => new TimeStampRefusal('badDataFormat', 'tsa
  * ```
  */
 export function parseTimeStampQuery(der: Uint8Array): TimeStampQuery {
-  return knownShapes.match(der) ?? knownShapes.learn(der, readTimeStampQuery(der));
+  return readTimeStampQuery(der);
 }
 
 /** The full reading of a TimeStampReq, through asn1js's parse tree. */
 function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
   if (der.length === 0) throw malformed('empty body');
+  // RFC 3161 §3.4: the query is DER. What the TSA echoes into TSTInfo is then the one encoding of its value.
+  try {
+    checkDer(der, 'the request');
+  } catch (error) {
+    if (error instanceof DerError) throw malformed(`not DER: ${error.reason}`);
+    throw error;
+  }
   const ber = asn1js.fromBER(Uint8Array.from(der));
   if (ber.offset === -1) throw malformed(ber.result.error || 'not DER');
   if (ber.offset !== der.length) throw malformed(`${der.length - ber.offset} bytes after the request`);
   const root = ber.result;
   if (!(root instanceof asn1js.Sequence)) throw malformed('TimeStampReq is not a SEQUENCE');
-  if (!wellNested(root)) throw malformed('a field runs past the end of the structure holding it');
   const items = root.valueBlock.value;
 
   const version = items[0];
@@ -141,10 +146,14 @@ function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
     if (item.valueBlock.valueHexView.length > MAX_NONCE_BYTES) {
       throw new TimeStampRefusal('badDataFormat', 'tsa.bad-nonce', { length: item.valueBlock.valueHexView.length, max: MAX_NONCE_BYTES });
     }
+    // A nonce is a large random positive integer (RFC 3161 §2.4.1); DER has already made it minimal.
+    if (item.valueBlock.valueHexView[0]! & 0x80) throw new TimeStampRefusal('badDataFormat', 'tsa.negative-nonce');
     query.nonce = new Uint8Array(item.valueBlock.valueHexView);
     item = items[++index];
   }
   if (item instanceof asn1js.Boolean) {
+    // X.690 §11.5: DER leaves out a value equal to its DEFAULT.
+    if (!item.valueBlock.value) throw malformed('certReq FALSE written out (it is the DEFAULT, which DER leaves out)');
     query.certReq = item.valueBlock.value;
     item = items[++index];
   }
@@ -158,96 +167,3 @@ function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
   if (item) throw malformed(`unexpected field ${index + 1} in TimeStampReq`);
   return query;
 }
-
-/**
- * asn1js lets the last child of a constructed value run past its parent's
- * stated length (30 08 … 01 01 | 00 reads a BOOLEAN from beyond the SEQUENCE).
- * DER does not: each constructed value's contents are exactly its children.
- */
-function wellNested(node: asn1js.AsnType): boolean {
-  if (!(node instanceof asn1js.Constructed)) return true;
-  const children = node.valueBlock.value;
-  const total = children.reduce((n, child) => n + (child as asn1js.BaseBlock).valueBeforeDecodeView.byteLength, 0);
-  return !node.lenBlock.isIndefiniteForm && total === node.lenBlock.length && children.every(wellNested);
-}
-
-/** A query shape a full reading accepted: every byte fixed but the imprint's digest and the nonce's octets. */
-interface QueryShape {
-  layout: Layout;
-  /** [start, end) ranges of `layout.der` outside the slots: a query of this shape has exactly these bytes there. */
-  fixed: Array<[number, number]>;
-  query: Omit<TimeStampQuery, 'hashedMessage' | 'messageImprintDer' | 'nonce'>;
-  imprint: { at: number; length: number };
-  digest: { at: number; length: number };
-  nonce?: { at: number; length: number };
-}
-
-const MAX_QUERY_SHAPES = 64;
-
-/**
- * Clients send the same few shapes of query (one hash, a nonce of one length,
- * certReq or not) and asn1js's parse tree costs as much as the signature. So
- * each query asn1js read and accepted teaches its shape: asn1js lays out a
- * TimeStampReq of the same fields around placeholders (der-layout.ts), and
- * when that layout re-encodes the query byte for byte, later queries of the
- * same length whose bytes outside the digest and nonce match it are read
- * straight from their slots. They are the very DER asn1js would produce for
- * those values, so nothing the full reading would refuse is let through; any
- * other query takes the full reading.
- */
-class QueryShapes {
-  private readonly byLength = new Map<number, QueryShape[]>();
-  private count = 0;
-
-  match(der: Uint8Array): TimeStampQuery | undefined {
-    const shapes = this.byLength.get(der.length);
-    if (!shapes) return undefined;
-    const bytes = Buffer.from(der.buffer, der.byteOffset, der.length);
-    for (const shape of shapes) {
-      if (!shape.fixed.every(([from, to]) => bytes.compare(shape.layout.der, from, to, from, to) === 0)) continue;
-      const query: TimeStampQuery = {
-        ...shape.query,
-        messageImprintDer: new Uint8Array(bytes.subarray(shape.imprint.at, shape.imprint.at + shape.imprint.length)),
-        hashedMessage: Buffer.from(bytes.subarray(shape.digest.at, shape.digest.at + shape.digest.length)),
-      };
-      if (shape.nonce) query.nonce = new Uint8Array(bytes.subarray(shape.nonce.at, shape.nonce.at + shape.nonce.length));
-      return query;
-    }
-    return undefined;
-  }
-
-  learn(der: Uint8Array, query: TimeStampQuery): TimeStampQuery {
-    if (this.count >= MAX_QUERY_SHAPES) return query;
-    const fields = asn1js.fromBER(Uint8Array.from(der)).result as asn1js.Sequence;
-    const raw = (node: asn1js.AsnType | undefined) => new Uint8Array((node as asn1js.BaseBlock).valueBeforeDecodeView);
-    const [version, imprint, ...rest] = fields.valueBlock.value;
-    const algorithm = (imprint as asn1js.Sequence).valueBlock.value[0];
-    const optional = rest.map((node) =>
-      node instanceof asn1js.Integer && query.nonce ? integer(new Slot('nonce', query.nonce.length)) : raw(node),
-    );
-    const shape = layout(
-      sequence([raw(version), sequence([raw(algorithm), octetString(new Slot('digest', query.hashedMessage.length))], 'imprint'), ...optional]),
-    );
-    const filled = Buffer.from(shape.der);
-    const slots = ['digest', ...(query.nonce ? ['nonce'] : [])];
-    filled.set(query.hashedMessage, shape.offsets.get('digest')!);
-    if (query.nonce) filled.set(query.nonce, shape.offsets.get('nonce')!);
-    // Only a query that is exactly asn1js's own encoding of its fields teaches its shape.
-    if (!filled.equals(Buffer.from(der.buffer, der.byteOffset, der.length))) return query;
-    const fixed: Array<[number, number]> = [];
-    let from = 0;
-    for (const [at, length] of slots.map((name) => [shape.offsets.get(name)!, shape.lengths.get(name)!] as const).sort((a, b) => a[0] - b[0])) {
-      fixed.push([from, at]);
-      from = at + length;
-    }
-    fixed.push([from, shape.der.length]);
-    const { hashedMessage: _digest, messageImprintDer: _imprint, nonce: _nonce, ...constant } = query;
-    const at = (name: string) => ({ at: shape.offsets.get(name)!, length: shape.lengths.get(name)! });
-    const learned: QueryShape = { layout: shape, fixed, query: constant, imprint: at('imprint'), digest: at('digest'), ...(query.nonce ? { nonce: at('nonce') } : {}) };
-    this.byLength.set(der.length, [...(this.byLength.get(der.length) ?? []), learned]);
-    this.count += 1;
-    return query;
-  }
-}
-
-const knownShapes = new QueryShapes();
