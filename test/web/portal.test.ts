@@ -159,12 +159,13 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
     const own = await launchBrowser();
     try {
       const page = await own.context.newPage();
-      // A wrong code is refused beside its field; then the right one opens the services.
+      // A wrong code is refused beside its field, with the same words as an unknown tracking number
+      // (issue 16: no answer tells a guesser which part was right); then the right one opens the services.
       await open(page, '/portal/account', 'en', 'phone');
       await page.locator('#f-trackingNumber').fill(access.trackingNumber);
       await page.locator('#f-trackingCode').fill('WRONGWRONG22');
       await page.getByRole('button', { name: en('sp.signin.submit') }).click();
-      await expect.poll(() => page.locator('[data-field="trackingCode"] .field-error').textContent()).toContain('attempts left');
+      await expect.poll(() => page.locator('[data-field="trackingCode"] .field-error').textContent()).toContain('Wrong tracking number or code');
       await both(page, 'sign-in-error', 'en');
       await page.locator('#f-trackingCode').fill(access.trackingCode.toLowerCase());
       await page.getByRole('button', { name: en('sp.signin.submit') }).click();

@@ -456,9 +456,10 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
 
   it('gives officers a console they can work in: dashboard charts that link to their lists, queue, inventory, in both languages', async () => {
     // A complaint received 20 days ago is overdue (7 working days, R12); one received now is not.
+    // Both are about the certificate of the officer's RA: an RA officer sees only their RA's complaints (issue 16).
     const longAgo = new Date(Date.now() - 20 * 86_400_000).toISOString();
-    await asAdmin('POST', '/api/v1/service/complaints', { receivedAt: longAgo, channel: 'phone', complainant: { name: '李四', contact: '13800138000' }, category: 'service', description: '下载页面打不开' });
-    await asAdmin('POST', '/api/v1/service/complaints', { channel: 'email', complainant: { name: '王五', contact: 'wangwu@example.cn' }, category: 'fee', description: '收费疑问' });
+    await asAdmin('POST', '/api/v1/service/complaints', { receivedAt: longAgo, channel: 'phone', complainant: { name: '李四', contact: '13800138000' }, category: 'service', description: '下载页面打不开', certificateSerial: serial });
+    await asAdmin('POST', '/api/v1/service/complaints', { channel: 'email', complainant: { name: '王五', contact: 'wangwu@example.cn' }, category: 'fee', description: '收费疑问', certificateSerial: serial });
     const page = await browser.context.newPage();
     await open(page, '/console');
     // The officer's session from the journey (an HttpOnly cookie) still holds.
