@@ -149,7 +149,7 @@ describe.each(storeBackends)('issuance intents owned by their process on %s', (b
         if (r.status === 'fulfilled') issued++;
         else failures.push(r.reason);
       }
-      // SQLite has one writer: a loop that never pauses would starve the CLI's writes past busy_timeout (5 s).
+      // SQLite has one writer: a loop that never pauses could starve the CLI's writes past busy_timeout (15 s).
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const outputs = await commands;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
@@ -57,6 +57,29 @@ export function sqliteSynchronousFrom(env: NodeJS.ProcessEnv): SqliteSynchronous
   return value;
 }
 
+/**
+ * SQLite transactions that take the write lock when they begin. A deferred transaction that reads, then writes
+ * after another process committed, fails at once with SQLITE_BUSY (its snapshot is stale, and busy_timeout does
+ * not apply); an immediate one waits for the lock under busy_timeout instead. Within one process Kysely already
+ * runs one transaction at a time, so this changes only how processes beside each other share the file (issue 14).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 /** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<SignetDatabase> {
   const isPostgres = /^postgres(ql)?:\/\//.test(url);
@@ -86,8 +109,9 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     // many times (40 MiB of WAL instead of SQLite's 4 MiB default; the WAL file stays about that size).
     sqlite.pragma('wal_autocheckpoint = 10000');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    // Another process (a CLI command beside the server) waits for the write lock rather than failing.
+    sqlite.pragma('busy_timeout = 15000');
+    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     location = `sqlite:${path}`;
   }
   const handle: SignetDatabase = {
