@@ -13,7 +13,7 @@ import { openTestSignet, opensslRequest, TEST_PASSPHRASE } from './test-support/
 afterAll(dropFreshStores);
 
 /**
- * ARCHITECTURE.md, the issuance cycle: "a crash anywhere leaves either nothing
+ * docs/architecture.md, the issuance cycle: "a crash anywhere leaves either nothing
  * signed or a signed certificate whose record exists", and a serial is never reused.
  */
 describe.each(storeBackends)('a crash during issuance on %s', (backend) => {

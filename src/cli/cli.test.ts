@@ -21,7 +21,7 @@ function signet(args: string[], lang = 'en') {
 }
 
 // Each command is a fresh Node process compiling TypeScript on the fly: seconds apiece on a busy machine.
-describe('the signet command line (ARCHITECTURE.md: CLI)', { timeout: 240_000 }, () => {
+describe('the signet command line (docs/architecture.md: CLI)', { timeout: 240_000 }, () => {
   it('creates the hierarchy with init, lists it, issues, shows, and verifies the audit chain', () => {
     const init = signet(['init', '--algorithm', 'ecdsa-p384', '--json']);
     expect(init.status, init.stderr).toBe(0);

@@ -40,7 +40,7 @@ beforeAll(async () => {
   ({ main } = await import('./main.js'));
 });
 
-describe('the RA on the command line: signet ra … and signet agreement … (ARCHITECTURE.md: CLI)', () => {
+describe('the RA on the command line: signet ra … and signet agreement … (docs/architecture.md: CLI)', () => {
   it('creates RAs, the first operators and an API token without prompts, lists them as JSON, merges an RA', async () => {
     const a = JSON.parse((await signet(['ra', 'org', 'create', '--name', '广州注册机构', '--json'])).stdout) as { id: string };
     const b = await signet(['ra', 'org', 'create', '--name', '深圳注册机构']);

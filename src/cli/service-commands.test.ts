@@ -36,7 +36,7 @@ beforeAll(async () => {
   ({ main } = await import('./main.js'));
 });
 
-describe('the service domain on the command line (ARCHITECTURE.md: CLI; R12, R17, R20)', () => {
+describe('the service domain on the command line (docs/architecture.md: CLI; R12, R17, R20)', () => {
   it('answers --help for its commands in a real process', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', entry, 'complaint', 'file', '--help'], { env: { ...process.env, ...ENV }, encoding: 'utf8', timeout: 60_000 });
     expect(result.status).toBe(0);

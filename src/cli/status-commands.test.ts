@@ -33,7 +33,7 @@ async function signet(args: string[]) {
   return { status, stdout, stderr };
 }
 
-describe('status on the command line: signet cert status | cert revoke | crl generate | crl show (ARCHITECTURE.md: CLI)', () => {
+describe('status on the command line: signet cert status | cert revoke | crl generate | crl show (docs/architecture.md: CLI)', () => {
   it('revokes for ever, shows the status, publishes full and delta CRLs OpenSSL verifies that list the certificate', async () => {
     const init = await signet(['init', '--json']);
     expect(init.status, init.stderr).toBe(0);

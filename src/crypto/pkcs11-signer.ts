@@ -221,7 +221,7 @@ export class Pkcs11Signer implements Signer {
   async sign(message: Uint8Array): Promise<Uint8Array> {
     const data = Buffer.from(message);
     if (this.scheme === 'ecdsa') {
-      // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (ARCHITECTURE.md).
+      // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (docs/architecture.md).
       const digest = createHash(this.hash).update(data).digest();
       const raw = await signOffLoop(this.turns, this.session, 'ECDSA', this.privateKey, digest);
       const half = raw.length / 2;

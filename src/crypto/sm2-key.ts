@@ -96,7 +96,7 @@ export interface Sm2KeyPair {
   distinguishingId: string;
 }
 
-/** A fresh SM2 key pair from the CSPRNG (never from a seed: see ARCHITECTURE.md). */
+/** A fresh SM2 key pair from the CSPRNG (never from a seed: see docs/architecture.md). */
 export function generateSm2KeyPair(distinguishingId = DEFAULT_SM2_ID): Sm2KeyPair {
   for (;;) {
     const pair = sm2.generateKeyPairHex();

@@ -45,7 +45,7 @@ export class Sm2Signer implements Signer {
     rememberDistinguishingId(this.publicKeyInfo, this.distinguishingId);
   }
 
-  /** A fresh key pair from the CSPRNG (never from a seed: see ARCHITECTURE.md). */
+  /** A fresh key pair from the CSPRNG (never from a seed: see docs/architecture.md). */
   static generate(options: Sm2SignerOptions = {}): Sm2Signer {
     return new Sm2Signer(generateSm2KeyPair(options.distinguishingId ?? DEFAULT_SM2_ID));
   }

@@ -23,7 +23,7 @@ export interface SignerOptions {
 /** A key generated in software, which can be sealed (key-envelope.ts) and used at once. */
 export type GeneratedSigner = Signer & { exportPkcs8(): Buffer; signSync(message: Uint8Array): Uint8Array };
 
-/** RSA, ECDSA and Ed25519 on node:crypto. SM2 never goes through here (see ARCHITECTURE.md). */
+/** RSA, ECDSA and Ed25519 on node:crypto. SM2 never goes through here (see docs/architecture.md). */
 export class SoftwareSigner implements Signer {
   readonly scheme: SignatureScheme;
   readonly hash: HashName;
@@ -77,7 +77,7 @@ export class SoftwareSigner implements Signer {
 }
 
 export function generateSoftwareKey(keyAlgorithm: KeyAlgorithm, options: SignerOptions = {}): GeneratedSigner {
-  // SM2 keys come from sm-crypto-v2 (ARCHITECTURE.md), everything else from node:crypto.
+  // SM2 keys come from sm-crypto-v2 (docs/architecture.md), everything else from node:crypto.
   if (keyAlgorithm === 'sm2') return Sm2Signer.generate({ distinguishingId: options.distinguishingId });
   return new SoftwareSigner(keyAlgorithm, generatePrivateKey(keyAlgorithm), options);
 }

@@ -10,7 +10,7 @@ import { buildServer } from './server.js';
 
 afterAll(dropFreshStores);
 
-describe.each(storeBackends)('the HTTP interface on %s (ARCHITECTURE.md)', (backend) => {
+describe.each(storeBackends)('the HTTP interface on %s (docs/architecture.md)', (backend) => {
   let t: TestSignet;
   let h: Hierarchy;
   let app: FastifyInstance;

@@ -14,7 +14,7 @@ import type { RaDatabase } from './schema.js';
  * RA-scoped operator sees the certificates of their own RA's subscribers
  * only (R18); CA-wide roles see every certificate the CA issued.
  *
- * The RA sits upstream of the CA and the status domain (ARCHITECTURE.md),
+ * The RA sits upstream of the CA and the status domain (docs/architecture.md),
  * so it reads their certificates and revocations here, read-only.
  */
 

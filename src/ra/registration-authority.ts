@@ -32,7 +32,7 @@ export interface RegistrationAuthorityOptions {
 
 /**
  * The RA domain's API: it decides *who* gets a certificate and hands the CA
- * an order whose subject comes from reviewed data (ARCHITECTURE.md, the
+ * an order whose subject comes from reviewed data (docs/architecture.md, the
  * issuance cycle's step 1).
  */
 export class RegistrationAuthority {

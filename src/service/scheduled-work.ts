@@ -29,7 +29,7 @@ export async function runDeliveryRound(signet: Signet, nodeId: string): Promise<
 
 /**
  * The promises that keep themselves (R2, R9, R19, R20), run by whichever node
- * holds the `service-jobs` lease (ARCHITECTURE.md, scale-out): deemed
+ * holds the `service-jobs` lease (docs/architecture.md, scale-out): deemed
  * acceptance one month after publication, renewal reminders, the retention
  * job, and a signed audit checkpoint when one is due; then what they queued
  * is sent by mail. Each job is idempotent, so a round repeated by a node that

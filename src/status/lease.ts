@@ -4,7 +4,7 @@ import { statusDb } from './schema.js';
 /**
  * A lease in the database: background work (CRL publication, OCSP
  * pre-signing) runs on whichever node holds it, so that nodes behind a load
- * balancer never do it twice at the same moment (ARCHITECTURE.md, scale-out).
+ * balancer never do it twice at the same moment (docs/architecture.md, scale-out).
  * Taking it is one atomic upsert that only succeeds when the lease is free,
  * expired, or already ours.
  */

@@ -67,7 +67,7 @@ export interface RootOcspResponseTable {
   ceremony_id: string;
 }
 
-/** Background work runs on whichever node holds the lease (ARCHITECTURE.md, scale-out). */
+/** Background work runs on whichever node holds the lease (docs/architecture.md, scale-out). */
 export interface StatusLeaseTable {
   name: string;
   holder: string;
