@@ -80,7 +80,7 @@ export function rolloverAt(notBefore: Date, notAfter: Date, remainingFraction: n
 }
 
 /**
- * The delegated signing identities of every CA (ARCHITECTURE.md, "trust over
+ * The delegated signing identities of every CA (docs/architecture.md, "trust over
  * time"): which one is in force is decided from the store and the clock, the
  * same on every node; this object (owned by the composition root) only keeps
  * each node's copy of the list for `refreshMs`, and `invalidate()` drops it.

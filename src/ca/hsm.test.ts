@@ -61,7 +61,7 @@ describe.each(storeBackends)('CA keys in a PKCS#11 token on %s', (backend) => {
   });
 });
 
-/** ARCHITECTURE.md (crypto): an HSM signature must not stall every other request while the token works. */
+/** docs/architecture.md (crypto): an HSM signature must not stall every other request while the token works. */
 describe('PKCS#11 signing off the event loop', () => {
   it('lets timers run while the token signs, and keeps concurrent signatures on one session apart', async () => {
     const { Pkcs11Token } = await import('../crypto/pkcs11-signer.js');

@@ -25,7 +25,7 @@ function tool(command: string, args: string[]): Promise<{ status: number; output
 }
 
 /**
- * ARCHITECTURE.md, "trust over time": every online signing identity rolls
+ * docs/architecture.md, "trust over time": every online signing identity rolls
  * over by itself before it expires, with an overlap, every node switching at
  * once, the predecessor kept, audited; a crash mid-rollover leaves one in force.
  */

@@ -42,7 +42,7 @@ const REQUIRED = [
   'SIGNET_PUBLIC_URL',
 ];
 
-describe('production mode refuses generated secrets and says what is missing (ARCHITECTURE.md: production mode; R21)', () => {
+describe('production mode refuses generated secrets and says what is missing (docs/architecture.md: production mode; R21)', () => {
   it.each(REQUIRED)('refuses to start without %s, naming it in both languages, and generates nothing', async (variable) => {
     const dataDir = fresh();
     const env = productionEnv(dataDir, join(dataDir, 'signet.db'));

@@ -147,7 +147,7 @@ export class CrlPublisher {
    */
   async publish(caId: string, kind: CrlKind, actor: string, options: CeremonyCrlOptions = {}): Promise<PublishedCrl> {
     const authority = await this.ca.authority(caId);
-    // The root stays offline (ARCHITECTURE.md): only the ceremony (root-ceremony.ts) signs its CRL.
+    // The root stays offline (docs/architecture.md): only the ceremony (root-ceremony.ts) signs its CRL.
     if (authority.role === 'root' && !options.ceremony) throw new SignetError('crl.root-offline', 409, { caId }, 'caId');
     let base: CrlSummary | null = null;
     if (kind === 'delta') {
