@@ -19,17 +19,24 @@ export async function seedRevocations(
   const first = options.first ?? 0;
   const last = first + count - 1;
   if (count <= 0) return;
-  if (store.dialect === 'sqlite') {
-    await sql`
-      WITH RECURSIVE n(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM n WHERE i < ${last})
-      INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after)
-      SELECT '5' || printf('%031x', i), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter} FROM n`.execute(store.db);
-    return;
-  }
-  await sql`
-    INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after)
-    SELECT '5' || lpad(to_hex(i), 31, '0'), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}
-    FROM generate_series(${first}::bigint, ${last}::bigint) AS i`.execute(store.db);
+  // Each revocation takes the next number of the commit-order counter, as revokeCertificate does
+  // (docs/status.md, "Commit order"): CRL membership follows those numbers.
+  await store.db.transaction().execute(async (trx) => {
+    const counter = await sql<{ value: number | string }>`SELECT value FROM status_counters WHERE name = 'revocations'`.execute(trx);
+    const base = Number(counter.rows[0]?.value ?? 0) - first + 1;
+    if (store.dialect === 'sqlite') {
+      await sql`
+        WITH RECURSIVE n(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM n WHERE i < ${last})
+        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq)
+        SELECT '5' || printf('%031x', i), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base} + i FROM n`.execute(trx);
+    } else {
+      await sql`
+        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq)
+        SELECT '5' || lpad(to_hex(i), 31, '0'), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base}::bigint + i
+        FROM generate_series(${first}::bigint, ${last}::bigint) AS i`.execute(trx);
+    }
+    await sql`UPDATE status_counters SET value = value + ${count} WHERE name = 'revocations'`.execute(trx);
+  });
 }
 
 /** The serial `seedRevocations` gave its `index`th revocation. */
