@@ -62,8 +62,10 @@ describe('signet init --algorithm sm2 --sm2-id (GM/T 0009 §10, GB/T 32918.2 §5
     const long = await signet(['init', '--algorithm', 'sm2', '--sm2-id', '标'.repeat(2731)]);
     expect(long.status).toBe(1);
     expect(long.stderr).toContain('not 8193');
+    // Not even an empty store: the next command finds no deployment and says where it looked.
     const list = await signet(['ca', 'list', '--json']);
-    expect(JSON.parse(list.stdout)).toEqual([]);
+    expect(list.status).toBe(2);
+    expect(list.stderr).toContain('There is no Signet database in the data folder');
   });
 
   it("creates a hierarchy whose every signature is made with that ID: openssl pkeyutl verifies the root and issuing CA with it and not with the default, and a leaf with openssl verify -vfyopt distid", async () => {

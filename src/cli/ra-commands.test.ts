@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config/settings.js';
+import { openSignet } from '../signet.js';
 
 const entry = join(import.meta.dirname, 'entry.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'signet-ra-cli-'));
@@ -38,6 +40,8 @@ async function signet(args: string[], env: Record<string, string> = {}) {
 beforeAll(async () => {
   Object.assign(process.env, ENV);
   ({ main } = await import('./main.js'));
+  // Only init and serve create a store; an empty one is enough for the RA's commands.
+  await (await openSignet(loadConfig(ENV))).close();
 });
 
 describe('the RA on the command line: signet ra … and signet agreement … (docs/architecture.md: CLI)', () => {

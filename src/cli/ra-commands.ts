@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadConfig } from '../config/settings.js';
 import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { bootstrapPrincipal, ROLES, type Principal } from '../ra/roles.js';
-import { openSignet, type Signet } from '../signet.js';
-import { say, print } from './command-support.js';
+import type { Signet } from '../signet.js';
+import { openExistingSignet, say, print } from './command-support.js';
 
 async function withSignet<T>(work: (signet: Signet, by: Principal) => Promise<T>): Promise<T> {
-  const signet = await openSignet(loadConfig());
+  const signet = await openExistingSignet();
   try {
     // Whoever runs the CLI on the CA's machine holds its data folder: the bootstrap CA administrator.
     return await work(signet, bootstrapPrincipal('cli', process.env.USER ?? 'operator'));

@@ -11,6 +11,8 @@ import { AUDIT_MESSAGES } from '../audit/messages.js';
 import { CONFIG_MESSAGES } from '../config/messages.js';
 import { INVENTORY_MESSAGES } from '../ra/inventory-messages.js';
 import { CA_LIFETIME_MESSAGES } from '../ca/messages.js';
+import { CLI_MESSAGES } from '../cli/messages.js';
+import { DEPLOYMENT_MESSAGES } from '../deployment/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -204,6 +206,8 @@ export const MESSAGES = {
   ...CONFIG_MESSAGES,
   ...INVENTORY_MESSAGES,
   ...CA_LIFETIME_MESSAGES,
+  ...CLI_MESSAGES,
+  ...DEPLOYMENT_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;
