@@ -11,7 +11,9 @@ import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerEvidenceCommands } from './evidence-commands.js';
-import { assertRootPassphraseOwn, ensureDevelopmentHierarchy, openSignet } from '../signet.js';
+import { assertRootPassphraseOwn, openSignet } from '../signet.js';
+import { ensureDevelopmentDeployment } from '../deployment/development.js';
+import { developmentWelcome } from '../deployment/welcome.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
@@ -95,7 +97,7 @@ export function buildProgram(): Command {
           { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm, ...(distinguishingId ? { sm2Id: distinguishingId } : {}) },
           distinguishingId ? `${text}\n${say('cli.sm2-id', { id: distinguishingId })}` : text,
         );
-      });
+      }, { create: true });
     });
 
   program
@@ -107,9 +109,9 @@ export function buildProgram(): Command {
       // Only a server closes the intents of processes that died (src/signet.ts, startIntentRecovery).
       const signet = await openSignet(config, { role: 'server' });
       const algorithm = parseAlgorithm(opts.algorithm);
-      if (await ensureDevelopmentHierarchy(signet, algorithm)) {
-        console.error(say('cli.first-start', { dataDir: config.dataDir, algorithm }));
-      }
+      // Development only: on an empty store, the hierarchy and a ready-to-use demo RA (src/deployment).
+      const deployment = await ensureDevelopmentDeployment(signet, algorithm);
+      if (deployment?.created) console.error(say('cli.first-start', { dataDir: config.dataDir, algorithm }));
       // Materialise the operator token now, so that it exists before the first operator call.
       config.adminToken();
       const app = await buildServer(signet);
@@ -128,6 +130,10 @@ export function buildProgram(): Command {
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       console.error(say('cli.listening', { url: `http://${config.host}:${port}`, database: signet.store.location }));
+      if (deployment) {
+        const wildcard = config.host === '0.0.0.0' || config.host === '::';
+        console.error(developmentWelcome(deployment, config, wildcard ? config.publicUrl : `http://${config.host}:${port}`, locale));
+      }
     });
 
   const ca = program.command('ca').description('CA hierarchy / CA 层级');
