@@ -4,7 +4,7 @@
  * test-output/screenshots (gitignored).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,27 @@ export function ensureWebBuilt(): void {
   if (existsSync(join(REPOSITORY, 'web', 'dist', 'index.html'))) return;
   const result = spawnSync('npx', ['vite', 'build', 'web'], { cwd: REPOSITORY, encoding: 'utf8', timeout: 300_000 });
   if (result.status !== 0) throw new Error(`vite build web failed: ${result.stderr}${result.stdout}`);
+}
+
+/** Newest modification time under a folder, in ms. */
+function newest(folder: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * Tests that run `npm start` as README says need the compiled server (npm ci
+ * builds it); a checkout whose dist/ is missing or older than src/ builds it.
+ */
+export function ensureBuilt(): void {
+  const entry = join(REPOSITORY, 'dist', 'cli', 'entry.js');
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newest(join(REPOSITORY, 'src'))) return;
+  const result = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPOSITORY, encoding: 'utf8', timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed: ${result.stderr}${result.stdout}`);
 }
 
 export interface Browser {

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
+import { ensureBuilt, ensureWebBuilt, launchBrowser, REPOSITORY, screenshot, type Browser } from './browser.js';
+
+const zh = (key: MessageKey) => MESSAGES['zh-CN'][key];
+
+/** A port nobody listens on right now (the server is then told it through SIGNET_PORT, as the README says). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Issue 19, "the first hour": exactly README's `npm start` on an empty data
+ * folder (only SIGNET_DATA and SIGNET_PORT set, as README shows), then only
+ * what its welcome says — no database access, no API call README does not
+ * show. The welcome's credentials sign in; a subscriber registers and applies
+ * in the portal, the officer approves in the console, and the subscriber
+ * downloads the certificate in the browser (R0, R1, R4, R5).
+ */
+describe('the first hour: npm start on an empty data folder → welcome → apply → approve → download in the browser (R0, R4, R5)', { timeout: 300_000 }, () => {
+  let server: ChildProcess;
+  let output = '';
+  let dataDir = '';
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    ensureWebBuilt();
+    dataDir = join(mkdtempSync(join(tmpdir(), 'signet-first-hour-')), 'data');
+    const port = await freePort();
+    // The user's own language: the welcome in Chinese, as on a machine set to zh-CN.
+    const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_DATA: dataDir, SIGNET_PORT: String(port), SIGNET_LANG: 'zh-CN', SIGNET_LOG_LEVEL: 'warn' };
+    for (const name of ['SIGNET_DATABASE_URL', 'SIGNET_CA_PASSPHRASE', 'SIGNET_ADMIN_TOKEN', 'SIGNET_MODE', 'SIGNET_PUBLIC_URL']) delete env[name];
+    server = spawn('npm', ['start'], { cwd: REPOSITORY, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    for (const deadline = Date.now() + 120_000; !/接下来/.test(output); ) {
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`npm start gave no welcome:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    // npm runs node as its child: end the whole process group this test started.
+    if (server?.pid) process.kill(-server.pid, 'SIGTERM');
+    rmSync(join(dataDir, '..'), { recursive: true, force: true });
+  });
+
+  it('prints where to go and how to sign in; the passwords are kept readable by the owner only', () => {
+    expect(output).toContain('Signet 开发部署已就绪');
+    expect(output).toMatch(/订户门户（申请证书）：http:\/\/127\.0\.0\.1:\d+\/portal\/register/);
+    expect(output).toMatch(/RA 控制台（审核、管理）：http:\/\/127\.0\.0\.1:\d+\/console/);
+    expect(output).toMatch(/API 文档：http:\/\/127\.0\.0\.1:\d+\/api\/docs/);
+    expect(output).toMatch(/CA 管理员：用户名 admin {2}密码 \S{24}/);
+    expect(output).toMatch(/RA 审核员（示例注册机构 Demo RA）：用户名 officer {2}密码 \S{24}/);
+    expect(statSync(join(dataDir, 'development-credentials')).mode & 0o777).toBe(0o600);
+  });
+
+  it('lets a newcomer apply in the portal, approve in the console and download in the browser, with nothing but the welcome', async () => {
+    const url = (label: RegExp) => label.exec(output)![1]!;
+    const portal = url(/订户门户（申请证书）：(\S+)/);
+    const console = url(/RA 控制台（审核、管理）：(\S+)/);
+    const operator = (username: string) => ({ username, password: new RegExp(`用户名 ${username} {2}密码 (\\S+)`).exec(output)![1]! });
+
+    // The CA administrator's credentials sign in too.
+    const admin = await browser.context.newPage();
+    await admin.goto(console);
+    await admin.locator('#f-username').fill('admin');
+    await admin.locator('#f-password').fill(operator('admin').password);
+    await admin.getByRole('button', { name: zh('console.sign-in') }).last().click();
+    await admin.locator('[data-testid="operator"]', { hasText: 'admin' }).waitFor();
+    await admin.close();
+
+    // A person registers and applies at the demo RA, under the sample agreement in force (R0, R1).
+    const subscriberBrowser = await launchBrowser();
+    const after: Array<() => Promise<void>> = [];
+    try {
+      const subscriber = await subscriberBrowser.context.newPage();
+      await subscriber.goto(portal);
+      await subscriber.locator('#f-raId').waitFor();
+      expect(await subscriber.locator('#f-raId option').allTextContents()).toEqual(['示例注册机构 Demo RA']);
+      await subscriber.locator('#f-name').fill('张三');
+      await subscriber.locator('#f-idNumber').fill('110101199003077571');
+      await subscriber.locator('#f-phone').fill('13800138000');
+      await subscriber.locator('#f-email').fill('zhangsan@example.cn');
+      await subscriber.locator('#f-consent').check();
+      await subscriber.getByRole('button', { name: zh('sp.register.submit') }).click();
+      await subscriber.locator('[data-testid="tracking"]').waitFor();
+      await screenshot(subscriber, 'first-hour-registered');
+
+      // The officer signs in with the welcome's password, opens the application and approves it (R4).
+      // The officer's own browser: the administrator's session stays in the other one.
+      const officerBrowser = await launchBrowser();
+      after.push(() => officerBrowser.close());
+      const officer = await officerBrowser.context.newPage();
+      await officer.goto(console);
+      await officer.locator('#f-username').fill('officer');
+      await officer.locator('#f-password').fill(operator('officer').password);
+      await officer.getByRole('button', { name: zh('console.sign-in') }).last().click();
+      await officer.locator('[data-testid="operator"]', { hasText: 'officer' }).waitFor();
+      await officer.goto(`${console}/applications`);
+      await officer.locator('tr[data-application]').first().getByRole('link').click();
+      await officer.getByRole('button', { name: zh('application.take') }).click();
+      await officer.getByRole('button', { name: zh('application.approve') }).click();
+      await officer.locator('[data-testid="credential"]').waitFor();
+      const referenceNumber = (await officer.locator('[data-testid="reference-number"]').textContent())!.trim();
+      const authorizationCode = (await officer.locator('[data-testid="authorization-code"]').textContent())!.trim();
+      await screenshot(officer, 'first-hour-approved');
+
+      // The subscriber downloads with a key made in the page (R5).
+      await subscriber.goto(portal.replace(/\/portal\/register$/, '/portal/download'));
+      await subscriber.locator('#f-referenceNumber').fill(referenceNumber);
+      await subscriber.locator('#f-authorizationCode').fill(authorizationCode);
+      await subscriber.getByRole('button', { name: zh('download.start') }).click();
+      await subscriber.locator('[data-testid="downloaded"]').waitFor();
+      const serial = (await subscriber.locator('[data-testid="serial"]').textContent())!.trim();
+      expect(serial).toMatch(/^[0-9a-f]{34}$/);
+      await screenshot(subscriber, 'first-hour-downloaded');
+    } finally {
+      for (const close of after) await close();
+      await subscriberBrowser.close();
+    }
+  });
+});
