@@ -38,6 +38,8 @@ beforeAll(async () => {
 
 describe('`signet audit verify` against pinned keys and exported heads (R20)', () => {
   it('pins the key `audit keys` shows, then names a cut-off tail by the exported head', async () => {
+    // Commands other than init and serve refuse a data folder without a store (issue 19).
+    expect((await signet(['init'])).status).toBe(0);
     expect((await signet(['audit', 'checkpoint'])).status).toBe(0);
     expect((await signet(['audit', 'checkpoint'])).status).toBe(0);
     const keys = JSON.parse((await signet(['audit', 'keys', '--json'])).stdout) as { spkiSha256: string; publicKeyPem: string }[];
