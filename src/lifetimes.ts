@@ -160,7 +160,7 @@ export function startRolloverSchedule(signet: Signet, intervalMs = 15 * 60_000, 
     if (running) return;
     running = true;
     (async () => {
-      if (await tryTakeLease(signet.store, 'identity-rollover', nodeId, signet.ca.now(), 10 * 60_000)) await rollOverIdentities(signet);
+      if (await tryTakeLease(signet.store, 'identity-rollover', nodeId, 10 * 60_000)) await rollOverIdentities(signet);
     })()
       .catch(onError)
       .finally(() => {

@@ -23,7 +23,7 @@ const DELIVERY_LEASE_MS = 5 * 60_000;
  */
 export async function runDeliveryRound(signet: Signet, nodeId: string): Promise<DeliveryRound | null> {
   if (!signet.mail.configured) return null;
-  if (!(await tryTakeLease(signet.store, 'notification-delivery', nodeId, signet.ca.now(), DELIVERY_LEASE_MS))) return null;
+  if (!(await tryTakeLease(signet.store, 'notification-delivery', nodeId, DELIVERY_LEASE_MS))) return null;
   return signet.mail.deliverDue();
 }
 
@@ -36,7 +36,7 @@ export async function runDeliveryRound(signet: Signet, nodeId: string): Promise<
  * lost and regained the lease does no harm.
  */
 export async function runServiceRound(signet: Signet, nodeId: string): Promise<ServiceRound | null> {
-  if (!(await tryTakeLease(signet.store, 'service-jobs', nodeId, signet.ca.now(), 30 * 60_000))) return null;
+  if (!(await tryTakeLease(signet.store, 'service-jobs', nodeId, 30 * 60_000))) return null;
   const raOf = async (subscriberId: string) => {
     try {
       return (await signet.ra.subscribers.row({ operatorId: null, username: 'system:service-jobs', role: 'ca-admin', raId: null, via: 'cli' }, subscriberId)).ra_id;

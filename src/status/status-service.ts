@@ -77,7 +77,7 @@ export class StatusService {
    * are missing or due within `marginMs`, and OCSP responses about to go stale.
    */
   async scheduledWork(marginMs = 3_600_000): Promise<{ crls: number; ocsp: number } | null> {
-    if (!(await tryTakeLease(this.ca.store, 'status-publisher', this.nodeId, this.ca.now(), 10 * 60_000))) return null;
+    if (!(await tryTakeLease(this.ca.store, 'status-publisher', this.nodeId, 10 * 60_000))) return null;
     const crls = await this.crls.publishDue('system:crl-schedule', marginMs);
     const ocsp = await this.ocsp.refreshStale();
     return { crls: crls.length, ocsp };
