@@ -72,6 +72,8 @@ export interface CertificateSummary {
 /** All given conditions hold; times are ISO-8601 UTC. Ordered by serial, for paging with afterSerial. */
 export interface CertificateFilter {
   serial?: string;
+  /** Any of these serials (one query; for callers resolving a list at once). */
+  serials?: readonly string[];
   subscriberId?: string;
   hasSubscriber?: boolean;
   issuerCaId?: string;
@@ -736,6 +738,17 @@ export class CertificateAuthority {
       .selectFrom('certificates')
       .select(['serial', 'issuer_ca_id', 'profile_id', 'subject', 'subscriber_id', 'key_algorithm', 'not_before', 'not_after', 'issued_at']);
     if (filter.serial !== undefined) query = query.where('serial', '=', normaliseSerial(filter.serial));
+    if (filter.serials !== undefined) {
+      const serials = filter.serials.flatMap((s) => {
+        try {
+          return [normaliseSerial(s)];
+        } catch {
+          return []; // a malformed serial names no certificate
+        }
+      });
+      if (serials.length === 0) return [];
+      query = query.where('serial', 'in', serials);
+    }
     if (filter.subscriberId !== undefined) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.hasSubscriber) query = query.where('subscriber_id', 'is not', null);
     if (filter.issuerCaId !== undefined) query = query.where('issuer_ca_id', '=', filter.issuerCaId);

@@ -1,5 +1,6 @@
 import { SignetError } from '../i18n/signet-error.js';
 import { requireScope, type Principal } from '../ra/roles.js';
+import { normaliseSerial } from '../ca/serial-number.js';
 import type { Signet } from '../signet.js';
 
 /**
@@ -35,45 +36,78 @@ export async function enforceScope(signet: Signet, by: Principal | undefined, sc
   requireScope(by, raId);
 }
 
-/** The RA a subscriber belongs to now; unknown ids are for the domain to refuse (404). */
+/**
+ * What an object is about, as far as its RA goes: a subscriber, or failing
+ * that a certificate (whose subscriber then tells the RA).
+ */
+export interface Party {
+  subscriberId?: string | null;
+  certificateSerial?: string | null;
+}
+
+/**
+ * The RA of each party, asked of the owning domains (never their tables):
+ * one CA query for the certificates among them, one RA query for the
+ * subscribers, whatever the number of parties. null where no RA can be
+ * told (a certificate issued outside the RA, an unknown subscriber).
+ */
+export async function rasOf(signet: Signet, parties: readonly Party[]): Promise<(string | null)[]> {
+  const serials = [...new Set(parties.filter((p) => !p.subscriberId && p.certificateSerial).map((p) => p.certificateSerial!))];
+  const holderOf = new Map<string, string | null>();
+  if (serials.length > 0) {
+    for (const c of await signet.ca.findCertificates({ serials, limit: serials.length })) holderOf.set(c.serial, c.subscriberId);
+  }
+  const subscriberOf = (p: Party): string | null => p.subscriberId || (p.certificateSerial ? (holderOf.get(normalised(p.certificateSerial)) ?? null) : null);
+  const raOf = await signet.ra.subscribers.raOf(parties.map(subscriberOf).filter((id): id is string => id !== null));
+  return parties.map((p) => {
+    const subscriber = subscriberOf(p);
+    return subscriber ? (raOf.get(subscriber) ?? null) : null;
+  });
+}
+
+function normalised(serial: string): string {
+  try {
+    return normaliseSerial(serial);
+  } catch {
+    return serial;
+  }
+}
+
+/** The RA a subscriber belongs to now; an unknown id is refused here (404), before the handler. */
 export async function raOfSubscriber(signet: Signet, subscriberId: unknown): Promise<string | null> {
   if (typeof subscriberId !== 'string' || !subscriberId) return null;
-  const row = await signet.store.db.selectFrom('ra_subscribers' as never).select('ra_id' as never).where('id' as never, '=', subscriberId as never).executeTakeFirst();
-  if (!row) throw new SignetError('ra.unknown-subscriber', 404, { subscriber: subscriberId.slice(0, 80) }, 'subscriberId');
-  return (row as { ra_id: string }).ra_id;
+  const raId = (await signet.ra.subscribers.raOf([subscriberId])).get(subscriberId);
+  if (!raId) throw new SignetError('ra.unknown-subscriber', 404, { subscriber: subscriberId.slice(0, 80) }, 'subscriberId');
+  return raId;
 }
 
 /** The RA of a certificate's subscriber; null for certificates issued outside the RA. */
 export async function raOfCertificate(signet: Signet, serial: unknown): Promise<string | null> {
   if (typeof serial !== 'string' || !serial) return null;
-  const [found] = await signet.ca.findCertificates({ serial, limit: 1 }).catch(() => []);
+  const [found] = await signet.ca.findCertificates({ serials: [serial], limit: 1 });
   if (!found) throw new SignetError('certificate.not-found', 404, { serial: serial.slice(0, 80) }, 'serial');
   return found.subscriberId ? raOfSubscriber(signet, found.subscriberId) : null;
 }
 
 export async function raOfComplaint(signet: Signet, id: string | undefined): Promise<string | null> {
-  const row = await signet.store.db.selectFrom('service_complaints' as never).select('subscriber_id' as never).where('id' as never, '=', (id ?? '') as never).executeTakeFirst();
-  if (!row) throw new SignetError('service.unknown-complaint', 404, { complaint: String(id).slice(0, 80) }, 'complaintId');
-  const subscriberId = (row as { subscriber_id: string | null }).subscriber_id;
-  return subscriberId ? raOfSubscriber(signet, subscriberId) : null;
+  const about = await signet.service.complaints.about(id ?? '');
+  return about.subscriberId ? raOfSubscriber(signet, about.subscriberId) : raOfCertificate(signet, about.certificateSerial);
 }
 
 export async function raOfCharge(signet: Signet, id: string | undefined): Promise<string | null> {
-  const row = await signet.store.db.selectFrom('service_charges' as never).select('ra_id' as never).where('id' as never, '=', (id ?? '') as never).executeTakeFirst();
-  if (!row) throw new SignetError('service.unknown-charge', 404, { charge: String(id).slice(0, 80) }, 'chargeId');
-  return (row as { ra_id: string }).ra_id;
+  return signet.service.fees.raOfCharge(id ?? '');
 }
 
 export async function raOfClaim(signet: Signet, id: string | undefined): Promise<string | null> {
-  const row = await signet.store.db.selectFrom('service_liability_claims' as never).select('certificate_serial' as never).where('id' as never, '=', (id ?? '') as never).executeTakeFirst();
-  if (!row) throw new SignetError('service.unknown-claim', 404, { claim: String(id).slice(0, 80) }, 'claimId');
-  return raOfCertificate(signet, (row as { certificate_serial: string }).certificate_serial);
+  return raOfCertificate(signet, await signet.service.liability.certificateOfClaim(id ?? ''));
 }
 
-/** Narrows a list to the principal's RA: items whose RA cannot be told are left out for RA-scoped principals. */
-export async function narrowToRa<T>(signet: Signet, by: Principal, items: T[], raOf: (item: T) => Promise<string | null>): Promise<T[]> {
-  if (by.raId === null) return items;
-  const out: T[] = [];
-  for (const item of items) if ((await raOf(item).catch(() => null)) === by.raId) out.push(item);
-  return out;
+/**
+ * Narrows a list to the principal's RA, resolving every item at once (rasOf):
+ * items whose RA cannot be told are left out for RA-scoped principals.
+ */
+export async function narrowToRa<T>(signet: Signet, by: Principal, items: T[], partyOf: (item: T) => Party): Promise<T[]> {
+  if (by.raId === null || items.length === 0) return items;
+  const ras = await rasOf(signet, items.map(partyOf));
+  return items.filter((_, i) => ras[i] === by.raId);
 }

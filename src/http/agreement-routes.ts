@@ -68,7 +68,7 @@ export const PUBLICATION_ROUTES: readonly OperatorRoute[] = [
     roles: ['ca-admin', 'ra-admin', 'ra-officer', 'auditor'],
     summary: 'Objections kept',
     handle: async ({ signet, by, query }) =>
-      narrowToRa(signet, by, await signet.publication.objections({ versionId: query.versionId, subscriberId: query.subscriberId }), (o) => raOfSubscriber(signet, o.subscriberId)),
+      narrowToRa(signet, by, await signet.publication.objections({ versionId: query.versionId, subscriberId: query.subscriberId }), (o) => ({ subscriberId: o.subscriberId })),
   },
 ];
 

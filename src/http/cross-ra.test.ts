@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import type { Principal } from '../ra/roles.js';
@@ -24,6 +24,7 @@ describe.each(storeBackends)('cross-RA actions on %s (issue 16 §2, R18)', (back
   let serialB: string;
   let complaintB: string;
   let claimB: string;
+  let raA: string;
 
   const call = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, payload?: unknown) =>
     app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
@@ -39,6 +40,7 @@ describe.each(storeBackends)('cross-RA actions on %s (issue 16 §2, R18)', (back
       const created = (await call('POST', '/api/v1/ra/operators', admin, { username: who.toLowerCase(), role, raId: ras[ra], password: 'cross ra password' })).json();
       as[who] = { authorization: `Bearer ${(await call('POST', '/api/v1/ra/api-tokens', admin, { label: 'x', operatorId: created.id })).json().token}` };
     }
+    raA = ras.A!;
     const counter: Principal = { operatorId: null, username: 'officer-b', role: 'ra-officer', raId: ras.B!, via: 'cli' };
     const record = { type: 'individual' as const, name: '乙方订户', idType: 'resident-id', idNumber: '11010519491231002X', phone: '13500135000', email: 'b@example.cn' };
     subscriberB = (await t.signet.ra.subscribers.register(counter, { record, consent: { agreementVersion: 'v1', accepted: true } }, null)).id;
@@ -91,6 +93,37 @@ describe.each(storeBackends)('cross-RA actions on %s (issue 16 §2, R18)', (back
     expect((await call('GET', '/api/v1/service/complaints', as.officerA!)).json()).toEqual([]);
     expect((await call('GET', '/api/v1/service/liability/claims', as.officerA!)).json()).toEqual([]);
     expect((await call('GET', '/api/v1/service/complaints', admin)).json()).toHaveLength(1);
+  });
+
+  it("narrows mixed lists to the caller's RA, asking the RA and CA domains once each whatever the length", async () => {
+    const counterA: Principal = { operatorId: null, username: 'officer-a', role: 'ra-officer', raId: raA, via: 'cli' };
+    const record = { type: 'individual' as const, name: '甲方订户', idType: 'resident-id', idNumber: '110105194912310038', phone: '13500135001', email: 'a@example.cn' };
+    const subscriberA = (await t.signet.ra.subscribers.register(counterA, { record, consent: { agreementVersion: 'v1', accepted: true } }, null)).id;
+    const serialA = (
+      await t.signet.ca.issue({ csr: opensslRequest(t.dir, 'ecdsa-p256', 'cross-a').csrPem, profileId: 'individual-signing', subject: 'CN=甲方订户', subscriberId: subscriberA, requestedBy: 'test', reason: 'cross-RA test' })
+    ).serial;
+    const file = async (about: Record<string, string>) =>
+      (await call('POST', '/api/v1/service/complaints', admin, { channel: 'phone', ...about, complainant: { name: '某人', contact: '1' }, category: 'service', description: '投诉' })).json().id as string;
+    const mine = [await file({ subscriberId: subscriberA }), await file({ certificateSerial: serialA }), await file({ certificateSerial: serialA })];
+    await file({ certificateSerial: serialB });
+    await file({ subscriberId: subscriberB });
+    const claim = await call('POST', '/api/v1/service/liability/claims', admin, { certificateSerial: serialA, amountFen: 100, claimant: { name: '甲', contact: '1' }, description: '赔偿' });
+    expect(claim.statusCode, claim.body).toBe(201);
+
+    const raOf = vi.spyOn(t.signet.ra.subscribers, 'raOf');
+    const certificates = vi.spyOn(t.signet.ca, 'findCertificates');
+    try {
+      const complaints = (await call('GET', '/api/v1/service/complaints', as.officerA!)).json() as Array<{ id: string }>;
+      expect(complaints.map((c) => c.id).sort()).toEqual([...mine].sort());
+      expect([raOf.mock.calls.length, certificates.mock.calls.length]).toEqual([1, 1]);
+      const claims = (await call('GET', '/api/v1/service/liability/claims', as.officerA!)).json() as Array<{ id: string }>;
+      expect(claims.map((c) => c.id)).toEqual([claim.json().id]);
+      expect([raOf.mock.calls.length, certificates.mock.calls.length]).toEqual([2, 2]);
+    } finally {
+      raOf.mockRestore();
+      certificates.mockRestore();
+    }
+    expect((await call('GET', '/api/v1/service/complaints', admin)).json()).toHaveLength(6);
   });
 
   it('keeps an RA-scoped auditor out of the CA-wide registers: disputes, notifications, holds, audit', async () => {

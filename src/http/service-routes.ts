@@ -90,9 +90,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     roles: READERS,
     summary: 'Complaints, personal data masked; ?overdue=true lists open ones past their deadline',
     handle: async ({ signet, by, query }) =>
-      narrowToRa(signet, by, await signet.service.complaints.list({ overdue: query.overdue === 'true', status: query.status === 'open' || query.status === 'responded' ? query.status : undefined }), (c) =>
-        c.subscriberId ? raOfSubscriber(signet, c.subscriberId) : raOfCertificate(signet, c.certificateSerial),
-      ),
+      narrowToRa(signet, by, await signet.service.complaints.list({ overdue: query.overdue === 'true', status: query.status === 'open' || query.status === 'responded' ? query.status : undefined }), (c) => c),
   },
   { method: 'GET', url: '/api/v1/service/complaints/:id', scope: (signet, { params }) => raOfComplaint(signet, params.id), tag: 'complaints', roles: READERS, summary: 'One complaint in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.complaints.get(actor, params.id!) },
   {
@@ -127,7 +125,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     body: object({ certificateSerial: str, amountFen: fen, claimant: contact, description: text, subscriberType: str }, ['certificateSerial', 'amountFen', 'claimant', 'description']),
     handle: ({ signet, actor, body }) => signet.service.liability.register(actor, body as never),
   },
-  { method: 'GET', url: '/api/v1/service/liability/claims', scope: 'none', tag: 'liability', roles: READERS, summary: 'The claims register, claimants masked', handle: async ({ signet, by, query }) => narrowToRa(signet, by, await signet.service.liability.claims({ certificateSerial: query.serial }), (c) => raOfCertificate(signet, c.certificateSerial)) },
+  { method: 'GET', url: '/api/v1/service/liability/claims', scope: 'none', tag: 'liability', roles: READERS, summary: 'The claims register, claimants masked', handle: async ({ signet, by, query }) => narrowToRa(signet, by, await signet.service.liability.claims({ certificateSerial: query.serial }), (c) => ({ certificateSerial: c.certificateSerial })) },
   { method: 'GET', url: '/api/v1/service/liability/claims/:id', scope: (signet, { params }) => raOfClaim(signet, params.id), tag: 'liability', roles: READERS, summary: 'One claim in full (the read is audited)', handle: ({ signet, actor, params }) => signet.service.liability.readClaim(actor, params.id!) },
   {
     method: 'POST',

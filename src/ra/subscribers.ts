@@ -239,6 +239,21 @@ export class SubscriberRegistry {
     return (await query.execute()).map(toSubscriber);
   }
 
+  /**
+   * The RA each subscriber belongs to, for other domains' authorisation
+   * (issue 16): one query per 500 ids (a safe bound for SQLite's variable
+   * limit), no personal data. Unknown ids are absent from the map.
+   */
+  async raOf(subscriberIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const ids = [...new Set(subscriberIds.filter((id) => typeof id === 'string' && id !== ''))];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.context.db.selectFrom('ra_subscribers').select(['id', 'ra_id']).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const row of rows) out.set(row.id, row.ra_id);
+    }
+    return out;
+  }
+
   /** Reads the subscriber row, refusing principals of another RA. */
   async row(by: Principal, subscriberId: string, trx: RaTx = this.context.db): Promise<RaSubscriberTable> {
     const row = await trx.selectFrom('ra_subscribers').selectAll().where('id', '=', subscriberId).executeTakeFirst();

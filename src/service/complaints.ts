@@ -155,6 +155,13 @@ export class Complaints {
     return this.list({ overdue: true });
   }
 
+  /** Whom a complaint is about, without personal data: for the authorisation layer (issue 16). */
+  async about(id: string): Promise<{ subscriberId: string | null; certificateSerial: string | null }> {
+    const row = await this.context.db.selectFrom('service_complaints').select(['subscriber_id', 'certificate_serial']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SignetError('service.unknown-complaint', 404, { complaint: id.slice(0, 80) }, 'complaintId');
+    return { subscriberId: row.subscriber_id, certificateSerial: row.certificate_serial };
+  }
+
   /** The full complaint, personal data included: the read itself is audited (R2, R20). */
   async get(actor: string, id: string): Promise<Complaint> {
     const now = this.context.clock();

@@ -205,6 +205,13 @@ export class Fees {
     return (await this.chargeById(chargeId))!;
   }
 
+  /** The RA a charge was raised by: for the authorisation layer (issue 16). */
+  async raOfCharge(id: string): Promise<string> {
+    const row = await this.context.db.selectFrom('service_charges').select('ra_id').where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SignetError('service.unknown-charge', 404, { charge: id.slice(0, 80) }, 'chargeId');
+    return row.ra_id;
+  }
+
   async charges(filter: { raId?: string; subscriberId?: string; status?: string } = {}): Promise<Charge[]> {
     let query = this.context.db.selectFrom('service_charges').selectAll().orderBy('created_at').orderBy('id');
     if (filter.raId) query = query.where('ra_id', '=', filter.raId);

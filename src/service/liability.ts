@@ -182,6 +182,13 @@ export class LiabilityRegister {
     return (await query.execute()).map((row) => this.toClaim(row, true));
   }
 
+  /** The certificate a claim is on: for the authorisation layer (issue 16). */
+  async certificateOfClaim(id: string): Promise<string> {
+    const row = await this.context.db.selectFrom('service_liability_claims').select('certificate_serial').where('id', '=', id).executeTakeFirst();
+    if (!row) throw new SignetError('service.unknown-claim', 404, { claim: id.slice(0, 80) }, 'claimId');
+    return row.certificate_serial;
+  }
+
   async claim(id: string, masked: boolean): Promise<LiabilityClaim | undefined> {
     const row = await this.context.db.selectFrom('service_liability_claims').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? this.toClaim(row, masked) : undefined;
