@@ -92,7 +92,7 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     expect(Buffer.from(tstInfo!.nonce!)).toEqual(Buffer.from(request.nonce!));
     expect(normaliseOid(tstInfo!.policy)).toBe(tsaPolicyOid(t.config.policyOid));
     expect(tstInfo!.accuracy?.seconds).toBe(1);
-    expect(signedData!.certificates).toHaveLength(1);
+    expect(signedData!.certificates).toHaveLength(2);
 
     const serial = Buffer.from(tstInfo!.serialNumber).toString('hex');
     expect(serial).toHaveLength(34);
@@ -100,6 +100,23 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     expect(row.gen_time).toBe(tstInfo!.genTime.toISOString());
     expect(row.message_imprint).toBe(Buffer.from(request.messageImprint.hashedMessage.buffer).toString('hex'));
     expect(row.policy).toBe(normaliseOid(tstInfo!.policy));
+  });
+
+  it('with certReq carries the TSA and issuing CA certificates, so openssl ts -verify and BouncyCastle need only the root (RFC 3161 §2.4.1)', async () => {
+    const reply = await post(opensslQuery('chain', '-sha256', '-cert'));
+    const { signedData } = parseReply(reply.body);
+    const carried = (signedData!.certificates ?? []).map((c) => Buffer.from(AsnConvert.serialize(c.certificate!)));
+    expect(carried.map((c) => c.toString('hex')).sort()).toEqual([h.tsa.der, h.issuing.der].map((c) => c.toString('hex')).sort());
+    // DER SET OF order (X.690 §11.6), whichever certificate that puts first.
+    expect(Buffer.compare(carried[0]!, carried[1]!)).toBeLessThan(0);
+    const replyPath = join(dir, 'chain.tsr');
+    writeFileSync(replyPath, reply.body);
+    const verified = runTool('openssl', ['ts', '-verify', '-data', document, '-in', replyPath, '-CAfile', rootPem]);
+    expect(verified.stdout + verified.stderr).toContain('Verification: OK');
+    // Without certReq the root alone is not enough: the control that shows the chain is what the token carries.
+    const bare = join(dir, 'bare.tsr');
+    writeFileSync(bare, (await post(opensslQuery('bare', '-sha256'))).body);
+    expect(runTool('openssl', ['ts', '-verify', '-data', document, '-in', bare, '-CAfile', rootPem]).status).not.toBe(0);
   });
 
   it('leaves the TSA certificate out unless certReq asks for it, and the token still verifies with -untrusted', async () => {

@@ -190,7 +190,7 @@ export class TimeStampAuthority {
 
     for (let attempt = 0; ; attempt++) {
       const serialBytes = this.serials.serial();
-      // RFC 3161 §2.4.1: the TSA's certificate only when certReq asks for it.
+      // RFC 3161 §2.4.1: the TSA's certificate (with its issuing CA's) only when certReq asks for it.
       const { reply, token: tokenDer } = await identity.template.encode({
         messageImprintDer: query.messageImprintDer,
         serial: serialBytes,
@@ -263,7 +263,8 @@ export class TimeStampAuthority {
       identity = {
         ...base,
         signerId: delegated.id,
-        template: new TokenTemplate(base, this.policy, this.accuracy),
+        // With certReq the token carries the issuing CA too: a verifier then needs only the root.
+        template: new TokenTemplate(base, this.policy, this.accuracy, [issuing.certificateDer]),
         notBefore: delegated.notBefore.getTime(),
         notAfter: delegated.notAfter.getTime(),
       };

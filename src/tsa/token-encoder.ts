@@ -29,7 +29,7 @@ export interface TokenFields {
   genTime: Date;
   /** The request's nonce INTEGER content octets, echoed unchanged. */
   nonce?: Uint8Array;
-  /** RFC 3161 §2.4.1: the TSA's certificate in the token only when certReq asks for it. */
+  /** RFC 3161 §2.4.1: the TSA's certificate (and its issuing CA's) in the token only when certReq asks for it. */
   includeCertificate: boolean;
 }
 
@@ -54,7 +54,8 @@ export class TokenTemplate {
   private readonly digestAlgorithm: Uint8Array;
   private readonly signatureAlgorithm: Uint8Array;
   private readonly digestAlgorithms: Uint8Array;
-  private readonly certificate: Uint8Array;
+  /** SignedData.certificates when certReq is set: the TSA's and its issuing CA's, in DER SET order. */
+  private readonly certificates: Uint8Array[];
   private readonly granted: Uint8Array;
   private readonly digestLength: number;
   private readonly tstInfoLayouts = new Map<string, Layout>();
@@ -66,6 +67,12 @@ export class TokenTemplate {
     private readonly identity: CmsSignerIdentity,
     policy: string,
     accuracy: Accuracy,
+    /**
+     * The CA certificates above the TSA's, root excluded. Carried with the TSA's so that
+     * a relying party needs only the root (jarsigner, osslsigncode, `openssl ts -verify
+     * -CAfile root.pem`); RFC 3161 §2.4.1 lets certReq carry "other certificates" too.
+     */
+    chain: Uint8Array[] = [],
   ) {
     this.policy = oid(policy);
     this.accuracy = der(accuracy);
@@ -77,7 +84,7 @@ export class TokenTemplate {
     this.digestAlgorithm = der(digestAlgorithm(identity.hash));
     this.signatureAlgorithm = der(identity.signer.signatureAlgorithm);
     this.digestAlgorithms = der(new DigestAlgorithmIdentifiers([digestAlgorithm(identity.hash)]));
-    this.certificate = new Uint8Array(identity.certificateDer);
+    this.certificates = sortDer([new Uint8Array(identity.certificateDer), ...chain].map((der) => ({ der }))).map((c) => c.der);
     this.granted = der(new PKIStatusInfo({ status: PKIStatus.granted }));
     this.digestLength = createHash(identity.hash).digest().length;
   }
@@ -155,7 +162,7 @@ export class TokenTemplate {
         der3,
         this.digestAlgorithms,
         sequence([oid(id_ct_tstInfo), tagged(0, [octetString(new Slot('tstInfo', tstInfoLength))])]),
-        ...(includeCertificate ? [tagged(0, [this.certificate])] : []),
+        ...(includeCertificate ? [tagged(0, this.certificates)] : []),
         set([signerInfo]),
       ]);
       return layout(sequence([this.granted, sequence([oid(id_signedData), tagged(0, [signedData])], 'token')]));
