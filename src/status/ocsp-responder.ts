@@ -19,12 +19,12 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly } from './crl-encoding.js';
+import { MalformedOcspRequest, parseOcspRequest, type OcspQuestion } from './ocsp-request.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
 
@@ -90,9 +90,6 @@ const HASHES: Record<string, { name: string; length: number }> = {
 
 /** Revocations applied per query when catching up (a node back from a long pause, a mass revocation). */
 const REVOCATIONS_PER_LOOK = 10_000;
-
-/** RFC 8954 §2.1: a nonce is 1 to 32 octets; longer ones are refused. */
-const MAX_NONCE = 32;
 
 interface CachedResponse {
   der: Buffer;
@@ -194,14 +191,11 @@ export class OcspResponder {
   }
 
   private async answer(request: Buffer, key: string, now: Date): Promise<OcspReply> {
-    const parsed = parseRequest(request, this.options.maxRequests);
-    const nonce = parsed.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
-    if (nonce) checkNonce(nonce);
+    const { certIds, nonce } = parseRequest(request, this.options.maxRequests);
 
     const issuers = new Set<string>();
     const answered: AnsweredCertId[] = [];
-    for (const single of parsed.tbsRequest.requestList) {
-      const certId = single.reqCert;
+    for (const certId of certIds) {
       const hash = HASHES[certId.hashAlgorithm.algorithm];
       if (!hash) throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `hash algorithm ${certId.hashAlgorithm.algorithm} is not supported`);
       if (certId.issuerNameHash.byteLength !== hash.length || certId.issuerKeyHash.byteLength !== hash.length) {
@@ -229,8 +223,8 @@ export class OcspResponder {
       if (shared && (await this.rememberIfCurrent(shared, key))) return this.replyFor(shared);
     }
     const entry = await this.sign(caId, responder, answered, nonce, now);
-    // Nothing about serials we never issued, nor odd spellings of a CertID, is kept: anyone could fill the cache and the table with them.
-    if (nonce || entry.statuses.includes('unknown') || !answered.every((a) => canonicalHashParameters(a.certId))) {
+    // Nothing about serials we never issued is kept: anyone could fill the cache and the table with them.
+    if (nonce || entry.statuses.includes('unknown')) {
       return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
     }
     if (answered.length === 1) await this.store(entry, caId, answered[0]!);
@@ -455,11 +449,10 @@ export class OcspResponder {
     if (requestKey === undefined) return;
     const request = Buffer.from(requestKey, 'base64');
     const now = this.ca.now();
-    const parsed = parseRequest(request, this.options.maxRequests);
-    const answered = parsed.tbsRequest.requestList.map((r) => ({
-      certId: r.reqCert,
-      hex: Buffer.from(AsnConvert.serialize(r.reqCert)).toString('hex'),
-      serial: serialHex(Buffer.from(r.reqCert.serialNumber)),
+    const answered = parseRequest(request, this.options.maxRequests).certIds.map((certId) => ({
+      certId,
+      hex: Buffer.from(AsnConvert.serialize(certId)).toString('hex'),
+      serial: serialHex(Buffer.from(certId.serialNumber)),
     }));
     const caId = await this.issuerOf(answered[0]!.certId);
     const responder = caId ? await this.responderFor(caId) : null;
@@ -653,14 +646,6 @@ function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
   };
 }
 
-/** RFC 5754 §2: hash AlgorithmIdentifiers carry absent or NULL parameters; anything else is not worth caching. */
-function canonicalHashParameters(certId: CertID): boolean {
-  const parameters = certId.hashAlgorithm.parameters;
-  if (parameters === undefined || parameters === null) return true;
-  const bytes = new Uint8Array(parameters);
-  return bytes.length === 2 && bytes[0] === 0x05 && bytes[1] === 0x00;
-}
-
 function hashKey(oid: string, nameHash: Buffer, keyHash: Buffer): string {
   return `${oid}|${nameHash.toString('hex')}|${keyHash.toString('hex')}`;
 }
@@ -673,51 +658,15 @@ function serialHex(bytes: Buffer): string {
   return hex || '00';
 }
 
-/** DER decoding with every way a request can be wrong mapped to malformedRequest. */
-function parseRequest(request: Buffer, maxRequests: number): OCSPRequest {
+/** Strict DER decoding (ocsp-request.ts) with every way a request can be wrong mapped to malformedRequest. */
+function parseRequest(request: Buffer, maxRequests: number): OcspQuestion {
   try {
-    return parseRequestStrictly(request, maxRequests);
+    return parseOcspRequest(request, maxRequests);
   } catch (error) {
     // Whatever a decoder trips over in hostile input is the client's malformed request, not our failure.
-    if (error instanceof OcspRefusal) throw error;
-    throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `undecodable request: ${(error as Error).message}`);
-  }
-}
-
-function parseRequestStrictly(request: Buffer, maxRequests: number): OCSPRequest {
-  const refuse = (why: string): never => {
+    const why = error instanceof MalformedOcspRequest ? error.reason : `undecodable request: ${(error as Error).message}`;
     throw new OcspRefusal(OCSPResponseStatus.malformedRequest, why);
-  };
-  if (request.length === 0) refuse('empty request');
-  const ber = asn1js.fromBER(new Uint8Array(request));
-  if (ber.offset === -1 || ber.offset !== request.length) refuse('not a single DER value');
-  let parsed: OCSPRequest;
-  try {
-    parsed = AsnConvert.parse(request, OCSPRequest);
-  } catch {
-    return refuse('not an OCSPRequest');
   }
-  if (parsed.tbsRequest.version !== 0) refuse('only version 1 requests exist');
-  const count = parsed.tbsRequest.requestList?.length ?? 0;
-  if (count === 0 || count > maxRequests) refuse(`a request asks about 1 to ${maxRequests} certificates`);
-  for (const single of parsed.tbsRequest.requestList) {
-    if (!single.reqCert?.serialNumber || single.reqCert.serialNumber.byteLength === 0 || single.reqCert.serialNumber.byteLength > 32) {
-      refuse('bad serial number');
-    }
-  }
-  return parsed;
-}
-
-function checkNonce(nonce: Extension): void {
-  const value = Buffer.from(nonce.extnValue.buffer);
-  let length = value.length;
-  try {
-    // Normally the extnValue holds a DER OCTET STRING (RFC 8954 §2.1); some clients send raw bytes.
-    length = AsnConvert.parse(value, OctetString).byteLength;
-  } catch {
-    // Raw bytes: their own length counts.
-  }
-  if (length < 1 || length > MAX_NONCE) throw new OcspRefusal(OCSPResponseStatus.malformedRequest, `nonce of ${length} octets`);
 }
 
 function requestFor(certIds: CertID[]): OCSPRequest {

@@ -1,0 +1,177 @@
+import { AsnConvert, AsnPropTypes, AsnProp, OctetString } from '@peculiar/asn1-schema';
+import { CertID, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import { AlgorithmIdentifier, Certificate, Extension, GeneralName } from '@peculiar/asn1-x509';
+import { checkDer, DerError, type DerNode } from '../crypto/strict-der.js';
+
+/**
+ * The OCSPRequest (RFC 6960 §4.1.1), read strictly:
+ *
+ * ```asn1
+ * OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest, optionalSignature [0] EXPLICIT Signature OPTIONAL }
+ * TBSRequest  ::= SEQUENCE {
+ *   version             [0] EXPLICIT Version DEFAULT v1,
+ *   requestorName       [1] EXPLICIT GeneralName OPTIONAL,
+ *   requestList             SEQUENCE OF Request,
+ *   requestExtensions   [2] EXPLICIT Extensions OPTIONAL }
+ * Request     ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] EXPLICIT Extensions OPTIONAL }
+ * ```
+ *
+ * The schema is Signet's own: @peculiar/asn1-ocsp 2.6 declares
+ * singleRequestExtensions without its [0] tag, so every request carrying one
+ * (NSS `ocspclnt -L` adds the service locator, RFC 6960 §4.4.6) failed to
+ * parse. The bytes must be DER (strict-der.ts) before the schema reads them:
+ * the responder signs the CertIDs and the nonce it read, and with one
+ * encoding per value what it signs is what the client asked.
+ */
+
+class SingleRequest {
+  @AsnProp({ type: CertID })
+  reqCert = new CertID();
+
+  @AsnProp({ type: Extension, repeated: 'sequence', context: 0, optional: true })
+  singleRequestExtensions?: Extension[];
+}
+
+class Signature {
+  @AsnProp({ type: AlgorithmIdentifier })
+  signatureAlgorithm = new AlgorithmIdentifier();
+
+  @AsnProp({ type: AsnPropTypes.BitString })
+  signature = new ArrayBuffer(0);
+
+  @AsnProp({ type: Certificate, repeated: 'sequence', context: 0, optional: true })
+  certs?: Certificate[];
+}
+
+class TbsRequest {
+  @AsnProp({ type: AsnPropTypes.Integer, context: 0, optional: true })
+  version?: number;
+
+  @AsnProp({ type: GeneralName, context: 1, optional: true })
+  requestorName?: GeneralName;
+
+  @AsnProp({ type: SingleRequest, repeated: 'sequence' })
+  requestList: SingleRequest[] = [];
+
+  @AsnProp({ type: Extension, repeated: 'sequence', context: 2, optional: true })
+  requestExtensions?: Extension[];
+}
+
+class OcspRequestMessage {
+  @AsnProp({ type: TbsRequest })
+  tbsRequest = new TbsRequest();
+
+  @AsnProp({ type: Signature, context: 0, optional: true })
+  optionalSignature?: Signature;
+}
+
+/** What the responder needs from a request. */
+export interface OcspQuestion {
+  certIds: CertID[];
+  /** The nonce extension (RFC 8954) as received; echoed in the response. */
+  nonce?: Extension;
+}
+
+/** Why a request is malformedRequest (RFC 6960 §2.3), for logs and tests. */
+export class MalformedOcspRequest extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'MalformedOcspRequest';
+  }
+}
+
+/** RFC 8954 §2.1: a nonce is 1 to 32 octets. */
+export const MAX_OCSP_NONCE = 32;
+
+/** Hash algorithms whose AlgorithmIdentifier parameters are absent or NULL (RFC 5754 §2); nothing else is signed back. */
+const NULL_PARAMETERS = Buffer.from([0x05, 0x00]);
+
+/**
+ * Reads one OCSPRequest or throws MalformedOcspRequest with the reason.
+ * Extensions the responder does not know (the service locator, acceptable
+ * response types, preferred signature algorithms…) are accepted and ignored
+ * (RFC 6960 §4.4), unless marked critical. A signed request's signature is
+ * not required and not checked (the responder answers anyone, RFC 6960 §4.1.2).
+ */
+export function parseOcspRequest(der: Uint8Array, maxCertIds: number): OcspQuestion {
+  const refuse = (why: string): never => {
+    throw new MalformedOcspRequest(why);
+  };
+  if (der.length === 0) refuse('empty request');
+  let outline: DerNode;
+  try {
+    outline = checkDer(der, 'the request');
+  } catch (error) {
+    if (error instanceof DerError) return refuse(`not DER: ${error.reason}`);
+    throw error;
+  }
+  let parsed: OcspRequestMessage;
+  try {
+    parsed = AsnConvert.parse(der, OcspRequestMessage);
+  } catch (error) {
+    return refuse(`not an OCSPRequest: ${(error as Error).message}`);
+  }
+  const tbs = outline.children[0];
+  const first = tbs?.children[0];
+  if (first && first.tagClass === 2 && first.tagNumber === 0) {
+    // X.690 §11.5: a value equal to its DEFAULT is left out; v1 is the only version.
+    if (parsed.tbsRequest.version === 0) refuse('version v1 written out (it is the DEFAULT, which DER leaves out)');
+    refuse(`version ${parsed.tbsRequest.version ?? '?'}: only v1 exists`);
+  }
+  const list = parsed.tbsRequest.requestList;
+  if (list.length === 0 || list.length > maxCertIds) refuse(`a request asks about 1 to ${maxCertIds} certificates, not ${list.length}`);
+  const certIds = list.map((single, i) => {
+    checkCertId(single.reqCert, i, refuse);
+    checkExtensions(single.singleRequestExtensions, `singleRequestExtensions of request ${i + 1}`, [], refuse);
+    return single.reqCert;
+  });
+  const extensions = parsed.tbsRequest.requestExtensions;
+  checkExtensions(extensions, 'requestExtensions', [id_pkix_ocsp_nonce], refuse);
+  const nonce = extensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+  if (nonce) {
+    const length = nonceLength(new Uint8Array(nonce.extnValue.buffer));
+    if (length < 1 || length > MAX_OCSP_NONCE) refuse(`nonce of ${length} octets (RFC 8954: 1 to ${MAX_OCSP_NONCE})`);
+  }
+  // DER has one encoding per value: if the schema's encoding of what it read differs, it skipped or re-read something.
+  if (!Buffer.from(AsnConvert.serialize(parsed)).equals(Buffer.from(der.buffer, der.byteOffset, der.length))) {
+    refuse('fields an OCSPRequest does not have, or a DEFAULT value written out');
+  }
+  return { certIds, ...(nonce ? { nonce } : {}) };
+}
+
+function checkCertId(certId: CertID, i: number, refuse: (why: string) => never): void {
+  const parameters = certId.hashAlgorithm.parameters;
+  if (parameters != null && !Buffer.from(parameters).equals(NULL_PARAMETERS)) {
+    refuse(`CertID ${i + 1}: hash algorithm parameters other than absent or NULL (RFC 5754 §2)`);
+  }
+  const serial = new Uint8Array(certId.serialNumber);
+  if (serial.length === 0 || serial.length > 32) refuse(`CertID ${i + 1}: serial number of ${serial.length} octets`);
+  // RFC 5280 §4.1.2.2: serials are positive; a negative one would be read as the positive serial of the same digits.
+  if (serial[0]! & 0x80) refuse(`CertID ${i + 1}: negative serial number`);
+}
+
+/** Each OID once (RFC 5280 §4.2, applied to requests); unknown ones ignored unless critical. */
+function checkExtensions(extensions: Extension[] | undefined, where: string, known: string[], refuse: (why: string) => never): void {
+  if (!extensions) return;
+  if (extensions.length === 0) refuse(`${where} present but empty (Extensions is SIZE (1..MAX))`);
+  const seen = new Set<string>();
+  for (const extension of extensions) {
+    if (seen.has(extension.extnID)) refuse(`${where}: extension ${extension.extnID} twice`);
+    seen.add(extension.extnID);
+    if (extension.critical && !known.includes(extension.extnID)) refuse(`${where}: unknown critical extension ${extension.extnID}`);
+  }
+}
+
+/**
+ * RFC 8954 §2.1: extnValue holds a DER OCTET STRING. Some clients put the raw
+ * bytes there instead; those count whole. Either way the extnValue is echoed
+ * as received: it is an opaque value to the responder.
+ */
+function nonceLength(value: Uint8Array): number {
+  try {
+    checkDer(value);
+    return AsnConvert.parse(value, OctetString).byteLength;
+  } catch {
+    return value.length;
+  }
+}
