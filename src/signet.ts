@@ -94,7 +94,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   // Notices and dispute records name people too: the retention purge blanks them with the RA's records (R2).
   service.retention.registerHolder(outboxPersonalData);
   service.retention.registerHolder(disputes.personalDataHolder);
-  const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
+  const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, keyStorage: config.auditKeyStorage, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
   const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
   const mail = new NotificationDelivery({
     context: service.context,

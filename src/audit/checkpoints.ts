@@ -5,7 +5,6 @@ import type { Kysely } from 'kysely';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { verifySignature } from '../crypto/signature-verification.js';
-import { generateSoftwareKey } from '../crypto/software-signer.js';
 import type { Signer } from '../crypto/signer.js';
 import { verifyTimeStampToken } from '../evidence/cms-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -15,14 +14,17 @@ import { appendAuditEntry } from './audit-log.js';
 import { canonicalJson } from './canonical-json.js';
 import type { AuditHeadSink, ExportedHead } from './head-export.js';
 
-/** The audit key (sealed like a CA key) and the checkpoints it signed. */
+/** The audit key (sealed like a CA key, or in the HSM) and the checkpoints it signed. */
 export interface AuditKeyTable {
   id: string;
   key_algorithm: string;
   signature_scheme: string;
   public_key_info: Buffer;
   spki_sha256: string;
+  /** Software: the sealed envelope. PKCS#11: only the token locator (the key never leaves the HSM). */
   encrypted_private_key: string;
+  /** 0920; rows before it were software. */
+  key_storage?: AuditKeyStorage;
   active: number;
   created_at: string;
   created_by: string;
@@ -66,11 +68,15 @@ export interface AuditCheckpoint {
   timeStamped: boolean;
 }
 
+export type AuditKeyStorage = 'software' | 'pkcs11';
+
 export interface AuditKey {
   id: string;
   keyAlgorithm: string;
   spkiSha256: string;
   createdAt: string;
+  /** Where the private key is: sealed under SIGNET_AUDIT_PASSPHRASE, or in the PKCS#11 token. */
+  keyStorage: AuditKeyStorage;
 }
 
 /** The TSA as the checkpointer sees it: src/tsa's TimeStampAuthority satisfies it. */
@@ -83,6 +89,13 @@ export interface AuditCheckpointerOptions {
   /** Our TSA; without it (or when it cannot stamp) checkpoints are signed but not time-stamped. */
   timeStamper?: CheckpointTimeStamper;
   keyAlgorithm?: KeyAlgorithm;
+  /**
+   * Where new audit keys are made (SIGNET_AUDIT_KEY_STORAGE): 'pkcs11' generates
+   * them in the configured HSM, so whoever can read the database and every
+   * passphrase still cannot sign a checkpoint. Unset: a successor keeps its
+   * predecessor's storage, and the first key is software.
+   */
+  keyStorage?: AuditKeyStorage;
   clock?: () => Date;
   /** Where each signed head is also written, outside the database (SIGNET_AUDIT_HEAD_EXPORT). */
   heads?: AuditHeadSink;
@@ -115,7 +128,8 @@ export class AuditCheckpointer {
   async activeKey(actor = 'system:audit'): Promise<AuditKey & { signer: Signer }> {
     const row = await this.db.selectFrom('audit_keys').selectAll().where('active', '=', 1).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
     if (row && this.clock().getTime() < Date.parse(row.created_at) + this.keyLifeMs) return { ...toKey(row), signer: await this.signerOf(row) };
-    return this.createKey(row ? 'system:audit-key-rollover' : actor);
+    // A rollover keeps the custody of the key it replaces (an HSM key is not followed by a software one).
+    return this.createKey(row ? 'system:audit-key-rollover' : actor, row?.key_storage);
   }
 
   get keyLifeMs(): number {
@@ -132,11 +146,12 @@ export class AuditCheckpointer {
   }
 
   /** A new audit key; the previous one stays for verifying what it signed but signs nothing more. */
-  async createKey(actor: string): Promise<AuditKey & { signer: Signer }> {
+  async createKey(actor: string, previousStorage?: AuditKeyStorage): Promise<AuditKey & { signer: Signer }> {
     const algorithm = this.options.keyAlgorithm ?? 'ecdsa-p256';
+    const storage = this.options.keyStorage ?? previousStorage ?? 'software';
     const id = `audit-${randomUUID().slice(0, 8)}`;
-    const key = generateSoftwareKey(algorithm);
-    const sealed = this.options.ca.keyring.seal(key, id);
+    // Software: generated here and sealed under the audit passphrase (custodyOf('audit-…')); PKCS#11: generated in the token.
+    const { signer: key, sealed } = this.options.ca.keyring.newKey(id, algorithm, { storage });
     const now = this.clock();
     const spki = Buffer.from(key.publicKeyInfo);
     const row: AuditKeyTable = {
@@ -146,6 +161,7 @@ export class AuditCheckpointer {
       public_key_info: spki,
       spki_sha256: createHash('sha256').update(spki).digest('hex'),
       encrypted_private_key: sealed,
+      key_storage: storage,
       active: 1,
       created_at: now.toISOString(),
       created_by: actor,
@@ -154,9 +170,8 @@ export class AuditCheckpointer {
       await trx.updateTable('audit_keys').set({ active: 0 }).where('active', '=', 1).execute();
       await trx.insertInto('audit_keys').values(row).execute();
       // The key's fingerprint enters the chain itself: a key slipped in later has no such entry.
-      await appendAuditEntry(trx as unknown as Tx, this.options.ca.store.dialect, { actor, action: 'audit.key-created', target: `audit-key:${id}`, details: { algorithm, spkiSha256: row.spki_sha256 } }, now);
+      await appendAuditEntry(trx as unknown as Tx, this.options.ca.store.dialect, { actor, action: 'audit.key-created', target: `audit-key:${id}`, details: { algorithm, spkiSha256: row.spki_sha256, storage } }, now);
     });
-    this.options.ca.keyring.remember(id, key);
     return { ...toKey(row), signer: key };
   }
 
@@ -284,7 +299,7 @@ export class AuditCheckpointer {
   private signerOf(row: AuditKeyTable): Promise<Signer> {
     return this.options.ca.keyring.signerFor({
       ownerId: row.id,
-      keyStorage: 'software',
+      keyStorage: row.key_storage ?? 'software',
       keyAlgorithm: row.key_algorithm as KeyAlgorithm,
       scheme: row.signature_scheme as SignatureScheme,
       sealed: row.encrypted_private_key,
@@ -293,7 +308,7 @@ export class AuditCheckpointer {
 }
 
 function toKey(row: AuditKeyTable): AuditKey {
-  return { id: row.id, keyAlgorithm: row.key_algorithm, spkiSha256: row.spki_sha256, createdAt: row.created_at };
+  return { id: row.id, keyAlgorithm: row.key_algorithm, spkiSha256: row.spki_sha256, createdAt: row.created_at, keyStorage: row.key_storage ?? 'software' };
 }
 
 export type CheckpointVerification =

@@ -48,5 +48,12 @@ export function auditMigrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0920_audit_key_storage': {
+      async up(db: Kysely<unknown>) {
+        // Where the audit key lives: sealed in software (the column holds the envelope) or in the
+        // HSM (it holds only the token locator). Keys made before were all software.
+        await db.schema.alterTable('audit_keys').addColumn('key_storage', 'text', (c) => c.notNull().defaultTo('software')).execute();
+      },
+    },
   };
 }

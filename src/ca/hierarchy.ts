@@ -4,6 +4,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
 import { buildSubjectName } from './subject-name.js';
 import { issueDelegatedSigner } from './delegated-signers.js';
+import { assertHsmAlgorithm } from './keyring.js';
 
 export interface HierarchyOptions {
   algorithm: KeyAlgorithm;
@@ -15,8 +16,7 @@ export interface HierarchyOptions {
   distinguishingId?: string;
   /**
    * Where the root and issuing CA keys are made: 'pkcs11' puts them in the
-   * configured HSM (R21). OCSP and TSA responder keys are online, high-rate,
-   * short-lived keys and stay in software, sealed.
+   * configured HSM (R21); an SM2 hierarchy cannot be (assertHsmAlgorithm).
    */
   caKeyStorage?: 'software' | 'pkcs11';
   /** Where the OCSP and TSA responder keys are made (default software, sealed under the responder passphrase); rollovers keep it. */
@@ -43,6 +43,8 @@ function newId(prefix: string): string {
 export async function createHierarchy(ca: CertificateAuthority, options: HierarchyOptions): Promise<Hierarchy> {
   const existing = (await ca.authorities()).find((a) => a.role === 'root');
   if (existing) throw new SignetError('ca.already-initialised', 409, { caId: existing.id });
+  // Every key of the hierarchy has one algorithm: refuse an HSM that cannot hold it before the root is made, not halfway.
+  if (options.caKeyStorage === 'pkcs11' || options.responderKeyStorage === 'pkcs11') assertHsmAlgorithm(options.algorithm);
 
   const organization = options.organization ?? 'Signet 开发测试 CA';
   const country = options.country ?? 'CN';

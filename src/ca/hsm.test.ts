@@ -8,6 +8,8 @@ import { createSoftHsmToken, type TestToken } from '../crypto/test-support/softh
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openTestSignet, opensslRequest, runTool, writePem } from './test-support/ca-fixture.js';
 import type { KeyAlgorithm, SignatureScheme } from '../crypto/algorithms.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { verifyAuditCheckpoints } from '../audit/checkpoints.js';
 
 afterAll(dropFreshStores);
 
@@ -23,6 +25,8 @@ describe.each(storeBackends)('CA keys in a PKCS#11 token on %s', (backend) => {
     ['ecdsa-p384', 'ecdsa'],
     ['rsa-2048', 'pkcs1'],
     ['rsa-2048', 'pss'],
+    // PKCS#11 3.0 CKM_EDDSA (SoftHSM2 2.6 has it): an Ed25519 CA key in the token too.
+    ['ed25519', 'eddsa'],
   ] as const)('a %s (%s) hierarchy signs in the HSM and OpenSSL verifies the chain', async (algorithm, scheme) => {
     const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin };
     const t = await openTestSignet(backend, { env });
@@ -127,5 +131,90 @@ describe.each(storeBackends)('OCSP and TSA keys in a PKCS#11 token on %s', (back
     } finally {
       await t.signet.close();
     }
+  });
+});
+
+/** No PKCS#11 mechanism exists for SM2: asking for an SM2 key in the HSM is refused by name, and nothing is made in software instead. */
+describe.each(storeBackends)('SM2 keys and the HSM on %s', (backend) => {
+  it('refuses an SM2 hierarchy in the token before any key or row exists', async () => {
+    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin };
+    const t = await openTestSignet(backend, { env });
+    try {
+      const objects = () => runTool('pkcs11-tool', ['--module', token.module, '--token-label', token.label, '--login', '--pin', token.pin, '--list-objects']).stdout;
+      const before = objects();
+      const entries = async () => (await t.signet.store.db.selectFrom('audit_entries').select('seq').execute()).length;
+      const entriesBefore = await entries();
+      for (const storage of [{ caKeyStorage: 'pkcs11' as const }, { responderKeyStorage: 'pkcs11' as const }]) {
+        const refusal = await createHierarchy(t.signet.ca, { algorithm: 'sm2', ...storage, actor: 'test' }).catch((error: unknown) => error);
+        expect(refusal).toBeInstanceOf(SignetError);
+        expect((refusal as SignetError).code).toBe('ca.hsm-algorithm-unsupported');
+        expect((refusal as SignetError).messageIn('en')).toMatch(/^sm2 keys cannot be kept in a PKCS#11 HSM, and are not made in software instead: PKCS#11 defines no SM2 mechanism/);
+        expect((refusal as SignetError).messageIn('zh-CN')).toContain('sm2 密钥无法放入 PKCS#11 HSM');
+      }
+      // A root made before the responders were refused would be a half-built hierarchy: there is none.
+      expect(await t.signet.store.db.selectFrom('certificate_authorities').select('id').execute()).toEqual([]);
+      expect(await t.signet.store.db.selectFrom('delegated_signers').select('id').execute()).toEqual([]);
+      expect(await entries()).toBe(entriesBefore);
+      expect(objects()).toBe(before);
+    } finally {
+      await t.signet.close();
+    }
+  });
+});
+
+/** R20, issue 17 §1: the audit checkpoint key in the HSM, so no database writer with every passphrase can re-sign the log. */
+describe.each(storeBackends)('the audit checkpoint key in a PKCS#11 token on %s', (backend) => {
+  it('signs checkpoints in SoftHSM2 that verify under the pinned key, after a restart and across a rollover', async () => {
+    let now = new Date('2026-03-01T00:00:00Z');
+    const clock = () => now;
+    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin, SIGNET_AUDIT_KEY_STORAGE: 'pkcs11' };
+    const t = await openTestSignet(backend, { env, clock });
+    try {
+      await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+      const first = await t.signet.auditCheckpoints.checkpoint();
+      expect(first.timeStamped).toBe(true);
+      const rows = await t.signet.store.db.selectFrom('audit_keys' as never).selectAll().execute() as unknown as { id: string; key_storage: string; encrypted_private_key: string; spki_sha256: string }[];
+      expect(rows.map((r) => r.key_storage)).toEqual(['pkcs11']);
+      // The row holds where the key is, never key material, and the token says the key cannot leave it.
+      expect(Object.keys(JSON.parse(rows[0]!.encrypted_private_key)).sort()).toEqual(['id', 'label', 'token']);
+      const privateKeys = runTool('pkcs11-tool', ['--module', token.module, '--token-label', token.label, '--login', '--pin', token.pin, '--list-objects', '--type', 'privkey']).stdout;
+      const block = privateKeys.split(/\n(?=Private Key Object)/).find((b) => b.includes(rows[0]!.id));
+      expect(block).toMatch(/Access:\s+sensitive, always sensitive, never extractable/);
+      expect((await t.signet.auditCheckpoints.publicKeys()).map((k) => k.keyStorage)).toEqual(['pkcs11']);
+
+      // A restart: a new process finds the key on the token by its locator and signs the next head with it.
+      const restarted = await openTestSignet(backend, { env: { ...env, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_DATA: t.dir }, clock });
+      try {
+        const second = await restarted.signet.auditCheckpoints.checkpoint();
+        expect(second.keyId).toBe(first.keyId);
+        // A year later the successor is made in the token too, even by a process not told where (it keeps its predecessor's custody).
+        now = new Date(now.getTime() + 366 * 86_400_000);
+        const { AuditCheckpointer } = await import('../audit/checkpoints.js');
+        const third = await new AuditCheckpointer({ ca: restarted.signet.ca, clock }).checkpoint();
+        expect(third.keyId).not.toBe(first.keyId);
+      } finally {
+        await restarted.signet.close();
+      }
+      const keys = await t.signet.auditCheckpoints.publicKeys();
+      expect(keys.map((k) => k.keyStorage)).toEqual(['pkcs11', 'pkcs11']);
+      expect(await verifyAuditCheckpoints(t.signet.store, { trustedKeys: keys.map((k) => k.spkiSha256) })).toMatchObject({ ok: true, checkpoints: 3 });
+      expect(await verifyAuditCheckpoints(t.signet.store, { trustedKeys: [keys[0]!.spkiSha256] })).toMatchObject({ ok: false });
+    } finally {
+      await t.signet.close();
+    }
+  });
+
+  it('refuses SIGNET_AUDIT_KEY_STORAGE=pkcs11 without an HSM, and an unknown storage, by name', async () => {
+    const { loadConfig } = await import('../config/settings.js');
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig({ SIGNET_DATA: mkdtempSync(join(tmpdir(), 'signet-hsm-config-')), ...env });
+      } catch (error) {
+        return error as SignetError;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal({ SIGNET_AUDIT_KEY_STORAGE: 'pkcs11' }).messageIn('en')).toBe('SIGNET_AUDIT_KEY_STORAGE=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)');
+    expect(refusal({ SIGNET_AUDIT_KEY_STORAGE: 'hsm' }).messageIn('zh-CN')).toBe('SIGNET_AUDIT_KEY_STORAGE 只能是 software 或 pkcs11，而不是 hsm');
   });
 });

@@ -4,7 +4,7 @@ import type { HashName, KeyAlgorithm, SignatureScheme } from '../crypto/algorith
 import { openPrivateKey, sealPrivateKey, KeyEnvelopeError } from '../crypto/key-envelope.js';
 import type { Signer } from '../crypto/signer.js';
 import { generateSoftwareKey, softwareSignerFromPkcs8, type GeneratedSigner, type SignerOptions } from '../crypto/software-signer.js';
-import { Pkcs11Token, type Pkcs11KeyLocator, type Pkcs11Settings } from '../crypto/pkcs11-signer.js';
+import { HSM_KEY_ALGORITHMS, Pkcs11Token, type Pkcs11KeyLocator, type Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 
 /**
@@ -184,6 +184,8 @@ export class Keyring {
     options: SignerOptions & { storage?: 'software' | 'pkcs11'; custody?: KeyCustody } = {},
   ): { signer: Signer; keyStorage: 'software' | 'pkcs11' | 'offline'; sealed: string } {
     if (options.storage === 'pkcs11') {
+      // Refused, never made in software instead: whoever asked for an HSM key relies on it not existing outside one.
+      assertHsmAlgorithm(keyAlgorithm);
       const signer = this.hsmToken().generate(keyAlgorithm, ownerId, options);
       this.remember(ownerId, signer);
       return { signer, keyStorage: 'pkcs11', sealed: JSON.stringify(signer.locator) };
@@ -209,4 +211,9 @@ export class Keyring {
   seal(signer: Pick<GeneratedSigner, 'exportPkcs8'>, ownerId: string, custody: KeyCustody = custodyOf(ownerId)): string {
     return sealPrivateKey(signer.exportPkcs8(), this.passphrases[custody](), ownerId);
   }
+}
+
+/** A key that a PKCS#11 token cannot hold (SM2) is refused by name before anything is made or stored. */
+export function assertHsmAlgorithm(keyAlgorithm: KeyAlgorithm): void {
+  if (!HSM_KEY_ALGORITHMS.includes(keyAlgorithm)) throw new SignetError('ca.hsm-algorithm-unsupported', 400, { algorithm: keyAlgorithm, supported: HSM_KEY_ALGORITHMS.join(', ') }, 'algorithm');
 }

@@ -61,7 +61,7 @@ export function registerAuditCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
         const keys = await signet.auditCheckpoints.publicKeys();
-        print(!!opts.json, keys, keys.map((k) => `${k.id}\t${k.active ? 'active' : '-'}\t${k.keyAlgorithm}\t${formatShanghaiTime(k.createdAt)}\tSHA-256 ${k.spkiSha256}\n${k.publicKeyPem.trim()}`).join('\n'));
+        print(!!opts.json, keys, keys.map((k) => `${k.id}\t${k.active ? 'active' : '-'}\t${k.keyAlgorithm}\t${k.keyStorage}\t${formatShanghaiTime(k.createdAt)}\tSHA-256 ${k.spkiSha256}\n${k.publicKeyPem.trim()}`).join('\n'));
       });
     });
   audit

@@ -68,6 +68,14 @@ describe('signet init --algorithm sm2 --sm2-id (GM/T 0009 §10, GB/T 32918.2 §5
     expect(list.stderr).toContain('There is no Signet database in the data folder');
   });
 
+  it('refuses --hsm with sm2 before anything is made, saying why and what to do instead (issue 17: no silent software fallback)', async () => {
+    const refused = await signet(['init', '--algorithm', 'sm2', '--hsm']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('sm2 keys cannot be kept in a PKCS#11 HSM, and are not made in software instead: PKCS#11 defines no SM2 mechanism');
+    expect(refused.stderr).toContain('leave out --hsm and send the root key offline with --root-key-out');
+    expect((await signet(['ca', 'list', '--json'])).stderr).toContain('There is no Signet database in the data folder');
+  });
+
   it("creates a hierarchy whose every signature is made with that ID: openssl pkeyutl verifies the root and issuing CA with it and not with the default, and a leaf with openssl verify -vfyopt distid", async () => {
     const init = await signet(['init', '--algorithm', 'sm2', '--sm2-id', CA_ID, '--json']);
     expect(init.status, init.stderr).toBe(0);

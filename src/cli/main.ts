@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { createHierarchy } from '../ca/hierarchy.js';
+import { assertHsmAlgorithm } from '../ca/keyring.js';
 import { createSuccessorIssuingCa } from '../ca/issuing-ceremony.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
@@ -65,6 +66,8 @@ export function buildProgram(): Command {
       // Production: the root key never rests in the online store (docs/operations.md, root ceremony).
       if (process.env.SIGNET_MODE === 'production' && !opts.rootKeyOut && !opts.hsm) throw new CliError(say('config.production-root-offline'));
       const algorithm = parseAlgorithm(opts.algorithm);
+      // Before the store is opened: an SM2 hierarchy cannot go into a PKCS#11 token, and is not made in software instead.
+      if (opts.hsm) assertHsmAlgorithm(algorithm);
       const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
       if (opts.sm2Id !== undefined) {
         if (algorithm !== 'sm2') throw new CliError(say('cli.sm2-id-needs-sm2', { algorithm }));

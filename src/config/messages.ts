@@ -23,4 +23,17 @@ export const CONFIG_MESSAGES = {
     'zh-CN': '生产模式下根密钥必须离线：请给出 --root-key-out <文件>（或用 --hsm 放入 HSM）',
     en: 'In production mode the root key must go offline: give --root-key-out <file> (or --hsm to keep it in an HSM)',
   },
+  'config.audit-key-storage-invalid': {
+    'zh-CN': 'SIGNET_AUDIT_KEY_STORAGE 只能是 software 或 pkcs11，而不是 {value}',
+    en: 'SIGNET_AUDIT_KEY_STORAGE must be software or pkcs11, not {value}',
+  },
+  'config.audit-key-storage-no-hsm': {
+    'zh-CN': 'SIGNET_AUDIT_KEY_STORAGE=pkcs11 要求配置 HSM：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 _PIN_FILE）',
+    en: 'SIGNET_AUDIT_KEY_STORAGE=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)',
+  },
+  'ca.hsm-algorithm-unsupported': {
+    'zh-CN':
+      '{algorithm} 密钥无法放入 PKCS#11 HSM，也不会改为软件保存：PKCS#11 标准没有 SM2 机制（国密密码机通过 GM/T 0018 SDF 接口或各厂商自定义机制提供 SM2，Signet 尚不支持）。HSM 可用的算法：{supported}；SM2 层级请不加 --hsm，用 --root-key-out 将根密钥离线保存（docs/operations.md）',
+    en: '{algorithm} keys cannot be kept in a PKCS#11 HSM, and are not made in software instead: PKCS#11 defines no SM2 mechanism (Chinese cryptographic modules offer SM2 through the GM/T 0018 SDF interface or vendor-defined mechanisms, which Signet does not support yet). Algorithms an HSM can hold: {supported}; for an SM2 hierarchy leave out --hsm and send the root key offline with --root-key-out (docs/operations.md)',
+  },
 } satisfies Catalogue;

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 import { PersonalDataCipher, parseKeyList } from '../service/personal-data.js';
+import { SignetError } from '../i18n/signet-error.js';
 
 export type SignetMode = 'development' | 'production';
 
@@ -67,6 +68,12 @@ export interface SignetConfig {
   auditHeadExport?: string;
   /** SIGNET_AUDIT_TRUSTED_KEYS: audit key fingerprints (SHA-256 of the SPKI, hex, comma-separated) that verification pins. */
   auditTrustedKeys: string[];
+  /**
+   * SIGNET_AUDIT_KEY_STORAGE=pkcs11: new audit checkpoint keys are generated in
+   * the HSM (needs SIGNET_PKCS11_MODULE). Unset: a successor keeps its
+   * predecessor's storage; the first is software, sealed under SIGNET_AUDIT_PASSPHRASE.
+   */
+  auditKeyStorage?: 'software' | 'pkcs11';
 }
 
 /**
@@ -128,6 +135,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   if (mode !== 'development' && mode !== 'production') throw new Error(`SIGNET_MODE must be development or production, not ${mode}`);
   const production = mode === 'production';
   const secret = (name: string, file: string, generate?: () => string) => once(() => secretFrom(env, name, join(dataDir, file), production, generate));
+  const auditKeyStorage = env.SIGNET_AUDIT_KEY_STORAGE;
+  if (auditKeyStorage !== undefined && auditKeyStorage !== 'software' && auditKeyStorage !== 'pkcs11') {
+    throw new SignetError('config.audit-key-storage-invalid', 400, { value: auditKeyStorage });
+  }
+  if (auditKeyStorage === 'pkcs11' && !env.SIGNET_PKCS11_MODULE) throw new SignetError('config.audit-key-storage-no-hsm', 400);
   const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   return {
     mode,
@@ -153,6 +165,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
+    ...(auditKeyStorage ? { auditKeyStorage } : {}),
     ...(env.SIGNET_PKCS11_MODULE
       ? {
           hsm: {

@@ -39,6 +39,19 @@ const CURVES: Partial<Record<KeyAlgorithm, { name: string; oid: string }>> = {
   'ecdsa-p384': { name: 'secp384r1', oid: OID.secp384r1 },
 };
 
+/**
+ * Key algorithms Signet keeps in a PKCS#11 token. SM2 is not among them:
+ * PKCS#11 (2.40 and 3.x) defines no SM2 mechanism, SoftHSM2 has none, and the
+ * Chinese modules that hold SM2 keys expose them through GM/T 0018 (SDF) or
+ * vendor-defined mechanisms that differ per vendor (docs/operations.md, HSM).
+ */
+export const HSM_KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
+
+/** PKCS#11 3.0 §6.3.5-6.3.6 values, which pkcs11js and graphene do not name. */
+const CKK_EC_EDWARDS = 0x40;
+const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
+const CKM_EDDSA = 0x1057;
+
 const HASH_MECHANISM: Record<string, graphene.MechanismEnum> = {
   sha256: graphene.MechanismEnum.SHA256,
   sha384: graphene.MechanismEnum.SHA384,
@@ -96,7 +109,15 @@ export class Pkcs11Token {
       id,
     };
     const curve = CURVES[keyAlgorithm];
-    if (curve) {
+    if (keyAlgorithm === 'ed25519') {
+      // CKA_EC_PARAMS names the curve by RFC 8410's OID (PKCS#11 3.0 §2.3.10 allows it; SoftHSM2 2.6 requires it).
+      const params = Buffer.from(new asn1js.ObjectIdentifier({ value: OID.ed25519 }).toBER());
+      this.session.generateKeyPair(
+        { name: CKM_EC_EDWARDS_KEY_PAIR_GEN as graphene.MechanismEnum, params: null },
+        { keyType: CKK_EC_EDWARDS, token: true, verify: true, paramsEC: params, label, id },
+        { ...privateTemplate, keyType: CKK_EC_EDWARDS },
+      );
+    } else if (curve) {
       const params = Buffer.from(AsnConvert.serialize(new ECParameters({ namedCurve: curve.oid })));
       this.session.generateKeyPair(
         graphene.KeyGenMechanism.EC,
@@ -130,6 +151,15 @@ export class Pkcs11Token {
 
 /** The SPKI of a token's public key, built from its attributes with the asn1 schemas. */
 function publicKeyInfoOf(keyAlgorithm: KeyAlgorithm, publicKey: graphene.PublicKey): Uint8Array {
+  if (keyAlgorithm === 'ed25519') {
+    // CKA_EC_POINT: the DER of an OCTET STRING holding the 32-byte public key (RFC 8410 §4 puts it in the BIT STRING as is).
+    const point = asn1js.fromBER(publicKey.getAttribute({ pointEC: null }).pointEC!);
+    const octets = (point.result as asn1js.OctetString).valueBlock.valueHexView;
+    if (octets.length !== 32) throw new Error(`PKCS#11 Ed25519 public key of ${octets.length} bytes`);
+    return new Uint8Array(
+      AsnConvert.serialize(new SubjectPublicKeyInfo({ algorithm: new AlgorithmIdentifier({ algorithm: OID.ed25519 }), subjectPublicKey: octets.slice().buffer })),
+    );
+  }
   const curve = CURVES[keyAlgorithm];
   if (curve) {
     // CKA_EC_POINT is the DER of an OCTET STRING holding the uncompressed point.
@@ -211,7 +241,7 @@ export class Pkcs11Signer implements Signer {
     private readonly turns: SessionTurns = new SessionTurns(),
   ) {
     this.scheme = options.scheme ?? defaultSchemeFor(keyAlgorithm);
-    if (!isSchemeValidFor(keyAlgorithm, this.scheme) || this.scheme === 'eddsa' || this.scheme === 'sm2') {
+    if (!isSchemeValidFor(keyAlgorithm, this.scheme) || this.scheme === 'sm2') {
       throw new Error(`signature scheme ${this.scheme} is not available for ${keyAlgorithm} on PKCS#11`);
     }
     this.hash = options.hash ?? defaultHashFor(keyAlgorithm);
@@ -220,6 +250,8 @@ export class Pkcs11Signer implements Signer {
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
     const data = Buffer.from(message);
+    // PureEdDSA (RFC 8032): the token hashes the whole message; the 64-byte R || S is the X.509 signature as is (RFC 8410 §6).
+    if (this.scheme === 'eddsa') return signOffLoop(this.turns, this.session, { name: CKM_EDDSA as graphene.MechanismEnum, params: null }, this.privateKey, data);
     if (this.scheme === 'ecdsa') {
       // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (docs/architecture.md).
       const digest = createHash(this.hash).update(data).digest();
