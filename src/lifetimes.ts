@@ -172,3 +172,41 @@ export function startRolloverSchedule(signet: Signet, intervalMs = 15 * 60_000, 
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** The clocks in /healthz: skew to the database server and whether the TSA would stamp now (issue 13, clocks). */
+export interface ClockHealth {
+  skewMs: number;
+  roundTripMs: number;
+  /** SQLite: the database reads this host's clock, the skew witnesses nothing. */
+  sameHost: boolean;
+  databaseTime: string;
+  limitMs: number;
+  tsa: { refusing: { code: string; text: { 'zh-CN': string; en: string } } | null; highWater: string | null; lastReset: number };
+}
+
+export async function clockHealth(signet: Signet): Promise<ClockHealth> {
+  const s = await signet.tsa.clockStatus();
+  const refusing = s.refusing
+    ? { code: s.refusing.code, text: { 'zh-CN': translate(s.refusing.code as MessageCode, 'zh-CN', s.refusing.params), en: translate(s.refusing.code as MessageCode, 'en', s.refusing.params) } }
+    : null;
+  return { skewMs: s.skewMs, roundTripMs: s.roundTripMs, sameHost: s.sameHost, databaseTime: s.databaseTime, limitMs: s.limitMs, tsa: { refusing, highWater: s.highWater, lastReset: s.lastReset } };
+}
+
+/** Prometheus lines for the clocks (appended to /metrics); alert on signet_tsa_clock_refusing > 0. */
+export function clockMetrics(h: ClockHealth): string {
+  return [
+    "# HELP signet_database_clock_skew_seconds This node's clock minus the database server's (0 by construction on SQLite).",
+    '# TYPE signet_database_clock_skew_seconds gauge',
+    `signet_database_clock_skew_seconds{same_host="${h.sameHost}"} ${h.skewMs / 1000}`,
+    '# HELP signet_clock_limit_seconds Past this skew, or a jump of the clock this large, the TSA refuses to stamp.',
+    '# TYPE signet_clock_limit_seconds gauge',
+    `signet_clock_limit_seconds ${h.limitMs / 1000}`,
+    '# HELP signet_tsa_clock_refusing 1 while the TSA refuses to stamp because of its clock.',
+    '# TYPE signet_tsa_clock_refusing gauge',
+    `signet_tsa_clock_refusing{reason="${h.tsa.refusing?.code ?? ''}"} ${h.tsa.refusing ? 1 : 0}`,
+    '# HELP signet_tsa_high_water_seconds The latest genTime the TSA stamped (Unix time); it never stamps below it.',
+    '# TYPE signet_tsa_high_water_seconds gauge',
+    `signet_tsa_high_water_seconds ${h.tsa.highWater ? Date.parse(h.tsa.highWater) / 1000 : 0}`,
+    '',
+  ].join('\n');
+}

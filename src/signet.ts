@@ -9,6 +9,8 @@ import { openDatabase, type SignetDatabase } from './store/database.js';
 import { ProcessInstance, forgetExpiredInstances, type ProcessRole } from './store/process-instances.js';
 import { StatusService } from './status/status-service.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
+import { ClockGuard, clockLimitFrom } from './tsa/clock-guard.js';
+import { DatabaseClock } from './store/database-clock.js';
 import { EvidenceService } from './evidence/evidence-report.js';
 import { Disputes, disputeWindowMonthsFrom } from './evidence/disputes.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
@@ -34,6 +36,8 @@ export interface Signet {
   signers: DelegatedSigners;
   status: StatusService;
   tsa: TimeStampAuthority;
+  /** The database server as a second clock: its skew in /healthz and /metrics, the TSA's refusal past the limit. */
+  databaseClock: DatabaseClock;
   evidence: EvidenceService;
   disputes: Disputes;
   ra: RegistrationAuthority;
@@ -82,7 +86,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
   const status = new StatusService(ca, { publicUrl: config.publicUrl, signers });
-  const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers });
+  const databaseClock = new DatabaseClock(store);
+  const guard = new ClockGuard({ store, databaseClock, limitMs: clockLimitFrom(process.env) });
+  const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers, guard });
   const evidence = new EvidenceService(ca, status, tsa);
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
   // A download killed between claiming its credential and completing is settled the same way (issue 16).
@@ -108,7 +114,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     await instance.release().catch(() => undefined);
     await store.close();
   };
-  return { config, store, ca, signers, status, tsa, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
+  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
 }
 
 /**

@@ -19,6 +19,7 @@ import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { registerTsaCommands } from './tsa-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
 import { calendar, startRolloverSchedule } from '../lifetimes.js';
 import { DEFAULT_ROOT_NEXT_UPDATE_DAYS, MAX_ROOT_NEXT_UPDATE_DAYS } from '../status/root-ceremony.js';
@@ -331,6 +332,7 @@ export function buildProgram(): Command {
   registerRaCommands(program);
   registerKmcCommands(program);
   registerServiceCommands(program);
+  registerTsaCommands(program);
   return program;
 }
 

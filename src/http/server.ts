@@ -8,7 +8,7 @@ import { certificateRoutes } from './certificate-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
 import { registry } from './metrics.js';
-import { calendar, calendarMetrics } from '../lifetimes.js';
+import { calendar, calendarMetrics, clockHealth, clockMetrics } from '../lifetimes.js';
 import { requireOperator } from './operator-auth.js';
 import { sendProblem, toSignetError } from './problem.js';
 import { tsaRoutes } from './tsa-routes.js';
@@ -90,13 +90,15 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     const authorities = await signet.ca.authorities();
     // Expiries, next rollovers and the warnings an operator must act on (docs/operations.md); warnings do not fail liveness.
     const { identities, root, warnings } = await calendar(signet);
-    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings };
+    // The node/database clock skew and whether the TSA would stamp now (docs/operations.md, clocks).
+    const clock = await clockHealth(signet);
+    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings, clock };
   });
   // Metrics say how busy the CA is and what it issues: for the operator's Prometheus, with a bearer token
   // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
   const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
   app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuth }, async (_request, reply) =>
-    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet))),
+    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet))),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

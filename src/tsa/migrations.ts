@@ -18,8 +18,33 @@ export interface TimestampTokenTable {
   token_der: Buffer;
 }
 
+/** One operator recovery of a tripped clock guard (`signet tsa reset-clock-guard`); append-only. */
+export interface TsaClockGuardResetTable {
+  /** 1, 2, 3, …: nodes notice a new reset by this number growing; unique, so two resets cannot race. */
+  seq: number;
+  /** The TSA's clock when the operator vouched for it (ISO). */
+  reset_at: string;
+  /** The database server's clock at that moment (ISO), as a second witness. */
+  database_time: string;
+  skew_ms: number;
+  /** The guard's high-water mark before the reset (ISO), null when no token existed. */
+  previous_high_water: string | null;
+  /** Tokens stamped later than reset_at: issued under a wrong clock, left out of the high-water mark from now on. */
+  tokens_disregarded: number;
+  actor: string;
+  reason: string;
+}
+
+/** Tokens a reset found stamped ahead of the true time: they stay in the ledger (they were issued) but no longer set the guard. */
+export interface TsaDisregardedTokenTable {
+  serial: string;
+  reset_seq: number;
+}
+
 export interface TsaTables {
   timestamp_tokens: TimestampTokenTable;
+  tsa_clock_guard_resets: TsaClockGuardResetTable;
+  tsa_disregarded_tokens: TsaDisregardedTokenTable;
 }
 
 export function tsaMigrations(dialect: Dialect): Record<string, Migration> {
@@ -51,6 +76,27 @@ export function tsaMigrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         await db.schema.dropIndex('timestamp_tokens_imprint').execute();
         await db.schema.createIndex('timestamp_tokens_latest').on('timestamp_tokens').column('gen_time').execute();
+      },
+    },
+    '0202_tsa_clock_guard_resets': {
+      // Recovery from a clock that ran ahead (issue 13): the tokens it stamped stay, but stop holding the guard up.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('tsa_clock_guard_resets')
+          .addColumn('seq', 'integer', (c) => c.primaryKey())
+          .addColumn('reset_at', 'text', (c) => c.notNull())
+          .addColumn('database_time', 'text', (c) => c.notNull())
+          .addColumn('skew_ms', 'integer', (c) => c.notNull())
+          .addColumn('previous_high_water', 'text')
+          .addColumn('tokens_disregarded', 'integer', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('tsa_disregarded_tokens')
+          .addColumn('serial', 'text', (c) => c.primaryKey())
+          .addColumn('reset_seq', 'integer', (c) => c.notNull())
+          .execute();
       },
     },
   };

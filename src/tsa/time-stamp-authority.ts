@@ -21,6 +21,8 @@ import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
 import { SerialSource } from '../ca/serial-source.js';
 import { DuplicateSerial, TokenLedger, tsaDatabase } from './token-ledger.js';
+import { ClockGuard, DEFAULT_CLOCK_LIMIT_MS, type ClockGuardReset } from './clock-guard.js';
+import { DatabaseClock } from '../store/database-clock.js';
 
 /**
  * The TSA policy: the deployment's policy arc + `.9.1` (profiles use `.0`–`.3.x`
@@ -47,6 +49,8 @@ export interface TimeStampAuthorityOptions {
   accuracyMs?: number;
   /** The composition root's delegated signers: which TSA identity is in force is read from the store. */
   signers?: DelegatedSigners;
+  /** The forward bound and its recovery (src/tsa/clock-guard.ts); the composition root's, else one of its own. */
+  guard?: ClockGuard;
 }
 
 export interface IssuedTimeStamp {
@@ -96,8 +100,10 @@ export class TimeStampAuthority {
   /** One token template per TSA identity (a handful over a deployment's life), not per process. */
   private readonly identities = new Map<string, TsaIdentity>();
   private readonly signers: DelegatedSigners;
-  private highWater?: Promise<number>;
+  readonly guard: ClockGuard;
   private lastGenTime = -Infinity;
+  /** The operator reset this process last took its high-water mark from. */
+  private resetSeq = -1;
   private readonly accuracy: Accuracy;
 
   constructor(private readonly options: TimeStampAuthorityOptions) {
@@ -111,6 +117,40 @@ export class TimeStampAuthority {
     this.ledger = new TokenLedger(options.ca.store);
     this.serials = new SerialSource(options.serialPrefix);
     this.signers = options.signers ?? new DelegatedSigners(options.ca);
+    this.guard = options.guard ?? new ClockGuard({ store: options.ca.store, databaseClock: new DatabaseClock(options.ca.store), limitMs: DEFAULT_CLOCK_LIMIT_MS });
+  }
+
+  /**
+   * Whether the TSA would stamp now, for /healthz and `signet tsa clock`: the
+   * database skew, the high-water mark, and the refusal if there is one.
+   */
+  async clockStatus(): Promise<{ refusing: { code: string; params: Record<string, unknown> } | null; highWater: string | null; lastReset: number; limitMs: number; skewMs: number; roundTripMs: number; sameHost: boolean; databaseTime: string }> {
+    const status = await this.guard.status();
+    let refusing: { code: string; params: Record<string, unknown> } | null = null;
+    try {
+      await this.nextGenTime(false);
+    } catch (error) {
+      if (!(error instanceof TimeStampRefusal)) throw error;
+      refusing = { code: error.code, params: error.params };
+    }
+    const highWater = Math.max(this.lastGenTime, status.highWater ? Date.parse(status.highWater) : -Infinity);
+    return {
+      refusing,
+      highWater: Number.isFinite(highWater) ? new Date(highWater).toISOString() : null,
+      lastReset: status.lastReset,
+      limitMs: status.limitMs,
+      skewMs: status.reading.skewMs,
+      roundTripMs: status.reading.roundTripMs,
+      sameHost: status.reading.sameHost,
+      databaseTime: status.reading.databaseTime,
+    };
+  }
+
+  /** `signet tsa reset-clock-guard`: the operator vouches for the clock as it is now (docs/operations.md, clocks). */
+  async resetClockGuard(actor: string, reason: string): Promise<ClockGuardReset> {
+    const made = await this.guard.reset({ now: this.clock(), actor, reason });
+    this.resetSeq = -1;
+    return made;
   }
 
   /** The HTTP/RFC 3161 face: any bytes in, a TimeStampResp out, a rejection rather than an exception for bad input. */
@@ -223,32 +263,31 @@ export class TimeStampAuthority {
    * The clock guard. Time never runs backwards in the tokens: the high-water
    * mark is the latest genTime on record (so it survives restarts) and every
    * token raises it. A step back within the stated accuracy reuses the last
-   * time (still true within the accuracy); a larger one stops the TSA.
+   * time (still true within the accuracy); a larger one stops the TSA. The
+   * guard (src/tsa/clock-guard.ts) also stops it when the clock ran ahead of
+   * its witnesses, and lowers the mark after an operator's reset.
    */
-  private async nextGenTime(): Promise<Date> {
-    const stored = await this.loadHighWater();
-    if (stored > this.lastGenTime) this.lastGenTime = stored;
+  private async nextGenTime(advance = true): Promise<Date> {
+    const vetted = await this.guard.vet();
+    if (vetted.resetSeq !== this.resetSeq) {
+      // A reset disregarded tokens stamped ahead of the true time: this process's own mark falls back with the store's.
+      this.lastGenTime = vetted.highWater;
+      this.resetSeq = vetted.resetSeq;
+    } else if (vetted.highWater > this.lastGenTime) {
+      this.lastGenTime = vetted.highWater;
+    }
+    if (vetted.refusal) throw new TimeStampRefusal('timeNotAvailable', vetted.refusal.code, vetted.refusal.params);
     const now = this.clock().getTime();
-    if (!Number.isFinite(now)) throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs: '?', accuracyMs: this.accuracyMs });
+    if (!Number.isFinite(now)) throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs: '?', accuracyMs: this.accuracyMs, highWater: '?' });
     if (now < this.lastGenTime) {
       const behindMs = this.lastGenTime - now;
       if (behindMs > this.accuracyMs) {
-        throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs, accuracyMs: this.accuracyMs });
+        throw new TimeStampRefusal('timeNotAvailable', 'tsa.time-not-available', { behindMs, accuracyMs: this.accuracyMs, highWater: new Date(this.lastGenTime).toISOString() });
       }
       return new Date(this.lastGenTime);
     }
-    this.lastGenTime = now;
+    if (advance) this.lastGenTime = now;
     return new Date(now);
-  }
-
-  private loadHighWater(): Promise<number> {
-    this.highWater ??= tsaDatabase(this.options.ca.store)
-      .selectFrom('timestamp_tokens')
-      .select((eb) => eb.fn.max('gen_time').as('latest'))
-      .executeTakeFirst()
-      .then((row) => (row?.latest ? new Date(row.latest).getTime() : -Infinity));
-    this.highWater.catch(() => (this.highWater = undefined));
-    return this.highWater;
   }
 
   /** The TSA identity in force now under the newest issuing CA (a rollover or a new issuing CA takes effect on every node). */
