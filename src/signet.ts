@@ -90,11 +90,11 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const guard = new ClockGuard({ store, databaseClock, limitMs: clockLimitFrom(process.env) });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers, guard });
   const evidence = new EvidenceService(ca, status, tsa);
-  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData });
+  const service = new SubscriberServices({ ca, personalData, clock: options.clock });
+  const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData, notices: service.outbox });
   // A download killed between claiming its credential and completing is settled the same way (issue 16).
   if (instance.role === 'server') await ra.downloads.recoverInterrupted();
   const kmc = new KeyManagementCentre({ store, passphrase: config.kmcPassphrase, clock: options.clock });
-  const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   service.retention.registerHolder(ra.personalDataHolder);
   const disputes = new Disputes({ ca, outbox: service.outbox, retention: service.retention, subscribers: raSubscriberDirectory(ra), personalData, windowMonths: disputeWindowMonthsFrom(process.env), clock: options.clock });
   // Notices and dispute records name people too: the retention purge blanks them with the RA's records (R2).

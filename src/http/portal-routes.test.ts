@@ -197,15 +197,28 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
     const claimed = await call(null, 'POST', '/api/v1/portal/registrations', { raId, purpose: 'signing', ...individual('李雷', '11010519491231002X'), consent: { ...consent, clientAddress: '10.9.8.7' } });
     expect([claimed.status, claimed.json.code]).toEqual([400, 'request.invalid']);
     expect(await counts()).toEqual(before);
-    // The same person twice: the second registration is refused, naming the identifier.
+    // The same person twice (issue 16 §3): the stranger is answered exactly as a new registrant
+    // (201, the same keys, the same notice), learns no internal id, and the code given opens nothing;
+    // nothing is stored but the audit entry, and the subscriber is told at the contact on file.
     const first = await selfRegistered(individual('韩梅梅', '11010519491231002X'));
+    const fresh = await call(null, 'POST', '/api/v1/portal/registrations', { raId, purpose: 'signing', consent, ...individual('韩梅梅', '110105194912310038') });
     const mid = await counts();
     const twice = await call(null, 'POST', '/api/v1/portal/registrations', { raId, purpose: 'signing', consent, ...individual('韩梅梅', '11010519491231002X') });
-    expect([twice.status, twice.json.code, twice.json.field]).toEqual([409, 'ra.portal-already-registered', 'idNumber']);
-    // No internal subscriber id in the answer (issue 16 §5).
+    expect([fresh.status, twice.status]).toEqual([201, 201]);
+    const shape = (json: Record<string, unknown>): unknown =>
+      Object.fromEntries(Object.entries(json).map(([k, v]) => [k, v !== null && typeof v === 'object' ? shape(v as Record<string, unknown>) : typeof v]));
+    expect(shape(twice.json)).toEqual(shape(fresh.json));
+    expect(twice.json.notice).toEqual(fresh.json.notice);
     expect(JSON.stringify(twice.json)).not.toContain(first.subscriberId);
-    expect(await counts()).toEqual(mid);
-    expect(mid.ra_subscribers).toBe(before.ra_subscribers! + 1);
+    expect(await counts()).toEqual({ ...mid, audit_entries: mid.audit_entries! + 1 });
+    expect(mid.ra_subscribers).toBe(before.ra_subscribers! + 2);
+    const decoySignIn = await call(null, 'POST', '/api/v1/portal/sessions', twice.json.access);
+    expect([decoySignIn.status, decoySignIn.json.code]).toEqual([403, 'ra.portal-access-refused']);
+    const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${first.subscriberId}`, kind: 'registration-attempt' });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.body['zh-CN']).toMatch(/证件号码/);
+    const audited = await t.signet.store.db.selectFrom('audit_entries').select('target').where('action', '=', 'ra.portal-registration-of-existing').execute();
+    expect(audited.map((a) => a.target)).toEqual([`subscriber:${first.subscriberId}`]);
     expect(first.token).toMatch(/^sgp_/);
   });
 

@@ -102,32 +102,21 @@ export class Applications {
     a: { subscriberId: string; raId: string; kind: RaApplicationTable['kind']; purpose: Purpose; profileId: string; keyGeneration: RaApplicationTable['key_generation']; version: number; replacesSerial: string | null; status?: RaApplicationTable['status'] },
     now: Date,
   ): Promise<Application> {
-    const actor = typeof by === 'string' ? by : actorOf(by);
-    const row: RaApplicationTable = {
-      id: `app-${randomUUID()}`,
-      subscriber_id: a.subscriberId,
-      ra_id: a.raId,
-      kind: a.kind,
-      purpose: a.purpose,
-      profile_id: a.profileId,
-      key_generation: a.keyGeneration,
-      status: a.status ?? 'submitted',
-      subscriber_version: a.version,
-      replaces_serial: a.replacesSerial,
-      submitted_by: actor,
-      submitted_at: now.toISOString(),
-      reviewer_id: null,
-      review_started_at: null,
-      decided_by: a.status === 'approved' ? actor : null,
-      decided_at: a.status === 'approved' ? now.toISOString() : null,
-      decision_reason: null,
-      certificate_serial: null,
-    };
+    return this.insertRow(trx, applicationRow(typeof by === 'string' ? by : actorOf(by), a, now), now);
+  }
+
+  /** Stores an application row built by applicationRow(), audited. */
+  async insertRow(trx: RaTx, row: RaApplicationTable, now: Date): Promise<Application> {
     await trx.insertInto('ra_applications').values(row).execute();
     await audit(
       this.context,
       trx,
-      { actor, action: 'ra.application-submitted', target: `application:${row.id}`, details: { subscriber: a.subscriberId, kind: a.kind, profile: a.profileId, replaces: a.replacesSerial, status: row.status } },
+      {
+        actor: row.submitted_by,
+        action: 'ra.application-submitted',
+        target: `application:${row.id}`,
+        details: { subscriber: row.subscriber_id, kind: row.kind, profile: row.profile_id, replaces: row.replaces_serial, status: row.status },
+      },
       now,
     );
     return toApplication(row);
@@ -229,6 +218,34 @@ export class Applications {
       return toApplication(updated);
     });
   }
+}
+
+/** A new application's row as insert() stores it (also the shape the portal's uniform answer shows, self-service.ts). */
+export function applicationRow(
+  actor: string,
+  a: { subscriberId: string; raId: string; kind: RaApplicationTable['kind']; purpose: Purpose; profileId: string; keyGeneration: RaApplicationTable['key_generation']; version: number; replacesSerial: string | null; status?: RaApplicationTable['status'] },
+  now: Date,
+): RaApplicationTable {
+  return {
+    id: `app-${randomUUID()}`,
+    subscriber_id: a.subscriberId,
+    ra_id: a.raId,
+    kind: a.kind,
+    purpose: a.purpose,
+    profile_id: a.profileId,
+    key_generation: a.keyGeneration,
+    status: a.status ?? 'submitted',
+    subscriber_version: a.version,
+    replaces_serial: a.replacesSerial,
+    submitted_by: actor,
+    submitted_at: now.toISOString(),
+    reviewer_id: null,
+    review_started_at: null,
+    decided_by: a.status === 'approved' ? actor : null,
+    decided_at: a.status === 'approved' ? now.toISOString() : null,
+    decision_reason: null,
+    certificate_serial: null,
+  };
 }
 
 export function toApplication(row: RaApplicationTable): Application {

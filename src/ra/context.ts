@@ -18,6 +18,14 @@ export interface RaContext {
   clock: () => Date;
   /** R2: subscriber records are sealed with it when configured. */
   personalData?: PersonalDataCipher;
+  /** Notices to subscribers at their contact on file (the service domain's outbox); optional in tests. */
+  notices?: SubscriberNotices;
+}
+
+/** What the RA asks another domain to tell a subscriber out of band. */
+export interface SubscriberNotices {
+  /** A portal registration named this subscriber's identity number (issue 16 §3). */
+  registrationAttempted(subscriberId: string, at: Date): Promise<void>;
 }
 
 /** Every RA state change is an audit entry in the same transaction (R20). */

@@ -4,7 +4,7 @@ import type { PersonalDataCipher } from '../service/personal-data.js';
 import { RaPersonalData } from './personal-data.js';
 import { Applications } from './applications.js';
 import { ChangeRequests } from './changes.js';
-import type { RaContext } from './context.js';
+import type { RaContext, SubscriberNotices } from './context.js';
 import { Delegations } from './delegations.js';
 import { DownloadCredentials } from './download-credentials.js';
 import { Downloads } from './downloads.js';
@@ -28,6 +28,8 @@ export interface RegistrationAuthorityOptions {
   clock?: () => Date;
   /** R2: encrypts subscriber records at rest; without it they are stored as plain JSON. */
   personalData?: PersonalDataCipher;
+  /** Out-of-band notices to subscribers (the service domain's outbox). */
+  notices?: SubscriberNotices;
 }
 
 /**
@@ -68,6 +70,7 @@ export class RegistrationAuthority {
       settings: this.settings,
       clock,
       personalData: options.personalData,
+      notices: options.notices,
     };
     this.organisations = new RaOrganisations(context);
     this.operators = new OperatorDirectory(context);

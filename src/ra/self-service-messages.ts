@@ -10,10 +10,6 @@ export const SELF_SERVICE_MESSAGES = {
     'zh-CN': '受理号或查询码不正确，或查询已锁定（连续错误 {max} 次后锁定，请联系注册机构重新发放）',
     en: 'Wrong tracking number or code, or access is locked (it locks after {max} wrong codes; ask your registration authority for a new code)',
   },
-  'ra.portal-already-registered': {
-    'zh-CN': '该证件已登记过；请用注册时获得的受理号和查询码登录，或请注册机构重新发放',
-    en: 'This ID is already registered; sign in with the tracking number and code you were given, or ask your registration authority for new ones',
-  },
   'ra.portal-sign-in-required': {
     'zh-CN': '请先用受理号和查询码登录（会话可能已过期）',
     en: 'Sign in with your tracking number and code first (the session may have expired)',

@@ -1,7 +1,7 @@
 import { SignetError } from '../i18n/signet-error.js';
 import { publicStatusBySerial, type PublicCertificateStatus } from '../status/public-status.js';
 import type { Application, Applications } from './applications.js';
-import { toApplication } from './applications.js';
+import { applicationRow, toApplication } from './applications.js';
 import type { ChangeRequest, ChangeRequests } from './changes.js';
 import { AttemptCounter } from './attempts.js';
 import { audit, type RaContext } from './context.js';
@@ -12,7 +12,7 @@ import type { RevocationReasonName } from './revocation.js';
 import { actorOf, requireRole, type Principal } from './roles.js';
 import type { RaSubscriberTable, RaTx } from './schema.js';
 import { decoyHash, hashSecret, newToken, randomCode, randomDigits, sha256Hex, verifySecret } from './secrets.js';
-import { toDocument, toSubscriber, validateSubscriberRecord, type ConsentInput, type StoredDocument, type Subscriber, type SubscriberRegistry, type SubscriberVersion } from './subscribers.js';
+import { subscriberRow, toDocument, toSubscriber, validateSubscriberRecord, type ConsentInput, type StoredDocument, type Subscriber, type SubscriberRegistry, type SubscriberVersion } from './subscribers.js';
 
 /** The subscriber as the portal knows them once they proved their tracking code. */
 export interface PortalSubscriber {
@@ -47,6 +47,19 @@ export interface PortalCertificate extends PublicCertificateStatus {
 }
 
 const TOKEN_PREFIX = 'sgp';
+
+/** Every registration's answer carries it, so the answer is the same whether or not the identity number was on file. */
+export const REGISTRATION_NOTICE = {
+  'zh-CN': '请妥善保存跟踪号和跟踪码，它们只显示这一次。如果该证件号码此前已注册，它们将无法使用：我们已通过档案中的联系方式通知该订户，请使用原有凭据登录或请注册机构重新签发。',
+  en: 'Keep the tracking number and code: they are shown only this once. If this identity number was registered before, they will not work: the subscriber has been told at the contact on file; sign in with the access given then, or ask the registration authority for new access.',
+} as const;
+
+export interface SelfRegistered {
+  subscriber: Subscriber;
+  application: Application;
+  access: PortalAccess;
+  notice: typeof REGISTRATION_NOTICE;
+}
 
 /**
  * R0, R1, R3, R6, R7, R16 without an officer in between: the subscriber
@@ -86,7 +99,7 @@ export class SelfService {
    * counter, consent to the agreement in force (R0), and the first
    * application, all in one transaction with the portal access.
    */
-  async register(input: SelfRegistration, clientAddress: string | null): Promise<{ subscriber: Subscriber; application: Application; access: PortalAccess }> {
+  async register(input: SelfRegistration, clientAddress: string | null): Promise<SelfRegistered> {
     const raId = typeof input.raId === 'string' ? input.raId : '';
     if (!raId) throw new SignetError('ra.field-required', 400, { field: 'raId' }, 'raId');
     const record = validateSubscriberRecord(input.record);
@@ -96,22 +109,30 @@ export class SelfService {
     const actor = 'subscriber:self-registration';
     const access: PortalAccess = { trackingNumber: randomDigits(16), trackingCode: randomCode(12) };
     const codeHash = await hashSecret(access.trackingCode);
-    const { subscriber, extra: application } = await this.subscribers
-      .registerAt(raId, actor, { record, consent: input.consent }, clientAddress, async (trx, row, now) => {
+    const application = (subscriberId: string, now: Date) =>
+      applicationRow(`subscriber:${subscriberId}`, { subscriberId, raId, kind: 'new', purpose: choice.purpose, profileId: choice.profile.id, keyGeneration: choice.keyGeneration, version: 1, replacesSerial: null }, now);
+    try {
+      const { subscriber, extra } = await this.subscribers.registerAt(raId, actor, { record, consent: input.consent }, clientAddress, async (trx, row, now) => {
         await this.storeAccess(trx, row.id, access.trackingNumber, codeHash, actor, now);
-        return this.applications.insert(
-          trx,
-          `subscriber:${row.id}`,
-          { subscriberId: row.id, raId, kind: 'new', purpose: choice.purpose, profileId: choice.profile.id, keyGeneration: choice.keyGeneration, version: 1, replacesSerial: null },
-          now,
-        );
-      })
-      .catch((error: unknown) => {
-        // A stranger at the public door does not learn the internal subscriber id (issue 16 §5).
-        if (error instanceof SignetError && error.code === 'ra.subscriber-exists') throw new SignetError('ra.portal-already-registered', 409, {}, error.field);
-        throw error;
+        return this.applications.insertRow(trx, application(row.id, now), now);
       });
-    return { subscriber, application, access };
+      return { subscriber, application: extra, access, notice: REGISTRATION_NOTICE };
+    } catch (error) {
+      if (!(error instanceof SignetError && error.code === 'ra.subscriber-exists')) throw error;
+      // The identity number is already a subscriber's (issue 16 §3). The
+      // stranger at the public door is answered exactly as a new registrant
+      // (same status, same shape, same scrypt spent above), with a tracking
+      // code that was never stored, so it opens nothing; the subscriber hears
+      // of it at the contact on file, and the attempt is audited.
+      const existing = String(error.params.subscriber);
+      const now = this.context.clock();
+      await this.context.db.transaction().execute((trx) =>
+        audit(this.context, trx, { actor, action: 'ra.portal-registration-of-existing', target: `subscriber:${existing}`, details: { ra: raId, clientAddress } }, now),
+      );
+      await this.context.notices?.registrationAttempted(existing, now);
+      const decoy = subscriberRow(this.context.personalData, raId, actor, record, now);
+      return { subscriber: toSubscriber(decoy), application: toApplication(application(decoy.id, now)), access, notice: REGISTRATION_NOTICE };
+    }
   }
 
   /** For subscribers registered at the counter, or locked out: an officer of their RA gives them new portal access. */

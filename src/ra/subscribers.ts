@@ -128,6 +128,19 @@ export function identifierOf(record: SubscriberRecord): string {
  * masked (an enterprise's name is registry data and stays), the masked
  * identifier for lists and a blind index of the full name for search.
  */
+/** A new subscriber's row as registerAt() stores it (also the shape the portal's uniform answer shows, self-service.ts). */
+export function subscriberRow(cipher: PersonalDataCipher | undefined, raId: string, actor: string, record: SubscriberRecord, now: Date): RaSubscriberTable {
+  return {
+    id: `sub-${randomUUID()}`,
+    ra_id: raId,
+    type: record.type,
+    ...subscriberColumns(cipher, record),
+    current_version: 1,
+    created_at: now.toISOString(),
+    created_by: actor,
+  };
+}
+
 export function subscriberColumns(cipher: PersonalDataCipher | undefined, record: SubscriberRecord): Pick<RaSubscriberTable, 'name' | 'identifier' | 'identifier_masked' | 'name_index'> {
   const identifier = identifierOf(record);
   if (!cipher) return { name: record.name, identifier, identifier_masked: maskIdentifier(identifier), name_index: null };
@@ -180,15 +193,7 @@ export class SubscriberRegistry {
     const record = validateSubscriberRecord(input.record);
     const now = this.context.clock();
     const version = await this.requireConsent(input.consent, now);
-    const row: RaSubscriberTable = {
-      id: `sub-${randomUUID()}`,
-      ra_id: raId,
-      type: record.type,
-      ...subscriberColumns(this.context.personalData, record),
-      current_version: 1,
-      created_at: now.toISOString(),
-      created_by: actor,
-    };
+    const row = subscriberRow(this.context.personalData, raId, actor, record, now);
     const extra = await this.context.db.transaction().execute(async (trx) => {
       const ra = await trx.selectFrom('ra_organisations').select('status').where('id', '=', raId).executeTakeFirst();
       if (ra?.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId });

@@ -63,6 +63,28 @@ export class NotificationOutbox {
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /**
+   * Someone registered in the public portal with this subscriber's identity
+   * number (issue 16 §3): the portal answers them as it answers everyone, and
+   * the subscriber hears of it at the contact on file. At most one notice a day.
+   */
+  async registrationAttempted(subscriberId: string, at: Date): Promise<void> {
+    await this.enqueue(
+      this.context.db,
+      {
+        recipient: `subscriber:${subscriberId}`,
+        kind: 'registration-attempt',
+        dedupeKey: `registration-attempt:${subscriberId}:${at.toISOString().slice(0, 10)}`,
+        subject: { 'zh-CN': '有人使用您的证件号码在门户注册', en: 'Someone registered in the portal with your identity number' },
+        body: {
+          'zh-CN': '有人在网上门户使用您的证件号码提交了注册。您已是本机构的订户，该注册未被受理，所给的跟踪号和跟踪码不能使用。如果是您本人，请使用原有跟踪号登录，或请注册机构为您重新签发门户凭据；如果不是您本人，请联系注册机构。',
+          en: 'Someone submitted a registration in the online portal with your identity number. You are already a subscriber, so it was not accepted and the tracking number and code it was given do not work. If it was you, sign in with the tracking number you already have, or ask your registration authority for new portal access; if it was not you, please contact your registration authority.',
+        },
+      },
+      at,
+    );
+  }
+
   async list(filter: { pending?: boolean; recipient?: string; kind?: string } = {}, limit = 500): Promise<QueuedNotification[]> {
     let query = this.context.db.selectFrom('service_notifications').selectAll().orderBy('created_at').orderBy('id').limit(limit);
     if (filter.pending) query = query.where('state', '=', 'pending');

@@ -32,6 +32,7 @@ export const PORTAL_ZH = {
   'sp.register.file-text': 'Signet 证书申请\n受理号：{number}\n查询码：{code}\n',
   'sp.register.continue': '查看申请进度',
   'sp.register.next': '审核通过后，注册机构会把下载凭证（参考号和授权码）交给您，届时在“下载证书”页面下载。',
+  'sp.register.if-registered': '如果该证件号码此前已注册，上面的跟踪号和跟踪码将无法使用：我们已通过档案中的联系方式通知该订户；请使用原有凭据登录，或请注册机构重新签发。',
 
   'sp.signin.title': '订户服务',
   'sp.signin.lead': '用申请时获得的受理号和查询码登录：查看申请进度与证书状态，申请吊销、报告信息变更、授权代理人、续期、投诉、提出争议、查看费用。',
@@ -239,6 +240,7 @@ export const PORTAL_EN: Record<PortalKey, string> = {
   'sp.register.file-text': 'Signet certificate application\nTracking number: {number}\nTracking code: {code}\n',
   'sp.register.continue': 'Follow my application',
   'sp.register.next': 'Once approved, the registration authority gives you the download credential (reference number and authorization code); download the certificate on the “Download” page then.',
+  'sp.register.if-registered': 'If this identity number was registered before, the tracking number and code above will not work: the subscriber has been told at the contact on file; sign in with the access given then, or ask the registration authority for new access.',
 
   'sp.signin.title': 'Subscriber services',
   'sp.signin.lead': 'Sign in with the tracking number and code you received when applying: follow applications and certificate status, request revocation, report changed information, authorise an agent, renew, complain, raise a dispute, see charges.',

@@ -70,6 +70,7 @@ export function SelfRegisterPage() {
             </dd>
           </dl>
           <p className="muted">{t('sp.register.next')}</p>
+          <p className="muted">{t('sp.register.if-registered')}</p>
           <div className="button-row">
             <button type="button" className="secondary" onClick={() => download('signet-application.txt', t('sp.register.file-text', { number: access.trackingNumber, code: access.trackingCode }), 'text/plain;charset=utf-8')}>
               {t('sp.register.save')}
