@@ -10,6 +10,8 @@ const work = mkdtempSync(join(tmpdir(), 'signet-status-cli-work-'));
 process.env.SIGNET_DATA = dataDir;
 process.env.SIGNET_LANG = 'en';
 process.env.SIGNET_CA_PASSPHRASE = 'cli-test-passphrase';
+// Delta CRLs are opt-in (docs/interoperability.md); this test publishes one.
+process.env.SIGNET_DELTA_CRLS = 'on';
 delete process.env.SIGNET_DATABASE_URL;
 const { main } = await import('./main.js');
 

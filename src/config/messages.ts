@@ -8,6 +8,10 @@ export const CONFIG_MESSAGES = {
   'config.problem.missing': { 'zh-CN': '{variable} 未设置（生产模式不会自动生成）', en: '{variable} is not set (production never generates it)' },
   'config.problem.unreadable': { 'zh-CN': '{variable} 无法读取或格式不对', en: '{variable} cannot be read or is malformed' },
   'config.problem.short': { 'zh-CN': '{variable} 少于 16 个字符', en: '{variable} is shorter than 16 characters' },
+  'config.problem.example': {
+    'zh-CN': '{variable} 未设置或是文档示例用的 OID 弧（RFC 5612 的 1.3.6.1.4.1.32473），生产证书须声明运营者自己注册的策略 OID',
+    en: '{variable} is unset or an arc set aside for documentation (RFC 5612: 1.3.6.1.4.1.32473); production certificates assert the operator\'s own registered policy arc',
+  },
   'config.problem.shared': { 'zh-CN': '{variable} 与 {other} 是同一个秘密，每项必须各自独立', en: '{variable} is the same secret as {other}; each must be its own' },
   'config.production-no-hierarchy': {
     'zh-CN': '生产模式不会创建开发用 CA 层级：请先执行根密钥仪式 signet init --production --root-key-out <文件>',

@@ -20,6 +20,8 @@ function productionEnv(dataDir: string, databaseUrl: string): Record<string, str
     SIGNET_DATA: dataDir,
     SIGNET_DATABASE_URL: databaseUrl,
     SIGNET_PUBLIC_URL: 'https://ca.example.cn',
+    // The operator's own registered arc (here China's national arc, for the test only).
+    SIGNET_POLICY_OID: '1.2.156.112233.1',
     SIGNET_CA_PASSPHRASE: 'ca passphrase, held by the CA officers',
     SIGNET_RESPONDER_PASSPHRASE: 'responder passphrase, for OCSP/TSA',
     SIGNET_AUDIT_PASSPHRASE: 'audit passphrase, held by the auditor',
@@ -85,6 +87,21 @@ describe('production mode refuses generated secrets and says what is missing (do
     expect(malformed.variables).toEqual(['SIGNET_PII_KEY']);
     expect(malformed.messageIn('en')).toContain('SIGNET_PII_KEY cannot be read or is malformed');
   });
+
+  it('refuses the documentation policy arc (RFC 5612) and the unset default, in both languages (issue 23 item 1)', async () => {
+    for (const policy of [undefined, '1.3.6.1.4.1.32473.7', '2.999.1']) {
+      const dataDir = fresh();
+      const env = productionEnv(dataDir, join(dataDir, 'signet.db'));
+      if (policy === undefined) delete env.SIGNET_POLICY_OID;
+      else env.SIGNET_POLICY_OID = policy;
+      const refusal = (await openSignet(loadConfig(env)).catch((e: unknown) => e)) as ProductionNotReadyError;
+      expect(refusal, policy).toBeInstanceOf(ProductionNotReadyError);
+      expect(refusal.variables).toEqual(['SIGNET_POLICY_OID']);
+      expect(refusal.messageIn('en')).toContain('RFC 5612');
+      expect(refusal.messageIn('zh-CN')).toContain('运营者自己注册的策略 OID');
+      expect(readdirSync(dataDir)).toEqual([]);
+    }
+  });
 });
 
 describe.each(storeBackends)('the root ceremony and separate custody on %s (R21)', (backend) => {
@@ -129,7 +146,8 @@ describe.each(storeBackends)('the root ceremony and separate custody on %s (R21)
       const issuing = (await server.ca.authorities()).find((a) => a.role === 'issuing')!;
       await expect(server.ca.issuerContext(issuing.id)).resolves.toMatchObject({ role: 'issuing' });
       const crls = await server.status.crls.publishDue('system:crl-schedule', 3_600_000);
-      expect(crls.map((c) => [c.issuerCaId, c.kind])).toEqual([[issuing.id, 'full'], [issuing.id, 'delta']]);
+      // Full CRLs only: deltas are opt-in (SIGNET_DELTA_CRLS, docs/interoperability.md).
+      expect(crls.map((c) => [c.issuerCaId, c.kind])).toEqual([[issuing.id, 'full']]);
 
       // Separate custody: each online key is sealed under its own secret only.
       const ocsp = await db.selectFrom('delegated_signers').selectAll().where('purpose', '=', 'ocsp').executeTakeFirstOrThrow();

@@ -74,6 +74,13 @@ export interface SignetConfig {
    * predecessor's storage; the first is software, sealed under SIGNET_AUDIT_PASSPHRASE.
    */
   auditKeyStorage?: 'software' | 'pkcs11';
+  /**
+   * SIGNET_DELTA_CRLS=on: issuing CAs publish delta CRLs too and their full CRLs point at them
+   * (freshestCRL). Off by default: OpenSSL without -use_deltas and GnuTLS take a delta found
+   * beside the full CRL for a complete list and accept what the base lists as revoked
+   * (docs/interoperability.md, "Delta CRLs").
+   */
+  deltaCrls: boolean;
 }
 
 /**
@@ -164,6 +171,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     personalDataKeys: secret('SIGNET_PII_KEY', 'pii-keys', () => `dev1:${randomBytes(32).toString('base64')}`),
     mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
+    deltaCrls: onOff('SIGNET_DELTA_CRLS', env.SIGNET_DELTA_CRLS),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     ...(auditKeyStorage ? { auditKeyStorage } : {}),
     ...(env.SIGNET_PKCS11_MODULE
@@ -215,10 +223,17 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string, developmentFile: strin
   return readFileSync(developmentFile, 'utf8').trim();
 }
 
+function onOff(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'off') return false;
+  if (value === 'on') return true;
+  throw new Error(`${name} must be on or off, not ${value}`);
+}
+
 /** One thing a production deployment lacks, by the variable that would supply it. */
 export interface ProductionProblem {
   variable: string;
-  problem: 'missing' | 'unreadable' | 'short' | 'shared';
+  /** 'example': a policy arc set aside for documentation (isExamplePolicyArc), which no relying party should be asked to accept. */
+  problem: 'missing' | 'unreadable' | 'short' | 'shared' | 'example';
   /** For 'shared': the variable holding the same secret. */
   other?: string;
 }
@@ -263,5 +278,7 @@ export function productionProblems(config: SignetConfig): ProductionProblem[] {
   }
   if (!config.auditHeadExport) problems.push({ variable: 'SIGNET_AUDIT_HEAD_EXPORT', problem: 'missing' });
   if (!config.publicUrlGiven) problems.push({ variable: 'SIGNET_PUBLIC_URL', problem: 'missing' });
+  // Certificates would assert a documentation arc (RFC 5612): the operator's own registered arc is required.
+  if (isExamplePolicyArc(config.policyOid)) problems.push({ variable: 'SIGNET_POLICY_OID', problem: 'example' });
   return problems;
 }

@@ -49,8 +49,6 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       if (!match) throw new SignetError('route.not-found', 404, { path: request.url });
       const caId = match[1]!;
       const kind: CrlKind = match[2] ? 'delta' : 'full';
-      const authority = await signet.ca.authority(caId);
-      if (kind === 'delta' && authority.role === 'root') throw new SignetError('crl.none-published', 404, { caId, kind });
       return sendCrl(reply, await status.crls.current(caId, kind), signet.ca.now());
     },
   );

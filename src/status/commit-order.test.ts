@@ -38,7 +38,8 @@ describe.each(storeBackends)('status in commit order on %s (RFC 5280 §5.2.4, RF
   let now = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
 
   beforeAll(async () => {
-    t = await openTestSignet(backend, { clock: () => now });
+    // Deltas are off by default (docs/interoperability.md): these tests are about their membership.
+    t = await openTestSignet(backend, { clock: () => now, env: { SIGNET_DELTA_CRLS: 'on' } });
     h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
   });
   afterAll(() => t.signet.close());

@@ -77,11 +77,19 @@ export interface CrlSchedule {
   /** Root CA CRLs cover only CA certificates and change rarely. */
   rootFullHours: number;
   deltaHours: number;
+  /**
+   * Whether issuing CAs publish delta CRLs (RFC 5280 §5.2.4) and their full CRLs point at them
+   * (freshestCRL, §5.2.6). Off by default: a relying party that ignores deltaCRLIndicator
+   * (OpenSSL without -use_deltas, GnuTLS) and finds a delta beside the full CRL takes the newer
+   * delta for the complete list and accepts what only the base lists as revoked
+   * (test/interop/delta-crl-hazard.test.ts, docs/interoperability.md).
+   */
+  deltas: boolean;
   /** Rows fetched per query while streaming entries. */
   pageSize: number;
 }
 
-export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, pageSize: 20_000 };
+export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 20_000 };
 
 const HOUR_MS = 3_600_000;
 
@@ -131,6 +139,11 @@ export class CrlPublisher {
     private readonly schedule: CrlSchedule = DEFAULT_CRL_SCHEDULE,
   ) {}
 
+  /** Whether a CA of this role publishes delta CRLs: issuing CAs, when the schedule says so. */
+  publishesDeltas(role: string): boolean {
+    return this.schedule.deltas && role !== 'root';
+  }
+
   crlUrl(caId: string, kind: CrlKind): string {
     return `${this.publicUrl}/crl/${caId}${kind === 'delta' ? '-delta' : ''}.crl`;
   }
@@ -149,6 +162,8 @@ export class CrlPublisher {
     const authority = await this.ca.authority(caId);
     // The root stays offline (docs/architecture.md): only the ceremony (root-ceremony.ts) signs its CRL.
     if (authority.role === 'root' && !options.ceremony) throw new SignetError('crl.root-offline', 409, { caId }, 'caId');
+    // A root's CRL changes at ceremonies only: it has no deltas (and points at none), whatever the setting.
+    if (kind === 'delta' && !this.publishesDeltas(authority.role)) throw new SignetError('crl.deltas-off', 409, { caId }, 'kind');
     let base: CrlSummary | null = null;
     if (kind === 'delta') {
       base = await this.latestSummary(caId, 'full');
@@ -169,8 +184,8 @@ export class CrlPublisher {
       if (base) {
         // RFC 5280 §5.2.4: critical, naming the base CRL the delta updates.
         extensions.push(extension(id_ce_deltaCRLIndicator, true, new BaseCRLNumber(base.crlNumber)));
-      } else {
-        // RFC 5280 §5.2.6: where relying parties find the deltas of this CRL.
+      } else if (this.publishesDeltas(authority.role)) {
+        // RFC 5280 §5.2.6: where relying parties find the deltas of this CRL; never a pointer to a delta nobody serves.
         extensions.push(
           extension(
             id_ce_freshestCRL,
@@ -366,9 +381,12 @@ export class CrlPublisher {
    * warns long before it goes stale).
    */
   async current(caId: string, kind: CrlKind, actor = 'system:crl'): Promise<PublishedCrl> {
+    const role = (await this.ca.authority(caId)).role;
+    // No delta is served where none is published (one left from before the setting changed would be stale).
+    if (kind === 'delta' && !this.publishesDeltas(role)) throw new SignetError('crl.none-published', 404, { caId, kind });
     const latest = await this.latest(caId, kind);
     if (latest && new Date(latest.nextUpdate).getTime() > this.ca.now().getTime()) return latest;
-    if ((await this.ca.authority(caId)).role === 'root') {
+    if (role === 'root') {
       if (latest) return latest;
       throw new SignetError('crl.none-published', 404, { caId, kind });
     }
@@ -417,7 +435,7 @@ export class CrlPublisher {
     for (const authority of await this.ca.authorities()) {
       // The root's CRL is the ceremony's (root-ceremony.ts), never the scheduler's.
       if (authority.role === 'root') continue;
-      const kinds: CrlKind[] = ['full', 'delta'];
+      const kinds: CrlKind[] = this.publishesDeltas(authority.role) ? ['full', 'delta'] : ['full'];
       for (const kind of kinds) {
         const latest = await this.latestSummary(authority.id, kind);
         if (!latest || new Date(latest.nextUpdate).getTime() - marginMs <= now) {

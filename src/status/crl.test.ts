@@ -25,7 +25,8 @@ describe.each(storeBackends)('CRLs on %s (RFC 5280 §5, R7, R14)', (backend) => 
   const advance = (ms: number) => (now = new Date(now.getTime() + ms));
 
   beforeAll(async () => {
-    t = await openTestSignet(backend, { clock: () => now });
+    // With deltas (opt-in, test/interop/delta-crl-hazard.test.ts has the default): this file covers both kinds.
+    t = await openTestSignet(backend, { clock: () => now, env: { SIGNET_DELTA_CRLS: 'on' } });
     h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
     dir = mkdtempSync(join(tmpdir(), 'signet-crl-'));
     app = await buildServer(t.signet, { logger: false });

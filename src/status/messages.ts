@@ -70,6 +70,10 @@ export const STATUS_MESSAGES = {
     'zh-CN': 'nextUpdate 天数必须是 1 到 {max} 之间的整数，而不是 {days}',
     en: 'The nextUpdate must be a whole number of days from 1 to {max}, not {days}',
   },
+  'crl.deltas-off': {
+    'zh-CN': 'CA {caId} 不发布增量 CRL：根 CA 从不发布；签发 CA 需设置 SIGNET_DELTA_CRLS=on（默认关闭，原因见 docs/interoperability.md）',
+    en: 'CA {caId} publishes no delta CRLs: a root never does; an issuing CA does with SIGNET_DELTA_CRLS=on (off by default, see docs/interoperability.md)',
+  },
   'crl.none-published': {
     'zh-CN': 'CA {caId} 尚未发布 {kind} CRL',
     en: 'CA {caId} has not published a {kind} CRL yet',
