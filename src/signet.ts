@@ -8,6 +8,7 @@ import { translate } from './i18n/messages.js';
 import { openDatabase, type SignetDatabase } from './store/database.js';
 import { ProcessInstance, forgetExpiredInstances, type ProcessRole } from './store/process-instances.js';
 import { StatusService } from './status/status-service.js';
+import { ocspCacheSizeFrom } from './status/ocsp-response-cache.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { ClockGuard, clockLimitFrom } from './tsa/clock-guard.js';
 import { DatabaseClock } from './store/database-clock.js';
@@ -85,7 +86,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier') });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
-  const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls }, signers });
+  const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls }, signers, ocsp: { maxCached: ocspCacheSizeFrom(process.env) } });
   const databaseClock = new DatabaseClock(store);
   const guard = new ClockGuard({ store, databaseClock, limitMs: clockLimitFrom(process.env) });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers, guard });
@@ -101,7 +102,17 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   service.retention.registerHolder(outboxPersonalData);
   service.retention.registerHolder(disputes.personalDataHolder);
   const auditCheckpoints = new AuditCheckpointer({ ca, timeStamper: tsa, clock: options.clock, keyStorage: config.auditKeyStorage, heads: config.auditHeadExport ? new FileHeadSink(config.auditHeadExport) : undefined });
-  const publication = new AgreementPublisher({ ca, registry: ra.agreements, outbox: service.outbox, directory: raSubscriberDirectory(ra), clock: options.clock });
+  const publication = new AgreementPublisher({
+    ca,
+    registry: ra.agreements,
+    outbox: service.outbox,
+    directory: raSubscriberDirectory(ra),
+    clock: options.clock,
+    // An objection's revocations go through the status domain, so this node's OCSP hears of them at once.
+    revoke: async (order) => {
+      await status.revokeCertificate({ serial: order.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: order.actor, justification: order.justification });
+    },
+  });
   const mail = new NotificationDelivery({
     context: service.context,
     outbox: service.outbox,

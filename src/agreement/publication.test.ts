@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHash } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { issueFor } from '../service/test-support/certificates.js';
 import { findRevocation } from '../status/revocation.js';
@@ -22,10 +26,27 @@ describe.each(storeBackends)('agreement publication on %s (R11, R19)', (backend)
   let t: TestSignet;
   let now = new Date('2026-09-01T02:00:00.000Z');
   const serials: Record<string, string> = {};
+  let h: Hierarchy;
+
+  /** This node's OCSP answer about one of the issuing CA's certificates. */
+  const ocspStatus = async (serial: string) => {
+    const issuer = AsnConvert.parse(h.issuing.der, Certificate);
+    const sha1 = (data: ArrayBuffer) => createHash('sha1').update(new Uint8Array(data)).digest();
+    const certId = new CertID({
+      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+      issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
+      issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
+      serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
+    });
+    const request = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+    const response = AsnConvert.parse((await t.signet.status.ocsp.respond(request)).der, OCSPResponse);
+    const single = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
+    return single.certStatus.good !== undefined ? 'good' : single.certStatus.revoked ? 'revoked' : 'unknown';
+  };
 
   beforeAll(async () => {
     t = await openTestSignet(backend, { clock: () => now });
-    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
     await t.signet.ra.agreements.publish({ id: '2026-09', title: '订户协议', text: '第一版', actor: 'test' });
     // Subscribers get their certificates after the first version's month is over: no deemed acceptance of it is due.
     now = new Date('2026-11-02T02:00:00.000Z');
@@ -54,18 +75,28 @@ describe.each(storeBackends)('agreement publication on %s (R11, R19)', (backend)
 
   it('revokes with cessationOfOperation when a subscriber objects in writing within the month, and keeps the objection', async () => {
     now = new Date('2026-11-20T03:00:00.000Z');
-    const objection = await t.signet.publication.object('operator:clerk', {
-      versionId: '2026-11',
-      subscriberId: 'sub-c',
-      receivedAt: new Date('2026-11-19T06:00:00.000Z'),
-      writtenReference: 'EMS EA123456789CN',
-      statement: '不同意修订后的第五条，停止使用证书',
-    });
-    expect(objection.revokedSerials).toEqual([serials['sub-c']]);
+    expect(await ocspStatus(serials['sub-c']!)).toBe('good');
+    // The responder's own look at the store for other nodes' revocations is held back (its timer frozen):
+    // what it says next it heard from the revocation itself, through the status domain (R7, issue 14).
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const objection = await t.signet.publication.object('operator:clerk', {
+        versionId: '2026-11',
+        subscriberId: 'sub-c',
+        receivedAt: new Date('2026-11-19T06:00:00.000Z'),
+        writtenReference: 'EMS EA123456789CN',
+        statement: '不同意修订后的第五条，停止使用证书',
+      });
+      expect(objection.revokedSerials).toEqual([serials['sub-c']]);
+      expect(await ocspStatus(serials['sub-c']!)).toBe('revoked');
+    } finally {
+      vi.useRealTimers();
+    }
     const revocation = await findRevocation(t.signet.ca, serials['sub-c']!);
     expect(revocation).toMatchObject({ reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: 'operator:clerk' });
     expect(revocation?.justification).toContain('EMS EA123456789CN');
-    expect(await t.signet.publication.objections({ versionId: '2026-11' })).toEqual([objection]);
+    const objection = (await t.signet.publication.objections({ versionId: '2026-11' }))[0]!;
+    expect(objection.revokedSerials).toEqual([serials['sub-c']]);
     await expect(
       t.signet.publication.object('operator:clerk', { versionId: '2026-11', subscriberId: 'sub-c', writtenReference: 'again', statement: 'again' }),
     ).rejects.toMatchObject({ code: 'agreement.objection-exists', status: 409 });

@@ -6,7 +6,7 @@ import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { NotificationOutbox } from '../service/notification-outbox.js';
 import type { ServiceTx } from '../service/schema.js';
-import { findRevocation, revokeCertificate } from '../status/revocation.js';
+import { findRevocation } from '../status/revocation.js';
 import type { Tx } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { Acceptance, AgreementRegistry, AgreementVersion } from './agreements.js';
@@ -58,7 +58,8 @@ export interface AgreementPublisherOptions {
   registry: AgreementRegistry;
   outbox: NotificationOutbox;
   directory?: SubscriberDirectory;
-  revoke?: Revoke;
+  /** The status domain's revocation (the composition root wires it), so this node's OCSP hears of it at once. */
+  revoke: Revoke;
   clock?: () => Date;
 }
 
@@ -79,11 +80,7 @@ export class AgreementPublisher {
   constructor(private readonly options: AgreementPublisherOptions) {
     this.db = options.ca.store.db as unknown as PublicationDb;
     this.clock = options.clock ?? (() => options.ca.now());
-    this.revoke =
-      options.revoke ??
-      (async (order) => {
-        await revokeCertificate(options.ca, { serial: order.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: order.actor, justification: order.justification });
-      });
+    this.revoke = options.revoke;
   }
 
   /** A new agreement version in both languages, then a notice to every active subscriber. */

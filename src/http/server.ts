@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { caRoutes } from './ca-routes.js';
+import { ocspCacheMetrics } from '../status/ocsp-response-cache.js';
 import { certificateRoutes } from './certificate-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
@@ -98,7 +99,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
   const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
   app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuth }, async (_request, reply) =>
-    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet))),
+    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet)) + ocspCacheMetrics(signet.status.ocsp.cacheStats())),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -24,6 +24,7 @@ import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.
 import { OID } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly } from './crl-encoding.js';
+import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, type OcspQuestion } from './ocsp-request.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
@@ -59,7 +60,7 @@ export interface OcspOptions {
   refreshMarginMs: number;
   /** Most CertIDs in one request. */
   maxRequests: number;
-  /** Most responses kept in memory. */
+  /** Most responses kept in memory (least recently used evicted first; SIGNET_OCSP_CACHE_SIZE). */
   maxCached: number;
   /** How often this node looks for revocations made on other nodes. */
   revocationPollMs: number;
@@ -74,7 +75,7 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   validityMs: 24 * 3_600_000,
   refreshMarginMs: 8 * 3_600_000,
   maxRequests: 50,
-  maxCached: 200_000,
+  maxCached: DEFAULT_OCSP_CACHE_SIZE,
   revocationPollMs: 1000,
   unknownPerSecond: 10,
 };
@@ -132,9 +133,7 @@ export function ocspErrorResponse(status: OCSPResponseStatus): Buffer {
 }
 
 export class OcspResponder {
-  private readonly byRequest = new Map<string, CachedResponse>();
-  private readonly byCertId = new Map<string, CachedResponse>();
-  private readonly bySerial = new Map<string, Set<CachedResponse>>();
+  private readonly cache: OcspResponseCache<CachedResponse>;
   private issuerHashes: Map<string, string> | null = null;
   private issuersLoadedAt = 0;
   /** Every revocation numbered up to this has been applied to this node's responses; null before the first look. */
@@ -153,6 +152,12 @@ export class OcspResponder {
   ) {
     this.options = { ...DEFAULT_OCSP_OPTIONS, ...options };
     this.signers = signers ?? new DelegatedSigners(ca);
+    this.cache = new OcspResponseCache(this.options.maxCached);
+  }
+
+  /** The in-memory cache's size, limit, hits, misses and evictions (for /metrics). */
+  cacheStats(): OcspCacheStats {
+    return this.cache.stats();
   }
 
   /**
@@ -169,8 +174,8 @@ export class OcspResponder {
       return { der: ocspErrorResponse(OCSPResponseStatus.tryLater), responseStatus: OCSPResponseStatus.tryLater };
     }
     const key = request.toString('base64');
-    const cached = this.byRequest.get(key);
-    if (cached && now.getTime() < cached.nextUpdate.getTime()) {
+    const cached = this.cache.lookup(key, (entry) => now.getTime() < entry.nextUpdate.getTime());
+    if (cached) {
       if (now.getTime() >= cached.refreshAt) this.refreshInBackground(cached);
       return this.replyFor(cached);
     }
@@ -342,7 +347,7 @@ export class OcspResponder {
 
   /** A response another node (or an earlier run) already signed and stored, if still fresh. */
   private async sharedResponse(certIdHex: string, now: Date): Promise<CachedResponse | null> {
-    const memory = this.byCertId.get(certIdHex);
+    const memory = this.cache.byCertId(certIdHex);
     if (memory && now.getTime() < memory.refreshAt) return memory;
     const asOf = this.revocationsSeenThrough ?? 0;
     const row = await statusDb(this.ca.store).selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certIdHex).executeTakeFirst();
@@ -406,41 +411,8 @@ export class OcspResponder {
       if (later) return false;
       entry.asOf = through;
     }
-    this.remember(entry, requestKey);
+    this.cache.add(entry, requestKey);
     return true;
-  }
-
-  private remember(entry: CachedResponse, requestKey: string): void {
-    if (this.byRequest.size >= this.options.maxCached) this.forgetAll();
-    entry.requestKeys.add(requestKey);
-    this.byRequest.set(requestKey, entry);
-    if (entry.certIds.length === 1) {
-      const previous = this.byCertId.get(entry.certIds[0]!);
-      if (previous && previous !== entry) {
-        // The new bytes replace the old for every request form that asked for them.
-        for (const k of previous.requestKeys) {
-          entry.requestKeys.add(k);
-          this.byRequest.set(k, entry);
-        }
-        this.unlink(previous);
-      }
-      this.byCertId.set(entry.certIds[0]!, entry);
-    }
-    for (const serial of entry.serials) {
-      let set = this.bySerial.get(serial);
-      if (!set) this.bySerial.set(serial, (set = new Set()));
-      set.add(entry);
-    }
-  }
-
-  private unlink(entry: CachedResponse): void {
-    for (const serial of entry.serials) this.bySerial.get(serial)?.delete(entry);
-  }
-
-  private forgetAll(): void {
-    this.byRequest.clear();
-    this.byCertId.clear();
-    this.bySerial.clear();
   }
 
   /** Re-signs one cached response in place (same request forms, fresh times or new status). */
@@ -460,7 +432,6 @@ export class OcspResponder {
     const fresh = await this.sign(caId, responder, answered, undefined, now);
     if (answered.length === 1) await this.store(fresh, caId, answered[0]!);
     for (const k of entry.requestKeys) fresh.requestKeys.add(k);
-    this.unlink(entry);
     const keys = [...fresh.requestKeys];
     if (!(await this.rememberIfCurrent(fresh, keys[0]!))) {
       // Signed just as a revocation landed: the old entry stays, marked stale, and the next request signs afresh.
@@ -468,7 +439,7 @@ export class OcspResponder {
       entry.nextUpdate = new Date(0);
       return;
     }
-    for (const k of keys.slice(1)) this.remember(fresh, k);
+    for (const k of keys.slice(1)) this.cache.add(fresh, k);
   }
 
   private refreshInBackground(entry: CachedResponse): void {
@@ -485,7 +456,7 @@ export class OcspResponder {
    * told "good" again (R7: effective in OCSP at once).
    */
   async revoked(serial: string): Promise<void> {
-    const entries = [...(this.bySerial.get(serial) ?? [])];
+    const entries = this.cache.bySerial(serial);
     const stored = await statusDb(this.ca.store).selectFrom('ocsp_responses').select('cert_id').where('serial', '=', serial).execute();
     await statusDb(this.ca.store).deleteFrom('ocsp_responses').where('serial', '=', serial).execute();
     for (const entry of entries) {
@@ -495,7 +466,7 @@ export class OcspResponder {
     }
     // Responses stored by other nodes that this one never held: sign them afresh from their CertID.
     for (const { cert_id } of stored) {
-      if (this.byCertId.has(cert_id) && this.byCertId.get(cert_id)!.nextUpdate.getTime() > 0) continue;
+      if ((this.cache.byCertId(cert_id)?.nextUpdate.getTime() ?? 0) > 0) continue;
       const certId = AsnConvert.parse(Buffer.from(cert_id, 'hex'), CertID);
       const request = Buffer.from(AsnConvert.serialize(requestFor([certId])));
       await this.respond(request);
@@ -552,7 +523,7 @@ export class OcspResponder {
         .execute();
       for (const row of rows) {
         const number = Number(row.commit_seq);
-        for (const entry of this.bySerial.get(row.serial) ?? []) {
+        for (const entry of this.cache.bySerial(row.serial)) {
           if (entry.asOf < number) {
             entry.refreshAt = 0;
             entry.nextUpdate = new Date(0);
@@ -576,7 +547,7 @@ export class OcspResponder {
     for (const { cert_id } of due) {
       const certId = AsnConvert.parse(Buffer.from(cert_id, 'hex'), CertID);
       const request = Buffer.from(AsnConvert.serialize(requestFor([certId])));
-      const cached = this.byCertId.get(cert_id);
+      const cached = this.cache.byCertId(cert_id);
       if (cached) {
         cached.refreshAt = 0;
         await this.resign(cached);

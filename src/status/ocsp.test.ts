@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { openSignet } from '../signet.js';
-import { revokeCertificate } from './revocation.js';
+import { statusDomainRevoker } from '../ra/status-revoker.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { statusDb } from './schema.js';
@@ -154,8 +154,9 @@ describe.each(storeBackends)('the OCSP responder on %s (RFC 6960, RFC 5019, R7, 
     const request = await requestFile(here.pem, '-no_nonce');
     const status = async () => basicOf((await post(request)).rawPayload).tbsResponseData.responses[0]!.certStatus;
     expect((await status()).good).toBeDefined();
-    // Not through StatusService: the RA and the agreement domain call revokeCertificate directly.
-    await revokeCertificate(t.signet.ca, { serial: here.serial, reason: 'superseded', channel: 'ra', requestedBy: 'ra:1' });
+    // The RA's path (the agreement's objections are wired the same way, src/signet.ts): through the status domain,
+    // whose own responder hears of it before the call returns; no module-level listener list (issue 14).
+    await statusDomainRevoker(t.signet.status).revokeCertificate({ serial: here.serial, reason: 'superseded', actor: 'ra:1', justification: '' });
     expect((await status()).revoked).toBeDefined();
 
     const elsewhere = await issueLeaf();

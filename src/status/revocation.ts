@@ -47,16 +47,11 @@ export interface Revocation {
 }
 
 /**
- * Who must hear of a revocation the moment it is committed (the OCSP responders of this process), whichever
- * code path revoked: StatusService, the RA, the agreement's deemed refusal.
+ * Told of a revocation the moment it is committed (this process's OCSP
+ * responder drops its cached answer). The caller owns the list: StatusService
+ * passes its own, so nothing about who listens lives in module state (issue 14).
  */
-const revocationListeners = new WeakMap<CertificateAuthority, Set<(serial: string) => Promise<void>>>();
-
-export function onRevocation(ca: CertificateAuthority, listener: (serial: string) => Promise<void>): void {
-  let listeners = revocationListeners.get(ca);
-  if (!listeners) revocationListeners.set(ca, (listeners = new Set()));
-  listeners.add(listener);
-}
+export type RevocationListener = (serial: string) => Promise<void>;
 
 /** Reasons that describe something about a CA key: only a CA certificate can be revoked for them. */
 const CA_ONLY_REASONS: ReadonlySet<RevocationReason> = new Set(['cACompromise']);
@@ -91,7 +86,7 @@ export async function findRevocation(ca: CertificateAuthority, serial: string): 
  * same transaction (R8, R20). A key-compromise revocation also blocks the key
  * so that it is never certified again.
  */
-export async function revokeCertificate(ca: CertificateAuthority, request: RevocationRequest): Promise<Revocation> {
+export async function revokeCertificate(ca: CertificateAuthority, request: RevocationRequest, listeners: Iterable<RevocationListener> = []): Promise<Revocation> {
   const certificate = await ca.certificate(request.serial);
   const serial = certificate.serial;
 
@@ -204,7 +199,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
   if (reason === 'keyCompromise') {
     await ca.blockKey(certificate.spki_sha256, `keyCompromise: certificate ${serial} revoked`, requestedBy);
   }
-  for (const listener of revocationListeners.get(ca) ?? []) {
+  for (const listener of listeners) {
     try {
       await listener(serial);
     } catch {

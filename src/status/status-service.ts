@@ -6,7 +6,7 @@ import { tryTakeLease } from './lease.js';
 import { OcspResponder, type OcspOptions } from './ocsp-responder.js';
 import { runRootCeremony, rootStatusHorizon, type RootCeremonyResult } from './root-ceremony.js';
 import { publicStatusBySerial, publicStatusOfCertificate, type PublicCertificateStatus } from './public-status.js';
-import { findRevocation, onRevocation, revokeCertificate, type Revocation, type RevocationRequest } from './revocation.js';
+import { findRevocation, revokeCertificate, type Revocation, type RevocationListener, type RevocationRequest } from './revocation.js';
 
 export interface StatusOptions {
   publicUrl: string;
@@ -32,12 +32,19 @@ export class StatusService {
   ) {
     this.crls = new CrlPublisher(ca, options.publicUrl, { ...DEFAULT_CRL_SCHEDULE, ...options.crl });
     this.ocsp = new OcspResponder(ca, options.ocsp, options.signers);
-    onRevocation(ca, (serial) => this.ocsp.revoked(serial));
+    this.listeners = [(serial) => this.ocsp.revoked(serial)];
   }
 
-  /** Revokes for ever; OCSP says so before this returns (R7), through the listener registered above. */
+  /** Who hears of this process's revocations the moment they commit: its own OCSP responder (other nodes poll, docs/status.md). */
+  private readonly listeners: RevocationListener[];
+
+  /**
+   * Revokes for ever; this node's OCSP says so before this returns (R7). Every
+   * path that revokes (the RA, the portal, an objection to the agreement) comes
+   * through here: the composition root wires them to this service.
+   */
   revokeCertificate(request: RevocationRequest): Promise<Revocation> {
-    return revokeCertificate(this.ca, request);
+    return revokeCertificate(this.ca, request, this.listeners);
   }
 
   /** The root key ceremony: the root's CRL and OCSP responses for what it signed (docs/operations.md). */

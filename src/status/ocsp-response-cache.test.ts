@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { buildSubjectName } from '../ca/subject-name.js';
+import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { generateSoftwareKey } from '../crypto/software-signer.js';
+import { buildServer } from '../http/server.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { OcspResponder } from './ocsp-responder.js';
+import { OcspResponseCache, ocspCacheSizeFrom, type CacheableResponse } from './ocsp-response-cache.js';
+
+afterAll(dropFreshStores);
+
+const response = (name: string, certIds = [name], serials = [name]): CacheableResponse & { name: string } => ({ name, requestKeys: new Set(), certIds, serials });
+
+/** Issue 14: the OCSP response cache is one object with a size bound, least-recently-used eviction and figures. */
+describe('the OCSP response cache', () => {
+  it('evicts the least recently used response, with every index entry leading to it, never all at once', () => {
+    const cache = new OcspResponseCache<ReturnType<typeof response>>(2);
+    const a = response('a');
+    const b = response('b');
+    cache.add(a, 'req-a');
+    cache.add(b, 'req-b');
+    // a is used, so b is the least recently used when c arrives.
+    expect(cache.lookup('req-a')).toBe(a);
+    cache.add(response('c'), 'req-c');
+    expect(cache.lookup('req-b')).toBeUndefined();
+    expect(cache.byCertId('b')).toBeUndefined();
+    expect(cache.bySerial('b')).toEqual([]);
+    expect(cache.lookup('req-a')).toBe(a);
+    expect(cache.stats()).toEqual({ responses: 2, limit: 2, requestForms: 2, hits: 2, misses: 1, evictions: 1 });
+  });
+
+  it('replaces the response to a CertID for every request form that asked for it, and counts a stale one as a miss', () => {
+    const cache = new OcspResponseCache<ReturnType<typeof response>>(10);
+    const old = response('x');
+    cache.add(old, 'get-form');
+    cache.add(old, 'post-form');
+    const fresh = response('x');
+    cache.add(fresh, 'post-form');
+    expect(cache.lookup('get-form')).toBe(fresh);
+    expect(cache.lookup('post-form')).toBe(fresh);
+    expect(cache.bySerial('x')).toEqual([fresh]);
+    expect(cache.stats()).toMatchObject({ responses: 1, requestForms: 2 });
+    expect(cache.lookup('get-form', () => false)).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 1 });
+    // A response about several CertIDs is found by its request and by each serial, not by CertID.
+    const pair = response('pair', ['p1', 'p2'], ['p1', 'p2']);
+    cache.add(pair, 'pair-form');
+    expect(cache.byCertId('p1')).toBeUndefined();
+    expect(cache.bySerial('p2')).toEqual([pair]);
+  });
+
+  it('takes its size from SIGNET_OCSP_CACHE_SIZE and refuses nonsense', () => {
+    expect(ocspCacheSizeFrom({})).toBe(200_000);
+    expect(ocspCacheSizeFrom({ SIGNET_OCSP_CACHE_SIZE: '5000' })).toBe(5000);
+    for (const bad of ['0', '-3', '1.5', 'many']) expect(() => ocspCacheSizeFrom({ SIGNET_OCSP_CACHE_SIZE: bad })).toThrow(/SIGNET_OCSP_CACHE_SIZE/);
+    expect(() => new OcspResponseCache(0)).toThrow();
+  });
+});
+
+describe.each(storeBackends)('an OCSP responder with a small cache on %s (RFC 5019, R7)', (backend) => {
+  let t: TestSignet;
+  let h: Hierarchy;
+  beforeAll(async () => {
+    t = await openTestSignet(backend);
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+  });
+  afterAll(() => t.signet.close());
+
+  let n = 0;
+  async function leaf(): Promise<string> {
+    const profile = t.signet.ca.profiles.get('tls-client');
+    n += 1;
+    const issued = await t.signet.ca.signCertificate({
+      profile,
+      issuer: await t.signet.ca.issuerContext(h.issuing.caId),
+      subject: buildSubjectName({ commonName: `cache ${n}` }, profile),
+      subjectPublicKeyInfo: generateSoftwareKey('ecdsa-p256').publicKeyInfo,
+      keyAlgorithm: 'ecdsa-p256',
+      holder: `subscriber:cache-${n}`,
+      subscriberId: `cache-${n}`,
+      requestedBy: 'test',
+      reason: 'cache',
+    });
+    return issued.serial;
+  }
+  const request = (serial: string) => {
+    const issuer = AsnConvert.parse(h.issuing.der, Certificate);
+    const sha1 = (data: ArrayBuffer) => createHash('sha1').update(new Uint8Array(data)).digest();
+    const certId = new CertID({
+      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+      issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
+      issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
+      serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
+    });
+    return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+  };
+  const statusIn = (der: Buffer) => {
+    const single = AsnConvert.parse(AsnConvert.parse(der, OCSPResponse).responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
+    return single.certStatus.good !== undefined ? 'good' : single.certStatus.revoked ? 'revoked' : 'unknown';
+  };
+
+  it('keeps the answers in use past its limit, evicts the others one by one, and still answers "revoked" at once', async () => {
+    const responder = new OcspResponder(t.signet.ca, { maxCached: 3 }, t.signet.signers);
+    const serials = await Promise.all(Array.from({ length: 6 }, () => leaf()));
+    const hot = serials[0]!;
+    const first = await responder.respond(request(hot));
+    for (const serial of serials.slice(1)) {
+      expect(statusIn((await responder.respond(request(serial))).der)).toBe('good');
+      // The hot answer is asked for between every new one: it is never the least recently used.
+      expect((await responder.respond(request(hot))).der.equals(first.der)).toBe(true);
+    }
+    expect(responder.cacheStats()).toMatchObject({ responses: 3, limit: 3, evictions: 3, hits: 5 });
+
+    // A revocation of a certificate whose answer is held, and of one whose answer was evicted: both "revoked".
+    await t.signet.status.revokeCertificate({ serial: hot, reason: 'superseded', channel: 'ra', requestedBy: 'ra:test' });
+    await responder.revoked(hot);
+    expect(statusIn((await responder.respond(request(hot))).der)).toBe('revoked');
+    await t.signet.status.revokeCertificate({ serial: serials[1]!, reason: 'superseded', channel: 'ra', requestedBy: 'ra:test' });
+    await responder.revoked(serials[1]!);
+    expect(statusIn((await responder.respond(request(serials[1]!))).der)).toBe('revoked');
+  });
+
+  it('shows its figures on /metrics', async () => {
+    await t.signet.status.ocsp.respond(request(await leaf()));
+    const app = await buildServer(t.signet, { logger: false });
+    try {
+      const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer test-admin-token' } });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toContain('# TYPE signet_ocsp_cache_evictions_total counter');
+      expect(metrics.body).toMatch(/^signet_ocsp_cache_limit 200000$/m);
+      expect(metrics.body).toMatch(/^signet_ocsp_cache_responses [1-9]\d*$/m);
+      expect(metrics.body).toMatch(/^signet_ocsp_cache_misses_total [1-9]\d*$/m);
+    } finally {
+      await app.close();
+    }
+  });
+});

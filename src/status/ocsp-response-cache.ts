@@ -1,0 +1,163 @@
+/** What the cache needs to know of a signed response to find it again and to forget it. */
+export interface CacheableResponse {
+  /** Every request form (base64 of the DER request) these bytes answer. */
+  requestKeys: Set<string>;
+  /** The DER CertIDs (hex) it answers; a response to one CertID is also found by it. */
+  certIds: string[];
+  /** The serials it speaks about: a revocation of any of them makes it stale. */
+  serials: string[];
+}
+
+export interface OcspCacheStats {
+  /** Responses held now, and the most that may be held. */
+  responses: number;
+  limit: number;
+  /** Request forms that find a response (several forms may share one). */
+  requestForms: number;
+  hits: number;
+  misses: number;
+  /** Responses dropped to stay within the limit, least recently used first. */
+  evictions: number;
+}
+
+/**
+ * One node's signed OCSP responses in memory (issue 14): found by request
+ * bytes, by CertID and by serial, at most `limit` of them. Past the limit the
+ * least recently used response is evicted, with all its index entries, so a
+ * burst of new questions never empties the cache of the answers in daily use.
+ * Owned by its OcspResponder (one per Signet, built by the composition root);
+ * nothing is module state. Not thread-shared: every method runs to completion
+ * within one turn of the event loop, so the indices never disagree.
+ */
+export class OcspResponseCache<E extends CacheableResponse> {
+  private readonly byRequest = new Map<string, E>();
+  private readonly byCertIdIndex = new Map<string, E>();
+  private readonly bySerialIndex = new Map<string, Set<E>>();
+  /** Every response held, least recently used first (a Map keeps insertion order; a use re-inserts). */
+  private readonly recency = new Map<E, true>();
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`the OCSP response cache needs a limit of at least 1, not ${limit}`);
+  }
+
+  /**
+   * The response for these request bytes if it may still be served
+   * (`usable`), counted as a hit and marked as used; else undefined, counted
+   * as a miss (a stale response stays until it is replaced).
+   */
+  lookup(requestKey: string, usable: (entry: E) => boolean = () => true): E | undefined {
+    const entry = this.byRequest.get(requestKey);
+    if (entry && usable(entry)) {
+      this.hits++;
+      this.touch(entry);
+      return entry;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  /** The response to exactly this one CertID, if held (no count: an internal look). */
+  byCertId(certIdHex: string): E | undefined {
+    return this.byCertIdIndex.get(certIdHex);
+  }
+
+  /** Every response held that speaks about this serial. */
+  bySerial(serial: string): E[] {
+    return [...(this.bySerialIndex.get(serial) ?? [])];
+  }
+
+  /**
+   * Keeps `entry` as the answer to `requestKey`. A response to one CertID
+   * replaces the one held for that CertID for every request form that asked
+   * for it. Then the least recently used responses go until the limit holds.
+   */
+  add(entry: E, requestKey: string): void {
+    this.assign(requestKey, entry);
+    if (entry.certIds.length === 1) {
+      const previous = this.byCertIdIndex.get(entry.certIds[0]!);
+      if (previous && previous !== entry) {
+        for (const k of [...previous.requestKeys]) this.assign(k, entry);
+        this.drop(previous);
+      }
+      this.byCertIdIndex.set(entry.certIds[0]!, entry);
+    }
+    for (const serial of entry.serials) {
+      let set = this.bySerialIndex.get(serial);
+      if (!set) this.bySerialIndex.set(serial, (set = new Set()));
+      set.add(entry);
+    }
+    this.touch(entry);
+    while (this.recency.size > this.limit) {
+      const oldest = this.recency.keys().next().value!;
+      this.drop(oldest);
+      this.evictions++;
+    }
+  }
+
+  /** Forgets a response and every index entry that leads to it. */
+  drop(entry: E): void {
+    this.recency.delete(entry);
+    for (const k of entry.requestKeys) if (this.byRequest.get(k) === entry) this.byRequest.delete(k);
+    for (const c of entry.certIds) if (this.byCertIdIndex.get(c) === entry) this.byCertIdIndex.delete(c);
+    for (const serial of entry.serials) {
+      const set = this.bySerialIndex.get(serial);
+      set?.delete(entry);
+      if (set?.size === 0) this.bySerialIndex.delete(serial);
+    }
+  }
+
+  stats(): OcspCacheStats {
+    return { responses: this.recency.size, limit: this.limit, requestForms: this.byRequest.size, hits: this.hits, misses: this.misses, evictions: this.evictions };
+  }
+
+  private assign(requestKey: string, entry: E): void {
+    const before = this.byRequest.get(requestKey);
+    if (before && before !== entry) {
+      before.requestKeys.delete(requestKey);
+      if (before.requestKeys.size === 0) this.drop(before);
+    }
+    entry.requestKeys.add(requestKey);
+    this.byRequest.set(requestKey, entry);
+  }
+
+  private touch(entry: E): void {
+    this.recency.delete(entry);
+    this.recency.set(entry, true);
+  }
+}
+
+export const DEFAULT_OCSP_CACHE_SIZE = 200_000;
+
+/** SIGNET_OCSP_CACHE_SIZE: the most signed responses a node keeps in memory (about 1–2 KB each). */
+export function ocspCacheSizeFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.SIGNET_OCSP_CACHE_SIZE;
+  if (raw === undefined || raw === '') return DEFAULT_OCSP_CACHE_SIZE;
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > 50_000_000) throw new Error(`SIGNET_OCSP_CACHE_SIZE must be a whole number from 1 to 50000000, not ${raw}`);
+  return size;
+}
+
+/** The cache's figures in the Prometheus text format, for /metrics (one node's view). */
+export function ocspCacheMetrics(stats: OcspCacheStats): string {
+  return [
+    '# HELP signet_ocsp_cache_responses Signed OCSP responses held in this node\'s memory.',
+    '# TYPE signet_ocsp_cache_responses gauge',
+    `signet_ocsp_cache_responses ${stats.responses}`,
+    '# HELP signet_ocsp_cache_limit The most responses this node holds (SIGNET_OCSP_CACHE_SIZE).',
+    '# TYPE signet_ocsp_cache_limit gauge',
+    `signet_ocsp_cache_limit ${stats.limit}`,
+    '# HELP signet_ocsp_cache_hits_total OCSP requests answered from memory.',
+    '# TYPE signet_ocsp_cache_hits_total counter',
+    `signet_ocsp_cache_hits_total ${stats.hits}`,
+    '# HELP signet_ocsp_cache_misses_total OCSP requests not found in memory (signed, read from the store, or refused).',
+    '# TYPE signet_ocsp_cache_misses_total counter',
+    `signet_ocsp_cache_misses_total ${stats.misses}`,
+    '# HELP signet_ocsp_cache_evictions_total Responses dropped, least recently used first, to stay within the limit.',
+    '# TYPE signet_ocsp_cache_evictions_total counter',
+    `signet_ocsp_cache_evictions_total ${stats.evictions}`,
+    '',
+  ].join('\n');
+}
