@@ -15,7 +15,9 @@ export default defineConfig({
     testTimeout: 60_000,
     // What FULL adds over NORMAL (surviving a power cut) no test can observe; its fsync per
     // commit would only slow the suite. src/store/database.test.ts checks FULL is the default.
-    env: { SIGNET_SQLITE_SYNCHRONOUS: 'normal' },
+    // Rate limits are off for tests that send many requests from one address on purpose (brute force,
+    // matrices); src/http/rate-limits.test.ts turns them on and tests them.
+    env: { SIGNET_SQLITE_SYNCHRONOUS: 'normal', SIGNET_RATE_LIMITS: 'off' },
     hookTimeout: 120_000,
   },
 });

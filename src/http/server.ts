@@ -22,6 +22,7 @@ import { disputeRoutes } from './dispute-routes.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
+import { rateLimitsFrom, registerRateLimits, type RateLimitSettings } from './rate-limits.js';
 
 /** Scripts only from this origin; inline styles are allowed for the server-rendered pages and the API docs. */
 const CONTENT_SECURITY_POLICY =
@@ -30,6 +31,8 @@ const CONTENT_SECURITY_POLICY =
 export interface ServerOptions {
   /** pino options, or false for silence in tests. */
   logger?: boolean | { level: string };
+  /** Rate limits on the public doors (rate-limits.ts); default from SIGNET_RATE_LIMITS. */
+  rateLimits?: RateLimitSettings | false;
 }
 
 /** The HTTP edge: thin routes over the domains, problems rendered in the reader's language. */
@@ -59,6 +62,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  // Before any route: the limits attach to the routes they cover as those are added (issue 16 §3).
+  await registerRateLimits(app, options.rateLimits ?? rateLimitsFrom(process.env));
 
   // Issue 16 §7: every response says not to sniff or frame it; pages get a CSP; API answers, which carry tracking
   // codes, authorization codes, tokens and personal data, are not stored by caches unless a route says otherwise.

@@ -198,8 +198,13 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
     ocsp.removeAllContentTypeParsers();
     ocsp.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: OCSP_BODY_LIMIT }, (_req, body, done) => done(null, body));
     ocsp.setErrorHandler((error, request, reply) => {
+      // Over the relying-party rate limit (rate-limits.ts): RFC 6960 §4.2.1 tryLater, with the HTTP 429 and Retry-After already set.
+      if (error instanceof SignetError && error.code === 'request.rate-limited') {
+        return reply.code(429).headers({ 'content-type': 'application/ocsp-response', 'cache-control': 'no-store' }).send(ocspErrorResponse(OCSPResponseStatus.tryLater));
+      }
       const e = error as { statusCode?: number };
-      const client = e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500;
+      const code = e.statusCode ?? (error instanceof SignetError ? error.status : undefined);
+      const client = code !== undefined && code >= 400 && code < 500;
       if (!client) request.log.error({ err: error }, 'OCSP request failed');
       return sendOcsp(reply, { der: ocspErrorResponse(client ? OCSPResponseStatus.malformedRequest : OCSPResponseStatus.internalError), responseStatus: OCSPResponseStatus.malformedRequest });
     });

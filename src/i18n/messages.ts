@@ -122,6 +122,10 @@ const CORE_MESSAGES = {
     'zh-CN': '需要有效的操作员令牌（Authorization: Bearer …）',
     en: 'A valid operator token is required (Authorization: Bearer …)',
   },
+  'request.rate-limited': {
+    'zh-CN': '请求过于频繁，请在 {seconds} 秒后重试',
+    en: 'Too many requests; try again in {seconds} seconds',
+  },
   'request.repeated-parameter': {
     'zh-CN': '查询参数 {name} 只能出现一次',
     en: 'The query parameter {name} may appear only once',

@@ -1,0 +1,144 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import { SignetError } from '../i18n/signet-error.js';
+
+/**
+ * Rate limits on the public doors (issue 16 §3): one table of route classes,
+ * each limited per source (the address, IPv6 grouped by /56 as
+ * @fastify/rate-limit does) and, where the request names an account, per
+ * account as well. Over the limit: `429 request.rate-limited` with
+ * Retry-After, nothing evaluated. The counters live in this server process
+ * (the plugin's in-memory store, owned by the Fastify instance): several
+ * `serve` processes each allow the limit.
+ *
+ * These are a throttle in front of the attempt counters (src/ra/attempts.ts),
+ * which stay the bound on guesses per secret; the per-account limits are
+ * therefore generous, so a stranger cannot keep an account's holder out for
+ * long by spending its allowance.
+ */
+export type LimitClass = 'login' | 'portal-sign-in' | 'download' | 'registration' | 'status' | 'tsa' | 'evidence';
+
+export interface Limit {
+  max: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitSettings {
+  source: Record<LimitClass, Limit>;
+  account: Partial<Record<LimitClass, Limit>>;
+}
+
+/** Which routes each class covers, and the body field naming the account (if any). */
+const CLASSES: ReadonlyArray<{ name: LimitClass; routes: ReadonlyArray<[string, string]>; accountField?: string }> = [
+  { name: 'login', routes: [['POST', '/api/v1/ra/login']], accountField: 'username' },
+  { name: 'portal-sign-in', routes: [['POST', '/api/v1/portal/sessions']], accountField: 'trackingNumber' },
+  { name: 'download', routes: [['POST', '/api/v1/ra/downloads'], ['POST', '/api/v1/ra/downloads/pkcs12']], accountField: 'referenceNumber' },
+  { name: 'registration', routes: [['POST', '/api/v1/portal/registrations']] },
+  // Relying parties: validators behind one NAT ask often, so these are set for traffic, not for guessing.
+  {
+    name: 'status',
+    routes: [['GET', '/ocsp/*'], ['POST', '/ocsp'], ['GET', '/api/v1/status/:serial'], ['POST', '/api/v1/status']],
+  },
+  { name: 'tsa', routes: [['POST', '/tsa']] },
+  { name: 'evidence', routes: [['POST', '/api/v1/evidence/verification'], ['POST', '/api/v1/cms/verify']] },
+];
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  source: {
+    login: { max: 30, windowSeconds: 300 },
+    'portal-sign-in': { max: 30, windowSeconds: 300 },
+    download: { max: 30, windowSeconds: 300 },
+    registration: { max: 20, windowSeconds: 3600 },
+    status: { max: 1200, windowSeconds: 60 },
+    tsa: { max: 300, windowSeconds: 60 },
+    evidence: { max: 60, windowSeconds: 60 },
+  },
+  account: {
+    login: { max: 20, windowSeconds: 300 },
+    'portal-sign-in': { max: 20, windowSeconds: 300 },
+    download: { max: 20, windowSeconds: 300 },
+  },
+};
+
+const CLASS_NAMES = new Set<string>(CLASSES.map((c) => c.name));
+
+/**
+ * `SIGNET_RATE_LIMITS`: unset for the defaults, `off` for none (a deployment
+ * whose reverse proxy limits), or changes to the defaults as
+ * `class=max/seconds` and `class.account=max/seconds`, comma-separated, e.g.
+ * `status=6000/60,login.account=10/600`. A malformed value stops the start.
+ */
+export function rateLimitsFrom(env: NodeJS.ProcessEnv): RateLimitSettings | false {
+  const text = env.SIGNET_RATE_LIMITS?.trim();
+  if (!text) return DEFAULT_RATE_LIMITS;
+  if (text === 'off') return false;
+  const settings: RateLimitSettings = { source: { ...DEFAULT_RATE_LIMITS.source }, account: { ...DEFAULT_RATE_LIMITS.account } };
+  for (const part of text.split(',')) {
+    const match = /^\s*([a-z-]+)(\.account)?\s*=\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
+    if (!match || !CLASS_NAMES.has(match[1]!) || Number(match[3]) < 1 || Number(match[4]) < 1) {
+      throw new Error(`SIGNET_RATE_LIMITS: "${part.trim()}" is not class=max/seconds or class.account=max/seconds (classes: ${[...CLASS_NAMES].join(', ')})`);
+    }
+    const name = match[1] as LimitClass;
+    const limit = { max: Number(match[3]), windowSeconds: Number(match[4]) };
+    if (match[2]) {
+      if (!CLASSES.find((c) => c.name === name)?.accountField) throw new Error(`SIGNET_RATE_LIMITS: the class ${name} names no account`);
+      settings.account[name] = limit;
+    } else {
+      settings.source[name] = limit;
+    }
+  }
+  return settings;
+}
+
+function refuse(reply: FastifyReply, ttlSeconds: number): never {
+  const seconds = Math.max(1, Math.ceil(ttlSeconds));
+  reply.header('retry-after', String(seconds));
+  throw new SignetError('request.rate-limited', 429, { seconds });
+}
+
+/**
+ * Registers the limits; call before any route is added (they attach through
+ * an onRoute hook, so a route in the table cannot escape them).
+ */
+export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings | false): Promise<void> {
+  if (settings === false) return;
+  await app.register(rateLimit, { global: false, cache: 50_000 });
+  const hooks = new Map<string, { onRequest: onRequestHookHandler; preHandler?: preHandlerHookHandler }>();
+  for (const cls of CLASSES) {
+    const source = settings.source[cls.name];
+    const bySource = app.createRateLimit({ max: source.max, timeWindow: source.windowSeconds * 1000 });
+    const onRequest: onRequestHookHandler = async (request, reply) => {
+      const result = await bySource(request);
+      if (!result.isAllowed && result.isExceeded) refuse(reply, result.ttlInSeconds);
+    };
+    const account = cls.accountField ? settings.account[cls.name] : undefined;
+    let preHandler: preHandlerHookHandler | undefined;
+    if (account && cls.accountField) {
+      const field = cls.accountField;
+      // Counted after the body is validated: the account is what the request names, normalised as the domain does.
+      const byAccount = app.createRateLimit({
+        max: account.max,
+        timeWindow: account.windowSeconds * 1000,
+        keyGenerator: (request: FastifyRequest) => `${cls.name}:${String((request.body as Record<string, unknown> | undefined)?.[field] ?? '').replace(/\s+/g, '').toLowerCase().slice(0, 256)}`,
+      });
+      preHandler = async (request, reply) => {
+        const result = await byAccount(request);
+        if (!result.isAllowed && result.isExceeded) refuse(reply, result.ttlInSeconds);
+      };
+    }
+    for (const [method, url] of cls.routes) hooks.set(`${method} ${url}`, { onRequest, preHandler });
+  }
+  app.addHook('onRoute', (route: RouteOptions) => {
+    for (const method of [route.method].flat()) {
+      const hook = hooks.get(`${method} ${route.url}`);
+      if (!hook) continue;
+      route.onRequest = [hook.onRequest, ...[route.onRequest ?? []].flat()];
+      if (hook.preHandler) route.preHandler = [hook.preHandler, ...[route.preHandler ?? []].flat()];
+    }
+  });
+}
+
+/** The routes each class covers, for the test that keeps this table in step with the routes. */
+export function limitedRoutes(): ReadonlyArray<{ name: LimitClass; method: string; url: string }> {
+  return CLASSES.flatMap((c) => c.routes.map(([method, url]) => ({ name: c.name, method, url })));
+}
