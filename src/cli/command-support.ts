@@ -36,3 +36,9 @@ export async function withSignet<T>(work: (signet: Signet) => Promise<T>, option
 export function print(json: boolean | undefined, data: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
 }
+
+/** A list: JSON for --json (an empty array stays []), else one line per item, or a sentence saying it is empty. */
+export function printList<T>(json: boolean | undefined, items: readonly T[], line: (item: T) => string, empty: MessageCode = 'cli.empty.list'): void {
+  if (json) return print(true, items, '');
+  print(false, items, items.length === 0 ? say(empty) : items.map(line).join('\n'));
+}

@@ -23,7 +23,10 @@ import { registerTsaCommands } from './tsa-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
 import { calendar, startRolloverSchedule } from '../lifetimes.js';
 import { DEFAULT_ROOT_NEXT_UPDATE_DAYS, MAX_ROOT_NEXT_UPDATE_DAYS } from '../status/root-ceremony.js';
-import { locale, say, withSignet, print } from './command-support.js';
+import { locale, say, withSignet, print, printList } from './command-support.js';
+import { bootstrapPrincipal } from '../ra/roles.js';
+import { INVENTORY_STATUSES } from '../ra/inventory.js';
+import { localiseHelp } from './help.js';
 
 function parseAlgorithm(value: string): KeyAlgorithm {
   if (!(KEY_ALGORITHMS as readonly string[]).includes(value)) {
@@ -44,9 +47,16 @@ function readInput(file: string): Buffer {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function buildProgram(): Command {
+/** The package's own version (package.json sits two folders up from both src/cli and dist/cli). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** The commands as written, before their help is put in the reader's language. */
+export function buildCommands(): Command {
   const program = new Command('signet')
     .description('Signet certificate authority / Signet 电子认证服务')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -294,7 +304,12 @@ export function buildProgram(): Command {
         const row = await signet.ca.certificate(serial);
         const pem = toPem('CERTIFICATE', row.der);
         if (opts.pem) return void process.stdout.write(pem);
+        // The same answer a relying party gets (OCSP, the public lookup): revoked, expired, good.
+        const status = await signet.status.publicStatus(row.serial);
         const data = {
+          status: status.status,
+          revokedAt: status.revokedAt ?? null,
+          revocationReason: status.reason ?? null,
           serial: row.serial,
           issuerCaId: row.issuer_ca_id,
           profile: row.profile_id,
@@ -306,10 +321,36 @@ export function buildProgram(): Command {
           pem,
         };
         const labels = locale === 'en'
-          ? ['Serial', 'Issuer CA', 'Profile', 'Subject', 'Key', 'Not before', 'Not after']
-          : ['序列号', '签发 CA', '证书模板', '主题', '密钥', '生效时间', '失效时间'];
-        const values = [row.serial, row.issuer_ca_id, row.profile_id, row.subject, row.key_algorithm, formatShanghaiTime(row.not_before), formatShanghaiTime(row.not_after)];
+          ? ['Serial', 'Status', 'Issuer CA', 'Profile', 'Subject', 'Key', 'Not before', 'Not after']
+          : ['序列号', '状态', '签发 CA', '证书类型', '主题', '密钥', '生效时间', '失效时间'];
+        const statusText = say(`status.${status.status}`) + (status.revokedAt ? ` (${formatShanghaiTime(status.revokedAt)}, ${status.reason})` : '');
+        const values = [row.serial, statusText, row.issuer_ca_id, row.profile_id, row.subject, row.key_algorithm, formatShanghaiTime(row.not_before), formatShanghaiTime(row.not_after)];
         print(!!opts.json, data, labels.map((l, i) => `${l}: ${values[i]}`).join('\n'));
+      });
+    });
+
+  cert
+    .command('list')
+    .description('list certificates, newest first, with their status / 列出证书')
+    .addOption(new Option('--status <status>', 'only certificates in this state').choices([...INVENTORY_STATUSES]))
+    .option('--search <text>', 'serial (or its start), subject or subscriber name contains this')
+    .option('--ra <raId>', 'only certificates of this RA\'s subscribers')
+    .option('--expiring-within <days>', 'valid certificates that expire within this many days')
+    .option('--issued-on <date>', 'certificates whose validity began on this day in Beijing (YYYY-MM-DD)')
+    .option('--limit <n>', 'at most this many (1-500)', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { status?: string; search?: string; ra?: string; expiringWithin?: string; issuedOn?: string; limit: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const found = await signet.ra.inventory.page(bootstrapPrincipal('cli', process.env.USER ?? 'operator'), {
+          status: opts.status,
+          q: opts.search,
+          raId: opts.ra,
+          expiringWithinDays: opts.expiringWithin,
+          issuedOn: opts.issuedOn,
+          pageSize: opts.limit,
+        });
+        printList(opts.json, found.items, (c) => `${c.serial}\t${say(`status.${c.status}`)}\t${c.profileId}\t${formatShanghaiTime(c.notAfter)}\t${c.subject}`, 'cli.empty.certificates');
+        if (!opts.json && found.items.length < found.total) console.error(say('cli.more-pages', { total: found.total, shown: found.items.length }));
       });
     });
 
@@ -321,7 +362,7 @@ export function buildProgram(): Command {
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
         const items = signet.ca.profiles.list();
-        print(!!opts.json, items, items.map((p) => `${p.id}\t${p.kind}\t${p.validityDays}d\t${p.name[locale]}`).join('\n'));
+        printList(opts.json, items, (p) => `${p.id}\t${p.kind}\t${p.validityDays}d\t${p.name[locale]}`, 'cli.empty.profiles');
       });
     });
 
@@ -333,6 +374,13 @@ export function buildProgram(): Command {
   registerKmcCommands(program);
   registerServiceCommands(program);
   registerTsaCommands(program);
+  return program;
+}
+
+/** The program as the reader meets it: help in their language, without requirement numbers (src/cli/help.ts). */
+export function buildProgram(): Command {
+  const program = buildCommands();
+  localiseHelp(program, locale);
   return program;
 }
 

@@ -4,7 +4,21 @@ import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { bootstrapPrincipal, ROLES, type Principal } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
-import { openExistingSignet, say, print } from './command-support.js';
+import { openExistingSignet, say, print, printList } from './command-support.js';
+
+/**
+ * The named officer account, for the work only an RA officer does (review,
+ * portal access): the CLI acts as them, within their RA, and the audit log
+ * says it came from the command line (`cli:<username>`).
+ */
+async function officer(signet: Signet, username: string | undefined): Promise<Principal> {
+  if (!username) throw new SignetError('cli.officer-needed', 400, {}, 'officer');
+  const found = await signet.ra.operators.findByUsername(username);
+  if (found.role !== 'ra-officer' || found.status !== 'active') {
+    throw new SignetError('cli.not-an-officer', 403, { username: found.username, role: found.role, status: found.status }, 'officer');
+  }
+  return { operatorId: found.id, username: found.username, role: 'ra-officer', raId: found.raId, via: 'cli' };
+}
 
 async function withSignet<T>(work: (signet: Signet, by: Principal) => Promise<T>): Promise<T> {
   const signet = await openExistingSignet();
@@ -46,7 +60,7 @@ export function registerRaCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
         const items = await signet.ra.organisations.list();
-        print(opts.json, items, items.map((o) => `${o.id}\t${o.status}${o.successorId ? ` → ${o.successorId}` : ''}\t${formatShanghaiTime(o.createdAt)}\t${o.name}`).join('\n'));
+        printList(opts.json, items, (o) => `${o.id}\t${o.status}${o.successorId ? ` → ${o.successorId}` : ''}\t${formatShanghaiTime(o.createdAt)}\t${o.name}`, 'cli.empty.ra-orgs');
       });
     });
   for (const how of ['merge', 'withdraw'] as const) {
@@ -93,8 +107,61 @@ export function registerRaCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet, by) => {
         const items = await signet.ra.operators.list(by);
-        print(opts.json, items, items.map((o) => `${o.username}\t${o.role}\t${o.raId ?? '-'}\t${o.status}${o.locked ? ' (locked)' : ''}`).join('\n'));
+        printList(opts.json, items, (o) => `${o.username}\t${o.role}\t${o.raId ?? '-'}\t${o.status}${o.locked ? ' (locked)' : ''}\t${o.displayName}`, 'cli.empty.operators');
       });
+    });
+  for (const [name, status, done] of [
+    ['disable', 'disabled', 'ra.cli-operator-disabled'],
+    ['enable', 'active', 'ra.cli-operator-enabled'],
+  ] as const) {
+    operator
+      .command(`${name} <username>`)
+      .description(name === 'disable' ? 'disable an account: its sessions and API tokens stop at once / 停用操作员' : 'enable a disabled account again / 重新启用操作员')
+      .option('--reason <text>', 'why, for the audit log')
+      .option('--json', 'machine-readable output')
+      .action(async (username: string, opts: { reason?: string; json?: boolean }) => {
+        await withSignet(async (signet, by) => {
+          const found = await signet.ra.operators.findByUsername(username);
+          const changed = await signet.ra.operators.setStatus(by, found.id, status, opts.reason);
+          print(opts.json, changed, say(done, { username: changed.username }));
+        });
+      });
+  }
+  operator
+    .command('set-role <username>')
+    .description('give an operator another role (and RA) / 变更操作员角色')
+    .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
+    .option('--ra <raId>', 'the RA (ra-admin, ra-officer; optional for auditor)')
+    .option('--json', 'machine-readable output')
+    .action(async (username: string, opts: { role: string; ra?: string; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const found = await signet.ra.operators.findByUsername(username);
+        const changed = await signet.ra.operators.changeRole(by, found.id, { role: opts.role, raId: opts.ra ?? null });
+        print(opts.json, changed, say('ra.cli-operator-role', { username: changed.username, role: changed.role, ra: changed.raId ?? '-' }));
+      });
+    });
+  operator
+    .command('reset-password <username>')
+    .description('set a new password for an operator and lift any lockout / 重设操作员口令')
+    .option('--password-env <VAR>', 'read the password from this environment variable')
+    .option('--password-file <file>', 'read the password from this file ("-" for stdin)')
+    .option('--json', 'machine-readable output')
+    .action(async (username: string, opts: { passwordEnv?: string; passwordFile?: string; json?: boolean }) => {
+      const password = passwordFrom(opts);
+      await withSignet(async (signet, by) => {
+        const found = await signet.ra.operators.findByUsername(username);
+        const changed = await signet.ra.operators.resetPassword(by, found.id, password);
+        print(opts.json, changed, say('ra.cli-password-reset', { username: changed.username }));
+      });
+    });
+
+  ra.command('role')
+    .description('roles / 角色')
+    .command('list')
+    .description('the roles an operator can have, and what each may do / 列出角色及其权限')
+    .option('--json', 'machine-readable output')
+    .action((opts: { json?: boolean }) => {
+      print(opts.json, ROLES, say('cli.role-list'));
     });
   operator
     .command('unlock <username>')
@@ -123,8 +190,8 @@ export function registerRaCommands(program: Command): void {
       });
     });
 
-  ra.command('subscriber')
-    .description('subscribers / 订户')
+  const subscriber = ra.command('subscriber').description('subscribers / 订户');
+  subscriber
     .command('list')
     .description('list subscribers, identifiers masked / 列出订户')
     .option('--ra <raId>', 'only this RA')
@@ -132,20 +199,74 @@ export function registerRaCommands(program: Command): void {
     .action(async (opts: { ra?: string; json?: boolean }) => {
       await withSignet(async (signet, by) => {
         const items = await signet.ra.subscribers.list(by, { raId: opts.ra });
-        print(opts.json, items, items.map((s) => `${s.id}\t${s.type}\t${s.raId}\t${s.identifierMasked}\t${s.name}`).join('\n'));
+        printList(opts.json, items, (s) => `${s.id}\t${s.type}\t${s.raId}\t${s.identifierMasked}\t${s.name}`, 'cli.empty.subscribers');
+      });
+    });
+  subscriber
+    .command('portal-access <subscriberId>')
+    .description('a new portal sign-in (tracking number and code) for a subscriber registered at the counter or locked out; printed once / 签发门户登录凭证')
+    .option('--officer <username>', 'the RA officer handing it over')
+    .option('--json', 'machine-readable output')
+    .action(async (subscriberId: string, opts: { officer?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const access = await signet.ra.selfService.issueAccess(await officer(signet, opts.officer), subscriberId);
+        print(opts.json, access, say('ra.cli-portal-access', { id: subscriberId, ...access }));
       });
     });
 
-  ra.command('application')
-    .description('certificate applications / 证书申请')
+  const application = ra.command('application').description('certificate applications / 证书申请');
+  application
     .command('list')
     .description('list applications / 列出申请')
-    .option('--status <status>', 'submitted, in-review, approved, rejected, completed')
+    .addOption(new Option('--status <status>', 'only applications in this state').choices(['submitted', 'in-review', 'approved', 'rejected', 'completed']))
+    .option('--subscriber <id>', 'only this subscriber\'s')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { status?: string; json?: boolean }) => {
+    .action(async (opts: { status?: string; subscriber?: string; json?: boolean }) => {
       await withSignet(async (signet, by) => {
-        const items = await signet.ra.applications.list(by, { status: opts.status });
-        print(opts.json, items, items.map((a) => `${a.id}\t${a.status}\t${a.kind}\t${a.profileId}\t${a.subscriberId}\t${formatShanghaiTime(a.submittedAt)}`).join('\n'));
+        const items = await signet.ra.applications.list(by, { status: opts.status, subscriberId: opts.subscriber });
+        printList(opts.json, items, (a) => `${a.id}\t${a.status}\t${a.kind}\t${a.profileId}\t${a.subscriberId}\t${formatShanghaiTime(a.submittedAt)}`, 'cli.empty.applications');
+      });
+    });
+  application
+    .command('show <applicationId>')
+    .description('one application and where it stands / 查看申请')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const a = await signet.ra.applications.get(by, id);
+        const lines = [
+          `${a.id}\t${a.status}\t${a.kind}\t${a.profileId}`,
+          `${a.subscriberId}\t${a.raId}\t${formatShanghaiTime(a.submittedAt)}`,
+          ...(a.decidedAt ? [`${a.decidedBy ?? '-'}\t${formatShanghaiTime(a.decidedAt)}\t${a.decisionReason ?? ''}`] : []),
+          ...(a.certificateSerial ? [a.certificateSerial] : []),
+        ];
+        print(opts.json, a, lines.join('\n'));
+      });
+    });
+  application
+    .command('approve <applicationId>')
+    .description('approve an application (taking it into review first) and print the download credential once (R4) / 批准申请')
+    .option('--officer <username>', 'the RA officer deciding')
+    .option('--note <text>', 'a note for the record')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { officer?: string; note?: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const by = await officer(signet, opts.officer);
+        if ((await signet.ra.applications.get(by, id)).status === 'submitted') await signet.ra.applications.startReview(by, id);
+        const approved = await signet.ra.applications.approve(by, id, { note: opts.note });
+        print(opts.json, approved, say('ra.cli-approved', { id, ...approved.credential, expiresAt: formatShanghaiTime(approved.credential.expiresAt) }));
+      });
+    });
+  application
+    .command('reject <applicationId>')
+    .description('reject an application, with the reason the subscriber is told / 拒绝申请')
+    .option('--officer <username>', 'the RA officer deciding')
+    .requiredOption('--reason <text>', 'why (the subscriber sees it)')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, opts: { officer?: string; reason: string; json?: boolean }) => {
+      await withSignet(async (signet) => {
+        const rejected = await signet.ra.applications.reject(await officer(signet, opts.officer), id, { reason: opts.reason });
+        print(opts.json, rejected, say('ra.cli-rejected', { id }));
       });
     });
 

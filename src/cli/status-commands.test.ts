@@ -52,7 +52,7 @@ describe('status on the command line: signet cert status | cert revoke | crl gen
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('needs a written justification');
 
-    const revoked = await signet(['cert', 'revoke', '--serial', serial, '--reason', 'keyCompromise', '--channel', 'subscriber']);
+    const revoked = await signet(['cert', 'revoke', serial, '--reason', 'keyCompromise', '--channel', 'subscriber']);
     expect(revoked.status, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`Revoked certificate ${serial} (keyCompromise)`);
     const again = await signet(['cert', 'revoke', '--serial', serial, '--reason', 'superseded']);

@@ -5,7 +5,7 @@ import { type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { PublicCertificateStatus } from '../status/public-status.js';
 import { CA_REVOCATION_GROUNDS, REVOCATION_CHANNELS, REVOCATION_REASONS, type RevocationChannel } from '../status/revocation-reasons.js';
-import { say, withSignet, print } from './command-support.js';
+import { say, withSignet, print, printList } from './command-support.js';
 
 const STATUS_WORDS: Record<PublicCertificateStatus['status'], MessageCode> = {
   good: 'status.good',
@@ -45,9 +45,10 @@ export function registerStatusCommands(program: Command): void {
     });
 
   cert
-    .command('revoke')
+    .command('revoke [serial]')
     .description('revoke a certificate, for ever (R7, R15) / 吊销证书（不可撤销）')
-    .requiredOption('--serial <hex>', 'serial number (hex)')
+    // Like every other cert command the serial follows the command; --serial stays for scripts written before.
+    .addOption(new Option('--serial <hex>', 'serial number (hex)').hideHelp())
     .addOption(new Option('--reason <reason>', 'RFC 5280 reason').choices(Object.keys(REVOCATION_REASONS)))
     .addOption(new Option('--ground <ground>', 'CA-initiated ground of the agreement (implies --channel ca)').choices(Object.keys(CA_REVOCATION_GROUNDS)))
     .addOption(new Option('--channel <channel>', 'who asked').choices([...REVOCATION_CHANNELS]))
@@ -55,10 +56,13 @@ export function registerStatusCommands(program: Command): void {
     .option('--invalidity-date <iso>', 'when the key is known or suspected to have been compromised')
     .option('--json', 'machine-readable output')
     .action(
-      async (opts: { serial: string; reason?: string; ground?: string; channel?: RevocationChannel; justification?: string; invalidityDate?: string; json?: boolean }) => {
+      async (serialArgument: string | undefined, opts: { serial?: string; reason?: string; ground?: string; channel?: RevocationChannel; justification?: string; invalidityDate?: string; json?: boolean }) => {
+        if (serialArgument && opts.serial) throw new SignetError('cli.serial-twice', 400, {}, 'serial');
+        const serial = serialArgument ?? opts.serial;
+        if (!serial) throw new SignetError('cli.serial-missing', 400, {}, 'serial');
         await withSignet(async (signet) => {
           const revocation = await signet.status.revokeCertificate({
-            serial: opts.serial,
+            serial,
             reason: opts.reason,
             ground: opts.ground,
             channel: opts.channel ?? (opts.ground ? 'ca' : 'ra'),
@@ -113,7 +117,7 @@ export function registerStatusCommands(program: Command): void {
         await signet.ca.authority(opts.ca);
         if (!opts.at) {
           const history = await signet.status.crls.history(opts.ca);
-          print(opts.json, history, history.map((c) => `${c.crlNumber}\t${c.kind}\t${formatShanghaiTime(c.thisUpdate)}\t${c.entries}\t${c.sha256}`).join('\n'));
+          printList(opts.json, history, (c) => `${c.crlNumber}\t${c.kind}\t${formatShanghaiTime(c.thisUpdate)}\t${c.entries}\t${c.sha256}`, 'cli.empty.crls');
           return;
         }
         const at = new Date(opts.at);

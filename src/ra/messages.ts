@@ -229,6 +229,23 @@ export const RA_MESSAGES = {
     'zh-CN': '订户申请吊销的原因须为以下之一：{known}',
     en: 'A subscriber\'s revocation request must give one of these reasons: {known}',
   },
+  'ra.operator-self': { 'zh-CN': '不能停用或改变自己的账户，请由另一位管理员操作', en: 'You cannot disable or change your own account; another administrator must do it' },
+  'ra.operator-already-active': { 'zh-CN': '操作员 {username} 已是启用状态', en: 'Operator {username} is already enabled' },
+  'ra.operator-already-disabled': { 'zh-CN': '操作员 {username} 已是停用状态', en: 'Operator {username} is already disabled' },
+  'ra.operator-role-unchanged': { 'zh-CN': '操作员 {username} 的角色已是 {role}', en: 'Operator {username} already has role {role}' },
+  'ra.cli-operator-disabled': { 'zh-CN': '已停用操作员 {username}：其会话和 API 令牌立即失效', en: 'Disabled operator {username}: their sessions and API tokens stop working at once' },
+  'ra.cli-operator-enabled': { 'zh-CN': '已重新启用操作员 {username}', en: 'Enabled operator {username} again' },
+  'ra.cli-operator-role': { 'zh-CN': '操作员 {username} 的角色改为 {role}（注册机构 {ra}）', en: 'Operator {username} now has role {role} (RA {ra})' },
+  'ra.cli-password-reset': { 'zh-CN': '已为操作员 {username} 设置新口令，并解除锁定', en: 'Set a new password for operator {username} and lifted any lockout' },
+  'ra.cli-approved': {
+    'zh-CN': '已批准申请 {id}。请把下载凭证交给订户（仅显示这一次）：\n参考号：{referenceNumber}\n授权码：{authorizationCode}\n有效期至：{expiresAt}',
+    en: 'Approved application {id}. Hand the download credential to the subscriber (shown this once only):\nReference number: {referenceNumber}\nAuthorization code: {authorizationCode}\nValid until: {expiresAt}',
+  },
+  'ra.cli-rejected': { 'zh-CN': '已拒绝申请 {id}', en: 'Rejected application {id}' },
+  'ra.cli-portal-access': {
+    'zh-CN': '已为订户 {id} 签发新的门户登录凭证（仅显示这一次，原凭证作废）：\n查询号：{trackingNumber}\n查询码：{trackingCode}',
+    en: 'New portal sign-in for subscriber {id} (shown this once only; the old one no longer works):\nTracking number: {trackingNumber}\nTracking code: {trackingCode}',
+  },
   'ra.cli-org-created': { 'zh-CN': '已创建注册机构 {id}：{name}', en: 'Created RA {id}: {name}' },
   'ra.cli-succeeded': {
     'zh-CN': '注册机构 {ra} 已由 {successor} 承继：转入订户 {subscribers} 个、未完成申请 {applications} 件',

@@ -51,24 +51,7 @@ export class OperatorDirectory {
     requireRole(by, ['ca-admin', 'ra-admin']);
     const username = input.username?.trim().toLowerCase() ?? '';
     if (!/^[a-z0-9][a-z0-9._-]{2,63}$/.test(username)) throw new SignetError('ra.bad-username', 400, {}, 'username');
-    if (!(ROLES as readonly string[]).includes(input.role)) {
-      throw new SignetError('ra.unknown-role', 400, { role: input.role, known: ROLES.join(', ') }, 'role');
-    }
-    const role = input.role as Role;
-    let raId = input.raId ?? null;
-    if (by.role === 'ra-admin') {
-      // An RA administrator staffs only their own RA, and cannot create CA administrators.
-      if (role === 'ca-admin') throw new SignetError('ra.role-not-grantable', 403, { role });
-      if (raId !== null && raId !== by.raId) throw new SignetError('ra.other-ra', 403, { ra: raId });
-      raId = by.raId;
-    }
-    if (role === 'ca-admin' && raId !== null) throw new SignetError('ra.ca-admin-not-scoped', 400, {}, 'raId');
-    if (RA_SCOPED_ROLES.includes(role) && raId === null) throw new SignetError('ra.ra-required', 400, { role }, 'raId');
-    if (raId !== null) {
-      const ra = await this.context.db.selectFrom('ra_organisations').select(['status']).where('id', '=', raId).executeTakeFirst();
-      if (!ra) throw new SignetError('ra.unknown-ra', 404, { ra: raId }, 'raId');
-      if (ra.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId }, 'raId');
-    }
+    const { role, raId } = await this.grantable(by, input.role, input.raId ?? null);
     if (typeof input.password !== 'string' || [...input.password].length < PASSWORD_MIN) {
       throw new SignetError('ra.weak-password', 400, { min: PASSWORD_MIN }, 'password');
     }
@@ -118,6 +101,91 @@ export class OperatorDirectory {
     await this.attempts.clear(`login:${unlocked.username}`);
     await this.attempts.clearPrefix(`login:${unlocked.username}@`);
     return unlocked;
+  }
+
+  /**
+   * Disables or re-enables an account. A disabled account's sessions and API
+   * tokens stop working at once (every request re-reads the account, see
+   * principalFor); nobody disables their own account, so a deployment is
+   * never left without the administrator who could undo it.
+   */
+  async setStatus(by: Principal, operatorId: string, status: 'active' | 'disabled', reason?: string): Promise<Operator> {
+    return this.change(by, operatorId, 'ra.operator-' + (status === 'active' ? 'enabled' : 'disabled'), { reason: reason?.trim() || null }, (row) => {
+      if (by.operatorId === row.id) throw new SignetError('ra.operator-self', 409, {}, 'operatorId');
+      if (row.status === status) throw new SignetError(status === 'active' ? 'ra.operator-already-active' : 'ra.operator-already-disabled', 409, { username: row.username });
+      return { status };
+    });
+  }
+
+  /**
+   * Gives an account another role (and RA): the same rules as creating one,
+   * so an RA administrator moves people only inside their RA and never makes
+   * a CA administrator. Takes effect on the account's next request.
+   */
+  async changeRole(by: Principal, operatorId: string, input: { role: string; raId?: string | null }): Promise<Operator> {
+    const { role, raId } = await this.grantable(by, input.role, input.raId ?? null);
+    return this.change(by, operatorId, 'ra.operator-role-changed', { role, ra: raId }, (row) => {
+      if (by.operatorId === row.id) throw new SignetError('ra.operator-self', 409, {}, 'operatorId');
+      if (row.role === role && row.ra_id === raId) throw new SignetError('ra.operator-role-unchanged', 409, { username: row.username, role });
+      return { role, ra_id: raId };
+    });
+  }
+
+  /** Sets a new password (the person forgot theirs) and lifts any lockout; the audit log records that it happened, never the password. */
+  async resetPassword(by: Principal, operatorId: string, password: string): Promise<Operator> {
+    if (typeof password !== 'string' || [...password].length < PASSWORD_MIN) throw new SignetError('ra.weak-password', 400, { min: PASSWORD_MIN }, 'password');
+    const hash = await hashSecret(password);
+    const changed = await this.change(by, operatorId, 'ra.operator-password-reset', {}, () => ({ password_hash: hash, failed_logins: 0, locked_until: null }));
+    await this.attempts.clear(`login:${changed.username}`);
+    await this.attempts.clearPrefix(`login:${changed.username}@`);
+    return changed;
+  }
+
+  /** One administrative change to an account, checked, written and audited in one transaction. */
+  private async change(
+    by: Principal,
+    operatorId: string,
+    action: string,
+    details: Record<string, unknown>,
+    update: (row: RaOperatorTable) => Partial<RaOperatorTable>,
+  ): Promise<Operator> {
+    requireRole(by, ['ca-admin', 'ra-admin']);
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('ra_operators').selectAll().where('id', '=', operatorId).executeTakeFirst();
+      if (!row) throw new SignetError('ra.unknown-operator', 404, { operator: operatorId }, 'operatorId');
+      if (by.raId !== null && row.ra_id !== by.raId) throw new SignetError('ra.other-ra', 403, { ra: row.ra_id ?? '-' });
+      // An RA administrator never touches a CA administrator's account.
+      if (by.role !== 'ca-admin' && row.role === 'ca-admin') throw new SignetError('ra.role-not-grantable', 403, { role: row.role });
+      const values = update(row);
+      await trx.updateTable('ra_operators').set(values).where('id', '=', operatorId).execute();
+      await audit(this.context, trx, { actor: actorOf(by), action, target: `operator:${operatorId}`, details: { username: row.username, ...details } }, now);
+      return this.toOperator({ ...row, ...values });
+    });
+  }
+
+  /** Which role and RA `by` may give an account (shared by create and changeRole). */
+  private async grantable(by: Principal, roleInput: string, raInput: string | null): Promise<{ role: Role; raId: string | null }> {
+    requireRole(by, ['ca-admin', 'ra-admin']);
+    if (!(ROLES as readonly string[]).includes(roleInput)) {
+      throw new SignetError('ra.unknown-role', 400, { role: roleInput, known: ROLES.join(', ') }, 'role');
+    }
+    const role = roleInput as Role;
+    let raId = raInput;
+    if (by.role === 'ra-admin') {
+      // An RA administrator staffs only their own RA, and cannot create CA administrators.
+      if (role === 'ca-admin') throw new SignetError('ra.role-not-grantable', 403, { role });
+      if (raId !== null && raId !== by.raId) throw new SignetError('ra.other-ra', 403, { ra: raId });
+      raId = by.raId;
+    }
+    if (role === 'ca-admin' && raId !== null) throw new SignetError('ra.ca-admin-not-scoped', 400, {}, 'raId');
+    if (RA_SCOPED_ROLES.includes(role) && raId === null) throw new SignetError('ra.ra-required', 400, { role }, 'raId');
+    if (raId !== null) {
+      const ra = await this.context.db.selectFrom('ra_organisations').select(['status']).where('id', '=', raId).executeTakeFirst();
+      if (!ra) throw new SignetError('ra.unknown-ra', 404, { ra: raId }, 'raId');
+      if (ra.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId }, 'raId');
+    }
+    return { role, raId };
   }
 
   /**
