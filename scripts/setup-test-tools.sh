@@ -8,6 +8,9 @@ PG_BIN=/usr/lib/postgresql/15/bin
 # "package|check" — check is a shell test that succeeds when the tool is present.
 REQUIRED=(
   "openssl|command -v openssl"
+  # README's command-line journey (test/web/first-hour.test.ts runs it as written).
+  "jq|command -v jq"
+  "curl|command -v curl"
   "gnutls-bin|command -v certtool && command -v ocsptool"
   "postgresql-15|test -x $PG_BIN/initdb && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/postgres"
   "softhsm2|command -v softhsm2-util"

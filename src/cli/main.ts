@@ -6,7 +6,6 @@ import { createSuccessorIssuingCa } from '../ca/issuing-ceremony.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
 import { loadConfig } from '../config/settings.js';
-import { buildServer } from '../http/server.js';
 import { toPem } from '../http/der.js';
 import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -128,6 +127,8 @@ export function buildCommands(): Command {
       if (deployment?.created) console.error(say('cli.first-start', { dataDir: config.dataDir, algorithm }));
       // Materialise the operator token now, so that it exists before the first operator call.
       config.adminToken();
+      // Loaded here, not at the top: every other command starts without Fastify and its plugins (seconds on a busy machine).
+      const { buildServer } = await import('../http/server.js');
       const app = await buildServer(signet);
       // Online signing identities roll over before they expire (docs/operations.md), now and every quarter hour.
       startRolloverSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'identity rollover failed'));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,29 +21,62 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** README's one fenced block that follows the marker comment naming this test: the command-line journey, as written. */
+export function readmeJourney(readme: string): string {
+  const marker = readme.indexOf('<!-- test/web/first-hour.test.ts runs this block');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(marker));
+  if (marker < 0 || !block) throw new Error('README.md has lost its command-line journey block');
+  return block[1]!;
+}
+
+/** Runs a shell script to its end; stdout and stderr kept apart. */
+function run(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // -e and pipefail: a README line that fails stops the run here (README itself does not set them: a pasted `set -e` closes the terminal).
+    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /**
- * Issue 19, "the first hour": exactly README's `npm start` on an empty data
- * folder (only SIGNET_DATA and SIGNET_PORT set, as README shows), then only
- * what its welcome says — no database access, no API call README does not
- * show. The welcome's credentials sign in; a subscriber registers and applies
- * in the portal, the officer approves in the console, and the subscriber
- * downloads the certificate in the browser (R0, R1, R4, R5).
+ * Issue 19, "the first hour": exactly README's `npm start` in a checkout with
+ * an empty data folder (nothing set but SIGNET_PORT, which README says picks
+ * another port), then only what its welcome says — no database access, no API
+ * call README does not show. The welcome's credentials sign in; a subscriber
+ * registers and applies in the portal, the officer approves in the console,
+ * and the subscriber downloads the certificate in the browser (R0, R1, R4,
+ * R5). Then README's command-line journey runs as written, taken from
+ * README.md itself so that the two cannot drift apart.
+ *
+ * The checkout is a temporary folder of links to this one's package.json,
+ * bin, dist, web and node_modules: `npm start` and `npm run signet` find the
+ * package there, and `./data` and the files README writes land in it.
  */
 describe('the first hour: npm start on an empty data folder → welcome → apply → approve → download in the browser (R0, R4, R5)', { timeout: 300_000 }, () => {
   let server: ChildProcess;
   let output = '';
+  let checkout = '';
   let dataDir = '';
+  let port = 0;
   let browser: Browser;
 
   beforeAll(async () => {
     ensureBuilt();
     ensureWebBuilt();
-    dataDir = join(mkdtempSync(join(tmpdir(), 'signet-first-hour-')), 'data');
-    const port = await freePort();
+    checkout = mkdtempSync(join(tmpdir(), 'signet-first-hour-'));
+    for (const entry of ['package.json', 'bin', 'dist', 'web', 'node_modules']) symlinkSync(join(REPOSITORY, entry), join(checkout, entry));
+    dataDir = join(checkout, 'data');
+    port = await freePort();
     // The user's own language: the welcome in Chinese, as on a machine set to zh-CN.
-    const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_DATA: dataDir, SIGNET_PORT: String(port), SIGNET_LANG: 'zh-CN', SIGNET_LOG_LEVEL: 'warn' };
-    for (const name of ['SIGNET_DATABASE_URL', 'SIGNET_CA_PASSPHRASE', 'SIGNET_ADMIN_TOKEN', 'SIGNET_MODE', 'SIGNET_PUBLIC_URL']) delete env[name];
-    server = spawn('npm', ['start'], { cwd: REPOSITORY, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_PORT: String(port), SIGNET_LANG: 'zh-CN', SIGNET_LOG_LEVEL: 'warn' };
+    for (const name of Object.keys(env)) if (name.startsWith('SIGNET_') && !['SIGNET_PORT', 'SIGNET_LANG', 'SIGNET_LOG_LEVEL'].includes(name)) delete env[name];
+    expect(readFileSync(join(REPOSITORY, 'README.md'), 'utf8')).toContain('npm ci && npm start     #');
+    server = spawn('npm', ['start'], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     for (const deadline = Date.now() + 120_000; !/接下来/.test(output); ) {
@@ -57,7 +90,7 @@ describe('the first hour: npm start on an empty data folder → welcome → appl
     await browser?.close();
     // npm runs node as its child: end the whole process group this test started.
     if (server?.pid) process.kill(-server.pid, 'SIGTERM');
-    rmSync(join(dataDir, '..'), { recursive: true, force: true });
+    rmSync(checkout, { recursive: true, force: true });
   });
 
   it('prints where to go and how to sign in; the passwords are kept readable by the owner only', () => {
@@ -134,5 +167,28 @@ describe('the first hour: npm start on an empty data folder → welcome → appl
       for (const close of after) await close();
       await subscriberBrowser.close();
     }
+  });
+
+  it("runs README's command-line journey as written: apply, approve, download, status, revoke, OCSP, CRL, evidence", async () => {
+    const script = readmeJourney(readFileSync(join(REPOSITORY, 'README.md'), 'utf8'));
+    const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_PORT: String(port), SIGNET_LANG: 'en' };
+    for (const name of Object.keys(env)) if (name.startsWith('SIGNET_') && !['SIGNET_PORT', 'SIGNET_LANG'].includes(name)) delete env[name];
+    const journey = await run(script, checkout, env);
+    const output = `${journey.stdout}\n${journey.stderr}`;
+    expect(journey.status, output).toBe(0);
+    expect(journey.stdout).toContain('"ok"');
+    // -nameopt utf8: the name as people read it, not \E6\9D\8E escapes.
+    expect(journey.stdout).toMatch(/^subject=C=CN, serialNumber=IDCCN-11010519491231002X, CN=李四, emailAddress=lisi@example\.cn$/m);
+    const serial = JSON.parse(readFileSync(join(checkout, 'download.json'), 'utf8')).serial as string;
+    expect(journey.stdout).toMatch(new RegExp(`^${serial}\tvalid\tindividual-signing\t`, 'm'));
+    expect(journey.stdout).toMatch(/^Status: valid$/m);
+    expect(journey.stdout).toContain(`Revoked certificate ${serial} (keyCompromise)`);
+    expect(journey.stdout).toContain('me.pem: revoked');
+    expect(journey.stderr).toContain('Response verify OK');
+    expect(journey.stdout).toContain(`Serial Number: ${serial.toUpperCase()}`);
+    expect(journey.stdout).toMatch(/Evidence package verified: signed by .+\n.+not revoked/);
+    // The journey left the server in the state README says: the certificate revoked, the credential used.
+    const approval = JSON.parse(readFileSync(join(checkout, 'approval.json'), 'utf8')) as { application: { status: string } };
+    expect(approval.application.status).toBe('approved');
   });
 });
