@@ -189,4 +189,5 @@ export const HELP_ZH: Record<string, string> = {
   "the letter's reference": "函件编号",
   "what the subscriber wrote": "订户的原话",
   "only this version": "只列出此版本的",
+  "why, for the audit log (what was wrong with the clock, how the time was checked)": "原因，记入审计日志（时钟出了什么问题，如何核对了时间）",
 };
