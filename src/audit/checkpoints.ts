@@ -7,6 +7,7 @@ import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../cr
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import { verifyTimeStampToken } from '../evidence/cms-verification.js';
+import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -313,7 +314,19 @@ function toKey(row: AuditKeyTable): AuditKey {
 
 export type CheckpointVerification =
   | { ok: true; checkpoints: number; timeStamped: number; lastCheckpointSeq: number | null }
-  | { ok: false; checkpoints: number; checkpointId: string; upToSeq: number; problem: string };
+  | {
+      ok: false;
+      checkpoints: number;
+      checkpointId: string;
+      upToSeq: number;
+      /** What is wrong, as a message (audit/messages.ts) for either language. */
+      code: CheckpointProblem;
+      params: Record<string, unknown>;
+      /** The problem in English, for logs and JSON readers. */
+      problem: string;
+    };
+
+export type CheckpointProblem = Extract<MessageCode, `audit.checkpoint-problem.${string}`>;
 
 export interface CheckpointVerificationOptions {
   /** SHA-256 fingerprints of audit public keys trusted out of band; when given, any other key fails. */
@@ -339,22 +352,30 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
   let timeStamped = 0;
   for (const [index, row] of checkpoints.entries()) {
     const upToSeq = Number(row.up_to_seq);
-    const fail = (problem: string): CheckpointVerification => ({ ok: false, checkpoints: index, checkpointId: row.id, upToSeq, problem });
+    const fail = (code: CheckpointProblem, params: Record<string, unknown> = {}): CheckpointVerification => ({
+      ok: false,
+      checkpoints: index,
+      checkpointId: row.id,
+      upToSeq,
+      code,
+      params,
+      problem: translate(code, 'en', params),
+    });
     let payload: CheckpointPayload;
     try {
       payload = JSON.parse(row.payload) as CheckpointPayload;
     } catch {
-      return fail('its signed payload is not JSON');
+      return fail('audit.checkpoint-problem.payload-not-json');
     }
     if (payload.type !== 'signet-audit-checkpoint' || payload.id !== row.id || payload.upToSeq !== upToSeq || payload.headHash !== row.head_hash || payload.keyId !== row.key_id || payload.at !== row.at) {
-      return fail('its columns do not match what was signed');
+      return fail('audit.checkpoint-problem.columns-mismatch');
     }
     const entry = await db.selectFrom('audit_entries').select(['hash']).where('seq', '=', upToSeq).executeTakeFirst();
-    if (!entry) return fail(`entry ${upToSeq} it covers is missing`);
-    if (entry.hash !== row.head_hash) return fail(`entry ${upToSeq} no longer has the hash that was signed: the chain up to it was rewritten`);
+    if (!entry) return fail('audit.checkpoint-problem.entry-missing', { seq: upToSeq });
+    if (entry.hash !== row.head_hash) return fail('audit.checkpoint-problem.entry-rewritten', { seq: upToSeq });
     const key = keys.get(row.key_id);
-    if (!key) return fail(`its audit key ${row.key_id} is missing`);
-    if (options.trustedKeys && !options.trustedKeys.includes(key.spki_sha256)) return fail(`its audit key ${row.key_id} is not among the trusted keys`);
+    if (!key) return fail('audit.checkpoint-problem.key-missing', { key: row.key_id });
+    if (options.trustedKeys && !options.trustedKeys.includes(key.spki_sha256)) return fail('audit.checkpoint-problem.key-untrusted', { key: row.key_id });
     const created = await db
       .selectFrom('audit_entries')
       .select(['details'])
@@ -362,20 +383,20 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
       .where('target', '=', `audit-key:${key.id}`)
       .executeTakeFirst();
     if (!created || (JSON.parse(created.details) as { spkiSha256?: string }).spkiSha256 !== key.spki_sha256) {
-      return fail(`the chain does not record the creation of audit key ${key.id} with this public key`);
+      return fail('audit.checkpoint-problem.key-not-in-chain', { key: key.id });
     }
     const bytes = Buffer.from(row.payload, 'utf8');
     let algorithm: AlgorithmIdentifier;
     try {
       algorithm = AsnConvert.parse(row.signature_algorithm, AlgorithmIdentifier);
     } catch {
-      return fail('its signature algorithm is unreadable');
+      return fail('audit.checkpoint-problem.algorithm-unreadable');
     }
     const check = verifySignature(key.public_key_info, algorithm, bytes, row.signature);
-    if (!check.ok) return fail(`its signature does not verify: ${check.reason}`);
+    if (!check.ok) return fail('audit.checkpoint-problem.bad-signature', { reason: check.reason });
     if (row.timestamp_token) {
       const stamp = verifyTimeStampToken(row.timestamp_token, bytes, trust);
-      if (!stamp.valid) return fail(`its time-stamp token is invalid: ${stamp.problems.join('; ')}`);
+      if (!stamp.valid) return fail('audit.checkpoint-problem.bad-time-stamp', { reason: stamp.problems.join('; ') });
       timeStamped += 1;
     }
   }
@@ -384,7 +405,10 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
   const present = new Set(checkpoints.map((c) => c.id));
   for (const a of announced) {
     const id = a.target.replace(/^audit-checkpoint:/, '');
-    if (!present.has(id)) return { ok: false, checkpoints: checkpoints.length, checkpointId: id, upToSeq: Number(a.seq), problem: `checkpoint ${id}, announced in entry ${a.seq}, is missing` };
+    if (!present.has(id)) {
+      const params = { id, seq: Number(a.seq) };
+      return { ok: false, checkpoints: checkpoints.length, checkpointId: id, upToSeq: Number(a.seq), code: 'audit.checkpoint-problem.missing', params, problem: translate('audit.checkpoint-problem.missing', 'en', params) };
+    }
   }
   const last = checkpoints.at(-1);
   return { ok: true, checkpoints: checkpoints.length, timeStamped, lastCheckpointSeq: last ? Number(last.up_to_seq) : null };

@@ -68,4 +68,21 @@ export const AUDIT_MESSAGES = {
     'zh-CN': '生产模式要求固定审计密钥：请用 --trusted-key 或 SIGNET_AUDIT_TRUSTED_KEYS 给出 signet audit keys 显示的指纹',
     en: 'Production mode requires pinned audit keys: give the fingerprints signet audit keys shows with --trusted-key or SIGNET_AUDIT_TRUSTED_KEYS',
   },
+  'audit.checkpoint-problem.payload-not-json': { 'zh-CN': '其签名内容不是 JSON', en: 'its signed payload is not JSON' },
+  'audit.checkpoint-problem.columns-mismatch': { 'zh-CN': '其各列与签名内容不符', en: 'its columns do not match what was signed' },
+  'audit.checkpoint-problem.entry-missing': { 'zh-CN': '它覆盖的第 {seq} 条记录缺失', en: 'entry {seq} it covers is missing' },
+  'audit.checkpoint-problem.entry-rewritten': {
+    'zh-CN': '第 {seq} 条记录的哈希已不是签名时的哈希：截至该条的审计链被改写过',
+    en: 'entry {seq} no longer has the hash that was signed: the chain up to it was rewritten',
+  },
+  'audit.checkpoint-problem.key-missing': { 'zh-CN': '其审计密钥 {key} 缺失', en: 'its audit key {key} is missing' },
+  'audit.checkpoint-problem.key-untrusted': { 'zh-CN': '其审计密钥 {key} 不在被信任（固定）的密钥之列', en: 'its audit key {key} is not among the trusted keys' },
+  'audit.checkpoint-problem.key-not-in-chain': {
+    'zh-CN': '审计链中没有以此公钥创建审计密钥 {key} 的记录',
+    en: 'the chain does not record the creation of audit key {key} with this public key',
+  },
+  'audit.checkpoint-problem.algorithm-unreadable': { 'zh-CN': '其签名算法无法读取', en: 'its signature algorithm is unreadable' },
+  'audit.checkpoint-problem.bad-signature': { 'zh-CN': '其签名验证失败：{reason}', en: 'its signature does not verify: {reason}' },
+  'audit.checkpoint-problem.bad-time-stamp': { 'zh-CN': '其时间戳无效：{reason}', en: 'its time-stamp token is invalid: {reason}' },
+  'audit.checkpoint-problem.missing': { 'zh-CN': '第 {seq} 条记录宣告的检查点 {id} 已缺失', en: 'checkpoint {id}, announced in entry {seq}, is missing' },
 } satisfies Catalogue;

@@ -1,3 +1,5 @@
+import { LOCALES, type Locale } from '../i18n/locale.js';
+import { translate } from '../i18n/messages.js';
 import type { SignetDatabase } from '../store/database.js';
 import { verifyAuditChain, type AuditEntryRow, type ChainVerification, verifyAuditEntries } from './audit-log.js';
 import { verifyAuditCheckpoints, type CheckpointVerification } from './checkpoints.js';
@@ -63,4 +65,37 @@ export async function verifyAudit(store: SignetDatabase, options: AuditVerificat
   const checkpoints = await verifyAuditCheckpoints(store, { trustedKeys });
   const unpinned = options.requirePinnedKeys === true && trustedKeys === undefined;
   return { ok: chain.ok && checkpoints.ok && (heads?.ok ?? true) && !unpinned, chain, checkpoints, heads, unpinned };
+}
+
+/** The verdict of each part in words, for a reader of either language (the console's audit page). */
+export interface AuditVerificationText {
+  /** Why the chain is broken; null when it is intact. */
+  chain: string | null;
+  /** Why a checkpoint fails; null when all verify. */
+  checkpoints: string | null;
+  /** What the exported heads say (valid, broken, or none given). */
+  heads: string;
+  /** Production without pinned keys; null otherwise. */
+  unpinned: string | null;
+}
+
+export function auditVerificationTexts(result: AuditVerification): Record<Locale, AuditVerificationText> {
+  const { chain, checkpoints, heads } = result;
+  const text = (locale: Locale): AuditVerificationText => ({
+    chain: chain.ok ? null : translate(chain.code, locale, { seq: chain.firstBadSeq, ...chain.params }),
+    checkpoints: checkpoints.ok ? null : translate(checkpoints.code, locale, checkpoints.params),
+    heads:
+      heads === null
+        ? translate('audit.heads-none', locale)
+        : heads.ok
+          ? translate('audit.heads-ok', locale, {
+              count: heads.heads,
+              pinned: translate(heads.pinned ? 'audit.heads-pinned' : 'audit.heads-not-pinned', locale),
+              seq: heads.anchors.at(-1)?.upToSeq ?? '-',
+              unanchored: chain.ok ? chain.unanchored : '-',
+            })
+          : translate('audit.heads-broken', locale, { problem: translate(heads.code, locale, heads.params) }),
+    unpinned: result.unpinned ? translate('audit.unpinned-in-production', locale) : null,
+  });
+  return Object.fromEntries(LOCALES.map((locale) => [locale, text(locale)])) as Record<Locale, AuditVerificationText>;
 }

@@ -36,7 +36,7 @@ export function registerAuditCommands(program: Command): void {
           chain.ok ? say('cli.audit-ok', { entries: chain.entries, head: chain.headHash }) : say('cli.audit-broken', { seq: chain.firstBadSeq, problem: translate(chain.code, locale, { seq: chain.firstBadSeq, ...chain.params }) }),
           checkpoints.ok
             ? say('audit.checkpoints-ok', { count: checkpoints.checkpoints, seq: checkpoints.lastCheckpointSeq ?? '-' })
-            : say('audit.checkpoints-broken', { id: checkpoints.checkpointId, seq: checkpoints.upToSeq, problem: checkpoints.problem }),
+            : say('audit.checkpoints-broken', { id: checkpoints.checkpointId, seq: checkpoints.upToSeq, problem: translate(checkpoints.code, locale, checkpoints.params) }),
           heads === null
             ? say('audit.heads-none')
             : heads.ok

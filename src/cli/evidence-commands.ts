@@ -262,7 +262,7 @@ export function registerEvidenceCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (id: string, opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
-        const shown = await signet.disputes.dispute(id);
+        const shown = await signet.disputes.dispute(id, `cli:${process.env.USER ?? 'operator'}`);
         const lines = [
           `${shown.id}\t${say(`dispute.state.${shown.state}` as MessageCode)}\t${shown.subscriberId}\t${shown.discoveredOn}`,
           ...shown.events.map((e) => `  ${formatShanghaiTime(e.at)}\t${say(`dispute.state.${e.to}` as MessageCode)}\t${e.actor}\t${e.note}`),

@@ -73,12 +73,34 @@ describe.each(storeBackends)('disputes on %s (R10, agreement I.9 and III.4)', (b
     expect(closed).toMatchObject({ state: 'closed', outcome: '仲裁裁决 / award rendered' });
     await expect(disputes.advance(dispute.id, 'investigating', 'operator:desk', 'reopen')).rejects.toMatchObject({ code: 'dispute.bad-transition' });
 
-    const shown = await disputes.dispute(dispute.id);
+    const shown = await disputes.dispute(dispute.id, 'operator:auditor');
     expect(shown.events.map((e) => e.to)).toEqual(['filed', 'investigating', 'negotiation', 'referred-to-arbitration', 'closed']);
     expect(await t.signet.service.retention.holds({ subscriberId: 'sub-flow', active: true })).toEqual([]);
     const notices = (await t.signet.service.outbox.list()).filter((n) => n.dedupeKey.startsWith(`dispute:${dispute.id}:`));
     expect(notices).toHaveLength(10);
     expect((await disputes.list({ subscriberId: 'sub-flow', open: true })).length).toBe(0);
+    expect((await verifyAuditChain(t.signet.store)).ok).toBe(true);
+  });
+
+  it('lists disputes without what happened to the person, and audits every full read by who read it (R2, R20)', async () => {
+    const dispute = await file('sub-read', '2026-11-02');
+    const [listed] = await disputes.list({ subscriberId: 'sub-read' });
+    expect(listed).toMatchObject({ id: dispute.id, state: 'filed', discoveredOn: '2026-11-02' });
+    expect(listed).not.toHaveProperty('description');
+    expect(listed).not.toHaveProperty('outcome');
+    expect(JSON.stringify(listed)).not.toContain('借款合同');
+    const reads = () => t.signet.store.db.selectFrom('audit_entries').select(['actor', 'details']).where('action', '=', 'dispute.read').where('target', '=', `dispute:${dispute.id}`).execute();
+    expect(await reads()).toEqual([]);
+    expect((await disputes.dispute(dispute.id, 'operator:auditor')).description).toContain('借款合同');
+    expect((await disputes.dispute(dispute.id, 'cli:desk')).events[0]!.note).toContain('借款合同');
+    const audited = await reads();
+    expect(audited.map((r) => r.actor)).toEqual(['operator:auditor', 'cli:desk']);
+    // The entry names the subscriber by reference only: the audit chain is never purged (R2).
+    expect(JSON.parse(audited[0]!.details)).toEqual({ subscriber: 'sub-read' });
+    // The subscriber's own view (the portal) has the texts, and is not an operator's read.
+    expect((await disputes.of('sub-read'))[0]!.description).toContain('借款合同');
+    expect(await reads()).toHaveLength(2);
+    await expect(disputes.dispute('dispute-nope', 'operator:auditor')).rejects.toMatchObject({ code: 'dispute.not-found', status: 404 });
     expect((await verifyAuditChain(t.signet.store)).ok).toBe(true);
   });
 });

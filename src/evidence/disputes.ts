@@ -44,6 +44,9 @@ export interface Dispute {
   updatedAt: string;
 }
 
+/** A dispute as the operators' list shows it (R2): where it stands, without what happened to the person (one audited read away). */
+export type DisputeSummary = Omit<Dispute, 'description' | 'outcome'>;
+
 export interface DisputeFiling {
   subscriberId: string;
   /** YYYY-MM-DD, the day the subscriber discovered the problem. */
@@ -206,10 +209,19 @@ export class Disputes {
     return toDispute(updated, this.options.personalData);
   }
 
-  async dispute(id: string): Promise<Dispute & { next: DisputeState[]; events: Array<{ at: string; actor: string; from: string | null; to: string; note: string }> }> {
+  /**
+   * One dispute in full: the description, the outcome and every note tell
+   * what happened to a person, so an operator's read of them is itself
+   * audited (R2, R20), as a full subscriber record's is.
+   */
+  async dispute(id: string, reader: string): Promise<Dispute & { next: DisputeState[]; events: Array<{ at: string; actor: string; from: string | null; to: string; note: string }> }> {
     const row = await this.db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new SignetError('dispute.not-found', 404, { id }, 'id');
     const events = await this.db.selectFrom('dispute_events').selectAll().where('dispute_id', '=', id).orderBy('seq').execute();
+    const now = this.clock();
+    await this.db.transaction().execute((trx) =>
+      appendAuditEntry(trx as unknown as Tx, this.options.ca.store.dialect, { actor: reader, action: 'dispute.read', target: `dispute:${row.id}`, details: { subscriber: row.subscriber_id } }, now),
+    );
     return { ...toDispute(row, this.options.personalData), next: nextDisputeStates(row.state), events: events.map((e) => ({ at: e.at, actor: e.actor, from: e.from_state, to: e.to_state, note: openText(this.options.personalData, e.note, `dispute-event:${e.id}`) })) };
   }
 
@@ -263,11 +275,21 @@ export class Disputes {
     return counts;
   }
 
-  async list(filter: { subscriberId?: string; open?: boolean } = {}): Promise<Dispute[]> {
+  /** The operators' list: states and dates, the texts left out (R2); `dispute(id, reader)` reads one in full, audited. */
+  async list(filter: { subscriberId?: string; open?: boolean } = {}): Promise<DisputeSummary[]> {
     let query = this.db.selectFrom('disputes').selectAll().orderBy('filed_at');
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.open) query = query.where('state', '!=', 'closed');
-    return (await query.execute()).map((r) => toDispute(r, this.options.personalData));
+    return (await query.execute()).map((r) => {
+      const { description: _description, outcome: _outcome, ...summary } = toDispute({ ...r, description: '', outcome: null });
+      return summary;
+    });
+  }
+
+  /** A subscriber's own disputes in full, for callers that checked the reader is that subscriber (the portal). */
+  async of(subscriberId: string): Promise<Dispute[]> {
+    const rows = await this.db.selectFrom('disputes').selectAll().where('subscriber_id', '=', subscriberId).orderBy('filed_at').execute();
+    return rows.map((r) => toDispute(r, this.options.personalData));
   }
 
   /** The event, its notifications to both parties and its audit entry: one transaction, so none exists without the others. */

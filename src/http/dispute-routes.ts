@@ -17,7 +17,7 @@ export const DISPUTE_ROUTES: readonly OperatorRoute[] = [
     url: '/api/v1/disputes', scope: 'ca',
     tag: 'disputes',
     roles: ['ca-admin', 'auditor'],
-    summary: 'Disputes, oldest first (?open=true for those not closed, ?subscriberId=)',
+    summary: 'Disputes, oldest first (?open=true for those not closed, ?subscriberId=); without the description and outcome, which one dispute\'s read gives',
     handle: ({ signet, query }) => signet.disputes.list({ open: query.open === 'true', subscriberId: query.subscriberId || undefined }),
   },
   {
@@ -25,8 +25,8 @@ export const DISPUTE_ROUTES: readonly OperatorRoute[] = [
     url: '/api/v1/disputes/:id', scope: 'ca',
     tag: 'disputes',
     roles: ['ca-admin', 'auditor'],
-    summary: 'One dispute with its history: who moved it, when, from which state to which, and why',
-    handle: ({ signet, params }) => signet.disputes.dispute(params.id!),
+    summary: 'One dispute with its history: who moved it, when, from which state to which, and why (the read is audited)',
+    handle: ({ signet, actor, params }) => signet.disputes.dispute(params.id!, actor),
   },
   {
     method: 'POST',

@@ -174,7 +174,7 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
       });
     },
   },
-  { method: 'GET', url: '/api/v1/portal/disputes', summary: 'One\'s disputes and where they stand', handle: ({ signet, me }) => signet.disputes.list({ subscriberId: me.subscriberId }) },
+  { method: 'GET', url: '/api/v1/portal/disputes', summary: 'One\'s disputes and where they stand', handle: ({ signet, me }) => signet.disputes.of(me.subscriberId) },
   {
     method: 'POST',
     url: '/api/v1/portal/disputes',

@@ -331,8 +331,15 @@ export const RA_ROUTES: readonly RaRoute[] = [
     method: 'GET',
     url: '/api/v1/ra/changes',
     roles: READERS,
-    summary: 'Change requests (?status=&subscriberId=)',
+    summary: 'Change requests (?status=&subscriberId=); new values masked',
     handle: ({ signet, by, query }) => signet.ra.changes.list(by, { status: query.status, subscriberId: query.subscriberId }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/ra/changes/:changeId',
+    roles: READERS,
+    summary: 'One change request with its new values in full (the list masks them); the read is audited',
+    handle: ({ signet, by, params }) => signet.ra.changes.get(by, params.changeId!),
   },
   {
     method: 'POST',

@@ -96,5 +96,22 @@ describe.each(storeBackends)('service, publication and audit over HTTP on %s (R9
     expect((await call('POST', '/api/v1/audit/checkpoints')).status).toBe(201);
     const verification = await call('GET', '/api/v1/audit/verification');
     expect(verification.json).toMatchObject({ chain: { ok: true }, checkpoints: { ok: true, checkpoints: 1, timeStamped: 1 } });
+    // Each verdict in words in both languages, for the console (no export file configured here).
+    expect(verification.json.texts).toMatchObject({
+      'zh-CN': { chain: null, checkpoints: null, unpinned: null, heads: expect.stringContaining('未给出库外导出的检查点') },
+      en: { chain: null, checkpoints: null, unpinned: null, heads: expect.stringContaining('No exported heads given') },
+    });
+  });
+
+  it('names a deleted checkpoint in zh-CN and en (R20)', async () => {
+    const { sql } = await import('kysely');
+    const [checkpoint] = await t.signet.auditCheckpoints.list();
+    await sql.raw(backend === 'sqlite' ? 'DROP TRIGGER audit_checkpoints_no_delete' : 'DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints').execute(t.signet.store.db);
+    await sql`DELETE FROM audit_checkpoints WHERE id = ${checkpoint!.id}`.execute(t.signet.store.db);
+    const verification = await call('GET', '/api/v1/audit/verification');
+    expect(verification.json).toMatchObject({ ok: false, checkpoints: { ok: false, code: 'audit.checkpoint-problem.missing', checkpointId: checkpoint!.id } });
+    const texts = verification.json.texts as Record<string, { checkpoints: string }>;
+    expect(texts.en!.checkpoints).toMatch(new RegExp(`^checkpoint ${checkpoint!.id}, announced in entry \\d+, is missing$`));
+    expect(texts['zh-CN']!.checkpoints).toMatch(new RegExp(`^第 \\d+ 条记录宣告的检查点 ${checkpoint!.id} 已缺失$`));
   });
 });

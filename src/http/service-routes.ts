@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyAudit } from '../audit/verification.js';
+import { auditVerificationTexts, verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { actorOf, bootstrapPrincipal, requireScope, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
@@ -233,8 +233,11 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
     url: '/api/v1/audit/verification', scope: 'ca',
     tag: 'audit',
     roles: ['ca-admin', 'auditor'],
-    summary: 'Verify the hash chain, the signed checkpoints and the heads exported outside the database',
-    handle: ({ signet }) => verifyAudit(signet.store, { heads: signet.config.auditHeadExport, trustedKeys: signet.config.auditTrustedKeys, requirePinnedKeys: signet.config.mode === 'production' }),
+    summary: 'Verify the hash chain, the signed checkpoints and the heads exported outside the database; `texts` says each verdict in zh-CN and en',
+    handle: async ({ signet }) => {
+      const result = await verifyAudit(signet.store, { heads: signet.config.auditHeadExport, trustedKeys: signet.config.auditTrustedKeys, requirePinnedKeys: signet.config.mode === 'production' });
+      return { ...result, texts: auditVerificationTexts(result) };
+    },
   },
 ];
 

@@ -8,7 +8,8 @@ import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
 import type { RaChangeRequestTable, RaSubscriberTable } from './schema.js';
 import type { Tx } from '../store/database.js';
 import { openChange, sealField, sealRecord } from './personal-data.js';
-import { identifierCandidates, identifierOf, subscriberColumns, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
+import { maskEmail, maskName, maskPhone } from '../service/personal-data.js';
+import { identifierCandidates, identifierOf, maskIdentifier, subscriberColumns, validateSubscriberRecord, type SubscriberRegistry, type SubscriberRecord } from './subscribers.js';
 
 export interface ChangeRequest {
   id: string;
@@ -22,6 +23,8 @@ export interface ChangeRequest {
   decidedBy: string | null;
   decidedAt: string | null;
   decisionReason: string | null;
+  /** True in lists: the reported values are masked (R2); `get` gives them in full, as an audited read. */
+  masked: boolean;
 }
 
 export interface ChangeApproval {
@@ -86,13 +89,33 @@ export class ChangeRequests {
     return toChange(row);
   }
 
+  /** The RA's list: which fields each report changes, their new values masked like every list (R2). */
   async list(by: Principal, filter: { subscriberId?: string; status?: string } = {}): Promise<ChangeRequest[]> {
     requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
     let query = this.context.db.selectFrom('ra_change_requests').selectAll().orderBy('submitted_at');
     if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
     if (filter.subscriberId) query = query.where('subscriber_id', '=', filter.subscriberId);
     if (filter.status) query = query.where('status', '=', filter.status as RaChangeRequestTable['status']);
-    return (await query.execute()).map((r) => toChange(openChange(this.context.personalData, r)));
+    return (await query.execute()).map((r) => {
+      const change = toChange(openChange(this.context.personalData, r));
+      return { ...change, changes: maskChanges(change.changes), masked: true };
+    });
+  }
+
+  /**
+   * One report with its new values in full, for the officer deciding it or an
+   * auditor: a full read of personal data, so it is itself audited (R2, R20).
+   */
+  async get(by: Principal, changeId: string): Promise<ChangeRequest> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    const row = await this.context.db.selectFrom('ra_change_requests').selectAll().where('id', '=', changeId).executeTakeFirst();
+    if (!row) throw new SignetError('ra.unknown-change', 404, { change: changeId }, 'changeId');
+    requireScope(by, row.ra_id);
+    const now = this.context.clock();
+    await this.context.db.transaction().execute((trx) =>
+      audit(this.context, trx, { actor: actorOf(by), action: 'ra.change-read', target: `subscriber:${row.subscriber_id}`, details: { change: row.id } }, now),
+    );
+    return toChange(openChange(this.context.personalData, row));
   }
 
   /** A subscriber's change reports, newest first, for callers that checked who may see them (the portal). */
@@ -253,6 +276,21 @@ function diff(before: SubscriberRecord, after: SubscriberRecord): { old: Record<
   return { old, new: changed };
 }
 
+/** A field's value as a list shows it: a person's name, ID number, phone and e-mail, and a USCC, masked; nested people too. */
+export function maskChanges(changes: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = maskChanges(value as Record<string, unknown>);
+    else if (typeof value !== 'string') out[key] = value;
+    else if (key === 'name') out[key] = maskName(value);
+    else if (key === 'idNumber' || key === 'uscc') out[key] = maskIdentifier(value);
+    else if (key === 'phone') out[key] = maskPhone(value);
+    else if (key === 'email') out[key] = maskEmail(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
 function toChange(row: RaChangeRequestTable): ChangeRequest {
   return {
     id: row.id,
@@ -266,5 +304,6 @@ function toChange(row: RaChangeRequestTable): ChangeRequest {
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
     decisionReason: row.decision_reason,
+    masked: false,
   };
 }

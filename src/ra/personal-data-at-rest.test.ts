@@ -99,7 +99,7 @@ describe.each(storeBackends)('a marked subscriber\'s personal data at rest on %s
     expect(delegation!.agentName).toBe(AGENT_NAME);
     // The RA's list masks the agent's name.
     expect((await t.signet.ra.delegations.list(officer, subscriberId))[0]!.agentName).toBe(maskName(AGENT_NAME));
-    const [dispute] = await t.signet.disputes.list({ subscriberId });
+    const [dispute] = await t.signet.disputes.of(subscriberId);
     expect(dispute!.description).toContain(NAME);
     const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` });
     expect(notices.some((n) => n.body['zh-CN'].includes(NAME))).toBe(true);
@@ -130,9 +130,9 @@ describe.each(storeBackends)('a marked subscriber\'s personal data at rest on %s
     expect(rows).not.toContain('1101**********002X');
     for (const mark of MARKS) expect(rows.includes(mark), mark).toBe(false);
     // The sealed dispute record and the notices about the person are blanked, not only sealed.
-    const [dispute] = await t.signet.disputes.list({ subscriberId });
+    const [dispute] = await t.signet.disputes.of(subscriberId);
     expect(dispute).toMatchObject({ description: '—', outcome: '—', state: 'closed' });
-    expect((await t.signet.disputes.dispute(dispute!.id)).events.every((e) => e.note === '—')).toBe(true);
+    expect((await t.signet.disputes.dispute(dispute!.id, 'test')).events.every((e) => e.note === '—')).toBe(true);
     const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` });
     expect(notices.length).toBeGreaterThan(0);
     expect(notices.every((n) => n.body['zh-CN'] === '—' && n.subject.en === '—')).toBe(true);

@@ -58,9 +58,9 @@ describe.each(storeBackends)('rotation of the personal-data key on %s (R2)', (ba
       await expect(signet.ra.subscribers.register(officer, record('冒名者', ID_A), null)).rejects.toMatchObject({ code: 'ra.subscriber-exists' });
       expect((await signet.ra.delegations.of(subscriberId))[0]).toMatchObject({ agentName: '代理乙' });
       expect((await signet.ra.delegations.list(officer, subscriberId))[0]).toMatchObject({ agentName: '代*乙' });
-      expect((await signet.ra.changes.list(officer, { subscriberId }))[0]).toMatchObject({ changes: { phone: '13711112222' } });
+      expect((await signet.ra.changes.get(officer, (await signet.ra.changes.list(officer, { subscriberId }))[0]!.id))).toMatchObject({ changes: { phone: '13711112222' } });
       expect((await signet.ra.subscribers.document(officer, (await signet.ra.subscribers.documents(officer, subscriberId))[0]!.id)).content.toString()).toContain('授权');
-      expect((await signet.disputes.list({ subscriberId }))[0]!.description).toBe('轮换甲称证书被冒用');
+      expect((await signet.disputes.of(subscriberId))[0]!.description).toBe('轮换甲称证书被冒用');
       expect((await signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` })).length).toBeGreaterThan(0);
       const page = await signet.ra.inventory.page({ operatorId: null, username: 'admin', role: 'ca-admin', raId: null, via: 'cli' }, { q: '轮换甲' });
       expect(page.total).toBe(0); // no certificate yet: the search ran on the blind index without error

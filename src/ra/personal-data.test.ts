@@ -38,6 +38,26 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
     expect(audited).toHaveLength(1);
   });
 
+  it('lists reported changes with the new values masked, and audits the full read of one (R2, R20)', async () => {
+    const [subscriber] = await t.signet.ra.subscribers.list(officer);
+    const reported = await t.signet.ra.changes.submit(officer, subscriber!.id, { changes: { name: '周九新', idNumber: '110101199003077571', phone: '13611112222', email: 'zhou.new@example.cn' } });
+    const [listed] = await t.signet.ra.changes.list(officer, { subscriberId: subscriber!.id });
+    expect(listed).toMatchObject({ id: reported.id, masked: true, changes: { name: '周*新', idNumber: '1101**********7571', phone: '136****2222', email: 'z***@example.cn' } });
+    for (const clear of ['周九新', '110101199003077571', '13611112222', 'zhou.new']) expect(JSON.stringify(listed)).not.toContain(clear);
+    const reads = () => t.signet.store.db.selectFrom('audit_entries').select(['actor', 'details']).where('action', '=', 'ra.change-read').where('target', '=', `subscriber:${subscriber!.id}`).execute();
+    expect(await reads()).toEqual([]);
+    const full = await t.signet.ra.changes.get(officer, reported.id);
+    expect(full).toMatchObject({ masked: false, changes: { name: '周九新', idNumber: '110101199003077571', phone: '13611112222', email: 'zhou.new@example.cn' } });
+    expect((await reads()).map((r) => [r.actor, JSON.parse(r.details)])).toEqual([['cli:officer', { change: reported.id }]]);
+    // Another RA's officer reads nothing and leaves no read behind; an unknown change is named.
+    const other = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '另一注册机构' });
+    const stranger: Principal = { operatorId: null, username: 'stranger', role: 'ra-officer', raId: other.id, via: 'cli' };
+    await expect(t.signet.ra.changes.get(stranger, reported.id)).rejects.toMatchObject({ code: 'ra.other-ra', status: 403 });
+    await expect(t.signet.ra.changes.get(officer, 'chg-nope')).rejects.toMatchObject({ code: 'ra.unknown-change', status: 404 });
+    expect(await reads()).toHaveLength(1);
+    await t.signet.ra.changes.reject(officer, reported.id, { reason: '测试' });
+  });
+
   it('seals supporting documents too; the SHA-256 is of the original bytes', async () => {
     const [subscriber] = await t.signet.ra.subscribers.list(officer);
     const bytes = Buffer.from('%PDF-1.4 身份证扫描件 %%EOF');

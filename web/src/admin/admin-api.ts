@@ -15,6 +15,8 @@ export interface ChangeRequest {
   decidedBy: string | null;
   decidedAt: string | null;
   decisionReason: string | null;
+  /** Lists mask the new values (R2); one change read in full is audited. */
+  masked: boolean;
 }
 
 export interface ChangeApproval {
@@ -116,6 +118,21 @@ export type ChainVerification = { ok: true; entries: number; headHash: string } 
 export type CheckpointVerification =
   | { ok: true; checkpoints: number; timeStamped: number; lastCheckpointSeq: number | null }
   | { ok: false; checkpoints: number; checkpointId: string; upToSeq: number; problem: string };
+/** Each verdict in words, in the reader's language (the server says why in zh-CN and en). */
+export interface AuditVerificationText {
+  chain: string | null;
+  checkpoints: string | null;
+  heads: string;
+  unpinned: string | null;
+}
+export interface AuditVerification {
+  ok: boolean;
+  chain: ChainVerification;
+  checkpoints: CheckpointVerification;
+  heads: { ok: boolean } | null;
+  unpinned: boolean;
+  texts: Record<'zh-CN' | 'en', AuditVerificationText>;
+}
 
 export interface AuditCheckpoint {
   id: string;
@@ -140,6 +157,7 @@ const post = <T,>(path: string, body: unknown, method = 'POST') => api<T>(path, 
 
 export const admin = {
   changes: (status?: string) => api<ChangeRequest[]>(`/api/v1/ra/changes${q({ status })}`, { operator: true }),
+  change: (id: string) => api<ChangeRequest>(`/api/v1/ra/changes/${encodeURIComponent(id)}`, { operator: true }),
   approveChange: (id: string, note: string) => post<ChangeApproval>(`/api/v1/ra/changes/${encodeURIComponent(id)}/approve`, note ? { note } : {}),
   rejectChange: (id: string, reason: string) => post<ChangeRequest>(`/api/v1/ra/changes/${encodeURIComponent(id)}/reject`, { reason }),
   versions: (subscriberId: string) => api<SubscriberVersion[]>(`/api/v1/ra/subscribers/${encodeURIComponent(subscriberId)}/versions`, { operator: true }),
@@ -169,7 +187,7 @@ export const admin = {
   calendar: () => api<CalendarYear[]>('/api/v1/service/calendar', { operator: true }),
   loadCalendar: (year: CalendarYear) => post<CalendarYear>('/api/v1/service/calendar', year, 'PUT'),
 
-  verifyAudit: () => api<{ chain: ChainVerification; checkpoints: CheckpointVerification }>('/api/v1/audit/verification', { operator: true }),
+  verifyAudit: () => api<AuditVerification>('/api/v1/audit/verification', { operator: true }),
   checkpoints: () => api<AuditCheckpoint[]>('/api/v1/audit/checkpoints', { operator: true }),
   checkpoint: () => post<AuditCheckpoint>('/api/v1/audit/checkpoints', {}),
 };

@@ -3,7 +3,7 @@ import { Alert, Card, LoadError, Loading, Steps, useLoad } from '../components';
 import { useOperator } from '../console/session';
 import { useI18n } from '../i18n';
 import { AdminPage } from './admin-nav';
-import { admin, type ChainVerification, type CheckpointVerification } from './admin-api';
+import { admin, type AuditVerification, type AuditVerificationText, type ChainVerification, type CheckpointVerification } from './admin-api';
 
 function Verdict({ ok }: { ok: boolean }) {
   const { t } = useI18n();
@@ -14,7 +14,7 @@ function Verdict({ ok }: { ok: boolean }) {
   );
 }
 
-function ChainResult({ chain }: { chain: ChainVerification }) {
+function ChainResult({ chain, text }: { chain: ChainVerification; text: AuditVerificationText }) {
   const { t } = useI18n();
   return (
     <div data-testid="chain-result">
@@ -34,14 +34,14 @@ function ChainResult({ chain }: { chain: ChainVerification }) {
         <Alert>
           {t('audit.first-bad', { seq: chain.firstBadSeq, good: chain.entries })}
           <br />
-          <code className="break">{chain.problem}</code>
+          <span className="break">{text.chain ?? chain.problem}</span>
         </Alert>
       )}
     </div>
   );
 }
 
-function CheckpointResult({ result }: { result: CheckpointVerification }) {
+function CheckpointResult({ result, text }: { result: CheckpointVerification; text: AuditVerificationText }) {
   const { t } = useI18n();
   return (
     <div data-testid="checkpoint-result">
@@ -58,9 +58,23 @@ function CheckpointResult({ result }: { result: CheckpointVerification }) {
         <Alert>
           {t('audit.checkpoint-bad', { id: result.checkpointId, seq: result.upToSeq })}
           <br />
-          <code className="break">{result.problem}</code>
+          <span className="break">{text.checkpoints ?? result.problem}</span>
         </Alert>
       )}
+    </div>
+  );
+}
+
+/** The heads exported outside the database (SIGNET_AUDIT_HEAD_EXPORT), and whether production lacks pinned keys. */
+function HeadsResult({ result, text }: { result: AuditVerification; text: AuditVerificationText }) {
+  const { t } = useI18n();
+  return (
+    <div data-testid="heads-result">
+      <p className="verdict">
+        <strong>{t('audit.heads')}</strong> {result.heads && <Verdict ok={result.heads.ok} />}
+      </p>
+      {result.heads && !result.heads.ok ? <Alert>{text.heads}</Alert> : <p className={result.heads ? undefined : 'muted'}>{text.heads}</p>}
+      {text.unpinned && <Alert>{text.unpinned}</Alert>}
     </div>
   );
 }
@@ -72,7 +86,7 @@ export function AuditPage() {
   const checkpoints = useLoad(admin.checkpoints, []);
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [result, setResult] = useState<{ chain: ChainVerification; checkpoints: CheckpointVerification; at: Date; ms: number } | null>(null);
+  const [result, setResult] = useState<(AuditVerification & { at: Date; ms: number }) | null>(null);
   const [signing, setSigning] = useState(false);
   const [signError, setSignError] = useState<unknown>(null);
 
@@ -115,8 +129,9 @@ export function AuditPage() {
         {result && (
           <div className="audit-result" aria-live="polite">
             <p className="muted small">{t('audit.verified-at', { at: time(result.at), ms: result.ms.toLocaleString(locale) })}</p>
-            <ChainResult chain={result.chain} />
-            <CheckpointResult result={result.checkpoints} />
+            <ChainResult chain={result.chain} text={result.texts[locale]} />
+            <CheckpointResult result={result.checkpoints} text={result.texts[locale]} />
+            <HeadsResult result={result} text={result.texts[locale]} />
           </div>
         )}
       </Card>

@@ -202,6 +202,7 @@ export const CONSOLE_ADMIN_ZH = {
   'audit.up-to': '覆盖到',
   'audit.time-stamp': '时间戳',
   'audit.stamped': '已加盖',
+  'audit.heads': '库外导出的检查点',
 } as const;
 
 export type ConsoleAdminKey = keyof typeof CONSOLE_ADMIN_ZH;
@@ -404,4 +405,5 @@ export const CONSOLE_ADMIN_EN: Record<ConsoleAdminKey, string> = {
   'audit.up-to': 'Covers up to',
   'audit.time-stamp': 'Time-stamp',
   'audit.stamped': 'yes',
+  'audit.heads': 'Heads exported outside the database',
 };

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { admin, type ChangeApproval, type SubscriberVersion } from '../admin/admin-api';
+import { ApiError } from '../api';
 import { Alert, Card, Field, LoadError, Loading, StatusBadge, inputProps, useLoad, useProblem } from '../components';
 import { useI18n, type Translate } from '../i18n';
 import type { MessageKey } from '../messages';
@@ -187,7 +188,11 @@ export function ChangePage({ id }: { id: string }) {
   const [approval, setApproval] = useState<ChangeApproval | null>(null);
   const problem = useProblem(['note', 'reason']);
   const data = useLoad(async () => {
-    const change = (await admin.changes()).find((c) => c.id === id);
+    // The full values of one report: an audited read (the list masks them).
+    const change = await admin.change(id).catch((error: unknown) => {
+      if (error instanceof ApiError && error.problem.status === 404) return null;
+      throw error;
+    });
     if (!change) return null;
     const [subscriber, versions] = await Promise.all([ra.subscriber(change.subscriberId), admin.versions(change.subscriberId)]);
     return { change, subscriber, versions };
