@@ -34,6 +34,8 @@ REQUIRED=(
   "python3-cryptography-vectors|test -d /usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data"
   "gpgsm|command -v gpgsm"
   "osslsigncode|command -v osslsigncode"
+  # A real `signet serve` a year and five years on (issue 13, test/interop/faketime-serve.test.ts).
+  "faketime|command -v faketime && test -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 )
 
 missing=()

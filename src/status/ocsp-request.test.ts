@@ -193,6 +193,14 @@ describe('OCSP requests as other clients write them (RFC 6960 §4.1.1, §4.4)', 
     expect(nssDer.includes(oid(SERVICE_LOCATOR))).toBe(true);
   });
 
+  it('reads the empty requestExtensions BouncyCastle writes as absent (bcprov 1.72 PKIX revocation checker; issue 13)', () => {
+    // What Java's PKIX with BouncyCastle's provider sent for the issuing CA (test/interop/chain-revocation.test.ts).
+    const bouncyCastle = Buffer.from('MFQwUjBMMEowSDAHBgUrDgMCGgQULj8eSUW+Acx+Rw8rtSn1xAn2O2QEFNvAy8cTjAiXptybdyrzIg30h8tIAhFcMls/MBKjIyShmU7woTgaJaICMAA=', 'base64');
+    const question = parseOcspRequest(bouncyCastle, 50);
+    expect(question.certIds).toHaveLength(1);
+    expect(question.nonce).toBeUndefined();
+  });
+
   it('accepts and ignores unknown singleRequestExtensions and requestExtensions; reads the nonce among them (RFC 6960 §4.4)', () => {
     const question = parseOcspRequest(requestWithExtensions(certId), 50);
     expect(question.certIds).toHaveLength(1);

@@ -125,7 +125,13 @@ export function parseOcspRequest(der: Uint8Array, maxCertIds: number): OcspQuest
     checkExtensions(single.singleRequestExtensions, `singleRequestExtensions of request ${i + 1}`, [], refuse);
     return single.reqCert;
   });
-  const extensions = parsed.tbsRequest.requestExtensions;
+  const last = tbs?.children.at(-1);
+  const emptyRequestExtensions = last?.tagClass === 2 && last.tagNumber === 2 && last.children.length === 1 && last.children[0]!.tagNumber === 16 && last.children[0]!.length === 0;
+  // BouncyCastle's PKIX revocation checker (bcprov 1.72) writes requestExtensions as an empty SEQUENCE when it adds
+  // no nonce, against SIZE (1..MAX). It carries nothing, so it is read as absent: refusing it refused every
+  // BouncyCastle relying party (issue 13; test/interop/chain-revocation.test.ts). The round trip below keeps it.
+  if (emptyRequestExtensions) parsed.tbsRequest.requestExtensions = [];
+  const extensions = emptyRequestExtensions ? undefined : parsed.tbsRequest.requestExtensions;
   checkExtensions(extensions, 'requestExtensions', [id_pkix_ocsp_nonce], refuse);
   const nonce = extensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
   if (nonce) {
