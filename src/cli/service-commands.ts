@@ -375,7 +375,7 @@ export function registerServiceCommands(program: Command): void {
     .option(...json)
     .action(async (opts: { pending?: boolean; json?: boolean }) => {
       await withSignet(async (signet) => {
-        const items = await signet.service.outbox.list({ pending: opts.pending });
+        const items = await signet.service.outbox.summaries({ pending: opts.pending });
         print(opts.json, items, lines(items, (n) => `${n.id}\t${n.kind}\t${n.recipient}\t${n.state}\t${n.attempts}\t${n.subject[locale]}`));
       });
     });

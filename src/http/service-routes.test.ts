@@ -103,6 +103,25 @@ describe.each(storeBackends)('service, publication and audit over HTTP on %s (R9
     });
   });
 
+  it('lists the notification outbox without the bodies, which stay sealed (R2)', async () => {
+    await t.signet.store.db.transaction().execute((trx) =>
+      t.signet.service.outbox.enqueue(
+        trx as never,
+        { recipient: 'subscriber:sub-notice', kind: 'dispute' as never, dedupeKey: 'test:notice', subject: { 'zh-CN': '通知', en: 'Notice' }, body: { 'zh-CN': '张三的争议', en: 'the dispute of 张三' } },
+        now,
+      ),
+    );
+    const listed = await call('GET', '/api/v1/service/notifications');
+    expect(listed.status).toBe(200);
+    const items = listed.json as unknown as Array<Record<string, unknown>>;
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) {
+      expect(item).toHaveProperty('subject');
+      expect(item).not.toHaveProperty('body');
+    }
+    expect(listed.text).not.toContain('张三');
+  });
+
   it('names a deleted checkpoint in zh-CN and en (R20)', async () => {
     const { sql } = await import('kysely');
     const [checkpoint] = await t.signet.auditCheckpoints.list();

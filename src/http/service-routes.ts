@@ -223,7 +223,7 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   { method: 'GET', url: '/api/v1/service/retention/holds', scope: 'ca', tag: 'retention', roles: ['ca-admin', 'auditor'], summary: 'Holds', handle: ({ signet, query }) => signet.service.retention.holds({ subscriberId: query.subscriberId, active: query.active === 'true' }) },
   { method: 'POST', url: '/api/v1/service/retention/run', scope: 'ca', tag: 'retention', roles: CA_ADMIN, summary: 'Run the retention job now', handle: ({ signet, actor }) => signet.service.retention.run(actor) },
 
-  { method: 'GET', url: '/api/v1/service/notifications', scope: 'ca', tag: 'notifications', roles: ['ca-admin', 'auditor'], summary: 'The notification outbox (?pending=true)', handle: ({ signet, query }) => signet.service.outbox.list({ pending: query.pending === 'true', recipient: query.recipient }) },
+  { method: 'GET', url: '/api/v1/service/notifications', scope: 'ca', tag: 'notifications', roles: ['ca-admin', 'auditor'], summary: 'The notification outbox (?pending=true): state and subject, not the bodies (personal data)', handle: ({ signet, query }) => signet.service.outbox.summaries({ pending: query.pending === 'true', recipient: query.recipient }) },
 
   // Audit (R20)
   { method: 'POST', url: '/api/v1/audit/checkpoints', scope: 'ca', tag: 'audit', roles: CA_ADMIN, status: 201, summary: 'Sign the audit chain head now (time-stamped by our TSA)', handle: ({ signet, actor }) => signet.auditCheckpoints.checkpoint(actor) },

@@ -66,6 +66,9 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
     expect(raw.content.includes(Buffer.from('身份证'))).toBe(false);
     const opened = await t.signet.ra.subscribers.document(officer, stored.id);
     expect(opened.content.equals(bytes)).toBe(true);
+    // Reading the scan is audited, by reference only (R2, R20).
+    const reads = await t.signet.store.db.selectFrom('audit_entries').select(['actor', 'details']).where('action', '=', 'ra.document-read').where('target', '=', `subscriber:${subscriber!.id}`).execute();
+    expect(reads.map((r) => [r.actor, JSON.parse(r.details)])).toEqual([['cli:officer', { document: stored.id, kind: 'id-document' }]]);
     expect(stored.size).toBe(bytes.length);
   });
 

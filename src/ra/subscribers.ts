@@ -392,6 +392,11 @@ export class SubscriberRegistry {
     const row = await trx.selectFrom('ra_documents').selectAll().where('id', '=', documentId).executeTakeFirst();
     if (!row) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
     await this.row(by, row.subscriber_id, trx);
+    // An ID card scan or a licence is the fullest read of personal data there is: audited like the record (R2, R20).
+    const now = this.context.clock();
+    const entry = { actor: actorOf(by), action: 'ra.document-read', target: `subscriber:${row.subscriber_id}`, details: { document: row.id, kind: row.kind } };
+    if (trx === this.context.db) await this.context.db.transaction().execute((t) => audit(this.context, t, entry, now));
+    else await audit(this.context, trx, entry, now);
     return { ...toDocument(row), content: openDocument(this.context.personalData, row.id, row.content) };
   }
 

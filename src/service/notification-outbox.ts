@@ -93,6 +93,15 @@ export class NotificationOutbox {
     return (await query.execute()).map((row) => toNotification(row, this.context.personalData));
   }
 
+  /**
+   * The outbox as operators list it (R2): who, what kind, the subject and the
+   * delivery state; the bodies (which may say what happened to a person) stay
+   * sealed, read only when a notice is delivered.
+   */
+  async summaries(filter: { pending?: boolean; recipient?: string; kind?: string } = {}, limit = 500): Promise<Omit<QueuedNotification, 'body'>[]> {
+    return (await this.list(filter, limit)).map(({ body: _body, ...summary }) => summary);
+  }
+
   /** Pending notices whose time has come, oldest first. */
   async due(now: Date, limit: number): Promise<QueuedNotification[]> {
     const rows = await this.context.db
