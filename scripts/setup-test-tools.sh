@@ -12,7 +12,9 @@ REQUIRED=(
   "jq|command -v jq"
   "curl|command -v curl"
   "gnutls-bin|command -v certtool && command -v ocsptool"
-  "postgresql-15|test -x $PG_BIN/initdb && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/postgres"
+  "postgresql-15|test -x $PG_BIN/initdb && test -x $PG_BIN/pg_ctl && test -x $PG_BIN/postgres && test -x $PG_BIN/pg_dump && test -x $PG_BIN/pg_restore"
+  # Backup and restore of a SQLite deployment as docs/operations.md gives it (src/store/move.test.ts).
+  "sqlite3|command -v sqlite3"
   "softhsm2|command -v softhsm2-util"
   "opensc|command -v pkcs11-tool"
   "libnss3-tools|command -v certutil"

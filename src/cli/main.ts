@@ -19,6 +19,7 @@ import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerTsaCommands } from './tsa-commands.js';
+import { registerStoreCommands } from './store-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
 import { calendar, startRolloverSchedule } from '../lifetimes.js';
 import { DEFAULT_ROOT_NEXT_UPDATE_DAYS, MAX_ROOT_NEXT_UPDATE_DAYS } from '../status/root-ceremony.js';
@@ -369,6 +370,7 @@ export function buildCommands(): Command {
 
   // Each domain's commands; a domain adds its line here and nothing else.
   registerAuditCommands(program);
+  registerStoreCommands(program);
   registerEvidenceCommands(program);
   registerStatusCommands(program);
   registerRaCommands(program);

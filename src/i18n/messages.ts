@@ -13,6 +13,7 @@ import { INVENTORY_MESSAGES } from '../ra/inventory-messages.js';
 import { CA_LIFETIME_MESSAGES } from '../ca/messages.js';
 import { CLI_MESSAGES } from '../cli/messages.js';
 import { DEPLOYMENT_MESSAGES } from '../deployment/messages.js';
+import { STORE_MESSAGES } from '../store/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -212,6 +213,7 @@ export const MESSAGES = {
   ...CA_LIFETIME_MESSAGES,
   ...CLI_MESSAGES,
   ...DEPLOYMENT_MESSAGES,
+  ...STORE_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;
