@@ -212,7 +212,11 @@ export class DelegatedSigners {
     const previous = await this.open(row);
     const subject = AsnConvert.parse(row.certificate_der, Certificate).tbsCertificate.subject;
     const profileId = row.purpose === 'ocsp' ? 'ocsp-signer' : 'tsa';
-    const inForceFrom = new Date(this.ca.now().getTime() + this.policy.switchDelayMs);
+    // The switch delay lets every node move at once; when the predecessor has already expired (a deployment left
+    // off past its end) nothing is in force to wait for, and waiting would only prolong the outage.
+    const now = this.ca.now().getTime();
+    const expired = new Date(row.not_after!).getTime() <= now;
+    const inForceFrom = new Date(expired ? now : now + this.policy.switchDelayMs);
     const made = await issueDelegatedSigner(this.ca, {
       purpose: row.purpose,
       profileId,
