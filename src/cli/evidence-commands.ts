@@ -98,6 +98,7 @@ export function registerEvidenceCommands(program: Command): void {
           : null,
         checkedAt: result.checkedAt.toISOString(),
         detached: result.detached,
+        cades: result.cades,
         problems: result.problems,
       };
       const text = result.valid
@@ -105,6 +106,7 @@ export function registerEvidenceCommands(program: Command): void {
             signer: result.signer?.subject,
             signingTime: result.signingTime ? formatShanghaiTime(result.signingTime) : '-',
             stamp: result.timeStamp?.genTime ? `${formatShanghaiTime(result.timeStamp.genTime)} (${result.timeStamp.tsa})` : say('cli.cms-no-stamp'),
+            level: result.cades.level === 'none' ? say('cli.cms-cades-none', { missing: result.cades.missing.join(', ') }) : result.cades.level,
           })
         : say('cli.cms-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') });
       print(opts.json, data, text);

@@ -3,6 +3,7 @@ import { Attribute, id_data } from '@peculiar/asn1-cms';
 import { inspectPublicKey } from '../crypto/public-key.js';
 import type { Signer } from '../crypto/signer.js';
 import { SoftwareSigner } from '../crypto/software-signer.js';
+import { Sm2Signer } from '../crypto/sm2-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { cmsSignerIdentity, encodeSignedData, signCms } from '../tsa/cms-signed-data.js';
 import { id_aa_signatureTimeStampToken } from '../tsa/ess-signing-certificate.js';
@@ -35,7 +36,9 @@ export function documentSigner(privateKey: string | Buffer | KeyObject, certific
   if (!spki.equals(certificateSpki)) throw new SignetError('cms.key-certificate-mismatch', 400, {}, 'key');
   const inspected = inspectPublicKey(spki);
   if (!inspected.ok) throw new SignetError('cms.bad-private-key', 400, { detail: inspected.detail }, 'key');
-  return { signer: new SoftwareSigner(inspected.keyAlgorithm, key), certificateDer, chain: chain.map(certificateToDer) };
+  // SM2 signs with the signer's ID (GM/T 0009; default 1234567812345678), which node:crypto cannot: the SM2 signer does.
+  const signer = inspected.keyAlgorithm === 'sm2' ? Sm2Signer.fromPkcs8(key.export({ type: 'pkcs8', format: 'der' })) : new SoftwareSigner(inspected.keyAlgorithm, key);
+  return { signer, certificateDer, chain: chain.map(certificateToDer) };
 }
 
 export function certificateToDer(input: string | Buffer): Buffer {
@@ -77,8 +80,10 @@ export async function signDocument(options: SignDocumentOptions): Promise<Buffer
     signingTime: options.signingTime ?? new Date(),
   });
   if (options.timeStamper) {
-    const digest = createHash('sha256').update(signature.signatureValue).digest();
-    const { tokenDer } = await options.timeStamper.stampDigest({ hash: 'sha256', digest, certReq: true });
+    // An SM2 signer's imprint is SM3 (GB/T 32905), as its own digest is; any other signer's SHA-256.
+    const hash = signer.signer.hash === 'sm3' ? 'sm3' : 'sha256';
+    const digest = createHash(hash).update(signature.signatureValue).digest();
+    const { tokenDer } = await options.timeStamper.stampDigest({ hash, digest, certReq: true });
     signature.signerInfo.unsignedAttrs = [
       new Attribute({ attrType: id_aa_signatureTimeStampToken, attrValues: [new Uint8Array(tokenDer).buffer] }),
     ];

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,70 @@ describe('the signing and encryption toolkit (R13, RFC 5652, RFC 3161 Appendix A
       const result = verifySignedDocument({ signature: readFileSync(sigPath), trustAnchors: [h.root.der], intermediates: [h.issuing.der] });
       expect(result.problems).toEqual([]);
       expect(result.content).toEqual(readFileSync(document));
+    });
+
+    it('accepts an attached BER SignedData from openssl cms -sign -stream (indefinite lengths, constructed eContent) as a plain RFC 5652 signature, CAdES level none (issue 23 item 4)', () => {
+      const sigPath = join(dir, 'stream.p7s');
+      const made = runTool('openssl', ['cms', '-sign', '-stream', '-binary', '-nodetach', '-md', 'sha256', '-in', document, '-signer', ecSigner.certPath, '-inkey', ecSigner.keyPath, '-certfile', writePem(dir, 'issuing.pem', h.issuing.der), '-outform', 'DER', '-out', sigPath]);
+      expect(made.status, made.stderr).toBe(0);
+      const der = readFileSync(sigPath);
+      // The shape that was taken for a detached signature: indefinite length (0x80) down to a constructed OCTET STRING (0x24).
+      expect(der.subarray(0, 2)).toEqual(Buffer.from([0x30, 0x80]));
+      expect(der.includes(Buffer.from([0xa0, 0x80, 0x24, 0x80]))).toBe(true);
+      const result = verifySignedDocument({ signature: der, trustAnchors: [h.root.der] });
+      expect(result.problems).toEqual([]);
+      expect(result.valid).toBe(true);
+      expect(result.detached).toBe(false);
+      expect(result.content).toEqual(readFileSync(document));
+      expect(result.cades).toEqual({ level: 'none', missing: ['signing-certificate-v2', 'signature-time-stamp'] });
+      // The content travels in BER pieces: changing one of its bytes is still noticed.
+      const at = der.indexOf(Buffer.from('1000000.00'));
+      const tampered = Buffer.from(der);
+      tampered.writeUInt8(0x39, at);
+      expect(verifySignedDocument({ signature: tampered, trustAnchors: [h.root.der] }).problems.join()).toMatch(/changed after signing/);
+    });
+
+    it('reports the CAdES level apart from validity: B-B for openssl cms -sign -cades, B-T for its own time-stamped signature', async () => {
+      const sigPath = join(dir, 'cades.p7s');
+      const made = runTool('openssl', ['cms', '-sign', '-binary', '-cades', '-md', 'sha256', '-in', document, '-signer', ecSigner.certPath, '-inkey', ecSigner.keyPath, '-outform', 'DER', '-out', sigPath, '-nodetach']);
+      expect(made.status, made.stderr).toBe(0);
+      const bb = verifySignedDocument({ signature: readFileSync(sigPath), trustAnchors: [h.root.der], intermediates: [h.issuing.der] });
+      expect([bb.valid, bb.cades]).toEqual([true, { level: 'B-B', missing: ['signature-time-stamp'] }]);
+      const own = await signDocument({ content: readFileSync(document), signer: signerOf(ecSigner), timeStamper: t.signet.tsa });
+      expect(verifySignedDocument({ signature: own, trustAnchors: [h.root.der] }).cades).toEqual({ level: 'B-T', missing: [] });
+    });
+
+    it('gpgsm (GnuPG S/MIME) and Signet accept each other\'s signatures: gpgsm\'s attached BER SignedData, Signet\'s detached one', async () => {
+      const home = mkdtempSync(join(tmpdir(), 'signet-gpgsm-'));
+      writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
+      // No CRL fetching here; the root is trusted for S/MIME ("S") in gpgsm's trust list, by fingerprint.
+      writeFileSync(join(home, 'gpgsm.conf'), 'disable-crl-checks\n');
+      const fingerprint = (der: Buffer) => createHash('sha1').update(der).digest('hex').toUpperCase();
+      writeFileSync(join(home, 'trustlist.txt'), `${fingerprint(h.root.der).match(/../g)!.join(':')} S relax\n`);
+      // gpgsm 2.2 reads only PKCS#12 with 3DES (not AES).
+      const p12 = join(dir, 'rsa-signer.p12');
+      const exported = runTool('openssl', ['pkcs12', '-export', '-in', rsaSigner.certPath, '-inkey', rsaSigner.keyPath, '-certfile', writePem(dir, 'chain.pem', h.issuing.der, h.root.der), '-out', p12, '-passout', 'pass:gpgsm-test', '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'PBE-SHA1-3DES', '-macalg', 'sha1']);
+      expect(exported.status, exported.stderr).toBe(0);
+      const gpgsm = (args: string[]) => runTool('gpgsm', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', ...args], Buffer.from('gpgsm-test\n'));
+      try {
+        const imported = gpgsm(['--import', p12]);
+        expect(imported.stderr).toMatch(/secret keys imported: 1/);
+        const gpgsmSig = join(dir, 'gpgsm.p7s');
+        const signed = gpgsm(['--include-certs', '-1', '--sign', '-u', `0x${fingerprint(rsaSigner.der)}`, '-o', gpgsmSig, document]);
+        expect(signed.status, signed.stderr).toBe(0);
+        const theirs = verifySignedDocument({ signature: readFileSync(gpgsmSig), trustAnchors: [h.root.der] });
+        expect(theirs.problems).toEqual([]);
+        expect([theirs.valid, theirs.detached, theirs.cades.level]).toEqual([true, false, 'none']);
+        expect(theirs.content).toEqual(readFileSync(document));
+
+        const ours = join(dir, 'for-gpgsm.p7s');
+        writeFileSync(ours, await signDocument({ content: readFileSync(document), signer: signerOf(rsaSigner), detached: true, timeStamper: t.signet.tsa }));
+        const verified = gpgsm(['--verify', ours, document]);
+        expect(verified.stderr).toMatch(/Good signature/);
+        expect(verified.status).toBe(0);
+      } finally {
+        runTool('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
+      }
     });
 
     it('refuses a key that does not belong to the certificate', () => {

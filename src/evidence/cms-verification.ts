@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { ContentInfo, SignedData, SignerInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
+import { ContentInfo, SignedData, SignerInfo, id_data, id_signedData, type EncapsulatedContent } from '@peculiar/asn1-cms';
+import * as asn1js from 'asn1js';
 import { ContentType as ContentTypeValue, SigningTime } from '@peculiar/asn1-pkcs9';
 import { TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import {
@@ -16,7 +17,13 @@ import { HASH_OID, OID, type HashName } from '../crypto/algorithms.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { SignedAttributes, id_contentType, id_messageDigest, id_signingTime } from '../tsa/cms-signed-data.js';
-import { id_aa_signatureTimeStampToken, id_aa_signingCertificateV2, signingCertificateMatches } from '../tsa/ess-signing-certificate.js';
+import {
+  id_aa_signatureTimeStampToken,
+  id_aa_signingCertificate,
+  id_aa_signingCertificateV2,
+  signingCertificateMatches,
+  signingCertificateV1Matches,
+} from '../tsa/ess-signing-certificate.js';
 import { normaliseOid } from '../tsa/time-stamp-query.js';
 import { validatePath } from './certificate-path.js';
 
@@ -38,8 +45,18 @@ export interface TimeStampVerification {
   problems: string[];
 }
 
+/**
+ * The CAdES baseline level a signature reaches (ETSI EN 319 122-1), reported apart from
+ * its cryptographic validity: a plain RFC 5652 signature (what `openssl cms -sign` and gpgsm
+ * make) is valid without being CAdES. 'B-B': signed content-type, message-digest and a
+ * matching signing-certificate-v2; 'B-T': B-B plus a valid signature time-stamp.
+ */
+export type CadesLevel = 'none' | 'B-B' | 'B-T';
+
 export interface SignatureVerification {
+  /** The signature value, the signed digest of the content and the certificate path: what every RFC 5652 verifier checks. */
   valid: boolean;
+  cades: { level: CadesLevel; missing: string[] };
   signer?: { subject: string; serial: string; certificateDer: Buffer };
   /** What the signer's clock claimed (signed attribute); not proof of time. */
   signingTime?: Date;
@@ -53,9 +70,12 @@ export interface SignatureVerification {
   problems: string[];
 }
 
+// SM3 for SM2 signers and TSAs (GM/T 0010: SignedData with SM3 digests and SM3withSM2 signatures).
 const HASH_BY_OID = new Map<string, HashName>(
-  (['sha256', 'sha384', 'sha512'] as HashName[]).map((h) => [HASH_OID[h], h]),
+  (['sha256', 'sha384', 'sha512', 'sm3'] as HashName[]).map((h) => [HASH_OID[h], h]),
 );
+/** GM/T 0010 and some signers write the SM2 key or signature-scheme OID as the SignerInfo's algorithm: with SM3 it is SM3withSM2. */
+const SM2_SIGNATURE_ALIASES = new Set(['1.2.156.10197.1.301', '1.2.156.10197.1.301.1']);
 
 function parseSignedData(der: Uint8Array, field: string): SignedData {
   let info: ContentInfo;
@@ -70,6 +90,22 @@ function parseSignedData(der: Uint8Array, field: string): SignedData {
   } catch (error) {
     throw new SignetError('cms.malformed', 400, { detail: (error as Error).message.slice(0, 200) }, field);
   }
+}
+
+/**
+ * The eContent octets, DER or BER alike: a streaming signer (`openssl cms -sign -stream`,
+ * gpgsm) writes an indefinite-length, constructed OCTET STRING whose pieces together are
+ * the content (X.690 §8.7.3). Undefined when the content is detached.
+ */
+export function encapsulatedOctets(eContent: EncapsulatedContent | undefined): Buffer | undefined {
+  if (!eContent) return undefined;
+  if (eContent.single) return Buffer.from(eContent.single.buffer);
+  if (!eContent.any) return undefined;
+  const read = asn1js.fromBER(eContent.any);
+  if (read.offset === -1 || !(read.result instanceof asn1js.OctetString)) {
+    throw new SignetError('cms.malformed', 400, { detail: 'the encapsulated content is not an OCTET STRING' }, 'signature');
+  }
+  return Buffer.from(read.result.getValue());
 }
 
 function embeddedCertificates(signedData: SignedData): Buffer[] {
@@ -100,16 +136,18 @@ function findSignerCertificate(signerInfo: SignerInfo, candidates: Buffer[]): Bu
  * RFC 5652 §5.4–5.6: the signed attributes carry the content type and the
  * content's digest, and the signature covers their DER (SET OF, universal tag).
  */
-function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedContentType: string, signerDer: Buffer, problems: string[]): void {
+type EssBinding = 'v2' | 'v1' | 'none';
+
+function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedContentType: string, signerDer: Buffer, problems: string[]): EssBinding {
   const hash = HASH_BY_OID.get(signerInfo.digestAlgorithm.algorithm);
   if (!hash) {
     problems.push(`digest algorithm ${signerInfo.digestAlgorithm.algorithm} is not accepted`);
-    return;
+    return 'none';
   }
   const attrs = signerInfo.signedAttrs;
   if (!attrs?.length) {
     problems.push('the signature has no signed attributes');
-    return;
+    return 'none';
   }
   const value = (type: string) => attrs.find((a) => a.attrType === type)?.attrValues[0];
   const contentType = value(id_contentType);
@@ -121,19 +159,30 @@ function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedCo
   if (!digest || !Buffer.from(AsnConvert.parse(digest, OctetString).buffer).equals(actual)) {
     problems.push('the content does not match the signed digest: it was changed after signing');
   }
+  // RFC 5035 / RFC 2634 §5.4: absent, the signature is still a valid RFC 5652 one (its CAdES level says so);
+  // present and naming another certificate, the signer itself says this is not its certificate.
+  let binding: EssBinding = 'none';
   const signingCertificate = value(id_aa_signingCertificateV2);
-  if (!signingCertificate) problems.push('the signing-certificate-v2 attribute is missing');
-  else if (!signingCertificateMatches(signingCertificate, signerDer)) problems.push('the signing-certificate-v2 attribute names another certificate');
+  const signingCertificateV1 = value(id_aa_signingCertificate);
+  if (signingCertificate) {
+    if (signingCertificateMatches(signingCertificate, signerDer)) binding = 'v2';
+    else problems.push('the signing-certificate-v2 attribute names another certificate');
+  } else if (signingCertificateV1) {
+    if (signingCertificateV1Matches(signingCertificateV1, signerDer)) binding = 'v1';
+    else problems.push('the signing-certificate attribute names another certificate');
+  }
 
   const certificate = AsnConvert.parse(signerDer, Certificate);
   const spki = Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subjectPublicKeyInfo));
   const signed = Buffer.from(AsnConvert.serialize(new SignedAttributes(attrs)));
   const check = verifySignature(spki, signatureAlgorithmFor(signerInfo.signatureAlgorithm, hash), signed, new Uint8Array(signerInfo.signature.buffer));
   if (!check.ok) problems.push(`the signature value does not verify with the signer's certificate (${check.reason})`);
+  return binding;
 }
 
 /** OpenSSL writes plain rsaEncryption as an RSA SignerInfo's algorithm (RFC 3370 §3.2): the digest says which. */
 function signatureAlgorithmFor(algorithm: AlgorithmIdentifier, hash: HashName): AlgorithmIdentifier {
+  if (hash === 'sm3' && SM2_SIGNATURE_ALIASES.has(algorithm.algorithm)) return new AlgorithmIdentifier({ algorithm: OID.sm3WithSm2 });
   if (algorithm.algorithm !== OID.rsaEncryption) return algorithm;
   const oid = { sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash as 'sha256'];
   return new AlgorithmIdentifier({ algorithm: oid, parameters: null });
@@ -153,11 +202,16 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
   } catch (error) {
     return { valid: false, problems: [`the time-stamp token is unreadable: ${(error as Error).message}`] };
   }
-  const eContent = signedData.encapContentInfo.eContent?.single;
+  let eContent: Buffer | undefined;
+  try {
+    eContent = encapsulatedOctets(signedData.encapContentInfo.eContent);
+  } catch (error) {
+    return { valid: false, problems: [`the time-stamp token is unreadable: ${(error as Error).message}`] };
+  }
   if (signedData.encapContentInfo.eContentType !== id_ct_tstInfo || !eContent) {
     return { valid: false, problems: ['the token does not carry a TSTInfo'] };
   }
-  const tstDer = new Uint8Array(eContent.buffer);
+  const tstDer = new Uint8Array(eContent);
   const tstInfo = AsnConvert.parse(tstDer, TSTInfo);
   const result: TimeStampVerification = {
     valid: false,
@@ -180,7 +234,10 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
   }
   result.tsa = new X509Certificate(tsaDer).subject.replace(/\n/g, ', ');
   result.tsaCertificateDer = tsaDer;
-  checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems);
+  // RFC 3161 §2.4.1 (ESS signing-certificate) or RFC 5816 (its v2): a token must name its TSA's certificate.
+  if (checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems) === 'none' && problems.length === 0) {
+    problems.push('the token names no TSA certificate (ESS signing-certificate or signing-certificate-v2, RFC 3161 §2.4.1, RFC 5816)');
+  }
   const eku = AsnConvert.parse(tsaDer, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
   const purposes = eku ? [...AsnConvert.parse(eku.extnValue.buffer, ExtendedKeyUsage)] : [];
   if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
@@ -202,21 +259,21 @@ export interface VerifyDocumentOptions extends TrustContext {
 export function verifySignedDocument(options: VerifyDocumentOptions): SignatureVerification {
   const signedData = parseSignedData(options.signature, 'signature');
   const problems: string[] = [];
-  const attached = signedData.encapContentInfo.eContent?.single;
+  const attached = encapsulatedOctets(signedData.encapContentInfo.eContent);
   const detached = !attached;
-  const content = attached ? Buffer.from(attached.buffer) : options.content ? Buffer.from(options.content) : undefined;
+  const content = attached ?? (options.content ? Buffer.from(options.content) : undefined);
   if (!content) throw new SignetError('cms.detached-content-missing', 400, {}, 'content');
 
   const signerInfo = signedData.signerInfos[0];
   const candidates = [...embeddedCertificates(signedData), ...(options.intermediates ?? []).map((d) => Buffer.from(d))];
   const signerDer = signerInfo ? findSignerCertificate(signerInfo, [...candidates, ...options.trustAnchors.map((d) => Buffer.from(d))]) : undefined;
   if (!signerInfo || !signerDer) {
-    return { valid: false, checkedAt: new Date(), chain: [], detached, problems: ["the signer's certificate is not in the signature"] };
+    return { valid: false, cades: { level: 'none', missing: [] }, checkedAt: new Date(), chain: [], detached, problems: ["the signer's certificate is not in the signature"] };
   }
   if (signedData.signerInfos.length > 1) problems.push('only single-signer documents are verified here');
   const x509 = new X509Certificate(signerDer);
   const signer = { subject: x509.subject.replace(/\n/g, ', '), serial: x509.serialNumber.toLowerCase(), certificateDer: signerDer };
-  checkSignerInfo(signerInfo, content, signedData.encapContentInfo.eContentType, signerDer, problems);
+  const binding = checkSignerInfo(signerInfo, content, signedData.encapContentInfo.eContentType, signerDer, problems);
   if (signedData.encapContentInfo.eContentType !== id_data) problems.push('the signed content is not plain data');
 
   const signingTimeValue = signerInfo.signedAttrs?.find((a) => a.attrType === id_signingTime)?.attrValues[0];
@@ -235,8 +292,14 @@ export function verifySignedDocument(options: VerifyDocumentOptions): SignatureV
   const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
   const path = validatePath(signerDer, candidates, options.trustAnchors, checkedAt);
   problems.push(...path.problems);
+  const missing = [
+    ...(binding === 'v2' ? [] : ['signing-certificate-v2']),
+    ...(timeStamp?.valid ? [] : ['signature-time-stamp']),
+  ];
+  const level: CadesLevel = binding !== 'v2' ? 'none' : timeStamp?.valid ? 'B-T' : 'B-B';
   return {
     valid: problems.length === 0,
+    cades: { level, missing },
     signer,
     signingTime,
     timeStamp,

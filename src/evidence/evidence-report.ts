@@ -543,6 +543,8 @@ function verifyPackageContent(
   }
   problems.push(...signature.problems.map((p) => `package signature: ${p}`));
   if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
+  // Signet signs its packages at CAdES B-T: anything less was not made by it.
+  else if (signature.cades.level !== 'B-T') problems.push(`package signature: CAdES ${signature.cades.level}, not B-T (lacks ${signature.cades.missing.join(', ')})`);
   problems.push(...uncheckedParts(signedData, [...chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
 
   for (const [name, hash] of Object.entries(manifest.artefacts)) {

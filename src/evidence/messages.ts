@@ -75,8 +75,12 @@ export const EVIDENCE_MESSAGES = {
     en: ', time-stamped {time}',
   },
   'cli.cms-verified': {
-    'zh-CN': '签名有效。签名者：{signer}；声称的签名时间：{signingTime}；时间戳：{stamp}',
-    en: 'Signature valid. Signer: {signer}; claimed signing time: {signingTime}; time-stamp: {stamp}',
+    'zh-CN': '签名有效。签名者：{signer}；声称的签名时间：{signingTime}；时间戳：{stamp}；CAdES 级别：{level}',
+    en: 'Signature valid. Signer: {signer}; claimed signing time: {signingTime}; time-stamp: {stamp}; CAdES level: {level}',
+  },
+  'cli.cms-cades-none': {
+    'zh-CN': '无（符合 RFC 5652 的普通签名，缺少：{missing}）',
+    en: 'none (a plain RFC 5652 signature; lacks {missing})',
   },
   'cli.cms-not-verified': {
     'zh-CN': '签名无效：\n{problems}',

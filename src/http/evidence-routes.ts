@@ -57,6 +57,8 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
           ? { valid: result.timeStamp.valid, genTime: result.timeStamp.genTime?.toISOString() ?? null, serial: result.timeStamp.serial, tsa: result.timeStamp.tsa }
           : null,
         checkedAt: result.checkedAt.toISOString(),
+        // Apart from validity: a plain RFC 5652 signature is valid at level 'none' (ETSI EN 319 122-1 levels).
+        cades: result.cades,
         problems: result.problems,
       };
     },

@@ -13,6 +13,8 @@ import { HASH_OID, type HashName } from '../crypto/algorithms.js';
 
 /** id-aa-signingCertificateV2 (RFC 5035 §3). */
 export const id_aa_signingCertificateV2 = '1.2.840.113549.1.9.16.2.47';
+/** id-aa-signingCertificate (RFC 2634 §5.4): ESSCertID with a SHA-1 hash, what `openssl ts -reply` writes by default. */
+export const id_aa_signingCertificate = '1.2.840.113549.1.9.16.2.12';
 /** id-aa-signatureTimeStampToken (RFC 3161 Appendix A). */
 export const id_aa_signatureTimeStampToken = '1.2.840.113549.1.9.16.2.14';
 
@@ -124,4 +126,40 @@ export function signingCertificateMatches(value: ArrayBuffer, certificateDer: Ui
   if (!hash) return false;
   const expected = createHash(hash).update(certificateDer).digest();
   return expected.equals(Buffer.from(first.certHash.buffer));
+}
+
+/**
+ * ```asn1
+ * ESSCertID ::= SEQUENCE { certHash Hash (SHA-1), issuerSerial IssuerSerial OPTIONAL }
+ * SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID, policies SEQUENCE OF PolicyInformation OPTIONAL }
+ * ```
+ */
+export class ESSCertID {
+  @AsnProp({ type: OctetString })
+  certHash = new OctetString();
+
+  @AsnProp({ type: IssuerSerial, optional: true })
+  issuerSerial?: IssuerSerial;
+}
+
+@AsnType({ type: AsnTypeTypes.Sequence, itemType: ESSCertID })
+export class ESSCertIDs extends AsnArray<ESSCertID> {
+  constructor(items?: ESSCertID[]) {
+    super(items);
+    Object.setPrototypeOf(this, ESSCertIDs.prototype);
+  }
+}
+
+export class SigningCertificate {
+  @AsnProp({ type: ESSCertIDs })
+  certs = new ESSCertIDs();
+
+  @AsnProp({ type: PolicyInformations, optional: true })
+  policies?: PolicyInformations;
+}
+
+/** Does the first ESSCertID (RFC 2634 §5.4, SHA-1) name this certificate? For tokens of TSAs that still write v1. */
+export function signingCertificateV1Matches(value: ArrayBuffer, certificateDer: Uint8Array): boolean {
+  const first = AsnConvert.parse(value, SigningCertificate).certs[0];
+  return !!first && createHash('sha1').update(certificateDer).digest().equals(Buffer.from(first.certHash.buffer));
 }

@@ -58,7 +58,8 @@ export interface TimeStampQuery {
   certReq: boolean;
 }
 
-export const ACCEPTED_HASHES: readonly HashName[] = ['sha256', 'sha384', 'sha512'];
+// SM3 (GB/T 32905) too: relying parties of an SM2 deployment hash with it (R13, R22).
+export const ACCEPTED_HASHES: readonly HashName[] = ['sha256', 'sha384', 'sha512', 'sm3'];
 /** 160 bits is what clients are told to expect (RFC 3161 §2.4.2); a much larger nonce is not a nonce. */
 export const MAX_NONCE_BYTES = 32;
 

@@ -122,7 +122,9 @@ public class Verify {
     TimeStampToken token;
     try { token = new TimeStampResponse(data).getTimeStampToken(); } catch (Exception e) { token = new TimeStampToken(new CMSSignedData(data)); }
     if (token == null) throw new Exception("no token in the response");
-    X509Certificate tsa = cert(a.get("tsa"));
+    // The certificate as BouncyCastle reads it: the JDK's factory knows no SM2 curve.
+    X509CertificateHolder tsa = new X509CertificateHolder(bytes(a.get("tsa")).length > 0 && bytes(a.get("tsa"))[0] == 0x30
+        ? bytes(a.get("tsa")) : cert(a.get("tsa")).getEncoded());
     token.validate(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(tsa));
     return "token " + token.getTimeStampInfo().getSerialNumber().toString(16) + " at " + token.getTimeStampInfo().getGenTime().toInstant();
   }
