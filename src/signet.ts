@@ -12,7 +12,7 @@ import { ocspCacheSizeFrom } from './status/ocsp-response-cache.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { ClockGuard, clockLimitFrom } from './tsa/clock-guard.js';
 import { DatabaseClock } from './store/database-clock.js';
-import { EvidenceService } from './evidence/evidence-report.js';
+import { DEFAULT_EVIDENCE_OPTIONS, EvidenceService } from './evidence/evidence-report.js';
 import { Disputes, disputeWindowMonthsFrom } from './evidence/disputes.js';
 import { RegistrationAuthority } from './ra/registration-authority.js';
 import { raSettingsFrom, type RaSettings } from './ra/settings.js';
@@ -90,7 +90,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const databaseClock = new DatabaseClock(store);
   const guard = new ClockGuard({ store, databaseClock, limitMs: clockLimitFrom(process.env) });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers, guard });
-  const evidence = new EvidenceService(ca, status, tsa);
+  const evidence = new EvidenceService(ca, status, tsa, { ...DEFAULT_EVIDENCE_OPTIONS, keyStorage: config.evidenceKeyStorage });
   const service = new SubscriberServices({ ca, personalData, clock: options.clock });
   const ra = new RegistrationAuthority({ ca, settings: raSettingsFrom(process.env, options.ra), revoker: statusDomainRevoker(status), clock: options.clock, personalData, notices: service.outbox });
   // A download killed between claiming its credential and completing is settled the same way (issue 16).

@@ -95,11 +95,11 @@ describe('PKCS#11 signing off the event loop', () => {
 });
 
 /** Every signing identity in the token: the OCSP responder and the TSA too (issue 17 §5). */
-describe.each(storeBackends)('OCSP and TSA keys in a PKCS#11 token on %s', (backend) => {
-  it('signs an OCSP response and a time-stamp token in SoftHSM2 that OpenSSL verifies', async () => {
+describe.each(storeBackends)('OCSP, TSA and evidence keys in a PKCS#11 token on %s', (backend) => {
+  it('signs an OCSP response, a time-stamp token and an evidence package in SoftHSM2 that OpenSSL verifies', async () => {
     const { createHash } = await import('node:crypto');
     const { readFileSync, writeFileSync } = await import('node:fs');
-    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin };
+    const env = { SIGNET_PKCS11_MODULE: token.module, SIGNET_PKCS11_TOKEN: token.label, SIGNET_PKCS11_PIN: token.pin, SIGNET_EVIDENCE_KEY_STORAGE: 'pkcs11' };
     const t = await openTestSignet(backend, { env });
     const dir = mkdtempSync(join(tmpdir(), 'signet-hsm-responders-'));
     try {
@@ -128,6 +128,15 @@ describe.each(storeBackends)('OCSP and TSA keys in a PKCS#11 token on %s', (back
       const ocsp = runTool('openssl', ['ocsp', '-respin', join(dir, 'resp.der'), '-issuer', issuing, '-cert', leafPem, '-CAfile', root, '-verify_other', issuing]);
       expect(ocsp.stderr + ocsp.stdout).toContain('Response verify OK');
       expect(ocsp.stdout).toContain(': good');
+
+      // An evidence package (R14), signed by the evidence key made in the token (SIGNET_EVIDENCE_KEY_STORAGE=pkcs11).
+      const evidence = await t.signet.evidence.produce({ serial: leaf.serial, at: new Date(), requestedBy: 'test' });
+      const evidenceRows = await t.signet.store.db.selectFrom('evidence_signers' as never).selectAll().execute() as unknown as { key_storage: string; encrypted_private_key: string }[];
+      expect(evidenceRows.map((r) => r.key_storage)).toEqual(['pkcs11']);
+      expect(Object.keys(JSON.parse(evidenceRows[0]!.encrypted_private_key)).sort()).toEqual(['id', 'label', 'token']);
+      writeFileSync(join(dir, 'evidence.p7s'), evidence.der);
+      const cms = runTool('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'evidence.p7s'), '-CAfile', root, '-out', join(dir, 'evidence.json')]);
+      expect(cms.stderr).toContain('Verification successful');
     } finally {
       await t.signet.close();
     }

@@ -27,13 +27,13 @@ export const CONFIG_MESSAGES = {
     'zh-CN': '生产模式下根密钥必须离线：请给出 --root-key-out <文件>（或用 --hsm 放入 HSM）',
     en: 'In production mode the root key must go offline: give --root-key-out <file> (or --hsm to keep it in an HSM)',
   },
-  'config.audit-key-storage-invalid': {
-    'zh-CN': 'SIGNET_AUDIT_KEY_STORAGE 只能是 software 或 pkcs11，而不是 {value}',
-    en: 'SIGNET_AUDIT_KEY_STORAGE must be software or pkcs11, not {value}',
+  'config.key-storage-invalid': {
+    'zh-CN': '{variable} 只能是 software 或 pkcs11，而不是 {value}',
+    en: '{variable} must be software or pkcs11, not {value}',
   },
-  'config.audit-key-storage-no-hsm': {
-    'zh-CN': 'SIGNET_AUDIT_KEY_STORAGE=pkcs11 要求配置 HSM：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 _PIN_FILE）',
-    en: 'SIGNET_AUDIT_KEY_STORAGE=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)',
+  'config.key-storage-no-hsm': {
+    'zh-CN': '{variable}=pkcs11 要求配置 HSM：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 _PIN_FILE）',
+    en: '{variable}=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)',
   },
   'ca.hsm-algorithm-unsupported': {
     'zh-CN':

@@ -74,6 +74,8 @@ export interface SignetConfig {
    * predecessor's storage; the first is software, sealed under SIGNET_AUDIT_PASSPHRASE.
    */
   auditKeyStorage?: 'software' | 'pkcs11';
+  /** SIGNET_EVIDENCE_KEY_STORAGE=pkcs11: the evidence-signing key made in the HSM; unset, a successor keeps its predecessor's storage. */
+  evidenceKeyStorage?: 'software' | 'pkcs11';
   /**
    * SIGNET_DELTA_CRLS=on: issuing CAs publish delta CRLs too and their full CRLs point at them
    * (freshestCRL). Off by default: OpenSSL without -use_deltas and GnuTLS take a delta found
@@ -142,11 +144,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   if (mode !== 'development' && mode !== 'production') throw new Error(`SIGNET_MODE must be development or production, not ${mode}`);
   const production = mode === 'production';
   const secret = (name: string, file: string, generate?: () => string) => once(() => secretFrom(env, name, join(dataDir, file), production, generate));
-  const auditKeyStorage = env.SIGNET_AUDIT_KEY_STORAGE;
-  if (auditKeyStorage !== undefined && auditKeyStorage !== 'software' && auditKeyStorage !== 'pkcs11') {
-    throw new SignetError('config.audit-key-storage-invalid', 400, { value: auditKeyStorage });
-  }
-  if (auditKeyStorage === 'pkcs11' && !env.SIGNET_PKCS11_MODULE) throw new SignetError('config.audit-key-storage-no-hsm', 400);
+  const keyStorage = (variable: 'SIGNET_AUDIT_KEY_STORAGE' | 'SIGNET_EVIDENCE_KEY_STORAGE'): 'software' | 'pkcs11' | undefined => {
+    const value = env[variable];
+    if (value !== undefined && value !== 'software' && value !== 'pkcs11') throw new SignetError('config.key-storage-invalid', 400, { variable, value });
+    if (value === 'pkcs11' && !env.SIGNET_PKCS11_MODULE) throw new SignetError('config.key-storage-no-hsm', 400, { variable });
+    return value;
+  };
+  const auditKeyStorage = keyStorage('SIGNET_AUDIT_KEY_STORAGE');
+  const evidenceKeyStorage = keyStorage('SIGNET_EVIDENCE_KEY_STORAGE');
   const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   return {
     mode,
@@ -174,6 +179,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     deltaCrls: onOff('SIGNET_DELTA_CRLS', env.SIGNET_DELTA_CRLS),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     ...(auditKeyStorage ? { auditKeyStorage } : {}),
+    ...(evidenceKeyStorage ? { evidenceKeyStorage } : {}),
     ...(env.SIGNET_PKCS11_MODULE
       ? {
           hsm: {

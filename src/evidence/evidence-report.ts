@@ -86,6 +86,8 @@ export interface EvidenceOptions {
    * ~47 MB). 1 MiB holds ~20,000 entries.
    */
   embedCrlUpTo: number;
+  /** Where the first evidence-signing key is made (SIGNET_EVIDENCE_KEY_STORAGE); its successors keep it. */
+  keyStorage?: 'software' | 'pkcs11';
 }
 
 export const DEFAULT_EVIDENCE_OPTIONS: EvidenceOptions = { embedCrlUpTo: 1024 * 1024 };
@@ -353,7 +355,7 @@ export class EvidenceService {
           .map(([name, bytes]) => [name, bytes.toString('base64')]),
       ),
     };
-    const signer = await evidenceSigner(this.ca);
+    const signer = await evidenceSigner(this.ca, undefined, this.options.keyStorage);
     const der = await signDocument({
       content: Buffer.from(JSON.stringify(content, null, 1), 'utf8'),
       signer: { signer: signer.signer, certificateDer: signer.certificateDer, chain: signer.chain.slice(0, -1) },

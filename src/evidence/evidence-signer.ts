@@ -1,14 +1,13 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { rolloverAt, type IdentityLifetime } from '../ca/delegated-signers.js';
 import type { Signer } from '../crypto/signer.js';
-import { generateSoftwareKey } from '../crypto/software-signer.js';
 import type { Database } from '../store/schema.js';
-import type { EvidenceTables } from './migrations.js';
+import type { EvidenceSignerTable, EvidenceTables } from './migrations.js';
 
 export type EvidenceDatabase = Kysely<Database & EvidenceTables>;
 
@@ -33,13 +32,18 @@ export interface EvidenceSigner {
  * force, once less than `remainingFraction` of its life is left; the
  * predecessors stay in the table, so every package stays verifiable.
  */
-export async function evidenceSigner(ca: CertificateAuthority, remainingFraction = 0.25): Promise<EvidenceSigner & { notBefore: Date }> {
+export async function evidenceSigner(
+  ca: CertificateAuthority,
+  remainingFraction = 0.25,
+  /** Where a new signer's key is made (SIGNET_EVIDENCE_KEY_STORAGE); unset, a successor keeps its predecessor's, the first is software. */
+  keyStorage?: 'software' | 'pkcs11',
+): Promise<EvidenceSigner & { notBefore: Date }> {
   const now = ca.now().getTime();
   const rows = await evidenceDatabase(ca).selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
   let row = rows.find((r) => validityOf(r.certificate_der).notBefore.getTime() <= now && validityOf(r.certificate_der).notAfter.getTime() > now);
   if (!row || now >= rolloverAt(validityOf(row.certificate_der).notBefore, validityOf(row.certificate_der).notAfter, remainingFraction).getTime()) {
     try {
-      row = await createEvidenceSigner(ca, row?.id ?? null);
+      row = await createEvidenceSigner(ca, row?.id ?? null, keyStorage ?? row?.key_storage ?? rows[0]?.key_storage ?? 'software');
     } catch (error) {
       // No successor possible now (the issuing CA near its end, say): the one still valid signs meanwhile.
       if (!row) throw error;
@@ -47,7 +51,7 @@ export async function evidenceSigner(ca: CertificateAuthority, remainingFraction
   }
   const signer = await ca.keyring.signerFor({
     ownerId: row.id,
-    keyStorage: 'software',
+    keyStorage: row.key_storage ?? 'software',
     keyAlgorithm: 'ecdsa-p256',
     scheme: 'ecdsa',
     sealed: row.encrypted_private_key,
@@ -97,8 +101,10 @@ export async function chainOf(ca: CertificateAuthority, caId: string): Promise<B
   return chain;
 }
 
-async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: string | null) {
-  const key = generateSoftwareKey('ecdsa-p256');
+async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: string | null, storage: 'software' | 'pkcs11'): Promise<Selectable<EvidenceSignerTable>> {
+  const id = `evidence-${randomBytes(4).toString('hex')}`;
+  // Software: sealed under the responder passphrase (custodyOf('evidence-…')); PKCS#11: made in the token, never leaving it.
+  const { signer: key, sealed } = ca.keyring.newKey(id, 'ecdsa-p256', { storage });
   const info = new CertificationRequestInfo({
     version: 0,
     subject: new Name(),
@@ -121,18 +127,17 @@ async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: str
     requestedBy: 'system:evidence',
     reason: predecessorId ? `evidence-signing certificate (R14), rollover of ${predecessorId}` : 'evidence-signing certificate (R14)',
   });
-  const id = `evidence-${randomBytes(4).toString('hex')}`;
-  const row = {
+  const row: Selectable<EvidenceSignerTable> = {
     id,
     issuer_ca_id: issuing.id,
     certificate_serial: issued.serial,
     certificate_der: issued.der,
     key_algorithm: 'ecdsa-p256',
     signature_scheme: 'ecdsa',
-    encrypted_private_key: ca.keyring.seal(key, id),
+    encrypted_private_key: sealed,
     created_at: ca.now().toISOString(),
+    key_storage: storage,
   };
   await evidenceDatabase(ca).insertInto('evidence_signers').values(row).execute();
-  ca.keyring.remember(id, key);
   return row;
 }

@@ -10,8 +10,11 @@ export interface EvidenceSignerTable {
   certificate_der: Buffer;
   key_algorithm: string;
   signature_scheme: string;
+  /** Software: the sealed envelope; PKCS#11: the token locator. */
   encrypted_private_key: string;
   created_at: string;
+  /** 0921; rows before it were software. */
+  key_storage?: 'software' | 'pkcs11';
 }
 
 /** Every evidence package produced: what it was about, for whom, and its hash (the package itself is the caller's). */
@@ -120,6 +123,12 @@ export function evidenceMigrations(dialect: Dialect): Record<string, Migration> 
           .addColumn('note', 'text', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('dispute_events_order').on('dispute_events').columns(['dispute_id', 'seq']).unique().execute();
+      },
+    },
+    '0921_evidence_signer_key_storage': {
+      async up(db: Kysely<unknown>) {
+        // The evidence signer may live in the HSM like the other online identities (issue 17 §1).
+        await db.schema.alterTable('evidence_signers').addColumn('key_storage', 'text', (c) => c.notNull().defaultTo('software')).execute();
       },
     },
   };
