@@ -317,6 +317,10 @@ export class CertificateAuthority {
     if (order.validityDays !== undefined && (!Number.isInteger(order.validityDays) || order.validityDays < 1)) {
       throw new SignetError('request.invalid', 400, { detail: 'validityDays must be a positive integer' }, 'validityDays');
     }
+    // Asking for more than the profile allows is refused, not silently shortened (issue 16 §5): the caller learns why.
+    if (order.validityDays !== undefined && order.validityDays > profile.validityDays) {
+      throw new SignetError('request.validity-beyond-profile', 400, { asked: order.validityDays, max: profile.validityDays, profile: profile.id }, 'validityDays');
+    }
     const key = provePublicKey(parseCertificationRequest(order.csr));
     if (!profile.keyTypes.includes(key.keyAlgorithm)) {
       throw new SignetError(

@@ -7,6 +7,23 @@ import { SignetError } from '../i18n/signet-error.js';
 import { toPem } from './der.js';
 import { requireOperator } from './operator-auth.js';
 import { certificatesIssued } from './metrics.js';
+import { validateResidentId, validateUscc } from '../ra/identifiers.js';
+
+/**
+ * The admin API's identity, checked as the RA checks a subscriber's: the
+ * GB 11643 check digit of a resident ID, the GB 32100 check character of a
+ * USCC (other documents have no public check character). The CA checks
+ * only the shape: the checksum is the RA's rule (R1), applied here because
+ * this route bypasses the RA.
+ */
+function checkedIdentity(identity: SubscriberIdentity): SubscriberIdentity {
+  const field = 'identity.value';
+  // A value of the wrong shape is left to the CA, whose refusal names the shape (subject-identity.ts).
+  const value = identity.value.trim();
+  if (identity.type === 'resident-id' && /^\d{17}[\dX]$/.test(value)) return { ...identity, value: validateResidentId(value, field) };
+  if (identity.type === 'uscc' && /^[0-9A-HJ-NPQRTUWXY]{18}$/.test(value)) return { ...identity, value: validateUscc(value, field) };
+  return identity;
+}
 
 interface IssueBody {
   csr: string;
@@ -89,12 +106,14 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
     async (request, reply) => {
       const body = request.body;
       const csr = body.csr.includes('-----BEGIN') ? body.csr : Buffer.from(body.csr, 'base64');
+      // The identity number goes into the GM/T 0015 extension as given: checked by its own standard first (issue 16 §5).
+      const identity = body.identity ? checkedIdentity(body.identity) : undefined;
       const issued = await signet.ca.issue({
         csr,
         profileId: body.profile,
         subject: body.subject,
         subjectAltNames: body.subjectAltNames,
-        identity: body.identity,
+        identity,
         subscriberId: body.subscriberId,
         issuerCaId: body.caId,
         validityDays: body.validityDays,

@@ -123,6 +123,10 @@ const CORE_MESSAGES = {
     'zh-CN': '需要有效的操作员令牌（Authorization: Bearer …）',
     en: 'A valid operator token is required (Authorization: Bearer …)',
   },
+  'request.validity-beyond-profile': {
+    'zh-CN': '有效期 {asked} 天超过证书模板 {profile} 允许的 {max} 天，未签发',
+    en: 'A validity of {asked} days exceeds the {max} days profile {profile} allows; nothing was issued',
+  },
   'request.rate-limited': {
     'zh-CN': '请求过于频繁，请在 {seconds} 秒后重试',
     en: 'Too many requests; try again in {seconds} seconds',

@@ -18,7 +18,7 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     // 2020: three subscribers whose only certificates end in January 2020 (two expire, one is revoked early).
     await issueFor(t.signet, t.dir, 'sub-old', 'individual-signing', 30);
     await issueFor(t.signet, t.dir, 'sub-held', 'individual-signing', 30);
-    const revoked = await issueFor(t.signet, t.dir, 'sub-revoked', 'individual-signing', 3000);
+    const revoked = await issueFor(t.signet, t.dir, 'sub-revoked', 'individual-signing', 365);
     now = new Date('2020-01-20T02:00:00.000Z');
     await revokeCertificate(t.signet.ca, { serial: revoked.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: 'subscriber:sub-revoked' });
     // 2022: one whose certificate ended in 2023; 2026: one still holding a valid certificate.
