@@ -73,6 +73,41 @@ describe.each(storeBackends)('client input on %s (issue 16: strict schemas, one 
     expect(await subscribers()).toBe(before);
   });
 
+  it('checks uploads: the content must be the declared type, and a filename is never a path (issue 16 §5)', async () => {
+    const registered = await register({ idNumber: '110105194912310038', name: '上传测试' });
+    expect(registered.statusCode, registered.body).toBe(201);
+    const session = await app.inject({ method: 'POST', url: '/api/v1/portal/sessions', payload: registered.json().access });
+    const portal = { authorization: `Bearer ${session.json().token}` };
+    const documents = async () => Number((await raDb(t.signet.store).selectFrom('ra_documents').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const upload = (filename: string, type: string, payload: Buffer) =>
+      app.inject({ method: 'POST', url: `/api/v1/portal/documents?kind=id-document&filename=${encodeURIComponent(filename)}`, headers: { ...portal, 'content-type': type }, payload });
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    const before = await documents();
+    for (const [type, payload] of [
+      ['image/png', Buffer.from('<script>alert(1)</script>')],
+      ['application/pdf', png],
+      ['image/jpeg', Buffer.from('%PDF-1.7\n')],
+      ['image/png', png.subarray(0, 4)],
+    ] as const) {
+      const refused = await upload('scan', type, payload);
+      expect([refused.statusCode, refused.json().code, refused.json().field], type).toEqual([415, 'ra.document-content-mismatch', 'content']);
+      expect(refused.json().messages['zh-CN']).toMatch(/不符/);
+    }
+    expect(await documents()).toBe(before);
+    for (const [given, kept] of <Array<[string, string]>>[
+      ['../../../etc/passwd', 'passwd'],
+      ['..\\..\\windows\\id.png', 'id.png'],
+      ['scans/..', 'document'],
+      ['身份证.png', '身份证.png'],
+    ]) {
+      const stored = await upload(given, 'image/png', png);
+      expect([stored.statusCode, stored.json().filename], given).toEqual([201, kept]);
+    }
+    // Bidi tricks in a filename are refused as in a name.
+    const bidi = await upload('scan\u202Egnp.exe', 'image/png', png);
+    expect([bidi.statusCode, bidi.json().code]).toEqual([400, 'ra.name-invisible-character']);
+  });
+
   it('refuses names with bidi controls, zero-width, C1 controls or lone surrogates before they reach a subject', async () => {
     const before = await subscribers();
     for (const [name, code] of [

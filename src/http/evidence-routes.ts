@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
 import { unverifiedManifest, verifyEvidencePackage, type DetachedArtefacts } from '../evidence/evidence-report.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -22,6 +22,24 @@ function base64(value: string, field: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+/**
+ * The verifier is a pure function of the bytes the client sent, parsed layer
+ * by layer (attributes, embedded certificates, the time-stamp token): when a
+ * layer cannot be read (ASN.1 schema and type errors, OpenSSL decoding
+ * errors) the signature is malformed input, a 400, not our failure (issue 16
+ * §4, found by src/http/fuzz-slice.test.ts). Logged at warn, so a verifier
+ * bug still shows.
+ */
+function clientMalformed<T>(request: FastifyRequest, field: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof SignetError || !(error instanceof Error)) throw error;
+    request.log.warn({ err: error }, 'unreadable signature');
+    throw new SignetError('cms.malformed', 400, { detail: error.message.slice(0, 200) }, field);
+  }
+}
+
 /** R13 verification for relying parties, R14 evidence for operators: thin over the evidence domain. */
 export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Promise<void> {
   app.post<{ Body: VerifyBody }>(
@@ -43,12 +61,14 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
     },
     async (request) => {
       const authorities = await signet.ca.authorities();
-      const result = verifySignedDocument({
-        signature: base64(request.body.signature, 'signature'),
-        content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
-        trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
-        intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
-      });
+      const result = clientMalformed(request, 'signature', () =>
+        verifySignedDocument({
+          signature: base64(request.body.signature, 'signature'),
+          content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
+          trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
+          intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+        }),
+      );
       return {
         valid: result.valid,
         signer: result.signer ? { subject: result.signer.subject, serial: result.signer.serial } : null,

@@ -423,7 +423,7 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     const signing = await call(officerA, 'POST', '/api/v1/ra/applications', { subscriberId: 'nobody', purpose: 'signing' });
     expect(signing.status).toBe(404);
     const { subscriberId, credential } = await approvedApplication(officerA, registration, 'encryption', 'server');
-    const letter = await call(officerA, 'POST', `/api/v1/ra/subscribers/${subscriberId}/documents?kind=authorisation-letter&filename=letter.png`, Buffer.from('\x89PNG授权书'), 'image/png');
+    const letter = await call(officerA, 'POST', `/api/v1/ra/subscribers/${subscriberId}/documents?kind=authorisation-letter&filename=letter.png`, Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from('授权书')]), 'image/png');
     const delegation = await call(officerA, 'POST', `/api/v1/ra/subscribers/${subscriberId}/delegations`, {
       agentName: '钱七',
       agentIdType: 'resident-id',

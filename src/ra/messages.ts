@@ -70,6 +70,10 @@ export const RA_MESSAGES = {
     en: 'The supporting document is too large (limit {limit} bytes); nothing was stored',
   },
   'ra.document-empty': { 'zh-CN': '证明材料为空', en: 'The supporting document is empty' },
+  'ra.document-content-mismatch': {
+    'zh-CN': '证明材料的内容与声明的类型 {declared} 不符，未保存任何内容',
+    en: 'The supporting document\'s content is not the {declared} it is declared as; nothing was stored',
+  },
   'ra.bad-document-kind': { 'zh-CN': '未知的材料类型（可用：{known}）', en: 'Unknown document kind (known: {known})' },
   'ra.bad-document-type': {
     'zh-CN': '不接受该文件类型（可用：{known}）',

@@ -71,7 +71,7 @@ describe.each(storeBackends)('a marked subscriber\'s personal data at rest on %s
     subscriberId = subscriber.id;
     const change = await t.signet.ra.changes.submit(officer, subscriberId, { changes: { name: `${NAME}新` } });
     await t.signet.ra.changes.approve(officer, change.id, { note: '更名' });
-    const evidence = await t.signet.ra.subscribers.addDocument(officer, subscriberId, { kind: 'authorisation-letter', filename: 'auth.pdf', mediaType: 'application/pdf', content: Buffer.from('%PDF 授权书') });
+    const evidence = await t.signet.ra.subscribers.addDocument(officer, subscriberId, { kind: 'authorisation-letter', filename: 'auth.pdf', mediaType: 'application/pdf', content: Buffer.from('%PDF-1.7 授权书') });
     await t.signet.ra.delegations.create(officer, subscriberId, {
       agentName: AGENT_NAME,
       agentIdType: 'resident-id',

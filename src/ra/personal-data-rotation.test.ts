@@ -30,7 +30,7 @@ describe.each(storeBackends)('rotation of the personal-data key on %s (R2)', (ba
       officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
       subscriberId = (await signet.ra.subscribers.register(officer, record('轮换甲', ID_A), null)).id;
       await signet.ra.changes.submit(officer, subscriberId, { changes: { phone: '13711112222' } });
-      const evidence = await signet.ra.subscribers.addDocument(officer, subscriberId, { kind: 'authorisation-letter', filename: 'a.pdf', mediaType: 'application/pdf', content: Buffer.from('%PDF 授权') });
+      const evidence = await signet.ra.subscribers.addDocument(officer, subscriberId, { kind: 'authorisation-letter', filename: 'a.pdf', mediaType: 'application/pdf', content: Buffer.from('%PDF-1.7 授权') });
       await signet.ra.delegations.create(officer, subscriberId, { agentName: '代理乙', agentIdType: 'resident-id', agentIdNumber: ID_B, scope: ['download'], expiresAt: new Date(Date.now() + 86_400_000).toISOString(), evidenceDocumentId: evidence.id });
       await signet.disputes.file({ subscriberId, discoveredOn: new Date().toISOString().slice(0, 10), description: '轮换甲称证书被冒用', filedBy: 'operator:clerk' });
     } finally {

@@ -75,6 +75,29 @@ export interface StoredDocument {
 
 export const DOCUMENT_KINDS = ['id-document', 'business-licence', 'authorisation-letter', 'change-evidence', 'other'] as const;
 export const DOCUMENT_MEDIA_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const;
+type DocumentMediaType = (typeof DOCUMENT_MEDIA_TYPES)[number];
+
+/** How each accepted type's content begins: PDF 1.7 §7.5.2 header, JPEG SOI + a marker, the PNG signature. */
+const MAGIC: Record<DocumentMediaType, readonly number[]> = {
+  'application/pdf': [0x25, 0x50, 0x44, 0x46, 0x2d],
+  'image/jpeg': [0xff, 0xd8, 0xff],
+  'image/png': [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+};
+
+function startsWithMagic(type: DocumentMediaType, content: Uint8Array): boolean {
+  const magic = MAGIC[type];
+  return content.byteLength >= magic.length && magic.every((byte, i) => content[i] === byte);
+}
+
+/**
+ * A filename is a label, never a path: only its last component is kept
+ * (`../../etc/passwd` is stored as `passwd`, `C:\\x\\a.pdf` as `a.pdf`),
+ * and `.`/`..` alone become `document`.
+ */
+function baseName(name: string): string {
+  const last = name.split(/[/\\]/).pop()!.trim();
+  return last === '' || last === '.' || last === '..' ? 'document' : last;
+}
 
 const NAME_LIMIT = 64;
 
@@ -347,7 +370,9 @@ export class SubscriberRegistry {
     if (!(DOCUMENT_MEDIA_TYPES as readonly string[]).includes(mediaType)) {
       throw new SignetError('ra.bad-document-type', 415, { known: DOCUMENT_MEDIA_TYPES.join(', ') }, 'mediaType');
     }
-    const filename = text(input.filename || 'document', 'filename', 200);
+    // The bytes must be what the declared type says (issue 16 §5): a script sent as image/png is refused.
+    if (!startsWithMagic(mediaType as DocumentMediaType, input.content)) throw new SignetError('ra.document-content-mismatch', 415, { declared: mediaType }, 'content');
+    const filename = text(baseName(input.filename || 'document'), 'filename', 200);
     const row = await subscriber();
     const now = this.context.clock();
     const content = Buffer.from(input.content);
