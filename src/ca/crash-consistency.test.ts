@@ -100,5 +100,7 @@ describe.each(storeBackends)('a crash during issuance on %s', (backend) => {
         await restarted.close();
       }
     },
+    // A tsx child process, a server restart and an issuance: 65-75 s when two test files run on a loaded 2-core machine.
+    180_000,
   );
 });
