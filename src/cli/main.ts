@@ -145,7 +145,7 @@ export function buildCommands(): Command {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      console.error(say('cli.listening', { url: `http://${config.host}:${port}`, database: signet.store.location }));
+      console.error(say('cli.listening', { url: `${process.env.SIGNET_TLS_CERT_FILE ? 'https' : 'http'}://${config.host}:${port}`, database: signet.store.location }));
       if (deployment) {
         const wildcard = config.host === '0.0.0.0' || config.host === '::';
         console.error(developmentWelcome(deployment, config, wildcard ? config.publicUrl : `http://${config.host}:${port}`, locale));

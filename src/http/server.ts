@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -33,11 +34,28 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Rate limits on the public doors (rate-limits.ts); default from SIGNET_RATE_LIMITS. */
   rateLimits?: RateLimitSettings | false;
+  /** TLS on the listener; default from SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE (tlsFrom). */
+  tls?: { cert: Buffer; key: Buffer } | null;
+}
+
+/**
+ * TLS on the listener (issue 16 §7): the certificate chain and key from PEM
+ * files, both or neither. A half-given pair, or a file that cannot be read,
+ * stops the start rather than serving plain HTTP.
+ */
+export function tlsFrom(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } | null {
+  const certFile = env.SIGNET_TLS_CERT_FILE?.trim();
+  const keyFile = env.SIGNET_TLS_KEY_FILE?.trim();
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) throw new Error('SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE are given together, or neither');
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
 }
 
 /** The HTTP edge: thin routes over the domains, problems rendered in the reader's language. */
 export async function buildServer(signet: Signet, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const tls = options.tls === undefined ? tlsFrom(process.env) : options.tls;
   const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     logger: options.logger ?? { level: signet.config.logLevel },
     bodyLimit: signet.config.bodyLimit,
     // An unknown field is a client error to report, not something to drop silently.
@@ -72,6 +90,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    // Only over TLS (RFC 6797 §7.2: a host must not send it over plain HTTP).
+    if (tls) reply.header('strict-transport-security', 'max-age=31536000');
     if (!reply.hasHeader('cache-control') && request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
 
