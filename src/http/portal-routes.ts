@@ -93,6 +93,15 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
   },
   { method: 'GET', url: '/api/v1/portal/me', summary: 'The subscriber and their record as on file now (the read is audited, R2)', handle: ({ signet, me }) => signet.ra.selfService.record(me) },
   { method: 'GET', url: '/api/v1/portal/applications', summary: 'Where each application stands (R4)', handle: ({ signet, me }) => signet.ra.selfService.applicationsOf(me) },
+  {
+    method: 'POST',
+    url: '/api/v1/portal/applications',
+    status: 201,
+    summary: 'Apply again, for a subscriber on file (after a revocation or expiry): refused while an application is open or a certificate for the purpose is in force',
+    body: object({ purpose: str, keyGeneration: str, consent: { type: 'object', additionalProperties: false, properties: { agreementVersion: str, accepted: { type: 'boolean' } } } }, ['purpose']),
+    handle: ({ signet, me, request, body }) =>
+      signet.ra.selfService.applyAgain(me, { purpose: body.purpose as string, keyGeneration: body.keyGeneration as string | undefined, consent: body.consent as never }, request.ip),
+  },
   { method: 'GET', url: '/api/v1/portal/certificates', summary: 'The subscriber\'s certificates and their status (R16)', handle: ({ signet, me }) => signet.ra.selfService.certificates(me) },
   {
     method: 'POST',
@@ -152,8 +161,8 @@ export const PORTAL_ROUTES: readonly PortalRoute[] = [
   {
     method: 'GET',
     url: '/api/v1/portal/complaints',
-    summary: 'One\'s complaints and their response deadlines',
-    handle: ({ signet, me }) => signet.service.complaints.list({ subscriberId: me.subscriberId }),
+    summary: 'One\'s complaints, their response deadlines and the answers given (R12)',
+    handle: ({ signet, me }) => signet.service.complaints.ofSubscriber(me.subscriberId),
   },
   {
     method: 'POST',

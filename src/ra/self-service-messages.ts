@@ -18,4 +18,12 @@ export const SELF_SERVICE_MESSAGES = {
     'zh-CN': '您名下没有序列号为 {serial} 的证书',
     en: 'You hold no certificate with serial {serial}',
   },
+  'ra.portal-application-open': {
+    'zh-CN': '您已有一份尚未办结的申请（{application}），请等待注册机构审核或完成下载后再申请',
+    en: 'You already have an application in progress ({application}); wait for the RA\'s review or finish the download before applying again',
+  },
+  'ra.portal-certificate-in-force': {
+    'zh-CN': '您的同类证书 {serial} 仍然有效：如需延长请申请更新，如需停用请先吊销',
+    en: 'Your certificate {serial} for this purpose is still in force: renew it to extend it, or revoke it first',
+  },
 } satisfies Catalogue;

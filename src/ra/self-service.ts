@@ -307,6 +307,43 @@ export class SelfService {
     return this.delegations.revokeFor(p.actor, delegationId, async (subscriberId) => subscriberId === p.subscriberId);
   }
 
+  /**
+   * A new application from a subscriber already on file, typically after
+   * their certificate was revoked or expired (issue 20): registering again
+   * is not the way, as they are known. Refused while an application is still
+   * open, or while a certificate for the same purpose is in force (that one
+   * is renewed instead). A newer agreement than the one they accepted needs
+   * their consent again (R0).
+   */
+  async applyAgain(p: PortalSubscriber, input: { purpose?: string; keyGeneration?: string; consent?: ConsentInput }, clientAddress: string | null = null): Promise<Application> {
+    const row = await this.own(p);
+    const choice = this.applications.choose(row.type, { purpose: String(input.purpose ?? ''), keyGeneration: input.keyGeneration });
+    const now = this.context.clock();
+    const open = await this.context.db
+      .selectFrom('ra_applications')
+      .select('id')
+      .where('subscriber_id', '=', row.id)
+      .where('status', 'in', ['submitted', 'in-review', 'approved'])
+      .executeTakeFirst();
+    if (open) throw new SignetError('ra.portal-application-open', 409, { application: open.id });
+    const inForce = (await this.certificates(p)).find((c) => c.profileId === choice.profile.id && c.status === 'good');
+    if (inForce) throw new SignetError('ra.portal-certificate-in-force', 409, { serial: inForce.serial }, 'purpose');
+    const current = await this.context.agreements.requireCurrent(now);
+    const accepted = (await this.context.agreements.acceptances(row.id)).some((a) => a.versionId === current.id);
+    if (!accepted) await this.subscribers.requireConsent(input.consent, now);
+    return this.context.db.transaction().execute(async (trx) => {
+      if (!accepted) {
+        await this.context.agreements.recordAcceptance(trx, { versionId: current.id, subscriberId: row.id, raId: row.ra_id, channel: 'explicit', clientAddress, recordedBy: p.actor }, now);
+      }
+      return this.applications.insert(
+        trx,
+        p.actor,
+        { subscriberId: row.id, raId: row.ra_id, kind: 'new', purpose: choice.purpose, profileId: choice.profile.id, keyGeneration: choice.keyGeneration, version: row.current_version, replacesSerial: null },
+        now,
+      );
+    });
+  }
+
   /** R16: renewal or re-key of one of the subscriber's certificates: an application the RA reviews. */
   async renew(p: PortalSubscriber, serialInput: unknown, input: { rekey?: boolean }): Promise<Application> {
     const serial = await this.ownCertificate(p, serialInput);

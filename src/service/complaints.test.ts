@@ -117,6 +117,11 @@ describe.each(storeBackends)('complaints on %s (R12, R2)', (backend) => {
     await expect(services.complaints.respond('operator:alice', filed.id, { response: 'again' })).rejects.toMatchObject({ code: 'service.complaint-already-responded', status: 409 });
     const outbox = await services.outbox.list({ recipient: 'subscriber:sub-1' });
     expect(outbox.map((n) => n.kind)).toEqual(['complaint-response']);
+    // The subscriber sees the answer itself, not only that there is one (issue 20); their own text stays out of the list.
+    const own = await services.complaints.ofSubscriber('sub-1');
+    expect(own).toEqual([expect.objectContaining({ id: filed.id, status: 'responded', response: '已重置授权码，请重新下载' })]);
+    expect(JSON.stringify(own)).not.toContain('授权码错误');
+    expect(await services.complaints.ofSubscriber('sub-2')).toEqual([]);
   });
 
   it('refuses a complaint whose deadline falls in an unknown year with a 409 and writes nothing, then takes it once the year is loaded', async () => {

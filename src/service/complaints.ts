@@ -151,6 +151,17 @@ export class Complaints {
     return (await query.execute()).map((row) => this.summary(row, now));
   }
 
+  /**
+   * A subscriber's own complaints with the answers they were given (R12): the
+   * portal shows what the CA replied, not only that it did. Their own text
+   * and contact details stay out of the list, as in every list (R2).
+   */
+  async ofSubscriber(subscriberId: string): Promise<Array<ComplaintSummary & { response: string | null }>> {
+    const now = this.context.clock();
+    const rows = await this.context.db.selectFrom('service_complaints').selectAll().where('subscriber_id', '=', subscriberId).orderBy('received_at', 'desc').orderBy('id').execute();
+    return rows.map((row) => ({ ...this.summary(row, now), response: row.response }));
+  }
+
   async overdue(): Promise<ComplaintSummary[]> {
     return this.list({ overdue: true });
   }

@@ -10,7 +10,7 @@ import { ChangePage, ChangesPage } from './console/changes-page';
 import { DisputePage, DisputesPage } from './console/disputes-page';
 import { OrganisationsPage } from './console/organisations-page';
 import { ReportChangePage } from './console/report-change-page';
-import { ComplaintsPage } from './console/complaints-page';
+import { ComplaintPage, ComplaintsPage } from './console/complaints-page';
 import { InventoryPage } from './console/certificates-page';
 import { RegisterPage } from './console/register-page';
 import { RevokePage } from './console/revoke-page';
@@ -125,6 +125,7 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/certificates') return <InventoryPage />;
   if (path === '/console/revoke') return <RevokePage />;
   if (path === '/console/complaints') return <ComplaintsPage />;
+  if ((params = match('/console/complaints/:id', path))) return <ComplaintPage id={params.id!} />;
   if (path === '/console/changes') return <ChangesPage />;
   if ((params = match('/console/changes/:id', path))) return <ChangePage id={params.id!} />;
   if (path === '/console/disputes') return <DisputesPage />;

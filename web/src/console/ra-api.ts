@@ -71,7 +71,14 @@ export interface Organisation {
 
 const asList = <T,>(value: T[] | { items: T[] }): T[] => (Array.isArray(value) ? value : value.items);
 
+/** A subscriber's portal sign-in, shown once (src/ra/self-service.ts). */
+export interface PortalAccess {
+  trackingNumber: string;
+  trackingCode: string;
+}
+
 export const ra = {
+  portalAccess: (subscriberId: string) => api<PortalAccess>(`/api/v1/ra/subscribers/${encodeURIComponent(subscriberId)}/portal-access`, { method: 'POST', body: {}, operator: true }),
   applications: (status?: string) => api<Application[] | { items: Application[] }>(`/api/v1/ra/applications${status ? `?status=${encodeURIComponent(status)}` : ''}`, { operator: true }).then(asList),
   application: (id: string) => api<Application>(`/api/v1/ra/applications/${encodeURIComponent(id)}`, { operator: true }),
   subscribers: () => api<Subscriber[] | { items: Subscriber[] }>('/api/v1/ra/subscribers', { operator: true }).then(asList),

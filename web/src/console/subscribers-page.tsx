@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
-import { Card, LoadError, Loading, Pager, useLoad } from '../components';
+import { Alert, Card, LoadError, Loading, Pager, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { ra } from './ra-api';
+import { ra, type PortalAccess } from './ra-api';
 import { useOperator } from './session';
 
 const PAGE_SIZE = 20;
@@ -19,6 +19,24 @@ export function SubscribersPage() {
   const [page, setPage] = useState(1);
   const rows = useMemo(() => (data.data ?? []).filter((s) => !search.trim() || s.name.includes(search.trim())), [data.data, search]);
   const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  // Portal access for a subscriber registered at the counter or locked out: confirmed first, as it ends the old code.
+  const [confirming, setConfirming] = useState<{ id: string; name: string } | null>(null);
+  const [access, setAccess] = useState<(PortalAccess & { name: string }) | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problem = useProblem([]);
+  async function issueAccess() {
+    if (!confirming) return;
+    problem.clear();
+    setBusy(true);
+    try {
+      setAccess({ ...(await ra.portalAccess(confirming.id)), name: confirming.name });
+      setConfirming(null);
+    } catch (error) {
+      problem.report(error);
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <div className="page">
       <div className="page-title">
@@ -27,6 +45,33 @@ export function SubscribersPage() {
           + {t('register.title')}
         </Link>
       </div>
+      {confirming && (
+        <Alert kind="warning">
+          <span data-testid="portal-access-confirm">{t('subscribers.portal-access-confirm', { name: confirming.name })}</span>{' '}
+          <button type="button" className="small" disabled={busy} onClick={() => void issueAccess()}>
+            {busy ? t('common.working') : t('subscribers.portal-access-issue')}
+          </button>{' '}
+          <button type="button" className="small secondary" onClick={() => setConfirming(null)}>
+            {t('subscribers.portal-access-cancel')}
+          </button>
+        </Alert>
+      )}
+      {problem.formError && <Alert>{problem.formError}</Alert>}
+      {access && (
+        <Card title={t('subscribers.portal-access-title', { name: access.name })}>
+          <dl className="facts" data-testid="portal-access">
+            <dt>{t('subscribers.tracking-number')}</dt>
+            <dd>
+              <code data-testid="tracking-number">{access.trackingNumber}</code>
+            </dd>
+            <dt>{t('subscribers.tracking-code')}</dt>
+            <dd>
+              <code data-testid="tracking-code">{access.trackingCode}</code>
+            </dd>
+          </dl>
+          <p className="muted small">{t('subscribers.portal-access-once')}</p>
+        </Card>
+      )}
       <Card>
         <div className="filters">
           <label className="grow">
@@ -67,6 +112,11 @@ export function SubscribersPage() {
                         <Link className="button small secondary" to={`/console/subscribers/${encodeURIComponent(s.id)}/change`} data-report-change={s.id}>
                           {t('changes.report')}
                         </Link>
+                      )}{' '}
+                      {officer && (
+                        <button type="button" className="small secondary" data-portal-access={s.id} onClick={() => { setAccess(null); setConfirming({ id: s.id, name: s.name }); }}>
+                          {t('subscribers.portal-access')}
+                        </button>
                       )}
                     </td>
                   </tr>

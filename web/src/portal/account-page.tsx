@@ -6,10 +6,61 @@ import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
 import { certificateLabel, portalApi, post, type PortalApplication, type PortalCertificate, type PortalDocument } from './portal-api';
 import { useSubscriber } from './subscriber-session';
+import { currentAgreement } from '../public/agreement-page';
+import { AgreementConsent, CONSENT_FIELDS, PurposeChoice } from '../subscriber-record';
 
 export const myCertificates = () => portalApi<PortalCertificate[]>('/api/v1/portal/certificates');
 
 /** Where the subscriber stands: their record, each application and what comes next, each certificate and its status. */
+/**
+ * A subscriber on file with no application under way and no certificate in
+ * force (revoked or expired) applies again here, under the agreement in force
+ * (issue 20; registering again is not the way, they are known).
+ */
+function ApplyAgainCard({ onApplied }: { onApplied: () => void }) {
+  const { t } = useI18n();
+  const [purpose, setPurpose] = useState<'signing' | 'encryption'>('signing');
+  const [accepted, setAccepted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const agreement = useLoad(currentAgreement, []);
+  const problem = useProblem(['purpose', 'consent']);
+
+  async function apply(event: FormEvent) {
+    event.preventDefault();
+    problem.clear();
+    if (!agreement.data) return;
+    setBusy(true);
+    try {
+      await post('/api/v1/portal/applications', { purpose, consent: { agreementVersion: agreement.data.id, accepted } });
+      onApplied();
+    } catch (error) {
+      problem.report(error, CONSENT_FIELDS);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title={t('sp.again.title')}>
+      <form onSubmit={(e) => void apply(e)} noValidate data-testid="apply-again">
+        <p>{t('sp.again.lead')}</p>
+        <PurposeChoice purpose={purpose} setPurpose={setPurpose} error={problem.fieldErrors.purpose} />
+        <AgreementConsent
+          agreement={agreement}
+          accepted={accepted}
+          setAccepted={setAccepted}
+          error={problem.fieldErrors.consent}
+          acceptLabel={(version) => t('sp.register.accept', { version: version.id, title: version.title })}
+        />
+        {problem.formError && <Alert>{problem.formError}</Alert>}
+        <button type="submit" disabled={busy || !agreement.data}>
+          {busy ? t('common.working') : t('sp.again.submit')}
+        </button>
+      </form>
+    </Card>
+  );
+}
+
 export function AccountPage() {
   const { t, time } = useI18n();
   const { me } = useSubscriber();
@@ -38,6 +89,9 @@ export function AccountPage() {
       <DocumentsCard />
 
       <h2>{t('sp.overview.applications')}</h2>
+      {applications.data && certificates.data && !applications.data.some((a) => ['submitted', 'in-review', 'approved'].includes(a.status)) && !certificates.data.some((c) => c.status === 'good') && (
+        <ApplyAgainCard onApplied={applications.reload} />
+      )}
       {applications.loading && <Loading />}
       <LoadError error={applications.error} />
       {applications.data?.map((a) => (

@@ -112,6 +112,8 @@ export interface PortalComplaint {
   status: 'open' | 'responded';
   overdue: boolean;
   respondedAt: string | null;
+  /** The CA's answer, once given (R12). */
+  response: string | null;
   certificateSerial: string | null;
 }
 

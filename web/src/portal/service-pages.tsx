@@ -114,17 +114,22 @@ export function ComplaintsPage() {
                 <th>{t('sp.complaints.category')}</th>
                 <th>{t('sp.complaints.due')}</th>
                 <th>{t('sp.charges.status')}</th>
+                <th>{t('sp.complaints.response')}</th>
               </tr>
             </thead>
             <tbody>
               {complaints.data.map((c) => (
-                <tr key={c.id}>
+                <tr key={c.id} data-complaint={c.id}>
                   <td data-label={t('sp.complaints.received')}>{time(c.receivedAt)}</td>
                   <td data-label={t('sp.complaints.category')}>{(CATEGORIES as readonly string[]).includes(c.category) ? t(`sp.complaints.category.${c.category as (typeof CATEGORIES)[number]}`) : c.category}</td>
                   <td data-label={t('sp.complaints.due')}>{time(c.dueAt)}</td>
                   <td data-label={t('sp.charges.status')}>
                     {t(`sp.complaints.status.${c.status}`)}
                     {c.overdue && <span className="badge badge-revoked"> {t('sp.complaints.overdue')}</span>}
+                  </td>
+                  <td data-label={t('sp.complaints.response')} className="break" data-testid="complaint-response">
+                    {c.response ?? '—'}
+                    {c.respondedAt && <span className="muted small"> ({time(c.respondedAt)})</span>}
                   </td>
                 </tr>
               ))}

@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHierarchy } from '../../src/ca/hierarchy.js';
+import { openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
+import { buildServer } from '../../src/http/server.js';
+import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
+import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
+import { ensureWebBuilt, horizontalOverflow, launchBrowser, screenshot, VIEWPORTS, type Browser } from './browser.js';
+
+afterAll(dropFreshStores);
+
+const ADMIN_TOKEN = 'test-admin-token';
+const OFFICER = { username: 'officer-daily', password: 'a long enough password' };
+const zh = (key: MessageKey) => MESSAGES['zh-CN'][key];
+type Locale = 'zh-CN' | 'en';
+
+/**
+ * Issue 20, the daily work: a subscriber registered at the counter gets portal
+ * access from the console (no API call, no CLI), files a complaint in the
+ * portal, the officer reads and answers it in the console, and the portal
+ * shows the answer itself (R12, R2).
+ */
+describe('daily work in the portal and the console, on SQLite (issue 20; R0, R12)', { timeout: 300_000 }, () => {
+  let t: TestSignet;
+  let app: FastifyInstance;
+  let base: string;
+  let officerBrowser: Browser;
+  let subscriberBrowser: Browser;
+  let subscriberId: string;
+
+  async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Record<string, unknown>> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    expect(response.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
+    return json;
+  }
+
+  async function open(page: Page, path: string, locale: Locale = 'zh-CN', viewport: keyof typeof VIEWPORTS = 'desktop'): Promise<void> {
+    await page.setViewportSize(VIEWPORTS[viewport]);
+    await page.goto(`${base}${path}${path.includes('?') ? '&' : '?'}lang=${locale}`, { waitUntil: 'domcontentloaded' });
+  }
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    t = await openTestSignet('sqlite');
+    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    app = await buildServer(t.signet, { logger: false });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    await call('POST', '/api/v1/agreements', { id: '2026-01', title: '订户协议', text: '订户协议正文' });
+    const raId = String((await call('POST', '/api/v1/ra/organisations', { name: '日常注册机构' })).id);
+    const officer = await call('POST', '/api/v1/ra/operators', { username: OFFICER.username, role: 'ra-officer', raId, password: OFFICER.password });
+    const token = String((await call('POST', '/api/v1/ra/api-tokens', { label: 'test set-up', operatorId: officer.id })).token);
+    // Registered at the counter: no portal access yet.
+    const consent = { agreementVersion: '2026-01', accepted: true };
+    subscriberId = String((await call('POST', '/api/v1/ra/subscribers', { type: 'individual', name: '王五', idType: 'resident-id', idNumber: '110101199003077571', phone: '13800138000', email: 'wangwu@example.cn', consent }, token)).id);
+    officerBrowser = await launchBrowser();
+    subscriberBrowser = await launchBrowser();
+  }, 300_000);
+
+  afterAll(async () => {
+    await officerBrowser?.close();
+    await subscriberBrowser?.close();
+    await app?.close();
+    await t?.signet.close();
+  });
+
+  it('gives a counter-registered subscriber portal access from the console; their complaint is answered in the console and the answer shows in the portal', async () => {
+    const officer = await officerBrowser.context.newPage();
+    await open(officer, '/console');
+    await officer.locator('#f-username').fill(OFFICER.username);
+    await officer.locator('#f-password').fill(OFFICER.password);
+    await officer.getByRole('button', { name: zh('console.sign-in') }).last().click();
+    await officer.locator('[data-testid="operator"]', { hasText: OFFICER.username }).waitFor();
+
+    // Portal access: asked to confirm (the old code would stop working), then shown once.
+    await open(officer, '/console/subscribers');
+    await officer.locator(`[data-portal-access="${subscriberId}"]`).click();
+    await officer.locator('[data-testid="portal-access-confirm"]', { hasText: '王' }).waitFor();
+    await officer.getByRole('button', { name: zh('subscribers.portal-access-issue'), exact: true }).click();
+    const trackingNumber = (await officer.locator('[data-testid="tracking-number"]').textContent())!.trim();
+    const trackingCode = (await officer.locator('[data-testid="tracking-code"]').textContent())!.trim();
+    expect(trackingNumber).toMatch(/^\d{16}$/);
+    await screenshot(officer, 'daily-portal-access-zh-CN-desktop');
+
+    // The subscriber signs in with it and files a complaint about a download.
+    const subscriber = await subscriberBrowser.context.newPage();
+    await open(subscriber, '/portal/account');
+    await subscriber.locator('#f-trackingNumber').fill(trackingNumber);
+    await subscriber.locator('#f-trackingCode').fill(trackingCode);
+    await subscriber.getByRole('button', { name: zh('sp.signin.submit') }).click();
+    await subscriber.getByRole('link', { name: zh('sp.nav.complaints') }).first().click();
+    await subscriber.locator('#f-category').selectOption('download');
+    await subscriber.locator('#f-description').fill('下载证书时提示授权码错误');
+    await subscriber.getByRole('button', { name: zh('sp.complaints.submit') }).click();
+    await subscriber.locator('[data-testid="complaint-filed"]').waitFor();
+    expect((await subscriber.locator('[data-testid="complaint-response"]').first().textContent())!.trim()).toBe('—');
+
+    // The officer sees the category in words, opens the complaint (an audited read) and answers it.
+    await open(officer, '/console/complaints');
+    const row = officer.locator('tr[data-complaint]').first();
+    await expect.poll(() => row.textContent()).toContain(zh('sp.complaints.category.download' as MessageKey));
+    expect(await row.textContent()).not.toContain('download');
+    await row.getByRole('link').click();
+    await officer.locator('[data-testid="complaint-description"]', { hasText: '授权码错误' }).waitFor();
+    // An empty answer is refused beside its field, and nothing is recorded.
+    await officer.getByRole('button', { name: zh('complaints.send-response') }).click();
+    await officer.locator('[data-field="response"] .field-error').waitFor();
+    await officer.locator('#f-response').fill('已为您重新签发授权码，请在 14 天内下载。');
+    await officer.getByRole('button', { name: zh('complaints.send-response') }).click();
+    await officer.locator('[data-testid="complaint-response"]', { hasText: '已为您重新签发授权码' }).waitFor();
+    const reads = await t.signet.store.db.selectFrom('audit_entries').select('actor').where('action', '=', 'service.complaint-read').execute();
+    expect(reads.map((r) => r.actor)).toContain(`operator:${OFFICER.username}`);
+
+    // The complaint page in both languages, at 360 px and desktop width.
+    for (const locale of ['zh-CN', 'en'] as const) {
+      for (const viewport of ['phone', 'desktop'] as const) {
+        await open(officer, officer.url().replace(base, '').replace(/\?.*$/, ''), locale, viewport);
+        await officer.locator('[data-testid="complaint-response"]').waitFor();
+        if (viewport === 'phone') expect(await horizontalOverflow(officer), `complaint page at 360 px in ${locale}`).toBeLessThanOrEqual(0);
+        await screenshot(officer, `daily-complaint-answered-${locale}-${viewport}`);
+      }
+    }
+
+    // The portal shows the answer itself, not only that there is one.
+    await subscriber.reload();
+    await subscriber.locator('[data-testid="complaint-response"]', { hasText: '已为您重新签发授权码' }).waitFor();
+    await screenshot(subscriber, 'daily-complaint-answer-in-portal-zh-CN-desktop');
+    const notices = await t.signet.service.outbox.list({ recipient: `subscriber:${subscriberId}` });
+    expect(notices.map((n) => n.kind)).toContain('complaint-response');
+
+    // No certificate in force and nothing under way: the subscriber applies again from the overview (no second registration).
+    await open(subscriber, '/portal/account');
+    const again = subscriber.locator('[data-testid="apply-again"]');
+    await again.locator('#f-consent').check();
+    await again.getByRole('button', { name: zh('sp.again.submit') }).click();
+    await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').waitFor();
+    expect(await subscriber.locator('[data-testid="apply-again"]').count()).toBe(0);
+    await screenshot(subscriber, 'daily-applied-again-zh-CN-desktop');
+  });
+});
