@@ -275,6 +275,22 @@ export const RA_ROUTES: readonly RaRoute[] = [
     summary: 'Supporting documents with their SHA-256',
     handle: ({ signet, by, params }) => signet.ra.subscribers.documents(by, params.subscriberId!),
   },
+  {
+    method: 'GET',
+    url: '/api/v1/ra/subscribers/:subscriberId/documents/:documentId',
+    roles: READERS,
+    summary: 'One supporting document\'s content, for the officer to see (the read is audited, R2)',
+    handle: async ({ signet, by, params, reply }) => {
+      const document = await signet.ra.subscribers.readDocument(by, params.subscriberId!, params.documentId!);
+      // Shown inline in the console, never cached, never sniffed into something else.
+      reply
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(document.filename)}`)
+        .type(document.mediaType);
+      return document.content;
+    },
+  },
 
   {
     method: 'POST',

@@ -425,6 +425,22 @@ export class SubscriberRegistry {
     return { ...toDocument(row), content: openDocument(this.context.personalData, row.id, row.content) };
   }
 
+  /**
+   * An officer opens a supporting document (the ID card they are about to
+   * approve): the content, with the read itself in the audit log (R2, R20).
+   * A document of another subscriber, or of another RA, is the same 404/403.
+   */
+  async readDocument(by: Principal, subscriberId: string, documentId: string): Promise<StoredDocument & { content: Buffer }> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const document = await this.document(by, documentId, trx);
+      if (document.subscriberId !== subscriberId) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
+      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.document-read', target: `subscriber:${subscriberId}`, details: { document: documentId, sha256: document.sha256 } }, now);
+      return document;
+    });
+  }
+
   /** Opens the record (sealed at rest when personal-data keys are configured, R2). */
   toVersion(row: VersionRow): SubscriberVersion {
     return {

@@ -21,13 +21,14 @@ type Locale = 'zh-CN' | 'en';
  * portal, the officer reads and answers it in the console, and the portal
  * shows the answer itself (R12, R2).
  */
-describe('daily work in the portal and the console, on SQLite (issue 20; R0, R12)', { timeout: 300_000 }, () => {
+describe('daily work in the portal and the console, on SQLite (issue 20; R0, R2, R12)', { timeout: 300_000 }, () => {
   let t: TestSignet;
   let app: FastifyInstance;
   let base: string;
   let officerBrowser: Browser;
   let subscriberBrowser: Browser;
   let subscriberId: string;
+  let officerToken: string;
 
   async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Record<string, unknown>> {
     const response = await fetch(`${base}${path}`, {
@@ -57,6 +58,7 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R12
     const raId = String((await call('POST', '/api/v1/ra/organisations', { name: '日常注册机构' })).id);
     const officer = await call('POST', '/api/v1/ra/operators', { username: OFFICER.username, role: 'ra-officer', raId, password: OFFICER.password });
     const token = String((await call('POST', '/api/v1/ra/api-tokens', { label: 'test set-up', operatorId: officer.id })).token);
+    officerToken = token;
     // Registered at the counter: no portal access yet.
     const consent = { agreementVersion: '2026-01', accepted: true };
     subscriberId = String((await call('POST', '/api/v1/ra/subscribers', { type: 'individual', name: '王五', idType: 'resident-id', idNumber: '110101199003077571', phone: '13800138000', email: 'wangwu@example.cn', consent }, token)).id);
@@ -71,7 +73,7 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R12
     await t?.signet.close();
   });
 
-  it('gives a counter-registered subscriber portal access from the console; their complaint is answered in the console and the answer shows in the portal', async () => {
+  it('gives a counter-registered subscriber portal access from the console; their complaint is answered in the console and the answer shows in the portal; they apply again; the officer sees the uploaded ID card', async () => {
     const officer = await officerBrowser.context.newPage();
     await open(officer, '/console');
     await officer.locator('#f-username').fill(OFFICER.username);
@@ -143,5 +145,28 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R12
     await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').waitFor();
     expect(await subscriber.locator('[data-testid="apply-again"]').count()).toBe(0);
     await screenshot(subscriber, 'daily-applied-again-zh-CN-desktop');
+
+    // The officer sees the ID card uploaded for the subscriber before deciding; the view is an audited read (R2).
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    const uploaded = await fetch(`${base}/api/v1/ra/subscribers/${subscriberId}/documents?kind=id-document&filename=${encodeURIComponent('身份证.png')}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${officerToken}`, 'content-type': 'image/png' },
+      body: png,
+    });
+    expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+    const documentId = ((await uploaded.json()) as { id: string }).id;
+    const applicationId = await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').getAttribute('data-id');
+    await open(officer, `/console/applications/${applicationId}`);
+    await officer.locator(`[data-view-document="${documentId}"]`).click();
+    const view = officer.locator('[data-testid="document-view"] img');
+    await view.waitFor();
+    await expect.poll(() => view.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
+    const documentReads = await t.signet.store.db.selectFrom('audit_entries').select(['actor', 'details']).where('action', '=', 'ra.document-read').execute();
+    expect(documentReads.map((r) => [r.actor, JSON.parse(r.details).document])).toEqual([[`operator:${OFFICER.username}`, documentId]]);
+    // Another subscriber's path to the same document is refused, and leaves no read behind.
+    const wrong = await fetch(`${base}/api/v1/ra/subscribers/sub-someone-else/documents/${documentId}`, { headers: { authorization: `Bearer ${officerToken}` } });
+    expect(wrong.status).toBeGreaterThanOrEqual(400);
+    expect(wrong.status).toBeLessThan(500);
+    await screenshot(officer, 'daily-document-view-zh-CN-desktop');
   });
 });

@@ -46,6 +46,8 @@ export interface RequestOptions {
   operator?: boolean;
   /** Further headers (the subscriber portal's bearer token). */
   headers?: Record<string, string>;
+  /** The answer's bytes as a Blob (a document to show), not text. */
+  blob?: boolean;
 }
 
 /** Calls Signet's API in the reader's language; a refusal becomes an ApiError carrying the problem. */
@@ -79,6 +81,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (type.includes('json')) throw new ApiError((await response.json()) as Problem);
     throw new ApiError({ status: response.status, code: `http-${response.status}`, detail: `${response.status} ${response.statusText}` });
   }
+  if (options.blob) return (await response.blob()) as unknown as T;
   if (type.includes('json')) return (await response.json()) as T;
   return (await response.text()) as unknown as T;
 }

@@ -103,6 +103,24 @@ export function ApplicationPage({ id }: { id: string }) {
   const officer = operator.role === 'ra-officer';
   const [kind, setKind] = useState('id-document');
   const upload = useProblem(['document']);
+  // The document the officer is looking at, as a data: URL of the bytes fetched with their credentials (the read is audited).
+  const [shown, setShown] = useState<{ url: string; filename: string; mediaType: string } | null>(null);
+
+  async function view(document: { id: string; subscriberId: string; filename: string; mediaType: string }) {
+    upload.clear();
+    try {
+      const blob = await api<Blob>(`/api/v1/ra/subscribers/${encodeURIComponent(document.subscriberId)}/documents/${encodeURIComponent(document.id)}`, { operator: true, blob: true });
+      const url = await new Promise<string>((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result));
+        reader.onerror = () => reject(reader.error ?? new Error('unreadable document'));
+        reader.readAsDataURL(new Blob([blob], { type: document.mediaType }));
+      });
+      setShown({ url, filename: document.filename, mediaType: document.mediaType });
+    } catch (error) {
+      upload.report(error, {}, 'document');
+    }
+  }
 
   /** R1: a supporting document, stored by the RA with its SHA-256 (PDF, JPEG or PNG). */
   async function addDocument(file: File | undefined, subscriberId: string) {
@@ -203,10 +221,32 @@ export function ApplicationPage({ id }: { id: string }) {
             <ul className="plain">
               {documents.map((d) => (
                 <li key={d.id}>
-                  {d.filename} · {t(`documents.kind.${d.kind}` as never)} · {(d.size / 1024).toFixed(1)} KiB · SHA-256 <code className="small">{d.sha256.slice(0, 16)}…</code>
+                  {d.filename} · {t(`documents.kind.${d.kind}` as never)} · {(d.size / 1024).toFixed(1)} KiB · SHA-256 <code className="small">{d.sha256.slice(0, 16)}…</code>{' '}
+                  <button type="button" className="small secondary" data-view-document={d.id} onClick={() => void view(d)}>
+                    {t('documents.view')}
+                  </button>
                 </li>
               ))}
             </ul>
+          )}
+          {shown && (
+            <figure className="document-view" data-testid="document-view" data-media-type={shown.mediaType}>
+              {/* Images inline; a PDF opens in the browser's own viewer in a new tab (the page's CSP admits no plugins). */}
+              {shown.mediaType.startsWith('image/') ? (
+                <img src={shown.url} alt={shown.filename} />
+              ) : (
+                <a className="button" href={shown.url} target="_blank" rel="noopener">
+                  {t('documents.open')}
+                </a>
+              )}
+              <figcaption className="muted small">
+                {shown.filename} ·{' '}
+                <a href={shown.url} download={shown.filename}>
+                  {t('documents.download')}
+                </a>{' '}
+                · {t('documents.audited')}
+              </figcaption>
+            </figure>
           )}
           {(operator.role === 'ra-officer' || operator.role === 'ra-admin') && (
             <div className="inline-form">

@@ -49,6 +49,7 @@ export interface SubscriberDetail extends Subscriber {
 
 export interface StoredDocument {
   id: string;
+  subscriberId: string;
   kind: string;
   filename: string;
   mediaType: string;
