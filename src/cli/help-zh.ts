@@ -190,4 +190,5 @@ export const HELP_ZH: Record<string, string> = {
   "what the subscriber wrote": "订户的原话",
   "only this version": "只列出此版本的",
   "why, for the audit log (what was wrong with the clock, how the time was checked)": "原因，记入审计日志（时钟出了什么问题，如何核对了时间）",
+  "the PostgreSQL database, postgres://user@host/db (must be empty)": "目标 PostgreSQL 数据库，postgres://user@host/db（必须为空）",
 };
