@@ -42,7 +42,8 @@ function query(): Buffer {
           hashAlgorithm: new AlgorithmIdentifier({ algorithm: '2.16.840.1.101.3.4.2.1' }),
           hashedMessage: new OctetString(createHash('sha256').update(randomBytes(64)).digest()),
         }),
-        nonce: new Uint8Array(randomBytes(8).map((b, i) => (i === 0 ? b & 0x7f : b))).buffer,
+        // Positive and minimal (RFC 3161 §2.4.1, DER): a first octet of 00 would be padding, one of 80 or more negative.
+        nonce: new Uint8Array(randomBytes(8).map((b, i) => (i === 0 ? (b & 0x7f) | 0x40 : b))).buffer,
         certReq: true,
       }),
     ),

@@ -16,12 +16,12 @@ import { GroupCommit, type Outcome } from '../store/group-commit.js';
 import { databaseNowMs } from '../store/process-instances.js';
 import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
-import { lintTbsCertificate } from './certificate-lint.js';
+import { lintSignedTbs } from './certificate-lint.js';
 import { parseCertificationRequest, provePublicKey } from './certification-request.js';
-import { buildExtensions, type PublicationPoints, type SubjectAltNames } from './extensions.js';
+import { buildExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
+import { baselineMaximumDays } from './encoding-lint.js';
 import { Keyring } from './keyring.js';
 import { discloseIdentifier } from './identifier-disclosure.js';
-import { TbsEncoder } from './tbs-encoder.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
 import type { SubscriberIdentity } from './subject-identity.js';
 import { newSerialNumber, normaliseSerial } from './serial-number.js';
@@ -106,6 +106,8 @@ export interface IssuerContext {
   name: Name;
   signer: Signer;
   notAfter: Date;
+  /** The issuer certificate's subjectKeyIdentifier: every AKI it writes must equal it (RFC 5280 §4.2.1.1). */
+  keyIdentifier?: Uint8Array;
 }
 
 /** Everything needed to sign one certificate, after authorisation and request checks. */
@@ -182,7 +184,8 @@ export class CertificateAuthority {
   private readonly faults: IssuanceFaults;
   private readonly owner: { readonly id: string } | undefined;
   private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
-  private readonly tbsEncoder = new TbsEncoder();
+  /** Each signer's AlgorithmIdentifier, appearing twice in each certificate: encoded once per signer. */
+  private readonly signatureAlgorithms = new WeakMap<Signer, AlgorithmIdentifier>();
   private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
 
   constructor(options: CertificateAuthorityOptions) {
@@ -301,6 +304,7 @@ export class CertificateAuthority {
       name: encodedOnce(certificate.tbsCertificate.subject),
       signer,
       notAfter: certificate.tbsCertificate.validity.notAfter.getTime(),
+      keyIdentifier: subjectKeyIdentifierOf(certificate),
     };
   }
 
@@ -374,18 +378,30 @@ export class CertificateAuthority {
     return this.issuance.submit(this.prepareCertificate(order, within));
   }
 
+  private encodedSignatureAlgorithm(signer: Signer): AlgorithmIdentifier {
+    let algorithm = this.signatureAlgorithms.get(signer);
+    if (!algorithm) {
+      const { algorithm: oid, parameters } = signer.signatureAlgorithm;
+      algorithm = encodedOnce(new AlgorithmIdentifier({ algorithm: oid, parameters }));
+      this.signatureAlgorithms.set(signer, algorithm);
+    }
+    return algorithm;
+  }
+
   /** Step 3: the TBSCertificate from the profile and the caller's data, linted; nothing is stored yet. */
   private prepareCertificate(order: SigningOrder, within?: PreparedCertificate['within']): PreparedCertificate {
     const { profile, issuer } = order;
     const now = this.clock();
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    const days = Math.min(order.validityDays ?? profile.validityDays, profile.validityDays);
+    // TLS server certificates: no longer than the CA/Browser Forum allows on this date (ballot SC-081), whatever the profile says.
+    const brDays = profile.extendedKeyUsage?.includes('serverAuth') ? baselineMaximumDays(notBefore) : Infinity;
+    const days = Math.min(order.validityDays ?? profile.validityDays, profile.validityDays, brDays);
     // RFC 5280 §4.1.2.5: validity is inclusive of notAfter, hence the second less.
     const wanted = new Date(notBefore.getTime() + days * DAY_MS - 1000);
     const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
 
-    // The TBS's bytes come from the encoder's layout for this shape (tbs-encoder.ts); the issuer's
-    // name and algorithm and the request's key are marked with their DER, so they are never re-encoded.
+    // asn1-schema encodes the TBS; the issuer's name and algorithm and the (canonical) key are
+    // marked with their DER (encodedOnce), so they are copied rather than walked again.
     const extensions = buildExtensions({
       profile,
       keyAlgorithm: order.keyAlgorithm,
@@ -400,7 +416,7 @@ export class CertificateAuthority {
       order.parsedPublicKeyInfo ?? AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
       order.subjectPublicKeyInfo,
     );
-    const signatureAlgorithm = encodedSignatureAlgorithm(issuer.signer);
+    const signatureAlgorithm = this.encodedSignatureAlgorithm(issuer.signer);
     const prepared: PreparedCertificate = {
       order,
       within,
@@ -422,15 +438,17 @@ export class CertificateAuthority {
           subjectPublicKeyInfo,
           extensions: new Extensions(extensions),
         });
-        const findings = lintTbsCertificate(tbs, {
+        const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+        const findings = lintSignedTbs(tbsDer, {
           profile,
           keyAlgorithm: order.keyAlgorithm,
           signatureAlgorithm,
           issuerNotAfter: issuer.notAfter,
+          issuerKeyIdentifier: issuer.keyIdentifier,
         });
         if (findings.length > 0) throw new SignetError('request.lint-failed', 400, { detail: findings.join('; ') });
         prepared.serial = serialBytes.toString('hex');
-        prepared.tbsDer = this.tbsEncoder.encode(tbs);
+        prepared.tbsDer = tbsDer;
       },
     };
     prepared.renewSerial();
@@ -589,7 +607,7 @@ export class CertificateAuthority {
       await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`, false);
       throw new Error(`the signer of ${issuer.caId} produced a bad signature: ${check.reason}`);
     }
-    const der = encodeSigned(tbsDer, encodedSignatureAlgorithm(issuer.signer), signature);
+    const der = encodeSigned(tbsDer, this.encodedSignatureAlgorithm(issuer.signer), signature);
     await this.faults.afterSigned?.(serial);
     return {
       serial,
@@ -795,19 +813,6 @@ export class CertificateAuthority {
       await appendAuditEntry(trx, this.store.dialect, { actor, action: 'key.blocked', target: `key:${spkiSha256}`, details: { reason } }, at);
     });
   }
-}
-
-const encodedAlgorithms = new WeakMap<Signer, AlgorithmIdentifier>();
-
-/** The signer's AlgorithmIdentifier, appearing twice in each certificate: encoded once per signer. */
-function encodedSignatureAlgorithm(signer: Signer): AlgorithmIdentifier {
-  let algorithm = encodedAlgorithms.get(signer);
-  if (!algorithm) {
-    const { algorithm: oid, parameters } = signer.signatureAlgorithm;
-    algorithm = encodedOnce(new AlgorithmIdentifier({ algorithm: oid, parameters }));
-    encodedAlgorithms.set(signer, algorithm);
-  }
-  return algorithm;
 }
 
 /** No live process holds the intent: no owner recorded, or the owner's lease ran out by the database's clock. */

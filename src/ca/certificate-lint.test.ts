@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Extension, Extensions, KeyUsage, KeyUsageFlags, Name, SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version, id_ce_keyUsage, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, Extension, Extensions, GeneralName, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName, SubjectAlternativeName, SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version, id_ce_keyUsage, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { signatureAlgorithmIdentifier } from '../crypto/algorithms.js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
-import { lintTbsCertificate, type LintContext } from './certificate-lint.js';
+import { lintSignedTbs, lintTbsCertificate, type LintContext } from './certificate-lint.js';
+import { baselineMaximumDays, canonicalDnsName } from './encoding-lint.js';
 import { buildExtensions } from './extensions.js';
 import { ProfileCatalogue } from './profiles.js';
 import { buildSubjectName } from './subject-name.js';
@@ -29,7 +30,8 @@ function cleanTbs(profileId = 'individual-signing', keyAlgorithm: KeyAlgorithm =
     serialNumber: new Uint8Array([0x5c, ...new Array(16).fill(0x11)]).buffer,
     signature: issuerKey.signatureAlgorithm,
     issuer: buildSubjectName({ commonName: 'Issuing CA', organizationName: 'Signet', countryName: 'CN' }, profiles.get('issuing-ca')),
-    validity: new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 364 * 86_400_000) }),
+    // 199 days: within every profile and within the BR limit for TLS servers on NOW (200 days, ballot SC-081).
+    validity: new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 199 * 86_400_000) }),
     subject: profileId === 'tls-server' ? new Name() : buildSubjectName({ commonName: '张三' }, profile),
     subjectPublicKeyInfo: AsnConvert.parse(subjectKey.publicKeyInfo, SubjectPublicKeyInfo),
     extensions: new Extensions(
@@ -112,5 +114,111 @@ describe('the pre-signing lint (RFC 5280 and the profile)', () => {
     const { tbs } = cleanTbs('individual-signing');
     const { context } = cleanTbs('tls-client');
     expect(lintTbsCertificate(tbs, context).join('\n')).toMatch(/extendedKeyUsage .* differs from the profile/);
+  });
+});
+
+describe('the lints on what is signed (issue 15: zlint/pkilint rules, strict DER of the TBS)', () => {
+  const findings = (tbs: TBSCertificate, context: LintContext) => lintSignedTbs(new Uint8Array(AsnConvert.serialize(tbs)), context).join('\n');
+  const atv = (type: string, value: ConstructorParameters<typeof AttributeValue>[0]) => new AttributeTypeAndValue({ type, value: new AttributeValue(value) });
+
+  it('lints the TBS bytes: clean ones pass, a SET OF out of DER order is refused before anything is signed (X.690 §11.6)', () => {
+    const { tbs, context } = cleanTbs();
+    expect(findings(tbs, context)).toBe('');
+    // asn1-schema writes a multi-valued RDN's members in the order given, not in DER order.
+    tbs.subject = new Name([new RelativeDistinguishedName([atv('2.5.4.10', { utf8String: 'b' }), atv('2.5.4.3', { utf8String: 'a' })])]);
+    expect(findings(tbs, context)).toMatch(/the TBSCertificate is not DER: SET at offset \d+: members not in DER order/);
+  });
+
+  it('refuses a key not in canonical form: compressed EC point, RSA without NULL, Ed25519 with parameters (RFC 5480 §2.2, RFC 3279 §2.3.1, RFC 8410 §3)', () => {
+    const ec = cleanTbs('individual-signing', 'ecdsa-p256');
+    const point = new Uint8Array(ec.tbs.subjectPublicKeyInfo.subjectPublicKey);
+    const compressed = new Uint8Array([0x02 + (point[64]! & 1), ...point.subarray(1, 33)]);
+    ec.tbs.subjectPublicKeyInfo = new SubjectPublicKeyInfo({ algorithm: ec.tbs.subjectPublicKeyInfo.algorithm, subjectPublicKey: compressed.buffer });
+    expect(findings(ec.tbs, ec.context)).toMatch(/EC point must be uncompressed/);
+
+    const rsa = cleanTbs('individual-signing', 'rsa-2048');
+    rsa.tbs.subjectPublicKeyInfo.algorithm = new AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.1' });
+    expect(findings(rsa.tbs, rsa.context)).toMatch(/rsaEncryption parameters must be NULL/);
+
+    const ed = cleanTbs('individual-signing', 'ed25519');
+    ed.tbs.subjectPublicKeyInfo.algorithm = new AlgorithmIdentifier({ algorithm: '1.3.101.112', parameters: null });
+    expect(findings(ed.tbs, ed.context)).toMatch(/Ed25519 keys have no parameters/);
+  });
+
+  it('refuses an AKI that is not the issuer certificate\'s SKI (RFC 5280 §4.2.1.1)', () => {
+    const { tbs, context } = cleanTbs();
+    const aki = AsnConvert.parse(tbs.extensions!.find((e) => e.extnID === '2.5.29.35')!.extnValue.buffer, AuthorityKeyIdentifier);
+    expect(findings(tbs, { ...context, issuerKeyIdentifier: new Uint8Array(aki.keyIdentifier!.buffer) })).toBe('');
+    expect(findings(tbs, { ...context, issuerKeyIdentifier: new Uint8Array(20).fill(7) })).toMatch(/authorityKeyIdentifier differs from the issuer certificate's subjectKeyIdentifier/);
+  });
+
+  it('refuses DN values of the wrong string type or over their upper bound (RFC 5280 §4.1.2.4, Appendix A)', () => {
+    const { tbs, context } = cleanTbs();
+    const single = (...atvs: AttributeTypeAndValue[]) => new Name(atvs.map((a) => new RelativeDistinguishedName([a])));
+    tbs.subject = single(atv('2.5.4.6', { utf8String: 'CN' }), atv('2.5.4.3', { utf8String: '张'.repeat(65) }));
+    const found = findings(tbs, context);
+    expect(found).toMatch(/subject countryName: utf8 string where printable is required/);
+    expect(found).toMatch(/subject commonName: 65 characters, more than ub 64/);
+    tbs.subject = single(atv('2.5.4.6', { printableString: 'cn' }), atv('1.2.840.113549.1.9.1', { utf8String: 'a@example.cn' }));
+    expect(findings(tbs, context)).toMatch(/countryName cn: not two upper-case letters[\s\S]*emailAddress: utf8 string where ia5 is required/);
+  });
+
+  it('refuses invalid A-labels and reserved labels in dNSName, and URIs that are not absolute http ones in CRL DP, AIA and CPS', () => {
+    const { tbs, context } = cleanTbs('tls-server');
+    const withSan = (...names: GeneralName[]) =>
+      replaceExtension(tbs, '2.5.29.17', new Extension({ extnID: '2.5.29.17', critical: true, extnValue: new OctetString(AsnConvert.serialize(new SubjectAlternativeName(names))) }));
+    withSan(new GeneralName({ dNSName: 'xn--fsqu00a.xn--fiqs8s' }));
+    expect(findings(tbs, context)).toBe('');
+    withSan(new GeneralName({ dNSName: 'xn--abc-.example.cn' }), new GeneralName({ dNSName: 'ab--cd.example.cn' }), new GeneralName({ dNSName: 'Example.CN' }));
+    const found = findings(tbs, context);
+    expect(found).toMatch(/xn--abc-.example.cn: label "xn--abc-" is not letters/);
+    expect(found).toMatch(/ab--cd.example.cn: label "ab--cd" has "--" in the third and fourth positions/);
+    expect(found).toMatch(/Example.CN: upper-case letters/);
+    withSan(new GeneralName({ dNSName: 'xn--zz.example.cn' }));
+    expect(findings(tbs, context)).toMatch(/label "xn--zz" is not a valid A-label/);
+
+    const links = cleanTbs('individual-signing');
+    const ext = buildExtensions({
+      profile: profiles.get('individual-signing'),
+      keyAlgorithm: 'ecdsa-p256',
+      subjectPublicKeyInfo: generateSoftwareKey('ecdsa-p256').publicKeyInfo,
+      issuerPublicKeyInfo: issuerKey.publicKeyInfo,
+      publication: { ...publication, crlUrl: 'http://ca.example/a crl.crl', ocspUrl: 'ftp://ca.example/ocsp', cpsUrl: 'cps.html' },
+    });
+    links.tbs.extensions = new Extensions(ext);
+    const bad = findings(links.tbs, links.context);
+    expect(bad).toMatch(/cRLDistributionPoints URI http:\/\/ca.example\/a crl.crl: not printable ASCII without spaces/);
+    expect(bad).toMatch(/authorityInfoAccess URI ftp:\/\/ca.example\/ocsp: scheme ftp: where http or ldap is expected/);
+    expect(bad).toMatch(/certificatePolicies CPS URI cps.html: not an absolute URI/);
+  });
+
+  it('holds TLS server certificates to the BR: validity by ballot SC-081\'s dates, commonName among the SANs', () => {
+    expect([new Date('2026-03-14T23:59:59Z'), new Date('2026-03-15T00:00:00Z'), new Date('2027-03-15T00:00:00Z'), new Date('2029-03-15T00:00:00Z')].map(baselineMaximumDays)).toEqual([398, 200, 100, 47]);
+    const { tbs, context } = cleanTbs('tls-server');
+    tbs.validity = new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 200 * 86_400_000 - 1000) });
+    expect(findings(tbs, context)).toBe('');
+    tbs.validity = new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 200 * 86_400_000) });
+    expect(findings(tbs, context)).toMatch(/valid for more than 200 days \(BR §6.3.2, ballot SC-081\)/);
+    tbs.validity = new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 199 * 86_400_000) });
+    tbs.subject = new Name([new RelativeDistinguishedName([atv('2.5.4.3', { utf8String: 'other.example.cn' })])]);
+    expect(findings(tbs, context)).toMatch(/commonName other.example.cn is not one of the subjectAltName entries/);
+  });
+
+  it('takes a U-label DNS name (例子.中国) and writes its A-labels; refuses what has no IDNA form', () => {
+    expect(canonicalDnsName('例子.中国')).toBe('xn--fsqu00a.xn--fiqs8s');
+    expect(canonicalDnsName('*.例子.中国')).toBe('*.xn--fsqu00a.xn--fiqs8s');
+    expect(canonicalDnsName('WWW.Example.CN')).toBe('www.example.cn');
+    const ext = buildExtensions({
+      profile: profiles.get('tls-server'),
+      keyAlgorithm: 'ecdsa-p256',
+      subjectPublicKeyInfo: generateSoftwareKey('ecdsa-p256').publicKeyInfo,
+      issuerPublicKeyInfo: issuerKey.publicKeyInfo,
+      publication,
+      subjectAltNames: { dns: ['例子.中国'] },
+      subjectIsEmpty: true,
+    });
+    const san = AsnConvert.parse(ext.find((e) => e.extnID === '2.5.29.17')!.extnValue.buffer, SubjectAlternativeName);
+    expect(san[0]!.dNSName).toBe('xn--fsqu00a.xn--fiqs8s');
+    for (const bad of ['xn--zz.example.cn', 'a..b', 'under_score.example.cn', '例子']) expect(canonicalDnsName(bad), bad).toBeUndefined();
   });
 });

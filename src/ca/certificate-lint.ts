@@ -21,6 +21,8 @@ import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { lintIdentityExtensions } from './subject-identity.js';
 import { derOf } from '../crypto/signed-structure.js';
+import { checkDer, DerError } from '../crypto/strict-der.js';
+import { lintAuthorityKeyIdentifier, lintExtensionNames, lintName, lintSubjectPublicKeyInfo, lintTlsServer } from './encoding-lint.js';
 
 export interface LintContext {
   profile: CertificateProfile;
@@ -28,24 +30,45 @@ export interface LintContext {
   signatureAlgorithm: AlgorithmIdentifier;
   /** The issuer's validity end; a certificate may not outlive its issuer. */
   issuerNotAfter: Date;
+  /** The issuer certificate's subjectKeyIdentifier, which the AKI must equal (absent for a self-signed root). */
+  issuerKeyIdentifier?: Uint8Array;
 }
 
 const DAY_MS = 86_400_000;
 
-/**
- * Extension values decoded for the lint, by extension object: the profile's
- * shared extensions are the same objects in every certificate (and never
- * change), so each is decoded once rather than once per certificate.
- */
-const decodedValues = new WeakMap<Extension, unknown>();
-
 function decoded<T>(extension: Extension, type: new () => T): T {
-  let value = decodedValues.get(extension) as T | undefined;
-  if (value === undefined) {
-    value = AsnConvert.parse(extension.extnValue.buffer, type);
-    decodedValues.set(extension, value);
+  return AsnConvert.parse(extension.extnValue.buffer, type);
+}
+
+/**
+ * Lints the bytes that will be signed, not the object they were built from
+ * (issue 15): the TBSCertificate DER must be DER (X.690 §10–11, strict-der.ts),
+ * must parse, and what it parses to is what the rules below check. A finding
+ * means nothing is signed.
+ */
+export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[] {
+  try {
+    checkDer(tbsDer, 'the TBSCertificate');
+  } catch (error) {
+    if (error instanceof DerError) return [`the TBSCertificate is not DER: ${error.reason} (X.690 §10–11)`];
+    throw error;
   }
-  return value;
+  let tbs: TBSCertificate;
+  try {
+    tbs = AsnConvert.parse(tbsDer, TBSCertificate);
+  } catch (error) {
+    return [`the TBSCertificate does not parse: ${(error as Error).message}`];
+  }
+  // Extension values are DER too (RFC 5280 §4.1): checkDer does not look inside an OCTET STRING.
+  for (const extension of tbs.extensions ?? []) {
+    try {
+      checkDer(new Uint8Array(extension.extnValue.buffer), `extension ${extension.extnID}`);
+    } catch (error) {
+      if (error instanceof DerError) return [`the value of extension ${extension.extnID} is not DER: ${error.reason}`];
+      throw error;
+    }
+  }
+  return lintTbsCertificate(tbs, context);
 }
 
 /**
@@ -148,6 +171,11 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');
 
   findings.push(...lintIdentityExtensions(extensions, profile));
+  findings.push(...lintSubjectPublicKeyInfo(tbs.subjectPublicKeyInfo, context.keyAlgorithm));
+  findings.push(...lintAuthorityKeyIdentifier(extensions, context.issuerKeyIdentifier));
+  findings.push(...lintName(tbs.subject, 'subject'), ...lintName(tbs.issuer, 'issuer'));
+  findings.push(...lintExtensionNames(extensions));
+  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions, notBefore: notBefore.getTime(), notAfter: notAfter.getTime() }));
 
   return findings;
 }

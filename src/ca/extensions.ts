@@ -21,6 +21,7 @@ import {
   PolicyQualifierInfo,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
+  type Certificate,
   id_ad_caIssuers,
   id_ad_ocsp,
   id_ce_authorityKeyIdentifier,
@@ -35,11 +36,11 @@ import {
   id_qt_csp,
 } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
-import { fill, layout, octetString, Slot } from '../crypto/der-layout.js';
 import { keyIdentifier } from '../crypto/public-key.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { buildIdentityExtension, type SubscriberIdentity } from './subject-identity.js';
+import { canonicalDnsName, dnsNameProblem } from './encoding-lint.js';
 
 /** Where relying parties find what the certificate points at (R11, R16). */
 export interface PublicationPoints {
@@ -80,12 +81,9 @@ function extension(extnID: string, critical: boolean, value: unknown): Extension
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
-/** KeyIdentifier ::= OCTET STRING (RFC 5280 §4.2.1.2), laid out once by asn1js for the 20 octets of method (1). */
-const keyIdentifierLayout = layout(octetString(new Slot('keyIdentifier', 20)));
-
-/** The one extension every certificate has its own value of: filled into a layout instead of serialised by reflection. */
+/** KeyIdentifier ::= OCTET STRING (RFC 5280 §4.2.1.2). */
 function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {
-  const value = keyId.length === 20 ? fill(keyIdentifierLayout, { keyIdentifier: keyId }) : AsnConvert.serialize(new SubjectKeyIdentifier(keyId));
+  const value = AsnConvert.serialize(new SubjectKeyIdentifier(keyId));
   return new Extension({ extnID: id_ce_subjectKeyIdentifier, critical: false, extnValue: new OctetString(value) });
 }
 
@@ -234,10 +232,9 @@ function subjectAltNameEntries(profile: CertificateProfile, names: SubjectAltNam
   const entries: GeneralName[] = [];
   for (const dns of names.dns ?? []) {
     if (!allowed.has('dns')) fail('DNS names are not allowed');
-    const name = dns.toLowerCase();
-    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name) || name.length > 253) {
-      fail(`${dns} is not a valid DNS name (use the A-label form for IDNs)`);
-    }
+    // U-labels (例子.中国) are accepted and written as A-labels; invalid A-labels are refused (RFC 5890, RFC 5280 §4.2.1.6).
+    const name = canonicalDnsName(dns);
+    if (!name) fail(`${dns} is not a valid DNS name: ${dnsNameProblem(dns.toLowerCase()) ?? 'it has no IDNA form'}`);
     entries.push(new GeneralName({ dNSName: name }));
   }
   for (const ip of names.ip ?? []) {
@@ -252,4 +249,10 @@ function subjectAltNameEntries(profile: CertificateProfile, names: SubjectAltNam
   }
   if (profile.subjectAltName.required && entries.length === 0) fail('at least one subject alternative name is required');
   return entries;
+}
+
+/** The subjectKeyIdentifier a certificate carries (what the AKI of everything it issues must equal), if any. */
+export function subjectKeyIdentifierOf(certificate: Certificate): Uint8Array | undefined {
+  const extension = certificate.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  return extension ? new Uint8Array(AsnConvert.parse(extension.extnValue.buffer, SubjectKeyIdentifier).buffer) : undefined;
 }

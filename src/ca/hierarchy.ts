@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { subjectKeyIdentifierOf } from './extensions.js';
 import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
@@ -97,6 +100,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
     name: rootName,
     signer: rootKey,
     notAfter: new Date(root.notAfter),
+    keyIdentifier: subjectKeyIdentifierOf(AsnConvert.parse(root.der, Certificate)),
   };
 
   const issuingId = newId('issuing');

@@ -12,6 +12,7 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openTestSignet, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { checkDer } from '../crypto/strict-der.js';
 import { SignedAttributes } from './cms-signed-data.js';
 import { failuresIn, normaliseOid } from './time-stamp-query.js';
 import { TimeStampAuthority, tsaPolicyOid } from './time-stamp-authority.js';
@@ -229,7 +230,9 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
 
   it('emits canonical DER: asn1-schema re-encodes the token and the reply byte for byte (token-encoder.ts)', async () => {
     for (const args of [['-sha256', '-cert'], ['-sha512', '-no_nonce']]) {
-      const reply = (await post(opensslQuery('canonical', ...args))).body;
+      const query = opensslQuery('canonical', ...args);
+      const reply = (await post(query)).body;
+      expect(() => checkDer(reply)).not.toThrow();
       const response = AsnConvert.parse(reply, TimeStampResp);
       expect(Buffer.from(AsnConvert.serialize(response))).toEqual(reply);
       const token = response.timeStampToken!;
@@ -240,6 +243,10 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
       // asn1js reads a 128-bit OID arc as {hex}; given back in decimal it re-encodes exactly.
       tstInfo.policy = normaliseOid(tstInfo.policy);
       expect(Buffer.from(AsnConvert.serialize(tstInfo))).toEqual(Buffer.from(tstDer));
+      // OpenSSL writes the hash's parameters as NULL; the imprint rebuilt from values says so too (RFC 3161 §2.4.2).
+      const asked = AsnConvert.parse(query, TimeStampReq).messageImprint;
+      expect(asked.hashAlgorithm.parameters).not.toBeUndefined();
+      expect(Buffer.from(AsnConvert.serialize(tstInfo.messageImprint))).toEqual(Buffer.from(AsnConvert.serialize(asked)));
       expect(signedData.version).toBe(3);
       expect(signedData.signerInfos[0]!.signedAttrs!.map((a) => a.attrType).sort()).toEqual(
         ['1.2.840.113549.1.9.3', '1.2.840.113549.1.9.4', '1.2.840.113549.1.9.16.2.47'].sort(),
@@ -247,7 +254,7 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     }
   });
 
-  it('lays out every shape of token right: each nonce length, high-bit nonces, no nonce, certReq or not, every hash (token-encoder.ts, RFC 3161 §2.4.2)', async () => {
+  it('builds every kind of token from values: each nonce length, high-bit nonces, no nonce, certReq or not, every hash (token-encoder.ts, RFC 3161 §2.4.2)', async () => {
     const tsaKey = new X509Certificate(h.tsa.der).publicKey;
     const shapes: Array<{ hash: 'sha256' | 'sha384' | 'sha512'; nonce?: Buffer; certReq: boolean }> = [
       { hash: 'sha256', nonce: Buffer.from([0x01]), certReq: true },
@@ -259,7 +266,7 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     ];
     const oids = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
     for (const shape of shapes) {
-      // Twice each: the first lays the shape out, the second uses the layout.
+      // Twice each: nothing is remembered from one token to the next.
       for (let round = 0; round < 2; round++) {
         const digest = createHash(shape.hash).update(`${shape.hash}-${round}-${shape.nonce?.length}`).digest();
         const query = Buffer.from(
@@ -272,7 +279,11 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
           ),
         );
         const der = (await t.signet.tsa.reply(query)).der;
+        // Strict DER out (X.690 §10–11), whole reply.
+        expect(() => checkDer(der)).not.toThrow();
         const { response, signedData, tstInfo } = parseReply(der);
+        // The imprint is the request's value, rebuilt: the same DER as the request's.
+        expect(Buffer.from(AsnConvert.serialize(tstInfo!.messageImprint))).toEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(query, TimeStampReq).messageImprint)));
         expect(Buffer.from(AsnConvert.serialize(response))).toEqual(der);
         expect(Buffer.from(AsnConvert.serialize(signedData!))).toEqual(Buffer.from(response.timeStampToken!.content));
         expect(Buffer.from(tstInfo!.messageImprint.hashedMessage.buffer)).toEqual(digest);

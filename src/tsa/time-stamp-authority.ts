@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   Accuracy,
-  MessageImprint,
   PKIFreeText,
   PKIStatus,
   PKIStatusInfo,
   TimeStampResp,
 } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners } from '../ca/delegated-signers.js';
 import { normaliseSerial } from '../ca/serial-number.js';
-import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
+import { hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import { translate } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { cmsSignerIdentity, type CmsSignerIdentity } from './cms-signed-data.js';
-import { TokenTemplate } from './token-encoder.js';
+import { integerContents, TokenTemplate } from './token-encoder.js';
 import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
 import { SerialSource } from '../ca/serial-source.js';
@@ -73,7 +71,7 @@ export interface TimeStampReply {
 export interface ImprintRequest {
   hash: HashName;
   digest: Uint8Array;
-  nonce?: Uint8Array;
+  nonce?: bigint;
   certReq?: boolean;
 }
 
@@ -175,19 +173,15 @@ export class TimeStampAuthority {
       throw new SignetError('tsa.bad-alg', 400, { algorithm: request.hash }, 'hash');
     }
     try {
-      const messageImprint = new MessageImprint({
-        hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID[request.hash] }),
-        hashedMessage: new OctetString(request.digest),
-      });
-      const { reply: _reply, tokenDer, ...issued } = await this.issue({
+      const { reply: _reply, ...issued } = await this.issue({
         hash: request.hash,
-        messageImprintDer: new Uint8Array(AsnConvert.serialize(messageImprint)),
+        // RFC 5754 §2: the SHA-2 identifiers' parameters are absent.
+        nullParameters: false,
         hashedMessage: Buffer.from(request.digest),
         nonce: request.nonce,
         certReq: request.certReq ?? true,
       });
-      // Its own exact buffer: the token is a view into the reply it was encoded with.
-      return { ...issued, tokenDer: Buffer.from(new Uint8Array(tokenDer).buffer) };
+      return issued;
     } catch (error) {
       if (error instanceof TimeStampRefusal) {
         const status = error.failure === 'systemFailure' || error.failure === 'timeNotAvailable' ? 503 : 400;
@@ -232,7 +226,9 @@ export class TimeStampAuthority {
       const serialBytes = this.serials.serial();
       // RFC 3161 §2.4.1: the TSA's certificate (with its issuing CA's) only when certReq asks for it.
       const { reply, token: tokenDer } = await identity.template.encode({
-        messageImprintDer: query.messageImprintDer,
+        hash: query.hash,
+        nullParameters: query.nullParameters,
+        hashedMessage: query.hashedMessage,
         serial: serialBytes,
         genTime,
         nonce: query.nonce,
@@ -247,7 +243,7 @@ export class TimeStampAuthority {
           hash_algorithm: query.hash,
           message_imprint: query.hashedMessage.toString('hex'),
           policy: this.policy,
-          nonce: query.nonce ? Buffer.from(query.nonce).toString('hex') : null,
+          nonce: query.nonce !== undefined ? Buffer.from(integerContents(query.nonce)).toString('hex') : null,
           token_der: tokenDer,
         });
       } catch (error) {

@@ -49,12 +49,15 @@ export class TimeStampRefusal extends Error {
 /** A request the TSA can honour, checked. */
 export interface TimeStampQuery {
   hash: HashName;
-  /** The request's MessageImprint as received: TSTInfo carries it unchanged ("MUST have the same value", RFC 3161 §2.4.2). */
-  messageImprintDer: Uint8Array;
+  /**
+   * Whether hashAlgorithm's parameters were NULL rather than absent (RFC 5754 §2 allows both):
+   * TSTInfo's MessageImprint, rebuilt from these values, "MUST have the same value" (RFC 3161 §2.4.2).
+   */
+  nullParameters: boolean;
   hashedMessage: Buffer;
   reqPolicy?: string;
-  /** The INTEGER's content octets, echoed unchanged. */
-  nonce?: Uint8Array;
+  /** The nonce's value, echoed in TSTInfo (re-encoded, never copied as bytes). */
+  nonce?: bigint;
   certReq: boolean;
 }
 
@@ -136,7 +139,7 @@ function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
     throw new TimeStampRefusal('badDataFormat', 'tsa.bad-imprint-length', { length: hashedMessage.length, hash, expected: hashOutputLength(hash) });
   }
 
-  const query: TimeStampQuery = { hash, messageImprintDer: new Uint8Array(imprint.valueBeforeDecodeView), hashedMessage, certReq: false };
+  const query: TimeStampQuery = { hash, nullParameters: params !== undefined, hashedMessage, certReq: false };
   let index = 2;
   let item = items[index];
   if (item instanceof asn1js.ObjectIdentifier) {
@@ -149,7 +152,7 @@ function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
     }
     // A nonce is a large random positive integer (RFC 3161 §2.4.1); DER has already made it minimal.
     if (item.valueBlock.valueHexView[0]! & 0x80) throw new TimeStampRefusal('badDataFormat', 'tsa.negative-nonce');
-    query.nonce = new Uint8Array(item.valueBlock.valueHexView);
+    query.nonce = BigInt(`0x${Buffer.from(item.valueBlock.valueHexView).toString('hex')}`);
     item = items[++index];
   }
   if (item instanceof asn1js.Boolean) {

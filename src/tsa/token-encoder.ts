@@ -1,34 +1,44 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Attribute, DigestAlgorithmIdentifiers, id_signedData } from '@peculiar/asn1-cms';
+import { DigestAlgorithmIdentifiers, id_signedData } from '@peculiar/asn1-cms';
 import { ContentType } from '@peculiar/asn1-pkcs9';
 import { Accuracy, PKIStatus, PKIStatusInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import * as asn1js from 'asn1js';
-import { digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
-import { fill, integer, layout, octetString, oid, sequence, set, Slot, tagged, type Layout, type Part } from '../crypto/der-layout.js';
+import { HASH_OID, type HashName } from '../crypto/algorithms.js';
+import { encodedElement } from '../crypto/signed-structure.js';
+import { attribute, digestAlgorithm, id_contentType, id_messageDigest, type CmsSignerIdentity } from './cms-signed-data.js';
 
 /**
- * The TSA's hot path. @peculiar/asn1-schema serialises by reflection and
- * re-parses every pre-encoded field: about 2 ms per token. Building each
- * token as a tree of asn1js objects still cost ~250 µs. So the parts that
- * never change (the TSA certificate, its identifiers, the
- * signing-certificate-v2 attribute, the policy, the accuracy) are encoded once
- * with asn1-schema, and asn1js lays out the whole reply once per *shape* —
- * the lengths of imprint, nonce, genTime, TSTInfo and signature, a handful in
- * practice — around placeholders (der-layout.ts). Each token is then three
- * copies of those bytes with its own values put in their slots. The tests
- * prove the result is byte for byte what asn1-schema produces for the same
- * structure (RFC 3161 §2.4.2, RFC 5652 §5), and OpenSSL verifies it.
+ * A time-stamp token (RFC 3161 §2.4.2) built from values, one asn1js tree per
+ * token. Nothing from the request is copied as bytes: the MessageImprint is
+ * rebuilt from the hash and the digest, the nonce from its integer value, so
+ * the token holds the one DER encoding of each whatever the request looked
+ * like. The parts that are the same for every token of a TSA identity (its
+ * certificates, identifiers, the signing-certificate-v2 attribute, policy,
+ * accuracy) are encoded once by asn1-schema when the identity is loaded and
+ * placed as they are.
+ *
+ * Why asn1js and not asn1-schema's reflective serializer for the per-token
+ * part: asn1-schema re-parses every ANY and pre-encoded field it is given
+ * (ContentInfo's content, attribute values), ~2.7 ms of CPU per token against
+ * ~0.2 ms here (measured with /tmp micro-benchmarks, docs/issuance-cycle.md);
+ * the TSA's floor is 2,000 tokens per CPU-second. The tests check that
+ * asn1-schema parses every token and re-encodes it byte for byte.
  */
 
 export interface TokenFields {
-  /** The request's MessageImprint, byte for byte (RFC 3161 §2.4.2: "MUST have the same value"). */
-  messageImprintDer: Uint8Array;
+  hash: HashName;
+  /**
+   * Whether the request wrote the hash algorithm's parameters as NULL rather than leaving them
+   * out (RFC 5754 §2 allows both): TSTInfo's MessageImprint "MUST have the same value" (§2.4.2).
+   */
+  nullParameters: boolean;
+  hashedMessage: Uint8Array;
   /** serialNumber content octets (positive, minimal). */
   serial: Uint8Array;
   genTime: Date;
-  /** The request's nonce INTEGER content octets, echoed unchanged. */
-  nonce?: Uint8Array;
+  /** The request's nonce, a non-negative integer (RFC 3161 §2.4.1). */
+  nonce?: bigint;
   /** RFC 3161 §2.4.1: the TSA's certificate (and its issuing CA's) in the token only when certReq asks for it. */
   includeCertificate: boolean;
 }
@@ -36,32 +46,25 @@ export interface TokenFields {
 export interface EncodedToken {
   /** TimeStampResp { granted, TimeStampToken }. */
   reply: Buffer;
-  /** The TimeStampToken (ContentInfo), a view into `reply`. */
+  /** The TimeStampToken (ContentInfo). */
   token: Buffer;
 }
 
-/** Each distinct shape is laid out once; past this many (hostile nonce lengths…) they are laid out per use. */
-const MAX_LAYOUTS = 512;
-
-const der = (value: unknown) => new Uint8Array(AsnConvert.serialize(value));
-
-/** Everything in a token that is the same for every token a TSA identity signs. */
+/** Everything in a token that is the same for every token a TSA identity signs, encoded once. */
 export class TokenTemplate {
   private readonly policy: Uint8Array;
   private readonly accuracy: Uint8Array;
-  private readonly attributes: { contentType: Uint8Array; signingCertificate: Uint8Array };
+  private readonly contentTypeAttribute: Uint8Array;
+  private readonly signingCertificateAttribute: Uint8Array;
   private readonly sid: Uint8Array;
   private readonly digestAlgorithm: Uint8Array;
   private readonly signatureAlgorithm: Uint8Array;
   private readonly digestAlgorithms: Uint8Array;
-  /** SignedData.certificates when certReq is set: the TSA's and its issuing CA's, in DER SET order. */
-  private readonly certificates: Uint8Array[];
+  /** SignedData.certificates' contents when certReq is set: the TSA's and its issuing CA's, in DER SET order (X.690 §11.6). */
+  private readonly certificates: Uint8Array;
   private readonly granted: Uint8Array;
-  private readonly digestLength: number;
-  private readonly tstInfoLayouts = new Map<string, Layout>();
-  private readonly attributeLayouts = new Map<string, { toBeSigned: Layout; members: Part[] }>();
-  private readonly replyLayouts = new Map<string, Layout>();
-  private lastTime = { at: NaN, der: new Uint8Array(0) };
+  /** Every hash's AlgorithmIdentifier, without and with NULL parameters. */
+  private readonly hashAlgorithms: Record<string, Uint8Array>;
 
   constructor(
     private readonly identity: CmsSignerIdentity,
@@ -74,129 +77,100 @@ export class TokenTemplate {
      */
     chain: Uint8Array[] = [],
   ) {
-    this.policy = oid(policy);
+    this.policy = new Uint8Array(new asn1js.ObjectIdentifier({ value: policy }).toBER(false));
     this.accuracy = der(accuracy);
-    this.attributes = {
-      contentType: der(new Attribute({ attrType: id_contentType, attrValues: [AsnConvert.serialize(new ContentType(id_ct_tstInfo))] })),
-      signingCertificate: der(identity.signingCertificate),
-    };
+    this.contentTypeAttribute = der(attribute(id_contentType, new ContentType(id_ct_tstInfo)));
+    this.signingCertificateAttribute = der(identity.signingCertificate);
     this.sid = der(identity.sid.issuerAndSerialNumber);
     this.digestAlgorithm = der(digestAlgorithm(identity.hash));
     this.signatureAlgorithm = der(identity.signer.signatureAlgorithm);
     this.digestAlgorithms = der(new DigestAlgorithmIdentifiers([digestAlgorithm(identity.hash)]));
-    this.certificates = sortDer([new Uint8Array(identity.certificateDer), ...chain].map((der) => ({ der }))).map((c) => c.der);
+    this.certificates = Buffer.concat(sortDer([new Uint8Array(identity.certificateDer), ...chain]));
     this.granted = der(new PKIStatusInfo({ status: PKIStatus.granted }));
-    this.digestLength = createHash(identity.hash).digest().length;
+    this.hashAlgorithms = {};
+    for (const [hash, algorithm] of Object.entries(HASH_OID)) {
+      this.hashAlgorithms[`${hash}`] = new Uint8Array(sequence(oid(algorithm)).toBER(false));
+      this.hashAlgorithms[`${hash}/null`] = new Uint8Array(sequence(oid(algorithm), new asn1js.Null()).toBER(false));
+    }
   }
 
-  /** TSTInfo, signed attributes, signature, SignedData, reply: one token. */
+  /** TSTInfo, the signed attributes over its digest, the signature, SignedData, the reply (RFC 5652 §5). */
   async encode(fields: TokenFields): Promise<EncodedToken> {
     const tstInfo = this.tstInfo(fields);
     const digest = createHash(this.identity.hash).update(tstInfo).digest();
-    const attributes = this.attributeLayout();
-    const toBeSigned = fill(attributes.toBeSigned, { digest });
+    const messageDigest = sequence(encodedElement(MESSAGE_DIGEST), new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: digest })] }));
+    const attributes = Buffer.concat(sortDer([this.contentTypeAttribute, new Uint8Array(messageDigest.toBER(false)), this.signingCertificateAttribute]));
+    // The signature covers the attributes under the universal SET tag; the SignerInfo carries them as [0] IMPLICIT (RFC 5652 §5.4).
+    const toBeSigned = new Uint8Array(new asn1js.Set({ value: [encodedElement(attributes)] }).toBER(false));
     const signature = await this.identity.signer.sign(toBeSigned);
-    const reply = this.replyLayout(tstInfo.length, signature.length, fields.includeCertificate);
-    const bytes = fill(reply, { tstInfo, digest, signature });
-    const at = reply.offsets.get('token')!;
-    return { reply: bytes, token: bytes.subarray(at, at + reply.lengths.get('token')!) };
+    const signerInfo = sequence(
+      new asn1js.Integer({ value: 1 }),
+      encodedElement(this.sid),
+      encodedElement(this.digestAlgorithm),
+      tagged(0, encodedElement(attributes)),
+      encodedElement(this.signatureAlgorithm),
+      new asn1js.OctetString({ valueHex: signature }),
+    );
+    const signedData = sequence(
+      new asn1js.Integer({ value: 3 }),
+      encodedElement(this.digestAlgorithms),
+      sequence(encodedElement(TST_INFO), tagged(0, new asn1js.OctetString({ valueHex: tstInfo }))),
+      ...(fields.includeCertificate ? [tagged(0, encodedElement(this.certificates))] : []),
+      new asn1js.Set({ value: [signerInfo] }),
+    );
+    const token = Buffer.from(sequence(encodedElement(SIGNED_DATA), tagged(0, signedData)).toBER(false));
+    const reply = Buffer.from(sequence(encodedElement(this.granted), encodedElement(token)).toBER(false));
+    return { reply, token };
   }
 
   /**
    * ```asn1
    * TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, accuracy, [ordering], [nonce] }
+   * MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
    * ```
    */
   tstInfo(fields: Omit<TokenFields, 'includeCertificate'>): Buffer {
-    const genTime = this.genTime(fields.genTime);
-    const key = `${fields.messageImprintDer.length}/${fields.serial.length}/${genTime.length}/${fields.nonce?.length ?? '-'}`;
-    const shape = this.cached(this.tstInfoLayouts, key, () =>
-      layout(
-        sequence([
-          der1,
-          this.policy,
-          new Slot('messageImprint', fields.messageImprintDer.length),
-          integer(new Slot('serial', fields.serial.length)),
-          new Slot('genTime', genTime.length),
-          this.accuracy,
-          ...(fields.nonce ? [integer(new Slot('nonce', fields.nonce.length))] : []),
-        ]),
-      ),
+    const hashAlgorithm = encodedElement(this.hashAlgorithms[`${fields.hash}${fields.nullParameters ? '/null' : ''}`]!);
+    const tst = sequence(
+      new asn1js.Integer({ value: 1 }),
+      encodedElement(this.policy),
+      sequence(hashAlgorithm, new asn1js.OctetString({ valueHex: fields.hashedMessage })),
+      new asn1js.Integer({ valueHex: fields.serial }),
+      new asn1js.GeneralizedTime({ valueDate: fields.genTime }),
+      encodedElement(this.accuracy),
+      ...(fields.nonce !== undefined ? [new asn1js.Integer({ valueHex: integerContents(fields.nonce) })] : []),
     );
-    return fill(shape, { messageImprint: fields.messageImprintDer, serial: fields.serial, genTime, ...(fields.nonce ? { nonce: fields.nonce } : {}) });
-  }
-
-  /**
-   * The signed attributes in DER order: contentType, messageDigest,
-   * signing-certificate-v2. Their order depends on lengths and OIDs only,
-   * never on the digest's value (the encodings differ before it), so it is
-   * settled once, on the placeholder.
-   */
-  private attributeLayout(): { toBeSigned: Layout; members: Part[] } {
-    return this.cached(this.attributeLayouts, 'attributes', () => {
-      const messageDigest = sequence([oid(id_messageDigest), set([octetString(new Slot('digest', this.digestLength))])]);
-      const placeholder = layout(messageDigest).der;
-      const members = sortDer([
-        { part: this.attributes.contentType, der: this.attributes.contentType },
-        { part: messageDigest, der: placeholder },
-        { part: this.attributes.signingCertificate, der: this.attributes.signingCertificate },
-      ]).map((m) => m.part);
-      // What the signature covers: the universal SET tag (RFC 5652 §5.4); the SignerInfo carries [0] IMPLICIT.
-      return { toBeSigned: layout(set(members)), members };
-    });
-  }
-
-  /** ContentInfo { id-signedData, SignedData { TSTInfo } } inside TimeStampResp { granted, token }. */
-  private replyLayout(tstInfoLength: number, signatureLength: number, includeCertificate: boolean): Layout {
-    const key = `${tstInfoLength}/${signatureLength}/${includeCertificate}`;
-    return this.cached(this.replyLayouts, key, () => {
-      const signerInfo = sequence([
-        der1,
-        this.sid,
-        this.digestAlgorithm,
-        tagged(0, this.attributeLayout().members),
-        this.signatureAlgorithm,
-        octetString(new Slot('signature', signatureLength)),
-      ]);
-      const signedData = sequence([
-        der3,
-        this.digestAlgorithms,
-        sequence([oid(id_ct_tstInfo), tagged(0, [octetString(new Slot('tstInfo', tstInfoLength))])]),
-        ...(includeCertificate ? [tagged(0, this.certificates)] : []),
-        set([signerInfo]),
-      ]);
-      return layout(sequence([this.granted, sequence([oid(id_signedData), tagged(0, [signedData])], 'token')]));
-    });
-  }
-
-  /** genTime with milliseconds, as asn1js writes it; tokens of the same millisecond share the encoding. */
-  private genTime(at: Date): Uint8Array {
-    const ms = at.getTime();
-    if (this.lastTime.at !== ms) this.lastTime = { at: ms, der: new Uint8Array(new asn1js.GeneralizedTime({ valueDate: at }).toBER(false)) };
-    return this.lastTime.der;
-  }
-
-  private cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
-    let value = cache.get(key);
-    if (value === undefined) {
-      value = make();
-      if (cache.size < MAX_LAYOUTS) cache.set(key, value);
-    }
-    return value;
+    return Buffer.from(tst.toBER(false));
   }
 }
 
-const der1 = new Uint8Array(new asn1js.Integer({ value: 1 }).toBER(false));
-const der3 = new Uint8Array(new asn1js.Integer({ value: 3 }).toBER(false));
+const der = (value: unknown) => new Uint8Array(AsnConvert.serialize(value));
+const oid = (value: string) => new asn1js.ObjectIdentifier({ value });
+const MESSAGE_DIGEST = new Uint8Array(oid(id_messageDigest).toBER(false));
+const TST_INFO = new Uint8Array(oid(id_ct_tstInfo).toBER(false));
+const SIGNED_DATA = new Uint8Array(oid(id_signedData).toBER(false));
+const sequence = (...value: asn1js.AsnType[]) => new asn1js.Sequence({ value });
+/** [n] constructed, context-specific: EXPLICIT around a value, or IMPLICIT over a SET's contents. */
+const tagged = (tagNumber: number, content: asn1js.AsnType) =>
+  new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: [content] as asn1js.Constructed['valueBlock']['value'] });
+
+/** The minimal two's-complement content octets of a non-negative INTEGER (X.690 §8.3.2). */
+export function integerContents(value: bigint): Uint8Array {
+  if (value < 0n) throw new RangeError('a nonce is never negative');
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const bytes = Buffer.from(hex, 'hex');
+  return bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+}
 
 /** X.690 §11.6: SET OF members in the order of their encodings, the shorter padded with zeros. */
-function sortDer<T extends { der: Uint8Array }>(items: T[]): T[] {
+function sortDer(items: Uint8Array[]): Uint8Array[] {
   return [...items].sort((x, y) => {
-    const length = Math.max(x.der.length, y.der.length);
+    const length = Math.max(x.length, y.length);
     const a = Buffer.alloc(length);
     const b = Buffer.alloc(length);
-    a.set(x.der);
-    b.set(y.der);
+    a.set(x);
+    b.set(y);
     return Buffer.compare(a, b);
   });
 }

@@ -1,0 +1,298 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { RSAPublicKey } from '@peculiar/asn1-rsa';
+import {
+  AuthorityInfoAccessSyntax,
+  AuthorityKeyIdentifier,
+  CertificatePolicies,
+  CRLDistributionPoints,
+  GeneralName,
+  SubjectAlternativeName,
+  id_ce_authorityKeyIdentifier,
+  id_ce_certificatePolicies,
+  id_ce_cRLDistributionPoints,
+  id_ce_subjectAltName,
+  id_pe_authorityInfoAccess,
+  type Extension,
+  type Name,
+  type SubjectPublicKeyInfo,
+} from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { checkDer, DerError } from '../crypto/strict-der.js';
+
+/**
+ * The lints zlint and pkilint have and the RFC 5280 rules in
+ * certificate-lint.ts did not: the key as encoded, AKI against the issuer's
+ * SKI, DN string types and upper bounds, DNS names and IDNs, URIs, and the
+ * CA/Browser Forum's validity limits for TLS server certificates. Each
+ * returns findings (empty when clean), for what is about to be signed.
+ */
+
+const RSA = '1.2.840.113549.1.1.1';
+const EC = '1.2.840.10045.2.1';
+const ED25519 = '1.3.101.112';
+const CURVES: Record<string, { oid: string; pointLength: number }> = {
+  'ecdsa-p256': { oid: '1.2.840.10045.3.1.7', pointLength: 65 },
+  'ecdsa-p384': { oid: '1.3.132.0.34', pointLength: 97 },
+  sm2: { oid: '1.2.156.10197.1.301', pointLength: 65 },
+};
+const NULL = Buffer.from([0x05, 0x00]);
+
+/** RFC 3279 §2.3, RFC 5480 §2, RFC 8410 §4: the canonical form of each key type Signet certifies. */
+export function lintSubjectPublicKeyInfo(spki: SubjectPublicKeyInfo, keyAlgorithm: KeyAlgorithm): string[] {
+  const findings: string[] = [];
+  const { algorithm, parameters } = spki.algorithm;
+  const key = new Uint8Array(spki.subjectPublicKey);
+  // asn1-schema reads NULL parameters as null and absent ones as undefined.
+  const params = parameters === undefined ? undefined : parameters === null ? NULL : Buffer.from(parameters);
+  if (keyAlgorithm.startsWith('rsa-')) {
+    if (algorithm !== RSA) return [`key algorithm ${algorithm} is not rsaEncryption for a ${keyAlgorithm} key`];
+    if (!params?.equals(NULL)) findings.push('rsaEncryption parameters must be NULL (RFC 3279 §2.3.1)');
+    try {
+      checkDer(key, 'the RSAPublicKey');
+      const rsa = AsnConvert.parse(key, RSAPublicKey);
+      const modulus = Buffer.from(rsa.modulus);
+      const bits = (modulus.length - (modulus[0] === 0 ? 1 : 0)) * 8;
+      if (`rsa-${bits}` !== keyAlgorithm) findings.push(`RSA modulus of ${bits} bits for a ${keyAlgorithm} key`);
+      const exponent = BigInt(`0x${Buffer.from(rsa.publicExponent).toString('hex') || '0'}`);
+      if (exponent < 65537n || exponent % 2n === 0n) findings.push('RSA public exponent must be odd and at least 65537');
+    } catch (error) {
+      findings.push(error instanceof DerError ? `the RSAPublicKey is not DER: ${error.reason}` : 'the RSAPublicKey does not parse');
+    }
+  } else if (keyAlgorithm === 'ed25519') {
+    if (algorithm !== ED25519) return [`key algorithm ${algorithm} is not Ed25519`];
+    if (params !== undefined) findings.push('Ed25519 keys have no parameters (RFC 8410 §3)');
+    if (key.length !== 32) findings.push(`Ed25519 key of ${key.length} octets`);
+  } else {
+    const curve = CURVES[keyAlgorithm];
+    if (!curve || algorithm !== EC) return [`key algorithm ${algorithm} is not id-ecPublicKey for a ${keyAlgorithm} key`];
+    // The named curve's OID as DER: 06 len arcs.
+    const named = params ? safeOid(params) : undefined;
+    if (named !== curve.oid) findings.push(`EC parameters must name the curve ${curve.oid} (RFC 5480 §2.1.1)`);
+    if (key[0] !== 0x04 || key.length !== curve.pointLength) findings.push('EC point must be uncompressed (RFC 5480 §2.2)');
+  }
+  return findings;
+}
+
+function safeOid(der: Buffer): string | undefined {
+  const read = asn1js.fromBER(new Uint8Array(der));
+  return read.offset === der.length && read.result instanceof asn1js.ObjectIdentifier ? read.result.getValue() : undefined;
+}
+
+/** RFC 5280 §4.2.1.1: a certificate's AKI keyIdentifier is its issuer's SKI. */
+export function lintAuthorityKeyIdentifier(extensions: readonly Extension[], issuerKeyIdentifier: Uint8Array | undefined): string[] {
+  if (!issuerKeyIdentifier) return [];
+  const aki = extensions.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
+  if (!aki) return [];
+  const keyId = AsnConvert.parse(aki.extnValue.buffer, AuthorityKeyIdentifier).keyIdentifier;
+  if (!keyId || !Buffer.from(keyId.buffer).equals(Buffer.from(issuerKeyIdentifier))) {
+    return ['authorityKeyIdentifier differs from the issuer certificate\'s subjectKeyIdentifier (RFC 5280 §4.2.1.1)'];
+  }
+  return [];
+}
+
+/**
+ * RFC 5280 §4.1.2.4 and Appendix A upper bounds; §4.1.2.6 DirectoryString as
+ * PrintableString or UTF8String; countryName two upper-case letters (ISO 3166);
+ * serialNumber PrintableString; emailAddress IA5String.
+ */
+const NAME_RULES: Record<string, { label: string; max: number; types: Array<'printable' | 'utf8' | 'ia5'> }> = {
+  '2.5.4.6': { label: 'countryName', max: 2, types: ['printable'] },
+  '2.5.4.5': { label: 'serialNumber', max: 64, types: ['printable'] },
+  '2.5.4.3': { label: 'commonName', max: 64, types: ['printable', 'utf8'] },
+  '2.5.4.10': { label: 'organizationName', max: 64, types: ['printable', 'utf8'] },
+  '2.5.4.11': { label: 'organizationalUnitName', max: 64, types: ['printable', 'utf8'] },
+  '2.5.4.7': { label: 'localityName', max: 128, types: ['printable', 'utf8'] },
+  '2.5.4.8': { label: 'stateOrProvinceName', max: 128, types: ['printable', 'utf8'] },
+  '2.5.4.9': { label: 'streetAddress', max: 128, types: ['printable', 'utf8'] },
+  '2.5.4.12': { label: 'title', max: 64, types: ['printable', 'utf8'] },
+  '2.5.4.42': { label: 'givenName', max: 32768, types: ['printable', 'utf8'] },
+  '2.5.4.4': { label: 'surname', max: 32768, types: ['printable', 'utf8'] },
+  '2.5.4.17': { label: 'postalCode', max: 40, types: ['printable', 'utf8'] },
+  '2.5.4.97': { label: 'organizationIdentifier', max: 64, types: ['printable', 'utf8'] },
+  '1.2.840.113549.1.9.1': { label: 'emailAddress', max: 255, types: ['ia5'] },
+};
+
+export function lintName(name: Name, which: 'subject' | 'issuer'): string[] {
+  const findings: string[] = [];
+  for (const rdn of name) {
+    if (rdn.length === 0) findings.push(`${which}: an empty RDN`);
+    for (const atv of rdn) {
+      const rule = NAME_RULES[atv.type];
+      const v = atv.value;
+      const kind = v.printableString !== undefined ? 'printable' : v.utf8String !== undefined ? 'utf8' : v.ia5String !== undefined ? 'ia5' : 'other';
+      const text = v.printableString ?? v.utf8String ?? v.ia5String;
+      const label = rule?.label ?? atv.type;
+      if (text === undefined || kind === 'other') {
+        findings.push(`${which} ${label}: not a PrintableString, UTF8String or IA5String (RFC 5280 §4.1.2.6)`);
+        continue;
+      }
+      if (text.length === 0) findings.push(`${which} ${label}: empty`);
+      if (!rule) continue;
+      if (!rule.types.includes(kind)) findings.push(`${which} ${label}: ${kind} string where ${rule.types.join(' or ')} is required (RFC 5280 §4.1.2.4)`);
+      if ([...text].length > rule.max) findings.push(`${which} ${label}: ${[...text].length} characters, more than ub ${rule.max} (RFC 5280 Appendix A)`);
+      if (atv.type === '2.5.4.6' && !/^[A-Z]{2}$/.test(text)) findings.push(`${which} countryName ${text}: not two upper-case letters (ISO 3166)`);
+    }
+  }
+  return findings;
+}
+
+/**
+ * Why `name` is not a DNS name fit for a dNSName (RFC 5280 §4.2.1.6, RFC 1034
+ * preferred syntax, IDNA2008 A-labels), or undefined. A leading `*.` is a
+ * wildcard. Labels in `xn--` must be valid A-labels: they decode, and the
+ * decoded U-label encodes back to the same A-label. Other labels with `--` in
+ * the third and fourth positions are reserved (RFC 5891 §4.2.3.1).
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  const host = name.startsWith('*.') ? name.slice(2) : name;
+  if (host.length === 0 || name.length > 253) return 'not 1 to 253 characters';
+  if (host !== host.toLowerCase()) return 'upper-case letters (write DNS names in lower case)';
+  const labels = host.split('.');
+  if (labels.length < 2) return 'a single label';
+  for (const label of labels) {
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) return `label "${label}" is not letters, digits and inner hyphens of 1 to 63 characters`;
+    if (label.slice(2, 4) === '--') {
+      if (!label.startsWith('xn--')) return `label "${label}" has "--" in the third and fourth positions (reserved, RFC 5891 §4.2.3.1)`;
+      const unicode = domainToUnicode(label);
+      if (!unicode || unicode === label || domainToASCII(unicode) !== label) return `label "${label}" is not a valid A-label (RFC 5890 §2.3.2.1)`;
+    }
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) return 'the top-level label is all digits';
+  return undefined;
+}
+
+/**
+ * A DNS name as a subscriber may type it (U-labels such as 例子.中国, or
+ * A-labels) in the form certificates carry: lower case, A-labels (RFC 5890).
+ * Undefined when it cannot be one.
+ */
+export function canonicalDnsName(input: string): string | undefined {
+  const wildcard = input.startsWith('*.');
+  const host = wildcard ? input.slice(2) : input;
+  // UTS #46 processing (lower-casing, IDNA mapping, Punycode), as browsers do.
+  const ascii = /^[\x21-\x7e]*$/.test(host) ? host.toLowerCase() : domainToASCII(host);
+  if (!ascii) return undefined;
+  const name = `${wildcard ? '*.' : ''}${ascii}`;
+  return dnsNameProblem(name) === undefined ? name : undefined;
+}
+
+/** An absolute URI of one of the given schemes, in ASCII, as it parses (RFC 3986). */
+export function uriProblem(uri: string, schemes: string[]): string | undefined {
+  if (!/^[\x21-\x7e]+$/.test(uri)) return 'not printable ASCII without spaces (RFC 5280 §4.2.1.6, RFC 3986)';
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    return 'not an absolute URI';
+  }
+  if (!schemes.includes(parsed.protocol.slice(0, -1))) return `scheme ${parsed.protocol} where ${schemes.join(' or ')} is expected`;
+  if (!parsed.hostname) return 'no host';
+  if (parsed.hash) return 'a fragment';
+  return undefined;
+}
+
+/** URIs and names inside the extensions: SAN entries, CRL distribution points, AIA and CPS. */
+export function lintExtensionNames(extensions: readonly Extension[]): string[] {
+  const findings: string[] = [];
+  const byId = new Map(extensions.map((e) => [e.extnID, e]));
+  const parse = <T>(oid: string, type: new () => T): T | undefined => {
+    const ext = byId.get(oid);
+    if (!ext) return undefined;
+    try {
+      return AsnConvert.parse(ext.extnValue.buffer, type);
+    } catch {
+      findings.push(`extension ${oid} does not parse`);
+      return undefined;
+    }
+  };
+  const checkUri = (where: string, name: GeneralName, schemes: string[]) => {
+    if (name.uniformResourceIdentifier === undefined) return;
+    const problem = uriProblem(name.uniformResourceIdentifier, schemes);
+    if (problem) findings.push(`${where} URI ${name.uniformResourceIdentifier}: ${problem}`);
+  };
+
+  for (const name of parse(id_ce_subjectAltName, SubjectAlternativeName) ?? []) {
+    if (name.dNSName !== undefined) {
+      const problem = dnsNameProblem(name.dNSName);
+      if (problem) findings.push(`subjectAltName dNSName ${name.dNSName}: ${problem}`);
+    }
+    if (name.rfc822Name !== undefined) {
+      const [local, domain, ...rest] = name.rfc822Name.split('@');
+      if (rest.length || !local || !/^[\x21-\x3f\x41-\x7e]+$/.test(local) || !domain || dnsNameProblem(domain.toLowerCase())) {
+        findings.push(`subjectAltName rfc822Name ${name.rfc822Name}: not local-part@domain in ASCII with an A-label domain (RFC 5280 §4.2.1.6)`);
+      }
+    }
+    if (name.iPAddress !== undefined) {
+      // asn1-x509 gives the address as text; its octets must have been 4 or 16.
+      if (!/^[0-9.]+$|:/.test(name.iPAddress)) findings.push(`subjectAltName iPAddress ${name.iPAddress}: not 4 or 16 octets`);
+    }
+    checkUri('subjectAltName', name, ['http', 'https', 'ldap', 'mailto', 'urn']);
+  }
+  for (const point of parse(id_ce_cRLDistributionPoints, CRLDistributionPoints) ?? []) {
+    // RFC 5280 §4.2.1.13: http (or ldap) URIs naming a DER CRL.
+    for (const name of point.distributionPoint?.fullName ?? []) checkUri('cRLDistributionPoints', name, ['http', 'ldap']);
+  }
+  for (const access of parse(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax) ?? []) {
+    // RFC 5280 §4.2.2.1: OCSP over http, caIssuers over http or ldap.
+    checkUri('authorityInfoAccess', access.accessLocation, ['http', 'ldap']);
+  }
+  for (const policy of parse(id_ce_certificatePolicies, CertificatePolicies) ?? []) {
+    for (const qualifier of policy.policyQualifiers ?? []) {
+      if (qualifier.policyQualifierId !== '1.3.6.1.5.5.7.2.1') continue;
+      // id-qt-cps: an IA5String URI (RFC 5280 §4.2.1.4).
+      const read = qualifier.qualifier ? asn1js.fromBER(new Uint8Array(qualifier.qualifier)) : undefined;
+      if (!(read?.result instanceof asn1js.IA5String)) {
+        findings.push('certificatePolicies CPS qualifier is not an IA5String');
+        continue;
+      }
+      const uri = read.result.valueBlock.value;
+      const problem = uriProblem(uri, ['http', 'https']);
+      if (problem) findings.push(`certificatePolicies CPS URI ${uri}: ${problem}`);
+    }
+  }
+  return findings;
+}
+
+/**
+ * CA/Browser Forum Baseline Requirements §6.3.2 as amended by ballot SC-081:
+ * the longest validity period (notBefore to notAfter inclusive) of a TLS
+ * server certificate, by the date it is issued.
+ */
+export function baselineMaximumDays(issuedAt: Date): number {
+  const t = issuedAt.getTime();
+  if (t < Date.UTC(2026, 2, 15)) return 398;
+  if (t < Date.UTC(2027, 2, 15)) return 200;
+  if (t < Date.UTC(2029, 2, 15)) return 100;
+  return 47;
+}
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+/** BR §7.1.2.7 (subscriber TLS server certificates), the parts that depend on what is signed. */
+export function lintTlsServer(input: {
+  ekus: readonly string[];
+  subject: Name;
+  extensions: readonly Extension[];
+  notBefore: Date;
+  notAfter: Date;
+}): string[] {
+  if (!input.ekus.includes(SERVER_AUTH)) return [];
+  const findings: string[] = [];
+  const validity = input.notAfter.getTime() - input.notBefore.getTime() + 1000;
+  const max = baselineMaximumDays(input.notBefore);
+  if (validity > max * 86_400_000) findings.push(`a TLS server certificate valid for more than ${max} days (BR §6.3.2, ballot SC-081)`);
+  const san = input.extensions.find((e) => e.extnID === id_ce_subjectAltName);
+  const names = san ? AsnConvert.parse(san.extnValue.buffer, SubjectAlternativeName) : [];
+  if (names.length === 0) findings.push('a TLS server certificate without subjectAltName (BR §7.1.2.7.12)');
+  const sanValues = new Set(names.flatMap((n) => [n.dNSName, n.iPAddress].filter((v): v is string => v !== undefined)));
+  for (const rdn of input.subject) {
+    for (const atv of rdn) {
+      if (atv.type !== '2.5.4.3') continue;
+      const cn = atv.value.utf8String ?? atv.value.printableString ?? '';
+      if (!sanValues.has(cn)) findings.push(`commonName ${cn} is not one of the subjectAltName entries (BR §7.1.2.7.2)`);
+    }
+  }
+  return findings;
+}
