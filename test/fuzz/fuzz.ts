@@ -1,0 +1,305 @@
+/**
+ * Structure-aware fuzzing of the parsers that take outside input (issue 15
+ * item 6): PKCS#10 requests (parse + proof of possession), OCSP requests,
+ * time-stamp queries, and the DER checker under them. Seeds are made by tools
+ * nobody here wrote (OpenSSL, NSS ocspclnt); mutations work on the DER tree
+ * (lengths, tags, truncation, deletion, duplication, nesting, contents bit
+ * flips) and re-encode the lengths around the change, so most mutants get
+ * past the outer framing and into the parsers. Invariants: every input is
+ * either accepted or refused with the parser's own refusal (never another
+ * exception), no input takes longer than the per-input limit, and whatever is
+ * accepted is strict DER.
+ *
+ *   npm run fuzz -- [--seed N] [--seconds S] [--inputs N]
+ *
+ * A seeded slice of the same campaign runs in the test suite (fuzz.test.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeRequestBytes, parseCertificationRequest, provePublicKey } from '../../src/ca/certification-request.js';
+import { SignetError } from '../../src/i18n/signet-error.js';
+import { checkDer, DerError } from '../../src/crypto/strict-der.js';
+import { MalformedOcspRequest, parseOcspRequest } from '../../src/status/ocsp-request.js';
+import { parseTimeStampQuery, TimeStampRefusal } from '../../src/tsa/time-stamp-query.js';
+
+export interface Target {
+  name: string;
+  seeds: Buffer[];
+  /** Parses; returns normally when accepted, throws when refused. */
+  parse(input: Buffer): void;
+  /** Whether an exception is this parser's own refusal (anything else breaks the invariant). */
+  refusal(error: unknown): boolean;
+}
+
+export interface FuzzReport {
+  seed: number;
+  inputs: number;
+  perTarget: Record<string, { inputs: number; accepted: number; refused: number }>;
+  failures: Array<{ target: string; input: string; problem: string }>;
+  slowestMs: number;
+}
+
+/** mulberry32: a small seeded PRNG, so a campaign can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Tree {
+  identifier: Buffer;
+  contents?: Buffer;
+  children?: Tree[];
+}
+
+function toTree(bytes: Buffer): Tree | undefined {
+  try {
+    const walk = (node: ReturnType<typeof checkDer>): Tree => {
+      const identifier = bytes.subarray(node.offset, node.offset + idLength(bytes, node.offset));
+      if (node.constructed) return { identifier, children: node.children.map(walk) };
+      return { identifier, contents: bytes.subarray(node.offset + node.header, node.offset + node.header + node.length) };
+    };
+    return walk(checkDer(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function idLength(bytes: Buffer, at: number): number {
+  if ((bytes[at]! & 0x1f) !== 0x1f) return 1;
+  let n = 1;
+  while (bytes[at + n]! & 0x80) n++;
+  return n + 1;
+}
+
+function lengthOctets(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const out: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
+  return Buffer.from([0x80 | out.length, ...out]);
+}
+
+function encode(tree: Tree): Buffer {
+  const body = tree.children ? Buffer.concat(tree.children.map(encode)) : tree.contents!;
+  return Buffer.concat([tree.identifier, lengthOctets(body.length), body]);
+}
+
+function nodes(tree: Tree, out: Tree[] = []): Tree[] {
+  out.push(tree);
+  for (const child of tree.children ?? []) nodes(child, out);
+  return out;
+}
+
+/** One mutant of `seed`: a structural change re-encoded, or a raw one at the byte level. */
+export function mutate(seed: Buffer, random: () => number): Buffer {
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
+  const tree = toTree(seed);
+  const kind = Math.floor(random() * 12);
+  if (!tree || kind >= 9) {
+    // Byte-level: bit flip, truncation, a length octet changed, indefinite length, trailing bytes.
+    const out = Buffer.from(seed);
+    const at = Math.floor(random() * out.length);
+    switch (kind % 5) {
+      case 0:
+        out[at] = out[at]! ^ (1 << Math.floor(random() * 8));
+        return out;
+      case 1:
+        return out.subarray(0, at);
+      case 2:
+        out[at] = Math.floor(random() * 256);
+        return out;
+      case 3:
+        return Buffer.concat([out.subarray(0, 1), Buffer.from([0x80]), out.subarray(2), Buffer.from([0, 0])]);
+      default:
+        return Buffer.concat([out, Buffer.from([Math.floor(random() * 256)])]);
+    }
+  }
+  const all = nodes(tree);
+  const target = pick(all);
+  switch (kind) {
+    case 0: // contents bit flip
+      if (target.contents && target.contents.length) {
+        target.contents = Buffer.from(target.contents);
+        const at = Math.floor(random() * target.contents.length);
+        target.contents[at] = target.contents[at]! ^ (1 << Math.floor(random() * 8));
+      }
+      break;
+    case 1: // tag changed (number, class or constructed bit)
+      target.identifier = Buffer.from([pick([0x02, 0x04, 0x05, 0x06, 0x0c, 0x13, 0x16, 0x30, 0x31, 0xa0, 0xa1, 0xa2, 0x80, target.identifier[0]! ^ 0x20])]);
+      break;
+    case 2: // a child deleted
+      if (target.children?.length) target.children.splice(Math.floor(random() * target.children.length), 1);
+      break;
+    case 3: // a child duplicated
+      if (target.children?.length) {
+        const i = Math.floor(random() * target.children.length);
+        target.children.splice(i, 0, target.children[i]!);
+      }
+      break;
+    case 4: // nested one level deeper
+      if (target !== tree) {
+        const inner = { ...target };
+        target.identifier = Buffer.from([pick([0x30, 0x31, 0xa0])]);
+        target.children = [inner];
+        target.contents = undefined;
+      }
+      break;
+    case 5: // contents truncated or grown
+      if (target.contents) target.contents = random() < 0.5 ? target.contents.subarray(0, Math.floor(random() * target.contents.length)) : Buffer.concat([Buffer.from([0]), target.contents]);
+      break;
+    case 6: // contents replaced by a node from elsewhere
+      if (target.contents) target.contents = encode(pick(all));
+      break;
+    case 7: // deep nesting
+      if (target !== tree) {
+        let inner: Tree = { ...target };
+        for (let i = 0; i < 20 + Math.floor(random() * 60); i++) inner = { identifier: Buffer.from([0x30]), children: [inner] };
+        Object.assign(target, inner);
+      }
+      break;
+    default: {
+      // A length written in the long form (non-minimal) for one node: done on the re-encoded bytes.
+      const bytes = encode(tree);
+      const node = toTreeOffsets(bytes, random);
+      if (node === undefined) return bytes;
+      const header = bytes[node + 1]!;
+      if (header >= 0x80) return bytes;
+      return Buffer.concat([bytes.subarray(0, node + 1), Buffer.from([0x81, header]), bytes.subarray(node + 2)]);
+    }
+  }
+  return encode(tree);
+}
+
+function toTreeOffsets(bytes: Buffer, random: () => number): number | undefined {
+  try {
+    const offsets: number[] = [];
+    const walk = (n: ReturnType<typeof checkDer>) => {
+      if (idLength(bytes, n.offset) === 1) offsets.push(n.offset);
+      n.children.forEach(walk);
+    };
+    walk(checkDer(bytes));
+    return offsets[Math.floor(random() * offsets.length)];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seeds from OpenSSL and NSS, made in a temporary folder. */
+export function makeTargets(): Target[] {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-fuzz-'));
+  const run = (command: string, args: string[]) => {
+    const result = spawnSync(command, args, { timeout: 60_000 });
+    if (result.error || result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.error?.message ?? result.stderr.toString()} (run scripts/setup-test-tools.sh)`);
+    return result.stdout;
+  };
+  const p = (name: string) => join(dir, name);
+  try {
+    const csrs: Buffer[] = [];
+    for (const [name, args] of [
+      ['p256', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']],
+      ['p384', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384']],
+      ['rsa', ['-newkey', 'rsa:2048']],
+      ['ed25519', ['-newkey', 'ed25519']],
+    ] as const) {
+      run('openssl', ['req', '-new', ...args, '-nodes', '-keyout', p(`${name}.key`), '-subj', `/CN=fuzz ${name}/O=Signet`, '-addext', 'subjectAltName=DNS:fuzz.example', '-outform', 'DER', '-out', p(`${name}.csr`)]);
+      csrs.push(readFileSync(p(`${name}.csr`)));
+    }
+    run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', '/CN=Fuzz CA', '-days', '2']);
+    run('openssl', ['req', '-new', '-key', p('p256.key'), '-subj', '/CN=leaf', '-out', p('leaf.csr')]);
+    writeFileSync(p('ext.cnf'), 'authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n');
+    run('openssl', ['x509', '-req', '-in', p('leaf.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-set_serial', '0x5c01', '-out', p('leaf.pem'), '-days', '1', '-extfile', p('ext.cnf')]);
+    const ocsp: Buffer[] = [];
+    for (const [name, args] of [
+      ['nonce', []],
+      ['plain', ['-no_nonce']],
+      ['signed', ['-signer', p('leaf.pem'), '-signkey', p('p256.key')]],
+    ] as const) {
+      run('openssl', ['ocsp', '-issuer', p('ca.pem'), '-cert', p('leaf.pem'), ...args, '-reqout', p(`${name}.ocsp`)]);
+      ocsp.push(readFileSync(p(`${name}.ocsp`)));
+    }
+    const db = `sql:${p('nssdb')}`;
+    run('mkdir', [p('nssdb')]);
+    run('certutil', ['-N', '-d', db, '--empty-password']);
+    run('certutil', ['-A', '-d', db, '-n', 'ca', '-t', 'C,,', '-i', p('ca.pem')]);
+    run('certutil', ['-A', '-d', db, '-n', 'leaf', '-t', ',,', '-i', p('leaf.pem')]);
+    ocsp.push(run('ocspclnt', ['-d', db, '-r', 'leaf', '-L']));
+    const tsq: Buffer[] = [];
+    writeFileSync(p('doc.txt'), 'fuzz');
+    for (const args of [['-sha256', '-cert'], ['-sha512', '-no_nonce'], ['-sha384', '-tspolicy', '1.2.3.4']]) {
+      run('openssl', ['ts', '-query', '-data', p('doc.txt'), ...args, '-out', p('q.tsq')]);
+      tsq.push(readFileSync(p('q.tsq')));
+    }
+    return [
+      {
+        name: 'PKCS#10 (parse + proof of possession)',
+        seeds: csrs,
+        parse: (input) => void provePublicKey(parseCertificationRequest(decodeRequestBytes(input))),
+        refusal: (error) => error instanceof SignetError && error.status >= 400 && error.status < 500,
+      },
+      { name: 'OCSP request', seeds: ocsp, parse: (input) => void parseOcspRequest(input, 50), refusal: (error) => error instanceof MalformedOcspRequest },
+      { name: 'time-stamp query', seeds: tsq, parse: (input) => void parseTimeStampQuery(input), refusal: (error) => error instanceof TimeStampRefusal },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function runFuzz(options: { seed: number; inputs: number; seconds: number; targets: Target[]; perInputMs?: number }): FuzzReport {
+  const random = prng(options.seed);
+  const report: FuzzReport = { seed: options.seed, inputs: 0, perTarget: {}, failures: [], slowestMs: 0 };
+  const deadline = performance.now() + options.seconds * 1000;
+  const limit = options.perInputMs ?? 1000;
+  for (const target of options.targets) report.perTarget[target.name] = { inputs: 0, accepted: 0, refused: 0 };
+  while (report.inputs < options.inputs && performance.now() < deadline) {
+    for (const target of options.targets) {
+      const seed = target.seeds[Math.floor(random() * target.seeds.length)]!;
+      let input = mutate(seed, random);
+      // Sometimes two mutations on top of each other.
+      if (random() < 0.3) input = mutate(input, random);
+      const counts = report.perTarget[target.name]!;
+      counts.inputs++;
+      report.inputs++;
+      const started = performance.now();
+      try {
+        target.parse(input);
+        counts.accepted++;
+        try {
+          checkDer(input);
+        } catch (error) {
+          if (error instanceof DerError && target.name !== 'PKCS#10 (parse + proof of possession)') {
+            report.failures.push({ target: target.name, input: input.toString('base64'), problem: `accepted, but not DER: ${error.reason}` });
+          }
+        }
+      } catch (error) {
+        if (target.refusal(error)) counts.refused++;
+        else report.failures.push({ target: target.name, input: input.toString('base64'), problem: `unexpected ${(error as Error)?.name}: ${(error as Error)?.message}` });
+      }
+      const took = performance.now() - started;
+      report.slowestMs = Math.max(report.slowestMs, took);
+      if (took > limit) report.failures.push({ target: target.name, input: input.toString('base64'), problem: `took ${took.toFixed(0)} ms` });
+    }
+  }
+  return report;
+}
+
+const invokedDirectly = process.argv[1]?.endsWith('fuzz.ts') && !process.env.VITEST;
+if (invokedDirectly) {
+  const arg = (name: string, fallback: number) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  };
+  const seed = arg('seed', Date.now() % 2 ** 31);
+  const report = runFuzz({ seed, inputs: arg('inputs', 1_000_000), seconds: arg('seconds', 300), targets: makeTargets() });
+  console.log(`fuzz seed ${report.seed}: ${report.inputs} inputs, slowest ${report.slowestMs.toFixed(1)} ms`);
+  for (const [name, c] of Object.entries(report.perTarget)) console.log(`  ${name}: ${c.inputs} inputs, ${c.accepted} accepted, ${c.refused} refused`);
+  for (const f of report.failures.slice(0, 20)) console.log(`  FAIL ${f.target}: ${f.problem}\n    ${f.input}`);
+  console.log(`replay: npm run fuzz -- --seed ${report.seed} --inputs ${report.inputs}`);
+  process.exitCode = report.failures.length ? 1 : 0;
+}
