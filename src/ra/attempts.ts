@@ -74,6 +74,25 @@ export class AttemptCounter {
     await this.db.updateTable('ra_secret_attempts').set({ attempts: 0, last_at: this.clock().toISOString() }).where('key', '=', key).execute();
   }
 
+  /**
+   * Forgets rows that mean the same as no row (issue 16: the table grew by
+   * one row per username x address ever tried): counts cleared to 0, and
+   * counts under `windowedPrefix` whose window (`windowMs`) has passed, which
+   * take() and count() already treat as 0. Counts of live secrets without a
+   * window stay. Returns how many rows went.
+   */
+  async prune(windowedPrefix: string, windowMs: number): Promise<number> {
+    const now = this.clock().getTime();
+    const idle = new Date(now - Math.max(windowMs, 86_400_000)).toISOString();
+    const expired = new Date(now - windowMs).toISOString();
+    const pattern = `${windowedPrefix.replace(/[%_!]/g, (c) => `!${c}`)}%`;
+    const result = await this.db
+      .deleteFrom('ra_secret_attempts')
+      .where((eb) => eb.or([eb.and([eb('attempts', '=', 0), eb('last_at', '<', idle)]), eb.and([sql<boolean>`key LIKE ${pattern} ESCAPE '!'`, eb('window_started', '<', expired)])]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Clears every key starting with `prefix` (an operator unlocked: every source's count). */
   async clearPrefix(prefix: string): Promise<void> {
     await this.db

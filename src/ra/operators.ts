@@ -203,6 +203,11 @@ export class OperatorDirectory {
    * (one scrypt), so neither the answer nor its timing says which accounts
    * exist. An administrator's unlock clears both counts.
    */
+  /** Forgets login counts whose window has passed and cleared counts (run by the service round). */
+  async pruneAttempts(): Promise<number> {
+    return this.attempts.prune('login:', this.context.settings.loginLockMinutes * 60_000);
+  }
+
   async login(usernameInput: unknown, passwordInput: unknown, clientAddress: string | null): Promise<OpenedSession> {
     const { db, settings } = this.context;
     const username = typeof usernameInput === 'string' ? usernameInput.trim().toLowerCase().slice(0, 64) : '';
