@@ -432,12 +432,11 @@ export class SubscriberRegistry {
    */
   async readDocument(by: Principal, subscriberId: string, documentId: string): Promise<StoredDocument & { content: Buffer }> {
     requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
-    const now = this.context.clock();
     return this.context.db.transaction().execute(async (trx) => {
-      const document = await this.document(by, documentId, trx);
-      if (document.subscriberId !== subscriberId) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
-      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.document-read', target: `subscriber:${subscriberId}`, details: { document: documentId, sha256: document.sha256 } }, now);
-      return document;
+      // Checked before the read, so that a wrong path opens nothing and leaves no read behind; document() audits the read.
+      const owner = await trx.selectFrom('ra_documents').select('subscriber_id').where('id', '=', documentId).executeTakeFirst();
+      if (!owner || owner.subscriber_id !== subscriberId) throw new SignetError('ra.unknown-document', 404, { document: documentId }, 'documentId');
+      return this.document(by, documentId, trx);
     });
   }
 
