@@ -40,6 +40,8 @@ export async function startSignetServer(algorithm: string, env: Record<string, s
       SIGNET_LOG_LEVEL: 'warn',
       SIGNET_CA_PASSPHRASE: 'bench-passphrase',
       SIGNET_ADMIN_TOKEN: adminToken,
+      // The bench measures signing from one client address; the per-source limits (rate-limits.ts) would measure the limiter.
+      SIGNET_RATE_LIMITS: 'off',
       ...env,
     },
     // SIGNET_BENCH_SERVER_STDOUT=FILE keeps what the server prints (with --trace-opt, say).
