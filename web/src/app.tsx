@@ -2,6 +2,7 @@ import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { AgreementsPage } from './admin/agreements-page';
 import { AuditPage } from './admin/audit-page';
 import { CalendarPage } from './admin/calendar-page';
+import { IdentitiesPage } from './admin/identities-page';
 import { FeesPage } from './admin/fees-page';
 import { Loading } from './components';
 import { ApplicationPage } from './console/application-page';
@@ -134,6 +135,7 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/admin' || path === '/console/admin/agreements') return <AgreementsPage />;
   if (path === '/console/admin/fees') return <FeesPage />;
   if (path === '/console/admin/calendar') return <CalendarPage />;
+  if (path === '/console/admin/identities') return <IdentitiesPage />;
   if (path === '/console/admin/audit') return <AuditPage />;
   return <NotFound />;
 }

@@ -8,6 +8,7 @@ const PAGES = [
   ['/console/admin/fees', 'admin.fees'],
   ['/console/admin/calendar', 'admin.calendar'],
   ['/console/admin/audit', 'admin.audit'],
+  ['/console/admin/identities', 'admin.identities'],
 ] as const;
 
 /** The administration pages share a heading and a row of tabs. */
