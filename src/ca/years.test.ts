@@ -6,6 +6,7 @@ import { calendar, DEFAULT_THRESHOLDS, rollOverIdentities } from '../lifetimes.j
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { createHierarchy } from './hierarchy.js';
 import { createSuccessorIssuingCa } from './issuing-ceremony.js';
+import { verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { openTestSignet, opensslRequest, writePem } from './test-support/ca-fixture.js';
 
 afterAll(dropFreshStores);
@@ -46,6 +47,8 @@ describe.each(storeBackends)('ten years of one deployment on %s', (backend) => {
       const query = join(dir, 'q.tsq');
       openssl(['ts', '-query', '-data', data, '-sha256', '-cert', '-out', query]);
       const seen = { ocsp: new Set<string>(), tsa: new Set<string>(), issuing: new Set<string>([h.issuing.caId]), rootCeremonies: 1, opensslSteps: 0 };
+      // Evidence packages (R14) made along the way, verified offline again at the end, years later.
+      const packages: { month: number; der: Buffer; signedAt: Date }[] = [];
 
       for (let month = 1; month <= 121; month++) {
         now = new Date(Date.UTC(2027, month, 15, 9, 0, 0));
@@ -105,6 +108,12 @@ describe.each(storeBackends)('ten years of one deployment on %s', (backend) => {
         const replyFile = join(dir, 'r.tsr');
         writeFileSync(replyFile, stamp.der);
         expect(openssl(['ts', '-verify', '-in', replyFile, '-queryfile', query, '-CAfile', chain, '-attime', attime]), `month ${month}: ts -verify`).toContain('Verification: OK');
+        // An evidence package about the new leaf, as a dispute would ask for it; it verifies offline at once.
+        const evidence = await signet.evidence.produce({ serial: leaves.at(-1)!.serial, at: now, requestedBy: 'test:dispute' });
+        const verified = verifyEvidencePackage(evidence.der, [h.root.der], evidence.detached);
+        expect(verified.problems, `month ${month}: evidence package`).toEqual([]);
+        expect(verified.valid).toBe(true);
+        packages.push({ month, der: evidence.der, signedAt: verified.signedAt! });
         for (const authority of authorities) {
           if (authority.role === 'issuing' && authority.notAfter <= now) continue;
           const crl = await signet.status.crls.current(authority.id, 'full');
@@ -120,7 +129,22 @@ describe.each(storeBackends)('ten years of one deployment on %s', (backend) => {
       expect(seen.issuing.size).toBe(2);
       expect(seen.rootCeremonies).toBeGreaterThanOrEqual(10);
       expect(readFileSync(rootPem).length).toBeGreaterThan(0);
-      console.log(`${backend}: ${seen.ocsp.size} OCSP responders, ${seen.tsa.size} TSAs, ${seen.issuing.size} issuing CAs, ${seen.rootCeremonies} root ceremonies, ${seen.opensslSteps} OpenSSL steps`);
+
+      // Years later (the end of the ten years), every package still verifies offline with nothing but the root:
+      // the signature at its time-stamp's genTime, the chain and CRL findings recomputed from its own artefacts,
+      // although its evidence signer, TSA, OCSP responder and (before year nine) issuing CA have long expired.
+      for (const p of packages) {
+        const again = verifyEvidencePackage(p.der, [h.root.der]);
+        expect(again.problems, `package of month ${p.month}, verified in month 121`).toEqual([]);
+        expect(again.signedAt).toEqual(p.signedAt);
+      }
+      // And by OpenSSL for the oldest: CMS signature and the evidence signer's chain at the time it signed.
+      const oldest = packages[0]!;
+      const packageFile = join(dir, 'oldest.p7m');
+      writeFileSync(packageFile, oldest.der);
+      const everyCa = writePem(dir, 'every-ca.pem', ...(await signet.ca.authorities()).map((a) => a.certificateDer));
+      expect(openssl(['cms', '-verify', '-inform', 'DER', '-in', packageFile, '-CAfile', everyCa, '-purpose', 'any', '-attime', String(Math.floor(oldest.signedAt.getTime() / 1000)), '-out', join(dir, 'manifest.json')])).toContain('Verification successful');
+      console.log(`${backend}: ${seen.ocsp.size} OCSP responders, ${seen.tsa.size} TSAs, ${seen.issuing.size} issuing CAs, ${seen.rootCeremonies} root ceremonies, ${seen.opensslSteps} OpenSSL steps, ${packages.length} evidence packages`);
     } finally {
       await signet.close();
     }

@@ -547,7 +547,9 @@ function verifyPackageContent(
   if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
   // Signet signs its packages at CAdES B-T: anything less was not made by it.
   else if (signature.cades.level !== 'B-T') problems.push(`package signature: CAdES ${signature.cades.level}, not B-T (lacks ${signature.cades.missing.join(', ')})`);
-  problems.push(...uncheckedParts(signedData, [...chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
+  // The package signer's own path counts as checked: after an issuing CA ceremony the evidence signer may still be
+  // certified by the previous issuing CA while the certificate in question chains to the new one (issue 13).
+  problems.push(...uncheckedParts(signedData, [...chain, ...signature.chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
 
   for (const [name, hash] of Object.entries(manifest.artefacts)) {
     const bytes = artefact(name);
