@@ -84,7 +84,7 @@ describe.each(storeBackends)('the TSA clock guard on %s (issue 13 clocks, RFC 31
     const query = new TimeStampReq({ messageImprint: new MessageImprint({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: '2.16.840.1.101.3.4.2.1' }), hashedMessage: new OctetString(digest('skewed')) }), certReq: true });
     const refused = outcome((await tsa.reply(Buffer.from(AsnConvert.serialize(query)))).der);
     expect(refused.failure).toBe('timeNotAvailable');
-    expect(refused.text).toMatch(/differs from the database server's by 5\d{3} ms .* more than the limit of 1000 ms/);
+    expect(refused.text).toMatch(/differs from the database server's by [45]\d{3} ms .* more than the limit of 1000 ms/);
     const status = await tsa.clockStatus();
     expect(status.refusing?.code).toBe('tsa.clock-skew');
     expect(status.skewMs).toBeGreaterThan(4000);
