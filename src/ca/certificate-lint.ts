@@ -17,7 +17,7 @@ import {
   type AlgorithmIdentifier,
   type Extension,
 } from '@peculiar/asn1-x509';
-import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { isMlDsa, ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { lintIdentityExtensions } from './subject-identity.js';
 import { derOf } from '../crypto/signed-structure.js';
@@ -158,10 +158,13 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
     ed25519: ['keyEncipherment', 'dataEncipherment', 'keyAgreement'],
     rsa: ['keyAgreement'],
     ecdsa: ['keyEncipherment', 'dataEncipherment'],
+    // RFC 9881 §5: ML-DSA keys sign only (digitalSignature, nonRepudiation, keyCertSign, cRLSign).
+    ml: ['keyEncipherment', 'dataEncipherment', 'keyAgreement', 'encipherOnly', 'decipherOnly'],
   };
   for (const usage of forbidden[keyKind!] ?? []) {
-    if (usages.includes(usage)) findings.push(`${usage} is impossible with a ${context.keyAlgorithm} key (RFC 8410, RFC 5480)`);
+    if (usages.includes(usage)) findings.push(`${usage} is impossible with a ${context.keyAlgorithm} key (RFC 8410, RFC 5480, RFC 9881)`);
   }
+  findings.push(...lintMlDsa(tbs, context));
 
   const ekuExt = byId.get(id_ce_extKeyUsage);
   const expectedEku = (profile.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n]).sort();
@@ -177,5 +180,23 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   findings.push(...lintExtensionNames(extensions));
   findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions, notBefore: notBefore.getTime(), notAfter: notAfter.getTime() }));
 
+  return findings;
+}
+
+/**
+ * RFC 9881 for an ML-DSA subject key and an ML-DSA signer: the public key of its set's size
+ * (FIPS 204 Table 2), parameters absent in the key's and the signature's AlgorithmIdentifier.
+ */
+function lintMlDsa(tbs: TBSCertificate, context: LintContext): string[] {
+  const findings: string[] = [];
+  const spki = tbs.subjectPublicKeyInfo;
+  if (isMlDsa(context.keyAlgorithm)) {
+    const set = ML_DSA[context.keyAlgorithm];
+    if (spki.algorithm.algorithm !== set.oid) findings.push(`subjectPublicKeyInfo algorithm ${spki.algorithm.algorithm} is not ${context.keyAlgorithm}'s ${set.oid} (RFC 9881 §4)`);
+    if (spki.algorithm.parameters) findings.push(`${context.keyAlgorithm} key with parameters (RFC 9881 §4: absent)`);
+    if (spki.subjectPublicKey.byteLength !== set.publicKeyBytes) findings.push(`${context.keyAlgorithm} public key of ${spki.subjectPublicKey.byteLength} octets (FIPS 204: ${set.publicKeyBytes})`);
+  }
+  const signatureSet = Object.values(ML_DSA).find((set) => set.oid === tbs.signature.algorithm);
+  if (signatureSet && tbs.signature.parameters) findings.push('ML-DSA signature algorithm with parameters (RFC 9881 §2: absent)');
   return findings;
 }

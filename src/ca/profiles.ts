@@ -156,10 +156,10 @@ export class ProfileCatalogue {
 }
 
 /**
- * ECDSA and Ed25519 keys cannot encipher (RFC 5480, RFC 8410): profiles give
+ * ECDSA, Ed25519 and ML-DSA keys cannot encipher (RFC 5480, RFC 8410, RFC 9881): profiles give
  * them keyUsageForEc. RSA and SM2 keys (SM2 encrypts, GM/T 0015) take keyUsage.
  */
 export function keyUsageFor(profile: CertificateProfile, keyAlgorithm: KeyAlgorithm): KeyUsageName[] {
-  const cannotEncipher = keyAlgorithm.startsWith('ecdsa-') || keyAlgorithm === 'ed25519';
+  const cannotEncipher = keyAlgorithm.startsWith('ecdsa-') || keyAlgorithm === 'ed25519' || keyAlgorithm.startsWith('ml-dsa-');
   return cannotEncipher && profile.keyUsageForEc ? profile.keyUsageForEc : profile.keyUsage;
 }

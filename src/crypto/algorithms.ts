@@ -11,11 +11,15 @@ export const KEY_ALGORITHMS = [
   'ecdsa-p384',
   'ed25519',
   'sm2',
+  // FIPS 204 (pure ML-DSA, empty context), node:crypto on OpenSSL 3.5: RFC 9881 in X.509, RFC 9882 in CMS.
+  'ml-dsa-44',
+  'ml-dsa-65',
+  'ml-dsa-87',
 ] as const;
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** How an RSA key signs; other key types have exactly one scheme. */
-export type SignatureScheme = 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa' | 'sm2';
+export type SignatureScheme = 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa' | 'sm2' | 'ml-dsa';
 
 export type HashName = 'sha256' | 'sha384' | 'sha512' | 'sm3';
 
@@ -42,7 +46,28 @@ export const OID = {
   sm2Curve: '1.2.156.10197.1.301',
   sm3WithSm2: '1.2.156.10197.1.501',
   sm3: '1.2.156.10197.1.401',
+  /** NIST CSOR / RFC 9881 §2: one OID per parameter set names both the key and the signature. */
+  mlDsa44: '2.16.840.1.101.3.4.3.17',
+  mlDsa65: '2.16.840.1.101.3.4.3.18',
+  mlDsa87: '2.16.840.1.101.3.4.3.19',
 } as const;
+
+export type MlDsaAlgorithm = 'ml-dsa-44' | 'ml-dsa-65' | 'ml-dsa-87';
+
+export function isMlDsa(algorithm: KeyAlgorithm): algorithm is MlDsaAlgorithm {
+  return algorithm.startsWith('ml-dsa-');
+}
+
+/** FIPS 204 Table 2 sizes (bytes), which the lint holds keys and signatures to. */
+export const ML_DSA: Record<MlDsaAlgorithm, { oid: string; publicKeyBytes: number; signatureBytes: number }> = {
+  'ml-dsa-44': { oid: OID.mlDsa44, publicKeyBytes: 1312, signatureBytes: 2420 },
+  'ml-dsa-65': { oid: OID.mlDsa65, publicKeyBytes: 1952, signatureBytes: 3309 },
+  'ml-dsa-87': { oid: OID.mlDsa87, publicKeyBytes: 2592, signatureBytes: 4627 },
+};
+
+export function mlDsaByOid(oid: string): MlDsaAlgorithm | undefined {
+  return (Object.keys(ML_DSA) as MlDsaAlgorithm[]).find((name) => ML_DSA[name].oid === oid);
+}
 
 export const HASH_OID: Record<HashName, string> = {
   sha256: OID.sha256,
@@ -63,6 +88,11 @@ export function defaultHashFor(algorithm: KeyAlgorithm): HashName {
       return 'sha384';
     case 'sm2':
       return 'sm3';
+    // Pure ML-DSA hashes internally; this is the digest of CMS signed attributes (RFC 9882 §3.3: SHA-512).
+    case 'ml-dsa-44':
+    case 'ml-dsa-65':
+    case 'ml-dsa-87':
+      return 'sha512';
     default:
       return 'sha256';
   }
@@ -71,6 +101,7 @@ export function defaultHashFor(algorithm: KeyAlgorithm): HashName {
 export function defaultSchemeFor(algorithm: KeyAlgorithm): SignatureScheme {
   if (algorithm.startsWith('rsa-')) return 'pkcs1';
   if (algorithm.startsWith('ecdsa-')) return 'ecdsa';
+  if (isMlDsa(algorithm)) return 'ml-dsa';
   return algorithm === 'ed25519' ? 'eddsa' : 'sm2';
 }
 
@@ -80,7 +111,7 @@ export function isSchemeValidFor(algorithm: KeyAlgorithm, scheme: SignatureSchem
 }
 
 /** The AlgorithmIdentifier written into signatureAlgorithm / TBS signature (RFC 4055, 5758, 8410). */
-export function signatureAlgorithmIdentifier(scheme: SignatureScheme, hash: HashName): AlgorithmIdentifier {
+export function signatureAlgorithmIdentifier(scheme: SignatureScheme, hash: HashName, keyAlgorithm?: KeyAlgorithm): AlgorithmIdentifier {
   switch (scheme) {
     case 'pkcs1': {
       const oid = { sha256: OID.sha256WithRSA, sha384: OID.sha384WithRSA, sha512: OID.sha512WithRSA }[hash as 'sha256'];
@@ -109,5 +140,9 @@ export function signatureAlgorithmIdentifier(scheme: SignatureScheme, hash: Hash
     case 'sm2':
       // GM/T 0015: SM3withSM2 without parameters.
       return new AlgorithmIdentifier({ algorithm: OID.sm3WithSm2 });
+    case 'ml-dsa':
+      // RFC 9881 §2: the parameters field MUST be absent; the OID is the key's parameter set.
+      if (!keyAlgorithm || !isMlDsa(keyAlgorithm)) throw new Error('an ML-DSA signature needs its parameter set');
+      return new AlgorithmIdentifier({ algorithm: ML_DSA[keyAlgorithm].oid });
   }
 }

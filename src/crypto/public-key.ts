@@ -3,7 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
-import { OID, type KeyAlgorithm } from './algorithms.js';
+import { ML_DSA, mlDsaByOid, OID, type KeyAlgorithm } from './algorithms.js';
 import { sm2PublicKeyFromInfo, sm2PublicKeyInfo } from './sm2-key.js';
 import { checkDer, contentsOf, DerError } from './strict-der.js';
 
@@ -27,7 +27,8 @@ const malformedKey = (detail: string): Refusal => ({ ok: false, problem: 'malfor
 
 /**
  * What a SubjectPublicKeyInfo is, and whether Signet will certify it.
- * RSA: 2048, 3072 or 4096 bits, odd exponent ≥ 65537; EC: P-256, P-384 or SM2; Ed25519.
+ * RSA: 2048, 3072 or 4096 bits, odd exponent ≥ 65537; EC: P-256, P-384 or SM2; Ed25519;
+ * ML-DSA-44/65/87 (RFC 9881).
  *
  * The key is read from its values and written again (RFC 5480 §2.2 and
  * RFC 3279 §2.3.1): a compressed point or rsaEncryption without its NULL
@@ -109,6 +110,15 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
       return { ok: false, problem: 'rsa-exponent', detail: `RSA public exponent ${e} is not an odd number ≥ 65537` };
     }
     return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key));
+  }
+  const mlDsa = mlDsaByOid(algorithm);
+  if (mlDsa) {
+    // RFC 9881 §4: the parameters MUST be absent; the key is the raw FIPS 204 pk, of one size per set.
+    if (parameters !== undefined && parameters !== null) return malformedKey(`${mlDsa} with parameters (RFC 9881 §4: they are absent)`);
+    if (point.length !== ML_DSA[mlDsa].publicKeyBytes) return malformedKey(`${mlDsa} key of ${point.length} octets (${ML_DSA[mlDsa].publicKeyBytes} expected)`);
+    if (!loadsAsKey(spkiDer, spki)) return malformedKey(`invalid ${mlDsa} key`);
+    // Only one spelling exists (an OID and the octets), so the DER already checked is the canonical form.
+    return canonical(mlDsa, new Uint8Array(spkiDer));
   }
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
 }

@@ -3,7 +3,7 @@ import { loadPublicKey } from './public-key.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import { HASH_OID, OID, type HashName } from './algorithms.js';
+import { HASH_OID, ML_DSA, mlDsaByOid, OID, type HashName } from './algorithms.js';
 import { verifySm3WithSm2 } from './sm2-verifier.js';
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
@@ -85,6 +85,15 @@ export function verifySignature(
     } else if (oid === OID.ed25519) {
       const mismatch = expectKeyType('ed25519');
       if (mismatch) return mismatch;
+      valid = verify(null, message, key, signature);
+    } else if (mlDsaByOid(oid)) {
+      // RFC 9881 §2: pure ML-DSA, empty context, parameters absent; the key must be of the same set.
+      if (algorithm.parameters) return { ok: false, reason: `${mlDsaByOid(oid)} signature algorithm with parameters` };
+      const set = mlDsaByOid(oid)!;
+      const mismatch = expectKeyType(set);
+      if (mismatch) return mismatch;
+      // FIPS 204 Table 2: one signature length per set; said plainly rather than as a failed check.
+      if (signature.length !== ML_DSA[set].signatureBytes) return { ok: false, reason: `${set} signature of ${signature.length} octets (${ML_DSA[set].signatureBytes} expected)` };
       valid = verify(null, message, key, signature);
     } else if (oid === OID.rsassaPss) {
       if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {

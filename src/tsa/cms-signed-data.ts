@@ -45,9 +45,9 @@ export class SignedAttributes extends AsnArray<Attribute> {
   }
 }
 
-/** The digest a signer's SignerInfo uses: its own, but SHA-512 for Ed25519 (RFC 8419 §3.1). */
+/** The digest a signer's SignerInfo uses: its own, but SHA-512 for Ed25519 (RFC 8419 §3.1) and ML-DSA (RFC 9882 §3.3). */
 export function cmsDigestFor(signer: Signer): HashName {
-  return signer.scheme === 'eddsa' ? 'sha512' : signer.hash;
+  return signer.scheme === 'eddsa' || signer.scheme === 'ml-dsa' ? 'sha512' : signer.hash;
 }
 
 export function digestAlgorithm(hash: HashName): DigestAlgorithmIdentifier {
