@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { opensslRequest } from '../ca/test-support/ca-fixture.js';
 import { loadConfig } from '../config/settings.js';
 import { openSignet } from '../signet.js';
-import { helpTexts, localiseHelp } from './help.js';
+import { helpTexts, localiseError, localiseHelp } from './help.js';
 import { HELP_ZH } from './help-zh.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'signet-cli-habits-'));
@@ -78,6 +78,33 @@ describe('a CLI an operator expects (issue 19 item 3: step-ca and EJBCA habits)'
     const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'entry.ts'), '--version'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stdout.trim()).toBe(version);
+  });
+
+  it("says commander's own parse errors in the reader's language too, as a separate process does", () => {
+    const run = (lang: string, args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'entry.ts'), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SIGNET_LANG: lang } });
+    const zh = run('zh-CN', ['cert', 'revok']);
+    expect(zh.status).toBe(1);
+    expect(zh.stderr).toMatch(/^错误：未知命令 'revok'\n（您是否想输入 revoke？）/);
+    expect(zh.stderr).not.toMatch(/error:|Did you mean/);
+    const en = run('en', ['cert', 'revok']);
+    expect(en.stderr).toMatch(/^error: unknown command 'revok'\n\(Did you mean revoke\?\)/);
+  });
+
+  it('puts every kind of commander error into Chinese', () => {
+    const cases: Array<[string, string]> = [
+      ["error: unknown option '--serail'\n(Did you mean --serial?)", "错误：未知选项 '--serail'\n（您是否想输入 --serial？）"],
+      ["error: missing required argument 'file'", "错误：缺少必需的参数 'file'"],
+      ["error: option '--csr <file>' argument missing", "错误：选项 '--csr <file>' 缺少取值"],
+      ["error: required option '--profile <id>' not specified", "错误：未给出必需的选项 '--profile <id>'"],
+      ["error: too many arguments for 'show'. Expected 1 argument but got 2.", "错误：命令 'show' 的参数过多：应为 1 个，实际 2 个。"],
+      ["error: option '--algorithm <algorithm>' argument 'dsa' is invalid. Allowed choices are rsa-2048, sm2.", "错误：选项 '--algorithm <algorithm>' 的取值 'dsa' 无效。 可选值：rsa-2048, sm2。"],
+      ["error: option '--json' cannot be used with option '--pem'", "错误：选项 '--json' 不能与选项 '--pem' 同时使用"],
+    ];
+    for (const [en, zh] of cases) {
+      expect(localiseError(en, 'zh-CN')).toBe(zh);
+      expect(localiseError(en, 'en')).toBe(en);
+    }
   });
 
   it('takes the serial after every cert command, lists with filters, shows status, reviews applications and manages operators; empty lists say so', async () => {

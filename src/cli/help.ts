@@ -36,6 +36,37 @@ export function helpTexts(program: Command): string[] {
   return texts;
 }
 
+/** One side of commander's "… cannot be used with …". */
+const conflicting = (side: string) => side.replace(/^option (.*)$/, '选项 $1 ').replace(/^environment variable (.*)$/, '环境变量 $1 ');
+
+/** commander's own parse errors, which it writes in English, in Chinese. */
+const ERRORS_ZH: Array<[RegExp, (...groups: string[]) => string]> = [
+  [/^error: unknown option '([^']*)'/, (flag) => `错误：未知选项 '${flag}'`],
+  [/^error: unknown command '([^']*)'/, (name) => `错误：未知命令 '${name}'`],
+  [/^error: missing required argument '([^']*)'/, (name) => `错误：缺少必需的参数 '${name}'`],
+  [/^error: option '([^']*)' argument missing/, (flags) => `错误：选项 '${flags}' 缺少取值`],
+  [/^error: required option '([^']*)' not specified/, (flags) => `错误：未给出必需的选项 '${flags}'`],
+  [/^error: too many arguments(?: for '([^']*)')?\. Expected (\d+) arguments? but got (\d+)\./, (name, expected, got) => `错误：${name ? `命令 '${name}' 的` : ''}参数过多：应为 ${expected} 个，实际 ${got} 个。`],
+  [/^error: option '([^']*)' argument '([^']*)' is invalid\./, (flags, value) => `错误：选项 '${flags}' 的取值 '${value}' 无效。`],
+  [/^error: option '([^']*)' value '([^']*)' from env '([^']*)' is invalid\./, (flags, value, env) => `错误：环境变量 ${env} 为选项 '${flags}' 提供的取值 '${value}' 无效。`],
+  [/^error: command-argument value '([^']*)' is invalid for argument '([^']*)'\./, (value, name) => `错误：参数 '${name}' 的取值 '${value}' 无效。`],
+  [/^error: (.*) cannot be used with (.*)$/m, (a, b) => `错误：${conflicting(a)}不能与${conflicting(b)}同时使用`],
+  [/Allowed choices are ([^\n]*)\./, (choices) => `可选值：${choices}。`],
+  [/\(Did you mean one of ([^?]*)\?\)/, (names) => `（您是否想输入以下之一：${names}？）`],
+  [/\(Did you mean ([^?]*)\?\)/, (name) => `（您是否想输入 ${name}？）`],
+];
+
+/** A commander error message in the reader's language (its English otherwise). */
+export function localiseError(text: string, locale: Locale): string {
+  if (locale === 'en') return text;
+  let message = text;
+  for (const [pattern, zh] of ERRORS_ZH) {
+    const found = pattern.exec(message);
+    if (found) message = message.slice(0, found.index) + zh(...found.slice(1).map((g) => g ?? '')) + message.slice(found.index + found[0].length);
+  }
+  return message;
+}
+
 /**
  * Help in the reader's language (SIGNET_LANG, else LANG), without
  * requirement numbers: command descriptions are written "english / 中文",
@@ -48,6 +79,7 @@ export function localiseHelp(program: Command, locale: Locale): void {
     for (const option of command.options as Option[]) option.description = translate(option.description, locale);
     for (const argument of command.registeredArguments) argument.description = translate(argument.description, locale);
     command.helpOption('-h, --help', zh ? '显示帮助' : 'display help');
+    command.configureOutput({ outputError: (text, write) => write(localiseError(text, locale)) });
     if (command.commands.length > 0) command.helpCommand('help [command]', zh ? '显示某个命令的帮助' : 'display help for a command');
     if (zh) {
       command.configureHelp({
