@@ -18,7 +18,7 @@ import {
   type SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import type { KeyAlgorithm } from '../crypto/algorithms.js';
+import { ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { checkDer, DerError } from '../crypto/strict-der.js';
 
 /**
@@ -64,6 +64,11 @@ export function lintSubjectPublicKeyInfo(spki: SubjectPublicKeyInfo, keyAlgorith
     if (algorithm !== ED25519) return [`key algorithm ${algorithm} is not Ed25519`];
     if (params !== undefined) findings.push('Ed25519 keys have no parameters (RFC 8410 §3)');
     if (key.length !== 32) findings.push(`Ed25519 key of ${key.length} octets`);
+  } else if (keyAlgorithm in ML_DSA) {
+    const mlDsa = ML_DSA[keyAlgorithm as keyof typeof ML_DSA];
+    if (algorithm !== mlDsa.oid) return [`key algorithm ${algorithm} is not ${keyAlgorithm}`];
+    if (params !== undefined) findings.push('ML-DSA keys have no parameters (RFC 9881 §2)');
+    if (key.length !== mlDsa.publicKeyBytes) findings.push(`${keyAlgorithm} key of ${key.length} octets, not ${mlDsa.publicKeyBytes}`);
   } else {
     const curve = CURVES[keyAlgorithm];
     if (!curve || algorithm !== EC) return [`key algorithm ${algorithm} is not id-ecPublicKey for a ${keyAlgorithm} key`];

@@ -19,7 +19,8 @@ function productionEnv(dataDir: string, databaseUrl: string): Record<string, str
     SIGNET_MODE: 'production',
     SIGNET_DATA: dataDir,
     SIGNET_DATABASE_URL: databaseUrl,
-    SIGNET_PUBLIC_URL: 'https://ca.example.cn',
+    // http: relying parties fetch CRLs and OCSP over plain HTTP (RFC 5280 §4.2.1.13, RFC 6960 App. A; the URI lint refuses https).
+    SIGNET_PUBLIC_URL: 'http://ca.example.cn',
     // The operator's own registered arc (here China's national arc, for the test only).
     SIGNET_POLICY_OID: '1.2.156.112233.1',
     SIGNET_CA_PASSPHRASE: 'ca passphrase, held by the CA officers',
