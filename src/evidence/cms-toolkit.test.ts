@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
@@ -194,7 +194,9 @@ describe('the signing and encryption toolkit (R13, RFC 5652, RFC 3161 Appendix A
         expect(verified.stderr).toMatch(/Good signature/);
         expect(verified.status).toBe(0);
       } finally {
-        runTool('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
+        // Every daemon gpgsm started for this home (gpg-agent and dirmngr), then the home itself.
+        runTool('gpgconf', ['--homedir', home, '--kill', 'all']);
+        rmSync(home, { recursive: true, force: true });
       }
     });
 
