@@ -32,6 +32,7 @@ import {
   type CrlEntry,
   type EntryShape,
 } from './crl-encoding.js';
+import { certificateSubjectDer, lintCrl } from './crl-lint.js';
 import { statusDb, type CrlArchiveTable } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -235,6 +236,16 @@ export class CrlPublisher {
       const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature);
       if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
       const der = assembleCertificateList(tbs, issuer.signer.signatureAlgorithm, signature);
+      // Lint before publishing (issue 15): what the streamed encoder wrote is checked as RFC 5280 §5 bytes.
+      const findings = lintCrl(der, {
+        issuerName: certificateSubjectDer(authority.certificateDer),
+        issuerKeyIdentifier: issuer.keyIdentifier,
+        signatureAlgorithm: new Uint8Array(AsnConvert.serialize(issuer.signer.signatureAlgorithm)),
+        kind,
+        baseCrlNumber: base ? BigInt(base.crlNumber) : undefined,
+        previousNumber: crlNumber > 1 ? BigInt(crlNumber - 1) : null,
+      });
+      if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
 
       const row: CrlArchiveTable = {
         id: randomUUID(),

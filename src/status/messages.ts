@@ -90,6 +90,10 @@ export const STATUS_MESSAGES = {
     'zh-CN': '无效的时间：{value}（应为 ISO-8601，如 2026-03-01T10:00:00Z）',
     en: 'Invalid time: {value} (expected ISO-8601, e.g. 2026-03-01T10:00:00Z)',
   },
+  'crl.lint-failed': {
+    'zh-CN': 'CA {caId} 的 CRL 未通过 RFC 5280 第 5 节检查，未发布：{detail}',
+    en: 'The CRL of CA {caId} failed the RFC 5280 §5 checks and was not published: {detail}',
+  },
   'crl.number-taken': {
     'zh-CN': 'CA {caId} 的 CRL 编号 {number} 已被另一节点发布，请重试',
     en: 'CRL number {number} of CA {caId} was published by another node; try again',
