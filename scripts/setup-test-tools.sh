@@ -36,6 +36,11 @@ REQUIRED=(
   "python3-cryptography-vectors|test -d /usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data"
   "gpgsm|command -v gpgsm"
   "osslsigncode|command -v osslsigncode"
+  # EST and SCEP clients nobody here wrote (issue 21, src/est): strongSwan's pki with its curl plugin
+  # (libstrongswan-extra-plugins) and the openssl plugin for ECDSA (libstrongswan-standard-plugins).
+  "strongswan-pki|command -v pki"
+  "libstrongswan-extra-plugins|test -f /usr/lib/ipsec/plugins/libstrongswan-curl.so"
+  "libstrongswan-standard-plugins|test -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so"
   # A real `signet serve` a year and five years on (issue 13, test/interop/faketime-serve.test.ts).
   "faketime|command -v faketime && test -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 )

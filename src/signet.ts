@@ -27,6 +27,7 @@ import { KeyManagementCentre } from './kmc/key-management-centre.js';
 import { NotificationDelivery, type DeliveryFaults } from './service/notification-delivery.js';
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 import { outboxPersonalData } from './service/notification-outbox.js';
+import { EstServer } from './est/est-server.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -54,6 +55,8 @@ export interface Signet {
   mail: NotificationDelivery;
   /** This process as the store knows it: the owner of its issuance intents, with a lease it renews. */
   instance: ProcessInstance;
+  /** EST (RFC 7030): a door into the RA and CA (issue 21). */
+  est: EstServer;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,8 @@ export interface OpenOptions {
   processLeaseMs?: number;
   /** Rollover settings beyond the environment's (SIGNET_ROLLOVER_REMAINING, …). */
   rollover?: Partial<RolloverPolicy>;
+  /** Seconds an EST client waits between polls while a renewal is reviewed (default SIGNET_EST_RETRY_AFTER, else 600). */
+  estRetryAfterSeconds?: number;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
@@ -125,7 +130,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     await instance.release().catch(() => undefined);
     await store.close();
   };
-  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, close };
+  const est = new EstServer({ ca, ra, retryAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
+  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, est, close };
 }
 
 /**
@@ -154,6 +160,14 @@ async function startIntentRecovery(ca: CertificateAuthority, store: SignetDataba
   }, leaseMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** SIGNET_EST_RETRY_AFTER: whole seconds, at least 1; a malformed value stops the start. */
+function estRetryAfterFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.SIGNET_EST_RETRY_AFTER?.trim();
+  if (!text) return 600;
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw new Error('SIGNET_EST_RETRY_AFTER must be a whole number of seconds, at least 1');
+  return Number(text);
 }
 
 /** SIGNET_MODE=production: every secret given and each its own, or a refusal naming all that is missing (both languages). */

@@ -16,7 +16,7 @@ import { SignetError } from '../i18n/signet-error.js';
  * therefore generous, so a stranger cannot keep an account's holder out for
  * long by spending its allowance.
  */
-export type LimitClass = 'login' | 'portal-sign-in' | 'download' | 'registration' | 'status' | 'tsa' | 'evidence';
+export type LimitClass = 'login' | 'portal-sign-in' | 'download' | 'registration' | 'status' | 'tsa' | 'evidence' | 'enrolment';
 
 export interface Limit {
   max: number;
@@ -41,6 +41,8 @@ const CLASSES: ReadonlyArray<{ name: LimitClass; routes: ReadonlyArray<[string, 
   },
   { name: 'tsa', routes: [['POST', '/tsa']] },
   { name: 'evidence', routes: [['POST', '/api/v1/evidence/verification'], ['POST', '/api/v1/cms/verify']] },
+  // The standard doors (issue 21): each request may carry a guess at a download credential; the attempt counter bounds guesses per credential.
+  { name: 'enrolment', routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll']] },
 ];
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
@@ -52,6 +54,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
     status: { max: 1200, windowSeconds: 60 },
     tsa: { max: 300, windowSeconds: 60 },
     evidence: { max: 60, windowSeconds: 60 },
+    enrolment: { max: 60, windowSeconds: 300 },
   },
   account: {
     login: { max: 20, windowSeconds: 300 },

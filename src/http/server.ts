@@ -23,6 +23,8 @@ import { disputeRoutes } from './dispute-routes.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
+import { estRoutes } from './est-routes.js';
+import { toPem } from './der.js';
 import { rateLimitsFrom, registerRateLimits, type RateLimitSettings } from './rate-limits.js';
 
 /** Scripts only from this origin; inline styles are allowed for the server-rendered pages and the API docs. */
@@ -54,8 +56,13 @@ export function tlsFrom(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } |
 /** The HTTP edge: thin routes over the domains, problems rendered in the reader's language. */
 export async function buildServer(signet: Signet, options: ServerOptions = {}): Promise<FastifyInstance> {
   const tls = options.tls === undefined ? tlsFrom(process.env) : options.tls;
+  // EST re-enrolment authenticates with a certificate this CA issued (RFC 7030 §3.3.2): the listener asks for one
+  // naming Signet's CAs, and never insists; the EST door checks what was presented (src/est/est-server.ts).
+  const clientCas = tls ? (await signet.ca.authorities()).map((a) => toPem('CERTIFICATE', a.certificateDer)) : [];
   const app = Fastify({
-    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(tls
+      ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...(clientCas.length > 0 ? { requestCert: true, rejectUnauthorized: false, ca: clientCas } : {}) } }
+      : {}),
     logger: options.logger ?? { level: signet.config.logLevel },
     bodyLimit: signet.config.bodyLimit,
     // An unknown field is a client error to report, not something to drop silently.
@@ -144,6 +151,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await inventoryRoutes(app, signet);
   await kmcRoutes(app, signet.kmc);
   await dualCertificateRoutes(app, signet);
+  await estRoutes(app, signet);
   // The web application takes `/` when it is built; the server-rendered front page otherwise.
   await webRoutes(app, signet);
   await homePage(app, signet);

@@ -14,6 +14,7 @@ import { CA_LIFETIME_MESSAGES } from '../ca/messages.js';
 import { CLI_MESSAGES } from '../cli/messages.js';
 import { DEPLOYMENT_MESSAGES } from '../deployment/messages.js';
 import { STORE_MESSAGES } from '../store/messages.js';
+import { EST_MESSAGES } from '../est/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -218,6 +219,7 @@ export const MESSAGES = {
   ...CLI_MESSAGES,
   ...DEPLOYMENT_MESSAGES,
   ...STORE_MESSAGES,
+  ...EST_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -128,6 +128,32 @@ export class DownloadCredentials {
     return { ...row, status: 'used', used_at: now.toISOString() };
   }
 
+  /**
+   * Claims the application's live credential without its code, for a door
+   * where the holder proved the certificate being replaced instead
+   * (Downloads.withCertificateProof). Atomic like claim(): of two, one wins.
+   */
+  async claimForApplication(applicationId: string): Promise<RaDownloadCredentialTable> {
+    const now = this.context.clock().toISOString();
+    const row = await this.context.db
+      .selectFrom('ra_download_credentials')
+      .selectAll()
+      .where('application_id', '=', applicationId)
+      .where('status', '=', 'issued')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    const claimed = row
+      ? await this.context.db
+          .updateTable('ra_download_credentials')
+          .set({ status: 'used', used_at: now })
+          .where('id', '=', row.id)
+          .where('status', '=', 'issued')
+          .executeTakeFirst()
+      : undefined;
+    if (!row || Number(claimed?.numUpdatedRows) !== 1) throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
+    return { ...row, status: 'used', used_at: now };
+  }
+
   /** A download that failed on the subscriber's input (a bad CSR) gives the claim back, as it was. */
   async release(row: RaDownloadCredentialTable): Promise<boolean> {
     const released = await this.context.db

@@ -8,6 +8,8 @@ import { toPem } from '../http/der.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { identityFor, subjectFor } from './certificate-subject.js';
+import { checkRequestedIdentity } from './requested-identity.js';
+import { buildSubjectName } from '../ca/subject-name.js';
 import type { AgentClaim, Delegations } from './delegations.js';
 import type { DownloadCredentials } from './download-credentials.js';
 import { buildPkcs12 } from './pkcs12.js';
@@ -54,10 +56,48 @@ export class Downloads {
     private readonly delegations: Delegations,
   ) {}
 
-  async withRequest(request: DownloadRequest & { csr: Uint8Array | string }, clientAddress: string | null): Promise<DownloadedCertificate> {
+  /**
+   * `onlyReviewedNames`: the standard doors (EST, CMP, SCEP) refuse a request
+   * naming anything the officer did not review (requested-identity.ts); the
+   * REST download takes only the key from the request, as before.
+   */
+  async withRequest(
+    request: DownloadRequest & { csr: Uint8Array | string; onlyReviewedNames?: boolean },
+    clientAddress: string | null,
+  ): Promise<DownloadedCertificate> {
     // The request is checked before the credential is touched: a bad CSR costs nothing.
-    const key = provePublicKey(parseCertificationRequest(request.csr));
-    return this.download(request, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }));
+    const parsed = parseCertificationRequest(request.csr);
+    const key = provePublicKey(parsed);
+    const claim = () => this.credentials.claim(request.referenceNumber, request.authorizationCode, (row) => this.settleInterrupted(row));
+    return this.download(claim, request, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), request.onlyReviewedNames ? parsed : undefined);
+  }
+
+  /**
+   * R16 through a standard door (EST simplereenroll, CMP kur, SCEP
+   * RenewalReq): the holder proves the certificate being replaced (TLS client
+   * authentication or a request signed with its key, checked by the door) in
+   * place of the authorization code. The renewal was reviewed and approved
+   * like any other; this claims its credential and downloads as usual.
+   */
+  async withCertificateProof(
+    request: { replacedSerial: string; csr: Uint8Array | string; proof: string },
+    clientAddress: string | null,
+  ): Promise<DownloadedCertificate> {
+    const parsed = parseCertificationRequest(request.csr);
+    const key = provePublicKey(parsed);
+    const application = await this.context.db
+      .selectFrom('ra_applications')
+      .select('id')
+      .where('replaces_serial', '=', request.replacedSerial)
+      .where('status', '=', 'approved')
+      .executeTakeFirst();
+    if (!application) throw new SignetError('ra.no-approved-replacement', 409, { serial: request.replacedSerial }, 'serial');
+    // The proof is the replaced certificate: once revoked or expired it proves nothing.
+    const replaced = await this.context.ca.certificate(request.replacedSerial);
+    if (replaced.not_after <= this.context.clock().toISOString()) throw new SignetError('ra.certificate-expired', 409, { serial: replaced.serial, notAfter: replaced.not_after }, 'serial');
+    if (await this.context.revoker.isRevoked(replaced.serial)) throw new SignetError('ra.certificate-revoked', 409, { serial: replaced.serial }, 'serial');
+    const claim = () => this.credentials.claimForApplication(application.id);
+    return this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), parsed);
   }
 
   async withServerKey(
@@ -71,7 +111,8 @@ export class Downloads {
       throw new SignetError('ra.bad-key-algorithm', 400, { known: SERVER_KEY_ALGORITHMS.join(', ') }, 'keyAlgorithm');
     }
     let pkcs8: Buffer | undefined;
-    const downloaded = await this.download(request, clientAddress, 'server', async () => {
+    const claim = () => this.credentials.claim(request.referenceNumber, request.authorizationCode, (row) => this.settleInterrupted(row));
+    const downloaded = await this.download(claim, request, clientAddress, 'server', async () => {
       const signer = generateSoftwareKey(algorithm);
       pkcs8 = signer.exportPkcs8();
       const info = new CertificationRequestInfo({
@@ -100,12 +141,14 @@ export class Downloads {
   }
 
   private async download(
-    request: DownloadRequest,
+    claim: () => Promise<RaDownloadCredentialTable>,
+    request: { agent?: AgentClaim; proof?: string },
     clientAddress: string | null,
     keyGeneration: RaApplicationTable['key_generation'],
     keyPair: () => Promise<{ csr: Uint8Array | string; key: ProvenPublicKey }>,
+    namesToCheck?: CertificationRequest,
   ): Promise<DownloadedCertificate> {
-    const credential = await this.credentials.claim(request.referenceNumber, request.authorizationCode, (row) => this.settleInterrupted(row));
+    const credential = await claim();
     let issued: IssuedCertificate;
     let application: RaApplicationTable;
     let delegation: RaDelegationTable | null = null;
@@ -122,12 +165,17 @@ export class Downloads {
       const { csr, key } = await keyPair();
       await this.checkReplacement(application, key);
       const version = await this.subscribers.recordVersion(application.subscriber_id, application.subscriber_version);
+      const emails = version.record.type === 'individual' ? [version.record.email] : [];
+      if (namesToCheck) {
+        const subject = buildSubjectName(subjectFor(version.record), this.context.ca.profiles.get(application.profile_id));
+        checkRequestedIdentity(namesToCheck, { subject, emails });
+      }
       issued = await this.context.ca.issue({
         csr,
         profileId: application.profile_id,
         subject: subjectFor(version.record),
         identity: identityFor(version.record),
-        subjectAltNames: version.record.type === 'individual' ? { email: [version.record.email] } : undefined,
+        subjectAltNames: emails.length > 0 ? { email: emails } : undefined,
         subscriberId: application.subscriber_id,
         requestedBy: delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`,
         reason: `RA application ${application.id} (${application.kind}), reviewed by ${application.decided_by ?? '?'}`,
@@ -154,7 +202,7 @@ export class Downloads {
       }
       throw error;
     }
-    await this.complete(application, credential, issued, delegation, clientAddress);
+    await this.complete(application, credential, issued, delegation, clientAddress, false, request.proof);
     await this.afterCompletion(application, issued.serial);
     return {
       serial: issued.serial,
@@ -284,6 +332,7 @@ export class Downloads {
     delegation: RaDelegationTable | null,
     clientAddress: string | null,
     recovered = false,
+    proof?: string,
   ): Promise<boolean> {
     const now = this.context.clock();
     const actor = delegation ? `agent:${delegation.id}` : `subscriber:${application.subscriber_id}`;
@@ -306,7 +355,7 @@ export class Downloads {
           actor,
           action: 'ra.certificate-downloaded',
           target: `application:${application.id}`,
-          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, clientAddress, ...(recovered ? { recovered: true } : {}) },
+          details: { serial: issued.serial, credential: credential.id, delegation: delegation?.id ?? null, clientAddress, ...(recovered ? { recovered: true } : {}), ...(proof ? { proof } : {}) },
         },
         now,
       );

@@ -269,4 +269,12 @@ export const RA_MESSAGES = {
     'zh-CN': '请用 --password-env 变量名 或 --password-file 文件 提供口令（不接受命令行参数中的口令）',
     en: 'Give the password with --password-env VARIABLE or --password-file FILE (never as a command-line argument)',
   },
+  'ra.unreviewed-identity': {
+    'zh-CN': '证书请求中的名称 {name} 不是注册机构审核过的身份；请求中只能填写审核过的主题和邮箱，或留空',
+    en: 'The request names {name}, which the registration authority did not review; a request may name only the reviewed subject and e-mail, or nothing',
+  },
+  'ra.no-approved-replacement': {
+    'zh-CN': '证书 {serial} 没有已批准、待下载的更新申请',
+    en: 'Certificate {serial} has no approved renewal waiting to be downloaded',
+  },
 } satisfies Catalogue;

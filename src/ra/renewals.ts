@@ -22,6 +22,18 @@ export class Renewals {
     return this.requestFor(actorOf(by), serialInput, input, (subscriber) => requireScope(by, subscriber.ra_id));
   }
 
+  /** The newest application replacing `serial`, for a door that polls while the officer reviews (EST 202 + Retry-After). */
+  async latestReplacement(serial: string): Promise<{ id: string; status: Application['status']; kind: Application['kind']; decisionReason: string | null } | undefined> {
+    const row = await this.context.db
+      .selectFrom('ra_applications')
+      .select(['id', 'status', 'kind', 'decision_reason'])
+      .where('replaces_serial', '=', serial)
+      .orderBy('submitted_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return row && { id: row.id, status: row.status, kind: row.kind, decisionReason: row.decision_reason };
+  }
+
   /** The renewal itself; `check` refuses callers who may not act for the certificate's subscriber (another RA, another subscriber). */
   async requestFor(actor: string, serialInput: string, input: { rekey?: boolean }, check: (subscriber: RaSubscriberTable) => void): Promise<Application> {
     const certificate = await this.context.ca.certificate(serialInput);
