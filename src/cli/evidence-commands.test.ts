@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHierarchy } from '../ca/hierarchy.js';
@@ -67,6 +67,17 @@ describe('signet cms sign|verify|encrypt|decrypt (R13)', () => {
     expect(offline.status, offline.stdout + offline.stderr).toBe(0);
     expect(offline.stdout).toContain('Evidence package verified');
     const flipped = readFileSync(evidencePath);
+    // One byte of the signed manifest: the reader is told, in their language, that the package was altered (issue 20).
+    const inManifest = flipped.indexOf(Buffer.from('"statusAtTime"')) + 3;
+    flipped.writeUInt8(flipped.readUInt8(inManifest) ^ 1, inManifest);
+    writeFileSync(evidencePath, flipped);
+    const altered = signet(['evidence', 'verify', evidencePath], 'zh-CN');
+    expect(altered.status).toBe(3);
+    expect(altered.stdout + altered.stderr).toContain('证据包在签署后被改动过');
+    // No readable report is made from it: it would show the altered conclusion as if it held.
+    const alteredHtml = join(work, 'altered.html');
+    expect(signet(['evidence', 'html', evidencePath, '--out', alteredHtml]).status).toBe(3);
+    expect(existsSync(alteredHtml)).toBe(false);
     flipped.writeUInt8(flipped.readUInt8(300) ^ 1, 300);
     writeFileSync(evidencePath, flipped);
     expect(signet(['evidence', 'verify', evidencePath]).status).toBe(3);

@@ -4,7 +4,7 @@ import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../e
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
 import { renderEvidenceHtml } from '../evidence/evidence-html.js';
-import { verifyEvidencePackage } from '../evidence/evidence-report.js';
+import { verifyEvidencePackage, type EvidencePackageVerification } from '../evidence/evidence-report.js';
 import { HttpTimeStamper } from '../evidence/time-stamp-client.js';
 import { formatShanghaiTime, type Locale } from '../i18n/locale.js';
 import { type MessageCode } from '../i18n/messages.js';
@@ -25,6 +25,13 @@ function readCertificates(file: string): Buffer[] {
   const bytes = read(file);
   const text = bytes.toString('latin1');
   return text.includes('-----BEGIN CERTIFICATE-----') ? certificatesFromPem(text) : [certificateToDer(bytes)];
+}
+
+/** Why a package failed, in the reader's language, then the technical detail. */
+function notVerified(result: EvidencePackageVerification): string {
+  const reasons = result.checks.filter((c) => !c.ok).map((c) => `  - ${c.text[locale]}`);
+  const detail = result.problems.map((p) => `    ${p}`);
+  return say('cli.evidence-not-verified', { problems: [...reasons, say('cli.evidence-technical'), ...detail].join('\n') });
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -195,6 +202,8 @@ export function registerEvidenceCommands(program: Command): void {
         rootFingerprint: result.rootFingerprint ?? null,
         statusAtTime: result.manifest?.statusAtTime ?? null,
         transactionTime: result.manifest?.transactionTime ?? null,
+        verdict: result.verdict,
+        checks: result.checks,
         problems: result.problems,
       };
       const text = result.valid
@@ -204,7 +213,7 @@ export function registerEvidenceCommands(program: Command): void {
             fingerprint: result.rootFingerprint,
             conclusion: result.manifest!.conclusion[locale],
           })
-        : say('cli.evidence-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') });
+        : notVerified(result);
       print(opts.json, data, text);
       if (!result.valid) process.exitCode = 3;
     });
@@ -217,8 +226,13 @@ export function registerEvidenceCommands(program: Command): void {
     .action((file: string, opts: { out: string; lang?: Locale }) => {
       const result = verifyEvidencePackage(read(file));
       if (!result.manifest) throw new SignetError('evidence.malformed-package', 400, { detail: result.problems.join('; ') });
+      // A report rendered from a package that fails would show its (possibly altered) conclusion as if it held.
+      if (!result.valid) {
+        console.error(notVerified(result));
+        process.exitCode = 3;
+        return;
+      }
       writeFileSync(opts.out, renderEvidenceHtml(result.manifest, opts.lang ?? locale));
-      if (!result.valid) console.error(say('cli.evidence-not-verified', { problems: result.problems.map((p) => `  - ${p}`).join('\n') }));
     });
 
   const dispute = program.command('dispute').description('disputes (R10): filing window, negotiation, arbitration / 争议处理');

@@ -105,6 +105,41 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(verifyEvidencePackage(der).valid).toBe(true);
   });
 
+  it('answers with its own findings, never the package\'s, when the signed manifest was altered: what failed and why, in both languages (issue 20)', async () => {
+    const { der, manifest } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
+    const good = verifyEvidencePackage(der);
+    expect(good.checks.map((c) => [c.id, c.ok])).toEqual([
+      ['readable', true],
+      ['package-signature', true],
+      ['package-time-stamp', true],
+      ['nothing-added', true],
+      ['artefacts', true],
+      ['findings', true],
+    ]);
+    expect(good.verdict).toEqual(manifest.conclusion);
+
+    const altered = Buffer.from(der);
+    const at = altered.indexOf(Buffer.from('"statusAtTime"')) + 3;
+    altered[at] = altered[at]! ^ 0x01;
+    const refused = verifyEvidencePackage(altered);
+    expect(refused.valid).toBe(false);
+    expect(refused.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['package-signature']);
+    // Digests and findings compared against an unsigned manifest prove nothing: they are not shown as passed.
+    expect(refused.checks.map((c) => c.id)).toEqual(['readable', 'package-signature', 'package-time-stamp', 'nothing-added']);
+    const failed = refused.checks.find((c) => c.id === 'package-signature')!;
+    expect(failed.text['zh-CN']).toBe('证据包在签署后被改动过：内容与签名不再相符');
+    expect(failed.text.en).toBe('The package was altered after it was signed: its content no longer matches its signature');
+    // The verdict is the verifier's: it says the package failed and why, and repeats nothing the altered manifest claims.
+    expect(refused.verdict['zh-CN']).toContain('核验未通过：证据包在签署后被改动过');
+    expect(refused.verdict.en).toMatch(/^Verification failed: The package was altered/);
+    for (const locale of ['zh-CN', 'en'] as const) expect(refused.verdict[locale]).not.toContain(manifest.conclusion[locale]);
+    expect(refused.problems.join()).toMatch(/changed after signing/);
+
+    // Bytes that are not a package at all: one finding, that it cannot be read, in both languages.
+    const cut = verifyEvidencePackage(der.subarray(0, 200));
+    expect(cut.checks).toEqual([{ id: 'readable', ok: false, text: { 'zh-CN': expect.stringContaining('不是可读的证据包'), en: expect.stringContaining('not a readable evidence package') } }]);
+  });
+
   it('makes offline verification fail when one byte of the package is flipped, wherever it is', async () => {
     const { der } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
     // Every 47th byte (all ~10,700 were checked once, 0 went unnoticed): the unsigned parts of CMS

@@ -394,6 +394,14 @@ export class EvidenceService {
   }
 }
 
+/** One thing the verifier itself checked about a package (not a finding the package claims). */
+export interface VerificationCheck {
+  id: 'readable' | 'package-signature' | 'package-time-stamp' | 'nothing-added' | 'artefacts' | 'findings';
+  ok: boolean;
+  /** What was found, in words, with the reason when it failed. */
+  text: Bilingual;
+}
+
 export interface EvidencePackageVerification {
   valid: boolean;
   manifest?: EvidenceManifest;
@@ -401,7 +409,28 @@ export interface EvidencePackageVerification {
   signedAt?: Date;
   /** SHA-256 of the root the package was checked against: compare it with the CA's published fingerprint. */
   rootFingerprint?: string;
+  /**
+   * The verification's own conclusion: the manifest's when the package verifies, otherwise that it
+   * failed and why. A tampered manifest's conclusion is never the answer.
+   */
+  verdict: Bilingual;
+  /** The verifier's checks in order, each passed or failed; only those that could be made. */
+  checks: VerificationCheck[];
+  /** The same failures as technical detail (English, for logs and the CLI's --json). */
   problems: string[];
+}
+
+/** The verifier's conclusion for a package that failed: the failed checks' reasons, in each language. */
+function failedVerdict(checks: VerificationCheck[]): Bilingual {
+  return Object.fromEntries(
+    LOCALES.map((l) => [l, translate('evidence.verify.verdict-failed', l, { reasons: checks.filter((c) => !c.ok).map((c) => c.text[l]).join(translate('evidence.verify.separator', l)) })]),
+  ) as Bilingual;
+}
+
+/** The verification of bytes that are not a readable package. */
+export function unreadable(problem: string): EvidencePackageVerification {
+  const checks: VerificationCheck[] = [{ id: 'readable', ok: false, text: both('evidence.verify.readable-bad') }];
+  return { valid: false, verdict: failedVerdict(checks), checks, problems: [problem] };
 }
 
 /** SignedData whose every byte is canonical DER and whose digest-algorithm list is exactly what its signers use. */
@@ -470,13 +499,13 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
   try {
     read = packageContent(der);
   } catch (error) {
-    return { valid: false, problems: [(error as Error).message] };
+    return unreadable((error as Error).message);
   }
   try {
     return verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached);
   } catch (error) {
     // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
-    return { valid: false, problems: [`the package cannot be read: ${(error as Error).message}`] };
+    return unreadable(`the package cannot be read: ${(error as Error).message}`);
   }
 }
 
@@ -541,37 +570,78 @@ function verifyPackageContent(
   try {
     signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain });
   } catch (error) {
-    return { valid: false, manifest, problems: [`package signature: ${(error as Error).message}`] };
+    return unreadable(`package signature: ${(error as Error).message}`);
   }
-  problems.push(...signature.problems.map((p) => `package signature: ${p}`));
-  if (!signature.timeStamp?.valid) problems.push('package signature: no valid time-stamp');
-  // Signet signs its packages at CAdES B-T: anything less was not made by it.
-  else if (signature.cades.level !== 'B-T') problems.push(`package signature: CAdES ${signature.cades.level}, not B-T (lacks ${signature.cades.missing.join(', ')})`);
+  const checks: VerificationCheck[] = [{ id: 'readable', ok: true, text: both('evidence.verify.readable-ok') }];
+
+  // The package's own signature: by whom, unchanged since, chaining to the roots given (this CA's, or the package's own).
+  const stampProblems = signature.problems.filter((p) => p.startsWith('time-stamp: '));
+  const signatureProblems = signature.problems.filter((p) => !p.startsWith('time-stamp: '));
+  // Signet signs its packages at CAdES B-T: a valid time-stamp without the signing-certificate-v2 binding was not made by it.
+  if (signature.timeStamp?.valid && signature.cades.level !== 'B-T') signatureProblems.push(`CAdES ${signature.cades.level}, not B-T (lacks ${signature.cades.missing.join(', ')})`);
+  problems.push(...signatureProblems.map((p) => `package signature: ${p}`));
+  const changed = signatureProblems.some((p) => p.includes('changed after signing') || p.includes('signature value does not verify'));
+  checks.push({
+    id: 'package-signature',
+    ok: signatureProblems.length === 0,
+    text:
+      signatureProblems.length === 0
+        ? both('evidence.verify.signature-ok', { signer: signature.signer?.subject ?? '-' })
+        : both(!signature.signer ? 'evidence.verify.signature-no-signer' : changed ? 'evidence.verify.signature-changed' : 'evidence.verify.signature-bad'),
+  });
+  const stamped = signature.timeStamp?.valid === true && signature.timeStamp.genTime !== undefined;
+  if (!stamped) problems.push(...(stampProblems.length > 0 ? stampProblems.map((p) => `package signature: ${p}`) : ['package signature: no valid time-stamp']));
+  checks.push({
+    id: 'package-time-stamp',
+    ok: stamped,
+    text: stamped ? both('evidence.verify.time-stamp-ok', { time: formatShanghaiTime(signature.timeStamp!.genTime!) }) : both('evidence.verify.time-stamp-bad'),
+  });
+
   // The package signer's own path counts as checked: after an issuing CA ceremony the evidence signer may still be
   // certified by the previous issuing CA while the certificate in question chains to the new one (issue 13).
-  problems.push(...uncheckedParts(signedData, [...chain, ...signature.chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]));
+  const added = uncheckedParts(signedData, [...chain, ...signature.chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]);
+  problems.push(...added);
+  checks.push({ id: 'nothing-added', ok: added.length === 0, text: both(added.length === 0 ? 'evidence.verify.nothing-added-ok' : 'evidence.verify.nothing-added-bad') });
 
+  const mismatched: string[] = [];
+  let besideMissing: { file: string; location: string } | undefined;
   for (const [name, hash] of Object.entries(manifest.artefacts)) {
     const bytes = artefact(name);
     if (!bytes && manifest.crl?.file === name && manifest.crl.embedded === false) {
       problems.push(`the CRL ${name} travels beside the package and was not given (SHA-256 ${hash}${manifest.crl.location ? `, served at ${manifest.crl.location}` : ''})`);
-    } else if (!bytes || sha256(bytes) !== hash) problems.push(`artefact ${name} is missing or does not match its hash`);
+      besideMissing = { file: name, location: manifest.crl.location ?? '-' };
+    } else if (!bytes || sha256(bytes) !== hash) {
+      problems.push(`artefact ${name} is missing or does not match its hash`);
+      mismatched.push(name);
+    }
   }
+  // Findings the package states that the verifier recomputes from the artefacts; a differing one names what was altered.
+  const differing = new Set<'chain' | 'crl' | 'signature'>();
   const certificate = artefact(manifest.certificate.file);
   const at = new Date(manifest.transactionTime);
   if (certificate && root) {
     const path = validatePath(certificate, chain, [root], at);
-    if (path.ok !== manifest.checks.find((c) => c.id === 'chain')?.ok) problems.push('the chain finding does not follow from the artefacts');
+    if (path.ok !== manifest.checks.find((c) => c.id === 'chain')?.ok) {
+      problems.push('the chain finding does not follow from the artefacts');
+      differing.add('chain');
+    }
   }
   if (manifest.crl) {
     const crl = artefact(manifest.crl.file);
     if (!crl || !chain[0]) {
-      if (manifest.crl.embedded !== false) problems.push('the CRL artefact is missing');
+      if (manifest.crl.embedded !== false) {
+        problems.push('the CRL artefact is missing');
+        if (!mismatched.includes(manifest.crl.file)) mismatched.push(manifest.crl.file);
+      }
     } else {
       const reading = readCrl(crl, chain[0], manifest.certificate.serial);
       if (reading.malformed) problems.push(`the archived CRL cannot be read: ${reading.malformed}`);
       else if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
-      if (reading.listed !== manifest.crl.listed) problems.push('the CRL finding does not follow from the archived CRL');
+      if (reading.malformed || !reading.signatureValid) differing.add('crl');
+      if (reading.listed !== manifest.crl.listed) {
+        problems.push('the CRL finding does not follow from the archived CRL');
+        differing.add('crl');
+      }
     }
   }
   const documentSignature = artefact('signature.p7s');
@@ -579,11 +649,38 @@ function verifyPackageContent(
     const again = verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain });
     if (again.valid !== manifest.checks.filter((c) => c.id === 'signature' || c.id === 'time-stamp').every((c) => c.ok)) {
       problems.push('the signature finding does not follow from the signed document');
+      differing.add('signature');
     }
   }
+  // Under a signature that fails, the manifest is not the signer's: digests and findings compared against it prove nothing, so they are not reported as passed.
+  const signed = signatureProblems.length === 0;
+  const artefactTexts: Bilingual[] = [];
+  if (mismatched.length > 0) artefactTexts.push(both('evidence.verify.artefacts-bad', { files: mismatched.join(', ') }));
+  if (besideMissing) artefactTexts.push(both('evidence.verify.crl-beside-missing', besideMissing));
+  if (signed) checks.push({
+    id: 'artefacts',
+    ok: artefactTexts.length === 0,
+    text:
+      artefactTexts.length === 0
+        ? both('evidence.verify.artefacts-ok', { count: Object.keys(manifest.artefacts).length })
+        : (Object.fromEntries(LOCALES.map((l) => [l, artefactTexts.map((t) => t[l]).join(translate('evidence.verify.separator', l))])) as Bilingual),
+  });
+  if (signed) checks.push({
+    id: 'findings',
+    ok: differing.size === 0,
+    text:
+      differing.size === 0
+        ? both('evidence.verify.findings-ok')
+        : (Object.fromEntries(
+            LOCALES.map((l) => [l, translate('evidence.verify.findings-bad', l, { which: [...differing].map((d) => translate(`evidence.verify.finding.${d}`, l)).join(translate('evidence.verify.list-separator', l)) })]),
+          ) as Bilingual),
+  });
+  const valid = problems.length === 0 && checks.every((c) => c.ok);
   return {
-    valid: problems.length === 0,
+    valid,
     manifest,
+    verdict: valid ? manifest.conclusion : failedVerdict(checks),
+    checks,
     signer: signature.signer?.subject,
     signedAt: signature.timeStamp?.genTime,
     rootFingerprint: anchors[0] ? sha256(anchors[0]) : undefined,

@@ -210,6 +210,80 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '证据包验证失败：\n{problems}',
     en: 'Evidence package verification FAILED:\n{problems}',
   },
+  // The verifier's own checks of a package (R14): what it found, never what the package claims.
+  'evidence.verify.readable-ok': {
+    'zh-CN': '文件是本 CA 格式的证据包，编码规范',
+    en: 'The file is an evidence package in this CA’s format, in canonical encoding',
+  },
+  'evidence.verify.readable-bad': {
+    'zh-CN': '文件不是可读的证据包：可能被截断、被改动，或不是本 CA 出具的证据包',
+    en: 'The file is not a readable evidence package: it may be cut short, altered, or not one this CA produced',
+  },
+  'evidence.verify.signature-ok': {
+    'zh-CN': '证据包的签名有效：由 {signer} 签署，签署后内容未被改动，签署者的证书可链接到本 CA 的根证书',
+    en: 'The package’s signature is valid: signed by {signer}, unchanged since signing, and the signer’s certificate chains to this CA’s root',
+  },
+  'evidence.verify.signature-changed': {
+    'zh-CN': '证据包在签署后被改动过：内容与签名不再相符',
+    en: 'The package was altered after it was signed: its content no longer matches its signature',
+  },
+  'evidence.verify.signature-no-signer': {
+    'zh-CN': '证据包中找不到签署者的证书，无法核验签名',
+    en: 'The package does not carry its signer’s certificate, so its signature cannot be checked',
+  },
+  'evidence.verify.signature-bad': {
+    'zh-CN': '证据包的签名未通过核验：签署者的证书不能链接到本 CA 的根证书，或签名的格式不符合本 CA 的做法',
+    en: 'The package’s signature does not verify: the signer’s certificate does not chain to this CA’s root, or the signature is not made the way this CA makes it',
+  },
+  'evidence.verify.time-stamp-ok': {
+    'zh-CN': '证据包带有有效的时间戳：{time} 时它已经存在',
+    en: 'The package carries a valid time-stamp: it existed at {time}',
+  },
+  'evidence.verify.time-stamp-bad': {
+    'zh-CN': '证据包没有有效的时间戳，不能证明它的签署时间',
+    en: 'The package has no valid time-stamp, so the time it was signed is not proven',
+  },
+  'evidence.verify.nothing-added-ok': {
+    'zh-CN': '证据包中没有签名范围之外的附加内容',
+    en: 'The package holds nothing outside what its signature covers',
+  },
+  'evidence.verify.nothing-added-bad': {
+    'zh-CN': '证据包中有签名未覆盖的附加内容（证书或属性），可能是事后添加的',
+    en: 'The package holds something its signature does not cover (a certificate or an attribute), which may have been added later',
+  },
+  'evidence.verify.artefacts-ok': {
+    'zh-CN': '随附的 {count} 份原始文件都与清单记录的 SHA-256 摘要一致',
+    en: 'All {count} enclosed original files match the SHA-256 digests in the manifest',
+  },
+  'evidence.verify.artefacts-bad': {
+    'zh-CN': '随附的原始文件 {files} 缺失或与清单记录的摘要不一致',
+    en: 'The enclosed original files {files} are missing or do not match the digests in the manifest',
+  },
+  'evidence.verify.crl-beside-missing': {
+    'zh-CN': '证书废止列表 {file} 随证据包另行提交，但没有提供（可从 {location} 获取）',
+    en: 'The revocation list {file} travels beside the package and was not given (it is served at {location})',
+  },
+  'evidence.verify.findings-ok': {
+    'zh-CN': '报告中的核查结果可由随附的原始文件重新得出',
+    en: 'The findings in the report follow from the enclosed original files',
+  },
+  'evidence.verify.findings-bad': {
+    'zh-CN': '报告中关于{which}的核查结果与随附的原始文件不符',
+    en: 'The report’s findings on {which} do not follow from the enclosed original files',
+  },
+  'evidence.verify.finding.chain': { 'zh-CN': '证书链', en: 'the certificate chain' },
+  'evidence.verify.finding.crl': { 'zh-CN': '证书废止列表', en: 'the revocation list' },
+  'evidence.verify.finding.signature': { 'zh-CN': '文件签名', en: 'the document signature' },
+  'evidence.verify.list-separator': { 'zh-CN': '、', en: ' and ' },
+  'evidence.verify.separator': { 'zh-CN': '；', en: '; ' },
+  'evidence.verify.verdict-failed': {
+    'zh-CN': '核验未通过：{reasons}。报告中所写的结论和核查结果都不可采信。',
+    en: 'Verification failed: {reasons}. Neither the conclusion nor the findings written in the report can be relied on.',
+  },
+  'cli.evidence-technical': {
+    'zh-CN': '  技术细节：',
+    en: '  Technical detail:',
+  },
   'dispute.too-late': {
     'zh-CN': '争议须在发现问题之日起 {months} 个月内提出：发现于 {discovered}，最迟 {deadline}，今天是 {today}',
     en: 'A dispute must be filed within {months} months of discovering the problem: discovered {discovered}, deadline {deadline}, today is {today}',

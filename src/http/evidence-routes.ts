@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
-import { unverifiedManifest, verifyEvidencePackage, type DetachedArtefacts } from '../evidence/evidence-report.js';
+import { unreadable, unverifiedManifest, verifyEvidencePackage, type DetachedArtefacts } from '../evidence/evidence-report.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Signet } from '../signet.js';
 import { requireOperator } from './operator-auth.js';
@@ -110,11 +110,14 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       try {
         result = verifyEvidencePackage(der, roots, detached);
       } catch (error) {
-        result = { valid: false, problems: [`the package cannot be read: ${(error as Error).message.slice(0, 200)}`] };
+        result = unreadable(`the package cannot be read: ${(error as Error).message.slice(0, 200)}`);
       }
-      const m = result.manifest;
+      // What a package that failed says is not evidence: its conclusion and findings are not passed on as if they were.
+      const m = result.valid ? result.manifest : undefined;
       return {
         valid: result.valid,
+        verdict: result.verdict,
+        verification: result.checks,
         conclusion: m?.conclusion ?? null,
         statusAtTime: m?.statusAtTime ?? null,
         transactionTime: m?.transactionTime ?? null,

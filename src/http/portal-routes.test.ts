@@ -428,6 +428,10 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
     tampered[flip] = tampered[flip]! ^ 0x01;
     const refused = await call(null, 'POST', '/api/v1/evidence/verification', tampered);
     expect(refused.json.valid).toBe(false);
+    // What an altered package claims is not passed on; the answer is the verification's own, with what failed (issue 20).
+    expect(refused.json).toMatchObject({ conclusion: null, statusAtTime: null, checks: [], certificate: null });
+    expect((refused.json.verdict as Record<string, string>)['zh-CN']).toMatch(/^核验未通过：/);
+    expect((refused.json.verification as Array<{ ok: boolean }>).some((c) => !c.ok)).toBe(true);
     // A package cut short is a finding too, never a server error.
     const truncated = await call(null, 'POST', '/api/v1/evidence/verification', produced.der.subarray(0, Math.floor(produced.der.length / 2)));
     expect([truncated.status, truncated.json.valid]).toEqual([200, false]);

@@ -329,14 +329,31 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
       await page.locator('[data-testid="evidence-result"][data-valid="true"]').waitFor();
       expect(await page.locator('[data-testid="evidence-result"]').textContent()).toContain(produced.manifest.conclusion[locale]!);
       expect(await page.locator('[data-check][data-ok="true"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('[data-verification][data-ok="true"]').count()).toBe(6);
+      expect(await page.locator('[data-testid="evidence-verdict"]').textContent()).toBe(produced.manifest.conclusion[locale]);
       await both(page, 'evidence', locale);
     }
-    await open(page, '/evidence', 'zh-CN', 'phone');
-    await page.locator('#f-package').setInputFiles(tampered);
-    await page.getByRole('button', { name: zh('evidence-viewer.check') }).click();
-    await page.locator('[data-testid="evidence-result"][data-valid="false"]').waitFor();
-    await page.getByText(zh('evidence-viewer.invalid')).waitFor();
-    await both(page, 'evidence-tampered', 'zh-CN');
+    // Tampered: the conclusion shown is the verification's (failed), the failed item is marked failed with its reason in
+    // the page's language, and nothing the altered report claims is shown as if it held (issue 20).
+    for (const locale of ['zh-CN', 'en'] as const) {
+      await open(page, '/evidence', locale, 'phone');
+      await page.locator('#f-package').setInputFiles(tampered);
+      await page.getByRole('button', { name: MESSAGES[locale]['evidence-viewer.check'] }).click();
+      const result = page.locator('[data-testid="evidence-result"][data-valid="false"]');
+      await result.waitFor();
+      await page.getByText(MESSAGES[locale]['evidence-viewer.invalid']).waitFor();
+      const altered = { 'zh-CN': '证据包在签署后被改动过', en: 'The package was altered after it was signed' }[locale];
+      expect(await page.locator('[data-testid="evidence-verdict"]').textContent()).toContain(altered);
+      const failed = page.locator('[data-verification="package-signature"][data-ok="false"]');
+      expect(await failed.textContent()).toContain(altered);
+      expect(await failed.textContent()).toContain(MESSAGES[locale]['evidence-viewer.failed']);
+      const text = (await result.textContent())!;
+      expect(text).not.toContain(produced.manifest.conclusion[locale]!);
+      expect(await page.locator('[data-check]').count()).toBe(0);
+      // The reason is not only in the technical detail: it is visible without opening anything.
+      expect(await failed.isVisible()).toBe(true);
+      await both(page, 'evidence-tampered', locale);
+    }
     await page.close();
   });
 });

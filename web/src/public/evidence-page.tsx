@@ -5,6 +5,11 @@ import { useI18n, type Locale } from '../i18n';
 
 interface Verification {
   valid: boolean;
+  /** The verification's own conclusion: the report's when the package holds, otherwise that it failed and why. */
+  verdict: Record<Locale, string>;
+  /** What the server itself checked, each passed or failed. */
+  verification: Array<{ id: string; ok: boolean; text: Record<Locale, string> }>;
+  /** What the report states: given only for a package that verified. */
   conclusion: Record<Locale, string> | null;
   statusAtTime: 'not-revoked' | 'revoked' | 'not-valid' | null;
   transactionTime: string | null;
@@ -63,15 +68,22 @@ export function EvidencePage() {
       {result && (
         <div data-testid="evidence-result" data-valid={String(result.valid)}>
           <Alert kind={result.valid ? 'success' : 'error'}>{t(result.valid ? 'evidence-viewer.valid' : 'evidence-viewer.invalid')}</Alert>
-          {result.conclusion && (
-            <Card title={t('evidence-viewer.conclusion')}>
-              <p className="status-line">
-                <strong>{result.conclusion[locale]}</strong>
-              </p>
-              {result.timeSourceText && <p className="muted">{result.timeSourceText[locale]}</p>}
-            </Card>
-          )}
-          {result.checks.length > 0 && (
+          <Card title={t('evidence-viewer.conclusion')}>
+            <p className="status-line" data-testid="evidence-verdict">
+              <strong>{result.verdict[locale]}</strong>
+            </p>
+            {result.valid && result.timeSourceText && <p className="muted">{result.timeSourceText[locale]}</p>}
+          </Card>
+          <Card title={t('evidence-viewer.verification')}>
+            <ul className="plain checks">
+              {result.verification.map((c) => (
+                <li key={c.id} data-verification={c.id} data-ok={String(c.ok)}>
+                  <span className={`badge badge-${c.ok ? 'good' : 'revoked'}`}>{t(c.ok ? 'evidence-viewer.ok' : 'evidence-viewer.failed')}</span> {c.text[locale]}
+                </li>
+              ))}
+            </ul>
+          </Card>
+          {result.valid && result.checks.length > 0 && (
             <Card title={t('evidence-viewer.checks')}>
               <ul className="plain checks">
                 {result.checks.map((c) => (
@@ -82,7 +94,7 @@ export function EvidencePage() {
               </ul>
             </Card>
           )}
-          {result.certificate && (
+          {result.valid && result.certificate && (
             <Card title={t('evidence-viewer.certificate')}>
               <dl className="facts">
                 <dt>{t('cert.serial')}</dt>
