@@ -1,6 +1,7 @@
 import { SignetError } from '../i18n/signet-error.js';
 import { requireScope, type Principal } from '../ra/roles.js';
 import { normaliseSerial } from '../ca/serial-number.js';
+import type { RaObjectKind } from '../ra/ownership.js';
 import type { Signet } from '../signet.js';
 
 /**
@@ -110,4 +111,21 @@ export async function narrowToRa<T>(signet: Signet, by: Principal, items: T[], p
   if (by.raId === null || items.length === 0) return items;
   const ras = await rasOf(signet, items.map(partyOf));
   return items.filter((_, i) => ras[i] === by.raId);
+}
+
+/** The RA of an RA object named in the path (application, change, delegation, operator, RA, document); unknown is 404. */
+export async function raOfRaObject(signet: Signet, kind: RaObjectKind, id: string | undefined): Promise<string | null> {
+  return (await signet.ra.ownership.of(kind, id ?? '')).raId;
+}
+
+/** A document named under a subscriber: it must be that subscriber's (else the same 404 as an unknown one), and the RA is theirs. */
+export async function raOfDocument(signet: Signet, subscriberId: string | undefined, documentId: string | undefined): Promise<string | null> {
+  const owner = await signet.ra.ownership.of('document', documentId ?? '');
+  if (owner.subscriberId !== subscriberId) throw new SignetError('ra.unknown-document', 404, { document: (documentId ?? '').slice(0, 80) }, 'documentId');
+  return owner.raId;
+}
+
+/** A route acting at the caller's own RA unless the body names one: the named one must be the caller's. */
+export function namedRaOrOwn(field: string): Scope {
+  return async (_signet, { body }) => (typeof body[field] === 'string' && body[field] ? (body[field] as string) : OWN_RA);
 }

@@ -247,9 +247,9 @@ describe.each(storeBackends)('the subscriber portal over HTTP on %s (R0, R1, R3,
 
   it('refuses every route but the public ones without a portal session, before reading the body, and changes nothing', async () => {
     const before = await counts();
-    const guarded = PORTAL_ROUTES.filter((r) => !r.public);
+    const guarded = PORTAL_ROUTES.filter((r) => r.scope !== 'public');
     expect(guarded.length).toBeGreaterThan(15);
-    expect(PORTAL_ROUTES.filter((r) => r.public).map((r) => r.url)).toEqual(['/api/v1/portal/organisations', '/api/v1/portal/registrations', '/api/v1/portal/sessions']);
+    expect(PORTAL_ROUTES.filter((r) => r.scope === 'public').map((r) => r.url)).toEqual(['/api/v1/portal/organisations', '/api/v1/portal/registrations', '/api/v1/portal/sessions']);
     for (const route of guarded) {
       const path = route.url.replace(':serial', '5c00').replace(':delegationId', 'dlg-x');
       const refused = await call(null, route.method, path, route.method === 'POST' ? (route.upload ? Buffer.from('%PDF-1.4') : {}) : undefined, route.upload ? 'application/pdf' : undefined);

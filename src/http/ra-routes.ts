@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignetError } from '../i18n/signet-error.js';
 import { bootstrapPrincipal, ROLES, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
+import { enforceScope, namedRaOrOwn, OWN_RA, raOfCertificate, raOfDocument, raOfRaObject, raOfSubscriber, type Scope } from './access.js';
 
 /** Who a route admits: operator roles, or 'public' for the subscriber's own steps (login, download, the agreement). */
 export type Admitted = Role | 'public';
@@ -30,6 +31,12 @@ export interface RaRoute {
   url: string;
   /** Every RA route declares the roles it admits; the route × role matrix test walks them all. */
   roles: readonly Admitted[];
+  /**
+   * What the route touches (access.ts): checked by the authorisation layer
+   * before the handler, so an RA-scoped operator never reaches another RA's
+   * object; the domain's own checks stay behind it.
+   */
+  scope: Scope;
   summary: string;
   body?: Record<string, unknown>;
   /** Raw uploads (supporting documents) take the RA's document limit instead of the JSON limit. */
@@ -56,6 +63,12 @@ const agent = {
   required: ['delegationId', 'idType', 'idNumber'],
   properties: { delegationId: str, idType: str, idNumber: str },
 } as const;
+/** The object scopes most RA routes declare: the RA of the subscriber, application, change or certificate named in the path. */
+const SUBSCRIBER: Scope = (signet, { params }) => raOfSubscriber(signet, params.subscriberId);
+const APPLICATION: Scope = (signet, { params }) => raOfRaObject(signet, 'application', params.applicationId);
+const CHANGE: Scope = (signet, { params }) => raOfRaObject(signet, 'change', params.changeId);
+const CERTIFICATE: Scope = (signet, { params }) => raOfCertificate(signet, params.serial);
+
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties });
 
 /** The RA's REST surface: every route thin (parse, call the domain, render). */
@@ -63,7 +76,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Sessions and tokens
   {
     method: 'POST',
-    url: '/api/v1/ra/login',
+    url: '/api/v1/ra/login', scope: 'none',
     roles: ['public'],
     summary: 'Operator password login: sets the HttpOnly session cookie and returns the CSRF token (also in a cookie)',
     body: object({ username: str, password: { type: 'string', maxLength: 1024 } }, ['username', 'password']),
@@ -80,7 +93,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/logout',
+    url: '/api/v1/ra/logout', scope: 'none',
     roles: EVERY_OPERATOR,
     summary: 'End the current session',
     handle: async ({ signet, request, reply }) => {
@@ -92,14 +105,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/me',
+    url: '/api/v1/ra/me', scope: 'none',
     roles: EVERY_OPERATOR,
     summary: 'Who the caller is: role and RA',
     handle: async ({ by }) => by,
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/api-tokens',
+    url: '/api/v1/ra/api-tokens', scope: async (signet, { body }) => (typeof body.operatorId === 'string' && body.operatorId ? raOfRaObject(signet, 'operator', body.operatorId) : OWN_RA),
     roles: EVERY_OPERATOR,
     status: 201,
     summary: 'Create an API token for automation (shown once; stored as SHA-256)',
@@ -109,10 +122,10 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
 
   // RA organisations (R18)
-  { method: 'GET', url: '/api/v1/ra/organisations', roles: READERS, summary: 'List RAs', handle: ({ signet }) => signet.ra.organisations.list() },
+  { method: 'GET', url: '/api/v1/ra/organisations', scope: 'none', roles: READERS, summary: 'List RAs', handle: ({ signet }) => signet.ra.organisations.list() },
   {
     method: 'POST',
-    url: '/api/v1/ra/organisations',
+    url: '/api/v1/ra/organisations', scope: 'ca',
     roles: ['ca-admin'],
     status: 201,
     summary: 'Create an RA',
@@ -121,7 +134,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/organisations/:raId/merge',
+    url: '/api/v1/ra/organisations/:raId/merge', scope: 'ca',
     roles: ['ca-admin'],
     summary: 'Merge an RA into another: the successor inherits subscribers, pending work and the "original RA" role',
     body: object({ into: str, reason: text }, ['into']),
@@ -129,7 +142,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/organisations/:raId/withdraw',
+    url: '/api/v1/ra/organisations/:raId/withdraw', scope: 'ca',
     roles: ['ca-admin'],
     summary: 'Withdraw an RA, naming its successor',
     body: object({ successor: str, reason: text }, ['successor']),
@@ -138,17 +151,17 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/organisations/:raId/history',
+    url: '/api/v1/ra/organisations/:raId/history', scope: (signet, { params }) => raOfRaObject(signet, 'organisation', params.raId),
     roles: ['ca-admin', 'ra-admin', 'auditor'],
     summary: 'Membership history: which subscriber belonged to the RA, when',
     handle: ({ signet, by, params }) => signet.ra.organisations.history(by, params.raId!),
   },
 
   // Operators
-  { method: 'GET', url: '/api/v1/ra/operators', roles: ['ca-admin', 'ra-admin', 'auditor'], summary: 'List operators', handle: ({ signet, by }) => signet.ra.operators.list(by) },
+  { method: 'GET', url: '/api/v1/ra/operators', scope: 'none', roles: ['ca-admin', 'ra-admin', 'auditor'], summary: 'List operators', handle: ({ signet, by }) => signet.ra.operators.list(by) },
   {
     method: 'POST',
-    url: '/api/v1/ra/operators',
+    url: '/api/v1/ra/operators', scope: namedRaOrOwn('raId'),
     roles: ['ca-admin', 'ra-admin'],
     status: 201,
     summary: 'Create an operator (ca-admin: any role; ra-admin: their own RA only)',
@@ -164,7 +177,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/operators/:operatorId/unlock',
+    url: '/api/v1/ra/operators/:operatorId/unlock', scope: (signet, { params }) => raOfRaObject(signet, 'operator', params.operatorId),
     roles: ['ca-admin', 'ra-admin'],
     summary: 'Lift a login lockout',
     handle: ({ signet, by, params }) => signet.ra.operators.unlock(by, params.operatorId!),
@@ -173,7 +186,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // The subscriber agreement (R0)
   {
     method: 'GET',
-    url: '/api/v1/agreements/current',
+    url: '/api/v1/agreements/current', scope: 'none',
     roles: ['public'],
     summary: 'The subscriber agreement version in force',
     handle: async ({ signet }) => {
@@ -183,14 +196,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/agreements/:version',
+    url: '/api/v1/agreements/:version', scope: 'none',
     roles: ['public'],
     summary: 'Any agreement version, by its id, with its text',
     handle: ({ signet, params }) => signet.ra.agreements.version(params.version!),
   },
   {
     method: 'POST',
-    url: '/api/v1/agreements',
+    url: '/api/v1/agreements', scope: 'ca',
     roles: ['ca-admin'],
     status: 201,
     summary: 'Publish a new agreement version',
@@ -208,14 +221,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Subscribers (R1, R3)
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers',
+    url: '/api/v1/ra/subscribers', scope: 'none',
     roles: READERS,
     summary: 'List subscribers (identifiers masked)',
     handle: ({ signet, by, query }) => signet.ra.subscribers.list(by, { raId: query.raId }),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/subscribers',
+    url: '/api/v1/ra/subscribers', scope: 'none',
     roles: ['ra-admin', 'ra-officer'],
     status: 201,
     summary: 'Register a subscriber at the officer\'s RA, with consent to the current agreement',
@@ -241,21 +254,21 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers/:subscriberId',
+    url: '/api/v1/ra/subscribers/:subscriberId', scope: SUBSCRIBER,
     roles: READERS,
     summary: 'A subscriber\'s full record as on file now, or at ?at=<date> (the read is audited)',
     handle: ({ signet, by, params, query }) => signet.ra.subscribers.get(by, params.subscriberId!, dateParam(query.at, 'at')),
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers/:subscriberId/versions',
+    url: '/api/v1/ra/subscribers/:subscriberId/versions', scope: SUBSCRIBER,
     roles: READERS,
     summary: 'Every version of the record: who, when, what',
     handle: ({ signet, by, params }) => signet.ra.subscribers.versions(by, params.subscriberId!),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/subscribers/:subscriberId/documents',
+    url: '/api/v1/ra/subscribers/:subscriberId/documents', scope: SUBSCRIBER,
     roles: ['ra-admin', 'ra-officer'],
     status: 201,
     upload: true,
@@ -270,14 +283,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers/:subscriberId/documents',
+    url: '/api/v1/ra/subscribers/:subscriberId/documents', scope: SUBSCRIBER,
     roles: READERS,
     summary: 'Supporting documents with their SHA-256',
     handle: ({ signet, by, params }) => signet.ra.subscribers.documents(by, params.subscriberId!),
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers/:subscriberId/documents/:documentId',
+    url: '/api/v1/ra/subscribers/:subscriberId/documents/:documentId', scope: (signet, { params }) => raOfDocument(signet, params.subscriberId, params.documentId),
     roles: READERS,
     summary: 'One supporting document\'s content, for the officer to see (the read is audited, R2)',
     handle: async ({ signet, by, params, reply }) => {
@@ -294,7 +307,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
 
   {
     method: 'POST',
-    url: '/api/v1/ra/subscribers/:subscriberId/portal-access',
+    url: '/api/v1/ra/subscribers/:subscriberId/portal-access', scope: SUBSCRIBER,
     roles: ['ra-officer'],
     status: 201,
     summary: 'Give the subscriber a new portal tracking number and code (shown once; the old ones stop working)',
@@ -304,14 +317,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Delegation (R6)
   {
     method: 'GET',
-    url: '/api/v1/ra/subscribers/:subscriberId/delegations',
+    url: '/api/v1/ra/subscribers/:subscriberId/delegations', scope: SUBSCRIBER,
     roles: READERS,
     summary: 'The subscriber\'s agents',
     handle: ({ signet, by, params }) => signet.ra.delegations.list(by, params.subscriberId!),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/subscribers/:subscriberId/delegations',
+    url: '/api/v1/ra/subscribers/:subscriberId/delegations', scope: SUBSCRIBER,
     roles: ['ra-officer'],
     status: 201,
     summary: 'Record a delegation: agent, scope, expiry, evidence document',
@@ -327,7 +340,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/delegations/:delegationId/revoke',
+    url: '/api/v1/ra/delegations/:delegationId/revoke', scope: (signet, { params }) => raOfRaObject(signet, 'delegation', params.delegationId),
     roles: ['ra-officer'],
     summary: 'End a delegation',
     handle: ({ signet, by, params }) => signet.ra.delegations.revoke(by, params.delegationId!),
@@ -336,7 +349,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Changes of information (R3)
   {
     method: 'POST',
-    url: '/api/v1/ra/subscribers/:subscriberId/changes',
+    url: '/api/v1/ra/subscribers/:subscriberId/changes', scope: SUBSCRIBER,
     roles: ['ra-officer'],
     status: 201,
     summary: 'Record the subscriber\'s report of changed information, for review',
@@ -345,21 +358,21 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/changes',
+    url: '/api/v1/ra/changes', scope: 'none',
     roles: READERS,
     summary: 'Change requests (?status=&subscriberId=); new values masked',
     handle: ({ signet, by, query }) => signet.ra.changes.list(by, { status: query.status, subscriberId: query.subscriberId }),
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/changes/:changeId',
+    url: '/api/v1/ra/changes/:changeId', scope: CHANGE,
     roles: READERS,
     summary: 'One change request with its new values in full (the list masks them); the read is audited',
     handle: ({ signet, by, params }) => signet.ra.changes.get(by, params.changeId!),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/changes/:changeId/approve',
+    url: '/api/v1/ra/changes/:changeId/approve', scope: CHANGE,
     roles: ['ra-officer'],
     summary: 'Approve a change: new version on file; affected certificates revoked (affiliationChanged) and re-issue credentials returned once',
     body: object({ note: text }),
@@ -367,7 +380,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/changes/:changeId/reject',
+    url: '/api/v1/ra/changes/:changeId/reject', scope: CHANGE,
     roles: ['ra-officer'],
     summary: 'Reject a change (reason required)',
     body: object({ reason: text }),
@@ -377,14 +390,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Applications and review (R4)
   {
     method: 'GET',
-    url: '/api/v1/ra/applications',
+    url: '/api/v1/ra/applications', scope: 'none',
     roles: READERS,
     summary: 'Applications of the caller\'s RA (?status=&subscriberId=)',
     handle: ({ signet, by, query }) => signet.ra.applications.list(by, { status: query.status, subscriberId: query.subscriberId }),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/applications',
+    url: '/api/v1/ra/applications', scope: (signet, { body }) => raOfSubscriber(signet, body.subscriberId),
     roles: ['ra-admin', 'ra-officer'],
     status: 201,
     summary: 'Submit a certificate application (purpose signing / encryption; the profile follows from the subscriber type)',
@@ -398,21 +411,21 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'GET',
-    url: '/api/v1/ra/applications/:applicationId',
+    url: '/api/v1/ra/applications/:applicationId', scope: APPLICATION,
     roles: READERS,
     summary: 'One application',
     handle: ({ signet, by, params }) => signet.ra.applications.get(by, params.applicationId!),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/applications/:applicationId/review',
+    url: '/api/v1/ra/applications/:applicationId/review', scope: APPLICATION,
     roles: ['ra-officer'],
     summary: 'Take an application into review',
     handle: ({ signet, by, params }) => signet.ra.applications.startReview(by, params.applicationId!),
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/applications/:applicationId/approve',
+    url: '/api/v1/ra/applications/:applicationId/approve', scope: APPLICATION,
     roles: ['ra-officer'],
     summary: 'Approve: returns the download credential (reference number + authorization code) once',
     body: object({ note: text }),
@@ -420,7 +433,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/applications/:applicationId/reject',
+    url: '/api/v1/ra/applications/:applicationId/reject', scope: APPLICATION,
     roles: ['ra-officer'],
     summary: 'Reject (reason required)',
     body: object({ reason: text }),
@@ -428,7 +441,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/applications/:applicationId/credential',
+    url: '/api/v1/ra/applications/:applicationId/credential', scope: APPLICATION,
     roles: ['ra-officer'],
     summary: 'A new download credential for an approved application (the old one stops working)',
     handle: ({ signet, by, params }) => signet.ra.applications.reissueCredential(by, params.applicationId!),
@@ -437,7 +450,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Renewal and re-key (R16)
   {
     method: 'POST',
-    url: '/api/v1/ra/certificates/:serial/renewals',
+    url: '/api/v1/ra/certificates/:serial/renewals', scope: CERTIFICATE,
     roles: ['ra-officer'],
     status: 201,
     summary: 'Apply to renew (same key) or re-key (new key) a certificate before it expires',
@@ -447,7 +460,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
 
   {
     method: 'POST',
-    url: '/api/v1/ra/certificates/:serial/revocations',
+    url: '/api/v1/ra/certificates/:serial/revocations', scope: CERTIFICATE,
     roles: ['ra-officer'],
     summary: 'Revoke on the subscriber\'s request at their (original or successor) RA (R7, R18)',
     body: object({ reason: str, justification: text }, ['reason']),
@@ -458,7 +471,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   // Download (R5, R6): the subscriber or their agent, with the credential
   {
     method: 'POST',
-    url: '/api/v1/ra/downloads',
+    url: '/api/v1/ra/downloads', scope: 'none',
     roles: ['public'],
     status: 201,
     summary: 'Download: credential + PKCS#10 (PEM or base64 DER) → certificate and chain',
@@ -478,7 +491,7 @@ export const RA_ROUTES: readonly RaRoute[] = [
   },
   {
     method: 'POST',
-    url: '/api/v1/ra/downloads/pkcs12',
+    url: '/api/v1/ra/downloads/pkcs12', scope: 'none',
     roles: ['public'],
     status: 201,
     summary: 'Download with server-side key generation (profiles that allow it): application/x-pkcs12, AES-256-CBC + PBKDF2-SHA256',
@@ -506,6 +519,9 @@ function dateParam(value: string | undefined, field: string): Date | undefined {
   if (Number.isNaN(at.getTime())) throw new SignetError('request.invalid', 400, { detail: `${field} is not a date` }, field);
   return at;
 }
+
+const paramsOf = (request: FastifyRequest) => (request.params ?? {}) as Record<string, string>;
+const queryOf = (request: FastifyRequest) => (request.query ?? {}) as Record<string, string | undefined>;
 
 function cookies(request: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
@@ -558,7 +574,7 @@ export async function raRoutes(app: FastifyInstance, signet: Signet): Promise<vo
         schema: {
           tags: [route.url.startsWith('/api/v1/agreements') ? 'agreement' : 'ra'],
           summary: route.summary,
-          description: `Admits: ${route.roles.join(', ')}.`,
+          description: `Admits: ${route.roles.join(', ')}. Scope: ${typeof route.scope === 'string' ? route.scope : 'the RA of the object named'}.`,
           ...(isPublic ? {} : { security: [{ bearer: [] }] }),
           ...(route.body ? { body: route.body } : {}),
         },
@@ -571,17 +587,16 @@ export async function raRoutes(app: FastifyInstance, signet: Signet): Promise<vo
             throw new SignetError('ra.role-not-admitted', 403, { role: principal.role, roles: route.roles.join(', ') });
           }
           principals.set(request, principal);
+          // An upload's scope is told by its path: another RA's subscriber is refused before the document is received.
+          if (route.upload) await enforceScope(signet, principal, route.scope, { params: paramsOf(request), query: queryOf(request), body: {} });
         },
         handler: async (request, reply) => {
-          const result = await route.handle({
-            signet,
-            request,
-            reply,
-            by: principals.get(request) ?? (undefined as unknown as Principal),
-            params: (request.params ?? {}) as Record<string, string>,
-            query: (request.query ?? {}) as Record<string, string | undefined>,
-            body: (request.body && typeof request.body === 'object' && !Buffer.isBuffer(request.body) ? request.body : {}) as Body,
-          });
+          const by = principals.get(request) ?? (undefined as unknown as Principal);
+          const params = paramsOf(request);
+          const query = queryOf(request);
+          const body = (request.body && typeof request.body === 'object' && !Buffer.isBuffer(request.body) ? request.body : {}) as Body;
+          if (!route.upload) await enforceScope(signet, by, route.scope, { params, query, body });
+          const result = await route.handle({ signet, request, reply, by, params, query, body });
           if (route.status) reply.code(route.status);
           return result;
         },

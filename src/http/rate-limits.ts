@@ -93,6 +93,11 @@ export function rateLimitsFrom(env: NodeJS.ProcessEnv): RateLimitSettings | fals
   return settings;
 }
 
+/** The account a body names, as the limiter counts it: NFKC (full-width letters are the same name), no spaces, lower case. */
+export function accountKey(value: unknown): string {
+  return typeof value === 'string' ? value.normalize('NFKC').replace(/\s+/g, '').toLowerCase().slice(0, 256) : '';
+}
+
 function refuse(reply: FastifyReply, ttlSeconds: number): never {
   const seconds = Math.max(1, Math.ceil(ttlSeconds));
   reply.header('retry-after', String(seconds));
@@ -118,11 +123,12 @@ export async function registerRateLimits(app: FastifyInstance, settings: RateLim
     let preHandler: preHandlerHookHandler | undefined;
     if (account && cls.accountField) {
       const field = cls.accountField;
-      // Counted after the body is validated: the account is what the request names, normalised as the domain does.
+      // Counted in preHandler, after the route's schema has validated the body (a body that fails it is a 400
+      // and never reaches here); only a string names an account, normalised as the domain does.
       const byAccount = app.createRateLimit({
         max: account.max,
         timeWindow: account.windowSeconds * 1000,
-        keyGenerator: (request: FastifyRequest) => `${cls.name}:${String((request.body as Record<string, unknown> | undefined)?.[field] ?? '').replace(/\s+/g, '').toLowerCase().slice(0, 256)}`,
+        keyGenerator: (request: FastifyRequest) => `${cls.name}:${accountKey((request.body as Record<string, unknown> | undefined)?.[field])}`,
       });
       preHandler = async (request, reply) => {
         const result = await byAccount(request);

@@ -64,7 +64,7 @@ function expectedAccess(): Map<string, Access> {
   for (const r of [...SERVICE_ROUTES, ...PUBLICATION_ROUTES, ...DISPUTE_ROUTES, ...INVENTORY_ROUTES]) {
     out.set(key(r.method, r.url), r.roles.includes('public') ? { kind: 'public' } : { kind: 'operators', roles: r.roles });
   }
-  for (const r of PORTAL_ROUTES) out.set(key(r.method, r.url), r.public ? { kind: 'public' } : { kind: 'subscriber' });
+  for (const r of PORTAL_ROUTES) out.set(key(r.method, r.url), r.scope === 'public' ? { kind: 'public' } : { kind: 'subscriber' });
   for (const [k, v] of Object.entries(OTHER_ROUTES)) out.set(k, v);
   return out;
 }

@@ -26,6 +26,7 @@ import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 import { estRoutes } from './est-routes.js';
 import { toPem } from './der.js';
 import { rateLimitsFrom, registerRateLimits, type RateLimitSettings } from './rate-limits.js';
+import { trustedProxiesFrom } from './proxies.js';
 
 /** Scripts only from this origin; inline styles are allowed for the server-rendered pages and the API docs. */
 const CONTENT_SECURITY_POLICY =
@@ -38,6 +39,8 @@ export interface ServerOptions {
   rateLimits?: RateLimitSettings | false;
   /** TLS on the listener; default from SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE (tlsFrom). */
   tls?: { cert: Buffer; key: Buffer } | null;
+  /** Reverse proxies whose X-Forwarded-For is believed; default from SIGNET_TRUSTED_PROXIES (proxies.ts), else none. */
+  trustedProxies?: string[] | false;
 }
 
 /**
@@ -64,6 +67,8 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
       ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, ...(clientCas.length > 0 ? { requestCert: true, rejectUnauthorized: false, ca: clientCas } : {}) } }
       : {}),
     logger: options.logger ?? { level: signet.config.logLevel },
+    // request.ip is the connection's address unless it is a configured proxy (issue 16 §3).
+    trustProxy: options.trustedProxies ?? trustedProxiesFrom(process.env),
     bodyLimit: signet.config.bodyLimit,
     // An unknown field is a client error to report, not something to drop silently.
     // No coercion (issue 16): `name: 12` or `"true"` for a boolean is refused, not converted.

@@ -6,6 +6,7 @@ import { Applications } from './applications.js';
 import { ChangeRequests } from './changes.js';
 import type { RaContext, SubscriberNotices } from './context.js';
 import { Delegations } from './delegations.js';
+import { RaOwnership } from './ownership.js';
 import { DownloadCredentials } from './download-credentials.js';
 import { Downloads } from './downloads.js';
 import { CertificateInventory } from './inventory.js';
@@ -52,6 +53,8 @@ export class RegistrationAuthority {
   readonly revocations: RevocationRequests;
   /** The subscriber's own steps in the portal, with the tracking number and code given at registration. */
   readonly selfService: SelfService;
+  /** Whose each RA object is, for the HTTP authorisation layer (issue 16 §2). */
+  readonly ownership: RaOwnership;
   /** For the retention job (src/service/retention.ts): what the RA removes when a subscriber's period is over (R2). */
   readonly personalDataHolder: RaPersonalData;
   /** The console's certificate inventory and dashboard figures, paged and counted in the database. */
@@ -83,6 +86,7 @@ export class RegistrationAuthority {
     this.renewals = new Renewals(context, this.applications);
     this.revocations = new RevocationRequests(context);
     this.selfService = new SelfService(context, this.subscribers, this.applications, this.changes, this.delegations, this.renewals, this.revocations);
+    this.ownership = new RaOwnership(context);
     this.personalDataHolder = new RaPersonalData(context);
     this.inventory = new CertificateInventory(context);
   }
