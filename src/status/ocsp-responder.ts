@@ -26,6 +26,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, type OcspQuestion } from './ocsp-request.js';
+import { lintOcspResponse } from './ocsp-response-lint.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
 
@@ -301,6 +302,21 @@ export class OcspResponder {
         }),
       ),
     );
+    // Lint before release (issue 15): a response that breaks RFC 6960 is never served, cached or stored.
+    const findings = lintOcspResponse(der, {
+      signerPublicKeyInfo: responder.signer.publicKeyInfo,
+      signatureAlgorithm: new Uint8Array(AsnConvert.serialize(responder.signer.signatureAlgorithm)),
+      distinguishingId: responder.signer.distinguishingId,
+      responderCertificate: responder.certificateDer,
+      issuerCertificate: (await this.ca.authority(caId)).certificateDer,
+      certIds: answered.map((a) => Buffer.from(a.hex, 'hex')),
+      nonce: nonce ? new Uint8Array(nonce.extnValue.buffer) : undefined,
+      now,
+    });
+    if (findings.length > 0) {
+      console.error(`OCSP response of CA ${caId} withheld, it failed the RFC 6960 checks: ${findings.join('; ')}`);
+      throw new OcspRefusal(OCSPResponseStatus.internalError, findings.join('; '));
+    }
     return {
       der,
       thisUpdate,

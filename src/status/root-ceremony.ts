@@ -22,6 +22,7 @@ import { verifySignature } from '../crypto/signature-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import type { CrlPublisher, CrlSummary } from './crl-publisher.js';
+import { lintOcspResponse } from './ocsp-response-lint.js';
 import { secondsOnly } from './crl-encoding.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
 
@@ -137,6 +138,16 @@ export async function runRootCeremony(
           }),
         ),
       );
+      // Lint before it is stored (issue 15), as every response the running responder signs.
+      const findings = lintOcspResponse(der, {
+        signerPublicKeyInfo: issuer.signer.publicKeyInfo,
+        signatureAlgorithm: new Uint8Array(AsnConvert.serialize(issuer.signer.signatureAlgorithm)),
+        distinguishingId: issuer.signer.distinguishingId,
+        issuerCertificate: root.certificateDer,
+        certIds: [new Uint8Array(AsnConvert.serialize(certID))],
+        now,
+      });
+      if (findings.length > 0) throw new Error(`the root's OCSP response for ${certificate.serial} failed the RFC 6960 checks: ${findings.join('; ')}`);
       rows.push({
         cert_id: Buffer.from(AsnConvert.serialize(certID)).toString('hex'),
         this_update: thisUpdate.toISOString(),
