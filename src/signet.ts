@@ -28,6 +28,8 @@ import { NotificationDelivery, type DeliveryFaults } from './service/notificatio
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 import { outboxPersonalData } from './service/notification-outbox.js';
 import { EstServer } from './est/est-server.js';
+import { AcmeService, acmeLimitsFrom } from './acme/acme-service.js';
+import { validationNetworkFrom, type ValidationNetwork } from './acme/http-01.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -53,6 +55,8 @@ export interface Signet {
   publication: AgreementPublisher;
   /** Sends the notification outbox by SMTP (config.mail); run by the scheduled work on the lease holder. */
   mail: NotificationDelivery;
+  /** The ACME door (RFC 8555) over the RA and CA, with accounts bound by the RA (docs/acme.md). */
+  acme: AcmeService;
   /** This process as the store knows it: the owner of its issuance intents, with a lease it renews. */
   instance: ProcessInstance;
   /** EST (RFC 7030): a door into the RA and CA (issue 21). */
@@ -79,6 +83,8 @@ export interface OpenOptions {
   rollover?: Partial<RolloverPolicy>;
   /** Seconds an EST client waits between polls while a renewal is reviewed (default SIGNET_EST_RETRY_AFTER, else 600). */
   estRetryAfterSeconds?: number;
+  /** ACME validation network (http-01 port, pinned names) beyond the environment's. */
+  acmeNetwork?: Partial<ValidationNetwork>;
 }
 
 export async function openSignet(config: SignetConfig, options: OpenOptions = {}): Promise<Signet> {
@@ -125,13 +131,21 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     addresses: raRecipientAddresses(ra, config.mail.roleAddresses),
     faults: options.mailFaults,
   });
+  const acme = new AcmeService({
+    ca,
+    subscribers: ra.subscribers,
+    status,
+    clock: options.clock,
+    network: { ...validationNetworkFrom(process.env), ...options.acmeNetwork },
+    limits: acmeLimitsFrom(process.env),
+  });
   const close = async () => {
     stopRecovery();
     await instance.release().catch(() => undefined);
     await store.close();
   };
   const est = new EstServer({ ca, ra, retryAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
-  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, instance, est, close };
+  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, close };
 }
 
 /**

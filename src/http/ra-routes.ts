@@ -4,6 +4,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { bootstrapPrincipal, ROLES, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
 import { enforceScope, namedRaOrOwn, OWN_RA, raOfCertificate, raOfDocument, raOfRaObject, raOfSubscriber, type Scope } from './access.js';
+import { ACME_BINDING_ROUTES } from './acme-binding-routes.js';
 
 /** Who a route admits: operator roles, or 'public' for the subscriber's own steps (login, download, the agreement). */
 export type Admitted = Role | 'public';
@@ -511,6 +512,8 @@ export const RA_ROUTES: readonly RaRoute[] = [
       return result.pkcs12;
     },
   },
+  // ACME external account bindings (docs/acme.md)
+  ...ACME_BINDING_ROUTES,
 ];
 
 function dateParam(value: string | undefined, field: string): Date | undefined {

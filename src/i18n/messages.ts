@@ -15,6 +15,7 @@ import { CLI_MESSAGES } from '../cli/messages.js';
 import { DEPLOYMENT_MESSAGES } from '../deployment/messages.js';
 import { STORE_MESSAGES } from '../store/messages.js';
 import { EST_MESSAGES } from '../est/messages.js';
+import { ACME_MESSAGES } from '../acme/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -220,6 +221,7 @@ export const MESSAGES = {
   ...DEPLOYMENT_MESSAGES,
   ...STORE_MESSAGES,
   ...EST_MESSAGES,
+  ...ACME_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

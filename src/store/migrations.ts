@@ -9,6 +9,7 @@ import { kmcMigrations } from '../kmc/migrations.js';
 import { serviceMigrations } from '../service/migrations.js';
 import { auditMigrations } from '../audit/migrations.js';
 import { caMigrations } from '../ca/migrations.js';
+import { acmeMigrations } from '../acme/migrations.js';
 
 /**
  * Migrations are code, not files, so that the compiled package carries them and
@@ -21,7 +22,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, evidenceMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations, caMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, evidenceMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations, caMigrations, acmeMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';

@@ -1,0 +1,90 @@
+import { request } from 'node:http';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { AcmeProblem } from './problems.js';
+
+/**
+ * Where the validator looks names up: a fixed map first (tests point names at
+ * 127.0.0.1; an operator may pin internal names), the system resolver otherwise.
+ */
+export interface ValidationNetwork {
+  /** The port http-01 connects to; 80 by the RFC, another for tests and for validators behind NAT. */
+  http01Port: number;
+  hosts: Record<string, string>;
+  timeoutMs: number;
+}
+
+export const DEFAULT_NETWORK: ValidationNetwork = { http01Port: 80, hosts: {}, timeoutMs: 10_000 };
+
+/** SIGNET_ACME_HTTP01_PORT and SIGNET_ACME_HOSTS (`name=address,name=address`). */
+export function validationNetworkFrom(env: NodeJS.ProcessEnv): ValidationNetwork {
+  const port = env.SIGNET_ACME_HTTP01_PORT?.trim();
+  const hosts: Record<string, string> = {};
+  for (const part of (env.SIGNET_ACME_HOSTS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, address] = part.split('=').map((s) => s.trim());
+    if (!name || !address || !isIP(address)) throw new Error(`SIGNET_ACME_HOSTS: "${part}" is not name=address`);
+    hosts[name.toLowerCase()] = address;
+  }
+  const http01Port = port ? Number(port) : 80;
+  if (!Number.isInteger(http01Port) || http01Port < 1 || http01Port > 65535) throw new Error(`SIGNET_ACME_HTTP01_PORT: "${port}" is not a port`);
+  return { ...DEFAULT_NETWORK, http01Port, hosts };
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+export function lookupThrough(network: ValidationNetwork) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    const pinned = network.hosts[hostname.toLowerCase()];
+    if (pinned) {
+      const family = isIP(pinned);
+      if (options.all) callback(null, [{ address: pinned, family }]);
+      else callback(null, pinned, family);
+      return;
+    }
+    dnsLookup(hostname, options as never, callback as never);
+  };
+}
+
+const MAX_BODY = 8192;
+
+/**
+ * RFC 8555 §8.3: GET http://<domain>:<port>/.well-known/acme-challenge/<token>
+ * must answer 200 with the key authorization (surrounding whitespace allowed).
+ * No redirects are followed. Throws the problem the client will read.
+ */
+export function validateHttp01(domain: string, token: string, keyAuthorization: string, network: ValidationNetwork): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: domain, port: network.http01Port, path: `/.well-known/acme-challenge/${token}`, method: 'GET', lookup: lookupThrough(network) as never, timeout: network.timeoutMs, headers: { 'user-agent': 'Signet ACME validator' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY) {
+            req.destroy();
+            reject(new AcmeProblem('unauthorized', `http-01: the answer from ${domain} is larger than ${MAX_BODY} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            reject(new AcmeProblem('unauthorized', `http-01: ${domain} answered HTTP ${res.statusCode} for the challenge token`));
+            return;
+          }
+          const body = Buffer.concat(chunks).toString('utf8').trim();
+          if (body !== keyAuthorization) reject(new AcmeProblem('incorrectResponse', `http-01: ${domain} answered with another key authorization than this challenge's`));
+          else resolve();
+        });
+        res.on('error', (error) => reject(new AcmeProblem('connection', `http-01: reading from ${domain} failed: ${error.message}`)));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const kind = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'dns' : 'connection';
+      reject(new AcmeProblem(kind, `http-01: could not reach ${domain}:${network.http01Port}: ${error.message}`));
+    });
+    req.end();
+  });
+}
