@@ -25,6 +25,7 @@ import { AgreementPublisher } from './agreement/publication.js';
 import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
 import { NotificationDelivery, type DeliveryFaults } from './service/notification-delivery.js';
+import { Sm2Identities } from './ca/sm2-identities.js';
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 import { outboxPersonalData } from './service/notification-outbox.js';
 import { EstServer } from './est/est-server.js';
@@ -94,7 +95,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const instance = new ProcessInstance(store, options.role ?? 'command', { leaseMs: options.processLeaseMs });
   await instance.start();
   const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
-  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier') });
+  // The SM2 IDs of our keys, from the store: every verifier in this process asks this one object (never module state).
+  const sm2Identities = new Sm2Identities(store, options.clock);
+  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier'), sm2Identities });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
   const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls }, signers, ocsp: { maxCached: ocspCacheSizeFrom(process.env) } });

@@ -7,6 +7,7 @@ import { defaultSchemeFor, type KeyAlgorithm, type SignatureScheme } from '../cr
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import { verifyTimeStampToken } from '../evidence/cms-verification.js';
+import { Sm2Identities } from '../ca/sm2-identities.js';
 import { translate, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
@@ -152,7 +153,7 @@ export class AuditCheckpointer {
     const storage = this.options.keyStorage ?? previousStorage ?? 'software';
     const id = `audit-${randomUUID().slice(0, 8)}`;
     // Software: generated here and sealed under the audit passphrase (custodyOf('audit-…')); PKCS#11: generated in the token.
-    const { signer: key, sealed } = this.options.ca.keyring.newKey(id, algorithm, { storage });
+    const { signer: key, sealed } = await this.options.ca.keyring.newKey(id, algorithm, { storage });
     const now = this.clock();
     const spki = Buffer.from(key.publicKeyInfo);
     const row: AuditKeyTable = {
@@ -348,6 +349,8 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
   const trust = {
     trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => new Uint8Array(a.certificate_der)),
     intermediates: authorities.filter((a) => a.role !== 'root').map((a) => new Uint8Array(a.certificate_der)),
+    // A TSA with a non-default SM2 ID: its ID is in the same store.
+    sm2Keys: await new Sm2Identities(store).upToDate(),
   };
   let timeStamped = 0;
   for (const [index, row] of checkpoints.entries()) {
@@ -392,7 +395,7 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
     } catch {
       return fail('audit.checkpoint-problem.algorithm-unreadable');
     }
-    const check = verifySignature(key.public_key_info, algorithm, bytes, row.signature);
+    const check = verifySignature(key.public_key_info, algorithm, bytes, row.signature, { sm2Keys: trust.sm2Keys });
     if (!check.ok) return fail('audit.checkpoint-problem.bad-signature', { reason: check.reason });
     if (row.timestamp_token) {
       const stamp = verifyTimeStampToken(row.timestamp_token, bytes, trust);

@@ -157,7 +157,7 @@ export async function verifyExportedHeads(location: string, options: HeadExportV
       return fail('audit.head-export.unreadable');
     }
     const bytes = Buffer.from(head.payload, 'utf8');
-    const check = verifySignature(spki, algorithm, bytes, Buffer.from(head.signature ?? '', 'base64'));
+    const check = verifySignature(spki, algorithm, bytes, Buffer.from(head.signature ?? '', 'base64'), { sm2Keys: options.trust?.sm2Keys });
     if (!check.ok) return fail('audit.head-export.bad-signature', { reason: check.reason });
     if (head.timeStampToken && options.trust) {
       const stamp = verifyTimeStampToken(Buffer.from(head.timeStampToken, 'base64'), bytes, options.trust);

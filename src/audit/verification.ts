@@ -4,6 +4,7 @@ import type { SignetDatabase } from '../store/database.js';
 import { verifyAuditChain, type AuditEntryRow, type ChainVerification, verifyAuditEntries } from './audit-log.js';
 import { verifyAuditCheckpoints, type CheckpointVerification } from './checkpoints.js';
 import { verifyExportedHeads, type HeadExportVerification } from './head-export.js';
+import { Sm2Identities } from '../ca/sm2-identities.js';
 
 export interface AuditVerificationOptions {
   /** The exported-head file (SIGNET_AUDIT_HEAD_EXPORT); without it a cut or rewritten tail after the last checkpoint goes unseen. */
@@ -48,6 +49,7 @@ export async function verifyAudit(store: SignetDatabase, options: AuditVerificat
       trust: {
         trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => new Uint8Array(a.certificate_der)),
         intermediates: authorities.filter((a) => a.role !== 'root').map((a) => new Uint8Array(a.certificate_der)),
+        sm2Keys: await new Sm2Identities(store).upToDate(),
       },
     });
   }

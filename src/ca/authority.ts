@@ -21,6 +21,7 @@ import { parseCertificationRequest, provePublicKey } from './certification-reque
 import { buildExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { baselineMaximumDays } from './encoding-lint.js';
 import { Keyring } from './keyring.js';
+import { Sm2Identities } from './sm2-identities.js';
 import { discloseIdentifier } from './identifier-disclosure.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
 import type { SubscriberIdentity } from './subject-identity.js';
@@ -166,6 +167,12 @@ export interface CertificateAuthorityOptions {
    * close them as abandoned: only for tests and tools that never run beside a server.
    */
   owner?: { readonly id: string };
+  /**
+   * The SM2 distinguishing IDs of our keys, kept in the store (the composition
+   * root's object, shared by every verifier of the process); without one, the
+   * CA makes its own over the same store.
+   */
+  sm2Identities?: Sm2Identities;
 }
 
 const DAY_MS = 86_400_000;
@@ -178,6 +185,7 @@ export class CertificateAuthority {
   readonly store: SignetDatabase;
   readonly profiles: ProfileCatalogue;
   readonly keyring: Keyring;
+  readonly sm2Identities: Sm2Identities;
   private readonly identifierKey: () => Buffer;
   private readonly clock: () => Date;
   private readonly config: CertificateAuthorityOptions['config'];
@@ -201,11 +209,13 @@ export class CertificateAuthority {
         throw new Error('a profile hashes ID numbers but no identifier key is configured (SIGNET_PII_KEY)');
       });
     const { config } = options;
+    this.sm2Identities = options.sm2Identities ?? new Sm2Identities(options.store, this.clock);
     this.keyring = new Keyring(
       { ca: config.passphrase, responder: config.responderPassphrase ?? config.passphrase, audit: config.auditPassphrase ?? config.passphrase },
       config.hsm,
       config.mode !== 'production',
       config.rootPassphrase ? { passphrase: config.rootPassphrase, keyFile: config.rootKeyFile } : undefined,
+      this.sm2Identities,
     );
   }
 
@@ -602,6 +612,7 @@ export class CertificateAuthority {
     const signature = await issuer.signer.sign(tbsDer);
     const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature, {
       distinguishingId: issuer.signer.distinguishingId,
+      sm2Keys: this.sm2Identities,
     });
     if (!check.ok) {
       await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`, false);

@@ -270,7 +270,7 @@ export async function issueDelegatedSigner(
   order: DelegatedSignerOrder,
 ): Promise<IssuedCertificate & { signerId: string; row: DelegatedSignerTable }> {
   const signerId = `${order.purpose}-${randomBytes(4).toString('hex')}`;
-  const { signer: key, sealed, keyStorage } = ca.keyring.newKey(signerId, order.keyAlgorithm, {
+  const { signer: key, sealed, keyStorage } = await ca.keyring.newKey(signerId, order.keyAlgorithm, {
     scheme: order.scheme,
     distinguishingId: order.distinguishingId,
     storage: order.keyStorage,

@@ -57,7 +57,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
 
   const rootId = newId('root');
   const caKeyOptions = { scheme, distinguishingId: options.distinguishingId, storage: options.caKeyStorage };
-  const { signer: rootKey, keyStorage: rootKeyStorage, sealed: rootSealed } = ca.keyring.newKey(rootId, options.algorithm, caKeyOptions);
+  const { signer: rootKey, keyStorage: rootKeyStorage, sealed: rootSealed } = await ca.keyring.newKey(rootId, options.algorithm, caKeyOptions);
   const rootProfile = profiles.get('root-ca');
   const rootName = buildSubjectName(
     { commonName: `${organization} Root CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
@@ -104,7 +104,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   };
 
   const issuingId = newId('issuing');
-  const { signer: issuingKey, keyStorage: issuingKeyStorage, sealed: issuingSealed } = ca.keyring.newKey(issuingId, options.algorithm, caKeyOptions);
+  const { signer: issuingKey, keyStorage: issuingKeyStorage, sealed: issuingSealed } = await ca.keyring.newKey(issuingId, options.algorithm, caKeyOptions);
   const issuingProfile = profiles.get('issuing-ca');
   const issuingName = buildSubjectName(
     { commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },

@@ -42,7 +42,7 @@ export async function createSuccessorIssuingCa(ca: CertificateAuthority, actor: 
   const storage = previous.key_storage === 'pkcs11' ? 'pkcs11' : 'software';
 
   const issuingId = `issuing-${randomBytes(4).toString('hex')}`;
-  const { signer: key, keyStorage, sealed } = ca.keyring.newKey(issuingId, algorithm, { scheme, distinguishingId: previousSigner.distinguishingId, storage });
+  const { signer: key, keyStorage, sealed } = await ca.keyring.newKey(issuingId, algorithm, { scheme, distinguishingId: previousSigner.distinguishingId, storage });
   const profile = ca.profiles.get('issuing-ca');
   const name = buildSubjectName({ commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country }, profile);
   const issued = await ca.signCertificate(

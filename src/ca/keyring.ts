@@ -62,6 +62,11 @@ interface OfflineRootFile {
 
 export type SignerBackend = (reference: StoredKeyReference) => Promise<Signer>;
 
+/** Where a key's SM2 distinguishing ID is written down when the key is made or opened (Sm2Identities). */
+export interface KeyIdentityRecorder {
+  record(signer: Signer): Promise<void>;
+}
+
 /**
  * Opens CA and responder keys on first use and keeps the signers in memory.
  * Back ends other than software (PKCS#11, SM2) register here; callers only
@@ -84,6 +89,7 @@ export class Keyring {
      */
     private readonly caPassphraseFallback = false,
     private readonly offlineRoot?: OfflineRootSettings,
+    private readonly identities?: KeyIdentityRecorder,
   ) {
     this.passphrases = typeof passphrases === 'function' ? { ca: passphrases, responder: passphrases, audit: passphrases } : passphrases;
     if (hsm) {
@@ -156,7 +162,11 @@ export class Keyring {
     if (!signer) {
       const backend = this.backends.get(reference.keyStorage);
       if (!backend) return Promise.reject(new Error(`no signer back end for ${reference.keyStorage} keys`));
-      signer = backend(reference);
+      // A key made before its ID was kept in the store gets its row when first opened (backfill).
+      signer = backend(reference).then(async (opened) => {
+        await this.identities?.record(opened);
+        return opened;
+      });
       signer.catch(() => this.open.delete(reference.ownerId));
       this.open.set(reference.ownerId, signer);
     }
@@ -177,12 +187,13 @@ export class Keyring {
    * A new key for a CA or a responder: in the HSM when asked (the private key
    * never leaves it), else in software, sealed at once (R21). Returns what the
    * owner's row stores: the storage kind and the envelope or the token locator.
+   * An SM2 key's distinguishing ID is in the store before the key signs anything.
    */
-  newKey(
+  async newKey(
     ownerId: string,
     keyAlgorithm: KeyAlgorithm,
     options: SignerOptions & { storage?: 'software' | 'pkcs11'; custody?: KeyCustody } = {},
-  ): { signer: Signer; keyStorage: 'software' | 'pkcs11' | 'offline'; sealed: string } {
+  ): Promise<{ signer: Signer; keyStorage: 'software' | 'pkcs11' | 'offline'; sealed: string }> {
     if (options.storage === 'pkcs11') {
       // Refused, never made in software instead: whoever asked for an HSM key relies on it not existing outside one.
       assertHsmAlgorithm(keyAlgorithm);
@@ -191,6 +202,7 @@ export class Keyring {
       return { signer, keyStorage: 'pkcs11', sealed: JSON.stringify(signer.locator) };
     }
     const signer = generateSoftwareKey(keyAlgorithm, options);
+    await this.identities?.record(signer);
     if (this.rootKeyOut && ownerId.startsWith('root-')) {
       if (!this.offlineRoot) throw new Error('no root passphrase is configured (SIGNET_ROOT_PASSPHRASE)');
       const spkiSha256 = createHash('sha256').update(signer.publicKeyInfo).digest('hex');

@@ -26,6 +26,10 @@ export const CA_LIFETIME_MESSAGES = {
     'zh-CN': '根密钥仪式完成：根 CA {caId} 的 CRL 编号 {number}，{responses} 个 OCSP 响应（{certificates} 张证书），有效至 {nextUpdate}',
     en: 'Root key ceremony done: CRL number {number} of root CA {caId}, {responses} OCSP responses ({certificates} certificates), current until {nextUpdate}',
   },
+  'ca.sm2-id-conflict': {
+    'zh-CN': 'SM2 密钥（SPKI SHA-256 {fingerprint}）在数据库中登记的用户标识为“{stored}”，而密封的私钥携带“{sealed}”：拒绝用它签名，否则其他节点无法验证其签名',
+    en: 'The SM2 key with SPKI SHA-256 {fingerprint} is recorded with distinguishing ID "{stored}" but its sealed key carries "{sealed}": it will not sign, or no other node could verify its signatures',
+  },
   'cli.new-issuing': {
     'zh-CN': '已创建新的签发 CA {issuing}（接替 {predecessor}，有效至 {notAfter}），新证书由它签发；旧 CA 继续提供其证书的 CRL 与 OCSP',
     en: 'Created issuing CA {issuing} (successor of {predecessor}, valid until {notAfter}); new certificates come from it, the old CA keeps answering CRL and OCSP for its own',

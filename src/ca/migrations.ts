@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
 
 /**
  * The CA domain's migrations after the core schema: signing identities that
@@ -9,7 +10,7 @@ import type { Dialect } from '../store/database.js';
  * succeeds and where its key lives, so that every node picks the same one
  * from the store at the same moment.
  */
-export function caMigrations(_dialect: Dialect): Record<string, Migration> {
+export function caMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0900_ca_signing_identity_rollover': {
       async up(db: Kysely<unknown>) {
@@ -26,6 +27,23 @@ export function caMigrations(_dialect: Dialect): Record<string, Migration> {
         // Two nodes rolling the same identity at once: only one successor is recorded.
         await db.schema.createIndex('delegated_signers_one_successor').on('delegated_signers').column('predecessor_id').unique().execute();
         await db.schema.createIndex('delegated_signers_in_force').on('delegated_signers').columns(['purpose', 'issuer_ca_id', 'in_force_from']).execute();
+      },
+    },
+    /**
+     * The SM2 distinguishing ID of each SM2 key beside its public key
+     * (sm2-identities.ts), so that a process that never unsealed a key still
+     * verifies its signatures. Keys made before this are recorded when a
+     * process first unseals them.
+     */
+    '1700_ca_sm2_key_identities': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('sm2_key_identities')
+          .addColumn('spki_sha256', 'text', (c) => c.primaryKey())
+          .addColumn('public_key_info', binaryType(dialect), (c) => c.notNull())
+          .addColumn('distinguishing_id', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .execute();
       },
     },
   };

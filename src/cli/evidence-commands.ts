@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
-import { verifySignedDocument } from '../evidence/cms-verification.js';
+import { verifySignedDocument, type TrustContext } from '../evidence/cms-verification.js';
 import { renderEvidenceHtml } from '../evidence/evidence-html.js';
 import { verifyEvidencePackage, type EvidencePackageVerification } from '../evidence/evidence-report.js';
 import { HttpTimeStamper } from '../evidence/time-stamp-client.js';
@@ -37,11 +37,13 @@ function notVerified(result: EvidencePackageVerification): string {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** The deployment's own CA certificates: roots as trust anchors, issuing CAs as intermediates. */
-async function deploymentTrust(signet: Signet): Promise<{ trustAnchors: Buffer[]; intermediates: Buffer[] }> {
+async function deploymentTrust(signet: Signet): Promise<TrustContext> {
   const authorities = await signet.ca.authorities();
   return {
     trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
     intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+    // The deployment's SM2 IDs, from its store: this command never opened the keys.
+    sm2Keys: await signet.ca.sm2Identities.upToDate(),
   };
 }
 

@@ -4,13 +4,15 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { HASH_OID, ML_DSA, mlDsaByOid, OID, type HashName } from './algorithms.js';
-import { verifySm3WithSm2 } from './sm2-verifier.js';
+import { verifySm3WithSm2, type Sm2KeyDirectory } from './sm2-verifier.js';
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
 export interface SignatureVerificationOptions {
-  /** SM2 only: the signer's distinguishing ID; default the ID of a key held here, else 1234567812345678. */
+  /** SM2 only: the signer's distinguishing ID; default the ID `sm2Keys` knows for the key, else 1234567812345678. */
   distinguishingId?: string;
+  /** SM2 only: the IDs of our own keys (kept in the store) and prepared points (the composition root's Sm2Identities). */
+  sm2Keys?: Sm2KeyDirectory;
 }
 
 /**

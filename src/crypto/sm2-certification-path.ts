@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, KeyUsage, id_ce_basicConstraints, id_ce_keyUsage } from '@peculiar/asn1-x509';
 import { verifySignature, type SignatureCheck } from './signature-verification.js';
+import type { Sm2KeyDirectory } from './sm2-verifier.js';
 
 /**
  * Certificate and path signature checks that hand each issuer's SM2
@@ -10,8 +11,9 @@ import { verifySignature, type SignatureCheck } from './signature-verification.j
  */
 
 export interface CertificateSignatureOptions {
-  /** The issuer's SM2 distinguishing ID; default 1234567812345678 (or the ID of a key held here). */
+  /** The issuer's SM2 distinguishing ID; default the one `sm2Keys` knows for the issuer's key, else 1234567812345678. */
   distinguishingId?: string;
+  sm2Keys?: Sm2KeyDirectory;
 }
 
 function parseCertificate(der: Uint8Array): Certificate {
@@ -39,6 +41,7 @@ export function verifyCertificateSignature(
     : new Uint8Array(AsnConvert.serialize(certificate.tbsCertificate));
   return verifySignature(issuerPublicKeyInfo, certificate.signatureAlgorithm, tbs, new Uint8Array(certificate.signatureValue), {
     distinguishingId: options.distinguishingId,
+    sm2Keys: options.sm2Keys,
   });
 }
 
@@ -47,6 +50,8 @@ export interface PathOptions {
   at?: Date;
   /** The SM2 distinguishing ID of the key that signed `issuerDer`'s subordinates. */
   distinguishingIdOf?: (issuerDer: Uint8Array) => string | undefined;
+  /** Where the IDs of our own keys are known (when distinguishingIdOf does not say). */
+  sm2Keys?: Sm2KeyDirectory;
 }
 
 export type PathCheck = { ok: true } | { ok: false; index: number; reason: string };
@@ -95,7 +100,7 @@ export function verifyCertificationPath(path: Uint8Array[], trustAnchorDer: Uint
     }
     const notCa = isCertificateAuthority(issuer);
     if (notCa) return { ok: false, index, reason: notCa };
-    const check = verifyCertificateSignature(ders[index]!, spkiOf(issuer), { distinguishingId: options.distinguishingIdOf?.(ders[issuerIndex]!) });
+    const check = verifyCertificateSignature(ders[index]!, spkiOf(issuer), { distinguishingId: options.distinguishingIdOf?.(ders[issuerIndex]!), sm2Keys: options.sm2Keys });
     if (!check.ok) return { ok: false, index, reason: check.reason };
   }
   return { ok: true };

@@ -13,7 +13,6 @@ import {
   sm2PublicKeyInfo,
   type Sm2KeyPair,
 } from './sm2-key.js';
-import { rememberDistinguishingId } from './sm2-verifier.js';
 
 export interface Sm2SignerOptions {
   /** GB/T 32918.2 user identity ID_A; default 1234567812345678 (GM/T 0009 §10). */
@@ -42,7 +41,6 @@ export class Sm2Signer implements Signer {
     this.publicKey = key.publicKey.toLowerCase();
     this.distinguishingId = checkDistinguishingId(key.distinguishingId);
     this.publicKeyInfo = sm2PublicKeyInfo(this.publicKey);
-    rememberDistinguishingId(this.publicKeyInfo, this.distinguishingId);
   }
 
   /** A fresh key pair from the CSPRNG (never from a seed: see docs/architecture.md). */

@@ -7,41 +7,18 @@ import type { SignatureCheck, SignatureVerificationOptions } from './signature-v
 import { DEFAULT_SM2_ID, SM2_ORDER, Sm2KeyError, sm2PublicKeyFromInfo } from './sm2-key.js';
 
 /**
- * The SM2 keys this process signs with (SPKI → ID): they get prepared points.
- * A signature made here and checked here (the issuance self-check, a CRL or
- * OCSP response checked before it is published) must use the signer's own ID
- * even where the caller does not pass it; any other key gets the default.
+ * What a verifier may be told about SM2 keys beyond the signature: which
+ * distinguishing ID a key signs with, and a prepared point for a key that is
+ * checked again and again. The composition root owns the one object that
+ * answers (src/ca/sm2-identities.ts: the IDs are kept in the store, so every
+ * process knows them, not only the one that opened the key); this module
+ * holds no state of its own.
  */
-const ownKeyIds = new Map<string, string>();
-/** IDs other than the default, configured on purpose (a CA's): never forgotten, or its signatures would stop verifying. */
-const configuredIds = new Map<string, string>();
-
-export function rememberDistinguishingId(spkiDer: Uint8Array, id: string): void {
-  const key = Buffer.from(spkiDer).toString('base64');
-  if (id !== DEFAULT_SM2_ID) configuredIds.set(key, id);
-  ownKeyIds.delete(key);
-  ownKeyIds.set(key, id);
-  // Bounded: a process that makes many short-lived SM2 keys forgets the oldest (only a speed-up is lost).
-  if (ownKeyIds.size > 10_000) ownKeyIds.delete(ownKeyIds.keys().next().value!);
-}
-
-/** The ID a verifier should assume for this key when nobody says otherwise. */
-export function distinguishingIdFor(spkiDer: Uint8Array): string {
-  return configuredIds.get(Buffer.from(spkiDer).toString('base64')) ?? DEFAULT_SM2_ID;
-}
-
-const publicKeys = new Map<string, string>();
-
-/** Parsed and validated public points, cached: CA keys are checked thousands of times. */
-function publicPoint(spkiDer: Uint8Array): string {
-  const cacheKey = Buffer.from(spkiDer).toString('base64');
-  let point = publicKeys.get(cacheKey);
-  if (!point) {
-    point = sm2PublicKeyFromInfo(spkiDer);
-    if (publicKeys.size > 10_000) publicKeys.clear();
-    publicKeys.set(cacheKey, point);
-  }
-  return point;
+export interface Sm2KeyDirectory {
+  /** The ID the key signs with when it is one of ours, else undefined (the default applies). */
+  distinguishingIdOf(spkiDer: Uint8Array): string | undefined;
+  /** A prepared point for a key verified often, or undefined for a single check. */
+  preparedPoint(spkiDer: Uint8Array, pointHex: string): Sm2Point | undefined;
 }
 
 /**
@@ -81,31 +58,31 @@ function verifyOnce(pointHex: string, message: Uint8Array, r: bigint, s: bigint,
   return (e + sum.toAffine().x) % SM2_ORDER === r;
 }
 
-type Sm2Point = ReturnType<typeof sm2.precomputePublicKey>;
-const preparedPoints = new Map<string, { uses: number; point?: Sm2Point }>();
+export type Sm2Point = ReturnType<typeof sm2.precomputePublicKey>;
 
 /**
- * The prepared point handed to sm-crypto-v2, or undefined for a single
- * check (verifyOnce). A key held here that is checked again and again (a CA,
- * OCSP or TSA key, checked after every signature) gets a window-10 table on
- * its second use (~0.2 s, ~1 MB) and then verifies ~8× faster than without;
- * any other key is checked once with verifyOnce (measured in bench/sm2.ts).
+ * Prepared points for the keys a process signs with (a CA, OCSP or TSA key,
+ * checked after every signature): a window-10 table on the key's second use
+ * (~0.2 s, ~1 MB), after which it verifies ~8× faster than without; any other
+ * key is checked once with verifyOnce (measured in bench/sm2.ts). A memo
+ * owned by whoever owns it (Sm2Identities), bounded.
  */
-function verificationPoint(spkiDer: Uint8Array): Sm2Point | undefined {
-  const cacheKey = Buffer.from(spkiDer).toString('base64');
-  const point = publicPoint(spkiDer);
-  if (!ownKeyIds.has(cacheKey)) return undefined;
-  let entry = preparedPoints.get(cacheKey);
-  if (!entry) {
-    if (preparedPoints.size > 64) preparedPoints.clear();
-    entry = { uses: 0 };
-    preparedPoints.set(cacheKey, entry);
+export class Sm2PreparedPoints {
+  private readonly entries = new Map<string, { uses: number; point?: Sm2Point }>();
+
+  constructor(private readonly limit = 64) {}
+
+  pointFor(key: string, pointHex: string): Sm2Point | undefined {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
+      entry = { uses: 0 };
+      this.entries.set(key, entry);
+    }
+    entry.uses++;
+    if (!entry.point && entry.uses >= 2) entry.point = sm2.precomputePublicKey(pointHex, 10);
+    return entry.point;
   }
-  entry.uses++;
-  if (entry.point) return entry.point;
-  if (entry.uses < 2) return undefined;
-  entry.point = sm2.precomputePublicKey(point, 10);
-  return entry.point;
 }
 
 /** r and s of a signature that signatureProblem found nothing wrong with. */
@@ -136,17 +113,18 @@ function signatureProblem(signature: Uint8Array): string | undefined {
 }
 
 /** Verifies SM3withSM2 over `message` with the signer's distinguishing ID. */
-export function verifySm2Signature(spkiDer: Uint8Array, message: Uint8Array, signature: Uint8Array, distinguishingId: string): boolean {
-  let point: Sm2Point | undefined;
+export function verifySm2Signature(spkiDer: Uint8Array, message: Uint8Array, signature: Uint8Array, distinguishingId: string, keys?: Sm2KeyDirectory): boolean {
+  let pointHex: string;
   try {
-    point = verificationPoint(spkiDer);
+    pointHex = sm2PublicKeyFromInfo(spkiDer);
   } catch {
     return false;
   }
   if (signatureProblem(signature)) return false;
+  const point = keys?.preparedPoint(spkiDer, pointHex);
   if (!point) {
     const { r, s } = signatureValues(signature);
-    return verifyOnce(publicPoint(spkiDer), message, r, s, distinguishingId);
+    return verifyOnce(pointHex, message, r, s, distinguishingId);
   }
   return sm2.doVerifySignature(message, Buffer.from(signature).toString('hex'), point, {
     hash: true,
@@ -172,15 +150,15 @@ export function verifySm3WithSm2(
     return { ok: false, reason: 'SM3withSM2 takes no parameters (GM/T 0015)' };
   }
   try {
-    publicPoint(spkiDer);
+    sm2PublicKeyFromInfo(spkiDer);
   } catch (error) {
     const detail = error instanceof Sm2KeyError ? error.message : 'the public key cannot be loaded';
     return { ok: false, reason: `an SM3withSM2 signature needs an SM2 key: ${detail}` };
   }
   const problem = signatureProblem(signature);
   if (problem) return { ok: false, reason: problem };
-  const id = options.distinguishingId ?? distinguishingIdFor(spkiDer);
-  if (verifySm2Signature(spkiDer, message, signature, id)) return { ok: true };
+  const id = options.distinguishingId ?? options.sm2Keys?.distinguishingIdOf(spkiDer) ?? DEFAULT_SM2_ID;
+  if (verifySm2Signature(spkiDer, message, signature, id, options.sm2Keys)) return { ok: true };
   if (id !== '' && verifySm2Signature(spkiDer, message, signature, '')) {
     return { ok: false, reason: 'the SM2 signature was made with an empty distinguishing ID, which GM/T 0009 does not allow' };
   }

@@ -15,6 +15,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { HASH_OID, OID, type HashName } from '../crypto/algorithms.js';
 import { verifySignature } from '../crypto/signature-verification.js';
+import type { Sm2KeyDirectory } from '../crypto/sm2-verifier.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { SignedAttributes, id_contentType, id_messageDigest, id_signingTime } from '../tsa/cms-signed-data.js';
 import {
@@ -32,6 +33,8 @@ export interface TrustContext {
   trustAnchors: Uint8Array[];
   /** Extra intermediates (those inside the CMS structure are always used). */
   intermediates?: Uint8Array[];
+  /** The SM2 distinguishing IDs of our own keys (a CA, TSA or responder with a non-default ID); others use the default. */
+  sm2Keys?: Sm2KeyDirectory;
 }
 
 export interface TimeStampVerification {
@@ -138,7 +141,7 @@ function findSignerCertificate(signerInfo: SignerInfo, candidates: Buffer[]): Bu
  */
 type EssBinding = 'v2' | 'v1' | 'none';
 
-function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedContentType: string, signerDer: Buffer, problems: string[]): EssBinding {
+function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedContentType: string, signerDer: Buffer, problems: string[], sm2Keys?: Sm2KeyDirectory): EssBinding {
   const hash = HASH_BY_OID.get(signerInfo.digestAlgorithm.algorithm);
   if (!hash) {
     problems.push(`digest algorithm ${signerInfo.digestAlgorithm.algorithm} is not accepted`);
@@ -175,7 +178,7 @@ function checkSignerInfo(signerInfo: SignerInfo, content: Uint8Array, expectedCo
   const certificate = AsnConvert.parse(signerDer, Certificate);
   const spki = Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subjectPublicKeyInfo));
   const signed = Buffer.from(AsnConvert.serialize(new SignedAttributes(attrs)));
-  const check = verifySignature(spki, signatureAlgorithmFor(signerInfo.signatureAlgorithm, hash), signed, new Uint8Array(signerInfo.signature.buffer));
+  const check = verifySignature(spki, signatureAlgorithmFor(signerInfo.signatureAlgorithm, hash), signed, new Uint8Array(signerInfo.signature.buffer), { sm2Keys });
   if (!check.ok) problems.push(`the signature value does not verify with the signer's certificate (${check.reason})`);
   return binding;
 }
@@ -235,7 +238,7 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
   result.tsa = new X509Certificate(tsaDer).subject.replace(/\n/g, ', ');
   result.tsaCertificateDer = tsaDer;
   // RFC 3161 §2.4.1 (ESS signing-certificate) or RFC 5816 (its v2): a token must name its TSA's certificate.
-  if (checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems) === 'none' && problems.length === 0) {
+  if (checkSignerInfo(signerInfo, tstDer, id_ct_tstInfo, tsaDer, problems, trust.sm2Keys) === 'none' && problems.length === 0) {
     problems.push('the token names no TSA certificate (ESS signing-certificate or signing-certificate-v2, RFC 3161 §2.4.1, RFC 5816)');
   }
   const eku = AsnConvert.parse(tsaDer, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
@@ -243,7 +246,7 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
   if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
     problems.push("the TSA's certificate lacks the critical, sole timeStamping extended key usage (RFC 3161 §2.3)");
   }
-  const path = validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime);
+  const path = validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime, trust.sm2Keys);
   problems.push(...path.problems);
   result.valid = problems.length === 0;
   return result;
@@ -273,7 +276,7 @@ export function verifySignedDocument(options: VerifyDocumentOptions): SignatureV
   if (signedData.signerInfos.length > 1) problems.push('only single-signer documents are verified here');
   const x509 = new X509Certificate(signerDer);
   const signer = { subject: x509.subject.replace(/\n/g, ', '), serial: x509.serialNumber.toLowerCase(), certificateDer: signerDer };
-  const binding = checkSignerInfo(signerInfo, content, signedData.encapContentInfo.eContentType, signerDer, problems);
+  const binding = checkSignerInfo(signerInfo, content, signedData.encapContentInfo.eContentType, signerDer, problems, options.sm2Keys);
   if (signedData.encapContentInfo.eContentType !== id_data) problems.push('the signed content is not plain data');
 
   const signingTimeValue = signerInfo.signedAttrs?.find((a) => a.attrType === id_signingTime)?.attrValues[0];
@@ -286,11 +289,12 @@ export function verifySignedDocument(options: VerifyDocumentOptions): SignatureV
     timeStamp = verifyTimeStampToken(new Uint8Array(tokenValue), new Uint8Array(signerInfo.signature.buffer), {
       trustAnchors: options.trustAnchors,
       intermediates: candidates,
+      sm2Keys: options.sm2Keys,
     });
     if (!timeStamp.valid) problems.push(...timeStamp.problems.map((p) => `time-stamp: ${p}`));
   }
   const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
-  const path = validatePath(signerDer, candidates, options.trustAnchors, checkedAt);
+  const path = validatePath(signerDer, candidates, options.trustAnchors, checkedAt, options.sm2Keys);
   problems.push(...path.problems);
   const missing = [
     ...(binding === 'v2' ? [] : ['signing-certificate-v2']),

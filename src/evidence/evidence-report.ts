@@ -14,6 +14,7 @@ import { verifySignedDocument, type SignatureVerification } from './cms-verifica
 import { id_aa_signatureTimeStampToken } from '../tsa/ess-signing-certificate.js';
 import { CrlMalformed, crlSignatureValid, findRevokedEntry, readPublishedCrl } from '../status/crl-reader.js';
 import { validatePath } from './certificate-path.js';
+import type { Sm2KeyDirectory } from '../crypto/sm2-verifier.js';
 import { chainOf, evidenceSigner, type EvidenceDatabase } from './evidence-signer.js';
 
 export type Bilingual = Record<Locale, string>;
@@ -145,13 +146,13 @@ interface CrlReading {
  * (src/status/crl-reader.ts), so a CRL of a million entries reads in well
  * under a second.
  */
-function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string): CrlReading {
+function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string, sm2Keys?: Sm2KeyDirectory): CrlReading {
   const issuerSpki = new X509Certificate(Buffer.from(issuerDer)).publicKey.export({ type: 'spki', format: 'der' });
   let entry;
   let signatureValid: boolean;
   try {
     const crl = readPublishedCrl(crlDer);
-    signatureValid = crlSignatureValid(crl, issuerSpki);
+    signatureValid = crlSignatureValid(crl, issuerSpki, sm2Keys);
     entry = findRevokedEntry(crl, serialHex);
   } catch (error) {
     if (error instanceof CrlMalformed) return { signatureValid: false, listed: false, malformed: error.message };
@@ -183,9 +184,12 @@ export class EvidenceService {
     const artefacts: Record<string, Buffer> = {};
     const detached: Record<string, Buffer> = {};
     const authorities = await this.ca.authorities();
+    // Our CAs' and TSAs' SM2 IDs, as the store records them: this process need not have opened their keys.
+    const sm2Keys = await this.ca.sm2Identities.upToDate();
     const trust = {
       trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
       intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+      sm2Keys,
     };
 
     let signature: SignatureVerification | undefined;
@@ -235,7 +239,7 @@ export class EvidenceService {
     const checks: EvidenceCheck[] = [];
 
     // (1) and (3): the chain at the transaction time.
-    const path = validatePath(certificateDer, chain, [root], at);
+    const path = validatePath(certificateDer, chain, [root], at, sm2Keys);
     checks.push({
       id: 'chain',
       ok: path.ok,
@@ -251,7 +255,7 @@ export class EvidenceService {
       artefacts['crl.der'] = crl.der;
       const embedded = crl.der.length <= this.options.embedCrlUpTo;
       if (!embedded) detached['crl.der'] = crl.der;
-      const { malformed: _malformed, ...reading } = readCrl(crl.der, chain[0]!, serial);
+      const { malformed: _malformed, ...reading } = readCrl(crl.der, chain[0]!, serial, sm2Keys);
       const location = this.status.crlLocation?.(row.issuer_ca_id, crl.crlNumber);
       crlFinding = {
         file: 'crl.der',
@@ -492,9 +496,10 @@ function packageContent(der: Uint8Array): { content: PackageContent; signedData:
 /**
  * `signet evidence verify PACKAGE`, without the server: the package's
  * signature and time-stamp, every artefact's hash, and the chain and CRL
- * findings recomputed from the artefacts themselves.
+ * findings recomputed from the artefacts themselves. `sm2Keys`: the SM2 IDs
+ * of our keys, when a store is at hand (without it, SM2 keys use the default ID).
  */
-export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[], detached: DetachedArtefacts = {}): EvidencePackageVerification {
+export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[], detached: DetachedArtefacts = {}, sm2Keys?: Sm2KeyDirectory): EvidencePackageVerification {
   let read: ReturnType<typeof packageContent>;
   try {
     read = packageContent(der);
@@ -502,7 +507,7 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
     return unreadable((error as Error).message);
   }
   try {
-    return verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached);
+    return verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached, sm2Keys);
   } catch (error) {
     // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
     return unreadable(`the package cannot be read: ${(error as Error).message}`);
@@ -552,6 +557,7 @@ function verifyPackageContent(
   signedData: SignedData,
   trustAnchors: Uint8Array[] | undefined,
   detached: DetachedArtefacts,
+  sm2Keys: Sm2KeyDirectory | undefined,
 ): EvidencePackageVerification {
   const problems: string[] = [];
   const { manifest } = content;
@@ -568,7 +574,7 @@ function verifyPackageContent(
 
   let signature: SignatureVerification;
   try {
-    signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain });
+    signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain, sm2Keys });
   } catch (error) {
     return unreadable(`package signature: ${(error as Error).message}`);
   }
@@ -620,7 +626,7 @@ function verifyPackageContent(
   const certificate = artefact(manifest.certificate.file);
   const at = new Date(manifest.transactionTime);
   if (certificate && root) {
-    const path = validatePath(certificate, chain, [root], at);
+    const path = validatePath(certificate, chain, [root], at, sm2Keys);
     if (path.ok !== manifest.checks.find((c) => c.id === 'chain')?.ok) {
       problems.push('the chain finding does not follow from the artefacts');
       differing.add('chain');
@@ -634,7 +640,7 @@ function verifyPackageContent(
         if (!mismatched.includes(manifest.crl.file)) mismatched.push(manifest.crl.file);
       }
     } else {
-      const reading = readCrl(crl, chain[0], manifest.certificate.serial);
+      const reading = readCrl(crl, chain[0], manifest.certificate.serial, sm2Keys);
       if (reading.malformed) problems.push(`the archived CRL cannot be read: ${reading.malformed}`);
       else if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
       if (reading.malformed || !reading.signatureValid) differing.add('crl');
@@ -646,7 +652,7 @@ function verifyPackageContent(
   }
   const documentSignature = artefact('signature.p7s');
   if (documentSignature && root) {
-    const again = verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain });
+    const again = verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain, sm2Keys });
     if (again.valid !== manifest.checks.filter((c) => c.id === 'signature' || c.id === 'time-stamp').every((c) => c.ok)) {
       problems.push('the signature finding does not follow from the signed document');
       differing.add('signature');

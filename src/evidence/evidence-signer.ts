@@ -104,7 +104,7 @@ export async function chainOf(ca: CertificateAuthority, caId: string): Promise<B
 async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: string | null, storage: 'software' | 'pkcs11'): Promise<Selectable<EvidenceSignerTable>> {
   const id = `evidence-${randomBytes(4).toString('hex')}`;
   // Software: sealed under the responder passphrase (custodyOf('evidence-…')); PKCS#11: made in the token, never leaving it.
-  const { signer: key, sealed } = ca.keyring.newKey(id, 'ecdsa-p256', { storage });
+  const { signer: key, sealed } = await ca.keyring.newKey(id, 'ecdsa-p256', { storage });
   const info = new CertificationRequestInfo({
     version: 0,
     subject: new Name(),

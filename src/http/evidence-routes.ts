@@ -61,12 +61,14 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
     },
     async (request) => {
       const authorities = await signet.ca.authorities();
+      const sm2Keys = await signet.ca.sm2Identities.upToDate();
       const result = clientMalformed(request, 'signature', () =>
         verifySignedDocument({
           signature: base64(request.body.signature, 'signature'),
           content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
           trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
           intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
+          sm2Keys,
         }),
       );
       return {
@@ -108,7 +110,7 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       // A damaged upload is a finding ("does not verify"), never a server error.
       let result: ReturnType<typeof verifyEvidencePackage>;
       try {
-        result = verifyEvidencePackage(der, roots, detached);
+        result = verifyEvidencePackage(der, roots, detached, await signet.ca.sm2Identities.upToDate());
       } catch (error) {
         result = unreadable(`the package cannot be read: ${(error as Error).message.slice(0, 200)}`);
       }

@@ -233,7 +233,7 @@ export class CrlPublisher {
       }
       const signature = await issuer.signer.sign(tbs);
       // As for certificates: a faulty signer must never publish garbage.
-      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature);
+      const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature, { distinguishingId: issuer.signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
       if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
       const der = assembleCertificateList(tbs, issuer.signer.signatureAlgorithm, signature);
       // Lint before publishing (issue 15): what the streamed encoder wrote is checked as RFC 5280 §5 bytes.

@@ -1,6 +1,7 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Extensions, RevokedCertificate, Time, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { verifySignature } from '../crypto/signature-verification.js';
+import type { Sm2KeyDirectory } from '../crypto/sm2-verifier.js';
 import { serialOctets } from './crl-encoding.js';
 
 /**
@@ -164,9 +165,9 @@ export function readPublishedCrl(input: Uint8Array): PublishedCrlReading {
   };
 }
 
-/** Is the CRL signed by this key, over exactly the bytes it carries? */
-export function crlSignatureValid(crl: PublishedCrlReading, issuerSpki: Uint8Array): boolean {
-  return verifySignature(issuerSpki, crl.signatureAlgorithm, crl.tbs, crl.signature).ok;
+/** Is the CRL signed by this key, over exactly the bytes it carries? `sm2Keys`: the SM2 IDs of our keys. */
+export function crlSignatureValid(crl: PublishedCrlReading, issuerSpki: Uint8Array, sm2Keys?: Sm2KeyDirectory): boolean {
+  return verifySignature(issuerSpki, crl.signatureAlgorithm, crl.tbs, crl.signature, { sm2Keys }).ok;
 }
 
 /**
