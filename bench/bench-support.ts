@@ -24,15 +24,22 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface ServerPlacement {
+  /** Another server's data folder (its generated secrets), for a second node over the same store. */
+  dataDir?: string;
+  /** taskset's CPU list; default core 0. */
+  cores?: string;
+}
+
 /** `signet serve` from the compiled package, in its own process (so it has one core to itself). */
-export async function startSignetServer(algorithm: string, env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startSignetServer(algorithm: string, env: Record<string, string> = {}, placement: ServerPlacement = {}): Promise<RunningServer> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
+  const dataDir = placement.dataDir ?? mkdtempSync(join(tmpdir(), 'signet-bench-'));
   const adminToken = 'bench-admin-token';
   // SIGNET_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (node refuses those in NODE_OPTIONS).
   const nodeArgs = process.env.SIGNET_BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   // Pinned to core 0 (taskset, util-linux) so "the server on one core" holds; the load generator takes core 1.
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, 'bin/signet.js', 'serve', '--algorithm', algorithm], {
+  const child = spawn('taskset', ['-c', placement.cores ?? '0', process.execPath, ...nodeArgs, 'bin/signet.js', 'serve', '--algorithm', algorithm], {
     env: {
       ...process.env,
       SIGNET_DATA: dataDir,
@@ -89,6 +96,26 @@ export function opensslSignRate(algorithm: 'rsa2048' | 'ecdsap256' | 'ecdsap384'
   const fields = line.split(':').slice(3);
   if (Number.isNaN(Number(fields[0]))) fields.shift();
   return Number(fields[0]);
+}
+
+/**
+ * Signatures per second of node:crypto (the OpenSSL Node carries) for an
+ * algorithm the system's `openssl speed` does not know (ML-DSA on Debian's
+ * 3.0), in a child process pinned like opensslSignRate: the same kind of peer.
+ * Only the signing loop is timed, not the process start or the key.
+ */
+export function nodeSignRate(algorithm: 'ml-dsa-44' | 'ml-dsa-65' | 'ml-dsa-87', seconds = 3, core?: number): number {
+  // Per CPU-second, as openssl speed counts (its user time): a shared machine's load does not lower it.
+  const script = `const c = require('node:crypto'); const k = c.generateKeyPairSync(${JSON.stringify(algorithm)}).privateKey;
+    const m = Buffer.alloc(600, 0x30); let n = 0; const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+    const t = cpu(); while (cpu() - t < ${seconds}) { for (let i = 0; i < 10; i++) c.sign(null, m, k); n += 10; }
+    console.log(n / (cpu() - t));`;
+  const command = [process.execPath, '-e', script];
+  const [program, ...args] = core === undefined ? command : ['taskset', '-c', String(core), ...command];
+  const result = spawnSync(program!, args, { encoding: 'utf8' });
+  const rate = Number(result.stdout.trim());
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`node:crypto ${algorithm} sign loop gave no figure:\n${result.stdout}${result.stderr}`);
+  return rate;
 }
 
 /**

@@ -16,7 +16,7 @@ import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-c
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
-import { fmt, opensslSignRate, processCpuSeconds, startSignetServer } from './bench-support.js';
+import { fmt, nodeSignRate, opensslSignRate, processCpuSeconds, startSignetServer } from './bench-support.js';
 
 const COUNT = Number(process.argv[2] ?? 8000);
 /** Requests issued before the measurement starts (SIGNET_BENCH_WARM_UP), part of COUNT. */
@@ -96,7 +96,7 @@ async function measure(algorithm: string, bodies: string[]): Promise<{ perSecond
  * request's key, verify its proof of possession, sign the TBS, verify that
  * signature (the self-check). No issuance on this runtime can beat it.
  */
-function cryptoFloor(algorithm: 'ecdsa-p256' | 'rsa-2048' | 'ed25519'): number {
+function cryptoFloor(algorithm: 'ecdsa-p256' | 'rsa-2048' | 'ed25519' | 'ml-dsa-65'): number {
   const requestKeys = Array.from({ length: 200 }, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   const message = Buffer.alloc(300, 0x5c);
   const proofs = requestKeys.map((k) => sign('sha256', message, k.privateKey));
@@ -106,8 +106,10 @@ function cryptoFloor(algorithm: 'ecdsa-p256' | 'rsa-2048' | 'ed25519'): number {
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : algorithm === 'rsa-2048'
         ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-        : generateKeyPairSync('ed25519');
-  const hash = algorithm === 'ed25519' ? null : 'sha256';
+        : algorithm === 'ml-dsa-65'
+          ? generateKeyPairSync('ml-dsa-65')
+          : generateKeyPairSync('ed25519');
+  const hash = algorithm === 'ed25519' || algorithm === 'ml-dsa-65' ? null : 'sha256';
   const tbs = Buffer.alloc(600, 0x30);
   const cpu0 = processCpuSeconds();
   const started = performance.now();
@@ -133,16 +135,19 @@ for (const [algorithm, speedName] of [
   ['ecdsa-p256', 'ecdsap256'],
   ['rsa-2048', 'rsa2048'],
   ['ed25519', 'ed25519'],
+  // Debian's openssl speed (3.0) has no ML-DSA: its raw rate is node:crypto's (OpenSSL 3.5) signing loop on the same core.
+  ['ml-dsa-65', 'ml-dsa-65'],
 ] as const) {
   if (ONLY && !ONLY.includes(algorithm)) continue;
-  // This machine's host is noisy: openssl speed is taken on the server's core just before and just after the run, and averaged.
-  const rawBefore = opensslSignRate(speedName, 3, 0);
+  // This machine's host is noisy: the raw rate is taken on the server's core just before and just after the run, and averaged.
+  const rawRate = () => (speedName === 'ml-dsa-65' ? nodeSignRate(speedName, 3, 0) : opensslSignRate(speedName, 3, 0));
+  const rawBefore = rawRate();
   const issued = await measure(algorithm, requests);
-  const rawAfter = opensslSignRate(speedName, 3, 0);
+  const rawAfter = rawRate();
   const raw = (rawBefore + rawAfter) / 2;
   const floor = cryptoFloor(algorithm);
   rows.push(
-    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(6)} certs/s wall  ${fmt(issued.perCpuSecond).padStart(6)} certs/server-CPU-s   openssl speed ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s (${fmt(rawBefore)} before, ${fmt(rawAfter)} after)   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}% (wall) ${(issued.perCpuSecond / raw * 100).toFixed(1).padStart(5)}% (CPU)   crypto of the cycle alone ${fmt(floor).padStart(6)}/CPU-s   p99 ${issued.p99} ms   errors ${issued.errors}   load generator ${(issued.clientShare * 100).toFixed(0)}% of a core`,
+    `${algorithm.padEnd(11)} ${fmt(issued.perSecond).padStart(6)} certs/s wall  ${fmt(issued.perCpuSecond).padStart(6)} certs/server-CPU-s   ${speedName === 'ml-dsa-65' ? 'node:crypto' : 'openssl speed'} ${speedName.padEnd(9)} ${fmt(raw).padStart(7)} sign/s (${fmt(rawBefore)} before, ${fmt(rawAfter)} after)   ratio ${(issued.perSecond / raw * 100).toFixed(1).padStart(5)}% (wall) ${(issued.perCpuSecond / raw * 100).toFixed(1).padStart(5)}% (CPU)   crypto of the cycle alone ${fmt(floor).padStart(6)}/CPU-s   p99 ${issued.p99} ms   errors ${issued.errors}   load generator ${(issued.clientShare * 100).toFixed(0)}% of a core`,
   );
   console.log(rows.at(-1));
 }
@@ -153,5 +158,5 @@ SQLite WAL group commits with synchronous=${(process.env.SIGNET_SQLITE_SYNCHRONO
 ${COUNT - WARM_UP} requests after ${WARM_UP} of warm-up under the same load, ${CONNECTIONS} keep-alive connections, server pinned to core 0 (taskset), load generator beside it.
 "server-CPU-s": the server process's user + system time (/proc/PID/stat), comparable on a shared machine; openssl speed uses one core.
 Reproduce: npm run build && npx tsx bench/issuance.ts ${COUNT} [algorithms]   (SIGNET_SQLITE_SYNCHRONOUS=normal, SIGNET_BENCH_CONNECTIONS=N, SIGNET_BENCH_WARM_UP=N)
-Peer: taskset -c 0 openssl speed -mr -seconds 3 <alg>, just before and just after each run, averaged. "crypto of the cycle alone": node:crypto importing a P-256 request key (JWK), verifying its
+Peer: taskset -c 0 openssl speed -mr -seconds 3 <alg> (ml-dsa-65: node:crypto's sign loop, OpenSSL ${process.versions.openssl}, pinned the same way), just before and just after each run, averaged. "crypto of the cycle alone": node:crypto importing a P-256 request key (JWK), verifying its
 proof of possession, signing with the CA key and verifying that signature, in a loop in this process: the ceiling for any issuance here.`);
