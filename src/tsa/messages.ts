@@ -86,6 +86,10 @@ export const TSA_MESSAGES = {
     'zh-CN': '时间戳服务内部故障，未签发（参考编号 {reference}）',
     en: 'Time-stamping failed inside the TSA; nothing was issued (reference {reference})',
   },
+  'tsa.lint-failed': {
+    'zh-CN': '时间戳令牌未通过 RFC 3161 检查，未签发：{detail}',
+    en: 'The time-stamp token failed the RFC 3161 checks and was not issued: {detail}',
+  },
   'tsa.refused': {
     'zh-CN': '时间戳服务拒绝签发（{failure}）：{detail}',
     en: 'The TSA refused to time-stamp ({failure}): {detail}',

@@ -15,6 +15,7 @@ import { translate } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { cmsSignerIdentity, type CmsSignerIdentity } from './cms-signed-data.js';
 import { integerContents, TokenTemplate } from './token-encoder.js';
+import { lintTimeStampToken } from './token-lint.js';
 import type { TimestampTokenTable } from './migrations.js';
 import { ACCEPTED_HASHES, failureInfo, parseTimeStampQuery, TimeStampRefusal, type TimeStampQuery, type TsaFailure } from './time-stamp-query.js';
 import { SerialSource } from '../ca/serial-source.js';
@@ -234,6 +235,21 @@ export class TimeStampAuthority {
         nonce: query.nonce,
         includeCertificate: query.certReq,
       });
+      // Lint before release (issue 15): a token that breaks RFC 3161 is never recorded nor handed out.
+      const findings = lintTimeStampToken(reply, tokenDer, {
+        policy: this.policy,
+        hash: query.hash,
+        nullParameters: query.nullParameters,
+        hashedMessage: query.hashedMessage,
+        nonce: query.nonce,
+        serial: serialBytes,
+        genTime,
+        includeCertificate: query.certReq,
+        certificateDer: identity.certificateDer,
+        signer: identity.signer,
+        digest: identity.hash,
+      });
+      if (findings.length > 0) throw new TimeStampRefusal('systemFailure', 'tsa.lint-failed', { detail: findings.join('; ') });
       const serial = serialBytes.toString('hex');
       try {
         await this.ledger.record({
