@@ -10,3 +10,4 @@ npx tsx bench/sm2.ts
 npx tsx bench/tsa.ts
 npx tsx bench/ocsp.ts
 npx tsx bench/crl.ts
+npx tsx bench/scale-out.ts
