@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IssuedCertificate } from './authority.js';
 import { createHierarchy, type Hierarchy } from './hierarchy.js';
 import { buildSubjectName } from './subject-name.js';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
@@ -85,7 +86,7 @@ describe.each(storeBackends)('orders issued together on %s', (backend) => {
       expect((refusal.reason as SignetError).code).toBe('request.key-already-certified');
       expect((refusal.reason as SignetError).status).toBe(409);
     }
-    const fulfilled = results.filter((r): r is PromiseFulfilledResult<{ serial: string }> => r.status === 'fulfilled');
+    const fulfilled = results.filter((r): r is PromiseFulfilledResult<IssuedCertificate> => r.status === 'fulfilled');
     const after = await t.signet.store.db.selectFrom('issuance_intents').select('id').execute();
     expect(after.length - before.length).toBe(fulfilled.length);
     const holders = await t.signet.store.db
