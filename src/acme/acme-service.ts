@@ -582,8 +582,9 @@ export class AcmeService {
       if (!order || order.account_id !== auth.account.id) throw unauthorized('this account did not order that certificate');
       requestedBy = `acme:account:${auth.account.id}`;
     } else {
-      const spki = (key: Parameters<typeof createPublicKey>[0]) => createPublicKey(key).export({ type: 'spki', format: 'der' });
-      if (!spki(auth.key.key).equals(spki({ key: Buffer.from(parsed.publicKey.rawData), format: 'der', type: 'spki' }))) {
+      // Both keys re-exported by node:crypto, so two spellings of one key compare equal.
+      const certificateKey = createPublicKey({ key: Buffer.from(parsed.publicKey.rawData), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+      if (!auth.key.key.export({ type: 'spki', format: 'der' }).equals(certificateKey)) {
         throw unauthorized('the JWS key is not the certificate\'s key');
       }
       requestedBy = `acme:certificate-key:${auth.key.thumbprint}`;
