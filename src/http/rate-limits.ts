@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
+import { isIP } from 'node:net';
 import { SignetError } from '../i18n/signet-error.js';
 
 /**
@@ -7,9 +8,9 @@ import { SignetError } from '../i18n/signet-error.js';
  * each limited per source (the address, IPv6 grouped by /56 as
  * @fastify/rate-limit does) and, where the request names an account, per
  * account as well. Over the limit: `429 request.rate-limited` with
- * Retry-After, nothing evaluated. The counters live in this server process
- * (the plugin's in-memory store, owned by the Fastify instance): several
- * `serve` processes each allow the limit.
+ * Retry-After, nothing evaluated. The classes guarding secrets are counted
+ * in the store and shared by every server process; the relying parties'
+ * classes in each process (registerRateLimits).
  *
  * These are a throttle in front of the attempt counters (src/ra/attempts.ts),
  * which stay the bound on guesses per secret; the per-account limits are
@@ -64,6 +65,10 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
 };
 
 const CLASS_NAMES = new Set<string>(CLASSES.map((c) => c.name));
+/** Counted in the store, shared by every server process (registerRateLimits). */
+const SHARED_CLASSES = new Set<LimitClass>(['login', 'portal-sign-in', 'download', 'registration']);
+/** Longest window: the store forgets request counts older than a day (RegistrationAuthority.pruneAttempts). */
+const MAX_WINDOW_SECONDS = 86_400;
 
 /**
  * `SIGNET_RATE_LIMITS`: unset for the defaults, `off` for none (a deployment
@@ -78,8 +83,8 @@ export function rateLimitsFrom(env: NodeJS.ProcessEnv): RateLimitSettings | fals
   const settings: RateLimitSettings = { source: { ...DEFAULT_RATE_LIMITS.source }, account: { ...DEFAULT_RATE_LIMITS.account } };
   for (const part of text.split(',')) {
     const match = /^\s*([a-z-]+)(\.account)?\s*=\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
-    if (!match || !CLASS_NAMES.has(match[1]!) || Number(match[3]) < 1 || Number(match[4]) < 1) {
-      throw new Error(`SIGNET_RATE_LIMITS: "${part.trim()}" is not class=max/seconds or class.account=max/seconds (classes: ${[...CLASS_NAMES].join(', ')})`);
+    if (!match || !CLASS_NAMES.has(match[1]!) || Number(match[3]) < 1 || Number(match[4]) < 1 || Number(match[4]) > MAX_WINDOW_SECONDS) {
+      throw new Error(`SIGNET_RATE_LIMITS: "${part.trim()}" is not class=max/seconds or class.account=max/seconds with 1 to ${MAX_WINDOW_SECONDS} seconds (classes: ${[...CLASS_NAMES].join(', ')})`);
     }
     const name = match[1] as LimitClass;
     const limit = { max: Number(match[3]), windowSeconds: Number(match[4]) };
@@ -104,36 +109,76 @@ function refuse(reply: FastifyReply, ttlSeconds: number): never {
   throw new SignetError('request.rate-limited', 429, { seconds });
 }
 
+/** Where the shared classes are counted: the store's request counts (RegistrationAuthority.requestCounts). */
+export interface SharedCounts {
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+}
+
+/**
+ * The source a request is counted under: its address (request.ip, which
+ * believes X-Forwarded-For only from SIGNET_TRUSTED_PROXIES), IPv6 grouped by
+ * its /56 as @fastify/rate-limit does (one customer's allocation is one
+ * source). An IPv4-mapped IPv6 address is its IPv4 address.
+ */
+export function sourceKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  const words = groups.map((g) => parseInt(g, 16) || 0);
+  // 56 bits: three whole groups and the high byte of the fourth.
+  return `${words.slice(0, 3).map((w) => w.toString(16)).join(':')}:${((words[3] ?? 0) & 0xff00).toString(16)}::/56`;
+}
+
 /**
  * Registers the limits; call before any route is added (they attach through
- * an onRoute hook, so a route in the table cannot escape them).
+ * an onRoute hook, so a route in the table cannot escape them). The classes
+ * that guard secrets and registrations are counted in the store (`shared`),
+ * so several server processes on one database allow the limit once between
+ * them; the relying parties' classes (status, TSA, evidence) in each process,
+ * where a write per OCSP request would cost the responder its throughput.
  */
-export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings | false): Promise<void> {
+export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings | false, shared?: SharedCounts): Promise<void> {
   if (settings === false) return;
   await app.register(rateLimit, { global: false, cache: 50_000 });
   const hooks = new Map<string, { onRequest: onRequestHookHandler; preHandler?: preHandlerHookHandler }>();
   for (const cls of CLASSES) {
     const source = settings.source[cls.name];
-    const bySource = app.createRateLimit({ max: source.max, timeWindow: source.windowSeconds * 1000 });
-    const onRequest: onRequestHookHandler = async (request, reply) => {
-      const result = await bySource(request);
-      if (!result.isAllowed && result.isExceeded) refuse(reply, result.ttlInSeconds);
-    };
     const account = cls.accountField ? settings.account[cls.name] : undefined;
+    const field = cls.accountField;
+    const named = (request: FastifyRequest) => accountKey((request.body as Record<string, unknown> | undefined)?.[field ?? '']);
+    let onRequest: onRequestHookHandler;
     let preHandler: preHandlerHookHandler | undefined;
-    if (account && cls.accountField) {
-      const field = cls.accountField;
-      // Counted in preHandler, after the route's schema has validated the body (a body that fails it is a 400
-      // and never reaches here); only a string names an account, normalised as the domain does.
-      const byAccount = app.createRateLimit({
-        max: account.max,
-        timeWindow: account.windowSeconds * 1000,
-        keyGenerator: (request: FastifyRequest) => `${cls.name}:${accountKey((request.body as Record<string, unknown> | undefined)?.[field])}`,
-      });
-      preHandler = async (request, reply) => {
-        const result = await byAccount(request);
+    if (shared && SHARED_CLASSES.has(cls.name)) {
+      const count = async (reply: FastifyReply, key: string, limit: Limit) => {
+        const { count: n, resetInMs } = await shared.hit(`rate:${cls.name}:${key}`, limit.windowSeconds * 1000);
+        if (n > limit.max) refuse(reply, resetInMs / 1000);
+      };
+      onRequest = async (request, reply) => count(reply, `source:${sourceKey(request.ip)}`, source);
+      // After the route's schema has validated the body (a body that fails it is a 400 and never reaches here).
+      if (account && field) {
+        preHandler = async (request, reply) => {
+          const name = named(request);
+          if (name) await count(reply, `account:${name}`, account);
+        };
+      }
+    } else {
+      const bySource = app.createRateLimit({ max: source.max, timeWindow: source.windowSeconds * 1000 });
+      onRequest = async (request, reply) => {
+        const result = await bySource(request);
         if (!result.isAllowed && result.isExceeded) refuse(reply, result.ttlInSeconds);
       };
+      if (account && field) {
+        // Counted in preHandler, after the route's schema has validated the body; only a string names an account.
+        const byAccount = app.createRateLimit({ max: account.max, timeWindow: account.windowSeconds * 1000, keyGenerator: (request: FastifyRequest) => `${cls.name}:${named(request)}` });
+        preHandler = async (request, reply) => {
+          const result = await byAccount(request);
+          if (!result.isAllowed && result.isExceeded) refuse(reply, result.ttlInSeconds);
+        };
+      }
     }
     for (const [method, url] of cls.routes) hooks.set(`${method} ${url}`, { onRequest, preHandler });
   }

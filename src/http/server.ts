@@ -94,7 +94,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   // Before any route: the limits attach to the routes they cover as those are added (issue 16 §3).
-  await registerRateLimits(app, options.rateLimits ?? rateLimitsFrom(process.env));
+  await registerRateLimits(app, options.rateLimits ?? rateLimitsFrom(process.env), signet.ra.requestCounts);
 
   // Issue 16 §7: every response says not to sniff or frame it; pages get a CSP; API answers, which carry tracking
   // codes, authorization codes, tokens and personal data, are not stored by caches unless a route says otherwise.

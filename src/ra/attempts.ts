@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { RaDb } from './schema.js';
 
 /** How many guesses one secret admits, and whether the count forgets after a while. */
@@ -54,6 +54,50 @@ export class AttemptCounter {
     const attempts = row.rows[0]?.attempts;
     if (attempts === undefined) return null;
     return { attempt: Number(attempts), last: Number(attempts) >= policy.limit };
+  }
+
+  /**
+   * Counts one request at `key` in a window of `windowMs`, without a cap: the
+   * rate limits of the HTTP doors (issue 16 §3), kept here so that every
+   * server process on the store shares them. Returns the count in the current
+   * window (an expired one starts again at 1, in the same statement) and how
+   * long until it ends.
+   */
+  async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    const now = this.clock();
+    const at = now.toISOString();
+    const cutoff = new Date(now.getTime() - windowMs).toISOString();
+    await this.db
+      .insertInto('ra_secret_attempts')
+      .values({ key, attempts: 0, window_started: at, last_at: at })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const row = await sql<{ attempts: number; window_started: string }>`
+      UPDATE ra_secret_attempts
+         SET attempts = CASE WHEN window_started <= ${cutoff} THEN 1 ELSE attempts + 1 END,
+             window_started = CASE WHEN window_started <= ${cutoff} THEN ${at} ELSE window_started END,
+             last_at = ${at}
+       WHERE key = ${key}
+       RETURNING attempts, window_started`.execute(this.db);
+    const counted = row.rows[0]!;
+    return { count: Number(counted.attempts), resetInMs: Math.max(0, Date.parse(counted.window_started) + windowMs - now.getTime()) };
+  }
+
+  /**
+   * Forgets the counts under `prefix` whose secret can no longer be
+   * evaluated, whatever its count: `live` is an SQL condition (given the
+   * key's suffix as `secret`) that is true while the secret may still be
+   * tried. Credentials that are used or superseded stay live here: the code
+   * is still checked for them, to tell the holder what stands in the way.
+   */
+  async pruneDead(prefix: string, live: (secret: RawBuilder<string>) => RawBuilder<boolean>): Promise<number> {
+    const secret = sql<string>`substr(ra_secret_attempts.key, ${prefix.length + 1})`;
+    const result = await this.db
+      .deleteFrom('ra_secret_attempts')
+      .where(sql<boolean>`ra_secret_attempts.key LIKE ${`${prefix.replace(/[%_!]/g, (c) => `!${c}`)}%`} ESCAPE '!'`)
+      .where(sql<boolean>`NOT (${live(secret)})`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** How many attempts are counted now (0 when none, or the window has passed). */

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, DAY_MS, type RaContext } from './context.js';
@@ -74,6 +75,11 @@ export class DownloadCredentials {
    * a download that never finished (a crash): it settles that download and
    * says whether the credential is free again.
    */
+  /** Forgets the counts of credentials that are locked or gone: those are refused before any code is looked at (issue 16). */
+  async pruneAttempts(): Promise<number> {
+    return this.attempts.pruneDead('credential:', (id) => sql<boolean>`EXISTS (SELECT 1 FROM ra_download_credentials c WHERE c.id = ${id} AND c.status <> 'locked')`);
+  }
+
   async claim(
     referenceNumberInput: unknown,
     authorizationCode: unknown,

@@ -7,6 +7,7 @@ import { ChangeRequests } from './changes.js';
 import type { RaContext, SubscriberNotices } from './context.js';
 import { Delegations } from './delegations.js';
 import { RaOwnership } from './ownership.js';
+import { AttemptCounter } from './attempts.js';
 import { DownloadCredentials } from './download-credentials.js';
 import { Downloads } from './downloads.js';
 import { CertificateInventory } from './inventory.js';
@@ -38,6 +39,9 @@ export interface RegistrationAuthorityOptions {
  * an order whose subject comes from reviewed data (docs/architecture.md, the
  * issuance cycle's step 1).
  */
+/** The longest rate-limit window the HTTP doors may use; counts older than that are pruned. */
+export const RATE_WINDOW_LIMIT_MS = 86_400_000;
+
 export class RegistrationAuthority {
   readonly settings: RaSettings;
   readonly agreements: AgreementRegistry;
@@ -53,6 +57,11 @@ export class RegistrationAuthority {
   readonly revocations: RevocationRequests;
   /** The subscriber's own steps in the portal, with the tracking number and code given at registration. */
   readonly selfService: SelfService;
+  /**
+   * The HTTP doors' rate-limit counts (issue 16 §3), in the store beside the
+   * attempt counts, so every server process on the store shares them.
+   */
+  readonly requestCounts: AttemptCounter;
   /** Whose each RA object is, for the HTTP authorisation layer (issue 16 §2). */
   readonly ownership: RaOwnership;
   /** For the retention job (src/service/retention.ts): what the RA removes when a subscriber's period is over (R2). */
@@ -87,7 +96,23 @@ export class RegistrationAuthority {
     this.revocations = new RevocationRequests(context);
     this.selfService = new SelfService(context, this.subscribers, this.applications, this.changes, this.delegations, this.renewals, this.revocations);
     this.ownership = new RaOwnership(context);
+    this.requestCounts = new AttemptCounter(context.db, clock);
     this.personalDataHolder = new RaPersonalData(context);
     this.inventory = new CertificateInventory(context);
+  }
+
+  /**
+   * Forgets attempt and request counts that mean nothing any more (run by the
+   * service round): login counts past their window, cleared counts, counts of
+   * locked or replaced credentials and portal access, rate-limit windows
+   * that have passed (the longest class window is an hour).
+   */
+  async pruneAttempts(): Promise<number> {
+    return (
+      (await this.operators.pruneAttempts()) +
+      (await this.credentials.pruneAttempts()) +
+      (await this.selfService.pruneAttempts()) +
+      (await this.requestCounts.prune('rate:', RATE_WINDOW_LIMIT_MS))
+    );
   }
 }

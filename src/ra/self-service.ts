@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { SignetError } from '../i18n/signet-error.js';
 import { publicStatusBySerial, type PublicCertificateStatus } from '../status/public-status.js';
 import type { Application, Applications } from './applications.js';
@@ -156,6 +157,11 @@ export class SelfService {
       .values({ subscriber_id: subscriberId, tracking_number: trackingNumber, code_hash: codeHash, status: 'active', failed_attempts: 0, issued_at: now.toISOString(), issued_by: actor })
       .execute();
     await audit(this.context, trx, { actor, action: 'ra.portal-access-issued', target: `subscriber:${subscriberId}`, details: { trackingNumber } }, now);
+  }
+
+  /** Forgets the counts of portal access that is locked or was replaced: refused before any code is looked at (issue 16). */
+  async pruneAttempts(): Promise<number> {
+    return this.attempts.pruneDead('portal:', (number) => sql<boolean>`EXISTS (SELECT 1 FROM ra_portal_access a WHERE a.tracking_number = ${number} AND a.status = 'active')`);
   }
 
   /**

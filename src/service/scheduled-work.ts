@@ -48,7 +48,7 @@ export async function runServiceRound(signet: Signet, nodeId: string): Promise<S
   const reminders = await signet.service.fees.queueRenewalReminders(raOf);
   const retention = await signet.service.retention.run();
   // Attempt counts that mean nothing any more (issue 16): one row per username x address would otherwise stay forever.
-  await signet.ra.operators.pruneAttempts();
+  await signet.ra.pruneAttempts();
   const checkpoint = await signet.auditCheckpoints.checkpointIfDue();
   const delivery = await runDeliveryRound(signet, nodeId);
   return { deemedAcceptances: deemed.length, renewalReminders: reminders, purged: retention.purged.length, checkpoint: checkpoint?.id ?? null, delivery };
