@@ -39,7 +39,7 @@ function minimalBody(schema: Record<string, unknown> | undefined): Record<string
     const type = Array.isArray(s.type) ? s.type[0] : s.type;
     if (type === 'integer' || type === 'number') return 1;
     if (type === 'boolean') return true;
-    if (type === 'array') return [];
+    if (type === 'array') return Array.from({ length: Number(s.minItems ?? 0) }, () => value((s.items ?? {}) as Record<string, unknown>));
     if (type === 'object') return minimalBody(s);
     return 'x';
   };
@@ -103,6 +103,24 @@ describe.each(storeBackends)("every route × every kind of caller on another RA'
     y.serial = (
       await t.signet.ca.issue({ csr: opensslRequest(t.dir, 'ecdsa-p256', 'objects').csrPem, profileId: 'individual-signing', subject: 'CN=乙方订户', subscriberId: y.subscriberId, requestedBy: 'test', reason: 'object matrix' })
     ).serial;
+    // An enterprise of RA Y with an ACME external account binding (its key id names it).
+    const enterpriseY = await t.signet.ra.subscribers.register(
+      officerY,
+      {
+        record: {
+          type: 'enterprise',
+          name: '乙方科技有限公司',
+          uscc: '91350100M000100Y43',
+          legalRepresentative: { name: '王五', idType: 'resident-id', idNumber: ID_AGENT },
+          agent: { name: '李四', idType: 'resident-id', idNumber: ID_Y, phone: '13800138000', email: 'lisi@example.cn' },
+        },
+        consent,
+      },
+      null,
+    );
+    const binding = await call('POST', '/api/v1/ra/acme-bindings', admin, { subscriberId: enterpriseY.id, identifiers: ['y.example.cn'] });
+    expect(binding.statusCode, binding.body).toBe(201);
+    y.keyId = binding.json().keyId;
     const complainant = { name: '乙方订户', contact: '13500135000' };
     y.complaint = (await call('POST', '/api/v1/service/complaints', admin, { channel: 'phone', subscriberId: y.subscriberId, complainant, category: 'service', description: '投诉' })).json().id;
     await call('POST', '/api/v1/service/fees/schedules', admin, { raId: raY, profileId: 'individual-signing', validityDays: 365, amountFen: 5000 });
