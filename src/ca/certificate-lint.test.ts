@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { CertificatePolicies, ExtendedKeyUsage, PolicyInformation, id_ce_certificatePolicies, id_ce_cRLDistributionPoints, id_ce_subjectAltName, id_pe_authorityInfoAccess } from '@peculiar/asn1-x509';
 import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, Extension, Extensions, GeneralName, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName, SubjectAlternativeName, SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version, id_ce_keyUsage, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { signatureAlgorithmIdentifier } from '../crypto/algorithms.js';
@@ -202,6 +203,52 @@ describe('the lints on what is signed (issue 15: zlint/pkilint rules, strict DER
     tbs.validity = new Validity({ notBefore: NOW, notAfter: new Date(NOW.getTime() + 199 * 86_400_000) });
     tbs.subject = new Name([new RelativeDistinguishedName([atv('2.5.4.3', { utf8String: 'other.example.cn' })])]);
     expect(findings(tbs, context)).toMatch(/commonName other.example.cn is not one of the subjectAltName entries/);
+  });
+
+  it('holds TLS server certificates to the rest of BR §7.1.2.7: subject attributes, EKU, SAN types, AIA, policies, criticality', () => {
+    const tls = () => cleanTbs('tls-server');
+    const ext = (extnID: string, critical: boolean, value: unknown) => new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+    const rebuilt = (tbs: TBSCertificate, oid: string, critical: boolean) => {
+      const old = tbs.extensions!.find((e) => e.extnID === oid)!;
+      replaceExtension(tbs, oid, new Extension({ extnID: oid, critical, extnValue: old.extnValue }));
+    };
+    let { tbs, context } = tls();
+    tbs.subject = new Name([
+      new RelativeDistinguishedName([atv('2.5.4.11', { utf8String: 'Ops' })]),
+      new RelativeDistinguishedName([atv('2.5.4.3', { utf8String: 'example.cn' })]),
+      new RelativeDistinguishedName([atv('2.5.4.3', { utf8String: 'example.cn' })]),
+    ]);
+    const subject = findings(tbs, context);
+    expect(subject).toMatch(/subject attribute organizationalUnitName is not allowed in a TLS server certificate \(BR §7.1.2.7.2–4, ballot SC-47\)/);
+    expect(subject).toMatch(/more than one commonName \(BR §7.1.4.3\)/);
+    expect(subject).toMatch(/subjectAltName is critical though the subject is not empty/);
+
+    ({ tbs, context } = tls());
+    replaceExtension(tbs, '2.5.29.37', ext('2.5.29.37', false, new ExtendedKeyUsage(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.3', '2.5.29.37.0'])));
+    const eku = findings(tbs, context);
+    expect(eku).toMatch(/extendedKeyUsage 1.3.6.1.5.5.7.3.3 beside serverAuth \(BR §7.1.2.7.10\)/);
+    expect(eku).toMatch(/anyExtendedKeyUsage in a TLS server certificate/);
+
+    ({ tbs, context } = tls());
+    replaceExtension(tbs, id_ce_subjectAltName, ext(id_ce_subjectAltName, true, new SubjectAlternativeName([new GeneralName({ dNSName: 'example.cn' }), new GeneralName({ rfc822Name: 'ops@example.cn' })])));
+    expect(findings(tbs, context)).toMatch(/a subjectAltName entry other than dNSName or iPAddress \(BR §7.1.2.7.12\)/);
+
+    ({ tbs, context } = tls());
+    replaceExtension(tbs, id_pe_authorityInfoAccess);
+    replaceExtension(tbs, id_ce_cRLDistributionPoints);
+    const links = findings(tbs, context);
+    expect(links).toMatch(/authorityInfoAccess is missing \(BR §7.1.2.7.7\)/);
+    expect(links).toMatch(/neither an OCSP URI nor cRLDistributionPoints/);
+
+    ({ tbs, context } = tls());
+    rebuilt(tbs, id_ce_certificatePolicies, true);
+    expect(findings(tbs, context)).toMatch(/certificatePolicies is critical \(BR §7.1.2.7.9\)/);
+    ({ tbs, context } = tls());
+    replaceExtension(tbs, id_ce_certificatePolicies, ext(id_ce_certificatePolicies, false, new CertificatePolicies([new PolicyInformation({ policyIdentifier: '2.5.29.32.0' })])));
+    expect(findings(tbs, context)).toMatch(/anyPolicy in a subscriber certificate/);
+    ({ tbs, context } = tls());
+    rebuilt(tbs, id_pe_authorityInfoAccess, true);
+    expect(findings(tbs, context)).toMatch(/authorityInfoAccess is critical/);
   });
 
   it('takes a U-label DNS name (例子.中国) and writes its A-labels; refuses what has no IDNA form', () => {

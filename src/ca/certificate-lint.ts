@@ -178,7 +178,7 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   findings.push(...lintAuthorityKeyIdentifier(extensions, context.issuerKeyIdentifier));
   findings.push(...lintName(tbs.subject, 'subject'), ...lintName(tbs.issuer, 'issuer'));
   findings.push(...lintExtensionNames(extensions));
-  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions, notBefore: notBefore.getTime(), notAfter: notAfter.getTime() }));
+  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), spki: tbs.subjectPublicKeyInfo }));
 
   return findings;
 }

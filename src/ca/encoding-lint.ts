@@ -274,29 +274,121 @@ export function baselineMaximumDays(issuedAt: Date): number {
 }
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EKU = '2.5.29.37.0';
+const ANY_POLICY = '2.5.29.32.0';
+const ID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
+const ID_AD_CA_ISSUERS = '1.3.6.1.5.5.7.48.2';
+/**
+ * BR §7.1.2.7.2–4 (with ballot SC-47, which took organizationalUnitName out): the subject attributes a
+ * subscriber TLS server certificate may carry.
+ */
+const BR_SUBJECT_ATTRIBUTES: Record<string, string> = {
+  '2.5.4.3': 'commonName',
+  '2.5.4.6': 'countryName',
+  '2.5.4.8': 'stateOrProvinceName',
+  '2.5.4.7': 'localityName',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.9': 'streetAddress',
+  '2.5.4.10': 'organizationName',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.42': 'givenName',
+  '2.5.4.4': 'surname',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionLocalityName',
+  '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionStateOrProvinceName',
+  '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionCountryName',
+};
 
-/** BR §7.1.2.7 (subscriber TLS server certificates), the parts that depend on what is signed. */
+/**
+ * BR §7.1.2.7 (subscriber TLS server certificates), the parts that depend on what is signed. Left to the
+ * deployment, not checked here: the key and signature algorithms of BR §6.1.5 and §7.1.3 (the tls-server
+ * profile offers SM2, Ed25519 and ML-DSA keys on purpose), and Internal Names and reserved IP addresses
+ * (BR §7.1.2.7.12), which a private hierarchy certifies.
+ */
 export function lintTlsServer(input: {
   ekus: readonly string[];
   subject: Name;
   extensions: readonly Extension[];
   notBefore: Date;
   notAfter: Date;
+  spki?: SubjectPublicKeyInfo;
 }): string[] {
   if (!input.ekus.includes(SERVER_AUTH)) return [];
   const findings: string[] = [];
   const validity = input.notAfter.getTime() - input.notBefore.getTime() + 1000;
   const max = baselineMaximumDays(input.notBefore);
   if (validity > max * 86_400_000) findings.push(`a TLS server certificate valid for more than ${max} days (BR §6.3.2, ballot SC-081)`);
-  const san = input.extensions.find((e) => e.extnID === id_ce_subjectAltName);
-  const names = san ? AsnConvert.parse(san.extnValue.buffer, SubjectAlternativeName) : [];
+  const byId = new Map(input.extensions.map((e) => [e.extnID, e]));
+  const parse = <T>(oid: string, type: new () => T): T | undefined => {
+    const ext = byId.get(oid);
+    try {
+      return ext ? AsnConvert.parse(ext.extnValue.buffer, type) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // §7.1.2.7.10: serverAuth, optionally clientAuth, nothing else and never anyExtendedKeyUsage; not critical.
+  for (const eku of input.ekus) {
+    if (eku === ANY_EKU) findings.push('anyExtendedKeyUsage in a TLS server certificate (BR §7.1.2.7.10)');
+    else if (eku !== SERVER_AUTH && eku !== CLIENT_AUTH) findings.push(`extendedKeyUsage ${eku} beside serverAuth (BR §7.1.2.7.10)`);
+  }
+  if (byId.get('2.5.29.37')?.critical) findings.push('extendedKeyUsage is critical (BR §7.1.2.7.10)');
+
+  const san = byId.get(id_ce_subjectAltName);
+  const names = parse(id_ce_subjectAltName, SubjectAlternativeName) ?? [];
   if (names.length === 0) findings.push('a TLS server certificate without subjectAltName (BR §7.1.2.7.12)');
+  for (const name of names) {
+    if (name.dNSName === undefined && name.iPAddress === undefined) findings.push('a subjectAltName entry other than dNSName or iPAddress (BR §7.1.2.7.12)');
+  }
+  if (san?.critical && input.subject.length > 0) findings.push('subjectAltName is critical though the subject is not empty (BR §7.1.2.7.12)');
   const sanValues = new Set(names.flatMap((n) => [n.dNSName, n.iPAddress].filter((v): v is string => v !== undefined)));
+  let commonNames = 0;
   for (const rdn of input.subject) {
+    if (rdn.length > 1) findings.push('a multi-valued RDN in the subject (BR §7.1.2.7.2: one attribute each)');
     for (const atv of rdn) {
+      if (!BR_SUBJECT_ATTRIBUTES[atv.type]) {
+        findings.push(`subject attribute ${NAME_RULES[atv.type]?.label ?? atv.type} is not allowed in a TLS server certificate (BR §7.1.2.7.2–4${atv.type === '2.5.4.11' ? ', ballot SC-47' : ''})`);
+      }
       if (atv.type !== '2.5.4.3') continue;
+      commonNames += 1;
       const cn = atv.value.utf8String ?? atv.value.printableString ?? '';
       if (!sanValues.has(cn)) findings.push(`commonName ${cn} is not one of the subjectAltName entries (BR §7.1.2.7.2)`);
+    }
+  }
+  if (commonNames > 1) findings.push('more than one commonName (BR §7.1.4.3)');
+
+  // §7.1.2.7.7: AIA with caIssuers or OCSP, not critical; §7.1.2.11.2: a CRL distribution point when there is no OCSP URI.
+  const aia = parse(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax);
+  const methods = new Set((aia ?? []).map((a) => a.accessMethod));
+  if (!aia) findings.push('authorityInfoAccess is missing (BR §7.1.2.7.7)');
+  else if (!methods.has(ID_AD_CA_ISSUERS) && !methods.has(ID_AD_OCSP)) findings.push('authorityInfoAccess names neither caIssuers nor OCSP (BR §7.1.2.7.7)');
+  if (byId.get(id_pe_authorityInfoAccess)?.critical) findings.push('authorityInfoAccess is critical (BR §7.1.2.7.7)');
+  if (!methods.has(ID_AD_OCSP) && !byId.has(id_ce_cRLDistributionPoints)) findings.push('neither an OCSP URI nor cRLDistributionPoints (BR §7.1.2.11.2)');
+  if (byId.get(id_ce_cRLDistributionPoints)?.critical) findings.push('cRLDistributionPoints is critical (BR §7.1.2.11.2)');
+
+  // §7.1.2.7.9: certificatePolicies present, not critical, no anyPolicy in a subscriber certificate.
+  const policies = parse(id_ce_certificatePolicies, CertificatePolicies);
+  if (!policies) findings.push('certificatePolicies is missing (BR §7.1.2.7.9)');
+  else if (policies.some((p) => p.policyIdentifier === ANY_POLICY)) findings.push('anyPolicy in a subscriber certificate (BR §7.1.2.7.9)');
+  if (byId.get(id_ce_certificatePolicies)?.critical) findings.push('certificatePolicies is critical (BR §7.1.2.7.9)');
+
+  // §7.1.2.7.8: basicConstraints, when present, critical; cA is FALSE (the RFC 5280 lint checks the profile's).
+  const bc = byId.get('2.5.29.19');
+  if (bc && !bc.critical) findings.push('basicConstraints present and not critical (BR §7.1.2.7.8)');
+  // §7.1.2.7.11: keyUsage present and critical.
+  if (!byId.get('2.5.29.15')?.critical) findings.push('keyUsage missing or not critical (BR §7.1.2.7.11)');
+
+  // §6.1.5: RSA moduli of at least 2048 bits, a multiple of 8.
+  if (input.spki?.algorithm.algorithm === RSA) {
+    try {
+      const modulus = Buffer.from(AsnConvert.parse(input.spki.subjectPublicKey, RSAPublicKey).modulus);
+      const bits = (modulus.length - (modulus[0] === 0 ? 1 : 0)) * 8;
+      if (bits < 2048) findings.push(`an RSA modulus of ${bits} bits (BR §6.1.5: at least 2048)`);
+    } catch {
+      // the key lint reports an RSAPublicKey that does not parse
     }
   }
   return findings;
