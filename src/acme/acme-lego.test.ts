@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTool } from '../ca/test-support/ca-fixture.js';
+import { dropFreshStores } from '../store/test-support/store-backends.js';
+import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+
+afterAll(dropFreshStores);
+
+const run = promisify(execFile);
+
+/**
+ * lego (Debian's Go ACME client; nobody here wrote it) against Signet's ACME
+ * door, on PostgreSQL: EAB, http-01 with lego's own server, renewal,
+ * revocation; `openssl verify` judges what it saved.
+ */
+describe('lego gets, renews and revokes a certificate over ACME with EAB, on PostgreSQL (RFC 8555)', () => {
+  let f: AcmeFixture;
+  const lego = async (args: string[], command: string[]) => {
+    try {
+      const { stdout, stderr } = await run('lego', ['--server', f.directory, '--path', join(f.dir, 'lego'), '--email', 'ops@example.com', '--accept-tos', '--domains', 'api.example.com', ...args, ...command], { timeout: 240_000 });
+      return { ok: true, out: stdout + stderr };
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; message: string };
+      return { ok: false, out: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  };
+  const http = () => ['--http', '--http.port', `127.0.0.1:${f.http01Port}`];
+  const eab = () => ['--eab', '--kid', f.binding.keyId, '--hmac', f.binding.macKey];
+  const saved = (file: string) => join(f.dir, 'lego', 'certificates', file);
+  const serialOf = (file: string) => runTool('openssl', ['x509', '-in', file, '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase().replace(/^(00)+(?=..)/, '');
+
+  beforeAll(async () => {
+    f = await openAcmeFixture('postgres');
+  });
+  afterAll(() => f?.close());
+
+  it('without --eab it stops at the directory, which says an external account is required (meta.externalAccountRequired)', async () => {
+    const result = await lego(http(), ['run']);
+    expect(result.ok).toBe(false);
+    expect(result.out).toContain('Server requires External Account Binding');
+    expect(await f.t.signet.store.db.selectFrom('acme_accounts' as never).selectAll().execute()).toEqual([]);
+  }, 300_000);
+
+  it('gets a certificate with http-01; openssl verify accepts the bundle it saved', async () => {
+    const result = await lego([...http(), ...eab()], ['run']);
+    expect(result.ok, result.out).toBe(true);
+    // lego's bundle: the leaf, then the issuing CA.
+    const verify = runTool('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', f.rootPem, '-untrusted', saved('api.example.com.crt'), saved('api.example.com.crt')]);
+    expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+  }, 300_000);
+
+  it('renews when fewer days are left than asked (a 30-day certificate, --days 45): a new serial that verifies', async () => {
+    const before = serialOf(saved('api.example.com.crt'));
+    // lego wants --eab whenever the directory requires it, even for an account it has.
+    const result = await lego([...http(), ...eab()], ['renew', '--days', '45', '--no-random-sleep']);
+    expect(result.ok, result.out).toBe(true);
+    const after = serialOf(saved('api.example.com.crt'));
+    expect(after).not.toBe(before);
+    const verify = runTool('openssl', ['verify', '-x509_strict', '-CAfile', f.rootPem, '-untrusted', saved('api.example.com.crt'), saved('api.example.com.crt')]);
+    expect(verify.status, verify.stderr).toBe(0);
+  }, 300_000);
+
+  it('revokes (keyCompromise) and the status domain says so', async () => {
+    const serial = serialOf(saved('api.example.com.crt'));
+    const result = await lego(eab(), ['revoke', '--reason', '1', '--keep']);
+    expect(result.ok, result.out).toBe(true);
+    expect((await f.t.signet.status.revocation(serial))?.reason).toBe('keyCompromise');
+  }, 300_000);
+});
