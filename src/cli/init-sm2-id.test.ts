@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +112,16 @@ describe('signet init --algorithm sm2 --sm2-id (GM/T 0009 §10, GB/T 32918.2 §5
     expect(text).toContain('11010519491231002X');
     expect(readFileSync(out, 'utf8')).toContain('BEGIN CERTIFICATE');
   });
+
+  it('a process that never opened a key verifies what they signed: `signet cms verify` in its own process checks the leaf under the issuing CA and the SM2 TSA token with the CA’s ID, read from the store (issue 14)', async () => {
+    const document = join(work, 'contract.txt');
+    writeFileSync(document, '合同正文：国密 SM2 签名');
+    const p7s = join(work, 'contract.p7s');
+    const signed = await signet(['cms', 'sign', '--in', document, '--key', join(work, 'subscriber.key'), '--cert', join(work, 'leaf.pem'), '--out', p7s, '--json']);
+    expect(signed.status, signed.stderr).toBe(0);
+    // A second process: the store is all it shares with this one, which made and opened the keys.
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'entry.ts'), 'cms', 'verify', '--in', p7s, '--json'], { env: process.env, encoding: 'utf8', timeout: 280_000 });
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ valid: true, timeStamp: { valid: true } });
+  }, 300_000);
 });
