@@ -17,6 +17,7 @@ import { databaseNowMs } from '../store/process-instances.js';
 import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
 import { lintSignedTbs } from './certificate-lint.js';
+import { crlPartitionOf, crlPartitionUrl, crlShardKey } from './crl-partition.js';
 import { parseCertificationRequest, provePublicKey } from './certification-request.js';
 import { buildExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { baselineMaximumDays } from './encoding-lint.js';
@@ -109,6 +110,8 @@ export interface IssuerContext {
   notAfter: Date;
   /** The issuer certificate's subjectKeyIdentifier: every AKI it writes must equal it (RFC 5280 §4.2.1.1). */
   keyIdentifier?: Uint8Array;
+  /** An issuing CA's certificates may name a partition CRL; a root's CRL comes from its ceremony, whole. */
+  role?: 'root' | 'issuing';
 }
 
 /** Everything needed to sign one certificate, after authorisation and request checks. */
@@ -155,7 +158,7 @@ interface PreparedCertificate {
 export interface CertificateAuthorityOptions {
   store: SignetDatabase;
   /** Without responderPassphrase/auditPassphrase (tools, tests of other domains) the CA passphrase seals every key. */
-  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'hsm' | 'responderPassphrase' | 'auditPassphrase' | 'mode' | 'rootPassphrase' | 'rootKeyFile'>>;
+  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'crlPartitions' | 'hsm' | 'responderPassphrase' | 'auditPassphrase' | 'mode' | 'rootPassphrase' | 'rootKeyFile'>>;
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
@@ -223,10 +226,18 @@ export class CertificateAuthority {
     return this.clock();
   }
 
-  publicationPoints(issuerCaId: string): PublicationPoints {
+  /**
+   * Where a certificate of `issuerCaId` points relying parties. With SIGNET_CRL_PARTITIONS, an issuing CA's
+   * certificate names the partition CRL its key falls in (`shardOf`: its SPKI SHA-256), not the full CRL.
+   */
+  publicationPoints(issuerCaId: string, shardOf?: string): PublicationPoints {
     const base = this.config.publicUrl;
+    const partitions = this.config.crlPartitions?.[0];
     return {
-      crlUrl: `${base}/crl/${issuerCaId}.crl`,
+      crlUrl:
+        partitions && shardOf
+          ? crlPartitionUrl(base, issuerCaId, partitions, crlPartitionOf(crlShardKey(shardOf), partitions))
+          : `${base}/crl/${issuerCaId}.crl`,
       ocspUrl: `${base}/ocsp`,
       caIssuersUrl: `${base}/ca/${issuerCaId}.crt`,
       cpsUrl: `${base}/cps`,
@@ -410,6 +421,7 @@ export class CertificateAuthority {
     const wanted = new Date(notBefore.getTime() + days * DAY_MS - 1000);
     const notAfter = wanted > issuer.notAfter ? issuer.notAfter : wanted;
 
+    const spkiSha256 = order.spkiSha256 ?? spkiFingerprint(order.subjectPublicKeyInfo);
     // asn1-schema encodes the TBS; the issuer's name and algorithm and the (canonical) key are
     // marked with their DER (encodedOnce), so they are copied rather than walked again.
     const extensions = buildExtensions({
@@ -417,7 +429,7 @@ export class CertificateAuthority {
       keyAlgorithm: order.keyAlgorithm,
       subjectPublicKeyInfo: order.subjectPublicKeyInfo,
       issuerPublicKeyInfo: issuer.signer.publicKeyInfo,
-      publication: this.publicationPoints(issuer.caId),
+      publication: this.publicationPoints(issuer.caId, issuer.role === 'issuing' ? spkiSha256 : undefined),
       subjectAltNames: order.subjectAltNames,
       subjectIsEmpty: order.subject.length === 0,
       identity: order.identity,
@@ -430,7 +442,7 @@ export class CertificateAuthority {
     const prepared: PreparedCertificate = {
       order,
       within,
-      spkiSha256: order.spkiSha256 ?? spkiFingerprint(order.subjectPublicKeyInfo),
+      spkiSha256,
       now,
       notBefore,
       notAfter,

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { parseCrlPartitions } from '../ca/crl-partition.js';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 import { PersonalDataCipher, parseKeyList } from '../service/personal-data.js';
@@ -83,6 +84,11 @@ export interface SignetConfig {
    * (docs/interoperability.md, "Delta CRLs").
    */
   deltaCrls: boolean;
+  /**
+   * SIGNET_CRL_PARTITIONS=N (or N,M,…): issuing CAs' certificates name partition CRLs of N
+   * (src/ca/crl-partition.ts); every count listed is published, the full CRL too. Empty: off.
+   */
+  crlPartitions: number[];
 }
 
 /**
@@ -177,6 +183,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     mail: mailSettingsFrom(env, publicUrl),
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
     deltaCrls: onOff('SIGNET_DELTA_CRLS', env.SIGNET_DELTA_CRLS),
+    crlPartitions: parseCrlPartitions(env.SIGNET_CRL_PARTITIONS),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     ...(auditKeyStorage ? { auditKeyStorage } : {}),
     ...(evidenceKeyStorage ? { evidenceKeyStorage } : {}),

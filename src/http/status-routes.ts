@@ -53,6 +53,27 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
     },
   );
 
+  app.get<{ Params: { caId: string; count: string; file: string } }>(
+    '/crl/:caId/:count/:file',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'A partition CRL (RFC 5280 §5.2.5, SIGNET_CRL_PARTITIONS): /crl/{caId}/{count}/{index}.crl, as certificates name it',
+        params: {
+          type: 'object',
+          properties: { caId: { type: 'string', maxLength: 64 }, count: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' }, file: { type: 'string', maxLength: 10 } },
+          required: ['caId', 'count', 'file'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const match = /^(0|[1-9][0-9]{0,3})\.crl$/.exec(request.params.file);
+      if (!match) throw new SignetError('route.not-found', 404, { path: request.url });
+      const partition = { count: Number(request.params.count), index: Number(match[1]) };
+      return sendCrl(reply, await status.crls.currentPartition(request.params.caId, partition), signet.ca.now());
+    },
+  );
+
   app.get<{ Params: { caId: string }; Querystring: { at?: string; number?: string } }>(
     '/api/v1/crls/:caId',
     {

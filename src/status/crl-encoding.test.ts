@@ -7,12 +7,14 @@ import {
   RevokedEntryEncoder,
   assembleCertificateList,
   assembleTbsCertList,
+  CrlSizeChanged,
+  TbsCertListWriter,
   encodeEntryWithSchema,
-  encodedLength,
+  maxEntryLength,
   sequenceHeader,
-  serialOctets,
   type CrlEntry,
 } from './crl-encoding.js';
+import { readPublishedCrl, walkRevokedEntries } from './crl-reader.js';
 
 function randomEntry(i: number): CrlEntry {
   const length = 1 + (i % 20);
@@ -74,16 +76,38 @@ describe('streamed CRL encoding (docs/status.md)', () => {
     expect(parsed.tbsCertList.revokedCertificates ?? []).toHaveLength(0);
   });
 
-  it('knows the encoded length of every entry from its shape alone, so the CRL buffer is allocated once', () => {
+  it('never needs more room per entry than maxEntryLength, and a buffer with room to spare gives the same DER as an exact one', () => {
+    const longest = maxEntryLength();
     const entries = Array.from({ length: 2000 }, (_, i) => randomEntry(i));
-    const shapes = new Map<string, { serialOctets: number; generalizedTime: boolean; reasonCode: number; invalidityDate: boolean; count: number }>();
+    for (const e of entries) expect(encodeEntryWithSchema(e).length, JSON.stringify(e)).toBeLessThanOrEqual(longest);
+    // The worst case itself: a 20-octet serial with its sign octet, GeneralizedTime, a reason and an invalidity date.
+    expect(encodeEntryWithSchema({ serial: 'ff'.repeat(20), revoked_at: '2051-01-01T00:00:00.000Z', reason_code: 10, invalidity_date: '2051-01-01T00:00:00.000Z' }).length).toBe(longest);
+    const fields = {
+      signature: new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' }),
+      issuer: new Name([]),
+      thisUpdate: new Date('2026-03-01T10:00:00Z'),
+      nextUpdate: new Date('2026-03-02T10:00:00Z'),
+      crlExtensions: [new Extension({ extnID: '1.2.3.4', critical: false })],
+    };
+    const encoder = new RevokedEntryEncoder();
+    const chunks = new ChunkedDer();
+    const roomy = new TbsCertListWriter(fields, entries.length * longest);
     for (const e of entries) {
-      const shape = { serialOctets: serialOctets(e.serial).length, generalizedTime: e.revoked_at >= '2050', reasonCode: e.reason_code, invalidityDate: e.invalidity_date !== null, count: 0 };
-      const key = JSON.stringify({ ...shape });
-      (shapes.get(key) ?? shapes.set(key, shape).get(key)!).count += 1;
+      encoder.write(e, chunks);
+      encoder.write(e, roomy);
     }
-    const actual = entries.reduce((n, e) => n + encodeEntryWithSchema(e).length, 0);
-    expect(encodedLength([...shapes.values()])).toBe(actual);
+    const exact = assembleTbsCertList(fields, chunks);
+    const spare = roomy.finish();
+    expect(spare.equals(exact)).toBe(true);
+    const der = assembleCertificateList(spare, fields.signature, new Uint8Array([1, 2, 3]));
+    // 2,000 entries pass asn1js's node cap: the frame walk evidence uses counts them over the signed bytes.
+    expect(walkRevokedEntries(readPublishedCrl(der), () => undefined)).toBe(2000);
+    // More entries than the room given is refused, never written past the buffer.
+    const tight = new TbsCertListWriter(fields, longest);
+    encoder.write(entries[0]!, tight);
+    expect(() => {
+      for (let i = 0; i < 3; i++) encoder.write({ ...entries[0]!, serial: 'ff'.repeat(20) }, tight);
+    }).toThrow(CrlSizeChanged);
   });
 
   it('writes DER definite lengths in the short and long forms (X.690 §8.1.3)', () => {

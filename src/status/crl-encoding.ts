@@ -160,30 +160,18 @@ export interface DerSink {
   reserve(size: number): { buffer: Buffer; offset: number };
 }
 
-/** Entries of one shape, as the store can count them without reading them (see `encodedLength`). */
-export interface EntryShape {
-  /** Content octets of the serial INTEGER. */
-  serialOctets: number;
-  generalizedTime: boolean;
-  reasonCode: number;
-  invalidityDate: boolean;
-  count: number;
-}
-
-/** The DER length of every entry of a shape: serialised once, by asn1-x509, from a stand-in entry. */
-export function encodedLength(shapes: EntryShape[]): number {
-  let total = 0;
-  for (const shape of shapes) {
-    const first = shape.serialOctets > 1 ? '11' + '00'.repeat(shape.serialOctets - 1) : '11';
-    const stand: CrlEntry = {
-      serial: first,
-      revoked_at: shape.generalizedTime ? '2050-01-01T00:00:00.000Z' : '2026-01-01T00:00:00.000Z',
-      reason_code: shape.reasonCode,
-      invalidity_date: shape.invalidityDate ? '2026-01-01T00:00:00.000Z' : null,
-    };
-    total += encodeEntryWithSchema(stand).length * shape.count;
-  }
-  return total;
+/**
+ * The longest DER any one entry can take (RFC 5280 §4.1.2.2: serials of at most 20 octets, so 21 content
+ * octets with the sign octet; GeneralizedTime; a reason and an invalidity date): what a CRL of `count`
+ * entries is given room for before the entries are read, without a pass that sorts them by shape.
+ */
+export function maxEntryLength(): number {
+  return encodeEntryWithSchema({
+    serial: '7f'.repeat(20).replace(/^7f/, 'ff'),
+    revoked_at: '2050-01-01T00:00:00.000Z',
+    reason_code: 1,
+    invalidity_date: '2050-01-01T00:00:00.000Z',
+  }).length;
 }
 
 /** An append-only byte sink in fixed-size chunks: no re-allocation, no per-entry objects. */
@@ -235,15 +223,22 @@ const TAIL_ROOM = 1024;
 /** The CertificateList SEQUENCE header: tag and up to four length octets. */
 const HEAD_ROOM = 6;
 
-/** A TBSCertList whose entries are written straight into their place in the final CRL buffer. */
+/**
+ * A TBSCertList whose entries are written straight into their place in the final CRL buffer. The buffer is
+ * sized for `entriesCapacity` octets of entries (an upper bound: see maxEntryLength); the headers in front of
+ * the entries are written when the entries are done and their length is known, right before them, so the
+ * finished CRL is one contiguous view of that buffer. Room never written is never touched, so it costs address
+ * space, not memory.
+ */
 export class TbsCertListWriter implements DerSink {
   private readonly whole: Buffer;
   private at: number;
+  private readonly entriesStart: number;
   private readonly entriesEnd: number;
+  private readonly headFields: Buffer;
   private readonly extensionsPart: Buffer;
-  private readonly tbsLength: number;
 
-  constructor(fields: TbsCertListFields, readonly entriesLength: number) {
+  constructor(fields: TbsCertListFields, readonly entriesCapacity: number) {
     const base = {
       version: Version.v2,
       signature: fields.signature,
@@ -253,18 +248,14 @@ export class TbsCertListWriter implements DerSink {
     };
     const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
     const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
-    const headFields = contentOf(withoutExtensions);
-    this.extensionsPart = contentOf(withExtensions).subarray(headFields.length);
-    const revokedHeader = entriesLength > 0 ? sequenceHeader(entriesLength) : Buffer.alloc(0);
-    const contentLength = headFields.length + revokedHeader.length + entriesLength + this.extensionsPart.length;
-    const header = sequenceHeader(contentLength);
-    this.tbsLength = header.length + contentLength;
-    this.whole = Buffer.allocUnsafe(HEAD_ROOM + this.tbsLength + TAIL_ROOM);
-    this.at = HEAD_ROOM;
-    this.at += header.copy(this.whole, this.at);
-    this.at += headFields.copy(this.whole, this.at);
-    this.at += revokedHeader.copy(this.whole, this.at);
-    this.entriesEnd = this.at + entriesLength;
+    this.headFields = contentOf(withoutExtensions);
+    this.extensionsPart = contentOf(withExtensions).subarray(this.headFields.length);
+    // In front of the entries: the CertificateList header's room, the TBS SEQUENCE header and the
+    // revokedCertificates header (tag and up to five length octets each), and the fields before the list.
+    this.entriesStart = HEAD_ROOM + 2 * HEAD_ROOM + this.headFields.length;
+    this.entriesEnd = this.entriesStart + entriesCapacity;
+    this.whole = Buffer.allocUnsafe(this.entriesEnd + this.extensionsPart.length + TAIL_ROOM);
+    this.at = this.entriesStart;
   }
 
   reserve(size: number): { buffer: Buffer; offset: number } {
@@ -276,11 +267,19 @@ export class TbsCertListWriter implements DerSink {
 
   /** The finished TBSCertList, a view into the buffer the signed CRL will be finished in. */
   finish(): Buffer {
-    if (this.at !== this.entriesEnd) throw new CrlSizeChanged();
-    this.at += this.extensionsPart.copy(this.whole, this.at);
-    const tbs = this.whole.subarray(HEAD_ROOM, this.at);
-    if (tbs.length !== this.tbsLength) throw new Error('TBSCertList length mismatch');
-    framed.set(tbs, { whole: this.whole, start: HEAD_ROOM });
+    const entriesLength = this.at - this.entriesStart;
+    const end = this.at + this.extensionsPart.copy(this.whole, this.at);
+    // RFC 5280 §5.1: revokedCertificates is absent, not empty, when nothing is listed.
+    const revokedHeader = entriesLength > 0 ? sequenceHeader(entriesLength) : Buffer.alloc(0);
+    const header = sequenceHeader(this.headFields.length + revokedHeader.length + entriesLength + this.extensionsPart.length);
+    let start = this.entriesStart - revokedHeader.length;
+    revokedHeader.copy(this.whole, start);
+    start -= this.headFields.length;
+    this.headFields.copy(this.whole, start);
+    start -= header.length;
+    header.copy(this.whole, start);
+    const tbs = this.whole.subarray(start, end);
+    framed.set(tbs, { whole: this.whole, start });
     return tbs;
   }
 }

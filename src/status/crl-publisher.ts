@@ -9,12 +9,15 @@ import {
   Extension,
   FreshestCRL,
   GeneralName,
+  IssuingDistributionPoint,
   KeyIdentifier,
   id_ce_authorityKeyIdentifier,
   id_ce_cRLNumber,
   id_ce_deltaCRLIndicator,
   id_ce_freshestCRL,
+  id_ce_issuingDistributionPoint,
 } from '@peculiar/asn1-x509';
+import { crlPartitionRange, crlPartitionUrl } from '../ca/crl-partition.js';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { keyIdentifier } from '../crypto/public-key.js';
@@ -28,9 +31,8 @@ import {
   RevokedEntryEncoder,
   TbsCertListWriter,
   assembleCertificateList,
-  encodedLength,
+  maxEntryLength,
   type CrlEntry,
-  type EntryShape,
 } from './crl-encoding.js';
 import { certificateSubjectDer, lintCrl } from './crl-lint.js';
 import { statusDb, type CrlArchiveTable } from './schema.js';
@@ -55,7 +57,15 @@ export interface PublishedCrl {
    * numbered after its base's value and up to its own.
    */
   revocationsThrough: number;
+  /** A partition CRL (RFC 5280 §5.2.5): which partition of how many; null for the full or delta CRL. */
+  partition: CrlPartition | null;
   der: Buffer;
+}
+
+/** Partition `index` (0-based) of `count` (src/ca/crl-partition.ts). */
+export interface CrlPartition {
+  count: number;
+  index: number;
 }
 
 export type CrlSummary = Omit<PublishedCrl, 'der'>;
@@ -66,10 +76,16 @@ export interface CeremonyCrlOptions {
   nextUpdate?: Date;
 }
 
+interface PublishOptions extends CeremonyCrlOptions {
+  partition?: CrlPartition;
+}
+
 /** Revocation numbers (commit order) a CRL covers: after `after` (a delta's base; null for a full CRL), up to `through`. */
 interface CommitRange {
   after: number | null;
   through: number;
+  /** A partition's shard keys (src/ca/crl-partition.ts); null for the full or delta CRL. */
+  shards: { from: string; below: string | null } | null;
 }
 
 export interface CrlSchedule {
@@ -88,9 +104,14 @@ export interface CrlSchedule {
   deltas: boolean;
   /** Rows fetched per query while streaming entries. */
   pageSize: number;
+  /**
+   * Partition counts whose CRLs issuing CAs publish beside the full CRL (SIGNET_CRL_PARTITIONS; the first is
+   * what new certificates name). Empty: no partitions.
+   */
+  partitions: number[];
 }
 
-export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 20_000 };
+export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 20_000, partitions: [] };
 
 const HOUR_MS = 3_600_000;
 
@@ -107,6 +128,7 @@ function toSummary(row: Omit<CrlArchiveTable, 'der'>): CrlSummary {
     sha256: row.sha256,
     createdAt: row.created_at,
     revocationsThrough: Number(row.revocations_through ?? 0),
+    partition: row.partition_count === null ? null : { count: Number(row.partition_count), index: Number(row.partition_index) },
   };
 }
 
@@ -123,6 +145,8 @@ const SUMMARY_COLUMNS = [
   'published_by',
   'created_at',
   'revocations_through',
+  'partition_count',
+  'partition_index',
 ] as const;
 
 /**
@@ -133,6 +157,7 @@ const SUMMARY_COLUMNS = [
  */
 export class CrlPublisher {
   private readonly served = new Map<string, PublishedCrl>();
+  private readonly longestEntry = maxEntryLength();
 
   constructor(
     private readonly ca: CertificateAuthority,
@@ -149,6 +174,13 @@ export class CrlPublisher {
     return `${this.publicUrl}/crl/${caId}${kind === 'delta' ? '-delta' : ''}.crl`;
   }
 
+  /** Whether partition `index` of `count` is published for `caId` (a count listed in the schedule, an issuing CA). */
+  async servesPartition(caId: string, partition: CrlPartition): Promise<boolean> {
+    if (!this.schedule.partitions.includes(partition.count)) return false;
+    if (!Number.isInteger(partition.index) || partition.index < 0 || partition.index >= partition.count) return false;
+    return (await this.ca.authority(caId)).role !== 'root';
+  }
+
   /** Where the archive serves one CRL, byte for byte, by its number (R14: a large CRL travels beside an evidence package). */
   archiveUrl(caId: string, crlNumber: number): string {
     return `${this.publicUrl}/api/v1/crls/${encodeURIComponent(caId)}?number=${crlNumber}`;
@@ -159,8 +191,12 @@ export class CrlPublisher {
    * since the newest full CRL (its base); with no base yet, a full one is
    * published first.
    */
-  async publish(caId: string, kind: CrlKind, actor: string, options: CeremonyCrlOptions = {}): Promise<PublishedCrl> {
+  async publish(caId: string, kind: CrlKind, actor: string, options: PublishOptions = {}): Promise<PublishedCrl> {
     const authority = await this.ca.authority(caId);
+    const partition = options.partition ?? null;
+    if (partition && (kind !== 'full' || !(await this.servesPartition(caId, partition)))) {
+      throw new SignetError('crl.no-such-partition', 404, { caId, count: partition.count, index: partition.index });
+    }
     // The root stays offline (docs/architecture.md): only the ceremony (root-ceremony.ts) signs its CRL.
     if (authority.role === 'root' && !options.ceremony) throw new SignetError('crl.root-offline', 409, { caId }, 'caId');
     // A root's CRL changes at ceremonies only: it has no deltas (and points at none), whatever the setting.
@@ -182,7 +218,21 @@ export class CrlPublisher {
         extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(issuer.signer.publicKeyInfo)) })),
         extension(id_ce_cRLNumber, false, new CRLNumber(crlNumber)),
       ];
-      if (base) {
+      if (partition) {
+        // RFC 5280 §5.2.5: critical; the scope is the partition whose URL its certificates name in their
+        // cRLDistributionPoints, so a relying party matches the two. A partition has no deltas.
+        extensions.push(
+          extension(
+            id_ce_issuingDistributionPoint,
+            true,
+            new IssuingDistributionPoint({
+              distributionPoint: new DistributionPointName({
+                fullName: [new GeneralName({ uniformResourceIdentifier: crlPartitionUrl(this.publicUrl, caId, partition.count, partition.index) })],
+              }),
+            }),
+          ),
+        );
+      } else if (base) {
         // RFC 5280 §5.2.4: critical, naming the base CRL the delta updates.
         extensions.push(extension(id_ce_deltaCRLIndicator, true, new BaseCRLNumber(base.crlNumber)));
       } else if (this.publishesDeltas(authority.role)) {
@@ -200,17 +250,22 @@ export class CrlPublisher {
         );
       }
 
-      // Count first (one pass over the covering index, no rows materialised), then write every entry straight
-      // into its place in the final buffer: the CRL exists once in memory, never as chunks plus a copy.
+      // Count first (one pass over the covering index, no rows materialised, nothing sorted), then write every
+      // entry straight into its place in one buffer with room for that many of the longest entry: the CRL exists
+      // once in memory, never as chunks plus a copy, and the room it does not use is never touched.
       // Membership is by commit order: the revocations numbered up to the counter's committed value (all of
       // them committed, none still in flight), after the base's value for a delta. A revocation committed later
       // has a higher number and is on the next CRL, full or delta; none falls between two CRLs.
       const until = now.toISOString();
-      const range: CommitRange = { through: await this.revocationsCommitted(), after: base ? base.revocationsThrough : null };
-      const shapes = await this.entryShapes(caId, until, range);
+      const range: CommitRange = {
+        through: await this.revocationsCommitted(),
+        after: base ? base.revocationsThrough : null,
+        shards: partition ? crlPartitionRange(partition.index, partition.count) : null,
+      };
+      const expected = attempt === 0 && kind === 'full' ? await this.entryBound(caId, partition, until, range) : await this.entryCount(caId, until, range);
       const writer = new TbsCertListWriter(
         { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
-        encodedLength(shapes),
+        expected * this.longestEntry,
       );
       const encoder = new RevokedEntryEncoder();
       let count = 0;
@@ -244,6 +299,7 @@ export class CrlPublisher {
         kind,
         baseCrlNumber: base ? BigInt(base.crlNumber) : undefined,
         previousNumber: crlNumber > 1 ? BigInt(crlNumber - 1) : null,
+        ...(partition ? { scopeUri: crlPartitionUrl(this.publicUrl, caId, partition.count, partition.index) } : {}),
       });
       if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
 
@@ -261,6 +317,8 @@ export class CrlPublisher {
         published_by: actor,
         created_at: now.toISOString(),
         revocations_through: range.through,
+        partition_count: partition?.count ?? null,
+        partition_index: partition?.index ?? null,
       };
       try {
         await statusDb(this.ca.store)
@@ -282,6 +340,7 @@ export class CrlPublisher {
                   entries: count,
                   sha256: row.sha256,
                   revocationsThrough: range.through,
+                  ...(partition ? { partition: `${partition.index}/${partition.count}` } : {}),
                 },
               },
               now,
@@ -294,7 +353,7 @@ export class CrlPublisher {
         throw error;
       }
       const published = { ...toSummary(row), der };
-      this.served.set(`${caId}|${kind}`, published);
+      this.served.set(servedKey(caId, kind, partition), published);
       return published;
     }
   }
@@ -308,50 +367,54 @@ export class CrlPublisher {
   /** Pages of revoked, unexpired certificates of `caId` in the commit range, in serial order. */
   private async *entries(caId: string, until: string, range: CommitRange): AsyncGenerator<CrlEntry[]> {
     const db = statusDb(this.ca.store);
+    const shards = range.shards;
     let after = '';
+    // A partition pages through its shard-key range in (crl_shard, serial) order: one range of its covering index.
+    let afterShard = shards ? shards.from : '';
     for (;;) {
+      // Only the columns of the covering index in use: one more would make SQLite visit the table for every row.
       let query = db
         .selectFrom('revocations')
-        .select(['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
+        .select(shards ? ['serial', 'revoked_at', 'reason_code', 'invalidity_date', 'crl_shard'] : ['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
         .where('issuer_ca_id', '=', caId)
-        .where('serial', '>', after)
         .where('commit_seq', '<=', range.through)
         .where('not_after', '>=', until);
       if (range.after !== null) query = query.where('commit_seq', '>', range.after);
-      const rows = await query.orderBy('serial').limit(this.schedule.pageSize).execute();
+      if (shards) {
+        query = query.where(sql<boolean>`(crl_shard, serial) > (${afterShard}, ${after})`).where('crl_shard', '>=', shards.from);
+        if (shards.below !== null) query = query.where('crl_shard', '<', shards.below);
+      } else {
+        query = query.where('serial', '>', after);
+      }
+      const rows = await (shards ? query.orderBy('crl_shard').orderBy('serial') : query.orderBy('serial')).limit(this.schedule.pageSize).execute();
       if (rows.length === 0) return;
       // The rows go to the encoder as they come: no second million objects.
       yield rows;
-      after = rows[rows.length - 1]!.serial;
+      const last = rows[rows.length - 1]!;
+      after = last.serial;
+      afterShard = ('crl_shard' in last ? last.crl_shard : null) ?? '';
       if (rows.length < this.schedule.pageSize) return;
     }
   }
 
-  /** How many entries of each DER shape the CRL will hold (see crl-encoding.ts), counted in the database. */
-  private async entryShapes(caId: string, until: string, range: CommitRange): Promise<EntryShape[]> {
-    let query = statusDb(this.ca.store)
+  /** How many entries the CRL will hold, counted in the database over the covering index. */
+  private async entryCount(caId: string, until: string, range: CommitRange): Promise<number> {
+    const db = statusDb(this.ca.store);
+    // SQLite would take the (issuer, commit_seq) index for the commit range and visit the table for not_after,
+    // a random read per entry; `+commit_seq` keeps it on the covering index (revocations_crl_entries/_partition).
+    const through = this.ca.store.dialect === 'sqlite' ? sql<boolean>`+commit_seq <= ${range.through}` : sql<boolean>`commit_seq <= ${range.through}`;
+    let query = db
       .selectFrom('revocations')
-      .select([
-        sql<number>`length(serial)`.as('hex_length'),
-        // A first octet of 0x80 or more takes a 00 sign octet in the INTEGER.
-        sql<number>`case when substr(serial, 1, 1) >= '8' then 1 else 0 end`.as('sign_octet'),
-        'reason_code',
-        sql<number>`case when invalidity_date is null then 0 else 1 end`.as('has_invalidity'),
-        sql<number>`case when revoked_at >= '2050' then 1 else 0 end`.as('generalized'),
-        sql<number | string>`count(*)`.as('n'),
-      ])
+      .select(sql<number | string>`count(*)`.as('n'))
       .where('issuer_ca_id', '=', caId)
-      .where('commit_seq', '<=', range.through)
+      .where(through)
       .where('not_after', '>=', until);
     if (range.after !== null) query = query.where('commit_seq', '>', range.after);
-    const rows = await query.groupBy([sql`1`, sql`2`, sql`3`, sql`4`, sql`5`]).execute();
-    return rows.map((r) => ({
-      serialOctets: Math.ceil(Number(r.hex_length) / 2) + Number(r.sign_octet),
-      generalizedTime: Number(r.generalized) === 1,
-      reasonCode: Number(r.reason_code),
-      invalidityDate: Number(r.has_invalidity) === 1,
-      count: Number(r.n),
-    }));
+    if (range.shards) {
+      query = query.where('crl_shard', '>=', range.shards.from);
+      if (range.shards.below !== null) query = query.where('crl_shard', '<', range.shards.below);
+    }
+    return Number((await query.executeTakeFirstOrThrow()).n);
   }
 
   private async highestNumber(caId: string): Promise<number> {
@@ -369,6 +432,7 @@ export class CrlPublisher {
       .select(SUMMARY_COLUMNS)
       .where('issuer_ca_id', '=', caId)
       .where('kind', '=', kind)
+      .where('partition_count', 'is', null)
       .orderBy('crl_number', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -379,11 +443,61 @@ export class CrlPublisher {
   async latest(caId: string, kind: CrlKind): Promise<PublishedCrl | null> {
     const summary = await this.latestSummary(caId, kind);
     if (!summary) return null;
-    const cached = this.served.get(`${caId}|${kind}`);
+    const cached = this.served.get(servedKey(caId, kind, null));
     if (cached && cached.crlNumber === summary.crlNumber) return cached;
     const published = await this.byNumber(caId, summary.crlNumber);
-    if (published) this.served.set(`${caId}|${kind}`, published);
+    if (published) this.served.set(servedKey(caId, kind, null), published);
     return published;
+  }
+
+  /** The newest CRL of a partition, from memory when this node already holds those bytes. */
+  private async latestPartition(caId: string, partition: CrlPartition): Promise<PublishedCrl | null> {
+    const row = await this.latestPartitionSummary(caId, partition);
+    if (!row) return null;
+    const key = servedKey(caId, 'full', partition);
+    const cached = this.served.get(key);
+    if (cached && cached.crlNumber === Number(row.crl_number)) return cached;
+    const published = await this.byNumber(caId, Number(row.crl_number));
+    if (published) this.served.set(key, published);
+    return published;
+  }
+
+  private latestPartitionSummary(caId: string, partition: CrlPartition) {
+    return statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .select(SUMMARY_COLUMNS)
+      .where('issuer_ca_id', '=', caId)
+      .where('partition_count', '=', partition.count)
+      .where('partition_index', '=', partition.index)
+      .orderBy('crl_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
+   * At most how many entries a full CRL (or partition) will hold, without a pass over them: what the previous
+   * CRL of the same scope listed plus every revocation numbered since (commit order, docs/status.md); expiry
+   * only takes entries away. Counted when there is no previous CRL, or when so much was revoked since (other
+   * CAs' revocations share the counter) that the bound would ask for far more room than the list needs.
+   */
+  private async entryBound(caId: string, partition: CrlPartition | null, until: string, range: CommitRange): Promise<number> {
+    const row = partition ? await this.latestPartitionSummary(caId, partition) : null;
+    const previous = partition ? (row ? toSummary(row) : null) : await this.latestSummary(caId, 'full');
+    if (previous) {
+      const since = range.through - previous.revocationsThrough;
+      if (since >= 0 && since <= Math.max(previous.entries, 100_000)) return previous.entries + since;
+    }
+    return this.entryCount(caId, until, range);
+  }
+
+  /** What a relying party downloads from a partition's URL: its newest CRL, published afresh when there is none or it went stale. */
+  async currentPartition(caId: string, partition: CrlPartition, actor = 'system:crl'): Promise<PublishedCrl> {
+    if (!(await this.servesPartition(caId, partition))) {
+      throw new SignetError('crl.no-such-partition', 404, { caId, count: partition.count, index: partition.index });
+    }
+    const latest = await this.latestPartition(caId, partition);
+    if (latest && new Date(latest.nextUpdate).getTime() > this.ca.now().getTime()) return latest;
+    return this.publish(caId, 'full', actor, { partition });
   }
 
   /**
@@ -421,6 +535,7 @@ export class CrlPublisher {
       .selectAll()
       .where('issuer_ca_id', '=', caId)
       .where('kind', '=', 'full')
+      .where('partition_count', 'is', null)
       .where('this_update', '<=', at.toISOString())
       .orderBy('this_update', 'desc')
       .orderBy('crl_number', 'desc')
@@ -460,9 +575,27 @@ export class CrlPublisher {
           }
         }
       }
+      for (const count of this.schedule.partitions) {
+        // One grouped query per count, not one per partition.
+        const due = await statusDb(this.ca.store)
+          .selectFrom('crl_archive')
+          .select(['partition_index', (eb) => eb.fn.max('next_update').as('next_update')])
+          .where('issuer_ca_id', '=', authority.id)
+          .where('partition_count', '=', count)
+          .groupBy('partition_index')
+          .execute();
+        const fresh = new Set(due.filter((r) => new Date(String(r.next_update)).getTime() - marginMs > now).map((r) => Number(r.partition_index)));
+        for (let index = 0; index < count; index++) {
+          if (!fresh.has(index)) published.push(await this.publish(authority.id, 'full', actor, { partition: { count, index } }));
+        }
+      }
     }
     return published;
   }
+}
+
+function servedKey(caId: string, kind: CrlKind, partition: CrlPartition | null): string {
+  return partition ? `${caId}|${partition.count}/${partition.index}` : `${caId}|${kind}`;
 }
 
 function extension(extnID: string, critical: boolean, value: unknown): Extension {

@@ -78,6 +78,10 @@ export const STATUS_MESSAGES = {
     'zh-CN': 'CA {caId} 尚未发布 {kind} CRL',
     en: 'CA {caId} has not published a {kind} CRL yet',
   },
+  'crl.no-such-partition': {
+    'zh-CN': 'CA {caId} 不发布分区 CRL {index}/{count}（分区数由 SIGNET_CRL_PARTITIONS 列出，根 CA 不分区）',
+    en: 'CA {caId} publishes no partition CRL {index} of {count} (the counts are listed in SIGNET_CRL_PARTITIONS; a root is never partitioned)',
+  },
   'crl.none-in-force': {
     'zh-CN': '{at} 时 CA {caId} 没有有效的 CRL',
     en: 'No CRL of CA {caId} was in force at {at}',

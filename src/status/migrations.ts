@@ -157,6 +157,29 @@ export function statusMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('revocations_issuer_commit').on('revocations').columns(['issuer_ca_id', 'commit_seq']).execute();
       },
     },
+    '2200_status_crl_partitions': {
+      async up(db: Kysely<unknown>) {
+        // Partitioned CRLs (src/ca/crl-partition.ts): a revocation keeps the shard key of its certificate (the first
+        // four hex digits of its SPKI SHA-256), so a partition's entries are one range of a covering index.
+        await db.schema.alterTable('revocations').addColumn('crl_shard', 'text').execute();
+        await withRewritesAllowed(db, dialect, ['revocations'], async () => {
+          await sql`update revocations set crl_shard = (select substr(c.spki_sha256, 1, 4) from certificates c where c.serial = revocations.serial)`.execute(db);
+        });
+        await db.schema
+          .createIndex('revocations_crl_partition')
+          .on('revocations')
+          .columns(['issuer_ca_id', 'crl_shard', 'serial', 'commit_seq', 'revoked_at', 'not_after', 'reason_code', 'invalidity_date'])
+          .execute();
+        // A partition's CRL is archived like any other: which partition of how many (null: the full or delta CRL).
+        await db.schema.alterTable('crl_archive').addColumn('partition_count', 'integer').execute();
+        await db.schema.alterTable('crl_archive').addColumn('partition_index', 'integer').execute();
+        await db.schema
+          .createIndex('crl_archive_partition')
+          .on('crl_archive')
+          .columns(['issuer_ca_id', 'partition_count', 'partition_index', 'crl_number'])
+          .execute();
+      },
+    },
   };
 }
 

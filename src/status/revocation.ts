@@ -1,5 +1,6 @@
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { crlShardKey } from '../ca/crl-partition.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
@@ -156,6 +157,7 @@ export async function revokeCertificate(ca: CertificateAuthority, request: Revoc
     channel: request.channel,
     not_after: certificate.not_after,
     commit_seq: null,
+    crl_shard: crlShardKey(certificate.spki_sha256),
   };
 
   const already = await findRevocation(ca, serial);

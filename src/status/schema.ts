@@ -18,6 +18,8 @@ export interface RevocationTable {
   not_after: string;
   /** Its place in the order revocations committed (status_counters 'revocations'); null only before 0910's backfill. */
   commit_seq: number | string | null;
+  /** The certificate's shard key for partitioned CRLs (src/ca/crl-partition.ts); null only for rows 2200 found no certificate for. */
+  crl_shard: string | null;
 }
 
 /** Every CRL ever published, its signed bytes untouched (R14). */
@@ -36,6 +38,9 @@ export interface CrlArchiveTable {
   created_at: string;
   /** The revocation counter value the CRL covers: with its base, every revocation numbered up to it. */
   revocations_through: number | string | null;
+  /** A partition CRL (RFC 5280 §5.2.5): partition_index of partition_count; both null for the full or delta CRL. */
+  partition_count: number | string | null;
+  partition_index: number | string | null;
 }
 
 /** Counters bumped inside the transactions they order (status_counters 'revocations'). */

@@ -27,16 +27,26 @@ export async function seedRevocations(
     if (store.dialect === 'sqlite') {
       await sql`
         WITH RECURSIVE n(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM n WHERE i < ${last})
-        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq)
-        SELECT '5' || printf('%031x', i), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base} + i FROM n`.execute(trx);
+        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq, crl_shard)
+        SELECT '5' || printf('%031x', i), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base} + i,
+               printf('%04x', (i * ${SHARD_STEP}) % 65536) FROM n`.execute(trx);
     } else {
       await sql`
-        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq)
-        SELECT '5' || lpad(to_hex(i), 31, '0'), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base}::bigint + i
+        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq, crl_shard)
+        SELECT '5' || lpad(to_hex(i), 31, '0'), ${caId}, 4, NULL, ${options.revokedAt}, NULL, 'test:bulk', NULL, 'ca', ${options.notAfter}, ${base}::bigint + i,
+               lpad(to_hex((i * ${SHARD_STEP}) % 65536), 4, '0')
         FROM generate_series(${first}::bigint, ${last}::bigint) AS i`.execute(trx);
     }
     await sql`UPDATE status_counters SET value = value + ${count} WHERE name = 'revocations'`.execute(trx);
   });
+}
+
+/** Spreads the seeded rows over the shard keys of partitioned CRLs (odd, so every key is reached once per 65,536 rows). */
+const SHARD_STEP = 40503;
+
+/** The shard key `seedRevocations` gave its `index`th revocation (src/ca/crl-partition.ts). */
+export function seededShard(index: number): string {
+  return ((index * SHARD_STEP) % 65536).toString(16).padStart(4, '0');
 }
 
 /** The serial `seedRevocations` gave its `index`th revocation. */

@@ -1,0 +1,123 @@
+/**
+ * A full CRL of a million revoked certificates, on SQLite and on PostgreSQL
+ * (issue 22: ≤ 5 s and ≤ 200 MB), and its partitions.
+ *
+ *   npm run build && npx tsx bench/crl-stores.ts [--entries 1000000] [--stores sqlite,postgres] [--partitions 64]
+ *
+ * For each store: a hierarchy (ECDSA P-256), the revocations written by the database in one statement
+ * (src/status/test-support/bulk-revocations.ts), then each publication in a process of its own (the compiled
+ * dist/, as deployed) under /usr/bin/time: wall time and peak RSS of the process, and inside it the time of
+ * publish() alone and the RSS just before it (modules loaded, key unsealed). Three publications: the first full
+ * CRL (no previous one: the entries are counted first), the next (sized from the previous CRL and the commit
+ * counter, no count), and every partition of --partitions.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createHierarchy } from '../src/ca/hierarchy.js';
+import { loadConfig } from '../src/config/settings.js';
+import { openSignet } from '../src/signet.js';
+import { seedRevocations } from '../src/status/test-support/bulk-revocations.js';
+import setupPostgres from '../test/global-setup.js';
+import { fmt } from './bench-support.js';
+
+const argument = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+};
+const ENTRIES = Number(argument('entries', '1000000'));
+const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
+const PARTITIONS = Number(argument('partitions', '64'));
+const PASSPHRASE = 'bench-passphrase';
+
+async function databaseUrlFor(store: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
+  if (store === 'sqlite') return join(dataDir, 'signet.db');
+  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
+  const name = `signet_bench_crl_${Date.now().toString(36)}_${randomInt(1e6)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+interface Run {
+  wallSeconds: number;
+  peakMb: number;
+  publishSeconds: number;
+  rssBeforeMb: number;
+  entries: number;
+  bytes: number;
+}
+
+/** One publication in a process of its own; `partitions` publishes every partition instead of the full CRL. */
+function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: number | null): Run {
+  const script = `
+    const { loadConfig } = await import('./dist/config/settings.js');
+    const { openSignet } = await import('./dist/signet.js');
+    const signet = await openSignet(loadConfig());
+    await signet.ca.issuerContext(${JSON.stringify(caId)});
+    const rssBeforeMb = process.memoryUsage().rss / 1e6;
+    const t0 = performance.now();
+    let entries = 0, bytes = 0;
+    if (${partitions === null ? 'true' : 'false'}) {
+      const crl = await signet.status.crls.publish(${JSON.stringify(caId)}, 'full', 'bench');
+      entries = crl.entries; bytes = crl.der.length;
+    } else {
+      for (let index = 0; index < ${partitions ?? 0}; index++) {
+        const crl = await signet.status.crls.publish(${JSON.stringify(caId)}, 'full', 'bench', { partition: { count: ${partitions ?? 0}, index } });
+        entries += crl.entries; bytes = Math.max(bytes, crl.der.length);
+      }
+    }
+    const publishSeconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ publishSeconds, rssBeforeMb, entries, bytes }));
+    await signet.close();`;
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', process.execPath, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const line = /BENCH ([\d.]+) (\d+)/.exec(result.stderr);
+  if (result.status !== 0 || !line) throw new Error(`publication failed:\n${result.stdout}${result.stderr}`);
+  const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb'>;
+  return { wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024, ...inner };
+}
+
+let teardown: (() => Promise<void>) | undefined;
+if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
+  teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
+}
+const rows: string[] = [];
+try {
+  for (const store of STORES) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-crl-stores-'));
+    const vars = {
+      SIGNET_DATA: dataDir,
+      SIGNET_DATABASE_URL: await databaseUrlFor(store, dataDir),
+      SIGNET_CA_PASSPHRASE: PASSPHRASE,
+      SIGNET_LOG_LEVEL: 'warn',
+      SIGNET_CRL_PARTITIONS: String(PARTITIONS),
+    };
+    const signet = await openSignet(loadConfig(vars));
+    const h = await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
+    const seeded = performance.now();
+    await seedRevocations(signet.store, h.issuing.caId, ENTRIES, { revokedAt: new Date(Date.now() - 3_600_000).toISOString(), notAfter: '2036-01-01T00:00:00.000Z' });
+    console.log(`[${store}] ${fmt(ENTRIES)} revocations seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+    await signet.close();
+    const env = { ...process.env, ...vars };
+    const runs: Array<[string, Run]> = [
+      ['full CRL, first (counted)', publishInProcess(env, h.issuing.caId, null)],
+      ['full CRL, next (bound from the previous)', publishInProcess(env, h.issuing.caId, null)],
+      [`${PARTITIONS} partitions, first`, publishInProcess(env, h.issuing.caId, PARTITIONS)],
+    ];
+    for (const [name, r] of runs) {
+      const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB)  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
+      console.log(line);
+      rows.push(line);
+    }
+  }
+} finally {
+  await teardown?.();
+}
+console.log(`\n${rows.join('\n')}\n\nReproduce: npm run build && npx tsx bench/crl-stores.ts --entries ${ENTRIES} --stores ${STORES.join(',')} --partitions ${PARTITIONS}`);
