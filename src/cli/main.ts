@@ -14,6 +14,7 @@ import { registerEvidenceCommands } from './evidence-commands.js';
 import { assertRootPassphraseOwn, openSignet } from '../signet.js';
 import { ensureDevelopmentDeployment } from '../deployment/development.js';
 import { developmentWelcome } from '../deployment/welcome.js';
+import { listenerTlsFromEnv } from '../deployment/development-tls.js';
 import { registerStatusCommands } from './status-commands.js';
 import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
@@ -130,7 +131,9 @@ export function buildCommands(): Command {
       config.adminToken();
       // Loaded here, not at the top: every other command starts without Fastify and its plugins (seconds on a busy machine).
       const { buildServer } = await import('../http/server.js');
-      const app = await buildServer(signet);
+      // SIGNET_TLS=development: the listener's certificate from this deployment's own hierarchy (issue 16 §6).
+      const ownTls = await listenerTlsFromEnv(signet, config, process.env, (made, names, dir) => console.error(say('deployment.tls-development-made', { serial: made.serial, names: names.join(', '), dir })));
+      const app = await buildServer(signet, ownTls ? { tls: ownTls } : {});
       // Online signing identities roll over before they expire (docs/operations.md), now and every quarter hour.
       startRolloverSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'identity rollover failed'));
       // Deemed acceptance, renewal reminders, retention and audit checkpoints (issue 6), on whichever node holds the lease.
@@ -145,10 +148,10 @@ export function buildCommands(): Command {
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      console.error(say('cli.listening', { url: `${process.env.SIGNET_TLS_CERT_FILE ? 'https' : 'http'}://${config.host}:${port}`, database: signet.store.location }));
+      console.error(say('cli.listening', { url: `${ownTls || process.env.SIGNET_TLS_CERT_FILE ? 'https' : 'http'}://${config.host}:${port}`, database: signet.store.location }));
       if (deployment) {
         const wildcard = config.host === '0.0.0.0' || config.host === '::';
-        console.error(developmentWelcome(deployment, config, wildcard ? config.publicUrl : `http://${config.host}:${port}`, locale));
+        console.error(developmentWelcome(deployment, config, wildcard ? config.publicUrl : `${ownTls ? 'https' : 'http'}://${config.host}:${port}`, locale));
       }
     });
 

@@ -2,6 +2,22 @@ import type { Catalogue } from '../i18n/messages.js';
 
 /** The welcome `npm start` prints for a development deployment. */
 export const DEPLOYMENT_MESSAGES = {
+  'deployment.tls-development-only': {
+    'zh-CN': 'SIGNET_TLS=development 只用于开发部署；正式运行请用 SIGNET_TLS_CERT_FILE 和 SIGNET_TLS_KEY_FILE 指定证书和私钥',
+    en: 'SIGNET_TLS=development is for development deployments only; in production give the certificate and key with SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE',
+  },
+  'deployment.tls-bad-mode': {
+    'zh-CN': 'SIGNET_TLS 只能是 development（由本部署的层级签发监听证书），而不是 {value}；正式证书用 SIGNET_TLS_CERT_FILE 和 SIGNET_TLS_KEY_FILE',
+    en: 'SIGNET_TLS can only be development (the listener certificate from this deployment\'s hierarchy), not {value}; a real certificate is given with SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE',
+  },
+  'deployment.tls-both': {
+    'zh-CN': 'SIGNET_TLS=development 与 SIGNET_TLS_CERT_FILE/SIGNET_TLS_KEY_FILE 只能选一种',
+    en: 'SIGNET_TLS=development and SIGNET_TLS_CERT_FILE/SIGNET_TLS_KEY_FILE cannot be used together',
+  },
+  'deployment.tls-development-made': {
+    'zh-CN': '已由本部署的签发 CA 为 TLS 监听签发开发证书（序列号 {serial}，名称 {names}）：{dir}',
+    en: 'Issued a development certificate for the TLS listener from this deployment\'s issuing CA (serial {serial}, names {names}): {dir}',
+  },
   'deployment.welcome-title': {
     'zh-CN': 'Signet 开发部署已就绪（仅供开发和演示；正式运行请设置 SIGNET_MODE=production）',
     en: 'The Signet development deployment is ready (for development and demonstration; set SIGNET_MODE=production to run a real CA)',
