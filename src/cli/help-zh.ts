@@ -191,4 +191,10 @@ export const HELP_ZH: Record<string, string> = {
   "only this version": "只列出此版本的",
   "why, for the audit log (what was wrong with the clock, how the time was checked)": "原因，记入审计日志（时钟出了什么问题，如何核对了时间）",
   "the PostgreSQL database, postgres://user@host/db (must be empty)": "目标 PostgreSQL 数据库，postgres://user@host/db（必须为空）",
+  "the enterprise subscriber": "企业订户",
+  "a domain the account may order: example.com, or *.example.com for every name under it (repeatable)": "账户可以申请的域名：example.com，或 *.example.com 表示其下所有名称（可重复）",
+  "certificate profile the account may use (repeatable; default tls-server)": "账户可以使用的证书类型（可重复；默认 tls-server）",
+  "longest certificate validity in days (default: the profile's)": "证书最长有效期（天；默认为证书类型的有效期）",
+  "how long the binding lets its account order (default 365)": "绑定允许其账户申请证书的期限（天；默认 365）",
+  "the binding's key id": "绑定的密钥编号",
 };

@@ -20,6 +20,7 @@ import { registerRaCommands } from './ra-commands.js';
 import { registerKmcCommands } from './kmc-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerTsaCommands } from './tsa-commands.js';
+import { registerAcmeCommands } from './acme-commands.js';
 import { registerStoreCommands } from './store-commands.js';
 import { startServiceSchedule } from '../service/scheduled-work.js';
 import { calendar, startRolloverSchedule } from '../lifetimes.js';
@@ -380,6 +381,7 @@ export function buildCommands(): Command {
   registerKmcCommands(program);
   registerServiceCommands(program);
   registerTsaCommands(program);
+  registerAcmeCommands(program);
   return program;
 }
 
