@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { revokeCertificate } from '../status/revocation.js';
@@ -54,6 +54,27 @@ describe.each(storeBackends)('fees on %s (R9)', (backend) => {
       code: 'service.no-fee-schedule',
       status: 409,
     });
+  });
+
+  it('lists charges with what was paid on each, asking the store twice however many charges there are (issue 16)', async () => {
+    const fees = t.signet.service.fees;
+    await fees.setSchedule('operator:admin', { raId: 'ra-list', profileId: 'enterprise-signing', validityDays: 365, amountFen: 1_000 });
+    const made = [];
+    for (let i = 0; i < 12; i++) made.push(await fees.charge('operator:clerk', { raId: 'ra-list', subscriberId: `sub-l${i}`, purpose: 'issuance', reference: `list-${i}`, profileId: 'enterprise-signing', validityDays: 365 }));
+    for (let i = 0; i < 12; i += 3) {
+      await fees.recordPayment('operator:cashier', made[i]!.id, { amountFen: 400, method: 'cash' });
+      await fees.recordPayment('operator:cashier', made[i]!.id, { amountFen: 150 * (i / 3 + 1), method: 'cash' });
+    }
+    const db = (fees as unknown as { context: { db: { selectFrom: (...args: never[]) => unknown } } }).context.db;
+    const queries = vi.spyOn(db, 'selectFrom');
+    try {
+      const listed = await fees.charges({ raId: 'ra-list' });
+      const paidOn = new Map(listed.map((c) => [c.id, [c.paidFen, c.status]]));
+      expect(made.map((c) => paidOn.get(c.id))).toEqual(made.map((_, i) => (i % 3 === 0 ? [400 + 150 * (i / 3 + 1), i === 9 ? 'paid' : 'due'] : [0, 'due'])));
+      expect(queries).toHaveBeenCalledTimes(2);
+    } finally {
+      queries.mockRestore();
+    }
   });
 
   it('queues one renewal reminder per certificate inside its RA reminder window, none for revoked ones', async () => {
