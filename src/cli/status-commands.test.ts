@@ -54,14 +54,15 @@ describe('status on the command line: signet cert status | cert revoke | crl gen
 
     const revoked = await signet(['cert', 'revoke', serial, '--reason', 'keyCompromise', '--channel', 'subscriber']);
     expect(revoked.status, revoked.stderr).toBe(0);
-    expect(revoked.stdout).toContain(`Revoked certificate ${serial} (keyCompromise)`);
+    expect(revoked.stdout).toContain(`Revoked certificate ${serial} (key compromise)`);
     const again = await signet(['cert', 'revoke', '--serial', serial, '--reason', 'superseded']);
     expect(again.status).toBe(2);
     expect(again.stderr).toContain('a revocation is final');
+    expect(again.stderr).toMatch(/already revoked at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00 \(key compromise\)/);
 
     const status = await signet(['cert', 'status', serial]);
     expect(status.stdout).toContain(': revoked');
-    expect(status.stdout).toContain('reason keyCompromise');
+    expect(status.stdout).toContain('reason key compromise');
 
     const out = join(work, 'issuing.crl');
     const generated = await signet(['crl', 'generate', '--ca', issuing, '--out', out, '--json']);

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatShanghaiTime } from '../i18n/locale.js';
-import { type MessageCode } from '../i18n/messages.js';
+import { bothLocales, type MessageCode } from '../i18n/messages.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { PublicCertificateStatus } from '../status/public-status.js';
-import { CA_REVOCATION_GROUNDS, REVOCATION_CHANNELS, REVOCATION_REASONS, type RevocationChannel } from '../status/revocation-reasons.js';
+import { CA_REVOCATION_GROUNDS, reasonWords, REVOCATION_CHANNELS, REVOCATION_REASONS, type RevocationChannel } from '../status/revocation-reasons.js';
 import { say, withSignet, print, printList } from './command-support.js';
 
 const STATUS_WORDS: Record<PublicCertificateStatus['status'], MessageCode> = {
@@ -39,7 +39,7 @@ export function registerStatusCommands(program: Command): void {
             notAfter: formatShanghaiTime(status.notAfter),
           }),
         ];
-        if (status.revokedAt) lines.push(say('cli.status-revoked', { revokedAt: formatShanghaiTime(status.revokedAt), reason: status.reason }));
+        if (status.revokedAt) lines.push(say('cli.status-revoked', { revokedAt: formatShanghaiTime(status.revokedAt), reason: status.reason ? reasonWords(status.reason) : '-' }));
         print(opts.json, status, lines.join('\n'));
       });
     });
@@ -70,12 +70,12 @@ export function registerStatusCommands(program: Command): void {
             invalidityDate: opts.invalidityDate,
             requestedBy: `cli:${process.env.USER ?? 'operator'}`,
           });
-          print(opts.json, revocation, say('cli.revoked', { serial: revocation.serial, reason: revocation.reason, revokedAt: formatShanghaiTime(revocation.revokedAt) }));
+          print(opts.json, revocation, say('cli.revoked', { serial: revocation.serial, reason: reasonWords(revocation.reason), revokedAt: formatShanghaiTime(revocation.revokedAt) }));
         });
       },
     );
 
-  const crl = subcommand(program, 'crl', 'certificate revocation lists / 证书吊销列表');
+  const crl = subcommand(program, 'crl', 'certificate revocation lists / 证书废止列表');
   crl
     .command('generate')
     .description('sign and publish a CRL now (default: every CA) / 立即生成并发布 CRL')
@@ -99,7 +99,7 @@ export function registerStatusCommands(program: Command): void {
           opts.json,
           summaries,
           summaries
-            .map((c) => say('cli.crl-published', { caId: c.issuerCaId, kind: c.kind, number: c.crlNumber, entries: c.entries, nextUpdate: formatShanghaiTime(c.nextUpdate) }))
+            .map((c) => say('cli.crl-published', { caId: c.issuerCaId, kind: bothLocales(c.kind === 'delta' ? 'crl.kind.delta' : 'crl.kind.full'), number: c.crlNumber, entries: c.entries, nextUpdate: formatShanghaiTime(c.nextUpdate) }))
             .join('\n'),
         );
       });

@@ -12,6 +12,7 @@ import type { TimeStamper } from './cms-signing.js';
 import { signDocument } from './cms-signing.js';
 import { verifySignedDocument, type SignatureVerification } from './cms-verification.js';
 import { id_aa_signatureTimeStampToken } from '../tsa/ess-signing-certificate.js';
+import { channelWords, reasonWords } from '../status/revocation-reasons.js';
 import { CrlMalformed, crlSignatureValid, findRevokedEntry, readPublishedCrl } from '../status/crl-reader.js';
 import { validatePath } from './certificate-path.js';
 import type { Sm2KeyDirectory } from '../crypto/sm2-verifier.js';
@@ -274,7 +275,7 @@ export class EvidenceService {
         thisUpdate: formatShanghaiTime(crl.thisUpdate),
         nextUpdate: formatShanghaiTime(crl.nextUpdate),
         revokedAt: reading.revokedAt ? formatShanghaiTime(reading.revokedAt) : '',
-        reason: reading.reason ?? '',
+        reason: reading.reason ? reasonWords(reading.reason) : '',
       };
       const beside = (l: Locale) =>
         embedded
@@ -295,7 +296,7 @@ export class EvidenceService {
         ? {
             id: 'revocation-record',
             ok: new Date(record.revokedAt) > at,
-            text: both('evidence.check.record', { revokedAt: formatShanghaiTime(record.revokedAt), reason: record.reason, channel: record.channel }),
+            text: both('evidence.check.record', { revokedAt: formatShanghaiTime(record.revokedAt), reason: reasonWords(record.reason), channel: channelWords(record.channel) }),
           }
         : { id: 'revocation-record', ok: true, text: both('evidence.check.record-none') },
     );

@@ -139,8 +139,8 @@ export const EVIDENCE_MESSAGES = {
     en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}, next update {nextUpdate}), signed by the issuing CA{signature}; the certificate is not on it',
   },
   'evidence.check.crl-listed': {
-    'zh-CN': '在 {time} 有效的是第 {number} 号 CRL（发布于 {thisUpdate}），由签发 CA 签名{signature}；该证书在其中，吊销时间 {revokedAt}，原因 {reason}',
-    en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}), signed by the issuing CA{signature}; the certificate is on it, revoked {revokedAt}, reason {reason}',
+    'zh-CN': '在 {time} 有效的是第 {number} 号 CRL（发布于 {thisUpdate}），由签发 CA 签名{signature}；该证书在其中，吊销时间 {revokedAt}，原因：{reason}',
+    en: 'The CRL in force at {time} was number {number} (issued {thisUpdate}), signed by the issuing CA{signature}; the certificate is on it, revoked {revokedAt}, reason: {reason}',
   },
   'evidence.check.crl-beside': {
     'zh-CN': '。该 CRL 共 {size} MB，未嵌入证据包，作为文件 {file} 随证据包一并提交（SHA-256 {sha256}），CA 的 CRL 档案也在 {location} 提供同一文件',
@@ -163,8 +163,8 @@ export const EVIDENCE_MESSAGES = {
     en: 'The CA’s records show the certificate was never revoked',
   },
   'evidence.check.record': {
-    'zh-CN': 'CA 记录：该证书于 {revokedAt} 被吊销（原因 {reason}，渠道 {channel}）',
-    en: 'CA records: the certificate was revoked at {revokedAt} (reason {reason}, channel {channel})',
+    'zh-CN': 'CA 记录：该证书于 {revokedAt} 被吊销（原因：{reason}；渠道：{channel}）',
+    en: 'CA records: the certificate was revoked at {revokedAt} (reason: {reason}; {channel})',
   },
   'evidence.check.signature-ok': {
     'zh-CN': '文件签名有效：内容自签名后未被改动，签名由该证书对应的私钥作出',

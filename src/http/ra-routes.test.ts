@@ -228,6 +228,12 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     const { consent: _omitted, ...withoutConsent } = enterprise('未同意有限公司', '91110000802100433B');
     const noConsent = await call(officerA, 'POST', '/api/v1/ra/subscribers', withoutConsent);
     expect([noConsent.status, noConsent.json.code, noConsent.json.field]).toEqual([400, 'ra.consent-required', 'consent']);
+    // The field is named in words in each language (issue 20), the code stays in `field` for forms and clients.
+    const { legalRepresentative, ...rest } = enterprise('缺法人有限公司', '91110000802100433B');
+    const noNumber = await call(officerA, 'POST', '/api/v1/ra/subscribers', { ...rest, legalRepresentative: { ...legalRepresentative, idNumber: '' } });
+    expect([noNumber.status, noNumber.json.code, noNumber.json.field]).toEqual([400, 'ra.field-required', 'legalRepresentative.idNumber']);
+    expect(noNumber.json.messages).toEqual({ 'zh-CN': '请填写法定代表人证件号码', en: 'The legal representative ID number is required' });
+    expect(JSON.stringify(noConsent.json.messages)).not.toContain('consent.accepted');
 
     const oldVersion = await call(officerA, 'POST', '/api/v1/ra/subscribers', { ...enterprise('旧版本有限公司', '91110000802100433B'), consent: { agreementVersion: '2019-01', accepted: true } });
     expect([oldVersion.status, oldVersion.json.code]).toEqual([409, 'ra.consent-outdated']);
@@ -335,6 +341,16 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     expect((then.json.record as { record: { name: string } }).record.name).toBe('旧名称有限公司');
     const versions = await call(officerA, 'GET', `/api/v1/ra/subscribers/${subscriberId}/versions`);
     expect((versions.json as unknown as Array<{ version: number }>).map((v) => v.version)).toEqual([1, 2]);
+    expect(approval.json).toMatchObject({ certificateContentChanged: true, certificatesInForce: 0 });
+
+    // Issue 20: with the only certificate revoked, a later change to its content revokes nothing and re-issues nothing,
+    // and the answer says there is no certificate in force (not that the certificates "stay valid").
+    await t.signet.status.revokeCertificate({ serial: String(second.json.serial), reason: 'cessationOfOperation', channel: 'ra', requestedBy: 'test' });
+    const renamed = await call(officerA, 'POST', `/api/v1/ra/subscribers/${subscriberId}/changes`, { changes: { name: '更新名称有限公司' } });
+    const quiet = await call(officerA, 'POST', `/api/v1/ra/changes/${renamed.json.id}/approve`, {});
+    expect(quiet.json).toMatchObject({ revoked: [], reissues: [], certificateContentChanged: true, certificatesInForce: 0 });
+    const phone = await call(officerA, 'POST', `/api/v1/ra/subscribers/${subscriberId}/changes`, { changes: { phone: '13900139000' } });
+    expect((await call(officerA, 'POST', `/api/v1/ra/changes/${phone.json.id}/approve`, {})).json).toMatchObject({ revoked: [], certificateContentChanged: false, certificatesInForce: 0 });
   });
 
   it('hands a merged RA\'s subscribers and pending applications to the successor, whose officer sees and approves them (R18)', async () => {

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditVerificationTexts, verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { actorOf, bootstrapPrincipal, requireScope, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
 import { enforceScope, narrowToRa, OWN_RA, raOfCertificate, raOfCharge, raOfClaim, raOfComplaint, raOfSubscriber, type Scope } from './access.js';
@@ -56,7 +57,7 @@ function date(value: string | undefined, field: string): Date | undefined {
 /** RA-scoped operators work on their own RA's fees only (R18); CA-wide roles on any. */
 function scoped(by: Principal, raId: unknown): string {
   const id = typeof raId === 'string' && raId ? raId : by.raId;
-  if (!id) throw new SignetError('service.field-required', 400, { field: 'raId' }, 'raId');
+  if (!id) throw new SignetError('service.field-required', 400, { field: fieldWords('raId') }, 'raId');
   requireScope(by, id);
   return id;
 }

@@ -14,6 +14,7 @@ import { CA_LIFETIME_MESSAGES } from '../ca/messages.js';
 import { CLI_MESSAGES } from '../cli/messages.js';
 import { DEPLOYMENT_MESSAGES } from '../deployment/messages.js';
 import { STORE_MESSAGES } from '../store/messages.js';
+import { FIELD_MESSAGES } from './field-words.js';
 import { EST_MESSAGES } from '../est/messages.js';
 import { ACME_MESSAGES } from '../acme/messages.js';
 
@@ -220,13 +221,28 @@ export const MESSAGES = {
   ...CLI_MESSAGES,
   ...DEPLOYMENT_MESSAGES,
   ...STORE_MESSAGES,
+  ...FIELD_MESSAGES,
   ...EST_MESSAGES,
   ...ACME_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;
 
+/**
+ * A parameter given in both languages (a reason's name, a kind of CRL) is put in the
+ * reader's language, so no internal code reaches a sentence in the other one.
+ */
+function inLocale(value: unknown, locale: Locale): string {
+  if (typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[locale] === 'string') return (value as Record<Locale, string>)[locale];
+  return String(value);
+}
+
 export function translate(code: MessageCode, locale: Locale, params: Record<string, unknown> = {}): string {
   const template = MESSAGES[code][locale];
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? inLocale(params[name], locale) : `{${name}}`));
+}
+
+/** A message in both languages, to pass as a parameter of another. */
+export function bothLocales(code: MessageCode, params: Record<string, unknown> = {}): Record<Locale, string> {
+  return { 'zh-CN': translate(code, 'zh-CN', params), en: translate(code, 'en', params) };
 }

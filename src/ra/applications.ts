@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
@@ -162,7 +163,7 @@ export class Applications {
   async reject(by: Principal, id: string, input: { reason?: string }): Promise<Application> {
     const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
     if (!reason) throw new SignetError('ra.reason-required', 400, {}, 'reason');
-    if (reason.length > REASON_LIMIT) throw new SignetError('ra.field-too-long', 400, { field: 'reason', limit: REASON_LIMIT }, 'reason');
+    if (reason.length > REASON_LIMIT) throw new SignetError('ra.field-too-long', 400, { field: fieldWords('reason'), limit: REASON_LIMIT }, 'reason');
     return this.transition(by, id, ['submitted', 'in-review'], 'rejected', async (trx, row, now) => {
       await trx
         .updateTable('ra_applications')

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import type { Applications, Purpose } from './applications.js';
 import { certificateContentChanged } from './certificate-subject.js';
 import { audit, type RaContext } from './context.js';
@@ -34,6 +35,10 @@ export interface ChangeApproval {
   revoked: string[];
   /** One re-issue application per revoked certificate, approved, each with its new credential (shown once). */
   reissues: Array<{ applicationId: string; replaces: string; credential: DownloadCredential }>;
+  /** Whether the change alters what a certificate says (name, identifier…), whatever certificates there are. */
+  certificateContentChanged: boolean;
+  /** Certificates of the subscriber still in force after the decision: what "stay valid" may be said of. */
+  certificatesInForce: number;
 }
 
 /**
@@ -60,7 +65,7 @@ export class ChangeRequests {
   async submitFor(actor: string, find: () => Promise<RaSubscriberTable>, input: { changes?: Record<string, unknown> }): Promise<ChangeRequest> {
     const changes = input.changes;
     if (!changes || typeof changes !== 'object' || Object.keys(changes).length === 0) {
-      throw new SignetError('ra.field-required', 400, { field: 'changes' }, 'changes');
+      throw new SignetError('ra.field-required', 400, { field: fieldWords('changes') }, 'changes');
     }
     if ('type' in changes) throw new SignetError('ra.type-immutable', 400, {}, 'changes.type');
     const subscriber = await find();
@@ -189,10 +194,10 @@ export class ChangeRequests {
 
       const reissues: ChangeApproval['reissues'] = [];
       const affected: string[] = [];
-      if (certificateContentChanged(before, after)) {
-        const live = await this.context.ca.findCertificates({ subscriberId: subscriber.id, notAfterAfter: at }, trx as unknown as Tx);
+      const contentChanged = certificateContentChanged(before, after);
+      const live = (await this.context.ca.findCertificates({ subscriberId: subscriber.id, notAfterAfter: at }, trx as unknown as Tx)).filter((c) => !alreadyRevoked.has(c.serial));
+      if (contentChanged) {
         for (const certificate of live) {
-          if (alreadyRevoked.has(certificate.serial)) continue;
           affected.push(certificate.serial);
           const original = await trx
             .selectFrom('ra_applications')
@@ -220,7 +225,14 @@ export class ChangeRequests {
           reissues.push({ applicationId: application.id, replaces: certificate.serial, credential });
         }
       }
-      return { change: toChange({ ...openChange(this.context.personalData, row), status: 'approved' as const, decided_by: actorOf(by), decided_at: at, decision_reason: note }), version, revoked: affected, reissues };
+      return {
+        change: toChange({ ...openChange(this.context.personalData, row), status: 'approved' as const, decided_by: actorOf(by), decided_at: at, decision_reason: note }),
+        version,
+        revoked: affected,
+        reissues,
+        certificateContentChanged: contentChanged,
+        certificatesInForce: live.length - affected.length,
+      };
     });
     // The status domain revokes in its own transaction, once the new version is on file.
     for (const serial of outcome.revoked) {

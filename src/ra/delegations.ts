@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { audit, type RaContext } from './context.js';
 import { validateIdDocument } from './identifiers.js';
 import { openDelegation, sealField } from './personal-data.js';
@@ -62,7 +63,7 @@ export class Delegations {
     input: { agentName?: string; agentIdType?: string; agentIdNumber?: string; scope?: string[]; expiresAt?: string; evidenceDocumentId?: string },
   ): Promise<Delegation> {
     const agentName = input.agentName?.trim() ?? '';
-    if (!agentName || [...agentName].length > 64) throw new SignetError('ra.field-required', 400, { field: 'agentName' }, 'agentName');
+    if (!agentName || [...agentName].length > 64) throw new SignetError('ra.field-required', 400, { field: fieldWords('agentName') }, 'agentName');
     const id = validateIdDocument(input.agentIdType ?? '', input.agentIdNumber ?? '', 'agentIdNumber');
     const scope = input.scope ?? [];
     if (scope.length === 0 || scope.some((s) => !(DELEGATION_SCOPES as readonly string[]).includes(s))) {

@@ -44,16 +44,16 @@ export const RA_MESSAGES = {
     'zh-CN': '证件号码格式无效（5 至 20 位字母或数字）',
     en: 'Invalid ID document number (5 to 20 letters or digits)',
   },
-  'ra.field-required': { 'zh-CN': '缺少必填项：{field}', en: 'Required field missing: {field}' },
-  'ra.field-too-long': { 'zh-CN': '{field} 过长（最多 {limit} 个字符）', en: '{field} is too long (at most {limit} characters)' },
-  'ra.field-control-characters': { 'zh-CN': '{field} 含有控制字符', en: '{field} contains control characters' },
+  'ra.field-required': { 'zh-CN': '请填写{field}', en: 'The {field} is required' },
+  'ra.field-too-long': { 'zh-CN': '{field}过长（最多 {limit} 个字符）', en: 'The {field} is too long (at most {limit} characters)' },
+  'ra.field-control-characters': { 'zh-CN': '{field}含有控制字符', en: 'The {field} contains control characters' },
   'ra.bad-subscriber-type': {
     'zh-CN': '订户类型必须是 individual（个人）或 enterprise（企业）',
     en: 'The subscriber type must be individual or enterprise',
   },
   'ra.consent-required': {
-    'zh-CN': '订户必须先同意现行订户协议（consent.accepted = true 并注明协议版本）',
-    en: 'The subscriber must first agree to the current subscriber agreement (consent.accepted = true with the agreement version)',
+    'zh-CN': '订户必须先阅读并同意现行的订户协议（并注明所同意协议的版本）',
+    en: 'The subscriber must first read and agree to the current subscriber agreement (naming the version agreed to)',
   },
   'ra.consent-outdated': {
     'zh-CN': '订户同意的协议版本 {given} 不是现行版本 {current}',
@@ -109,12 +109,12 @@ export const RA_MESSAGES = {
   },
   'ra.role-not-grantable': { 'zh-CN': '无权授予角色 {role}', en: 'Not allowed to grant role {role}' },
   'ra.name-not-unicode': {
-    'zh-CN': '{field} 含有不成对的 UTF-16 代理码元，不是有效的 Unicode 文本',
-    en: '{field} contains a lone UTF-16 surrogate: it is not valid Unicode text',
+    'zh-CN': '{field}含有不成对的 UTF-16 代理码元，不是有效的 Unicode 文本',
+    en: 'The {field} contains a lone UTF-16 surrogate: it is not valid Unicode text',
   },
   'ra.name-invisible-character': {
-    'zh-CN': '{field} 含有不可见或改变显示方向的字符 {codePoint}（控制字符、双向控制符、零宽字符），不能写入证书',
-    en: '{field} contains the invisible or direction-changing character {codePoint} (control, bidi control or zero-width character); it cannot go into a certificate',
+    'zh-CN': '{field}含有不可见或改变显示方向的字符 {codePoint}（控制字符、双向控制符、零宽字符），不能写入证书',
+    en: 'The {field} contains the invisible or direction-changing character {codePoint} (control, bidi control or zero-width character); it cannot go into a certificate',
   },
   'ra.credential-refused': {
     'zh-CN': '参考号或授权码不正确，或该下载凭证已不可用（授权码连续错误 {max} 次后凭证锁定，请联系注册机构重新申领）',

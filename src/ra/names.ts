@@ -1,4 +1,5 @@
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 
 /**
  * What may stand in a name that reaches a certificate subject (issue 16 §6):
@@ -16,12 +17,12 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2
 /** The name as stored and certified (NFC), or a 400 naming the field and the first offending code point. */
 export function acceptableName(value: string, field: string): string {
   // A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
-  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) throw new SignetError('ra.name-not-unicode', 400, { field }, field);
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) throw new SignetError('ra.name-not-unicode', 400, { field: fieldWords(field) }, field);
   const normalised = value.normalize('NFC');
   const bad = FORBIDDEN.exec(normalised);
   if (bad) {
     const codePoint = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new SignetError('ra.name-invisible-character', 400, { field, codePoint }, field);
+    throw new SignetError('ra.name-invisible-character', 400, { field: fieldWords(field), codePoint }, field);
   }
   return normalised;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { publicStatusBySerial, type PublicCertificateStatus } from '../status/public-status.js';
 import type { Application, Applications } from './applications.js';
 import { applicationRow, toApplication } from './applications.js';
@@ -102,7 +103,7 @@ export class SelfService {
    */
   async register(input: SelfRegistration, clientAddress: string | null): Promise<SelfRegistered> {
     const raId = typeof input.raId === 'string' ? input.raId : '';
-    if (!raId) throw new SignetError('ra.field-required', 400, { field: 'raId' }, 'raId');
+    if (!raId) throw new SignetError('ra.field-required', 400, { field: fieldWords('raId') }, 'raId');
     const record = validateSubscriberRecord(input.record);
     const choice = this.applications.choose(record.type, { purpose: String(input.purpose ?? ''), keyGeneration: input.keyGeneration });
     const ra = await this.context.db.selectFrom('ra_organisations').select('status').where('id', '=', raId).executeTakeFirst();
@@ -264,7 +265,7 @@ export class SelfService {
   /** The serial of one of the subscriber's own certificates; anyone else's, or none, is the same 404. */
   async ownCertificate(p: PortalSubscriber, serialInput: unknown): Promise<string> {
     const serial = String(serialInput ?? '').trim();
-    if (!serial) throw new SignetError('ra.field-required', 400, { field: 'serial' }, 'serial');
+    if (!serial) throw new SignetError('ra.field-required', 400, { field: fieldWords('serial') }, 'serial');
     const [found] = await this.context.ca.findCertificates({ serial, subscriberId: p.subscriberId, limit: 1 }).catch(() => []);
     if (!found) throw new SignetError('ra.portal-unknown-certificate', 404, { serial: serial.slice(0, 80) }, 'serial');
     return found.serial;

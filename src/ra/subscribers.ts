@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { acceptableName } from './names.js';
 import { audit, type RaContext } from './context.js';
 import { validateEmail, validateIdDocument, validatePhone, validateUscc, type IdType } from './identifiers.js';
@@ -102,17 +103,17 @@ function baseName(name: string): string {
 const NAME_LIMIT = 64;
 
 function text(value: unknown, field: string, limit = NAME_LIMIT): string {
-  if (typeof value !== 'string' || !value.trim()) throw new SignetError('ra.field-required', 400, { field }, field);
+  if (typeof value !== 'string' || !value.trim()) throw new SignetError('ra.field-required', 400, { field: fieldWords(field) }, field);
   const trimmed = acceptableName(value, field).trim();
-  if ([...trimmed].length > limit) throw new SignetError('ra.field-too-long', 400, { field, limit }, field);
+  if ([...trimmed].length > limit) throw new SignetError('ra.field-too-long', 400, { field: fieldWords(field), limit }, field);
   // eslint-disable-next-line no-control-regex -- control characters never belong in a name
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new SignetError('ra.field-control-characters', 400, { field }, field);
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new SignetError('ra.field-control-characters', 400, { field: fieldWords(field) }, field);
   return trimmed;
 }
 
 function person(input: unknown, prefix: string, contact: boolean): PersonRecord {
   const p = (input ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || input === null) throw new SignetError('ra.field-required', 400, { field: prefix }, prefix);
+  if (typeof input !== 'object' || input === null) throw new SignetError('ra.field-required', 400, { field: fieldWords(prefix) }, prefix);
   const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
   const name = text(p.name, at('name'));
   const id = validateIdDocument(text(p.idType, at('idType')), text(p.idNumber, at('idNumber')), at('idNumber'));

@@ -1,4 +1,5 @@
 import { SignetError } from '../i18n/signet-error.js';
+import { fieldWords } from '../i18n/field-words.js';
 import { appendAuditEntry, type AuditEvent } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { SignetDatabase, Tx } from '../store/database.js';
@@ -49,9 +50,9 @@ export function formatYuan(amountFen: number): string {
 }
 
 export function requiredText(value: unknown, field: string, limit = 4000): string {
-  if (typeof value !== 'string' || !value.trim()) throw new SignetError('service.field-required', 400, { field }, field);
+  if (typeof value !== 'string' || !value.trim()) throw new SignetError('service.field-required', 400, { field: fieldWords(field) }, field);
   const trimmed = value.normalize('NFC').trim();
-  if ([...trimmed].length > limit) throw new SignetError('service.field-too-long', 400, { field, limit }, field);
+  if ([...trimmed].length > limit) throw new SignetError('service.field-too-long', 400, { field: fieldWords(field), limit }, field);
   return trimmed;
 }
 

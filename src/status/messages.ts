@@ -2,6 +2,21 @@ import type { Catalogue } from '../i18n/messages.js';
 
 /** Texts of the status domain: revocation, CRLs, OCSP, the public status query. */
 export const STATUS_MESSAGES = {
+  // RFC 5280 §5.3.1 reasons in words (the same words as the web application's), for sentences people read.
+  'revocation.reason.unspecified': { 'zh-CN': '未说明', en: 'unspecified' },
+  'revocation.reason.keyCompromise': { 'zh-CN': '密钥泄露', en: 'key compromise' },
+  'revocation.reason.cACompromise': { 'zh-CN': 'CA 密钥泄露', en: 'CA compromise' },
+  'revocation.reason.affiliationChanged': { 'zh-CN': '信息变更', en: 'affiliation changed' },
+  'revocation.reason.superseded': { 'zh-CN': '已被替换', en: 'superseded' },
+  'revocation.reason.cessationOfOperation': { 'zh-CN': '停止使用', en: 'cessation of operation' },
+  'revocation.reason.privilegeWithdrawn': { 'zh-CN': '权利被撤销', en: 'privilege withdrawn' },
+  'revocation.reason.aACompromise': { 'zh-CN': 'AA 密钥泄露', en: 'AA compromise' },
+  'revocation.channel.subscriber': { 'zh-CN': '订户本人申请', en: 'at the subscriber’s request' },
+  'revocation.channel.rights-holder': { 'zh-CN': '合法权利继承人申请', en: 'at the request of a legal rights holder' },
+  'revocation.channel.ra': { 'zh-CN': '注册机构', en: 'by the registration authority' },
+  'revocation.channel.ca': { 'zh-CN': 'CA 主动吊销', en: 'by the CA on its own motion' },
+  'crl.kind.full': { 'zh-CN': '完整', en: 'full' },
+  'crl.kind.delta': { 'zh-CN': '增量', en: 'delta' },
   'revocation.already-revoked': {
     'zh-CN': '证书 {serial} 已于 {revokedAt} 吊销（原因 {reason}），吊销不可撤销，不能再次吊销',
     en: 'Certificate {serial} was already revoked at {revokedAt} ({reason}); a revocation is final and cannot be repeated',
@@ -139,7 +154,7 @@ export const STATUS_MESSAGES = {
     en: 'Revoked certificate {serial} ({reason}) at {revokedAt}; effective in OCSP at once and on the next CRL',
   },
   'cli.crl-published': {
-    'zh-CN': '已发布 CA {caId} 的 {kind} CRL，编号 {number}，{entries} 条吊销记录，下次更新 {nextUpdate}',
+    'zh-CN': '已发布 CA {caId} 的{kind}证书废止列表（CRL），编号 {number}，{entries} 条吊销记录，下次更新 {nextUpdate}',
     en: 'Published the {kind} CRL of CA {caId}, number {number}, {entries} entries, next update {nextUpdate}',
   },
 } satisfies Catalogue;

@@ -1,4 +1,5 @@
 import { CRLReasons } from '@peculiar/asn1-x509';
+import { bothLocales, type MessageCode } from '../i18n/messages.js';
 
 /**
  * RFC 5280 §5.3.1 reasons a Signet revocation may carry. certificateHold and
@@ -20,6 +21,11 @@ export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
 export function isRevocationReason(value: string): value is RevocationReason {
   return Object.hasOwn(REVOCATION_REASONS, value);
+}
+
+/** A reason in words, both languages (the RFC 5280 name is for machines and the --reason option). */
+export function reasonWords(reason: string): Record<'zh-CN' | 'en', string> | string {
+  return isRevocationReason(reason) ? bothLocales(`revocation.reason.${reason}` as MessageCode) : reason;
 }
 
 export function reasonName(code: number): RevocationReason {
@@ -59,3 +65,8 @@ export function isCaRevocationGround(value: string): value is CaRevocationGround
 /** Who asked: the subscriber, the rights holder of a subscriber that ceased, an RA, or the CA itself (R7, R15). */
 export const REVOCATION_CHANNELS = ['subscriber', 'rights-holder', 'ra', 'ca'] as const;
 export type RevocationChannel = (typeof REVOCATION_CHANNELS)[number];
+
+/** Who asked for a revocation, in words, both languages. */
+export function channelWords(channel: string): Record<'zh-CN' | 'en', string> | string {
+  return (REVOCATION_CHANNELS as readonly string[]).includes(channel) ? bothLocales(`revocation.channel.${channel}` as MessageCode) : channel;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../audit/audit-log.js';
+import type { SignetError } from '../i18n/signet-error.js';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
@@ -53,6 +54,14 @@ describe.each(storeBackends)('revocation on %s (R7, R15)', (backend) => {
     await expect(
       t.signet.status.revokeCertificate({ serial: leaf.serial, reason: 'keyCompromise', channel: 'ra', requestedBy: 'ra:officer' }),
     ).rejects.toMatchObject({ code: 'revocation.already-revoked', status: 409 });
+    // Issue 20: the refusal reads in each language, Beijing time and the reason in words (no UTC, no RFC 5280 name).
+    const refusal = await t.signet.status.revokeCertificate({ serial: leaf.serial, reason: 'keyCompromise', channel: 'ra', requestedBy: 'ra:officer' }).then(
+      () => expect.unreachable(),
+      (error: unknown) => error as SignetError,
+    );
+    expect(refusal.messageIn('zh-CN')).toMatch(/已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00 吊销（原因 已被替换）/);
+    expect(refusal.messageIn('en')).toMatch(/already revoked at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00 \(superseded\)/);
+    expect(refusal.messageIn('zh-CN')).not.toMatch(/superseded|Z（/);
     expect([await count('revocations'), await count('audit_entries')]).toEqual(before);
     expect((await t.signet.status.revocation(leaf.serial))?.reason).toBe('superseded');
   });

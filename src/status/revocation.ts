@@ -1,6 +1,7 @@
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { crlShardKey } from '../ca/crl-partition.js';
+import { formatShanghaiTime } from '../i18n/locale.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
@@ -11,6 +12,7 @@ import {
   isCaRevocationGround,
   isRevocationReason,
   reasonName,
+  reasonWords,
   type CaRevocationGround,
   type RevocationChannel,
   type RevocationReason,
@@ -231,5 +233,5 @@ async function nextRevocationNumber(trx: Transaction<StatusDatabase>): Promise<n
 }
 
 function alreadyRevoked(existing: Revocation): SignetError {
-  return new SignetError('revocation.already-revoked', 409, { serial: existing.serial, revokedAt: existing.revokedAt, reason: existing.reason }, 'serial');
+  return new SignetError('revocation.already-revoked', 409, { serial: existing.serial, revokedAt: formatShanghaiTime(existing.revokedAt), reason: reasonWords(existing.reason) }, 'serial');
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -85,4 +86,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 /** Nothing on the page is wider than the viewport: no sideways scrolling on a phone. */
 export async function horizontalOverflow(page: Page): Promise<number> {
   return (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+}
+
+/**
+ * A JSON call to the server under test, as the set-up of a browser test makes it: bearer
+ * token, body as JSON, anything but a 2xx fails the test with the method, path and answer.
+ * `base` is read at each call (the server's port is known only once it listens).
+ */
+export function apiCaller(base: () => string, defaultToken: string) {
+  return async (method: string, path: string, body?: unknown, token = defaultToken): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${base()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    expect(response.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
+    return json;
+  };
 }

@@ -10,7 +10,7 @@ import { openTestSignet, opensslRequest, type TestSignet } from '../../src/ca/te
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { ensureWebBuilt, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
+import { apiCaller, ensureWebBuilt, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -36,16 +36,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
   let changeId: string;
   let disputeId: string;
 
-  async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as Record<string, unknown>;
-    expect(response.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
-    return json;
-  }
+  const call = apiCaller(() => base, ADMIN_TOKEN);
 
   async function open(page: Page, path: string, locale: Locale = 'zh-CN', viewport: ViewportName = 'desktop'): Promise<void> {
     await page.setViewportSize(VIEWPORTS[viewport]);

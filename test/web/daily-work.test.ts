@@ -6,7 +6,7 @@ import { openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fi
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { ensureWebBuilt, horizontalOverflow, launchBrowser, screenshot, VIEWPORTS, type Browser } from './browser.js';
+import { apiCaller, ensureWebBuilt, horizontalOverflow, launchBrowser, screenshot, VIEWPORTS, type Browser } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -30,16 +30,7 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R2,
   let subscriberId: string;
   let officerToken: string;
 
-  async function call(method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<Record<string, unknown>> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json()) as Record<string, unknown>;
-    expect(response.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
-    return json;
-  }
+  const call = apiCaller(() => base, ADMIN_TOKEN);
 
   async function open(page: Page, path: string, locale: Locale = 'zh-CN', viewport: keyof typeof VIEWPORTS = 'desktop'): Promise<void> {
     await page.setViewportSize(VIEWPORTS[viewport]);
@@ -54,7 +45,8 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R2,
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    await call('POST', '/api/v1/agreements', { id: '2026-01', title: '订户协议', text: '订户协议正文' });
+    // Published in both languages: an English reader is shown the English text (issue 20).
+    await t.signet.publication.publishAgreement('test', { id: '2026-01', title: { 'zh-CN': '订户协议', en: 'Subscriber agreement' }, text: { 'zh-CN': '订户协议正文', en: 'Text of the subscriber agreement' } });
     const raId = String((await call('POST', '/api/v1/ra/organisations', { name: '日常注册机构' })).id);
     const officer = await call('POST', '/api/v1/ra/operators', { username: OFFICER.username, role: 'ra-officer', raId, password: OFFICER.password });
     const token = String((await call('POST', '/api/v1/ra/api-tokens', { label: 'test set-up', operatorId: officer.id })).token);
@@ -145,6 +137,24 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R2,
     await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').waitFor();
     expect(await subscriber.locator('[data-testid="apply-again"]').count()).toBe(0);
     await screenshot(subscriber, 'daily-applied-again-zh-CN-desktop');
+    const applicationId = await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').getAttribute('data-id');
+
+    // A change of a field the certificate carries, for a subscriber with no certificate in force: approval says so,
+    // and does not claim that "the certificates stay valid" (issue 20).
+    const change = await call('POST', `/api/v1/ra/subscribers/${subscriberId}/changes`, { changes: { name: '王五一' } }, officerToken);
+    await open(officer, `/console/changes/${String(change.id)}`);
+    await officer.locator('#f-note').fill('身份证件已核验');
+    await officer.getByRole('button', { name: zh('changes.approve') }).click();
+    await officer.locator('[data-testid="no-reissue"]', { hasText: zh('changes.content-changed-none-in-force') }).waitFor();
+    expect(await officer.locator('[data-testid="no-reissue"]').textContent()).not.toContain(zh('changes.no-certificate-affected'));
+
+    // The agreement in the reader's language: English text on the English page, the Chinese on the Chinese one.
+    await open(subscriber, '/agreement', 'en');
+    await subscriber.locator('.agreement pre', { hasText: 'Text of the subscriber agreement' }).waitFor();
+    expect(await subscriber.locator('.agreement h2').textContent()).toBe('Subscriber agreement');
+    expect(await subscriber.locator('[data-testid="agreement-no-english"]').count()).toBe(0);
+    await open(subscriber, '/agreement', 'zh-CN');
+    await subscriber.locator('.agreement pre', { hasText: '订户协议正文' }).waitFor();
 
     // The officer sees the ID card uploaded for the subscriber before deciding; the view is an audited read (R2).
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
@@ -155,7 +165,6 @@ describe('daily work in the portal and the console, on SQLite (issue 20; R0, R2,
     });
     expect(uploaded.status, await uploaded.clone().text()).toBe(201);
     const documentId = ((await uploaded.json()) as { id: string }).id;
-    const applicationId = await subscriber.locator('[data-testid="portal-application"][data-status="submitted"]').getAttribute('data-id');
     await open(officer, `/console/applications/${applicationId}`);
     await officer.locator(`[data-view-document="${documentId}"]`).click();
     const view = officer.locator('[data-testid="document-view"] img');

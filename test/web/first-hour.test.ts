@@ -183,7 +183,7 @@ describe('the first hour: npm start on an empty data folder → welcome → appl
     const serial = JSON.parse(readFileSync(join(checkout, 'download.json'), 'utf8')).serial as string;
     expect(journey.stdout).toMatch(new RegExp(`^${serial}\tvalid\tindividual-signing\t`, 'm'));
     expect(journey.stdout).toMatch(/^Status: valid$/m);
-    expect(journey.stdout).toContain(`Revoked certificate ${serial} (keyCompromise)`);
+    expect(journey.stdout).toContain(`Revoked certificate ${serial} (key compromise)`);
     expect(journey.stdout).toContain('me.pem: revoked');
     expect(journey.stderr).toContain('Response verify OK');
     expect(journey.stdout).toContain(`Serial Number: ${serial.toUpperCase()}`);

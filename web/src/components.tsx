@@ -186,3 +186,22 @@ export function Pager({ page, pages, onPage }: { page: number; pages: number; on
     </nav>
   );
 }
+
+const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client'] as const;
+
+/** A certificate profile as the product people know; the profile's id beside it, as code, for operators. */
+export function ProfileName({ id, showId = false }: { id: string; showId?: boolean }) {
+  const { t } = useI18n();
+  if (!(PRODUCTS as readonly string[]).includes(id)) return <code>{id}</code>;
+  return (
+    <>
+      {t(`fees.product.${id as (typeof PRODUCTS)[number]}`)}
+      {showId && (
+        <>
+          {' '}
+          <code className="small">{id}</code>
+        </>
+      )}
+    </>
+  );
+}

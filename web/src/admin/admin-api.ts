@@ -24,6 +24,8 @@ export interface ChangeApproval {
   version: number;
   revoked: string[];
   reissues: Array<{ applicationId: string; replaces: string; credential: Credential }>;
+  certificateContentChanged: boolean;
+  certificatesInForce: number;
 }
 
 export interface SubscriberVersion {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { Alert, Card, Field, LoadError, Loading, StatusBadge, inputProps, useLoad, useProblem } from '../components';
+import { Alert, Card, Field, LoadError, Loading, ProfileName, StatusBadge, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { ra, type Application, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
@@ -49,7 +49,7 @@ function SubscriberFacts({ subscriber }: { subscriber: SubscriberDetail }) {
     <dl className="facts">
       <dt>{t('subscriber.type')}</dt>
       <dd>{t(`subscriber.type.${r.type}`)}</dd>
-      <dt>{t('register.name')}</dt>
+      <dt>{t(r.type === 'enterprise' ? 'register.enterprise-name' : 'register.name')}</dt>
       <dd>{r.name}</dd>
       {r.type === 'individual' ? (
         <>
@@ -178,9 +178,11 @@ export function ApplicationPage({ id }: { id: string }) {
             <dt>{t('applications.purpose')}</dt>
             <dd>{t(`purpose.${a.purpose}`)}</dd>
             <dt>{t('cert.profile')}</dt>
-            <dd>{a.profileId}</dd>
+            <dd>
+              <ProfileName id={a.profileId} showId />
+            </dd>
             <dt>{t('application.key-generation')}</dt>
-            <dd>{a.keyGeneration}</dd>
+            <dd>{t(a.keyGeneration === 'server' ? 'application.key-generation.server' : 'application.key-generation.subscriber')}</dd>
             <dt>{t('applications.submitted')}</dt>
             <dd>
               {time(a.submittedAt)} · {a.submittedBy}

@@ -237,7 +237,15 @@ export function ChangePage({ id }: { id: string }) {
         <Card title={t('changes.approved-title')}>
           <Alert kind="success">{t('changes.approved', { version: approval.version })}</Alert>
           {approval.revoked.length === 0 ? (
-            <p data-testid="no-reissue">{t('changes.no-certificate-affected')}</p>
+            <p data-testid="no-reissue">
+              {t(
+                approval.certificateContentChanged
+                  ? 'changes.content-changed-none-in-force'
+                  : approval.certificatesInForce > 0
+                    ? 'changes.no-certificate-affected'
+                    : 'changes.content-unchanged-none-in-force',
+              )}
+            </p>
           ) : (
             <>
               <p>{t('changes.revoked', { n: approval.revoked.length })}</p>

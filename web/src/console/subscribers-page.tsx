@@ -86,7 +86,7 @@ export function SubscribersPage() {
             <table className="responsive">
               <thead>
                 <tr>
-                  <th>{t('register.name')}</th>
+                  <th>{t('subscribers.name')}</th>
                   <th>{t('subscriber.type')}</th>
                   <th>{t('subscribers.identifier')}</th>
                   <th>{t('subscribers.registered')}</th>
@@ -96,7 +96,7 @@ export function SubscribersPage() {
               <tbody>
                 {shown.map((s) => (
                   <tr key={s.id}>
-                    <td data-label={t('register.name')}>{s.name}</td>
+                    <td data-label={t('subscribers.name')}>{s.name}</td>
                     <td data-label={t('subscriber.type')}>{t(`subscriber.type.${s.type}`)}</td>
                     <td data-label={t('subscribers.identifier')}>
                       <code>{s.identifierMasked}</code>

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { Alert, Card, Field, Steps, download, inputProps, useProblem } from '../components';
+import { Alert, Card, Field, ProfileName, Steps, download, inputProps, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import type { BrowserKeyAlgorithm } from './browser-key';
@@ -223,7 +223,9 @@ export function DownloadPage() {
             <dt>{t('cert.subject')}</dt>
             <dd className="break">{result.subject}</dd>
             <dt>{t('cert.profile')}</dt>
-            <dd>{result.profileId}</dd>
+            <dd>
+              <ProfileName id={result.profileId} />
+            </dd>
             <dt>{t('cert.not-after')}</dt>
             <dd>{time(result.notAfter)}</dd>
           </dl>

@@ -10,24 +10,34 @@ export interface AgreementVersion {
   textSha256: string;
   publishedAt: string;
   text: string;
+  /** The English text and title, when the version was published with them (R11). */
+  titleEn?: string;
+  textEn?: string;
 }
 
 export const currentAgreement = () => api<AgreementVersion>('/api/v1/agreements/current');
 
 /** The agreement's text with its version, date and digest: what the subscriber accepts is exactly this (R0, R11). */
 export function AgreementText({ agreement }: { agreement: AgreementVersion }) {
-  const { t, time } = useI18n();
+  const { t, time, locale } = useI18n();
+  // An English reader gets the English text when one was published, and is told when there is none.
+  const english = locale === 'en' && Boolean(agreement.textEn);
   return (
     <article className="agreement" data-version={agreement.id}>
       <header>
-        <h2>{agreement.title}</h2>
+        <h2>{locale === 'en' && agreement.titleEn ? agreement.titleEn : agreement.title}</h2>
         <p className="muted small">
           {t('agreement.version')}: <code>{agreement.id}</code> · {t('agreement.published')}: {time(agreement.publishedAt)} · SHA-256:{' '}
           <code className="break">{agreement.textSha256.slice(0, 16)}…</code>
         </p>
+        {locale === 'en' && !english && (
+          <p className="muted small" lang="en" data-testid="agreement-no-english">
+            {t('agreement.no-english')}
+          </p>
+        )}
       </header>
-      <pre className="document" tabIndex={0}>
-        {agreement.text}
+      <pre className="document" tabIndex={0} lang={english ? 'en' : 'zh-CN'}>
+        {english ? agreement.textEn : agreement.text}
       </pre>
     </article>
   );
