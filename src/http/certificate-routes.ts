@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { certsOnly } from '../est/certs-only.js';
 import { X509Certificate } from 'node:crypto';
 import type { SubscriberIdentity } from '../ca/subject-identity.js';
 import { publicSubject } from '../ca/identifier-disclosure.js';
@@ -141,16 +142,26 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
     {
       schema: {
         tags: ['certificates'],
-        summary: 'A certificate by serial: JSON ({serial}), PEM ({serial}.pem) or DER ({serial}.der / .crt)',
+        summary: 'A certificate by serial: JSON ({serial}), PEM ({serial}.pem), DER ({serial}.der / .crt / .cer) or with its chain to the root as PKCS#7 certs-only ({serial}.p7b / .p7c)',
         params: { type: 'object', properties: { ref: { type: 'string', maxLength: 80 } }, required: ['ref'] },
       },
     },
     async (request, reply) => {
-      const [serialPart, extension] = request.params.ref.split(/\.(?=[a-z]+$)/);
+      const [serialPart, extension] = request.params.ref.split(/\.(?=[a-z0-9]+$)/);
       const row = await signet.ca.certificate(serialPart ?? '');
       if (extension === 'pem') return reply.type('application/x-pem-file').send(toPem('CERTIFICATE', row.der));
       if (extension === 'der' || extension === 'crt' || extension === 'cer') {
         return reply.type('application/pkix-cert').send(row.der);
+      }
+      if (extension === 'p7b' || extension === 'p7c') {
+        // The certificate and the CA certificates above it, issuing CA first, root last (RFC 5652 certs-only, as EST serves them).
+        const chain = [row.der];
+        for (let caId: string | null = row.issuer_ca_id, depth = 0; caId && depth < 8; depth++) {
+          const authority = await signet.ca.authority(caId);
+          chain.push(authority.certificateDer);
+          caId = authority.parentId;
+        }
+        return reply.type('application/pkcs7-mime; smime-type=certs-only').send(certsOnly(chain));
       }
       if (extension !== undefined) throw new SignetError('certificate.not-found', 404, { serial: request.params.ref });
       const x509 = new X509Certificate(row.der);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -70,6 +70,14 @@ describe.each(storeBackends)('the HTTP interface on %s (docs/architecture.md)', 
     const der = await app.inject(`/api/v1/certificates/${issued.serial}.der`);
     expect(der.headers['content-type']).toBe('application/pkix-cert');
     expect(Buffer.from(issued.pem.replace(/-----[^-]+-----|\s/g, ''), 'base64').equals(der.rawPayload)).toBe(true);
+    // With its chain as PKCS#7 certs-only (issue 20): OpenSSL reads the certificate, the issuing CA and the root.
+    const p7b = await app.inject(`/api/v1/certificates/${issued.serial}.p7b`);
+    expect(p7b.headers['content-type']).toContain('application/pkcs7-mime');
+    const p7bPath = join(dir, 'chain.p7b');
+    writeFileSync(p7bPath, p7b.rawPayload);
+    const printed = runTool('openssl', ['pkcs7', '-inform', 'DER', '-in', p7bPath, '-print_certs', '-noout']);
+    expect(printed.stdout.match(/^subject=/gm)?.length, printed.stderr).toBe(3);
+    expect(printed.stdout).toMatch(/^subject=CN ?= ?api\.example\.cn$/m);
   });
 
   it('refuses an issuance without the operator token: 401, nothing recorded', async () => {
