@@ -17,9 +17,9 @@ const run = promisify(execFile);
  */
 describe('lego gets, renews and revokes a certificate over ACME with EAB, on PostgreSQL (RFC 8555)', () => {
   let f: AcmeFixture;
-  const lego = async (args: string[], command: string[]) => {
+  const lego = async (args: string[], command: string[], domain = 'api.example.com') => {
     try {
-      const { stdout, stderr } = await run('lego', ['--server', f.directory, '--path', join(f.dir, 'lego'), '--email', 'ops@example.com', '--accept-tos', '--domains', 'api.example.com', ...args, ...command], { timeout: 240_000 });
+      const { stdout, stderr } = await run('lego', ['--server', f.directory, '--path', join(f.dir, 'lego'), '--email', 'ops@example.com', '--accept-tos', '--domains', domain, ...args, ...command], { timeout: 240_000 });
       return { ok: true, out: stdout + stderr };
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };
@@ -60,6 +60,15 @@ describe('lego gets, renews and revokes a certificate over ACME with EAB, on Pos
     expect(after).not.toBe(before);
     const verify = runTool('openssl', ['verify', '-x509_strict', '-CAfile', f.rootPem, '-untrusted', saved('api.example.com.crt'), saved('api.example.com.crt')]);
     expect(verify.status, verify.stderr).toBe(0);
+  }, 300_000);
+
+  it('gets a certificate with tls-alpn-01 (RFC 8737) through lego\'s own TLS responder', async () => {
+    const result = await lego(['--tls', '--tls.port', `127.0.0.1:${f.tlsAlpnPort}`, ...eab()], ['run'], 'shop.example.com');
+    expect(result.ok, result.out).toBe(true);
+    const verify = runTool('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', f.rootPem, '-untrusted', saved('shop.example.com.crt'), saved('shop.example.com.crt')]);
+    expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+    const validated = await f.t.signet.store.db.selectFrom('acme_challenges' as never).select('type' as never).where('status' as never, '=', 'valid' as never).execute();
+    expect(validated.map((c) => (c as { type: string }).type)).toContain('tls-alpn-01');
   }, 300_000);
 
   it('revokes (keyCompromise) and the status domain says so', async () => {

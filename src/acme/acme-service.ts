@@ -10,6 +10,7 @@ import type { StatusService } from '../status/status-service.js';
 import type { Tx } from '../store/database.js';
 import { bindingAllows, ExternalAccountBindings, type Binding } from './bindings.js';
 import { DEFAULT_NETWORK, validateHttp01, type ValidationNetwork } from './http-01.js';
+import { validateTlsAlpn01 } from './tls-alpn-01.js';
 import { checkAlgorithm, importAccountKey, parseJws, payloadOf, verifyJwsSignature, type AccountKey, type FlattenedJws } from './jws.js';
 import { acmeDb, type AcmeAccountTable, type AcmeAuthorizationTable, type AcmeChallengeTable, type AcmeOrderTable } from './migrations.js';
 import { NonceStore } from './nonces.js';
@@ -70,6 +71,9 @@ export interface AcmeResponse {
 
 /** The RFC 5280 reasons an ACME client may give (RFC 8555 §7.6), as the status domain names them. */
 const REVOCATION_REASONS: Record<number, string> = { 0: 'unspecified', 1: 'keyCompromise', 3: 'affiliationChanged', 4: 'superseded', 5: 'cessationOfOperation' };
+
+/** The challenge types offered for each identifier. */
+const CHALLENGE_TYPES = ['http-01', 'tls-alpn-01'] as const;
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
@@ -336,10 +340,13 @@ export class AcmeService {
       for (const name of names) {
         const authz: AcmeAuthorizationTable = { id: randomBytes(12).toString('base64url'), order_id: order.id, account_id: account.id, identifier: name, status: 'pending', expires_at: expires };
         await trx.insertInto('acme_authorizations').values(authz).execute();
-        await trx
-          .insertInto('acme_challenges')
-          .values({ id: randomBytes(12).toString('base64url'), authorization_id: authz.id, type: 'http-01', token: randomBytes(32).toString('base64url'), status: 'pending', validated_at: null, error: null })
-          .execute();
+        // Every type this server validates; the client answers the one it can (RFC 8555 §7.1.4).
+        for (const type of CHALLENGE_TYPES) {
+          await trx
+            .insertInto('acme_challenges')
+            .values({ id: randomBytes(12).toString('base64url'), authorization_id: authz.id, type, token: randomBytes(32).toString('base64url'), status: 'pending', validated_at: null, error: null })
+            .execute();
+        }
       }
     });
     return { status: 201, body: await this.orderBody(base, order), location: `${base}/acme/order/${order.id}` };
@@ -479,7 +486,8 @@ export class AcmeService {
     const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
     let problem: AcmeProblem | null = null;
     try {
-      await validateHttp01(authz.identifier, challenge.token, keyAuthorization, this.network);
+      if (challenge.type === 'tls-alpn-01') await validateTlsAlpn01(authz.identifier, keyAuthorization, this.network);
+      else await validateHttp01(authz.identifier, challenge.token, keyAuthorization, this.network);
     } catch (error) {
       problem = error instanceof AcmeProblem ? error : new AcmeProblem('connection', `validation failed: ${(error as Error).message}`);
     }

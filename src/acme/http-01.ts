@@ -10,24 +10,29 @@ import { AcmeProblem } from './problems.js';
 export interface ValidationNetwork {
   /** The port http-01 connects to; 80 by the RFC, another for tests and for validators behind NAT. */
   http01Port: number;
+  /** The port tls-alpn-01 connects to; 443 by RFC 8737. */
+  tlsAlpnPort: number;
   hosts: Record<string, string>;
   timeoutMs: number;
 }
 
-export const DEFAULT_NETWORK: ValidationNetwork = { http01Port: 80, hosts: {}, timeoutMs: 10_000 };
+export const DEFAULT_NETWORK: ValidationNetwork = { http01Port: 80, tlsAlpnPort: 443, hosts: {}, timeoutMs: 10_000 };
 
-/** SIGNET_ACME_HTTP01_PORT and SIGNET_ACME_HOSTS (`name=address,name=address`). */
+/** SIGNET_ACME_HTTP01_PORT, SIGNET_ACME_TLS_ALPN_PORT and SIGNET_ACME_HOSTS (`name=address,name=address`). */
 export function validationNetworkFrom(env: NodeJS.ProcessEnv): ValidationNetwork {
-  const port = env.SIGNET_ACME_HTTP01_PORT?.trim();
+  const portOf = (variable: string, fallback: number) => {
+    const text = env[variable]?.trim();
+    const port = text ? Number(text) : fallback;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${variable}: "${text}" is not a port`);
+    return port;
+  };
   const hosts: Record<string, string> = {};
   for (const part of (env.SIGNET_ACME_HOSTS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const [name, address] = part.split('=').map((s) => s.trim());
     if (!name || !address || !isIP(address)) throw new Error(`SIGNET_ACME_HOSTS: "${part}" is not name=address`);
     hosts[name.toLowerCase()] = address;
   }
-  const http01Port = port ? Number(port) : 80;
-  if (!Number.isInteger(http01Port) || http01Port < 1 || http01Port > 65535) throw new Error(`SIGNET_ACME_HTTP01_PORT: "${port}" is not a port`);
-  return { ...DEFAULT_NETWORK, http01Port, hosts };
+  return { ...DEFAULT_NETWORK, http01Port: portOf('SIGNET_ACME_HTTP01_PORT', 80), tlsAlpnPort: portOf('SIGNET_ACME_TLS_ALPN_PORT', 443), hosts };
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

@@ -43,6 +43,8 @@ export interface AcmeFixture {
   binding: IssuedBinding;
   /** Where the http-01 validator connects (the client's standalone server listens there). */
   http01Port: number;
+  /** Where the tls-alpn-01 validator connects. */
+  tlsAlpnPort: number;
   close(): Promise<void>;
 }
 
@@ -59,7 +61,8 @@ export const TEST_NAMES = ['example.com', 'www.example.com', 'shop.example.com',
 
 export async function openAcmeFixture(backend: StoreBackendName, options: { env?: Record<string, string> } = {}): Promise<AcmeFixture> {
   const http01Port = await freePort();
-  const t = await openTestSignet(backend, { acmeNetwork: { http01Port, hosts: Object.fromEntries(TEST_NAMES.map((n) => [n, '127.0.0.1'])), timeoutMs: 20_000 }, env: options.env });
+  const tlsAlpnPort = await freePort();
+  const t = await openTestSignet(backend, { acmeNetwork: { http01Port, tlsAlpnPort, hosts: Object.fromEntries(TEST_NAMES.map((n) => [n, '127.0.0.1'])), timeoutMs: 20_000 }, env: options.env });
   const dir = mkdtempSync(join(tmpdir(), 'signet-acme-'));
   const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
   const rootPem = writePem(dir, 'root.pem', h.root.der);
@@ -84,6 +87,7 @@ export async function openAcmeFixture(backend: StoreBackendName, options: { env?
     subscriberId: subscriber.id,
     binding,
     http01Port,
+    tlsAlpnPort,
     close: async () => {
       await app.close();
       await t.signet.close();
