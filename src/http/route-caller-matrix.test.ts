@@ -31,6 +31,8 @@ const OTHER_ROUTES: Record<string, Access> = {
   'POST /api/v1/certificates': ADMIN_TOKEN,
   'GET /api/v1/certificates/{ref}': PUBLIC,
   'GET /crl/{file}': PUBLIC,
+  // Partitioned CRLs (issue 22): published like the full ones, for anyone.
+  'GET /crl/{caId}/{count}/{file}': PUBLIC,
   'GET /api/v1/crls/{caId}': PUBLIC,
   'POST /api/v1/crls/{caId}': ADMIN_TOKEN,
   'POST /api/v1/certificates/{serial}/revocation': { kind: 'operators', roles: ['ca-admin'] },
