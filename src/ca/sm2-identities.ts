@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Signer } from '../crypto/signer.js';
+import { DEFAULT_SM2_ID } from '../crypto/sm2-key.js';
 import { Sm2PreparedPoints, type Sm2KeyDirectory, type Sm2Point } from '../crypto/sm2-verifier.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { SignetDatabase } from '../store/database.js';
@@ -81,6 +82,11 @@ export class Sm2Identities implements Sm2KeyDirectory {
       this.ids.set(key, id);
     }
     this.own.add(key);
+  }
+
+  /** The IDs other than the default that this object knows, by SPKI SHA-256 hex (for an evidence package to carry). */
+  configuredIds(): Record<string, string> {
+    return Object.fromEntries([...this.ids].filter(([, id]) => id !== DEFAULT_SM2_ID));
   }
 
   /** Reads the IDs other processes recorded (a few rows: one per SM2 key), then answers from memory. */

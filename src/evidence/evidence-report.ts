@@ -65,6 +65,14 @@ export interface EvidenceManifest {
   checks: EvidenceCheck[];
   /** SHA-256 of every artefact, by file name. */
   artefacts: Record<string, string>;
+  /**
+   * The SM2 distinguishing IDs of this deployment's keys that are not the
+   * default (SPKI SHA-256 hex → ID): an offline verifier needs them to check
+   * a CA's, CRL's or TSA's SM2 signature. Taking them from the package is
+   * safe: a signature that verifies under a key with any ID was made with
+   * that key's private half.
+   */
+  sm2Ids?: Record<string, string>;
 }
 
 /** The signed content of a package: the manifest and the artefacts themselves (base64 DER). */
@@ -351,6 +359,7 @@ export class EvidenceService {
       conclusion,
       checks,
       artefacts: Object.fromEntries(Object.entries(artefacts).map(([name, bytes]) => [name, sha256(bytes)])),
+      ...(Object.keys(sm2Keys.configuredIds()).length > 0 ? { sm2Ids: sm2Keys.configuredIds() } : {}),
     };
     const content: PackageContent = {
       manifest,
@@ -515,6 +524,12 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
   }
 }
 
+/** The SM2 IDs a package names, as a verifier's directory (by SPKI SHA-256). */
+function packageSm2Ids(ids: Record<string, string>): Sm2KeyDirectory {
+  const named = new Map(Object.entries(ids).filter(([, id]) => typeof id === 'string'));
+  return { distinguishingIdOf: (spki) => named.get(sha256(spki)), preparedPoint: () => undefined };
+}
+
 /** What in the package (and its signature's time-stamp token) no check covered. */
 function uncheckedParts(signedData: SignedData, checked: Buffer[]): string[] {
   const problems: string[] = [];
@@ -570,6 +585,8 @@ function verifyPackageContent(
     return beside ? Buffer.from(beside.buffer, beside.byteOffset, beside.byteLength) : undefined;
   };
   const chain = manifest.chain.flatMap((c) => artefact(c.file) ?? []);
+  // Without the store's IDs (offline), the package's own list of its SM2 keys' IDs.
+  if (!sm2Keys && manifest.sm2Ids) sm2Keys = packageSm2Ids(manifest.sm2Ids);
   const root = chain[chain.length - 1];
   const anchors = trustAnchors?.length ? trustAnchors : root ? [root] : [];
 
