@@ -18,12 +18,12 @@ import {
   id_pkix_ocsp_basic,
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { secondsOnly } from './crl-encoding.js';
+import { secondsOnly, serialOctets } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, type OcspQuestion } from './ocsp-request.js';
 import { lintOcspResponse } from './ocsp-response-lint.js';
@@ -70,6 +70,12 @@ export interface OcspOptions {
    * cannot make the responder sign at will. Past it, `unauthorized` (unsigned; RFC 5019 §2.2.3).
    */
   unknownPerSecond: number;
+  /**
+   * Answers signed ahead per scheduler round (RFC 5019 style: the lease holder signs, every node serves bytes):
+   * certificates nobody has asked about yet get their SHA-1 CertID answer stored, so a cold question is a lookup,
+   * not a signature. 0: only what was asked is kept.
+   */
+  presignPerRound: number;
 }
 
 export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
@@ -79,6 +85,7 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   maxCached: DEFAULT_OCSP_CACHE_SIZE,
   revocationPollMs: 1000,
   unknownPerSecond: 10,
+  presignPerRound: 2_000,
 };
 
 const HASHES: Record<string, { name: string; length: number }> = {
@@ -89,6 +96,9 @@ const HASHES: Record<string, { name: string; length: number }> = {
   // GM/T 0015 clients name the issuer by SM3 hashes (issue 8).
   [OID.sm3]: { name: 'sm3', length: 32 },
 };
+
+/** SHA-1 with NULL parameters, byte for byte as OpenSSL and RFC 5019 clients write it in a CertID. */
+const SHA1_WITH_NULL = () => AsnConvert.parse(Buffer.from('300906052b0e03021a0500', 'hex'), AlgorithmIdentifier);
 
 /** Revocations applied per query when catching up (a node back from a long pause, a mass revocation). */
 const REVOCATIONS_PER_LOOK = 10_000;
@@ -551,13 +561,16 @@ export class OcspResponder {
     }
   }
 
-  /** The scheduler's part: re-sign stored responses that would go stale within the margin. */
+  /** The scheduler's part: re-sign stored responses that would go stale within the margin (certificates still valid only). */
   async refreshStale(): Promise<number> {
     const now = this.ca.now();
     const due = await statusDb(this.ca.store)
       .selectFrom('ocsp_responses')
       .select('cert_id')
       .where('next_update', '<=', new Date(now.getTime() + this.options.refreshMarginMs).toISOString())
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('certificates').select('certificates.serial').whereRef('certificates.serial', '=', 'ocsp_responses.serial').where('certificates.not_after', '>', now.toISOString())),
+      )
       .limit(10_000)
       .execute();
     for (const { cert_id } of due) {
@@ -572,6 +585,68 @@ export class OcspResponder {
       }
     }
     return due.length;
+  }
+
+  /** Where each CA's pass of presignCold stopped (serial order), on this node: the next round goes on from there. */
+  private readonly presignCursor = new Map<string, string>();
+
+  /**
+   * Signs ahead (RFC 5019 §2.2, Boulder's updater/responder split): up to `presignPerRound` unexpired
+   * certificates of CAs with a responder that have no stored answer fresh past the refresh margin get their
+   * SHA-1 CertID answer (the form RFC 5019 clients send) stored in ocsp_responses, where every node's first
+   * question about them finds it. Walks each CA's certificates in serial order from where the last round stopped.
+   */
+  async presignCold(limit = this.options.presignPerRound): Promise<number> {
+    if (limit <= 0) return 0;
+    const now = this.ca.now();
+    const freshUntil = new Date(now.getTime() + this.options.refreshMarginMs).toISOString();
+    let signed = 0;
+    for (const authority of await this.ca.authorities()) {
+      if (signed >= limit) break;
+      const responder = await this.responderFor(authority.id);
+      if (!responder) continue;
+      const certificate = AsnConvert.parse(authority.certificateDer, Certificate);
+      const nameHash = createHash('sha1').update(Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subject))).digest();
+      const keyHash = createHash('sha1').update(Buffer.from(certificate.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
+      const after = this.presignCursor.get(authority.id) ?? '';
+      const rows = await statusDb(this.ca.store)
+        .selectFrom('certificates')
+        .select('serial')
+        .where('issuer_ca_id', '=', authority.id)
+        .where('serial', '>', after)
+        .where('not_after', '>', now.toISOString())
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('ocsp_responses').select('ocsp_responses.serial').whereRef('ocsp_responses.serial', '=', 'certificates.serial').where('ocsp_responses.next_update', '>', freshUntil))),
+        )
+        .orderBy('serial')
+        .limit(limit - signed)
+        .execute();
+      // The end of this CA's certificates: the next round starts over (new certificates, answers gone stale).
+      this.presignCursor.set(authority.id, rows.length < limit - signed ? '' : rows[rows.length - 1]!.serial);
+      for (const { serial } of rows) {
+        const certId = new CertID({
+          hashAlgorithm: SHA1_WITH_NULL(),
+          issuerNameHash: new OctetString(nameHash),
+          issuerKeyHash: new OctetString(keyHash),
+          serialNumber: new Uint8Array(serialOctets(serial)).buffer,
+        });
+        const question = { certId, hex: Buffer.from(AsnConvert.serialize(certId)).toString('hex'), serial };
+        const entry = await this.sign(authority.id, responder, [question], undefined, now);
+        // Not into this node's memory: a round of pre-signing must not push out what is being asked.
+        await this.store(entry, authority.id, question);
+        signed += 1;
+      }
+    }
+    return signed;
+  }
+
+  /**
+   * Drops stored answers past their nextUpdate: they are never served (a fresh one is signed or pre-signed
+   * instead), so the table holds about one row per certificate still valid, not one per serial ever asked.
+   */
+  async pruneStale(): Promise<number> {
+    const result = await statusDb(this.ca.store).deleteFrom('ocsp_responses').where('next_update', '<', this.ca.now().toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   private async issuerOf(certId: CertID): Promise<string | null> {

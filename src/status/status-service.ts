@@ -81,13 +81,17 @@ export class StatusService {
 
   /**
    * One round of background work, on the node holding the lease: CRLs that
-   * are missing or due within `marginMs`, and OCSP responses about to go stale.
+   * are missing or due within `marginMs`, OCSP responses about to go stale,
+   * stale ones dropped, and answers signed ahead for certificates not asked about yet.
    */
-  async scheduledWork(marginMs = 3_600_000): Promise<{ crls: number; ocsp: number } | null> {
+  async scheduledWork(marginMs = 3_600_000): Promise<{ crls: number; ocsp: number; presigned: number; pruned: number } | null> {
     if (!(await tryTakeLease(this.ca.store, 'status-publisher', this.nodeId, 10 * 60_000))) return null;
     const crls = await this.crls.publishDue('system:crl-schedule', marginMs);
     const ocsp = await this.ocsp.refreshStale();
-    return { crls: crls.length, ocsp };
+    // Answers past their nextUpdate go, then certificates without a fresh answer get one signed ahead (issue 22).
+    const pruned = await this.ocsp.pruneStale();
+    const presigned = await this.ocsp.presignCold();
+    return { crls: crls.length, ocsp, presigned, pruned };
   }
 
   /** Runs `scheduledWork` every `intervalMs` (unref'd: it never keeps the process alive). */

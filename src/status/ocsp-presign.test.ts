@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { statusDb } from './schema.js';
+
+afterAll(dropFreshStores);
+
+/**
+ * Issue 22: answers for certificates nobody has asked about yet are signed ahead by the lease holder (RFC 5019
+ * §2.2 style), so a cold question is a lookup; and the table keeps about one answer per certificate still valid,
+ * because answers past their nextUpdate are dropped.
+ */
+describe.each(storeBackends)('OCSP answers signed ahead for cold serials on %s (RFC 5019, issue 22)', (backend) => {
+  let now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  let t: TestSignet;
+  let h: Hierarchy;
+  let dir: string;
+  const leaves: Array<{ serial: string; pem: string }> = [];
+  const rows = () => statusDb(t.signet.store).selectFrom('ocsp_responses').select(['serial', 'status', 'der', 'next_update']).execute();
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { clock: () => now });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    dir = mkdtempSync(join(tmpdir(), 'signet-ocsp-presign-'));
+    for (let i = 0; i < 3; i++) {
+      const { csrPem } = opensslRequest(dir, 'ecdsa-p256', `cold-${i}`);
+      const leaf = await t.signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: `CN=cold ${i}`, subscriberId: `c${i}`, requestedBy: 'test', reason: 'test' });
+      leaves.push({ serial: leaf.serial, pem: writePem(dir, `cold-${i}.pem`, leaf.der) });
+    }
+    await t.signet.status.revokeCertificate({ serial: leaves[2]!.serial, reason: 'keyCompromise', channel: 'ra', requestedBy: 'operator:test' });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.signet.close();
+  });
+
+  it('signs ahead for every valid certificate of a CA with a responder, within the round budget, and not again while fresh', async () => {
+    expect(await rows()).toEqual([]);
+    // A budget of 2 stops the round early; the next round goes on from there.
+    expect(await t.signet.status.ocsp.presignCold(2)).toBe(2);
+    expect(await t.signet.status.ocsp.presignCold(100)).toBeGreaterThanOrEqual(1);
+    const stored = await rows();
+    for (const leaf of leaves) expect(stored.map((r) => r.serial)).toContain(leaf.serial);
+    expect(stored.find((r) => r.serial === leaves[2]!.serial)?.status).toBe('revoked');
+    expect(stored.find((r) => r.serial === leaves[0]!.serial)?.status).toBe('good');
+    expect(await t.signet.status.ocsp.presignCold(100)).toBe(0);
+  });
+
+  it('answers the first question about a serial (an RFC 5019 request from openssl ocsp) with the bytes signed ahead, not a new signature', async () => {
+    const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+    const stored = await rows();
+    for (const leaf of [leaves[0]!, leaves[2]!]) {
+      const requestFile = join(dir, `req-${leaf.serial}.der`);
+      const made = runTool('openssl', ['ocsp', '-issuer', issuing, '-cert', leaf.pem, '-no_nonce', '-reqout', requestFile]);
+      expect(made.status, made.stderr).toBe(0);
+      const reply = await t.signet.status.ocsp.respond(readFileSync(requestFile));
+      expect(reply.der.equals(stored.find((r) => r.serial === leaf.serial)!.der), leaf.serial).toBe(true);
+    }
+  });
+
+  it('drops answers past their nextUpdate (the table does not keep one per serial ever asked), and the next round signs them afresh', async () => {
+    const before = (await rows()).length;
+    now = new Date(now.getTime() + 2 * 24 * 3_600_000);
+    expect(await t.signet.status.ocsp.pruneStale()).toBe(before);
+    expect(await rows()).toEqual([]);
+    expect(await t.signet.status.ocsp.refreshStale()).toBe(0);
+    expect(await t.signet.status.ocsp.presignCold(100)).toBe(before);
+    for (const row of await rows()) expect(new Date(row.next_update).getTime()).toBeGreaterThan(now.getTime());
+  });
+});
