@@ -398,7 +398,7 @@ export async function verifyAuditCheckpoints(store: SignetDatabase, options: Che
     const check = verifySignature(key.public_key_info, algorithm, bytes, row.signature, { sm2Keys: trust.sm2Keys });
     if (!check.ok) return fail('audit.checkpoint-problem.bad-signature', { reason: check.reason });
     if (row.timestamp_token) {
-      const stamp = verifyTimeStampToken(row.timestamp_token, bytes, trust);
+      const stamp = await verifyTimeStampToken(row.timestamp_token, bytes, trust);
       if (!stamp.valid) return fail('audit.checkpoint-problem.bad-time-stamp', { reason: stamp.problems.join('; ') });
       timeStamped += 1;
     }

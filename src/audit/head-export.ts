@@ -160,7 +160,7 @@ export async function verifyExportedHeads(location: string, options: HeadExportV
     const check = verifySignature(spki, algorithm, bytes, Buffer.from(head.signature ?? '', 'base64'), { sm2Keys: options.trust?.sm2Keys });
     if (!check.ok) return fail('audit.head-export.bad-signature', { reason: check.reason });
     if (head.timeStampToken && options.trust) {
-      const stamp = verifyTimeStampToken(Buffer.from(head.timeStampToken, 'base64'), bytes, options.trust);
+      const stamp = await verifyTimeStampToken(Buffer.from(head.timeStampToken, 'base64'), bytes, options.trust);
       if (!stamp.valid) return fail('audit.head-export.bad-time-stamp', { reason: stamp.problems.join('; ') });
     }
     const previous = anchors.at(-1);

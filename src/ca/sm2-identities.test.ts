@@ -101,10 +101,10 @@ describe.each(storeBackends)('SM2 distinguishing IDs across processes on %s', (b
     const checks = Object.fromEntries(evidence.manifest.checks.map((c) => [c.id, c.ok]));
     expect(checks.chain).toBe(true);
     expect(checks.crl).toBe(true);
-    expect(verifyEvidencePackage(evidence.der, undefined, evidence.detached, await b.ca.sm2Identities.upToDate())).toMatchObject({ valid: true });
+    expect(await verifyEvidencePackage(evidence.der, undefined, evidence.detached, await b.ca.sm2Identities.upToDate())).toMatchObject({ valid: true });
     // Offline (`signet evidence verify`, no store): the package names its SM2 keys' IDs itself.
     expect(Object.values(evidence.manifest.sm2Ids ?? {})).toContain(CA_ID);
-    expect(verifyEvidencePackage(evidence.der, undefined, evidence.detached)).toMatchObject({ valid: true });
+    expect(await verifyEvidencePackage(evidence.der, undefined, evidence.detached)).toMatchObject({ valid: true });
   });
 
   it('learns the ID of a key another node made after it started (an issuing CA ceremony keeps the ID)', async () => {

@@ -70,7 +70,7 @@ export function registerEvidenceCommands(program: Command): void {
         const sign = async (timeStamper?: TimeStamper) => {
           const signature = await signDocument({ content, signer, detached: opts.detached, timeStamper });
           writeFileSync(opts.out, signature);
-          const check = verifySignedDocument({ signature, content, trustAnchors: [], intermediates: signer.chain });
+          const check = await verifySignedDocument({ signature, content, trustAnchors: [], intermediates: signer.chain });
           const stamp = check.timeStamp?.genTime ? say('cli.cms-stamped', { time: formatShanghaiTime(check.timeStamp.genTime) }) : '';
           const data = { out: opts.out, detached: !!opts.detached, signer: check.signer?.subject, timeStamp: check.timeStamp?.genTime?.toISOString() ?? null, tokenSerial: check.timeStamp?.serial ?? null };
           print(opts.json, data, say('cli.cms-signed', { out: opts.out, mode: opts.detached ? 'detached' : 'attached', signer: check.signer?.subject, stamp }));
@@ -96,7 +96,7 @@ export function registerEvidenceCommands(program: Command): void {
       const trust = opts.ca
         ? { trustAnchors: readCertificates(opts.ca), intermediates: opts.untrusted ? readCertificates(opts.untrusted) : [] }
         : await withSignet(deploymentTrust);
-      const result = verifySignedDocument({ signature, content, ...trust });
+      const result = await verifySignedDocument({ signature, content, ...trust });
       if (opts.out && result.content) writeFileSync(opts.out, result.content);
       const data = {
         valid: result.valid,
@@ -194,9 +194,9 @@ export function registerEvidenceCommands(program: Command): void {
     .option('--ca <file>', 'trusted root certificate (PEM); default: the root inside the package (compare its fingerprint)')
     .option('--crl <file>', 'the CRL that travels beside the package when too large to embed (default: the package file name + .crl, if present)')
     .option('--json', 'machine-readable output')
-    .action((file: string, opts: { ca?: string; crl?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { ca?: string; crl?: string; json?: boolean }) => {
       const crlFile = opts.crl ?? (existsSync(`${file}.crl`) ? `${file}.crl` : undefined);
-      const result = verifyEvidencePackage(read(file), opts.ca ? readCertificates(opts.ca) : undefined, crlFile ? { 'crl.der': read(crlFile) } : {});
+      const result = await verifyEvidencePackage(read(file), opts.ca ? readCertificates(opts.ca) : undefined, crlFile ? { 'crl.der': read(crlFile) } : {});
       const data = {
         valid: result.valid,
         signer: result.signer ?? null,
@@ -225,8 +225,8 @@ export function registerEvidenceCommands(program: Command): void {
     .description('render an evidence package as a readable HTML page / 生成可读的 HTML 报告')
     .requiredOption('--out <file>', 'where to write the HTML')
     .addOption(new Option('--lang <locale>', 'language').choices(['zh-CN', 'en']))
-    .action((file: string, opts: { out: string; lang?: Locale }) => {
-      const result = verifyEvidencePackage(read(file));
+    .action(async (file: string, opts: { out: string; lang?: Locale }) => {
+      const result = await verifyEvidencePackage(read(file));
       if (!result.manifest) throw new SignetError('evidence.malformed-package', 400, { detail: result.problems.join('; ') });
       // A report rendered from a package that fails would show its (possibly altered) conclusion as if it held.
       if (!result.valid) {

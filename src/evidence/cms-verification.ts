@@ -1,7 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { ContentInfo, SignedData, SignerInfo, id_data, id_signedData, type EncapsulatedContent } from '@peculiar/asn1-cms';
+import { ContentInfo, SignedData, SignerInfo, id_data, id_ri_ocsp_response, id_signedData, type EncapsulatedContent } from '@peculiar/asn1-cms';
 import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { ContentType as ContentTypeValue, SigningTime } from '@peculiar/asn1-pkcs9';
 import { TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import {
@@ -35,6 +36,31 @@ export interface TrustContext {
   intermediates?: Uint8Array[];
   /** The SM2 distinguishing IDs of our own keys (a CA, TSA or responder with a non-default ID); others use the default. */
   sm2Keys?: Sm2KeyDirectory;
+  /** CRLs and OCSP responses to validate against, besides those inside the SignedData (RFC 5652 §10.2.1). */
+  crls?: Uint8Array[];
+  ocsps?: Uint8Array[];
+}
+
+/**
+ * The revocation values a SignedData carries (RFC 5652 §10.2.1: CertificateList,
+ * or id-ri-ocsp-response per RFC 5940). Read with PKI.js: @peculiar/asn1-cms
+ * models only the `other` choice. Unreadable values are left out, so the path
+ * is then judged without them.
+ */
+export function embeddedRevocationValues(signedDataDer: Uint8Array): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+  const crls: Uint8Array[] = [];
+  const ocsps: Uint8Array[] = [];
+  try {
+    const info = pkijs.ContentInfo.fromBER(signedDataDer.buffer.slice(signedDataDer.byteOffset, signedDataDer.byteOffset + signedDataDer.byteLength) as ArrayBuffer);
+    const signed = new pkijs.SignedData({ schema: info.content });
+    for (const value of signed.crls ?? []) {
+      if (value instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(value.toSchema().toBER()));
+      else if (value.otherRevInfoFormat === id_ri_ocsp_response) ocsps.push(new Uint8Array((value.otherRevInfo as asn1js.AsnType).toBER()));
+    }
+  } catch {
+    // Not readable as PKI.js sees it: the signature check reports the structure's own problems.
+  }
+  return { crls, ocsps };
 }
 
 export interface TimeStampVerification {
@@ -197,7 +223,7 @@ function signatureAlgorithmFor(algorithm: AlgorithmIdentifier, hash: HashName): 
  * carry): the TSA's signature, its certificate (critical timeStamping EKU,
  * RFC 3161 §2.3) and path at genTime.
  */
-export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array, trust: TrustContext): TimeStampVerification {
+export async function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array, trust: TrustContext): Promise<TimeStampVerification> {
   const problems: string[] = [];
   let signedData: SignedData;
   try {
@@ -246,7 +272,12 @@ export function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array
   if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
     problems.push("the TSA's certificate lacks the critical, sole timeStamping extended key usage (RFC 3161 §2.3)");
   }
-  const path = validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime, trust.sm2Keys);
+  const embedded = embeddedRevocationValues(tokenDer);
+  const path = await validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime, {
+    crls: [...embedded.crls, ...(trust.crls ?? [])],
+    ocsps: [...embedded.ocsps, ...(trust.ocsps ?? [])],
+    sm2Keys: trust.sm2Keys,
+  });
   problems.push(...path.problems);
   result.valid = problems.length === 0;
   return result;
@@ -259,7 +290,7 @@ export interface VerifyDocumentOptions extends TrustContext {
 }
 
 /** Verifies a signed document as a relying party would, in order: content, signature, time, certificate path. */
-export function verifySignedDocument(options: VerifyDocumentOptions): SignatureVerification {
+export async function verifySignedDocument(options: VerifyDocumentOptions): Promise<SignatureVerification> {
   const signedData = parseSignedData(options.signature, 'signature');
   const problems: string[] = [];
   const attached = encapsulatedOctets(signedData.encapContentInfo.eContent);
@@ -286,7 +317,7 @@ export function verifySignedDocument(options: VerifyDocumentOptions): SignatureV
   const tokenValue = signerInfo.unsignedAttrs?.find((a) => a.attrType === id_aa_signatureTimeStampToken)?.attrValues[0];
   if (tokenValue) {
     // RFC 3161 Appendix A: the token covers the signature value of this SignerInfo.
-    timeStamp = verifyTimeStampToken(new Uint8Array(tokenValue), new Uint8Array(signerInfo.signature.buffer), {
+    timeStamp = await verifyTimeStampToken(new Uint8Array(tokenValue), new Uint8Array(signerInfo.signature.buffer), {
       trustAnchors: options.trustAnchors,
       intermediates: candidates,
       sm2Keys: options.sm2Keys,
@@ -294,7 +325,12 @@ export function verifySignedDocument(options: VerifyDocumentOptions): SignatureV
     if (!timeStamp.valid) problems.push(...timeStamp.problems.map((p) => `time-stamp: ${p}`));
   }
   const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
-  const path = validatePath(signerDer, candidates, options.trustAnchors, checkedAt, options.sm2Keys);
+  const embedded = embeddedRevocationValues(options.signature);
+  const path = await validatePath(signerDer, candidates, options.trustAnchors, checkedAt, {
+    crls: [...embedded.crls, ...(options.crls ?? [])],
+    ocsps: [...embedded.ocsps, ...(options.ocsps ?? [])],
+    sm2Keys: options.sm2Keys,
+  });
   problems.push(...path.problems);
   const missing = [
     ...(binding === 'v2' ? [] : ['signing-certificate-v2']),

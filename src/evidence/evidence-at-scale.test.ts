@@ -73,22 +73,22 @@ describe.each(storeBackends)('evidence when the CRL in force is large, on %s (R1
     const crl = revoked.detached['crl.der']!;
     expect(crl.length).toBeGreaterThan(4_000_000);
 
-    const offline = verifyEvidencePackage(revoked.der, [h.root.der], { 'crl.der': crl });
+    const offline = await verifyEvidencePackage(revoked.der, [h.root.der], { 'crl.der': crl });
     expect(offline.problems).toEqual([]);
     expect(offline.valid).toBe(true);
     // Without the CRL the package does not stand alone, and says where the CRL is.
-    const alone = verifyEvidencePackage(revoked.der, [h.root.der]);
+    const alone = await verifyEvidencePackage(revoked.der, [h.root.der]);
     expect(alone.valid).toBe(false);
     expect(alone.problems.join()).toMatch(/travels beside the package and was not given .*served at http/);
     // Another CRL (or a changed one) is not the one the package names.
     const changed = Buffer.from(crl);
     changed.writeUInt8(changed.readUInt8(changed.length - 300) ^ 1, changed.length - 300);
-    expect(verifyEvidencePackage(revoked.der, [h.root.der], { 'crl.der': changed }).valid).toBe(false);
+    expect((await verifyEvidencePackage(revoked.der, [h.root.der], { 'crl.der': changed })).valid).toBe(false);
 
     const notRevoked = await evidence.produce({ serial: good, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
     expect(notRevoked.manifest.statusAtTime).toBe('not-revoked');
     expect(notRevoked.manifest.crl).toMatchObject({ listed: false, signatureValid: true });
-    expect(verifyEvidencePackage(notRevoked.der, [h.root.der], notRevoked.detached).valid).toBe(true);
+    expect((await verifyEvidencePackage(notRevoked.der, [h.root.der], notRevoked.detached)).valid).toBe(true);
 
     // The arbiter's own tools: OpenSSL verifies the companion CRL against the issuing CA.
     const crlPath = join(dir, 'companion.crl');
@@ -125,12 +125,12 @@ describe.each(storeBackends)('evidence when the CRL in force is large, on %s (R1
     expect(revoked.manifest.crl).toMatchObject({ listed: true, signatureValid: true, embedded: false });
     expect(revoked.der.length).toBeLessThan(64 * 1024);
     const verifyStarted = performance.now();
-    const offline = verifyEvidencePackage(revoked.der, [h.root.der], revoked.detached);
+    const offline = await verifyEvidencePackage(revoked.der, [h.root.der], revoked.detached);
     const verifyMs = performance.now() - verifyStarted;
     expect(offline.problems).toEqual([]);
     const notRevoked = await evidence.produce({ serial: good, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
     expect(notRevoked.manifest).toMatchObject({ statusAtTime: 'not-revoked', crl: { listed: false, signatureValid: true } });
-    expect(verifyEvidencePackage(notRevoked.der, [h.root.der], notRevoked.detached).valid).toBe(true);
+    expect((await verifyEvidencePackage(notRevoked.der, [h.root.der], notRevoked.detached)).valid).toBe(true);
     console.log(
       `[evidence at scale, ${backend}] 1,000,000 entries: package ${revoked.der.length} B beside a ${revoked.detached['crl.der']!.length} B CRL, produced in ${produceMs.toFixed(0)} ms, verified offline in ${verifyMs.toFixed(0)} ms`,
     );

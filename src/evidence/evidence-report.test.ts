@@ -79,7 +79,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(manifest.conclusion['zh-CN']).toContain('未被吊销');
     expect(manifest.chain.map((c) => c.file)).toEqual(['ca-1.der', 'ca-2.der']);
 
-    const verified = verifyEvidencePackage(der);
+    const verified = await verifyEvidencePackage(der);
     expect(verified.problems).toEqual([]);
     expect(verified.valid).toBe(true);
     expect(verified.rootFingerprint).toHaveLength(64);
@@ -102,12 +102,12 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(manifest.statusAtTime).toBe('revoked');
     expect(manifest.crl).toMatchObject({ crlNumber: 2, listed: true, reason: 'keyCompromise' });
     expect(manifest.conclusion.en).toMatch(/was revoked \(since 2026-12-01 10:30:00 \+08:00\)/);
-    expect(verifyEvidencePackage(der).valid).toBe(true);
+    expect((await verifyEvidencePackage(der)).valid).toBe(true);
   });
 
   it('answers with its own findings, never the package\'s, when the signed manifest was altered: what failed and why, in both languages (issue 20)', async () => {
     const { der, manifest } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
-    const good = verifyEvidencePackage(der);
+    const good = await verifyEvidencePackage(der);
     expect(good.checks.map((c) => [c.id, c.ok])).toEqual([
       ['readable', true],
       ['package-signature', true],
@@ -121,7 +121,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     const altered = Buffer.from(der);
     const at = altered.indexOf(Buffer.from('"statusAtTime"')) + 3;
     altered[at] = altered[at]! ^ 0x01;
-    const refused = verifyEvidencePackage(altered);
+    const refused = await verifyEvidencePackage(altered);
     expect(refused.valid).toBe(false);
     expect(refused.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['package-signature']);
     // Digests and findings compared against an unsigned manifest prove nothing: they are not shown as passed.
@@ -136,7 +136,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(refused.problems.join()).toMatch(/changed after signing/);
 
     // Bytes that are not a package at all: one finding, that it cannot be read, in both languages.
-    const cut = verifyEvidencePackage(der.subarray(0, 200));
+    const cut = await verifyEvidencePackage(der.subarray(0, 200));
     expect(cut.checks).toEqual([{ id: 'readable', ok: false, text: { 'zh-CN': expect.stringContaining('不是可读的证据包'), en: expect.stringContaining('not a readable evidence package') } }]);
   });
 
@@ -147,7 +147,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     for (let offset = 0; offset < der.length; offset += 47) {
       const flipped = Buffer.from(der);
       flipped.writeUInt8(flipped.readUInt8(offset) ^ 0x01, offset);
-      expect(verifyEvidencePackage(flipped).valid, `byte ${offset}`).toBe(false);
+      expect((await verifyEvidencePackage(flipped)).valid, `byte ${offset}`).toBe(false);
     }
     // ~250 offline verifications of an ~11.9 KB package at 80-280 ms each (ASN.1 parsing, no
     // single hot spot): 38 s alone, past 60 s with the machine loaded, 189 s at load 29. Headroom, not a wait.
@@ -161,11 +161,11 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
 
     const extra = AsnConvert.parse(info.content, SignedData);
     extra.certificates!.push(new CertificateChoices({ certificate: AsnConvert.parse(h.ocspSigner.der, Certificate) }));
-    expect(verifyEvidencePackage(rewrap(extra)).problems).toContain('the package carries a certificate that no check used');
+    expect((await verifyEvidencePackage(rewrap(extra))).problems).toContain('the package carries a certificate that no check used');
 
     const versioned = AsnConvert.parse(info.content, SignedData);
     versioned.signerInfos[0]!.version = 3;
-    const refused = verifyEvidencePackage(rewrap(versioned));
+    const refused = await verifyEvidencePackage(rewrap(versioned));
     expect(refused.valid).toBe(false);
     expect(refused.problems.join()).toMatch(/SignerInfo version 3 does not fit/);
   });
@@ -178,7 +178,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     expect(manifest.checks.find((c) => c.id === 'signature')?.ok).toBe(true);
     expect(manifest.checks.find((c) => c.id === 'time-stamp')?.ok).toBe(true);
     expect(Object.keys(manifest.artefacts)).toEqual(expect.arrayContaining(['signature.p7s', 'content.bin', 'crl.der', 'certificate.der']));
-    expect(verifyEvidencePackage(der).valid).toBe(true);
+    expect((await verifyEvidencePackage(der)).valid).toBe(true);
 
     const html = renderEvidenceHtml(manifest, 'zh-CN');
     expect(html).toContain('<html lang="zh-CN">');
@@ -211,7 +211,7 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
       expect(produced.statusCode).toBe(201);
       const body = produced.json() as { manifest: { statusAtTime: string }; package: string };
       expect(body.manifest.statusAtTime).toBe('not-revoked');
-      expect(verifyEvidencePackage(Buffer.from(body.package, 'base64')).valid).toBe(true);
+      expect((await verifyEvidencePackage(Buffer.from(body.package, 'base64'))).valid).toBe(true);
     } finally {
       await app.close();
     }

@@ -206,7 +206,7 @@ export class EvidenceService {
     let at: Date;
     let timeSource: EvidenceManifest['timeSource'];
     if (request.signature) {
-      signature = verifySignedDocument({ signature: request.signature, content: request.content, ...trust });
+      signature = await verifySignedDocument({ signature: request.signature, content: request.content, ...trust });
       if (!signature.signer) throw new SignetError('cms.malformed', 400, { detail: "the signer's certificate is not in the signature" }, 'signature');
       serial = normaliseSerial(signature.signer.serial);
       artefacts['signature.p7s'] = request.signature;
@@ -248,7 +248,7 @@ export class EvidenceService {
     const checks: EvidenceCheck[] = [];
 
     // (1) and (3): the chain at the transaction time.
-    const path = validatePath(certificateDer, chain, [root], at, sm2Keys);
+    const path = await validatePath(certificateDer, chain, [root], at, { sm2Keys });
     checks.push({
       id: 'chain',
       ok: path.ok,
@@ -509,7 +509,7 @@ function packageContent(der: Uint8Array): { content: PackageContent; signedData:
  * findings recomputed from the artefacts themselves. `sm2Keys`: the SM2 IDs
  * of our keys, when a store is at hand (without it, SM2 keys use the default ID).
  */
-export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[], detached: DetachedArtefacts = {}, sm2Keys?: Sm2KeyDirectory): EvidencePackageVerification {
+export async function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array[], detached: DetachedArtefacts = {}, sm2Keys?: Sm2KeyDirectory): Promise<EvidencePackageVerification> {
   let read: ReturnType<typeof packageContent>;
   try {
     read = packageContent(der);
@@ -517,7 +517,7 @@ export function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint8Array
     return unreadable((error as Error).message);
   }
   try {
-    return verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached, sm2Keys);
+    return await verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached, sm2Keys);
   } catch (error) {
     // A manifest missing what it must hold: its signature cannot be valid either, and nothing in it can be trusted.
     return unreadable(`the package cannot be read: ${(error as Error).message}`);
@@ -567,14 +567,14 @@ export function unverifiedManifest(der: Uint8Array): EvidenceManifest | null {
   }
 }
 
-function verifyPackageContent(
+async function verifyPackageContent(
   der: Uint8Array,
   content: PackageContent,
   signedData: SignedData,
   trustAnchors: Uint8Array[] | undefined,
   detached: DetachedArtefacts,
   sm2Keys: Sm2KeyDirectory | undefined,
-): EvidencePackageVerification {
+): Promise<EvidencePackageVerification> {
   const problems: string[] = [];
   const { manifest } = content;
   const artefact = (name: string): Buffer | undefined => {
@@ -592,7 +592,7 @@ function verifyPackageContent(
 
   let signature: SignatureVerification;
   try {
-    signature = verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain, sm2Keys });
+    signature = await verifySignedDocument({ signature: der, trustAnchors: anchors, intermediates: chain, sm2Keys });
   } catch (error) {
     return unreadable(`package signature: ${(error as Error).message}`);
   }
@@ -644,7 +644,7 @@ function verifyPackageContent(
   const certificate = artefact(manifest.certificate.file);
   const at = new Date(manifest.transactionTime);
   if (certificate && root) {
-    const path = validatePath(certificate, chain, [root], at, sm2Keys);
+    const path = await validatePath(certificate, chain, [root], at, { sm2Keys });
     if (path.ok !== manifest.checks.find((c) => c.id === 'chain')?.ok) {
       problems.push('the chain finding does not follow from the artefacts');
       differing.add('chain');
@@ -670,7 +670,7 @@ function verifyPackageContent(
   }
   const documentSignature = artefact('signature.p7s');
   if (documentSignature && root) {
-    const again = verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain, sm2Keys });
+    const again = await verifySignedDocument({ signature: documentSignature, content: artefact('content.bin'), trustAnchors: [root], intermediates: chain, sm2Keys });
     if (again.valid !== manifest.checks.filter((c) => c.id === 'signature' || c.id === 'time-stamp').every((c) => c.ok)) {
       problems.push('the signature finding does not follow from the signed document');
       differing.add('signature');

@@ -30,9 +30,9 @@ function base64(value: string, field: string): Buffer {
  * §4, found by src/http/fuzz-slice.test.ts). Logged at warn, so a verifier
  * bug still shows.
  */
-function clientMalformed<T>(request: FastifyRequest, field: string, run: () => T): T {
+async function clientMalformed<T>(request: FastifyRequest, field: string, run: () => Promise<T>): Promise<T> {
   try {
-    return run();
+    return await run();
   } catch (error) {
     if (error instanceof SignetError || !(error instanceof Error)) throw error;
     request.log.warn({ err: error }, 'unreadable signature');
@@ -62,7 +62,7 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
     async (request) => {
       const authorities = await signet.ca.authorities();
       const sm2Keys = await signet.ca.sm2Identities.upToDate();
-      const result = clientMalformed(request, 'signature', () =>
+      const result = await clientMalformed(request, 'signature', () =>
         verifySignedDocument({
           signature: base64(request.body.signature, 'signature'),
           content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
@@ -108,9 +108,9 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
         if (archived) detached[claimed.file] = archived.der;
       }
       // A damaged upload is a finding ("does not verify"), never a server error.
-      let result: ReturnType<typeof verifyEvidencePackage>;
+      let result: Awaited<ReturnType<typeof verifyEvidencePackage>>;
       try {
-        result = verifyEvidencePackage(der, roots, detached, await signet.ca.sm2Identities.upToDate());
+        result = await verifyEvidencePackage(der, roots, detached, await signet.ca.sm2Identities.upToDate());
       } catch (error) {
         result = unreadable(`the package cannot be read: ${(error as Error).message.slice(0, 200)}`);
       }

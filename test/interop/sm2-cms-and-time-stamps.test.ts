@@ -65,7 +65,7 @@ describe('SM2 in CMS signatures and time-stamps (R13, R22, GM/T 0010)', () => {
     expect([signerInfo.digestAlgorithm.algorithm, signerInfo.signatureAlgorithm.algorithm]).toEqual([OID.sm3, OID.sm3WithSm2]);
 
     // Signet: signature, SM3 message digest, SM2 TSA token (SM3 imprint of the signature value), path.
-    const ours = verifySignedDocument({ signature: der, trustAnchors: [h.root.der] });
+    const ours = await verifySignedDocument({ signature: der, trustAnchors: [h.root.der] });
     expect(ours.problems).toEqual([]);
     expect([ours.valid, ours.cades.level, ours.timeStamp?.valid]).toEqual([true, 'B-T', true]);
     const token = signerInfo.unsignedAttrs![0]!.attrValues[0]!;
@@ -100,13 +100,13 @@ describe('SM2 in CMS signatures and time-stamps (R13, R22, GM/T 0010)', () => {
     const reply = await t.signet.tsa.reply(readFileSync(join(dir, 'sm3.tsq')));
     expect(reply.granted).toBe(true);
     const tokenDer = new Uint8Array(AsnConvert.serialize(AsnConvert.parse(reply.der, TimeStampResp).timeStampToken!));
-    const checked = verifyTimeStampToken(tokenDer, readFileSync(document), { trustAnchors: [h.root.der] });
+    const checked = await verifyTimeStampToken(tokenDer, readFileSync(document), { trustAnchors: [h.root.der] });
     expect(checked.problems).toEqual([]);
     expect(checked.valid).toBe(true);
     writeFileSync(join(dir, 'sm3.tsr'), reply.der);
     const bc = javaVerify([{ id: 'tsp', op: 'tsp', file: join(dir, 'sm3.tsr'), tsa: tsaDer() }]);
     expect(bc.get('tsp'), bc.get('tsp')?.detail).toMatchObject({ ok: true });
     // Tampered document: the SM3 imprint no longer matches.
-    expect(verifyTimeStampToken(tokenDer, Buffer.from('合同正文 第二条'), { trustAnchors: [h.root.der] }).problems.join()).toMatch(/imprint mismatch/);
+    expect((await verifyTimeStampToken(tokenDer, Buffer.from('合同正文 第二条'), { trustAnchors: [h.root.der] })).problems.join()).toMatch(/imprint mismatch/);
   });
 });
