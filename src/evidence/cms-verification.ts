@@ -272,7 +272,7 @@ export async function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint
   if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
     problems.push("the TSA's certificate lacks the critical, sole timeStamping extended key usage (RFC 3161 §2.3)");
   }
-  const embedded = embeddedRevocationValues(tokenDer);
+  const embedded = signedData.crls?.length ? embeddedRevocationValues(tokenDer) : { crls: [], ocsps: [] };
   const path = await validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime, {
     crls: [...embedded.crls, ...(trust.crls ?? [])],
     ocsps: [...embedded.ocsps, ...(trust.ocsps ?? [])],
@@ -325,7 +325,7 @@ export async function verifySignedDocument(options: VerifyDocumentOptions): Prom
     if (!timeStamp.valid) problems.push(...timeStamp.problems.map((p) => `time-stamp: ${p}`));
   }
   const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
-  const embedded = embeddedRevocationValues(options.signature);
+  const embedded = signedData.crls?.length ? embeddedRevocationValues(options.signature) : { crls: [], ocsps: [] };
   const path = await validatePath(signerDer, candidates, options.trustAnchors, checkedAt, {
     crls: [...embedded.crls, ...(options.crls ?? [])],
     ocsps: [...embedded.ocsps, ...(options.ocsps ?? [])],
