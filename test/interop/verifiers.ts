@@ -110,14 +110,16 @@ export function javaVerify(tasks: JavaTask[]): Map<string, VerifierResult> {
 
 export interface PythonTask {
   id: string;
-  op: 'cert' | 'crl' | 'ocsp' | 'structure' | 'pkcs12';
+  op: 'cert' | 'crl' | 'ocsp' | 'structure' | 'pkcs12' | 'cms';
   file: string;
   issuer?: string;
+  /** cms: the detached content. */
+  content?: string;
   kind?: 'cms' | 'certificate' | 'crl' | 'ocsp' | 'pkcs12';
   password?: string;
 }
 
-/** python3-cryptography 38 (cert, crl, ocsp, pkcs12: signatures checked) and python3-asn1crypto (structure). */
+/** python3-cryptography 38 (cert, crl, ocsp, pkcs12: signatures checked), python3-asn1crypto (structure) and both (cms: a SignedData's digest, signature and signer certificate). */
 export function pythonVerify(tasks: PythonTask[]): Map<string, VerifierResult> {
   const out = run(DEBIAN_PYTHON, [PYTHON_SOURCE], JSON.stringify(tasks));
   return byId(JSON.parse(out) as VerifierResult[]);

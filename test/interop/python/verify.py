@@ -84,6 +84,50 @@ def structure(task):
     return '%s read by asn1crypto' % kind
 
 
+HASHES = {'sha256': hashes.SHA256, 'sha384': hashes.SHA384, 'sha512': hashes.SHA512, 'sha1': hashes.SHA1}
+
+
+def cms_signed(task):
+    """A CMS SignedData (document signature, time-stamp token, evidence package) checked by
+    asn1crypto + cryptography alone: the content's digest, the signature over the DER SET of
+    signed attributes (RFC 5652 5.4) and the signer's certificate by its issuer."""
+    sd = cms.ContentInfo.load(der(task['file']))['content']
+    signer = sd['signer_infos'][0]
+    certificates = [c.chosen for c in sd['certificates']]
+    sid = signer['sid'].chosen
+    if signer['sid'].name == 'issuer_and_serial_number':
+        found = [c for c in certificates if c.serial_number == sid['serial_number'].native and c.issuer == sid['issuer']]
+    else:
+        found = [c for c in certificates if c.key_identifier == sid.native]
+    if not found:
+        raise ValueError('signer certificate not in the SignedData')
+    certificate = x509.load_der_x509_certificate(found[0].dump())
+    content = sd['encap_content_info']['content']
+    data = content.native if content.native is not None else der(task['content'])
+    if isinstance(data, dict) or not isinstance(data, bytes):
+        data = content.parsed.dump() if hasattr(content, 'parsed') else content.contents
+    digest_name = signer['digest_algorithm']['algorithm'].native
+    hash_algorithm = HASHES[digest_name]()
+    attrs = signer['signed_attrs']
+    digest = hashes.Hash(hash_algorithm)
+    digest.update(data)
+    wanted = [a['values'][0].native for a in attrs if a['type'].native == 'message_digest'][0]
+    if digest.finalize() != wanted:
+        raise ValueError('message digest differs')
+    signed = b'\x31' + attrs.dump()[1:]
+    check(certificate.public_key(), signer['signature'].native, signed, hash_algorithm, signer['signature_algorithm']['algorithm'].native == 'rsassa_pss')
+    if task.get('issuer'):
+        issuer = x509.load_der_x509_certificate(der(task['issuer']))
+    else:
+        # The issuing CA the SignedData carries with its signer (certReq tokens, evidence packages).
+        issuers = [c for c in certificates if c.subject == found[0].issuer and c.subject != found[0].subject]
+        if not issuers:
+            raise ValueError('the issuer of the signer certificate is not in the SignedData')
+        issuer = x509.load_der_x509_certificate(issuers[0].dump())
+    check(issuer.public_key(), certificate.signature, certificate.tbs_certificate_bytes, certificate.signature_hash_algorithm, is_pss(certificate.signature_algorithm_oid))
+    return 'SignedData of %s verified, signer %s' % (sd['encap_content_info']['content_type'].native, certificate.subject.rfc4514_string())
+
+
 def pkcs12(task):
     from cryptography.hazmat.primitives.serialization import pkcs12 as p12
     key, certificate, extra = p12.load_key_and_certificates(der(task['file']), task['password'].encode())
@@ -92,7 +136,7 @@ def pkcs12(task):
     return '%s key, %d more certificates' % (type(key).__name__, len(extra))
 
 
-OPS = {'cert': cert, 'crl': crl, 'ocsp': ocsp_response, 'structure': structure, 'pkcs12': pkcs12}
+OPS = {'cert': cert, 'crl': crl, 'ocsp': ocsp_response, 'structure': structure, 'pkcs12': pkcs12, 'cms': cms_signed}
 
 results = []
 for task in json.load(sys.stdin):
