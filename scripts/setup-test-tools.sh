@@ -45,6 +45,8 @@ REQUIRED=(
   # ACME clients nobody here wrote, against the ACME door (issue 21, src/acme/*.test.ts).
   "certbot|command -v certbot"
   "lego|command -v lego"
+  # dns-01: an authoritative server with RFC 2136 updates for lego's rfc2136 provider (src/acme/acme-dns-01.test.ts).
+  "bind9|test -x /usr/sbin/named"
   "faketime|command -v faketime && test -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 )
 

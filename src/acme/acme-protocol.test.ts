@@ -226,7 +226,9 @@ describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
     await client.register(await f.t.signet.acme.bindings.issue(f.officer, { subscriberId: f.subscriberId, identifiers: ['example.com'] }));
     const created = await client.post('/acme/new-order', { identifiers: [{ type: 'dns', value: 'example.com' }] });
     const authz = await client.post((created.body.authorizations as string[])[0]!, '');
-    const challenge = (authz.body.challenges as { url: string; token: string }[])[0]!;
+    const challenges = authz.body.challenges as { type: string; url: string; token: string }[];
+    expect(challenges.map((c) => c.type).sort()).toEqual(['dns-01', 'http-01', 'tls-alpn-01']);
+    const challenge = challenges.find((c) => c.type === 'http-01')!;
     served.set(challenge.token, `${challenge.token}.not-the-thumbprint`);
     const answered = await client.post(challenge.url, {});
     expect(answered.body.status).toBe('invalid');

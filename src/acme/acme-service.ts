@@ -11,6 +11,7 @@ import type { Tx } from '../store/database.js';
 import { bindingAllows, ExternalAccountBindings, type Binding } from './bindings.js';
 import { DEFAULT_NETWORK, validateHttp01, type ValidationNetwork } from './http-01.js';
 import { validateTlsAlpn01 } from './tls-alpn-01.js';
+import { validateDns01 } from './dns-01.js';
 import { checkAlgorithm, importAccountKey, parseJws, payloadOf, verifyJwsSignature, type AccountKey, type FlattenedJws } from './jws.js';
 import { acmeDb, type AcmeAccountTable, type AcmeAuthorizationTable, type AcmeChallengeTable, type AcmeOrderTable } from './migrations.js';
 import { NonceStore } from './nonces.js';
@@ -73,7 +74,7 @@ export interface AcmeResponse {
 const REVOCATION_REASONS: Record<number, string> = { 0: 'unspecified', 1: 'keyCompromise', 3: 'affiliationChanged', 4: 'superseded', 5: 'cessationOfOperation' };
 
 /** The challenge types offered for each identifier. */
-const CHALLENGE_TYPES = ['http-01', 'tls-alpn-01'] as const;
+const CHALLENGE_TYPES = ['http-01', 'tls-alpn-01', 'dns-01'] as const;
 
 const json = <T>(text: string): T => JSON.parse(text) as T;
 
@@ -299,7 +300,6 @@ export class AcmeService {
       }
       const name = typeof value === 'string' ? canonicalDnsName(value) : undefined;
       if (!name) subproblems.push({ type: problemType('rejectedIdentifier'), detail: `${identifier.value} is not a valid DNS name`, identifier });
-      else if (name.startsWith('*.')) subproblems.push({ type: problemType('rejectedIdentifier'), detail: 'wildcard names need dns-01, which this server does not offer yet', identifier });
       else if (!bindingAllows(binding, name)) subproblems.push({ type: problemType('rejectedIdentifier'), detail: `${name} is not among the names the RA allowed this account`, identifier });
       else if (!names.includes(name)) names.push(name);
     }
@@ -341,7 +341,8 @@ export class AcmeService {
         const authz: AcmeAuthorizationTable = { id: randomBytes(12).toString('base64url'), order_id: order.id, account_id: account.id, identifier: name, status: 'pending', expires_at: expires };
         await trx.insertInto('acme_authorizations').values(authz).execute();
         // Every type this server validates; the client answers the one it can (RFC 8555 §7.1.4).
-        for (const type of CHALLENGE_TYPES) {
+        // A wildcard is proven in the DNS only (RFC 8555 §7.1.3, §8.4).
+        for (const type of name.startsWith('*.') ? (['dns-01'] as const) : CHALLENGE_TYPES) {
           await trx
             .insertInto('acme_challenges')
             .values({ id: randomBytes(12).toString('base64url'), authorization_id: authz.id, type, token: randomBytes(32).toString('base64url'), status: 'pending', validated_at: null, error: null })
@@ -442,8 +443,10 @@ export class AcmeService {
   private async authorizationBody(base: string, authz: AcmeAuthorizationTable): Promise<Record<string, unknown>> {
     const challenges = await this.db.selectFrom('acme_challenges').selectAll().where('authorization_id', '=', authz.id).orderBy('type').execute();
     const expired = authz.expires_at <= this.clock().toISOString() && ['pending', 'valid'].includes(authz.status);
+    const wildcard = authz.identifier.startsWith('*.');
     return {
-      identifier: { type: 'dns', value: authz.identifier },
+      identifier: { type: 'dns', value: wildcard ? authz.identifier.slice(2) : authz.identifier },
+      ...(wildcard ? { wildcard: true } : {}),
       status: expired ? 'expired' : authz.status,
       expires: authz.expires_at,
       challenges: challenges.map((c) => this.challengeBody(base, c)),
@@ -486,8 +489,10 @@ export class AcmeService {
     const keyAuthorization = `${challenge.token}.${account.thumbprint}`;
     let problem: AcmeProblem | null = null;
     try {
-      if (challenge.type === 'tls-alpn-01') await validateTlsAlpn01(authz.identifier, keyAuthorization, this.network);
-      else await validateHttp01(authz.identifier, challenge.token, keyAuthorization, this.network);
+      const domain = authz.identifier.replace(/^\*\./, '');
+      if (challenge.type === 'dns-01') await validateDns01(domain, keyAuthorization, this.network.dnsResolver, this.network.timeoutMs);
+      else if (challenge.type === 'tls-alpn-01') await validateTlsAlpn01(domain, keyAuthorization, this.network);
+      else await validateHttp01(domain, challenge.token, keyAuthorization, this.network);
     } catch (error) {
       problem = error instanceof AcmeProblem ? error : new AcmeProblem('connection', `validation failed: ${(error as Error).message}`);
     }

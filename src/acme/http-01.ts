@@ -13,12 +13,14 @@ export interface ValidationNetwork {
   /** The port tls-alpn-01 connects to; 443 by RFC 8737. */
   tlsAlpnPort: number;
   hosts: Record<string, string>;
+  /** host:port of the resolver dns-01 asks; null for the system's. */
+  dnsResolver: string | null;
   timeoutMs: number;
 }
 
-export const DEFAULT_NETWORK: ValidationNetwork = { http01Port: 80, tlsAlpnPort: 443, hosts: {}, timeoutMs: 10_000 };
+export const DEFAULT_NETWORK: ValidationNetwork = { http01Port: 80, tlsAlpnPort: 443, hosts: {}, dnsResolver: null, timeoutMs: 10_000 };
 
-/** SIGNET_ACME_HTTP01_PORT, SIGNET_ACME_TLS_ALPN_PORT and SIGNET_ACME_HOSTS (`name=address,name=address`). */
+/** SIGNET_ACME_HTTP01_PORT, SIGNET_ACME_TLS_ALPN_PORT, SIGNET_ACME_DNS_RESOLVER and SIGNET_ACME_HOSTS (`name=address,name=address`). */
 export function validationNetworkFrom(env: NodeJS.ProcessEnv): ValidationNetwork {
   const portOf = (variable: string, fallback: number) => {
     const text = env[variable]?.trim();
@@ -32,7 +34,7 @@ export function validationNetworkFrom(env: NodeJS.ProcessEnv): ValidationNetwork
     if (!name || !address || !isIP(address)) throw new Error(`SIGNET_ACME_HOSTS: "${part}" is not name=address`);
     hosts[name.toLowerCase()] = address;
   }
-  return { ...DEFAULT_NETWORK, http01Port: portOf('SIGNET_ACME_HTTP01_PORT', 80), tlsAlpnPort: portOf('SIGNET_ACME_TLS_ALPN_PORT', 443), hosts };
+  return { ...DEFAULT_NETWORK, http01Port: portOf('SIGNET_ACME_HTTP01_PORT', 80), tlsAlpnPort: portOf('SIGNET_ACME_TLS_ALPN_PORT', 443), hosts, dnsResolver: env.SIGNET_ACME_DNS_RESOLVER?.trim() || null };
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
