@@ -188,6 +188,29 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
       await p.locator('[data-testid="version-history"] li[data-version="2"]').waitFor();
       await p.getByText(locale === 'en' ? en('changes.history') : zh('changes.history')).waitFor();
     });
+
+    // The certificate's own page, reached from the inventory (issue 20): its status and reason in words, and downloads
+    // of the certificate as PEM and DER and with its chain as PKCS#7.
+    await open(page, `/console/certificates?q=${serial}`);
+    await page.locator(`tr[data-serial="${serial}"]`).getByRole('link', { name: zh('cert.detail.open') }).click();
+    await page.locator('[data-testid="status-result"][data-status="revoked"]').waitFor();
+    await shoot(page, 'console-certificate', `/console/certificates/${serial}`, async (p, locale) => {
+      await p.locator('[data-testid="status-result"][data-status="revoked"]').waitFor();
+      expect(await p.locator('[data-testid="certificate-detail"]').textContent()).toContain(MESSAGES[locale]['reason.affiliationChanged']);
+    });
+    const fetched = async (suffix: string) => {
+      const href = await page.locator(`[data-testid="status-result"] a[download$="${suffix}"]`).getAttribute('href');
+      const response = await fetch(`${base}${href}`);
+      expect(response.status, href!).toBe(200);
+      return { type: response.headers.get('content-type') ?? '', bytes: Buffer.from(await response.arrayBuffer()) };
+    };
+    const pem = await fetched('.pem');
+    expect(pem.bytes.toString('utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const der = await fetched('.crt');
+    expect(der.bytes.equals(Buffer.from(pem.bytes.toString('utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64'))).toBe(true);
+    const chain = await fetched('.p7b');
+    expect(chain.type).toContain('application/pkcs7-mime');
+    expect(chain.bytes.includes(der.bytes)).toBe(true);
     await page.close();
   });
 

@@ -354,6 +354,15 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
       expect(await failed.isVisible()).toBe(true);
       await both(page, 'evidence-tampered', locale);
     }
+
+    // The subscriber's certificate on its own page (issue 20): status and reason in words, the three downloads offered.
+    for (const locale of ['zh-CN', 'en'] as const) {
+      await open(page, `/portal/certificates/${serial}`, locale, 'phone');
+      await page.locator('[data-testid="status-result"][data-status="revoked"]').waitFor();
+      expect(await page.locator('[data-testid="certificate-detail"]').textContent()).toContain(MESSAGES[locale]['reason.keyCompromise']);
+      expect(await page.locator('[data-testid="status-result"] a[download]').count()).toBe(3);
+      await both(page, 'certificate', locale);
+    }
     await page.close();
   });
 });

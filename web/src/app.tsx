@@ -12,13 +12,13 @@ import { DisputePage, DisputesPage } from './console/disputes-page';
 import { OrganisationsPage } from './console/organisations-page';
 import { ReportChangePage } from './console/report-change-page';
 import { ComplaintPage, ComplaintsPage } from './console/complaints-page';
-import { InventoryPage } from './console/certificates-page';
+import { ConsoleCertificatePage, InventoryPage } from './console/certificates-page';
 import { RegisterPage } from './console/register-page';
 import { RevokePage } from './console/revoke-page';
 import { RequireOperator, useOperator } from './console/session';
 import { SubscribersPage } from './console/subscribers-page';
 import { useI18n, type Locale } from './i18n';
-import { CertificatesPage, RevocationRequestPage } from './portal/certificates-page';
+import { CertificatesPage, PortalCertificatePage, RevocationRequestPage } from './portal/certificates-page';
 import { DownloadPage } from './portal/download-page';
 import { portalPage } from './portal/routes';
 import { AgreementPage } from './public/agreement-page';
@@ -124,6 +124,7 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/subscribers/new') return <RegisterPage />;
   if ((params = match('/console/subscribers/:id/change', path))) return <ReportChangePage subscriberId={params.id!} />;
   if (path === '/console/certificates') return <InventoryPage />;
+  if ((params = match('/console/certificates/:serial', path))) return <ConsoleCertificatePage serial={params.serial!} />;
   if (path === '/console/revoke') return <RevokePage />;
   if (path === '/console/complaints') return <ComplaintsPage />;
   if ((params = match('/console/complaints/:id', path))) return <ComplaintPage id={params.id!} />;
@@ -167,6 +168,7 @@ function Page() {
   if (path === '/portal' || path === '/portal/apply') return <ApplyPage />;
   if (path === '/portal/download') return <DownloadPage />;
   if (path === '/portal/certificates') return <CertificatesPage />;
+  if ((params = match('/portal/certificates/:serial', path))) return <PortalCertificatePage serial={params.serial!} />;
   if (path === '/portal/revocation') return <RevocationRequestPage />;
   if (path === '/console' || path.startsWith('/console/')) {
     return (

@@ -79,6 +79,11 @@ const zh = {
   'cert.profile': '证书模板',
   'cert.download-pem': '下载证书（PEM）',
   'cert.download-der': '下载证书（DER）',
+  'cert.download-p7b': '下载含证书链的 PKCS#7（.p7b）',
+  'cert.detail.title': '证书详情',
+  'cert.detail.what': '证书信息',
+  'cert.detail.open': '详情',
+  'cert.detail.downloads-hint': 'PEM 和 DER 文件只含本证书；PKCS#7 文件另含签发 CA 和根 CA 的证书，可一次导入 Windows、macOS 或浏览器的证书管理器。',
 
   'reason.unspecified': '未说明',
   'reason.keyCompromise': '密钥泄露',
@@ -453,6 +458,11 @@ const en: Record<MessageKey, string> = {
   'cert.profile': 'Profile',
   'cert.download-pem': 'Download certificate (PEM)',
   'cert.download-der': 'Download certificate (DER)',
+  'cert.download-p7b': 'Download with its chain (PKCS#7, .p7b)',
+  'cert.detail.title': 'Certificate details',
+  'cert.detail.what': 'About the certificate',
+  'cert.detail.open': 'Details',
+  'cert.detail.downloads-hint': 'The PEM and DER files hold this certificate only; the PKCS#7 file also holds the issuing CA and root certificates, to import in one step into the certificate manager of Windows, macOS or a browser.',
 
   'reason.unspecified': 'Unspecified',
   'reason.keyCompromise': 'Key compromise',

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { CertificateDetail } from '../certificate-detail';
 import { Card, LoadError, Loading, Pager, StatusBadge, useLoad } from '../components';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
@@ -116,6 +117,9 @@ export function InventoryPage() {
                     <td data-label={t('cert.not-after')}>{time(e.notAfter)}</td>
                     <td data-label="RA">{raName(e.raId)}</td>
                     <td>
+                      <Link className="button small secondary" to={`/console/certificates/${e.serial}`}>
+                        {t('cert.detail.open')}
+                      </Link>{' '}
                       {e.applicationId && (
                         <Link className="button small" to={`/console/applications/${e.applicationId}`}>
                           {t('common.open')}
@@ -136,5 +140,27 @@ export function InventoryPage() {
         {inventory.data && <Pager page={inventory.data.page} pages={inventory.data.pages} onPage={(n) => setFilter('page', String(n))} />}
       </Card>
     </div>
+  );
+}
+
+/** One certificate in the console: status, downloads, and revocation while it is good. */
+export function ConsoleCertificatePage({ serial }: { serial: string }) {
+  const { t } = useI18n();
+  return (
+    <CertificateDetail
+      serial={serial}
+      crumbs={
+        <>
+          <Link to="/console/certificates">{t('inventory.title')}</Link> ›
+        </>
+      }
+      actions={(status) =>
+        status.status === 'good' && (
+          <Link className="button danger" to={`/console/revoke?serial=${status.serial}`}>
+            {t('revoke.action')}
+          </Link>
+        )
+      }
+    />
   );
 }

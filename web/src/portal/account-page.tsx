@@ -156,8 +156,8 @@ export function AccountPage() {
             )}
           </dl>
           <div className="button-row">
-            <Link className="button secondary" to={`/status?serial=${c.serial}`}>
-              {t('download.check-status')}
+            <Link className="button secondary" to={`/portal/certificates/${c.serial}`}>
+              {t('cert.detail.open')}
             </Link>
             {c.status === 'good' && (
               <>

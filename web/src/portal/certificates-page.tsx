@@ -1,3 +1,4 @@
+import { CertificateDetail } from '../certificate-detail';
 import { Alert, Card, LoadError, Loading, StatusBadge, download, useLoad } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
@@ -52,8 +53,8 @@ export function CertificatesPage() {
             <button type="button" className="secondary" onClick={() => download(`${c.serial}.pem`, c.certificatePem + c.chainPem, 'application/x-pem-file')}>
               {t('download.save-certificate')}
             </button>
-            <Link className="button" to={`/status?serial=${c.serial}`}>
-              {t('download.check-status')}
+            <Link className="button" to={`/portal/certificates/${c.serial}`}>
+              {t('cert.detail.open')}
             </Link>
             {c.status?.status === 'good' && (
               <Link className="button danger" to={`/portal/revocation?serial=${c.serial}`}>
@@ -96,5 +97,22 @@ export function RevocationRequestPage() {
         </p>
       </Card>
     </div>
+  );
+}
+
+/** One certificate in the portal: status, downloads, and the way to ask for revocation while it is good. */
+export function PortalCertificatePage({ serial }: { serial: string }) {
+  const { t } = useI18n();
+  return (
+    <CertificateDetail
+      serial={serial}
+      actions={(status) =>
+        status.status === 'good' && (
+          <Link className="button danger" to={`/portal/revocation?serial=${status.serial}`}>
+            {t('mine.request-revocation')}
+          </Link>
+        )
+      }
+    />
   );
 }

@@ -66,6 +66,10 @@ export function StatusResult({ result }: { result: PublicStatus }) {
         ·{' '}
         <a href={`/api/v1/certificates/${result.serial}.crt`} download={`${result.serial}.crt`}>
           {t('cert.download-der')}
+        </a>{' '}
+        ·{' '}
+        <a href={`/api/v1/certificates/${result.serial}.p7b`} download={`${result.serial}.p7b`}>
+          {t('cert.download-p7b')}
         </a>
       </p>
     </div>
