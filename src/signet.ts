@@ -31,6 +31,7 @@ import { outboxPersonalData } from './service/notification-outbox.js';
 import { EstServer } from './est/est-server.js';
 import { AcmeService, acmeLimitsFrom } from './acme/acme-service.js';
 import { validationNetworkFrom, type ValidationNetwork } from './acme/http-01.js';
+import { CmpServer } from './cmp/cmp-server.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -62,6 +63,8 @@ export interface Signet {
   instance: ProcessInstance;
   /** EST (RFC 7030): a door into the RA and CA (issue 21). */
   est: EstServer;
+  /** CMP (RFC 4210, RFC 9483): the same door in CMP's terms (issue 21). */
+  cmp: CmpServer;
   close(): Promise<void>;
 }
 
@@ -148,7 +151,8 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     await store.close();
   };
   const est = new EstServer({ ca, ra, retryAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
-  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, close };
+  const cmp = new CmpServer({ ca, ra, status, store, clock: options.clock });
+  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, cmp, close };
 }
 
 /**

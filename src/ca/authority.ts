@@ -18,7 +18,7 @@ import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { CertificateAuthorityTable, CertificateTable } from '../store/schema.js';
 import { lintSignedTbs } from './certificate-lint.js';
 import { crlPartitionOf, crlPartitionUrl, crlShardKey } from './crl-partition.js';
-import { parseCertificationRequest, provePublicKey } from './certification-request.js';
+import { parseCertificationRequest, provePublicKey, type ProvenPublicKey } from './certification-request.js';
 import { buildExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { baselineMaximumDays } from './encoding-lint.js';
 import { Keyring } from './keyring.js';
@@ -34,7 +34,14 @@ const EMPTY_TBS = Buffer.alloc(0);
 
 /** A subscriber certificate order: the RA decided who; this says what, and the CSR only gives the key. */
 export interface CertificateOrder {
-  csr: Uint8Array | string;
+  /** The PKCS#10 request; or, with provenKey, absent. */
+  csr?: Uint8Array | string;
+  /**
+   * A key whose possession the caller already proved with the CA's own
+   * checks (provePublicKey, or proveTemplateKey for a CRMF request): the
+   * standard doors, whose requests are not always PKCS#10 (issue 21).
+   */
+  provenKey?: ProvenPublicKey;
   profileId: string;
   subject: SubjectAttributes | string;
   subjectAltNames?: SubjectAltNames;
@@ -346,7 +353,7 @@ export class CertificateAuthority {
     if (order.validityDays !== undefined && order.validityDays > profile.validityDays) {
       throw new SignetError('request.validity-beyond-profile', 400, { asked: order.validityDays, max: profile.validityDays, profile: profile.id }, 'validityDays');
     }
-    const key = provePublicKey(parseCertificationRequest(order.csr));
+    const key = order.provenKey ?? provePublicKey(parseCertificationRequest(order.csr ?? new Uint8Array(0)));
     if (!profile.keyTypes.includes(key.keyAlgorithm)) {
       throw new SignetError(
         'request.key-type-not-allowed',

@@ -1,6 +1,6 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import type { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
@@ -107,4 +107,19 @@ function spkiBytesOf(infoDer: Uint8Array): Uint8Array {
   } catch (error) {
     throw malformed(error instanceof DerError ? error.reason : (error as Error).message);
   }
+}
+
+/**
+ * A key from a CRMF certificate template (RFC 4211 §5) whose possession its
+ * POPOSigningKey proves (§4.1: with poposkInput absent, the signature is over
+ * the DER of the certReq as the client sent it). The same key checks as a
+ * PKCS#10 request's, the same canonical form afterwards.
+ */
+export function proveTemplateKey(spkiDer: Uint8Array, signatureAlgorithm: AlgorithmIdentifier, signedBytes: Uint8Array, signature: Uint8Array): ProvenPublicKey {
+  const inspection = inspectPublicKey(spkiDer);
+  if (!inspection.ok) throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
+  const check = verifySignature(inspection.der, signatureAlgorithm, signedBytes, signature);
+  if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
+  const spki = inspection.der;
+  return { subjectPublicKeyInfo: spki, parsedPublicKeyInfo: inspection.spki, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };
 }

@@ -205,7 +205,7 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
     const again = await curl(['-u', `${credential.referenceNumber}:${credential.authorizationCode}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${b64}`, `${base}/simpleenroll`]);
     expect(again.stdout.endsWith('\n409')).toBe(true);
     expect(await certificateCount()).toBe(before + 1);
-  }, 120_000);
+  }, 240_000);
 
   it('simplereenroll with the old certificate over TLS client auth: 202 while the officer reviews, then the re-keyed certificate; the old one is superseded (§4.2.2, R16)', async () => {
     const credential = await approvedCredential({ ...PERSON, name: 'Wang Fang', idNumber: 'E42345678', email: 'wangfang@example.com', phone: '+8613800138004' });

@@ -43,7 +43,10 @@ const CLASSES: ReadonlyArray<{ name: LimitClass; routes: ReadonlyArray<[string, 
   { name: 'tsa', routes: [['POST', '/tsa']] },
   { name: 'evidence', routes: [['POST', '/api/v1/evidence/verification'], ['POST', '/api/v1/cms/verify']] },
   // The standard doors (issue 21): each request may carry a guess at a download credential; the attempt counter bounds guesses per credential.
-  { name: 'enrolment', routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll']] },
+  {
+    name: 'enrolment',
+    routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll'], ['POST', '/.well-known/cmp'], ['POST', '/.well-known/cmp/p/:label']],
+  },
 ];
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {

@@ -17,6 +17,7 @@ import { STORE_MESSAGES } from '../store/messages.js';
 import { FIELD_MESSAGES } from './field-words.js';
 import { EST_MESSAGES } from '../est/messages.js';
 import { ACME_MESSAGES } from '../acme/messages.js';
+import { CMP_MESSAGES } from '../cmp/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -224,6 +225,7 @@ export const MESSAGES = {
   ...FIELD_MESSAGES,
   ...EST_MESSAGES,
   ...ACME_MESSAGES,
+  ...CMP_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -49,6 +49,7 @@ export class DownloadCredentials {
         application_id: applicationId,
         reference_number: referenceNumber,
         code_hash: await hashSecret(authorizationCode),
+        code_sealed: this.context.personalData?.seal(authorizationCode, `credential-code:${id}`) ?? null,
         status: 'issued',
         failed_attempts: 0,
         expires_at: expiresAt,
@@ -85,19 +86,62 @@ export class DownloadCredentials {
     authorizationCode: unknown,
     interrupted?: (row: RaDownloadCredentialTable) => Promise<boolean>,
   ): Promise<RaDownloadCredentialTable> {
+    const code = typeof authorizationCode === 'string' ? authorizationCode.replace(/[\s-]/g, '').toUpperCase() : '';
+    return this.claimProven(referenceNumberInput, (row) => verifySecret(code, row?.code_hash ?? ''), interrupted);
+  }
+
+  /**
+   * claim() for a door that proves the code without sending it: CMP's
+   * password-based MAC (RFC 4210 §5.1.3.1). `proves` gets the code (opened
+   * from its seal) and says whether the message's MAC was made with it. The
+   * same attempt count, locking and answers as claim().
+   */
+  async claimWithMac(
+    referenceNumberInput: unknown,
+    proves: (code: string) => boolean,
+    interrupted?: (row: RaDownloadCredentialTable) => Promise<boolean>,
+  ): Promise<RaDownloadCredentialTable> {
+    return this.claimProven(referenceNumberInput, async (row) => {
+      // A MAC is cheap to check: the scrypt claim() spends is spent here too, so timing tells nothing apart.
+      await verifySecret('', await decoyHash());
+      const code = row ? this.sealedCode(row) : null;
+      return code !== null && proves(code);
+    }, interrupted);
+  }
+
+  /** The code of a credential a door already claimed, to protect its answers with the same MAC (null without a seal). */
+  sealedCode(row: RaDownloadCredentialTable): string | null {
+    if (!row.code_sealed || !this.context.personalData) return null;
+    try {
+      return this.context.personalData.open(row.code_sealed, `credential-code:${row.id}`);
+    } catch {
+      return null;
+    }
+  }
+
+  /** A claimed credential by id, for a door continuing a transaction it started (CMP certConf). */
+  async byId(id: string): Promise<RaDownloadCredentialTable | undefined> {
+    return this.context.db.selectFrom('ra_download_credentials').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  private async claimProven(
+    referenceNumberInput: unknown,
+    proven: (row: RaDownloadCredentialTable | undefined) => Promise<boolean>,
+    interrupted?: (row: RaDownloadCredentialTable) => Promise<boolean>,
+  ): Promise<RaDownloadCredentialTable> {
     const { db, settings } = this.context;
     const referenceNumber = typeof referenceNumberInput === 'string' ? referenceNumberInput.replace(/\s+/g, '') : '';
-    const code = typeof authorizationCode === 'string' ? authorizationCode.replace(/[\s-]/g, '').toUpperCase() : '';
     const row = /^\d{16}$/.test(referenceNumber)
       ? await db.selectFrom('ra_download_credentials').selectAll().where('reference_number', '=', referenceNumber).executeTakeFirst()
       : undefined;
     const taken = row ? await this.attempts.take(`credential:${row.id}`, { limit: settings.credentialMaxAttempts }) : null;
     if (!row || !taken || row.status === 'locked') {
-      await verifySecret(code, await decoyHash());
+      // The same work for a credential that cannot be tried as for one that can.
+      await verifySecret('', await decoyHash());
       throw refused(settings.credentialMaxAttempts);
     }
     const now = this.context.clock();
-    if (!(await verifySecret(code, row.code_hash))) {
+    if (!(await proven(row))) {
       await db.transaction().execute(async (trx) => {
         await trx
           .updateTable('ra_download_credentials')
@@ -118,7 +162,7 @@ export class DownloadCredentials {
     // The code is right: the count starts again, and the holder may hear what stands in the way.
     await this.attempts.clear(`credential:${row.id}`);
     if (row.status === 'used' && interrupted && (await interrupted(row))) {
-      return this.claim(referenceNumberInput, authorizationCode);
+      return this.claimProven(referenceNumberInput, proven);
     }
     if (row.status === 'used') throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
     if (row.status === 'superseded') throw new SignetError('ra.credential-superseded', 410, {}, 'referenceNumber');

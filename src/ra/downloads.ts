@@ -8,7 +8,7 @@ import { toPem } from '../http/der.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { identityFor, subjectFor } from './certificate-subject.js';
-import { checkRequestedIdentity } from './requested-identity.js';
+import { checkRequestedIdentity, namesInRequest, type RequestedNames } from './requested-identity.js';
 import { buildSubjectName } from '../ca/subject-name.js';
 import type { AgentClaim, Delegations } from './delegations.js';
 import type { DownloadCredentials } from './download-credentials.js';
@@ -69,7 +69,27 @@ export class Downloads {
     const parsed = parseCertificationRequest(request.csr);
     const key = provePublicKey(parsed);
     const claim = () => this.credentials.claim(request.referenceNumber, request.authorizationCode, (row) => this.settleInterrupted(row));
-    return this.download(claim, request, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), request.onlyReviewedNames ? parsed : undefined);
+    return this.download(claim, request, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), request.onlyReviewedNames ? namesInRequest(parsed) : undefined);
+  }
+
+  /**
+   * A door that proves the credential with a password-based MAC (CMP,
+   * RFC 4210 §5.1.3.1) and the key with its own proof of possession (a CRMF
+   * POPO, or a PKCS#10 signature): the claim is the RA's, with the same
+   * attempt count; the request may name only what was reviewed.
+   */
+  async withMacProof(
+    request: { referenceNumber: string; proves: (code: string) => boolean; key: ProvenPublicKey; csr?: Uint8Array; names: RequestedNames; proof: string },
+    clientAddress: string | null,
+  ): Promise<DownloadedCertificate & { credentialId: string }> {
+    let credentialId = '';
+    const claim = async () => {
+      const row = await this.credentials.claimWithMac(request.referenceNumber, request.proves, (r) => this.settleInterrupted(r));
+      credentialId = row.id;
+      return row;
+    };
+    const downloaded = await this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key: request.key }), request.names);
+    return { ...downloaded, credentialId };
   }
 
   /**
@@ -97,7 +117,7 @@ export class Downloads {
     if (replaced.not_after <= this.context.clock().toISOString()) throw new SignetError('ra.certificate-expired', 409, { serial: replaced.serial, notAfter: replaced.not_after }, 'serial');
     if (await this.context.revoker.isRevoked(replaced.serial)) throw new SignetError('ra.certificate-revoked', 409, { serial: replaced.serial }, 'serial');
     const claim = () => this.credentials.claimForApplication(application.id);
-    return this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), parsed);
+    return this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), namesInRequest(parsed));
   }
 
   async withServerKey(
@@ -145,8 +165,8 @@ export class Downloads {
     request: { agent?: AgentClaim; proof?: string },
     clientAddress: string | null,
     keyGeneration: RaApplicationTable['key_generation'],
-    keyPair: () => Promise<{ csr: Uint8Array | string; key: ProvenPublicKey }>,
-    namesToCheck?: CertificationRequest,
+    keyPair: () => Promise<{ csr?: Uint8Array | string; key: ProvenPublicKey }>,
+    namesToCheck?: RequestedNames,
   ): Promise<DownloadedCertificate> {
     const credential = await claim();
     let issued: IssuedCertificate;
@@ -172,6 +192,7 @@ export class Downloads {
       }
       issued = await this.context.ca.issue({
         csr,
+        provenKey: key,
         profileId: application.profile_id,
         subject: subjectFor(version.record),
         identity: identityFor(version.record),

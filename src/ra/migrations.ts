@@ -219,6 +219,12 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
         await inventoryCountsUp(db, dialect);
       },
     },
+    // Issue 21: CMP's password-based MAC needs the secret itself; the code is kept sealed beside its hash.
+    '2100_ra_credential_sealed_code': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('ra_download_credentials').addColumn('code_sealed', 'text').execute();
+      },
+    },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
     '1600_ra_secret_attempts': {
       async up(db: Kysely<unknown>) {

@@ -147,6 +147,12 @@ export interface RaDownloadCredentialTable {
   expires_at: string;
   created_at: string;
   used_at: string | null;
+  /**
+   * The code sealed with the personal-data key (AES-256-GCM, src/service/personal-data.ts), for CMP's
+   * password-based MAC (RFC 4210 §5.1.3.1), which the server can check only knowing the secret; null
+   * for credentials from before issue 21 or without a personal-data key.
+   */
+  code_sealed?: string | null;
 }
 
 export interface RaDelegationTable {

@@ -1,0 +1,43 @@
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../store/database.js';
+
+/** The CMP door's own table: one row per transaction (RFC 4210 §5.1.1 transactionID), for replay refusal and certConf. */
+export function cmpMigrations(_dialect: Dialect): Record<string, Migration> {
+  return {
+    '2110_cmp_transactions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('cmp_transactions')
+          // Hex of the client's transactionID: a second request with it is refused (transactionIdInUse).
+          .addColumn('transaction_id', 'text', (c) => c.primaryKey())
+          .addColumn('request_type', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('credential_id', 'text')
+          .addColumn('certificate_serial', 'text')
+          .addColumn('cert_req_id', 'integer')
+          // Our last senderNonce: the client's next message must carry it as recipNonce (§5.1.1).
+          .addColumn('server_nonce', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export interface CmpTransactionTable {
+  transaction_id: string;
+  request_type: 'ir' | 'cr' | 'p10cr' | 'kur' | 'rr';
+  /** open: being answered; issued: waiting for certConf; confirmed / rejected: closed; revoked: rr done. */
+  state: 'open' | 'issued' | 'confirmed' | 'rejected' | 'revoked';
+  credential_id: string | null;
+  certificate_serial: string | null;
+  cert_req_id: number | null;
+  server_nonce: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CmpTables {
+  cmp_transactions: CmpTransactionTable;
+}
