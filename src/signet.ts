@@ -85,7 +85,7 @@ export interface OpenOptions {
   processLeaseMs?: number;
   /** Rollover settings beyond the environment's (SIGNET_ROLLOVER_REMAINING, …). */
   rollover?: Partial<RolloverPolicy>;
-  /** Seconds an EST client waits between polls while a renewal is reviewed (default SIGNET_EST_RETRY_AFTER, else 600). */
+  /** Seconds an EST or CMP client waits between polls while a renewal is reviewed (default SIGNET_EST_RETRY_AFTER, else 600). */
   estRetryAfterSeconds?: number;
   /** ACME validation network (http-01 port, pinned names) beyond the environment's. */
   acmeNetwork?: Partial<ValidationNetwork>;
@@ -151,7 +151,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     await store.close();
   };
   const est = new EstServer({ ca, ra, retryAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
-  const cmp = new CmpServer({ ca, ra, status, store, clock: options.clock });
+  const cmp = new CmpServer({ ca, ra, status, store, clock: options.clock, checkAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
   return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, cmp, close };
 }
 

@@ -30,6 +30,8 @@ import {
   PKIHeader,
   PKIMessage,
   PKIStatusInfo,
+  PollRep,
+  PollRepContent,
   ProtectedPart,
   RawProtectedPart,
   RevRepContent,
@@ -42,6 +44,8 @@ export interface CmpServerOptions {
   status: StatusService;
   store: SignetDatabase;
   clock?: () => Date;
+  /** Seconds a client waits between pollReqs while the RA reviews a key update (pollRep checkAfter); default 600. */
+  checkAfterSeconds?: number;
 }
 
 /** A refusal in CMP's own terms (RFC 4210 §5.2.3): the failure bit and why, in both languages. */
@@ -116,6 +120,11 @@ interface Incoming {
  *   subject, profile, lint, record before signing, audit. The answer (ip/cp)
  *   is MAC-protected with the same secret; certConf is then answered with
  *   pkiconf, and a rejected certificate is revoked.
+ * - kur with signature-based protection by the certificate to update: an
+ *   R16 renewal/re-key application the RA reviews; until an officer decides,
+ *   the kup says `waiting` and pollReq is answered with pollRep (RFC 4210
+ *   §5.3.22); once approved, the kup carries the certificate, downloaded with
+ *   the old certificate's signature in place of the code.
  * - rr with signature-based protection by the certificate to revoke (its
  *   holder proves its key, as ACME allows): revoked through the status
  *   domain; the rp is signed with the issuing CA's key (RFC 9483 §3.1).
@@ -125,10 +134,12 @@ interface Incoming {
 export class CmpServer {
   private readonly db: Kysely<CmpTables>;
   private readonly clock: () => Date;
+  private readonly checkAfterSeconds: number;
 
   constructor(private readonly options: CmpServerOptions) {
     this.db = options.store.db as unknown as Kysely<CmpTables>;
     this.clock = options.clock ?? (() => options.ca.now());
+    this.checkAfterSeconds = options.checkAfterSeconds ?? 600;
   }
 
   /** One request in, one answer out (DER PKIMessage); `malformed` when the request could not even be read. */
@@ -179,7 +190,8 @@ export class CmpServer {
     if (body.p10cr) return this.enrol(incoming, 'p10cr', secret, clientAddress);
     if (body.certConf) return this.confirm(incoming, secret);
     if (body.rr) return this.revoke(incoming);
-    if (body.kur) throw new CmpFailure('badRequest', new SignetError('cmp.kur-through-ra', 400));
+    if (body.kur) return this.keyUpdate(incoming, clientAddress);
+    if (body.pollReq) return this.poll(incoming, clientAddress);
     throw new CmpFailure('badRequest', new SignetError('cmp.unsupported-body', 400));
   }
 
@@ -244,18 +256,27 @@ export class CmpServer {
     const { header, body } = incoming.message;
     const transactionId = hex(header.transactionID);
     const transaction = await this.db.selectFrom('cmp_transactions').selectAll().where('transaction_id', '=', transactionId).executeTakeFirst();
-    if (!transaction || transaction.state !== 'issued' || !transaction.credential_id || !transaction.certificate_serial) {
+    if (!transaction || transaction.state !== 'issued' || !transaction.certificate_serial || (transaction.request_type !== 'kur' && !transaction.credential_id)) {
       throw new CmpFailure('badRequest', new SignetError('cmp.no-open-transaction', 400));
     }
-    const parameters = this.macParameters(header);
-    const credential = await this.options.ra.credentials.byId(transaction.credential_id);
-    const code = credential ? this.options.ra.credentials.sealedCode(credential) : null;
-    const given = Buffer.from(incoming.message.protection ?? new ArrayBuffer(0));
-    const expected = code === null ? Buffer.alloc(0) : passwordBasedMac(code, parameters, incoming.protectedPart);
-    if (code === null || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new CmpFailure('badMessageCheck', new SignetError('cmp.bad-protection', 401));
+    const signedByHolder = transaction.request_type === 'kur';
+    let code: string | null = null;
+    let parameters: PBMParameter | null = null;
+    if (signedByHolder) {
+      // A key update is confirmed the way it was asked: signed with the replaced certificate's key.
+      const signer = await this.protectingCertificate(incoming, true);
+      if (signer.serial !== transaction.replaced_serial) throw new CmpFailure('notAuthorized', new SignetError('cmp.unknown-signer', 401));
+    } else {
+      parameters = this.macParameters(header);
+      const credential = await this.options.ra.credentials.byId(transaction.credential_id ?? '');
+      code = credential ? this.options.ra.credentials.sealedCode(credential) : null;
+      const given = Buffer.from(incoming.message.protection ?? new ArrayBuffer(0));
+      const expected = code === null ? Buffer.alloc(0) : passwordBasedMac(code, parameters, incoming.protectedPart);
+      if (code === null || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new CmpFailure('badMessageCheck', new SignetError('cmp.bad-protection', 401));
+      }
+      secret.code = code;
     }
-    secret.code = code;
     if (hex(header.recipNonce) !== transaction.server_nonce) throw new CmpFailure('badRecipientNonce', new SignetError('cmp.bad-recipient-nonce', 400));
     const statuses = body.certConf as CertConfirmContent;
     const status = statuses[0];
@@ -285,24 +306,108 @@ export class CmpServer {
         justification: 'the holder rejected the certificate in CMP certConf',
       });
     }
-    return this.macProtected(header, new PKIBody({ pkiconf: null }), code, parameters, serverNonce, await this.chain());
+    const pkiconf = new PKIBody({ pkiconf: null });
+    return code !== null && parameters ? this.macProtected(header, pkiconf, code, parameters, serverNonce, await this.chain()) : this.signed(header, pkiconf, serverNonce);
   }
 
-  /** rr (RFC 9483 §4.2) signed with the key of the certificate it revokes. */
-  private async revoke(incoming: Incoming): Promise<Buffer> {
-    const { header, body, extraCerts } = incoming.message;
+  /** kur (RFC 9483 §4.1.3): signed with the certificate to update; through the RA's review (R16). */
+  private async keyUpdate(incoming: Incoming, clientAddress: string | null): Promise<Buffer> {
+    const { header } = incoming.message;
+    const old = await this.protectingCertificate(incoming, false);
+    const request = this.templateRequest(incoming, 'kur');
+    const transactionId = hex(header.transactionID);
+    const now = this.clock().toISOString();
+    const serverNonce = randomBytes(16);
+    await this.openTransaction(transactionId, 'kur', serverNonce, now);
+    try {
+      await this.db.updateTable('cmp_transactions').set({ replaced_serial: old.serial, request_der: Buffer.from(incoming.der), cert_req_id: request.certReqId }).where('transaction_id', '=', transactionId).execute();
+      return await this.updateOrWait(incoming, transactionId, old, request, serverNonce, clientAddress, 'kup');
+    } catch (error) {
+      await this.db.deleteFrom('cmp_transactions').where('transaction_id', '=', transactionId).where('state', '=', 'open').execute();
+      throw error;
+    }
+  }
+
+  /** pollReq (RFC 4210 §5.3.22) for a key update under review: pollRep, or the kup once the RA approved. */
+  private async poll(incoming: Incoming, clientAddress: string | null): Promise<Buffer> {
+    const { header } = incoming.message;
+    const transactionId = hex(header.transactionID);
+    const transaction = await this.db.selectFrom('cmp_transactions').selectAll().where('transaction_id', '=', transactionId).executeTakeFirst();
+    if (!transaction || transaction.state !== 'waiting' || !transaction.request_der || !transaction.replaced_serial) throw new CmpFailure('badRequest', new SignetError('cmp.nothing-to-poll', 400));
+    const signer = await this.protectingCertificate(incoming, false);
+    if (signer.serial !== transaction.replaced_serial) throw new CmpFailure('notAuthorized', new SignetError('cmp.unknown-signer', 401));
+    if (hex(header.recipNonce) !== transaction.server_nonce) throw new CmpFailure('badRecipientNonce', new SignetError('cmp.bad-recipient-nonce', 400));
+    const original = this.read(new Uint8Array(transaction.request_der));
+    const request = this.templateRequest(original, 'kur');
+    const serverNonce = randomBytes(16);
+    await this.db.updateTable('cmp_transactions').set({ server_nonce: serverNonce.toString('hex'), updated_at: this.clock().toISOString() }).where('transaction_id', '=', transactionId).execute();
+    return this.updateOrWait(incoming, transactionId, signer, request, serverNonce, clientAddress, 'pollRep');
+  }
+
+  /** The RA's state of the replacement decides: issue (kup with the certificate), or wait (kup waiting / pollRep). */
+  private async updateOrWait(
+    incoming: Incoming,
+    transactionId: string,
+    old: { serial: string; spki_sha256: string },
+    request: { key: ProvenPublicKey; names: RequestedNames; certReqId: number },
+    serverNonce: Buffer,
+    clientAddress: string | null,
+    waitingAs: 'kup' | 'pollRep',
+  ): Promise<Buffer> {
+    const { header } = incoming.message;
+    const renewals = this.options.ra.renewals;
+    const latest = await renewals.latestReplacement(old.serial);
+    const now = this.clock().toISOString();
+    if (latest?.status === 'approved') {
+      const downloaded = await this.options.ra.downloads.withCertificateProof({ replacedSerial: old.serial, key: request.key, names: request.names, proof: `cmp-kur-signature:${old.serial}` }, clientAddress);
+      await this.db.updateTable('cmp_transactions').set({ state: 'issued', certificate_serial: downloaded.serial, updated_at: now }).where('transaction_id', '=', transactionId).execute();
+      const certificate = AsnConvert.parse((await this.options.ca.certificate(downloaded.serial)).der, Certificate);
+      const kup = new CertRepMessage({
+        response: [new CertResponse({ certReqId: request.certReqId, status: new PKIStatusInfo({ status: PKI_STATUS.accepted }), certifiedKeyPair: new CertifiedKeyPair({ certOrEncCert: new CertOrEncCert({ certificate }) }) })],
+      });
+      return this.signed(header, new PKIBody({ kup }), serverNonce);
+    }
+    if (latest?.status === 'rejected') throw new CmpFailure('notAuthorized', new SignetError('est.renewal-rejected', 403, { application: latest.id, reason: latest.decisionReason ?? '-' }));
+    if (latest?.status !== 'submitted' && latest?.status !== 'in-review') {
+      await renewals.requestFor(`cmp:certificate:${old.serial}`, old.serial, { rekey: request.key.spkiSha256 !== old.spki_sha256 }, () => undefined);
+    }
+    await this.db.updateTable('cmp_transactions').set({ state: 'waiting', updated_at: now }).where('transaction_id', '=', transactionId).execute();
+    if (waitingAs === 'pollRep') {
+      return this.signed(header, new PKIBody({ pollRep: new PollRepContent([new PollRep({ certReqId: request.certReqId, checkAfter: this.checkAfterSeconds })]) }), serverNonce);
+    }
+    const waiting = new CertRepMessage({ response: [new CertResponse({ certReqId: request.certReqId, status: new PKIStatusInfo({ status: PKI_STATUS.waiting }) })] });
+    return this.signed(header, new PKIBody({ kup: waiting }), serverNonce);
+  }
+
+  /**
+   * RFC 9483 §3.2: the certificate whose key signed the message, first in
+   * extraCerts, byte-equal to one this CA issued and holds; its signature over
+   * the protected part checked. `evenRevoked`: a certConf may follow the
+   * revocation its own key update caused (R16 supersedes the old one).
+   */
+  private async protectingCertificate(incoming: Incoming, evenRevoked: boolean): Promise<{ serial: string; spki_sha256: string; der: Buffer }> {
+    const { header, extraCerts, protection } = incoming.message;
     const protecting = extraCerts?.[0];
-    if (!protecting || !header.protectionAlg || !incoming.message.protection) throw new CmpFailure('notAuthorized', new SignetError('cmp.rr-needs-signature', 401));
+    if (!protecting || !header.protectionAlg || !protection) throw new CmpFailure('notAuthorized', new SignetError('cmp.signature-required', 401));
     const protectingDer = new Uint8Array(AsnConvert.serialize(protecting));
     const serial = Buffer.from(protecting.tbsCertificate.serialNumber).toString('hex');
     const known = await this.options.ca.certificate(serial).catch(() => null);
     if (!known || !Buffer.from(known.der).equals(Buffer.from(protectingDer))) throw new CmpFailure('signerNotTrusted', new SignetError('cmp.unknown-signer', 401));
     const spki = new Uint8Array(AsnConvert.serialize(protecting.tbsCertificate.subjectPublicKeyInfo));
     try {
-      proveTemplateKey(spki, header.protectionAlg, incoming.protectedPart, new Uint8Array(incoming.message.protection));
+      proveTemplateKey(spki, header.protectionAlg, incoming.protectedPart, new Uint8Array(protection));
     } catch {
       throw new CmpFailure('badMessageCheck', new SignetError('cmp.bad-protection', 401));
     }
+    if (!evenRevoked && (await this.options.status.revocation(known.serial))) throw new CmpFailure('certRevoked', new SignetError('ra.certificate-revoked', 409, { serial: known.serial }));
+    return known;
+  }
+
+  /** rr (RFC 9483 §4.2) signed with the key of the certificate it revokes. */
+  private async revoke(incoming: Incoming): Promise<Buffer> {
+    const { header, body } = incoming.message;
+    // Already revoked: the status domain answers 409, sent as certRevoked below.
+    const known = await this.protectingCertificate(incoming, true);
     const details = body.rr!;
     const target = details[0]?.certDetails;
     if (details.length !== 1 || !target?.serialNumber) throw new CmpFailure('badRequest', new SignetError('cmp.bad-revocation-request', 400));
@@ -324,7 +429,7 @@ export class CmpServer {
     return this.signed(header, new PKIBody({ rp: new RevRepContent({ status: [new PKIStatusInfo({ status: PKI_STATUS.accepted })] }) }), serverNonce);
   }
 
-  private async openTransaction(transactionId: string, type: 'ir' | 'cr' | 'p10cr' | 'rr', serverNonce: Buffer, now: string): Promise<void> {
+  private async openTransaction(transactionId: string, type: 'ir' | 'cr' | 'p10cr' | 'kur' | 'rr', serverNonce: Buffer, now: string): Promise<void> {
     const inserted = await this.db
       .insertInto('cmp_transactions')
       .values({ transaction_id: transactionId, request_type: type, state: 'open', credential_id: null, certificate_serial: null, cert_req_id: null, server_nonce: serverNonce.toString('hex'), created_at: now, updated_at: now })
@@ -350,8 +455,8 @@ export class CmpServer {
   }
 
   /** ir / cr: one CertReqMsg (RFC 9483 §4.1.1), its key proven by a signature POPO over the certReq as sent (RFC 4211 §4.1). */
-  private templateRequest(incoming: Incoming, type: 'ir' | 'cr'): { key: ProvenPublicKey; names: RequestedNames; certReqId: number; csr?: undefined } {
-    const messages = (type === 'ir' ? incoming.message.body.ir : incoming.message.body.cr) as CertReqMessages;
+  private templateRequest(incoming: Incoming, type: 'ir' | 'cr' | 'kur'): { key: ProvenPublicKey; names: RequestedNames; certReqId: number; csr?: undefined } {
+    const messages = incoming.message.body[type] as CertReqMessages;
     const message = messages[0];
     if (messages.length !== 1 || !message) throw new CmpFailure('badRequest', new SignetError('cmp.one-request', 400));
     const template = message.certReq.certTemplate;

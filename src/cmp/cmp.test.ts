@@ -80,7 +80,7 @@ describe.each(storeBackends)('CMP (RFC 4210, lightweight profile RFC 9483) on %s
   const cmp = (args: string[]) => runAsync('openssl', ['cmp', '-server', server, '-path', '.well-known/cmp', '-msg_timeout', '100', '-srvcert', issuingPem, ...args]);
 
   beforeAll(async () => {
-    t = await openTestSignet(backend);
+    t = await openTestSignet(backend, { estRetryAfterSeconds: 1 });
     dir = mkdtempSync(join(tmpdir(), 'signet-cmp-'));
     const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
     rootPem = writePem(dir, 'root.pem', h.root.der);
@@ -140,6 +140,31 @@ describe.each(storeBackends)('CMP (RFC 4210, lightweight profile RFC 9483) on %s
     expect(again.status).not.toBe(0);
     expect(again.stderr + again.stdout).toMatch(/certRevoked/);
   }, 120_000);
+
+  it('kur signed with the old certificate: waiting while the RA reviews the re-key, pollReq/pollRep, then kup with the new certificate; the old one is superseded (RFC 9483 §4.1.3, RFC 4210 §5.3.22, R16)', async () => {
+    const credential = await approvedCredential('Zhou Update');
+    const oldKey = newKey('kur-old');
+    const oldCert = join(dir, 'kur-old.pem');
+    const enrolled = await cmp(['-cmd', 'ir', '-ref', credential.referenceNumber, '-secret', `pass:${credential.authorizationCode}`, '-newkey', oldKey, '-subject', '/CN=Zhou Update', '-certout', oldCert]);
+    expect(enrolled.status, enrolled.stderr + enrolled.stdout).toBe(0);
+    const oldSerial = runTool('openssl', ['x509', '-in', oldCert, '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase();
+    const newCert = join(dir, 'kur-new.pem');
+    const updating = cmp(['-cmd', 'kur', '-cert', oldCert, '-key', oldKey, '-newkey', newKey('kur-new'), '-certout', newCert, '-total_timeout', '150']);
+    let filed: Awaited<ReturnType<typeof t.signet.ra.renewals.latestReplacement>>;
+    for (let i = 0; i < 600 && !filed; i++) {
+      filed = await t.signet.ra.renewals.latestReplacement(oldSerial);
+      if (!filed) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(filed?.kind).toBe('rekey');
+    await t.signet.ra.applications.startReview(officer, filed!.id);
+    await t.signet.ra.applications.approve(officer, filed!.id, { note: 'key update checked' });
+    const updated = await updating;
+    expect(updated.status, updated.stderr + updated.stdout).toBe(0);
+    verify(newCert);
+    expect((await t.signet.status.revocation(oldSerial))?.reason).toBe('superseded');
+    const states = await t.signet.store.db.selectFrom('cmp_transactions' as never).select(['state' as never, 'request_type' as never]).execute();
+    expect(states).toContainEqual({ state: 'confirmed', request_type: 'kur' });
+  }, 200_000);
 
   it('a wrong secret, a replayed transaction, an unreviewed name and a malformed message get CMP errors, and nothing is issued (RFC 4210 §5.2.3)', async () => {
     const credential = await approvedCredential('Li Guard');

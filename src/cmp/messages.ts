@@ -6,10 +6,11 @@ export const CMP_MESSAGES = {
   'cmp.unsupported-version': { 'zh-CN': '不支持的 CMP 版本 {pvno}（支持 2 和 3）', en: 'Unsupported CMP version {pvno} (2 and 3 are supported)' },
   'cmp.no-transaction-id': { 'zh-CN': 'CMP 消息须带至少 128 位的 transactionID', en: 'A CMP message carries a transactionID of at least 128 bits' },
   'cmp.no-sender-nonce': { 'zh-CN': 'CMP 消息须带至少 128 位的 senderNonce', en: 'A CMP message carries a senderNonce of at least 128 bits' },
-  'cmp.unsupported-body': { 'zh-CN': '本 CA 不处理这种 CMP 消息（支持 ir、cr、p10cr、certConf、rr）', en: 'This CA does not handle this CMP message type (ir, cr, p10cr, certConf and rr are handled)' },
-  'cmp.kur-through-ra': {
-    'zh-CN': '密钥更新须经注册机构审核：请在注册机构申请更新，或用 EST simplereenroll',
-    en: 'A key update is reviewed by the registration authority: apply for renewal there, or use EST simplereenroll',
+  'cmp.unsupported-body': { 'zh-CN': '本 CA 不处理这种 CMP 消息（支持 ir、cr、kur、p10cr、certConf、pollReq、rr）', en: 'This CA does not handle this CMP message type (ir, cr, kur, p10cr, certConf, pollReq and rr are handled)' },
+  'cmp.nothing-to-poll': { 'zh-CN': '该事务没有等待审核的密钥更新', en: 'This transaction has no key update waiting for review' },
+  'cmp.signature-required': {
+    'zh-CN': '密钥更新、轮询和吊销请求须用相关证书的私钥签名保护，并在 extraCerts 中首先附上该证书',
+    en: 'Key update, poll and revocation requests are signature-protected with the key of the certificate concerned, which comes first in extraCerts',
   },
   'cmp.mac-required': {
     'zh-CN': '申请证书的消息须用注册机构发放的参考号（senderKID）和授权码做口令 MAC 保护（PBM）',
@@ -26,10 +27,6 @@ export const CMP_MESSAGES = {
   'cmp.bad-recipient-nonce': { 'zh-CN': 'recipNonce 与服务器上一条消息的 senderNonce 不符', en: 'The recipNonce does not match the senderNonce of the server\'s last message' },
   'cmp.bad-cert-id': { 'zh-CN': 'certConf 中的 certReqId 与签发的证书不符', en: 'The certReqId in certConf does not match the certificate issued' },
   'cmp.bad-cert-hash': { 'zh-CN': 'certConf 中的证书摘要与签发的证书不符', en: 'The certificate hash in certConf does not match the certificate issued' },
-  'cmp.rr-needs-signature': {
-    'zh-CN': '吊销请求须用要吊销的证书签名保护，并在 extraCerts 中附上该证书',
-    en: 'A revocation request is signature-protected with the certificate to revoke, which comes first in extraCerts',
-  },
   'cmp.unknown-signer': { 'zh-CN': '保护消息的证书不是本 CA 签发并在册的证书', en: 'The certificate protecting the message is not one this CA issued and holds on record' },
   'cmp.revoke-own-only': { 'zh-CN': '只能吊销签名保护所用的那张证书', en: 'Only the certificate whose key protects the request can be revoked' },
   'cmp.bad-revocation-request': { 'zh-CN': '吊销请求须恰好指明一张证书的序列号', en: 'A revocation request names exactly one certificate by serial number' },

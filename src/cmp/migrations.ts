@@ -1,8 +1,9 @@
 import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
+import { binaryType } from '../store/migrations.js';
 
 /** The CMP door's own table: one row per transaction (RFC 4210 §5.1.1 transactionID), for replay refusal and certConf. */
-export function cmpMigrations(_dialect: Dialect): Record<string, Migration> {
+export function cmpMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '2110_cmp_transactions': {
       async up(db: Kysely<unknown>) {
@@ -15,6 +16,9 @@ export function cmpMigrations(_dialect: Dialect): Record<string, Migration> {
           .addColumn('credential_id', 'text')
           .addColumn('certificate_serial', 'text')
           .addColumn('cert_req_id', 'integer')
+          // kur: the certificate being replaced, and the request itself, kept while the RA reviews (pollReq answers from it).
+          .addColumn('replaced_serial', 'text')
+          .addColumn('request_der', binaryType(dialect))
           // Our last senderNonce: the client's next message must carry it as recipNonce (§5.1.1).
           .addColumn('server_nonce', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
@@ -28,11 +32,13 @@ export function cmpMigrations(_dialect: Dialect): Record<string, Migration> {
 export interface CmpTransactionTable {
   transaction_id: string;
   request_type: 'ir' | 'cr' | 'p10cr' | 'kur' | 'rr';
-  /** open: being answered; issued: waiting for certConf; confirmed / rejected: closed; revoked: rr done. */
-  state: 'open' | 'issued' | 'confirmed' | 'rejected' | 'revoked';
+  /** open: being answered; waiting: a kur the RA reviews; issued: waiting for certConf; confirmed / rejected: closed; revoked: rr done. */
+  state: 'open' | 'waiting' | 'issued' | 'confirmed' | 'rejected' | 'revoked';
   credential_id: string | null;
   certificate_serial: string | null;
   cert_req_id: number | null;
+  replaced_serial: string | null;
+  request_der: Buffer | null;
   server_nonce: string;
   created_at: string;
   updated_at: string;

@@ -100,11 +100,13 @@ export class Downloads {
    * like any other; this claims its credential and downloads as usual.
    */
   async withCertificateProof(
-    request: { replacedSerial: string; csr: Uint8Array | string; proof: string },
+    request: { replacedSerial: string; csr?: Uint8Array | string; key?: ProvenPublicKey; names?: RequestedNames; proof: string },
     clientAddress: string | null,
   ): Promise<DownloadedCertificate> {
-    const parsed = parseCertificationRequest(request.csr);
-    const key = provePublicKey(parsed);
+    // A PKCS#10 request (EST), or a key and names a door proved itself (a CMP kur's CRMF template).
+    const parsed = request.csr !== undefined ? parseCertificationRequest(request.csr) : undefined;
+    const key = request.key ?? provePublicKey(parsed!);
+    const names = request.names ?? namesInRequest(parsed!);
     const application = await this.context.db
       .selectFrom('ra_applications')
       .select('id')
@@ -117,7 +119,7 @@ export class Downloads {
     if (replaced.not_after <= this.context.clock().toISOString()) throw new SignetError('ra.certificate-expired', 409, { serial: replaced.serial, notAfter: replaced.not_after }, 'serial');
     if (await this.context.revoker.isRevoked(replaced.serial)) throw new SignetError('ra.certificate-revoked', 409, { serial: replaced.serial }, 'serial');
     const claim = () => this.credentials.claimForApplication(application.id);
-    return this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), namesInRequest(parsed));
+    return this.download(claim, { proof: request.proof }, clientAddress, 'subscriber', async () => ({ csr: request.csr, key }), names);
   }
 
   async withServerKey(
