@@ -5,7 +5,7 @@ import { binaryType } from '../store/migrations.js';
 /** The CMP door's own table: one row per transaction (RFC 4210 §5.1.1 transactionID), for replay refusal and certConf. */
 export function cmpMigrations(dialect: Dialect): Record<string, Migration> {
   return {
-    '2110_cmp_transactions': {
+    '2310_cmp_transactions': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('cmp_transactions')

@@ -220,7 +220,7 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     // Issue 21: CMP's password-based MAC needs the secret itself; the code is kept sealed beside its hash.
-    '2100_ra_credential_sealed_code': {
+    '2300_ra_credential_sealed_code': {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable('ra_download_credentials').addColumn('code_sealed', 'text').execute();
       },
