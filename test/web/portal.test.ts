@@ -275,6 +275,11 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
       await page.locator(`[data-testid="portal-certificate"][data-serial="${serial}"]`).waitFor();
       await page.getByRole('link', { name: zh('sp.cert.revoke') }).click();
       await page.locator('[data-testid="self-revocation"]').waitFor();
+      // No reason is chosen for the subscriber (issue 20: key compromise was pre-selected); asked beside the choices.
+      expect(await page.locator('input[name="reason"]:checked').count()).toBe(0);
+      await page.getByRole('button', { name: zh('sp.revoke.submit') }).click();
+      await page.locator('[data-field="reason"] .field-error').waitFor();
+      await page.locator('input[name="reason"][value="keyCompromise"]').check();
       await page.getByRole('button', { name: zh('sp.revoke.submit') }).click();
       await page.locator('[data-field="confirm"] .field-error').waitFor();
       expect(await findRevocation(t.signet.ca, serial)).toBeNull();

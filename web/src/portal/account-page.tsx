@@ -250,7 +250,8 @@ export function SelfRevocationPage() {
   const { query } = useRouter();
   const certificates = useLoad(myCertificates, []);
   const [serial, setSerial] = useState(query.get('serial') ?? '');
-  const [reason, setReason] = useState<(typeof REASONS)[number]>('keyCompromise');
+  // Nothing chosen for the subscriber: key compromise blocks the key for ever, so it is picked, never pre-selected.
+  const [reason, setReason] = useState<(typeof REASONS)[number] | ''>('');
   const [justification, setJustification] = useState('');
   const [confirmed, setConfirmed] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -264,6 +265,7 @@ export function SelfRevocationPage() {
     event.preventDefault();
     problem.clear();
     if (!chosen) return problem.report(new Error(t('sp.revoke.choose')), {}, 'serial');
+    if (!reason) return problem.report(new Error(t('sp.revoke.reason-required')), {}, 'reason');
     if (!confirmed) return problem.report(new Error(t('sp.revoke.confirm-required')), {}, 'confirm');
     setBusy(true);
     try {
