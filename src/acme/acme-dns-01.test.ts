@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
 import { freePort, openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { validateDns01 } from './dns-01.js';
 
 afterAll(dropFreshStores);
 
@@ -86,4 +87,8 @@ describe('lego with dns-01 through BIND 9 (RFC 2136 updates) gets a wildcard cer
     expect(san).toContain('DNS:*.example.com');
     expect(san).toContain('DNS:example.com');
   }, 300_000);
+
+  it('refuses when the zone holds no record for the challenge (lego removed its own): unauthorized, from the same resolver path', async () => {
+    await expect(validateDns01('example.com', 'token.thumbprint', `127.0.0.1:${dnsPort}`, 5000)).rejects.toMatchObject({ kind: 'unauthorized' });
+  });
 });
