@@ -141,6 +141,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     ca,
     subscribers: ra.subscribers,
     status,
+    sealer: personalData,
     clock: options.clock,
     network: { ...validationNetworkFrom(process.env), ...options.acmeNetwork },
     limits: acmeLimitsFrom(process.env),

@@ -100,6 +100,14 @@ describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('keeps each binding\'s HMAC key sealed at rest: the store holds no copy a reader could bind an account with', async () => {
+    const rows = await f.t.signet.store.db.selectFrom('acme_bindings' as never).select(['key_id' as never, 'mac_key' as never]).execute() as unknown as { key_id: string; mac_key: string }[];
+    const stored = rows.find((r) => r.key_id === f.binding.keyId)!;
+    expect(stored.mac_key).not.toContain(f.binding.macKey);
+    expect(stored.mac_key).not.toContain(Buffer.from(f.binding.macKey, 'base64url').toString('hex'));
+    expect(stored.mac_key.startsWith('pd1.')).toBe(true);
+  });
+
   it('refuses bad JWS strictly: forged signature, alg none or HS256, wrong url, unprotected header, private JWK, kid+jwk, wrong media type (§6.2–6.4)', async () => {
     const key = testKey();
     const client = new TestClient(f.base, key);

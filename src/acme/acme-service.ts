@@ -8,7 +8,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { SubscriberRegistry } from '../ra/subscribers.js';
 import type { StatusService } from '../status/status-service.js';
 import type { Tx } from '../store/database.js';
-import { bindingAllows, ExternalAccountBindings, type Binding } from './bindings.js';
+import { bindingAllows, ExternalAccountBindings, type Binding, type SecretSealer } from './bindings.js';
 import { DEFAULT_NETWORK, validateHttp01, type ValidationNetwork } from './http-01.js';
 import { validateTlsAlpn01 } from './tls-alpn-01.js';
 import { validateDns01 } from './dns-01.js';
@@ -47,6 +47,8 @@ export interface AcmeServiceOptions {
   ca: CertificateAuthority;
   subscribers: SubscriberRegistry;
   status: StatusService;
+  /** Seals each binding's HMAC key at rest. */
+  sealer: SecretSealer;
   clock?: () => Date;
   network?: Partial<ValidationNetwork>;
   limits?: Partial<AcmeLimits>;
@@ -94,7 +96,7 @@ export class AcmeService {
 
   constructor(private readonly options: AcmeServiceOptions) {
     this.clock = options.clock ?? (() => options.ca.now());
-    this.bindings = new ExternalAccountBindings({ ca: options.ca, subscribers: options.subscribers, clock: this.clock });
+    this.bindings = new ExternalAccountBindings({ ca: options.ca, subscribers: options.subscribers, sealer: options.sealer, clock: this.clock });
     this.nonces = new NonceStore(() => this.db, this.clock);
     this.network = { ...DEFAULT_NETWORK, ...options.network, hosts: { ...DEFAULT_NETWORK.hosts, ...options.network?.hosts } };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };

@@ -72,13 +72,24 @@ export function bindingAllows(binding: Pick<Binding, 'identifiers'>, name: strin
 }
 
 /** A profile ACME can issue under: for subscribers, with DNS names. */
+function macKeyContext(keyId: string): string {
+  return `acme-eab:${keyId}`;
+}
+
 export function acmeCapable(profile: CertificateProfile): boolean {
   return profile.kind === 'subscriber' && profile.subjectAltName.allowed.includes('dns');
+}
+
+/** Seals the HMAC key at rest (the deployment's personal-data cipher: AES-GCM, rotatable, bound to a context). */
+export interface SecretSealer {
+  seal(plaintext: string, context: string): string;
+  open(sealed: string, context: string): string;
 }
 
 export interface BindingOptions {
   ca: CertificateAuthority;
   subscribers: SubscriberRegistry;
+  sealer: SecretSealer;
   clock: () => Date;
 }
 
@@ -124,9 +135,11 @@ export class ExternalAccountBindings {
     }
     const now = this.options.clock();
     const macKey = randomBytes(32).toString('base64url');
+    const keyId = `eab-${randomBytes(12).toString('base64url')}`;
     const row: AcmeBindingTable = {
-      key_id: `eab-${randomBytes(12).toString('base64url')}`,
-      mac_key: macKey,
+      key_id: keyId,
+      // Sealed, bound to its key id: whoever reads the store cannot bind an account with an unused binding.
+      mac_key: this.options.sealer.seal(macKey, macKeyContext(keyId)),
       subscriber_id: subscriber.id,
       ra_id: subscriber.ra_id,
       identifiers: JSON.stringify(identifiers),
@@ -198,7 +211,7 @@ export class ExternalAccountBindings {
     if (eabUrl !== url) throw unauthorized('the externalAccountBinding url is not this newAccount URL');
     const row = typeof kid === 'string' ? await this.db.selectFrom('acme_bindings').selectAll().where('key_id', '=', kid).executeTakeFirst() : undefined;
     if (!row) throw unauthorized('the external account binding key id is not known');
-    const mac = createHmac(hash, fromBase64Url(row.mac_key, 'mac key')).update(`${jws.protectedB64}.${jws.payloadB64}`, 'ascii').digest();
+    const mac = createHmac(hash, fromBase64Url(this.options.sealer.open(row.mac_key, macKeyContext(row.key_id)), 'mac key')).update(`${jws.protectedB64}.${jws.payloadB64}`, 'ascii').digest();
     if (mac.length !== jws.signature.length || !timingSafeEqual(mac, jws.signature)) throw unauthorized('the external account binding MAC does not verify');
     let bound: unknown;
     try {
