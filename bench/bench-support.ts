@@ -1,9 +1,11 @@
 /** Shared by the benchmarks: free ports, a Signet server in its own process, OpenSSL's own speed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -134,4 +136,18 @@ export function processCpuSeconds(pid?: number): number {
 
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** Where a bench's store lives: a SQLite file in `dataDir`, or a fresh database on the test PostgreSQL cluster. */
+export async function benchDatabaseUrl(store: 'sqlite' | 'postgres', dataDir: string, prefix: string): Promise<string> {
+  if (store === 'sqlite') return join(dataDir, 'signet.db');
+  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
+  const name = `${prefix}_${Date.now().toString(36)}_${randomInt(1e6)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

@@ -12,17 +12,15 @@
  * counter, no count), and every partition of --partitions.
  */
 import { spawnSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createHierarchy } from '../src/ca/hierarchy.js';
 import { loadConfig } from '../src/config/settings.js';
 import { openSignet } from '../src/signet.js';
 import { seedRevocations } from '../src/status/test-support/bulk-revocations.js';
 import setupPostgres from '../test/global-setup.js';
-import { fmt } from './bench-support.js';
+import { benchDatabaseUrl, fmt } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -32,19 +30,6 @@ const ENTRIES = Number(argument('entries', '1000000'));
 const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const PARTITIONS = Number(argument('partitions', '64'));
 const PASSPHRASE = 'bench-passphrase';
-
-async function databaseUrlFor(store: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
-  if (store === 'sqlite') return join(dataDir, 'signet.db');
-  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
-  const name = `signet_bench_crl_${Date.now().toString(36)}_${randomInt(1e6)}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 interface Run {
   wallSeconds: number;
@@ -94,7 +79,7 @@ try {
     const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-crl-stores-'));
     const vars = {
       SIGNET_DATA: dataDir,
-      SIGNET_DATABASE_URL: await databaseUrlFor(store, dataDir),
+      SIGNET_DATABASE_URL: await benchDatabaseUrl(store, dataDir, 'signet_bench_crl'),
       SIGNET_CA_PASSPHRASE: PASSPHRASE,
       SIGNET_LOG_LEVEL: 'warn',
       SIGNET_CRL_PARTITIONS: String(PARTITIONS),

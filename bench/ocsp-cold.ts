@@ -6,11 +6,10 @@
  *
  *   npx tsx bench/ocsp-cold.ts [--certificates 4000] [--serials 2000] [--stores sqlite,postgres]
  */
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
@@ -22,7 +21,7 @@ import { toPem } from '../src/http/der.js';
 import { openSignet } from '../src/signet.js';
 import { serialOctets } from '../src/status/crl-encoding.js';
 import setupPostgres from '../test/global-setup.js';
-import { fmt } from './bench-support.js';
+import { benchDatabaseUrl, fmt } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -43,19 +42,6 @@ async function csrPool(): Promise<string[]> {
     pool.push(toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(request))));
   }
   return pool;
-}
-
-async function databaseUrlFor(store: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
-  if (store === 'sqlite') return join(dataDir, 'signet.db');
-  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
-  const name = `signet_bench_ocsp_${Date.now().toString(36)}_${randomInt(1e6)}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** An RFC 5019 request: one SHA-1 CertID, no nonce. */
@@ -86,7 +72,7 @@ try {
   for (const store of STORES) {
     const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-ocsp-cold-'));
     const signet = await openSignet(
-      loadConfig({ SIGNET_DATA: dataDir, SIGNET_DATABASE_URL: await databaseUrlFor(store, dataDir), SIGNET_CA_PASSPHRASE: 'bench-passphrase', SIGNET_LOG_LEVEL: 'warn' }),
+      loadConfig({ SIGNET_DATA: dataDir, SIGNET_DATABASE_URL: await benchDatabaseUrl(store, dataDir, 'signet_bench_ocsp'), SIGNET_CA_PASSPHRASE: 'bench-passphrase', SIGNET_LOG_LEVEL: 'warn' }),
     );
     const h = await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
     const serials: string[] = [];

@@ -19,7 +19,6 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
@@ -34,7 +33,7 @@ import { bootstrapPrincipal } from '../src/ra/roles.js';
 import { openSignet, type Signet } from '../src/signet.js';
 import { verifyAudit } from '../src/audit/verification.js';
 import setupPostgres from '../test/global-setup.js';
-import { fmt, freePort } from './bench-support.js';
+import { benchDatabaseUrl, fmt, freePort } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -73,22 +72,9 @@ interface Deployment {
   baseBytes: number;
 }
 
-async function databaseUrlFor(store: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
-  if (store === 'sqlite') return join(dataDir, 'signet.db');
-  const admin = process.env.SIGNET_TEST_POSTGRES_URL!;
-  const name = `signet_bench_${Date.now().toString(36)}_${randomInt(1e6)}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 async function deploy(store: 'sqlite' | 'postgres'): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-scale-'));
-  const databaseUrl = await databaseUrlFor(store, dataDir);
+  const databaseUrl = await benchDatabaseUrl(store, dataDir, 'signet_bench');
   const signet = await openSignet(
     loadConfig({ SIGNET_DATA: dataDir, SIGNET_DATABASE_URL: databaseUrl, SIGNET_CA_PASSPHRASE: PASSPHRASE, SIGNET_ADMIN_TOKEN: ADMIN, SIGNET_LOG_LEVEL: 'warn' }),
   );
