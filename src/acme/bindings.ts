@@ -84,6 +84,8 @@ export function acmeCapable(profile: CertificateProfile): boolean {
 export interface SecretSealer {
   seal(plaintext: string, context: string): string;
   open(sealed: string, context: string): string;
+  needsRotation(sealed: string): boolean;
+  reseal(sealed: string, context: string): string;
 }
 
 export interface BindingOptions {
@@ -104,6 +106,27 @@ export class ExternalAccountBindings {
 
   private get db() {
     return acmeDb(this.options.ca.store);
+  }
+
+  /**
+   * After a rotation of the personal-data key: every binding's HMAC key sealed
+   * again under the current key, so that the old key can leave the
+   * configuration (`signet retention reseal`). Returns how many changed.
+   */
+  async reseal(actor = 'system:pii-rotation'): Promise<{ acmeBindings: number }> {
+    const sealer = this.options.sealer;
+    let changed = 0;
+    await this.db.transaction().execute(async (trx) => {
+      for (const row of await trx.selectFrom('acme_bindings').select(['key_id', 'mac_key']).execute()) {
+        if (!sealer.needsRotation(row.mac_key)) continue;
+        await trx.updateTable('acme_bindings').set({ mac_key: sealer.reseal(row.mac_key, macKeyContext(row.key_id)) }).where('key_id', '=', row.key_id).execute();
+        changed += 1;
+      }
+      if (changed > 0) {
+        await appendAuditEntry(trx as unknown as Tx, this.options.ca.store.dialect, { actor, action: 'acme.bindings-resealed', target: 'acme-bindings', details: { bindings: changed } }, this.options.clock());
+      }
+    });
+    return { acmeBindings: changed };
   }
 
   async issue(by: Principal, request: BindingRequest): Promise<IssuedBinding> {

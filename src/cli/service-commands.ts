@@ -328,7 +328,7 @@ export function registerServiceCommands(program: Command): void {
     .option(...json)
     .action(async (opts: { json?: boolean }) => {
       await withSignet(async (signet) => {
-        const counts = { ...(await signet.service.resealPersonalData(actor())), ...(await signet.ra.personalDataHolder.reseal(actor())), ...(await signet.disputes.reseal()) };
+        const counts = { ...(await signet.service.resealPersonalData(actor())), ...(await signet.ra.personalDataHolder.reseal(actor())), ...(await signet.disputes.reseal()), ...(await signet.acme.bindings.reseal(actor())) };
         print(opts.json, counts, Object.entries(counts).map(([k, v]) => `${k}=${v}`).join('\t'));
       });
     });

@@ -120,9 +120,9 @@ export class RaPersonalData implements PersonalDataHolder {
    * recomputed under it, so that the old key can leave the configuration.
    * Values written before sealing are sealed now. Returns what changed.
    */
-  async reseal(actor = 'system:pii-rotation'): Promise<{ records: number; documents: number; subscribers: number; delegations: number; changes: number }> {
+  async reseal(actor = 'system:pii-rotation'): Promise<{ records: number; documents: number; subscribers: number; delegations: number; changes: number; credentials: number }> {
     const pd = this.context.personalData;
-    const counts = { records: 0, documents: 0, subscribers: 0, delegations: 0, changes: 0 };
+    const counts = { records: 0, documents: 0, subscribers: 0, delegations: 0, changes: 0, credentials: 0 };
     if (!pd) return counts;
     const stale = (stored: string) => !stored.startsWith('pd1.') || pd.needsRotation(stored);
     const now = this.context.clock();
@@ -162,6 +162,13 @@ export class RaPersonalData implements PersonalDataHolder {
         if (stored.changes === '{}' || !stale(stored.changes)) continue;
         await trx.updateTable('ra_change_requests').set({ changes: sealField(pd, openChange(pd, stored).changes, `ra-change:${stored.id}`) }).where('id', '=', stored.id).execute();
         counts.changes += 1;
+      }
+      // Download codes kept sealed for CMP's MAC (issue 21): a rotation must not leave them under the old key.
+      for (const stored of await trx.selectFrom('ra_download_credentials').select(['id', 'code_sealed']).where('code_sealed', 'is not', null).execute()) {
+        if (!pd.needsRotation(stored.code_sealed!)) continue;
+        const context = `credential-code:${stored.id}`;
+        await trx.updateTable('ra_download_credentials').set({ code_sealed: pd.reseal(stored.code_sealed!, context) }).where('id', '=', stored.id).execute();
+        counts.credentials += 1;
       }
       await audit(this.context, trx, { actor, action: 'ra.personal-data-resealed', target: `pii-key:${pd.currentKeyId}`, details: counts }, now);
     });
