@@ -31,6 +31,15 @@ export const CONFIG_MESSAGES = {
     'zh-CN': '{variable} 只能是 software 或 pkcs11，而不是 {value}',
     en: '{variable} must be software or pkcs11, not {value}',
   },
+  'config.public-url-not-http': {
+    'zh-CN':
+      'SIGNET_PUBLIC_URL（{value}）必须是 http:// 地址：它作为 CRL、OCSP 和 CA 证书的地址写入每张证书，依赖方按 RFC 5280 与 RFC 6960 用明文 http 获取（状态信息自身有签名，https 反而要先验证状态）。网页仍可经 TLS 反向代理以 https 提供',
+    en: 'SIGNET_PUBLIC_URL ({value}) must be an http:// address: it goes into every certificate as the address of the CRL, the OCSP responder and the CA certificate, which relying parties fetch over plain http (RFC 5280, RFC 6960; status answers are signed themselves, and https would need the status it points to). The web pages can still be served over https by a TLS proxy',
+  },
+  'config.public-url-invalid': {
+    'zh-CN': 'SIGNET_PUBLIC_URL（{value}）不是可写入证书的地址：须形如 http://ca.example.cn 或 http://ca.example.cn/signet，不含空格、查询参数、片段或用户名',
+    en: 'SIGNET_PUBLIC_URL ({value}) is not an address a certificate can carry: it must look like http://ca.example.cn or http://ca.example.cn/signet, without spaces, query, fragment or user name',
+  },
   'config.key-storage-no-hsm': {
     'zh-CN': '{variable}=pkcs11 要求配置 HSM：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 _PIN_FILE）',
     en: '{variable}=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)',

@@ -70,3 +70,19 @@ describe('the KMC passphrase is its own secret, never the CA\'s (GM/T 0034: the 
     });
   });
 });
+
+describe('SIGNET_PUBLIC_URL is the plain-http address written into every certificate (RFC 5280 §4.2.1.13, §4.2.2.1; RFC 6960)', () => {
+  it('is refused at start when it is https, unparseable or carries a query, naming the variable and why', () => {
+    const dataDir = fresh();
+    expect(() => loadConfig({ SIGNET_DATA: dataDir, SIGNET_PUBLIC_URL: 'https://ca.example.cn' })).toThrow(expect.objectContaining({ code: 'config.public-url-not-http' }));
+    for (const value of ['ca.example.cn', 'http://ca.example.cn/?x=1', 'http://user:pw@ca.example.cn', 'http://ca.example.cn/a b']) {
+      expect(() => loadConfig({ SIGNET_DATA: dataDir, SIGNET_PUBLIC_URL: value }), value).toThrow(expect.objectContaining({ code: 'config.public-url-invalid' }));
+    }
+  });
+
+  it('is accepted as http with or without a path, without its trailing slash', () => {
+    const dataDir = fresh();
+    expect(loadConfig({ SIGNET_DATA: dataDir, SIGNET_PUBLIC_URL: 'http://ca.example.cn/' }).publicUrl).toBe('http://ca.example.cn');
+    expect(loadConfig({ SIGNET_DATA: dataDir, SIGNET_PUBLIC_URL: 'http://[2001:db8::1]:8080/signet' }).publicUrl).toBe('http://[2001:db8::1]:8080/signet');
+  });
+});

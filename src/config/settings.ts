@@ -158,7 +158,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   };
   const auditKeyStorage = keyStorage('SIGNET_AUDIT_KEY_STORAGE');
   const evidenceKeyStorage = keyStorage('SIGNET_EVIDENCE_KEY_STORAGE');
-  const publicUrl = (env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  const publicUrl = publicUrlFrom(env.SIGNET_PUBLIC_URL ?? `http://127.0.0.1:${port}`);
   return {
     mode,
     publicUrlGiven: env.SIGNET_PUBLIC_URL !== undefined,
@@ -294,4 +294,24 @@ export function productionProblems(config: SignetConfig): ProductionProblem[] {
   // Certificates would assert a documentation arc (RFC 5612): the operator's own registered arc is required.
   if (isExamplePolicyArc(config.policyOid)) problems.push({ variable: 'SIGNET_POLICY_OID', problem: 'example' });
   return problems;
+}
+
+/**
+ * SIGNET_PUBLIC_URL is written into every certificate and CRL as the address of
+ * the CRL, the OCSP responder and the CA certificate. Relying parties fetch those
+ * over plain http (RFC 5280 §4.2.1.13 and §4.2.2.1, RFC 6960 appendix A; BR
+ * §7.1.2.7): an https address would need the very status it points to. Refused
+ * here, at start, rather than by the certificate lint at the first issuance.
+ */
+function publicUrlFrom(given: string): string {
+  const value = given.trim().replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SignetError('config.public-url-invalid', 400, { value: given });
+  }
+  if (url.protocol !== 'http:') throw new SignetError('config.public-url-not-http', 400, { value: given });
+  if (url.search || url.hash || url.username || url.password || /[^\x21-\x7e]/.test(value)) throw new SignetError('config.public-url-invalid', 400, { value: given });
+  return value;
 }
