@@ -107,6 +107,7 @@ export function registerEvidenceCommands(program: Command): void {
           : null,
         checkedAt: result.checkedAt.toISOString(),
         detached: result.detached,
+        revocation: result.revocation?.map((r) => ({ subject: r.subject, status: r.status, source: r.source ?? null, revokedAt: r.revokedAt?.toISOString() ?? null })) ?? null,
         cades: result.cades,
         problems: result.problems,
       };

@@ -1,8 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { ContentInfo, SignedData, SignerInfo, id_data, id_ri_ocsp_response, id_signedData, type EncapsulatedContent } from '@peculiar/asn1-cms';
+import { ContentInfo, SignerInfo, id_data, id_ri_ocsp_response, id_signedData, type EncapsulatedContent } from '@peculiar/asn1-cms';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { ContentType as ContentTypeValue, SigningTime } from '@peculiar/asn1-pkcs9';
 import { TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
 import {
@@ -27,7 +26,8 @@ import {
   signingCertificateV1Matches,
 } from '../tsa/ess-signing-certificate.js';
 import { normaliseOid } from '../tsa/time-stamp-query.js';
-import { validatePath } from './certificate-path.js';
+import { validatePath, type RevocationFinding } from './certificate-path.js';
+import { CmsSignedData } from './signed-data-schema.js';
 
 export interface TrustContext {
   /** Root certificates the relying party trusts. */
@@ -43,22 +43,15 @@ export interface TrustContext {
 
 /**
  * The revocation values a SignedData carries (RFC 5652 §10.2.1: CertificateList,
- * or id-ri-ocsp-response per RFC 5940). Read with PKI.js: @peculiar/asn1-cms
- * models only the `other` choice. Unreadable values are left out, so the path
- * is then judged without them.
+ * or id-ri-ocsp-response per RFC 5940), as DER. Other formats are left out, so
+ * the path is then judged without them.
  */
-export function embeddedRevocationValues(signedDataDer: Uint8Array): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
+export function embeddedRevocationValues(signedData: CmsSignedData): { crls: Uint8Array[]; ocsps: Uint8Array[] } {
   const crls: Uint8Array[] = [];
   const ocsps: Uint8Array[] = [];
-  try {
-    const info = pkijs.ContentInfo.fromBER(signedDataDer.buffer.slice(signedDataDer.byteOffset, signedDataDer.byteOffset + signedDataDer.byteLength) as ArrayBuffer);
-    const signed = new pkijs.SignedData({ schema: info.content });
-    for (const value of signed.crls ?? []) {
-      if (value instanceof pkijs.CertificateRevocationList) crls.push(new Uint8Array(value.toSchema().toBER()));
-      else if (value.otherRevInfoFormat === id_ri_ocsp_response) ocsps.push(new Uint8Array((value.otherRevInfo as asn1js.AsnType).toBER()));
-    }
-  } catch {
-    // Not readable as PKI.js sees it: the signature check reports the structure's own problems.
+  for (const value of signedData.crls ?? []) {
+    if (value.crl) crls.push(new Uint8Array(AsnConvert.serialize(value.crl)));
+    else if (value.other?.otherRevInfoFormat === id_ri_ocsp_response) ocsps.push(new Uint8Array(value.other.otherRevInfo));
   }
   return { crls, ocsps };
 }
@@ -94,6 +87,8 @@ export interface SignatureVerification {
   /** The time the certificate path was checked at: the time-stamp's, else the claimed signing time. */
   checkedAt: Date;
   chain: Buffer[];
+  /** What the revocation values (embedded, then given) said of each certificate below the anchor at `checkedAt`; absent when there were none. */
+  revocation?: RevocationFinding[];
   detached: boolean;
   content?: Buffer;
   problems: string[];
@@ -106,7 +101,7 @@ const HASH_BY_OID = new Map<string, HashName>(
 /** GM/T 0010 and some signers write the SM2 key or signature-scheme OID as the SignerInfo's algorithm: with SM3 it is SM3withSM2. */
 const SM2_SIGNATURE_ALIASES = new Set(['1.2.156.10197.1.301', '1.2.156.10197.1.301.1']);
 
-function parseSignedData(der: Uint8Array, field: string): SignedData {
+function parseSignedData(der: Uint8Array, field: string): CmsSignedData {
   let info: ContentInfo;
   try {
     info = AsnConvert.parse(der, ContentInfo);
@@ -115,7 +110,7 @@ function parseSignedData(der: Uint8Array, field: string): SignedData {
   }
   if (info.contentType !== id_signedData) throw new SignetError('cms.not-signed', 400, { contentType: info.contentType }, field);
   try {
-    return AsnConvert.parse(info.content, SignedData);
+    return AsnConvert.parse(info.content, CmsSignedData);
   } catch (error) {
     throw new SignetError('cms.malformed', 400, { detail: (error as Error).message.slice(0, 200) }, field);
   }
@@ -137,7 +132,7 @@ export function encapsulatedOctets(eContent: EncapsulatedContent | undefined): B
   return Buffer.from(read.result.getValue());
 }
 
-function embeddedCertificates(signedData: SignedData): Buffer[] {
+function embeddedCertificates(signedData: CmsSignedData): Buffer[] {
   return (signedData.certificates ?? []).flatMap((c) => (c.certificate ? [Buffer.from(AsnConvert.serialize(c.certificate))] : []));
 }
 
@@ -225,7 +220,7 @@ function signatureAlgorithmFor(algorithm: AlgorithmIdentifier, hash: HashName): 
  */
 export async function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint8Array, trust: TrustContext): Promise<TimeStampVerification> {
   const problems: string[] = [];
-  let signedData: SignedData;
+  let signedData: CmsSignedData;
   try {
     signedData = parseSignedData(tokenDer, 'timeStampToken');
   } catch (error) {
@@ -272,7 +267,7 @@ export async function verifyTimeStampToken(tokenDer: Uint8Array, imprintOf: Uint
   if (!eku?.critical || purposes.length !== 1 || purposes[0] !== id_kp_timeStamping) {
     problems.push("the TSA's certificate lacks the critical, sole timeStamping extended key usage (RFC 3161 §2.3)");
   }
-  const embedded = signedData.crls?.length ? embeddedRevocationValues(tokenDer) : { crls: [], ocsps: [] };
+  const embedded = embeddedRevocationValues(signedData);
   const path = await validatePath(tsaDer, candidates, trust.trustAnchors, tstInfo.genTime, {
     crls: [...embedded.crls, ...(trust.crls ?? [])],
     ocsps: [...embedded.ocsps, ...(trust.ocsps ?? [])],
@@ -325,7 +320,7 @@ export async function verifySignedDocument(options: VerifyDocumentOptions): Prom
     if (!timeStamp.valid) problems.push(...timeStamp.problems.map((p) => `time-stamp: ${p}`));
   }
   const checkedAt = timeStamp?.valid && timeStamp.genTime ? timeStamp.genTime : (signingTime ?? new Date());
-  const embedded = signedData.crls?.length ? embeddedRevocationValues(options.signature) : { crls: [], ocsps: [] };
+  const embedded = embeddedRevocationValues(signedData);
   const path = await validatePath(signerDer, candidates, options.trustAnchors, checkedAt, {
     crls: [...embedded.crls, ...(options.crls ?? [])],
     ocsps: [...embedded.ocsps, ...(options.ocsps ?? [])],
@@ -345,6 +340,7 @@ export async function verifySignedDocument(options: VerifyDocumentOptions): Prom
     timeStamp,
     checkedAt,
     chain: path.path.map((c) => c.raw),
+    revocation: path.revocation,
     detached,
     content: detached ? undefined : content,
     problems,

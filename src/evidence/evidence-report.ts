@@ -1,6 +1,7 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { ContentInfo, SignedData, id_data, id_signedData } from '@peculiar/asn1-cms';
+import { ContentInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
+import { CmsSignedData } from './signed-data-schema.js';
 import { CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
@@ -448,10 +449,10 @@ export function unreadable(problem: string): EvidencePackageVerification {
 }
 
 /** SignedData whose every byte is canonical DER and whose digest-algorithm list is exactly what its signers use. */
-function canonicalSignedData(der: Uint8Array, what: string): SignedData {
+function canonicalSignedData(der: Uint8Array, what: string): CmsSignedData {
   const info = AsnConvert.parse(der, ContentInfo);
   if (info.contentType !== id_signedData) throw new Error(`${what}: content type ${info.contentType} is not signed data`);
-  const signedData = AsnConvert.parse(info.content, SignedData);
+  const signedData = AsnConvert.parse(info.content, CmsSignedData);
   if (!Buffer.from(AsnConvert.serialize(info)).equals(Buffer.from(der)) || !Buffer.from(AsnConvert.serialize(signedData)).equals(Buffer.from(info.content))) {
     throw new Error(`${what} is not in canonical DER`);
   }
@@ -476,7 +477,7 @@ function canonicalSignedData(der: Uint8Array, what: string): SignedData {
  * one that was checked (the signer's, the TSA's, or a chain artefact the
  * signed manifest names by hash).
  */
-function uncheckedCertificates(signedData: SignedData, checked: Buffer[]): number {
+function uncheckedCertificates(signedData: CmsSignedData, checked: Buffer[]): number {
   return (signedData.certificates ?? []).filter((choice) => {
     const der = choice.certificate ? Buffer.from(AsnConvert.serialize(choice.certificate)) : undefined;
     return !der || !checked.some((c) => c.equals(der));
@@ -490,7 +491,7 @@ function uncheckedCertificates(signedData: SignedData, checked: Buffer[]): numbe
  * long-form length, a boolean written 0x01, a certificate re-encoded) would
  * otherwise pass as the same package. A package is evidence byte for byte.
  */
-function packageContent(der: Uint8Array): { content: PackageContent; signedData: SignedData } {
+function packageContent(der: Uint8Array): { content: PackageContent; signedData: CmsSignedData } {
   try {
     const signedData = canonicalSignedData(der, 'the package');
     const content = signedData.encapContentInfo.eContent?.single;
@@ -531,7 +532,7 @@ function packageSm2Ids(ids: Record<string, string>): Sm2KeyDirectory {
 }
 
 /** What in the package (and its signature's time-stamp token) no check covered. */
-function uncheckedParts(signedData: SignedData, checked: Buffer[]): string[] {
+function uncheckedParts(signedData: CmsSignedData, checked: Buffer[]): string[] {
   const problems: string[] = [];
   if (uncheckedCertificates(signedData, checked) > 0) problems.push('the package carries a certificate that no check used');
   for (const signer of signedData.signerInfos) {
@@ -570,7 +571,7 @@ export function unverifiedManifest(der: Uint8Array): EvidenceManifest | null {
 async function verifyPackageContent(
   der: Uint8Array,
   content: PackageContent,
-  signedData: SignedData,
+  signedData: CmsSignedData,
   trustAnchors: Uint8Array[] | undefined,
   detached: DetachedArtefacts,
   sm2Keys: Sm2KeyDirectory | undefined,

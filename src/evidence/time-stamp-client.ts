@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { SignedData } from '@peculiar/asn1-cms';
+import { CmsSignedData } from './signed-data-schema.js';
 import { MessageImprint, TimeStampReq, TimeStampResp, TSTInfo } from '@peculiar/asn1-tsp';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { HASH_OID } from '../crypto/algorithms.js';
@@ -45,7 +45,7 @@ export class HttpTimeStamper implements TimeStamper {
       const failures = reply.status.failInfo ? failuresIn(reply.status.failInfo).join(', ') : 'rejection';
       throw new SignetError('tsa.refused', 502, { failure: failures, detail: [...(reply.status.statusString ?? [])].join(' / ') });
     }
-    const signedData = AsnConvert.parse(token.content, SignedData);
+    const signedData = AsnConvert.parse(token.content, CmsSignedData);
     const tstInfo = AsnConvert.parse(signedData.encapContentInfo.eContent!.single!.buffer, TSTInfo);
     const echoed = tstInfo.nonce && Buffer.from(tstInfo.nonce).equals(nonce);
     const sameImprint = Buffer.from(tstInfo.messageImprint.hashedMessage.buffer).equals(Buffer.from(request.digest));

@@ -88,11 +88,11 @@ export function goVerify(tasks: GoTask[]): Map<string, VerifierResult> {
 
 export interface JavaTask {
   id: string;
-  op: 'pkix' | 'bcpkix' | 'pkixbuild' | 'crl' | 'ocsp' | 'cms' | 'tsp' | 'p12' | 'enveloped';
+  op: 'pkix' | 'bcpkix' | 'pkixbuild' | 'crl' | 'ocsp' | 'cms' | 'tsp' | 'p12' | 'enveloped' | 'sign';
   [key: string]: string | string[] | undefined;
 }
 
-/** Java 17's PKIX (pkix; pkixbuild: build from a pool, revocation from CRLs, at a time), BouncyCastle 1.72 (bcpkix, crl, ocsp, cms, tsp, enveloped) and KeyStore (p12). */
+/** Java 17's PKIX (pkix; pkixbuild: build from a pool, revocation from CRLs, at a time), BouncyCastle 1.72 (bcpkix, crl, ocsp, cms, tsp, enveloped; sign: makes a SignedData) and KeyStore (p12). */
 export function javaVerify(tasks: JavaTask[]): Map<string, VerifierResult> {
   const lines = tasks.map(({ id, op, ...args }) =>
     [id, op, ...Object.entries(args).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`)].join('\t'),

@@ -1,5 +1,6 @@
 // Verifier of Signet's artefacts with Java's PKIX (SUN) and BouncyCastle (Debian's
-// libbcprov-java / libbcpkix-java). Tasks come one per line on stdin as
+// libbcprov-java / libbcpkix-java), and BouncyCastle as the maker of what Signet
+// must accept in turn (op "sign"). Tasks come one per line on stdin as
 // "id<TAB>op<TAB>key=value<TAB>..."; the answer is one line per task,
 // "id<TAB>ok|fail<TAB>detail". Compiled once per test run and fed a batch.
 import java.io.*;
@@ -19,9 +20,14 @@ import org.bouncycastle.util.Store;
 
 public class Verify {
   static final CertificateFactory FACTORY;
+  /** BouncyCastle's own factory: its keys know the SM2 curve, the JDK's do not. */
+  static final CertificateFactory BC_FACTORY;
   static {
     Security.addProvider(new BouncyCastleProvider());
-    try { FACTORY = CertificateFactory.getInstance("X.509"); } catch (Exception e) { throw new RuntimeException(e); }
+    try {
+      FACTORY = CertificateFactory.getInstance("X.509");
+      BC_FACTORY = CertificateFactory.getInstance("X.509", "BC");
+    } catch (Exception e) { throw new RuntimeException(e); }
   }
 
   static byte[] bytes(String path) throws IOException {
@@ -35,7 +41,11 @@ public class Verify {
   }
 
   static X509Certificate cert(String path) throws Exception {
-    return (X509Certificate) FACTORY.generateCertificate(new ByteArrayInputStream(bytes(path)));
+    return cert(path, FACTORY);
+  }
+
+  static X509Certificate cert(String path, CertificateFactory factory) throws Exception {
+    return (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(bytes(path)));
   }
 
   static List<String> list(Map<String, String> a, String key) {
@@ -43,20 +53,25 @@ public class Verify {
     return v == null || v.isEmpty() ? List.of() : Arrays.asList(v.split(","));
   }
 
-  /** PKIX path validation (RFC 5280 §6.1), revocation off, with explicit policy when asked. */
+  /**
+   * PKIX path validation (RFC 5280 §6.1), revocation off, with explicit policy when asked.
+   * With provider BC the certificates are read by BouncyCastle too (SM2: SM3withSM2 with the
+   * default ID 1234567812345678, GM/T 0009 §10), so the whole path is BouncyCastle's.
+   */
   static String pkix(Map<String, String> a, String provider) throws Exception {
+    CertificateFactory factory = provider == null ? FACTORY : BC_FACTORY;
     Set<TrustAnchor> anchors = new HashSet<>();
-    for (String r : list(a, "roots")) anchors.add(new TrustAnchor(cert(r), null));
+    for (String r : list(a, "roots")) anchors.add(new TrustAnchor(cert(r, factory), null));
     List<X509Certificate> path = new ArrayList<>();
-    path.add(cert(a.get("leaf")));
-    for (String i : list(a, "intermediates")) path.add(cert(i));
+    path.add(cert(a.get("leaf"), factory));
+    for (String i : list(a, "intermediates")) path.add(cert(i, factory));
     PKIXParameters params = new PKIXParameters(anchors);
     params.setRevocationEnabled(false);
     if (a.containsKey("policy")) {
       params.setExplicitPolicyRequired(true);
       params.setInitialPolicies(new HashSet<>(list(a, "policy")));
     }
-    CertPath certPath = FACTORY.generateCertPath(path);
+    CertPath certPath = factory.generateCertPath(path);
     CertPathValidator validator = provider == null ? CertPathValidator.getInstance("PKIX") : CertPathValidator.getInstance("PKIX", provider);
     PKIXCertPathValidatorResult result = (PKIXCertPathValidatorResult) validator.validate(certPath, params);
     return "policy tree " + (result.getPolicyTree() == null ? "null" : result.getPolicyTree().getValidPolicy() + " -> " + children(result.getPolicyTree()));
@@ -174,6 +189,34 @@ public class Verify {
     return content.length + " octets decrypted";
   }
 
+  /**
+   * BouncyCastle as a signer: a SignedData over "content" by key/cert (SHA-256, the key's
+   * own signature algorithm), carrying the "chain" certificates and the "crls" as
+   * RevocationInfoChoice crl (RFC 5652 §10.2.1), attached unless detached=true; BER as
+   * BouncyCastle writes it. Written to "out".
+   */
+  static String sign(Map<String, String> a) throws Exception {
+    X509Certificate signer = cert(a.get("cert"), BC_FACTORY);
+    byte[] pkcs8 = bytes(a.get("key"));
+    PrivateKey key = null;
+    for (String alg : new String[] {"EC", "RSA"}) {
+      try { key = KeyFactory.getInstance(alg, "BC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(pkcs8)); break; } catch (Exception e) { }
+    }
+    if (key == null) throw new Exception("key is neither EC nor RSA");
+    String algorithm = key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    CMSSignedDataGenerator generator = new CMSSignedDataGenerator();
+    generator.addSignerInfoGenerator(new JcaSignerInfoGeneratorBuilder(new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().setProvider("BC").build())
+        .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder(algorithm).setProvider("BC").build(key), signer));
+    List<X509Certificate> certs = new ArrayList<>();
+    certs.add(signer);
+    for (String c : list(a, "chain")) certs.add(cert(c, BC_FACTORY));
+    generator.addCertificates(new org.bouncycastle.cert.jcajce.JcaCertStore(certs));
+    for (String c : list(a, "crls")) generator.addCRL(new org.bouncycastle.cert.X509CRLHolder(bytes(c)));
+    CMSSignedData signed = generator.generate(new CMSProcessableByteArray(bytes(a.get("content"))), !"true".equals(a.get("detached")));
+    Files.write(Paths.get(a.get("out")), signed.getEncoded());
+    return "signed with " + list(a, "crls").size() + " CRL(s)";
+  }
+
   public static void main(String[] args) throws Exception {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
     String line;
@@ -198,6 +241,7 @@ public class Verify {
           case "tsp": detail = tsp(a); break;
           case "p12": detail = p12(a); break;
           case "enveloped": detail = enveloped(a); break;
+          case "sign": detail = sign(a); break;
           default: throw new Exception("unknown op " + fields[1]);
         }
       } catch (Throwable e) {
