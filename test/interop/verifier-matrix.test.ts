@@ -40,6 +40,8 @@ const SM2_LIMITS = {
 interface Made {
   row: Row;
   openssl?: string[];
+  /** Further OpenSSL commands the cell also needs to pass (SM2: one per hop). */
+  opensslAlso?: string[][];
   go?: Omit<GoTask, 'id'>;
   gmsm?: Omit<GoTask, 'id'>;
   java?: Omit<JavaTask, 'id'>;
@@ -62,6 +64,8 @@ const ALGORITHMS = ['sm2', 'rsa-2048', 'ed25519', 'ecdsa-p256'] as const;
 describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) => {
   const made: Made[] = [];
   const answers = new Map<string, Partial<Record<Verifier, VerifierResult>>>();
+  /** The SM2 verifiers on what they must refuse (a changed signature, the empty ID): a cell that cannot fail proves nothing. */
+  const sm2Refusals = new Map<string, boolean>();
   let t: TestSignet;
   const opened: TestSignet[] = [];
 
@@ -105,18 +109,16 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
     const certificateRow = (algorithm: string, profileId: string, paths: { pem: string; der: string }) => {
       const hh = hierarchies.get(algorithm)!;
       if (algorithm === 'sm2') {
+        // Three verifiers of the SM2 path, each with a limit of its own, all with GM/T 0009's default ID 1234567812345678:
         made.push({
-          row: {
-            artefact: `certificate ${profileId} (${algorithm})`,
-            verifiers: ['openssl'],
-            limits: {
-              ...SM2_LIMITS,
-              gmsm: "gmsm 1.3 reads Signet's SM2 key (id-ecPublicKey on the SM2 curve) as plain ECDSA: 'issuer key is not SM2'",
-              bouncycastle: "this table's BouncyCastle PKIX reads certificates with the JDK's factory, which knows no SM2 curve; BouncyCastle verifies SM2 CMS and tokens in sm2-cms-and-time-stamps.test.ts",
-            },
-          },
+          row: { artefact: `certificate ${profileId} (${algorithm})`, verifiers: ['openssl', 'bouncycastle', 'gmsm'], limits: SM2_LIMITS },
           // OpenSSL 3.0 applies the SM2 ID only next to the trust anchor (openssl#23471): one hop at a time, with -partial_chain.
           openssl: ['verify', '-partial_chain', '-CAfile', hh.issuing, '-vfyopt', 'distid:1234567812345678', paths.pem],
+          opensslAlso: [['verify', '-partial_chain', '-CAfile', hh.root, '-vfyopt', 'distid:1234567812345678', hh.issuing]],
+          // BouncyCastle 1.72's PKIX with its own certificate factory (the JDK's knows no SM2 curve): the whole path, RFC 5280 §6.1.
+          bouncycastle: { op: 'bcpkix', roots: [hh.root], intermediates: [hh.issuing], leaf: paths.pem },
+          // gmsm 1.3's Certificate.Verify checks SM2 with an empty ID: verify.go walks the path with gmsm's parser and Sm2Verify instead.
+          gmsm: { op: 'sm2chain', leaf: paths.pem, intermediates: [hh.issuing], roots: [hh.root], distid: '1234567812345678' },
         });
         return;
       }
@@ -201,17 +203,30 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
 
     // One process per verifier for the whole table.
     const id = (i: number, who: Verifier) => `${i}:${who}`;
-    const go = goVerify(made.flatMap((m, i) => [...(m.go ? [{ id: id(i, 'go'), ...m.go }] : []), ...(m.gmsm ? [{ id: id(i, 'gmsm'), ...m.gmsm }] : [])]));
-    const java = javaVerify(
-      made.flatMap((m, i) => [...(m.java ? [{ ...m.java, id: id(i, 'java-pkix') } as JavaTask] : []), ...(m.bouncycastle ? [{ ...m.bouncycastle, id: id(i, 'bouncycastle') } as JavaTask] : [])]),
-    );
+    const sm2 = hierarchies.get('sm2')!;
+    const sm2Leaf = readFileSync(signers.get('sm2')!.der);
+    sm2Leaf.writeUInt8(sm2Leaf.readUInt8(sm2Leaf.length - 1) ^ 0x01, sm2Leaf.length - 1); // the last octet of the signature's s
+    const tampered = writePem(dir, 'sm2-tampered.pem', sm2Leaf);
+    const goRefusals: GoTask[] = [
+      { id: 'gmsm: changed signature', op: 'sm2chain', leaf: tampered, intermediates: [sm2.issuing], roots: [sm2.root], distid: '1234567812345678' },
+      { id: 'gmsm: empty ID', op: 'sm2chain', leaf: signers.get('sm2')!.pem, intermediates: [sm2.issuing], roots: [sm2.root], distid: '' },
+    ];
+    const go = goVerify([...made.flatMap((m, i) => [...(m.go ? [{ id: id(i, 'go'), ...m.go }] : []), ...(m.gmsm ? [{ id: id(i, 'gmsm'), ...m.gmsm }] : [])]), ...goRefusals]);
+    const java = javaVerify([
+      ...made.flatMap((m, i) => [...(m.java ? [{ ...m.java, id: id(i, 'java-pkix') } as JavaTask] : []), ...(m.bouncycastle ? [{ ...m.bouncycastle, id: id(i, 'bouncycastle') } as JavaTask] : [])]),
+      { id: 'bouncycastle: changed signature', op: 'bcpkix', roots: [sm2.root], intermediates: [sm2.issuing], leaf: tampered },
+    ]);
+    for (const task of goRefusals) sm2Refusals.set(task.id, go.get(task.id)?.ok === false);
+    sm2Refusals.set('bouncycastle: changed signature', java.get('bouncycastle: changed signature')?.ok === false);
+    sm2Refusals.set('openssl: changed signature', runTool('openssl', ['verify', '-partial_chain', '-CAfile', sm2.issuing, '-vfyopt', 'distid:1234567812345678', tampered]).status !== 0);
+    sm2Refusals.set('openssl: empty ID', runTool('openssl', ['verify', '-partial_chain', '-CAfile', sm2.issuing, signers.get('sm2')!.pem]).status !== 0);
     const python = pythonVerify(made.flatMap((m, i) => (m.python ? [{ id: id(i, 'python'), ...m.python }] : [])));
     made.forEach((m, i) => {
       const cells: Partial<Record<Verifier, VerifierResult>> = {};
       for (const who of m.row.verifiers) {
         if (who === 'openssl') {
-          const r = runTool('openssl', m.openssl!);
-          cells.openssl = { id: id(i, 'openssl'), ok: r.status === 0, detail: `${r.stdout}${r.stderr}`.trim().slice(0, 300) };
+          const runs = [m.openssl!, ...(m.opensslAlso ?? [])].map((args) => runTool('openssl', args));
+          cells.openssl = { id: id(i, 'openssl'), ok: runs.every((r) => r.status === 0), detail: runs.map((r) => `${r.stdout}${r.stderr}`.trim()).join(' | ').slice(0, 300) };
         } else {
           cells[who] = (who === 'go' || who === 'gmsm' ? go : who === 'python' ? python : java).get(id(i, who));
         }
@@ -230,8 +245,18 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
       const explained = ALL.filter((v) => m.row.limits?.[v]).length;
       expect(m.row.verifiers.length + Math.min(explained, 3), m.row.artefact).toBeGreaterThanOrEqual(3);
     }
-    // Today only SM2 certificates fall short of three: written in docs/interoperability.md.
-    expect(made.filter((m) => m.row.verifiers.length < 3).map((m) => m.row.artefact)).toEqual(['certificate enterprise-signing (sm2)']);
+    // Every row has three verifiers of its own now (SM2 certificates: OpenSSL, BouncyCastle, gmsm).
+    expect(made.filter((m) => m.row.verifiers.length < 3).map((m) => m.row.artefact)).toEqual([]);
+  });
+
+  it('the SM2 verifiers refuse a changed signature and the empty ID (GM/T 0009 default ID 1234567812345678 is what makes them pass)', () => {
+    expect(Object.fromEntries(sm2Refusals)).toEqual({
+      'gmsm: changed signature': true,
+      'gmsm: empty ID': true,
+      'bouncycastle: changed signature': true,
+      'openssl: changed signature': true,
+      'openssl: empty ID': true,
+    });
   });
 
   it('every verifier accepts every artefact of its row', () => {

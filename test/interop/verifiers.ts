@@ -71,7 +71,7 @@ function javaClasses(): string {
 
 export interface GoTask {
   id: string;
-  op: 'chain' | 'crl' | 'ocsp' | 'sm2' | 'parse';
+  op: 'chain' | 'crl' | 'ocsp' | 'sm2' | 'sm2chain' | 'parse';
   roots?: string[];
   intermediates?: string[];
   leaf?: string;
@@ -80,7 +80,7 @@ export interface GoTask {
   distid?: string;
 }
 
-/** Go 1.19's crypto/x509 (chain, parse, crl), x/crypto/ocsp 0.4 (ocsp), gmsm 1.3 (sm2: SIGNED{} with the given ID). */
+/** Go 1.19's crypto/x509 (chain, parse, crl), x/crypto/ocsp 0.4 (ocsp), gmsm 1.3 (sm2: SIGNED{} with the given ID; sm2chain: a whole SM2 path, leaf to root). */
 export function goVerify(tasks: GoTask[]): Map<string, VerifierResult> {
   const out = run(goBinary(), [], JSON.stringify(tasks));
   return byId(JSON.parse(out) as VerifierResult[]);

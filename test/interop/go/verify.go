@@ -5,6 +5,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"time"
 
 	"github.com/tjfoc/gmsm/sm2"
 	"golang.org/x/crypto/ocsp"
@@ -162,9 +165,9 @@ func sm2Signed(t task) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pub, ok := issuer.PublicKey.(*sm2.PublicKey)
-	if !ok {
-		return "", errors.New("issuer key is not SM2")
+	pub, err := sm2Key(issuer)
+	if err != nil {
+		return "", err
 	}
 	var sig sm2Signature
 	if _, err := asn1.Unmarshal(s.Signature.Bytes, &sig); err != nil {
@@ -174,6 +177,72 @@ func sm2Signed(t task) (string, error) {
 		return "", errors.New("SM2 signature does not verify")
 	}
 	return "SM3withSM2 verified with ID " + t.DistID, nil
+}
+
+// sm2Key: gmsm 1.3 parses an SM2 key (id-ecPublicKey on curve 1.2.156.10197.1.301) as an
+// *ecdsa.PublicKey whose Curve is its P256Sm2; Sm2Verify wants its own PublicKey type.
+func sm2Key(c *sm2.Certificate) (*sm2.PublicKey, error) {
+	switch pub := c.PublicKey.(type) {
+	case *sm2.PublicKey:
+		return pub, nil
+	case *ecdsa.PublicKey:
+		if pub.Curve == sm2.P256Sm2() {
+			return &sm2.PublicKey{Curve: pub.Curve, X: pub.X, Y: pub.Y}, nil
+		}
+	}
+	return nil, errors.New("issuer key is not SM2")
+}
+
+// sm2Chain: an SM2 certification path (leaf, intermediates..., root) checked with gmsm 1.3.
+// gmsm's own Certificate.Verify checks SM2 signatures with an empty ID, so this walks the
+// path itself with gmsm's parsed fields: names chain, each issuer is a CA allowed to sign
+// certificates, every certificate is within its validity now, and each signature (the
+// root's own too) verifies with Sm2Verify and the ID given (GM/T 0009 default 1234567812345678).
+func sm2Chain(t task) (string, error) {
+	paths := append(append([]string{t.Leaf}, t.Intermediates...), t.Roots...)
+	certs := []*sm2.Certificate{}
+	for _, path := range paths {
+		data, err := der(path)
+		if err != nil {
+			return "", err
+		}
+		c, err := sm2.ParseCertificate(data)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	now := time.Now()
+	for i, c := range certs {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return "", fmt.Errorf("%s is outside its validity", c.Subject.CommonName)
+		}
+		issuer := c
+		if i+1 < len(certs) {
+			issuer = certs[i+1]
+		}
+		if !bytes.Equal(c.RawIssuer, issuer.RawSubject) {
+			return "", fmt.Errorf("%s: issuer name is not %s", c.Subject.CommonName, issuer.Subject.CommonName)
+		}
+		if !issuer.BasicConstraintsValid || !issuer.IsCA || issuer.KeyUsage&sm2.KeyUsageCertSign == 0 {
+			return "", fmt.Errorf("%s may not sign certificates", issuer.Subject.CommonName)
+		}
+		if c.SignatureAlgorithm != sm2.SM2WithSM3 {
+			return "", fmt.Errorf("%s is signed with %v, not SM3withSM2", c.Subject.CommonName, c.SignatureAlgorithm)
+		}
+		pub, err := sm2Key(issuer)
+		if err != nil {
+			return "", err
+		}
+		var sig sm2Signature
+		if _, err := asn1.Unmarshal(c.Signature, &sig); err != nil {
+			return "", err
+		}
+		if !sm2.Sm2Verify(pub, c.RawTBSCertificate, []byte(t.DistID), sig.R, sig.S) {
+			return "", fmt.Errorf("%s: SM2 signature does not verify with ID %s", c.Subject.CommonName, t.DistID)
+		}
+	}
+	return fmt.Sprintf("SM2 path of %d verified with ID %s", len(certs), t.DistID), nil
 }
 
 // parse: the certificate parses (policies, extensions) with crypto/x509 alone.
@@ -191,7 +260,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	ops := map[string]func(task) (string, error){"chain": chain, "crl": crl, "ocsp": ocspResponse, "sm2": sm2Signed, "parse": parse}
+	ops := map[string]func(task) (string, error){"chain": chain, "crl": crl, "ocsp": ocspResponse, "sm2": sm2Signed, "sm2chain": sm2Chain, "parse": parse}
 	results := []result{}
 	for _, t := range tasks {
 		op, ok := ops[t.Op]
