@@ -15,6 +15,7 @@ export const HELP_ZH: Record<string, string> = {
   "production mode (as SIGNET_MODE=production): every secret given, each its own, and the root key sent offline": "生产模式（同 SIGNET_MODE=production）：每个秘密都须给出且各不相同，根密钥离线保存",
   "root ceremony: seal the root key under SIGNET_ROOT_PASSPHRASE into this new file instead of the database; no server can use it": "根密钥仪式：用 SIGNET_ROOT_PASSPHRASE 把根密钥封存到这个新文件而不是数据库；任何服务都无法使用它",
   "machine-readable output": "机器可读输出（JSON）",
+  "two-person | single-person": "two-person（双人审核）| single-person（单人审核）",
   "algorithm of the development CA created on first start": "首次启动时创建的开发用 CA 的算法",
   "the root CA (default: the root)": "根 CA（默认：当前根 CA）",
   "how long they stay current, at most 366 days": "有效时长，最多 366 天",

@@ -63,6 +63,17 @@ export function registerRaCommands(program: Command): void {
         printList(opts.json, items, (o) => `${o.id}\t${o.status}${o.successorId ? ` → ${o.successorId}` : ''}\t${formatShanghaiTime(o.createdAt)}\t${o.name}`, 'cli.empty.ra-orgs');
       });
     });
+  org
+    .command('approval <raId>')
+    .description('two-person approval (the registering officer cannot approve) or single-person (allowed, warned and audited) / 设置审核方式')
+    .requiredOption('--policy <policy>', 'two-person | single-person')
+    .option('--json', 'machine-readable output')
+    .action(async (raId: string, opts: { policy: string; json?: boolean }) => {
+      await withSignet(async (signet, by) => {
+        const changed = await signet.ra.organisations.setApprovalPolicy(by, raId, opts.policy);
+        print(opts.json, changed, say(changed.approvalPolicy === 'two-person' ? 'ra.cli-approval-two-person' : 'ra.cli-approval-single-person', { ra: changed.id }));
+      });
+    });
   for (const how of ['merge', 'withdraw'] as const) {
     org
       .command(`${how} <raId>`)

@@ -130,8 +130,8 @@ export const RA_ROUTES: readonly RaRoute[] = [
     roles: ['ca-admin'],
     status: 201,
     summary: 'Create an RA',
-    body: object({ name: str }, ['name']),
-    handle: ({ signet, by, body }) => signet.ra.organisations.create(by, { name: String(body.name) }),
+    body: object({ name: str, approvalPolicy: { type: 'string', enum: ['two-person', 'single-person'] } }, ['name']),
+    handle: ({ signet, by, body }) => signet.ra.organisations.create(by, { name: String(body.name), approvalPolicy: body.approvalPolicy as string | undefined }),
   },
   {
     method: 'POST',
@@ -149,6 +149,14 @@ export const RA_ROUTES: readonly RaRoute[] = [
     body: object({ successor: str, reason: text }, ['successor']),
     handle: ({ signet, by, params, body }) =>
       signet.ra.organisations.withdraw(by, params.raId!, { successor: String(body.successor), reason: body.reason as string | undefined }),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/ra/organisations/:raId/approval-policy', scope: 'ca',
+    roles: ['ca-admin'],
+    summary: 'Two-person approval (the registering officer cannot approve) or single-person approval (allowed, with a recorded warning) for one RA',
+    body: object({ approvalPolicy: { type: 'string', enum: ['two-person', 'single-person'] } }, ['approvalPolicy']),
+    handle: ({ signet, by, params, body }) => signet.ra.organisations.setApprovalPolicy(by, params.raId!, String(body.approvalPolicy)),
   },
   {
     method: 'GET',
@@ -431,6 +439,13 @@ export const RA_ROUTES: readonly RaRoute[] = [
     summary: 'Approve: returns the download credential (reference number + authorization code) once',
     body: object({ note: text }),
     handle: ({ signet, by, params, body }) => signet.ra.applications.approve(by, params.applicationId!, { note: body.note as string | undefined }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/ra/applications/:applicationId/approval-check', scope: APPLICATION,
+    roles: READERS,
+    summary: 'What approving would mean for the caller now: refused under two-person approval, or the warnings it would record (issue 20)',
+    handle: ({ signet, by, params }) => signet.ra.applications.approvalCheck(by, params.applicationId!),
   },
   {
     method: 'POST',

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { fieldWords } from '../i18n/field-words.js';
+import { bothLocales } from '../i18n/messages.js';
 import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
-import type { RaApplicationTable, RaTx } from './schema.js';
+import type { ApprovalPolicy, RaApplicationTable, RaTx } from './schema.js';
 import type { ConsentInput, SubscriberRegistry } from './subscribers.js';
 
 export const PURPOSES = ['signing', 'encryption'] as const;
@@ -39,6 +40,24 @@ export interface NewApplication {
 }
 
 const OFFICER_ROLES = ['ra-officer'] as const;
+
+/** What an approver should know before approving (issue 20): each recorded in the approval's audit entry. */
+export type ApprovalWarning = 'same-officer' | 'no-documents';
+
+export interface ApprovalCheck {
+  /** The RA's setting: 'two-person' refuses the officer who registered the application. */
+  policy: ApprovalPolicy;
+  /** True when this officer may not approve it at all. */
+  refused: boolean;
+  warnings: ApprovalWarning[];
+  /** Each warning (and the refusal) in words, both languages. */
+  texts: { code: string; 'zh-CN': string; en: string }[];
+}
+
+/** The person behind an actor: the same operator acts as `operator:x` on the web and `cli:x` in the CLI. */
+function personOf(actor: string | null): string | null {
+  return actor === null ? null : actor.replace(/^(operator|cli):/, '');
+}
 const REASON_LIMIT = 2000;
 
 function checkPurpose(purpose: string): Purpose {
@@ -144,10 +163,20 @@ export class Applications {
     });
   }
 
-  /** Approval yields the download credential, returned once and never again (R4). */
-  async approve(by: Principal, id: string, input: { note?: string } = {}): Promise<{ application: Application; credential: DownloadCredential }> {
+  /**
+   * Approval yields the download credential, returned once and never again (R4).
+   * Two-person rule (issue 20): under the RA's 'two-person' policy the officer
+   * who registered the subscriber or submitted the application cannot approve
+   * it; under 'single-person' they can, and the warning stays in the audit
+   * entry beside "no supporting document on file".
+   */
+  async approve(by: Principal, id: string, input: { note?: string } = {}): Promise<{ application: Application; credential: DownloadCredential; warnings: ApprovalWarning[] }> {
     let credential: DownloadCredential | undefined;
+    let warnings: ApprovalWarning[] = [];
     const application = await this.transition(by, id, ['in-review'], 'approved', async (trx, row, now) => {
+      const check = await this.checkApproval(trx, by, row);
+      if (check.refused) throw new SignetError('ra.two-person-required', 403, {}, 'applicationId');
+      warnings = check.warnings;
       const note = input.note?.trim() || null;
       await trx
         .updateTable('ra_applications')
@@ -155,9 +184,32 @@ export class Applications {
         .where('id', '=', row.id)
         .execute();
       credential = await this.credentials.issue(trx, row.id, now, actorOf(by));
-      return { details: { note } };
+      await this.context.notices?.applicationApproved(trx as never, { subscriberId: row.subscriber_id, applicationId: row.id, purpose: row.purpose, credentialExpiresAt: credential.expiresAt }, now);
+      return { details: { note, warnings } };
     });
-    return { application, credential: credential! };
+    return { application, credential: credential!, warnings };
+  }
+
+  /** What approve() would say to this officer now: refused, or the warnings it would record (shown before the officer decides). */
+  async approvalCheck(by: Principal, id: string): Promise<ApprovalCheck> {
+    requireRole(by, ['ca-admin', 'ra-admin', 'ra-officer', 'auditor']);
+    return this.checkApproval(this.context.db, by, await this.row(by, id));
+  }
+
+  private async checkApproval(trx: RaTx, by: Principal, row: RaApplicationTable): Promise<ApprovalCheck> {
+    const ra = await trx.selectFrom('ra_organisations').select('approval_policy').where('id', '=', row.ra_id).executeTakeFirst();
+    const policy: ApprovalPolicy = ra?.approval_policy ?? 'single-person';
+    const subscriber = await trx.selectFrom('ra_subscribers').select('created_by').where('id', '=', row.subscriber_id).executeTakeFirst();
+    const me = personOf(actorOf(by));
+    // A renewal submitted by another officer is a second pair of eyes even if this one registered the subscriber years ago.
+    const registeredByMe = personOf(row.submitted_by) === me || (row.kind === 'new' && personOf(subscriber?.created_by ?? null) === me);
+    const documents = await trx.selectFrom('ra_documents').select(trx.fn.countAll().as('n')).where('subscriber_id', '=', row.subscriber_id).executeTakeFirstOrThrow();
+    const refused = registeredByMe && policy === 'two-person';
+    const warnings: ApprovalWarning[] = [];
+    if (registeredByMe && !refused) warnings.push('same-officer');
+    if (Number(documents.n) === 0) warnings.push('no-documents');
+    const texts = [...(refused ? ['ra.two-person-required' as const] : []), ...warnings.map((w) => `ra.approval-warning.${w}` as const)].map((code) => ({ code, ...bothLocales(code) }));
+    return { policy, refused, warnings, texts };
   }
 
   async reject(by: Principal, id: string, input: { reason?: string }): Promise<Application> {

@@ -26,6 +26,16 @@ export interface RaContext {
 export interface SubscriberNotices {
   /** A portal registration named this subscriber's identity number (issue 16 §3). */
   registrationAttempted(subscriberId: string, at: Date): Promise<void>;
+  /** An application was approved (issue 20); queued in the approval's transaction, so it is sent exactly when the approval holds. */
+  applicationApproved(trx: Tx, approval: ApprovalNotice, at: Date): Promise<void>;
+}
+
+/** What the approval notice says: never the authorization code, which only the officer hands over (R4). */
+export interface ApprovalNotice {
+  subscriberId: string;
+  applicationId: string;
+  purpose: 'signing' | 'encryption';
+  credentialExpiresAt: string;
 }
 
 /** Every RA state change is an audit entry in the same transaction (R20). */

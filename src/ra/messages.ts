@@ -277,4 +277,23 @@ export const RA_MESSAGES = {
     'zh-CN': '证书 {serial} 没有已批准、待下载的更新申请',
     en: 'Certificate {serial} has no approved renewal waiting to be downloaded',
   },
+  // Issue 20: two-person approval and the warnings before approving.
+  'ra.two-person-required': {
+    'zh-CN': '本注册机构实行双人审核：登记该订户或提交该申请的操作员不能再批准它，请由另一位审核员批准',
+    en: 'This registration authority requires two people: the officer who registered this subscriber or submitted this application cannot also approve it; another officer must approve it',
+  },
+  'ra.approval-warning.same-officer': {
+    'zh-CN': '该申请由您本人登记。本注册机构允许单人审核，但批准后将在审计日志中记录为“同一人登记并批准”',
+    en: 'You registered this application yourself. This registration authority allows one person to approve, but the approval will be recorded in the audit log as registered and approved by the same person',
+  },
+  'ra.approval-warning.no-documents': {
+    'zh-CN': '该订户没有上传任何证明材料（如身份证件或营业执照），请在批准前核验身份；没有材料的批准将记入审计日志',
+    en: 'No supporting document (such as an identity document or business licence) has been uploaded for this subscriber; verify the identity before approving. An approval without documents is recorded in the audit log',
+  },
+  'ra.cli-approval-two-person': { 'zh-CN': '注册机构 {ra} 实行双人审核：登记申请的操作员不能再批准它', en: 'RA {ra} requires two people: the officer who registered an application cannot approve it' },
+  'ra.cli-approval-single-person': { 'zh-CN': '注册机构 {ra} 允许单人审核：同一人登记并批准时给出提示并记入审计日志', en: 'RA {ra} allows one person to register and approve, with a warning recorded in the audit log' },
+  'ra.bad-approval-policy': {
+    'zh-CN': '审核方式只能是双人审核或单人审核',
+    en: 'The approval policy is either two-person or single-person',
+  },
 } satisfies Catalogue;

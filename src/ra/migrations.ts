@@ -225,6 +225,16 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('ra_download_credentials').addColumn('code_sealed', 'text').execute();
       },
     },
+    // Issue 20: two-person approval is a per-RA setting. RAs that existed before keep working as they did
+    // (one officer may register and approve, with a warning recorded) until an administrator turns it on.
+    '2400_ra_approval_policy': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('ra_organisations')
+          .addColumn('approval_policy', 'text', (c) => c.notNull().defaultTo('single-person').check(sql`approval_policy in ('two-person', 'single-person')`))
+          .execute();
+      },
+    },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
     '1600_ra_secret_attempts': {
       async up(db: Kysely<unknown>) {

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { audit, type RaContext } from './context.js';
 import { actorOf, requireRole, requireScope, type Principal } from './roles.js';
-import type { RaOrganisationTable } from './schema.js';
+import type { ApprovalPolicy, RaOrganisationTable } from './schema.js';
+
+export const APPROVAL_POLICIES: readonly ApprovalPolicy[] = ['two-person', 'single-person'];
 
 export interface RaOrganisation {
   id: string;
@@ -12,6 +14,7 @@ export interface RaOrganisation {
   createdAt: string;
   closedAt: string | null;
   closingReason: string | null;
+  approvalPolicy: ApprovalPolicy;
 }
 
 export interface MembershipPeriod {
@@ -43,10 +46,11 @@ const PENDING_APPLICATION_STATES = ['submitted', 'in-review', 'approved'] as con
 export class RaOrganisations {
   constructor(private readonly context: RaContext) {}
 
-  async create(by: Principal, input: { name: string }): Promise<RaOrganisation> {
+  async create(by: Principal, input: { name: string; approvalPolicy?: string }): Promise<RaOrganisation> {
     requireRole(by, ['ca-admin']);
     const name = input.name?.trim() ?? '';
     if (!name || [...name].length > 128) throw new SignetError('ra.bad-ra-name', 400, {}, 'name');
+    const approvalPolicy = checkPolicy(input.approvalPolicy ?? 'single-person');
     const now = this.context.clock();
     const row: RaOrganisationTable = {
       id: `ra-${randomUUID().slice(0, 8)}`,
@@ -57,14 +61,35 @@ export class RaOrganisations {
       closed_at: null,
       closed_by: null,
       closing_reason: null,
+      approval_policy: approvalPolicy,
     };
     await this.context.db.transaction().execute(async (trx) => {
       const taken = await trx.selectFrom('ra_organisations').select('id').where('name', '=', name).executeTakeFirst();
       if (taken) throw new SignetError('ra.ra-name-taken', 409, { name }, 'name');
       await trx.insertInto('ra_organisations').values(row).execute();
-      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.created', target: `ra:${row.id}`, details: { name } }, now);
+      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.created', target: `ra:${row.id}`, details: { name, approvalPolicy } }, now);
     });
     return toOrganisation(row);
+  }
+
+  /**
+   * Issue 20: whether one officer may both register and approve. Set by a CA
+   * administrator: an RA's own administrator relaxing the check on their own
+   * officers would defeat it.
+   */
+  async setApprovalPolicy(by: Principal, raId: string, policyInput: string): Promise<RaOrganisation> {
+    requireRole(by, ['ca-admin']);
+    const policy = checkPolicy(policyInput);
+    const now = this.context.clock();
+    return this.context.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('ra_organisations').selectAll().where('id', '=', raId).executeTakeFirst();
+      if (!row) throw new SignetError('ra.unknown-ra', 404, { ra: raId }, 'raId');
+      if (row.status !== 'active') throw new SignetError('ra.closed', 409, { ra: raId }, 'raId');
+      if (row.approval_policy === policy) return toOrganisation(row);
+      await trx.updateTable('ra_organisations').set({ approval_policy: policy }).where('id', '=', raId).execute();
+      await audit(this.context, trx, { actor: actorOf(by), action: 'ra.approval-policy-set', target: `ra:${raId}`, details: { from: row.approval_policy, to: policy } }, now);
+      return toOrganisation({ ...row, approval_policy: policy });
+    });
   }
 
   async list(): Promise<RaOrganisation[]> {
@@ -179,5 +204,11 @@ function toOrganisation(row: RaOrganisationTable): RaOrganisation {
     createdAt: row.created_at,
     closedAt: row.closed_at,
     closingReason: row.closing_reason,
+    approvalPolicy: row.approval_policy ?? 'single-person',
   };
+}
+
+function checkPolicy(policy: string): ApprovalPolicy {
+  if (!(APPROVAL_POLICIES as readonly string[]).includes(policy)) throw new SignetError('ra.bad-approval-policy', 400, {}, 'approvalPolicy');
+  return policy as ApprovalPolicy;
 }

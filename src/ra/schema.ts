@@ -17,7 +17,11 @@ export interface RaOrganisationTable {
   closed_at: string | null;
   closed_by: string | null;
   closing_reason: string | null;
+  /** Who may approve an application (issue 20): 'two-person' refuses the officer who registered it; 'single-person' warns. */
+  approval_policy: ApprovalPolicy;
 }
+
+export type ApprovalPolicy = 'two-person' | 'single-person';
 
 export interface RaOperatorTable {
   id: string;

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { formatShanghaiTime } from '../i18n/locale.js';
+import type { ApprovalNotice } from '../ra/context.js';
+import type { Tx } from '../store/database.js';
 import type { ServiceContext } from './context.js';
 import type { PersonalDataCipher } from './personal-data.js';
 import type { PersonalDataHolder } from './retention.js';
@@ -79,6 +82,31 @@ export class NotificationOutbox {
         body: {
           'zh-CN': '有人在网上门户使用您的证件号码提交了注册。您已是本机构的订户，该注册未被受理，所给的跟踪号和跟踪码不能使用。如果是您本人，请使用原有跟踪号登录，或请注册机构为您重新签发门户凭据；如果不是您本人，请联系注册机构。',
           en: 'Someone submitted a registration in the online portal with your identity number. You are already a subscriber, so it was not accepted and the tracking number and code it was given do not work. If it was you, sign in with the tracking number you already have, or ask your registration authority for new portal access; if it was not you, please contact your registration authority.',
+        },
+      },
+      at,
+    );
+  }
+
+  /**
+   * The subscriber hears that their application was approved and how to
+   * collect the certificate (issue 20). The reference number and the
+   * authorization code stay with the officer's slip: a notice in a mailbox is
+   * not a channel for a secret (R4).
+   */
+  async applicationApproved(trx: Tx, approval: ApprovalNotice, at: Date): Promise<void> {
+    const until = formatShanghaiTime(approval.credentialExpiresAt);
+    const kind = approval.purpose === 'signing' ? { zh: '签名证书', en: 'signing certificate' } : { zh: '加密证书', en: 'encryption certificate' };
+    await this.enqueue(
+      trx as unknown as ServiceTx,
+      {
+        recipient: `subscriber:${approval.subscriberId}`,
+        kind: 'application-approved',
+        dedupeKey: `application-approved:${approval.applicationId}`,
+        subject: { 'zh-CN': `您的${kind.zh}申请已获批准`, en: `Your ${kind.en} application was approved` },
+        body: {
+          'zh-CN': `注册机构已批准您的${kind.zh}申请（申请编号 ${approval.applicationId}）。请凭注册机构当面交给您的参考号和授权码，在北京时间 ${until} 之前到证书下载页面下载证书；凭据只能使用一次，逾期需请注册机构重新签发。本通知不含授权码。如果您没有提出这项申请，请立即联系注册机构。`,
+          en: `Your registration authority approved your ${kind.en} application (application ${approval.applicationId}). Use the reference number and authorization code the registration authority handed to you to download the certificate on the download page before ${until} (Beijing time); the credential works once, and after that time the registration authority must issue a new one. This notice does not contain the authorization code. If you did not make this application, please contact your registration authority at once.`,
         },
       },
       at,

@@ -45,7 +45,7 @@ export interface NotificationTable {
   id: string;
   /** `subscriber:<id>`; the sender resolves the address through the RA. */
   recipient: string;
-  kind: 'agreement-published' | 'cps-published' | 'notice-published' | 'renewal-reminder' | 'complaint-response' | 'dispute' | 'registration-attempt';
+  kind: 'agreement-published' | 'cps-published' | 'notice-published' | 'renewal-reminder' | 'complaint-response' | 'dispute' | 'registration-attempt' | 'application-approved';
   /** Makes enqueuing idempotent: the same announcement is queued once per recipient. */
   dedupe_key: string;
   subject_zh: string;

@@ -1,5 +1,6 @@
 import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages.js';
 import { PORTAL_EN, PORTAL_ZH } from './portal/messages.js';
+import { OVERSIGHT_EN, OVERSIGHT_ZH } from './admin/oversight-messages.js';
 
 /**
  * Every text a person reads in the web application, in zh-CN (the default)
@@ -380,6 +381,7 @@ const zh = {
   // RA console review and administration pages (changes, disputes, RAs, agreements, fees, calendar, audit): web/src/admin/messages.ts
   ...CONSOLE_ADMIN_ZH,
   ...PORTAL_ZH,
+  ...OVERSIGHT_ZH,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -759,6 +761,7 @@ const en: Record<MessageKey, string> = {
   // RA console review and administration pages: web/src/admin/messages.ts
   ...CONSOLE_ADMIN_EN,
   ...PORTAL_EN,
+  ...OVERSIGHT_EN,
 };
 
 export const MESSAGES: Record<'zh-CN' | 'en', Record<MessageKey, string>> = { 'zh-CN': zh, en };

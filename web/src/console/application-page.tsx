@@ -3,7 +3,7 @@ import { api } from '../api';
 import { Alert, Card, Field, LoadError, Loading, ProfileName, StatusBadge, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { ra, type Application, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
+import { ra, type Application, type ApprovalCheck, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
 import { useOperator } from './session';
 
 /** The download credential, shown once: the officer hands it to the subscriber (on paper, by SMS). */
@@ -88,12 +88,19 @@ function SubscriberFacts({ subscriber }: { subscriber: SubscriberDetail }) {
 
 /** One application under review: the subscriber's data and documents beside the decision (R4). */
 export function ApplicationPage({ id }: { id: string }) {
-  const { t, time } = useI18n();
+  const { t, time, locale } = useI18n();
   const { operator } = useOperator();
+  const [acknowledged, setAcknowledged] = useState(false);
+  const [recorded, setRecorded] = useState<ApprovalCheck['texts']>([]);
   const data = useLoad(async () => {
     const application = await ra.application(id);
-    const [subscriber, documents] = await Promise.all([ra.subscriber(application.subscriberId), ra.documents(application.subscriberId).catch(() => [])]);
-    return { application, subscriber, documents };
+    const [subscriber, documents, approval] = await Promise.all([
+      ra.subscriber(application.subscriberId),
+      ra.documents(application.subscriberId).catch(() => []),
+      // Issue 20: whether this officer may approve, and what the approval will record, before they decide.
+      application.status === 'in-review' ? ra.approvalCheck(id).catch(() => null) : Promise.resolve(null),
+    ]);
+    return { application, subscriber, documents, approval };
   }, [id]);
   const [credential, setCredential] = useState<Credential | null>(null);
   const [note, setNote] = useState('');
@@ -144,6 +151,7 @@ export function ApplicationPage({ id }: { id: string }) {
     setBusy(true);
     try {
       const answer = await ra.act<{ credential?: Credential } & Partial<Credential> & Partial<Application>>(`/api/v1/ra/applications/${id}/${path}`, body);
+      if (path === 'approve') setRecorded(data.data?.approval?.texts ?? []);
       if (answer.credential) setCredential(answer.credential);
       else if (answer.referenceNumber && answer.authorizationCode && answer.expiresAt) setCredential(answer as Credential);
       data.reload();
@@ -156,7 +164,8 @@ export function ApplicationPage({ id }: { id: string }) {
 
   if (data.loading && !data.data) return <Loading />;
   if (!data.data) return <LoadError error={data.error} />;
-  const { application: a, subscriber, documents } = data.data;
+  const { application: a, subscriber, documents, approval } = data.data;
+  const mustAcknowledge = (approval?.warnings.length ?? 0) > 0;
   return (
     <div className="page">
       <p className="crumbs">
@@ -170,6 +179,16 @@ export function ApplicationPage({ id }: { id: string }) {
       {credential && (
         <Card title={t('credential.title')}>
           <CredentialSlip credential={credential} />
+          {recorded.length > 0 && (
+            <div data-testid="approval-recorded">
+              <p className="muted">{t('approval.recorded')}</p>
+              <ul>
+                {recorded.map((w) => (
+                  <li key={w.code}>{w[locale]}</li>
+                ))}
+              </ul>
+            </div>
+          )}
         </Card>
       )}
       <div className="grid two">
@@ -283,7 +302,44 @@ export function ApplicationPage({ id }: { id: string }) {
               <Field label={t('application.note')} name="note" error={problem.fieldErrors.note}>
                 <input {...inputProps('note', problem.fieldErrors)} value={note} onChange={(e) => setNote(e.target.value)} />
               </Field>
-              <button type="button" disabled={busy} onClick={() => void act('approve', note.trim() ? { note: note.trim() } : {}, 'note')}>
+              {approval?.refused && (
+                <div data-testid="approval-refused">
+                  <Alert>
+                    <strong>{t('approval.refused')}</strong>
+                    <br />
+                    {approval.texts[0]?.[locale]}
+                  </Alert>
+                </div>
+              )}
+              {approval && !approval.refused && mustAcknowledge && (
+                <div data-testid="approval-warnings">
+                  <Alert kind="warning">
+                    <strong>{t('approval.warnings')}</strong>
+                    <ul>
+                      {approval.texts.map((w) => (
+                        <li key={w.code} data-warning={w.code}>
+                          {w[locale]}
+                        </li>
+                      ))}
+                    </ul>
+                  </Alert>
+                  <label className="checkbox">
+                    <input type="checkbox" name="acknowledge" checked={acknowledged} onChange={(e) => setAcknowledged(e.target.checked)} /> {t('approval.acknowledge')}
+                  </label>
+                </div>
+              )}
+              <button
+                type="button"
+                disabled={busy || approval?.refused === true}
+                onClick={() => {
+                  if (mustAcknowledge && !acknowledged) {
+                    problem.clear();
+                    problem.report(new Error(t('approval.acknowledge-required')), {});
+                    return;
+                  }
+                  void act('approve', note.trim() ? { note: note.trim() } : {}, 'note');
+                }}
+              >
                 {t('application.approve')}
               </button>
             </div>

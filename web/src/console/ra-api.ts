@@ -21,6 +21,14 @@ export interface Application {
   certificateSerial: string | null;
 }
 
+/** What approving would mean for this officer (src/ra/applications.ts): refused under two-person approval, or warnings. */
+export interface ApprovalCheck {
+  policy: 'two-person' | 'single-person';
+  refused: boolean;
+  warnings: string[];
+  texts: { code: string; 'zh-CN': string; en: string }[];
+}
+
 export interface Subscriber {
   id: string;
   raId: string;
@@ -82,6 +90,7 @@ export const ra = {
   portalAccess: (subscriberId: string) => api<PortalAccess>(`/api/v1/ra/subscribers/${encodeURIComponent(subscriberId)}/portal-access`, { method: 'POST', body: {}, operator: true }),
   applications: (status?: string) => api<Application[] | { items: Application[] }>(`/api/v1/ra/applications${status ? `?status=${encodeURIComponent(status)}` : ''}`, { operator: true }).then(asList),
   application: (id: string) => api<Application>(`/api/v1/ra/applications/${encodeURIComponent(id)}`, { operator: true }),
+  approvalCheck: (id: string) => api<ApprovalCheck>(`/api/v1/ra/applications/${encodeURIComponent(id)}/approval-check`, { operator: true }),
   subscribers: () => api<Subscriber[] | { items: Subscriber[] }>('/api/v1/ra/subscribers', { operator: true }).then(asList),
   subscriber: (id: string) => api<SubscriberDetail>(`/api/v1/ra/subscribers/${encodeURIComponent(id)}`, { operator: true }),
   documents: (id: string) => api<StoredDocument[] | { items: StoredDocument[] }>(`/api/v1/ra/subscribers/${encodeURIComponent(id)}/documents`, { operator: true }).then(asList),
