@@ -1,6 +1,12 @@
 import type { Catalogue } from '../i18n/messages.js';
 
 export const AUDIT_MESSAGES = {
+  // Issue 20: the audit-log search.
+  'audit.search-bad-time': { 'zh-CN': '时间格式不正确，请给出带时区的时间，例如 2026-12-06T09:00+08:00', en: 'The time is not valid: give it with its offset, e.g. 2026-12-06T09:00+08:00' },
+  'audit.search-bad-range': { 'zh-CN': '结束时间早于开始时间', en: 'The end of the range is before its start' },
+  'audit.search-bad-text': { 'zh-CN': '搜索内容最多 {limit} 个字符，且不能含控制字符', en: 'A search term has at most {limit} characters and no control characters' },
+  'audit.search-bad-cursor': { 'zh-CN': '翻页位置无效，请从第一页重新查询', en: 'The page position is not valid; search again from the first page' },
+  'audit.search-bad-limit': { 'zh-CN': '每页条数须在 1 到 {max} 之间', en: 'A page holds 1 to {max} entries' },
   'audit.no-entries': { 'zh-CN': '审计日志为空，没有可签名的检查点', en: 'The audit log is empty: there is nothing to checkpoint' },
   'audit.checkpoint-created': {
     'zh-CN': '已签名检查点 {id}：截至第 {seq} 条，链头 {head}{stamped}',

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AUDIT_ACTION_NAMES } from '../audit/action-names.js';
+import { searchAuditLog } from '../audit/audit-search.js';
 import { auditVerificationTexts, verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { fieldWords } from '../i18n/field-words.js';
@@ -229,6 +231,22 @@ export const SERVICE_ROUTES: readonly OperatorRoute[] = [
   // Audit (R20)
   { method: 'POST', url: '/api/v1/audit/checkpoints', scope: 'ca', tag: 'audit', roles: CA_ADMIN, status: 201, summary: 'Sign the audit chain head now (time-stamped by our TSA)', handle: ({ signet, actor }) => signet.auditCheckpoints.checkpoint(actor) },
   { method: 'GET', url: '/api/v1/audit/checkpoints', scope: 'ca', tag: 'audit', roles: ['ca-admin', 'auditor'], summary: 'Signed checkpoints', handle: ({ signet }) => signet.auditCheckpoints.list() },
+  {
+    method: 'GET',
+    url: '/api/v1/audit/entries', scope: 'ca',
+    tag: 'audit',
+    roles: ['ca-admin', 'auditor'],
+    summary: 'Search the audit log, newest first (?from, ?to: instants with offset; ?actor, ?subject: contained text; ?action: one code; ?before: the previous page\'s next; ?limit ≤ 200)',
+    handle: ({ signet, query }) => searchAuditLog(signet.store, query),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/audit/actions', scope: 'ca',
+    tag: 'audit',
+    roles: ['ca-admin', 'auditor'],
+    summary: 'The audit actions and their names in zh-CN and en, for the search form',
+    handle: async () => Object.entries(AUDIT_ACTION_NAMES).map(([action, words]) => ({ action, ...words })),
+  },
   {
     method: 'GET',
     url: '/api/v1/audit/verification', scope: 'ca',
