@@ -69,6 +69,7 @@ const SUBSCRIBER: Scope = (signet, { params }) => raOfSubscriber(signet, params.
 const APPLICATION: Scope = (signet, { params }) => raOfRaObject(signet, 'application', params.applicationId);
 const CHANGE: Scope = (signet, { params }) => raOfRaObject(signet, 'change', params.changeId);
 const CERTIFICATE: Scope = (signet, { params }) => raOfCertificate(signet, params.serial);
+const OPERATOR: Scope = (signet, { params }) => raOfRaObject(signet, 'operator', params.operatorId);
 
 const object = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', additionalProperties: false, required, properties });
 
@@ -190,6 +191,31 @@ export const RA_ROUTES: readonly RaRoute[] = [
     roles: ['ca-admin', 'ra-admin'],
     summary: 'Lift a login lockout',
     handle: ({ signet, by, params }) => signet.ra.operators.unlock(by, params.operatorId!),
+  },
+  // Issue 20: the rest of account administration, as the CLI has it (ra operator disable/enable/role/password).
+  {
+    method: 'POST',
+    url: '/api/v1/ra/operators/:operatorId/status', scope: OPERATOR,
+    roles: ['ca-admin', 'ra-admin'],
+    summary: 'Disable or enable an operator (never one\'s own account)',
+    body: object({ status: { type: 'string', enum: ['active', 'disabled'] }, reason: text }, ['status']),
+    handle: ({ signet, by, params, body }) => signet.ra.operators.setStatus(by, params.operatorId!, body.status as 'active' | 'disabled', body.reason as string | undefined),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/ra/operators/:operatorId/role', scope: OPERATOR,
+    roles: ['ca-admin', 'ra-admin'],
+    summary: 'Give an operator another role (and RA); an RA administrator only within their RA and never ca-admin',
+    body: object({ role: str, raId: { type: ['string', 'null'], maxLength: 64 } }, ['role']),
+    handle: ({ signet, by, params, body }) => signet.ra.operators.changeRole(by, params.operatorId!, { role: String(body.role), raId: body.raId as string | null | undefined }),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/ra/operators/:operatorId/password', scope: OPERATOR,
+    roles: ['ca-admin', 'ra-admin'],
+    summary: 'Set a new password for an operator and lift any lockout',
+    body: object({ password: { type: 'string', maxLength: 1024 } }, ['password']),
+    handle: ({ signet, by, params, body }) => signet.ra.operators.resetPassword(by, params.operatorId!, String(body.password)),
   },
 
   // The subscriber agreement (R0)

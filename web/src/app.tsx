@@ -1,6 +1,8 @@
 import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { AgreementsPage } from './admin/agreements-page';
 import { AuditPage } from './admin/audit-page';
+import { AuditLogPage } from './admin/audit-log-page';
+import { OperatorsPage } from './admin/operators-page';
 import { CalendarPage } from './admin/calendar-page';
 import { IdentitiesPage } from './admin/identities-page';
 import { FeesPage } from './admin/fees-page';
@@ -138,6 +140,8 @@ function consolePage(path: string): ReactNode {
   if (path === '/console/admin/calendar') return <CalendarPage />;
   if (path === '/console/admin/identities') return <IdentitiesPage />;
   if (path === '/console/admin/audit') return <AuditPage />;
+  if (path === '/console/admin/audit-log') return <AuditLogPage />;
+  if (path === '/console/admin/operators') return <OperatorsPage />;
   return <NotFound />;
 }
 

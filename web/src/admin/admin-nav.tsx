@@ -8,6 +8,8 @@ const PAGES = [
   ['/console/admin/fees', 'admin.fees'],
   ['/console/admin/calendar', 'admin.calendar'],
   ['/console/admin/audit', 'admin.audit'],
+  ['/console/admin/audit-log', 'admin.audit-log'],
+  ['/console/admin/operators', 'admin.operators'],
   ['/console/admin/identities', 'admin.identities'],
 ] as const;
 
