@@ -166,7 +166,9 @@ describe.each(storeBackends)("every route × every kind of caller on another RA'
   /** Every table's rows, hashed: a refusal must leave all of them as they were. */
   const fingerprint = async () => {
     const db = t.signet.store.db;
-    const tables = (await db.introspection.getTables()).map((table) => table.name).sort();
+    // process_instances is the server's own lease, renewed on a timer (src/store/process-instances.ts): under load a
+    // renewal falls inside the walk and is no change a refused route made.
+    const tables = (await db.introspection.getTables()).map((table) => table.name).filter((name) => name !== 'process_instances').sort();
     const hash = createHash('sha256');
     for (const table of tables) {
       const rows = await db.selectFrom(table as never).selectAll().execute();
