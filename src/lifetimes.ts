@@ -112,6 +112,8 @@ export async function calendar(signet: Signet, thresholds: CalendarThresholds = 
  */
 export async function rollOverIdentities(signet: Signet, actor = 'system:rollover'): Promise<{ delegated: string[]; evidence: boolean; audit: string | null }> {
   const made = await signet.signers.rollOverDue(actor);
+  // SCEP's RSA identities are made on first use (src/scep/ra-identity.ts); only existing ones roll over here.
+  const scep = await signet.scepIdentities.rollOverDue(actor);
   const before = (await evidenceSignerLifetimes(signet.ca, signet.signers.policy.remainingFraction)).length;
   const hasIssuing = (await signet.ca.authorities()).some((a) => a.role === 'issuing');
   let evidence = false;
@@ -121,7 +123,7 @@ export async function rollOverIdentities(signet: Signet, actor = 'system:rollove
   }
   // Audit and evidence keys are made on first use; only existing ones roll over here.
   const audit = (await signet.auditCheckpoints.keys()).length > 0 ? (await signet.auditCheckpoints.activeKey(actor)).id : null;
-  return { delegated: made.map((m) => m.id), evidence, audit };
+  return { delegated: [...made.map((m) => m.id), ...scep], evidence, audit };
 }
 
 /** Prometheus text lines for the calendar (appended to /metrics). */

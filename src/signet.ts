@@ -32,6 +32,8 @@ import { EstServer } from './est/est-server.js';
 import { AcmeService, acmeLimitsFrom } from './acme/acme-service.js';
 import { validationNetworkFrom, type ValidationNetwork } from './acme/http-01.js';
 import { CmpServer } from './cmp/cmp-server.js';
+import { ScepServer } from './scep/scep-server.js';
+import { ScepRaIdentities } from './scep/ra-identity.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -65,6 +67,9 @@ export interface Signet {
   est: EstServer;
   /** CMP (RFC 4210, RFC 9483): the same door in CMP's terms (issue 21). */
   cmp: CmpServer;
+  scep: ScepServer;
+  /** SCEP's delegated RSA identities (src/scep/ra-identity.ts), rolled over with the OCSP responders. */
+  scepIdentities: ScepRaIdentities;
   close(): Promise<void>;
 }
 
@@ -153,7 +158,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   };
   const est = new EstServer({ ca, ra, retryAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
   const cmp = new CmpServer({ ca, ra, status, store, clock: options.clock, checkAfterSeconds: options.estRetryAfterSeconds ?? estRetryAfterFrom(process.env) });
-  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, cmp, close };
+  const scepIdentities = new ScepRaIdentities(ca, () => signers.policy);
+  const scep = new ScepServer({ ca, ra, store, identities: scepIdentities, clock: options.clock });
+  return { config, store, ca, signers, status, tsa, databaseClock, evidence, disputes, ra, kmc, service, auditCheckpoints, publication, mail, acme, instance, est, cmp, scep, scepIdentities, close };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { HashName, KeyAlgorithm, SignatureScheme } from '../crypto/algorithms.js';
 import { openPrivateKey, sealPrivateKey, KeyEnvelopeError } from '../crypto/key-envelope.js';
@@ -74,6 +74,7 @@ export interface KeyIdentityRecorder {
  */
 export class Keyring {
   private readonly open = new Map<string, Promise<Signer>>();
+  private readonly decryptionKeys = new Map<string, KeyObject>();
   private readonly backends = new Map<string, SignerBackend>();
 
   private token?: Pkcs11Token;
@@ -171,6 +172,28 @@ export class Keyring {
       this.open.set(reference.ownerId, signer);
     }
     return signer;
+  }
+
+  /**
+   * The private half of a software key, for the one job a Signer cannot do:
+   * RSA key transport into SCEP's registration authority (RFC 8894 §3.1,
+   * src/scep). Unsealed once per process, like a signer.
+   */
+  decryptionKeyFor(reference: StoredKeyReference): KeyObject {
+    let key = this.decryptionKeys.get(reference.ownerId);
+    if (!key) {
+      if (reference.keyStorage !== 'software' || !reference.sealed) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
+      let pkcs8: Buffer;
+      try {
+        pkcs8 = openPrivateKey(reference.sealed, this.passphrases[reference.custody ?? custodyOf(reference.ownerId)](), reference.ownerId);
+      } catch (error) {
+        if (error instanceof KeyEnvelopeError) throw new SignetError('ca.key-unavailable', 500, { owner: reference.ownerId });
+        throw error;
+      }
+      key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+      this.decryptionKeys.set(reference.ownerId, key);
+    }
+    return key;
   }
 
   /** Keeps a signer just created in memory, so it is not unsealed again at once. */

@@ -45,7 +45,7 @@ const CLASSES: ReadonlyArray<{ name: LimitClass; routes: ReadonlyArray<[string, 
   // The standard doors (issue 21): each request may carry a guess at a download credential; the attempt counter bounds guesses per credential.
   {
     name: 'enrolment',
-    routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll'], ['POST', '/.well-known/cmp'], ['POST', '/.well-known/cmp/p/:label']],
+    routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll'], ['POST', '/.well-known/cmp'], ['POST', '/.well-known/cmp/p/:label'], ['GET', '/scep'], ['POST', '/scep']],
   },
 ];
 

@@ -25,6 +25,7 @@ import { webRoutes } from './web-routes.js';
 import { dualCertificateRoutes, kmcRoutes } from './kmc-routes.js';
 import { estRoutes } from './est-routes.js';
 import { cmpRoutes } from './cmp-routes.js';
+import { scepRoutes } from './scep-routes.js';
 import { toPem } from './der.js';
 import { acmeRoutes } from './acme-routes.js';
 import { rateLimitsFrom, registerRateLimits, type RateLimitSettings } from './rate-limits.js';
@@ -161,6 +162,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   await estRoutes(app, signet);
   await acmeRoutes(app, signet);
   await cmpRoutes(app, signet);
+  await scepRoutes(app, signet);
   // The web application takes `/` when it is built; the server-rendered front page otherwise.
   await webRoutes(app, signet);
   await homePage(app, signet);

@@ -18,6 +18,7 @@ import { FIELD_MESSAGES } from './field-words.js';
 import { EST_MESSAGES } from '../est/messages.js';
 import { ACME_MESSAGES } from '../acme/messages.js';
 import { CMP_MESSAGES } from '../cmp/messages.js';
+import { SCEP_MESSAGES } from '../scep/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -226,6 +227,7 @@ export const MESSAGES = {
   ...EST_MESSAGES,
   ...ACME_MESSAGES,
   ...CMP_MESSAGES,
+  ...SCEP_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -11,6 +11,7 @@ import { auditMigrations } from '../audit/migrations.js';
 import { caMigrations } from '../ca/migrations.js';
 import { acmeMigrations } from '../acme/migrations.js';
 import { cmpMigrations } from '../cmp/migrations.js';
+import { scepMigrations } from '../scep/migrations.js';
 
 /**
  * Migrations are code, not files, so that the compiled package carries them and
@@ -23,7 +24,7 @@ export type DomainMigrations = (dialect: Dialect) => Record<string, Migration>;
  * src/<domain>/migrations.ts; this list is the one place that orders them.
  * Names sort globally (NNNN_domain_what) and a database always sees them all.
  */
-const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, evidenceMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations, caMigrations, acmeMigrations, cmpMigrations];
+const domainMigrations: DomainMigrations[] = [coreMigrations, tsaMigrations, evidenceMigrations, statusMigrations, agreementMigrations, raMigrations, kmcMigrations, serviceMigrations, auditMigrations, caMigrations, acmeMigrations, cmpMigrations, scepMigrations];
 
 export function binaryType(dialect: Dialect): 'bytea' | 'blob' {
   return dialect === 'postgres' ? 'bytea' : 'blob';
