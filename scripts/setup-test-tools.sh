@@ -45,6 +45,12 @@ REQUIRED=(
   # ACME clients nobody here wrote, against the ACME door (issue 21, src/acme/*.test.ts).
   "certbot|command -v certbot"
   "lego|command -v lego"
+  "uacme|command -v uacme"
+  "dehydrated|command -v dehydrated"
+  "acme-tiny|command -v acme-tiny"
+  # The reference ACME server the same clients also run against (src/acme/acme-pebble-reference.test.ts);
+  # pebble-challtestsrv, in the same package, answers its DNS lookups with 127.0.0.1.
+  "pebble|command -v pebble && command -v pebble-challtestsrv"
   # dns-01: an authoritative server with RFC 2136 updates for lego's rfc2136 provider (src/acme/acme-dns-01.test.ts).
   "bind9|test -x /usr/sbin/named"
   "faketime|command -v faketime && test -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
