@@ -1,0 +1,101 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropFreshStores } from '../store/test-support/store-backends.js';
+import { namesOf, onBoth, runClient, serialOf, serveChallengeFiles, signetServer, startPebble, verifyServerCertificate, type AcmeServer, type ChallengeFiles, type Pebble } from './test-support/acme-clients.js';
+import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+
+afterAll(dropFreshStores);
+
+/**
+ * dehydrated (Debian's bash + curl + openssl client; nobody here wrote it),
+ * http-01 files served by a plain web server, refusal and issuance run against
+ * pebble (the reference) and then Signet, on PostgreSQL: EAB (RFC 8555 §7.3.4),
+ * issuance (§7.4, §8.3), renewal, revocation by the account (§7.6).
+ */
+describe('dehydrated gets, renews and revokes a certificate with EAB; refused and issued alike by pebble and Signet (RFC 8555)', () => {
+  let f: AcmeFixture;
+  let pebble: Pebble;
+  let signet: AcmeServer;
+  let files: ChallengeFiles;
+  const base = (s: AcmeServer) => join(f.dir, `dehydrated-${s.name}`);
+  const cert = (s: AcmeServer) => join(base(s), 'certs', 'www.example.com', 'cert.pem');
+  const chain = (s: AcmeServer) => join(base(s), 'certs', 'www.example.com', 'chain.pem');
+  /** A dehydrated config file per server; with the binding or without. */
+  const configure = (s: AcmeServer, withBinding: boolean) => {
+    mkdirSync(base(s), { recursive: true });
+    const lines = [
+      `CA="${s.directory}"`,
+      `BASEDIR="${base(s)}"`,
+      `WELLKNOWN="${files.dir}"`,
+      'CHALLENGETYPE="http-01"',
+      'KEY_ALGO="prime256v1"',
+      'KEYSIZE="2048"',
+      'CONTACT_EMAIL="ops@example.com"',
+      // pebble's directory is HTTPS with a certificate of the test's own.
+      s.tlsTrust ? `CURL_OPTS="--cacert ${s.tlsTrust}"` : '',
+      withBinding ? `EAB_KID="${s.eab.keyId}"\nEAB_HMAC_KEY="${s.eab.macKey}"` : '',
+    ];
+    writeFileSync(join(base(s), 'config'), `${lines.join('\n')}\n`);
+  };
+  const dehydrated = (s: AcmeServer, args: string[]) => runClient('dehydrated', ['--config', join(base(s), 'config'), ...args]);
+  const issue = (s: AcmeServer, extra: string[] = []) => dehydrated(s, ['--cron', '--domain', 'www.example.com', '--domain', 'shop.example.com', ...extra]);
+
+  beforeAll(async () => {
+    f = await openAcmeFixture('postgres');
+    pebble = await startPebble(f);
+    signet = signetServer(f);
+    files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+  }, 120_000);
+  afterAll(async () => {
+    await files?.close();
+    await pebble?.close();
+    await f?.close();
+  });
+
+  it('without a binding both directories say externalAccountRequired, so dehydrated stops; Signet makes no account', async () => {
+    const runs = await onBoth(pebble, signet, (s) => {
+      configure(s, false);
+      return dehydrated(s, ['--register', '--accept-terms']);
+    });
+    for (const run of [runs.pebble, runs.signet]) {
+      expect(run.ok, run.out).toBe(false);
+      expect(run.out).toContain('This CA requires an external account');
+    }
+    expect(await f.t.signet.store.db.selectFrom('acme_accounts' as never).selectAll().execute()).toEqual([]);
+  }, 300_000);
+
+  it('registers with the binding and gets a two-name certificate by http-01; openssl verify accepts each with its own root', async () => {
+    const runs = await onBoth(pebble, signet, async (s) => {
+      configure(s, true);
+      const account = await dehydrated(s, ['--register', '--accept-terms']);
+      if (!account.ok) return account;
+      return issue(s);
+    });
+    expect(runs.pebble.ok, `pebble (the reference) failed too, so the client or the test is at fault:\n${runs.pebble.out}`).toBe(true);
+    expect(runs.signet.ok, runs.signet.out).toBe(true);
+    for (const s of [pebble, signet]) {
+      const verify = verifyServerCertificate(s.rootPem, cert(s), chain(s));
+      expect(verify.status, `${s.name}: ${verify.stderr}${verify.stdout}`).toBe(0);
+      expect(namesOf(cert(s))).toContain('DNS:shop.example.com');
+    }
+    expect(await f.t.signet.store.db.selectFrom('acme_accounts' as never).selectAll().execute()).toHaveLength(1);
+  }, 300_000);
+
+  // Renewal and revocation on Signet only: dehydrated is hundreds of small processes a step, slow on a loaded
+  // machine, and pebble's side of the same steps is already shown by uacme (acme-uacme.test.ts).
+  it('renews (--force: a new order and a new serial) and the renewal verifies', async () => {
+    const before = serialOf(cert(signet));
+    const run = await issue(signet, ['--force']);
+    expect(run.ok, run.out).toBe(true);
+    expect(serialOf(cert(signet))).not.toBe(before);
+    expect(verifyServerCertificate(signet.rootPem, cert(signet), chain(signet)).status).toBe(0);
+  }, 300_000);
+
+  it('revokes with the account key (dehydrated sends no reason: unspecified); the status domain then reports it revoked', async () => {
+    const serial = serialOf(cert(signet));
+    const run = await dehydrated(signet, ['--revoke', cert(signet)]);
+    expect(run.ok, run.out).toBe(true);
+    expect(await signet.revocationReason(serial)).toBe('unspecified');
+  }, 300_000);
+});
