@@ -16,7 +16,10 @@ import { freePort, type AcmeFixture } from './acme-fixture.js';
 
 export interface ClientRun {
   ok: boolean;
+  /** The command, its exit and everything it printed, for failure messages. */
   out: string;
+  /** Standard output alone (acme-tiny prints the certificate there). */
+  stdout: string;
 }
 
 /** Runs a client to its end (a generous bound: the machine may be loaded); never throws for a failing exit. */
@@ -24,16 +27,20 @@ export function runClient(command: string, args: string[], options: { env?: Reco
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      stdout += chunk.toString('utf8');
+    });
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
     child.on('error', (error) => {
       clearTimeout(timer);
-      resolve({ ok: false, out: `${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)` });
+      resolve({ ok: false, out: `${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`, stdout });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ ok: code === 0, out: `$ ${command} ${args.join(' ')}\n(exit ${code ?? signal})\n${out}` });
+      resolve({ ok: code === 0, out: `$ ${command} ${args.join(' ')}\n(exit ${code ?? signal})\n${out}`, stdout });
     });
   });
 }
