@@ -204,6 +204,24 @@ describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
     expect((await impostor.post(finalized.body.certificate as string, '')).body.type).toBe(problem('malformed'));
   });
 
+  it('makes the order ready when all its authorizations are answered at once, as acme-client does (§7.1.6, §7.5.1)', async () => {
+    const client = new TestClient(f.base, testKey());
+    expect((await client.register(await f.t.signet.acme.bindings.issue(f.officer, { subscriberId: f.subscriberId, identifiers: ['*.example.com'] }))).status).toBe(201);
+    const names = ['example.com', 'www.example.com', 'shop.example.com', 'api.example.com'];
+    const created = await client.post('/acme/new-order', { identifiers: names.map((value) => ({ type: 'dns', value })) });
+    expect(created.status, created.text).toBe(201);
+    const challenges = await Promise.all(
+      (created.body.authorizations as string[]).map(async (authzUrl) => {
+        const challenge = ((await client.post(authzUrl, '')).body.challenges as { type: string; url: string; token: string }[]).find((c) => c.type === 'http-01')!;
+        served.set(challenge.token, `${challenge.token}.${thumbprint(client.key)}`);
+        return challenge;
+      }),
+    );
+    const answers = await Promise.all(challenges.map((challenge) => client.post(challenge.url, {})));
+    expect(answers.map((a) => a.body.status)).toEqual(['valid', 'valid', 'valid', 'valid']);
+    expect((await client.post(created.headers.get('location')!, '')).body.status).toBe('ready');
+  });
+
   it('refuses names the RA did not allow with rejectedIdentifier and subproblems, creating no order (§7.4, §6.7.1)', async () => {
     const client = new TestClient(f.base, testKey());
     const officer: Principal = f.officer;

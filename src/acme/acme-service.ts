@@ -500,6 +500,10 @@ export class AcmeService {
     }
     const now = this.clock();
     await this.db.transaction().execute(async (trx) => {
+      // The order's row first: two authorizations of one order validated at once (acme-client answers them in
+      // parallel) would otherwise each see the other still pending under PostgreSQL's read committed, and the
+      // order would stay pending for ever. A no-op UPDATE locks the row there and takes SQLite's write lock.
+      await trx.updateTable('acme_orders').set({ id: authz.order_id }).where('id', '=', authz.order_id).execute();
       if (problem) {
         const document = JSON.stringify({ ...problem.document(), status: undefined });
         await trx.updateTable('acme_challenges').set({ status: 'invalid', error: document }).where('id', '=', challenge.id).execute();
