@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTool } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
+import { runClient, serialOf, verifyServerCertificate } from './test-support/acme-clients.js';
 import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
 
 afterAll(dropFreshStores);
-
-const run = promisify(execFile);
 
 /**
  * lego (Debian's Go ACME client; nobody here wrote it) against Signet's ACME
@@ -17,19 +13,11 @@ const run = promisify(execFile);
  */
 describe('lego gets, renews and revokes a certificate over ACME with EAB, on PostgreSQL (RFC 8555)', () => {
   let f: AcmeFixture;
-  const lego = async (args: string[], command: string[], domain = 'api.example.com') => {
-    try {
-      const { stdout, stderr } = await run('lego', ['--server', f.directory, '--path', join(f.dir, 'lego'), '--email', 'ops@example.com', '--accept-tos', '--domains', domain, ...args, ...command], { timeout: 240_000 });
-      return { ok: true, out: stdout + stderr };
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string; message: string };
-      return { ok: false, out: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}` };
-    }
-  };
+  const lego = (args: string[], command: string[], domain = 'api.example.com') =>
+    runClient('lego', ['--server', f.directory, '--path', join(f.dir, 'lego'), '--email', 'ops@example.com', '--accept-tos', '--domains', domain, ...args, ...command]);
   const http = () => ['--http', '--http.port', `127.0.0.1:${f.http01Port}`];
   const eab = () => ['--eab', '--kid', f.binding.keyId, '--hmac', f.binding.macKey];
   const saved = (file: string) => join(f.dir, 'lego', 'certificates', file);
-  const serialOf = (file: string) => runTool('openssl', ['x509', '-in', file, '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase().replace(/^(00)+(?=..)/, '');
 
   beforeAll(async () => {
     f = await openAcmeFixture('postgres');
@@ -47,7 +35,7 @@ describe('lego gets, renews and revokes a certificate over ACME with EAB, on Pos
     const result = await lego([...http(), ...eab()], ['run']);
     expect(result.ok, result.out).toBe(true);
     // lego's bundle: the leaf, then the issuing CA.
-    const verify = runTool('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', f.rootPem, '-untrusted', saved('api.example.com.crt'), saved('api.example.com.crt')]);
+    const verify = verifyServerCertificate(f.rootPem, saved('api.example.com.crt'));
     expect(verify.status, verify.stderr + verify.stdout).toBe(0);
   }, 300_000);
 
@@ -58,14 +46,14 @@ describe('lego gets, renews and revokes a certificate over ACME with EAB, on Pos
     expect(result.ok, result.out).toBe(true);
     const after = serialOf(saved('api.example.com.crt'));
     expect(after).not.toBe(before);
-    const verify = runTool('openssl', ['verify', '-x509_strict', '-CAfile', f.rootPem, '-untrusted', saved('api.example.com.crt'), saved('api.example.com.crt')]);
+    const verify = verifyServerCertificate(f.rootPem, saved('api.example.com.crt'));
     expect(verify.status, verify.stderr).toBe(0);
   }, 300_000);
 
   it('gets a certificate with tls-alpn-01 (RFC 8737) through lego\'s own TLS responder', async () => {
     const result = await lego(['--tls', '--tls.port', `127.0.0.1:${f.tlsAlpnPort}`, ...eab()], ['run'], 'shop.example.com');
     expect(result.ok, result.out).toBe(true);
-    const verify = runTool('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', f.rootPem, '-untrusted', saved('shop.example.com.crt'), saved('shop.example.com.crt')]);
+    const verify = verifyServerCertificate(f.rootPem, saved('shop.example.com.crt'));
     expect(verify.status, verify.stderr + verify.stdout).toBe(0);
     const validated = await f.t.signet.store.db.selectFrom('acme_challenges' as never).select('type' as never).where('status' as never, '=', 'valid' as never).execute();
     expect(validated.map((c) => (c as { type: string }).type)).toContain('tls-alpn-01');
