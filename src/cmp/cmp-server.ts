@@ -107,6 +107,8 @@ interface Incoming {
   /** The body's DER, to reach what a POPO signature covers. */
   bodyDer: Uint8Array;
   bodyNode: DerNode;
+  /** The first extraCerts certificate exactly as sent (RFC 4210 §5.1: [1] SEQUENCE OF CMPCertificate), when there is one. */
+  firstExtraCertDer: Uint8Array | null;
   der: Uint8Array;
 }
 
@@ -178,7 +180,9 @@ export class CmpServer {
       throw new CmpFailure('badDataFormat', new SignetError('cmp.malformed', 400, { detail: (error as Error).message.slice(0, 200) }));
     }
     const bodyDer = nodeBytes(der, bodyNode);
-    return { message, protectedPart: protectedPartOf(nodeBytes(der, headerNode), bodyDer), bodyDer, bodyNode, der };
+    const extraCerts = outline.children.find((node) => node.tagClass === 2 && node.tagNumber === 1);
+    const firstExtra = extraCerts?.children[0]?.children[0];
+    return { message, protectedPart: protectedPartOf(nodeBytes(der, headerNode), bodyDer), bodyDer, bodyNode, firstExtraCertDer: firstExtra ? nodeBytes(der, firstExtra) : null, der };
   }
 
   private async dispatch(incoming: Incoming, secret: { code: string | null }, clientAddress: string | null): Promise<Buffer> {
@@ -389,7 +393,10 @@ export class CmpServer {
     const { header, extraCerts, protection } = incoming.message;
     const protecting = extraCerts?.[0];
     if (!protecting || !header.protectionAlg || !protection) throw new CmpFailure('notAuthorized', new SignetError('cmp.signature-required', 401));
-    const protectingDer = new Uint8Array(AsnConvert.serialize(protecting));
+    // The bytes as sent, not a re-encoding of what the lenient schema read from them: extraCerts is outside the
+    // protection, and a certificate with elements the schema skips must not pass for the one on record
+    // (found by test/doors/bad-input.test.ts: an rr whose certificate repeated bytes in an extension revoked).
+    const protectingDer = incoming.firstExtraCertDer ?? new Uint8Array(0);
     const serial = Buffer.from(protecting.tbsCertificate.serialNumber).toString('hex');
     const known = await this.options.ca.certificate(serial).catch(() => null);
     if (!known || !Buffer.from(known.der).equals(Buffer.from(protectingDer))) throw new CmpFailure('signerNotTrusted', new SignetError('cmp.unknown-signer', 401));

@@ -166,10 +166,10 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
     writeFileSync(b64, readFileSync(good.der).toString('base64'));
     const before = await certificateCount();
 
-    const wrong = await curl(['-i', '-u', `${credential.referenceNumber}:WRONGCODE999`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${b64}`, `${base}/simpleenroll`]);
+    const wrong = await curl(['-i', '-H', 'Accept-Language: en', '-u', `${credential.referenceNumber}:WRONGCODE999`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${b64}`, `${base}/simpleenroll`]);
     expect(wrong.stdout).toMatch(/^HTTP\/1\.1 401/);
     expect(wrong.stdout.toLowerCase()).toContain('www-authenticate: basic');
-    expect(wrong.stdout).toContain('est.credentials-refused');
+    expect(wrong.stdout).toMatch(/\r?\n\r?\nWrong reference number or authorization code/);
 
     const none = await curl(['-H', 'Content-Type: application/pkcs10', '--data-binary', `@${b64}`, `${base}/simpleenroll`]);
     expect(none.stdout.endsWith('\n401')).toBe(true);
@@ -183,7 +183,7 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
       const body = join(dir, `${name}.b64`);
       writeFileSync(body, readFileSync(asked.der).toString('base64'));
       const refused = await curl(['-H', 'Accept-Language: en', '-u', `${credential.referenceNumber}:${credential.authorizationCode}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${body}`, `${base}/simpleenroll`]);
-      expect(refused.stdout, name).toMatch(/ra\.unreviewed-identity[^\n]*did not review[^\n]*\n+403$/);
+      expect(refused.stdout, name).toMatch(/(^|\n)[^\n]*did not review[^\n]*\n+403$/);
     }
 
     const garbage = join(dir, 'garbage.b64');
@@ -192,11 +192,11 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
     expect(malformed.stdout.endsWith('\n400')).toBe(true);
     writeFileSync(garbage, Buffer.from('not a request').toString('base64'));
     const notCsr = await curl(['-H', 'Accept-Language: zh-CN', '-u', `${credential.referenceNumber}:${credential.authorizationCode}`, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${garbage}`, `${base}/simpleenroll`]);
-    expect(notCsr.stdout).toMatch(/request\.malformed-csr: 证书请求不是有效的 PKCS#10[^\n]*\n+400$/);
+    expect(notCsr.stdout).toMatch(/^证书请求不是有效的 PKCS#10[^\n]*\n+400$/);
 
     const overPlainHttp = await plain.inject({ method: 'POST', url: '/.well-known/est/simpleenroll', headers: { 'content-type': 'application/pkcs10', authorization: `Basic ${Buffer.from(`${credential.referenceNumber}:${credential.authorizationCode}`).toString('base64')}` }, payload: readFileSync(b64) });
     expect(overPlainHttp.statusCode).toBe(403);
-    expect(overPlainHttp.body).toContain('est.tls-required');
+    expect(overPlainHttp.body).toMatch(/^EST 只在 TLS 上提供/);
 
     expect(await certificateCount()).toBe(before);
     // The refusals did not spend the credential: with a reviewed name it still works, once.
@@ -226,7 +226,7 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
     const stranger = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'stranger.key'), '-out', strangerCert, '-subj', '/CN=Wang Fang', '-days', '1']);
     expect(stranger.status).toBe(0);
     const foreign = await curl(['--cert', strangerCert, '--key', join(dir, 'stranger.key'), '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${b64}`, `${base}/simplereenroll`]);
-    expect(foreign.stdout).toMatch(/est\.client-certificate-unknown[^\n]*\n+403$/);
+    expect(foreign.stdout).toMatch(/^出示的 TLS 客户端证书不是本 CA 签发并在册的证书[^\n]*\n+403$/);
     expect(await t.signet.ra.renewals.latestReplacement(oldSerial)).toBeUndefined();
 
     // strongSwan polls on 202 (Retry-After); the officer approves meanwhile.

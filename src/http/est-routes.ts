@@ -35,7 +35,8 @@ function sendBase64(reply: FastifyReply, contentType: string, der: Buffer): Fast
 /**
  * EST (RFC 7030) at /.well-known/est: thin over src/est/est-server.ts.
  * Errors are the HTTP status with a text/plain explanation (§4.2.3) in the
- * reader's language, not problem documents: EST clients log the body as is.
+ * reader's language, not problem documents: EST clients log the body as is,
+ * so it is the sentence alone, without Signet's internal error code.
  */
 export async function estRoutes(app: FastifyInstance, signet: Signet): Promise<void> {
   await app.register(async (est) => {
@@ -47,7 +48,7 @@ export async function estRoutes(app: FastifyInstance, signet: Signet): Promise<v
       return reply
         .code(signetError.status)
         .header('content-type', 'text/plain; charset=utf-8')
-        .send(`${signetError.code}: ${signetError.messageIn(localeFrom(request.headers['accept-language']))}\n`);
+        .send(`${signetError.messageIn(localeFrom(request.headers['accept-language']))}\n`);
     });
     const requireTls = (request: FastifyRequest): TLSSocket => {
       const socket = tlsSocket(request);

@@ -1,3 +1,4 @@
+import * as asn1js from 'asn1js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { verifySignedDocument } from '../evidence/cms-verification.js';
 import { unreadable, unverifiedManifest, verifyEvidencePackage, type DetachedArtefacts } from '../evidence/evidence-report.js';
@@ -20,6 +21,19 @@ interface EvidenceBody {
 function base64(value: string, field: string): Buffer {
   if (!/^[A-Za-z0-9+/=\s]*$/.test(value)) throw new SignetError('request.invalid', 400, { detail: `${field} is not base64` }, field);
   return Buffer.from(value, 'base64');
+}
+
+/**
+ * A signature is exactly one BER value: CMS allows BER (RFC 5652 §1; streaming
+ * signers write indefinite lengths), but bytes after it are no part of what
+ * was signed, and a verdict on them would make the upload malleable (found by
+ * test/doors/bad-input.test.ts: trailing bytes were verified as valid).
+ */
+function oneBerValue(bytes: Buffer, field: string): Buffer {
+  const read = asn1js.fromBER(bytes);
+  if (read.offset === -1) throw new SignetError('cms.malformed', 400, { detail: read.result.error || 'not BER' }, field);
+  if (read.offset !== bytes.length) throw new SignetError('cms.malformed', 400, { detail: `${bytes.length - read.offset} bytes after the SignedData` }, field);
+  return bytes;
 }
 
 /**
@@ -64,7 +78,7 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       const sm2Keys = await signet.ca.sm2Identities.upToDate();
       const result = await clientMalformed(request, 'signature', () =>
         verifySignedDocument({
-          signature: base64(request.body.signature, 'signature'),
+          signature: oneBerValue(base64(request.body.signature, 'signature'), 'signature'),
           content: request.body.content === undefined ? undefined : base64(request.body.content, 'content'),
           trustAnchors: authorities.filter((a) => a.role === 'root').map((a) => a.certificateDer),
           intermediates: authorities.filter((a) => a.role !== 'root').map((a) => a.certificateDer),
@@ -161,7 +175,7 @@ export async function evidenceRoutes(app: FastifyInstance, signet: Signet): Prom
       const produced = await signet.evidence.produce({
         serial: body.serial,
         at: body.at ? new Date(body.at) : undefined,
-        signature: body.signature ? base64(body.signature, 'signature') : undefined,
+        signature: body.signature ? oneBerValue(base64(body.signature, 'signature'), 'signature') : undefined,
         content: body.content ? base64(body.content, 'content') : undefined,
         requestedBy: 'operator:api',
       });
