@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { decryptEnvelope, encryptToCertificates, type ContentCipher } from '../evidence/cms-envelope.js';
+import { decryptEnvelope, encryptToCertificates, envelopeChoices, type ContentCipher, type EnvelopeForm } from '../evidence/cms-envelope.js';
 import { certificatesFromPem, certificateToDer, documentSigner, signDocument, type TimeStamper } from '../evidence/cms-signing.js';
 import { verifySignedDocument, type TrustContext } from '../evidence/cms-verification.js';
 import { renderEvidenceHtml } from '../evidence/evidence-html.js';
@@ -128,13 +128,15 @@ export function registerEvidenceCommands(program: Command): void {
     .description('encrypt a file to one or more certificates (EnvelopedData / AuthEnvelopedData) / 用证书加密')
     .requiredOption('--in <file>', 'the file to encrypt')
     .requiredOption('--to <file>', 'recipient certificate, PEM or DER (repeatable)', collect)
-    .addOption(new Option('--cipher <cipher>', 'content encryption').choices(['aes-256-cbc', 'aes-256-gcm']).default('aes-256-cbc'))
+    .addOption(new Option('--cipher <cipher>', 'content encryption (default: sm4-cbc for SM2 recipients, else aes-256-cbc)').choices(['aes-256-cbc', 'aes-256-gcm', 'sm4-cbc']))
+    .addOption(new Option('--form <form>', 'envelope syntax (default: gmt0010 when every recipient is SM2, else rfc5652)').choices(['gmt0010', 'rfc5652']))
     .requiredOption('--out <file>', 'where to write the DER envelope (.p7m)')
     .option('--json', 'machine-readable output')
-    .action((opts: { in: string; to: string[]; cipher: ContentCipher; out: string; json?: boolean }) => {
+    .action((opts: { in: string; to: string[]; cipher?: ContentCipher; form?: EnvelopeForm; out: string; json?: boolean }) => {
       const recipients = opts.to.flatMap(readCertificates);
-      writeFileSync(opts.out, encryptToCertificates({ content: read(opts.in), recipients, cipher: opts.cipher }));
-      print(opts.json, { out: opts.out, cipher: opts.cipher, recipients: recipients.length }, say('cli.cms-encrypted', { out: opts.out, cipher: opts.cipher, count: recipients.length }));
+      const chosen = envelopeChoices({ recipients, cipher: opts.cipher, form: opts.form });
+      writeFileSync(opts.out, encryptToCertificates({ content: read(opts.in), recipients, ...chosen }));
+      print(opts.json, { out: opts.out, ...chosen, recipients: recipients.length }, say('cli.cms-encrypted', { out: opts.out, cipher: `${chosen.cipher}, ${chosen.form}`, count: recipients.length }));
     });
 
   cms
@@ -149,7 +151,7 @@ export function registerEvidenceCommands(program: Command): void {
       const [certificateDer] = readCertificates(opts.cert);
       const opened = decryptEnvelope({ envelope: read(opts.in), certificateDer: certificateDer!, privateKey: read(opts.key).toString('utf8') });
       writeFileSync(opts.out, opened.content);
-      const data = { out: opts.out, cipher: opened.cipher, keyManagement: opened.keyManagement, bytes: opened.content.length };
+      const data = { out: opts.out, cipher: opened.cipher, keyManagement: opened.keyManagement, form: opened.form, bytes: opened.content.length };
       print(opts.json, data, say('cli.cms-decrypted', data));
     });
 

@@ -31,12 +31,24 @@ export const EVIDENCE_MESSAGES = {
     en: 'Decryption failed: the envelope was altered or the private key does not match',
   },
   'cms.cipher-unsupported': {
-    'zh-CN': '不支持的内容加密算法 {algorithm}（支持 AES-256-CBC、AES-256-GCM）',
-    en: 'Content encryption algorithm {algorithm} is not supported (AES-256-CBC and AES-256-GCM are)',
+    'zh-CN': '不支持的内容加密算法 {algorithm}（支持 AES-256-CBC、AES-256-GCM、SM4-CBC）',
+    en: 'Content encryption algorithm {algorithm} is not supported (AES-256-CBC, AES-256-GCM and SM4-CBC are)',
   },
   'cms.key-transport-unsupported': {
-    'zh-CN': '不支持的密钥传输算法 {algorithm}（请使用 RSA-OAEP）',
-    en: 'Key transport algorithm {algorithm} is not supported (use RSA-OAEP)',
+    'zh-CN': '不支持的密钥传输算法 {algorithm}（请使用 RSA-OAEP 或 SM2 加密）',
+    en: 'Key transport algorithm {algorithm} is not supported (use RSA-OAEP or SM2 encryption)',
+  },
+  'cms.sm2-needs-sm4': {
+    'zh-CN': 'SM2 接收者按 GM/T 0010 使用 SM4 加密内容，不能使用 {cipher}：请用 --cipher sm4-cbc（或不指定）',
+    en: 'SM2 recipients take SM4 content encryption (GM/T 0010), not {cipher}: use --cipher sm4-cbc (or leave it out)',
+  },
+  'cms.gm-form-needs-sm2': {
+    'zh-CN': 'GM/T 0010 格式的信封只能发给 SM2 加密证书；接收者中有其他算法的证书时请用 --form rfc5652',
+    en: 'A GM/T 0010 envelope is for SM2 encryption certificates only; with recipients of other algorithms use --form rfc5652',
+  },
+  'cms.recipient-not-for-encryption': {
+    'zh-CN': '该 SM2 证书的密钥用法不含密钥加密（keyEncipherment）：请使用加密证书，而不是签名证书',
+    en: 'This SM2 certificate does not allow keyEncipherment: use the encryption certificate, not the signing one',
   },
   'cms.key-agreement-unsupported': {
     'zh-CN': '不支持的密钥协商算法 {algorithm}',
@@ -95,8 +107,8 @@ export const EVIDENCE_MESSAGES = {
     en: 'Encrypted: {out} ({cipher}, {count} recipient(s))',
   },
   'cli.cms-decrypted': {
-    'zh-CN': '已解密：{out}（{cipher}，{keyManagement}，{bytes} 字节）',
-    en: 'Decrypted: {out} ({cipher}, {keyManagement}, {bytes} bytes)',
+    'zh-CN': '已解密：{out}（{cipher}，{keyManagement}，{form}，{bytes} 字节）',
+    en: 'Decrypted: {out} ({cipher}, {keyManagement}, {form}, {bytes} bytes)',
   },
   'evidence.need-certificate-or-signature': {
     'zh-CN': '请提供证书序列号和交易时间，或提供签名文件',

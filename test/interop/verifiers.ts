@@ -71,16 +71,20 @@ function javaClasses(): string {
 
 export interface GoTask {
   id: string;
-  op: 'chain' | 'crl' | 'ocsp' | 'sm2' | 'sm2chain' | 'parse';
+  op: 'chain' | 'crl' | 'ocsp' | 'sm2' | 'sm2chain' | 'gmenvelope-open' | 'gmenvelope-make' | 'parse';
   roots?: string[];
   intermediates?: string[];
   leaf?: string;
   issuer?: string;
   file?: string;
   distid?: string;
+  /** gmenvelope-open: the recipient's PKCS#8 key; -open and -make: the content. */
+  key?: string;
+  content?: string;
+  out?: string;
 }
 
-/** Go 1.19's crypto/x509 (chain, parse, crl), x/crypto/ocsp 0.4 (ocsp), gmsm 1.3 (sm2: SIGNED{} with the given ID; sm2chain: a whole SM2 path, leaf to root). */
+/** Go 1.19's crypto/x509 (chain, parse, crl), x/crypto/ocsp 0.4 (ocsp), gmsm 1.3 (sm2: SIGNED{} with the given ID; sm2chain: a whole SM2 path, leaf to root; gmenvelope-open/-make: GM/T 0010 EnvelopedData). */
 export function goVerify(tasks: GoTask[]): Map<string, VerifierResult> {
   const out = run(goBinary(), [], JSON.stringify(tasks));
   return byId(JSON.parse(out) as VerifierResult[]);

@@ -6,7 +6,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/json"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tjfoc/gmsm/sm2"
+	"github.com/tjfoc/gmsm/sm4"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -30,6 +33,9 @@ type task struct {
 	Issuer        string   `json:"issuer"`
 	File          string   `json:"file"`
 	DistID        string   `json:"distid"`
+	Key           string   `json:"key"`
+	Content       string   `json:"content"`
+	Out           string   `json:"out"`
 }
 
 type result struct {
@@ -245,6 +251,197 @@ func sm2Chain(t task) (string, error) {
 	return fmt.Sprintf("SM2 path of %d verified with ID %s", len(certs), t.DistID), nil
 }
 
+// GM/T 0010 §8 (GB/T 35275) EnvelopedData, as Go's encoding/asn1 reads and writes it.
+var (
+	oidGmData      = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1}
+	oidGmEnveloped = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 3}
+	oidSm2Encrypt  = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 3}
+	oidSm4Cbc      = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 104, 2}
+)
+
+type gmContentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Content     gmEnvelopedData `asn1:"explicit,tag:0"`
+}
+
+type gmEnvelopedData struct {
+	Version              int
+	RecipientInfos       []gmRecipientInfo `asn1:"set"`
+	EncryptedContentInfo gmEncryptedContentInfo
+}
+
+type gmRecipientInfo struct {
+	Version                int
+	IssuerAndSerialNumber  gmIssuerAndSerial
+	KeyEncryptionAlgorithm algorithmIdentifier
+	EncryptedKey           []byte
+}
+
+type gmIssuerAndSerial struct {
+	Issuer asn1.RawValue
+	Serial *big.Int
+}
+
+type algorithmIdentifier struct {
+	Algorithm  asn1.ObjectIdentifier
+	Parameters asn1.RawValue `asn1:"optional"`
+}
+
+type gmEncryptedContentInfo struct {
+	ContentType                asn1.ObjectIdentifier
+	ContentEncryptionAlgorithm algorithmIdentifier
+	EncryptedContent           []byte `asn1:"tag:0,optional"`
+}
+
+// sm2Cipher: GM/T 0009 §7.2 SM2Cipher (x, y of C1, C3 = SM3 hash, C2).
+type sm2Cipher struct {
+	X, Y       *big.Int
+	Hash       []byte
+	CipherText []byte
+}
+
+func fixed32(n *big.Int) []byte {
+	out := make([]byte, 32)
+	return n.FillBytes(out)
+}
+
+// gmEnvelopeOpen: opens a GM/T 0010 EnvelopedData with gmsm 1.3 alone: the SM2Cipher's key by
+// sm2.Decrypt (C1‖C3‖C2 with the 04 prefix, its native form), the content by gmsm's SM4 in CBC
+// with PKCS#7 padding. The structure is checked against the standard on the way.
+func gmEnvelopeOpen(t task) (string, error) {
+	data, err := der(t.File)
+	if err != nil {
+		return "", err
+	}
+	var ci gmContentInfo
+	if rest, err := asn1.Unmarshal(data, &ci); err != nil || len(rest) != 0 {
+		return "", fmt.Errorf("not a GM/T 0010 ContentInfo: %v", err)
+	}
+	if !ci.ContentType.Equal(oidGmEnveloped) {
+		return "", fmt.Errorf("content type %v is not GM/T 0010 envelopedData", ci.ContentType)
+	}
+	ed := ci.Content
+	eci := ed.EncryptedContentInfo
+	if ed.Version != 1 || !eci.ContentType.Equal(oidGmData) || !eci.ContentEncryptionAlgorithm.Algorithm.Equal(oidSm4Cbc) {
+		return "", fmt.Errorf("version %d, inner type %v, cipher %v", ed.Version, eci.ContentType, eci.ContentEncryptionAlgorithm.Algorithm)
+	}
+	var iv []byte
+	if _, err := asn1.Unmarshal(eci.ContentEncryptionAlgorithm.Parameters.FullBytes, &iv); err != nil || len(iv) != 16 {
+		return "", errors.New("SM4-CBC parameters are not a 16-octet IV")
+	}
+	keyDer, err := der(t.Key)
+	if err != nil {
+		return "", err
+	}
+	priv, err := sm2.ParsePKCS8UnecryptedPrivateKey(keyDer)
+	if err != nil {
+		return "", err
+	}
+	if len(ed.RecipientInfos) != 1 {
+		return "", fmt.Errorf("%d recipients, one expected", len(ed.RecipientInfos))
+	}
+	ri := ed.RecipientInfos[0]
+	if ri.Version != 1 || !ri.KeyEncryptionAlgorithm.Algorithm.Equal(oidSm2Encrypt) {
+		return "", fmt.Errorf("RecipientInfo version %d, key encryption %v", ri.Version, ri.KeyEncryptionAlgorithm.Algorithm)
+	}
+	var sc sm2Cipher
+	if rest, err := asn1.Unmarshal(ri.EncryptedKey, &sc); err != nil || len(rest) != 0 {
+		return "", fmt.Errorf("encryptedKey is not an SM2Cipher: %v", err)
+	}
+	raw := append(append(append(append([]byte{0x04}, fixed32(sc.X)...), fixed32(sc.Y)...), sc.Hash...), sc.CipherText...)
+	key, err := sm2.Decrypt(priv, raw)
+	if err != nil {
+		return "", err
+	}
+	block, err := sm4.NewCipher(key)
+	if err != nil {
+		return "", err
+	}
+	if len(eci.EncryptedContent) == 0 || len(eci.EncryptedContent)%16 != 0 {
+		return "", errors.New("encrypted content is not whole SM4 blocks")
+	}
+	plain := make([]byte, len(eci.EncryptedContent))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, eci.EncryptedContent)
+	pad := int(plain[len(plain)-1])
+	if pad < 1 || pad > 16 || !bytes.Equal(plain[len(plain)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) {
+		return "", errors.New("bad PKCS#7 padding")
+	}
+	plain = plain[:len(plain)-pad]
+	if t.Content != "" {
+		want, err := os.ReadFile(t.Content)
+		if err != nil {
+			return "", err
+		}
+		if !bytes.Equal(plain, want) {
+			return "", errors.New("content differs")
+		}
+	}
+	return fmt.Sprintf("%d octets opened with gmsm (SM2 key transport, SM4-CBC)", len(plain)), nil
+}
+
+// gmEnvelopeMake: a GM/T 0010 EnvelopedData to the certificate's SM2 key, made with gmsm 1.3
+// (sm2.Encrypt, SM4-CBC) and encoding/asn1: what Signet must open in turn.
+func gmEnvelopeMake(t task) (string, error) {
+	certDer, err := der(t.Leaf)
+	if err != nil {
+		return "", err
+	}
+	c, err := sm2.ParseCertificate(certDer)
+	if err != nil {
+		return "", err
+	}
+	pub, err := sm2Key(c)
+	if err != nil {
+		return "", err
+	}
+	content, err := os.ReadFile(t.Content)
+	if err != nil {
+		return "", err
+	}
+	key := make([]byte, 16)
+	iv := make([]byte, 16)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	if _, err := rand.Read(iv); err != nil {
+		return "", err
+	}
+	raw, err := sm2.Encrypt(pub, key)
+	if err != nil {
+		return "", err
+	}
+	encryptedKey, err := asn1.Marshal(sm2Cipher{new(big.Int).SetBytes(raw[1:33]), new(big.Int).SetBytes(raw[33:65]), raw[65:97], raw[97:]})
+	if err != nil {
+		return "", err
+	}
+	block, err := sm4.NewCipher(key)
+	if err != nil {
+		return "", err
+	}
+	pad := 16 - len(content)%16
+	padded := append(append([]byte{}, content...), bytes.Repeat([]byte{byte(pad)}, pad)...)
+	encrypted := make([]byte, len(padded))
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(encrypted, padded)
+	ivDer, _ := asn1.Marshal(iv)
+	out, err := asn1.Marshal(gmContentInfo{oidGmEnveloped, gmEnvelopedData{
+		Version: 1,
+		RecipientInfos: []gmRecipientInfo{{
+			Version:                1,
+			IssuerAndSerialNumber:  gmIssuerAndSerial{asn1.RawValue{FullBytes: c.RawIssuer}, c.SerialNumber},
+			KeyEncryptionAlgorithm: algorithmIdentifier{Algorithm: oidSm2Encrypt},
+			EncryptedKey:           encryptedKey,
+		}},
+		EncryptedContentInfo: gmEncryptedContentInfo{oidGmData, algorithmIdentifier{oidSm4Cbc, asn1.RawValue{FullBytes: ivDer}}, encrypted},
+	}})
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(t.Out, out, 0o600); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d-octet GM/T 0010 envelope made with gmsm", len(out)), nil
+}
+
 // parse: the certificate parses (policies, extensions) with crypto/x509 alone.
 func parse(t task) (string, error) {
 	c, err := cert(t.File)
@@ -260,7 +457,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	ops := map[string]func(task) (string, error){"chain": chain, "crl": crl, "ocsp": ocspResponse, "sm2": sm2Signed, "sm2chain": sm2Chain, "parse": parse}
+	ops := map[string]func(task) (string, error){"chain": chain, "crl": crl, "ocsp": ocspResponse, "sm2": sm2Signed, "sm2chain": sm2Chain, "gmenvelope-open": gmEnvelopeOpen, "gmenvelope-make": gmEnvelopeMake, "parse": parse}
 	results := []result{}
 	for _, t := range tasks {
 		op, ok := ops[t.Op]
