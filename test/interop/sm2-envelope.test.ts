@@ -10,7 +10,8 @@
  *   verify.go reads the structure with encoding/asn1).
  * - OpenSSL 3.0 `cms -decrypt`: opens the same key transport and SM4 under RFC
  *   5652's content types (`--form rfc5652`), but knows no GM/T 0010 content
- *   type; it cannot make SM2 envelopes at all (`cms -encrypt` leaves the key
+ *   type (its `pkeyutl -decrypt` and `enc -d -sm4-cbc` open the GM/T 0010
+ *   fields as written); it cannot make SM2 envelopes at all (`cms -encrypt` leaves the key
  *   encryption algorithm empty, "illegal zero content"; `smime -encrypt`:
  *   "encryption not supported for this key type").
  * - BouncyCastle 1.72's CMS maps no SM2 key transport (its SM2 cipher writes
@@ -182,7 +183,7 @@ describe.each(storeBackends)('SM2 recipients of EnvelopedData (GM/T 0010) on %s'
     expect(codeOf(() => decryptEnvelope({ envelope: readFileSync(made), certificateDer: bob.der, privateKey: readFileSync(bob.keyPath, 'utf8') }))).toBe('cms.not-a-recipient');
   });
 
-  it('OpenSSL cms -decrypt opens the RFC 5652 form, SM2 beside an ECDH recipient; the GM/T 0010 form differs from it only in its two content types', () => {
+  it('OpenSSL opens the RFC 5652 form with cms -decrypt (SM2 beside an ECDH recipient), and the GM/T 0010 form with its content types renamed, or field by field with pkeyutl and enc -sm4-cbc', () => {
     const rfcPath = join(dir, 'rfc.p7m');
     writeFileSync(rfcPath, encryptToCertificates({ content, recipients: [alice.der, ecRecipient.der], cipher: 'sm4-cbc', form: 'rfc5652' }));
     for (const holder of [alice, ecRecipient]) {
@@ -206,6 +207,21 @@ describe.each(storeBackends)('SM2 recipients of EnvelopedData (GM/T 0010) on %s'
     writeFileSync(renamed, Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: id_envelopedData, content: AsnConvert.serialize(data) }))));
     const opened = runTool('openssl', ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', renamed, '-recip', alice.certPath, '-inkey', alice.keyPath]);
     expect(opened.stdout).toBe(content.toString('utf8'));
+
+    // And field by field, as written: OpenSSL's SM2 decryption of the encryptedKey (an SM2Cipher), then its SM4-CBC.
+    const asWritten = AsnConvert.parse(AsnConvert.parse(gm, ContentInfo).content, GmEnvelopedData);
+    const keyFile = join(dir, 'gm-key.der');
+    writeFileSync(keyFile, Buffer.from(asWritten.recipientInfos[0]!.ktri!.encryptedKey.buffer));
+    const sm4KeyFile = join(dir, 'gm-sm4.key');
+    const unwrapped = runTool('openssl', ['pkeyutl', '-decrypt', '-inkey', alice.keyPath, '-in', keyFile, '-out', sm4KeyFile]);
+    expect(unwrapped.status, unwrapped.stderr).toBe(0);
+    const sm4Key = readFileSync(sm4KeyFile);
+    expect(sm4Key).toHaveLength(16);
+    const iv = Buffer.from(asWritten.encryptedContentInfo.contentEncryptionAlgorithm.parameters!).subarray(2);
+    const ciphertext = join(dir, 'gm-content.bin');
+    writeFileSync(ciphertext, Buffer.from(asWritten.encryptedContentInfo.encryptedContent!.value!.buffer));
+    const plain = runTool('openssl', ['enc', '-d', '-sm4-cbc', '-K', sm4Key.toString('hex'), '-iv', iv.toString('hex'), '-in', ciphertext]);
+    expect(plain.stdout).toBe(content.toString('utf8'));
   });
 
   it('refuses what no standard names, with a precise reason: AES to SM2, GM/T 0010 to a non-SM2 key, the signing certificate of a dual pair; altered envelopes fail', () => {
