@@ -33,7 +33,8 @@ export async function scepRoutes(app: FastifyInstance, signet: Signet): Promise<
       return reply
         .code(signetError.status)
         .header('content-type', 'text/plain; charset=utf-8')
-        .send(`${signetError.code}: ${signetError.messageIn(localeFrom(request.headers['accept-language']))}\n`);
+        // The sentence alone, as at the EST door: the client's operator reads it in a log; Signet's internal code is no part of SCEP.
+        .send(`${signetError.messageIn(localeFrom(request.headers['accept-language']))}\n`);
     });
 
     const pkiOperation = async (request: FastifyRequest, reply: FastifyReply, der: Buffer) => {

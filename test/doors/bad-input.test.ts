@@ -5,16 +5,19 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { TimeStampResp } from '@peculiar/asn1-tsp';
 import type { FastifyInstance } from 'fastify';
+import * as pkijs from 'pkijs';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/acme/test-support/acme-fixture.js';
 import { TestClient, eab, signJws, testKey, thumbprint } from '../../src/acme/test-support/test-client.js';
 import { createHierarchy } from '../../src/ca/hierarchy.js';
+import { softwareSignerFromPkcs8 } from '../../src/crypto/software-signer.js';
 import { checkDer } from '../../src/crypto/strict-der.js';
 import { openTestSignet, runTool, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { toPem } from '../../src/http/der.js';
 import { buildServer } from '../../src/http/server.js';
 import { bootstrapPrincipal, type Principal } from '../../src/ra/roles.js';
+import { MESSAGE_TYPE, readCertRep, readPkiMessage, sealEnvelope, signPkiMessage } from '../../src/scep/pki-message.js';
 import { dropFreshStores, storeBackends } from '../../src/store/test-support/store-backends.js';
 import { mutate } from '../fuzz/fuzz.js';
 import { changedTables, cmpFailure, fingerprint, nonCanonical, replaceNode, seeded, send, withExtraElement, type Answer } from './door-support.js';
@@ -24,6 +27,7 @@ afterAll(dropFreshStores);
 const CONSENT = { agreementVersion: 'v1', accepted: true };
 const OCSP_MALFORMED = Buffer.from('30030a0101', 'hex');
 const ACME = 'urn:ietf:params:acme:error:';
+const AES128 = '2.16.840.1.101.3.4.1.2';
 const SEED = Number(process.env.SIGNET_FUZZ_SEED ?? 2115);
 const FUZZ_CASES = Number(process.env.SIGNET_DOOR_FUZZ_CASES ?? 8);
 /**
@@ -86,6 +90,17 @@ const tsaRejection: Judge = (a) => {
     return `not a TimeStampResp: ${(error as Error).message}`;
   }
 };
+/** RFC 8894 §3.3.2.2: a CertRep FAILURE with its failInfo, or HTTP 400 with a readable text when there is no transaction to answer (§4.3). */
+const scepRefusal: Judge = (a) => {
+  if (a.status === 400) return String(a.headers['content-type']).startsWith('text/plain') && !/^[a-z]+\.[a-z-]+:/.test(a.text) ? null : `${a.headers['content-type']}: ${a.text.slice(0, 80)}`;
+  if (a.status !== 200) return `HTTP ${a.status}`;
+  try {
+    const rep = readCertRep(a.body);
+    return rep.status === '2' && rep.failInfo !== undefined ? null : `CertRep status ${rep.status}, failInfo ${rep.failInfo}`;
+  } catch (error) {
+    return `not a CertRep: ${(error as Error).message}`;
+  }
+};
 /** The TimeStampResp's PKIStatus, or null when the answer is none. */
 function tsaStatus(a: Answer): number | null {
   try {
@@ -133,6 +148,8 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
   const other = { cert: '', key: '', serial: '' };
   /** For the doors' malformed and fuzzed requests: never spent, and never guessed at (those fail before the code is read). */
   let credential: { referenceNumber: string; authorizationCode: string };
+  /** For SCEP's seed: its challengePassword (never spent: every variant and mutant is refused before it is read, or as a guess). */
+  let scepCredential: { referenceNumber: string; authorizationCode: string };
   /** For CMP's seeds: a mutant whose MAC no longer verifies is a wrong guess at this one, and may lock it. */
   let cmpCredential: { referenceNumber: string; authorizationCode: string };
   const acmeHttp01 = new Map<string, string>();
@@ -232,6 +249,7 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     await issuedTo(other, 'Holder Two');
     credential = await approvedCredential('Li Lei');
     cmpCredential = await approvedCredential('Li Lei');
+    scepCredential = await approvedCredential('Li Lei');
 
     // Valid messages of every kind, made by tools nobody here wrote.
     seeds.csr = request('seed', '/CN=Li Lei').der;
@@ -252,6 +270,22 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     seeds.p10cr = cmpRequest('p10cr', ['-cmd', 'p10cr', ...mac, '-csr', path('seed.csr')]);
     seeds.kur = cmpRequest('kur', ['-cmd', 'kur', '-cert', holder.cert, '-key', holder.key, '-newkey', path('cmp.key')]);
     seeds.rr = cmpRequest('rr', ['-cmd', 'rr', '-cert', holder.cert, '-key', holder.key, '-oldcert', holder.cert, '-revreason', '1']);
+
+    // A SCEP PKCSReq (RFC 8894 §3.3.1): a throwaway RSA certificate signs it, the RA certificate from GetCACert opens it.
+    tool('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('scep.key'), '-out', path('scep-self.pem'), '-subj', '/CN=Li Lei', '-days', '1']);
+    writeFileSync(path('scep.cnf'), `[req]\ndistinguished_name=dn\nattributes=attrs\nprompt=no\n[dn]\nCN=Li Lei\n[attrs]\nchallengePassword=${scepCredential.referenceNumber}:${scepCredential.authorizationCode}\n`);
+    tool('openssl', ['req', '-new', '-key', path('scep.key'), '-config', path('scep.cnf'), '-outform', 'DER', '-out', path('scep.csr')]);
+    const caCerts = await send(`${http}/scep?operation=GetCACert`);
+    expect(caCerts.status, caCerts.text).toBe(200);
+    const raCertificate = new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(caCerts.body).buffer).content }).certificates![0] as pkijs.Certificate;
+    const pemBytes = (file: string) => Buffer.from(readFileSync(file, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    seeds.scep = await signPkiMessage({
+      signer: await softwareSignerFromPkcs8('rsa-2048', pemBytes(path('scep.key'))),
+      signerCertificateDer: pemBytes(path('scep-self.pem')),
+      messageType: MESSAGE_TYPE.PKCSReq,
+      transactionId: 'door-test-scep-seed',
+      envelope: sealEnvelope(readFileSync(path('scep.csr')), raCertificate, AES128),
+    });
 
     // An ACME account bound to an enterprise the RA verified, with an order ready to finalize.
     const enterprise = await t.signet.ra.subscribers.register(
@@ -325,6 +359,7 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     { name: 'ACME finalize (RFC 8555 §7.4)', seed: 'csr', send: async (b) => acmeAnswer(await acme.post(finalizeUrl, { csr: b.toString('base64url') })), refused: acmeProblem(/^(badCSR|malformed)$/), anyRefusal: httpError },
     { name: 'EST simpleenroll (RFC 7030 §4.2.1)', seed: 'csr', send: (b) => estPost('simpleenroll', b.toString('base64'), { basic: [credential.referenceNumber, credential.authorizationCode] }), refused: estText(400), anyRefusal: httpError },
     { name: 'EST simplereenroll (RFC 7030 §4.2.2)', seed: 'csr', send: (b) => estPost('simplereenroll', b.toString('base64'), { client: holder }), refused: estText(400), anyRefusal: httpError },
+    { name: 'SCEP PKIOperation (RFC 8894 §4.3)', seed: 'scep', send: (b) => send(`${http}/scep?operation=PKIOperation`, { body: b, headers: { 'content-type': 'application/x-pki-message' } }), refused: scepRefusal, anyRefusal: (a) => scepRefusal(a) === null },
     ...(['ir', 'cr', 'p10cr', 'kur', 'rr'] as const).map((type): Door => ({ name: `CMP ${type} (RFC 4210)`, seed: type, send: cmpPost, refused: cmpError(/^badDataFormat$/, 400), macGuess: ['ir', 'cr', 'p10cr'].includes(type), anyRefusal: (a) => cmpFailure(a.body) !== null })),
   ];
 
@@ -333,6 +368,8 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     expect(ocspMalformed(await send(`${http}/ocsp`, { body: seeds.ocsp, headers: { 'content-type': 'application/ocsp-request' } }))).not.toBeNull();
     const verified = await rest('/api/v1/cms/verify', {}, (signature) => ({ signature }))(seeds.cms!);
     expect(verified.status, verified.text).toBe(200);
+    // The SCEP seed is not sent (it would spend its credential): its signature and envelope are what the server reads.
+    expect((await readPkiMessage(seeds.scep!)).signatureValid).toBe(true);
     const evidence = await send(`${http}/api/v1/evidence/verification`, { body: seeds.evidence, headers: { 'content-type': 'application/octet-stream' } });
     expect(JSON.parse(evidence.text).valid, evidence.text).toBe(true);
   });
@@ -353,7 +390,7 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
       if (changed.length) wrong.push(`${door.name}: refusals changed ${changed.join(', ')}`);
     }
     expect(wrong).toEqual([]);
-    expect(sent).toBe(15 * 7);
+    expect(sent).toBe(16 * 7);
   }, 180_000);
 
   it(`answers seeded structure-aware mutants of every door's valid message without a 5xx, and a refused mutant changes nothing (issue 15 item 6; seed ${SEED}, ${FUZZ_CASES} per door)`, async () => {
