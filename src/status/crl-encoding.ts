@@ -58,6 +58,22 @@ function usesUtcTime(iso: string): boolean {
   return iso < '2050';
 }
 
+/** The value of one hex digit's character code; throws on anything else (a store row that is not a serial). */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  throw new Error(`a serial holds the character ${String.fromCharCode(code)}, not a hex digit`);
+}
+
+/** Where the digits of "YYYY-MM-DDTHH:MM:SS" sit in an ISO-8601 string, in the order DER's times write them. */
+const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
+/** timeDigits written as octets at `at` (the 'Z' is the template's). */
+function writeTimeDigits(iso: string, utc: boolean, buffer: Buffer, at: number): void {
+  for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = iso.charCodeAt(ISO_DIGITS[i]!);
+}
+
 function timeDigits(iso: string, utc: boolean): string {
   // ISO-8601 "YYYY-MM-DDTHH:MM:SS.sssZ" → "YYMMDDHHMMSSZ" / "YYYYMMDDHHMMSSZ", without building a Date.
   const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
@@ -108,28 +124,42 @@ export function encodeEntryWithSchema(entry: CrlEntry): Buffer {
 
 /** Encodes entries by shape templates, writing straight into the output chunks. */
 export class RevokedEntryEncoder {
-  private readonly templates = new Map<string, EntryTemplate>();
+  /** By shape number (see `write`): a handful of shapes in practice. */
+  private readonly templates = new Map<number, EntryTemplate>();
 
-  /** Writes one entry's DER into `out`; returns its length. */
+  /**
+   * Writes one entry's DER into `out`; returns its length. A million entries go through here per CRL, so no
+   * object, string or Buffer is made per entry: the serial's hex digits and the times' digits are written as
+   * octets into the template's copy.
+   */
   write(entry: CrlEntry, out: DerSink): number {
-    const serial = serialOctets(entry.serial);
+    const hex = entry.serial;
+    const digits = hex.length;
+    if (digits === 0 || digits > 42) throw new Error(`serial ${hex} is not 1 to 21 octets of hex`);
+    // Minimal hex as the store keeps it: a leading digit 8-f needs the 00 sign octet (X.690 §8.3.2); odd length a leading 0 nibble.
+    const sign = digits % 2 === 0 && hexValue(hex.charCodeAt(0)) >= 8 ? 1 : 0;
+    const serialLength = ((digits + 1) >> 1) + sign;
     const utc = usesUtcTime(entry.revoked_at);
-    const invalidityUtc = entry.invalidity_date ? usesUtcTime(entry.invalidity_date) : true;
-    const key = `${serial.length}|${utc ? 'u' : 'g'}|${entry.reason_code}|${entry.invalidity_date ? (invalidityUtc ? 'i' : 'I') : '-'}`;
-    let template = this.templates.get(key);
+    const invalidity = entry.invalidity_date ? (usesUtcTime(entry.invalidity_date) ? 1 : 2) : 0;
+    // serialLength ≤ 22 (5 bits), the time type (1 bit), the reason (RFC 5280 §5.3.1: 0–10), the invalidity date.
+    const shape = serialLength | (utc ? 32 : 0) | (entry.reason_code << 6) | (invalidity << 16);
+    let template = this.templates.get(shape);
     if (!template) {
       template = this.makeTemplate(entry);
-      this.templates.set(key, template);
+      this.templates.set(shape, template);
     }
-    const { buffer, offset } = out.reserve(template.bytes.length);
-    template.bytes.copy(buffer, offset);
-    serial.copy(buffer, offset + template.serialAt);
-    buffer.write(timeDigits(entry.revoked_at, template.utc), offset + template.timeAt, 'latin1');
-    if (entry.invalidity_date) {
-      // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
-      buffer.write(timeDigits(entry.invalidity_date, false), offset + template.invalidityAt, 'latin1');
-    }
-    return template.bytes.length;
+    const bytes = template.bytes;
+    const { buffer, offset } = out.reserve(bytes.length);
+    for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
+    let at = offset + template.serialAt;
+    if (sign) buffer[at++] = 0;
+    let i = 0;
+    if (digits % 2 === 1) buffer[at++] = hexValue(hex.charCodeAt(i++));
+    for (; i < digits; i += 2) buffer[at++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
+    writeTimeDigits(entry.revoked_at, utc, buffer, offset + template.timeAt);
+    // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
+    if (entry.invalidity_date) writeTimeDigits(entry.invalidity_date, false, buffer, offset + template.invalidityAt);
+    return bytes.length;
   }
 
   private makeTemplate(entry: CrlEntry): EntryTemplate {

@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, type CrlEntry } from './crl-encoding.js';
 import { certificateSubjectDer, lintCrl, type CrlLintContext } from './crl-lint.js';
+import { readPublishedCrl, walkRevokedEntryFrames, type EntryFrame } from './crl-reader.js';
 
 const ECDSA_SHA256 = new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' });
 const KEY_ID = new Uint8Array(20).fill(7);
@@ -165,6 +166,44 @@ describe('CRL lint before publishing (RFC 5280 §5, issue 15)', () => {
       again,
     );
     expectFinding(lintCrl(assembleCertificateList(tbs2, ECDSA_SHA256, Buffer.alloc(64, 1)), context), new RegExp(`serial ${entries[0]!.serial}\\): listed twice`));
+  });
+
+  it('checks every entry whose layout it has seen clean before in its own serial and date: late faults are found', () => {
+    // 3,000 entries in two layouts (UTCTime, GeneralizedTime), each checked in full once, then faults at the end
+    // that keep the layout.
+    const make = (change: (entries: CrlEntry[]) => void, patch?: (bytes: Buffer, last: EntryFrame) => void) => {
+      const entries: CrlEntry[] = Array.from({ length: 3000 }, (_, i) => ({
+        serial: (0x5000_0000 + i).toString(16),
+        revoked_at: i % 2 ? '2051-01-01T00:00:00.000Z' : '2026-11-01T00:00:00.000Z',
+        reason_code: 1,
+        invalidity_date: null,
+      }));
+      change(entries);
+      const chunks = new ChunkedDer();
+      const encoder = new RevokedEntryEncoder();
+      for (const e of entries) encoder.write(e, chunks);
+      const tbs = assembleTbsCertList(
+        { signature: ECDSA_SHA256, issuer: ISSUER, thisUpdate: new Date('2052-01-01T00:00:00Z'), nextUpdate: new Date('2052-01-02T00:00:00Z'), crlExtensions: [aki(), ext(id_ce_cRLNumber, false, new CRLNumber(7))] },
+        chunks,
+      );
+      const bytes = assembleCertificateList(tbs, ECDSA_SHA256, Buffer.alloc(64, 1));
+      if (patch) {
+        let last: EntryFrame | undefined;
+        walkRevokedEntryFrames(readPublishedCrl(bytes), (f) => void (last = { ...f }));
+        patch(bytes, last!);
+      }
+      return lintCrl(bytes, context);
+    };
+    expect(make(() => {})).toEqual([]);
+    expectFinding(make((e) => (e[2999]!.revoked_at = '2052-06-01T00:00:00.000Z')), /revoked entry 3000 \(serial 50000bb7\): revocationDate after thisUpdate/);
+    expectFinding(make((e) => (e[2999]!.serial = e[2998]!.serial)), /revoked entry 3000 \(serial 50000bb6\): listed twice/);
+    // A letter among the time's digits; a GeneralizedTime of 2049 where only UTCTime is allowed.
+    expectFinding(make(() => {}, (b, f) => (b[f.timeStart + 3] = 0x41)), /revoked entry 3000 .*not DER: GeneralizedTime/);
+    expectFinding(make(() => {}, (b, f) => b.write('2049', f.timeStart, 'latin1')), /revoked entry 3000 .*revocationDate must be UTCTime for year 2049/);
+    // A negative serial of the same length.
+    expectFinding(make(() => {}, (b, f) => (b[f.serialStart] = 0xd0)), /revoked entry 3000 .*negative serial/);
+    // The reason octet is outside the two fields: the entry is checked in full.
+    expectFinding(make(() => {}, (b, f) => (b[f.end - 1] = 7)), /revoked entry 3000 .*reasonCode 7/);
   });
 });
 

@@ -170,16 +170,30 @@ export function crlSignatureValid(crl: PublishedCrlReading, issuerSpki: Uint8Arr
   return verifySignature(issuerSpki, crl.signatureAlgorithm, crl.tbs, crl.signature, { sm2Keys }).ok;
 }
 
+/** Where one entry's parts lie in the CRL buffer: offsets only, so a walk over a million entries makes no object per entry. */
+export interface EntryFrame {
+  /** The entry's first header octet and one past its last octet. */
+  at: number;
+  end: number;
+  /** The serial INTEGER's content octets. */
+  serialStart: number;
+  serialEnd: number;
+  /** The revocationDate's header octet, its first content octet, one past its last. */
+  timeAt: number;
+  timeStart: number;
+  timeEnd: number;
+}
+
 /**
  * Walks every entry's frame (RevokedCertificate ::= SEQUENCE { userCertificate
  * INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }) and
- * calls `visit` with the content octets of its serial; stops early when
- * `visit` returns true. No object per entry: a million entries take a few
- * tens of milliseconds.
+ * calls `visit` with where its parts lie; stops early when `visit` returns true.
+ * One frame object is reused for every entry: `visit` must not keep it.
  */
-export function walkRevokedEntries(crl: PublishedCrlReading, visit: (serial: Buffer, entryAt: number, entryEnd: number) => boolean | void): number {
+export function walkRevokedEntryFrames(crl: PublishedCrlReading, visit: (frame: EntryFrame) => boolean | void): number {
   const { der } = crl;
   let count = 0;
+  const frame: EntryFrame = { at: 0, end: 0, serialStart: 0, serialEnd: 0, timeAt: 0, timeStart: 0, timeEnd: 0 };
   for (let at = crl.entries.start; at < crl.entries.end; ) {
     const entry = element(der, at, crl.entries.end, `revoked entry ${count + 1}`);
     if (entry.tag !== SEQUENCE) throw new CrlMalformed(`revoked entry ${count + 1} is not a SEQUENCE`);
@@ -196,10 +210,22 @@ export function walkRevokedEntries(crl: PublishedCrlReading, visit: (serial: Buf
       if (extensions.tag !== SEQUENCE || extensions.end !== entry.end) throw new CrlMalformed(`entry ${count + 1} has fields RFC 5280 does not define`);
     }
     count += 1;
-    if (visit(der.subarray(serial.start, serial.end), entry.at, entry.end)) return count;
+    frame.at = entry.at;
+    frame.end = entry.end;
+    frame.serialStart = serial.start;
+    frame.serialEnd = serial.end;
+    frame.timeAt = time.at;
+    frame.timeStart = time.start;
+    frame.timeEnd = time.end;
+    if (visit(frame)) return count;
     at = entry.end;
   }
   return count;
+}
+
+/** walkRevokedEntryFrames with the serial's content octets as a Buffer (a view, not a copy). */
+export function walkRevokedEntries(crl: PublishedCrlReading, visit: (serial: Buffer, entryAt: number, entryEnd: number) => boolean | void): number {
+  return walkRevokedEntryFrames(crl, (f) => visit(crl.der.subarray(f.serialStart, f.serialEnd), f.at, f.end));
 }
 
 /** The entry of one serial (hex, as the store keeps it), parsed alone by asn1-x509; null when the serial is not on the CRL. */
