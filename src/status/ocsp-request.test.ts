@@ -12,7 +12,7 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
-import { MalformedOcspRequest, parseOcspRequest } from './ocsp-request.js';
+import { MalformedOcspRequest, parseOcspRequest, rfc5019Question } from './ocsp-request.js';
 import { statusDb } from './schema.js';
 
 afterAll(dropFreshStores);
@@ -90,6 +90,58 @@ function refusal(der: Buffer): string {
   }
   return 'accepted';
 }
+
+describe('the RFC 5019 request read by its layout (issue 22: cold questions without a parse)', () => {
+  const sha1 = seq(oid('1.3.14.3.2.26'), Buffer.from([0x05, 0x00]));
+  const rfc5019 = (serial: Buffer, name = Buffer.alloc(20, 0x11), key = Buffer.alloc(20, 0x22), algorithm = sha1) =>
+    seq(seq(seq(seq(seq(algorithm, octets(name), octets(key), tlv(0x02, serial))))));
+  const agrees = (der: Buffer) => {
+    const fast = rfc5019Question(der);
+    if (!fast) return null;
+    // Whatever the layout reading accepts, the full reading accepts too, with the same CertID.
+    const { certIds, nonce } = parseOcspRequest(der, 50);
+    expect(certIds).toHaveLength(1);
+    expect(nonce).toBeUndefined();
+    expect(fast.certIdHex).toBe(Buffer.from(AsnConvert.serialize(certIds[0]!)).toString('hex'));
+    expect(fast.nameHash.equals(Buffer.from(certIds[0]!.issuerNameHash.buffer))).toBe(true);
+    expect(fast.keyHash.equals(Buffer.from(certIds[0]!.issuerKeyHash.buffer))).toBe(true);
+    expect(fast.serial.equals(Buffer.from(certIds[0]!.serialNumber))).toBe(true);
+    return fast;
+  };
+
+  it('reads the one SHA-1 CertID of every serial length as parseOcspRequest does, and every one-octet change either the same way or not at all', () => {
+    const serials = [Buffer.from([1]), Buffer.from([0x00, 0x80]), Buffer.from(`00${'ff'.repeat(20)}`, 'hex'), Buffer.alloc(32, 0x7f)];
+    for (const serial of serials) {
+      const der = rfc5019(serial);
+      expect(agrees(der), serial.toString('hex')).not.toBeNull();
+      let taken = 0;
+      for (let at = 0; at < der.length; at++) {
+        for (const value of [0x00, 0x30, 0x80, der[at]! ^ 0x01]) {
+          if (value === der[at]) continue;
+          const changed = Buffer.from(der);
+          changed[at] = value;
+          if (agrees(changed)) taken += 1;
+        }
+      }
+      // Only changes inside the two hashes and the serial's octets keep the layout.
+      expect(taken).toBeGreaterThan(0);
+      expect(agrees(der.subarray(0, der.length - 1))).toBeNull();
+      expect(agrees(Buffer.concat([der, Buffer.from([0])]))).toBeNull();
+    }
+  });
+
+  it('leaves every other form to the full reading: nonce, SHA-256, no NULL, two CertIDs, negative or padded serials', () => {
+    const certId = seq(sha1, octets(Buffer.alloc(20, 1)), octets(Buffer.alloc(20, 2)), tlv(0x02, Buffer.from([5])));
+    expect(rfc5019Question(seq(seq(seq(seq(certId)), ctx(2, seq(extension(NONCE, octets(Buffer.from('0123456789abcdef'))))))))).toBeNull();
+    expect(rfc5019Question(rfc5019(Buffer.from([5]), Buffer.alloc(32, 1), Buffer.alloc(32, 2), seq(oid('2.16.840.1.101.3.4.2.1'), Buffer.from([0x05, 0x00]))))).toBeNull();
+    expect(rfc5019Question(rfc5019(Buffer.from([5]), undefined, undefined, seq(oid('1.3.14.3.2.26'))))).toBeNull();
+    expect(rfc5019Question(seq(seq(seq(seq(certId), seq(certId)))))).toBeNull();
+    expect(rfc5019Question(rfc5019(Buffer.from([0x85])))).toBeNull();
+    expect(refusal(rfc5019(Buffer.from([0x85])))).toMatch(/negative serial/);
+    expect(rfc5019Question(rfc5019(Buffer.from([0x00, 0x05])))).toBeNull();
+    expect(refusal(rfc5019(Buffer.from([0x00, 0x05])))).toMatch(/not DER/);
+  });
+});
 
 /** The tools run while the server answers in this process: never block its event loop. */
 function tool(command: string, args: string[]): Promise<{ status: number; output: string }> {

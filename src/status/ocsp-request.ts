@@ -181,3 +181,46 @@ function nonceLength(value: Uint8Array): number {
     return value.length;
   }
 }
+
+/** The one CertID of an RFC 5019 request, located in its bytes. */
+export interface Rfc5019Question {
+  /** The CertID's DER (as parseOcspRequest's CertID re-encodes: these bytes are DER), in hex: ocsp_responses' key. */
+  certIdHex: string;
+  /** SHA-1 of the issuer's name and of its key. */
+  nameHash: Buffer;
+  keyHash: Buffer;
+  /** The serial's content octets. */
+  serial: Buffer;
+}
+
+/** AlgorithmIdentifier { id-sha1, NULL }: what RFC 5019 clients (OpenSSL, browsers, Java, NSS) write. */
+const SHA1_WITH_NULL_DER = Buffer.from('300906052b0e03021a0500', 'hex');
+
+/**
+ * The request most relying parties send (RFC 5019 §2.1: one SHA-1 CertID, no requestorName, no extensions, no
+ * signature), recognised by its layout without a parse: five SEQUENCE headers whose short-form lengths each
+ * span exactly what follows, the SHA-1 AlgorithmIdentifier, two 20-octet OCTET STRINGs, and a positive,
+ * minimal INTEGER as the last octets. Every byte string that passes is a DER OCSPRequest parseOcspRequest reads
+ * to the same single CertID; anything else gives null and is read by parseOcspRequest. A cold question about
+ * one of a million certificates then costs a lookup, not a parse.
+ */
+export function rfc5019Question(request: Buffer): Rfc5019Question | null {
+  const length = request.length;
+  const serialLength = length - 67;
+  // CertID content is 57 octets plus the serial; with a serial of at most 32 octets every length is short-form.
+  if (serialLength < 1 || serialLength > 32) return null;
+  for (let level = 0; level < 5; level++) {
+    if (request[2 * level] !== 0x30 || request[2 * level + 1] !== length - 2 * (level + 1)) return null;
+  }
+  if (request.compare(SHA1_WITH_NULL_DER, 0, SHA1_WITH_NULL_DER.length, 10, 21) !== 0) return null;
+  if (request[21] !== 0x04 || request[22] !== 20 || request[43] !== 0x04 || request[44] !== 20 || request[65] !== 0x02 || request[66] !== serialLength) return null;
+  const first = request[67]!;
+  // Negative serials are refused, and a redundant leading 00 is not DER: parseOcspRequest says which.
+  if (first & 0x80 || (serialLength > 1 && first === 0 && request[68]! < 0x80)) return null;
+  return {
+    certIdHex: request.toString('hex', 8),
+    nameHash: request.subarray(23, 43),
+    keyHash: request.subarray(45, 65),
+    serial: request.subarray(67),
+  };
+}

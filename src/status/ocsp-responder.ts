@@ -19,13 +19,14 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { CompiledQuery } from 'kysely';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly, serialOctets } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
-import { MalformedOcspRequest, parseOcspRequest, type OcspQuestion } from './ocsp-request.js';
+import { MalformedOcspRequest, parseOcspRequest, rfc5019Question, type OcspQuestion } from './ocsp-request.js';
 import { lintOcspResponse } from './ocsp-response-lint.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
@@ -88,8 +89,10 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   presignPerRound: 2_000,
 };
 
+const SHA1 = '1.3.14.3.2.26';
+
 const HASHES: Record<string, { name: string; length: number }> = {
-  '1.3.14.3.2.26': { name: 'sha1', length: 20 },
+  [SHA1]: { name: 'sha1', length: 20 },
   [OID.sha256]: { name: 'sha256', length: 32 },
   [OID.sha384]: { name: 'sha384', length: 48 },
   [OID.sha512]: { name: 'sha512', length: 64 },
@@ -190,12 +193,74 @@ export class OcspResponder {
       if (now.getTime() >= cached.refreshAt) this.refreshInBackground(cached);
       return this.replyFor(cached);
     }
+    const stored = await this.storedAnswer(request, key, now);
+    if (stored) return stored;
     try {
       return await this.answer(request, key, now);
     } catch (error) {
       if (error instanceof OcspRefusal) return { der: ocspErrorResponse(error.status), responseStatus: error.status };
       throw error;
     }
+  }
+
+  /**
+   * A cold question in the form RFC 5019 clients send, answered from ocsp_responses (signed ahead by
+   * presignCold, or asked before on any node) with one indexed query and no parse of the request: what keeps
+   * random serials across a large population near the rate of one hot serial. null when the request has
+   * another form or there is no fresh stored answer: answer() then reads it in full (and signs if need be).
+   */
+  private async storedAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply | null> {
+    const question = rfc5019Question(request);
+    if (!question) return null;
+    const caId = (await this.issuerTable(false)).get(hashKey(SHA1, question.nameHash, question.keyHash));
+    if (!caId) return null;
+    const memory = this.cache.byCertId(question.certIdHex);
+    const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now);
+    if (!entry || !(await this.rememberIfCurrent(entry, key))) return null;
+    return this.replyFor(entry);
+  }
+
+  /** The query behind storedEntry, compiled once: the builder costs more than the lookup itself. */
+  private storedQuery: { sql: string } | null = null;
+
+  /**
+   * A fresh stored answer for the CertID, with whether its certificate has been revoked since it was signed,
+   * in one round trip. A "good" stored before a revocation another process made is never handed out again.
+   */
+  private async storedEntry(certIdHex: string, now: Date): Promise<CachedResponse | null> {
+    const asOf = this.revocationsSeenThrough ?? 0;
+    const db = statusDb(this.ca.store);
+    this.storedQuery ??= db
+      .selectFrom('ocsp_responses as o')
+      .leftJoin('revocations as r', 'r.serial', 'o.serial')
+      .select(['o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked'])
+      .where('o.cert_id', '=', '')
+      .compile();
+    const result = await db.executeQuery<{ serial: string; status: string; this_update: string; next_update: string; der: Buffer; revoked: string | null }>(
+      CompiledQuery.raw(this.storedQuery.sql, [certIdHex]),
+    );
+    const row = result.rows[0];
+    if (!row || (row.status !== 'revoked' && row.revoked !== null)) return null;
+    return this.entryFromRow(row, certIdHex, now, asOf);
+  }
+
+  private entryFromRow(row: { serial: string; this_update: string; next_update: string; der: Buffer }, certIdHex: string, now: Date, asOf: number): CachedResponse | null {
+    const nextUpdate = new Date(row.next_update);
+    const refreshAt = nextUpdate.getTime() - this.options.refreshMarginMs;
+    if (now.getTime() >= refreshAt) return null;
+    return {
+      der: row.der,
+      thisUpdate: new Date(row.this_update),
+      nextUpdate,
+      refreshAt,
+      etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
+      lastModified: new Date(row.this_update).toUTCString(),
+      expires: nextUpdate.toUTCString(),
+      serials: [row.serial],
+      certIds: [certIdHex],
+      requestKeys: new Set(),
+      asOf,
+    };
   }
 
   private replyFor(entry: CachedResponse): OcspReply {
@@ -375,31 +440,7 @@ export class OcspResponder {
   private async sharedResponse(certIdHex: string, now: Date): Promise<CachedResponse | null> {
     const memory = this.cache.byCertId(certIdHex);
     if (memory && now.getTime() < memory.refreshAt) return memory;
-    const asOf = this.revocationsSeenThrough ?? 0;
-    const row = await statusDb(this.ca.store).selectFrom('ocsp_responses').selectAll().where('cert_id', '=', certIdHex).executeTakeFirst();
-    if (!row) return null;
-    if (row.status !== 'revoked') {
-      // Stored before a revocation another process made: never hand it out again.
-      const revoked = await statusDb(this.ca.store).selectFrom('revocations').select('serial').where('serial', '=', row.serial).executeTakeFirst();
-      if (revoked) return null;
-    }
-    const nextUpdate = new Date(row.next_update);
-    const refreshAt = nextUpdate.getTime() - this.options.refreshMarginMs;
-    if (now.getTime() >= refreshAt) return null;
-    const entry: CachedResponse = {
-      der: row.der,
-      thisUpdate: new Date(row.this_update),
-      nextUpdate,
-      refreshAt,
-      etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
-      lastModified: new Date(row.this_update).toUTCString(),
-      expires: nextUpdate.toUTCString(),
-      serials: [row.serial],
-      certIds: [certIdHex],
-      requestKeys: new Set(),
-      asOf,
-    };
-    return entry;
+    return this.storedEntry(certIdHex, now);
   }
 
   private async store(entry: CachedResponse & { statuses: OcspStatus[] }, caId: string, question: AnsweredCertId): Promise<void> {

@@ -1,0 +1,175 @@
+/**
+ * OCSP over HTTP for random serials across a large population (issue 22 item 2): `signet serve` on a store holding
+ * --population answers signed ahead, each question about a serial asked once (cold: not in the node's memory),
+ * beside one hot serial and a bare node:http server returning the same bytes on the same core (the ceiling).
+ *
+ *   npm run build && npx tsx bench/ocsp-population.ts [--population 1000000] [--stores sqlite,postgres] [--seconds 10]
+ *
+ * The store gets a hierarchy, one certificate and its answer signed ahead by presignCold; the database then
+ * copies that row --population times under other CertIDs (serials `5` + 31 hex digits, as
+ * src/status/test-support/bulk-revocations.ts writes them). Every copy carries the one answer's bytes: what is
+ * measured is finding a stored answer among a million by a question nobody asked before, not signing (which
+ * presignCold does ahead, bench/ocsp-cold.ts). Requests are RFC 5019's (one SHA-1 CertID, no nonce); the serials
+ * asked walk the population with a stride, so none is asked twice within a run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { createHierarchy } from '../src/ca/hierarchy.js';
+import { opensslRequest } from '../src/ca/test-support/ca-fixture.js';
+import { loadConfig } from '../src/config/settings.js';
+import { openSignet } from '../src/signet.js';
+import setupPostgres from '../test/global-setup.js';
+import { benchDatabaseUrl, fmt, freePort } from './bench-support.js';
+
+const argument = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
+};
+const POPULATION = Number(argument('population', '1000000'));
+const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
+const SECONDS = Number(argument('seconds', '10'));
+const PASSPHRASE = 'bench-passphrase';
+
+/** The RFC 5019 request for seeded serial `index`: the CertID bytes the seeded row is keyed by, wrapped in four SEQUENCEs. */
+function requestFor(prefix: Buffer, index: number): Buffer {
+  const serial = Buffer.from(`5${index.toString(16).padStart(31, '0')}`, 'hex');
+  // CertID content: 11 + 22 + 22 + 18 = 73 octets; each wrapper adds two.
+  return Buffer.concat([Buffer.from([0x30, 0x51, 0x30, 0x4f, 0x30, 0x4d, 0x30, 0x4b, 0x30, 0x49]), prefix, Buffer.from([0x02, 0x10]), serial]);
+}
+
+function pinned(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function waitFor(url: string, body?: Buffer): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    try {
+      const response = body ? await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body }) : await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} does not answer`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function load(url: string, body: (n: number) => Buffer): Promise<{ perSecond: number; p50: number; p99: number; errors: number; sent: number }> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: 32,
+    duration: SECONDS,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, setupRequest: (r) => ({ ...r, body: body(n++) }) }],
+  });
+  return { perSecond: result.requests.total / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts, sent: n };
+}
+
+let teardown: (() => Promise<void>) | undefined;
+if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
+  teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
+}
+const lines: string[] = [];
+try {
+  for (const store of STORES) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-ocsp-population-'));
+    const env = {
+      SIGNET_DATA: dataDir,
+      SIGNET_DATABASE_URL: await benchDatabaseUrl(store, dataDir, 'signet_bench_ocsp_population'),
+      SIGNET_CA_PASSPHRASE: PASSPHRASE,
+      SIGNET_ADMIN_TOKEN: 'bench-admin-token',
+      SIGNET_LOG_LEVEL: 'warn',
+      SIGNET_RATE_LIMITS: 'off',
+    };
+    const signet = await openSignet(loadConfig(env));
+    const h = await createHierarchy(signet.ca, { algorithm: 'ecdsa-p256', actor: 'bench' });
+    const { csrPem } = opensslRequest(dataDir, 'ecdsa-p256', 'population');
+    await signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=population', subscriberId: 's1', requestedBy: 'bench', reason: 'bench' });
+    await signet.status.ocsp.presignCold(10);
+    const issuer = AsnConvert.parse(h.issuing.der, Certificate);
+    const sha1 = (bytes: ArrayBuffer) => createHash('sha1').update(new Uint8Array(bytes)).digest();
+    const prefix = Buffer.concat([
+      Buffer.from('300906052b0e03021a0500', 'hex'),
+      Buffer.from([0x04, 20]),
+      sha1(AsnConvert.serialize(issuer.tbsCertificate.subject)),
+      Buffer.from([0x04, 20]),
+      sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey),
+    ]);
+    const prefixHex = `3049${prefix.toString('hex')}0210`;
+    const seeded = performance.now();
+    const db = signet.store.db;
+    if (store === 'sqlite') {
+      await sql`
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${POPULATION - 1})
+        INSERT INTO ocsp_responses (cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
+        SELECT ${prefixHex} || '5' || printf('%031x', i), '5' || printf('%031x', i), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.der
+        FROM n, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
+    } else {
+      await sql`
+        INSERT INTO ocsp_responses (cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
+        SELECT ${prefixHex} || '5' || lpad(to_hex(i), 31, '0'), '5' || lpad(to_hex(i), 31, '0'), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.der
+        FROM generate_series(0, ${POPULATION - 1}) AS i, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
+      await sql`ANALYZE ocsp_responses`.execute(db);
+    }
+    const seedSeconds = (performance.now() - seeded) / 1000;
+    await signet.close();
+
+    const port = await freePort();
+    const server = pinned(['bin/signet.js', 'serve'], { ...env, SIGNET_PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    let row: string;
+    try {
+      await waitFor(`${url}/healthz`);
+      // A stride coprime with the population: each question in a run is about a serial not asked before.
+      const stride = 7_919;
+      const start = Math.floor(Math.random() * POPULATION);
+      const cold = await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION));
+      const hotBody = requestFor(prefix, start);
+      const hot = await load(`${url}/ocsp`, () => hotBody);
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
+      const response = Buffer.from(await (await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: hotBody })).arrayBuffer());
+      await stop(server);
+      const responseFile = join(dataDir, 'response.der');
+      writeFileSync(responseFile, response);
+      const barePort = await freePort();
+      const bare = pinned(
+        [
+          '-e',
+          `const body = require('fs').readFileSync(${JSON.stringify(responseFile)});
+           require('http').createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/ocsp-response', 'content-length': body.length }); res.end(body); }); }).listen(${barePort}, '127.0.0.1');`,
+        ],
+        {},
+      );
+      await waitFor(`http://127.0.0.1:${barePort}/`, hotBody);
+      const ceiling = await load(`http://127.0.0.1:${barePort}/`, () => hotBody);
+      await stop(bare);
+      row =
+        `${store.padEnd(9)} ${fmt(POPULATION)} stored answers (seeded in ${seedSeconds.toFixed(0)} s): ` +
+        `cold ${fmt(cold.perSecond)}/s p50 ${cold.p50} ms p99 ${cold.p99} ms (${fmt(cold.sent)} distinct serials${cold.errors ? `, ${cold.errors} errors` : ''}) = ` +
+        `${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% of hot ${fmt(hot.perSecond)}/s p99 ${hot.p99} ms; ` +
+        `bare node:http ${fmt(ceiling.perSecond)}/s; server RSS after ${rss.toFixed(0)} MB`;
+    } finally {
+      await stop(server);
+    }
+    console.log(row);
+    lines.push(row);
+  }
+} finally {
+  await teardown?.();
+}
+console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}`);
