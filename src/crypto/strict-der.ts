@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * The DER rules (X.690 §10–11) checked over a whole encoding before any
  * schema reads it. asn1js, under asn1-schema, is a BER decoder: it takes
@@ -110,8 +112,7 @@ function readNode(bytes: Uint8Array, at: number, limit: number, depth: number): 
   const header = at - start;
   if (length > limit - at) throw new DerError(`length ${length} at offset ${start} runs past the end of its container`, start);
   const node: DerNode = { tagClass, tagNumber, constructed, offset: start, header, length, children: [] };
-  const contents = bytes.subarray(at, at + length);
-  if (tagClass === 0) checkUniversal(node, contents);
+  if (tagClass === 0) checkUniversal(node, bytes.subarray(at, at + length));
   if (constructed) {
     let child = at;
     const end = at + length;
@@ -126,62 +127,83 @@ function readNode(bytes: Uint8Array, at: number, limit: number, depth: number): 
 }
 
 function checkUniversal(node: DerNode, c: Uint8Array): void {
-  const { tagNumber: tag, offset } = node;
-  const name = UNIVERSAL[tag] ?? `universal ${tag}`;
-  const fail = (why: string): never => {
-    throw new DerError(`${name} at offset ${offset}: ${why}`, offset);
-  };
-  if (tag === 0) fail('end-of-contents octets (BER indefinite form)');
-  if (node.constructed !== CONSTRUCTED.has(tag)) fail(node.constructed ? 'constructed (BER, not DER)' : 'must be constructed');
+  const tag = node.tagNumber;
+  // Every value of every request and of everything signed passes here: plain loops over the octets, no closures.
+  let why: string | undefined;
+  if (tag === 0) why = 'end-of-contents octets (BER indefinite form)';
+  else if (node.constructed !== CONSTRUCTED.has(tag)) why = node.constructed ? 'constructed (BER, not DER)' : 'must be constructed';
+  else why = universalProblem(tag, c);
+  if (why !== undefined) throw new DerError(`${UNIVERSAL[tag] ?? `universal ${tag}`} at offset ${node.offset}: ${why}`, node.offset);
+}
+
+/** Why the contents octets of a primitive universal value are not DER, or undefined. */
+function universalProblem(tag: number, c: Uint8Array): string | undefined {
   switch (tag) {
     case 1:
-      if (c.length !== 1 || (c[0] !== 0x00 && c[0] !== 0xff)) fail('DER writes FALSE as 00 and TRUE as FF');
-      break;
+      if (c.length !== 1 || (c[0] !== 0x00 && c[0] !== 0xff)) return 'DER writes FALSE as 00 and TRUE as FF';
+      return undefined;
     case 2:
     case 10:
-      if (c.length === 0) fail('empty');
-      if (c.length > 1 && ((c[0] === 0x00 && !(c[1]! & 0x80)) || (c[0] === 0xff && c[1]! & 0x80))) fail('not minimal (redundant leading octet)');
-      break;
+      if (c.length === 0) return 'empty';
+      if (c.length > 1 && ((c[0] === 0x00 && !(c[1]! & 0x80)) || (c[0] === 0xff && c[1]! & 0x80))) return 'not minimal (redundant leading octet)';
+      return undefined;
     case 3: {
-      if (c.length === 0) fail('no unused-bits octet');
+      if (c.length === 0) return 'no unused-bits octet';
       const unused = c[0]!;
-      if (unused > 7 || (c.length === 1 && unused !== 0)) fail(`${unused} unused bits`);
-      if (unused && c[c.length - 1]! & ((1 << unused) - 1)) fail('unused bits not zero');
-      break;
+      if (unused > 7 || (c.length === 1 && unused !== 0)) return `${unused} unused bits`;
+      if (unused && c[c.length - 1]! & ((1 << unused) - 1)) return 'unused bits not zero';
+      return undefined;
     }
     case 5:
-      if (c.length !== 0) fail('not empty');
-      break;
+      return c.length !== 0 ? 'not empty' : undefined;
     case 6:
     case 13:
-      if (c.length === 0) fail('empty');
+      if (c.length === 0) return 'empty';
       for (let i = 0; i < c.length; i++) {
-        if (c[i] === 0x80 && (i === 0 || !(c[i - 1]! & 0x80))) fail('sub-identifier with a leading zero digit');
+        if (c[i] === 0x80 && (i === 0 || !(c[i - 1]! & 0x80))) return 'sub-identifier with a leading zero digit';
       }
-      if (c[c.length - 1]! & 0x80) fail('last sub-identifier cut short');
-      break;
+      if (c[c.length - 1]! & 0x80) return 'last sub-identifier cut short';
+      return undefined;
     case 12:
-      if (!validUtf8(c)) fail('not UTF-8');
-      break;
+      return isUtf8(c) ? undefined : 'not UTF-8';
     case 19:
-      if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(latin1(c))) fail('character outside PrintableString');
-      break;
+      for (let i = 0; i < c.length; i++) if (!PRINTABLE[c[i]!]) return 'character outside PrintableString';
+      return undefined;
     case 22:
-      if (c.some((b) => b > 0x7f)) fail('character outside IA5String');
-      break;
+      for (let i = 0; i < c.length; i++) if (c[i]! > 0x7f) return 'character outside IA5String';
+      return undefined;
     case 23:
-      if (!/^\d{12}Z$/.test(latin1(c))) fail('DER writes YYMMDDHHMMSSZ');
-      break;
+      // YYMMDDHHMMSSZ
+      return c.length === 13 && digits(c, 0, 12) && c[12] === 0x5a ? undefined : 'DER writes YYMMDDHHMMSSZ';
     case 24:
-      if (!/^\d{14}(\.\d*[1-9])?Z$/.test(latin1(c))) fail('DER writes YYYYMMDDHHMMSS[.fff]Z, no trailing zeros');
-      break;
+      return generalizedTimeIsDer(c) ? undefined : 'DER writes YYYYMMDDHHMMSS[.fff]Z, no trailing zeros';
     case 30:
-      if (c.length % 2) fail('odd length');
-      break;
+      return c.length % 2 ? 'odd length' : undefined;
     case 28:
-      if (c.length % 4) fail('length not a multiple of 4');
-      break;
+      return c.length % 4 ? 'length not a multiple of 4' : undefined;
   }
+  return undefined;
+}
+
+/** X.680 §41.4 PrintableString: A–Z a–z 0–9 space ' ( ) + , - . / : = ? */
+const PRINTABLE = (() => {
+  const table = new Uint8Array(256);
+  for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?") table[ch.charCodeAt(0)] = 1;
+  return table;
+})();
+
+function digits(c: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (c[i]! < 0x30 || c[i]! > 0x39) return false;
+  return true;
+}
+
+/** YYYYMMDDHHMMSS, then optionally "." and digits not ending in 0, then Z (X.690 §11.7). */
+function generalizedTimeIsDer(c: Uint8Array): boolean {
+  const n = c.length;
+  if (n < 15 || c[n - 1] !== 0x5a || !digits(c, 0, 14)) return false;
+  if (n === 15) return true;
+  // A fraction: "." and at least one digit, the last not 0.
+  return n >= 17 && c[14] === 0x2e && digits(c, 15, n - 1) && c[n - 2] !== 0x30;
 }
 
 /** X.690 §11.6: a SET OF's members in ascending order of their encodings (a SET's, by tag, is the same order). */
@@ -195,20 +217,6 @@ function checkSetOrder(bytes: Uint8Array, node: DerNode): void {
     let order = a.compare(b, 0, common, 0, common);
     if (order === 0 && a.length > b.length && a.subarray(common).some((x) => x !== 0)) order = 1;
     if (order > 0) throw new DerError(`SET at offset ${node.offset}: members not in DER order`, node.offset);
-  }
-}
-
-function latin1(c: Uint8Array): string {
-  return Buffer.from(c.buffer, c.byteOffset, c.length).toString('latin1');
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-function validUtf8(c: Uint8Array): boolean {
-  try {
-    utf8.decode(c);
-    return true;
-  } catch {
-    return false;
   }
 }
 
