@@ -19,7 +19,7 @@ import type { CertificateAuthorityTable, CertificateTable } from '../store/schem
 import { lintSignedTbs } from './certificate-lint.js';
 import { crlPartitionOf, crlPartitionUrl, crlShardKey } from './crl-partition.js';
 import { parseCertificationRequest, provePublicKey, type ProvenPublicKey } from './certification-request.js';
-import { buildExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
+import { buildExtensions, SharedExtensions, subjectKeyIdentifierOf, type PublicationPoints, type SubjectAltNames } from './extensions.js';
 import { baselineMaximumDays } from './encoding-lint.js';
 import { Keyring } from './keyring.js';
 import { Sm2Identities } from './sm2-identities.js';
@@ -204,6 +204,8 @@ export class CertificateAuthority {
   private readonly issuers = new Map<string, Promise<IssuerContext & { role: 'root' | 'issuing' }>>();
   /** Each signer's AlgorithmIdentifier, appearing twice in each certificate: encoded once per signer. */
   private readonly signatureAlgorithms = new WeakMap<Signer, AlgorithmIdentifier>();
+  /** The profile extensions every certificate of an issuer shares, built once per issuer and profile. */
+  private readonly sharedExtensions = new SharedExtensions();
   private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
 
   constructor(options: CertificateAuthorityOptions) {
@@ -431,16 +433,20 @@ export class CertificateAuthority {
     const spkiSha256 = order.spkiSha256 ?? spkiFingerprint(order.subjectPublicKeyInfo);
     // asn1-schema encodes the TBS; the issuer's name and algorithm and the (canonical) key are
     // marked with their DER (encodedOnce), so they are copied rather than walked again.
-    const extensions = buildExtensions({
-      profile,
-      keyAlgorithm: order.keyAlgorithm,
-      subjectPublicKeyInfo: order.subjectPublicKeyInfo,
-      issuerPublicKeyInfo: issuer.signer.publicKeyInfo,
-      publication: this.publicationPoints(issuer.caId, issuer.role === 'issuing' ? spkiSha256 : undefined),
-      subjectAltNames: order.subjectAltNames,
-      subjectIsEmpty: order.subject.length === 0,
-      identity: order.identity,
-    });
+    const extensions = buildExtensions(
+      {
+        profile,
+        keyAlgorithm: order.keyAlgorithm,
+        subjectPublicKeyInfo: order.subjectPublicKeyInfo,
+        parsedSubjectPublicKeyInfo: order.parsedPublicKeyInfo,
+        issuerPublicKeyInfo: issuer.signer.publicKeyInfo,
+        publication: this.publicationPoints(issuer.caId, issuer.role === 'issuing' ? spkiSha256 : undefined),
+        subjectAltNames: order.subjectAltNames,
+        subjectIsEmpty: order.subject.length === 0,
+        identity: order.identity,
+      },
+      this.sharedExtensions,
+    );
     const subjectPublicKeyInfo = encodedOnce(
       order.parsedPublicKeyInfo ?? AsnConvert.parse(order.subjectPublicKeyInfo, SubjectPublicKeyInfo),
       order.subjectPublicKeyInfo,

@@ -1,4 +1,3 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   BasicConstraints,
   ExtendedKeyUsage,
@@ -15,14 +14,13 @@ import {
   id_pe_authorityInfoAccess,
   AuthorityKeyIdentifier,
   type AlgorithmIdentifier,
-  type Extension,
 } from '@peculiar/asn1-x509';
 import { isMlDsa, ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { lintIdentityExtensions } from './subject-identity.js';
 import { derOf } from '../crypto/signed-structure.js';
-import { checkDer, DerError } from '../crypto/strict-der.js';
-import { lintAuthorityKeyIdentifier, lintExtensionNames, lintName, lintSubjectPublicKeyInfo, lintTlsServer } from './encoding-lint.js';
+import { checkDer, DerError, parseCheckedDer } from '../crypto/strict-der.js';
+import { ExtensionValues, lintAuthorityKeyIdentifier, lintExtensionNames, lintName, lintSubjectPublicKeyInfo, lintTlsServer } from './encoding-lint.js';
 
 export interface LintContext {
   profile: CertificateProfile;
@@ -36,9 +34,6 @@ export interface LintContext {
 
 const DAY_MS = 86_400_000;
 
-function decoded<T>(extension: Extension, type: new () => T): T {
-  return AsnConvert.parse(extension.extnValue.buffer, type);
-}
 
 /**
  * Lints the bytes that will be signed, not the object they were built from
@@ -55,7 +50,7 @@ export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[
   }
   let tbs: TBSCertificate;
   try {
-    tbs = AsnConvert.parse(tbsDer, TBSCertificate);
+    tbs = parseCheckedDer(tbsDer, TBSCertificate);
   } catch (error) {
     return [`the TBSCertificate does not parse: ${(error as Error).message}`];
   }
@@ -111,12 +106,12 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (tbs.issuerUniqueID || tbs.subjectUniqueID) findings.push('unique identifiers must not be used (RFC 5280 §4.1.2.8)');
 
   const extensions = tbs.extensions ?? [];
-  const byId = new Map<string, (typeof extensions)[number]>();
+  const seen = new Set<string>();
   for (const ext of extensions) {
-    if (byId.has(ext.extnID)) findings.push(`extension ${ext.extnID} appears twice (RFC 5280 §4.2)`);
-    byId.set(ext.extnID, ext);
+    if (seen.has(ext.extnID)) findings.push(`extension ${ext.extnID} appears twice (RFC 5280 §4.2)`);
+    seen.add(ext.extnID);
   }
-  const value = (oid: string) => byId.get(oid)?.extnValue.buffer;
+  const byId = new ExtensionValues(extensions);
 
   if (tbs.subject.length === 0) {
     const san = byId.get(id_ce_subjectAltName);
@@ -126,9 +121,9 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (profile.subjectAltName.required && !byId.has(id_ce_subjectAltName)) findings.push('profile requires subjectAltName');
 
   if (!byId.has(id_ce_subjectKeyIdentifier)) findings.push('subjectKeyIdentifier is missing (RFC 5280 §4.2.1.2)');
-  const akiValue = value(id_ce_authorityKeyIdentifier);
-  if (!akiValue) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
-  else if (!decoded(byId.get(id_ce_authorityKeyIdentifier)!, AuthorityKeyIdentifier).keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
+  const aki = byId.value(id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
+  if (!aki) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
+  else if (!aki.keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
   if (profile.issuerLinks) {
     if (!byId.has(id_ce_cRLDistributionPoints)) findings.push('cRLDistributionPoints is missing');
     if (!byId.has(id_pe_authorityInfoAccess)) findings.push('authorityInfoAccess is missing');
@@ -140,13 +135,13 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (!kuExt) findings.push('keyUsage is missing');
   else {
     if (!kuExt.critical) findings.push('keyUsage should be critical (RFC 5280 §4.2.1.3)');
-    usages = decoded(kuExt, KeyUsage).toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
+    usages = byId.value(id_ce_keyUsage, KeyUsage)!.toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
     if (usages.length === 0) findings.push('keyUsage has no bit set (RFC 5280 §4.2.1.3)');
     const expected = [...keyUsageFor(profile, context.keyAlgorithm)].sort();
     if (expected.join() !== [...usages].sort().join()) findings.push(`keyUsage ${usages.join('+')} differs from the profile's ${expected.join('+')}`);
   }
   const bcExt = byId.get(id_ce_basicConstraints);
-  const bc = bcExt ? decoded(bcExt, BasicConstraints) : undefined;
+  const bc = byId.value(id_ce_basicConstraints, BasicConstraints);
   const isCa = bc?.cA === true;
   if (usages.includes('keyCertSign') !== isCa) findings.push('keyCertSign and basicConstraints cA must agree (RFC 5280 §4.2.1.9)');
   if (isCa && !bcExt!.critical) findings.push('basicConstraints must be critical in a CA certificate');
@@ -168,17 +163,17 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
 
   const ekuExt = byId.get(id_ce_extKeyUsage);
   const expectedEku = (profile.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n]).sort();
-  const actualEku = ekuExt ? [...decoded(ekuExt, ExtendedKeyUsage)].sort() : [];
+  const actualEku = ekuExt ? [...byId.value(id_ce_extKeyUsage, ExtendedKeyUsage)!].sort() : [];
   if (expectedEku.join() !== actualEku.join()) findings.push(`extendedKeyUsage ${actualEku.join(',') || '(none)'} differs from the profile`);
   if (ekuExt && ekuExt.critical !== profile.extendedKeyUsageCritical) findings.push('extendedKeyUsage criticality differs from the profile');
   if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');
 
   findings.push(...lintIdentityExtensions(extensions, profile));
   findings.push(...lintSubjectPublicKeyInfo(tbs.subjectPublicKeyInfo, context.keyAlgorithm));
-  findings.push(...lintAuthorityKeyIdentifier(extensions, context.issuerKeyIdentifier));
+  findings.push(...lintAuthorityKeyIdentifier(byId, context.issuerKeyIdentifier));
   findings.push(...lintName(tbs.subject, 'subject'), ...lintName(tbs.issuer, 'issuer'));
-  findings.push(...lintExtensionNames(extensions));
-  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), spki: tbs.subjectPublicKeyInfo }));
+  findings.push(...lintExtensionNames(byId));
+  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions: byId, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), spki: tbs.subjectPublicKeyInfo }));
 
   return findings;
 }

@@ -1,10 +1,9 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import type { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { inspectPublicKey, spkiFingerprint } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
-import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
+import { checkDer, contentsOf, DerError, nodeBytes, parseCheckedDer, type DerNode } from '../crypto/strict-der.js';
 import { SignetError } from '../i18n/signet-error.js';
 
 /** A PKCS#10 request whose signature proves possession of the key: the only thing Signet takes from it. */
@@ -67,7 +66,7 @@ export function parseCertificationRequest(input: Uint8Array | string): Certifica
   if (contentsOf(der, signature)[0] !== 0) throw malformed('the signature BIT STRING has unused bits');
   let request: CertificationRequest;
   try {
-    request = AsnConvert.parse(der, CertificationRequest);
+    request = parseCheckedDer(der, CertificationRequest);
     if (!request.certificationRequestInfoRaw) throw new Error('missing CertificationRequestInfo');
   } catch (error) {
     throw malformed((error as Error).message);
@@ -81,7 +80,8 @@ export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
   if (info.version !== 0) throw malformed(`version ${info.version} (only v1 = 0 exists)`);
   // The request's own bytes of its key: what its signature covers (asn1-schema keeps the raw info, not the raw key).
   const requested = spkiBytesOf(new Uint8Array(request.certificationRequestInfoRaw!));
-  const inspection = inspectPublicKey(requested);
+  // The schema already read these bytes (parseCertificationRequest): the inspection checks them, not parses them again.
+  const inspection = inspectPublicKey(requested, info.subjectPKInfo);
   if (!inspection.ok) {
     throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
   }

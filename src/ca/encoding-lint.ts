@@ -19,7 +19,7 @@ import {
 } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
-import { checkDer, DerError } from '../crypto/strict-der.js';
+import { checkDer, DerError, parseCheckedDer } from '../crypto/strict-der.js';
 
 /**
  * The lints zlint and pkilint have and the RFC 5280 rules in
@@ -38,6 +38,56 @@ const CURVES: Record<string, { oid: string; pointLength: number }> = {
   sm2: { oid: '1.2.156.10197.1.301', pointLength: 65 },
 };
 const NULL = Buffer.from([0x05, 0x00]);
+
+/**
+ * The extensions of one TBSCertificate, each value decoded at most once
+ * whichever rule asks first (several rules here and in certificate-lint.ts
+ * read the same SAN, AKI, AIA, CRL DP and policies). Made for one lint and
+ * dropped with it; the values were checked as DER before (lintSignedTbs).
+ */
+export class ExtensionValues {
+  private readonly byId = new Map<string, Extension>();
+  private readonly decoded = new Map<string, { type: unknown; value?: unknown; error?: unknown }>();
+
+  constructor(readonly all: readonly Extension[]) {
+    // A duplicate is a finding of its own (certificate-lint.ts); the rules read the last, as before.
+    for (const extension of all) this.byId.set(extension.extnID, extension);
+  }
+
+  get(oid: string): Extension | undefined {
+    return this.byId.get(oid);
+  }
+
+  has(oid: string): boolean {
+    return this.byId.has(oid);
+  }
+
+  /** The value decoded as `type`, undefined when the extension is absent; throws what the decoder threw. */
+  value<T>(oid: string, type: new () => T): T | undefined {
+    const extension = this.byId.get(oid);
+    if (!extension) return undefined;
+    let entry = this.decoded.get(oid);
+    if (!entry || entry.type !== type) {
+      try {
+        entry = { type, value: parseCheckedDer(extension.extnValue.buffer, type) };
+      } catch (error) {
+        entry = { type, error };
+      }
+      this.decoded.set(oid, entry);
+    }
+    if ('error' in entry) throw entry.error;
+    return entry.value as T;
+  }
+
+  /** The same, undefined also when it does not parse (the rule that needs it reports that). */
+  tryValue<T>(oid: string, type: new () => T): T | undefined {
+    try {
+      return this.value(oid, type);
+    } catch {
+      return undefined;
+    }
+  }
+}
 
 /** RFC 3279 §2.3, RFC 5480 §2, RFC 8410 §4: the canonical form of each key type Signet certifies. */
 export function lintSubjectPublicKeyInfo(spki: SubjectPublicKeyInfo, keyAlgorithm: KeyAlgorithm): string[] {
@@ -86,11 +136,11 @@ function safeOid(der: Buffer): string | undefined {
 }
 
 /** RFC 5280 §4.2.1.1: a certificate's AKI keyIdentifier is its issuer's SKI. */
-export function lintAuthorityKeyIdentifier(extensions: readonly Extension[], issuerKeyIdentifier: Uint8Array | undefined): string[] {
+export function lintAuthorityKeyIdentifier(extensions: ExtensionValues, issuerKeyIdentifier: Uint8Array | undefined): string[] {
   if (!issuerKeyIdentifier) return [];
-  const aki = extensions.find((e) => e.extnID === id_ce_authorityKeyIdentifier);
+  const aki = extensions.value(id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
   if (!aki) return [];
-  const keyId = AsnConvert.parse(aki.extnValue.buffer, AuthorityKeyIdentifier).keyIdentifier;
+  const keyId = aki.keyIdentifier;
   if (!keyId || !Buffer.from(keyId.buffer).equals(Buffer.from(issuerKeyIdentifier))) {
     return ['authorityKeyIdentifier differs from the issuer certificate\'s subjectKeyIdentifier (RFC 5280 §4.2.1.1)'];
   }
@@ -199,14 +249,11 @@ export function uriProblem(uri: string, schemes: string[]): string | undefined {
 }
 
 /** URIs and names inside the extensions: SAN entries, CRL distribution points, AIA and CPS. */
-export function lintExtensionNames(extensions: readonly Extension[]): string[] {
+export function lintExtensionNames(extensions: ExtensionValues): string[] {
   const findings: string[] = [];
-  const byId = new Map(extensions.map((e) => [e.extnID, e]));
   const parse = <T>(oid: string, type: new () => T): T | undefined => {
-    const ext = byId.get(oid);
-    if (!ext) return undefined;
     try {
-      return AsnConvert.parse(ext.extnValue.buffer, type);
+      return extensions.value(oid, type);
     } catch {
       findings.push(`extension ${oid} does not parse`);
       return undefined;
@@ -310,7 +357,7 @@ const BR_SUBJECT_ATTRIBUTES: Record<string, string> = {
 export function lintTlsServer(input: {
   ekus: readonly string[];
   subject: Name;
-  extensions: readonly Extension[];
+  extensions: ExtensionValues;
   notBefore: Date;
   notAfter: Date;
   spki?: SubjectPublicKeyInfo;
@@ -320,15 +367,8 @@ export function lintTlsServer(input: {
   const validity = input.notAfter.getTime() - input.notBefore.getTime() + 1000;
   const max = baselineMaximumDays(input.notBefore);
   if (validity > max * 86_400_000) findings.push(`a TLS server certificate valid for more than ${max} days (BR §6.3.2, ballot SC-081)`);
-  const byId = new Map(input.extensions.map((e) => [e.extnID, e]));
-  const parse = <T>(oid: string, type: new () => T): T | undefined => {
-    const ext = byId.get(oid);
-    try {
-      return ext ? AsnConvert.parse(ext.extnValue.buffer, type) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const byId = input.extensions;
+  const parse = <T>(oid: string, type: new () => T): T | undefined => byId.tryValue(oid, type);
 
   // §7.1.2.7.10: serverAuth, optionally clientAuth, nothing else and never anyExtendedKeyUsage; not critical.
   for (const eku of input.ekus) {

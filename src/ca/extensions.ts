@@ -22,6 +22,7 @@ import {
   SubjectAlternativeName,
   SubjectKeyIdentifier,
   type Certificate,
+  type SubjectPublicKeyInfo,
   id_ad_caIssuers,
   id_ad_ocsp,
   id_ce_authorityKeyIdentifier,
@@ -37,6 +38,7 @@ import {
 } from '@peculiar/asn1-x509';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
 import { keyIdentifier } from '../crypto/public-key.js';
+import { encodedOnce } from '../crypto/signed-structure.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { buildIdentityExtension, type SubscriberIdentity } from './subject-identity.js';
@@ -67,6 +69,8 @@ export interface ExtensionInputs {
   profile: CertificateProfile;
   keyAlgorithm: KeyAlgorithm;
   subjectPublicKeyInfo: Uint8Array;
+  /** The same key already parsed, so its key identifier does not parse it again. */
+  parsedSubjectPublicKeyInfo?: SubjectPublicKeyInfo;
   /** The issuer's SPKI; for a self-signed root, its own. */
   issuerPublicKeyInfo: Uint8Array;
   publication: PublicationPoints;
@@ -92,21 +96,40 @@ function uri(url: string): GeneralName {
 }
 
 /**
- * Every extension the profile asks for, in a stable order. Only SKI, SAN and
- * the GM/T 0015 identity extension depend on the subject; the rest depend on (profile, issuer key, key type,
- * publication points) and are encoded once and reused.
+ * The extensions that depend only on (profile, issuer key, key type,
+ * publication points), built once per combination and reused by its owner
+ * (the CertificateAuthority: one per process, made by the composition root).
  */
-export function buildExtensions(inputs: ExtensionInputs): Extension[] {
-  const issuerKeyId = Buffer.from(inputs.issuerPublicKeyInfo).toString('base64');
-  const cacheKey = `${inputs.profile.id}|${inputs.keyAlgorithm}|${issuerKeyId}|${JSON.stringify(inputs.publication)}`;
-  let shared = sharedExtensionsCache.get(cacheKey);
-  if (!shared || shared.profile !== inputs.profile) {
-    shared = { profile: inputs.profile, ...subjectIndependentExtensions(inputs) };
-    if (sharedExtensionsCache.size > 500) sharedExtensionsCache.clear();
-    sharedExtensionsCache.set(cacheKey, shared);
+export class SharedExtensions {
+  private readonly built = new Map<string, SharedExtensionSet>();
+
+  for(inputs: ExtensionInputs): SharedExtensionSet {
+    const issuerKeyId = Buffer.from(inputs.issuerPublicKeyInfo).toString('base64');
+    const key = `${inputs.profile.id}|${inputs.keyAlgorithm}|${issuerKeyId}|${JSON.stringify(inputs.publication)}`;
+    let shared = this.built.get(key);
+    if (!shared || shared.profile !== inputs.profile) {
+      const { before, afterSki, afterSan } = subjectIndependentExtensions(inputs);
+      // Marked with their DER, so each TBSCertificate copies them rather than walking them again (the lint still
+      // parses every one of them back from the signed bytes).
+      const once = (list: Extension[]) => list.map((extension) => encodedOnce(extension));
+      shared = { profile: inputs.profile, before: once(before), afterSki: once(afterSki), afterSan: once(afterSan) };
+      // Partitions times issuers times profiles stay far below this; it only bounds a misconfiguration.
+      if (this.built.size > 500) this.built.clear();
+      this.built.set(key, shared);
+    }
+    return shared;
   }
+}
+
+/**
+ * Every extension the profile asks for, in a stable order. Only SKI, SAN and
+ * the GM/T 0015 identity extension depend on the subject; the rest come from
+ * `shared` (built afresh without one).
+ */
+export function buildExtensions(inputs: ExtensionInputs, sharedExtensions: SharedExtensions = new SharedExtensions()): Extension[] {
+  const shared = sharedExtensions.for(inputs);
   const extensions: Extension[] = [...shared.before];
-  extensions.push(subjectKeyIdentifierExtension(keyIdentifier(inputs.subjectPublicKeyInfo)));
+  extensions.push(subjectKeyIdentifierExtension(keyIdentifier(inputs.subjectPublicKeyInfo, inputs.parsedSubjectPublicKeyInfo)));
   extensions.push(...shared.afterSki);
   const sans = subjectAltNameEntries(inputs.profile, inputs.subjectAltNames);
   if (sans.length > 0) {
@@ -118,16 +141,14 @@ export function buildExtensions(inputs: ExtensionInputs): Extension[] {
   return extensions;
 }
 
-interface SharedExtensions {
+interface SharedExtensionSet {
   profile: CertificateProfile;
   before: Extension[];
   afterSki: Extension[];
   afterSan: Extension[];
 }
 
-const sharedExtensionsCache = new Map<string, SharedExtensions>();
-
-function subjectIndependentExtensions(inputs: ExtensionInputs): Omit<SharedExtensions, 'profile'> {
+function subjectIndependentExtensions(inputs: ExtensionInputs): Omit<SharedExtensionSet, 'profile'> {
   const { profile, publication } = inputs;
   const extensions: Extension[] = [];
 

@@ -5,7 +5,7 @@ import { ECParameters } from '@peculiar/asn1-ecc';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { ML_DSA, mlDsaByOid, OID, type KeyAlgorithm } from './algorithms.js';
 import { sm2PublicKeyFromInfo, sm2PublicKeyInfo } from './sm2-key.js';
-import { checkDer, contentsOf, DerError } from './strict-der.js';
+import { checkDer, contentsOf, DerError, parseCheckedDer } from './strict-der.js';
 
 export type PublicKeyInspection =
   | {
@@ -43,7 +43,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     const bitString = outline.children[1];
     if (outline.children.length !== 2 || !bitString || bitString.tagNumber !== 3) throw new DerError('not a SubjectPublicKeyInfo', 0);
     if (contentsOf(spkiDer, bitString)[0] !== 0) throw new DerError('the subjectPublicKey BIT STRING has unused bits', bitString.offset);
-    spki = parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+    spki = parsed ?? parseCheckedDer(spkiDer, SubjectPublicKeyInfo);
   } catch (error) {
     return malformedKey(error instanceof DerError ? error.reason : 'SubjectPublicKeyInfo is not valid DER');
   }
@@ -68,7 +68,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
       } catch (error) {
         return malformedKey((error as Error).message);
       }
-      return canonical(keyAlgorithm, sm2PublicKeyInfo(point.toString('hex')));
+      return canonical(keyAlgorithm, sm2PublicKeyInfo(point.toString('hex')), spkiDer, spki);
     }
     // SEC 1 §2.3.3: 04 for uncompressed, 02/03 for compressed; the hybrid form (06/07) is not in RFC 5480.
     if (point[0] !== 0x04 && point[0] !== 0x02 && point[0] !== 0x03) {
@@ -76,7 +76,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     }
     const key = loadsAsKey(spkiDer, spki);
     if (!key) return malformedKey('the EC point is not on the curve');
-    return canonical(keyAlgorithm, fromValues(key));
+    return canonical(keyAlgorithm, fromValues(key, spki), spkiDer, spki);
   }
   if (algorithm === OID.ed25519) {
     // RFC 8410 §3: the parameters MUST be absent.
@@ -84,7 +84,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (point.length !== 32) return malformedKey(`Ed25519 key of ${point.length} octets (32 expected)`);
     const key = loadsAsKey(spkiDer, spki);
     if (!key) return malformedKey('invalid Ed25519 key');
-    return canonical('ed25519', fromValues(key));
+    return canonical('ed25519', fromValues(key, spki), spkiDer, spki);
   }
   if (algorithm === OID.rsaEncryption) {
     // RFC 3279 §2.3.1: NULL parameters. Absent ones are written as NULL; anything else is refused.
@@ -109,7 +109,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (e < 65537n || e % 2n === 0n) {
       return { ok: false, problem: 'rsa-exponent', detail: `RSA public exponent ${e} is not an odd number ≥ 65537` };
     }
-    return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key));
+    return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key, spki), spkiDer, spki);
   }
   const mlDsa = mlDsaByOid(algorithm);
   if (mlDsa) {
@@ -118,22 +118,27 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (point.length !== ML_DSA[mlDsa].publicKeyBytes) return malformedKey(`${mlDsa} key of ${point.length} octets (${ML_DSA[mlDsa].publicKeyBytes} expected)`);
     if (!loadsAsKey(spkiDer, spki)) return malformedKey(`invalid ${mlDsa} key`);
     // Only one spelling exists (an OID and the octets), so the DER already checked is the canonical form.
-    return canonical(mlDsa, new Uint8Array(spkiDer));
+    return canonical(mlDsa, new Uint8Array(spkiDer), spkiDer, spki);
   }
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
 }
 
-function canonical(keyAlgorithm: KeyAlgorithm, der: Uint8Array): PublicKeyInspection {
-  return { ok: true, keyAlgorithm, der, spki: AsnConvert.parse(der, SubjectPublicKeyInfo) };
+/** The canonical form and its parse: the request's own parse when the two are the same bytes (the usual case). */
+function canonical(keyAlgorithm: KeyAlgorithm, der: Uint8Array, requestDer: Uint8Array, requestSpki: SubjectPublicKeyInfo): PublicKeyInspection {
+  const same = Buffer.from(der.buffer, der.byteOffset, der.byteLength).equals(Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength));
+  return { ok: true, keyAlgorithm, der, spki: same ? requestSpki : AsnConvert.parse(der, SubjectPublicKeyInfo) };
 }
 
 /**
  * The key written again from its values by OpenSSL: through its JWK (RFC 7518
  * §6: x and y, n and e as unsigned integers), so no spelling of the request
  * survives — OpenSSL keeps a decoded point's compressed form, not a JWK's.
+ * A key loadPublicKey already imported from its JWK is written as it is; one
+ * it had to take through the DER decoder (a compressed point) goes through
+ * its JWK once more.
  */
-function fromValues(key: KeyObject): Uint8Array {
-  const values = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
+function fromValues(key: KeyObject, spki: SubjectPublicKeyInfo): Uint8Array {
+  const values = publicKeyAsJwk(spki) ? key : createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
   return new Uint8Array(values.export({ type: 'spki', format: 'der' }));
 }
 
@@ -244,7 +249,7 @@ export function spkiFingerprint(spkiDer: Uint8Array): string {
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
-export function keyIdentifier(spkiDer: Uint8Array): Buffer {
-  const spki = AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
+export function keyIdentifier(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): Buffer {
+  const spki = parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo);
   return hash('sha1', new Uint8Array(spki.subjectPublicKey), 'buffer');
 }

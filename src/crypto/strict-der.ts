@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { AsnConvert } from '@peculiar/asn1-schema';
 
 /**
  * The DER rules (X.690 §10–11) checked over a whole encoding before any
@@ -228,4 +229,14 @@ export function nodeBytes(bytes: Uint8Array, node: DerNode): Uint8Array {
 /** The contents octets of a node. */
 export function contentsOf(bytes: Uint8Array, node: DerNode): Uint8Array {
   return bytes.subarray(node.offset + node.header, node.offset + node.header + node.length);
+}
+
+/**
+ * asn1-schema's parse of bytes checkDer has passed. asn1js, under it, would
+ * otherwise try every OCTET STRING and BIT STRING as nested ASN.1
+ * (parseEmbedded), work no schema here reads: about half of a
+ * TBSCertificate's parse (issue 15 profile, docs/issuance-cycle.md).
+ */
+export function parseCheckedDer<T>(der: Uint8Array | ArrayBuffer, type: new () => T): T {
+  return AsnConvert.parse(der, type, { berOptions: { parseEmbedded: false } });
 }
