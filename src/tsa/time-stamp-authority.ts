@@ -79,6 +79,8 @@ export interface ImprintRequest {
 interface TsaIdentity extends CmsSignerIdentity {
   signerId: string;
   template: TokenTemplate;
+  /** The signer's AlgorithmIdentifier as DER, for the token lint (encoded once per identity, not per token). */
+  signatureAlgorithmDer: Uint8Array;
   notBefore: number;
   notAfter: number;
 }
@@ -248,6 +250,7 @@ export class TimeStampAuthority {
         certificateDer: identity.certificateDer,
         signer: identity.signer,
         digest: identity.hash,
+        signatureAlgorithmDer: identity.signatureAlgorithmDer,
       });
       if (findings.length > 0) throw new TimeStampRefusal('systemFailure', 'tsa.lint-failed', { detail: findings.join('; ') });
       const serial = serialBytes.toString('hex');
@@ -316,6 +319,7 @@ export class TimeStampAuthority {
         signerId: delegated.id,
         // With certReq the token carries the issuing CA too: a verifier then needs only the root.
         template: new TokenTemplate(base, this.policy, this.accuracy, [issuing.certificateDer]),
+        signatureAlgorithmDer: new Uint8Array(AsnConvert.serialize(delegated.signer.signatureAlgorithm)),
         notBefore: delegated.notBefore.getTime(),
         notAfter: delegated.notAfter.getTime(),
       };

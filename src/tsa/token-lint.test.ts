@@ -6,7 +6,12 @@ import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Attribute } from '@peculiar/asn1-cms';
+import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
+import { HASH_OID } from '../crypto/algorithms.js';
 import { cmsSignerIdentity } from './cms-signed-data.js';
+import { ESSCertIDv2, ESSCertIDv2s, id_aa_signingCertificateV2, SigningCertificateV2 } from './ess-signing-certificate.js';
 import { TimeStampAuthority } from './time-stamp-authority.js';
 import { TokenTemplate, type TokenFields } from './token-encoder.js';
 import { lintTimeStampToken, lintTstInfo, type TokenLintContext } from './token-lint.js';
@@ -80,6 +85,36 @@ describe.each(storeBackends)('time-stamp token lint before release (RFC 3161 §2
     const list = await findings(f, { certificateDer: other.certificateDer });
     expect(list).toMatch(/ESSCertIDv2 is not the TSA certificate's hash/);
     expect(list).toMatch(/certificates lack the TSA's own/);
+  });
+
+  it('reads the ESSCertIDv2 by value: another hash algorithm named is checked with it, SHA-256 written out is not DER (RFC 5035 §3, X.690 §11.5)', async () => {
+    const withCertId = (certId: ESSCertIDv2) => {
+      const identity = cmsSignerIdentity(tsa.signer, tsa.certificateDer);
+      const value = new SigningCertificateV2({ certs: new ESSCertIDv2s([certId]) });
+      identity.signingCertificate = new Attribute({ attrType: id_aa_signingCertificateV2, attrValues: [AsnConvert.serialize(value)] });
+      return new TokenTemplate(identity, policy(), new Accuracy({ seconds: 1 }), [h.issuing.der]);
+    };
+    const lint = async (made: TokenTemplate, certificateDer = tsa.certificateDer) => {
+      const f = fields();
+      const { reply, token } = await made.encode(f);
+      return lintTimeStampToken(reply, token, { ...context(f), certificateDer }).join('\n');
+    };
+    const sha512 = withCertId(new ESSCertIDv2({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID.sha512 }), certHash: new OctetString(createHash('sha512').update(tsa.certificateDer).digest()) }));
+    expect(await lint(sha512)).toBe('');
+    const sha512OfAnother = withCertId(new ESSCertIDv2({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID.sha512 }), certHash: new OctetString(createHash('sha512').update(h.issuing.der).digest()) }));
+    expect(await lint(sha512OfAnother)).toMatch(/ESSCertIDv2 is not the TSA certificate's hash/);
+    const defaultWritten = withCertId(new ESSCertIDv2({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: HASH_OID.sha256 }), certHash: new OctetString(createHash('sha256').update(tsa.certificateDer).digest()) }));
+    expect(await lint(defaultWritten)).toMatch(/writes out its DEFAULT hashAlgorithm sha256/);
+  });
+
+  it('lints the token on its own when the reply does not carry it', async () => {
+    const f = fields();
+    const { reply, token } = await template.encode(f);
+    const spoilt = Buffer.from(token);
+    spoilt[spoilt.length - 1]! ^= 0x01;
+    const list = lintTimeStampToken(reply, spoilt, context(f)).join('\n');
+    expect(list).toMatch(/the reply is not \{ granted, the token \}/);
+    expect(list).toMatch(/signature does not verify/);
   });
 
   it('refuses TSTInfo bytes a TSA that copied request bytes would write (RFC 3161 §2.4.2)', () => {

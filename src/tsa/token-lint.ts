@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
 import { id_contentType, id_messageDigest } from './cms-signed-data.js';
-import { id_aa_signingCertificateV2, signingCertificateMatches } from './ess-signing-certificate.js';
+import { id_aa_signingCertificateV2 } from './ess-signing-certificate.js';
 import { integerContents } from './token-encoder.js';
 
 /**
@@ -36,6 +35,8 @@ export interface TokenLintContext {
   signer: Signer;
   /** The digest of the signed attributes. */
   digest: HashName;
+  /** The signer's AlgorithmIdentifier as DER, encoded once per TSA identity (else encoded here). */
+  signatureAlgorithmDer?: Uint8Array;
 }
 
 const oidHex = (oid: string) => {
@@ -54,6 +55,9 @@ const CONTENT_TYPE = oidHex(id_contentType);
 const MESSAGE_DIGEST = oidHex(id_messageDigest);
 const SIGNING_CERTIFICATE_V2 = oidHex(id_aa_signingCertificateV2);
 const SIGNING_CERTIFICATE = oidHex('1.2.840.113549.1.9.16.2.12');
+const HASH_OID_HEX = Object.fromEntries(Object.entries(HASH_OID).map(([name, oid]) => [name, oidHex(oid)])) as Record<HashName, string>;
+/** The hashes an ESSCertIDv2 may name here (SM3 is not one node:crypto is sure to have). */
+const ESS_HASHES = (Object.keys(HASH_OID) as HashName[]).filter((h) => h !== 'sm3');
 
 const is = (node: DerNode | undefined, tagClass: number, tagNumber: number) => node !== undefined && node.tagClass === tagClass && node.tagNumber === tagNumber;
 
@@ -61,20 +65,32 @@ const is = (node: DerNode | undefined, tagClass: number, tagNumber: number) => n
 export function lintTimeStampToken(reply: Uint8Array, token: Uint8Array, context: TokenLintContext): string[] {
   const findings: string[] = [];
   let replyNode: DerNode;
-  let root: DerNode;
   try {
     replyNode = checkDer(reply, 'the TimeStampResp');
-    root = checkDer(token, 'the TimeStampToken');
   } catch (error) {
     if (error instanceof DerError) return [`${error.message} (X.690 §10–11)`];
     throw error;
   }
   // TimeStampResp ::= SEQUENCE { status PKIStatusInfo (granted), timeStampToken } (RFC 3161 §2.4.2).
   const [status, carried] = replyNode.children;
-  if (!status || !Buffer.from(contentsOf(reply, status)).equals(Buffer.from([2, 1, 0])) || !carried || !Buffer.from(nodeBytes(reply, carried)).equals(Buffer.from(token))) {
+  const carriesToken = carried !== undefined && Buffer.from(nodeBytes(reply, carried)).equals(Buffer.from(token));
+  if (!status || !Buffer.from(contentsOf(reply, status)).equals(Buffer.from([2, 1, 0])) || !carriesToken) {
     findings.push('the reply is not { granted, the token }');
   }
-  const hex = (node: DerNode | undefined, bytes = token) => (node ? Buffer.from(contentsOf(bytes, node)).toString('hex') : '');
+  // The token as the reply carries it: the walk above checked it already. A reply that does not carry it has the token walked on its own.
+  let der: Uint8Array = reply;
+  let root: DerNode;
+  if (carriesToken) root = carried!;
+  else {
+    try {
+      der = token;
+      root = checkDer(token, 'the TimeStampToken');
+    } catch (error) {
+      if (error instanceof DerError) return [...findings, `${error.message} (X.690 §10–11)`];
+      throw error;
+    }
+  }
+  const hex = (node: DerNode | undefined) => (node ? Buffer.from(contentsOf(der, node)).toString('hex') : '');
 
   // ContentInfo { id-signedData, [0] SignedData }.
   const [contentType, explicit] = root.children;
@@ -86,18 +102,18 @@ export function lintTimeStampToken(reply: Uint8Array, token: Uint8Array, context
   if (hex(eContentType) !== TST_INFO) findings.push('eContentType is not id-ct-TSTInfo (RFC 3161 §2.4.2)');
   const eContent = eContentExplicit?.children[0];
   if (!is(eContent, 0, 4)) return [...findings, 'the TSTInfo is not in eContent'];
-  const tstInfo = contentsOf(token, eContent!);
+  const tstInfo = contentsOf(der, eContent!);
   findings.push(...lintTstInfo(tstInfo, context));
 
   const certificates = rest.find((n) => is(n, 2, 0));
   if (context.includeCertificate !== (certificates !== undefined)) findings.push(`certificates ${certificates ? 'present though certReq was false' : 'missing though certReq was true'} (RFC 3161 §2.4.1)`);
-  if (certificates && !certificates.children.some((c) => Buffer.from(nodeBytes(token, c)).equals(Buffer.from(context.certificateDer)))) findings.push("certificates lack the TSA's own");
+  if (certificates && !certificates.children.some((c) => Buffer.from(nodeBytes(der, c)).equals(Buffer.from(context.certificateDer)))) findings.push("certificates lack the TSA's own");
   const signerInfos = rest[rest.length - 1];
   if (!is(signerInfos, 0, 17) || signerInfos!.children.length !== 1) return [...findings, 'SignedData has not exactly one SignerInfo (RFC 3161 §2.4.2)'];
   const [siVersion, sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature] = signerInfos!.children[0]!.children;
   if (hex(siVersion) !== '01' || !is(sid, 0, 16)) findings.push('the SignerInfo does not name its certificate by issuer and serial (version 1)');
   const digestOid = hex(digestAlgorithm?.children[0]);
-  if (digestOid !== oidHex(HASH_OID[context.digest])) findings.push(`the SignerInfo digest algorithm is not ${context.digest}`);
+  if (digestOid !== HASH_OID_HEX[context.digest]) findings.push(`the SignerInfo digest algorithm is not ${context.digest}`);
   if (!digestAlgorithms?.children.some((a) => hex(a.children[0]) === digestOid)) findings.push("digestAlgorithms lacks the SignerInfo's (RFC 5652 §5.1)");
   if (!is(signedAttrs, 2, 0)) return [...findings, 'the SignerInfo has no signed attributes (RFC 5652 §5.3)'];
 
@@ -116,30 +132,48 @@ export function lintTimeStampToken(reply: Uint8Array, token: Uint8Array, context
   if (hex(single(MESSAGE_DIGEST)) !== messageDigest) findings.push('the messageDigest attribute is not the digest of the TSTInfo (RFC 5652 §11.2)');
   const essV2 = single(SIGNING_CERTIFICATE_V2);
   if (!essV2 && !single(SIGNING_CERTIFICATE)) findings.push('no signing-certificate attribute (RFC 3161 §2.4.1, RFC 5035)');
-  if (essV2) {
-    const value = nodeBytes(token, essV2);
-    let matches = false;
-    try {
-      matches = signingCertificateMatches(new Uint8Array(value).buffer, context.certificateDer);
-    } catch {
-      // reported below
-    }
-    if (!matches) findings.push("the ESSCertIDv2 is not the TSA certificate's hash (RFC 5035 §3)");
-  }
+  if (essV2) findings.push(...lintSigningCertificateV2(der, essV2, context.certificateDer));
 
-  if (!signatureAlgorithm || !Buffer.from(nodeBytes(token, signatureAlgorithm)).equals(Buffer.from(AsnConvert.serialize(context.signer.signatureAlgorithm)))) findings.push("the signature algorithm is not the signer's");
+  const algorithmDer = context.signatureAlgorithmDer ?? new Uint8Array(AsnConvert.serialize(context.signer.signatureAlgorithm));
+  if (!signatureAlgorithm || !Buffer.from(nodeBytes(der, signatureAlgorithm)).equals(Buffer.from(algorithmDer))) findings.push("the signature algorithm is not the signer's");
   // RFC 5652 §5.4: the signature covers the attributes under the SET tag, not the [0] they travel in.
-  const toBeSigned = Buffer.from(nodeBytes(token, signedAttrs!));
+  const toBeSigned = Buffer.from(nodeBytes(der, signedAttrs!));
   toBeSigned[0] = 0x31;
   const verified = verifySignature(
     context.signer.publicKeyInfo,
-    AsnConvert.parse(AsnConvert.serialize(context.signer.signatureAlgorithm), AlgorithmIdentifier),
+    context.signer.signatureAlgorithm,
     toBeSigned,
-    signature ? contentsOf(token, signature) : new Uint8Array(),
+    signature ? contentsOf(der, signature) : new Uint8Array(),
     { distinguishingId: context.signer.distinguishingId },
   );
   if (!verified.ok) findings.push(`the signature does not verify with the TSA's key: ${verified.reason}`);
   return findings;
+}
+
+/**
+ * RFC 5035 §3, read from the outline (every token passes here): the first
+ * ESSCertIDv2 names the TSA certificate by its hash, SHA-256 when
+ * hashAlgorithm is left out (its DEFAULT, which DER leaves out, X.690 §11.5).
+ *
+ *   SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies SEQUENCE OF PolicyInformation OPTIONAL }
+ *   ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT {id-sha256}, certHash OCTET STRING, issuerSerial IssuerSerial OPTIONAL }
+ */
+function lintSigningCertificateV2(der: Uint8Array, value: DerNode, certificateDer: Uint8Array): string[] {
+  const mismatch = ["the ESSCertIDv2 is not the TSA certificate's hash (RFC 5035 §3)"];
+  const certs = value.children[0];
+  const first = certs?.children[0];
+  if (!is(value, 0, 16) || !is(certs, 0, 16) || !is(first, 0, 16)) return mismatch;
+  const algorithm = first!.children[0];
+  let certHash = first!.children[1];
+  let hash: HashName | undefined = 'sha256';
+  if (is(algorithm, 0, 16)) {
+    const oid = algorithm!.children[0] ? Buffer.from(contentsOf(der, algorithm!.children[0])).toString('hex') : '';
+    if (oid === HASH_OID_HEX.sha256 && algorithm!.children.length === 1) return ['the ESSCertIDv2 writes out its DEFAULT hashAlgorithm sha256 (X.690 §11.5)'];
+    hash = ESS_HASHES.find((h) => HASH_OID_HEX[h] === oid);
+  } else certHash = algorithm;
+  if (!hash || !is(certHash, 0, 4)) return mismatch;
+  const expected = createHash(hash).update(certificateDer).digest();
+  return expected.equals(contentsOf(der, certHash!)) ? [] : mismatch;
 }
 
 /**
@@ -162,7 +196,7 @@ export function lintTstInfo(tst: Uint8Array, context: Pick<TokenLintContext, 'po
 
   const [algorithm, hashed] = imprint?.children ?? [];
   const [hashOid, parameters] = algorithm?.children ?? [];
-  if (hex(hashOid) !== oidHex(HASH_OID[context.hash])) findings.push(`the imprint's hash algorithm is not ${context.hash}, the query's`);
+  if (hex(hashOid) !== HASH_OID_HEX[context.hash]) findings.push(`the imprint's hash algorithm is not ${context.hash}, the query's`);
   const nullParameters = is(parameters, 0, 5);
   if (parameters && !nullParameters) findings.push('the imprint hash algorithm has parameters other than NULL');
   if (nullParameters !== context.nullParameters) findings.push('the imprint hash parameters differ from the query\'s (RFC 3161 §2.4.2: the same value)');
