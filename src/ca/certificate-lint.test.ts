@@ -130,6 +130,13 @@ describe('the lints on what is signed (issue 15: zlint/pkilint rules, strict DER
     expect(findings(tbs, context)).toMatch(/the TBSCertificate is not DER: SET at offset \d+: members not in DER order/);
   });
 
+  it("compares the signed TBS's signature field with the signer's byte for byte: the same OID with NULL parameters is refused (RFC 5280 §4.1.2.3, RFC 5758 §3.2)", () => {
+    const { tbs, context } = cleanTbs('individual-signing', 'ecdsa-p256');
+    expect(findings(tbs, context)).toBe('');
+    tbs.signature = new AlgorithmIdentifier({ algorithm: context.signatureAlgorithm.algorithm, parameters: new Uint8Array([0x05, 0x00]).buffer });
+    expect(findings(tbs, context)).toMatch(/TBS signature algorithm differs from the signer's/);
+  });
+
   it('refuses a key not in canonical form: compressed EC point, RSA without NULL, Ed25519 with parameters (RFC 5480 §2.2, RFC 3279 §2.3.1, RFC 8410 §3)', () => {
     const ec = cleanTbs('individual-signing', 'ecdsa-p256');
     const point = new Uint8Array(ec.tbs.subjectPublicKeyInfo.subjectPublicKey);

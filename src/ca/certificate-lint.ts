@@ -19,7 +19,7 @@ import { isMlDsa, ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
 import { lintIdentityExtensions } from './subject-identity.js';
 import { derOf } from '../crypto/signed-structure.js';
-import { checkDer, DerError, parseCheckedDer } from '../crypto/strict-der.js';
+import { checkDer, DerError, nodeBytes, parseCheckedDer, type DerNode } from '../crypto/strict-der.js';
 import { ExtensionValues, lintAuthorityKeyIdentifier, lintExtensionNames, lintName, lintSubjectPublicKeyInfo, lintTlsServer } from './encoding-lint.js';
 
 export interface LintContext {
@@ -42,8 +42,9 @@ const DAY_MS = 86_400_000;
  * means nothing is signed.
  */
 export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[] {
+  let outline: DerNode;
   try {
-    checkDer(tbsDer, 'the TBSCertificate');
+    outline = checkDer(tbsDer, 'the TBSCertificate');
   } catch (error) {
     if (error instanceof DerError) return [`the TBSCertificate is not DER: ${error.reason} (X.690 §10–11)`];
     throw error;
@@ -63,7 +64,9 @@ export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[
       throw error;
     }
   }
-  return lintTbsCertificate(tbs, context);
+  // The signature field as signed (after the [0] version, when present), against the signer's, byte for byte.
+  const signature = outline.children[outline.children[0]?.tagClass === 2 ? 2 : 1];
+  return lintTbsCertificate(tbs, context, signature && nodeBytes(tbsDer, signature));
 }
 
 /**
@@ -71,7 +74,7 @@ export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[
  * signature exists (Boulder's linting discipline): a finding here means
  * nothing is signed. Returns human-readable findings; empty means clean.
  */
-export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): string[] {
+export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext, signatureDer: Uint8Array = derOf(tbs.signature)): string[] {
   const findings: string[] = [];
   const { profile } = context;
 
@@ -85,7 +88,7 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): s
   if (serial.every((b) => b === 0)) findings.push('serial number is zero');
   if (serial.length < 9) findings.push('serial number carries fewer than 64 random bits');
 
-  if (!Buffer.from(derOf(tbs.signature)).equals(derOf(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
+  if (!Buffer.from(signatureDer).equals(derOf(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
 
   const notBefore = tbs.validity.notBefore;
   const notAfter = tbs.validity.notAfter;
