@@ -212,6 +212,12 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     return readFileSync(path(`${name}.der`));
   }
 
+  /** A binary door's URL, sent `body` under `contentType` instead of its own media type. */
+  const sendAs = (door: { name: string }, estUrl: string, contentType: string, body: Buffer) => {
+    const urls: Record<string, string> = { OCSP: `${http}/ocsp`, TSA: `${http}/tsa`, evidence: `${http}/api/v1/evidence/verification`, SCEP: `${http}/scep?operation=PKIOperation`, CMP: `${http}/.well-known/cmp` };
+    const url = estUrl.startsWith('https') ? estUrl : urls[door.name.split(' ')[0]!]!;
+    return send(url, { body, ca: tlsCa, headers: { 'content-type': contentType }, ...(door.name.includes('simplereenroll') ? { cert: readFileSync(holder.cert), key: readFileSync(holder.key) } : {}) });
+  };
   const cmpPost = (der: Buffer) => send(`${http}/.well-known/cmp`, { body: der, headers: { 'content-type': 'application/pkixcmp' } });
   const estPost = (route: string, body: Buffer | string, options: { basic?: [string, string]; client?: typeof holder } = {}) =>
     send(`${https}/.well-known/est/${route}`, {
@@ -431,6 +437,28 @@ describe.each(storeBackends)('every door refuses bad input in its own terms and 
     expect(wrong, `seed ${SEED}: replay with SIGNET_FUZZ_SEED=${SEED} SIGNET_DOOR_FUZZ_CASES=${FUZZ_CASES}`).toEqual([]);
     expect(Object.values(tally).reduce((n, c) => n + c.refused, 0)).toBeGreaterThan(0);
   }, 300_000);
+
+  it('answers a binary door sent JSON, a form or a body past its limit with a 4xx or its protocol\'s refusal, never a 5xx, changing nothing', async () => {
+    const binary = doors().filter((door) => !door.name.startsWith('REST') && !door.name.startsWith('CMS') && !door.name.startsWith('ACME') && !door.name.includes('GET'));
+    const wrong: string[] = [];
+    const before = await snapshot();
+    const huge = Buffer.alloc(17 * 1024 * 1024, 0x30);
+    for (const door of binary) {
+      const url = door.name.startsWith('EST') ? `${https}/.well-known/est/${door.name.includes('simplereenroll') ? 'simplereenroll' : 'simpleenroll'}` : undefined;
+      for (const [what, contentType, body] of [
+        ['JSON', 'application/json', Buffer.from('{"csr":"MIIB"}')],
+        ['a form', 'application/x-www-form-urlencoded', Buffer.from('csr=MIIB&x=1')],
+        ['of 17 MiB', 'application/octet-stream', huge],
+      ] as const) {
+        const target = url ?? door.name;
+        const answer = await sendAs(door, target, contentType, body);
+        if (answer.status >= 500 || (answer.status < 400 && !door.anyRefusal(answer))) wrong.push(`${door.name}, ${what}: HTTP ${answer.status} ${answer.text.slice(0, 100)}`);
+      }
+    }
+    const changed = changedTables(before, await snapshot());
+    if (changed.length) wrong.push(`changed ${changed.join(', ')}`);
+    expect(wrong).toEqual([]);
+  }, 120_000);
 
   /** One refusal: what is sent, what the protocol answers, and which tables it may change (and why). */
   interface Case {
