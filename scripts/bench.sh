@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-test-tools.sh
 npm run --silent build
 npx tsx bench/issuance.ts
+# ACME orders per second end to end beside the REST issuance rate on the same server (issue 21).
+npx tsx bench/acme.ts
 npx tsx bench/sm2.ts
 npx tsx bench/tsa.ts
 npx tsx bench/ocsp.ts

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSignet, type Signet } from '../signet.js';
@@ -262,6 +264,38 @@ describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
     expect((await client.post(created.headers.get('location')!, '')).body.status).toBe('invalid');
     const finalize = await client.post(created.body.finalize as string, { csr: csrFor(['example.com']) });
     expect(finalize.body.type).toBe(problem('orderNotReady'));
+  });
+
+  it('fails tls-alpn-01 when the acmeIdentifier digest is not the key authorization\'s, and passes with the right one (RFC 8737 §3)', async () => {
+    const client = new TestClient(f.base, testKey());
+    await client.register(await f.t.signet.acme.bindings.issue(f.officer, { subscriberId: f.subscriberId, identifiers: ['shop.example.com'] }));
+    /** Answers the challenge with a responder whose certificate carries SHA-256(keyAuthorization) as the RFC asks. */
+    const answerWith = async (keyAuthorization: string) => {
+      const created = await client.post('/acme/new-order', { identifiers: [{ type: 'dns', value: 'shop.example.com' }] });
+      const authz = await client.post((created.body.authorizations as string[])[0]!, '');
+      const challenge = (authz.body.challenges as { type: string; url: string; token: string }[]).find((c) => c.type === 'tls-alpn-01')!;
+      const digest = createHash('sha256').update(keyAuthorization.replace('TOKEN', challenge.token)).digest('hex').replace(/(..)(?!$)/g, '$1:');
+      const key = join(f.dir, `alpn-${challenge.token}.key`);
+      const cert = join(f.dir, `alpn-${challenge.token}.pem`);
+      const made = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=acme-tls',
+        '-addext', 'subjectAltName=DNS:shop.example.com', '-addext', `1.3.6.1.5.5.7.1.31=critical,DER:04:20:${digest}`]);
+      expect(made.status, made.stderr).toBe(0);
+      const responder = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert), ALPNProtocols: ['acme-tls/1'] });
+      await new Promise<void>((resolve) => responder.listen(f.tlsAlpnPort, '127.0.0.1', resolve));
+      try {
+        const answered = await client.post(challenge.url, {});
+        return { answered, order: await client.post(created.headers.get('location')!, '') };
+      } finally {
+        await new Promise((resolve) => responder.close(resolve));
+      }
+    };
+    const wrong = await answerWith(`TOKEN.${thumbprint(testKey())}`);
+    expect(wrong.answered.body.status, wrong.answered.text).toBe('invalid');
+    expect((wrong.answered.body.error as { type: string }).type).toBe(problem('incorrectResponse'));
+    expect(wrong.order.body.status).toBe('invalid');
+    const right = await answerWith(`TOKEN.${thumbprint(client.key)}`);
+    expect(right.answered.body.status, right.answered.text).toBe('valid');
+    expect(right.order.body.status).toBe('ready');
   });
 
   it('rolls the account key over (§7.3.5): the new key signs, the old one no longer does', async () => {
