@@ -2,7 +2,7 @@ import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
 import { CmsSignedData } from './signed-data-schema.js';
-import { CRLReason, CRLReasons, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { Certificate, CRLDistributionPoints, CRLReason, CRLReasons, IssuingDistributionPoint, id_ce_cRLDistributionPoints, id_ce_cRLReasons, id_ce_issuingDistributionPoint } from '@peculiar/asn1-x509';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { normaliseSerial } from '../ca/serial-number.js';
@@ -49,6 +49,10 @@ export interface EvidenceManifest {
     nextUpdate: string;
     signatureValid: boolean;
     listed: boolean;
+    /** false: the CRL's scope does not take in the certificate (absent in packages made before partitions: true). */
+    covers?: boolean;
+    /** A partition CRL's URI (RFC 5280 §5.2.5), which is one of the certificate's CRL distribution points. */
+    scope?: string;
     revokedAt?: string;
     reason?: string;
     /** Size of the archived CRL in octets. */
@@ -84,7 +88,8 @@ interface PackageContent {
 
 /** The slice of the status domain the evidence needs (R14): the archived CRL in force and the revocation record. */
 export interface StatusRecords {
-  crlInForceAt(caId: string, time: Date): Promise<{ crlNumber: number; thisUpdate: string; nextUpdate: string; der: Buffer } | null>;
+  /** `distributionPoints`: the certificate's CRL DP URIs, so that a partition it names is chosen (RFC 5280 §5.2.5). */
+  crlInForceAt(caId: string, time: Date, distributionPoints?: string[]): Promise<{ crlNumber: number; thisUpdate: string; nextUpdate: string; der: Buffer } | null>;
   revocation(serial: string): Promise<{ revokedAt: string; reason: string; channel: string } | null>;
   /** Where the archive serves one CRL by number, for a CRL that travels beside the package. */
   crlLocation?(caId: string, crlNumber: number): string;
@@ -144,6 +149,14 @@ function subjectOf(der: Uint8Array): string {
 interface CrlReading {
   signatureValid: boolean;
   listed: boolean;
+  /**
+   * Whether the CRL's scope takes in the certificate (RFC 5280 §6.3.3 b): a CRL without issuingDistributionPoint
+   * covers every certificate of its issuer; a partition's names a URI that must be one of the certificate's
+   * cRLDistributionPoints. A partition that does not cover it proves nothing about it.
+   */
+  covers: boolean;
+  /** The partition's URI, from its issuingDistributionPoint. */
+  scope?: string;
   revokedAt?: string;
   reason?: string;
   /** Why the bytes are not a CRL at all. */
@@ -156,22 +169,44 @@ interface CrlReading {
  * (src/status/crl-reader.ts), so a CRL of a million entries reads in well
  * under a second.
  */
-function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string, sm2Keys?: Sm2KeyDirectory): CrlReading {
+/** The URIs of a certificate's cRLDistributionPoints (RFC 5280 §4.2.1.13). */
+export function distributionPointUris(certificateDer: Uint8Array): string[] {
+  const extension = AsnConvert.parse(certificateDer, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_cRLDistributionPoints);
+  if (!extension) return [];
+  const points = AsnConvert.parse(extension.extnValue.buffer, CRLDistributionPoints);
+  return points.flatMap((p) => (p.distributionPoint?.fullName ?? []).flatMap((n) => (n.uniformResourceIdentifier ? [n.uniformResourceIdentifier] : [])));
+}
+
+/** Whether a CRL's issuingDistributionPoint (absent: all of the issuer's certificates) takes in a certificate with these distribution points. */
+function scopeOf(extensions: ReturnType<typeof readPublishedCrl>['extensions'], certificateUris: string[]): { covers: boolean; scope?: string } {
+  const extension = extensions.find((e) => e.extnID === id_ce_issuingDistributionPoint);
+  if (!extension) return { covers: true };
+  const idp = AsnConvert.parse(extension.extnValue.buffer, IssuingDistributionPoint);
+  const names = (idp.distributionPoint?.fullName ?? []).flatMap((n) => (n.uniformResourceIdentifier ? [n.uniformResourceIdentifier] : []));
+  const scope = names.find((uri) => certificateUris.includes(uri));
+  // Signet's partitions restrict by distribution point only; any other restriction is not a scope it publishes.
+  const restricted = idp.onlyContainsCACerts || idp.onlySomeReasons !== undefined || idp.indirectCRL || idp.onlyContainsAttributeCerts;
+  return { covers: scope !== undefined && !restricted, scope: scope ?? names[0] };
+}
+
+function readCrl(crlDer: Uint8Array, issuerDer: Uint8Array, serialHex: string, sm2Keys: Sm2KeyDirectory | undefined, certificateUris: string[]): CrlReading {
   const issuerSpki = new X509Certificate(Buffer.from(issuerDer)).publicKey.export({ type: 'spki', format: 'der' });
   let entry;
   let signatureValid: boolean;
+  let scope: { covers: boolean; scope?: string };
   try {
     const crl = readPublishedCrl(crlDer);
     signatureValid = crlSignatureValid(crl, issuerSpki, sm2Keys);
+    scope = scopeOf(crl.extensions, certificateUris);
     entry = findRevokedEntry(crl, serialHex);
   } catch (error) {
-    if (error instanceof CrlMalformed) return { signatureValid: false, listed: false, malformed: error.message };
+    if (error instanceof CrlMalformed) return { signatureValid: false, listed: false, covers: false, malformed: error.message };
     throw error;
   }
-  if (!entry) return { signatureValid, listed: false };
+  if (!entry) return { signatureValid, listed: false, ...scope };
   const reasonExtension = entry.crlEntryExtensions?.find((e) => e.extnID === id_ce_cRLReasons);
   const reason = reasonExtension ? REASON_NAMES[AsnConvert.parse(reasonExtension.extnValue.buffer, CRLReason).reason] : 'unspecified';
-  return { signatureValid, listed: true, revokedAt: entry.revocationDate.getTime().toISOString(), reason };
+  return { signatureValid, listed: true, revokedAt: entry.revocationDate.getTime().toISOString(), reason, ...scope };
 }
 
 /**
@@ -259,13 +294,15 @@ export class EvidenceService {
     });
 
     // (2): the CRL in force then, as published, and the CA's own record.
-    const crl = await this.status.crlInForceAt(row.issuer_ca_id, at);
+    // With partitioned CRLs, the partition the certificate names (small at any population); else the full CRL.
+    const certificateUris = distributionPointUris(certificateDer);
+    const crl = await this.status.crlInForceAt(row.issuer_ca_id, at, certificateUris);
     let crlFinding: EvidenceManifest['crl'] = null;
     if (crl) {
       artefacts['crl.der'] = crl.der;
       const embedded = crl.der.length <= this.options.embedCrlUpTo;
       if (!embedded) detached['crl.der'] = crl.der;
-      const { malformed: _malformed, ...reading } = readCrl(crl.der, chain[0]!, serial, sm2Keys);
+      const { malformed: _malformed, ...reading } = readCrl(crl.der, chain[0]!, serial, sm2Keys, certificateUris);
       const location = this.status.crlLocation?.(row.issuer_ca_id, crl.crlNumber);
       crlFinding = {
         file: 'crl.der',
@@ -294,8 +331,10 @@ export class EvidenceService {
         translate(reading.listed ? 'evidence.check.crl-listed' : 'evidence.check.crl-not-listed', l, {
           ...params,
           signature: translate(reading.signatureValid ? 'evidence.check.crl-signature-ok' : 'evidence.check.crl-signature-bad', l),
-        }) + beside(l);
-      checks.push({ id: 'crl', ok: reading.signatureValid && !reading.listed, text: { 'zh-CN': text('zh-CN'), en: text('en') } });
+        }) +
+        (reading.scope ? translate(reading.covers ? 'evidence.check.crl-scope' : 'evidence.check.crl-scope-bad', l, { scope: reading.scope }) : '') +
+        beside(l);
+      checks.push({ id: 'crl', ok: reading.signatureValid && reading.covers && !reading.listed, text: { 'zh-CN': text('zh-CN'), en: text('en') } });
     } else {
       checks.push({ id: 'crl', ok: false, text: both('evidence.check.crl-none', { time }) });
     }
@@ -659,10 +698,11 @@ async function verifyPackageContent(
         if (!mismatched.includes(manifest.crl.file)) mismatched.push(manifest.crl.file);
       }
     } else {
-      const reading = readCrl(crl, chain[0], manifest.certificate.serial, sm2Keys);
+      const reading = readCrl(crl, chain[0], manifest.certificate.serial, sm2Keys, certificate ? distributionPointUris(certificate) : []);
       if (reading.malformed) problems.push(`the archived CRL cannot be read: ${reading.malformed}`);
       else if (!reading.signatureValid) problems.push('the archived CRL is not signed by the issuing CA');
-      if (reading.malformed || !reading.signatureValid) differing.add('crl');
+      else if (!reading.covers) problems.push(`the CRL's scope (${reading.scope ?? '-'}) is not one of the certificate's CRL distribution points: it proves nothing about the certificate (RFC 5280 §6.3.3)`);
+      if (reading.malformed || !reading.signatureValid || !reading.covers) differing.add('crl');
       if (reading.listed !== manifest.crl.listed) {
         problems.push('the CRL finding does not follow from the archived CRL');
         differing.add('crl');

@@ -158,6 +158,14 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '。该 CRL 共 {size} MB，未嵌入证据包，作为文件 {file} 随证据包一并提交（SHA-256 {sha256}），CA 的 CRL 档案也在 {location} 提供同一文件',
     en: '. The CRL ({size} MB) is not embedded: it travels beside the package as the file {file} (SHA-256 {sha256}), and the CA’s CRL archive serves the same bytes at {location}',
   },
+  'evidence.check.crl-scope': {
+    'zh-CN': '。该 CRL 是分区 CRL，其发布点 {scope} 正是证书中 CRL 分发点所列的地址（RFC 5280 §5.2.5），覆盖该证书',
+    en: '. It is a partition CRL whose distribution point {scope} is the one the certificate names in its CRL distribution points (RFC 5280 §5.2.5), so it covers the certificate',
+  },
+  'evidence.check.crl-scope-bad': {
+    'zh-CN': '。但该 CRL 是分区 CRL，其发布点 {scope} 不是证书所列的 CRL 分发点，不能证明该证书的状态',
+    en: '. But it is a partition CRL whose distribution point {scope} is not one the certificate names, so it proves nothing about the certificate',
+  },
   'evidence.check.crl-none': {
     'zh-CN': '在 {time} 之前签发 CA 尚未发布过 CRL',
     en: 'The issuing CA had published no CRL before {time}',

@@ -10,6 +10,7 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { crlPartitionOf, crlPartitionRange, crlPartitionUrl, crlShardKey, parseCrlPartitions } from '../ca/crl-partition.js';
 import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { buildServer } from '../http/server.js';
+import { EvidenceService, verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import type { PublishedCrl } from './crl-publisher.js';
 import { readPublishedCrl, walkRevokedEntries } from './crl-reader.js';
@@ -157,6 +158,37 @@ describe.each(storeBackends)('partitioned CRLs (RFC 5280 §5.2.5, issue 22) on %
     }
     expect((await app.inject(`/crl/${h.issuing.caId}/4/x.crl`)).statusCode).toBe(404);
     expect((await app.inject(`/crl/no-such-ca/4/0.crl`)).statusCode).toBe(404);
+  });
+
+  it('evidence (R14) embeds the partition the certificate names, small, and a partition that does not cover the certificate proves nothing', async () => {
+    const at = new Date(t.signet.ca.now().getTime() + 1000);
+    for (const leaf of [leaves[0]!, leaves[4]!]) {
+      const url = crlPartitionUrl(PUBLIC_URL, h.issuing.caId, 4, crlPartitionOf(leaf.shard, 4));
+      const made = await t.signet.evidence.produce({ serial: leaf.serial, at, requestedBy: 'test' });
+      expect(made.manifest.crl).toMatchObject({ scope: url, covers: true, embedded: true, listed: leaf === leaves[0] });
+      // About a quarter of the full list: the partition, not the full CRL.
+      expect(made.manifest.crl!.bytes!).toBeLessThan(((SEEDED + 4) / 4) * 1.5 * 60);
+      expect(made.detached).toEqual({});
+      const check = made.manifest.checks.find((c) => c.id === 'crl')!;
+      expect(check.ok).toBe(leaf !== leaves[0]);
+      expect(check.text.en).toContain(url);
+      expect(check.text['zh-CN']).toContain('分区 CRL');
+      const verified = await verifyEvidencePackage(made.der, [h.root.der]);
+      expect(verified.problems).toEqual([]);
+      expect(verified.valid).toBe(true);
+    }
+    // A status source that hands over another partition: signed by the CA, but not the certificate's scope.
+    const leaf = leaves[4]!;
+    const other = (crlPartitionOf(leaf.shard, 4) + 1) % 4;
+    const wrong = await t.signet.status.crls.partitionInForceAt(h.issuing.caId, { count: 4, index: other }, at);
+    const status = { crlInForceAt: async () => wrong, revocation: (serial: string) => t.signet.status.revocation(serial) };
+    const service = new EvidenceService(t.signet.ca, status as never, t.signet.tsa);
+    const made = await service.produce({ serial: leaf.serial, at, requestedBy: 'test' });
+    expect(made.manifest.crl).toMatchObject({ covers: false, scope: crlPartitionUrl(PUBLIC_URL, h.issuing.caId, 4, other) });
+    expect(made.manifest.checks.find((c) => c.id === 'crl')!.ok).toBe(false);
+    const verified = await verifyEvidencePackage(made.der, [h.root.der]);
+    expect(verified.valid).toBe(false);
+    expect(verified.problems.join('\n')).toMatch(/proves nothing about the certificate/);
   });
 
   it('partitions never stand in for the full CRL: the one in force for evidence (R14) and a delta\'s base are full CRLs', async () => {

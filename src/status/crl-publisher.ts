@@ -588,6 +588,32 @@ export class CrlPublisher {
     return row ? { ...toSummary(row), der: row.der } : null;
   }
 
+  /** The partition whose URL (crlPartitionUrl) `uri` is, for `caId`; null for any other URI. */
+  partitionNamedBy(caId: string, uri: string): CrlPartition | null {
+    const prefix = `${this.publicUrl}/crl/${caId}/`;
+    if (!uri.startsWith(prefix)) return null;
+    const match = /^([1-9][0-9]{0,3})\/(0|[1-9][0-9]{0,3})\.crl$/.exec(uri.slice(prefix.length));
+    if (!match) return null;
+    const partition = { count: Number(match[1]), index: Number(match[2]) };
+    return partition.index < partition.count && crlPartitionUrl(this.publicUrl, caId, partition.count, partition.index) === uri ? partition : null;
+  }
+
+  /** R14: the newest archived CRL of one partition whose thisUpdate is not after `at`. */
+  async partitionInForceAt(caId: string, partition: CrlPartition, at: Date): Promise<PublishedCrl | null> {
+    const row = await statusDb(this.ca.store)
+      .selectFrom('crl_archive')
+      .selectAll()
+      .where('issuer_ca_id', '=', caId)
+      .where('partition_count', '=', partition.count)
+      .where('partition_index', '=', partition.index)
+      .where('this_update', '<=', at.toISOString())
+      .orderBy('this_update', 'desc')
+      .orderBy('crl_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { ...toSummary(row), der: row.der } : null;
+  }
+
   async history(caId: string): Promise<CrlSummary[]> {
     const rows = await statusDb(this.ca.store)
       .selectFrom('crl_archive')

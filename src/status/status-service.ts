@@ -61,8 +61,18 @@ export class StatusService {
     return findRevocation(this.ca, serial);
   }
 
-  /** R14: the archived, signed full CRL that was in force at `time`. */
-  crlInForceAt(caId: string, time: Date): Promise<PublishedCrl | null> {
+  /**
+   * R14: the archived, signed CRL that was in force at `time`: with `distributionPoints` (the certificate's
+   * cRLDistributionPoints URIs) naming one of this CA's partitions, that partition's CRL (small at any
+   * population; its issuingDistributionPoint names the same URI), else, or when none was published by then,
+   * the full CRL.
+   */
+  async crlInForceAt(caId: string, time: Date, distributionPoints: string[] = []): Promise<PublishedCrl | null> {
+    for (const uri of distributionPoints) {
+      const partition = this.crls.partitionNamedBy(caId, uri);
+      const shard = partition ? await this.crls.partitionInForceAt(caId, partition, time) : null;
+      if (shard) return shard;
+    }
     return this.crls.inForceAt(caId, time);
   }
 
