@@ -55,7 +55,7 @@ export interface ApprovalCheck {
 }
 
 /** The person behind an actor: the same operator acts as `operator:x` on the web and `cli:x` in the CLI. */
-function personOf(actor: string | null): string | null {
+export function personOf(actor: string | null): string | null {
   return actor === null ? null : actor.replace(/^(operator|cli):/, '');
 }
 const REASON_LIMIT = 2000;

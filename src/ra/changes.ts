@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
 import { fieldWords } from '../i18n/field-words.js';
-import type { Applications, Purpose } from './applications.js';
+import { personOf, type Applications, type Purpose } from './applications.js';
 import { certificateContentChanged } from './certificate-subject.js';
 import { audit, type RaContext } from './context.js';
 import type { DownloadCredential, DownloadCredentials } from './download-credentials.js';
@@ -155,6 +155,10 @@ export class ChangeRequests {
     const alreadyRevoked = await this.revokedCertificatesOf(changeId);
     const outcome = await this.context.db.transaction().execute(async (trx) => {
       const row = await this.pending(by, changeId, trx);
+      // Issue 20: the RA's two-person rule holds for changes too (a change can revoke and re-issue certificates).
+      const sameOfficer = personOf(row.submitted_by) === personOf(actorOf(by));
+      const ra = await trx.selectFrom('ra_organisations').select('approval_policy').where('id', '=', row.ra_id).executeTakeFirst();
+      if (sameOfficer && ra?.approval_policy === 'two-person') throw new SignetError('ra.two-person-required-change', 403, {}, 'changeId');
       const subscriber = await trx.selectFrom('ra_subscribers').selectAll().where('id', '=', row.subscriber_id).executeTakeFirstOrThrow();
       const current = await this.subscribers.currentRecord(subscriber.id, trx);
       if (current.version !== Number(row.base_version)) {
@@ -188,7 +192,7 @@ export class ChangeRequests {
         this.context,
         trx,
         // Field names only: the values live in the versions table, which retention (R2) can purge; the audit chain cannot be.
-        { actor: actorOf(by), action: 'ra.change-approved', target: `subscriber:${subscriber.id}`, details: { change: row.id, version, fields: Object.keys(diff(before, after).new) } },
+        { actor: actorOf(by), action: 'ra.change-approved', target: `subscriber:${subscriber.id}`, details: { change: row.id, version, fields: Object.keys(diff(before, after).new), ...(sameOfficer ? { warnings: ['same-officer'] } : {}) } },
         now,
       );
 

@@ -282,6 +282,10 @@ export const RA_MESSAGES = {
     'zh-CN': '本注册机构实行双人审核：登记该订户或提交该申请的操作员不能再批准它，请由另一位审核员批准',
     en: 'This registration authority requires two people: the officer who registered this subscriber or submitted this application cannot also approve it; another officer must approve it',
   },
+  'ra.two-person-required-change': {
+    'zh-CN': '本注册机构实行双人审核：提交该信息变更的操作员不能再批准它，请由另一位审核员批准',
+    en: 'This registration authority requires two people: the officer who submitted this change of information cannot also approve it; another officer must approve it',
+  },
   'ra.approval-warning.same-officer': {
     'zh-CN': '该申请由您本人登记。本注册机构允许单人审核，但批准后将在审计日志中记录为“同一人登记并批准”',
     en: 'You registered this application yourself. This registration authority allows one person to approve, but the approval will be recorded in the audit log as registered and approved by the same person',

@@ -84,6 +84,27 @@ describe.each(storeBackends)('two-person approval per RA and the approval notice
     expect(notice!.subject['zh-CN']).toBe('您的加密证书申请已获批准');
   });
 
+  it('holds for a change of information too: its submitter cannot approve it under two-person approval; under single-person the approval records it', async () => {
+    const { ra } = t.signet;
+    const admin = bootstrapPrincipal('cli', 'test');
+    const strict = await ra.organisations.create(admin, { name: '变更双人审核注册机构', approvalPolicy: 'two-person' });
+    const clerk = officer('change-clerk', strict.id);
+    const subscriber = await ra.subscribers.register(clerk, { record: record('吴十', '110101198001010010'), consent }, '192.0.2.1');
+    const change = await ra.changes.submit(clerk, subscriber.id, { changes: { phone: '13900139000' } });
+    await expect(ra.changes.approve(clerk, change.id)).rejects.toMatchObject({ code: 'ra.two-person-required-change', status: 403 });
+    expect((await ra.subscribers.currentRecord(subscriber.id)).version).toBe(1);
+    const approved = await ra.changes.approve(officer('change-checker', strict.id), change.id);
+    expect(approved.version).toBe(2);
+
+    const lenient = await ra.organisations.create(admin, { name: '变更单人审核注册机构' });
+    const solo = officer('change-solo', lenient.id);
+    const other = await ra.subscribers.register(solo, { record: record('郑十一', '110101198502020022'), consent }, '192.0.2.1');
+    const own = await ra.changes.submit(solo, other.id, { changes: { phone: '13700137000' } });
+    await ra.changes.approve(solo, own.id);
+    const entry = await t.signet.store.db.selectFrom('audit_entries').select(['details']).where('action', '=', 'ra.change-approved').where('target', '=', `subscriber:${other.id}`).executeTakeFirstOrThrow();
+    expect(JSON.parse(entry.details).warnings).toEqual(['same-officer']);
+  });
+
   it('is set per RA by a CA administrator only, audited; a bad policy is a 400 and changes nothing', async () => {
     const { ra } = t.signet;
     const admin = bootstrapPrincipal('cli', 'test');

@@ -147,6 +147,12 @@ describe('operators, two-person approval and the audit-log viewer in the console
     await open(admin, '/console/admin/operators');
     await admin.locator(`[data-ra="${raA}"] button`).click();
     await admin.locator(`[data-ra="${raA}"] [data-policy="two-person"]`).waitFor();
+    // An RA created in the console starts with two-person approval unless the administrator chooses otherwise.
+    await open(admin, '/console/organisations');
+    await admin.locator('#f-name').fill('丙注册机构');
+    await admin.getByRole('button', { name: zh('organisations.add'), exact: true }).click();
+    await admin.locator('section.card', { hasText: '丙注册机构' }).locator('[data-policy="two-person"]').waitFor();
+    expect(((await call('GET', '/api/v1/ra/organisations')) as unknown as { name: string; approvalPolicy: string }[]).find((o) => o.name === '丙注册机构')?.approvalPolicy).toBe('two-person');
 
     const operators = (await call('GET', '/api/v1/ra/operators')) as unknown as { id: string; username: string }[];
     const clerkToken = await tokenOf(operators.find((o) => o.username === 'clerk-a')!.id);
@@ -160,7 +166,7 @@ describe('operators, two-person approval and the audit-log viewer in the console
     await clerk.getByRole('button', { name: zh('application.take') }).click();
     await clerk.locator('[data-testid="approval-refused"]', { hasText: '双人审核' }).waitFor();
     expect(await clerk.getByRole('button', { name: zh('application.approve') }).isDisabled()).toBe(true);
-    await screenshot(clerk, 'oversight-two-person-refused-zh-CN-desktop');
+    await shoot(clerk, 'oversight-two-person-refused', '[data-testid="approval-refused"]', `/console/applications/${applicationId}`);
     // The domain refuses it too, whatever a client sends.
     expect(await status('POST', `/api/v1/ra/applications/${applicationId}/approve`, {}, clerkToken)).toBe(403);
 
@@ -170,7 +176,9 @@ describe('operators, two-person approval and the audit-log viewer in the console
     const warnings = checker.locator('[data-testid="approval-warnings"]');
     await warnings.locator('[data-warning="ra.approval-warning.no-documents"]').waitFor();
     expect(await warnings.textContent()).toContain('没有上传任何证明材料');
-    await screenshot(checker, 'oversight-no-documents-warning-zh-CN-desktop');
+    await shoot(checker, 'oversight-no-documents-warning', '[data-testid="approval-warnings"]', `/console/applications/${applicationId}`);
+    await open(checker, `/console/applications/${applicationId}`);
+    await warnings.locator('[data-warning="ra.approval-warning.no-documents"]').waitFor();
     await checker.getByRole('button', { name: zh('application.approve') }).click();
     await checker.getByText(zh('approval.acknowledge-required')).waitFor();
     expect((await call('GET', `/api/v1/ra/applications/${applicationId}`)).status).toBe('in-review');

@@ -65,6 +65,8 @@ export interface RaOrganisation {
   createdAt: string;
   closedAt: string | null;
   closingReason: string | null;
+  /** Issue 20: whether the registering officer may also approve (web/src/admin/operators-page.tsx sets it). */
+  approvalPolicy?: 'two-person' | 'single-person';
 }
 
 export interface Succession {

@@ -55,6 +55,7 @@ export const oversight = {
   changeRole: (operatorId: string, role: Role, raId: string | null) => post<OperatorAccount>(`/api/v1/ra/operators/${id(operatorId)}/role`, { role, raId }),
   resetPassword: (operatorId: string, password: string) => post<OperatorAccount>(`/api/v1/ra/operators/${id(operatorId)}/password`, { password }),
   unlock: (operatorId: string) => post<OperatorAccount>(`/api/v1/ra/operators/${id(operatorId)}/unlock`, {}),
+  createOrganisation: (name: string, approvalPolicy: RaOrganisation['approvalPolicy']) => post<RaOrganisation>('/api/v1/ra/organisations', { name, approvalPolicy }),
   setApprovalPolicy: (raId: string, approvalPolicy: RaOrganisation['approvalPolicy']) => post<RaOrganisation>(`/api/v1/ra/organisations/${id(raId)}/approval-policy`, { approvalPolicy }),
   auditEntries: (search: AuditSearch) => {
     const query = new URLSearchParams();

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { admin, type MembershipPeriod, type RaOrganisation, type Succession } from '../admin/admin-api';
+import { oversight } from '../admin/oversight-api';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import { ra } from './ra-api';
@@ -136,6 +137,8 @@ export function OrganisationsPage() {
   const { operator } = useOperator();
   const data = useLoad(admin.organisations, []);
   const [name, setName] = useState('');
+  // A new RA created here starts with two-person approval; the operators page can relax it.
+  const [policy, setPolicy] = useState<'two-person' | 'single-person'>('two-person');
   const [closing, setClosing] = useState<string | null>(null);
   const [showing, setShowing] = useState<string | null>(null);
   const [done, setDone] = useState<Succession | null>(null);
@@ -149,7 +152,7 @@ export function OrganisationsPage() {
     create.clear();
     setBusy(true);
     try {
-      await admin.createOrganisation(name.trim());
+      await oversight.createOrganisation(name.trim(), policy);
       setName('');
       data.reload();
     } catch (error) {
@@ -196,6 +199,12 @@ export function OrganisationsPage() {
             </dd>
             <dt>{t('organisations.created')}</dt>
             <dd>{time(o.createdAt)}</dd>
+            {o.approvalPolicy && (
+              <>
+                <dt>{t('approval.policy')}</dt>
+                <dd data-policy={o.approvalPolicy}>{t(`approval.policy.${o.approvalPolicy}`)}</dd>
+              </>
+            )}
             {o.closedAt && (
               <>
                 <dt>{t('organisations.closed-at')}</dt>
@@ -243,6 +252,12 @@ export function OrganisationsPage() {
           <form onSubmit={add} noValidate className="inline-form">
             <Field label={t('organisations.name')} name="name" error={create.fieldErrors.name}>
               <input {...inputProps('name', create.fieldErrors)} value={name} onChange={(e) => setName(e.target.value)} />
+            </Field>
+            <Field label={t('approval.policy')} name="approvalPolicy">
+              <select id="f-approvalPolicy" name="approvalPolicy" value={policy} onChange={(e) => setPolicy(e.target.value as 'two-person' | 'single-person')}>
+                <option value="two-person">{t('approval.policy.two-person')}</option>
+                <option value="single-person">{t('approval.policy.single-person')}</option>
+              </select>
             </Field>
             <button type="submit" disabled={busy}>
               {t('organisations.add')}
