@@ -9,7 +9,7 @@ import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import type { SignetConfig } from '../config/settings.js';
 import { SignetError } from '../i18n/signet-error.js';
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder, type SqlBool } from 'kysely';
 import type { Dialect, SignetDatabase, Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
 import { GroupCommit, type Outcome } from '../store/group-commit.js';
@@ -268,6 +268,7 @@ export class CertificateAuthority {
 
   /** CA rows never change once written, so each certificate is parsed once (a health check asks every few seconds). */
   private readonly authorityRecords = new Map<string, AuthorityRecord>();
+  private issuingCaIds?: CompiledQuery<{ id: string }>;
 
   private authorityRecord(row: CertificateAuthorityTable): AuthorityRecord {
     let record = this.authorityRecords.get(row.id);
@@ -278,33 +279,31 @@ export class CertificateAuthority {
     return record;
   }
 
-  /** The issuing CA that subscriber certificates come from when the caller names none: the newest. */
+  /**
+   * The issuing CA that subscriber certificates come from when the caller names none. Read from
+   * the store on every call (ids only, one indexed query compiled once; a TSA asks for every token):
+   * an issuing-CA ceremony on any node moves issuance to the new CA on every node at once. Only
+   * issuing CAs still valid now count; the newest of them wins.
+   */
   async defaultIssuingCa(): Promise<AuthorityRecord> {
-    // The row the choice was made from: one query per call (a TSA asks for every token), not two.
-    return this.authorityRecord(await this.defaultIssuingCaRow());
+    if (!this.issuingCaIds) {
+      this.issuingCaIds = this.store.db.selectFrom('certificate_authorities').select('id').where('role', '=', 'issuing').orderBy('created_at', 'desc').limit(8).compile();
+    }
+    const { rows } = await this.store.db.executeQuery(this.issuingCaIds);
+    if (rows.length === 0) throw new SignetError('ca.no-issuing-ca', 409);
+    const now = this.clock().getTime();
+    let newest: AuthorityRecord | undefined;
+    for (const { id } of rows) {
+      // CA rows never change once written: a row is read whole once, then only its id is asked for.
+      const record = this.authorityRecords.get(id) ?? (await this.authority(id));
+      newest ??= record;
+      if (record.notAfter.getTime() > now) return record;
+    }
+    return newest!;
   }
 
   private async defaultIssuingCaId(): Promise<string> {
-    return (await this.defaultIssuingCaRow()).id;
-  }
-
-  /**
-   * Read from the store on every call (one indexed row): an issuing-CA
-   * ceremony on any node moves issuance to the new CA on every node at once.
-   * Only issuing CAs still valid now count; the newest of them wins.
-   */
-  private async defaultIssuingCaRow(): Promise<CertificateAuthorityTable> {
-    const rows = await this.store.db
-      .selectFrom('certificate_authorities')
-      .selectAll()
-      .where('role', '=', 'issuing')
-      .orderBy('created_at', 'desc')
-      .limit(8)
-      .execute();
-    if (rows.length === 0) throw new SignetError('ca.no-issuing-ca', 409);
-    const now = this.clock().getTime();
-    const valid = rows.find((row) => this.authorityRecord(row).notAfter.getTime() > now);
-    return valid ?? rows[0]!;
+    return (await this.defaultIssuingCa()).id;
   }
 
   /**
