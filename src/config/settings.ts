@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseCrlPartitions } from '../ca/crl-partition.js';
+import { contactFrom, type CaContact } from './contact.js';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 import { PersonalDataCipher, parseKeyList } from '../service/personal-data.js';
@@ -61,6 +62,8 @@ export interface SignetConfig {
   adminToken: () => string;
   /** SMTP delivery of the notification outbox (SIGNET_SMTP_URL, …); without a URL notices only queue. */
   mail: MailSettings;
+  /** SIGNET_CONTACT_*: the CA's contact details the site shows (src/config/contact.ts). */
+  contact: CaContact;
   /**
    * SIGNET_AUDIT_HEAD_EXPORT: a file, outside the database and ideally on
    * another machine or an append-only mount, to which every signed audit
@@ -181,6 +184,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     // The same file and form PersonalDataCipher.fromEnvironment generated before, so existing development data still opens.
     personalDataKeys: secret('SIGNET_PII_KEY', 'pii-keys', () => `dev1:${randomBytes(32).toString('base64')}`),
     mail: mailSettingsFrom(env, publicUrl),
+    contact: contactFrom(env),
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
     deltaCrls: onOff('SIGNET_DELTA_CRLS', env.SIGNET_DELTA_CRLS),
     crlPartitions: parseCrlPartitions(env.SIGNET_CRL_PARTITIONS),

@@ -88,4 +88,23 @@ export async function caRoutes(app: FastifyInstance, signet: Signet): Promise<vo
   app.get('/api/v1/profiles', { schema: { tags: ['ca'], summary: 'Certificate profiles (data, not code)' } }, async () => ({
     items: signet.ca.profiles.list(),
   }));
+
+  // What the site shows where it tells people to contact the CA (SIGNET_CONTACT_*, src/config/contact.ts); public by nature.
+  const bilingual = { type: ['object', 'null'], properties: { 'zh-CN': { type: 'string' }, en: { type: 'string' } } } as const;
+  app.get(
+    '/api/v1/contact',
+    {
+      schema: {
+        tags: ['ca'],
+        summary: "The CA's contact details as the deployment published them (SIGNET_CONTACT_*); null where none was given",
+        response: {
+          200: {
+            type: 'object',
+            properties: { name: bilingual, phone: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, address: bilingual, hours: bilingual },
+          },
+        },
+      },
+    },
+    async () => signet.config.contact,
+  );
 }

@@ -27,6 +27,7 @@ import { AgreementPage } from './public/agreement-page';
 import { ApplyPage, HomePage } from './public/home-page';
 import { CpsPage, NoticesPage, RepositoryPage } from './public/repository-page';
 import { StatusPage } from './public/status-page';
+import { ContactPage, PublicFeesPage } from './public/site-pages';
 import { Link, match, useRouter } from './router';
 
 // The charts load only with the dashboard: the public pages stay small on a phone.
@@ -164,6 +165,8 @@ function Page() {
   const portal = portalPage(path);
   if (portal) return portal;
   if (path === '/status') return <StatusPage />;
+  if (path === '/fees') return <PublicFeesPage />;
+  if (path === '/contact') return <ContactPage />;
   if (path === '/repository') return <RepositoryPage />;
   if (path === '/repository/cps') return <CpsPage />;
   if (path === '/repository/notices') return <NoticesPage />;
@@ -199,7 +202,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>
-          {t('footer.text')} · <Link to="/repository/cps">{t('cps.title')}</Link> · <Link to="/evidence">{t('sp.nav.evidence')}</Link> · <a href="/api/docs">API</a>
+          {t('footer.text')} · <Link to="/repository/cps">{t('cps.title')}</Link> · <Link to="/evidence">{t('sp.nav.evidence')}</Link> · <Link to="/fees">{t('public-fees.title')}</Link> · <Link to="/contact">{t('contact.title')}</Link> · <a href="/api/docs">API</a>
         </p>
         <p className="muted small">{t('footer.time')}</p>
       </footer>

@@ -49,7 +49,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     });
     const dateFormat = new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
     const t: Translate = (key, params) => {
-      const text: string = MESSAGES[locale][key] ?? MESSAGES['zh-CN'][key] ?? key;
+      // "1 certificate", not "1 certificates": a key may have a `.one` form for a count of one.
+      const one = params?.n === 1 || params?.n === '1' ? (`${key}.one` as MessageKey) : null;
+      const text: string = (one && MESSAGES[locale][one]) || (MESSAGES[locale][key] ?? MESSAGES['zh-CN'][key] ?? key);
       return params ? text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole)) : text;
     };
     return {

@@ -1,6 +1,7 @@
 import { CONSOLE_ADMIN_EN, CONSOLE_ADMIN_ZH } from './admin/messages.js';
 import { PORTAL_EN, PORTAL_ZH } from './portal/messages.js';
 import { OVERSIGHT_EN, OVERSIGHT_ZH } from './admin/oversight-messages.js';
+import { SITE_EN, SITE_ZH } from './site-messages.js';
 
 /**
  * Every text a person reads in the web application, in zh-CN (the default)
@@ -148,7 +149,7 @@ const zh = {
   'download.reference-number': '参考号',
   'download.reference-hint': '16 位数字',
   'download.authorization-code': '授权码',
-  'download.code-hint': '区分大小写；连续输错 5 次将被锁定',
+  'download.code-hint': '不区分大小写，空格和短横线可省略；连续输错 5 次将被锁定',
   'download.algorithm': '密钥算法',
   'download.algorithm.ecdsa-p256': 'ECDSA P-256',
   'download.algorithm.ecdsa-p256.hint': '推荐：密钥短、生成快',
@@ -382,6 +383,7 @@ const zh = {
   ...CONSOLE_ADMIN_ZH,
   ...PORTAL_ZH,
   ...OVERSIGHT_ZH,
+  ...SITE_ZH,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -528,7 +530,7 @@ const en: Record<MessageKey, string> = {
   'download.reference-number': 'Reference number',
   'download.reference-hint': '16 digits',
   'download.authorization-code': 'Authorization code',
-  'download.code-hint': 'Case-sensitive; locked after 5 wrong attempts',
+  'download.code-hint': 'Not case-sensitive; spaces and hyphens may be left out; locked after 5 wrong attempts',
   'download.algorithm': 'Key algorithm',
   'download.algorithm.ecdsa-p256': 'ECDSA P-256',
   'download.algorithm.ecdsa-p256.hint': 'Recommended: short keys, generated quickly',
@@ -762,6 +764,7 @@ const en: Record<MessageKey, string> = {
   ...CONSOLE_ADMIN_EN,
   ...PORTAL_EN,
   ...OVERSIGHT_EN,
+  ...SITE_EN,
 };
 
 export const MESSAGES: Record<'zh-CN' | 'en', Record<MessageKey, string>> = { 'zh-CN': zh, en };

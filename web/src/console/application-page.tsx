@@ -5,31 +5,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { ra, type Application, type ApprovalCheck, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
 import { useOperator } from './session';
-
-/** The download credential, shown once: the officer hands it to the subscriber (on paper, by SMS). */
-export function CredentialSlip({ credential }: { credential: Credential }) {
-  const { t, time } = useI18n();
-  return (
-    <div className="credential" data-testid="credential">
-      <Alert kind="warning">{t('credential.once')}</Alert>
-      <dl className="facts big">
-        <dt>{t('download.reference-number')}</dt>
-        <dd>
-          <code data-testid="reference-number">{credential.referenceNumber}</code>
-        </dd>
-        <dt>{t('download.authorization-code')}</dt>
-        <dd>
-          <code data-testid="authorization-code">{credential.authorizationCode}</code>
-        </dd>
-        <dt>{t('credential.expires')}</dt>
-        <dd>{time(credential.expiresAt)}</dd>
-      </dl>
-      <button type="button" className="secondary" onClick={() => window.print()}>
-        {t('credential.print')}
-      </button>
-    </div>
-  );
-}
+import { CredentialSlip } from './credential-slip';
 
 function Person({ person }: { person: PersonRecord }) {
   const { t } = useI18n();
@@ -178,7 +154,7 @@ export function ApplicationPage({ id }: { id: string }) {
       </div>
       {credential && (
         <Card title={t('credential.title')}>
-          <CredentialSlip credential={credential} />
+          <CredentialSlip credential={credential} subscriberName={subscriber.name} />
           {recorded.length > 0 && (
             <div data-testid="approval-recorded">
               <p className="muted">{t('approval.recorded')}</p>

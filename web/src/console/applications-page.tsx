@@ -3,7 +3,7 @@ import { Card, LoadError, Loading, Pager, StatusBadge, useLoad } from '../compon
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { Link, useRouter } from '../router';
-import { AGE_BUCKETS, ageInDays, ra } from './ra-api';
+import { AGE_BUCKETS, ageInDays, ra, waited } from './ra-api';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['', 'submitted', 'in-review', 'approved', 'rejected', 'completed'] as const;
@@ -107,7 +107,7 @@ export function ApplicationsPage() {
                       <StatusBadge status={a.status} />
                     </td>
                     <td data-label={t('applications.submitted')}>{time(a.submittedAt)}</td>
-                    <td data-label={t('applications.waiting')}>{['submitted', 'in-review'].includes(a.status) ? t('common.days', { n: ageInDays(a.submittedAt).toFixed(1) }) : '—'}</td>
+                    <td data-label={t('applications.waiting')}>{['submitted', 'in-review'].includes(a.status) ? waited(t, a.submittedAt) : '—'}</td>
                     <td>
                       <Link to={`/console/applications/${a.id}`} className="button small">
                         {t('common.open')}

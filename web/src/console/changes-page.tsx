@@ -5,7 +5,7 @@ import { Alert, Card, Field, LoadError, Loading, StatusBadge, inputProps, useLoa
 import { useI18n, type Translate } from '../i18n';
 import type { MessageKey } from '../messages';
 import { Link, useRouter } from '../router';
-import { CredentialSlip } from './application-page';
+import { CredentialSlip } from './credential-slip';
 import { ra } from './ra-api';
 import { useOperator } from './session';
 
@@ -262,7 +262,7 @@ export function ChangePage({ id }: { id: string }) {
               {approval.reissues.map((r) => (
                 <div key={r.applicationId} className="reissue">
                   <h3>{t('changes.reissue', { serial: r.replaces.slice(0, 16) })}</h3>
-                  <CredentialSlip credential={r.credential} />
+                  <CredentialSlip credential={r.credential} subscriberName={subscriber.name} />
                 </div>
               ))}
             </>

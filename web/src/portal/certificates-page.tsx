@@ -4,6 +4,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { lookupBySerial, reasonKey, type PublicStatus } from '../public/status-page';
 import { keyStore, type StoredCredential } from './key-store';
+import { ContactCard } from '../public/site-pages';
 
 interface Held extends StoredCredential {
   status?: PublicStatus;
@@ -96,6 +97,7 @@ export function RevocationRequestPage() {
           <Link to={`/portal/account/revocation${serial ? `?serial=${serial}` : ''}`}>{t('sp.revoke.online')}</Link>
         </p>
       </Card>
+      <ContactCard />
     </div>
   );
 }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Alert, Card, Field, ProfileName, Steps, download, inputProps, useProblem } from '../components';
 import { useI18n } from '../i18n';
-import { Link } from '../router';
+import { Link, useRouter } from '../router';
 import type { BrowserKeyAlgorithm } from './browser-key';
 import { keyStore } from './key-store';
 import { ID_TYPES } from '../subscriber-record';
@@ -27,7 +27,9 @@ const PASSWORD_MIN = 8;
  */
 export function DownloadPage() {
   const { t, time } = useI18n();
-  const [referenceNumber, setReferenceNumber] = useState('');
+  const { query } = useRouter();
+  // The printed credential slip links here with its reference number (?ref=): only the code is left to type.
+  const [referenceNumber, setReferenceNumber] = useState(() => query.get('ref') ?? '');
   const [authorizationCode, setAuthorizationCode] = useState('');
   const [algorithm, setAlgorithm] = useState<BrowserKeyAlgorithm>('ecdsa-p256');
   // Where the key goes: this browser (non-extractable), or a password-protected PKCS#12 file the subscriber saves.

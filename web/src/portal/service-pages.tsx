@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
 import { shanghaiDay, useI18n } from '../i18n';
+import { Link } from '../router';
 import { myCertificates } from './account-page';
 import { certificateLabel, portalApi, post, yuan, type PortalCertificate, type PortalCharge, type PortalComplaint, type PortalDispute } from './portal-api';
 import { useSubscriber } from './subscriber-session';
@@ -223,7 +224,9 @@ export function ChargesPage() {
   return (
     <div className="page">
       <h1>{t('sp.charges.title')}</h1>
-      <p className="lead">{t('sp.charges.lead')}</p>
+      <p className="lead">
+        {t('sp.charges.lead')} <Link to="/fees">{t('public-fees.title')}</Link>
+      </p>
       {charges.loading && <Loading />}
       <LoadError error={charges.error} />
       {charges.data?.length === 0 && <p className="muted">{t('common.none')}</p>}
