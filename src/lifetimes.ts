@@ -3,6 +3,7 @@ import { tryTakeLease } from './status/lease.js';
 import type { IdentityLifetime } from './ca/delegated-signers.js';
 import type { MessageCode } from './i18n/messages.js';
 import { translate } from './i18n/messages.js';
+import { formatShanghaiTime } from './i18n/locale.js';
 import { evidenceSigner, evidenceSignerLifetimes } from './evidence/evidence-signer.js';
 import type { Signet } from './signet.js';
 
@@ -39,7 +40,9 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_THRESHOLDS: CalendarThresholds = { caWarningMs: 365 * DAY_MS, rootStatusWarningMs: 60 * DAY_MS, rolloverGraceMs: DAY_MS };
 
 function warning(code: MessageCode, params: Record<string, string>): LifetimeWarning {
-  return { code, params, text: { 'zh-CN': translate(code, 'zh-CN', params), en: translate(code, 'en', params) } };
+  // The params stay ISO for machines; the texts give times as people here read them (Beijing time).
+  const shown = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, /^\d{4}-\d\d-\d\dT/.test(v) ? formatShanghaiTime(v) : v]));
+  return { code, params, text: { 'zh-CN': translate(code, 'zh-CN', shown), en: translate(code, 'en', shown) } };
 }
 
 export async function calendar(signet: Signet, thresholds: CalendarThresholds = DEFAULT_THRESHOLDS): Promise<Calendar> {

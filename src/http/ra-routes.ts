@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SignetError } from '../i18n/signet-error.js';
-import { bootstrapPrincipal, ROLES, type Principal, type Role } from '../ra/roles.js';
+import { bootstrapPrincipal, roleNotAdmitted, ROLES, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
 import { enforceScope, namedRaOrOwn, OWN_RA, raOfCertificate, raOfDocument, raOfRaObject, raOfSubscriber, type Scope } from './access.js';
 import { ACME_BINDING_ROUTES } from './acme-binding-routes.js';
@@ -628,7 +628,7 @@ export async function raRoutes(app: FastifyInstance, signet: Signet): Promise<vo
           const principal = await authenticate(signet, request);
           if (!principal) throw new SignetError('auth.required', 401);
           if (!route.roles.includes(principal.role)) {
-            throw new SignetError('ra.role-not-admitted', 403, { role: principal.role, roles: route.roles.join(', ') });
+            throw roleNotAdmitted(principal.role, route.roles);
           }
           principals.set(request, principal);
           // An upload's scope is told by its path: another RA's subscriber is refused before the document is received.

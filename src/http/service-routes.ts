@@ -5,7 +5,7 @@ import { searchAuditLog } from '../audit/audit-search.js';
 import { auditVerificationTexts, verifyAudit } from '../audit/verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { fieldWords } from '../i18n/field-words.js';
-import { actorOf, bootstrapPrincipal, requireScope, type Principal, type Role } from '../ra/roles.js';
+import { actorOf, bootstrapPrincipal, requireScope, roleNotAdmitted, type Principal, type Role } from '../ra/roles.js';
 import type { Signet } from '../signet.js';
 import { enforceScope, narrowToRa, OWN_RA, raOfCertificate, raOfCharge, raOfClaim, raOfComplaint, raOfSubscriber, type Scope } from './access.js';
 
@@ -311,7 +311,7 @@ export async function registerOperatorRoutes(app: FastifyInstance, signet: Signe
           if (isPublic) return;
           const principal = await operatorPrincipal(signet, request);
           if (!principal) throw new SignetError('auth.required', 401);
-          if (!route.roles.includes(principal.role)) throw new SignetError('ra.role-not-admitted', 403, { role: principal.role, roles: route.roles.join(', ') });
+          if (!route.roles.includes(principal.role)) throw roleNotAdmitted(principal.role, route.roles);
           principals.set(request, principal);
         },
         handler: async (request, reply) => {

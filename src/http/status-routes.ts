@@ -4,7 +4,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { Signet } from '../signet.js';
 import type { CrlKind, PublishedCrl } from '../status/crl-publisher.js';
 import { ocspErrorResponse, type OcspReply } from '../status/ocsp-responder.js';
-import { actorOf, type Principal } from '../ra/roles.js';
+import { actorOf, roleNotAdmitted, type Principal } from '../ra/roles.js';
 import { requireOperator } from './operator-auth.js';
 import { operatorPrincipal } from './service-routes.js';
 
@@ -138,7 +138,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       onRequest: async (request) => {
         const by = await operatorPrincipal(signet, request);
         if (!by) throw new SignetError('auth.required', 401);
-        if (by.role !== 'ca-admin') throw new SignetError('ra.role-not-admitted', 403, { role: by.role, roles: 'ca-admin' });
+        if (by.role !== 'ca-admin') throw roleNotAdmitted(by.role, ['ca-admin']);
         revokers.set(request, by);
       },
       schema: {

@@ -10,7 +10,7 @@ import { serverRenderedHome } from './home-page.js';
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** Paths the web application routes in the browser: each answers with the app's page. */
-export const CLIENT_ROUTES = ['/status', '/repository', '/repository/*', '/agreement', '/agreement/*', '/evidence', '/portal', '/portal/*', '/console', '/console/*'] as const;
+export const CLIENT_ROUTES = ['/status', '/repository', '/repository/*', '/agreement', '/agreement/*', '/evidence', '/fees', '/contact', '/portal', '/portal/*', '/console', '/console/*'] as const;
 
 /**
  * Scripts only from this origin, no framing, no plugins. Inline styles are

@@ -48,8 +48,8 @@ export const RA_MESSAGES = {
   'ra.field-too-long': { 'zh-CN': '{field}过长（最多 {limit} 个字符）', en: 'The {field} is too long (at most {limit} characters)' },
   'ra.field-control-characters': { 'zh-CN': '{field}含有控制字符', en: 'The {field} contains control characters' },
   'ra.bad-subscriber-type': {
-    'zh-CN': '订户类型必须是 individual（个人）或 enterprise（企业）',
-    en: 'The subscriber type must be individual or enterprise',
+    'zh-CN': '请选择订户类型：个人或企业',
+    en: 'Choose the subscriber type: individual or enterprise',
   },
   'ra.consent-required': {
     'zh-CN': '订户必须先阅读并同意现行的订户协议（并注明所同意协议的版本）',
@@ -104,8 +104,8 @@ export const RA_MESSAGES = {
     en: 'Not allowed to act on another RA\'s ({ra}) subscribers or work; nothing was changed',
   },
   'ra.role-not-admitted': {
-    'zh-CN': '角色 {role} 无权执行此操作（允许：{roles}）',
-    en: 'Role {role} may not do this (admitted: {roles})',
+    'zh-CN': '{role}无权执行此操作（允许：{roles}）',
+    en: 'The {role} role may not do this (admitted: {roles})',
   },
   'ra.role-not-grantable': { 'zh-CN': '无权授予角色 {role}', en: 'Not allowed to grant role {role}' },
   'ra.name-not-unicode': {

@@ -29,10 +29,25 @@ export function bootstrapPrincipal(via: 'admin-token' | 'cli', username = 'admin
   return { operatorId: null, username, role: 'ca-admin', raId: null, via };
 }
 
+/** A role in words, each language its own ("RA 审核员", not `ra-officer`), for refusals people read. */
+const ROLE_WORDS: Record<string, Record<'zh-CN' | 'en', string>> = {
+  'ca-admin': { 'zh-CN': 'CA 管理员', en: 'CA administrator' },
+  'ra-admin': { 'zh-CN': 'RA 管理员', en: 'RA administrator' },
+  'ra-officer': { 'zh-CN': 'RA 审核员', en: 'RA officer' },
+  auditor: { 'zh-CN': '审计员', en: 'auditor' },
+};
+
+/** The refusal of a role a step does not admit: the roles named in words, in the reader's language. */
+export function roleNotAdmitted(role: string, roles: readonly string[]): SignetError {
+  const words = (r: string) => ROLE_WORDS[r] ?? { 'zh-CN': r, en: r };
+  return new SignetError('ra.role-not-admitted', 403, {
+    role: words(role),
+    roles: { 'zh-CN': roles.map((r) => words(r)['zh-CN']).join('、'), en: roles.map((r) => words(r).en).join(', ') },
+  });
+}
+
 export function requireRole(principal: Principal, roles: readonly Role[]): void {
-  if (!roles.includes(principal.role)) {
-    throw new SignetError('ra.role-not-admitted', 403, { role: principal.role, roles: roles.join(', ') });
-  }
+  if (!roles.includes(principal.role)) throw roleNotAdmitted(principal.role, roles);
 }
 
 /**

@@ -103,7 +103,7 @@ function ConsoleNav() {
         {operator.role !== 'ra-officer' && <NavLink to="/console/admin">{t('admin.title')}</NavLink>}
       </nav>
       <span className="who">
-        <span data-testid="operator">{operator.username}</span> · {t(`role.${operator.role}`)}{' '}
+        <span data-testid="operator">{operator.username === 'admin-token' ? t('actor.admin-token') : <code>{operator.username}</code>}</span> · {t(`role.${operator.role}`)}{' '}
         <button type="button" className="link" onClick={() => void signOut()}>
           {t('console.sign-out')}
         </button>

@@ -3,6 +3,7 @@ import { api } from './api';
 import { Card, LoadError, Loading, ProfileName, useLoad } from './components';
 import { useI18n } from './i18n';
 import { lookupBySerial, StatusResult, type PublicStatus } from './public/status-page';
+import { KeyAlgorithm } from './identifiers';
 
 /** What GET /api/v1/certificates/{serial} says beyond the public status: the profile and the key. */
 interface CertificateInfo {
@@ -42,7 +43,7 @@ export function CertificateDetail({ serial, actions, crumbs }: { serial: string;
               </dd>
               <dt>{t('download.algorithm')}</dt>
               <dd>
-                <code>{data.data.info.keyAlgorithm}</code>
+                <KeyAlgorithm id={data.data.info.keyAlgorithm} />
               </dd>
             </dl>
             <p className="muted small">{t('cert.detail.downloads-hint')}</p>

@@ -187,7 +187,7 @@ export function Pager({ page, pages, onPage }: { page: number; pages: number; on
   );
 }
 
-const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client'] as const;
+const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client', 'code-signing'] as const;
 
 /** A certificate profile as the product people know; the profile's id beside it, as code, for operators. */
 export function ProfileName({ id, showId = false }: { id: string; showId?: boolean }) {

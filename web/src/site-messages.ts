@@ -40,6 +40,13 @@ export const SITE_ZH = {
   'common.days.one': '1 天',
   'inventory.count.one': '共 1 张证书',
   'inventory.within-days.one': '1 天内',
+
+  'actor.operator': '操作员',
+  'actor.subscriber': '订户本人',
+  'actor.self-registration': '订户本人（网上注册）',
+  'actor.admin-token': 'CA 管理员（部署令牌）',
+  'actor.recorded-by': '记录人：',
+  'fees.product.code-signing': '代码签名证书',
 } as const;
 
 export const SITE_EN: Record<keyof typeof SITE_ZH, string> = {
@@ -78,4 +85,11 @@ export const SITE_EN: Record<keyof typeof SITE_ZH, string> = {
   'common.days.one': '1 day',
   'inventory.count.one': '1 certificate',
   'inventory.within-days.one': 'within 1 day',
+
+  'actor.operator': 'Operator',
+  'actor.subscriber': 'The subscriber',
+  'actor.self-registration': 'The subscriber (online registration)',
+  'actor.admin-token': 'CA administrator (deployment token)',
+  'actor.recorded-by': 'Recorded by ',
+  'fees.product.code-signing': 'Code signing certificate',
 };

@@ -1,17 +1,17 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Alert, Card, Field, LoadError, Loading, inputProps, useLoad, useProblem } from '../components';
+import { Alert, Card, Field, LoadError, Loading, ProfileName, inputProps, useLoad, useProblem } from '../components';
 import { useOperator } from '../console/session';
 import { useI18n } from '../i18n';
 import { useRouter } from '../router';
 import { AdminPage } from './admin-nav';
 import { admin, yuanToFen, type FeeSettings } from './admin-api';
 
-const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client'] as const;
+const PRODUCTS = ['individual-signing', 'individual-encryption', 'enterprise-signing', 'enterprise-encryption', 'tls-server', 'tls-client', 'code-signing'] as const;
 
-/** A profile as a product people recognise, with its id for the operator who knows the profiles. */
+/** A profile as a product people recognise (in a list box, where no code can be set apart; the table shows the id beside it). */
 function useProduct() {
   const { t } = useI18n();
-  return (id: string) => ((PRODUCTS as readonly string[]).includes(id) ? `${t(`fees.product.${id as (typeof PRODUCTS)[number]}`)} (${id})` : id);
+  return (id: string) => ((PRODUCTS as readonly string[]).includes(id) ? t(`fees.product.${id as (typeof PRODUCTS)[number]}`) : id);
 }
 
 function Settings({ raId, editable }: { raId: string; editable: boolean }) {
@@ -158,7 +158,9 @@ export function FeesPage() {
               <tbody>
                 {schedules.data.map((s) => (
                   <tr key={s.id} data-fee={s.profileId}>
-                    <td data-label={t('cert.profile')}>{product(s.profileId)}</td>
+                    <td data-label={t('cert.profile')}>
+                      <ProfileName id={s.profileId} showId />
+                    </td>
                     <td data-label={t('fees.validity')}>{t('common.days', { n: s.validityDays })}</td>
                     <td data-label={t('fees.amount')}>
                       <span className="money">{s.amountShown}</span>

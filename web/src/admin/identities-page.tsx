@@ -3,6 +3,7 @@ import { api } from '../api';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { AdminPage } from './admin-nav';
+import { WithCodes } from '../identifiers';
 
 /** What /healthz says about the deployment's calendar and clocks (src/lifetimes.ts). */
 interface Health {
@@ -32,7 +33,9 @@ export function IdentitiesPage() {
             ) : (
               <div data-testid="identity-warnings">
                 {h.warnings.map((w, i) => (
-                  <Alert key={i} kind="warning">{w.text[locale]}</Alert>
+                  <Alert key={i} kind="warning">
+                    <WithCodes text={w.text[locale]} ids={[...h.root.map((r) => r.caId), ...h.identities.flatMap((x) => [x.id, x.caId ?? ''])]} />
+                  </Alert>
                 ))}
               </div>
             )}
@@ -57,7 +60,7 @@ export function IdentitiesPage() {
                       <td data-label={t('identities.id')}>
                         <code className="small">{i.id}</code>
                       </td>
-                      <td data-label={t('identities.ca')}>{i.caId ?? '—'}</td>
+                      <td data-label={t('identities.ca')}>{i.caId ? <code className="small">{i.caId}</code> : '—'}</td>
                       <td data-label={t('identities.not-after')}>{time(i.notAfter)}</td>
                       <td data-label={t('identities.next-rollover')}>{i.nextRollover ? time(i.nextRollover) : i.kind === 'root' || i.kind === 'issuing' ? t('identities.by-ceremony') : '—'}</td>
                       <td data-label={t('identities.state')}>{i.inForce ? t('identities.in-force') : t('identities.kept')}</td>

@@ -6,6 +6,7 @@ import { Link } from '../router';
 import { ra, type Application, type ApprovalCheck, type Credential, type PersonRecord, type SubscriberDetail } from './ra-api';
 import { useOperator } from './session';
 import { CredentialSlip } from './credential-slip';
+import { Actor } from '../identifiers';
 
 function Person({ person }: { person: PersonRecord }) {
   const { t } = useI18n();
@@ -56,7 +57,7 @@ function SubscriberFacts({ subscriber }: { subscriber: SubscriberDetail }) {
       )}
       <dt>{t('subscriber.version')}</dt>
       <dd>
-        v{subscriber.record.version} · {time(subscriber.record.validFrom)} · {subscriber.record.recordedBy}
+        v{subscriber.record.version} · {time(subscriber.record.validFrom)} · <Actor id={subscriber.record.recordedBy} />
       </dd>
     </dl>
   );
@@ -180,13 +181,13 @@ export function ApplicationPage({ id }: { id: string }) {
             <dd>{t(a.keyGeneration === 'server' ? 'application.key-generation.server' : 'application.key-generation.subscriber')}</dd>
             <dt>{t('applications.submitted')}</dt>
             <dd>
-              {time(a.submittedAt)} · {a.submittedBy}
+              {time(a.submittedAt)} · <Actor id={a.submittedBy} />
             </dd>
             {a.decidedAt && (
               <>
                 <dt>{t('application.decided')}</dt>
                 <dd>
-                  {time(a.decidedAt)} · {a.decidedBy}
+                  {time(a.decidedAt)} · <Actor id={a.decidedBy} />
                 </dd>
               </>
             )}

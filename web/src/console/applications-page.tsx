@@ -3,7 +3,8 @@ import { Card, LoadError, Loading, Pager, StatusBadge, useLoad } from '../compon
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { Link, useRouter } from '../router';
-import { AGE_BUCKETS, ageInDays, ra, waited } from './ra-api';
+import { AGE_BUCKETS, ageInDays, ra } from './ra-api';
+import { waited } from '../words';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['', 'submitted', 'in-review', 'approved', 'rejected', 'completed'] as const;

@@ -7,6 +7,7 @@ import { reasonKey } from '../public/status-page';
 import { Link, useRouter } from '../router';
 import { inventoryPage } from './inventory';
 import { ra } from './ra-api';
+import { Dn } from '../identifiers';
 
 const PAGE_SIZE = 20;
 
@@ -107,7 +108,7 @@ export function InventoryPage() {
                       <code className="small break">{e.serial}</code>
                     </td>
                     <td data-label={t('cert.subject')} className="break">
-                      {e.subject}
+                      <Dn value={e.subject} />
                       {e.subscriberName && <span className="muted small"> · {e.subscriberName}</span>}
                     </td>
                     <td data-label={t('applications.status')}>

@@ -8,6 +8,7 @@ import { Link, useRouter } from '../router';
 import { CredentialSlip } from './credential-slip';
 import { ra } from './ra-api';
 import { useOperator } from './session';
+import { Actor } from '../identifiers';
 
 const STATUSES = ['submitted', 'approved', 'rejected'] as const;
 
@@ -167,7 +168,8 @@ export function VersionHistory({ versions }: { versions: SubscriberVersion[] }) 
               v{v.version} · {time(v.validFrom)}
             </h3>
             <p className="muted small">
-              {t('changes.recorded-by', { who: v.recordedBy })}
+              {t('actor.recorded-by')}
+              <Actor id={v.recordedBy} />
               {v.validUntil ? ` · ${t('changes.valid-until', { until: time(v.validUntil) })}` : ` · ${t('changes.current')}`}
             </p>
             {previous ? rows.length > 0 ? <DiffTable rows={rows} /> : <p className="muted">{t('changes.no-difference')}</p> : <p className="muted">{t('changes.first-version')}</p>}
@@ -273,7 +275,7 @@ export function ChangePage({ id }: { id: string }) {
         <dl className="facts">
           <dt>{t('applications.submitted')}</dt>
           <dd>
-            {time(change.submittedAt)} · {change.submittedBy}
+            {time(change.submittedAt)} · <Actor id={change.submittedBy} />
           </dd>
           <dt>{t('changes.base-version')}</dt>
           <dd>v{change.baseVersion}</dd>
@@ -281,7 +283,7 @@ export function ChangePage({ id }: { id: string }) {
             <>
               <dt>{t('application.decided')}</dt>
               <dd>
-                {time(change.decidedAt)} · {change.decidedBy}
+                {time(change.decidedAt)} · <Actor id={change.decidedBy} />
                 {change.decisionReason && <> · {change.decisionReason}</>}
               </dd>
             </>

@@ -4,6 +4,7 @@ import { Alert, Card, Field, inputProps, LoadError, Loading, useLoad, useProblem
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { Link, useRouter } from '../router';
+import { Actor } from '../identifiers';
 
 /** A complaint as the service API lists it (src/service/complaints.ts): personal data masked. */
 export interface ComplaintSummary {
@@ -187,7 +188,7 @@ export function ComplaintPage({ id }: { id: string }) {
             <>
               <p className="break" data-testid="complaint-response">{c.response}</p>
               <p className="muted small">
-                {c.respondedAt && time(c.respondedAt)} · {c.respondedBy}
+                {c.respondedAt && time(c.respondedAt)} · <Actor id={c.respondedBy} />
               </p>
             </>
           ) : (

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n';
 import { Link, useRouter } from '../router';
 import { ra } from './ra-api';
 import { useOperator } from './session';
+import { Actor } from '../identifiers';
 
 export function DisputeBadge({ state }: { state: DisputeState }) {
   const { t } = useI18n();
@@ -26,7 +27,7 @@ function subscriberNames(): Promise<Map<string, string>> {
 function Subscriber({ id, names }: { id: string; names: Map<string, string> }) {
   const name = names.get(id);
   return name ? (
-    <span title={id}>{name}</span>
+    <span>{name}</span>
   ) : (
     <code className="break">{id}</code>
   );
@@ -228,7 +229,9 @@ export function DisputePage({ id }: { id: string }) {
               <h3>
                 <DisputeBadge state={e.to} /> {time(e.at)}
               </h3>
-              <p className="muted small">{e.actor}</p>
+              <p className="muted small">
+                <Actor id={e.actor} />
+              </p>
               <p className="break">{e.note}</p>
             </li>
           ))}

@@ -1,5 +1,4 @@
 import { api } from '../api';
-import type { Translate } from '../i18n';
 
 /** The RA's records as its API returns them (src/ra). */
 export interface Application {
@@ -102,14 +101,6 @@ export const ra = {
 /** Days an application has waited, by the browser's clock. */
 export function ageInDays(since: string, now = Date.now()): number {
   return Math.max(0, (now - Date.parse(since)) / 86_400_000);
-}
-
-/** How long an application has waited, in words: "不到 1 小时", "5 小时", "2 天" (never "0.0 天"). */
-export function waited(t: Translate, since: string, now = Date.now()): string {
-  const hours = Math.floor(Math.max(0, now - Date.parse(since)) / 3_600_000);
-  if (hours < 1) return t('waited.under-hour');
-  if (hours < 24) return t('waited.hours', { n: hours });
-  return t('common.days', { n: Math.floor(hours / 24) });
 }
 
 export const AGE_BUCKETS = [

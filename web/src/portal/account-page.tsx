@@ -8,6 +8,7 @@ import { certificateLabel, portalApi, post, type PortalApplication, type PortalC
 import { useSubscriber } from './subscriber-session';
 import { currentAgreement } from '../public/agreement-page';
 import { AgreementConsent, CONSENT_FIELDS, PurposeChoice } from '../subscriber-record';
+import { Dn } from '../identifiers';
 
 export const myCertificates = () => portalApi<PortalCertificate[]>('/api/v1/portal/certificates');
 
@@ -136,7 +137,7 @@ export function AccountPage() {
       <LoadError error={certificates.error} />
       {certificates.data?.length === 0 && <p className="muted">{t('sp.overview.no-certificates')}</p>}
       {certificates.data?.map((c) => (
-        <Card key={c.serial} title={<span className="break">{c.subject}</span>} actions={<StatusBadge status={c.status} />}>
+        <Card key={c.serial} title={<Dn value={c.subject} />} actions={<StatusBadge status={c.status} />}>
           <dl className="facts" data-testid="portal-certificate" data-serial={c.serial} data-status={c.status}>
             <dt>{t('cert.serial')}</dt>
             <dd>

@@ -5,6 +5,7 @@ import { Link } from '../router';
 import { lookupBySerial, reasonKey, type PublicStatus } from '../public/status-page';
 import { keyStore, type StoredCredential } from './key-store';
 import { ContactCard } from '../public/site-pages';
+import { Dn } from '../identifiers';
 
 interface Held extends StoredCredential {
   status?: PublicStatus;
@@ -29,7 +30,7 @@ export function CertificatesPage() {
         </Alert>
       )}
       {held.data?.map((c) => (
-        <Card key={c.serial} title={<span className="break">{c.subject}</span>} actions={c.status && <StatusBadge status={c.status.status} />}>
+        <Card key={c.serial} title={<Dn value={c.subject} />} actions={c.status && <StatusBadge status={c.status.status} />}>
           <dl className="facts" data-serial={c.serial}>
             <dt>{t('cert.serial')}</dt>
             <dd>

@@ -98,7 +98,7 @@ export function ChangesPage() {
       {reports.data?.map((r) => (
         <Card key={r.id} title={time(r.submittedAt)} actions={<span className={`badge badge-${r.status}`}>{t(`sp.changes.status.${r.status}`)}</span>}>
           <p>
-            {t('sp.changes.fields')}: {Object.keys(r.changes).join(', ')}
+            {t('sp.changes.fields')}: {Object.entries(r.changes).flatMap(([head, value]) => (value && typeof value === 'object' ? Object.keys(value).map((tail) => label(`${head}.${tail}`)) : [label(head)])).join('、')}
           </p>
           {r.decisionReason && <p className="muted">{r.decisionReason}</p>}
         </Card>

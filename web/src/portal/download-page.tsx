@@ -6,6 +6,7 @@ import { Link, useRouter } from '../router';
 import type { BrowserKeyAlgorithm } from './browser-key';
 import { keyStore } from './key-store';
 import { ID_TYPES } from '../subscriber-record';
+import { Dn } from '../identifiers';
 
 interface Downloaded {
   serial: string;
@@ -223,7 +224,9 @@ export function DownloadPage() {
               </code>
             </dd>
             <dt>{t('cert.subject')}</dt>
-            <dd className="break">{result.subject}</dd>
+            <dd>
+          <Dn value={result.subject} />
+        </dd>
             <dt>{t('cert.profile')}</dt>
             <dd>
               <ProfileName id={result.profileId} />

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { Alert, Card, Field, inputProps, useProblem } from '../components';
 import { useI18n, type Locale } from '../i18n';
+import { Dn } from '../identifiers';
 
 interface Verification {
   valid: boolean;
@@ -102,9 +103,13 @@ export function EvidencePage() {
                   <code className="break">{result.certificate.serial}</code>
                 </dd>
                 <dt>{t('cert.subject')}</dt>
-                <dd className="break">{result.certificate.subject}</dd>
+                <dd>
+          <Dn value={result.certificate.subject} />
+        </dd>
                 <dt>{t('cert.issuer')}</dt>
-                <dd className="break">{result.certificate.issuer}</dd>
+                <dd>
+          <Dn value={result.certificate.issuer} />
+        </dd>
                 <dt>{t('evidence-viewer.transaction-time')}</dt>
                 <dd>{time(result.transactionTime)}</dd>
                 {result.crl && (

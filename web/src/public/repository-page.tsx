@@ -2,6 +2,7 @@ import { api } from '../api';
 import { Card, LoadError, Loading, useLoad } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
+import { KeyAlgorithm } from '../identifiers';
 
 export interface Authority {
   id: string;
@@ -44,12 +45,12 @@ export function RepositoryPage() {
                 {cas.data.items.map((ca) => (
                   <tr key={ca.id} data-ca={ca.id}>
                     <td data-label={t('repository.ca-name')}>
-                      <strong>{ca.name}</strong>
+                      <strong translate="no">{ca.name}</strong>
                       <br />
                       <code className="small">{ca.id}</code>
                     </td>
                     <td data-label={t('repository.role')}>{t(ca.role === 'root' ? 'repository.root' : 'repository.issuing')}</td>
-                    <td data-label={t('repository.algorithm')}>{ca.keyAlgorithm}</td>
+                    <td data-label={t('repository.algorithm')}><KeyAlgorithm id={ca.keyAlgorithm} /></td>
                     <td data-label={t('cert.not-after')}>{time(ca.notAfter)}</td>
                     <td data-label={t('repository.certificate')}>
                       <a href={`/ca/${ca.id}.crt`} download>

@@ -4,6 +4,7 @@ import { Alert, Card, Field, inputProps, StatusBadge, useProblem } from '../comp
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { useRouter } from '../router';
+import { Dn } from '../identifiers';
 
 /** What the public lookup says (R16): the certificate's own content and its status, nothing about the subscriber. */
 export interface PublicStatus {
@@ -39,9 +40,13 @@ export function StatusResult({ result }: { result: PublicStatus }) {
           <code className="break">{result.serial}</code>
         </dd>
         <dt>{t('cert.subject')}</dt>
-        <dd className="break">{result.subject || '—'}</dd>
+        <dd>
+          <Dn value={result.subject} />
+        </dd>
         <dt>{t('cert.issuer')}</dt>
-        <dd className="break">{result.issuer}</dd>
+        <dd>
+          <Dn value={result.issuer} />
+        </dd>
         <dt>{t('cert.not-before')}</dt>
         <dd>{time(result.notBefore)}</dd>
         <dt>{t('cert.not-after')}</dt>
