@@ -121,12 +121,13 @@ describe('every page of the zh-CN web application, as each kind of user (issue 2
 
     await call('POST', '/api/v1/agreements', { id: '2022-08', title: 'CFCA 数字证书服务协议', text: AGREEMENT });
     raId = String((await call('POST', '/api/v1/ra/organisations', { name: '北京注册机构' })).id);
-    for (const [username, role] of [
-      ['officer-walk', 'ra-officer'],
-      ['ra-admin-walk', 'ra-admin'],
-      ['auditor-walk', 'auditor'],
+    // Display names as people give them; the usernames are identifiers (shown as code).
+    for (const [username, role, displayName] of [
+      ['officer-walk', 'ra-officer', '王芳'],
+      ['ra-admin-walk', 'ra-admin', '李强'],
+      ['auditor-walk', 'auditor', '陈静'],
     ] as const) {
-      const operator = await call('POST', '/api/v1/ra/operators', { username, role, raId: role === 'auditor' ? undefined : raId, password: PASSWORD });
+      const operator = await call('POST', '/api/v1/ra/operators', { username, displayName, role, raId: role === 'auditor' ? undefined : raId, password: PASSWORD });
       tokens[role] = String((await call('POST', '/api/v1/ra/api-tokens', { label: 'page walk', operatorId: operator.id })).token);
     }
     tokens['ca-admin'] = ADMIN_TOKEN;
@@ -272,7 +273,7 @@ describe('every page of the zh-CN web application, as each kind of user (issue 2
 
   it('prints the credential slip alone, with the reference number, code, download address and the CA contact; the code works in lower case with hyphens (R4, R5)', async () => {
     // A second officer approves (registrar ≠ approver); the first hands out a fresh credential in the console.
-    const approver = await call('POST', '/api/v1/ra/operators', { username: 'approver', role: 'ra-officer', raId: raId, password: PASSWORD });
+    const approver = await call('POST', '/api/v1/ra/operators', { username: 'approver', displayName: '刘洋', role: 'ra-officer', raId: raId, password: PASSWORD });
     const approverToken = String((await call('POST', '/api/v1/ra/api-tokens', { label: 'page walk', operatorId: approver.id })).token);
     await call('POST', `/api/v1/ra/applications/${pendingApplication}/review`, {}, approverToken);
     await call('POST', `/api/v1/ra/applications/${pendingApplication}/approve`, {}, approverToken);
