@@ -41,6 +41,9 @@ REQUIRED=(
   "strongswan-pki|command -v pki"
   "libstrongswan-extra-plugins|test -f /usr/lib/ipsec/plugins/libstrongswan-curl.so"
   "libstrongswan-standard-plugins|test -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so"
+  # A second SCEP client (src/scep/certmonger.test.ts): certmonger on its own session bus (dbus-daemon).
+  "certmonger|command -v getcert && test -x /usr/lib/certmonger/scep-submit"
+  "dbus|command -v dbus-daemon"
   # A real `signet serve` a year and five years on (issue 13, test/interop/faketime-serve.test.ts).
   # ACME clients nobody here wrote, against the ACME door (issue 21, src/acme/*.test.ts).
   "certbot|command -v certbot"

@@ -363,14 +363,26 @@ export async function signPkiMessage(options: {
 /**
  * id-data content as one primitive OCTET STRING (DER). FAILURE and PENDING
  * carry no envelope (§3.3.2) but an empty id-data all the same: strongSwan's
- * pkcs7 plugin checks messageDigest against the content and refuses a reply
- * without one. pkijs's constructor turns id-data into a constructed (BER)
+ * pkcs7 plugin checks messageDigest against the content. pkijs's constructor turns id-data into a constructed (BER)
  * OCTET STRING, which strongSwan cannot read, so the value is set after it.
  */
 function encapsulated(content: Uint8Array): pkijs.EncapsulatedContentInfo {
-  const info = new pkijs.EncapsulatedContentInfo({ eContentType: OID.data });
+  const info = new PresentContent({ eContentType: OID.data });
   info.eContent = new asn1js.OctetString({ valueHex: buffer(content) });
   return info;
+}
+
+/**
+ * pkijs leaves out an empty eContent as if it were absent; OpenSSL's
+ * PKCS7_verify (certmonger) then calls the reply detached and refuses it
+ * ("no content"). This keeps the empty OCTET STRING.
+ */
+class PresentContent extends pkijs.EncapsulatedContentInfo {
+  override toSchema(): asn1js.Sequence {
+    return new asn1js.Sequence({
+      value: [new asn1js.ObjectIdentifier({ value: this.eContentType }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [this.eContent!] })],
+    });
+  }
 }
 
 /** What a CertRep says (for the tests and for logs): status, failInfo, and the envelope when there is one. */

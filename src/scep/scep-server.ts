@@ -124,6 +124,9 @@ export class ScepServer {
     const deliver = async (serial: string) => ({ status: 'SUCCESS' as const, envelope: sealEnvelope(certsOnly([(await this.options.ca.certificate(serial)).der]), request.signer, cipherOid) });
     switch (request.messageType) {
       case MESSAGE_TYPE.PKCSReq:
+        // §2.3: a client renewing may sign a PKCSReq with the certificate it holds (certmonger does, and strongSwan with
+        // scep.renewal_via_pkcs_req): a certificate this CA holds on record makes it a renewal, through the RA's review.
+        if (await this.isOurs(request)) return this.renew(request, content, clientAddress, deliver);
         return this.enrol(request, content, clientAddress, deliver);
       case MESSAGE_TYPE.RenewalReq:
         return this.renew(request, content, clientAddress, deliver);
@@ -170,7 +173,8 @@ export class ScepServer {
     const signer = signerSha256(request);
     const previous = await this.transaction(request.transactionId, signer);
     if (previous) {
-      if (!Buffer.from(previous.request_der).equals(csr)) throw new ScepFailure('badRequest', new SignetError('scep.transaction-in-use', 409));
+      // The same transaction again (a client re-sending instead of polling): the request it carries must be for the same key.
+      if (provePublicKey(parseCertificationRequest(previous.request_der)).spkiSha256 !== key.spkiSha256) throw new ScepFailure('badRequest', new SignetError('scep.transaction-in-use', 409));
       return this.settle(previous, clientAddress, deliver);
     }
     const renewals = this.options.ra.renewals;
@@ -223,6 +227,13 @@ export class ScepServer {
     const known = await this.options.ca.certificate(serial).catch(() => null);
     if (!known || !Buffer.from(known.der).equals(Buffer.from(request.signerDer))) throw new ScepFailure('badCertId', new SignetError('scep.unknown-certificate', 404, { serial }));
     return known;
+  }
+
+  private async isOurs(request: ScepRequest): Promise<boolean> {
+    return this.ownCertificate(request).then(
+      () => true,
+      () => false,
+    );
   }
 
   private transaction(transactionId: string, signer: string): Promise<ScepTransactionTable | undefined> {
