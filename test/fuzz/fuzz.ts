@@ -211,6 +211,15 @@ export function makeTargets(): Target[] {
       run('openssl', ['req', '-new', ...args, '-nodes', '-keyout', p(`${name}.key`), '-subj', `/CN=fuzz ${name}/O=Signet`, '-addext', 'subjectAltName=DNS:fuzz.example', '-outform', 'DER', '-out', p(`${name}.csr`)]);
       csrs.push(readFileSync(p(`${name}.csr`)));
     }
+    // Requests from encoders nobody here wrote besides OpenSSL's RSA/EC/Ed25519 (issue 15 §6): an SM2 key signed with
+    // SM3 (OpenSSL's SM2), and Java's keytool -certreq (the JDK's own DER encoder, PEM as it writes it).
+    run('openssl', ['genpkey', '-algorithm', 'SM2', '-out', p('sm2.key')]);
+    run('openssl', ['req', '-new', '-key', p('sm2.key'), '-sm3', '-subj', '/CN=fuzz sm2/O=Signet', '-outform', 'DER', '-out', p('sm2.csr')]);
+    csrs.push(readFileSync(p('sm2.csr')));
+    const store = ['-keystore', p('keytool.p12'), '-storetype', 'PKCS12', '-storepass', 'fuzz-pass', '-alias', 'fuzz'];
+    run('keytool', ['-genkeypair', '-keyalg', 'EC', '-groupname', 'secp256r1', ...store, '-dname', 'CN=fuzz keytool, O=Signet', '-validity', '2']);
+    run('keytool', ['-certreq', ...store, '-file', p('keytool.csr')]);
+    csrs.push(Buffer.from(decodeRequestBytes(readFileSync(p('keytool.csr')))));
     run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', '/CN=Fuzz CA', '-days', '2']);
     run('openssl', ['req', '-new', '-key', p('p256.key'), '-subj', '/CN=leaf', '-out', p('leaf.csr')]);
     writeFileSync(p('ext.cnf'), 'authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n');
