@@ -12,6 +12,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
+import { Certificate, CertificateList } from '@peculiar/asn1-x509';
 import { createHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
 import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { documentSigner, signDocument } from '../../src/evidence/cms-signing.js';
@@ -167,6 +170,37 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
       python: { op: 'ocsp', file: ocspPath, issuer: ec.issuingDer },
     });
 
+    // The SM2 deployment's full CRL and an OCSP response (its delegated responder signs). OpenSSL 3.0 checks their
+    // SM2 signatures only through pkeyutl over the signed bytes (`crl -CAfile` and `ocsp -verify_other` take no ID).
+    const sm2Status = hierarchies.get('sm2')!;
+    const sm2Leaf = signers.get('sm2')!;
+    const sm2Crl = await sm2Status.t.signet.status.crls.publish(sm2Status.h.issuing.caId, 'full', 'test');
+    const sm2CrlPath = file('sm2-crl.der', sm2Crl.der);
+    const sm2Request = runTool('openssl', ['ocsp', '-issuer', sm2Status.issuing, '-cert', sm2Leaf.pem, '-no_nonce', '-reqout', join(dir, 'sm2-ocsp-request.der')]);
+    expect(sm2Request.status, sm2Request.stderr).toBe(0);
+    const sm2Reply = await sm2Status.t.signet.status.ocsp.respond(readFileSync(join(dir, 'sm2-ocsp-request.der')));
+    const sm2OcspPath = file('sm2-ocsp.der', sm2Reply.der);
+    const sm2Basic = AsnConvert.parse(AsnConvert.parse(sm2Reply.der, OCSPResponse).responseBytes!.response.buffer, BasicOCSPResponse);
+    const sm2ResponderPem = writePem(dir, 'sm2-ocsp-signer.pem', sm2Status.h.ocspSigner.der);
+    const pkeyutl = (name: string, signed: ArrayBuffer, signature: ArrayBuffer, signerDer: Uint8Array) => [
+      'pkeyutl', '-verify', '-rawin', '-digest', 'sm3', '-pubin', '-keyform', 'DER',
+      '-inkey', file(`${name}-signer.spki`, new Uint8Array(AsnConvert.serialize(AsnConvert.parse(signerDer, Certificate).tbsCertificate.subjectPublicKeyInfo))),
+      '-pkeyopt', 'distid:1234567812345678', '-in', file(`${name}.tbs`, new Uint8Array(signed)), '-sigfile', file(`${name}.sig`, new Uint8Array(signature)),
+    ];
+    const sm2CrlParsed = AsnConvert.parse(sm2Crl.der, CertificateList);
+    made.push({
+      row: { artefact: 'full CRL (sm2)', verifiers: ['openssl', 'bouncycastle', 'gmsm'], limits: SM2_LIMITS },
+      openssl: pkeyutl('sm2-crl', AsnConvert.serialize(sm2CrlParsed.tbsCertList), sm2CrlParsed.signature, sm2Status.h.issuing.der),
+      bouncycastle: { op: 'crl', provider: 'BC', file: sm2CrlPath, issuer: sm2Status.issuing },
+      gmsm: { op: 'sm2', file: sm2CrlPath, issuer: sm2Status.issuing, distid: '1234567812345678' },
+    });
+    made.push({
+      row: { artefact: 'OCSP response (good, sm2)', verifiers: ['openssl', 'bouncycastle', 'gmsm'], limits: SM2_LIMITS },
+      openssl: pkeyutl('sm2-ocsp', AsnConvert.serialize(sm2Basic.tbsResponseData), sm2Basic.signature, sm2Status.h.ocspSigner.der),
+      bouncycastle: { op: 'ocsp', provider: 'BC', file: sm2OcspPath, issuer: sm2Status.issuing, leaf: sm2Leaf.pem },
+      gmsm: { op: 'sm2', file: file('sm2-basic-ocsp.der', new Uint8Array(AsnConvert.serialize(sm2Basic))), issuer: sm2ResponderPem, distid: '1234567812345678' },
+    });
+
     // A time-stamp token, a signed document (Signet's CMS toolkit) and an evidence package.
     const content = Buffer.from('采购合同：货款人民币 500,000.00 元\n');
     const contentPath = file('content.txt', content);
@@ -204,9 +238,9 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
     // One process per verifier for the whole table.
     const id = (i: number, who: Verifier) => `${i}:${who}`;
     const sm2 = hierarchies.get('sm2')!;
-    const sm2Leaf = readFileSync(signers.get('sm2')!.der);
-    sm2Leaf.writeUInt8(sm2Leaf.readUInt8(sm2Leaf.length - 1) ^ 0x01, sm2Leaf.length - 1); // the last octet of the signature's s
-    const tampered = writePem(dir, 'sm2-tampered.pem', sm2Leaf);
+    const changedLeaf = readFileSync(signers.get('sm2')!.der);
+    changedLeaf.writeUInt8(changedLeaf.readUInt8(changedLeaf.length - 1) ^ 0x01, changedLeaf.length - 1); // the last octet of the signature's s
+    const tampered = writePem(dir, 'sm2-tampered.pem', changedLeaf);
     const goRefusals: GoTask[] = [
       { id: 'gmsm: changed signature', op: 'sm2chain', leaf: tampered, intermediates: [sm2.issuing], roots: [sm2.root], distid: '1234567812345678' },
       { id: 'gmsm: empty ID', op: 'sm2chain', leaf: signers.get('sm2')!.pem, intermediates: [sm2.issuing], roots: [sm2.root], distid: '' },
@@ -239,7 +273,7 @@ describe.each(storeBackends)('the verifier matrix on %s (issue 23)', (backend) =
   });
 
   it('has a row for every kind of artefact, each with at least three verifiers or a named limit for each one missing', () => {
-    expect(made.length).toBe(PROFILES.length + (ALGORITHMS.length - 1) + 2 + 1 + 3);
+    expect(made.length).toBe(PROFILES.length + (ALGORITHMS.length - 1) + 2 + 1 + 2 + 3);
     const ALL: Verifier[] = ['openssl', 'go', 'gmsm', 'java-pkix', 'bouncycastle', 'python'];
     for (const m of made) {
       const explained = ALL.filter((v) => m.row.limits?.[v]).length;

@@ -109,9 +109,14 @@ public class Verify {
     return out.toString().trim();
   }
 
+  /** The factory a task asks for: provider=BC reads certificates and CRLs with BouncyCastle (SM2). */
+  static CertificateFactory factory(Map<String, String> a) {
+    return "BC".equals(a.get("provider")) ? BC_FACTORY : FACTORY;
+  }
+
   static String crl(Map<String, String> a) throws Exception {
-    X509CRL crl = (X509CRL) FACTORY.generateCRL(new ByteArrayInputStream(bytes(a.get("file"))));
-    crl.verify(cert(a.get("issuer")).getPublicKey());
+    X509CRL crl = (X509CRL) factory(a).generateCRL(new ByteArrayInputStream(bytes(a.get("file"))));
+    crl.verify(cert(a.get("issuer"), factory(a)).getPublicKey());
     Set<?> revoked = crl.getRevokedCertificates();
     return "CRL of " + (revoked == null ? 0 : revoked.size()) + " entries";
   }
@@ -120,11 +125,13 @@ public class Verify {
     OCSPResp response = new OCSPResp(bytes(a.get("file")));
     if (response.getStatus() != 0) throw new Exception("responseStatus " + response.getStatus());
     BasicOCSPResp basic = (BasicOCSPResp) response.getResponseObject();
-    X509Certificate issuer = cert(a.get("issuer"));
+    X509Certificate issuer = cert(a.get("issuer"), factory(a));
     X509CertificateHolder[] certs = basic.getCerts();
     PublicKey key = issuer.getPublicKey();
     if (certs.length > 0) {
-      X509Certificate responder = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(certs[0]);
+      org.bouncycastle.cert.jcajce.JcaX509CertificateConverter converter = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter();
+      if ("BC".equals(a.get("provider"))) converter.setProvider("BC");
+      X509Certificate responder = converter.getCertificate(certs[0]);
       responder.verify(issuer.getPublicKey());
       key = responder.getPublicKey();
     }
