@@ -79,13 +79,13 @@ describe('the first hour: npm start on an empty data folder → welcome → appl
     server = spawn('npm', ['start'], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    for (const deadline = Date.now() + 120_000; !/接下来/.test(output); ) {
+    for (const deadline = Date.now() + 240_000; !/接下来/.test(output); ) {
       if (Date.now() > deadline || server.exitCode !== null) throw new Error(`npm start gave no welcome:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     browser = await launchBrowser();
-    // A checkout whose dist/ is stale compiles it first, and a first start makes keys: more than vitest's default minute on a busy machine.
-  }, 300_000);
+    // A checkout whose dist/ is stale compiles it first, and a first start makes keys: minutes on a busy machine.
+  }, 540_000);
 
   afterAll(async () => {
     await browser?.close();
