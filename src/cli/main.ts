@@ -397,7 +397,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     const detail =
-      error instanceof SignetError ? error.messageIn(locale) : error instanceof CliError ? error.message : (error as Error).message;
+      error instanceof SignetError ? [error, ...error.also].map((each) => each.messageIn(locale)).join('\n') : error instanceof CliError ? error.message : (error as Error).message;
     console.error(say('cli.error', { detail }));
     process.exitCode = error instanceof SignetError && error.status < 500 ? 2 : 1;
   }

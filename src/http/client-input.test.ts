@@ -64,6 +64,25 @@ describe.each(storeBackends)('client input on %s (issue 16: strict schemas, one 
     expect([refused.statusCode, refused.json().code, refused.json().field]).toEqual([400, 'status.bad-certificate', 'certificate']);
   });
 
+  it('names every field at fault in one answer, each with its own reason in both languages, and stores nothing (R1, issue 20)', async () => {
+    const before = await subscribers();
+    const refused = await register({ idNumber: '110105194912310039', phone: '12345', email: 'not-an-address' });
+    expect(refused.statusCode).toBe(400);
+    const problem = refused.json();
+    expect(problem.field).toBe('idNumber');
+    expect(problem.errors.map((each: { field: string }) => each.field)).toEqual(['idNumber', 'phone', 'email']);
+    for (const each of problem.errors as { code: string; messages: Record<string, string> }[]) {
+      expect(each.code).toMatch(/^ra\./);
+      expect(each.messages['zh-CN']).toMatch(/[\u4e00-\u9fff]/);
+      expect(each.messages.en).toMatch(/[a-z]/);
+    }
+    expect(await subscribers()).toBe(before);
+    // One fault alone stays the plain problem it always was.
+    const single = await register({ phone: '12345' });
+    expect([single.statusCode, single.json().field, single.json().errors]).toEqual([400, 'phone', undefined]);
+    expect(await subscribers()).toBe(before);
+  });
+
   it('does not coerce JSON types: a number for a name, "true" for consent are refused and nothing is stored', async () => {
     const before = await subscribers();
     for (const fields of [{ name: 12 }, { consent: { agreementVersion: 'v1', accepted: 'true' } }]) {

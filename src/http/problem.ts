@@ -13,6 +13,8 @@ export interface Problem {
   code: MessageCode;
   field?: string;
   messages: Record<Locale, string>;
+  /** Every field at fault when the input had more than one (the first is also the problem itself). */
+  errors?: { code: MessageCode; field?: string; detail: string; messages: Record<Locale, string> }[];
 }
 
 export function problemFor(error: SignetError, locale: Locale): Problem {
@@ -24,6 +26,16 @@ export function problemFor(error: SignetError, locale: Locale): Problem {
     code: error.code,
     ...(error.field ? { field: error.field } : {}),
     messages: { 'zh-CN': error.messageIn('zh-CN'), en: error.messageIn('en') },
+    ...(error.also.length > 0
+      ? {
+          errors: [error, ...error.also].map((each) => ({
+            code: each.code,
+            ...(each.field ? { field: each.field } : {}),
+            detail: each.messageIn(locale),
+            messages: { 'zh-CN': each.messageIn('zh-CN'), en: each.messageIn('en') },
+          })),
+        }
+      : {}),
   };
 }
 

@@ -17,7 +17,41 @@ export class SignetError extends Error {
     this.name = 'SignetError';
   }
 
+  /** Further faults found in the same input (a form's other fields), so one round trip names them all. */
+  also: readonly SignetError[] = [];
+
   messageIn(locale: Locale): string {
     return translate(this.code, locale, this.params);
+  }
+
+  /** The first fault, carrying the others: one answer for every field at fault. */
+  static all(errors: readonly SignetError[]): SignetError {
+    const [first, ...rest] = errors;
+    if (!first) throw new Error('SignetError.all needs at least one error');
+    first.also = rest;
+    return first;
+  }
+}
+
+/**
+ * Runs each field's check and keeps going past a refusal, so that every field
+ * at fault is reported together (R1: the form shows each beside its field).
+ */
+export class FieldChecks {
+  private readonly faults: SignetError[] = [];
+
+  check<T>(run: () => T): T | undefined {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof SignetError)) throw error;
+      this.faults.push(error);
+      return undefined;
+    }
+  }
+
+  /** Throws every fault found, the first carrying the others. */
+  done(): void {
+    if (this.faults.length > 0) throw SignetError.all(this.faults);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SignetError } from '../i18n/signet-error.js';
+import { FieldChecks, SignetError } from '../i18n/signet-error.js';
 import { fieldWords } from '../i18n/field-words.js';
 import { acceptableName } from './names.js';
 import { audit, type RaContext } from './context.js';
@@ -111,16 +111,21 @@ function text(value: unknown, field: string, limit = NAME_LIMIT): string {
   return trimmed;
 }
 
-function person(input: unknown, prefix: string, contact: boolean): PersonRecord {
+function person(input: unknown, prefix: string, contact: boolean, checks: FieldChecks): PersonRecord {
   const p = (input ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || input === null) throw new SignetError('ra.field-required', 400, { field: fieldWords(prefix) }, prefix);
+  if (typeof input !== 'object' || input === null) {
+    checks.check(() => {
+      throw new SignetError('ra.field-required', 400, { field: fieldWords(prefix) }, prefix);
+    });
+    return {} as PersonRecord;
+  }
   const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
-  const name = text(p.name, at('name'));
-  const id = validateIdDocument(text(p.idType, at('idType')), text(p.idNumber, at('idNumber')), at('idNumber'));
-  const record: PersonRecord = { name, idType: id.type, idNumber: id.number };
+  const name = checks.check(() => text(p.name, at('name')));
+  const id = checks.check(() => validateIdDocument(text(p.idType, at('idType')), text(p.idNumber, at('idNumber')), at('idNumber')));
+  const record = { name, idType: id?.type, idNumber: id?.number } as PersonRecord;
   if (contact) {
-    record.phone = validatePhone(text(p.phone, at('phone')), at('phone'));
-    record.email = validateEmail(text(p.email, at('email'), 254), at('email'));
+    record.phone = checks.check(() => validatePhone(text(p.phone, at('phone')), at('phone')));
+    record.email = checks.check(() => validateEmail(text(p.email, at('email'), 254), at('email')));
   }
   return record;
 }
@@ -128,16 +133,20 @@ function person(input: unknown, prefix: string, contact: boolean): PersonRecord 
 /** R1: every field checked, and a refusal names the field and why. */
 export function validateSubscriberRecord(input: unknown): SubscriberRecord {
   const body = (input ?? {}) as Record<string, unknown>;
+  // Every field is checked before answering, so a form learns of all its faults at once.
+  const checks = new FieldChecks();
   if (body.type === 'individual') {
-    const p = person(body, '', true);
+    const p = person(body, '', true, checks);
+    checks.done();
     return { type: 'individual', name: p.name, idType: p.idType, idNumber: p.idNumber, phone: p.phone!, email: p.email! };
   }
   if (body.type === 'enterprise') {
-    const name = text(body.name, 'name');
-    const uscc = validateUscc(text(body.uscc, 'uscc'), 'uscc');
-    const legalRepresentative = person(body.legalRepresentative, 'legalRepresentative', false);
-    const agent = person(body.agent, 'agent', true) as EnterpriseRecord['agent'];
-    return { type: 'enterprise', name, uscc, legalRepresentative, agent };
+    const name = checks.check(() => text(body.name, 'name'));
+    const uscc = checks.check(() => validateUscc(text(body.uscc, 'uscc'), 'uscc'));
+    const legalRepresentative = person(body.legalRepresentative, 'legalRepresentative', false, checks);
+    const agent = person(body.agent, 'agent', true, checks) as EnterpriseRecord['agent'];
+    checks.done();
+    return { type: 'enterprise', name: name!, uscc: uscc!, legalRepresentative, agent };
   }
   throw new SignetError('ra.bad-subscriber-type', 400, {}, 'type');
 }

@@ -108,16 +108,18 @@ describe('the subscriber portal in the browser, on SQLite: self-registration →
     await open(page, '/portal/register', 'zh-CN', 'phone');
     await page.locator('#f-name').fill('张三');
     await page.locator('#f-idNumber').fill('110101199003077572');
-    await page.locator('#f-phone').fill('13800138000');
+    await page.locator('#f-phone').fill('12345');
     await page.locator('#f-email').fill('zhangsan@example.cn');
     await page.locator('#f-consent').check();
     await page.getByRole('button', { name: zh('sp.register.submit') }).click();
-    // GB 11643: the wrong check digit is refused beside the ID number, in Chinese.
+    // GB 11643: the wrong check digit is refused beside the ID number, in Chinese; the bad phone number in the same answer (issue 20).
     const idError = page.locator('[data-field="idNumber"] .field-error');
     await idError.waitFor();
     expect(await idError.textContent()).toContain('校验码');
     expect(await page.locator('#f-idNumber').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('[data-field="phone"] .field-error').count()).toBe(1);
     await both(page, 'register-error', 'zh-CN');
+    await page.locator('#f-phone').fill('13800138000');
 
     // R0: without consent nothing is registered; the refusal sits beside the checkbox.
     await page.locator('#f-idNumber').fill('110101199003077571');

@@ -8,6 +8,8 @@ export interface Problem {
   detail: string;
   field?: string;
   messages?: Partial<Record<Locale, string>>;
+  /** Every field at fault, when there was more than one. */
+  errors?: { code: string; field?: string; detail: string; messages?: Partial<Record<Locale, string>> }[];
 }
 
 export class ApiError extends Error {

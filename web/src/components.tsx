@@ -44,6 +44,16 @@ export function useProblem(fields: readonly string[]) {
     /** `fallback`: the field a problem without a (known) field is about, on one-field forms. */
     report(error: unknown, fieldMap: Record<string, string> = {}, fallback?: string) {
       if (error instanceof ApiError) {
+        // Several fields at fault: each error beside its own field, focus on the first.
+        const several = (error.problem.errors ?? [])
+          .map((each) => ({ field: each.field ? (fieldMap[each.field] ?? each.field) : undefined, text: each.messages?.[locale] ?? each.detail }))
+          .filter((each): each is { field: string; text: string } => each.field !== undefined && fields.includes(each.field));
+        if (several.length > 1) {
+          setFieldErrors(Object.fromEntries(several.map((each) => [each.field, each.text])));
+          setFormError(null);
+          window.setTimeout(() => document.getElementById(`f-${several[0]!.field}`)?.focus(), 0);
+          return;
+        }
         const named = error.problem.field ? (fieldMap[error.problem.field] ?? error.problem.field) : undefined;
         const field = named && fields.includes(named) ? named : fallback;
         if (field && fields.includes(field)) {
