@@ -105,7 +105,9 @@ describe.each(storeBackends)('CA-initiated revocation by an authorised operator,
 
     const notCa = await call({ ...officer, 'accept-language': 'en' }, 'POST', url, body);
     expect([notCa.status, notCa.json.code]).toEqual([403, 'ra.role-not-admitted']);
-    expect(notCa.json.messages!['zh-CN']).toContain('ra-officer');
+    // The refusal names the roles in words, not their codes (issue 20).
+    expect(notCa.json.messages!['zh-CN']).toContain('RA 审核员');
+    expect(notCa.json.messages!['zh-CN']).not.toContain('ra-officer');
     expect((await call({ cookie: session.cookie! }, 'POST', url, body)).json.code).toBe('ra.csrf-mismatch');
     expect((await call({}, 'POST', url, body)).status).toBe(401);
     const silent = await call(caAdmin, 'POST', url, { channel: 'ca', ground: 'breach' });

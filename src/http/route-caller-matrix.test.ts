@@ -51,6 +51,8 @@ const OTHER_ROUTES: Record<string, Access> = {
   'GET /notices/{version}': PUBLIC,
   'GET /notices': PUBLIC,
   'GET /cps': PUBLIC,
+  // The CA's contact details (issue 20), shown on public pages.
+  'GET /api/v1/contact': PUBLIC,
   // No bearer at the door: the body is a message signed by a registered CA, checked by the KMC (GM/T 0034).
   'POST /kmc/v1/requests': PUBLIC,
   'POST /api/v1/certificates/dual': ADMIN_TOKEN,

@@ -149,6 +149,8 @@ describe('the first hour: npm start on an empty data folder → welcome → appl
       await officer.goto(`${console}/applications`);
       await officer.locator('tr[data-application]').first().getByRole('link').click();
       await officer.getByRole('button', { name: zh('application.take') }).click();
+      // Nothing was uploaded: approval warns of it and asks the officer to acknowledge (issue 20).
+      await officer.locator('input[name="acknowledge"]').check();
       await officer.getByRole('button', { name: zh('application.approve') }).click();
       await officer.locator('[data-testid="credential"]').waitFor();
       const referenceNumber = (await officer.locator('[data-testid="reference-number"]').textContent())!.trim();

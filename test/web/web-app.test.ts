@@ -252,6 +252,9 @@ describe('the web application on SQLite: public pages, subscriber portal, RA con
     await officer.locator('#f-document').setInputFiles(scan);
     await officer.getByText('id-card.png').waitFor();
     await officer.getByRole('button', { name: zh('application.take') }).click();
+    // The officer registered this subscriber: approval warns of it and asks to acknowledge (issue 20, single-person RA).
+    await officer.locator('input[name="acknowledge"]').check();
+    expect(await officer.locator('[data-testid="approval-warnings"]').innerText()).toContain('本人登记');
     await officer.getByRole('button', { name: zh('application.approve') }).click();
     await officer.locator('[data-testid="credential"]').waitFor();
     const referenceNumber = (await officer.locator('[data-testid="reference-number"]').textContent())!;
