@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { buildServer } from '../http/server.js';
 import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
@@ -16,21 +15,7 @@ afterAll(dropFreshStores);
 
 const CONSENT = { agreementVersion: 'v1', accepted: true };
 
-function runAsync(command: string, args: string[]): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
+const runAsync = (command: string, args: string[]) => runToolAsync(command, args, { killAfterMs: 110_000 });
 
 /** The failure bit an `error` PKIMessage carries (RFC 4210 §5.2.3). */
 function failureOf(der: Uint8Array): PkiFailure | null {

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { buildServer } from '../http/server.js';
 import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
@@ -16,21 +15,7 @@ const CONSENT = { agreementVersion: 'v1', accepted: true };
 const PERSON = { type: 'individual', name: 'John Smith', idType: 'passport', idNumber: 'E12345678', phone: '+8613800138001', email: 'john@example.com' };
 
 /** The clients run as separate processes; under a loaded machine they get minutes, never a timing assertion. */
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
+const runAsync = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) => runToolAsync(command, args, { env: { ...process.env, ...env } });
 
 /** RFC 7030 §4 over a real TLS listener, with clients nobody here wrote: strongSwan's pki and curl + openssl. */
 describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {

@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { buildServer } from '../http/server.js';
 import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
@@ -14,21 +14,7 @@ afterAll(dropFreshStores);
 
 const CONSENT = { agreementVersion: 'v1', accepted: true };
 
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
+const runAsync = (command: string, args: string[], env: NodeJS.ProcessEnv) => runToolAsync(command, args, { env });
 
 /**
  * certmonger (Debian, the daemon behind FreeIPA's enrolment) as a second

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
 import { softwareSignerFromPkcs8 } from '../crypto/software-signer.js';
 import { buildServer } from '../http/server.js';
 import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
@@ -22,21 +21,7 @@ const PERSON = { type: 'individual', name: 'John Smith', idType: 'passport', idN
 const AES128 = '2.16.840.1.101.3.4.1.2';
 
 /** The clients run as separate processes; under a loaded machine they get minutes, never a timing assertion. */
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
+const runAsync = (command: string, args: string[], env: NodeJS.ProcessEnv = {}) => runToolAsync(command, args, { env: { ...process.env, ...env } });
 
 /** RFC 8894 over plain HTTP with strongSwan's pki (--scepca, --scep) as the client nobody here wrote. */
 describe.each(storeBackends)('SCEP (RFC 8894) on %s (issue 21)', (backend) => {

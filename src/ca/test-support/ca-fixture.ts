@@ -3,7 +3,7 @@
  * either backend, OpenSSL-made requests, and a way to run the tools nobody
  * here wrote. Shared by the CA, status, TSA, RA and evidence tests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,27 @@ export function runTool(command: string, args: string[], input?: string | Buffer
   const result = spawnSync(command, args, { input, encoding: 'buffer', timeout: 60_000 });
   if (result.error) throw new Error(`${command} could not run: ${result.error.message} (run scripts/setup-test-tools.sh)`);
   return { status: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+}
+
+/**
+ * A client nobody here wrote, run as its own process without blocking the event loop (the server under test
+ * answers it from this process). `env` is the whole environment; the child is killed after `killAfterMs`,
+ * generous because a loaded machine slows every tool: never a timing assertion.
+ */
+export function runToolAsync(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 170_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
 }
 
 /** OpenSSL key specs for `openssl req -newkey`. */
