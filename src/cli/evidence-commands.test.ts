@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { opensslRequest, runTool, writePem } from '../ca/test-support/ca-fixture.js';
 import { loadConfig } from '../config/settings.js';
@@ -66,6 +68,15 @@ describe('signet cms sign|verify|encrypt|decrypt (R13)', () => {
     const offline = signet(['evidence', 'verify', evidencePath, '--ca', rootPem]);
     expect(offline.status, offline.stdout + offline.stderr).toBe(0);
     expect(offline.stdout).toContain('Evidence package verified');
+    // The same package with its signer's certificate twice: every signed byte intact, yet another byte string (malleability).
+    const info = AsnConvert.parse(readFileSync(evidencePath), ContentInfo);
+    const repeated = AsnConvert.parse(info.content, SignedData);
+    repeated.certificates!.push(repeated.certificates![0]!);
+    const repeatedPath = join(work, 'repeated.evidence');
+    writeFileSync(repeatedPath, Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: info.contentType, content: AsnConvert.serialize(repeated) }))));
+    const twice = signet(['evidence', 'verify', repeatedPath, '--ca', rootPem], 'zh-CN');
+    expect(twice.status).toBe(3);
+    expect(twice.stdout + twice.stderr).toContain('同一张证书出现了不止一次');
     const flipped = readFileSync(evidencePath);
     // One byte of the signed manifest: the reader is told, in their language, that the package was altered (issue 20).
     const inManifest = flipped.indexOf(Buffer.from('"statusAtTime"')) + 3;

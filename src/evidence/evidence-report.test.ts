@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateChoices, ContentInfo, SignedData } from '@peculiar/asn1-cms';
-import { Certificate } from '@peculiar/asn1-x509';
+import { Certificate, CertificateList } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } fr
 import { documentSigner, signDocument } from './cms-signing.js';
 import { renderEvidenceHtml } from './evidence-html.js';
 import { EvidenceService, verifyEvidencePackage } from './evidence-report.js';
+import { CmsSignedData, RevocationInfo, RevocationInfos } from './signed-data-schema.js';
 
 afterAll(dropFreshStores);
 
@@ -170,6 +172,74 @@ describe.each(storeBackends)('evidence for a dispute on %s (R14, agreement II.3)
     const refused = await verifyEvidencePackage(rewrap(versioned));
     expect(refused.valid).toBe(false);
     expect(refused.problems.join()).toMatch(/SignerInfo version 3 does not fit/);
+  });
+
+  it('refuses every other byte string of the same package: a repeated certificate, a CRL, an empty set, an extra field, a second token, trailing bytes (malleability; RFC 5652 §5.1 leaves these unsigned)', async () => {
+    const { der } = await evidence.produce({ serial: revokedLater.serial, at: transactionTime, requestedBy: 'operator:arbitration-desk' });
+    expect((await verifyEvidencePackage(der)).valid).toBe(true);
+    const info = AsnConvert.parse(der, ContentInfo);
+    const rewrap = (signedData: CmsSignedData | ArrayBuffer) =>
+      Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: info.contentType, content: signedData instanceof ArrayBuffer ? signedData : AsnConvert.serialize(signedData) })));
+    const fresh = () => AsnConvert.parse(info.content, CmsSignedData);
+    const refusal = async (bytes: Buffer) => {
+      const result = await verifyEvidencePackage(bytes);
+      expect(result.valid).toBe(false);
+      const failed = result.checks.filter((c) => !c.ok);
+      expect(failed.length).toBeGreaterThan(0);
+      return { problems: result.problems.join(' | '), zh: failed.map((c) => c.text['zh-CN']).join(' | '), en: failed.map((c) => c.text.en).join(' | ') };
+    };
+
+    // The signer's certificate twice: every certificate is one a check used, yet the bytes differ.
+    const repeated = fresh();
+    repeated.certificates!.push(repeated.certificates![0]!);
+    const twice = await refusal(rewrap(repeated));
+    expect(twice.problems).toMatch(/repeats a certificate/);
+    expect(twice.zh).toContain('重复');
+    expect(twice.en).toMatch(/more than once/);
+    // The same certificate repeated inside the signature's time-stamp token.
+    const tokenRepeated = fresh();
+    const tokenAttribute = tokenRepeated.signerInfos[0]!.unsignedAttrs![0]!;
+    const tokenInfo = AsnConvert.parse(tokenAttribute.attrValues[0]!, ContentInfo);
+    const token = AsnConvert.parse(tokenInfo.content, CmsSignedData);
+    token.certificates!.push(token.certificates![0]!);
+    tokenAttribute.attrValues[0] = AsnConvert.serialize(new ContentInfo({ contentType: tokenInfo.contentType, content: AsnConvert.serialize(token) }));
+    expect((await refusal(rewrap(tokenRepeated))).problems).toMatch(/time-stamp token repeats a certificate/);
+    // The time-stamp token twice in its attribute.
+    const secondToken = fresh();
+    const values = secondToken.signerInfos[0]!.unsignedAttrs![0]!.attrValues;
+    values.push(values[0]!);
+    const tokens = await refusal(rewrap(secondToken));
+    expect(tokens.problems).toMatch(/more than one time-stamp token/);
+    expect(tokens.zh).toContain('时间戳');
+
+    // The in-force CRL (a real one, signed by the issuing CA) in the unsigned revocation set, once and twice:
+    // Signet keeps its CRL as a signed artefact, never there.
+    const crl = AsnConvert.parse(Buffer.from((JSON.parse(Buffer.from(fresh().encapContentInfo.eContent!.single!.buffer).toString('utf8')) as { artefacts: Record<string, string> }).artefacts['crl.der']!, 'base64'), CertificateList);
+    for (const count of [1, 2]) {
+      const withCrl = fresh();
+      withCrl.crls = new RevocationInfos(Array.from({ length: count }, () => new RevocationInfo({ crl })));
+      const refused = await refusal(rewrap(withCrl));
+      expect(refused.problems).toMatch(count === 1 ? /carries a revocation value/ : /repeats a revocation value/);
+      expect(refused.zh).toContain('废止列表');
+      expect(refused.en).toMatch(/revocation list/);
+    }
+    // An empty revocation set: absent and empty are two encodings of "none".
+    const empty = fresh();
+    empty.crls = new RevocationInfos([]);
+    const emptied = await refusal(rewrap(empty));
+    expect(emptied.problems).toMatch(/the package has an empty revocation set/);
+    expect(emptied.zh).toContain('空的');
+
+    // An extra field after signerInfos, and bytes after the package.
+    const outline = asn1js.fromBER(info.content).result as asn1js.Sequence;
+    outline.valueBlock.value.push(new asn1js.Null());
+    const extraField = await refusal(rewrap(outline.toBER()));
+    expect(extraField.en).toMatch(/canonical DER encoding \(a field was added/);
+    expect(extraField.zh).toContain('多了一个字段');
+    const trailing = await refusal(Buffer.concat([der, Buffer.from([0x00, 0x00])]));
+    expect(trailing.problems).toMatch(/2 bytes after the package/);
+    expect(trailing.zh).toContain('多余的字节');
+    expect(trailing.en).toMatch(/bytes after/);
   });
 
   it('takes the transaction time from the time-stamp of a signed document and checks the signature (R13 + R14)', async () => {

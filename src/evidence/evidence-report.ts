@@ -1,5 +1,6 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn1js from 'asn1js';
 import { ContentInfo, id_data, id_signedData } from '@peculiar/asn1-cms';
 import { CmsSignedData } from './signed-data-schema.js';
 import { Certificate, CRLDistributionPoints, CRLReason, CRLReasons, IssuingDistributionPoint, id_ce_cRLDistributionPoints, id_ce_cRLReasons, id_ce_issuingDistributionPoint } from '@peculiar/asn1-x509';
@@ -481,9 +482,9 @@ function failedVerdict(checks: VerificationCheck[]): Bilingual {
   ) as Bilingual;
 }
 
-/** The verification of bytes that are not a readable package. */
-export function unreadable(problem: string): EvidencePackageVerification {
-  const checks: VerificationCheck[] = [{ id: 'readable', ok: false, text: both('evidence.verify.readable-bad') }];
+/** The verification of bytes that are not a readable package: why, when it is known more precisely than "unreadable". */
+export function unreadable(problem: string, reason: Bilingual = both('evidence.verify.readable-bad')): EvidencePackageVerification {
+  const checks: VerificationCheck[] = [{ id: 'readable', ok: false, text: reason }];
   return { valid: false, verdict: failedVerdict(checks), checks, problems: [problem] };
 }
 
@@ -492,8 +493,9 @@ function canonicalSignedData(der: Uint8Array, what: string): CmsSignedData {
   const info = AsnConvert.parse(der, ContentInfo);
   if (info.contentType !== id_signedData) throw new Error(`${what}: content type ${info.contentType} is not signed data`);
   const signedData = AsnConvert.parse(info.content, CmsSignedData);
+  // Re-encoding what was read drops a field the schema does not have and rewrites any other encoding of a value.
   if (!Buffer.from(AsnConvert.serialize(info)).equals(Buffer.from(der)) || !Buffer.from(AsnConvert.serialize(signedData)).equals(Buffer.from(info.content))) {
-    throw new Error(`${what} is not in canonical DER`);
+    throw new NotCanonical(`${what} is not in canonical DER (a field added, or a value encoded another way)`);
   }
   // RFC 5652 §5.3 and §5.1: the versions follow from the rest, so a changed version is a changed package.
   for (const signer of signedData.signerInfos) {
@@ -508,6 +510,42 @@ function canonicalSignedData(der: Uint8Array, what: string): CmsSignedData {
     throw new Error(`${what}: the digest algorithms listed are not those its signature uses`);
   }
   return signedData;
+}
+
+/** A package whose bytes are not the one DER encoding of what they hold. */
+class NotCanonical extends Error {}
+
+/** Bytes after the outermost value (0 when there is none, or it cannot be read: the parse then says why). */
+function bytesAfterPackage(der: Uint8Array): number {
+  const read = asn1js.fromBER(der);
+  return read.offset === -1 ? 0 : der.length - read.offset;
+}
+
+/** One way a package's unsigned parts differ from how Signet writes them: for the log, and the reason in words. */
+interface AddedPart {
+  problem: string;
+  code: MessageCode;
+}
+
+/**
+ * What CMS leaves unsigned in a SignedData and Signet never writes: the same
+ * certificate twice, a revocation value twice, and an empty set where "none"
+ * is written by leaving the field out (RFC 5652 §5.1). Each lets one signed
+ * package be written as more than one byte string, every one "valid".
+ */
+function repeatedOrEmpty(signedData: CmsSignedData, what: string): AddedPart[] {
+  const added: AddedPart[] = [];
+  const encoded = (values: Iterable<unknown>) => [...values].map((value) => Buffer.from(AsnConvert.serialize(value)).toString('hex'));
+  const certificates = encoded(signedData.certificates ?? []);
+  if (new Set(certificates).size !== certificates.length) added.push({ problem: `${what} repeats a certificate`, code: 'evidence.verify.repeated-certificate' });
+  const revocation = encoded(signedData.crls ?? []);
+  if (new Set(revocation).size !== revocation.length) added.push({ problem: `${what} repeats a revocation value`, code: 'evidence.verify.revocation-added' });
+  if (signedData.certificates?.length === 0) added.push({ problem: `${what} has an empty certificate set`, code: 'evidence.verify.empty-set' });
+  if (signedData.crls?.length === 0) added.push({ problem: `${what} has an empty revocation set`, code: 'evidence.verify.empty-set' });
+  for (const signer of signedData.signerInfos) {
+    if (signer.unsignedAttrs?.length === 0) added.push({ problem: `${what}'s signature has an empty set of unsigned attributes`, code: 'evidence.verify.empty-set' });
+  }
+  return added;
 }
 
 /**
@@ -531,6 +569,8 @@ function uncheckedCertificates(signedData: CmsSignedData, checked: Buffer[]): nu
  * otherwise pass as the same package. A package is evidence byte for byte.
  */
 function packageContent(der: Uint8Array): { content: PackageContent; signedData: CmsSignedData } {
+  const after = bytesAfterPackage(der);
+  if (after > 0) throw new SignetError('evidence.package-trailing-bytes', 400, { count: after }, 'package');
   try {
     const signedData = canonicalSignedData(der, 'the package');
     const content = signedData.encapContentInfo.eContent?.single;
@@ -539,7 +579,8 @@ function packageContent(der: Uint8Array): { content: PackageContent; signedData:
     if (parsed.manifest?.format !== 'signet-evidence/1') throw new Error('unknown format');
     return { content: parsed, signedData };
   } catch (error) {
-    throw new SignetError('evidence.malformed-package', 400, { detail: (error as Error).message.slice(0, 200) }, 'package');
+    const detail = (error as Error).message.slice(0, 200);
+    throw new SignetError(error instanceof NotCanonical ? 'evidence.package-not-canonical' : 'evidence.malformed-package', 400, { detail }, 'package');
   }
 }
 
@@ -554,7 +595,9 @@ export async function verifyEvidencePackage(der: Uint8Array, trustAnchors?: Uint
   try {
     read = packageContent(der);
   } catch (error) {
-    return unreadable((error as Error).message);
+    // Bytes appended, or a field added or re-encoded: said as such, not as an unreadable file.
+    const precise = error instanceof SignetError && (error.code === 'evidence.package-trailing-bytes' || error.code === 'evidence.package-not-canonical');
+    return unreadable((error as Error).message, precise ? both(error.code, error.params) : undefined);
   }
   try {
     return await verifyPackageContent(der, read.content, read.signedData, trustAnchors, detached, sm2Keys);
@@ -570,28 +613,42 @@ function packageSm2Ids(ids: Record<string, string>): Sm2KeyDirectory {
   return { distinguishingIdOf: (spki) => named.get(sha256(spki)), preparedPoint: () => undefined };
 }
 
-/** What in the package (and its signature's time-stamp token) no check covered. */
-function uncheckedParts(signedData: CmsSignedData, checked: Buffer[]): string[] {
-  const problems: string[] = [];
-  if (uncheckedCertificates(signedData, checked) > 0) problems.push('the package carries a certificate that no check used');
+/**
+ * What in the package (and its signature's time-stamp token) no check covered,
+ * or that is written where Signet writes nothing: the parts CMS leaves unsigned.
+ */
+function uncheckedParts(signedData: CmsSignedData, checked: Buffer[]): AddedPart[] {
+  const added = repeatedOrEmpty(signedData, 'the package');
+  if (uncheckedCertificates(signedData, checked) > 0) added.push({ problem: 'the package carries a certificate that no check used', code: 'evidence.verify.nothing-added-bad' });
+  // Signet keeps the CRL as a signed artefact; one beside the signature could be added or taken away unnoticed.
+  if ((signedData.crls?.length ?? 0) > 0 && !added.some((a) => a.code === 'evidence.verify.revocation-added')) {
+    added.push({ problem: 'the package carries a revocation value outside its signed content', code: 'evidence.verify.revocation-added' });
+  }
   for (const signer of signedData.signerInfos) {
+    const stamps = (signer.unsignedAttrs ?? []).filter((attribute) => attribute.attrType === id_aa_signatureTimeStampToken);
+    // The verification reads the first token only: a second is unchecked, and a copy of the first is another encoding.
+    if (stamps.length > 1 || stamps.some((attribute) => attribute.attrValues.length !== 1)) {
+      added.push({ problem: "the package's signature carries more than one time-stamp token", code: 'evidence.verify.repeated-time-stamp' });
+    }
     for (const attribute of signer.unsignedAttrs ?? []) {
       if (attribute.attrType !== id_aa_signatureTimeStampToken) {
-        problems.push(`the package's signature carries an unsigned attribute ${attribute.attrType} that no check covers`);
+        added.push({ problem: `the package's signature carries an unsigned attribute ${attribute.attrType} that no check covers`, code: 'evidence.verify.nothing-added-bad' });
         continue;
       }
       for (const token of attribute.attrValues) {
         try {
-          if (uncheckedCertificates(canonicalSignedData(new Uint8Array(token), 'the time-stamp token'), checked) > 0) {
-            problems.push('the time-stamp token carries a certificate that no check used');
+          const tokenData = canonicalSignedData(new Uint8Array(token), 'the time-stamp token');
+          added.push(...repeatedOrEmpty(tokenData, 'the time-stamp token'));
+          if (uncheckedCertificates(tokenData, checked) > 0) {
+            added.push({ problem: 'the time-stamp token carries a certificate that no check used', code: 'evidence.verify.nothing-added-bad' });
           }
         } catch (error) {
-          problems.push((error as Error).message);
+          added.push({ problem: (error as Error).message, code: 'evidence.verify.nothing-added-bad' });
         }
       }
     }
   }
-  return problems;
+  return added;
 }
 
 /**
@@ -664,8 +721,16 @@ async function verifyPackageContent(
   // The package signer's own path counts as checked: after an issuing CA ceremony the evidence signer may still be
   // certified by the previous issuing CA while the certificate in question chains to the new one (issue 13).
   const added = uncheckedParts(signedData, [...chain, ...signature.chain, ...[signature.signer?.certificateDer, signature.timeStamp?.tsaCertificateDer].flatMap((c) => c ?? [])]);
-  problems.push(...added);
-  checks.push({ id: 'nothing-added', ok: added.length === 0, text: both(added.length === 0 ? 'evidence.verify.nothing-added-ok' : 'evidence.verify.nothing-added-bad') });
+  problems.push(...added.map((a) => a.problem));
+  const addedReasons = [...new Set(added.map((a) => a.code))];
+  checks.push({
+    id: 'nothing-added',
+    ok: added.length === 0,
+    text:
+      added.length === 0
+        ? both('evidence.verify.nothing-added-ok')
+        : (Object.fromEntries(LOCALES.map((l) => [l, addedReasons.map((code) => translate(code, l)).join(translate('evidence.verify.separator', l))])) as Bilingual),
+  });
 
   const mismatched: string[] = [];
   let besideMissing: { file: string; location: string } | undefined;

@@ -126,6 +126,14 @@ export const EVIDENCE_MESSAGES = {
     'zh-CN': '不是 Signet 证据包：{detail}',
     en: 'Not a Signet evidence package: {detail}',
   },
+  'evidence.package-trailing-bytes': {
+    'zh-CN': '文件在证据包结束之后还有 {count} 个多余的字节：本 CA 出具的证据包到签名数据结束为止，这些字节是后来附加的',
+    en: 'The file has {count} bytes after the package ends: a package this CA produced ends with its signed data, so they were appended later',
+  },
+  'evidence.package-not-canonical': {
+    'zh-CN': '证据包的编码不是唯一的规范 DER 形式（多了一个字段，或某个值换了写法），不是本 CA 出具时的原样：{detail}',
+    en: 'The package is not in its one canonical DER encoding (a field was added or a value written another way), so it is not as this CA produced it: {detail}',
+  },
   'evidence.time.time-stamp': {
     'zh-CN': '交易时间取自签名上的时间戳（{time}，可信时间）',
     en: 'The transaction time is the time-stamp on the signature ({time}, trusted time)',
@@ -270,6 +278,22 @@ export const EVIDENCE_MESSAGES = {
   'evidence.verify.nothing-added-bad': {
     'zh-CN': '证据包中有签名未覆盖的附加内容（证书或属性），可能是事后添加的',
     en: 'The package holds something its signature does not cover (a certificate or an attribute), which may have been added later',
+  },
+  'evidence.verify.repeated-certificate': {
+    'zh-CN': '证据包中同一张证书出现了不止一次：本 CA 出具的证据包从不重复证书，证书集合又不在签名覆盖范围内，所以证据包的字节在签署后被改动过',
+    en: 'The package carries the same certificate more than once: this CA never repeats one, and the certificate set is outside what the signature covers, so the package’s bytes were changed after signing',
+  },
+  'evidence.verify.revocation-added': {
+    'zh-CN': '证据包在签名覆盖范围之外携带了证书废止列表或 OCSP 响应（或重复携带）：本 CA 把废止列表作为签名内的原始文件保存，这是事后添加的',
+    en: 'The package carries a revocation list or OCSP response outside what its signature covers (or the same one twice): this CA keeps the revocation list as a signed original file, so it was added later',
+  },
+  'evidence.verify.repeated-time-stamp': {
+    'zh-CN': '证据包的签名带有不止一个时间戳：本 CA 只加一个，多出的时间戳没有经过核验',
+    en: 'The package’s signature carries more than one time-stamp: this CA adds exactly one, and the others were not checked',
+  },
+  'evidence.verify.empty-set': {
+    'zh-CN': '证据包中有一个空的证书、废止列表或属性集合：本 CA 在没有内容时省略该字段，空集合是同一内容的另一种写法',
+    en: 'The package holds an empty set of certificates, revocation lists or attributes: this CA leaves such a field out when it has nothing to hold, so an empty set is the same content written another way',
   },
   'evidence.verify.artefacts-ok': {
     'zh-CN': '随附的 {count} 份原始文件都与清单记录的 SHA-256 摘要一致',
