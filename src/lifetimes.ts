@@ -23,7 +23,8 @@ export interface LifetimeWarning {
 export interface Calendar {
   at: string;
   identities: IdentityLifetime[];
-  root: { caId: string; crlNextUpdate: string | null; ocspNextUpdate: string | null }[];
+  /** The root's offline status: nextUpdate of its CRL and earliest pre-signed OCSP answer (null: none); how many root-signed certificates have none. */
+  root: { caId: string; crlNextUpdate: string | null; ocspNextUpdate: string | null; rootSigned: number; ocspMissing: number }[];
   warnings: LifetimeWarning[];
 }
 
@@ -72,12 +73,16 @@ export async function calendar(signet: Signet, thresholds: CalendarThresholds = 
     }
     if (authority.role === 'root') {
       const horizon = await signet.status.rootStatusHorizon(authority.id);
-      root.push({ caId: authority.id, crlNextUpdate: horizon.crlNextUpdate, ocspNextUpdate: horizon.ocspNextUpdate });
+      root.push({ caId: authority.id, ...horizon });
       const soon = new Date(now.getTime() + thresholds.rootStatusWarningMs).toISOString();
-      if (!horizon.crlNextUpdate || horizon.crlNextUpdate < soon) {
-        warnings.push(warning('lifetime.root-crl-stale', { caId: authority.id, at: horizon.crlNextUpdate ?? now.toISOString() }));
+      if (!horizon.crlNextUpdate) {
+        warnings.push(warning('lifetime.root-crl-missing', { caId: authority.id }));
+      } else if (horizon.crlNextUpdate < soon) {
+        warnings.push(warning('lifetime.root-crl-stale', { caId: authority.id, at: horizon.crlNextUpdate }));
       }
-      if (horizon.rootSigned > 0 && (!horizon.ocspNextUpdate || horizon.ocspNextUpdate < soon)) {
+      if (horizon.ocspMissing > 0) {
+        warnings.push(warning('lifetime.root-ocsp-missing', { caId: authority.id, count: String(horizon.ocspMissing) }));
+      } else if (horizon.rootSigned > 0 && (!horizon.ocspNextUpdate || horizon.ocspNextUpdate < soon)) {
         warnings.push(warning('lifetime.root-ocsp-stale', { caId: authority.id, at: horizon.ocspNextUpdate ?? now.toISOString() }));
       }
     }
@@ -145,7 +150,8 @@ export function calendarMetrics(c: Calendar): string {
     '# TYPE signet_root_status_next_update_seconds gauge',
     ...c.root.flatMap((r) => [
       `signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="crl"} ${r.crlNextUpdate ? Math.floor(Date.parse(r.crlNextUpdate) / 1000) : 0}`,
-      `signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="ocsp"} ${r.ocspNextUpdate ? Math.floor(Date.parse(r.ocspNextUpdate) / 1000) : 0}`,
+      // 0 (already stale) while any root-signed certificate has no answer at all.
+      `signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="ocsp"} ${r.ocspNextUpdate && r.ocspMissing === 0 ? Math.floor(Date.parse(r.ocspNextUpdate) / 1000) : 0}`,
     ]),
     '# HELP signet_lifetime_warnings Calendar warnings an operator must act on.',
     '# TYPE signet_lifetime_warnings gauge',

@@ -22,6 +22,14 @@ export const CA_LIFETIME_MESSAGES = {
     'zh-CN': '根 CA {caId} 预签的 OCSP 响应将于 {at} 过期：请在此之前举行根密钥仪式（signet ca root-ceremony）',
     en: 'The pre-signed OCSP responses of root CA {caId} go stale at {at}: hold the root key ceremony before then (signet ca root-ceremony)',
   },
+  'lifetime.root-crl-missing': {
+    'zh-CN': '根 CA {caId} 还没有 CRL：请举行根密钥仪式（signet ca root-ceremony）',
+    en: 'Root CA {caId} has no CRL yet: hold the root key ceremony (signet ca root-ceremony)',
+  },
+  'lifetime.root-ocsp-missing': {
+    'zh-CN': '根 CA {caId} 签发的 {count} 张证书还没有预签的 OCSP 响应：请举行根密钥仪式（signet ca root-ceremony）',
+    en: '{count} certificate(s) signed by root CA {caId} have no pre-signed OCSP response yet: hold the root key ceremony (signet ca root-ceremony)',
+  },
   'cli.root-ceremony': {
     'zh-CN': '根密钥仪式完成：根 CA {caId} 的 CRL 编号 {number}，{responses} 个 OCSP 响应（{certificates} 张证书），有效至 {nextUpdate}',
     en: 'Root key ceremony done: CRL number {number} of root CA {caId}, {responses} OCSP responses ({certificates} certificates), current until {nextUpdate}',

@@ -192,12 +192,16 @@ export async function rootCeremonyResponse(ca: CertificateAuthority, certIdHex: 
   return row;
 }
 
-/** When the root's published status runs out: its newest CRL's and its earliest current OCSP response's nextUpdate. */
-export async function rootStatusHorizon(ca: CertificateAuthority, crls: CrlPublisher, rootId: string): Promise<{ crlNextUpdate: string | null; ocspNextUpdate: string | null; rootSigned: number }> {
+/**
+ * When the root's published status runs out: its newest CRL's and its earliest current OCSP response's nextUpdate
+ * (null when none was pre-signed); `ocspMissing`: how many certificates the root signed have no pre-signed answer.
+ */
+export async function rootStatusHorizon(ca: CertificateAuthority, crls: CrlPublisher, rootId: string): Promise<{ crlNextUpdate: string | null; ocspNextUpdate: string | null; rootSigned: number; ocspMissing: number }> {
   const crl = await crls.latestSummary(rootId, 'full');
   const signed = await ca.findCertificates({ issuerCaId: rootId, notAfterAfter: ca.now().toISOString() });
   let earliest: string | null = null;
   let rootSigned = 0;
+  let ocspMissing = 0;
   for (const certificate of signed) {
     if (certificate.profileId === 'root-ca') continue;
     rootSigned += 1;
@@ -207,10 +211,12 @@ export async function rootStatusHorizon(ca: CertificateAuthority, crls: CrlPubli
       .where('serial', '=', certificate.serial)
       .where('issuer_ca_id', '=', rootId)
       .executeTakeFirst();
-    const next = (row?.next as string | null | undefined) ?? '1970-01-01T00:00:00.000Z';
-    if (earliest === null || next < earliest) earliest = next;
+    // No answer at all is said as such, not as a date (it once read "1970-01-01" on the console).
+    const next = row?.next as string | null | undefined;
+    if (!next) ocspMissing += 1;
+    else if (earliest === null || next < earliest) earliest = next;
   }
-  return { crlNextUpdate: crl?.nextUpdate ?? null, ocspNextUpdate: earliest, rootSigned };
+  return { crlNextUpdate: crl?.nextUpdate ?? null, ocspNextUpdate: earliest, rootSigned, ocspMissing };
 }
 
 /** A stored serial (minimal hex) as the content of a DER INTEGER: a 00 sign octet when the top bit is set. */

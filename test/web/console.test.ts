@@ -390,6 +390,21 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     await page.close();
   });
 
+  it("shows the root's offline status in words before the first root ceremony: no CRL yet, and how many certificates lack a pre-signed OCSP answer, never a 1970 date (docs/operations.md)", async () => {
+    // The hierarchy above was made without a root ceremony, as a fresh test or a new root is.
+    const page = await adminPage();
+    for (const locale of ['zh-CN', 'en'] as const) {
+      const words = locale === 'en' ? en : zh;
+      await open(page, '/console/admin/identities', locale);
+      const ocsp = page.locator('[data-testid="root-ocsp"]');
+      await ocsp.waitFor();
+      expect(await ocsp.textContent()).toBe(words('identities.root-ocsp-missing').replace('{count}', '1'));
+      expect(await page.locator('[data-testid="root-crl"]').textContent()).toBe(words('identities.root-crl-none'));
+      expect(await page.locator('main').textContent()).not.toContain('1970');
+    }
+    await page.close();
+  });
+
   it('signs a checkpoint and verifies the audit chain, showing the entries counted and the checkpoints checked, and the first entry someone rewrote (R20)', async () => {
     const page = await adminPage();
     await open(page, '/console/admin/audit');

@@ -8,7 +8,7 @@ import { WithCodes } from '../identifiers';
 /** What /healthz says about the deployment's calendar and clocks (src/lifetimes.ts). */
 interface Health {
   identities: { kind: string; id: string; caId: string | null; notAfter: string; nextRollover: string | null; inForce: boolean }[];
-  root: { caId: string; crlNextUpdate: string | null; ocspNextUpdate: string | null }[];
+  root: { caId: string; crlNextUpdate: string | null; ocspNextUpdate: string | null; rootSigned: number; ocspMissing: number }[];
   warnings: { code: string; text: { 'zh-CN': string; en: string } }[];
   clock?: { skewMs: number; limitMs: number; sameHost: boolean; tsa: { refusing: { code: string; text: { 'zh-CN': string; en: string } } | null; highWater: string | null } };
 }
@@ -74,9 +74,16 @@ export function IdentitiesPage() {
             <dl className="facts">
               {h.root.map((r) => [
                 <dt key={`${r.caId}-crl`}>{t('identities.root-crl')}</dt>,
-                <dd key={`${r.caId}-crl-v`}>{r.crlNextUpdate ? time(r.crlNextUpdate) : '—'}</dd>,
+                <dd key={`${r.caId}-crl-v`} data-testid="root-crl">{r.crlNextUpdate ? time(r.crlNextUpdate) : t('identities.root-crl-none')}</dd>,
                 <dt key={`${r.caId}-ocsp`}>{t('identities.root-ocsp')}</dt>,
-                <dd key={`${r.caId}-ocsp-v`}>{r.ocspNextUpdate ? time(r.ocspNextUpdate) : '—'}</dd>,
+                // Said in words when there is no answer to date (it once showed "1970-01-01").
+                <dd key={`${r.caId}-ocsp-v`} data-testid="root-ocsp">
+                  {r.rootSigned === 0
+                    ? t('identities.root-ocsp-not-needed')
+                    : r.ocspMissing > 0 || !r.ocspNextUpdate
+                      ? t('identities.root-ocsp-missing', { count: r.ocspMissing })
+                      : time(r.ocspNextUpdate)}
+                </dd>,
               ])}
             </dl>
           </Card>
