@@ -69,9 +69,20 @@ function hexValue(code: number): number {
 /** Where the digits of "YYYY-MM-DDTHH:MM:SS" sit in an ISO-8601 string, in the order DER's times write them. */
 const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
-/** timeDigits written as octets at `at` (the 'Z' is the template's). */
-function writeTimeDigits(iso: string, utc: boolean, buffer: Buffer, at: number): void {
-  for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = iso.charCodeAt(ISO_DIGITS[i]!);
+/** timeDigits of the ISO-8601 time at text[from…] written as octets at `at` (the 'Z' is the template's). */
+function writeTimeDigits(text: string, from: number, utc: boolean, buffer: Buffer, at: number): void {
+  for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = text.charCodeAt(from + ISO_DIGITS[i]!);
+}
+
+/** The year of the ISO-8601 time at text[at…], from its four digits (NaN-free: a non-digit makes it no UTCTime year). */
+function yearAt(text: string, at: number): number {
+  let year = 0;
+  for (let i = at; i < at + 4; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (!(digit >= 0 && digit <= 9)) return 9999;
+    year = year * 10 + digit;
+  }
+  return year;
 }
 
 function timeDigits(iso: string, utc: boolean): string {
@@ -133,19 +144,66 @@ export class RevokedEntryEncoder {
    * octets into the template's copy.
    */
   write(entry: CrlEntry, out: DerSink): number {
-    const hex = entry.serial;
-    const digits = hex.length;
-    if (digits === 0 || digits > 42) throw new Error(`serial ${hex} is not 1 to 21 octets of hex`);
+    const invalidity = entry.invalidity_date;
+    return this.put(entry.serial, 0, entry.serial.length, entry.revoked_at, 0, entry.revoked_at.length, entry.reason_code, invalidity, 0, invalidity?.length ?? 0, out);
+  }
+
+  /**
+   * Writes the entry on the line of `page` that starts at `at`; returns where the next line starts (page.length
+   * after the last). A page is what the database aggregated for many rows at once (PostgreSQL: one string per page
+   * instead of an object per row): lines `serial revoked_at reason_code invalidity_date` joined by newlines, the
+   * invalidity date `-` when absent; anything after a fourth space on a line (a partition's shard key) is skipped.
+   */
+  writeLine(page: string, at: number, out: DerSink): number {
+    const serialEnd = page.indexOf(' ', at);
+    const timeEnd = serialEnd < 0 ? -1 : page.indexOf(' ', serialEnd + 1);
+    if (timeEnd < 0) throw new Error(`a CRL page line at ${at} does not have its fields`);
+    let i = timeEnd + 1;
+    let reason = 0;
+    for (let code = page.charCodeAt(i); code >= 0x30 && code <= 0x39; code = page.charCodeAt(++i)) reason = reason * 10 + code - 0x30;
+    if (i === timeEnd + 1 || page.charCodeAt(i) !== 0x20) throw new Error(`a CRL page line at ${at} has no reason code`);
+    const invalidityAt = i + 1;
+    let lineEnd = page.indexOf('\n', invalidityAt);
+    if (lineEnd < 0) lineEnd = page.length;
+    let invalidityEnd = page.indexOf(' ', invalidityAt);
+    if (invalidityEnd < 0 || invalidityEnd > lineEnd) invalidityEnd = lineEnd;
+    const absent = invalidityEnd - invalidityAt === 1 && page.charCodeAt(invalidityAt) === 0x2d;
+    this.put(page, at, serialEnd, page, serialEnd + 1, timeEnd, reason, absent ? null : page, invalidityAt, invalidityEnd, out);
+    return lineEnd + 1;
+  }
+
+  /** The serial is text[serialAt, serialEnd), revocationDate time[timeAt, timeEnd), the invalidity date likewise. */
+  private put(
+    text: string,
+    serialAt: number,
+    serialEnd: number,
+    time: string,
+    timeAt: number,
+    timeEnd: number,
+    reasonCode: number,
+    invalidity: string | null,
+    invalidityAt: number,
+    invalidityEnd: number,
+    out: DerSink,
+  ): number {
+    const digits = serialEnd - serialAt;
+    if (digits <= 0 || digits > 42) throw new Error(`serial ${text.slice(serialAt, serialEnd)} is not 1 to 21 octets of hex`);
     // Minimal hex as the store keeps it: a leading digit 8-f needs the 00 sign octet (X.690 §8.3.2); odd length a leading 0 nibble.
-    const sign = digits % 2 === 0 && hexValue(hex.charCodeAt(0)) >= 8 ? 1 : 0;
+    const sign = digits % 2 === 0 && hexValue(text.charCodeAt(serialAt)) >= 8 ? 1 : 0;
     const serialLength = ((digits + 1) >> 1) + sign;
-    const utc = usesUtcTime(entry.revoked_at);
-    const invalidity = entry.invalidity_date ? (usesUtcTime(entry.invalidity_date) ? 1 : 2) : 0;
+    const utc = yearAt(time, timeAt) < 2050;
+    const invalidityType = invalidity !== null ? (yearAt(invalidity, invalidityAt) < 2050 ? 1 : 2) : 0;
     // serialLength ≤ 22 (5 bits), the time type (1 bit), the reason (RFC 5280 §5.3.1: 0–10), the invalidity date.
-    const shape = serialLength | (utc ? 32 : 0) | (entry.reason_code << 6) | (invalidity << 16);
+    const shape = serialLength | (utc ? 32 : 0) | (reasonCode << 6) | (invalidityType << 16);
     let template = this.templates.get(shape);
     if (!template) {
-      template = this.makeTemplate(entry);
+      // Once per shape: the entry as strings, for asn1-x509 to encode the reference.
+      template = this.makeTemplate({
+        serial: text.slice(serialAt, serialEnd),
+        revoked_at: time.slice(timeAt, timeEnd),
+        reason_code: reasonCode,
+        invalidity_date: invalidity === null ? null : invalidity.slice(invalidityAt, invalidityEnd),
+      });
       this.templates.set(shape, template);
     }
     const bytes = template.bytes;
@@ -153,12 +211,12 @@ export class RevokedEntryEncoder {
     for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
     let at = offset + template.serialAt;
     if (sign) buffer[at++] = 0;
-    let i = 0;
-    if (digits % 2 === 1) buffer[at++] = hexValue(hex.charCodeAt(i++));
-    for (; i < digits; i += 2) buffer[at++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
-    writeTimeDigits(entry.revoked_at, utc, buffer, offset + template.timeAt);
+    let i = serialAt;
+    if (digits % 2 === 1) buffer[at++] = hexValue(text.charCodeAt(i++));
+    for (; i < serialEnd; i += 2) buffer[at++] = (hexValue(text.charCodeAt(i)) << 4) | hexValue(text.charCodeAt(i + 1));
+    writeTimeDigits(time, timeAt, utc, buffer, offset + template.timeAt);
     // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
-    if (entry.invalidity_date) writeTimeDigits(entry.invalidity_date, false, buffer, offset + template.invalidityAt);
+    if (invalidity !== null) writeTimeDigits(invalidity, invalidityAt, false, buffer, offset + template.invalidityAt);
     return bytes.length;
   }
 
@@ -246,8 +304,6 @@ export interface TbsCertListFields {
   crlExtensions: Extension[];
 }
 
-/** Room left around a TBSCertList we built, so that the signed CRL is finished in place rather than copied. */
-const framed = new WeakMap<Buffer, { whole: Buffer; start: number }>();
 /** Enough after the TBS for any signatureAlgorithm and BIT STRING Signet writes (RSA-4096 signatures are 512 octets). */
 const TAIL_ROOM = 1024;
 /** The CertificateList SEQUENCE header: tag and up to four length octets. */
@@ -267,6 +323,9 @@ export class TbsCertListWriter implements DerSink {
   private readonly entriesEnd: number;
   private readonly headFields: Buffer;
   private readonly extensionsPart: Buffer;
+  /** Where finish() put the TBSCertList in `whole`; -1 until then. */
+  private tbsStart = -1;
+  private tbsEnd = -1;
 
   constructor(fields: TbsCertListFields, readonly entriesCapacity: number) {
     const base = {
@@ -308,9 +367,26 @@ export class TbsCertListWriter implements DerSink {
     this.headFields.copy(this.whole, start);
     start -= header.length;
     header.copy(this.whole, start);
-    const tbs = this.whole.subarray(start, end);
-    framed.set(tbs, { whole: this.whole, start });
-    return tbs;
+    this.tbsStart = start;
+    this.tbsEnd = end;
+    return this.whole.subarray(start, end);
+  }
+
+  /**
+   * The signed CertificateList (RFC 5280 §5.1), finished inside the same buffer around the TBS finish() returned:
+   * a 50 MB CRL is never copied. The writer owns that room, so nothing outside it has to remember the frame.
+   */
+  signed(signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
+    if (this.tbsStart < 0) throw new Error('signed() before finish()');
+    const { algorithm, bitString, header } = certificateListParts(this.tbsEnd - this.tbsStart, signatureAlgorithm, signature);
+    if (algorithm.length + bitString.length > TAIL_ROOM || header.length > this.tbsStart) {
+      return Buffer.concat([header, this.whole.subarray(this.tbsStart, this.tbsEnd), algorithm, bitString]);
+    }
+    algorithm.copy(this.whole, this.tbsEnd);
+    bitString.copy(this.whole, this.tbsEnd + algorithm.length);
+    const start = this.tbsStart - header.length;
+    header.copy(this.whole, start);
+    return this.whole.subarray(start, this.tbsEnd + algorithm.length + bitString.length);
   }
 }
 
@@ -333,26 +409,16 @@ export function assembleTbsCertList(fields: TbsCertListFields, entries: ChunkedD
   return writer.finish();
 }
 
-/**
- * CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING } (RFC 5280 §5.1).
- * A TBS from assembleTbsCertList is finished inside its own allocation: a 50 MB CRL is never copied.
- */
-export function assembleCertificateList(tbs: Buffer, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
+function certificateListParts(tbsLength: number, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): { algorithm: Buffer; bitString: Buffer; header: Buffer } {
   const algorithm = Buffer.from(AsnConvert.serialize(signatureAlgorithm));
   const bitString = Buffer.from(new asn1js.BitString({ valueHex: new Uint8Array(signature) }).toBER(false));
-  const contentLength = tbs.length + algorithm.length + bitString.length;
-  const header = sequenceHeader(contentLength);
-  const frame = framed.get(tbs);
-  if (frame && algorithm.length + bitString.length <= TAIL_ROOM && header.length <= frame.start) {
-    const end = frame.start + tbs.length;
-    algorithm.copy(frame.whole, end);
-    bitString.copy(frame.whole, end + algorithm.length);
-    const start = frame.start - header.length;
-    header.copy(frame.whole, start);
-    framed.delete(tbs);
-    return frame.whole.subarray(start, end + algorithm.length + bitString.length);
-  }
-  return Buffer.concat([header, tbs, algorithm, bitString], header.length + contentLength);
+  return { algorithm, bitString, header: sequenceHeader(tbsLength + algorithm.length + bitString.length) };
+}
+
+/** CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING } (RFC 5280 §5.1), by copying. */
+export function assembleCertificateList(tbs: Buffer, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): Buffer {
+  const { algorithm, bitString, header } = certificateListParts(tbs.length, signatureAlgorithm, signature);
+  return Buffer.concat([header, tbs, algorithm, bitString]);
 }
 
 /** The content octets of a DER SEQUENCE produced by asn1-schema. */

@@ -30,12 +30,11 @@ import {
   CrlSizeChanged,
   RevokedEntryEncoder,
   TbsCertListWriter,
-  assembleCertificateList,
   maxEntryLength,
-  type CrlEntry,
+  type DerSink,
 } from './crl-encoding.js';
 import { certificateSubjectDer, lintCrl } from './crl-lint.js';
-import { statusDb, type CrlArchiveTable } from './schema.js';
+import { statusDb, type CrlArchiveTable, type StatusTx } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
 
@@ -109,15 +108,30 @@ export interface CrlSchedule {
    * what new certificates name). Empty: no partitions.
    */
   partitions: number[];
+  /**
+   * A CRL longer than this is archived in pieces of this many octets (crl_archive_pieces), each written by a
+   * statement of its own, so that no store holds a second copy of the whole CRL while archiving it.
+   */
+  pieceBytes: number;
 }
 
-export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 2_000, partitions: [] };
+export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 2_000, partitions: [], pieceBytes: 1 << 20 };
+
+/** Test seams: a crash between the pieces of a CRL being archived (src/status/crl-pieces.test.ts). */
+export interface CrlFaults {
+  afterArchivedPiece?: (seq: number) => void | Promise<void>;
+}
+
+/** Pieces left by a publication that never committed its row (a crash) are removed once this old. */
+const ORPHAN_PIECES_AGE_MS = 3_600_000;
+/** PostgreSQL hands the entries over as one string per this many rows (no object per row in node-postgres). */
+const PACKED_PAGE_ROWS = 10_000;
 
 const HOUR_MS = 3_600_000;
 /** SQLite's page cache while a CRL's entries pass through it (narrowPageCache). */
 const CRL_PAGE_CACHE_KIB = 8192;
 
-function toSummary(row: Omit<CrlArchiveTable, 'der'>): CrlSummary {
+function toSummary(row: Omit<CrlArchiveTable, 'der' | 'pieces'>): CrlSummary {
   return {
     id: row.id,
     issuerCaId: row.issuer_ca_id,
@@ -165,6 +179,7 @@ export class CrlPublisher {
     private readonly ca: CertificateAuthority,
     private readonly publicUrl: string,
     private readonly schedule: CrlSchedule = DEFAULT_CRL_SCHEDULE,
+    private readonly faults: CrlFaults = {},
   ) {}
 
   /** Whether a CA of this role publishes delta CRLs: issuing CAs, when the schedule says so. */
@@ -273,14 +288,10 @@ export class CrlPublisher {
           { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
           expected * this.longestEntry,
         );
-        const encoder = new RevokedEntryEncoder();
         let count = 0;
         try {
           // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
-          await this.eachEntryPage(caId, until, range, (page) => {
-            for (const row of page) encoder.write(row, writer);
-            count += page.length;
-          });
+          count = await this.writeEntries(caId, until, range, writer);
         } catch (error) {
           if (error instanceof CrlSizeChanged && attempt < 3) continue;
           throw error;
@@ -296,7 +307,7 @@ export class CrlPublisher {
         // As for certificates: a faulty signer must never publish garbage.
         const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature, { distinguishingId: issuer.signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
         if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
-        const der = assembleCertificateList(tbs, issuer.signer.signatureAlgorithm, signature);
+        const der = writer.signed(issuer.signer.signatureAlgorithm, signature);
         // Lint before publishing (issue 15): what the streamed encoder wrote is checked as RFC 5280 §5 bytes.
         const findings = lintCrl(der, {
           issuerName: certificateSubjectDer(authority.certificateDer),
@@ -309,8 +320,12 @@ export class CrlPublisher {
         });
         if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
 
+        const id = randomUUID();
+        // A long CRL goes to the archive in pieces before its row: it is in force only once the row commits, so a
+        // crash between pieces leaves pieces nobody reads (removed later), never half a CRL.
+        const pieces = der.length > this.schedule.pieceBytes ? await this.archivePieces(id, der, now) : null;
         const row: CrlArchiveTable = {
-          id: randomUUID(),
+          id,
           issuer_ca_id: caId,
           crl_number: crlNumber,
           kind,
@@ -319,7 +334,8 @@ export class CrlPublisher {
           next_update: nextUpdate.toISOString(),
           entries: count,
           sha256: createHash('sha256').update(der).digest('hex'),
-          der,
+          der: pieces === null ? der : Buffer.alloc(0),
+          pieces,
           published_by: actor,
           created_at: now.toISOString(),
           revocations_through: range.through,
@@ -330,6 +346,7 @@ export class CrlPublisher {
           await statusDb(this.ca.store)
             .transaction()
             .execute(async (trx) => {
+              if (pieces !== null) await this.checkPieces(trx, id, pieces, der.length);
               await trx.insertInto('crl_archive').values(row).execute();
               await appendAuditEntry(
                 trx as unknown as Tx,
@@ -353,6 +370,8 @@ export class CrlPublisher {
               );
             });
         } catch (error) {
+          // Its pieces belong to no CRL now: removed at once (the guard lets pieces without a row go).
+          if (pieces !== null) await statusDb(this.ca.store).deleteFrom('crl_archive_pieces').where('crl_id', '=', id).execute();
           // Another node published this number first: the constraint kept the sequence unique; take the next.
           if (attempt < 3 && isUniqueViolation(error)) continue;
           if (isUniqueViolation(error)) throw new SignetError('crl.number-taken', 409, { caId, number: crlNumber });
@@ -379,14 +398,85 @@ export class CrlPublisher {
     };
   }
 
+  /**
+   * Writes `der` as pieces of schedule.pieceBytes under `crlId`, each in a statement of its own (the store copies one
+   * piece at a time, never the whole CRL); returns how many. Pieces an earlier publication left behind when it died
+   * before its row are removed first, once old enough that no publication still running can own them.
+   */
+  private async archivePieces(crlId: string, der: Buffer, now: Date): Promise<number> {
+    const db = statusDb(this.ca.store);
+    await db
+      .deleteFrom('crl_archive_pieces')
+      .where('created_at', '<', new Date(now.getTime() - ORPHAN_PIECES_AGE_MS).toISOString())
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('crl_archive').select('id').whereRef('crl_archive.id', '=', 'crl_archive_pieces.crl_id'))))
+      .execute();
+    const size = this.schedule.pieceBytes;
+    let seq = 0;
+    for (let at = 0; at < der.length; at += size, seq++) {
+      await db.insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes: der.subarray(at, at + size), created_at: now.toISOString() }).execute();
+      await this.faults.afterArchivedPiece?.(seq);
+    }
+    return seq;
+  }
+
+  /** In the transaction that puts the CRL in force: every piece is there and they add up to the CRL's length. */
+  private async checkPieces(trx: StatusTx, crlId: string, pieces: number, length: number): Promise<void> {
+    const row = await trx
+      .selectFrom('crl_archive_pieces')
+      .select([sql<number | string>`count(*)`.as('n'), sql<number | string | null>`sum(length(bytes))`.as('octets'), sql<number | string | null>`max(seq)`.as('last')])
+      .where('crl_id', '=', crlId)
+      .executeTakeFirstOrThrow();
+    if (Number(row.n) !== pieces || Number(row.octets) !== length || Number(row.last) !== pieces - 1) {
+      throw new Error(`the archive holds ${row.n} pieces (${row.octets} octets) of CRL ${crlId}, not ${pieces} (${length})`);
+    }
+  }
+
+  /**
+   * The archived bytes of a CRL row: the row's own der, or its pieces put back together in one buffer of the
+   * CRL's length, read a few pieces per query, and checked against the SHA-256 recorded when it was published.
+   */
+  private async archivedDer(row: Pick<CrlArchiveTable, 'id' | 'der' | 'pieces' | 'sha256'>): Promise<Buffer> {
+    if (row.pieces === null || row.pieces === undefined) return row.der;
+    const db = statusDb(this.ca.store);
+    const sizes = await db
+      .selectFrom('crl_archive_pieces')
+      .select(['seq', sql<number | string>`length(bytes)`.as('size')])
+      .where('crl_id', '=', row.id)
+      .orderBy('seq')
+      .execute();
+    if (sizes.length !== Number(row.pieces) || sizes.some((piece, i) => Number(piece.seq) !== i)) {
+      throw new Error(`CRL ${row.id} has ${sizes.length} of its ${row.pieces} pieces in the archive`);
+    }
+    const der = Buffer.allocUnsafe(sizes.reduce((sum, piece) => sum + Number(piece.size), 0));
+    const hash = createHash('sha256');
+    let at = 0;
+    for (let from = 0; from < sizes.length; from += 8) {
+      const batch = await db
+        .selectFrom('crl_archive_pieces')
+        .select('bytes')
+        .where('crl_id', '=', row.id)
+        .where('seq', '>=', from)
+        .where('seq', '<', from + 8)
+        .orderBy('seq')
+        .execute();
+      for (const piece of batch) {
+        hash.update(piece.bytes);
+        at += piece.bytes.copy(der, at);
+      }
+    }
+    if (at !== der.length || hash.digest('hex') !== row.sha256) throw new Error(`CRL ${row.id} read back from its pieces is not the CRL archived`);
+    return der;
+  }
+
   /** The revocation counter's committed value: every revocation numbered up to it has committed. */
   private async revocationsCommitted(): Promise<number> {
     const row = await statusDb(this.ca.store).selectFrom('status_counters').select('value').where('name', '=', 'revocations').executeTakeFirstOrThrow();
     return Number(row.value);
   }
 
-  /** Hands `consume` the revoked, unexpired certificates of `caId` in the commit range, in serial order, a page at a time. */
-  private async eachEntryPage(caId: string, until: string, range: CommitRange, consume: (page: CrlEntry[]) => void): Promise<void> {
+  /** Writes the revoked, unexpired certificates of `caId` in the commit range into `out`, in serial order, a page at a time; returns how many. */
+  private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink): Promise<number> {
+    const encoder = new RevokedEntryEncoder();
     const db = statusDb(this.ca.store);
     const shards = range.shards;
     // Only the columns of the covering index in use: one more would make SQLite visit the table for every row.
@@ -407,37 +497,56 @@ export class CrlPublisher {
     };
 
     if (this.ca.store.dialect === 'postgres') {
-      // One pass under one snapshot through a cursor, a page per fetch. Keyset pages planned one by one went by the
-      // table's statistics: right after a mass revocation (statistics not yet taken) PostgreSQL sorted the whole
-      // rest of the list for every page of 2,000 (42-82 s for a million). The covering index already gives the
-      // order, so this transaction never sorts and never collects row ids in a bitmap first.
-      await db.transaction().execute(async (trx) => {
+      // Keyset pages, each aggregated by the database into one string (src/status/crl-encoding.ts, writeLine): an
+      // object per row from node-postgres cost ~10 s of CPU for a million. Statistics taken before a mass revocation
+      // made the planner sort the rest of the list for every page (42-82 s for a million); the covering index gives
+      // the order, so this transaction never sorts and never collects row ids in a bitmap first.
+      return db.transaction().execute(async (trx) => {
         await sql`set transaction read only`.execute(trx);
         await sql`set local enable_sort = off`.execute(trx);
         await sql`set local enable_bitmapscan = off`.execute(trx);
-        await sql`declare crl_entries no scroll cursor for ${entriesFrom('', shards ? shards.from : '')}`.execute(trx);
+        let count = 0;
+        let after = '';
+        let afterShard = shards ? shards.from : '';
         for (;;) {
-          const { rows } = await sql<CrlEntry>`fetch forward ${sql.raw(String(this.schedule.pageSize))} from crl_entries`.execute(trx);
-          if (rows.length === 0) return;
-          consume(rows);
+          const rows = entriesFrom(after, afterShard).limit(PACKED_PAGE_ROWS);
+          const line = shards
+            ? sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-') || ' ' || e.crl_shard`
+            : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
+          const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
+          const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
+            select string_agg(${line}, E'\n' order by ${order}) as page, count(*) as n from (${shards ? rows.select('crl_shard') : rows}) e`.execute(trx);
+          const page = pages[0]?.page ?? null;
+          const n = Number(pages[0]?.n ?? 0);
+          if (page === null || n === 0) return count;
+          let lines = 0;
+          for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
+          if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
+          count += n;
+          if (n < PACKED_PAGE_ROWS) return count;
+          // The last line's serial (and shard key) is where the next page starts.
+          const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+          after = last[0]!;
+          if (shards) afterShard = last[4]!;
         }
       });
-      return;
     }
 
     // SQLite: keyset pages over the covering index (its planner takes the index whatever the statistics).
+    let count = 0;
     let after = '';
     let afterShard = shards ? shards.from : '';
     for (;;) {
       const query = entriesFrom(after, afterShard);
       const rows = await (shards ? query.select('crl_shard') : query).limit(this.schedule.pageSize).execute();
-      if (rows.length === 0) return;
+      if (rows.length === 0) return count;
       // The rows go to the encoder as they come: no second million objects.
-      consume(rows);
+      for (const row of rows) encoder.write(row, out);
+      count += rows.length;
       const last = rows[rows.length - 1]!;
       after = last.serial;
       afterShard = ('crl_shard' in last ? (last.crl_shard as string | null) : null) ?? '';
-      if (rows.length < this.schedule.pageSize) return;
+      if (rows.length < this.schedule.pageSize) return count;
     }
   }
 
@@ -569,7 +678,7 @@ export class CrlPublisher {
       .where('issuer_ca_id', '=', caId)
       .where('crl_number', '=', crlNumber)
       .executeTakeFirst();
-    return row ? { ...toSummary(row), der: row.der } : null;
+    return row ? { ...toSummary(row), der: await this.archivedDer(row) } : null;
   }
 
   /** R14: the full CRL in force at `at`: the newest one whose thisUpdate is not after it. */
@@ -585,7 +694,7 @@ export class CrlPublisher {
       .orderBy('crl_number', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row ? { ...toSummary(row), der: row.der } : null;
+    return row ? { ...toSummary(row), der: await this.archivedDer(row) } : null;
   }
 
   /** The partition whose URL (crlPartitionUrl) `uri` is, for `caId`; null for any other URI. */
@@ -611,7 +720,7 @@ export class CrlPublisher {
       .orderBy('crl_number', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row ? { ...toSummary(row), der: row.der } : null;
+    return row ? { ...toSummary(row), der: await this.archivedDer(row) } : null;
   }
 
   async history(caId: string): Promise<CrlSummary[]> {

@@ -180,6 +180,57 @@ export function statusMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '2500_status_crl_pieces': {
+      async up(db: Kysely<unknown>) {
+        // A CRL of a million entries is 49 MB: archived as one value, the store held a second copy of it (SQLite's
+        // statement, PostgreSQL's pglz pass) beside the publisher's. Long CRLs now go in pieces, written one by one
+        // before the crl_archive row that puts them in force (src/status/crl-publisher.ts).
+        await db.schema.alterTable('crl_archive').addColumn('pieces', 'integer').execute();
+        await db.schema
+          .createTable('crl_archive_pieces')
+          .addColumn('crl_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('bytes', binary, (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('crl_archive_pieces_pk', ['crl_id', 'seq'])
+          .execute();
+        const message = 'published CRLs are kept unchanged';
+        if (dialect === 'sqlite') {
+          await sql.raw(`CREATE TRIGGER crl_archive_pieces_no_update BEFORE UPDATE ON crl_archive_pieces BEGIN SELECT RAISE(ABORT, '${message}'); END`).execute(db);
+          // Pieces whose CRL never committed (a crash between pieces) may go; a published CRL's never.
+          await sql
+            .raw(
+              `CREATE TRIGGER crl_archive_pieces_no_delete BEFORE DELETE ON crl_archive_pieces
+               WHEN EXISTS (SELECT 1 FROM crl_archive WHERE id = OLD.crl_id) BEGIN SELECT RAISE(ABORT, '${message}'); END`,
+            )
+            .execute(db);
+          return;
+        }
+        // Compressed pieces of DER gain nothing (serials are random) and pglz spent seconds trying: stored out of line as they are.
+        await sql`ALTER TABLE crl_archive_pieces ALTER COLUMN bytes SET STORAGE EXTERNAL`.execute(db);
+        await sql
+          .raw(
+            `CREATE FUNCTION signet_refuse_crl_archive_pieces_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM crl_archive WHERE id = OLD.crl_id) THEN RETURN OLD; END IF;
+               RAISE EXCEPTION '${message}';
+             END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER crl_archive_pieces_append_only BEFORE UPDATE OR DELETE ON crl_archive_pieces
+             FOR EACH ROW EXECUTE FUNCTION signet_refuse_crl_archive_pieces_rewrite()`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `CREATE TRIGGER crl_archive_pieces_no_truncate BEFORE TRUNCATE ON crl_archive_pieces
+             FOR EACH STATEMENT EXECUTE FUNCTION signet_refuse_crl_archive_pieces_rewrite()`,
+          )
+          .execute(db);
+      },
+    },
   };
 }
 

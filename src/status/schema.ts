@@ -41,6 +41,16 @@ export interface CrlArchiveTable {
   /** A partition CRL (RFC 5280 §5.2.5): partition_index of partition_count; both null for the full or delta CRL. */
   partition_count: number | string | null;
   partition_index: number | string | null;
+  /** How many pieces in crl_archive_pieces hold the CRL (der then empty); null: der holds it whole (short CRLs, rows before 2500). */
+  pieces: number | string | null;
+}
+
+/** A long CRL's bytes in order (crl_archive.pieces): seq 0, 1, … joined are the DER. Kept unchanged once its row exists. */
+export interface CrlArchivePieceTable {
+  crl_id: string;
+  seq: number;
+  bytes: Buffer;
+  created_at: string;
 }
 
 /** Counters bumped inside the transactions they order (status_counters 'revocations'). */
@@ -82,6 +92,7 @@ export interface StatusLeaseTable {
 export interface StatusDatabase extends Database {
   revocations: RevocationTable;
   crl_archive: CrlArchiveTable;
+  crl_archive_pieces: CrlArchivePieceTable;
   ocsp_responses: OcspResponseTable;
   status_leases: StatusLeaseTable;
   root_ocsp_responses: RootOcspResponseTable;

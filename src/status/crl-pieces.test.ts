@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
+import { openTestSignet, opensslRequest, runTool, TEST_PASSPHRASE, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { DEFAULT_EVIDENCE_OPTIONS, EvidenceService, verifyEvidencePackage } from '../evidence/evidence-report.js';
+import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { CrlPublisher, DEFAULT_CRL_SCHEDULE } from './crl-publisher.js';
+import { readPublishedCrl, walkRevokedEntries } from './crl-reader.js';
+import { statusDb } from './schema.js';
+import { seedRevocations } from './test-support/bulk-revocations.js';
+
+afterAll(dropFreshStores);
+
+const PUBLIC_URL = 'http://127.0.0.1:8080';
+const HOUR_MS = 3_600_000;
+
+/**
+ * Issue 22, item 3: a long CRL is archived in pieces (crl_archive_pieces, migration 2500), each its own statement,
+ * before the row that puts it in force (R14: every CRL kept byte for byte; never half of one in force).
+ */
+describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
+  let t: TestSignet;
+  let h: Hierarchy;
+  let pieced: CrlPublisher;
+  let revokedSerial: string;
+  let dir: string;
+  // The CA's clock, moved forward by the crash test to reach the age at which dead pieces are removed.
+  let clockOffsetMs = 0;
+
+  beforeAll(async () => {
+    t = await openTestSignet(backend, { publicUrl: PUBLIC_URL, clock: () => new Date(Date.now() + clockOffsetMs) });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    dir = mkdtempSync(join(tmpdir(), 'signet-crl-pieces-'));
+    const { csrPem } = opensslRequest(dir, 'ecdsa-p256');
+    const leaf = await t.signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=pieces', subscriberId: 's1', requestedBy: 'test', reason: 'test' });
+    revokedSerial = leaf.serial;
+    await t.signet.status.revokeCertificate({ serial: leaf.serial, reason: 'keyCompromise', channel: 'ra', requestedBy: 'operator:test' });
+    await seedRevocations(t.signet.store, h.issuing.caId, 400, { revokedAt: new Date().toISOString(), notAfter: '2099-01-01T00:00:00.000Z' });
+    // Pieces of 1,000 octets: the ~20 KB CRL spans about twenty of them, the way 49 MB spans 47 of a MiB.
+    pieced = new CrlPublisher(t.signet.ca, PUBLIC_URL, { ...DEFAULT_CRL_SCHEDULE, pieceBytes: 1000 });
+  }, 120_000);
+  afterAll(async () => {
+    await t?.signet.close();
+  });
+
+  const piecesOf = (crlId: string) =>
+    statusDb(t.signet.store).selectFrom('crl_archive_pieces').select(['seq', 'bytes']).where('crl_id', '=', crlId).orderBy('seq').execute();
+
+  it('reads a CRL archived in pieces back byte for byte, by number and as the one in force; a short CRL stays whole in its row', async () => {
+    const published = await pieced.publish(h.issuing.caId, 'full', 'test');
+    expect(published.entries).toBe(401);
+    const row = await statusDb(t.signet.store).selectFrom('crl_archive').selectAll().where('id', '=', published.id).executeTakeFirstOrThrow();
+    const pieces = await piecesOf(published.id);
+    expect(Number(row.pieces)).toBe(Math.ceil(published.der.length / 1000));
+    expect(pieces.map((p) => Number(p.seq))).toEqual(Array.from({ length: Number(row.pieces) }, (_, i) => i));
+    expect(pieces.slice(0, -1).every((p) => p.bytes.length === 1000)).toBe(true);
+    expect(row.der.length).toBe(0);
+    expect(Buffer.concat(pieces.map((p) => p.bytes)).equals(published.der)).toBe(true);
+    expect(createHash('sha256').update(published.der).digest('hex')).toBe(row.sha256);
+
+    // Read back by a publisher that never held the bytes (no served copy): from the pieces.
+    const reader = new CrlPublisher(t.signet.ca, PUBLIC_URL);
+    expect((await reader.byNumber(h.issuing.caId, published.crlNumber))!.der.equals(published.der)).toBe(true);
+    expect((await reader.latest(h.issuing.caId, 'full'))!.der.equals(published.der)).toBe(true);
+    const inForce = await reader.inForceAt(h.issuing.caId, new Date(t.signet.ca.now().getTime() + 1000));
+    expect(inForce!.crlNumber).toBe(published.crlNumber);
+    expect(inForce!.der.equals(published.der)).toBe(true);
+    // What was archived is a CRL a relying party nobody here wrote accepts: OpenSSL checks its signature.
+    const crlPath = join(dir, 'pieced.crl');
+    writeFileSync(crlPath, inForce!.der);
+    expect(runTool('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-CAfile', writePem(dir, 'issuing.pem', h.issuing.der), '-noout']).stderr).toContain('verify OK');
+    let listed = 0;
+    walkRevokedEntries(readPublishedCrl(inForce!.der), () => {
+      listed += 1;
+    });
+    expect(listed).toBe(401);
+
+    // The default piece is a MiB: this CRL stays whole in its row, as every CRL before migration 2500 did.
+    const whole = await reader.publish(h.issuing.caId, 'full', 'test');
+    const wholeRow = await statusDb(t.signet.store).selectFrom('crl_archive').select(['der', 'pieces']).where('id', '=', whole.id).executeTakeFirstOrThrow();
+    expect(wholeRow.pieces).toBeNull();
+    expect(wholeRow.der.equals(whole.der)).toBe(true);
+    expect(await piecesOf(whole.id)).toEqual([]);
+  });
+
+  it('keeps the pieces of a published CRL unchanged: no update, no delete, no truncate', async () => {
+    const published = await pieced.publish(h.issuing.caId, 'full', 'test');
+    const db = statusDb(t.signet.store);
+    await expect(db.updateTable('crl_archive_pieces').set({ bytes: Buffer.from([0]) }).where('crl_id', '=', published.id).execute()).rejects.toThrow(/unchanged/);
+    await expect(db.deleteFrom('crl_archive_pieces').where('crl_id', '=', published.id).where('seq', '=', 1).execute()).rejects.toThrow(/unchanged/);
+    if (backend === 'postgres') await expect(sql`truncate crl_archive_pieces`.execute(db)).rejects.toThrow(/unchanged/);
+    expect((await new CrlPublisher(t.signet.ca, PUBLIC_URL).byNumber(h.issuing.caId, published.crlNumber))!.der.equals(published.der)).toBe(true);
+  });
+
+  it('evidence (R14) locates the CRL in force from its pieces: embedded when short, beside the package when long, byte for byte', async () => {
+    const published = await pieced.publish(h.issuing.caId, 'full', 'test');
+    const at = new Date(t.signet.ca.now().getTime() + 1000);
+    const reader = new CrlPublisher(t.signet.ca, PUBLIC_URL);
+    const status = { crlInForceAt: (caId: string, time: Date) => reader.inForceAt(caId, time), revocation: (serial: string) => t.signet.status.revocation(serial) };
+    for (const embedCrlUpTo of [1024 * 1024, 4096]) {
+      const service = new EvidenceService(t.signet.ca, status as never, t.signet.tsa, { ...DEFAULT_EVIDENCE_OPTIONS, embedCrlUpTo });
+      const made = await service.produce({ serial: revokedSerial, at, requestedBy: 'test' });
+      expect(made.manifest.statusAtTime).toBe('revoked');
+      expect(made.manifest.crl).toMatchObject({ crlNumber: published.crlNumber, listed: true, signatureValid: true, embedded: embedCrlUpTo > published.der.length });
+      const beside = made.detached['crl.der'];
+      if (embedCrlUpTo < published.der.length) expect(beside!.equals(published.der)).toBe(true);
+      else expect(beside).toBeUndefined();
+      const verified = await verifyEvidencePackage(made.der, [h.root.der], made.detached);
+      expect(verified.problems).toEqual([]);
+      expect(verified.valid).toBe(true);
+    }
+  });
+
+  it('a process killed with SIGKILL between pieces leaves no half CRL in force; the next publication takes the number and the dead pieces go', async () => {
+    const before = await pieced.publish(h.issuing.caId, 'full', 'test');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-between-crl-pieces.ts'), h.issuing.caId], {
+      env: {
+        ...process.env,
+        SIGNET_DATA: t.dir,
+        SIGNET_DATABASE_URL: t.config.databaseUrl,
+        SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE,
+        SIGNET_PUBLIC_URL: PUBLIC_URL,
+        SIGNET_LOG_LEVEL: 'silent',
+      },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect(child.stdout).not.toContain('should have died');
+
+    const db = statusDb(t.signet.store);
+    const orphans = await db
+      .selectFrom('crl_archive_pieces')
+      .select(['crl_id', 'seq'])
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('crl_archive').select('id').whereRef('crl_archive.id', '=', 'crl_archive_pieces.crl_id'))))
+      .execute();
+    // Three pieces were written, and nothing reads them: the CRL in force is still the one before, whole.
+    expect(orphans.map((p) => Number(p.seq)).sort()).toEqual([0, 1, 2]);
+    const reader = new CrlPublisher(t.signet.ca, PUBLIC_URL);
+    expect((await reader.latestSummary(h.issuing.caId, 'full'))!.crlNumber).toBe(before.crlNumber);
+    const inForce = await reader.inForceAt(h.issuing.caId, new Date(t.signet.ca.now().getTime() + 1000));
+    expect(inForce!.crlNumber).toBe(before.crlNumber);
+    expect(inForce!.der.equals(before.der)).toBe(true);
+    expect((await db.selectFrom('audit_entries').select('hash').where('action', '=', 'crl.published').where('actor', '=', 'test:crash').execute()).length).toBe(0);
+
+    // Within the hour the dead pieces stay (a publication still running on another node could own them)…
+    const next = await pieced.publish(h.issuing.caId, 'full', 'test');
+    expect(next.crlNumber).toBe(before.crlNumber + 1);
+    expect((await db.selectFrom('crl_archive_pieces').select('seq').where('crl_id', '=', orphans[0]!.crl_id).execute()).length).toBe(3);
+    // …past it, the next publication removes them; the published CRLs' pieces stay.
+    clockOffsetMs = 2 * HOUR_MS;
+    const later = await pieced.publish(h.issuing.caId, 'full', 'test');
+    expect((await db.selectFrom('crl_archive_pieces').select('seq').where('crl_id', '=', orphans[0]!.crl_id).execute()).length).toBe(0);
+    for (const crl of [before, next, later]) expect((await reader.byNumber(h.issuing.caId, crl.crlNumber))!.der.equals(crl.der)).toBe(true);
+  }, 180_000);
+});
