@@ -4,6 +4,16 @@
  * against an almost empty store in the same run, on SQLite and on PostgreSQL.
  *
  *   npm run build && npm run bench:scale -- [--size 100000] [--stores sqlite,postgres] [--ocsp-seconds 10]
+ *     [--seed api|bulk] [--figures all|console] [--span-days 1095]
+ *
+ * --seed api (the default) issues every certificate through the domain API
+ * (~25 min per store for a million on the shared machine); --seed bulk issues
+ * 2,000 through the API and copies them with fresh serials and earlier
+ * validity, re-signed by the issuing CA, written to the same tables as
+ * issuance writes them (bench/bulk-seed.ts), over --span-days of history.
+ * With --seed bulk the 10% revocations are written the same way (bulkRevoke). --figures console measures
+ * only what the RA console and the audit need (no issuance rate, CRL, evidence
+ * or OCSP server).
  *
  * Store-level figures (seeding, issuance rate, CRL generation, inventory,
  * audit verification, evidence, bytes on disk) are taken in this process; the
@@ -34,6 +44,7 @@ import { openSignet, type Signet } from '../src/signet.js';
 import { verifyAudit } from '../src/audit/verification.js';
 import setupPostgres from '../test/global-setup.js';
 import { benchDatabaseUrl, fmt, freePort } from './bench-support.js';
+import { bulkRevoke, bulkSeed } from './bulk-seed.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -42,6 +53,12 @@ const argument = (name: string, fallback: string) => {
 const SIZE = Number(argument('size', '100000'));
 const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const OCSP_SECONDS = Number(argument('ocsp-seconds', '10'));
+const SEED = argument('seed', 'api') as 'api' | 'bulk';
+const FIGURES = argument('figures', 'all') as 'all' | 'console';
+const SPAN_DAYS = Number(argument('span-days', '1095'));
+/** Measure again a store an earlier run seeded (its data folder and database URL, printed after seeding). */
+const REUSE = argument('reuse', '');
+const REUSE_URL = argument('reuse-url', '');
 const CONCURRENCY = 32;
 const KEYS = 2000;
 const PASSPHRASE = 'bench-passphrase';
@@ -82,6 +99,17 @@ async function deploy(store: 'sqlite' | 'postgres'): Promise<Deployment> {
   const d = { signet, dataDir, databaseUrl, issuingCaId: h.issuing.caId, issuingDer: h.issuing.der, serials: [], revoked: [], baseBytes: 0 };
   d.baseBytes = (await storeBytes(d)).total;
   return d;
+}
+
+async function reopen(dataDir: string, databaseUrl: string): Promise<Deployment> {
+  const signet = await openSignet(
+    loadConfig({ SIGNET_DATA: dataDir, SIGNET_DATABASE_URL: databaseUrl, SIGNET_CA_PASSPHRASE: PASSPHRASE, SIGNET_ADMIN_TOKEN: ADMIN, SIGNET_LOG_LEVEL: 'warn' }),
+  );
+  const db = signet.store.db;
+  const issuing = await db.selectFrom('certificate_authorities').select(['id', 'certificate_der']).where('role', '=', 'issuing').executeTakeFirstOrThrow();
+  const serials = (await db.selectFrom('certificates').select('serial').where('issuer_ca_id', '=', issuing.id).orderBy('issued_at').execute()).map((r) => r.serial);
+  const revoked = (await sql<{ serial: string }>`SELECT serial FROM revocations`.execute(db)).rows.map((r) => r.serial);
+  return { signet, dataDir, databaseUrl, issuingCaId: issuing.id, issuingDer: issuing.certificate_der, serials, revoked, baseBytes: 0 };
 }
 
 /** Issues `count` certificates through the domain API, `CONCURRENCY` in flight (the CA batches what arrives together). */
@@ -263,21 +291,59 @@ async function ocsp(d: Deployment): Promise<Record<string, string>> {
   }
 }
 
-async function measure(d: Deployment, pool: string[]): Promise<Record<string, string>> {
+/** What an RA console does, as the web UI asks it (src/ra/inventory.ts behind /api/v1/ra/inventory/*), median of 5 unless said. */
+async function consoleFigures(d: Deployment): Promise<Record<string, string>> {
   const row: Record<string, string> = {};
   const by = bootstrapPrincipal('cli', 'bench');
-  row['issuance (certificates/s, 1,000 more)'] = fmt(await issue(d, pool, 1000));
-  const crl = await withPeakRss(() => d.signet.status.crls.publish(d.issuingCaId, 'full', 'bench'));
-  row['full CRL (entries, ms, MB, +RSS MB)'] = `${fmt(crl.result.entries)}, ${fmt(crl.ms)}, ${(crl.result.der.length / 1048576).toFixed(1)}, ${crl.peakMb.toFixed(0)}`;
   const inventory = d.signet.ra.inventory;
-  const first = await inventory.page(by, { pageSize: 50 });
-  row['inventory first page (ms)'] = (await median(5, () => inventory.page(by, { pageSize: 50 }))).toFixed(1);
-  row['inventory next page by keyset (ms)'] = (await median(5, () => inventory.page(by, { pageSize: 50, after: first.next ?? undefined }))).toFixed(1);
-  const probe = d.serials[Math.floor(d.serials.length / 2)]!;
-  row['inventory exact serial (ms)'] = (await median(5, () => inventory.page(by, { q: probe }))).toFixed(1);
+  const time = async (label: string, work: () => Promise<{ total?: number; items?: unknown[] }>, times = 5) => {
+    let shown = '';
+    const ms = await median(times, async () => {
+      const result = await work();
+      shown = result.items ? ` (${fmt(result.items.length)} rows${result.total !== undefined ? `, total ${fmt(result.total)}` : ''})` : '';
+    });
+    row[label] = `${ms.toFixed(1)}${shown}`;
+  };
+  const pageSize = 20; // web/src/console/certificates-page.tsx
+  const first = await inventory.page(by, { pageSize });
+  await time('inventory first page (ms)', () => inventory.page(by, { pageSize }));
+  await time('inventory next page by keyset (ms)', () => inventory.page(by, { pageSize, after: first.next ?? undefined }));
+  // A cursor halfway down the list: keyset paging costs the same at any depth.
+  const middle = d.serials[Math.floor(d.serials.length / 2)]!;
+  const middleRow = await d.signet.store.db.selectFrom('certificates').select(['issued_at', 'serial']).where('serial', '=', middle).executeTakeFirstOrThrow();
+  await time('inventory page halfway by keyset (ms)', () => inventory.page(by, { pageSize, after: `${middleRow.issued_at}~${middleRow.serial}` }));
+  // What a page-number pager asks for the same depth: OFFSET over half the population.
+  const halfway = Math.max(1, Math.floor(d.serials.length / 2 / pageSize));
+  await time(`inventory page halfway by number (OFFSET, ms, once)`, () => inventory.page(by, { pageSize, page: halfway }), 1);
+  const probe = d.serials[Math.floor(d.serials.length / 3)]!;
+  await time('inventory exact serial (ms)', () => inventory.page(by, { pageSize, q: probe }));
+  await time('inventory serial as colon-separated hex (ms)', () => inventory.page(by, { pageSize, q: probe.match(/../g)!.join(':').toUpperCase() }));
+  await time('inventory serial prefix, 8 hex digits (ms)', () => inventory.page(by, { pageSize, q: probe.slice(0, 8) }));
+  await time('inventory subject that exists (ms)', () => inventory.page(by, { pageSize, q: 'scale 1234' }));
+  await time('inventory subject that does not exist (ms)', () => inventory.page(by, { pageSize, q: 'nobody here' }));
+  for (const status of ['good', 'revoked', 'expired'] as const) await time(`inventory status=${status} (ms)`, () => inventory.page(by, { pageSize, status }));
+  await time('inventory reason=superseded (ms)', () => inventory.page(by, { pageSize, reason: 'superseded' }));
+  await time('inventory expiring within 30 days (ms)', () => inventory.page(by, { pageSize, expiringWithinDays: 30 }));
+  const day = new Date(Date.parse(middleRow.issued_at) + 8 * 3_600_000).toISOString().slice(0, 10);
+  await time('inventory issued on one day (ms)', () => inventory.page(by, { pageSize, issuedOn: day }));
   row['dashboard statistics (ms)'] = (await median(5, () => inventory.statistics(by))).toFixed(1);
   const audit = await withPeakRss(() => verifyAudit(d.signet.store));
   row['audit verify (entries, ms, +RSS MB)'] = `${fmt(audit.result.chain.entries)}, ${fmt(audit.ms)}, ${audit.peakMb.toFixed(0)}`;
+  return row;
+}
+
+async function measure(d: Deployment, pool: string[]): Promise<Record<string, string>> {
+  if (FIGURES === 'console') {
+    const row = await consoleFigures(d);
+    const disk = await bytesOnDisk(d);
+    row['bytes on disk per certificate (all / intents)'] = `${fmt(disk.perCertificate)} / ${Number.isNaN(disk.intentsPerCertificate) ? '-' : fmt(disk.intentsPerCertificate)}`;
+    return row;
+  }
+  const row: Record<string, string> = {};
+  row['issuance (certificates/s, 1,000 more)'] = fmt(await issue(d, pool, 1000));
+  const crl = await withPeakRss(() => d.signet.status.crls.publish(d.issuingCaId, 'full', 'bench'));
+  row['full CRL (entries, ms, MB, +RSS MB)'] = `${fmt(crl.result.entries)}, ${fmt(crl.ms)}, ${(crl.result.der.length / 1048576).toFixed(1)}, ${crl.peakMb.toFixed(0)}`;
+  Object.assign(row, await consoleFigures(d));
   const evidenceMs = await median(3, () => d.signet.evidence.produce({ serial: d.revoked[0] ?? d.serials[0]!, at: new Date(), requestedBy: 'bench' }));
   row['evidence package (ms)'] = fmt(evidenceMs);
   const disk = await bytesOnDisk(d);
@@ -293,7 +359,12 @@ if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
 const pool = await requestPool();
 const table: Array<{ store: string; column: string; row: Record<string, string> }> = [];
 try {
-  for (const store of STORES) {
+  if (REUSE) {
+    const d = await reopen(REUSE, REUSE_URL || join(REUSE, 'signet.db'));
+    table.push({ store: d.signet.store.dialect, column: `${fmt(d.serials.length)} certificates, ${fmt(d.revoked.length)} revoked (reused)`, row: await measure(d, pool) });
+    await d.signet.close();
+  }
+  for (const store of REUSE ? [] : STORES) {
     const empty = await deploy(store);
     await issue(empty, pool, 200);
     table.push({ store, column: `${fmt(empty.serials.length)} certificates`, row: await measure(empty, pool) });
@@ -302,12 +373,36 @@ try {
 
     const full = await deploy(store);
     const seedStarted = performance.now();
-    const issueRate = await issue(full, pool, SIZE);
-    const revokeRate = await revoke(full, Math.round(SIZE / 10));
+    let issueRate: number;
+    if (SEED === 'bulk') {
+      const templates = Math.min(KEYS, SIZE);
+      await issue(full, pool, templates);
+      const started = performance.now();
+      let shown = 0;
+      const copies = await bulkSeed(full.signet, full.issuingCaId, full.serials.slice(), SIZE - templates, SPAN_DAYS, (done) => {
+        if (done - shown >= 100_000) console.log(`[${store}] ${fmt((shown = done))} copies written`);
+      });
+      full.serials.push(...copies);
+      issueRate = SIZE / ((performance.now() - started) / 1000);
+    } else {
+      issueRate = await issue(full, pool, SIZE);
+    }
+    let revokeRate: number;
+    if (SEED === 'bulk') {
+      const started = performance.now();
+      const step = Math.max(1, Math.round(full.serials.length / (SIZE / 10)));
+      const chosen = full.serials.filter((_, i) => i % step === 0).slice(0, Math.round(SIZE / 10));
+      await bulkRevoke(full.signet, chosen, 'bench');
+      full.revoked.push(...chosen);
+      revokeRate = chosen.length / ((performance.now() - started) / 1000);
+    } else {
+      revokeRate = await revoke(full, Math.round(SIZE / 10));
+    }
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     console.log(`[${store}] seeded ${fmt(SIZE)} certificates (${fmt(issueRate)}/s) and revoked ${fmt(full.revoked.length)} (${fmt(revokeRate)}/s) in ${fmt(seedSeconds)} s`);
+    console.log(`[${store}] to measure it again: --reuse ${full.dataDir} --reuse-url ${full.databaseUrl}`);
     const row = await measure(full, pool);
-    row['seeding (s; issued/s, revoked/s)'] = `${fmt(seedSeconds)}; ${fmt(issueRate)}, ${fmt(revokeRate)}`;
+    row[`seeding, ${SEED === 'bulk' ? 'bulk copies of 2,000 issued' : 'domain API'} (s; issued/s, revoked/s)`] = `${fmt(seedSeconds)}; ${fmt(issueRate)}, ${fmt(revokeRate)}`;
     table.push({ store, column: `${fmt(full.serials.length)} certificates, ${fmt(full.revoked.length)} revoked`, row });
     await full.signet.close();
   }
@@ -319,6 +414,6 @@ const keys = [...new Set(table.flatMap((t) => Object.keys(t.row)))];
 const header = `| figure | ${table.map((t) => `${t.store}: ${t.column}`).join(' | ')} |`;
 console.log(`\n${header}\n|${' --- |'.repeat(table.length + 1)}`);
 for (const key of keys) console.log(`| ${key} | ${table.map((t) => t.row[key] ?? '-').join(' | ')} |`);
-console.log(`\nReproduce: npm run build && npm run bench:scale -- --size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS}`);
+console.log(`\nReproduce: npm run build && npm run bench:scale -- --size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS} --seed ${SEED} --figures ${FIGURES} --span-days ${SPAN_DAYS}`);
 // Store pools (pg) may hold the loop open.
 process.exit(0);

@@ -65,7 +65,7 @@ describe.each(storeBackends)('the certificate inventory and dashboard figures ov
   }
 
   const page = async (token: string, query = '') =>
-    (await ok(token, 'GET', `/api/v1/ra/inventory/certificates${query}`)) as { items: Array<Record<string, unknown>>; total: number; totalExact: boolean; page: number; pages: number; next: string | null };
+    (await ok(token, 'GET', `/api/v1/ra/inventory/certificates${query}`)) as { items: Array<Record<string, unknown>>; total: number; totalExact: boolean; page: number; pages: number; next: string | null; previous: string | null };
   const serialsOf = (p: { items: Array<Record<string, unknown>> }) => p.items.map((i) => i.serial);
 
   beforeAll(async () => {
@@ -210,6 +210,29 @@ describe.each(storeBackends)('the certificate inventory and dashboard figures ov
     expect(new Set(walked).size).toBe(all.total);
     const refused = await call(admin, 'GET', '/api/v1/ra/inventory/certificates?after=yesterday');
     expect([refused.status, refused.json.code, refused.json.field]).toEqual([400, 'inventory.bad-filter', 'after']);
+  });
+
+  it('pages back by keyset (?before= the following page’s previous) to the first page, which has no previous (issue 22)', async () => {
+    type Step = { items: Array<Record<string, unknown>>; next: string | null; previous: string | null };
+    const all = serialsOf(await page(admin, '?pageSize=200'));
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    const forward: Step[] = [(await page(admin, '?pageSize=2')) as Step];
+    expect(forward[0]!.previous).toBeNull();
+    while (forward.at(-1)!.next) forward.push((await page(admin, `?pageSize=2&after=${encodeURIComponent(forward.at(-1)!.next!)}`)) as Step);
+    expect(forward.at(-1)!.previous).not.toBeNull();
+    // From the last page back: each step shows the page the walk forward showed before it, and the first has no previous.
+    let at = forward.length - 1;
+    let step = forward[at]!;
+    while (step.previous) {
+      step = (await page(admin, `?pageSize=2&before=${encodeURIComponent(step.previous)}`)) as Step;
+      at -= 1;
+      expect(serialsOf(step)).toEqual(serialsOf(forward[at]!));
+      expect(step.next).not.toBeNull();
+    }
+    expect(at).toBe(0);
+    // Both directions at once is not a page.
+    const both = await call(admin, 'GET', `/api/v1/ra/inventory/certificates?after=${encodeURIComponent(forward[0]!.next!)}&before=${encodeURIComponent(forward[0]!.next!)}`);
+    expect([both.status, both.json.code, both.json.field]).toEqual([400, 'inventory.bad-filter', 'before']);
   });
 
   it('finds a certificate by its whole serial, or its first digits with colons, through the index and nothing else', async () => {

@@ -51,6 +51,8 @@ export interface InventoryQuery {
   pageSize?: string | number;
   /** Keyset paging: the `next` of the previous page; the page then starts right after it, whatever `page` says. */
   after?: string;
+  /** Keyset paging backwards: the `previous` of the following page; the page then ends right before it. */
+  before?: string;
 }
 
 export interface InventoryPage {
@@ -63,6 +65,8 @@ export interface InventoryPage {
   pages: number;
   /** Cursor of the page after this one (`after=`), null on the last page. */
   next: string | null;
+  /** Cursor of the page before this one (`before=`), null on the first page. */
+  previous: string | null;
 }
 
 export interface InventoryStatistics {
@@ -200,12 +204,22 @@ export class CertificateInventory {
     const filtered = this.filtered(by, filter, now);
     let query = filtered;
     let offset = (page - 1) * pageSize;
-    if (filter.after !== undefined && filter.after !== '') {
-      const cursor = CURSOR.exec(filter.after);
-      if (!cursor) throw bad('after', filter.after);
-      const [, issuedAt, serial] = cursor as unknown as [string, string, string];
-      // Keyset paging: the next rows of the (issued_at, serial) index, however deep; no offset to skip over.
-      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '<', issuedAt), and([eb('c.issued_at', '=', issuedAt), eb('c.serial', '<', serial)])]));
+    const cursorOf = (field: 'after' | 'before') => {
+      const value = filter[field];
+      if (value === undefined || value === '') return null;
+      const cursor = CURSOR.exec(value);
+      if (!cursor) throw bad(field, value);
+      return { issuedAt: cursor[1]!, serial: cursor[2]! };
+    };
+    const after = cursorOf('after');
+    const before = cursorOf('before');
+    if (after && before) throw bad('before', filter.before);
+    // Keyset paging: the next rows of the (issued_at, serial) index, however deep; no offset to skip over.
+    if (after) {
+      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '<', after.issuedAt), and([eb('c.issued_at', '=', after.issuedAt), eb('c.serial', '<', after.serial)])]));
+      offset = 0;
+    } else if (before) {
+      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '>', before.issuedAt), and([eb('c.issued_at', '=', before.issuedAt), eb('c.serial', '>', before.serial)])]));
       offset = 0;
     }
     const unfiltered = !filter.q?.trim() && !filter.status && !filter.reason && !filter.issuedOn && (filter.expiringWithinDays === undefined || filter.expiringWithinDays === '');
@@ -240,11 +254,15 @@ export class CertificateInventory {
           .limit(1)
           .as('applicationId'),
       )
-      .orderBy('c.issued_at', 'desc')
-      .orderBy('c.serial', 'desc')
-      .limit(pageSize)
+      // Backwards, the index is walked the other way and the page turned round below; one row more says whether the list goes on.
+      .orderBy('c.issued_at', before ? 'asc' : 'desc')
+      .orderBy('c.serial', before ? 'asc' : 'desc')
+      .limit(pageSize + 1)
       .offset(offset)
       .execute();
+    const more = rows.length > pageSize;
+    rows.splice(pageSize);
+    if (before) rows.reverse();
     const at = now.toISOString();
     const items = (rows as unknown as Array<Omit<InventoryEntry, 'status' | 'reason'> & { reasonCode: number | null }>).map(({ reasonCode, ...row }) => ({
       ...row,
@@ -254,9 +272,11 @@ export class CertificateInventory {
       status: (row.revokedAt ? 'revoked' : row.notAfter <= at ? 'expired' : row.notBefore > at ? 'not-yet-valid' : 'good') as InventoryStatus,
       reason: reasonCode === null || reasonCode === undefined ? null : reasonName(Number(reasonCode)),
     }));
-    const last = items.at(-1);
-    const next = items.length === pageSize && last ? `${last.issuedAt}~${last.serial}` : null;
-    return { items, page, pageSize, total, totalExact, pages: Math.max(1, Math.ceil(total / pageSize)), next };
+    const cursor = (entry: InventoryEntry | undefined) => (entry ? `${entry.issuedAt}~${entry.serial}` : null);
+    // Going forward, rows before this page exist when it did not start at the top; going back, when one more row came.
+    const next = (before ? items.length > 0 : more) ? cursor(items.at(-1)) : null;
+    const previous = (before ? more : after !== null || offset > 0) ? cursor(items[0]) : null;
+    return { items, page, pageSize, total, totalExact, pages: Math.max(1, Math.ceil(total / pageSize)), next, previous };
   }
 
   /** Sum of one kind of counter (src/ra/inventory-counts.ts) within the caller's scope, optionally by bucket range. */
@@ -273,9 +293,22 @@ export class CertificateInventory {
     return rows.map((r) => ({ bucket: r.bucket, n: Number(r.n) }));
   }
 
+  /** One sum in the database: the counters hold a row per hour of history (26,000 over three years), not read one by one. */
+  private async countedSum(by: Principal, kind: InventoryCountsTable['kind'], range: { from?: string; below?: string; raId?: string } = {}): Promise<number> {
+    let query = this.db
+      .selectFrom('ra_inventory_counts')
+      .select((eb) => eb.fn.sum<number | string | null>('n').as('n'))
+      .where('kind', '=', kind);
+    if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
+    if (range.raId) query = query.where('ra_id', '=', range.raId);
+    if (range.from !== undefined) query = query.where('bucket', '>', range.from);
+    if (range.below !== undefined) query = query.where('bucket', '<', range.below);
+    return Number((await query.executeTakeFirst())?.n ?? 0);
+  }
+
   private async counted(by: Principal, kind: InventoryCountsTable['kind'], raId?: string): Promise<number> {
     if (raId) requireScope(by, raId);
-    return (await this.countedBuckets(by, kind, { raId })).reduce((n, b) => n + b.n, 0);
+    return this.countedSum(by, kind, { raId });
   }
 
   /** Certificates not revoked whose validity ends in (lo, hi]: whole hours from the counters, the two partial hours counted exactly. */
@@ -290,10 +323,10 @@ export class CertificateInventory {
     };
     const hiHour = hourOf(hi);
     if (lo && hourOf(lo) === hiHour) return exact({ gt: lo.toISOString(), lte: hi.toISOString() });
-    const whole = await this.countedBuckets(by, 'live-until', { from: lo ? hourOf(lo) : undefined, below: hiHour });
+    const whole = await this.countedSum(by, 'live-until', { from: lo ? hourOf(lo) : undefined, below: hiHour });
     const head = lo ? await exact({ gt: lo.toISOString(), lt: new Date(Date.parse(`${hourOf(lo)}:00:00.000Z`) + HOUR_MS).toISOString(), lte: hi.toISOString() }) : 0;
     const tail = await exact({ gte: `${hiHour}:00:00.000Z`, lte: hi.toISOString() });
-    return whole.reduce((n, b) => n + b.n, 0) + head + tail;
+    return whole + head + tail;
   }
 
   /**
@@ -313,7 +346,7 @@ export class CertificateInventory {
     const reasons = await this.countedBuckets(by, 'revoked');
     const notYetValid = this.statusIs(this.base(by), 'not-yet-valid', at);
     const byStatus = {} as Record<InventoryStatus, number>;
-    const total = sum(await this.countedBuckets(by, 'issued'));
+    const total = await this.countedSum(by, 'issued');
     byStatus.revoked = sum(reasons);
     byStatus.expired = await this.liveEndingBetween(by, null, now);
     byStatus['not-yet-valid'] = await count(notYetValid);

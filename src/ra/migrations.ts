@@ -235,6 +235,13 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Issue 22: each inventory row names the application that led to its certificate; without an index that was one
+    // scan of every application per row shown.
+    '2500_ra_inventory_lookups': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('ra_applications_certificate').on('ra_applications').column('certificate_serial').execute();
+      },
+    },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
     '1600_ra_secret_attempts': {
       async up(db: Kysely<unknown>) {

@@ -352,6 +352,8 @@ const zh = {
   'inventory.within-days': '{n} 天内',
   'inventory.issued-on': '签发于 {day}',
   'inventory.count': '共 {n} 张证书',
+  'inventory.count-at-least': '至少 {n} 张证书',
+  'inventory.first-page': '回到最新一页',
 
   'revoke.title': '吊销证书',
   'revoke.lead': '吊销立即在 OCSP 中生效并列入下一份 CRL，且不可撤回。CA 主动吊销须选择协议规定的事由并写明依据。',
@@ -733,6 +735,8 @@ const en: Record<MessageKey, string> = {
   'inventory.within-days': 'within {n} days',
   'inventory.issued-on': 'issued on {day}',
   'inventory.count': '{n} certificates',
+  'inventory.count-at-least': 'at least {n} certificates',
+  'inventory.first-page': 'Back to the newest',
 
   'revoke.title': 'Revoke a certificate',
   'revoke.lead': 'A revocation takes effect in OCSP at once, appears in the next CRL and cannot be undone. A CA-initiated revocation names one of the agreement’s grounds and its justification.',

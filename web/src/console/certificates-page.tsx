@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { CertificateDetail } from '../certificate-detail';
-import { Card, LoadError, Loading, Pager, StatusBadge, useLoad } from '../components';
+import { Card, LoadError, Loading, StatusBadge, useLoad } from '../components';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { reasonKey } from '../public/status-page';
@@ -17,7 +17,8 @@ export function InventoryPage() {
   const { query, navigate } = useRouter();
   const q = query.get('q') ?? '';
   const [search, setSearch] = useState(q);
-  const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
+  const after = query.get('after') ?? '';
+  const before = query.get('before') ?? '';
   const status = query.get('status') ?? '';
   const expiring = query.get('expiring') ?? '';
   const issued = query.get('issued') ?? '';
@@ -27,7 +28,10 @@ export function InventoryPage() {
     const params = new URLSearchParams(window.location.search);
     if (value) params.set(name, value);
     else params.delete(name);
-    if (name !== 'page') params.delete('page');
+    // A new search or filter starts at the top; paging keeps the filters and moves the cursor.
+    params.delete('after');
+    params.delete('before');
+    if (value && (name === 'after' || name === 'before')) params.set(name, value);
     navigate(`/console/certificates${params.size ? `?${params}` : ''}`, { replace: true });
   };
   // Typing searches after a pause, not on every key.
@@ -37,8 +41,8 @@ export function InventoryPage() {
     return () => window.clearTimeout(timer);
   }, [search]);
   const inventory = useLoad(
-    () => inventoryPage({ q, status, reason, raId, issuedOn: issued, expiringWithinDays: expiring, page, pageSize: PAGE_SIZE }),
-    [q, status, reason, raId, issued, expiring, page],
+    () => inventoryPage({ q, status, reason, raId, issuedOn: issued, expiringWithinDays: expiring, after, before, pageSize: PAGE_SIZE }),
+    [q, status, reason, raId, issued, expiring, after, before],
   );
   const organisations = useLoad(() => ra.organisations().catch(() => []), []);
   const raName = (id: string | null) => (id ? (organisations.data?.find((o) => o.id === id)?.name ?? id.slice(0, 8)) : '—');
@@ -87,7 +91,11 @@ export function InventoryPage() {
         </div>
         {inventory.loading && !inventory.data && <Loading />}
         <LoadError error={inventory.error} />
-        {inventory.data && <p className="muted small" aria-live="polite">{t('inventory.count', { n: inventory.data.total })}</p>}
+        {inventory.data && (
+          <p className="muted small" aria-live="polite">
+            {t(inventory.data.totalExact ? 'inventory.count' : 'inventory.count-at-least', { n: inventory.data.total })}
+          </p>
+        )}
         {shown.length > 0 && (
           <div className="table-wrap">
             <table className="responsive">
@@ -138,9 +146,42 @@ export function InventoryPage() {
             </table>
           </div>
         )}
-        {inventory.data && <Pager page={inventory.data.page} pages={inventory.data.pages} onPage={(n) => setFilter('page', String(n))} />}
+        {inventory.data && (
+          <KeysetPager
+            previous={inventory.data.previous}
+            next={inventory.data.next}
+            onPrevious={(cursor) => setFilter('before', cursor)}
+            onNext={(cursor) => setFilter('after', cursor)}
+            onFirst={after || before ? () => setFilter('after', '') : undefined}
+          />
+        )}
       </Card>
     </div>
+  );
+}
+
+/**
+ * Previous and next by keyset cursor (issue 22): the server continues from the
+ * last row shown through its index, so the millionth row costs what the first
+ * does. There are no page numbers to jump to; the search finds a certificate.
+ */
+function KeysetPager(props: { previous: string | null; next: string | null; onPrevious: (cursor: string) => void; onNext: (cursor: string) => void; onFirst?: () => void }) {
+  const { t } = useI18n();
+  if (!props.previous && !props.next && !props.onFirst) return null;
+  return (
+    <nav className="pager" aria-label={t('common.pages')}>
+      <button type="button" className="secondary" disabled={!props.previous} onClick={() => props.previous && props.onPrevious(props.previous)}>
+        ‹ {t('common.previous')}
+      </button>
+      {props.onFirst && (
+        <button type="button" className="link" onClick={props.onFirst}>
+          {t('inventory.first-page')}
+        </button>
+      )}
+      <button type="button" className="secondary" disabled={!props.next} onClick={() => props.next && props.onNext(props.next)}>
+        {t('common.next')} ›
+      </button>
+    </nav>
   );
 }
 

@@ -19,10 +19,13 @@ export interface InventoryEntry {
 
 export interface InventoryPage {
   items: InventoryEntry[];
-  page: number;
   pageSize: number;
   total: number;
-  pages: number;
+  /** False when a filtered search stopped counting at its cap (the server's COUNT_CAP): "10,000+". */
+  totalExact: boolean;
+  /** Keyset cursors (src/ra/inventory.ts): `after=` next, `before=` previous; null at either end. */
+  next: string | null;
+  previous: string | null;
 }
 
 export interface InventoryStatistics {
@@ -41,7 +44,9 @@ export interface InventoryFilter {
   raId?: string;
   issuedOn?: string;
   expiringWithinDays?: string;
-  page?: number;
+  /** Keyset paging, never page numbers: an OFFSET deep in a million rows reads every row it skips. */
+  after?: string;
+  before?: string;
   pageSize?: number;
 }
 
