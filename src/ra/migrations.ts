@@ -237,7 +237,7 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
     },
     // Issue 22: each inventory row names the application that led to its certificate; without an index that was one
     // scan of every application per row shown.
-    '2500_ra_inventory_lookups': {
+    '2510_ra_inventory_lookups': {
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('ra_applications_certificate').on('ra_applications').column('certificate_serial').execute();
       },
