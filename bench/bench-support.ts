@@ -1,7 +1,7 @@
 /** Shared by the benchmarks: free ports, a Signet server in its own process, OpenSSL's own speed. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,4 +150,49 @@ export async function benchDatabaseUrl(store: 'sqlite' | 'postgres', dataDir: st
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** The cluster's postmaster and its children (the backends): PostgreSQL's CPU, apart from other clusters on the machine. */
+export async function postgresPids(): Promise<() => number[]> {
+  const client = new pg.Client({ connectionString: process.env.SIGNET_TEST_POSTGRES_URL! });
+  await client.connect();
+  const dataDirectory = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+  await client.end();
+  const postmaster = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return () => {
+    const pids = [postmaster];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+        if (ppid === postmaster) pids.push(Number(entry));
+      } catch {
+        // gone
+      }
+    }
+    return pids;
+  };
+}
+
+/** CPU seconds of each of a set of processes now (those gone are left out). */
+export function cpuOf(pids: number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      seconds.set(pid, processCpuSeconds(pid));
+    } catch {
+      // gone
+    }
+  }
+  return seconds;
+}
+
+/**
+ * CPU seconds spent between two cpuOf readings by the processes alive at the second; one that began in between
+ * counts whole, one that ended in between is lost (connections are pooled, so few come and go).
+ */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
+  return sum;
 }

@@ -12,10 +12,10 @@
  * presignCold does ahead, bench/ocsp-cold.ts). Requests are RFC 5019's (one SHA-1 CertID, no nonce); the serials
  * asked walk the population with a stride, so none is asked twice within a run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
@@ -26,7 +26,7 @@ import { opensslRequest } from '../src/ca/test-support/ca-fixture.js';
 import { loadConfig } from '../src/config/settings.js';
 import { openSignet } from '../src/signet.js';
 import setupPostgres from '../test/global-setup.js';
-import { benchDatabaseUrl, fmt, freePort } from './bench-support.js';
+import { benchDatabaseUrl, cpuBetween, cpuOf, fmt, freePort, postgresPids, processCpuSeconds } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -44,9 +44,14 @@ function requestFor(prefix: Buffer, index: number): Buffer {
   return Buffer.concat([Buffer.from([0x30, 0x51, 0x30, 0x4f, 0x30, 0x4d, 0x30, 0x4b, 0x30, 0x49]), prefix, Buffer.from([0x02, 0x10]), serial]);
 }
 
+/** Servers on core 0; SIGNET_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles them. */
 function pinned(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = process.env.SIGNET_BENCH_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
+
+// The load generator on core 1, apart from the server it measures (taskset -a: every thread of this process).
+spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
 async function waitFor(url: string, body?: Buffer): Promise<void> {
   for (let i = 0; i < 3000; i++) {
@@ -69,15 +74,45 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function load(url: string, body: (n: number) => Buffer): Promise<{ perSecond: number; p50: number; p99: number; errors: number; sent: number }> {
+interface Phase {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  sent: number;
+  /** CPU milliseconds per answer: the server process, PostgreSQL's processes (0 for SQLite), this load generator. */
+  serverMs: number;
+  postgresMs: number;
+  clientMs: number;
+}
+
+/**
+ * One phase: 32 connections for SECONDS, each request's body from `body`. Hot and cold go through the same
+ * setupRequest path, so the client's cost per request is the same in both; what differs is the server's work.
+ * CPU is read from /proc around the phase: on a shared machine answers per CPU-millisecond hold where rates swing.
+ */
+async function load(url: string, body: (n: number) => Buffer, serverPid: number, postgres: () => number[]): Promise<Phase> {
   let n = 0;
+  const server0 = processCpuSeconds(serverPid);
+  const postgres0 = cpuOf(postgres());
+  const client0 = processCpuSeconds();
   const result = await autocannon({
     url,
     connections: 32,
     duration: SECONDS,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, setupRequest: (r) => ({ ...r, body: body(n++) }) }],
   });
-  return { perSecond: result.requests.total / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts, sent: n };
+  const answers = result.requests.total || 1;
+  return {
+    perSecond: result.requests.total / (result.duration || SECONDS),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    sent: n,
+    serverMs: ((processCpuSeconds(serverPid) - server0) * 1000) / answers,
+    postgresMs: (cpuBetween(postgres0, cpuOf(postgres())) * 1000) / answers,
+    clientMs: ((processCpuSeconds() - client0) * 1000) / answers,
+  };
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -124,10 +159,17 @@ try {
         INSERT INTO ocsp_responses (cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
         SELECT ${prefixHex} || '5' || lpad(to_hex(i), 31, '0'), '5' || lpad(to_hex(i), 31, '0'), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.der
         FROM generate_series(0, ${POPULATION - 1}) AS i, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
-      await sql`ANALYZE ocsp_responses`.execute(db);
+    }
+    // The seed's own aftermath is not the responder's cost: SQLite's 2 GB of WAL copied into the file, PostgreSQL's
+    // autovacuum of a million fresh rows and its checkpoint would otherwise run during the first phase (cold).
+    if (store === 'sqlite') await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    else {
+      await sql`VACUUM ANALYZE ocsp_responses`.execute(db);
+      await sql`CHECKPOINT`.execute(db);
     }
     const seedSeconds = (performance.now() - seeded) / 1000;
     await signet.close();
+    const postgres = store === 'postgres' ? await postgresPids() : () => [];
 
     const port = await freePort();
     const server = pinned(['bin/signet.js', 'serve'], { ...env, SIGNET_PORT: String(port) });
@@ -138,9 +180,10 @@ try {
       // A stride coprime with the population: each question in a run is about a serial not asked before.
       const stride = 7_919;
       const start = Math.floor(Math.random() * POPULATION);
-      const cold = await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION));
+      const load0 = loadavg()[0]!;
+      const cold = await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION), server.pid!, postgres);
       const hotBody = requestFor(prefix, start);
-      const hot = await load(`${url}/ocsp`, () => hotBody);
+      const hot = await load(`${url}/ocsp`, () => hotBody, server.pid!, postgres);
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
       const response = Buffer.from(await (await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: hotBody })).arrayBuffer());
       await stop(server);
@@ -156,13 +199,16 @@ try {
         {},
       );
       await waitFor(`http://127.0.0.1:${barePort}/`, hotBody);
-      const ceiling = await load(`http://127.0.0.1:${barePort}/`, () => hotBody);
+      const ceiling = await load(`http://127.0.0.1:${barePort}/`, () => hotBody, bare.pid!, () => []);
       await stop(bare);
+      const cpu = (f: Phase) => f.serverMs + f.postgresMs;
       row =
-        `${store.padEnd(9)} ${fmt(POPULATION)} stored answers (seeded in ${seedSeconds.toFixed(0)} s): ` +
-        `cold ${fmt(cold.perSecond)}/s p50 ${cold.p50} ms p99 ${cold.p99} ms (${fmt(cold.sent)} distinct serials${cold.errors ? `, ${cold.errors} errors` : ''}) = ` +
-        `${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% of hot ${fmt(hot.perSecond)}/s p99 ${hot.p99} ms; ` +
-        `bare node:http ${fmt(ceiling.perSecond)}/s; server RSS after ${rss.toFixed(0)} MB`;
+        `${store.padEnd(9)} ${fmt(POPULATION)} stored answers (seeded in ${seedSeconds.toFixed(0)} s), load ${load0.toFixed(1)}–${loadavg()[0]!.toFixed(1)}:\n` +
+        `  cold ${fmt(cold.perSecond)}/s p50 ${cold.p50} ms p99 ${cold.p99} ms (${fmt(cold.sent)} distinct serials${cold.errors ? `, ${cold.errors} errors` : ''}); ` +
+        `hot ${fmt(hot.perSecond)}/s p50 ${hot.p50} ms p99 ${hot.p99} ms${hot.errors ? ` (${hot.errors} errors)` : ''}; bare node:http ${fmt(ceiling.perSecond)}/s\n` +
+        `  cold/hot: ${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% by rate, ${((cpu(hot) / cpu(cold)) * 100).toFixed(0)}% per CPU-second of server${store === 'postgres' ? ' + PostgreSQL' : ''}\n` +
+        `  CPU ms per answer (server / PostgreSQL / load generator): cold ${cold.serverMs.toFixed(3)} / ${cold.postgresMs.toFixed(3)} / ${cold.clientMs.toFixed(3)}, ` +
+        `hot ${hot.serverMs.toFixed(3)} / ${hot.postgresMs.toFixed(3)} / ${hot.clientMs.toFixed(3)}, bare ${ceiling.serverMs.toFixed(3)} / - / ${ceiling.clientMs.toFixed(3)}; server RSS after ${rss.toFixed(0)} MB`;
     } finally {
       await stop(server);
     }

@@ -17,8 +17,6 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -28,7 +26,7 @@ import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-c
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
 import setupPostgres from '../test/global-setup.js';
-import { fmt, processCpuSeconds, startSignetServer, type RunningServer } from './bench-support.js';
+import { cpuBetween, cpuOf, fmt, postgresPids, processCpuSeconds, startSignetServer, type RunningServer } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -65,38 +63,6 @@ async function databaseUrl(): Promise<string> {
   return url.toString();
 }
 
-/** The cluster's postmaster and its children (the backends): PostgreSQL's CPU, apart from other clusters on the machine. */
-async function postgresPids(): Promise<() => number[]> {
-  const client = new pg.Client({ connectionString: process.env.SIGNET_TEST_POSTGRES_URL! });
-  await client.connect();
-  const dataDirectory = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
-  await client.end();
-  const postmaster = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  return () => {
-    const pids = [postmaster];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-        if (ppid === postmaster) pids.push(Number(entry));
-      } catch {
-        // gone
-      }
-    }
-    return pids;
-  };
-}
-
-/** CPU seconds of a set of processes; backends that came and went in between are lost (connections are pooled, so few). */
-function cpuOf(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    try {
-      return sum + processCpuSeconds(pid);
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
 
 interface Figure {
   perSecond: number;
@@ -144,7 +110,7 @@ async function drive(
   const total = results.reduce((n, r) => n + r.requests.total, 0);
   const duration = Math.max(...results.map((r) => r.duration || seconds));
   const serverCpu = servers.reduce((sum, s, i) => sum + processCpuSeconds(s.process.pid!) - server0[i]!, 0);
-  const postgresCpu = cpuOf(pids) - postgres0;
+  const postgresCpu = cpuBetween(postgres0, cpuOf(pgPids()));
   const client = process.cpuUsage(client0);
   const per = (cpu: number) => (total > 0 ? (cpu * 1000) / total : NaN);
   return {
