@@ -54,6 +54,40 @@ describe('the OCSP response cache', () => {
     expect(cache.bySerial('p2')).toEqual([pair]);
   });
 
+  it('under a long stream of new and repeated requests never holds more than its bound, and evicts exactly as a plain LRU list would', () => {
+    // Issue 22: the recency list is linked, not a re-inserted Map; a reference model (an array, most recent last) checks its order.
+    const limit = 50;
+    const cache = new OcspResponseCache<ReturnType<typeof response>>(limit);
+    const model: string[] = [];
+    const held = new Map<string, ReturnType<typeof response>>();
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    let evicted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const name = `s${next() % 400}`;
+      const hit = cache.lookup(`req-${name}`);
+      expect(hit?.name).toBe(model.includes(name) ? name : undefined);
+      if (hit) {
+        model.splice(model.indexOf(name), 1);
+        model.push(name);
+        continue;
+      }
+      const entry = response(name);
+      cache.add(entry, `req-${name}`);
+      held.set(name, entry);
+      model.push(name);
+      if (model.length > limit) {
+        const oldest = model.shift()!;
+        evicted += 1;
+        expect(cache.byCertId(oldest)).toBeUndefined();
+        expect(cache.bySerial(oldest)).toEqual([]);
+      }
+      expect(cache.stats().responses).toBe(Math.min(model.length, limit));
+    }
+    expect(cache.stats()).toMatchObject({ responses: limit, requestForms: limit, evictions: evicted });
+    for (const name of model) expect(cache.byCertId(name)).toBe(held.get(name));
+  });
+
   it('takes its size from SIGNET_OCSP_CACHE_SIZE and refuses nonsense', () => {
     expect(ocspCacheSizeFrom({})).toBe(200_000);
     expect(ocspCacheSizeFrom({ SIGNET_OCSP_CACHE_SIZE: '5000' })).toBe(5000);
