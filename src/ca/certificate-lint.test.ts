@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertificatePolicies, ExtendedKeyUsage, PolicyInformation, id_ce_certificatePolicies, id_ce_cRLDistributionPoints, id_ce_subjectAltName, id_pe_authorityInfoAccess } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { AuthorityInfoAccessSyntax, CertificatePolicies, CRLDistributionPoints, ExtendedKeyUsage, PolicyInformation, id_ce_certificatePolicies, id_ce_cRLDistributionPoints, id_ce_subjectAltName, id_pe_authorityInfoAccess } from '@peculiar/asn1-x509';
 import { AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, Extension, Extensions, GeneralName, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName, SubjectAlternativeName, SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version, id_ce_keyUsage, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { signatureAlgorithmIdentifier } from '../crypto/algorithms.js';
@@ -10,6 +11,17 @@ import { baselineMaximumDays, canonicalDnsName } from './encoding-lint.js';
 import { buildExtensions } from './extensions.js';
 import { ProfileCatalogue } from './profiles.js';
 import { buildSubjectName } from './subject-name.js';
+import { checkDer, nodeBytes } from '../crypto/strict-der.js';
+import {
+  readAuthorityInfoAccess,
+  readAuthorityKeyIdentifier,
+  readCertificatePolicies,
+  readCrlDistributionPoints,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readSubjectAltName,
+  readTbs,
+} from './tbs-reading.js';
 
 const profiles = ProfileCatalogue.builtIn();
 const issuerKey = generateSoftwareKey('ecdsa-p256');
@@ -72,7 +84,8 @@ describe('the pre-signing lint (RFC 5280 and the profile)', () => {
     ['a serial of more than 20 octets', (tbs) => { tbs.serialNumber = new Uint8Array(21).fill(0x11).buffer; }, /longer than 20/],
     ['a zero serial', (tbs) => { tbs.serialNumber = new Uint8Array([0]).buffer; }, /zero/],
     ['a serial with too little entropy', (tbs) => { tbs.serialNumber = new Uint8Array([0x01, 0x02]).buffer; }, /64 random bits/],
-    ['a non-minimal serial encoding', (tbs) => { tbs.serialNumber = new Uint8Array([0x00, 0x10, ...new Array(15).fill(1)]).buffer; }, /minimally/],
+    // The DER rules refuse it before the serial rules read it (X.690 §8.3.2).
+    ['a non-minimal serial encoding', (tbs) => { tbs.serialNumber = new Uint8Array([0x00, 0x10, ...new Array(15).fill(1)]).buffer; }, /INTEGER at offset \d+: not minimal/],
     ['GeneralizedTime before 2050 (§4.1.2.5)', (tbs) => { tbs.validity.notBefore = new Time({ generalTime: NOW }); }, /must be UTCTime/],
     ['notAfter before notBefore', (tbs) => { tbs.validity.notAfter = new Time(new Date(NOW.getTime() - 1000)); }, /not after notBefore/],
     ['a validity longer than the profile', (tbs) => { tbs.validity.notAfter = new Time(new Date(NOW.getTime() + 800 * 86_400_000)); }, /exceeds the profile/],
@@ -274,5 +287,136 @@ describe('the lints on what is signed (issue 15: zlint/pkilint rules, strict DER
     const san = AsnConvert.parse(ext.find((e) => e.extnID === '2.5.29.17')!.extnValue.buffer, SubjectAlternativeName);
     expect(san[0]!.dNSName).toBe('xn--fsqu00a.xn--fiqs8s');
     for (const bad of ['xn--zz.example.cn', 'a..b', 'under_score.example.cn', '例子']) expect(canonicalDnsName(bad), bad).toBeUndefined();
+  });
+});
+
+describe('the TBS read from its DER outline (issue 15: no asn1-schema parse of what is signed)', () => {
+  const length = (n: number) => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff]);
+  const tlv = (tag: number, ...parts: Uint8Array[]) => {
+    const body = Buffer.concat(parts);
+    return Buffer.concat([Buffer.from([tag, ...length(body.length)]), body]);
+  };
+  const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
+  const contents = (der: Uint8Array) => Buffer.from(der.subarray(checkDer(der).header));
+  const children = (der: Uint8Array) => {
+    const outline = checkDer(der);
+    return outline.children.map((c) => Buffer.from(nodeBytes(der, c)));
+  };
+  const der = (tbs: TBSCertificate) => new Uint8Array(AsnConvert.serialize(tbs));
+  /** The TBS with its fields (version … [3] extensions) rewritten as bytes. */
+  const withFields = (tbs: TBSCertificate, change: (fields: Buffer[]) => Buffer[]) => tlv(0x30, ...change(children(der(tbs))));
+  /** The TBS with its list of Extension DERs rewritten as bytes. */
+  const withExtensions = (tbs: TBSCertificate, change: (extensions: Buffer[]) => Buffer[]) =>
+    withFields(tbs, (fields) => {
+      const extensions = children(children(fields.at(-1)!)[0]!);
+      return [...fields.slice(0, -1), tlv(0xa3, tlv(0x30, ...change(extensions)))];
+    });
+  const extension = (oid: string, critical: Buffer | undefined, value: Uint8Array) =>
+    tlv(0x30, new Uint8Array(new asn1js.ObjectIdentifier({ value: oid }).toBER()), ...(critical ? [critical] : []), tlv(0x04, value));
+  const lint = (bytes: Uint8Array, context: LintContext) => lintSignedTbs(bytes, context).join('\n');
+
+  it('reads every field as asn1-schema does, for each profile family and key type', () => {
+    for (const [profileId, keyAlgorithm] of [['individual-signing', 'ecdsa-p256'], ['tls-server', 'rsa-2048'], ['tls-client', 'ed25519'], ['individual-encryption', 'ecdsa-p384']] as const) {
+      const { tbs, context } = cleanTbs(profileId, keyAlgorithm);
+      const bytes = der(tbs);
+      expect(lintSignedTbs(bytes, context), profileId).toEqual([]);
+      const reading = readTbs(bytes, checkDer(bytes), (value) => checkDer(value));
+      const parsed = AsnConvert.parse(bytes, TBSCertificate);
+      expect(reading.version).toBe(parsed.version);
+      expect(Buffer.from(reading.serial)).toEqual(Buffer.from(parsed.serialNumber));
+      expect(reading.signatureAlgorithm).toBe(parsed.signature.algorithm);
+      const names = (name: Name) => name.map((rdn) => rdn.map((a) => ({ type: a.type, text: a.value.utf8String ?? a.value.printableString ?? a.value.ia5String })));
+      expect(reading.issuer.map((rdn) => rdn.map(({ type, text }) => ({ type, text })))).toEqual(names(parsed.issuer));
+      expect(reading.subject.map((rdn) => rdn.map(({ type, text }) => ({ type, text })))).toEqual(names(parsed.subject));
+      expect(reading.notBefore.date).toEqual(parsed.validity.notBefore.getTime());
+      expect(reading.notAfter.date).toEqual(parsed.validity.notAfter.getTime());
+      expect(reading.spki.algorithm).toBe(parsed.subjectPublicKeyInfo.algorithm.algorithm);
+      expect(Buffer.from(reading.spki.key)).toEqual(Buffer.from(parsed.subjectPublicKeyInfo.subjectPublicKey));
+      expect(reading.extensions.map((e) => [e.oid, e.critical, Buffer.from(e.value).toString('hex')])).toEqual(
+        parsed.extensions!.map((e) => [e.extnID, e.critical, Buffer.from(e.extnValue.buffer).toString('hex')]),
+      );
+      const ext = (oid: string) => reading.extensions.find((e) => e.oid === oid)!;
+      const asn = (oid: string) => parsed.extensions!.find((e) => e.extnID === oid)!.extnValue.buffer;
+      expect(readKeyUsage(ext(id_ce_keyUsage)).sort()).toEqual(AsnConvert.parse(asn(id_ce_keyUsage), KeyUsage).toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u)).sort());
+      expect(Buffer.from(readAuthorityKeyIdentifier(ext('2.5.29.35')).keyIdentifier!)).toEqual(Buffer.from(AsnConvert.parse(asn('2.5.29.35'), AuthorityKeyIdentifier).keyIdentifier!.buffer));
+      expect(readAuthorityInfoAccess(ext(id_pe_authorityInfoAccess)).map((a) => [a.accessMethod, a.accessLocation.uniformResourceIdentifier])).toEqual(
+        AsnConvert.parse(asn(id_pe_authorityInfoAccess), AuthorityInfoAccessSyntax).map((a) => [a.accessMethod, a.accessLocation.uniformResourceIdentifier]),
+      );
+      expect(readCrlDistributionPoints(ext(id_ce_cRLDistributionPoints)).map((p) => p.fullName?.map((n) => n.uniformResourceIdentifier))).toEqual(
+        AsnConvert.parse(asn(id_ce_cRLDistributionPoints), CRLDistributionPoints).map((p) => p.distributionPoint?.fullName?.map((n) => n.uniformResourceIdentifier)),
+      );
+      expect(readCertificatePolicies(ext(id_ce_certificatePolicies)).map((p) => p.policyIdentifier)).toEqual(AsnConvert.parse(asn(id_ce_certificatePolicies), CertificatePolicies).map((p) => p.policyIdentifier));
+      if (profileId === 'tls-server') {
+        expect(readSubjectAltName(ext(id_ce_subjectAltName))).toEqual([{ tag: 2, dNSName: 'example.cn' }]);
+        expect(readExtendedKeyUsage(ext('2.5.29.37'))).toEqual([...AsnConvert.parse(asn('2.5.29.37'), ExtendedKeyUsage)]);
+      }
+    }
+  });
+
+  it('finds faults in the last extension, in its last entry, and in fields asn1-schema would have skipped', () => {
+    const { tbs, context } = cleanTbs('tls-server');
+    const appended = (value: Buffer) => withExtensions(tbs, (all) => [...all, value]);
+    // An explicit critical FALSE (X.690 §11.5: a DEFAULT value is left out), on an extension added last.
+    expect(lint(appended(extension('1.3.6.1.4.1.99999.1', hex('010100'), hex('0500'))), context)).toMatch(/extension 1.3.6.1.4.1.99999.1 writes critical FALSE/);
+    // The value of the last extension carrying bytes after its DER (RFC 5280 §4.1: the value is one DER value).
+    expect(lint(appended(extension('1.3.6.1.4.1.99999.1', undefined, hex('0500 00'))), context)).toMatch(/the value of an extension is not DER: 1 byte after extension 1.3.6.1.4.1.99999.1/);
+    // An unknown, non-critical extension with a DER value is fine.
+    expect(lint(appended(extension('1.3.6.1.4.1.99999.1', undefined, hex('0500'))), context)).toBe('');
+    // A URI in the last access description that is not IA5 (a byte above 0x7f), AIA moved to the end.
+    const aia = tlv(0x30, tlv(0x30, hex('06082b06010505073001'), tlv(0x86, Buffer.from('http://ca.example/ocsp'))), tlv(0x30, hex('06082b06010505073002'), tlv(0x86, Buffer.from('http://ca.example/\xe9.crt', 'latin1'))));
+    const aiaLast = (value: Buffer) => withExtensions(tbs, (all) => [...all.filter((e) => !e.includes(hex('2b06010505070101'))), extension(id_pe_authorityInfoAccess, undefined, value)]);
+    expect(lint(aiaLast(aia), context)).toMatch(/extension 1.3.6.1.5.5.7.1.1 does not parse: authorityInfoAccess: GeneralName \[6\] is not IA5String/);
+    // An access description with a third field.
+    expect(lint(aiaLast(tlv(0x30, tlv(0x30, hex('06082b06010505073001'), tlv(0x86, Buffer.from('http://ca.example/ocsp')), hex('0500')))), context)).toMatch(/an access description is not a method and a location/);
+    // The CPS qualifier of the last policy as a UTF8String.
+    const policies = tlv(0x30, tlv(0x30, hex('0604551d2000')), tlv(0x30, hex('06022a03'), tlv(0x30, tlv(0x30, hex('06082b06010505070201'), tlv(0x0c, Buffer.from('http://ca.example/cps'))))));
+    const policiesLast = withExtensions(tbs, (all) => [...all.filter((e) => !e.includes(hex('0603551d20'))), extension(id_ce_certificatePolicies, undefined, policies)]);
+    const policyFindings = lint(policiesLast, context);
+    expect(policyFindings).toMatch(/certificatePolicies CPS qualifier is not an IA5String/);
+    expect(policyFindings).toMatch(/anyPolicy in a subscriber certificate/);
+  });
+
+  it('refuses a TBS whose shape is not RFC 5280 §4.1 even when every value is DER', () => {
+    const { tbs, context } = cleanTbs();
+    // A field after [3] extensions, and [1] issuerUniqueID after the extensions.
+    expect(lint(withFields(tbs, (f) => [...f, tlv(0xa4, hex('0500'))]), context)).toMatch(/does not parse: unexpected field \[2:4\]/);
+    expect(lint(withFields(tbs, (f) => [...f, tlv(0x81, hex('00'))]), context)).toMatch(/does not parse: unexpected field \[2:1\]/);
+    // The validity with a third time; a notAfter on 31 February; the subject as a SET.
+    const validity = (times: Buffer[]) => withFields(tbs, (f) => [...f.slice(0, 4), tlv(0x30, ...times), ...f.slice(5)]);
+    const utc = (text: string) => tlv(0x17, Buffer.from(text));
+    expect(lint(validity([utc('261124000000Z'), utc('270101000000Z'), utc('270102000000Z')]), context)).toMatch(/the validity is not notBefore and notAfter/);
+    expect(lint(validity([utc('261124000000Z'), utc('270231000000Z')]), context)).toMatch(/notAfter 270231000000Z is not a date/);
+    expect(lint(withFields(tbs, (f) => [...f.slice(0, 5), tlv(0x31, ...children(f[5]!)), ...f.slice(6)]), context)).toMatch(/the subject has tag \[0:17\]/);
+    // The key as a BIT STRING with unused bits, the point's last bits zero.
+    const spki = children(der(tbs)).at(6)!;
+    const [algorithm, key] = children(spki);
+    const bits = Buffer.from(key!.subarray(2));
+    bits[0] = 4;
+    bits[bits.length - 1] = bits.at(-1)! & 0xf0;
+    expect(lint(withFields(tbs, (f) => [...f.slice(0, 6), tlv(0x30, algorithm!, tlv(0x03, bits)), ...f.slice(7)]), context)).toMatch(/subjectPublicKey with 4 unused bits/);
+  });
+
+  it('reads the last RDN, the RSA key and basicConstraints from the bytes: a BMPString, a padded modulus, cA FALSE written out', () => {
+    const { tbs, context } = cleanTbs();
+    const subject = children(der(tbs)).at(5)!;
+    const bmp = tlv(0x31, tlv(0x30, hex('0603550403'), tlv(0x1e, Buffer.from('\u5f20\u4e09', 'utf16le').swap16())));
+    expect(lint(withFields(tbs, (f) => [...f.slice(0, 5), tlv(0x30, ...children(subject), bmp), ...f.slice(6)]), context)).toMatch(/subject commonName: not a PrintableString, UTF8String or IA5String/);
+
+    const rsa = cleanTbs('individual-signing', 'rsa-2048');
+    const spki = children(der(rsa.tbs)).at(6)!;
+    const [algorithm, key] = children(spki);
+    const [modulus, exponent] = children(contents(key!).subarray(1));
+    const padded = tlv(0x30, tlv(0x02, hex('00'), contents(modulus!)), exponent!);
+    expect(lint(withFields(rsa.tbs, (f) => [...f.slice(0, 6), tlv(0x30, algorithm!, tlv(0x03, hex('00'), padded)), ...f.slice(7)]), rsa.context)).toMatch(/the RSAPublicKey is not DER: INTEGER at offset 4: not minimal/);
+
+    const withBc = (value: Buffer) => withExtensions(tbs, (all) => [...all, extension('2.5.29.19', hex('0101ff'), value)]);
+    expect(lint(withBc(tlv(0x30, hex('0101ff'))), context)).toMatch(/keyCertSign and basicConstraints cA must agree/);
+    expect(lint(withBc(tlv(0x30, hex('0101ff'))), context)).not.toMatch(/does not parse/);
+    expect(lint(withBc(tlv(0x30, hex('010100'))), context)).toMatch(/extension 2.5.29.19 does not parse: basicConstraints writes cA FALSE/);
+    // An AKI whose keyIdentifier is constructed, and a keyUsage written as an OCTET STRING.
+    const akiLast = withExtensions(tbs, (all) => [...all.filter((e) => !e.includes(hex('0603551d23'))), extension('2.5.29.35', undefined, tlv(0x30, tlv(0xa0, tlv(0x04, hex('0102')))))]);
+    expect(lint(akiLast, context)).toMatch(/extension 2.5.29.35 does not parse: authorityKeyIdentifier keyIdentifier is constructed/);
+    const kuOctets = withExtensions(tbs, (all) => [...all.filter((e) => !e.includes(hex('0603551d0f'))), extension(id_ce_keyUsage, hex('0101ff'), tlv(0x04, hex('c0')))]);
+    expect(lint(kuOctets, context)).toMatch(/extension 2.5.29.15 does not parse: keyUsage has tag \[0:4\]/);
   });
 });

@@ -1,8 +1,6 @@
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  BasicConstraints,
-  ExtendedKeyUsage,
-  KeyUsage,
-  TBSCertificate,
+  Extension,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_certificatePolicies,
@@ -12,15 +10,25 @@ import {
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_pe_authorityInfoAccess,
-  AuthorityKeyIdentifier,
   type AlgorithmIdentifier,
+  type TBSCertificate,
 } from '@peculiar/asn1-x509';
 import { isMlDsa, ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
 import { EKU_OIDS, keyUsageFor, type CertificateProfile } from './profiles.js';
-import { lintIdentityExtensions } from './subject-identity.js';
+import { IDENTITY_EXTENSION_OIDS, lintIdentityExtensions } from './subject-identity.js';
 import { derOf } from '../crypto/signed-structure.js';
-import { checkDer, DerError, nodeBytes, parseCheckedDer, type DerNode } from '../crypto/strict-der.js';
+import { checkDer, DerError, type DerNode } from '../crypto/strict-der.js';
 import { ExtensionValues, lintAuthorityKeyIdentifier, lintExtensionNames, lintName, lintSubjectPublicKeyInfo, lintTlsServer } from './encoding-lint.js';
+import {
+  readAuthorityKeyIdentifier,
+  readBasicConstraints,
+  readExtendedKeyUsage,
+  readKeyUsage,
+  readTbs,
+  ShapeError,
+  type ExtensionReading,
+  type TbsReading,
+} from './tbs-reading.js';
 
 export interface LintContext {
   profile: CertificateProfile;
@@ -38,8 +46,9 @@ const DAY_MS = 86_400_000;
 /**
  * Lints the bytes that will be signed, not the object they were built from
  * (issue 15): the TBSCertificate DER must be DER (X.690 §10–11, strict-der.ts),
- * must parse, and what it parses to is what the rules below check. A finding
- * means nothing is signed.
+ * must have the shape of a TBSCertificate (tbs-reading.ts reads it from the
+ * DER outline, the extension values from theirs), and what it reads is what
+ * the rules below check. A finding means nothing is signed.
  */
 export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[] {
   let outline: DerNode;
@@ -49,24 +58,24 @@ export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[
     if (error instanceof DerError) return [`the TBSCertificate is not DER: ${error.reason} (X.690 §10–11)`];
     throw error;
   }
-  let tbs: TBSCertificate;
+  let tbs: TbsReading;
   try {
-    tbs = parseCheckedDer(tbsDer, TBSCertificate);
+    // Extension values are DER too (RFC 5280 §4.1): checkDer does not look inside an OCTET STRING.
+    tbs = readTbs(tbsDer, outline, (value, oid) => checkDer(value, `extension ${oid}`));
   } catch (error) {
-    return [`the TBSCertificate does not parse: ${(error as Error).message}`];
+    if (error instanceof DerError) return [`the value of an extension is not DER: ${error.reason}`];
+    if (error instanceof ShapeError) return [`the TBSCertificate does not parse: ${error.message}`];
+    throw error;
   }
-  // Extension values are DER too (RFC 5280 §4.1): checkDer does not look inside an OCTET STRING.
-  for (const extension of tbs.extensions ?? []) {
-    try {
-      checkDer(new Uint8Array(extension.extnValue.buffer), `extension ${extension.extnID}`);
-    } catch (error) {
-      if (error instanceof DerError) return [`the value of extension ${extension.extnID} is not DER: ${error.reason}`];
-      throw error;
-    }
-  }
-  // The signature field as signed (after the [0] version, when present), against the signer's, byte for byte.
-  const signature = outline.children[outline.children[0]?.tagClass === 2 ? 2 : 1];
-  return lintTbsCertificate(tbs, context, signature && nodeBytes(tbsDer, signature));
+  return lintTbsReading(tbs, context);
+}
+
+/**
+ * The same lint for a TBSCertificate object (tests and tools): its DER, as
+ * asn1-schema encodes it, is what is linted.
+ */
+export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext): string[] {
+  return lintSignedTbs(new Uint8Array(AsnConvert.serialize(tbs)), context);
 }
 
 /**
@@ -74,47 +83,52 @@ export function lintSignedTbs(tbsDer: Uint8Array, context: LintContext): string[
  * signature exists (Boulder's linting discipline): a finding here means
  * nothing is signed. Returns human-readable findings; empty means clean.
  */
-export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext, signatureDer: Uint8Array = derOf(tbs.signature)): string[] {
+function lintTbsReading(tbs: TbsReading, context: LintContext): string[] {
   const findings: string[] = [];
   const { profile } = context;
 
   if (tbs.version !== 2) findings.push('version must be v3 (2) since extensions are present (RFC 5280 §4.1.2.1)');
 
-  const serial = new Uint8Array(tbs.serialNumber);
-  if (serial.length === 0) findings.push('serial number is empty');
+  // The DER rules have refused a non-minimal INTEGER already (strict-der.ts).
+  const serial = tbs.serial;
   if (serial.length > 20) findings.push('serial number is longer than 20 octets (RFC 5280 §4.1.2.2)');
-  if (serial.length > 0 && (serial[0]! & 0x80) !== 0) findings.push('serial number is negative (RFC 5280 §4.1.2.2)');
-  if (serial.length > 1 && serial[0] === 0 && (serial[1]! & 0x80) === 0) findings.push('serial number is not minimally encoded');
+  if ((serial[0]! & 0x80) !== 0) findings.push('serial number is negative (RFC 5280 §4.1.2.2)');
   if (serial.every((b) => b === 0)) findings.push('serial number is zero');
   if (serial.length < 9) findings.push('serial number carries fewer than 64 random bits');
 
-  if (!Buffer.from(signatureDer).equals(derOf(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
+  if (!Buffer.from(tbs.signature).equals(derOf(context.signatureAlgorithm))) findings.push('TBS signature algorithm differs from the signer\'s (RFC 5280 §4.1.2.3)');
 
-  const notBefore = tbs.validity.notBefore;
-  const notAfter = tbs.validity.notAfter;
-  for (const [label, time] of [['notBefore', notBefore], ['notAfter', notAfter]] as const) {
-    const date = time.getTime();
-    const mustBeUtc = date.getUTCFullYear() < 2050;
-    if (mustBeUtc !== (time.utcTime !== undefined)) {
-      findings.push(`${label} must be ${mustBeUtc ? 'UTCTime' : 'GeneralizedTime'} for year ${date.getUTCFullYear()} (RFC 5280 §4.1.2.5)`);
-    }
-    if (date.getUTCMilliseconds() !== 0) findings.push(`${label} has fractional seconds (RFC 5280 §4.1.2.5.2)`);
+  for (const [label, time] of [['notBefore', tbs.notBefore], ['notAfter', tbs.notAfter]] as const) {
+    const year = time.date.getUTCFullYear();
+    const mustBeUtc = year < 2050;
+    if (mustBeUtc !== time.utc) findings.push(`${label} must be ${mustBeUtc ? 'UTCTime' : 'GeneralizedTime'} for year ${year} (RFC 5280 §4.1.2.5)`);
+    if (time.fraction) findings.push(`${label} has fractional seconds (RFC 5280 §4.1.2.5.2)`);
   }
-  const lifetime = notAfter.getTime().getTime() - notBefore.getTime().getTime();
+  const notBefore = tbs.notBefore.date;
+  const notAfter = tbs.notAfter.date;
+  const lifetime = notAfter.getTime() - notBefore.getTime();
   if (lifetime <= 0) findings.push('notAfter is not after notBefore');
   if (lifetime > (profile.validityDays + 1) * DAY_MS) findings.push(`validity exceeds the profile's ${profile.validityDays} days`);
-  if (notAfter.getTime() > context.issuerNotAfter) findings.push('the certificate would outlive its issuer');
+  if (notAfter > context.issuerNotAfter) findings.push('the certificate would outlive its issuer');
 
   if (tbs.issuer.length === 0) findings.push('issuer name is empty (RFC 5280 §4.1.2.4)');
-  if (tbs.issuerUniqueID || tbs.subjectUniqueID) findings.push('unique identifiers must not be used (RFC 5280 §4.1.2.8)');
+  if (tbs.uniqueIdentifiers) findings.push('unique identifiers must not be used (RFC 5280 §4.1.2.8)');
 
-  const extensions = tbs.extensions ?? [];
   const seen = new Set<string>();
-  for (const ext of extensions) {
-    if (seen.has(ext.extnID)) findings.push(`extension ${ext.extnID} appears twice (RFC 5280 §4.2)`);
-    seen.add(ext.extnID);
+  for (const ext of tbs.extensions) {
+    if (seen.has(ext.oid)) findings.push(`extension ${ext.oid} appears twice (RFC 5280 §4.2)`);
+    seen.add(ext.oid);
   }
-  const byId = new ExtensionValues(extensions);
+  const byId = new ExtensionValues(tbs.extensions);
+  const parse = <T>(oid: string, read: (e: ExtensionReading) => T): T | undefined => {
+    try {
+      return byId.value(oid, read);
+    } catch (error) {
+      if (!(error instanceof ShapeError)) throw error;
+      findings.push(`extension ${oid} does not parse: ${error.message}`);
+      return undefined;
+    }
+  };
 
   if (tbs.subject.length === 0) {
     const san = byId.get(id_ce_subjectAltName);
@@ -124,9 +138,9 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext, si
   if (profile.subjectAltName.required && !byId.has(id_ce_subjectAltName)) findings.push('profile requires subjectAltName');
 
   if (!byId.has(id_ce_subjectKeyIdentifier)) findings.push('subjectKeyIdentifier is missing (RFC 5280 §4.2.1.2)');
-  const aki = byId.value(id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
-  if (!aki) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
-  else if (!aki.keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
+  const aki = parse(id_ce_authorityKeyIdentifier, readAuthorityKeyIdentifier);
+  if (!byId.has(id_ce_authorityKeyIdentifier)) findings.push('authorityKeyIdentifier is missing (RFC 5280 §4.2.1.1)');
+  else if (aki && !aki.keyIdentifier) findings.push('authorityKeyIdentifier has no keyIdentifier');
   if (profile.issuerLinks) {
     if (!byId.has(id_ce_cRLDistributionPoints)) findings.push('cRLDistributionPoints is missing');
     if (!byId.has(id_pe_authorityInfoAccess)) findings.push('authorityInfoAccess is missing');
@@ -138,13 +152,13 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext, si
   if (!kuExt) findings.push('keyUsage is missing');
   else {
     if (!kuExt.critical) findings.push('keyUsage should be critical (RFC 5280 §4.2.1.3)');
-    usages = byId.value(id_ce_keyUsage, KeyUsage)!.toJSON().map((u) => (u === 'crlSign' ? 'cRLSign' : u));
+    usages = parse(id_ce_keyUsage, readKeyUsage) ?? [];
     if (usages.length === 0) findings.push('keyUsage has no bit set (RFC 5280 §4.2.1.3)');
     const expected = [...keyUsageFor(profile, context.keyAlgorithm)].sort();
     if (expected.join() !== [...usages].sort().join()) findings.push(`keyUsage ${usages.join('+')} differs from the profile's ${expected.join('+')}`);
   }
   const bcExt = byId.get(id_ce_basicConstraints);
-  const bc = byId.value(id_ce_basicConstraints, BasicConstraints);
+  const bc = parse(id_ce_basicConstraints, readBasicConstraints);
   const isCa = bc?.cA === true;
   if (usages.includes('keyCertSign') !== isCa) findings.push('keyCertSign and basicConstraints cA must agree (RFC 5280 §4.2.1.9)');
   if (isCa && !bcExt!.critical) findings.push('basicConstraints must be critical in a CA certificate');
@@ -166,35 +180,42 @@ export function lintTbsCertificate(tbs: TBSCertificate, context: LintContext, si
 
   const ekuExt = byId.get(id_ce_extKeyUsage);
   const expectedEku = (profile.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n]).sort();
-  const actualEku = ekuExt ? [...byId.value(id_ce_extKeyUsage, ExtendedKeyUsage)!].sort() : [];
+  const actualEku = ekuExt ? [...(parse(id_ce_extKeyUsage, readExtendedKeyUsage) ?? [])].sort() : [];
   if (expectedEku.join() !== actualEku.join()) findings.push(`extendedKeyUsage ${actualEku.join(',') || '(none)'} differs from the profile`);
   if (ekuExt && ekuExt.critical !== profile.extendedKeyUsageCritical) findings.push('extendedKeyUsage criticality differs from the profile');
   if (isCa && ekuExt) findings.push('a CA certificate must not carry extendedKeyUsage here');
 
-  findings.push(...lintIdentityExtensions(extensions, profile));
-  findings.push(...lintSubjectPublicKeyInfo(tbs.subjectPublicKeyInfo, context.keyAlgorithm));
-  findings.push(...lintAuthorityKeyIdentifier(byId, context.issuerKeyIdentifier));
+  findings.push(...lintIdentityExtensions(identityExtensions(tbs.extensions), profile));
+  findings.push(...lintSubjectPublicKeyInfo(tbs.spki, context.keyAlgorithm));
+  findings.push(...lintAuthorityKeyIdentifier(aki, context.issuerKeyIdentifier));
   findings.push(...lintName(tbs.subject, 'subject'), ...lintName(tbs.issuer, 'issuer'));
   findings.push(...lintExtensionNames(byId));
-  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions: byId, notBefore: notBefore.getTime(), notAfter: notAfter.getTime(), spki: tbs.subjectPublicKeyInfo }));
+  findings.push(...lintTlsServer({ ekus: actualEku, subject: tbs.subject, extensions: byId, notBefore, notAfter, spki: tbs.spki }));
 
   return findings;
+}
+
+/** The GM/T 0015 identity extensions as subject-identity.ts reads them (only those: it decodes them itself). */
+function identityExtensions(extensions: readonly ExtensionReading[]): Extension[] {
+  return extensions
+    .filter((e) => IDENTITY_EXTENSION_OIDS.has(e.oid))
+    .map((e) => new Extension({ extnID: e.oid, critical: e.critical, extnValue: new OctetString(e.value) }));
 }
 
 /**
  * RFC 9881 for an ML-DSA subject key and an ML-DSA signer: the public key of its set's size
  * (FIPS 204 Table 2), parameters absent in the key's and the signature's AlgorithmIdentifier.
  */
-function lintMlDsa(tbs: TBSCertificate, context: LintContext): string[] {
+function lintMlDsa(tbs: TbsReading, context: LintContext): string[] {
   const findings: string[] = [];
-  const spki = tbs.subjectPublicKeyInfo;
+  const spki = tbs.spki;
   if (isMlDsa(context.keyAlgorithm)) {
     const set = ML_DSA[context.keyAlgorithm];
-    if (spki.algorithm.algorithm !== set.oid) findings.push(`subjectPublicKeyInfo algorithm ${spki.algorithm.algorithm} is not ${context.keyAlgorithm}'s ${set.oid} (RFC 9881 §4)`);
-    if (spki.algorithm.parameters) findings.push(`${context.keyAlgorithm} key with parameters (RFC 9881 §4: absent)`);
-    if (spki.subjectPublicKey.byteLength !== set.publicKeyBytes) findings.push(`${context.keyAlgorithm} public key of ${spki.subjectPublicKey.byteLength} octets (FIPS 204: ${set.publicKeyBytes})`);
+    if (spki.algorithm !== set.oid) findings.push(`subjectPublicKeyInfo algorithm ${spki.algorithm} is not ${context.keyAlgorithm}'s ${set.oid} (RFC 9881 §4)`);
+    if (spki.parameters) findings.push(`${context.keyAlgorithm} key with parameters (RFC 9881 §4: absent)`);
+    if (spki.key.byteLength !== set.publicKeyBytes) findings.push(`${context.keyAlgorithm} public key of ${spki.key.byteLength} octets (FIPS 204: ${set.publicKeyBytes})`);
   }
-  const signatureSet = Object.values(ML_DSA).find((set) => set.oid === tbs.signature.algorithm);
-  if (signatureSet && tbs.signature.parameters) findings.push('ML-DSA signature algorithm with parameters (RFC 9881 §2: absent)');
+  const signatureSet = Object.values(ML_DSA).find((set) => set.oid === tbs.signatureAlgorithm);
+  if (signatureSet && tbs.signatureHasParameters) findings.push('ML-DSA signature algorithm with parameters (RFC 9881 §2: absent)');
   return findings;
 }

@@ -1,25 +1,24 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import {
-  AuthorityInfoAccessSyntax,
-  AuthorityKeyIdentifier,
-  CertificatePolicies,
-  CRLDistributionPoints,
-  GeneralName,
-  SubjectAlternativeName,
-  id_ce_authorityKeyIdentifier,
   id_ce_certificatePolicies,
   id_ce_cRLDistributionPoints,
   id_ce_subjectAltName,
   id_pe_authorityInfoAccess,
-  type Extension,
-  type Name,
-  type SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
 import { ML_DSA, type KeyAlgorithm } from '../crypto/algorithms.js';
-import { checkDer, DerError, parseCheckedDer } from '../crypto/strict-der.js';
+import { checkDer, contentsOf, DerError } from '../crypto/strict-der.js';
+import {
+  oidText,
+  readAuthorityInfoAccess,
+  readCertificatePolicies,
+  readCrlDistributionPoints,
+  readSubjectAltName,
+  ShapeError,
+  type ExtensionReading,
+  type GeneralNameReading,
+  type NameReading,
+  type SpkiReading,
+} from './tbs-reading.js';
 
 /**
  * The lints zlint and pkilint have and the RFC 5280 rules in
@@ -40,21 +39,21 @@ const CURVES: Record<string, { oid: string; pointLength: number }> = {
 const NULL = Buffer.from([0x05, 0x00]);
 
 /**
- * The extensions of one TBSCertificate, each value decoded at most once
+ * The extensions of one TBSCertificate, each value read at most once
  * whichever rule asks first (several rules here and in certificate-lint.ts
  * read the same SAN, AKI, AIA, CRL DP and policies). Made for one lint and
  * dropped with it; the values were checked as DER before (lintSignedTbs).
  */
 export class ExtensionValues {
-  private readonly byId = new Map<string, Extension>();
-  private readonly decoded = new Map<string, { type: unknown; value?: unknown; error?: unknown }>();
+  private readonly byId = new Map<string, ExtensionReading>();
+  private readonly decoded = new Map<string, { read: unknown; value?: unknown; error?: unknown }>();
 
-  constructor(readonly all: readonly Extension[]) {
+  constructor(readonly all: readonly ExtensionReading[]) {
     // A duplicate is a finding of its own (certificate-lint.ts); the rules read the last, as before.
-    for (const extension of all) this.byId.set(extension.extnID, extension);
+    for (const extension of all) this.byId.set(extension.oid, extension);
   }
 
-  get(oid: string): Extension | undefined {
+  get(oid: string): ExtensionReading | undefined {
     return this.byId.get(oid);
   }
 
@@ -62,16 +61,17 @@ export class ExtensionValues {
     return this.byId.has(oid);
   }
 
-  /** The value decoded as `type`, undefined when the extension is absent; throws what the decoder threw. */
-  value<T>(oid: string, type: new () => T): T | undefined {
+  /** The value read by `read` (tbs-reading.ts), undefined when the extension is absent; throws the ShapeError it threw. */
+  value<T>(oid: string, read: (extension: ExtensionReading) => T): T | undefined {
     const extension = this.byId.get(oid);
     if (!extension) return undefined;
     let entry = this.decoded.get(oid);
-    if (!entry || entry.type !== type) {
+    if (!entry || entry.read !== read) {
       try {
-        entry = { type, value: parseCheckedDer(extension.extnValue.buffer, type) };
+        entry = { read, value: read(extension) };
       } catch (error) {
-        entry = { type, error };
+        if (!(error instanceof ShapeError)) throw error;
+        entry = { read, error };
       }
       this.decoded.set(oid, entry);
     }
@@ -80,9 +80,9 @@ export class ExtensionValues {
   }
 
   /** The same, undefined also when it does not parse (the rule that needs it reports that). */
-  tryValue<T>(oid: string, type: new () => T): T | undefined {
+  tryValue<T>(oid: string, read: (extension: ExtensionReading) => T): T | undefined {
     try {
-      return this.value(oid, type);
+      return this.value(oid, read);
     } catch {
       return undefined;
     }
@@ -90,25 +90,24 @@ export class ExtensionValues {
 }
 
 /** RFC 3279 §2.3, RFC 5480 §2, RFC 8410 §4: the canonical form of each key type Signet certifies. */
-export function lintSubjectPublicKeyInfo(spki: SubjectPublicKeyInfo, keyAlgorithm: KeyAlgorithm): string[] {
+export function lintSubjectPublicKeyInfo(spki: SpkiReading, keyAlgorithm: KeyAlgorithm): string[] {
   const findings: string[] = [];
-  const { algorithm, parameters } = spki.algorithm;
-  const key = new Uint8Array(spki.subjectPublicKey);
-  // asn1-schema reads NULL parameters as null and absent ones as undefined.
-  const params = parameters === undefined ? undefined : parameters === null ? NULL : Buffer.from(parameters);
+  const { algorithm, key } = spki;
+  const params = spki.parameters && Buffer.from(spki.parameters.buffer, spki.parameters.byteOffset, spki.parameters.byteLength);
+  if (spki.unusedBits !== 0) findings.push(`subjectPublicKey with ${spki.unusedBits} unused bits (every key type here is whole octets)`);
   if (keyAlgorithm.startsWith('rsa-')) {
     if (algorithm !== RSA) return [`key algorithm ${algorithm} is not rsaEncryption for a ${keyAlgorithm} key`];
     if (!params?.equals(NULL)) findings.push('rsaEncryption parameters must be NULL (RFC 3279 §2.3.1)');
     try {
-      checkDer(key, 'the RSAPublicKey');
-      const rsa = AsnConvert.parse(key, RSAPublicKey);
-      const modulus = Buffer.from(rsa.modulus);
-      const bits = (modulus.length - (modulus[0] === 0 ? 1 : 0)) * 8;
+      const rsa = readRsaPublicKey(key);
+      const bits = rsaModulusBits(rsa.modulus);
       if (`rsa-${bits}` !== keyAlgorithm) findings.push(`RSA modulus of ${bits} bits for a ${keyAlgorithm} key`);
       const exponent = BigInt(`0x${Buffer.from(rsa.publicExponent).toString('hex') || '0'}`);
       if (exponent < 65537n || exponent % 2n === 0n) findings.push('RSA public exponent must be odd and at least 65537');
     } catch (error) {
-      findings.push(error instanceof DerError ? `the RSAPublicKey is not DER: ${error.reason}` : 'the RSAPublicKey does not parse');
+      if (error instanceof DerError) findings.push(`the RSAPublicKey is not DER: ${error.reason}`);
+      else if (error instanceof ShapeError) findings.push('the RSAPublicKey does not parse');
+      else throw error;
     }
   } else if (keyAlgorithm === 'ed25519') {
     if (algorithm !== ED25519) return [`key algorithm ${algorithm} is not Ed25519`];
@@ -122,26 +121,31 @@ export function lintSubjectPublicKeyInfo(spki: SubjectPublicKeyInfo, keyAlgorith
   } else {
     const curve = CURVES[keyAlgorithm];
     if (!curve || algorithm !== EC) return [`key algorithm ${algorithm} is not id-ecPublicKey for a ${keyAlgorithm} key`];
-    // The named curve's OID as DER: 06 len arcs.
-    const named = params ? safeOid(params) : undefined;
+    // The named curve's OID as DER: 06 len arcs (the TBS outline has checked it is DER).
+    const named = params && params[0] === 0x06 && params[1] === params.length - 2 ? oidText(params.subarray(2)) : undefined;
     if (named !== curve.oid) findings.push(`EC parameters must name the curve ${curve.oid} (RFC 5480 §2.1.1)`);
     if (key[0] !== 0x04 || key.length !== curve.pointLength) findings.push('EC point must be uncompressed (RFC 5480 §2.2)');
   }
   return findings;
 }
 
-function safeOid(der: Buffer): string | undefined {
-  const read = asn1js.fromBER(new Uint8Array(der));
-  return read.offset === der.length && read.result instanceof asn1js.ObjectIdentifier ? read.result.getValue() : undefined;
+/** RFC 8017 §A.1.1 RSAPublicKey: SEQUENCE { modulus INTEGER, publicExponent INTEGER }, strictly DER. */
+function readRsaPublicKey(key: Uint8Array): { modulus: Uint8Array; publicExponent: Uint8Array } {
+  const outline = checkDer(key, 'the RSAPublicKey');
+  const [modulus, exponent, extra] = outline.children;
+  if (outline.tagNumber !== 16 || modulus?.tagNumber !== 2 || exponent?.tagNumber !== 2 || extra || modulus.tagClass || exponent.tagClass) throw new ShapeError('not an RSAPublicKey');
+  return { modulus: contentsOf(key, modulus), publicExponent: contentsOf(key, exponent) };
+}
+
+function rsaModulusBits(modulus: Uint8Array): number {
+  return (modulus.length - (modulus[0] === 0 ? 1 : 0)) * 8;
 }
 
 /** RFC 5280 §4.2.1.1: a certificate's AKI keyIdentifier is its issuer's SKI. */
-export function lintAuthorityKeyIdentifier(extensions: ExtensionValues, issuerKeyIdentifier: Uint8Array | undefined): string[] {
-  if (!issuerKeyIdentifier) return [];
-  const aki = extensions.value(id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
-  if (!aki) return [];
+export function lintAuthorityKeyIdentifier(aki: { keyIdentifier?: Uint8Array } | undefined, issuerKeyIdentifier: Uint8Array | undefined): string[] {
+  if (!issuerKeyIdentifier || !aki) return [];
   const keyId = aki.keyIdentifier;
-  if (!keyId || !Buffer.from(keyId.buffer).equals(Buffer.from(issuerKeyIdentifier))) {
+  if (!keyId || !Buffer.from(keyId).equals(Buffer.from(issuerKeyIdentifier))) {
     return ['authorityKeyIdentifier differs from the issuer certificate\'s subjectKeyIdentifier (RFC 5280 §4.2.1.1)'];
   }
   return [];
@@ -169,15 +173,13 @@ const NAME_RULES: Record<string, { label: string; max: number; types: Array<'pri
   '1.2.840.113549.1.9.1': { label: 'emailAddress', max: 255, types: ['ia5'] },
 };
 
-export function lintName(name: Name, which: 'subject' | 'issuer'): string[] {
+export function lintName(name: NameReading, which: 'subject' | 'issuer'): string[] {
   const findings: string[] = [];
   for (const rdn of name) {
     if (rdn.length === 0) findings.push(`${which}: an empty RDN`);
     for (const atv of rdn) {
       const rule = NAME_RULES[atv.type];
-      const v = atv.value;
-      const kind = v.printableString !== undefined ? 'printable' : v.utf8String !== undefined ? 'utf8' : v.ia5String !== undefined ? 'ia5' : 'other';
-      const text = v.printableString ?? v.utf8String ?? v.ia5String;
+      const { kind, text } = atv;
       const label = rule?.label ?? atv.type;
       if (text === undefined || kind === 'other') {
         findings.push(`${which} ${label}: not a PrintableString, UTF8String or IA5String (RFC 5280 §4.1.2.6)`);
@@ -251,21 +253,21 @@ export function uriProblem(uri: string, schemes: string[]): string | undefined {
 /** URIs and names inside the extensions: SAN entries, CRL distribution points, AIA and CPS. */
 export function lintExtensionNames(extensions: ExtensionValues): string[] {
   const findings: string[] = [];
-  const parse = <T>(oid: string, type: new () => T): T | undefined => {
+  const parse = <T>(oid: string, read: (e: ExtensionReading) => T): T | undefined => {
     try {
-      return extensions.value(oid, type);
-    } catch {
-      findings.push(`extension ${oid} does not parse`);
+      return extensions.value(oid, read);
+    } catch (error) {
+      findings.push(`extension ${oid} does not parse: ${(error as Error).message}`);
       return undefined;
     }
   };
-  const checkUri = (where: string, name: GeneralName, schemes: string[]) => {
+  const checkUri = (where: string, name: GeneralNameReading, schemes: string[]) => {
     if (name.uniformResourceIdentifier === undefined) return;
     const problem = uriProblem(name.uniformResourceIdentifier, schemes);
     if (problem) findings.push(`${where} URI ${name.uniformResourceIdentifier}: ${problem}`);
   };
 
-  for (const name of parse(id_ce_subjectAltName, SubjectAlternativeName) ?? []) {
+  for (const name of parse(id_ce_subjectAltName, readSubjectAltName) ?? []) {
     if (name.dNSName !== undefined) {
       const problem = dnsNameProblem(name.dNSName);
       if (problem) findings.push(`subjectAltName dNSName ${name.dNSName}: ${problem}`);
@@ -276,30 +278,29 @@ export function lintExtensionNames(extensions: ExtensionValues): string[] {
         findings.push(`subjectAltName rfc822Name ${name.rfc822Name}: not local-part@domain in ASCII with an A-label domain (RFC 5280 §4.2.1.6)`);
       }
     }
-    if (name.iPAddress !== undefined) {
-      // asn1-x509 gives the address as text; its octets must have been 4 or 16.
-      if (!/^[0-9.]+$|:/.test(name.iPAddress)) findings.push(`subjectAltName iPAddress ${name.iPAddress}: not 4 or 16 octets`);
+    if (name.iPAddressOctets !== undefined && name.iPAddressOctets !== 4 && name.iPAddressOctets !== 16) {
+      findings.push(`subjectAltName iPAddress ${name.iPAddress}: not 4 or 16 octets`);
     }
     checkUri('subjectAltName', name, ['http', 'https', 'ldap', 'mailto', 'urn']);
   }
-  for (const point of parse(id_ce_cRLDistributionPoints, CRLDistributionPoints) ?? []) {
+  for (const point of parse(id_ce_cRLDistributionPoints, readCrlDistributionPoints) ?? []) {
     // RFC 5280 §4.2.1.13: http (or ldap) URIs naming a DER CRL.
-    for (const name of point.distributionPoint?.fullName ?? []) checkUri('cRLDistributionPoints', name, ['http', 'ldap']);
+    for (const name of point.fullName ?? []) checkUri('cRLDistributionPoints', name, ['http', 'ldap']);
   }
-  for (const access of parse(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax) ?? []) {
+  for (const access of parse(id_pe_authorityInfoAccess, readAuthorityInfoAccess) ?? []) {
     // RFC 5280 §4.2.2.1: OCSP over http, caIssuers over http or ldap.
     checkUri('authorityInfoAccess', access.accessLocation, ['http', 'ldap']);
   }
-  for (const policy of parse(id_ce_certificatePolicies, CertificatePolicies) ?? []) {
-    for (const qualifier of policy.policyQualifiers ?? []) {
-      if (qualifier.policyQualifierId !== '1.3.6.1.5.5.7.2.1') continue;
+  const policiesExtension = extensions.get(id_ce_certificatePolicies);
+  for (const policy of parse(id_ce_certificatePolicies, readCertificatePolicies) ?? []) {
+    for (const { id, qualifier } of policy.qualifiers) {
+      if (id !== '1.3.6.1.5.5.7.2.1') continue;
       // id-qt-cps: an IA5String URI (RFC 5280 §4.2.1.4).
-      const read = qualifier.qualifier ? asn1js.fromBER(new Uint8Array(qualifier.qualifier)) : undefined;
-      if (!(read?.result instanceof asn1js.IA5String)) {
+      if (!qualifier || qualifier.tagClass !== 0 || qualifier.tagNumber !== 22) {
         findings.push('certificatePolicies CPS qualifier is not an IA5String');
         continue;
       }
-      const uri = read.result.valueBlock.value;
+      const uri = Buffer.from(contentsOf(policiesExtension!.value, qualifier)).toString('latin1');
       const problem = uriProblem(uri, ['http', 'https']);
       if (problem) findings.push(`certificatePolicies CPS URI ${uri}: ${problem}`);
     }
@@ -356,11 +357,11 @@ const BR_SUBJECT_ATTRIBUTES: Record<string, string> = {
  */
 export function lintTlsServer(input: {
   ekus: readonly string[];
-  subject: Name;
+  subject: NameReading;
   extensions: ExtensionValues;
   notBefore: Date;
   notAfter: Date;
-  spki?: SubjectPublicKeyInfo;
+  spki?: SpkiReading;
 }): string[] {
   if (!input.ekus.includes(SERVER_AUTH)) return [];
   const findings: string[] = [];
@@ -368,7 +369,7 @@ export function lintTlsServer(input: {
   const max = baselineMaximumDays(input.notBefore);
   if (validity > max * 86_400_000) findings.push(`a TLS server certificate valid for more than ${max} days (BR §6.3.2, ballot SC-081)`);
   const byId = input.extensions;
-  const parse = <T>(oid: string, type: new () => T): T | undefined => byId.tryValue(oid, type);
+  const parse = <T>(oid: string, read: (e: ExtensionReading) => T): T | undefined => byId.tryValue(oid, read);
 
   // §7.1.2.7.10: serverAuth, optionally clientAuth, nothing else and never anyExtendedKeyUsage; not critical.
   for (const eku of input.ekus) {
@@ -378,7 +379,7 @@ export function lintTlsServer(input: {
   if (byId.get('2.5.29.37')?.critical) findings.push('extendedKeyUsage is critical (BR §7.1.2.7.10)');
 
   const san = byId.get(id_ce_subjectAltName);
-  const names = parse(id_ce_subjectAltName, SubjectAlternativeName) ?? [];
+  const names = parse(id_ce_subjectAltName, readSubjectAltName) ?? [];
   if (names.length === 0) findings.push('a TLS server certificate without subjectAltName (BR §7.1.2.7.12)');
   for (const name of names) {
     if (name.dNSName === undefined && name.iPAddress === undefined) findings.push('a subjectAltName entry other than dNSName or iPAddress (BR §7.1.2.7.12)');
@@ -394,14 +395,14 @@ export function lintTlsServer(input: {
       }
       if (atv.type !== '2.5.4.3') continue;
       commonNames += 1;
-      const cn = atv.value.utf8String ?? atv.value.printableString ?? '';
+      const cn = atv.kind === 'utf8' || atv.kind === 'printable' ? atv.text! : '';
       if (!sanValues.has(cn)) findings.push(`commonName ${cn} is not one of the subjectAltName entries (BR §7.1.2.7.2)`);
     }
   }
   if (commonNames > 1) findings.push('more than one commonName (BR §7.1.4.3)');
 
   // §7.1.2.7.7: AIA with caIssuers or OCSP, not critical; §7.1.2.11.2: a CRL distribution point when there is no OCSP URI.
-  const aia = parse(id_pe_authorityInfoAccess, AuthorityInfoAccessSyntax);
+  const aia = parse(id_pe_authorityInfoAccess, readAuthorityInfoAccess);
   const methods = new Set((aia ?? []).map((a) => a.accessMethod));
   if (!aia) findings.push('authorityInfoAccess is missing (BR §7.1.2.7.7)');
   else if (!methods.has(ID_AD_CA_ISSUERS) && !methods.has(ID_AD_OCSP)) findings.push('authorityInfoAccess names neither caIssuers nor OCSP (BR §7.1.2.7.7)');
@@ -410,7 +411,7 @@ export function lintTlsServer(input: {
   if (byId.get(id_ce_cRLDistributionPoints)?.critical) findings.push('cRLDistributionPoints is critical (BR §7.1.2.11.2)');
 
   // §7.1.2.7.9: certificatePolicies present, not critical, no anyPolicy in a subscriber certificate.
-  const policies = parse(id_ce_certificatePolicies, CertificatePolicies);
+  const policies = parse(id_ce_certificatePolicies, readCertificatePolicies);
   if (!policies) findings.push('certificatePolicies is missing (BR §7.1.2.7.9)');
   else if (policies.some((p) => p.policyIdentifier === ANY_POLICY)) findings.push('anyPolicy in a subscriber certificate (BR §7.1.2.7.9)');
   if (byId.get(id_ce_certificatePolicies)?.critical) findings.push('certificatePolicies is critical (BR §7.1.2.7.9)');
@@ -422,10 +423,9 @@ export function lintTlsServer(input: {
   if (!byId.get('2.5.29.15')?.critical) findings.push('keyUsage missing or not critical (BR §7.1.2.7.11)');
 
   // §6.1.5: RSA moduli of at least 2048 bits, a multiple of 8.
-  if (input.spki?.algorithm.algorithm === RSA) {
+  if (input.spki?.algorithm === RSA) {
     try {
-      const modulus = Buffer.from(AsnConvert.parse(input.spki.subjectPublicKey, RSAPublicKey).modulus);
-      const bits = (modulus.length - (modulus[0] === 0 ? 1 : 0)) * 8;
+      const bits = rsaModulusBits(readRsaPublicKey(input.spki.key).modulus);
       if (bits < 2048) findings.push(`an RSA modulus of ${bits} bits (BR §6.1.5: at least 2048)`);
     } catch {
       // the key lint reports an RSAPublicKey that does not parse

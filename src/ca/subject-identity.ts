@@ -95,6 +95,8 @@ const OID_OF: Record<IdentityExtensionType, string> = {
   IdentifyCode: ID_GMT0015_IDENTIFY_CODE,
   UnifiedSocialCreditCode: ID_GMT0015_ORGANIZATION_CODE,
 };
+/** The identifiers of the extensions lintIdentityExtensions reads. */
+export const IDENTITY_EXTENSION_OIDS: ReadonlySet<string> = new Set(Object.values(OID_OF));
 
 /** GB 11643-1999: 17 digits and a check character. The checksum itself is the RA's (R1). */
 const RESIDENT_ID = /^\d{17}[\dX]$/;
