@@ -26,6 +26,7 @@ import { raSubscriberDirectory } from './agreement/ra-directory.js';
 import { KeyManagementCentre } from './kmc/key-management-centre.js';
 import { NotificationDelivery, type DeliveryFaults } from './service/notification-delivery.js';
 import { Sm2Identities } from './ca/sm2-identities.js';
+import { PublicKeyCache } from './crypto/public-key.js';
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 import { outboxPersonalData } from './service/notification-outbox.js';
 import { EstServer } from './est/est-server.js';
@@ -105,7 +106,9 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const personalData = new PersonalDataCipher(parseKeyList(config.personalDataKeys()));
   // The SM2 IDs of our keys, from the store: every verifier in this process asks this one object (never module state).
   const sm2Identities = new Sm2Identities(store, options.clock);
-  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier'), sm2Identities });
+  // Keys the CA and the TSA check their own signatures with, imported once for the process.
+  const publicKeys = new PublicKeyCache();
+  const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier'), sm2Identities, publicKeys });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
   const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls, partitions: config.crlPartitions }, signers, ocsp: { maxCached: ocspCacheSizeFrom(process.env) } });

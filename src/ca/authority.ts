@@ -3,7 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { appendAuditEntries, appendAuditEntry } from '../audit/audit-log.js';
 import type { KeyAlgorithm } from '../crypto/algorithms.js';
-import { spkiFingerprint } from '../crypto/public-key.js';
+import { PublicKeyCache, spkiFingerprint } from '../crypto/public-key.js';
 import { encodeSigned, encodedOnce } from '../crypto/signed-structure.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
@@ -183,6 +183,8 @@ export interface CertificateAuthorityOptions {
    * CA makes its own over the same store.
    */
   sm2Identities?: Sm2Identities;
+  /** Public keys imported once (the composition root's): the CA checks its own signature on every certificate. */
+  publicKeys?: PublicKeyCache;
 }
 
 const DAY_MS = 86_400_000;
@@ -196,6 +198,7 @@ export class CertificateAuthority {
   readonly profiles: ProfileCatalogue;
   readonly keyring: Keyring;
   readonly sm2Identities: Sm2Identities;
+  readonly publicKeys: PublicKeyCache;
   private readonly identifierKey: () => Buffer;
   private readonly clock: () => Date;
   private readonly config: CertificateAuthorityOptions['config'];
@@ -222,6 +225,7 @@ export class CertificateAuthority {
       });
     const { config } = options;
     this.sm2Identities = options.sm2Identities ?? new Sm2Identities(options.store, this.clock);
+    this.publicKeys = options.publicKeys ?? new PublicKeyCache();
     this.keyring = new Keyring(
       { ca: config.passphrase, responder: config.responderPassphrase ?? config.passphrase, audit: config.auditPassphrase ?? config.passphrase },
       config.hsm,
@@ -642,6 +646,7 @@ export class CertificateAuthority {
     const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbsDer, signature, {
       distinguishingId: issuer.signer.distinguishingId,
       sm2Keys: this.sm2Identities,
+      publicKeys: this.publicKeys,
     });
     if (!check.ok) {
       await this.abandonIntent(prepared.intentId!, `signature self-check failed: ${check.reason}`, false);

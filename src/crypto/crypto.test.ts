@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { openPrivateKey, sealPrivateKey } from './key-envelope.js';
 import { generateSoftwareKey, SoftwareSigner } from './software-signer.js';
 import { verifySignature } from './signature-verification.js';
-import { inspectPublicKey } from './public-key.js';
+import { inspectPublicKey, PublicKeyCache } from './public-key.js';
 import type { KeyAlgorithm, SignatureScheme } from './algorithms.js';
 
 describe('software signers on node:crypto (R22)', () => {
@@ -62,5 +62,23 @@ describe('public key inspection', () => {
     expect(inspectPublicKey(spki(generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).publicKey))).toMatchObject({ ok: false, problem: 'rsa-exponent' });
     expect(inspectPublicKey(spki(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey))).toMatchObject({ ok: false, problem: 'unknown-curve' });
     expect(inspectPublicKey(Buffer.from('garbage'))).toMatchObject({ ok: false, problem: 'malformed-key' });
+  });
+});
+
+describe('the public keys a deployment verifies its own signatures with (PublicKeyCache, owned by src/signet.ts)', () => {
+  it('imports a key once, verifies with it like an uncached import, and forgets the oldest beyond its size', async () => {
+    const cache = new PublicKeyCache(2);
+    const [a, b, c] = (['ecdsa-p256', 'ed25519', 'rsa-2048'] as const).map((algorithm) => generateSoftwareKey(algorithm));
+    const first = cache.load(a!.publicKeyInfo);
+    expect(cache.load(new Uint8Array(a!.publicKeyInfo))).toBe(first);
+    const message = Buffer.from('自检 self-check');
+    const signature = await a!.sign(message);
+    expect(verifySignature(a!.publicKeyInfo, a!.signatureAlgorithm, message, signature, { publicKeys: cache })).toEqual({ ok: true });
+    expect(verifySignature(b!.publicKeyInfo, a!.signatureAlgorithm, message, signature, { publicKeys: cache }).ok).toBe(false);
+    cache.load(c!.publicKeyInfo);
+    // a was the oldest of three with room for two: imported again, a new KeyObject for the same key.
+    const again = cache.load(a!.publicKeyInfo);
+    expect(again).not.toBe(first);
+    expect(again.equals(first)).toBe(true);
   });
 });

@@ -179,26 +179,39 @@ function loadsAsKey(spkiDer: Uint8Array, spki: SubjectPublicKeyInfo): KeyObject 
   }
 }
 
-const loadedKeys = new Map<string, KeyObject>();
-const LOADED_KEYS_KEPT = 256;
-
 /**
- * node:crypto KeyObject for a SubjectPublicKeyInfo. OpenSSL 3's DER decoder
- * costs more than a signature check, so keys whose SPKI maps onto a JWK
- * (uncompressed P-256/P-384 points, RSA, Ed25519) are imported as one (the
- * point is still checked to be on its curve), and recent keys (the CA's own,
- * the request just inspected) are kept; the oldest is forgotten first.
+ * node:crypto KeyObject for a SubjectPublicKeyInfo. Keys whose SPKI maps onto
+ * a JWK (uncompressed P-256/P-384 points, RSA, Ed25519) are imported as one
+ * (the point is still checked to be on its curve); anything unusual goes
+ * through OpenSSL's DER decoder.
  */
 export function loadPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyInfo): KeyObject {
-  const id = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength).toString('latin1');
-  let key = loadedKeys.get(id);
-  if (!key) {
-    const jwk = publicKeyAsJwk(parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
-    key = jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
-    if (loadedKeys.size >= LOADED_KEYS_KEPT) loadedKeys.delete(loadedKeys.keys().next().value!);
-    loadedKeys.set(id, key);
+  const jwk = publicKeyAsJwk(parsed ?? AsnConvert.parse(spkiDer, SubjectPublicKeyInfo));
+  return jwk ? createPublicKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+}
+
+/**
+ * The keys a deployment checks its own signatures with (a CA's after each
+ * certificate, a TSA's after each token), imported once: an import costs a
+ * third to a half of a P-256 verification (docs/issuance-cycle.md). Owned by
+ * the composition root (src/signet.ts) and handed to whoever verifies in a
+ * loop; the oldest of `kept` keys is forgotten first.
+ */
+export class PublicKeyCache {
+  private readonly keys = new Map<string, KeyObject>();
+
+  constructor(private readonly kept = 64) {}
+
+  load(spkiDer: Uint8Array): KeyObject {
+    const id = Buffer.from(spkiDer.buffer, spkiDer.byteOffset, spkiDer.byteLength).toString('latin1');
+    let key = this.keys.get(id);
+    if (!key) {
+      key = loadPublicKey(spkiDer);
+      if (this.keys.size >= this.kept) this.keys.delete(this.keys.keys().next().value!);
+      this.keys.set(id, key);
+    }
+    return key;
   }
-  return key;
 }
 
 const JWK_CURVES: Record<string, { crv: string; coordinate: number }> = {

@@ -1,5 +1,5 @@
 import { constants, verify } from 'node:crypto';
-import { loadPublicKey } from './public-key.js';
+import { loadPublicKey, type PublicKeyCache } from './public-key.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
@@ -13,6 +13,8 @@ export interface SignatureVerificationOptions {
   distinguishingId?: string;
   /** SM2 only: the IDs of our own keys (kept in the store) and prepared points (the composition root's Sm2Identities). */
   sm2Keys?: Sm2KeyDirectory;
+  /** Keys already imported (the composition root's): for a caller checking the same key's signatures over and over. */
+  publicKeys?: PublicKeyCache;
 }
 
 /**
@@ -67,7 +69,7 @@ export function verifySignature(
 
   let key;
   try {
-    key = loadPublicKey(spkiDer);
+    key = options.publicKeys ? options.publicKeys.load(spkiDer) : loadPublicKey(spkiDer);
   } catch {
     return { ok: false, reason: 'the public key cannot be loaded' };
   }

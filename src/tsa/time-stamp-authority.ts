@@ -251,6 +251,7 @@ export class TimeStampAuthority {
         signer: identity.signer,
         digest: identity.hash,
         signatureAlgorithmDer: identity.signatureAlgorithmDer,
+        publicKeys: this.options.ca.publicKeys,
       });
       if (findings.length > 0) throw new TimeStampRefusal('systemFailure', 'tsa.lint-failed', { detail: findings.join('; ') });
       const serial = serialBytes.toString('hex');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
+import type { PublicKeyCache } from '../crypto/public-key.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Signer } from '../crypto/signer.js';
 import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
@@ -37,6 +38,8 @@ export interface TokenLintContext {
   digest: HashName;
   /** The signer's AlgorithmIdentifier as DER, encoded once per TSA identity (else encoded here). */
   signatureAlgorithmDer?: Uint8Array;
+  /** The TSA's key imported once (the composition root's cache), not once per token. */
+  publicKeys?: PublicKeyCache;
 }
 
 const oidHex = (oid: string) => {
@@ -144,7 +147,7 @@ export function lintTimeStampToken(reply: Uint8Array, token: Uint8Array, context
     context.signer.signatureAlgorithm,
     toBeSigned,
     signature ? contentsOf(der, signature) : new Uint8Array(),
-    { distinguishingId: context.signer.distinguishingId },
+    { distinguishingId: context.signer.distinguishingId, publicKeys: context.publicKeys },
   );
   if (!verified.ok) findings.push(`the signature does not verify with the TSA's key: ${verified.reason}`);
   return findings;
