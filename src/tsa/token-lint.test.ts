@@ -63,6 +63,15 @@ describe.each(storeBackends)('time-stamp token lint before release (RFC 3161 §2
     expect(await findings({ ...f, nonce: undefined, includeCertificate: false, nullParameters: true })).toBe('');
   });
 
+  it('reads a policy under 2.999 (its first sub-identifier past 127, X.690 §8.19.4) as the TSA wrote it', async () => {
+    const identity = cmsSignerIdentity(tsa.signer, tsa.certificateDer);
+    const under2999 = new TokenTemplate(identity, '2.999.7.9.1', new Accuracy({ seconds: 1 }), [h.issuing.der]);
+    const f = fields();
+    const { reply, token } = await under2999.encode(f);
+    expect(lintTimeStampToken(reply, token, { ...context(f), policy: '2.999.7.9.1' })).toEqual([]);
+    expect(lintTimeStampToken(reply, token, { ...context(f), policy: '2.999.7.9.2' }).join()).toMatch(/policy is not the TSA's/);
+  });
+
   it('refuses tokens that do not answer the query: imprint, hash, parameters, nonce, serial, time, policy, certReq', async () => {
     const f = fields();
     expect(await findings(f, { hashedMessage: randomBytes(32) })).toMatch(/not the query's hashedMessage/);

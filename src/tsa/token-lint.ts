@@ -7,7 +7,7 @@ import type { Signer } from '../crypto/signer.js';
 import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
 import { id_contentType, id_messageDigest } from './cms-signed-data.js';
 import { id_aa_signingCertificateV2 } from './ess-signing-certificate.js';
-import { integerContents } from './token-encoder.js';
+import { integerContents, oidContents } from './token-encoder.js';
 
 /**
  * The basics of RFC 3161 §2.4.2 (and the CMS around it, RFC 5652 §5,
@@ -42,16 +42,8 @@ export interface TokenLintContext {
   publicKeys?: PublicKeyCache;
 }
 
-const oidHex = (oid: string) => {
-  const arcs = oid.split('.').map(Number);
-  const bytes = [arcs[0]! * 40 + arcs[1]!];
-  for (const arc of arcs.slice(2)) {
-    const digits = [arc & 0x7f];
-    for (let n = arc >>> 7; n > 0; n >>>= 7) digits.unshift((n & 0x7f) | 0x80);
-    bytes.push(...digits);
-  }
-  return Buffer.from(bytes).toString('hex');
-};
+/** An OID's contents octets as hex, for comparing with what the token carries. */
+const oidHex = (oid: string) => oidContents(oid).toString('hex');
 const SIGNED_DATA = oidHex('1.2.840.113549.1.7.2');
 const TST_INFO = oidHex('1.2.840.113549.1.9.16.1.4');
 const CONTENT_TYPE = oidHex(id_contentType);
