@@ -2,7 +2,8 @@
  * Structure-aware fuzzing of the parsers that take outside input (issue 15
  * item 6): PKCS#10 requests (parse + proof of possession), OCSP requests,
  * time-stamp queries, and the DER checker under them. Seeds are made by tools
- * nobody here wrote (OpenSSL, NSS ocspclnt); mutations work on the DER tree
+ * nobody here wrote (OpenSSL, NSS ocspclnt, Java keytool, Go's crypto/x509 and
+ * BouncyCastle: test/fuzz/seeds/), at each run; mutations work on the DER tree
  * (lengths, tags, truncation, deletion, duplication, nesting, contents bit
  * flips) and re-encode the lengths around the change, so most mutants get
  * past the outer framing and into the parsers. Invariants: every input is
@@ -17,12 +18,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodeRequestBytes, parseCertificationRequest, provePublicKey } from '../../src/ca/certification-request.js';
 import { SignetError } from '../../src/i18n/signet-error.js';
 import { checkDer, DerError } from '../../src/crypto/strict-der.js';
 import { MalformedOcspRequest, parseOcspRequest } from '../../src/status/ocsp-request.js';
 import { parseTimeStampQuery, TimeStampRefusal } from '../../src/tsa/time-stamp-query.js';
+import { BC_CLASSPATH, cachedBuild } from '../interop/verifiers.js';
 
 export interface Target {
   name: string;
@@ -191,14 +194,41 @@ function toTreeOffsets(bytes: Buffer, random: () => number): number | undefined 
   }
 }
 
-/** Seeds from OpenSSL and NSS, made in a temporary folder. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Buffer {
+  // Generous: a JVM or a Go build on a machine at load 20 takes tens of seconds.
+  const result = spawnSync(command, args, { timeout: 180_000, env });
+  if (result.error || result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.error?.message ?? result.stderr.toString()} (run scripts/setup-test-tools.sh)`);
+  return result.stdout;
+}
+
+const SEEDS = join(dirname(fileURLToPath(import.meta.url)), 'seeds');
+
+/**
+ * PKCS#10 requests written by Go's crypto/x509 (CreateCertificateRequest) and by BouncyCastle
+ * (PKCS10CertificationRequestBuilder), fresh keys at each call: the generators in test/fuzz/seeds/,
+ * built once per source hash, print one base64 DER per line. Named by tool and key.
+ */
+export function foreignRequestSeeds(): Array<{ name: string; der: Buffer }> {
+  const lines = (out: Buffer) => out.toString('latin1').trim().split('\n').map((line) => Buffer.from(line, 'base64'));
+  const goSource = join(SEEDS, 'go-requests.go');
+  const goDir = cachedBuild('fuzz-go', goSource, (out) => {
+    // Offline, as the interop verifiers build: GOPATH mode against Debian's /usr/share/gocode.
+    run('go', ['build', '-o', join(out, 'go-requests'), goSource], { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOFLAGS: '', GOCACHE: join(out, 'cache'), GOPROXY: 'off' });
+    rmSync(join(out, 'cache'), { recursive: true, force: true });
+  });
+  const javaSource = join(SEEDS, 'BcRequests.java');
+  const javaDir = cachedBuild('fuzz-bc', javaSource, (out) => void run('javac', ['-nowarn', '-cp', BC_CLASSPATH, '-d', out, javaSource]));
+  const go = lines(run(join(goDir, 'go-requests'), []));
+  const bc = lines(run('java', ['-cp', `${javaDir}:${BC_CLASSPATH}`, 'BcRequests']));
+  const goNames = ['go p256', 'go p384', 'go rsa', 'go rsa-pss', 'go ed25519'];
+  const bcNames = ['bouncycastle p256', 'bouncycastle p384', 'bouncycastle rsa', 'bouncycastle rsa-pss', 'bouncycastle ed25519', 'bouncycastle sm2'];
+  if (go.length !== goNames.length || bc.length !== bcNames.length) throw new Error(`go-requests gave ${go.length} requests, BcRequests ${bc.length}`);
+  return [...go.map((der, i) => ({ name: goNames[i]!, der })), ...bc.map((der, i) => ({ name: bcNames[i]!, der }))];
+}
+
+/** Seeds from OpenSSL, NSS, keytool, Go and BouncyCastle, made in a temporary folder. */
 export function makeTargets(): Target[] {
   const dir = mkdtempSync(join(tmpdir(), 'signet-fuzz-'));
-  const run = (command: string, args: string[]) => {
-    const result = spawnSync(command, args, { timeout: 60_000 });
-    if (result.error || result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.error?.message ?? result.stderr.toString()} (run scripts/setup-test-tools.sh)`);
-    return result.stdout;
-  };
   const p = (name: string) => join(dir, name);
   try {
     const csrs: Buffer[] = [];
@@ -220,6 +250,9 @@ export function makeTargets(): Target[] {
     run('keytool', ['-genkeypair', '-keyalg', 'EC', '-groupname', 'secp256r1', ...store, '-dname', 'CN=fuzz keytool, O=Signet', '-validity', '2']);
     run('keytool', ['-certreq', ...store, '-file', p('keytool.csr')]);
     csrs.push(Buffer.from(decodeRequestBytes(readFileSync(p('keytool.csr')))));
+    // Go's crypto/x509 and BouncyCastle (issue 15 §6). Go's RSA-PSS request is signed PKCS#1 v1.5 under an RSASSA-PSS
+    // identifier (golang/go#45990, Go ≤ 1.22): refused as a seed, its mutants still reach the PSS parameters.
+    csrs.push(...foreignRequestSeeds().map((seed) => seed.der));
     run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', '/CN=Fuzz CA', '-days', '2']);
     run('openssl', ['req', '-new', '-key', p('p256.key'), '-subj', '/CN=leaf', '-out', p('leaf.csr')]);
     writeFileSync(p('ext.cnf'), 'authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n');

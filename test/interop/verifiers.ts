@@ -36,7 +36,7 @@ function run(command: string, args: string[], input: string, env: NodeJS.Process
 }
 
 /** Builds `produce(outDir)` once per source hash; concurrent test files race harmlessly (build aside, rename). */
-function cachedBuild(name: string, source: string, produce: (outDir: string) => void): string {
+export function cachedBuild(name: string, source: string, produce: (outDir: string) => void): string {
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
   const target = join(tmpdir(), `signet-interop-${name}-${hash}`);
   if (existsSync(join(target, 'done'))) return target;
