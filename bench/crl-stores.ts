@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHierarchy } from '../src/ca/hierarchy.js';
 import { loadConfig } from '../src/config/settings.js';
@@ -33,6 +33,8 @@ const PASSPHRASE = 'bench-passphrase';
 
 interface Run {
   wallSeconds: number;
+  /** user + system CPU of the process (the machine is shared: compare per CPU-second). */
+  cpuSeconds: number;
   peakMb: number;
   publishSeconds: number;
   rssBeforeMb: number;
@@ -62,11 +64,11 @@ function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: numb
     const publishSeconds = (performance.now() - t0) / 1000;
     console.log(JSON.stringify({ publishSeconds, rssBeforeMb, entries, bytes }));
     await signet.close();`;
-  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', process.execPath, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const line = /BENCH ([\d.]+) (\d+)/.exec(result.stderr);
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', process.execPath, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const line = /BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0 || !line) throw new Error(`publication failed:\n${result.stdout}${result.stderr}`);
-  const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb'>;
-  return { wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024, ...inner };
+  const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb' | 'cpuSeconds'>;
+  return { wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024, cpuSeconds: Number(line[3]) + Number(line[4]), ...inner };
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -97,7 +99,7 @@ try {
       [`${PARTITIONS} partitions, first`, publishInProcess(env, h.issuing.caId, PARTITIONS)],
     ];
     for (const [name, r] of runs) {
-      const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB)  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
+      const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s (CPU ${r.cpuSeconds.toFixed(2)} s)  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB, +${fmt(r.peakMb - r.rssBeforeMb)})  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
       console.log(line);
       rows.push(line);
     }
@@ -105,4 +107,4 @@ try {
 } finally {
   await teardown?.();
 }
-console.log(`\n${rows.join('\n')}\n\nReproduce: npm run build && npx tsx bench/crl-stores.ts --entries ${ENTRIES} --stores ${STORES.join(',')} --partitions ${PARTITIONS}`);
+console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n${rows.join('\n')}\n\nReproduce: npm run build && npx tsx bench/crl-stores.ts --entries ${ENTRIES} --stores ${STORES.join(',')} --partitions ${PARTITIONS}`);

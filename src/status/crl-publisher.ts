@@ -496,58 +496,49 @@ export class CrlPublisher {
       return query.where('serial', '>', after).orderBy('serial');
     };
 
+    // Keyset pages, each aggregated by the database into one string (RevokedEntryEncoder.writeLine): an object per
+    // row cost node-postgres ~10 s of CPU for a million, and both drivers a young generation full of them.
+    const line = shards
+      ? sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-') || ' ' || e.crl_shard`
+      : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
+    const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
+    const writePages = async (executor: StatusTx, pageRows: number): Promise<number> => {
+      let count = 0;
+      let after = '';
+      let afterShard = shards ? shards.from : '';
+      for (;;) {
+        const rows = entriesFrom(after, afterShard).limit(pageRows);
+        // string_agg: PostgreSQL's, and SQLite's since 3.44 (with ORDER BY inside the aggregate).
+        const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
+          select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${shards ? rows.select('crl_shard') : rows}) e`.execute(executor);
+        const page = pages[0]?.page ?? null;
+        const n = Number(pages[0]?.n ?? 0);
+        if (page === null || n === 0) return count;
+        let lines = 0;
+        for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
+        if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
+        count += n;
+        if (n < pageRows) return count;
+        // The last line's serial (and shard key) is where the next page starts.
+        const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+        after = last[0]!;
+        if (shards) afterShard = last[4]!;
+      }
+    };
+
     if (this.ca.store.dialect === 'postgres') {
-      // Keyset pages, each aggregated by the database into one string (src/status/crl-encoding.ts, writeLine): an
-      // object per row from node-postgres cost ~10 s of CPU for a million. Statistics taken before a mass revocation
-      // made the planner sort the rest of the list for every page (42-82 s for a million); the covering index gives
-      // the order, so this transaction never sorts and never collects row ids in a bitmap first.
+      // Statistics taken before a mass revocation made the planner sort the rest of the list for every page (42-82 s
+      // for a million); the covering index gives the order, so this transaction never sorts and never collects row
+      // ids in a bitmap first. Pages are large: each is a round trip.
       return db.transaction().execute(async (trx) => {
         await sql`set transaction read only`.execute(trx);
         await sql`set local enable_sort = off`.execute(trx);
         await sql`set local enable_bitmapscan = off`.execute(trx);
-        let count = 0;
-        let after = '';
-        let afterShard = shards ? shards.from : '';
-        for (;;) {
-          const rows = entriesFrom(after, afterShard).limit(PACKED_PAGE_ROWS);
-          const line = shards
-            ? sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-') || ' ' || e.crl_shard`
-            : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
-          const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
-          const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
-            select string_agg(${line}, E'\n' order by ${order}) as page, count(*) as n from (${shards ? rows.select('crl_shard') : rows}) e`.execute(trx);
-          const page = pages[0]?.page ?? null;
-          const n = Number(pages[0]?.n ?? 0);
-          if (page === null || n === 0) return count;
-          let lines = 0;
-          for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
-          if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
-          count += n;
-          if (n < PACKED_PAGE_ROWS) return count;
-          // The last line's serial (and shard key) is where the next page starts.
-          const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
-          after = last[0]!;
-          if (shards) afterShard = last[4]!;
-        }
+        return writePages(trx, PACKED_PAGE_ROWS);
       });
     }
-
-    // SQLite: keyset pages over the covering index (its planner takes the index whatever the statistics).
-    let count = 0;
-    let after = '';
-    let afterShard = shards ? shards.from : '';
-    for (;;) {
-      const query = entriesFrom(after, afterShard);
-      const rows = await (shards ? query.select('crl_shard') : query).limit(this.schedule.pageSize).execute();
-      if (rows.length === 0) return count;
-      // The rows go to the encoder as they come: no second million objects.
-      for (const row of rows) encoder.write(row, out);
-      count += rows.length;
-      const last = rows[rows.length - 1]!;
-      after = last.serial;
-      afterShard = ('crl_shard' in last ? (last.crl_shard as string | null) : null) ?? '';
-      if (rows.length < this.schedule.pageSize) return count;
-    }
+    // SQLite's planner takes the covering index whatever the statistics; its pages stay small (no round trip).
+    return writePages(db, this.schedule.pageSize);
   }
 
   /** How many entries the CRL will hold, counted in the database over the covering index. */
