@@ -130,12 +130,22 @@ describe.each(storeBackends)('the RFC 3161 time-stamping authority on %s (R13, R
     expect(verified.stdout).toContain('Verification: OK');
   });
 
-  it('gives every token its own serial', async () => {
+  it('gives every token its own serial: prefix octet, genTime in milliseconds, 80 random bits (RFC 3161 §2.4.2)', async () => {
     const query = opensslQuery('many', '-sha256', '-no_nonce');
     const replies = await Promise.all(Array.from({ length: 50 }, () => post(query)));
-    const serials = new Set(replies.map((r) => Buffer.from(parseReply(r.body).tstInfo!.serialNumber).toString('hex')));
+    const tokens = replies.map((r) => parseReply(r.body).tstInfo!);
+    const serials = new Set(tokens.map((tst) => Buffer.from(tst.serialNumber).toString('hex')));
     expect(serials.size).toBe(50);
     for (const serial of serials) await t.signet.tsa.token(serial);
+    // Ordered by the time the token states, so the ledger's key index is appended to (time-stamp-authority.ts, orderedByTime).
+    for (const tst of tokens) {
+      const serial = Buffer.from(tst.serialNumber);
+      expect(serial).toHaveLength(17);
+      expect(serial[0]).toBe(t.config.serialPrefix);
+      expect(serial.readUIntBE(1, 6)).toBe(tst.genTime.getTime());
+    }
+    // The random part differs even between tokens of the same millisecond.
+    expect(new Set(tokens.map((tst) => Buffer.from(tst.serialNumber).subarray(7).toString('hex'))).size).toBe(50);
   });
 
   const imprint = (hash: string, length: number) =>

@@ -226,7 +226,7 @@ export class TimeStampAuthority {
     }
 
     for (let attempt = 0; ; attempt++) {
-      const serialBytes = this.serials.serial();
+      const serialBytes = orderedByTime(this.serials.serial(), genTime);
       // RFC 3161 §2.4.1: the TSA's certificate (with its issuing CA's) only when certReq asks for it.
       const { reply, token: tokenDer } = await identity.template.encode({
         hash: query.hash,
@@ -338,6 +338,21 @@ export class TimeStampAuthority {
     console.error(`TSA system failure ${reference}:`, error);
     return new TimeStampRefusal('systemFailure', 'tsa.system-failure', { reference });
   }
+}
+
+/**
+ * A token serial that sorts by genTime: the prefix octet, genTime in
+ * milliseconds (48 bits), then 80 of the serial's CSPRNG bits. RFC 3161
+ * §2.4.2 asks for a unique integer of up to 160 bits, nothing of its order;
+ * the primary key still guarantees uniqueness (a collision re-makes the
+ * token). Random serials put every row's key on a random page of the
+ * ledger's primary-key index, whose pages each group commit then wrote again:
+ * about half of each row's cost on SQLite (issue 15, docs/performance.md).
+ * The time in the serial is the time the token states anyway.
+ */
+export function orderedByTime(serial: Buffer, genTime: Date): Buffer {
+  serial.writeUIntBE(genTime.getTime(), 1, 6);
+  return serial;
 }
 
 function encodeReply(status: PKIStatusInfo): Buffer {

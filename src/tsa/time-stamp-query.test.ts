@@ -93,4 +93,22 @@ describe('reading a TimeStampReq (RFC 3161 §2.4.1)', () => {
     expect(refusal(falseCertReq)).toMatch(/certReq FALSE written out/);
     expect(refusal(Buffer.concat([good, Buffer.from([0])]))).toMatch(/1 byte after the request/);
   });
+
+  it('reads OIDs exactly at any arc size, and takes INTEGER for INTEGER only (X.690 §8.19, §8.3)', () => {
+    // A 128-bit arc (2.25 UUID) and one past 2^53: read digit for digit, not through a float.
+    for (const policy of ['2.25.329800735698586629295641978511506172918.9.1', '2.999.12345678901234567890.1']) {
+      expect(parseTimeStampQuery(query({ hash: 'sha256', policy })).reqPolicy).toBe(policy);
+    }
+    // version written as ENUMERATED (tag 10) instead of INTEGER: asn1js took it for an INTEGER; it is refused.
+    const good = query({ hash: 'sha256' });
+    expect(good.subarray(2, 5)).toEqual(Buffer.from([0x02, 0x01, 0x01]));
+    const enumerated = Buffer.from(good);
+    enumerated[2] = 0x0a;
+    expect(() => parseTimeStampQuery(enumerated)).toThrow(/badDataFormat/);
+    try {
+      parseTimeStampQuery(enumerated);
+    } catch (error) {
+      expect((error as TimeStampRefusal).params).toEqual({ detail: 'version is not an INTEGER' });
+    }
+  });
 });

@@ -1,8 +1,7 @@
 import { PKIFailureInfo } from '@peculiar/asn1-tsp';
-import * as asn1js from 'asn1js';
 import { HASH_OID, hashOutputLength, type HashName } from '../crypto/algorithms.js';
 import type { MessageCode } from '../i18n/messages.js';
-import { checkDer, DerError } from '../crypto/strict-der.js';
+import { checkDer, contentsOf, DerError, type DerNode } from '../crypto/strict-der.js';
 
 /**
  * RFC 3161 §2.4.2 PKIFailureInfo, by bit position. (@peculiar/asn1-tsp's
@@ -83,8 +82,9 @@ const malformed = (detail: string) => new TimeStampRefusal('badDataFormat', 'tsa
 
 /**
  * Parses and checks a DER TimeStampReq (RFC 3161 §2.4.1); refuses with the
- * PKIFailureInfo RFC 3161 names for each fault. DER only (strict-der.ts),
- * then asn1js's parse tree, walked directly.
+ * PKIFailureInfo RFC 3161 names for each fault. DER only (strict-der.ts), and
+ * the values are then read from the outline that check made: there is no
+ * second parse.
  *
  * ```asn1
  * TimeStampReq ::= SEQUENCE  {
@@ -97,44 +97,36 @@ const malformed = (detail: string) => new TimeStampRefusal('badDataFormat', 'tsa
  * ```
  */
 export function parseTimeStampQuery(der: Uint8Array): TimeStampQuery {
-  return readTimeStampQuery(der);
-}
-
-/** The full reading of a TimeStampReq, through asn1js's parse tree. */
-function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
   if (der.length === 0) throw malformed('empty body');
   // RFC 3161 §3.4: the query is DER. What the TSA echoes into TSTInfo is then the one encoding of its value.
+  let root: DerNode;
   try {
-    checkDer(der, 'the request');
+    root = checkDer(der, 'the request');
   } catch (error) {
     if (error instanceof DerError) throw malformed(`not DER: ${error.reason}`);
     throw error;
   }
-  const ber = asn1js.fromBER(Uint8Array.from(der));
-  if (ber.offset === -1) throw malformed(ber.result.error || 'not DER');
-  if (ber.offset !== der.length) throw malformed(`${der.length - ber.offset} bytes after the request`);
-  const root = ber.result;
-  if (!(root instanceof asn1js.Sequence)) throw malformed('TimeStampReq is not a SEQUENCE');
-  const items = root.valueBlock.value;
+  if (!isUniversal(root, SEQUENCE)) throw malformed('TimeStampReq is not a SEQUENCE');
+  const items = root.children;
+  const contents = (node: DerNode) => contentsOf(der, node);
 
   const version = items[0];
-  if (!(version instanceof asn1js.Integer)) throw malformed('version is not an INTEGER');
-  if (version.valueBlock.valueDec !== 1) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-version', { version: version.valueBlock.valueDec });
+  if (!isUniversal(version, INTEGER)) throw malformed('version is not an INTEGER');
+  const versionBytes = contents(version!);
+  if (versionBytes.length !== 1 || versionBytes[0] !== 1) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-version', { version: integerText(versionBytes) });
 
   const imprint = items[1];
-  if (!(imprint instanceof asn1js.Sequence) || imprint.valueBlock.value.length !== 2) throw malformed('messageImprint is not a MessageImprint');
-  const [algorithm, hashed] = imprint.valueBlock.value;
-  if (!(algorithm instanceof asn1js.Sequence) || !(hashed instanceof asn1js.OctetString) || hashed.idBlock.isConstructed) {
-    throw malformed('messageImprint is not a MessageImprint');
-  }
-  const [oidNode, params, ...extra] = algorithm.valueBlock.value;
-  if (!(oidNode instanceof asn1js.ObjectIdentifier) || extra.length > 0) throw malformed('hashAlgorithm is not an AlgorithmIdentifier');
-  const oid = normaliseOid(oidNode.getValue());
+  if (!isUniversal(imprint, SEQUENCE) || imprint!.children.length !== 2) throw malformed('messageImprint is not a MessageImprint');
+  const [algorithm, hashed] = imprint!.children;
+  if (!isUniversal(algorithm, SEQUENCE) || !isUniversal(hashed, OCTET_STRING)) throw malformed('messageImprint is not a MessageImprint');
+  const [oidNode, params, ...extra] = algorithm!.children;
+  if (!isUniversal(oidNode, OBJECT_IDENTIFIER) || extra.length > 0) throw malformed('hashAlgorithm is not an AlgorithmIdentifier');
+  const oid = oidText(contents(oidNode!));
   const hash = ACCEPTED_HASHES.find((h) => HASH_OID[h] === oid);
   if (!hash) throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: oid });
   // RFC 5754 §2: absent or NULL, nothing else.
-  if (params && !(params instanceof asn1js.Null)) throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: `${oid} with parameters` });
-  const hashedMessage = Buffer.from(hashed.valueBlock.valueHexView);
+  if (params && !isUniversal(params, NULL)) throw new TimeStampRefusal('badAlg', 'tsa.bad-alg', { algorithm: `${oid} with parameters` });
+  const hashedMessage = Buffer.from(contents(hashed!));
   if (hashedMessage.length !== hashOutputLength(hash)) {
     throw new TimeStampRefusal('badDataFormat', 'tsa.bad-imprint-length', { length: hashedMessage.length, hash, expected: hashOutputLength(hash) });
   }
@@ -142,32 +134,68 @@ function readTimeStampQuery(der: Uint8Array): TimeStampQuery {
   const query: TimeStampQuery = { hash, nullParameters: params !== undefined, hashedMessage, certReq: false };
   let index = 2;
   let item = items[index];
-  if (item instanceof asn1js.ObjectIdentifier) {
-    query.reqPolicy = normaliseOid(item.getValue());
+  if (isUniversal(item, OBJECT_IDENTIFIER)) {
+    query.reqPolicy = oidText(contents(item!));
     item = items[++index];
   }
-  if (item instanceof asn1js.Integer) {
-    if (item.valueBlock.valueHexView.length > MAX_NONCE_BYTES) {
-      throw new TimeStampRefusal('badDataFormat', 'tsa.bad-nonce', { length: item.valueBlock.valueHexView.length, max: MAX_NONCE_BYTES });
-    }
+  if (isUniversal(item, INTEGER)) {
+    const value = contents(item!);
+    if (value.length > MAX_NONCE_BYTES) throw new TimeStampRefusal('badDataFormat', 'tsa.bad-nonce', { length: value.length, max: MAX_NONCE_BYTES });
     // A nonce is a large random positive integer (RFC 3161 §2.4.1); DER has already made it minimal.
-    if (item.valueBlock.valueHexView[0]! & 0x80) throw new TimeStampRefusal('badDataFormat', 'tsa.negative-nonce');
-    query.nonce = BigInt(`0x${Buffer.from(item.valueBlock.valueHexView).toString('hex')}`);
+    if (value[0]! & 0x80) throw new TimeStampRefusal('badDataFormat', 'tsa.negative-nonce');
+    query.nonce = BigInt(`0x${Buffer.from(value).toString('hex')}`);
     item = items[++index];
   }
-  if (item instanceof asn1js.Boolean) {
-    // X.690 §11.5: DER leaves out a value equal to its DEFAULT.
-    if (!item.valueBlock.value) throw malformed('certReq FALSE written out (it is the DEFAULT, which DER leaves out)');
-    query.certReq = item.valueBlock.value;
+  if (isUniversal(item, BOOLEAN)) {
+    // X.690 §11.5: DER leaves out a value equal to its DEFAULT (and writes TRUE as FF, checked above).
+    if (contents(item!)[0] === 0) throw malformed('certReq FALSE written out (it is the DEFAULT, which DER leaves out)');
+    query.certReq = true;
     item = items[++index];
   }
-  if (item && item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
+  if (item && item.tagClass === CONTEXT && item.tagNumber === 0) {
     // RFC 3161 §2.4.1: an extension the TSA does not recognise means no token. It recognises none.
-    const first = (item as asn1js.Constructed).valueBlock.value?.[0];
-    const extnId = first instanceof asn1js.Sequence ? first.valueBlock.value[0] : undefined;
-    const extension = extnId instanceof asn1js.ObjectIdentifier ? normaliseOid(extnId.getValue()) : '?';
+    const first = item.constructed ? item.children[0] : undefined;
+    const extnId = isUniversal(first, SEQUENCE) ? first!.children[0] : undefined;
+    const extension = isUniversal(extnId, OBJECT_IDENTIFIER) ? oidText(contents(extnId!)) : '?';
     throw new TimeStampRefusal('unacceptedExtension', 'tsa.unaccepted-extension', { extension });
   }
   if (item) throw malformed(`unexpected field ${index + 1} in TimeStampReq`);
   return query;
+}
+
+const BOOLEAN = 1;
+const INTEGER = 2;
+const OCTET_STRING = 4;
+const NULL = 5;
+const OBJECT_IDENTIFIER = 6;
+const SEQUENCE = 16;
+const CONTEXT = 2;
+
+const isUniversal = (node: DerNode | undefined, tagNumber: number) => node !== undefined && node.tagClass === 0 && node.tagNumber === tagNumber;
+
+/** Dotted decimal of OBJECT IDENTIFIER contents checkDer has passed (X.690 §8.19), any arc size. */
+export function oidText(contents: Uint8Array): string {
+  const subidentifiers: bigint[] = [];
+  let small = 0;
+  let large: bigint | undefined;
+  for (const octet of contents) {
+    // Plain numbers while they are exact; BigInt past 2^45 (Signet's own arcs stay far below, a 2.25 UUID arc does not).
+    if (large === undefined && small < 2 ** 45) small = small * 128 + (octet & 0x7f);
+    else large = (large ?? BigInt(small)) * 128n + BigInt(octet & 0x7f);
+    if (!(octet & 0x80)) {
+      subidentifiers.push(large ?? BigInt(small));
+      small = 0;
+      large = undefined;
+    }
+  }
+  const first = subidentifiers[0] ?? 0n;
+  const [x, y] = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [x, y, ...subidentifiers.slice(1)].join('.');
+}
+
+/** An INTEGER's value for a message (a version nobody sends may be any length). */
+function integerText(contents: Uint8Array): string {
+  if (contents.length === 0) return '0';
+  const value = BigInt(`0x${Buffer.from(contents).toString('hex')}`);
+  return (contents[0]! & 0x80 ? value - (1n << BigInt(contents.length * 8)) : value).toString();
 }
