@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { OcspResponder } from './ocsp-responder.js';
 import { statusDb } from './schema.js';
+
+const statusIn = (der: Buffer) => {
+  const single = AsnConvert.parse(AsnConvert.parse(der, OCSPResponse).responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
+  return single.certStatus.good !== undefined ? 'good' : single.certStatus.revoked ? 'revoked' : 'unknown';
+};
 
 afterAll(dropFreshStores);
 
@@ -59,6 +67,35 @@ describe.each(storeBackends)('OCSP answers signed ahead for cold serials on %s (
       const reply = await t.signet.status.ocsp.respond(readFileSync(requestFile));
       expect(reply.der.equals(stored.find((r) => r.serial === leaf.serial)!.der), leaf.serial).toBe(true);
     }
+  });
+
+  it('finds a stored answer by its CertID through the store\'s one-row read, never a stored "good" after a revocation, and a revocation replaces the stored "good" (R7)', async () => {
+    const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+    const leaf = leaves[1]!;
+    const requestFile = join(dir, `req-replace-${leaf.serial}.der`);
+    const made = runTool('openssl', ['ocsp', '-issuer', issuing, '-cert', leaf.pem, '-no_nonce', '-reqout', requestFile]);
+    expect(made.status, made.stderr).toBe(0);
+    const request = readFileSync(requestFile);
+    const storedGood = (await rows()).find((r) => r.serial === leaf.serial)!;
+    expect(storedGood.status).toBe('good');
+    // A node with nothing in memory (a second server over the same store) answers with the stored bytes.
+    const fresh = () => new OcspResponder(t.signet.ca, {}, t.signet.signers);
+    expect((await fresh().respond(request)).der.equals(storedGood.der)).toBe(true);
+
+    // Revoked through the service: the responder's listener replaces the stored answer with a signed "revoked".
+    await t.signet.status.revokeCertificate({ serial: leaf.serial, reason: 'keyCompromise', channel: 'ra', requestedBy: 'operator:test' });
+    const replaced = (await rows()).filter((r) => r.serial === leaf.serial);
+    expect(replaced.map((r) => r.status)).toEqual(['revoked']);
+    const afterRevocation = await fresh().respond(request);
+    expect(statusIn(afterRevocation.der)).toBe('revoked');
+    expect(afterRevocation.der.equals(replaced[0]!.der)).toBe(true);
+
+    // A node that stored its "good" just before it learnt of the revocation (the row put back as it was): a cold
+    // question on any node still gets "revoked", never those stored bytes.
+    await statusDb(t.signet.store).updateTable('ocsp_responses').set({ status: 'good', der: storedGood.der }).where('serial', '=', leaf.serial).execute();
+    const late = await fresh().respond(request);
+    expect(late.der.equals(storedGood.der)).toBe(false);
+    expect(statusIn(late.der)).toBe('revoked');
   });
 
   it('drops answers past their nextUpdate (the table does not keep one per serial ever asked), and the next round signs them afresh', async () => {

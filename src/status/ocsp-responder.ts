@@ -19,7 +19,6 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { CompiledQuery } from 'kysely';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
@@ -123,6 +122,16 @@ interface CachedResponse {
   asOf: number;
 }
 
+/** A stored answer as storedEntry reads it, with the serial of a revocation of its certificate if there is one. */
+interface StoredRow {
+  serial: string;
+  status: string;
+  this_update: string;
+  next_update: string;
+  der: Buffer;
+  revoked: string | null;
+}
+
 interface AnsweredCertId {
   certId: CertID;
   hex: string;
@@ -220,26 +229,27 @@ export class OcspResponder {
     return this.replyFor(entry);
   }
 
-  /** The query behind storedEntry, compiled once: the builder costs more than the lookup itself. */
-  private storedQuery: { sql: string } | null = null;
+  /** The read behind storedEntry, compiled once: the builder (and on the hot path, Kysely's driver) costs more than the lookup. */
+  private storedRead: ((parameters: readonly unknown[]) => Promise<StoredRow | undefined>) | null = null;
 
   /**
    * A fresh stored answer for the CertID, with whether its certificate has been revoked since it was signed,
    * in one round trip. A "good" stored before a revocation another process made is never handed out again.
+   * Read through the store's pointRead (a read-only connection on SQLite, a prepared statement on PostgreSQL):
+   * committed rows only, so an answer or a revocation still inside a transaction is not seen, as on another node.
    */
   private async storedEntry(certIdHex: string, now: Date): Promise<CachedResponse | null> {
     const asOf = this.revocationsSeenThrough ?? 0;
-    const db = statusDb(this.ca.store);
-    this.storedQuery ??= db
-      .selectFrom('ocsp_responses as o')
-      .leftJoin('revocations as r', 'r.serial', 'o.serial')
-      .select(['o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked'])
-      .where('o.cert_id', '=', '')
-      .compile();
-    const result = await db.executeQuery<{ serial: string; status: string; this_update: string; next_update: string; der: Buffer; revoked: string | null }>(
-      CompiledQuery.raw(this.storedQuery.sql, [certIdHex]),
-    );
-    const row = result.rows[0];
+    if (!this.storedRead) {
+      const query = statusDb(this.ca.store)
+        .selectFrom('ocsp_responses as o')
+        .leftJoin('revocations as r', 'r.serial', 'o.serial')
+        .select(['o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked'])
+        .where('o.cert_id', '=', '')
+        .compile();
+      this.storedRead = this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', query.sql);
+    }
+    const row = await this.storedRead([certIdHex]);
     if (!row || (row.status !== 'revoked' && row.revoked !== null)) return null;
     return this.entryFromRow(row, certIdHex, now, asOf);
   }

@@ -2,17 +2,27 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement, type Transaction } from 'kysely';
-import pg from 'pg';
+import pg, { type QueryResultRow } from 'pg';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 
 export type Dialect = 'sqlite' | 'postgres';
+
 
 export interface SignetDatabase {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
   /** Where it lives, without credentials: for logs and /healthz. */
   readonly location: string;
+  /**
+   * A read of at most one row by one statement outside Kysely, for a lookup on a hot path whose builder, driver
+   * and result handling cost more than the lookup itself (the OCSP responder's cold questions, issue 22). `sql` is
+   * the dialect's text (Kysely's compile() gives it). SQLite: a second, read-only connection, prepared once (it
+   * sees committed rows only, as another process would). PostgreSQL: a statement prepared once per pooled
+   * connection under `name` (parsed and planned once, not per question). (pg's binary result mode was tried: its
+   * protocol reader decodes every field as UTF-8 text first, which mangles bytea; src/store/point-read.test.ts.)
+   */
+  pointRead<R>(name: string, sql: string): (parameters: readonly unknown[]) => Promise<R | undefined>;
   close(): Promise<void>;
 }
 
@@ -85,12 +95,16 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   const isPostgres = /^postgres(ql)?:\/\//.test(url);
   let db: Kysely<Database>;
   let location: string;
+  let pointRead: SignetDatabase['pointRead'];
+  let closeReader = () => {};
   if (isPostgres) {
     // BYTEA arrives as Buffer and our ISO strings stay strings: no type parsers needed.
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const parsed = new URL(url);
     location = `postgres://${parsed.host}${parsed.pathname}`;
+    pointRead = <R>(name: string, text: string) => async (parameters: readonly unknown[]) =>
+      (await pool.query<R & QueryResultRow>({ name, text, values: [...parameters] })).rows[0];
   } else {
     const path = url.replace(/^sqlite:(\/\/)?/, '');
     mkdirSync(dirname(path), { recursive: true });
@@ -113,12 +127,35 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     sqlite.pragma('busy_timeout = 15000');
     db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     location = `sqlite:${path}`;
+    let reader: BetterSqlite3.Database | null = null;
+    const readerOf = (): BetterSqlite3.Database => {
+      if (reader) return reader;
+      // An in-memory database has no second connection: reads go through the one connection, in Kysely's turn.
+      if (path === ':memory:' || path === '') return sqlite;
+      reader = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+      reader.pragma('busy_timeout = 15000');
+      // Enough for the upper levels of the indexes it reads at millions of rows; the leaves come from the OS's cache.
+      reader.pragma('cache_size = -16384');
+      return reader;
+    };
+    pointRead = <R>(_name: string, text: string) => {
+      let statement: BetterSqlite3.Statement | null = null;
+      return (parameters: readonly unknown[]) => {
+        statement ??= readerOf().prepare(text);
+        return Promise.resolve(statement.get(...parameters) as R | undefined);
+      };
+    };
+    closeReader = () => reader?.close();
   }
   const handle: SignetDatabase = {
     db,
     dialect: isPostgres ? 'postgres' : 'sqlite',
     location,
-    close: () => db.destroy(),
+    pointRead,
+    close: async () => {
+      closeReader();
+      await db.destroy();
+    },
   };
   await migrateToLatest(handle);
   return handle;
