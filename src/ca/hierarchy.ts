@@ -8,6 +8,7 @@ import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './a
 import { buildSubjectName } from './subject-name.js';
 import { issueDelegatedSigner } from './delegated-signers.js';
 import { assertHsmAlgorithm } from './keyring.js';
+import { DEVELOPMENT_ORGANIZATION, hierarchyName } from './hierarchy-names.js';
 
 export interface HierarchyOptions {
   algorithm: KeyAlgorithm;
@@ -49,7 +50,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   // Every key of the hierarchy has one algorithm: refuse an HSM that cannot hold it before the root is made, not halfway.
   if (options.caKeyStorage === 'pkcs11' || options.responderKeyStorage === 'pkcs11') assertHsmAlgorithm(options.algorithm);
 
-  const organization = options.organization ?? 'Signet 开发测试 CA';
+  const organization = options.organization ?? DEVELOPMENT_ORGANIZATION['zh-CN'];
   const country = options.country ?? 'CN';
   const scheme = options.scheme ?? defaultSchemeFor(options.algorithm);
   const profiles = ca.profiles;
@@ -60,7 +61,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   const { signer: rootKey, keyStorage: rootKeyStorage, sealed: rootSealed } = await ca.keyring.newKey(rootId, options.algorithm, caKeyOptions);
   const rootProfile = profiles.get('root-ca');
   const rootName = buildSubjectName(
-    { commonName: `${organization} Root CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
+    { commonName: `${hierarchyName(organization, 'root')} ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
     rootProfile,
   );
   const root = await ca.signCertificate(
@@ -83,7 +84,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
           id: rootId,
           role: 'root',
           parent_id: null,
-          name: `${organization} Root CA`,
+          name: hierarchyName(organization, 'root'),
           key_algorithm: options.algorithm,
           signature_scheme: scheme,
           certificate_serial: issued.serial,
@@ -107,7 +108,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
   const { signer: issuingKey, keyStorage: issuingKeyStorage, sealed: issuingSealed } = await ca.keyring.newKey(issuingId, options.algorithm, caKeyOptions);
   const issuingProfile = profiles.get('issuing-ca');
   const issuingName = buildSubjectName(
-    { commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
+    { commonName: `${hierarchyName(organization, 'issuing')} ${now.getUTCFullYear()}`, organizationName: organization, countryName: country },
     issuingProfile,
   );
   const issuing = await ca.signCertificate(
@@ -129,7 +130,7 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
           id: issuingId,
           role: 'issuing',
           parent_id: rootId,
-          name: `${organization} Issuing CA`,
+          name: hierarchyName(organization, 'issuing'),
           key_algorithm: options.algorithm,
           signature_scheme: scheme,
           certificate_serial: issued.serial,
@@ -148,14 +149,14 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
     notAfter: new Date(issuing.notAfter),
   };
 
-  const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string, label: string) => {
+  const delegated = async (purpose: 'ocsp' | 'tsa', profileId: string) => {
     const profile = profiles.get(profileId);
     // Responder keys are online keys: software and sealed unless the custody settings say otherwise.
     const issued = await issueDelegatedSigner(ca, {
       purpose,
       profileId,
       issuer: issuingContext,
-      subject: buildSubjectName({ commonName: `${organization} ${label}`, organizationName: organization, countryName: country }, profile),
+      subject: buildSubjectName({ commonName: hierarchyName(organization, purpose), organizationName: organization, countryName: country }, profile),
       keyAlgorithm: options.algorithm,
       scheme,
       distinguishingId: options.distinguishingId,
@@ -163,12 +164,12 @@ export async function createHierarchy(ca: CertificateAuthority, options: Hierarc
       predecessorId: null,
       inForceFrom: now,
       actor: options.actor,
-      reason: `create ${label}`,
+      reason: `create ${purpose} signer`,
     });
     return { ...issued, signerId: issued.signerId };
   };
 
-  const ocspSigner = await delegated('ocsp', 'ocsp-signer', 'OCSP Responder');
-  const tsa = await delegated('tsa', 'tsa', 'Time-Stamping Authority');
+  const ocspSigner = await delegated('ocsp', 'ocsp-signer');
+  const tsa = await delegated('tsa', 'tsa');
   return { root: { ...root, caId: rootId }, issuing: { ...issuing, caId: issuingId }, ocspSigner, tsa };
 }

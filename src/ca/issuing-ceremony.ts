@@ -8,6 +8,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
 import { issueDelegatedSigner } from './delegated-signers.js';
 import { buildSubjectName } from './subject-name.js';
+import { hierarchyName } from './hierarchy-names.js';
 
 export interface NewIssuingCa {
   issuing: IssuedCertificate & { caId: string };
@@ -44,7 +45,7 @@ export async function createSuccessorIssuingCa(ca: CertificateAuthority, actor: 
   const issuingId = `issuing-${randomBytes(4).toString('hex')}`;
   const { signer: key, keyStorage, sealed } = await ca.keyring.newKey(issuingId, algorithm, { scheme, distinguishingId: previousSigner.distinguishingId, storage });
   const profile = ca.profiles.get('issuing-ca');
-  const name = buildSubjectName({ commonName: `${organization} Issuing CA ${now.getUTCFullYear()}`, organizationName: organization, countryName: country }, profile);
+  const name = buildSubjectName({ commonName: `${hierarchyName(organization, 'issuing')} ${now.getUTCFullYear()}`, organizationName: organization, countryName: country }, profile);
   const issued = await ca.signCertificate(
     {
       profile,
@@ -91,7 +92,7 @@ export async function createSuccessorIssuingCa(ca: CertificateAuthority, actor: 
       .executeTakeFirst();
     const subject = old
       ? AsnConvert.parse(old.certificate_der, Certificate).tbsCertificate.subject
-      : buildSubjectName({ commonName: `${organization} ${purpose === 'ocsp' ? 'OCSP Responder' : 'Time-Stamping Authority'}`, organizationName: organization, countryName: country }, ca.profiles.get(purpose === 'ocsp' ? 'ocsp-signer' : 'tsa'));
+      : buildSubjectName({ commonName: hierarchyName(organization, purpose), organizationName: organization, countryName: country }, ca.profiles.get(purpose === 'ocsp' ? 'ocsp-signer' : 'tsa'));
     const signer = await issueDelegatedSigner(ca, {
       purpose,
       profileId: purpose === 'ocsp' ? 'ocsp-signer' : 'tsa',

@@ -43,7 +43,8 @@ describe('the signet command line (docs/architecture.md: CLI)', { timeout: 240_0
     expect(issued.status, issued.stderr).toBe(0);
     expect(issued.stderr).toMatch(/Issued certificate 5c[0-9a-f]{32} \(enterprise-signing\)/);
     expect(csrPem).toContain('CERTIFICATE REQUEST');
-    expect(runTool('openssl', ['x509', '-in', out, '-noout', '-issuer']).stdout).toContain('Issuing CA');
+    // The development issuing CA's Chinese name (UTF8String), printed as UTF-8 rather than \E5… escapes.
+    expect(runTool('openssl', ['x509', '-in', out, '-noout', '-issuer', '-nameopt', 'RFC2253,-esc_msb']).stdout).toMatch(/CN=Signet 开发测试签发 CA \d{4}/);
 
     const root = list.find((a) => a.role === 'root')!;
     const rootPem = signet(['cert', 'show', root.id]);

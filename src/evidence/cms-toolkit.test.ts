@@ -99,7 +99,7 @@ describe('the signing and encryption toolkit (R13, RFC 5652, RFC 3161 Appendix A
       expect(result.signer?.subject).toContain('ec-signer 张三');
       expect(result.signingTime?.toISOString()).toBe(signingTime.toISOString());
       expect(result.timeStamp?.valid).toBe(true);
-      expect(result.timeStamp?.tsa).toContain('Time-Stamping Authority');
+      expect(result.timeStamp?.tsa).toContain('CN=Signet 开发测试时间戳服务');
       expect(result.checkedAt).toEqual(result.timeStamp?.genTime);
       expect(result.chain).toHaveLength(3);
       // The token is on record at the TSA.

@@ -4,6 +4,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
+import { DEVELOPMENT_ORGANIZATION, hierarchyName } from '../ca/hierarchy-names.js';
 import { rolloverAt, type IdentityLifetime } from '../ca/delegated-signers.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Database } from '../store/schema.js';
@@ -117,11 +118,11 @@ async function createEvidenceSigner(ca: CertificateAuthority, predecessorId: str
     signature: new Uint8Array(await key.sign(infoDer)).buffer,
   });
   const issuing = await ca.defaultIssuingCa();
-  const organization = new X509Certificate(issuing.certificateDer).subject.match(/^O=(.*)$/m)?.[1] ?? 'Signet';
+  const organization = new X509Certificate(issuing.certificateDer).subject.match(/^O=(.*)$/m)?.[1] ?? DEVELOPMENT_ORGANIZATION['zh-CN'];
   const issued = await ca.issue({
     csr: new Uint8Array(AsnConvert.serialize(request)),
     profileId: 'enterprise-signing',
-    subject: { commonName: 'Signet Evidence Service / 电子证据服务', organizationName: organization },
+    subject: { commonName: hierarchyName(organization, 'evidence'), organizationName: organization },
     subscriberId: 'signet:evidence-service',
     issuerCaId: issuing.id,
     requestedBy: 'system:evidence',

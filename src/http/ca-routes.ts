@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { toPem } from './der.js';
+import { caNameIn } from '../ca/hierarchy-names.js';
 
 const authoritySchema = {
   type: 'object',
@@ -10,6 +11,8 @@ const authoritySchema = {
     role: { type: 'string', enum: ['root', 'issuing'] },
     parentId: { type: ['string', 'null'] },
     name: { type: 'string' },
+    /** The name as each language's reader sees it (src/ca/hierarchy-names.ts). */
+    names: { type: 'object', properties: { 'zh-CN': { type: 'string' }, en: { type: 'string' } } },
     keyAlgorithm: { type: 'string' },
     serial: { type: 'string' },
     notAfter: { type: 'string', format: 'date-time' },
@@ -26,6 +29,7 @@ export async function caRoutes(app: FastifyInstance, signet: Signet): Promise<vo
       role: a.role,
       parentId: a.parentId,
       name: a.name,
+      names: { 'zh-CN': caNameIn(a, 'zh-CN'), en: caNameIn(a, 'en') },
       keyAlgorithm: a.keyAlgorithm,
       serial: a.serial,
       notAfter: a.notAfter.toISOString(),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Signet } from '../signet.js';
 import { formatShanghaiTime, localeFrom, type Locale } from '../i18n/locale.js';
+import { caNameIn } from '../ca/hierarchy-names.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -49,7 +50,7 @@ export async function serverRenderedHome(signet: Signet, locale: Locale): Promis
   const rows = (await signet.ca.authorities())
     .map(
       (a) =>
-        `<tr><td><code>${escapeHtml(a.id)}</code></td><td>${t[a.role]}</td><td>${escapeHtml(a.name)}</td>` +
+        `<tr><td><code>${escapeHtml(a.id)}</code></td><td>${t[a.role]}</td><td>${escapeHtml(caNameIn(a, locale))}</td>` +
         `<td>${escapeHtml(a.keyAlgorithm)}</td><td>${escapeHtml(formatShanghaiTime(a.notAfter))}</td>` +
         `<td><a href="/ca/${encodeURIComponent(a.id)}.crt">DER</a> · <a href="/ca/${encodeURIComponent(a.id)}.pem">PEM</a></td></tr>`,
     )

@@ -47,7 +47,7 @@ describe.each(storeBackends)('the public status query and operator revocation ov
     expect(body).toMatchObject({ serial: leaf.serial, status: 'good' });
     expect(Object.keys(body).sort()).toEqual(['fingerprintSha256', 'issuer', 'notAfter', 'notBefore', 'serial', 'status', 'subject']);
     expect(String(body.subject)).toContain('CN=张三');
-    expect(String(body.issuer)).toContain('Issuing CA');
+    expect(String(body.issuer)).toContain('签发 CA');
     expect(response.body).not.toContain('subscriber-with-a-phone-number');
     expect((await app.inject('/api/v1/status/5c00')).statusCode).toBe(404);
     expect((await app.inject('/api/v1/status/not-hex')).statusCode).toBe(400);

@@ -9,6 +9,8 @@ export interface Authority {
   role: 'root' | 'issuing';
   parentId: string | null;
   name: string;
+  /** The name in each language (a name the hierarchy set-up made has an English one). */
+  names?: { 'zh-CN': string; en: string };
   keyAlgorithm: string;
   serial: string;
   notAfter: string;
@@ -18,7 +20,7 @@ export interface Authority {
 
 /** R11: the repository: CA certificates, their CRLs, the CPS, the agreement and the status services' addresses. */
 export function RepositoryPage() {
-  const { t, time } = useI18n();
+  const { t, time, locale } = useI18n();
   const cas = useLoad(() => api<{ items: Authority[] }>('/api/v1/cas'), []);
   const origin = window.location.origin;
   return (
@@ -45,7 +47,7 @@ export function RepositoryPage() {
                 {cas.data.items.map((ca) => (
                   <tr key={ca.id} data-ca={ca.id}>
                     <td data-label={t('repository.ca-name')}>
-                      <strong translate="no">{ca.name}</strong>
+                      <strong translate="no">{ca.names?.[locale] ?? ca.name}</strong>
                       <br />
                       <code className="small">{ca.id}</code>
                     </td>
