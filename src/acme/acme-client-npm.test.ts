@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
-import { namesOf, onBoth, serialOf, serveChallengeFiles, signetServer, startPebble, verifyServerCertificate, type AcmeServer, type ChallengeFiles, type Pebble } from './test-support/acme-clients.js';
-import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { namesOf, onBoth, openClientBench, serialOf, verifyServerCertificate, type AcmeServer, type ChallengeFiles, type ClientBench, type Pebble } from './test-support/acme-clients.js';
+import type { AcmeFixture } from './test-support/acme-fixture.js';
 
 afterAll(dropFreshStores);
 
@@ -17,6 +17,7 @@ afterAll(dropFreshStores);
  * revocation with a reason (§7.6).
  */
 describe('npm acme-client gets, renews and revokes a certificate with EAB, against pebble and Signet alike (RFC 8555)', () => {
+  let bench: ClientBench;
   let f: AcmeFixture;
   let pebble: Pebble;
   let signet: AcmeServer;
@@ -56,19 +57,13 @@ describe('npm acme-client gets, renews and revokes a certificate with EAB, again
   };
 
   beforeAll(async () => {
-    f = await openAcmeFixture('postgres');
-    pebble = await startPebble(f);
-    signet = signetServer(f);
-    files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+    bench = await openClientBench('postgres');
+    ({ f, pebble, signet, files } = bench);
     mkdirSync(files.dir, { recursive: true });
     // pebble's directory is HTTPS with the test's own listener certificate; Signet's is plain HTTP here.
     acme.axios.defaults.httpsAgent = new Agent({ ca: readFileSync(pebble.tlsTrust!, 'utf8') });
   }, 120_000);
-  afterAll(async () => {
-    await files?.close();
-    await pebble?.close();
-    await f?.close();
-  });
+  afterAll(() => bench?.close());
 
   it('without a binding both servers refuse the account: externalAccountRequired; Signet makes no account', async () => {
     const runs = await onBoth(pebble, signet, async (s) => {

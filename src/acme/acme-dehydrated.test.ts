@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
-import { namesOf, onBoth, runClient, serialOf, serveChallengeFiles, signetServer, startPebble, verifyServerCertificate, type AcmeServer, type ChallengeFiles, type Pebble } from './test-support/acme-clients.js';
-import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { namesOf, onBoth, openClientBench, runClient, serialOf, verifyServerCertificate, type AcmeServer, type ChallengeFiles, type ClientBench, type Pebble } from './test-support/acme-clients.js';
+import type { AcmeFixture } from './test-support/acme-fixture.js';
 
 afterAll(dropFreshStores);
 
@@ -17,6 +17,7 @@ afterAll(dropFreshStores);
  * issuance (§7.4, §8.3), renewal, revocation by the account (§7.6).
  */
 describe('dehydrated gets, renews and revokes a certificate with EAB; refused alike by pebble and Signet without one (RFC 8555)', () => {
+  let bench: ClientBench;
   let f: AcmeFixture;
   let pebble: Pebble;
   let signet: AcmeServer;
@@ -45,16 +46,10 @@ describe('dehydrated gets, renews and revokes a certificate with EAB; refused al
   const issue = (s: AcmeServer, extra: string[] = []) => dehydrated(s, ['--cron', '--domain', 'www.example.com', '--domain', 'shop.example.com', ...extra]);
 
   beforeAll(async () => {
-    f = await openAcmeFixture('postgres');
-    pebble = await startPebble(f);
-    signet = signetServer(f);
-    files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+    bench = await openClientBench('postgres');
+    ({ f, pebble, signet, files } = bench);
   }, 120_000);
-  afterAll(async () => {
-    await files?.close();
-    await pebble?.close();
-    await f?.close();
-  });
+  afterAll(() => bench?.close());
 
   it('without a binding both directories say externalAccountRequired, so dehydrated stops; Signet makes no account', async () => {
     const runs = await onBoth(pebble, signet, (s) => {

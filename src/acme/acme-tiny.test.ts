@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
-import { namesOf, onBoth, runClient, serialOf, serveChallengeFiles, signetServer, startPebble, verifyServerCertificate, withSystemTrust, type AcmeServer, type ChallengeFiles, type Pebble } from './test-support/acme-clients.js';
-import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { namesOf, onBoth, openClientBench, runClient, serialOf, verifyServerCertificate, withSystemTrust, type AcmeServer, type ChallengeFiles, type ClientBench, type Pebble } from './test-support/acme-clients.js';
+import type { AcmeFixture } from './test-support/acme-fixture.js';
 
 afterAll(dropFreshStores);
 
@@ -24,6 +24,7 @@ afterAll(dropFreshStores);
  * On SQLite; refusal and issuance run against pebble (the reference) then Signet.
  */
 describe('acme-tiny (no EAB of its own) is refused unbound, then gets and renews on a bound key; revoked by the certificate key (RFC 8555)', () => {
+  let bench: ClientBench;
   let f: AcmeFixture;
   let pebble: Pebble;
   let signet: AcmeServer;
@@ -46,10 +47,8 @@ describe('acme-tiny (no EAB of its own) is refused unbound, then gets and renews
   };
 
   beforeAll(async () => {
-    f = await openAcmeFixture('sqlite');
-    pebble = await startPebble(f);
-    signet = signetServer(f);
-    files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+    bench = await openClientBench('sqlite');
+    ({ f, pebble, signet, files } = bench);
     accountKey = join(f.dir, 'account.key');
     certKey = join(f.dir, 'domain.key');
     csr = join(f.dir, 'domain.csr');
@@ -58,11 +57,7 @@ describe('acme-tiny (no EAB of its own) is refused unbound, then gets and renews
     const made = runTool('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', certKey, '-subj', '/CN=www.example.com', '-addext', 'subjectAltName=DNS:www.example.com,DNS:shop.example.com', '-out', csr]);
     expect(made.status, made.stderr).toBe(0);
   }, 120_000);
-  afterAll(async () => {
-    await files?.close();
-    await pebble?.close();
-    await f?.close();
-  });
+  afterAll(() => bench?.close());
 
   it('with no binding both servers refuse its newAccount: externalAccountRequired (RFC 8555 §7.3.4); Signet makes no account', async () => {
     const runs = await onBoth(pebble, signet, acmeTiny);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
-import { onBoth, runClient, serialOf, serveChallengeFiles, signetServer, startPebble, verifyServerCertificate, withSystemTrust, type AcmeServer, type ChallengeFiles, type Pebble } from './test-support/acme-clients.js';
-import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { onBoth, openClientBench, runClient, serialOf, verifyServerCertificate, withSystemTrust, type AcmeServer, type ChallengeFiles, type ClientBench, type Pebble } from './test-support/acme-clients.js';
+import type { AcmeFixture } from './test-support/acme-fixture.js';
 
 afterAll(dropFreshStores);
 
@@ -13,6 +13,7 @@ afterAll(dropFreshStores);
  * EAB (RFC 8555 §7.3.4), issuance (§7.4, §8.3), renewal, revocation (§7.6).
  */
 describe('uacme gets, renews and revokes a certificate with EAB, against pebble and Signet alike (RFC 8555)', () => {
+  let bench: ClientBench;
   let f: AcmeFixture;
   let pebble: Pebble;
   let signet: AcmeServer;
@@ -26,16 +27,10 @@ describe('uacme gets, renews and revokes a certificate with EAB, against pebble 
   const eab = (s: AcmeServer) => ['-e', `${s.eab.keyId}:${s.eab.macKey}`];
 
   beforeAll(async () => {
-    f = await openAcmeFixture('sqlite');
-    pebble = await startPebble(f);
-    signet = signetServer(f);
-    files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+    bench = await openClientBench('sqlite');
+    ({ f, pebble, signet, files } = bench);
   }, 120_000);
-  afterAll(async () => {
-    await files?.close();
-    await pebble?.close();
-    await f?.close();
-  });
+  afterAll(() => bench?.close());
 
   it('without a binding both directories say externalAccountRequired, so uacme stops; Signet makes no account', async () => {
     const runs = await onBoth(pebble, signet, (s) => uacme(s, ['new', 'ops@example.com']));

@@ -5,7 +5,6 @@
  * here a PowerShell script, which osslsigncode 2.8+ signs like a PE file). Each trusts the
  * root alone: the signature carries the issuing CA, the token the TSA's and its CA's.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
-import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
+import { openTestSignet, opensslRequest, runTool, runToolAsync, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores, storeBackends } from '../../src/store/test-support/store-backends.js';
 
@@ -31,16 +30,6 @@ function freePort(): Promise<number> {
 }
 
 const PASSWORD = 'changeit';
-
-/** A tool that calls back to the server in this process (the TSA): spawnSync would block the server's event loop. */
-function runAsync(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && typeof error.code === 'string') reject(new Error(`${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`));
-      else resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe.each(storeBackends)('the code-signing profile with jarsigner and osslsigncode on %s (RFC 5280 §4.2.1.12, RFC 3161)', (backend) => {
   let t: TestSignet;
@@ -85,19 +74,21 @@ describe.each(storeBackends)('the code-signing profile with jarsigner and osslsi
   it('jarsigner signs a JAR with the Signet certificate and -tsa Signet, and jarsigner -verify builds its path to the root alone', async () => {
     writeFileSync(join(dir, 'hello.txt'), '你好 / hello\n');
     expect(runTool('jar', ['cf', join(dir, 'app.jar'), '-C', dir, 'hello.txt']).status).toBe(0);
-    const signed = await runAsync('jarsigner', ['-keystore', p12, '-storetype', 'PKCS12', '-storepass', PASSWORD, '-tsa', `${base}/tsa`, '-signedjar', join(dir, 'signed.jar'), join(dir, 'app.jar'), 'signer']);
+    // jarsigner and osslsigncode call back to this process's TSA: spawned asynchronously, as spawnSync would block the server.
+    const signed = await runToolAsync('jarsigner', ['-keystore', p12, '-storetype', 'PKCS12', '-storepass', PASSWORD, '-tsa', `${base}/tsa`, '-signedjar', join(dir, 'signed.jar'), join(dir, 'app.jar'), 'signer']);
     expect(signed.stdout + signed.stderr, 'jarsigner sign').toContain('jar signed.');
     const verify = (trustedPem: string, name: string) => {
       const store = join(dir, `${name}.p12`);
       expect(runTool('keytool', ['-importcert', '-noprompt', '-alias', 'root', '-file', trustedPem, '-keystore', store, '-storetype', 'PKCS12', '-storepass', PASSWORD]).status).toBe(0);
       // Not -strict: with a -keystore, -strict also demands the signer itself be in it. The path is still
       // built to the keystore's root, and a path that fails is written out ("certificate chain is invalid").
-      const run = runTool('jarsigner', ['-verify', '-verbose', '-certs', '-keystore', store, '-storetype', 'PKCS12', '-storepass', PASSWORD, join(dir, 'signed.jar')]);
+      // The TSA's Chinese name printed as UTF-8 whatever the machine's locale (sun.stdout.encoding to Java 18, stdout.encoding from 19).
+      const run = runTool('jarsigner', ['-J-Dsun.stdout.encoding=UTF-8', '-J-Dstdout.encoding=UTF-8', '-verify', '-verbose', '-certs', '-keystore', store, '-storetype', 'PKCS12', '-storepass', PASSWORD, join(dir, 'signed.jar')]);
       return run.stdout + run.stderr;
     };
     const out = verify(rootPem, 'trust');
     expect(out, out).toContain('jar verified.');
-    expect(out).toMatch(/Timestamped by "CN=Signet .*Time-Stamping Authority/);
+    expect(out).toMatch(/Timestamped by "CN=Signet 开发测试时间戳服务/);
     expect(out).not.toMatch(/chain is invalid|not validated|PKIX|untrusted|signer errors/i);
     // Control: trusting another root, the same JAR's chain is reported invalid.
     runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'other.key'), '-out', join(dir, 'other.pem'), '-subj', '/CN=another root', '-days', '2']);
@@ -113,9 +104,9 @@ describe.each(storeBackends)('the code-signing profile with jarsigner and osslsi
     const script = join(dir, 'hello.ps1');
     writeFileSync(script, 'Write-Output "hello"\r\n');
     const out = join(dir, 'signed.ps1');
-    const signed = await runAsync('osslsigncode', ['sign', '-pkcs12', p12, '-pass', PASSWORD, '-h', 'sha256', '-ts', `${base}/tsa`, '-in', script, '-out', out]);
+    const signed = await runToolAsync('osslsigncode', ['sign', '-pkcs12', p12, '-pass', PASSWORD, '-h', 'sha256', '-ts', `${base}/tsa`, '-in', script, '-out', out]);
     expect(signed.status, signed.stdout + signed.stderr).toBe(0);
-    const verified = await runAsync('osslsigncode', ['verify', '-CAfile', rootPem, '-TSA-CAfile', rootPem, '-in', out]);
+    const verified = await runToolAsync('osslsigncode', ['verify', '-CAfile', rootPem, '-TSA-CAfile', rootPem, '-in', out]);
     const text = verified.stdout + verified.stderr;
     expect(text, text).toMatch(/Signature verification: ok/);
     expect(text).toMatch(/Timestamp/i);
@@ -123,6 +114,6 @@ describe.each(storeBackends)('the code-signing profile with jarsigner and osslsi
     // Control: the script changed after signing is refused.
     const tampered = join(dir, 'tampered.ps1');
     writeFileSync(tampered, runTool('cat', [out]).stdout.replace('hello', 'HELLO'));
-    expect((await runAsync('osslsigncode', ['verify', '-CAfile', rootPem, '-TSA-CAfile', rootPem, '-in', tampered])).status).not.toBe(0);
+    expect((await runToolAsync('osslsigncode', ['verify', '-CAfile', rootPem, '-TSA-CAfile', rootPem, '-in', tampered])).status).not.toBe(0);
   });
 });

@@ -12,7 +12,8 @@ import { createServer } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { runTool, type ToolResult } from '../../ca/test-support/ca-fixture.js';
-import { freePort, type AcmeFixture } from './acme-fixture.js';
+import type { StoreBackendName } from '../../store/test-support/store-backends.js';
+import { freePort, openAcmeFixture, type AcmeFixture } from './acme-fixture.js';
 
 export interface ClientRun {
   ok: boolean;
@@ -220,4 +221,32 @@ export function withSystemTrust(trust: string | null, command: string, args: str
 export async function onBoth<T>(pebble: AcmeServer, signet: AcmeServer, step: (server: AcmeServer) => Promise<T>): Promise<{ pebble: T; signet: T }> {
   const onPebble = await step(pebble);
   return { pebble: onPebble, signet: await step(signet) };
+}
+
+/** What a real-client test stands on: the ACME fixture, pebble beside Signet, and the http-01 file server. */
+export interface ClientBench {
+  f: AcmeFixture;
+  pebble: Pebble;
+  signet: AcmeServer;
+  files: ChallengeFiles;
+  /** Closes them in the reverse order. */
+  close(): Promise<void>;
+}
+
+/** Opens the bench on one store: the fixture, then pebble with the same EAB and ports, then the challenge-file server. */
+export async function openClientBench(backend: StoreBackendName): Promise<ClientBench> {
+  const f = await openAcmeFixture(backend);
+  const pebble = await startPebble(f);
+  const files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+  return {
+    f,
+    pebble,
+    signet: signetServer(f),
+    files,
+    async close() {
+      await files.close();
+      await pebble.close();
+      await f.close();
+    },
+  };
 }
