@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createHierarchy } from '../../src/ca/hierarchy.js';
+import { openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
+import { buildServer } from '../../src/http/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,4 +108,39 @@ export function apiCaller(base: () => string, defaultToken: string) {
     expect(response.status, `${method} ${path}: ${JSON.stringify(json)}`).toBeLessThan(300);
     return json;
   };
+}
+
+/** A Signet the browser tests open first: SQLite, a development hierarchy, the built web app served on a free port. */
+export interface ServedSignet {
+  t: TestSignet;
+  app: FastifyInstance;
+  /** http://127.0.0.1:<port> */
+  base: string;
+}
+
+export async function serveSignet(options: { env?: Record<string, string> } = {}): Promise<ServedSignet> {
+  ensureWebBuilt();
+  const t = await openTestSignet('sqlite', options);
+  await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+  const app = await buildServer(t.signet, { logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  return { t, app, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+}
+
+/**
+ * An officer reviews and approves an application (a second pair of eyes is not asked for here), and the
+ * subscriber downloads the certificate with the credential handed out (R4, R5): the certificate's serial.
+ */
+export async function approveAndDownload(base: string, call: ReturnType<typeof apiCaller>, applicationId: string, officerToken: string, csrPem: string): Promise<string> {
+  await call('POST', `/api/v1/ra/applications/${applicationId}/review`, {}, officerToken);
+  const approval = await call('POST', `/api/v1/ra/applications/${applicationId}/approve`, {}, officerToken);
+  const credential = approval.credential as { referenceNumber: string; authorizationCode: string };
+  const download = await fetch(`${base}/api/v1/ra/downloads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ referenceNumber: credential.referenceNumber, authorizationCode: credential.authorizationCode, csr: csrPem }),
+  });
+  expect(download.status).toBe(201);
+  return String(((await download.json()) as { serial: string }).serial);
 }

@@ -5,12 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../../src/ca/hierarchy.js';
-import { openTestSignet, opensslRequest, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
-import { buildServer } from '../../src/http/server.js';
+import { opensslRequest, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { apiCaller, ensureWebBuilt, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
+import { apiCaller, approveAndDownload, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, serveSignet, VIEWPORTS, type Browser, type ViewportName } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -68,13 +66,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
   }
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    t = await openTestSignet('sqlite');
-    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    app = await buildServer(t.signet, { logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ t, app, base } = await serveSignet());
     const dir = mkdtempSync(join(tmpdir(), 'signet-console-'));
 
     await call('POST', '/api/v1/agreements', { id: '2022-08', title: 'CFCA 数字证书服务协议', text: AGREEMENT });
@@ -90,16 +82,7 @@ describe('the RA console’s reviews and administration in the browser, on SQLit
     const subscriber = await call('POST', '/api/v1/ra/subscribers', { type: 'individual', name: '张三', idType: 'resident-id', idNumber: '110101199003077571', phone: '13800138000', email: 'zhangsan@example.cn', consent }, officerToken);
     subscriberId = String(subscriber.id);
     const application = await call('POST', '/api/v1/ra/applications', { subscriberId, purpose: 'signing' }, officerToken);
-    await call('POST', `/api/v1/ra/applications/${String(application.id)}/review`, {}, officerToken);
-    const approval = await call('POST', `/api/v1/ra/applications/${String(application.id)}/approve`, {}, officerToken);
-    const credential = approval.credential as { referenceNumber: string; authorizationCode: string };
-    const download = await fetch(`${base}/api/v1/ra/downloads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ referenceNumber: credential.referenceNumber, authorizationCode: credential.authorizationCode, csr: opensslRequest(dir, 'ecdsa-p256', 'zhangsan').csrPem }),
-    });
-    expect(download.status).toBe(201);
-    serial = String(((await download.json()) as { serial: string }).serial);
+    serial = await approveAndDownload(base, call, String(application.id), officerToken, opensslRequest(dir, 'ecdsa-p256', 'zhangsan').csrPem);
     // A subscriber of the Tianjin RA, who moves with the merger (R18).
     await call('POST', '/api/v1/ra/subscribers', { type: 'individual', name: '李四', idType: 'resident-id', idNumber: '11010519491231002X', phone: '13700137000', email: 'lisi@example.cn', consent }, tianjinToken);
     // R10: the subscriber filed a dispute (the portal's route does this; here the domain does it directly).

@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../../src/ca/hierarchy.js';
-import { openTestSignet, opensslRequest, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
-import { buildServer } from '../../src/http/server.js';
+import { opensslRequest, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { apiCaller, ensureWebBuilt, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, VIEWPORTS, type Browser } from './browser.js';
+import { apiCaller, approveAndDownload, horizontalOverflow, launchBrowser, REPOSITORY, screenshot, serveSignet, VIEWPORTS, type Browser } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -110,13 +108,7 @@ describe('every page of the zh-CN web application, as each kind of user (issue 2
   const call = apiCaller(() => base, ADMIN_TOKEN);
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    t = await openTestSignet('sqlite', { env: CONTACT });
-    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    app = await buildServer(t.signet, { logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ t, app, base } = await serveSignet({ env: CONTACT }));
     const dir = mkdtempSync(join(tmpdir(), 'signet-walk-'));
 
     await call('POST', '/api/v1/agreements', { id: '2022-08', title: 'CFCA 数字证书服务协议', text: AGREEMENT });
@@ -144,16 +136,7 @@ describe('every page of the zh-CN web application, as each kind of user (issue 2
     expect(registered.status).toBe(201);
     const self = (await registered.json()) as { subscriber: { id: string }; application: { id: string }; access: { trackingNumber: string; trackingCode: string } };
     subscriberId = self.subscriber.id;
-    await call('POST', `/api/v1/ra/applications/${self.application.id}/review`, {}, officer);
-    const approval = await call('POST', `/api/v1/ra/applications/${self.application.id}/approve`, {}, officer);
-    const credential = approval.credential as { referenceNumber: string; authorizationCode: string };
-    const download = await fetch(`${base}/api/v1/ra/downloads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ referenceNumber: credential.referenceNumber, authorizationCode: credential.authorizationCode, csr: opensslRequest(dir, 'ecdsa-p256', 'zhangsan').csrPem }),
-    });
-    expect(download.status).toBe(201);
-    serial = String(((await download.json()) as { serial: string }).serial);
+    serial = await approveAndDownload(base, call, self.application.id, officer, opensslRequest(dir, 'ecdsa-p256', 'zhangsan').csrPem);
     const session = await fetch(`${base}/api/v1/portal/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(self.access) });
     portalToken = String(((await session.json()) as { token: string }).token);
 
