@@ -18,15 +18,18 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     // 2020: three subscribers whose only certificates end in January 2020 (two expire, one is revoked early).
     await issueFor(t.signet, t.dir, 'sub-old', 'individual-signing', 30);
     await issueFor(t.signet, t.dir, 'sub-held', 'individual-signing', 30);
+    // Two certificates: the first ended in 2020, the second (below) in 2023: the last one decides.
+    await issueFor(t.signet, t.dir, 'sub-two', 'individual-signing', 30);
     const revoked = await issueFor(t.signet, t.dir, 'sub-revoked', 'individual-signing', 365);
     now = new Date('2020-01-20T02:00:00.000Z');
     await revokeCertificate(t.signet.ca, { serial: revoked.serial, reason: 'cessationOfOperation', channel: 'subscriber', requestedBy: 'subscriber:sub-revoked' });
     // 2022: one whose certificate ended in 2023; 2026: one still holding a valid certificate.
     now = new Date('2022-06-01T02:00:00.000Z');
     await issueFor(t.signet, t.dir, 'sub-recent', 'individual-signing', 365);
+    await issueFor(t.signet, t.dir, 'sub-two', 'individual-signing', 365);
     now = new Date('2026-02-02T02:00:00.000Z');
     await issueFor(t.signet, t.dir, 'sub-active', 'individual-signing', 365);
-    for (const subscriberId of ['sub-old', 'sub-held', 'sub-revoked', 'sub-recent', 'sub-active']) {
+    for (const subscriberId of ['sub-old', 'sub-held', 'sub-revoked', 'sub-recent', 'sub-active', 'sub-two']) {
       complaints[subscriberId] = (await t.signet.service.complaints.file('operator:clerk', { channel: 'phone', subscriberId, complainant: { name: `投诉人${subscriberId}`, contact: '13800000000' }, category: 'other', description: `关于 ${subscriberId}` })).id;
     }
   });
@@ -35,6 +38,8 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
   it('purges a subscriber five years after their last certificate ended and leaves one under legal hold untouched', async () => {
     await t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-held', kind: 'legal-hold', reason: '(2025)京01民初123号 诉讼保全' });
     now = new Date('2026-03-02T02:00:00.000Z');
+    // Issue 22: the job reads subscribers a page at a time; pages of one cross every boundary.
+    t.signet.service.retention.pageSize = 1;
     const report = await t.signet.service.retention.run();
     expect(report.retentionYears).toBe(5);
     expect(report.purged.map((p) => [p.subscriberId, p.lastCertificateEnd.slice(0, 10), p.records.complaints]).sort()).toEqual([
@@ -42,7 +47,9 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
       ['sub-revoked', '2020-01-20', 1],
     ]);
     expect(report.held.map((h) => h.subscriberId)).toEqual(['sub-held']);
-    expect(report.retained).toBe(2);
+    expect(report.retained).toBe(3);
+    const two = await t.signet.service.complaints.get('operator:auditor', complaints['sub-two']!);
+    expect(two.complainant?.name).toBe('投诉人sub-two');
 
     const purged = await t.signet.service.complaints.get('operator:auditor', complaints['sub-old']!);
     expect(purged).toMatchObject({ complainant: null, description: null, anonymised: true, dueDay: '2026-02-11' });
@@ -61,6 +68,15 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     await t.signet.service.retention.releaseHold('operator:legal', hold!.id);
     const report = await t.signet.service.retention.run();
     expect(report.purged.map((p) => p.subscriberId)).toEqual(['sub-held']);
+    expect([report.held, report.retained]).toEqual([[], 3]);
+    // Five years after sub-two's second certificate ended (June 2023, with sub-recent's), both go, with that date.
+    now = new Date('2028-06-03T02:00:00.000Z');
+    const later = await t.signet.service.retention.run();
+    expect(later.purged.map((p) => [p.subscriberId, p.lastCertificateEnd.slice(0, 7)]).sort()).toEqual([
+      ['sub-recent', '2023-06'],
+      ['sub-two', '2023-06'],
+    ]);
+    expect(later.retained).toBe(1);
     await expect(t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-old', reason: 'too late' })).rejects.toMatchObject({ code: 'service.already-purged', status: 409 });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
-import { findRevocation } from '../status/revocation.js';
+import { sql } from 'kysely';
 import { audit, requiredText, type ServiceContext } from './context.js';
 import type { LegalHoldTable, ServiceTx } from './schema.js';
 
@@ -65,6 +65,8 @@ export class ComplaintPersonalData implements PersonalDataHolder {
 /** R2: legal holds and the retention job that purges personal data once the period has passed. */
 export class Retention {
   private readonly holders: PersonalDataHolder[];
+  /** Subscribers read per query by the job (tests make it small to cross pages). */
+  pageSize = 1000;
 
   constructor(
     private readonly context: ServiceContext,
@@ -128,24 +130,13 @@ export class Retention {
   async run(actor = 'system:retention'): Promise<RetentionReport> {
     const now = this.context.clock();
     const report: RetentionReport = { ranAt: now.toISOString(), retentionYears: this.retentionYears, purged: [], held: [], retained: 0 };
-    const lastEnd = new Map<string, string | null>();
-    for await (const { serial, subscriberId, notAfter } of this.context.ca.eachCertificate({ hasSubscriber: true })) {
-      const c = { serial, subscriber_id: subscriberId, not_after: notAfter };
-      const revocation = await findRevocation(this.context.ca, c.serial);
-      const end = revocation && revocation.revokedAt < c.not_after ? revocation.revokedAt : c.not_after;
-      const subscriber = c.subscriber_id!;
-      // null marks a subscriber who still holds a valid certificate: nothing of theirs may go.
-      const previous = lastEnd.has(subscriber) ? lastEnd.get(subscriber)! : '';
-      if (previous === null || end > now.toISOString()) lastEnd.set(subscriber, null);
-      else lastEnd.set(subscriber, previous > end ? previous : end);
-    }
-    const purged = new Set((await this.context.db.selectFrom('service_retention_purges').select('subscriber_id').execute()).map((r) => r.subscriber_id));
-    for (const [subscriberId, end] of lastEnd) {
-      if (purged.has(subscriberId)) continue;
-      if (end === null || addYears(end, this.retentionYears) > now.toISOString()) {
-        report.retained += 1;
-        continue;
-      }
+    // The database finds who is due, a little early (two days for leap days); each is then checked exactly below.
+    const cutoff = new Date(addYears(now.toISOString(), -this.retentionYears));
+    cutoff.setUTCDate(cutoff.getUTCDate() + 2);
+    let due = 0;
+    for await (const { subscriberId, end } of this.dueSubscribers(cutoff.toISOString())) {
+      if (addYears(end, this.retentionYears) > now.toISOString()) continue;
+      due += 1;
       const holds = await this.holds({ subscriberId, active: true });
       if (holds.length > 0) {
         report.held.push({ subscriberId, holds: holds.map((h) => h.id) });
@@ -165,7 +156,41 @@ export class Retention {
       });
       if (Object.keys(records).length > 0) report.purged.push({ subscriberId, lastCertificateEnd: end, records });
     }
+    // Everyone with a certificate and not purged, less those due but held: still within the period, or still certified.
+    const subscribers = await sql<{ n: number | string }>`
+      SELECT COUNT(DISTINCT c.subscriber_id) AS n FROM certificates c
+      WHERE c.subscriber_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM service_retention_purges p WHERE p.subscriber_id = c.subscriber_id)`.execute(this.context.db);
+    report.retained = Number(subscribers.rows[0]?.n ?? 0) - (due - report.purged.length);
     return report;
+  }
+
+  /**
+   * Subscribers not yet purged whose every certificate ended (expired, or was
+   * revoked before it expired) on or before `cutoff`, with that last end.
+   * Issue 22: one grouped pass over certificates in subscriber order (the
+   * certificates_subscriber index), each revocation found by its primary key,
+   * a page of subscribers at a time resuming after the last one: memory holds
+   * a page, not every subscriber, and no query is made per certificate. A
+   * subscriber still certified has an end after the cutoff and is not listed.
+   * Read-only over the CA's and the status domain's tables, like the RA's inventory.
+   */
+  private async *dueSubscribers(cutoff: string, pageSize = this.pageSize): AsyncGenerator<{ subscriberId: string; end: string }> {
+    let after = '';
+    for (;;) {
+      const page = await sql<{ subscriber_id: string; last_end: string }>`
+        SELECT c.subscriber_id, MAX(CASE WHEN r.revoked_at IS NOT NULL AND r.revoked_at < c.not_after THEN r.revoked_at ELSE c.not_after END) AS last_end
+        FROM certificates c LEFT JOIN revocations r ON r.serial = c.serial
+        WHERE c.subscriber_id > ${after}
+        GROUP BY c.subscriber_id
+        HAVING MAX(CASE WHEN r.revoked_at IS NOT NULL AND r.revoked_at < c.not_after THEN r.revoked_at ELSE c.not_after END) <= ${cutoff}
+          AND NOT EXISTS (SELECT 1 FROM service_retention_purges p WHERE p.subscriber_id = c.subscriber_id)
+        ORDER BY c.subscriber_id
+        LIMIT ${pageSize}`.execute(this.context.db);
+      for (const row of page.rows) yield { subscriberId: row.subscriber_id, end: row.last_end };
+      if (page.rows.length < pageSize) return;
+      after = page.rows.at(-1)!.subscriber_id;
+    }
   }
 }
 
