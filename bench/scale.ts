@@ -329,6 +329,9 @@ async function consoleFigures(d: Deployment): Promise<Record<string, string>> {
   row['dashboard statistics (ms)'] = (await median(5, () => inventory.statistics(by))).toFixed(1);
   const audit = await withPeakRss(() => verifyAudit(d.signet.store));
   row['audit verify (entries, ms, +RSS MB)'] = `${fmt(audit.result.chain.entries)}, ${fmt(audit.ms)}, ${audit.peakMb.toFixed(0)}`;
+  // R2's daily job reads every subscriber's certificates (nothing is five years old here: a pure scan).
+  const retention = await withPeakRss(() => d.signet.service.retention.run('bench'));
+  row['retention job (purged, ms, +RSS MB)'] = `${fmt(retention.result.purged.length)}, ${fmt(retention.ms)}, ${retention.peakMb.toFixed(0)}`;
   return row;
 }
 
