@@ -4,6 +4,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { isRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from '../status/revocation-reasons.js';
 import type { RevocationTable } from '../status/schema.js';
 import type { RaContext } from './context.js';
+import { compactInventoryCounts } from './inventory-counts.js';
 import { requireRole, requireScope, type Principal } from './roles.js';
 import type { RaDatabase } from './schema.js';
 
@@ -216,10 +217,11 @@ export class CertificateInventory {
     if (after && before) throw bad('before', filter.before);
     // Keyset paging: the next rows of the (issued_at, serial) index, however deep; no offset to skip over.
     if (after) {
-      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '<', after.issuedAt), and([eb('c.issued_at', '=', after.issuedAt), eb('c.serial', '<', after.serial)])]));
+      // The leading bound on issued_at alone is what both planners turn into an index range; the OR only settles ties.
+      query = query.where('c.issued_at', '<=', after.issuedAt).where(({ or, eb }) => or([eb('c.issued_at', '<', after.issuedAt), eb('c.serial', '<', after.serial)]));
       offset = 0;
     } else if (before) {
-      query = query.where(({ or, and, eb }) => or([eb('c.issued_at', '>', before.issuedAt), and([eb('c.issued_at', '=', before.issuedAt), eb('c.serial', '>', before.serial)])]));
+      query = query.where('c.issued_at', '>=', before.issuedAt).where(({ or, eb }) => or([eb('c.issued_at', '>', before.issuedAt), eb('c.serial', '>', before.serial)]));
       offset = 0;
     }
     const unfiltered = !filter.q?.trim() && !filter.status && !filter.reason && !filter.issuedOn && (filter.expiringWithinDays === undefined || filter.expiringWithinDays === '');
@@ -277,6 +279,15 @@ export class CertificateInventory {
     const next = (before ? items.length > 0 : more) ? cursor(items.at(-1)) : null;
     const previous = (before ? more : after !== null || offset > 0) ? cursor(items[0]) : null;
     return { items, page, pageSize, total, totalExact, pages: Math.max(1, Math.ceil(total / pageSize)), next, previous };
+  }
+
+  /**
+   * Folds the counters' slots of hours that ended more than an hour ago
+   * (src/ra/inventory-counts.ts): the service round does it, so the
+   * dashboard's sums read one row per hour of history, not eight.
+   */
+  async compactCounters(): Promise<number> {
+    return compactInventoryCounts(this.context.db as unknown as Kysely<unknown>, this.context.store.dialect, hourOf(new Date(this.context.clock().getTime() - HOUR_MS)));
   }
 
   /** Sum of one kind of counter (src/ra/inventory-counts.ts) within the caller's scope, optionally by bucket range. */

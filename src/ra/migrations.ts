@@ -236,10 +236,13 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     // Issue 22: each inventory row names the application that led to its certificate; without an index that was one
-    // scan of every application per row shown.
+    // scan of every application per row shown. And the dashboard's sums by kind.
     '2510_ra_inventory_lookups': {
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('ra_applications_certificate').on('ra_applications').column('certificate_serial').execute();
+        // The dashboard sums one kind of counter across RAs (and slots): by the primary key (ra_id first) that read every
+        // counter, 420,000 rows over three years on PostgreSQL (~250 ms a sum); this index holds the sum's columns.
+        await db.schema.createIndex('ra_inventory_counts_kind').on('ra_inventory_counts').columns(['kind', 'bucket', 'n']).execute();
       },
     },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).

@@ -49,6 +49,8 @@ export async function runServiceRound(signet: Signet, nodeId: string): Promise<S
   const retention = await signet.service.retention.run();
   // Attempt counts that mean nothing any more (issue 16): one row per username x address would otherwise stay forever.
   await signet.ra.pruneAttempts();
+  // The dashboard's counters: past hours' slots folded into one row each (issue 22).
+  await signet.ra.inventory.compactCounters();
   const checkpoint = await signet.auditCheckpoints.checkpointIfDue();
   const delivery = await runDeliveryRound(signet, nodeId);
   return { deemedAcceptances: deemed.length, renewalReminders: reminders, purged: retention.purged.length, checkpoint: checkpoint?.id ?? null, delivery };
