@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../../src/ca/hierarchy.js';
-import { openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
-import { buildServer } from '../../src/http/server.js';
+import type { TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
-import { apiCaller, ensureWebBuilt, horizontalOverflow, launchBrowser, screenshot, VIEWPORTS, type Browser } from './browser.js';
+import { apiCaller, horizontalOverflow, launchBrowser, screenshot, serveSignet, VIEWPORTS, type Browser } from './browser.js';
 
 afterAll(dropFreshStores);
 
@@ -71,13 +69,7 @@ describe('operators, two-person approval and the audit-log viewer in the console
   }
 
   beforeAll(async () => {
-    ensureWebBuilt();
-    t = await openTestSignet('sqlite');
-    await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    app = await buildServer(t.signet, { logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ t, app, base } = await serveSignet());
     await t.signet.ra.agreements.publish({ id: 'v1', title: 'v1', text: '订户协议', actor: 'test' });
     raA = String((await call('POST', '/api/v1/ra/organisations', { name: '甲注册机构' })).id);
     const raB = String((await call('POST', '/api/v1/ra/organisations', { name: '乙注册机构' })).id);
