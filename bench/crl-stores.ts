@@ -2,7 +2,7 @@
  * A full CRL of a million revoked certificates, on SQLite and on PostgreSQL
  * (issue 22: ≤ 5 s and ≤ 200 MB), and its partitions.
  *
- *   npm run build && npx tsx bench/crl-stores.ts [--entries 1000000] [--stores sqlite,postgres] [--partitions 64]
+ *   npm run build && npx tsx bench/crl-stores.ts [--entries 1000000] [--stores sqlite,postgres] [--partitions 64] [--node-flags=--max-semi-space-size=8]
  *
  * For each store: a hierarchy (ECDSA P-256), the revocations written by the database in one statement
  * (src/status/test-support/bulk-revocations.ts), then each publication in a process of its own (the compiled
@@ -30,6 +30,12 @@ const ENTRIES = Number(argument('entries', '1000000'));
 const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const PARTITIONS = Number(argument('partitions', '64'));
 const PASSPHRASE = 'bench-passphrase';
+/**
+ * V8 flags for the publishing processes, e.g. `--node-flags=--max-semi-space-size=8`: then the next full CRL is
+ * published once more with them, beside the run with Node's defaults (the young generation grows to 2 x 32 MB
+ * under the entry pass by default: docs/performance.md).
+ */
+const NODE_FLAGS = (process.argv.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length) ?? '').split(' ').filter(Boolean);
 
 interface Run {
   wallSeconds: number;
@@ -43,7 +49,7 @@ interface Run {
 }
 
 /** One publication in a process of its own; `partitions` publishes every partition instead of the full CRL. */
-function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: number | null): Run {
+function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: number | null, flags: string[] = []): Run {
   const script = `
     const { loadConfig } = await import('./dist/config/settings.js');
     const { openSignet } = await import('./dist/signet.js');
@@ -64,7 +70,7 @@ function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: numb
     const publishSeconds = (performance.now() - t0) / 1000;
     console.log(JSON.stringify({ publishSeconds, rssBeforeMb, entries, bytes }));
     await signet.close();`;
-  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', process.execPath, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', process.execPath, ...flags, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const line = /BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0 || !line) throw new Error(`publication failed:\n${result.stdout}${result.stderr}`);
   const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb' | 'cpuSeconds'>;
@@ -97,6 +103,7 @@ try {
       ['full CRL, first (counted)', publishInProcess(env, h.issuing.caId, null)],
       ['full CRL, next (bound from the previous)', publishInProcess(env, h.issuing.caId, null)],
       [`${PARTITIONS} partitions, first`, publishInProcess(env, h.issuing.caId, PARTITIONS)],
+      ...(NODE_FLAGS.length ? [[`full CRL, next, ${NODE_FLAGS.join(' ')}`, publishInProcess(env, h.issuing.caId, null, NODE_FLAGS)] as [string, Run]] : []),
     ];
     for (const [name, r] of runs) {
       const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s (CPU ${r.cpuSeconds.toFixed(2)} s)  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB, +${fmt(r.peakMb - r.rssBeforeMb)})  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
@@ -107,4 +114,4 @@ try {
 } finally {
   await teardown?.();
 }
-console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n${rows.join('\n')}\n\nReproduce: npm run build && npx tsx bench/crl-stores.ts --entries ${ENTRIES} --stores ${STORES.join(',')} --partitions ${PARTITIONS}`);
+console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n${rows.join('\n')}\n\nReproduce: npm run build && npx tsx bench/crl-stores.ts --entries ${ENTRIES} --stores ${STORES.join(',')} --partitions ${PARTITIONS}${NODE_FLAGS.length ? ` --node-flags=${NODE_FLAGS.join(' ')}` : ''}`);
