@@ -91,6 +91,8 @@ export function provePublicKey(request: CertificationRequest): ProvenPublicKey {
     request.signatureAlgorithm,
     new Uint8Array(request.certificationRequestInfoRaw!),
     new Uint8Array(request.signature),
+    // Imported once, by the inspection (the module-level key cache that used to make the second import free is gone).
+    { publicKey: inspection.key },
   );
   if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
   // From here on the key is its canonical form: certified as such, and its identity whatever the request's spelling.
@@ -118,7 +120,7 @@ function spkiBytesOf(infoDer: Uint8Array): Uint8Array {
 export function proveTemplateKey(spkiDer: Uint8Array, signatureAlgorithm: AlgorithmIdentifier, signedBytes: Uint8Array, signature: Uint8Array): ProvenPublicKey {
   const inspection = inspectPublicKey(spkiDer);
   if (!inspection.ok) throw new SignetError('request.weak-key', 400, { detail: inspection.detail, problem: inspection.problem }, 'csr');
-  const check = verifySignature(inspection.der, signatureAlgorithm, signedBytes, signature);
+  const check = verifySignature(inspection.der, signatureAlgorithm, signedBytes, signature, { publicKey: inspection.key });
   if (!check.ok) throw new SignetError('request.bad-signature', 400, { detail: check.reason }, 'csr');
   const spki = inspection.der;
   return { subjectPublicKeyInfo: spki, parsedPublicKeyInfo: inspection.spki, keyAlgorithm: inspection.keyAlgorithm, spkiSha256: spkiFingerprint(spki) };

@@ -65,6 +65,12 @@ describe('public key inspection', () => {
   });
 });
 
+const inspect = (spki: Uint8Array) => {
+  const inspection = inspectPublicKey(spki);
+  if (!inspection.ok || !inspection.key) throw new Error('not inspected');
+  return inspection.key;
+};
+
 describe('the public keys a deployment verifies its own signatures with (PublicKeyCache, owned by src/signet.ts)', () => {
   it('imports a key once, verifies with it like an uncached import, and forgets the oldest beyond its size', async () => {
     const cache = new PublicKeyCache(2);
@@ -80,5 +86,9 @@ describe('the public keys a deployment verifies its own signatures with (PublicK
     const again = cache.load(a!.publicKeyInfo);
     expect(again).not.toBe(first);
     expect(again.equals(first)).toBe(true);
+    // A key already imported (a request's, from inspectPublicKey) is used as given: another key's fails.
+    expect(verifySignature(a!.publicKeyInfo, a!.signatureAlgorithm, message, signature, { publicKey: inspect(a!.publicKeyInfo) })).toEqual({ ok: true });
+    const other = generateSoftwareKey('ecdsa-p256');
+    expect(verifySignature(a!.publicKeyInfo, a!.signatureAlgorithm, message, signature, { publicKey: inspect(other.publicKeyInfo) }).ok).toBe(false);
   });
 });

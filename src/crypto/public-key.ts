@@ -19,6 +19,8 @@ export type PublicKeyInspection =
        * certificate and what key identity (blocklist, one holder per key) hashes.
        */
       der: Uint8Array;
+      /** The key as node:crypto imported it while inspecting (absent for SM2): verifiers take it rather than import it again. */
+      key?: KeyObject;
     }
   | { ok: false; problem: 'rsa-too-small' | 'rsa-size-unsupported' | 'rsa-exponent' | 'unknown-curve' | 'unsupported-key' | 'malformed-key'; detail: string };
 
@@ -76,7 +78,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     }
     const key = loadsAsKey(spkiDer, spki);
     if (!key) return malformedKey('the EC point is not on the curve');
-    return canonical(keyAlgorithm, fromValues(key, spki), spkiDer, spki);
+    return canonical(keyAlgorithm, fromValues(key, spki), spkiDer, spki, key);
   }
   if (algorithm === OID.ed25519) {
     // RFC 8410 §3: the parameters MUST be absent.
@@ -84,7 +86,7 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (point.length !== 32) return malformedKey(`Ed25519 key of ${point.length} octets (32 expected)`);
     const key = loadsAsKey(spkiDer, spki);
     if (!key) return malformedKey('invalid Ed25519 key');
-    return canonical('ed25519', fromValues(key, spki), spkiDer, spki);
+    return canonical('ed25519', fromValues(key, spki), spkiDer, spki, key);
   }
   if (algorithm === OID.rsaEncryption) {
     // RFC 3279 §2.3.1: NULL parameters. Absent ones are written as NULL; anything else is refused.
@@ -109,24 +111,25 @@ export function inspectPublicKey(spkiDer: Uint8Array, parsed?: SubjectPublicKeyI
     if (e < 65537n || e % 2n === 0n) {
       return { ok: false, problem: 'rsa-exponent', detail: `RSA public exponent ${e} is not an odd number ≥ 65537` };
     }
-    return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key, spki), spkiDer, spki);
+    return canonical(`rsa-${bits}` as KeyAlgorithm, fromValues(key, spki), spkiDer, spki, key);
   }
   const mlDsa = mlDsaByOid(algorithm);
   if (mlDsa) {
     // RFC 9881 §4: the parameters MUST be absent; the key is the raw FIPS 204 pk, of one size per set.
     if (parameters !== undefined && parameters !== null) return malformedKey(`${mlDsa} with parameters (RFC 9881 §4: they are absent)`);
     if (point.length !== ML_DSA[mlDsa].publicKeyBytes) return malformedKey(`${mlDsa} key of ${point.length} octets (${ML_DSA[mlDsa].publicKeyBytes} expected)`);
-    if (!loadsAsKey(spkiDer, spki)) return malformedKey(`invalid ${mlDsa} key`);
+    const key = loadsAsKey(spkiDer, spki);
+    if (!key) return malformedKey(`invalid ${mlDsa} key`);
     // Only one spelling exists (an OID and the octets), so the DER already checked is the canonical form.
-    return canonical(mlDsa, new Uint8Array(spkiDer), spkiDer, spki);
+    return canonical(mlDsa, new Uint8Array(spkiDer), spkiDer, spki, key);
   }
   return { ok: false, problem: 'unsupported-key', detail: `key algorithm ${algorithm} is not supported` };
 }
 
 /** The canonical form and its parse: the request's own parse when the two are the same bytes (the usual case). */
-function canonical(keyAlgorithm: KeyAlgorithm, der: Uint8Array, requestDer: Uint8Array, requestSpki: SubjectPublicKeyInfo): PublicKeyInspection {
+function canonical(keyAlgorithm: KeyAlgorithm, der: Uint8Array, requestDer: Uint8Array, requestSpki: SubjectPublicKeyInfo, key?: KeyObject): PublicKeyInspection {
   const same = Buffer.from(der.buffer, der.byteOffset, der.byteLength).equals(Buffer.from(requestDer.buffer, requestDer.byteOffset, requestDer.byteLength));
-  return { ok: true, keyAlgorithm, der, spki: same ? requestSpki : AsnConvert.parse(der, SubjectPublicKeyInfo) };
+  return { ok: true, keyAlgorithm, der, spki: same ? requestSpki : AsnConvert.parse(der, SubjectPublicKeyInfo), key };
 }
 
 /**

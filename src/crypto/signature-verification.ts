@@ -1,4 +1,4 @@
-import { constants, verify } from 'node:crypto';
+import { constants, verify, type KeyObject } from 'node:crypto';
 import { loadPublicKey, type PublicKeyCache } from './public-key.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
@@ -15,6 +15,8 @@ export interface SignatureVerificationOptions {
   sm2Keys?: Sm2KeyDirectory;
   /** Keys already imported (the composition root's): for a caller checking the same key's signatures over and over. */
   publicKeys?: PublicKeyCache;
+  /** The key of `spkiDer` already imported (a request's, from inspectPublicKey): used as it is. */
+  publicKey?: KeyObject;
 }
 
 /**
@@ -69,7 +71,7 @@ export function verifySignature(
 
   let key;
   try {
-    key = options.publicKeys ? options.publicKeys.load(spkiDer) : loadPublicKey(spkiDer);
+    key = options.publicKey ?? (options.publicKeys ? options.publicKeys.load(spkiDer) : loadPublicKey(spkiDer));
   } catch {
     return { ok: false, reason: 'the public key cannot be loaded' };
   }
