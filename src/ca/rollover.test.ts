@@ -172,7 +172,7 @@ describe.each(storeBackends)('a rollover killed mid-way on %s', (backend) => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-during-rollover.ts'), String(offsetMs)], {
       env: { ...process.env, SIGNET_DATA: t.dir, SIGNET_DATABASE_URL: t.config.databaseUrl, SIGNET_CA_PASSPHRASE: TEST_PASSPHRASE, SIGNET_PUBLIC_URL: t.config.publicUrl },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 180_000,
     });
     expect(child.signal, child.stderr).toBe('SIGKILL');
 
@@ -192,5 +192,5 @@ describe.each(storeBackends)('a rollover killed mid-way on %s', (backend) => {
     } finally {
       await restarted.close();
     }
-  });
+  }, 600_000);
 });

@@ -18,7 +18,7 @@ function signet(args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
     env: { ...process.env, SIGNET_DATA: dataDir, SIGNET_LANG: 'en', SIGNET_DATABASE_URL: '', SIGNET_CA_PASSPHRASE: PASSPHRASE },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 180_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -55,5 +55,5 @@ describe('signet evidence report|verify when the CRL in force is too large to em
     expect((JSON.parse(alone.stdout) as { problems: string[] }).problems.join()).toMatch(/travels beside the package and was not given/);
     expect(signet(['evidence', 'verify', out, '--ca', rootPem, '--crl', join(work, 'elsewhere.crl')]).status).toBe(0);
     // Four command-line processes, each loading the CLI through tsx.
-  }, 240_000);
+  }, 600_000);
 });
