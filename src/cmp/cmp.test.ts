@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { runTool, runToolAsync, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { openRaTestBed } from '../ra/test-support/ra-test-bed.js';
 import { buildServer } from '../http/server.js';
-import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
+import type { Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { PKI_FAILURE, PKIMessage, type PkiFailure } from './pki-message.js';
 
@@ -65,14 +64,7 @@ describe.each(storeBackends)('CMP (RFC 4210, lightweight profile RFC 9483) on %s
   const cmp = (args: string[]) => runAsync('openssl', ['cmp', '-server', server, '-path', '.well-known/cmp', '-msg_timeout', '100', '-srvcert', issuingPem, ...args]);
 
   beforeAll(async () => {
-    t = await openTestSignet(backend, { estRetryAfterSeconds: 1 });
-    dir = mkdtempSync(join(tmpdir(), 'signet-cmp-'));
-    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    rootPem = writePem(dir, 'root.pem', h.root.der);
-    issuingPem = writePem(dir, 'issuing.pem', h.issuing.der);
-    await t.signet.ra.agreements.publish({ id: 'v1', title: '数字证书服务协议', text: '协议', actor: 'test' });
-    const ra = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '上海注册机构' });
-    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+    ({ t, dir, rootPem, issuingPem, officer } = await openRaTestBed(backend, { dirPrefix: 'signet-cmp-', raName: '上海注册机构', signet: { estRetryAfterSeconds: 1 } }));
     app = await buildServer(t.signet, { logger: false, rateLimits: false, tls: null });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();

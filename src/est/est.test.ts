@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { runTool, runToolAsync, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { openRaTestBed } from '../ra/test-support/ra-test-bed.js';
 import { buildServer } from '../http/server.js';
-import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
+import type { Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 
 afterAll(dropFreshStores);
@@ -60,14 +59,7 @@ describe.each(storeBackends)('EST (RFC 7030) on %s (issue 21)', (backend) => {
   }
 
   beforeAll(async () => {
-    t = await openTestSignet(backend, { estRetryAfterSeconds: 1 });
-    dir = mkdtempSync(join(tmpdir(), 'signet-est-'));
-    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    rootPem = writePem(dir, 'root.pem', h.root.der);
-    issuingPem = writePem(dir, 'issuing.pem', h.issuing.der);
-    await t.signet.ra.agreements.publish({ id: 'v1', title: '数字证书服务协议', text: '协议', actor: 'test' });
-    const ra = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '北京注册机构' });
-    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+    ({ t, dir, rootPem, issuingPem, officer } = await openRaTestBed(backend, { dirPrefix: 'signet-est-', signet: { estRetryAfterSeconds: 1 } }));
     tlsCert = join(dir, 'tls.pem');
     const tlsKey = join(dir, 'tls.key');
     const made = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', tlsKey, '-out', tlsCert, '-subj', '/CN=localhost', '-days', '2', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);

@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { opensslRequest, runTool, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { openRaTestBed } from './test-support/ra-test-bed.js';
 import { opensslView } from '../ca/test-support/openssl-extension.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
-import { bootstrapPrincipal, type Principal } from './roles.js';
+import type { Principal } from './roles.js';
 
 afterAll(dropFreshStores);
 
@@ -37,14 +35,7 @@ describe.each(storeBackends)('the RA download puts the identity the officer veri
   }
 
   beforeAll(async () => {
-    t = await openTestSignet(backend);
-    dir = mkdtempSync(join(tmpdir(), 'signet-ra-identity-'));
-    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    rootPem = writePem(dir, 'root.pem', h.root.der);
-    issuingPem = writePem(dir, 'issuing.pem', h.issuing.der);
-    await t.signet.ra.agreements.publish({ id: 'v1', title: '数字证书服务协议', text: '协议', actor: 'test' });
-    const ra = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '北京注册机构' });
-    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+    ({ t, dir, rootPem, issuingPem, officer } = await openRaTestBed(backend, { dirPrefix: 'signet-ra-identity-' }));
   });
   afterAll(() => t.signet.close());
 

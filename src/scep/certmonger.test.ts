@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { runTool, runToolAsync, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { openRaTestBed } from '../ra/test-support/ra-test-bed.js';
 import { buildServer } from '../http/server.js';
-import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
+import type { Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 
 afterAll(dropFreshStores);
@@ -65,14 +65,7 @@ describe.each(storeBackends)('SCEP with certmonger on %s (issue 21)', (backend) 
   }
 
   beforeAll(async () => {
-    t = await openTestSignet(backend);
-    dir = mkdtempSync(join(tmpdir(), 'signet-certmonger-'));
-    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    rootPem = writePem(dir, 'root.pem', h.root.der);
-    issuingPem = writePem(dir, 'issuing.pem', h.issuing.der);
-    await t.signet.ra.agreements.publish({ id: 'v1', title: '数字证书服务协议', text: '协议', actor: 'test' });
-    const ra = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '北京注册机构' });
-    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+    ({ t, dir, rootPem, issuingPem, officer } = await openRaTestBed(backend, { dirPrefix: 'signet-certmonger-' }));
     app = await buildServer(t.signet, { logger: false, rateLimits: false, tls: null });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHierarchy } from '../ca/hierarchy.js';
-import { openTestSignet, runTool, runToolAsync, writePem, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { runTool, runToolAsync, type TestSignet, type ToolResult } from '../ca/test-support/ca-fixture.js';
+import { openRaTestBed } from '../ra/test-support/ra-test-bed.js';
 import { softwareSignerFromPkcs8 } from '../crypto/software-signer.js';
 import { buildServer } from '../http/server.js';
-import { bootstrapPrincipal, type Principal } from '../ra/roles.js';
+import type { Principal } from '../ra/roles.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { MESSAGE_TYPE, readCertRep, sealEnvelope, signPkiMessage } from './pki-message.js';
 import * as asn1js from 'asn1js';
@@ -96,14 +95,7 @@ describe.each(storeBackends)('SCEP (RFC 8894) on %s (issue 21)', (backend) => {
   }
 
   beforeAll(async () => {
-    t = await openTestSignet(backend);
-    dir = mkdtempSync(join(tmpdir(), 'signet-scep-'));
-    const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-    rootPem = writePem(dir, 'root.pem', h.root.der);
-    issuingPem = writePem(dir, 'issuing.pem', h.issuing.der);
-    await t.signet.ra.agreements.publish({ id: 'v1', title: '数字证书服务协议', text: '协议', actor: 'test' });
-    const ra = await t.signet.ra.organisations.create(bootstrapPrincipal('cli', 'test'), { name: '北京注册机构' });
-    officer = { operatorId: null, username: 'officer', role: 'ra-officer', raId: ra.id, via: 'cli' };
+    ({ t, dir, rootPem, issuingPem, officer } = await openRaTestBed(backend, { dirPrefix: 'signet-scep-' }));
     app = await buildServer(t.signet, { logger: false, rateLimits: false, tls: null });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
