@@ -26,7 +26,8 @@ import { Sm2Identities } from './sm2-identities.js';
 import { discloseIdentifier } from './identifier-disclosure.js';
 import { ProfileCatalogue, type CertificateProfile } from './profiles.js';
 import type { SubscriberIdentity } from './subject-identity.js';
-import { newSerialNumber, normaliseSerial } from './serial-number.js';
+import { normaliseSerial } from './serial-number.js';
+import { SerialSource } from './serial-source.js';
 import { buildSubjectName, describeName, parseDistinguishedName, type SubjectAttributes } from './subject-name.js';
 
 /** What an intent keeps of its TBS: nothing but its hash (tbs_sha256); the column stays for intents from before. */
@@ -209,6 +210,8 @@ export class CertificateAuthority {
   private readonly signatureAlgorithms = new WeakMap<Signer, AlgorithmIdentifier>();
   /** The profile extensions every certificate of an issuer shares, built once per issuer and profile. */
   private readonly sharedExtensions = new SharedExtensions();
+  /** Certificate serials: the prefix octet and 128 CSPRNG bits from this CA's own pool (serial-source.ts), made at the first certificate as before. */
+  private serials: SerialSource | undefined;
   private readonly issuance = new GroupCommit<PreparedCertificate, IssuedCertificate>((batch) => this.issueBatch(batch));
 
   constructor(options: CertificateAuthorityOptions) {
@@ -470,7 +473,7 @@ export class CertificateAuthority {
       serial: '',
       tbsDer: Buffer.alloc(0),
       renewSerial: () => {
-        const serialBytes = newSerialNumber(this.config.serialPrefix);
+        const serialBytes = (this.serials ??= new SerialSource(this.config.serialPrefix)).serial();
         const tbs = new TBSCertificate({
           version: Version.v3,
           serialNumber: new Uint8Array(serialBytes).buffer,

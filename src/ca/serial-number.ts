@@ -1,17 +1,4 @@
 import { SignetError } from '../i18n/signet-error.js';
-import { SerialSource } from './serial-source.js';
-
-const sources = new Map<number, SerialSource>();
-
-/** 17 octets: the prefix octet and 128 bits from the CSPRNG (serial-source.ts). Uniqueness is enforced by the database, not trusted to chance. */
-export function newSerialNumber(prefix: number): Buffer {
-  let source = sources.get(prefix);
-  if (!source) {
-    source = new SerialSource(prefix);
-    sources.set(prefix, source);
-  }
-  return source.serial();
-}
 
 /** Accepts 5C:AB:…, 0x5cab…, 5CAB…; returns the lowercase form the store uses. */
 export function normaliseSerial(input: string): string {

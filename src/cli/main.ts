@@ -132,9 +132,11 @@ export function buildCommands(): Command {
       config.adminToken();
       // Loaded here, not at the top: every other command starts without Fastify and its plugins (seconds on a busy machine).
       const { buildServer } = await import('../http/server.js');
+      const { ServerMetrics } = await import('../http/metrics.js');
       // SIGNET_TLS=development: the listener's certificate from this deployment's own hierarchy (issue 16 §6).
       const ownTls = await listenerTlsFromEnv(signet, config, process.env, (made, names, dir) => console.error(say('deployment.tls-development-made', { serial: made.serial, names: names.join(', '), dir })));
-      const app = await buildServer(signet, ownTls ? { tls: ownTls } : {});
+      // The process's runtime figures (CPU, memory, GC) on /metrics: this is the one server of the process.
+      const app = await buildServer(signet, { metrics: new ServerMetrics({ runtime: true }), ...(ownTls ? { tls: ownTls } : {}) });
       // Online signing identities roll over before they expire (docs/operations.md), now and every quarter hour.
       startRolloverSchedule(signet, undefined, (error) => app.log.error({ err: error }, 'identity rollover failed'));
       // Deemed acceptance, renewal reminders, retention and audit checkpoints (issue 6), on whichever node holds the lease.

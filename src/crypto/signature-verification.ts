@@ -19,28 +19,6 @@ export interface SignatureVerificationOptions {
   publicKey?: KeyObject;
 }
 
-/**
- * Verifies an X.509-style signature (certificate, CSR, CRL, OCSP) against a
- * SubjectPublicKeyInfo. Algorithms outside node:crypto (SM2 with its ID) plug
- * in through registerSignatureVerifier without changing any caller.
- */
-export type SignatureVerifier = (
-  spkiDer: Uint8Array,
-  algorithm: AlgorithmIdentifier,
-  message: Uint8Array,
-  signature: Uint8Array,
-  options?: SignatureVerificationOptions,
-) => SignatureCheck;
-
-const pluggedVerifiers = new Map<string, SignatureVerifier>();
-
-export function registerSignatureVerifier(signatureOid: string, verifier: SignatureVerifier): void {
-  pluggedVerifiers.set(signatureOid, verifier);
-}
-
-// GB/T 32918.2 with the signer's ID (sm-crypto-v2; node:crypto's SM2 assumes an empty ID).
-registerSignatureVerifier(OID.sm3WithSm2, verifySm3WithSm2);
-
 const PKCS1: Record<string, HashName> = {
   [OID.sha256WithRSA]: 'sha256',
   [OID.sha384WithRSA]: 'sha384',
@@ -57,6 +35,12 @@ function hashByOid(oid: string): HashName | undefined {
   return (Object.keys(HASH_OID) as HashName[]).find((h) => HASH_OID[h] === oid && h !== 'sm3');
 }
 
+/**
+ * Verifies an X.509-style signature (certificate, CSR, CRL, OCSP) against a
+ * SubjectPublicKeyInfo. SM2 (GB/T 32918.2 with the signer's ID) is checked by
+ * sm-crypto-v2, since node:crypto's SM2 assumes an empty ID; the IDs of our
+ * own keys come in `options.sm2Keys` from the composition root.
+ */
 export function verifySignature(
   spkiDer: Uint8Array,
   algorithm: AlgorithmIdentifier,
@@ -65,8 +49,7 @@ export function verifySignature(
   options: SignatureVerificationOptions = {},
 ): SignatureCheck {
   const oid = algorithm.algorithm;
-  const plugged = pluggedVerifiers.get(oid);
-  if (plugged) return plugged(spkiDer, algorithm, message, signature, options);
+  if (oid === OID.sm3WithSm2) return verifySm3WithSm2(spkiDer, algorithm, message, signature, options);
   if (WEAK.has(oid)) return { ok: false, reason: `signature algorithm ${oid} uses a broken hash` };
 
   let key;

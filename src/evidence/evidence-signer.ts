@@ -41,8 +41,9 @@ export async function evidenceSigner(
 ): Promise<EvidenceSigner & { notBefore: Date }> {
   const now = ca.now().getTime();
   const rows = await evidenceDatabase(ca).selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
-  let row = rows.find((r) => validityOf(r.certificate_der).notBefore.getTime() <= now && validityOf(r.certificate_der).notAfter.getTime() > now);
-  if (!row || now >= rolloverAt(validityOf(row.certificate_der).notBefore, validityOf(row.certificate_der).notAfter, remainingFraction).getTime()) {
+  const validities = new Map(rows.map((r) => [r, validityOf(r.certificate_der)] as const));
+  let row = rows.find((r) => inForceAt(validities.get(r)!, now));
+  if (!row || now >= rolloverAt(validities.get(row)!.notBefore, validities.get(row)!.notAfter, remainingFraction).getTime()) {
     try {
       row = await createEvidenceSigner(ca, row?.id ?? null, keyStorage ?? row?.key_storage ?? rows[0]?.key_storage ?? 'software');
     } catch (error) {
@@ -64,9 +65,10 @@ export async function evidenceSigner(
 export async function evidenceSignerLifetimes(ca: CertificateAuthority, remainingFraction = 0.25): Promise<IdentityLifetime[]> {
   const now = ca.now().getTime();
   const rows = await evidenceDatabase(ca).selectFrom('evidence_signers').selectAll().orderBy('created_at', 'desc').execute();
-  const inForce = rows.find((r) => validityOf(r.certificate_der).notBefore.getTime() <= now && validityOf(r.certificate_der).notAfter.getTime() > now);
+  const validities = new Map(rows.map((r) => [r, validityOf(r.certificate_der)] as const));
+  const inForce = rows.find((r) => inForceAt(validities.get(r)!, now));
   return rows.map((r, index) => {
-    const { notBefore, notAfter } = validityOf(r.certificate_der);
+    const { notBefore, notAfter } = validities.get(r)!;
     return {
       kind: 'evidence' as const,
       id: r.id,
@@ -79,15 +81,13 @@ export async function evidenceSignerLifetimes(ca: CertificateAuthority, remainin
   });
 }
 
-const validities = new WeakMap<Buffer, { notBefore: Date; notAfter: Date }>();
 function validityOf(der: Buffer): { notBefore: Date; notAfter: Date } {
-  let validity = validities.get(der);
-  if (!validity) {
-    const x509 = new X509Certificate(der);
-    validity = { notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo) };
-    validities.set(der, validity);
-  }
-  return validity;
+  const x509 = new X509Certificate(der);
+  return { notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo) };
+}
+
+function inForceAt(validity: { notBefore: Date; notAfter: Date }, now: number): boolean {
+  return validity.notBefore.getTime() <= now && validity.notAfter.getTime() > now;
 }
 
 /** The CA certificates above a certificate issued by `caId`: issuing CA first, root last. */

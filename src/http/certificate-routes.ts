@@ -7,7 +7,7 @@ import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { toPem } from './der.js';
 import { requireOperator } from './operator-auth.js';
-import { certificatesIssued } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import { validateResidentId, validateUscc } from '../ra/identifiers.js';
 
 /**
@@ -51,7 +51,7 @@ const certificateSchema = {
   },
 } as const;
 
-export async function certificateRoutes(app: FastifyInstance, signet: Signet): Promise<void> {
+export async function certificateRoutes(app: FastifyInstance, signet: Signet, metrics: ServerMetrics): Promise<void> {
   app.post<{ Body: IssueBody }>(
     '/api/v1/certificates',
     {
@@ -121,7 +121,7 @@ export async function certificateRoutes(app: FastifyInstance, signet: Signet): P
         requestedBy: 'operator:admin-token',
         reason: body.reason ?? 'issued through the operator API',
       });
-      certificatesIssued.inc({ profile: issued.profileId });
+      metrics.certificatesIssued.inc({ profile: issued.profileId });
       return reply
         .code(201)
         .header('location', `/api/v1/certificates/${issued.serial}`)

@@ -138,6 +138,24 @@ describe.each(storeBackends)('the HTTP interface on %s (docs/architecture.md)', 
     expect((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer test-admin-token' } })).body).toContain('signet_certificates_issued_total');
   });
 
+  it('counts on /metrics what this server issued, not what another server in the same process did (no module-level state)', async () => {
+    const issuedCount = async (server: FastifyInstance) =>
+      Number(/^signet_certificates_issued_total\{profile="tls-client"\} (\d+)$/m.exec((await server.inject({ url: '/metrics', headers: operator })).body)?.[1] ?? 0);
+    const other = await buildServer(t.signet, { logger: false });
+    try {
+      const before = await issuedCount(app);
+      const { csrPem } = opensslRequest(dir, 'ecdsa-p256');
+      const response = await other.inject({ method: 'POST', url: '/api/v1/certificates', headers: operator, payload: { csr: csrPem, profile: 'tls-client', subject: 'CN=metrics.example.cn' } });
+      expect(response.statusCode).toBe(201);
+      expect(await issuedCount(other)).toBe(1);
+      expect(await issuedCount(app)).toBe(before);
+      // Runtime figures only where the process's entry point asked for them (signet serve).
+      expect((await other.inject({ url: '/metrics', headers: operator })).body).not.toContain('signet_process_cpu');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('sends nosniff, frame protection and a CSP on every page, the API docs and the published texts (issue 16 §7)', async () => {
     for (const url of ['/', '/api/docs', '/api/docs/static/index.html', '/cps', '/notices', '/agreements']) {
       const response = await app.inject(url);

@@ -9,7 +9,7 @@ import { ocspCacheMetrics } from '../status/ocsp-response-cache.js';
 import { certificateRoutes } from './certificate-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
-import { registry } from './metrics.js';
+import { ServerMetrics } from './metrics.js';
 import { calendar, calendarMetrics, clockHealth, clockMetrics } from '../lifetimes.js';
 import { requireOperator } from './operator-auth.js';
 import { sendProblem, toSignetError } from './problem.js';
@@ -44,6 +44,8 @@ export interface ServerOptions {
   tls?: { cert: Buffer; key: Buffer } | null;
   /** Reverse proxies whose X-Forwarded-For is believed; default from SIGNET_TRUSTED_PROXIES (proxies.ts), else none. */
   trustedProxies?: string[] | false;
+  /** What /metrics counts (metrics.ts); default this server's own, without the process's runtime figures. */
+  metrics?: ServerMetrics;
 }
 
 /**
@@ -139,15 +141,16 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   });
   // Metrics say how busy the CA is and what it issues: for the operator's Prometheus, with a bearer token
   // (SIGNET_METRICS_TOKEN, else the admin token), not for everyone (issue 16 §7).
+  const metrics = options.metrics ?? new ServerMetrics();
   const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
   app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuth }, async (_request, reply) =>
-    reply.type(registry.contentType).send((await registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet)) + ocspCacheMetrics(signet.status.ocsp.cacheStats())),
+    reply.type(metrics.registry.contentType).send((await metrics.registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet)) + ocspCacheMetrics(signet.status.ocsp.cacheStats())),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Each domain's routes; a domain adds its line here and nothing else.
   await caRoutes(app, signet);
-  await certificateRoutes(app, signet);
+  await certificateRoutes(app, signet, metrics);
   await statusRoutes(app, signet);
   await tsaRoutes(app, signet);
   await evidenceRoutes(app, signet);

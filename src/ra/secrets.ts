@@ -34,10 +34,15 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A hash to compare against when the account does not exist, so both cases cost the same time. */
-let decoy: Promise<string> | undefined;
+/**
+ * A hash to compare against when the account does not exist, so both cases
+ * cost the same time: the stored form at today's cost, whose key no secret is
+ * known to give (scrypt's output is never chosen). A constant rather than a
+ * hash made once and kept: no module-level state.
+ */
+const DECOY_HASH = `scrypt$${DEFAULT_LOG_N}$${R}$${P}$${Buffer.alloc(16, 0x5a).toString('base64')}$${Buffer.alloc(KEY_LENGTH).toString('base64')}`;
 export function decoyHash(): Promise<string> {
-  return (decoy ??= hashSecret(randomBytes(16).toString('hex')));
+  return Promise.resolve(DECOY_HASH);
 }
 
 export function sha256Hex(value: string): string {
