@@ -35,7 +35,7 @@ function mutated(text: string, name: string): boolean {
   return new RegExp(`\\b${name}\\s*\\.\\s*(set|add|delete|clear)\\s*\\(`).test(text);
 }
 
-export function moduleState(file: string, text: string): string[] {
+function moduleState(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   for (const statement of source.statements) {
