@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AcmeProblem } from '../acme/problems.js';
 import type { AcmeResponse, AcmeService, Authenticated } from '../acme/acme-service.js';
 import type { Signet } from '../signet.js';
+import { SignetError } from '../i18n/signet-error.js';
 
 type Mode = 'jwk' | 'kid' | 'either';
 
@@ -95,6 +96,11 @@ function baseOf(request: FastifyRequest): string {
 
 function toProblem(error: unknown): AcmeProblem {
   if (error instanceof AcmeProblem) return error;
+  // The per-source door limit (rate-limits.ts), said in ACME's terms (RFC 8555 §6.6) with its Retry-After.
+  if (error instanceof SignetError && error.code === 'request.rate-limited') {
+    const seconds = Number(error.params.seconds) || 1;
+    return new AcmeProblem('rateLimited', `too many requests from this address; try again in ${seconds} seconds`, { retryAfterSeconds: seconds });
+  }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new AcmeProblem('malformed', 'ACME requests are application/jose+json', { status: 415 });
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AcmeProblem('malformed', 'the request is too large', { status: 413 });

@@ -6,6 +6,7 @@ import { raDb } from '../ra/schema.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { DEFAULT_RATE_LIMITS, limitedRoutes, rateLimitsFrom, type LimitClass, type RateLimitSettings } from './rate-limits.js';
 import { buildServer } from './server.js';
+import { signJws, testKey } from '../acme/test-support/test-client.js';
 
 afterAll(dropFreshStores);
 
@@ -108,6 +109,41 @@ describe.each(storeBackends)('rate limits on %s (issue 16 §3)', (backend) => {
       // The same request from elsewhere still passes.
       expect((await from('10.0.2.1', request)).statusCode, `${name} from elsewhere`).not.toBe(429);
     }
+  });
+
+  it('limits ACME new-account, new-order, finalize, challenge and revoke-cert per source, as rateLimited problems (RFC 8555 §6.6)', async () => {
+    const acme = (url: string, payload: unknown = {}): InjectOptions => ({ method: 'POST', url, headers: { host: 'acme.test', 'content-type': 'application/jose+json' }, payload: JSON.stringify(payload) });
+    let address = 40;
+    for (const url of ['/acme/new-account', '/acme/new-order', '/acme/order/some-order/finalize', '/acme/chall/some-challenge', '/acme/revoke-cert']) {
+      const source = `10.0.1.${address++}`;
+      // An unsigned body: the door lets it through to ACME's own refusal, three times.
+      for (let i = 0; i < 3; i++) expect((await from(source, acme(url))).json().type, `${url} #${i}`).toBe('urn:ietf:params:acme:error:malformed');
+      const limited = await from(source, acme(url));
+      expect([limited.statusCode, limited.headers['content-type']?.toString().split(';')[0]], url).toEqual([429, 'application/problem+json']);
+      expect(limited.json()).toMatchObject({ type: 'urn:ietf:params:acme:error:rateLimited', status: 429 });
+      expect(limited.json().detail).toMatch(/try again in \d+ seconds/);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // RFC 8555 §6.5: a fresh nonce on error answers too, so the client can go on after Retry-After.
+      expect(limited.headers['replay-nonce']).toBeTruthy();
+    }
+    // One allowance per source across the five: the class is counted once, whichever of them is asked.
+    const mixed = '10.0.1.50';
+    for (const url of ['/acme/new-account', '/acme/new-order', '/acme/revoke-cert']) expect((await from(mixed, acme(url))).statusCode).toBe(400);
+    expect((await from(mixed, acme('/acme/chall/x'))).statusCode).toBe(429);
+    // Polling an order or authorization is not counted: clients poll every few seconds.
+    for (let i = 0; i < 6; i++) expect((await from(mixed, acme('/acme/order/some-order'))).statusCode).toBe(400);
+
+    // Nothing is evaluated when refusing: the signed request's nonce is not used up, so the same request from
+    // another source is judged on its merits (not badNonce).
+    const nonce = (await app.inject({ method: 'HEAD', url: '/acme/new-nonce', headers: { host: 'acme.test' } })).headers['replay-nonce'] as string;
+    const key = testKey();
+    const signed = signJws(key, { nonce, url: 'http://acme.test/acme/new-account', jwk: key.jwk }, { termsOfServiceAgreed: true });
+    const refused = await from(mixed, acme('/acme/new-account', signed));
+    expect(refused.json().type).toBe('urn:ietf:params:acme:error:rateLimited');
+    const judged = await from('10.0.1.51', acme('/acme/new-account', signed));
+    expect(judged.statusCode).not.toBe(429);
+    expect(judged.json().type).not.toBe('urn:ietf:params:acme:error:badNonce');
   });
 
   it('leaves routes outside the table alone', async () => {

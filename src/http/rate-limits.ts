@@ -17,7 +17,7 @@ import { SignetError } from '../i18n/signet-error.js';
  * therefore generous, so a stranger cannot keep an account's holder out for
  * long by spending its allowance.
  */
-export type LimitClass = 'login' | 'portal-sign-in' | 'download' | 'registration' | 'status' | 'tsa' | 'evidence' | 'enrolment';
+export type LimitClass = 'login' | 'portal-sign-in' | 'download' | 'registration' | 'status' | 'tsa' | 'evidence' | 'enrolment' | 'acme';
 
 export interface Limit {
   max: number;
@@ -47,6 +47,13 @@ const CLASSES: ReadonlyArray<{ name: LimitClass; routes: ReadonlyArray<[string, 
     name: 'enrolment',
     routes: [['POST', '/.well-known/est/simpleenroll'], ['POST', '/.well-known/est/simplereenroll'], ['POST', '/.well-known/cmp'], ['POST', '/.well-known/cmp/p/:label'], ['GET', '/scep'], ['POST', '/scep']],
   },
+  // ACME's requests that make something (RFC 8555 §6.6): an account, an order, a validation (Signet fetches from the
+  // named host), a signature, a revocation. Polling an order or authorization and fetching a certificate stay open:
+  // clients poll every few seconds. Over the limit ACME callers get urn:ietf:params:acme:error:rateLimited (acme-routes.ts).
+  {
+    name: 'acme',
+    routes: [['POST', '/acme/new-account'], ['POST', '/acme/new-order'], ['POST', '/acme/order/:id/finalize'], ['POST', '/acme/chall/:id'], ['POST', '/acme/revoke-cert']],
+  },
 ];
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
@@ -59,6 +66,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
     tsa: { max: 300, windowSeconds: 60 },
     evidence: { max: 60, windowSeconds: 60 },
     enrolment: { max: 60, windowSeconds: 300 },
+    // One certificate is 3-4 of these (order, a challenge per name, finalize): about 75 certificates per source in 5 minutes.
+    acme: { max: 300, windowSeconds: 300 },
   },
   account: {
     login: { max: 20, windowSeconds: 300 },
@@ -68,8 +77,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
 };
 
 const CLASS_NAMES = new Set<string>(CLASSES.map((c) => c.name));
-/** Counted in the store, shared by every server process (registerRateLimits). */
-const SHARED_CLASSES = new Set<LimitClass>(['login', 'portal-sign-in', 'download', 'registration']);
+/** Counted in the store, shared by every server process (registerRateLimits); ACME's requests each write to the store anyway. */
+const SHARED_CLASSES = new Set<LimitClass>(['login', 'portal-sign-in', 'download', 'registration', 'acme']);
 /** Longest window: the store forgets request counts older than a day (RegistrationAuthority.pruneAttempts). */
 const MAX_WINDOW_SECONDS = 86_400;
 
@@ -139,7 +148,7 @@ export function sourceKey(ip: string): string {
 /**
  * Registers the limits; call before any route is added (they attach through
  * an onRoute hook, so a route in the table cannot escape them). The classes
- * that guard secrets and registrations are counted in the store (`shared`),
+ * that guard secrets and registrations, and ACME's, are counted in the store (`shared`),
  * so several server processes on one database allow the limit once between
  * them; the relying parties' classes (status, TSA, evidence) in each process,
  * where a write per OCSP request would cost the responder its throughput.

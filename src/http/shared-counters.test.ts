@@ -9,9 +9,9 @@ import { buildServer } from './server.js';
 
 afterAll(dropFreshStores);
 
-/** Registration limited to 4 per source; sign-in left wide open, so only the attempt counter bounds the guesses. */
+/** Registration and ACME limited to 4 per source; sign-in left wide open, so only the attempt counter bounds the guesses. */
 const LIMITS: RateLimitSettings = {
-  source: { ...DEFAULT_RATE_LIMITS.source, registration: { max: 4, windowSeconds: 600 }, 'portal-sign-in': { max: 1000, windowSeconds: 600 } },
+  source: { ...DEFAULT_RATE_LIMITS.source, registration: { max: 4, windowSeconds: 600 }, 'portal-sign-in': { max: 1000, windowSeconds: 600 }, acme: { max: 4, windowSeconds: 600 } },
   account: { ...DEFAULT_RATE_LIMITS.account, 'portal-sign-in': { max: 1000, windowSeconds: 600 } },
 };
 
@@ -49,6 +49,17 @@ describe.each(storeBackends)('two servers on one %s store share lockouts and rat
     expect(codes.filter((c) => c !== 429).every((c) => c === 400)).toBe(true);
     // Another source is counted on its own, on either server.
     expect((await b.inject({ method: 'POST', url: '/api/v1/portal/registrations', remoteAddress: '198.51.100.41', payload: { raId: 'no-such-ra' } })).statusCode).toBe(400);
+  });
+
+  it('allows a source its ACME requests once between the two servers, sent in parallel to both (RFC 8555 §6.6)', async () => {
+    const acme = (app: FastifyInstance, url: string) =>
+      app.inject({ method: 'POST', url, remoteAddress: '198.51.100.50', headers: { 'content-type': 'application/jose+json' }, payload: '{}' });
+    const urls = ['/acme/new-order', '/acme/new-account', '/acme/order/o/finalize', '/acme/chall/c', '/acme/revoke-cert'];
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => acme(i % 2 === 0 ? a : b, urls[i % urls.length]!)));
+    const types = answers.map((r) => r.json().type as string);
+    expect(types.filter((type) => type === 'urn:ietf:params:acme:error:rateLimited')).toHaveLength(6);
+    expect(types.filter((type) => type !== 'urn:ietf:params:acme:error:rateLimited')).toEqual(Array(4).fill('urn:ietf:params:acme:error:malformed'));
+    expect(answers.filter((r) => r.statusCode === 429).every((r) => Number(r.headers['retry-after']) > 0)).toBe(true);
   });
 
   it('evaluates at most the allowed number of parallel wrong portal codes sent to both servers; then even the right code is refused', async () => {
