@@ -36,7 +36,7 @@ interface Template {
   serialAt: number;
   notBeforeAt: number;
   notAfterAt: number;
-  row: { subject: string; subscriber_id: string | null; holder: string; spki_sha256: string; key_algorithm: string; profile_id: string; issuer_ca_id: string };
+  row: { subject: string; subscriber_id: string | null; holder: string; spki_sha256: string; key_algorithm: string; profile_id: string; issuer_ca_id: string; names_ocsp: number };
   issuedAt: number;
   notBefore: number;
   notAfter: number;
@@ -120,6 +120,7 @@ async function templates(signet: Signet, serials: string[]): Promise<Template[]>
           key_algorithm: row.key_algorithm,
           profile_id: row.profile_id,
           issuer_ca_id: row.issuer_ca_id,
+          names_ocsp: row.names_ocsp,
         },
         issuedAt: Date.parse(row.issued_at),
         notBefore,

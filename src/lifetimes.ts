@@ -150,8 +150,10 @@ export function calendarMetrics(c: Calendar): string {
     '# TYPE signet_root_status_next_update_seconds gauge',
     ...c.root.flatMap((r) => [
       `signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="crl"} ${r.crlNextUpdate ? Math.floor(Date.parse(r.crlNextUpdate) / 1000) : 0}`,
-      // 0 (already stale) while any root-signed certificate has no answer at all.
-      `signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="ocsp"} ${r.ocspNextUpdate && r.ocspMissing === 0 ? Math.floor(Date.parse(r.ocspNextUpdate) / 1000) : 0}`,
+      // 0 (already stale) while any root-signed certificate has no answer at all; none when no certificate names OCSP (CRL-only).
+      ...(r.rootSigned > 0
+        ? [`signet_root_status_next_update_seconds{ca="${label(r.caId)}",kind="ocsp"} ${r.ocspNextUpdate && r.ocspMissing === 0 ? Math.floor(Date.parse(r.ocspNextUpdate) / 1000) : 0}`]
+        : []),
     ]),
     '# HELP signet_lifetime_warnings Calendar warnings an operator must act on.',
     '# TYPE signet_lifetime_warnings gauge',

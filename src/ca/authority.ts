@@ -95,6 +95,8 @@ export interface CertificateFilter {
   /** not_before <= this: already valid at that time. */
   notBeforeUntil?: string;
   afterSerial?: string;
+  /** Only certificates whose AIA names our OCSP responder (true) or that name none, issued in CRL-only mode (false). */
+  namesOcsp?: boolean;
   limit?: number;
 }
 
@@ -166,7 +168,7 @@ interface PreparedCertificate {
 export interface CertificateAuthorityOptions {
   store: SignetDatabase;
   /** Without responderPassphrase/auditPassphrase (tools, tests of other domains) the CA passphrase seals every key. */
-  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'crlPartitions' | 'hsm' | 'responderPassphrase' | 'auditPassphrase' | 'mode' | 'rootPassphrase' | 'rootKeyFile'>>;
+  config: Pick<SignetConfig, 'publicUrl' | 'policyOid' | 'serialPrefix' | 'passphrase'> & Partial<Pick<SignetConfig, 'crlPartitions' | 'crlOnly' | 'hsm' | 'responderPassphrase' | 'auditPassphrase' | 'mode' | 'rootPassphrase' | 'rootKeyFile'>>;
   profiles?: ProfileCatalogue;
   clock?: () => Date;
   faults?: IssuanceFaults;
@@ -245,6 +247,8 @@ export class CertificateAuthority {
   /**
    * Where a certificate of `issuerCaId` points relying parties. With SIGNET_CRL_PARTITIONS, an issuing CA's
    * certificate names the partition CRL its key falls in (`shardOf`: its SPKI SHA-256), not the full CRL.
+   * With SIGNET_CRL_ONLY it names no OCSP responder (BR §7.1.2.7.7 makes id-ad-ocsp optional): the CRL
+   * distribution point is always there.
    */
   publicationPoints(issuerCaId: string, shardOf?: string): PublicationPoints {
     const base = this.config.publicUrl;
@@ -254,7 +258,7 @@ export class CertificateAuthority {
         partitions && shardOf
           ? crlPartitionUrl(base, issuerCaId, partitions, crlPartitionOf(crlShardKey(shardOf), partitions))
           : `${base}/crl/${issuerCaId}.crl`,
-      ocspUrl: `${base}/ocsp`,
+      ...(this.config.crlOnly ? {} : { ocspUrl: `${base}/ocsp` }),
       caIssuersUrl: `${base}/ca/${issuerCaId}.crt`,
       cpsUrl: `${base}/cps`,
       policyOid: this.config.policyOid,
@@ -688,6 +692,8 @@ export class CertificateAuthority {
             not_after: issued.notAfter,
             der: issued.der,
             issued_at: prepared.now.toISOString(),
+            // Whether its AIA names our OCSP responder: the responder answers for such a certificate only (CRL-only mode).
+            names_ocsp: this.config.crlOnly ? 0 : 1,
           })),
         )
         .execute();
@@ -827,6 +833,7 @@ export class CertificateAuthority {
     if (filter.notAfterUntil !== undefined) query = query.where('not_after', '<=', filter.notAfterUntil);
     if (filter.notBeforeUntil !== undefined) query = query.where('not_before', '<=', filter.notBeforeUntil);
     if (filter.afterSerial !== undefined) query = query.where('serial', '>', filter.afterSerial);
+    if (filter.namesOcsp !== undefined) query = query.where('names_ocsp', '=', filter.namesOcsp ? 1 : 0);
     const rows = await query.orderBy('serial').limit(filter.limit ?? 10_000).execute();
     return rows.map((r) => ({
       serial: r.serial,

@@ -47,7 +47,8 @@ import { canonicalDnsName, dnsNameProblem } from './encoding-lint.js';
 /** Where relying parties find what the certificate points at (R11, R16). */
 export interface PublicationPoints {
   crlUrl: string;
-  ocspUrl: string;
+  /** Absent in CRL-only mode (SIGNET_CRL_ONLY): the certificate names no OCSP responder. */
+  ocspUrl?: string;
   caIssuersUrl: string;
   cpsUrl: string;
   policyOid: string | null;
@@ -203,7 +204,7 @@ function subjectIndependentExtensions(inputs: ExtensionInputs): Omit<SharedExten
         id_pe_authorityInfoAccess,
         false,
         new AuthorityInfoAccessSyntax([
-          new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(publication.ocspUrl) }),
+          ...(publication.ocspUrl ? [new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(publication.ocspUrl) })] : []),
           new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: uri(publication.caIssuersUrl) }),
         ]),
       ),

@@ -46,5 +46,16 @@ export function caMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    /**
+     * CRL-only mode (SIGNET_CRL_ONLY, docs/status.md): whether a certificate's AIA names our OCSP responder.
+     * Every certificate issued before this names it (1). The responder of a CRL-only deployment answers for
+     * those until they expire, and for no other: a relying party was told to ask there, and nobody else was.
+     * A constant default adds the column without rewriting the table (SQLite, PostgreSQL 11+).
+     */
+    '2610_ca_certificates_names_ocsp': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('certificates').addColumn('names_ocsp', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      },
+    },
   };
 }

@@ -108,10 +108,11 @@ export function buildCommands(): Command {
         // The root key is at hand during init: its first ceremony (root CRL, OCSP answers for the issuing CA).
         await signet.status.rootCeremony({ actor: 'cli:init' });
         const text = say('cli.initialised', { root: h.root.caId, issuing: h.issuing.caId, ocsp: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm });
+        const crlOnly = signet.config.crlOnly;
         print(
           !!opts.json,
-          { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm, ...(distinguishingId ? { sm2Id: distinguishingId } : {}) },
-          distinguishingId ? `${text}\n${say('cli.sm2-id', { id: distinguishingId })}` : text,
+          { root: h.root.caId, issuing: h.issuing.caId, ocspSigner: h.ocspSigner.signerId, tsa: h.tsa.signerId, algorithm, ...(distinguishingId ? { sm2Id: distinguishingId } : {}), ...(crlOnly ? { crlOnly } : {}) },
+          [text, ...(distinguishingId ? [say('cli.sm2-id', { id: distinguishingId })] : []), ...(crlOnly ? [say('cli.crl-only')] : [])].join('\n'),
         );
       }, { create: true });
     });

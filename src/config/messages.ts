@@ -40,6 +40,7 @@ export const CONFIG_MESSAGES = {
     'zh-CN': 'SIGNET_PUBLIC_URL（{value}）不是可写入证书的地址：须形如 http://ca.example.cn 或 http://ca.example.cn/signet，不含空格、查询参数、片段或用户名',
     en: 'SIGNET_PUBLIC_URL ({value}) is not an address a certificate can carry: it must look like http://ca.example.cn or http://ca.example.cn/signet, without spaces, query, fragment or user name',
   },
+  'config.on-off-invalid': { 'zh-CN': '{variable} 只能是 on 或 off，而不是 {value}', en: '{variable} must be on or off, not {value}' },
   'config.key-storage-no-hsm': {
     'zh-CN': '{variable}=pkcs11 要求配置 HSM：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 _PIN_FILE）',
     en: '{variable}=pkcs11 needs an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or _PIN_FILE)',

@@ -92,6 +92,13 @@ export interface SignetConfig {
    * (src/ca/crl-partition.ts); every count listed is published, the full CRL too. Empty: off.
    */
   crlPartitions: number[];
+  /**
+   * SIGNET_CRL_ONLY=on: the deployment follows the field away from OCSP (CA/B Forum BR 2.0.1, SC063;
+   * Let's Encrypt, 2025). New certificates name no OCSP responder, only their CRL (or partition); the
+   * responder answers only for certificates issued with its URL while they are valid and signs nothing
+   * ahead; CRLs are republished within a scheduler round of a revocation (docs/status.md, "CRL-only mode").
+   */
+  crlOnly: boolean;
 }
 
 /**
@@ -188,6 +195,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     ...(env.SIGNET_AUDIT_HEAD_EXPORT ? { auditHeadExport: resolve(env.SIGNET_AUDIT_HEAD_EXPORT) } : {}),
     deltaCrls: onOff('SIGNET_DELTA_CRLS', env.SIGNET_DELTA_CRLS),
     crlPartitions: parseCrlPartitions(env.SIGNET_CRL_PARTITIONS),
+    crlOnly: onOff('SIGNET_CRL_ONLY', env.SIGNET_CRL_ONLY),
     auditTrustedKeys: (env.SIGNET_AUDIT_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     ...(auditKeyStorage ? { auditKeyStorage } : {}),
     ...(evidenceKeyStorage ? { evidenceKeyStorage } : {}),
@@ -243,7 +251,7 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string, developmentFile: strin
 function onOff(name: string, value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'off') return false;
   if (value === 'on') return true;
-  throw new Error(`${name} must be on or off, not ${value}`);
+  throw new SignetError('config.on-off-invalid', 400, { variable: name, value });
 }
 
 /** One thing a production deployment lacks, by the variable that would supply it. */

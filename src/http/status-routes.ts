@@ -14,9 +14,15 @@ function httpDate(at: Date | string): string {
   return new Date(at).toUTCString();
 }
 
-/** RFC 5019 §6.2 / RFC 5280 §5: static bytes any cache may keep until nextUpdate. */
-function cacheHeaders(reply: FastifyReply, thisUpdate: Date | string, nextUpdate: Date | string, etag: string, now: Date): void {
-  const maxAge = Math.max(0, Math.floor((new Date(nextUpdate).getTime() - now.getTime()) / 1000));
+/**
+ * CRL-only mode (SIGNET_CRL_ONLY): a revocation is on a new CRL within a scheduler round (5 min), so HTTP caches
+ * in front (a CDN) ask again, by ETag, at least that often rather than keep the old list until its nextUpdate.
+ */
+const CRL_ONLY_MAX_AGE_SECONDS = 300;
+
+/** RFC 5019 §6.2 / RFC 5280 §5: static bytes any cache may keep until nextUpdate (or `capSeconds`, if sooner). */
+function cacheHeaders(reply: FastifyReply, thisUpdate: Date | string, nextUpdate: Date | string, etag: string, now: Date, capSeconds = Infinity): void {
+  const maxAge = Math.min(capSeconds, Math.max(0, Math.floor((new Date(nextUpdate).getTime() - now.getTime()) / 1000)));
   reply.headers({
     'cache-control': `public, max-age=${maxAge}, no-transform, must-revalidate`,
     'last-modified': httpDate(thisUpdate),
@@ -25,8 +31,8 @@ function cacheHeaders(reply: FastifyReply, thisUpdate: Date | string, nextUpdate
   });
 }
 
-function sendCrl(reply: FastifyReply, crl: PublishedCrl, now: Date): FastifyReply {
-  cacheHeaders(reply, crl.thisUpdate, crl.nextUpdate, `"${crl.sha256}"`, now);
+function sendCrl(reply: FastifyReply, crl: PublishedCrl, now: Date, crlOnly: boolean): FastifyReply {
+  cacheHeaders(reply, crl.thisUpdate, crl.nextUpdate, `"${crl.sha256}"`, now, crlOnly ? CRL_ONLY_MAX_AGE_SECONDS : Infinity);
   return reply.type('application/pkix-crl').send(crl.der);
 }
 
@@ -49,7 +55,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       if (!match) throw new SignetError('route.not-found', 404, { path: request.url });
       const caId = match[1]!;
       const kind: CrlKind = match[2] ? 'delta' : 'full';
-      return sendCrl(reply, await status.crls.current(caId, kind), signet.ca.now());
+      return sendCrl(reply, await status.crls.current(caId, kind), signet.ca.now(), signet.config.crlOnly);
     },
   );
 
@@ -70,7 +76,7 @@ export async function statusRoutes(app: FastifyInstance, signet: Signet): Promis
       const match = /^(0|[1-9][0-9]{0,3})\.crl$/.exec(request.params.file);
       if (!match) throw new SignetError('route.not-found', 404, { path: request.url });
       const partition = { count: Number(request.params.count), index: Number(match[1]) };
-      return sendCrl(reply, await status.crls.currentPartition(request.params.caId, partition), signet.ca.now());
+      return sendCrl(reply, await status.crls.currentPartition(request.params.caId, partition), signet.ca.now(), signet.config.crlOnly);
     },
   );
 

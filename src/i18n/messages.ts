@@ -156,6 +156,10 @@ const CORE_MESSAGES = {
     'zh-CN': '已创建 CA 层级：根 CA {root}，签发 CA {issuing}，OCSP 签名证书 {ocsp}，时间戳证书 {tsa}（算法 {algorithm}）',
     en: 'Created the CA hierarchy: root CA {root}, issuing CA {issuing}, OCSP signer {ocsp}, TSA {tsa} (algorithm {algorithm})',
   },
+  'cli.crl-only': {
+    'zh-CN': '仅 CRL 模式（SIGNET_CRL_ONLY=on）：新签发的证书不写 OCSP 地址，只写 CRL 分发点；吊销后一个调度周期（5 分钟）内发布新 CRL；OCSP 签名证书仅为切换前签发、仍写有 OCSP 地址的证书应答',
+    en: 'CRL-only mode (SIGNET_CRL_ONLY=on): new certificates name no OCSP responder, only their CRL distribution point; a revocation is on a new CRL within one scheduler round (5 minutes); the OCSP signer answers only for certificates issued with the OCSP address before the switch',
+  },
   'cli.first-start': {
     'zh-CN': '首次启动：已在 {dataDir} 创建开发用 CA 层级（{algorithm}）',
     en: 'First start: created a development CA hierarchy in {dataDir} ({algorithm})',

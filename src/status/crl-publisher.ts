@@ -17,7 +17,7 @@ import {
   id_ce_freshestCRL,
   id_ce_issuingDistributionPoint,
 } from '@peculiar/asn1-x509';
-import { crlPartitionRange, crlPartitionUrl } from '../ca/crl-partition.js';
+import { crlPartitionOf, crlPartitionRange, crlPartitionUrl } from '../ca/crl-partition.js';
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { keyIdentifier } from '../crypto/public-key.js';
@@ -113,9 +113,24 @@ export interface CrlSchedule {
    * statement of its own, so that no store holds a second copy of the whole CRL while archiving it.
    */
   pieceBytes: number;
+  /**
+   * CRL-only mode (SIGNET_CRL_ONLY): an issuing CA's full CRL, and each partition CRL, is due as soon as a
+   * revocation of its scope committed after it was read, so the CRL (the only status a relying party has) lists a
+   * revocation within one scheduler round (BR §4.9.7: within 24 hours), not at the next nextUpdate.
+   */
+  afterRevocation: boolean;
 }
 
-export const DEFAULT_CRL_SCHEDULE: CrlSchedule = { issuingFullHours: 24, rootFullHours: 24 * 7, deltaHours: 4, deltas: false, pageSize: 2_000, partitions: [], pieceBytes: 1 << 20 };
+export const DEFAULT_CRL_SCHEDULE: CrlSchedule = {
+  issuingFullHours: 24,
+  rootFullHours: 24 * 7,
+  deltaHours: 4,
+  deltas: false,
+  pageSize: 2_000,
+  partitions: [],
+  pieceBytes: 1 << 20,
+  afterRevocation: false,
+};
 
 /** Test seams: a crash between the pieces of a CRL being archived (src/status/crl-pieces.test.ts). */
 export interface CrlFaults {
@@ -724,7 +739,24 @@ export class CrlPublisher {
     return rows.map(toSummary);
   }
 
-  /** The scheduler's part: republish whatever is missing or within `marginMs` of its nextUpdate. */
+  /**
+   * The shard keys and commit numbers of this CA's revocations numbered above `through` (commit order, indexed):
+   * what a CRL that read the counter at `through` does not list yet. Only revocations since the last round, so few.
+   */
+  private async shardsRevokedSince(caId: string, through: number): Promise<{ shard: string; seq: number }[]> {
+    const rows = await statusDb(this.ca.store)
+      .selectFrom('revocations')
+      .select(['crl_shard', 'commit_seq'])
+      .where('commit_seq', '>', through)
+      .where('issuer_ca_id', '=', caId)
+      .execute();
+    return rows.map((r) => ({ shard: r.crl_shard ?? '0000', seq: Number(r.commit_seq) }));
+  }
+
+  /**
+   * The scheduler's part: republish whatever is missing or within `marginMs` of its nextUpdate, and in CRL-only
+   * mode whatever a revocation committed since it was read belongs on.
+   */
   async publishDue(actor: string, marginMs: number): Promise<PublishedCrl[]> {
     const published: PublishedCrl[] = [];
     const now = this.ca.now().getTime();
@@ -734,7 +766,8 @@ export class CrlPublisher {
       const kinds: CrlKind[] = this.publishesDeltas(authority.role) ? ['full', 'delta'] : ['full'];
       for (const kind of kinds) {
         const latest = await this.latestSummary(authority.id, kind);
-        if (!latest || new Date(latest.nextUpdate).getTime() - marginMs <= now) {
+        const revokedSince = kind === 'full' && latest && this.schedule.afterRevocation && (await this.shardsRevokedSince(authority.id, latest.revocationsThrough)).length > 0;
+        if (!latest || revokedSince || new Date(latest.nextUpdate).getTime() - marginMs <= now) {
           try {
             published.push(await this.publish(authority.id, kind, actor));
           } catch (error) {
@@ -749,12 +782,20 @@ export class CrlPublisher {
         // One grouped query per count, not one per partition.
         const due = await statusDb(this.ca.store)
           .selectFrom('crl_archive')
-          .select(['partition_index', (eb) => eb.fn.max('next_update').as('next_update')])
+          .select(['partition_index', (eb) => eb.fn.max('next_update').as('next_update'), (eb) => eb.fn.max('revocations_through').as('through')])
           .where('issuer_ca_id', '=', authority.id)
           .where('partition_count', '=', count)
           .groupBy('partition_index')
           .execute();
         const fresh = new Set(due.filter((r) => new Date(String(r.next_update)).getTime() - marginMs > now).map((r) => Number(r.partition_index)));
+        if (this.schedule.afterRevocation && due.length > 0) {
+          // Each partition's newest CRL read the counter at `through`: a revocation numbered above it, in its key range, is not on it.
+          const through = new Map(due.map((r) => [Number(r.partition_index), Number(r.through ?? 0)]));
+          for (const revoked of await this.shardsRevokedSince(authority.id, Math.min(...through.values()))) {
+            const index = crlPartitionOf(revoked.shard, count);
+            if (revoked.seq > (through.get(index) ?? 0)) fresh.delete(index);
+          }
+        }
         for (let index = 0; index < count; index++) {
           if (!fresh.has(index)) published.push(await this.publish(authority.id, 'full', actor, { partition: { count, index } }));
         }

@@ -76,6 +76,12 @@ export interface OcspOptions {
    * not a signature. 0: only what was asked is kept.
    */
   presignPerRound: number;
+  /**
+   * CRL-only mode (SIGNET_CRL_ONLY, docs/status.md): answer only for certificates whose AIA names this responder
+   * (issued before the switch) while they are valid, `unauthorized` (RFC 6960 §2.3) for every other question,
+   * and sign nothing ahead.
+   */
+  crlOnly: boolean;
 }
 
 export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
@@ -86,6 +92,7 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   revocationPollMs: 1000,
   unknownPerSecond: 10,
   presignPerRound: 2_000,
+  crlOnly: false,
 };
 
 const SHA1 = '1.3.14.3.2.26';
@@ -309,6 +316,9 @@ export class OcspResponder {
       throw new OcspRefusal(OCSPResponseStatus.unauthorized, `CA ${caId} has no OCSP responder`);
     }
 
+    if (this.options.crlOnly && !(await this.allNameOcsp(caId, answered, now))) {
+      throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'CRL-only: no certificate asked about names this responder');
+    }
     if (!nonce && answered.length === 1) {
       const shared = await this.sharedResponse(answered[0]!.hex, now);
       if (shared && (await this.rememberIfCurrent(shared, key))) return this.replyFor(shared);
@@ -322,6 +332,23 @@ export class OcspResponder {
     // A revocation committed while this was signed is answered from the next request on, never from the cache.
     if (!(await this.rememberIfCurrent(entry, key))) return { der: entry.der, responseStatus: OCSPResponseStatus.successful };
     return this.replyFor(entry);
+  }
+
+  /**
+   * CRL-only mode: whether every serial asked about is a certificate of `caId`, still valid, whose AIA names this
+   * responder (certificates.names_ocsp). A serial never issued is not one: a CRL-only CA states nothing by OCSP.
+   */
+  private async allNameOcsp(caId: string, answered: AnsweredCertId[], now: Date): Promise<boolean> {
+    const serials = [...new Set(answered.map((a) => a.serial))];
+    const named = await statusDb(this.ca.store)
+      .selectFrom('certificates')
+      .select('serial')
+      .where('serial', 'in', serials)
+      .where('issuer_ca_id', '=', caId)
+      .where('names_ocsp', '=', 1)
+      .where('not_after', '>', now.toISOString())
+      .execute();
+    return named.length === serials.length;
   }
 
   /** A token bucket per CA (at most `unknownPerSecond` held, refilled continuously) for "unknown" answers. */
@@ -648,7 +675,8 @@ export class OcspResponder {
    * question about them finds it. Walks each CA's certificates in serial order from where the last round stopped.
    */
   async presignCold(limit = this.options.presignPerRound): Promise<number> {
-    if (limit <= 0) return 0;
+    // CRL-only: nothing is signed ahead (answers for certificates that still name the responder are signed when asked).
+    if (limit <= 0 || this.options.crlOnly) return 0;
     const now = this.ca.now();
     const freshUntil = new Date(now.getTime() + this.options.refreshMarginMs).toISOString();
     let signed = 0;

@@ -90,7 +90,8 @@ export async function runRootCeremony(
   const responderID = new ResponderID({ byKey: new KeyHash(createHash('sha1').update(keyBits).digest()) });
   const ceremonyId = randomUUID();
   const rows: RootOcspResponseTable[] = [];
-  const certificates = (await ca.findCertificates({ issuerCaId: root.id, notAfterAfter: now.toISOString() })).filter(
+  // Only certificates whose AIA names /ocsp: one issued in CRL-only mode (SIGNET_CRL_ONLY) is never asked about.
+  const certificates = (await ca.findCertificates({ issuerCaId: root.id, notAfterAfter: now.toISOString(), namesOcsp: true })).filter(
     // The root's own self-signed certificate is not a question anyone asks its OCSP responder.
     (c) => c.serial !== root.serial,
   );
@@ -198,7 +199,8 @@ export async function rootCeremonyResponse(ca: CertificateAuthority, certIdHex: 
  */
 export async function rootStatusHorizon(ca: CertificateAuthority, crls: CrlPublisher, rootId: string): Promise<{ crlNextUpdate: string | null; ocspNextUpdate: string | null; rootSigned: number; ocspMissing: number }> {
   const crl = await crls.latestSummary(rootId, 'full');
-  const signed = await ca.findCertificates({ issuerCaId: rootId, notAfterAfter: ca.now().toISOString() });
+  // What the root's OCSP answers must cover: certificates issued in CRL-only mode name no responder.
+  const signed = await ca.findCertificates({ issuerCaId: rootId, notAfterAfter: ca.now().toISOString(), namesOcsp: true });
   let earliest: string | null = null;
   let rootSigned = 0;
   let ocspMissing = 0;

@@ -72,6 +72,8 @@ export interface CertificateTable {
   not_after: string;
   der: Buffer;
   issued_at: string;
+  /** 1 when the certificate's AIA names our OCSP responder, 0 when issued in CRL-only mode (src/ca/migrations.ts 2610). */
+  names_ocsp: number;
 }
 
 export interface BlockedKeyTable {
