@@ -247,7 +247,7 @@ export class CertificateAuthority {
   /**
    * Where a certificate of `issuerCaId` points relying parties. With SIGNET_CRL_PARTITIONS, an issuing CA's
    * certificate names the partition CRL its key falls in (`shardOf`: its SPKI SHA-256), not the full CRL.
-   * With SIGNET_CRL_ONLY it names no OCSP responder (BR §7.1.2.7.7 makes id-ad-ocsp optional): the CRL
+   * With SIGNET_CRL_ONLY it names no OCSP responder (BR §7.1.2.7.7: id-ad-ocsp MAY): the CRL
    * distribution point is always there.
    */
   publicationPoints(issuerCaId: string, shardOf?: string): PublicationPoints {
