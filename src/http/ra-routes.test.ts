@@ -297,6 +297,47 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     expect(await counts()).toEqual(before);
   });
 
+  it('a right code whose download is refused (an agent nobody authorised) gives the credential back and its count starts again; a right code that downloads frees no place for guesses after it (issue 16)', async () => {
+    const { applicationId, credential } = await approvedApplication(officerA, enterprise('重试测试有限公司', '91110000802100433B'));
+    const csr = opensslRequest(dir, 'ecdsa-p256', 'retry').csrPem;
+    const wrongCodes = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const wrong = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), authorizationCode: 'WRONGCODE234', csr });
+        expect([wrong.status, wrong.json.code]).toEqual([403, 'ra.credential-refused']);
+      }
+    };
+    const evaluatedWrong = async () =>
+      Number(
+        (
+          await t.signet.store.db
+            .selectFrom('audit_entries')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('action', 'in', ['ra.credential-wrong-code', 'ra.credential-locked'])
+            .where('target', '=', `application:${applicationId}`)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    await wrongCodes(4);
+    // The right code, but sent as an agent nobody authorised: nothing issued, the credential is given back.
+    const stranger = await call(null, 'POST', '/api/v1/ra/downloads', {
+      ...codes(credential),
+      csr,
+      agent: { delegationId: '00000000-0000-4000-8000-000000000000', idType: 'resident-id', idNumber: '11010519491231002X' },
+    });
+    expect([stranger.status, stranger.json.code]).toEqual([403, 'ra.delegation-invalid']);
+    const stored = () => raDb(t.signet.store).selectFrom('ra_download_credentials').select('status').where('reference_number', '=', credential.referenceNumber).executeTakeFirstOrThrow();
+    expect((await stored()).status).toBe('issued');
+    // The holder proved the code: the four typos before it no longer count, four more are evaluated.
+    await wrongCodes(4);
+    expect(await evaluatedWrong()).toBe(8);
+    const downloaded = await call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), csr });
+    expect(downloaded.status, JSON.stringify(downloaded.json)).toBe(201);
+    expect((await stored()).status).toBe('used');
+    // The download used the fifth place: guesses after it are refused before any code is looked at.
+    await wrongCodes(3);
+    expect(await evaluatedWrong()).toBe(8);
+  });
+
   it('refuses an expired credential (injected clock: 15 days later) with 410 and changes nothing (R4)', async () => {
     const { credential } = await approvedApplication(officerA, enterprise('过期测试有限公司', '91330000MA27U8MR0H'));
     const before = await counts();

@@ -159,8 +159,9 @@ export class DownloadCredentials {
       });
       throw refused(settings.credentialMaxAttempts);
     }
-    // The code is right: the count starts again, and the holder may hear what stands in the way.
-    await this.attempts.clear(`credential:${row.id}`);
+    // The code is right: the holder may hear what stands in the way. The count is not forgotten here: a
+    // credential serves one download, so guesses racing this one stay within the limit whatever the order.
+    // It is forgotten only where the credential becomes usable again: release(), also after a settled crash.
     if (row.status === 'used' && interrupted && (await interrupted(row))) {
       return this.claimProven(referenceNumberInput, proven);
     }
@@ -204,7 +205,11 @@ export class DownloadCredentials {
     return { ...row, status: 'used', used_at: now };
   }
 
-  /** A download that failed on the subscriber's input (a bad CSR) gives the claim back, as it was. */
+  /**
+   * A download that failed on the subscriber's input (a bad CSR) gives the
+   * claim back, as it was. The holder proved the code, so its count starts
+   * again: the holder's next try is not refused for the typos before it.
+   */
   async release(row: RaDownloadCredentialTable): Promise<boolean> {
     const released = await this.context.db
       .updateTable('ra_download_credentials')
@@ -214,6 +219,8 @@ export class DownloadCredentials {
       // Only the claim this caller made: a later claim of the same credential is not undone.
       .where('used_at', row.used_at === null ? 'is' : '=', row.used_at)
       .executeTakeFirst();
-    return Number(released.numUpdatedRows) === 1;
+    if (Number(released.numUpdatedRows) !== 1) return false;
+    await this.attempts.clear(`credential:${row.id}`);
+    return true;
   }
 }
