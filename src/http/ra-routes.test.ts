@@ -298,7 +298,7 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
   });
 
   it('a right code whose download is refused (an agent nobody authorised) gives the credential back and its count starts again; a right code that downloads frees no place for guesses after it (issue 16)', async () => {
-    const { applicationId, credential } = await approvedApplication(officerA, enterprise('重试测试有限公司', '91110000802100433B'));
+    const { applicationId, credential } = await approvedApplication(officerA, enterprise('重试测试有限公司', '91440300MA5FUQ2U23'));
     const csr = opensslRequest(dir, 'ecdsa-p256', 'retry').csrPem;
     const wrongCodes = async (n: number) => {
       for (let i = 0; i < n; i++) {
