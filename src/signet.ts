@@ -30,7 +30,7 @@ import { PublicKeyCache } from './crypto/public-key.js';
 import { raRecipientAddresses } from './service/ra-recipient-addresses.js';
 import { outboxPersonalData } from './service/notification-outbox.js';
 import { EstServer } from './est/est-server.js';
-import { AcmeService, acmeLimitsFrom } from './acme/acme-service.js';
+import { AcmeService, acmeAuthorizationReuseFrom, acmeLimitsFrom } from './acme/acme-service.js';
 import { validationNetworkFrom, type ValidationNetwork } from './acme/http-01.js';
 import { CmpServer } from './cmp/cmp-server.js';
 import { ScepServer } from './scep/scep-server.js';
@@ -153,6 +153,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
     clock: options.clock,
     network: { ...validationNetworkFrom(process.env), ...options.acmeNetwork },
     limits: acmeLimitsFrom(process.env),
+    authorizationReuseDays: acmeAuthorizationReuseFrom(process.env),
   });
   const close = async () => {
     stopRecovery();

@@ -8,12 +8,20 @@ import { openSignet, type Signet } from '../signet.js';
 import { runTool } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
+import { acmeAuthorizationReuseFrom } from './acme-service.js';
 import { TestClient, eab, signJws, testKey, thumbprint, type TestKey } from './test-support/test-client.js';
 import type { Principal } from '../ra/roles.js';
 
 afterAll(dropFreshStores);
 
 const TABLES = ['acme_accounts', 'acme_orders', 'acme_authorizations', 'acme_challenges', 'acme_bindings', 'certificates', 'issuance_intents', 'audit_entries', 'revocations'] as const;
+
+describe('SIGNET_ACME_AUTHZ_REUSE_DAYS (RFC 8555 §7.1.4)', () => {
+  it('is off unless set, takes whole days up to 398, and stops the start on anything else', () => {
+    expect([acmeAuthorizationReuseFrom({}), acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: ' 30 ' }), acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: '0' })]).toEqual([0, 30, 0]);
+    for (const bad of ['-1', '399', '30d', '1.5', 'yes']) expect(() => acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: bad }), bad).toThrow(/SIGNET_ACME_AUTHZ_REUSE_DAYS/);
+  });
+});
 
 describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
   let f: AcmeFixture;
@@ -373,6 +381,66 @@ describe.each(storeBackends)('the ACME door on %s (RFC 8555)', (backend) => {
       expect(await counts()).toEqual(before);
     } finally {
       Object.assign(limits, saved);
+    }
+  });
+
+  it('reuses a valid authorization for the same account and name only when the operator allows it, until it expires or is deactivated (§7.1.4, §7.5.2)', async () => {
+    const acme = f.t.signet.acme;
+    const db = f.t.signet.store.db;
+    const newOrder = (client: TestClient, names: string[]) => client.post('/acme/new-order', { identifiers: names.map((value) => ({ type: 'dns', value })) });
+    const authzOf = async (client: TestClient, order: Awaited<ReturnType<typeof newOrder>>) => Promise.all((order.body.authorizations as string[]).map(async (url) => (await client.post(url, '')).body));
+    const reusedAudits = async () => Number((await db.selectFrom('audit_entries').select((eb) => eb.fn.countAll<string>().as('n')).where('action', '=', 'acme.identifier-reused').executeTakeFirstOrThrow()).n);
+    const client = new TestClient(f.base, testKey());
+    expect((await client.register(await acme.bindings.issue(f.officer, { subscriberId: f.subscriberId, identifiers: ['*.example.com'] }))).status).toBe(201);
+    try {
+      // Off (the default): every order proves its names afresh.
+      acme.reuse.days = 0;
+      await readyOrder(client, ['shop.example.com']);
+      const fresh = await newOrder(client, ['shop.example.com']);
+      expect([fresh.status, fresh.body.status, (await authzOf(client, fresh))[0]!.status]).toEqual([201, 'pending', 'pending']);
+
+      // On: a name validated now is valid for the reuse period, and a later order of the same account takes it as it is.
+      acme.reuse.days = 30;
+      const before = Date.now();
+      await readyOrder(client, ['www.example.com']);
+      const again = await newOrder(client, ['www.example.com']);
+      expect([again.status, again.body.status]).toEqual([201, 'ready']);
+      const [copy] = await authzOf(client, again);
+      expect(copy!.status).toBe('valid');
+      expect(Date.parse(copy!.expires as string)).toBeGreaterThanOrEqual(before + 30 * 86_400_000 - 60_000);
+      // The order still ends within the usual week, and says when and how the name was proved.
+      expect(Date.parse(again.body.expires as string)).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
+      const proof = (copy!.challenges as { type: string; status: string; validated?: string }[]).find((c) => c.status === 'valid')!;
+      expect([proof.type, Date.parse(proof.validated!) >= before - 1000]).toEqual(['http-01', true]);
+      expect(await reusedAudits()).toBe(1);
+      const finalized = await client.post(again.body.finalize as string, { csr: csrFor(['www.example.com']) });
+      expect([finalized.status, finalized.body.status], finalized.text).toEqual([200, 'valid']);
+
+      // A mixed order: the proved name is reused, the other waits for its proof.
+      const mixed = await newOrder(client, ['www.example.com', 'api.example.com']);
+      expect(mixed.body.status).toBe('pending');
+      expect((await authzOf(client, mixed)).map((a) => [a.identifier, a.status]).sort()).toEqual([
+        [{ type: 'dns', value: 'api.example.com' }, 'pending'],
+        [{ type: 'dns', value: 'www.example.com' }, 'valid'],
+      ].sort());
+
+      // Never across accounts, even of the same subscriber.
+      const other = new TestClient(f.base, testKey());
+      expect((await other.register(await acme.bindings.issue(f.officer, { subscriberId: f.subscriberId, identifiers: ['*.example.com'] }))).status).toBe(201);
+      expect((await newOrder(other, ['www.example.com'])).body.status).toBe('pending');
+
+      // Not once expired (the store's clock moved on for this authorization).
+      await readyOrder(client, ['example.com']);
+      await db.updateTable('acme_authorizations' as never).set({ expires_at: new Date(Date.now() - 1000).toISOString() } as never).where('identifier' as never, '=', 'example.com' as never).execute();
+      expect((await newOrder(client, ['example.com'])).body.status).toBe('pending');
+
+      // Deactivating one valid authorization of a name gives up every valid proof of it on this account.
+      expect((await client.post((again.body.authorizations as string[])[0]!, { status: 'deactivated' })).body.status).toBe('deactivated');
+      const afterDeactivation = await newOrder(client, ['www.example.com']);
+      expect(afterDeactivation.body.status).toBe('pending');
+      expect(await reusedAudits()).toBe(2);
+    } finally {
+      acme.reuse.days = 0;
     }
   });
 

@@ -13,7 +13,7 @@ import { DEFAULT_NETWORK, validateHttp01, type ValidationNetwork } from './http-
 import { validateTlsAlpn01 } from './tls-alpn-01.js';
 import { validateDns01 } from './dns-01.js';
 import { checkAlgorithm, importAccountKey, parseJws, payloadOf, verifyJwsSignature, type AccountKey, type FlattenedJws } from './jws.js';
-import { acmeDb, type AcmeAccountTable, type AcmeAuthorizationTable, type AcmeChallengeTable, type AcmeOrderTable } from './migrations.js';
+import { acmeDb, type AcmeAccountTable, type AcmeDb, type AcmeAuthorizationTable, type AcmeChallengeTable, type AcmeOrderTable } from './migrations.js';
 import { NonceStore } from './nonces.js';
 import { AcmeProblem, malformed, problemType, unauthorized, type AcmeSubproblem } from './problems.js';
 
@@ -43,6 +43,21 @@ export function acmeLimitsFrom(env: NodeJS.ProcessEnv): AcmeLimits {
   return limits;
 }
 
+/**
+ * SIGNET_ACME_AUTHZ_REUSE_DAYS (RFC 8555 §7.1.4): for how many days after its
+ * validation a valid authorization stays valid and is reused by the same
+ * account's new orders for the same name, as Let's Encrypt does. Unset or 0:
+ * none, every order proves its names afresh (the default). At most 398, the
+ * longest reuse the CA/Browser Forum's requirements ever allowed; a publicly
+ * trusted deployment sets what they allow today. A malformed value stops the start.
+ */
+export function acmeAuthorizationReuseFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.SIGNET_ACME_AUTHZ_REUSE_DAYS?.trim();
+  if (!text) return 0;
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 398) throw new Error(`SIGNET_ACME_AUTHZ_REUSE_DAYS: "${text.slice(0, 32)}" is not a whole number of days from 0 to 398`);
+  return Number(text);
+}
+
 export interface AcmeServiceOptions {
   ca: CertificateAuthority;
   subscribers: SubscriberRegistry;
@@ -52,6 +67,8 @@ export interface AcmeServiceOptions {
   clock?: () => Date;
   network?: Partial<ValidationNetwork>;
   limits?: Partial<AcmeLimits>;
+  /** Days a validated authorization is reused for (acmeAuthorizationReuseFrom); 0 or unset: never. */
+  authorizationReuseDays?: number;
 }
 
 /** An authenticated request: the account (kid) or the bare key (jwk), and the payload. */
@@ -92,6 +109,8 @@ export class AcmeService {
   readonly nonces: NonceStore;
   readonly network: ValidationNetwork;
   readonly limits: AcmeLimits;
+  /** SIGNET_ACME_AUTHZ_REUSE_DAYS, read when an order is made or a name validated. */
+  readonly reuse: { days: number };
   private readonly clock: () => Date;
 
   constructor(private readonly options: AcmeServiceOptions) {
@@ -100,6 +119,7 @@ export class AcmeService {
     this.nonces = new NonceStore(() => this.db, this.clock);
     this.network = { ...DEFAULT_NETWORK, ...options.network, hosts: { ...DEFAULT_NETWORK.hosts, ...options.network?.hosts } };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.reuse = { days: options.authorizationReuseDays ?? 0 };
   }
 
   private get db() {
@@ -338,8 +358,35 @@ export class AcmeService {
       replaces,
     };
     await this.db.transaction().execute(async (trx) => {
+      // RFC 8555 §7.1.4: a name this account proved recently, whose authorization is still valid, is not proved again.
+      const reused = new Map<string, AcmeAuthorizationTable>();
+      if (this.reuse.days > 0) {
+        for (const name of names) {
+          let query = trx
+            .selectFrom('acme_authorizations')
+            .selectAll()
+            .where('account_id', '=', account.id)
+            .where('identifier', '=', name)
+            .where('status', '=', 'valid')
+            .where('expires_at', '>', now.toISOString())
+            .orderBy('expires_at', 'desc')
+            .limit(1);
+          // Held until commit, so a deactivation cannot slip between this read and the copy (SQLite's transactions are IMMEDIATE).
+          if (this.options.ca.store.dialect === 'postgres') query = query.forUpdate();
+          const source = await query.executeTakeFirst();
+          if (source) reused.set(name, source);
+        }
+      }
+      if (reused.size === names.length) order.status = 'ready';
+      // An order lives no longer than the proofs it stands on.
+      for (const source of reused.values()) if (source.expires_at < order.expires_at) order.expires_at = source.expires_at;
       await trx.insertInto('acme_orders').values(order).execute();
       for (const name of names) {
+        const source = reused.get(name);
+        if (source) {
+          await this.copyAuthorization(trx, source, order, account, now);
+          continue;
+        }
         const authz: AcmeAuthorizationTable = { id: randomBytes(12).toString('base64url'), order_id: order.id, account_id: account.id, identifier: name, status: 'pending', expires_at: expires };
         await trx.insertInto('acme_authorizations').values(authz).execute();
         // Every type this server validates; the client answers the one it can (RFC 8555 §7.1.4).
@@ -353,6 +400,17 @@ export class AcmeService {
       }
     });
     return { status: 201, body: await this.orderBody(base, order), location: `${base}/acme/order/${order.id}` };
+  }
+
+  /** A reused authorization: a valid copy in the new order, with the challenge that proved it and when (audited). */
+  private async copyAuthorization(trx: AcmeDb, source: AcmeAuthorizationTable, order: AcmeOrderTable, account: AcmeAccountTable, now: Date): Promise<void> {
+    const id = randomBytes(12).toString('base64url');
+    await trx.insertInto('acme_authorizations').values({ id, order_id: order.id, account_id: account.id, identifier: source.identifier, status: 'valid', expires_at: source.expires_at }).execute();
+    const proofs = await trx.selectFrom('acme_challenges').selectAll().where('authorization_id', '=', source.id).where('status', '=', 'valid').execute();
+    for (const proof of proofs) {
+      await trx.insertInto('acme_challenges').values({ ...proof, id: randomBytes(12).toString('base64url'), authorization_id: id }).execute();
+    }
+    await this.audit(trx, `acme:account:${account.id}`, 'acme.identifier-reused', `subscriber:${account.subscriber_id}`, { identifier: source.identifier, order: order.id, from: source.id, validated: proofs[0]?.validated_at ?? null }, now);
   }
 
   private async ownOrder(account: AcmeAccountTable, id: string): Promise<AcmeOrderTable> {
@@ -462,7 +520,13 @@ export class AcmeService {
       const payload = objectPayload(auth.payload);
       if (payload.status !== 'deactivated') throw malformed('an authorization can only be changed to status deactivated');
       if (!['pending', 'valid'].includes(authz.status)) throw malformed(`an authorization that is ${authz.status} cannot be deactivated`);
-      await this.db.updateTable('acme_authorizations').set({ status: 'deactivated' }).where('id', '=', id).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('acme_authorizations').set({ status: 'deactivated' }).where('id', '=', id).execute();
+        // Giving up a proved name gives up every valid proof of it on this account, so no later order reuses one (§7.1.4, §7.5.2).
+        if (authz.status === 'valid') {
+          await trx.updateTable('acme_authorizations').set({ status: 'deactivated' }).where('account_id', '=', account.id).where('identifier', '=', authz.identifier).where('status', '=', 'valid').execute();
+        }
+      });
       authz.status = 'deactivated';
     }
     return { status: 200, body: await this.authorizationBody(base, authz), location: `${base}/acme/authz/${id}` };
@@ -512,7 +576,10 @@ export class AcmeService {
         return;
       }
       await trx.updateTable('acme_challenges').set({ status: 'valid', validated_at: now.toISOString() }).where('id', '=', challenge.id).execute();
-      await trx.updateTable('acme_authorizations').set({ status: 'valid' }).where('id', '=', authz.id).where('status', '=', 'pending').execute();
+      // With reuse on, the proof is valid for the reuse period from now (RFC 8555 §7.1.4), and its order no longer.
+      const until = this.reuse.days > 0 ? new Date(now.getTime() + this.reuse.days * DAY_MS).toISOString() : undefined;
+      await trx.updateTable('acme_authorizations').set({ status: 'valid', ...(until ? { expires_at: until } : {}) }).where('id', '=', authz.id).where('status', '=', 'pending').execute();
+      if (until) await trx.updateTable('acme_orders').set({ expires_at: until }).where('id', '=', authz.order_id).where('expires_at', '>', until).execute();
       const open = await trx.selectFrom('acme_authorizations').select('id').where('order_id', '=', authz.order_id).where('status', '!=', 'valid').executeTakeFirst();
       if (!open) await trx.updateTable('acme_orders').set({ status: 'ready' }).where('id', '=', authz.order_id).where('status', '=', 'pending').execute();
       await this.audit(trx, `acme:account:${account.id}`, 'acme.identifier-validated', `subscriber:${account.subscriber_id}`, { identifier: authz.identifier, challenge: challenge.type, order: authz.order_id }, now);

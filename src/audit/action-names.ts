@@ -107,6 +107,7 @@ export const AUDIT_ACTION_NAMES: Record<string, Words> = {
   'acme.binding-revoked': { 'zh-CN': '撤销 ACME 外部账户绑定', en: 'ACME external account binding revoked' },
   'acme.bindings-resealed': { 'zh-CN': '重新加密 ACME 外部账户绑定密钥', en: 'ACME binding keys resealed' },
   'acme.identifier-validated': { 'zh-CN': '验证 ACME 标识', en: 'ACME identifier validated' },
+  'acme.identifier-reused': { 'zh-CN': '沿用 ACME 标识的验证', en: 'ACME identifier validation reused' },
   'kmc.key-created': { 'zh-CN': '创建密钥管理中心密钥', en: 'Key management centre key created' },
   'kmc.key-rotated': { 'zh-CN': '更替密钥管理中心密钥', en: 'Key management centre key rotated' },
   'kmc.ca-trusted': { 'zh-CN': '密钥管理中心信任 CA', en: 'CA trusted by the key management centre' },
