@@ -524,6 +524,10 @@ export class AcmeService {
         await trx.updateTable('acme_authorizations').set({ status: 'deactivated' }).where('id', '=', id).execute();
         // Giving up a proved name gives up every valid proof of it on this account, so no later order reuses one (§7.1.4, §7.5.2).
         if (authz.status === 'valid') {
+          const proofs = trx.selectFrom('acme_authorizations').select('id').where('account_id', '=', account.id).where('identifier', '=', authz.identifier).where('status', '=', 'valid');
+          // PostgreSQL: lock them first, which waits for an order copying one of them to commit; the UPDATE, a later
+          // statement, then sees that copy too (read committed). SQLite's transactions are IMMEDIATE, one at a time.
+          if (this.options.ca.store.dialect === 'postgres') await proofs.forUpdate().execute();
           await trx.updateTable('acme_authorizations').set({ status: 'deactivated' }).where('account_id', '=', account.id).where('identifier', '=', authz.identifier).where('status', '=', 'valid').execute();
         }
       });
