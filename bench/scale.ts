@@ -19,14 +19,16 @@
  * audit verification, evidence, bytes on disk) are taken in this process; the
  * OCSP figures come from `signet serve` on the seeded store in its own
  * process pinned to core 0, beside a bare node:http server on the same core
- * returning the same bytes (the ceiling), driven by autocannon from core 1.
+ * returning the same bytes (the ceiling), driven by autocannon from core 1;
+ * then from two `signet serve` processes over the same store (cores 0 and 1,
+ * the load generator between them), with the servers' CPU per answer.
  * PostgreSQL is the throwaway cluster the tests use (fsync off: a lower bound
  * for the database's share), or SIGNET_TEST_POSTGRES_URL.
  */
 import { createHash, randomInt } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
@@ -43,7 +45,7 @@ import { bootstrapPrincipal } from '../src/ra/roles.js';
 import { openSignet, type Signet } from '../src/signet.js';
 import { verifyAudit } from '../src/audit/verification.js';
 import setupPostgres from '../test/global-setup.js';
-import { benchDatabaseUrl, fmt, freePort } from './bench-support.js';
+import { benchDatabaseUrl, fmt, freePort, processCpuSeconds } from './bench-support.js';
 import { bulkRevoke, bulkSeed } from './bulk-seed.js';
 
 const argument = (name: string, fallback: string) => {
@@ -208,8 +210,21 @@ function rssMb(pid: number): number {
   return Number(/(\d+)/.exec(line)![1]) / 1024;
 }
 
-function pinned(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn('taskset', ['-c', '0', process.execPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+function pinned(args: string[], env: Record<string, string>, core = '0'): ChildProcess {
+  return spawn('taskset', ['-c', core, process.execPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** `signet serve` on the seeded store, pinned to `core`; a second one over the same data folder and database is a second node. */
+async function serve(d: Deployment, core: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = pinned(
+    ['bin/signet.js', 'serve'],
+    { SIGNET_DATA: d.dataDir, SIGNET_DATABASE_URL: d.databaseUrl, SIGNET_PORT: String(port), SIGNET_CA_PASSPHRASE: PASSPHRASE, SIGNET_ADMIN_TOKEN: ADMIN, SIGNET_LOG_LEVEL: 'warn', SIGNET_RATE_LIMITS: 'off' },
+    core,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return { child, url };
 }
 
 async function waitFor(url: string, body?: Buffer): Promise<void> {
@@ -225,11 +240,11 @@ async function waitFor(url: string, body?: Buffer): Promise<void> {
   throw new Error(`${url} does not answer`);
 }
 
-async function load(url: string, bodies: Buffer[]): Promise<{ perSecond: number; p99: number; errors: number }> {
+async function load(url: string, bodies: Buffer[], connections = 32): Promise<{ perSecond: number; p99: number; errors: number }> {
   let next = 0;
   const result = await autocannon({
     url,
-    connections: 32,
+    connections,
     duration: OCSP_SECONDS,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, setupRequest: (r) => ({ ...r, body: bodies[next++ % bodies.length] }) }],
   });
@@ -244,26 +259,39 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** OCSP from `signet serve` on the seeded store: random serials across the population, then one hot serial, beside the bare ceiling. */
+/**
+ * OCSP from `signet serve` on the seeded store: random serials across the population, then one hot serial, beside
+ * the bare ceiling; then random serials again (a fresh sample) across two server processes over the same store, one
+ * per core, the connections split between them. Server CPU per answer (user + system, /proc) is the figure a shared
+ * machine does not move much; the wall rates are the coordinator's to take on the quiet machine.
+ */
 async function ocsp(d: Deployment): Promise<Record<string, string>> {
-  const port = await freePort();
-  const server = pinned(['bin/signet.js', 'serve'], {
-    SIGNET_DATA: d.dataDir,
-    SIGNET_DATABASE_URL: d.databaseUrl,
-    SIGNET_PORT: String(port),
-    SIGNET_CA_PASSPHRASE: PASSPHRASE,
-    SIGNET_ADMIN_TOKEN: ADMIN,
-    SIGNET_LOG_LEVEL: 'warn',
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const a = await serve(d, '0');
+  const server = a.child;
+  const url = a.url;
+  let second: ChildProcess | undefined;
   try {
-    await waitFor(`${url}/healthz`);
     const rssIdle = rssMb(server.pid!);
-    const sample = Array.from({ length: 20_000 }, () => ocspRequest(d.issuingDer, d.serials[randomInt(d.serials.length)]!));
+    const sampleOf = () => Array.from({ length: 20_000 }, () => ocspRequest(d.issuingDer, d.serials[randomInt(d.serials.length)]!));
+    const sample = sampleOf();
+    const cpu0 = processCpuSeconds(server.pid!);
     const random = await load(`${url}/ocsp`, sample);
+    const randomCpuMs = ((processCpuSeconds(server.pid!) - cpu0) * 1000) / Math.max(1, random.perSecond * OCSP_SECONDS);
     const rssAfterRandom = rssMb(server.pid!);
     const hot = await load(`${url}/ocsp`, [sample[0]!]);
     const response = Buffer.from(await (await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: sample[0] })).arrayBuffer());
+
+    // Two server processes over the same store (a second node: same data folder, so the same secrets), one per core.
+    const b = await serve(d, '1');
+    second = b.child;
+    const twoSample = sampleOf();
+    const before = [processCpuSeconds(server.pid!), processCpuSeconds(second.pid!)];
+    const [ra, rb] = await Promise.all([load(`${url}/ocsp`, twoSample, 16), load(`${b.url}/ocsp`, twoSample.slice().reverse(), 16)]);
+    const twoCpu = processCpuSeconds(server.pid!) - before[0]! + (processCpuSeconds(second.pid!) - before[1]!);
+    const two = { perSecond: ra.perSecond + rb.perSecond, p99: Math.max(ra.p99, rb.p99), errors: ra.errors + rb.errors };
+    const twoCpuMs = (twoCpu * 1000) / Math.max(1, two.perSecond * OCSP_SECONDS);
+    const rssTwo = `${rssMb(server.pid!).toFixed(0)} + ${rssMb(second.pid!).toFixed(0)}`;
+    await stop(second);
     await stop(server);
 
     const barePort = await freePort();
@@ -281,12 +309,16 @@ async function ocsp(d: Deployment): Promise<Record<string, string>> {
     const ceiling = await load(`http://127.0.0.1:${barePort}/`, [sample[0]!]);
     await stop(bare);
     return {
-      'OCSP random serials (/s, p99 ms)': `${fmt(random.perSecond)}, ${random.p99} (${((random.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of ceiling, ${((random.perSecond / hot.perSecond) * 100).toFixed(0)}% of hot)${random.errors ? ` ${random.errors} errors` : ''}`,
+      'OCSP random serials, one server process (/s, p99 ms)': `${fmt(random.perSecond)}, ${random.p99} (${((random.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of ceiling, ${((random.perSecond / hot.perSecond) * 100).toFixed(0)}% of hot)${random.errors ? ` ${random.errors} errors` : ''}`,
+      'OCSP random serials, one server process: server CPU per answer (ms)': randomCpuMs.toFixed(3),
+      'OCSP random serials, two server processes (/s, p99 ms, server CPU ms/answer)': `${fmt(two.perSecond)}, ${two.p99}, ${twoCpuMs.toFixed(3)}${two.errors ? ` ${two.errors} errors` : ''}`,
+      'server RSS with two processes, after their load (MB)': rssTwo,
       'OCSP one hot serial (/s, p99 ms)': `${fmt(hot.perSecond)}, ${hot.p99}`,
       'bare node:http ceiling, same core (/s)': fmt(ceiling.perSecond),
       'server RSS idle / after random load (MB)': `${rssIdle.toFixed(0)} / ${rssAfterRandom.toFixed(0)}`,
     };
   } finally {
+    if (second) await stop(second);
     await stop(server);
   }
 }
@@ -358,6 +390,7 @@ async function measure(d: Deployment, pool: string[]): Promise<Record<string, st
   return row;
 }
 
+const loadAtStart = loadavg()[0]!;
 let teardown: (() => Promise<void>) | undefined;
 if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
   teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
@@ -430,6 +463,7 @@ const keys = [...new Set(table.flatMap((t) => Object.keys(t.row)))];
 const header = `| figure | ${table.map((t) => `${t.store}: ${t.column}`).join(' | ')} |`;
 console.log(`\n${header}\n|${' --- |'.repeat(table.length + 1)}`);
 for (const key of keys) console.log(`| ${key} | ${table.map((t) => t.row[key] ?? '-').join(' | ')} |`);
+console.log(`\nLoad average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared; compare CPU per answer, not wall rates).`);
 console.log(`\nReproduce: npm run build && npm run bench:scale -- --size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS} --seed ${SEED} --figures ${FIGURES} --span-days ${SPAN_DAYS}`);
 // Store pools (pg) may hold the loop open.
 process.exit(0);
