@@ -19,6 +19,8 @@ const STATELESS = new Set(['Intl.DateTimeFormat', 'Intl.NumberFormat', 'Intl.Col
 const LEFT: Record<string, string> = {
   // A memo of the five unsigned error answers' bytes; src/status belongs to the OCSP and CRL work (docs: mend note).
   'src/status/ocsp-responder.ts errorResponses': 'memo of constant bytes',
+  // PKCS#11 v2.40 §5.4: C_Initialize once per process; the library's own state is the process's, whoever holds it.
+  'src/crypto/pkcs11-signer.ts Pkcs11Token.modules': 'the PKCS#11 library is initialised once per process',
 };
 
 function sourceFiles(dir: string): string[] {
@@ -30,15 +32,38 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** `name` followed by a changing call anywhere in the module. */
+/** `name` (a Map or Set) followed by a changing call anywhere in the module. */
 function mutated(text: string, name: string): boolean {
   return new RegExp(`\\b${name}\\s*\\.\\s*(set|add|delete|clear)\\s*\\(`).test(text);
+}
+
+/** `name` (an array or object literal) pushed to, sorted in place, or written member by member. */
+function written(text: string, name: string): boolean {
+  return (
+    new RegExp(`(?<![.\\w])${name}\\s*\\.\\s*(push|pop|shift|unshift|splice|sort|reverse|fill|copyWithin)\\s*\\(`).test(text) ||
+    new RegExp(`(?<![.\\w])${name}\\s*(\\[[^\\]]+\\]|\\.\\w+)\\s*(=(?!=)|\\+=|-=|\\+\\+|--)`).test(text) ||
+    new RegExp(`delete\\s+${name}\\b|Object\\.assign\\(\\s*${name}\\b`).test(text)
+  );
 }
 
 function moduleState(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   for (const statement of source.statements) {
+    // A class's static fields live as long as the module: the same rule.
+    if (ts.isClassDeclaration(statement) && statement.name) {
+      for (const member of statement.members) {
+        if (!ts.isPropertyDeclaration(member)) continue;
+        const modifiers = ts.getModifiers(member) ?? [];
+        if (!modifiers.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)) continue;
+        const name = `${statement.name.text}.${member.name.getText(source)}`;
+        const readonly = modifiers.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword);
+        const init = member.initializer;
+        const made = init && ts.isNewExpression(init) ? init.expression.getText(source) : undefined;
+        if (!readonly || (made && (COLLECTIONS.has(made) ? mutated(text, name.replace('.', '\\s*\\.\\s*')) : !STATELESS.has(made)))) found.push(`${name} (static)`);
+      }
+      continue;
+    }
     if (!ts.isVariableStatement(statement)) continue;
     const constant = (statement.declarationList.flags & ts.NodeFlags.Const) !== 0;
     for (const declaration of statement.declarationList.declarations) {
@@ -48,6 +73,7 @@ function moduleState(file: string, text: string): string[] {
         continue;
       }
       const init = declaration.initializer;
+      if (init && (ts.isArrayLiteralExpression(init) || ts.isObjectLiteralExpression(init)) && written(text, name)) found.push(`${name} (literal written)`);
       if (!init || !ts.isNewExpression(init)) continue;
       const made = init.expression.getText(source);
       if (COLLECTIONS.has(made) ? mutated(text, name) : !STATELESS.has(made)) found.push(`${name} (new ${made})`);
@@ -68,9 +94,16 @@ describe('module-level state (the composition root owns it)', () => {
         'export const registry = new Registry();',
         'const format = new Intl.DateTimeFormat("sv-SE");',
         'function f() { let inside = 1; return inside; }',
+        'const seen: string[] = [];',
+        'export function note(x: string) { seen.push(x); }',
+        'const TABLE = { a: 1 };',
+        'export function look() { return TABLE.a; }',
+        'const totals: Record<string, number> = {};',
+        'export function count(k: string) { totals[k] = (totals[k] ?? 0) + 1; }',
+        'class Token { private static modules = new Map<string, number>(); static readonly NAMES = new Set(["x"]); }',
       ].join('\n'),
     );
-    expect(found).toEqual(['decoy (let/var)', 'plugged (new Map)', 'registry (new Registry)']);
+    expect(found).toEqual(['decoy (let/var)', 'plugged (new Map)', 'registry (new Registry)', 'seen (literal written)', 'totals (literal written)', 'Token.modules (static)']);
   });
 
   it('finds none in src/ outside tests and test-support, but for the ones listed as left', () => {
