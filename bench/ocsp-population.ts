@@ -4,6 +4,7 @@
  * beside one hot serial and a bare node:http server returning the same bytes on the same core (the ceiling).
  *
  *   npm run build && npx tsx bench/ocsp-population.ts [--population 1000000] [--stores sqlite,postgres] [--seconds 10]
+ *     [--phases cold,hot,bare]   (one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
  *
  * The store gets a hierarchy, one certificate and its answer signed ahead by presignCold; the database then
  * copies that row --population times under other CertIDs (serials `5` + 31 hex digits, as
@@ -35,6 +36,8 @@ const argument = (name: string, fallback: string) => {
 const POPULATION = Number(argument('population', '1000000'));
 const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const SECONDS = Number(argument('seconds', '10'));
+/** --phases cold: only the cold phase (to profile it alone with SIGNET_BENCH_NODE_ARGS); ratios need cold and hot. */
+const PHASES = new Set(argument('phases', 'cold,hot,bare').split(','));
 const PASSPHRASE = 'bench-passphrase';
 
 /** The RFC 5019 request for seeded serial `index`: the CertID bytes the seeded row is keyed by, wrapped in four SEQUENCEs. */
@@ -181,9 +184,10 @@ try {
       const stride = 7_919;
       const start = Math.floor(Math.random() * POPULATION);
       const load0 = loadavg()[0]!;
-      const cold = await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION), server.pid!, postgres);
+      const skipped: Phase = { perSecond: NaN, p50: NaN, p99: NaN, errors: 0, sent: 0, serverMs: NaN, postgresMs: NaN, clientMs: NaN };
+      const cold = PHASES.has('cold') ? await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION), server.pid!, postgres) : skipped;
       const hotBody = requestFor(prefix, start);
-      const hot = await load(`${url}/ocsp`, () => hotBody, server.pid!, postgres);
+      const hot = PHASES.has('hot') ? await load(`${url}/ocsp`, () => hotBody, server.pid!, postgres) : skipped;
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
       const response = Buffer.from(await (await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: hotBody })).arrayBuffer());
       await stop(server);
@@ -199,7 +203,7 @@ try {
         {},
       );
       await waitFor(`http://127.0.0.1:${barePort}/`, hotBody);
-      const ceiling = await load(`http://127.0.0.1:${barePort}/`, () => hotBody, bare.pid!, () => []);
+      const ceiling = PHASES.has('bare') ? await load(`http://127.0.0.1:${barePort}/`, () => hotBody, bare.pid!, () => []) : skipped;
       await stop(bare);
       const cpu = (f: Phase) => f.serverMs + f.postgresMs;
       row =
@@ -218,4 +222,4 @@ try {
 } finally {
   await teardown?.();
 }
-console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}`);
+console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}${PHASES.size < 3 ? ` --phases ${[...PHASES].join(',')}` : ''}`);

@@ -69,6 +69,55 @@ describe.each(storeBackends)('OCSP answers signed ahead for cold serials on %s (
     }
   });
 
+  it('answers cold questions that arrive together (one batched read on PostgreSQL) each with its own stored bytes', async () => {
+    const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+    const stored = await rows();
+    const requests = leaves.map((leaf) => {
+      const requestFile = join(dir, `req-together-${leaf.serial}.der`);
+      const made = runTool('openssl', ['ocsp', '-issuer', issuing, '-cert', leaf.pem, '-no_nonce', '-reqout', requestFile]);
+      expect(made.status, made.stderr).toBe(0);
+      return { serial: leaf.serial, request: readFileSync(requestFile) };
+    });
+    const node = new OcspResponder(t.signet.ca, {}, t.signet.signers);
+    // Every leaf twice, interleaved, all before any answer: the same CertID twice in one batch gets the same row.
+    const asked = [...requests, ...requests.slice().reverse()];
+    const replies = await Promise.all(asked.map(({ request }) => node.respond(request)));
+    replies.forEach((reply, i) => expect(reply.der.equals(stored.find((r) => r.serial === asked[i]!.serial)!.der), asked[i]!.serial).toBe(true));
+    expect(statusIn(replies[2]!.der)).toBe('revoked');
+  });
+
+  it('keeps a stored answer in memory only from the second question about its CertID on, and answers "revoked" at once after a revocation in between (R7)', async () => {
+    const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
+    const leaf = leaves[0]!;
+    const requestFile = join(dir, `req-admit-${leaf.serial}.der`);
+    const made = runTool('openssl', ['ocsp', '-issuer', issuing, '-cert', leaf.pem, '-no_nonce', '-reqout', requestFile]);
+    expect(made.status, made.stderr).toBe(0);
+    const request = readFileSync(requestFile);
+    const storedGood = (await rows()).find((r) => r.serial === leaf.serial)!;
+    // A node with nothing in memory: the first question is served from the store and not kept (issue 22).
+    const node = new OcspResponder(t.signet.ca, {}, t.signet.signers);
+    const first = await node.respond(request);
+    expect(first.der.equals(storedGood.der)).toBe(true);
+    expect(first.cache?.etag).toMatch(/^"[0-9a-f]{40}"$/);
+    expect(node.cacheStats()).toMatchObject({ responses: 0, firstSights: 1 });
+    // The second is kept, the third is a memory hit: the same bytes each time.
+    expect((await node.respond(request)).der.equals(storedGood.der)).toBe(true);
+    expect(node.cacheStats()).toMatchObject({ responses: 1, firstSights: 1, hits: 0 });
+    expect((await node.respond(request)).der.equals(storedGood.der)).toBe(true);
+    expect(node.cacheStats()).toMatchObject({ responses: 1, hits: 1 });
+
+    // Another node asked once (nothing kept), then the certificate is revoked and the stored "good" put back as a
+    // late writer would: its next answer is "revoked", never the bytes it served before.
+    const other = new OcspResponder(t.signet.ca, {}, t.signet.signers);
+    expect(statusIn((await other.respond(request)).der)).toBe('good');
+    await t.signet.status.revokeCertificate({ serial: leaf.serial, reason: 'superseded', channel: 'ra', requestedBy: 'operator:test' });
+    await statusDb(t.signet.store).updateTable('ocsp_responses').set({ status: 'good', der: storedGood.der }).where('serial', '=', leaf.serial).execute();
+    expect(statusIn((await other.respond(request)).der)).toBe('revoked');
+    // The node that kept the "good" learns of it from its look at the revocations (revocationPollMs) or the listener.
+    await node.syncRevocations();
+    expect(statusIn((await node.respond(request)).der)).toBe('revoked');
+  });
+
   it('finds a stored answer by its CertID through the store\'s one-row read, never a stored "good" after a revocation, and a revocation replaces the stored "good" (R7)', async () => {
     const issuing = writePem(dir, 'issuing.pem', h.issuing.der);
     const leaf = leaves[1]!;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   BasicOCSPResponse,
@@ -18,6 +18,7 @@ import {
   id_pkix_ocsp_basic,
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
+import { sql } from 'kysely';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
@@ -108,6 +109,9 @@ const HASHES: Record<string, { name: string; length: number }> = {
 
 /** SHA-1 with NULL parameters, byte for byte as OpenSSL and RFC 5019 clients write it in a CertID. */
 const SHA1_WITH_NULL = () => AsnConvert.parse(Buffer.from('300906052b0e03021a0500', 'hex'), AlgorithmIdentifier);
+
+/** Most CertIDs in one batched read of stored answers (PostgreSQL). */
+const STORED_READS_PER_BATCH = 256;
 
 /** Revocations applied per query when catching up (a node back from a long pause, a mass revocation). */
 const REVOCATIONS_PER_LOOK = 10_000;
@@ -232,12 +236,71 @@ export class OcspResponder {
     if (!caId) return null;
     const memory = this.cache.byCertId(question.certIdHex);
     const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now);
-    if (!entry || !(await this.rememberIfCurrent(entry, key))) return null;
+    if (!entry) return null;
+    // Read just now with the revocations committed so far and none applied here since: served as read, and kept
+    // only from the second question about this CertID on (the cache's admission, ocsp-response-cache.ts).
+    if (entry !== memory && entry.asOf === (this.revocationsSeenThrough ?? 0) && this.cache.firstSight(request.subarray(8))) return this.replyFor(entry);
+    if (!(await this.rememberIfCurrent(entry, key))) return null;
     return this.replyFor(entry);
   }
 
+  /** Answers signed in one round share their times: their Date and HTTP forms are made once, not per question. */
+  private readonly httpDates = new HttpDates();
+
   /** The read behind storedEntry, compiled once: the builder (and on the hot path, Kysely's driver) costs more than the lookup. */
   private storedRead: ((parameters: readonly unknown[]) => Promise<StoredRow | undefined>) | null = null;
+  /** PostgreSQL: the same read for a batch of CertIDs (`= any($1)`). */
+  private storedReadBatch: ((parameters: readonly unknown[]) => Promise<Array<StoredRow & { cert_id: string }>>) | null = null;
+  /** PostgreSQL: CertIDs asked about while a batch is out, with who waits for each; sent together when it returns. */
+  private readonly waitingReads = new Map<string, Array<{ resolve: (row: StoredRow | undefined) => void; reject: (error: unknown) => void }>>();
+  private batchOut = false;
+
+  /**
+   * The stored answer for a CertID with the serial of any revocation of its certificate. SQLite: one synchronous
+   * read. PostgreSQL: a round trip costs both processes far more than the lookup (protocol, pool, executor start),
+   * so at most one read is out at a time and the questions that arrive meanwhile go together in the next one; an
+   * idle responder still sends a lone question at once.
+   */
+  private readStored(certIdHex: string): Promise<StoredRow | undefined> {
+    const select = () =>
+      statusDb(this.ca.store)
+        .selectFrom('ocsp_responses as o')
+        .leftJoin('revocations as r', 'r.serial', 'o.serial')
+        .select(['o.cert_id', 'o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked']);
+    if (this.ca.store.dialect !== 'postgres') {
+      this.storedRead ??= this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', select().where('o.cert_id', '=', '').compile().sql);
+      return this.storedRead([certIdHex]);
+    }
+    this.storedReadBatch ??= this.ca.store.pointReadAll<StoredRow & { cert_id: string }>(
+      'signet_ocsp_stored_answers',
+      select().where(sql<boolean>`o.cert_id = any(${sql.val([] as string[])}::text[])`).compile().sql,
+    );
+    return new Promise((resolve, reject) => {
+      const waiting = this.waitingReads.get(certIdHex);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.waitingReads.set(certIdHex, [{ resolve, reject }]);
+      if (!this.batchOut) void this.sendBatches();
+    });
+  }
+
+  private async sendBatches(): Promise<void> {
+    this.batchOut = true;
+    try {
+      while (this.waitingReads.size > 0) {
+        const batch = [...this.waitingReads].slice(0, STORED_READS_PER_BATCH);
+        for (const [certIdHex] of batch) this.waitingReads.delete(certIdHex);
+        try {
+          const rows = await this.storedReadBatch!([batch.map(([certIdHex]) => certIdHex)]);
+          const found = new Map(rows.map((row) => [row.cert_id, row]));
+          for (const [certIdHex, waiting] of batch) for (const { resolve } of waiting) resolve(found.get(certIdHex));
+        } catch (error) {
+          for (const [, waiting] of batch) for (const { reject } of waiting) reject(error);
+        }
+      }
+    } finally {
+      this.batchOut = false;
+    }
+  }
 
   /**
    * A fresh stored answer for the CertID, with whether its certificate has been revoked since it was signed,
@@ -247,32 +310,24 @@ export class OcspResponder {
    */
   private async storedEntry(certIdHex: string, now: Date): Promise<CachedResponse | null> {
     const asOf = this.revocationsSeenThrough ?? 0;
-    if (!this.storedRead) {
-      const query = statusDb(this.ca.store)
-        .selectFrom('ocsp_responses as o')
-        .leftJoin('revocations as r', 'r.serial', 'o.serial')
-        .select(['o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked'])
-        .where('o.cert_id', '=', '')
-        .compile();
-      this.storedRead = this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', query.sql);
-    }
-    const row = await this.storedRead([certIdHex]);
+    const row = await this.readStored(certIdHex);
     if (!row || (row.status !== 'revoked' && row.revoked !== null)) return null;
     return this.entryFromRow(row, certIdHex, now, asOf);
   }
 
   private entryFromRow(row: { serial: string; this_update: string; next_update: string; der: Buffer }, certIdHex: string, now: Date, asOf: number): CachedResponse | null {
-    const nextUpdate = new Date(row.next_update);
-    const refreshAt = nextUpdate.getTime() - this.options.refreshMarginMs;
+    const next = this.httpDates.of(row.next_update);
+    const refreshAt = next.date.getTime() - this.options.refreshMarginMs;
     if (now.getTime() >= refreshAt) return null;
+    const current = this.httpDates.of(row.this_update);
     return {
       der: row.der,
-      thisUpdate: new Date(row.this_update),
-      nextUpdate,
+      thisUpdate: current.date,
+      nextUpdate: next.date,
       refreshAt,
-      etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
-      lastModified: new Date(row.this_update).toUTCString(),
-      expires: nextUpdate.toUTCString(),
+      etag: etagOf(row.der),
+      lastModified: current.http,
+      expires: next.http,
       serials: [row.serial],
       certIds: [certIdHex],
       requestKeys: new Set(),
@@ -434,7 +489,7 @@ export class OcspResponder {
       thisUpdate,
       nextUpdate,
       refreshAt: nextUpdate.getTime() - this.options.refreshMarginMs,
-      etag: `"${createHash('sha1').update(der).digest('hex')}"`,
+      etag: etagOf(der),
       lastModified: thisUpdate.toUTCString(),
       expires: nextUpdate.toUTCString(),
       serials: answered.map((a) => a.serial),
@@ -776,7 +831,7 @@ function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
     thisUpdate,
     nextUpdate,
     refreshAt: nextUpdate.getTime(),
-    etag: `"${createHash('sha1').update(row.der).digest('hex')}"`,
+    etag: etagOf(row.der),
     lastModified: thisUpdate.toUTCString(),
     expires: nextUpdate.toUTCString(),
     serials: [row.serial],
@@ -785,6 +840,28 @@ function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
     asOf: 0,
     requestKeys: new Set(),
   };
+}
+
+/** The strong ETag of a response (RFC 5019 §6.2): its SHA-1, in one call (crypto.hash, no Hash object). */
+function etagOf(der: Buffer): string {
+  return `"${hash('sha1', der, 'hex')}"`;
+}
+
+/** ISO times as read from the store → their Date and HTTP-date forms, for the last few distinct times seen. */
+class HttpDates {
+  private readonly known = new Map<string, { date: Date; http: string }>();
+
+  of(iso: string): { date: Date; http: string } {
+    let forms = this.known.get(iso);
+    if (!forms) {
+      const date = new Date(iso);
+      forms = { date, http: date.toUTCString() };
+      // Bounded: a handful of signing rounds are in use at a time; past that, start again.
+      if (this.known.size >= 64) this.known.clear();
+      this.known.set(iso, forms);
+    }
+    return forms;
+  }
 }
 
 function hashKey(oid: string, nameHash: Buffer, keyHash: Buffer): string {

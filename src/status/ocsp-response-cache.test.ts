@@ -10,7 +10,7 @@ import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { OcspResponder } from './ocsp-responder.js';
-import { OcspResponseCache, ocspCacheSizeFrom, type CacheableResponse } from './ocsp-response-cache.js';
+import { OcspResponseCache, SeenFilter, ocspCacheSizeFrom, type CacheableResponse } from './ocsp-response-cache.js';
 
 afterAll(dropFreshStores);
 
@@ -31,7 +31,7 @@ describe('the OCSP response cache', () => {
     expect(cache.byCertId('b')).toBeUndefined();
     expect(cache.bySerial('b')).toEqual([]);
     expect(cache.lookup('req-a')).toBe(a);
-    expect(cache.stats()).toEqual({ responses: 2, limit: 2, requestForms: 2, hits: 2, misses: 1, evictions: 1 });
+    expect(cache.stats()).toEqual({ responses: 2, limit: 2, requestForms: 2, hits: 2, misses: 1, evictions: 1, firstSights: 0 });
   });
 
   it('replaces the response to a CertID for every request form that asked for it, and counts a stale one as a miss', () => {
@@ -86,6 +86,30 @@ describe('the OCSP response cache', () => {
     }
     expect(cache.stats()).toMatchObject({ responses: limit, requestForms: limit, evictions: evicted });
     for (const name of model) expect(cache.byCertId(name)).toBe(held.get(name));
+  });
+
+  it('admits a stored answer from the second question about its key on, in a window of fixed size whatever the stream (issue 22)', () => {
+    const cache = new OcspResponseCache<ReturnType<typeof response>>(10);
+    const key = (i: number) => Buffer.from(`certid-${i}`);
+    expect(cache.firstSight(key(1))).toBe(true);
+    expect(cache.firstSight(key(1))).toBe(false);
+    expect(cache.firstSight(key(2))).toBe(true);
+    expect(cache.stats().firstSights).toBe(2);
+
+    // 2^12 bits: the window ends after 512 keys marked, so 200,000 distinct keys never need more than those bits.
+    const filter = new SeenFilter(12);
+    let firsts = 0;
+    for (let i = 0; i < 200_000; i++) if (filter.add(key(i))) firsts++;
+    // Collisions inside a window make some keys look seen (they are then only admitted early), never the reverse.
+    expect(firsts).toBeGreaterThan(170_000);
+    expect(firsts).toBeLessThanOrEqual(200_000);
+    // Within a window, a key seen is remembered; after the window is cleared it counts as first again.
+    const fresh = new SeenFilter(12);
+    expect(fresh.add(key(7))).toBe(true);
+    expect(fresh.add(key(7))).toBe(false);
+    let i = 10_000;
+    while (fresh.add(key(7)) === false) fresh.add(key(i++));
+    expect(i - 10_000).toBeLessThanOrEqual(1024);
   });
 
   it('takes its size from SIGNET_OCSP_CACHE_SIZE and refuses nonsense', () => {
@@ -169,6 +193,7 @@ describe.each(storeBackends)('an OCSP responder with a small cache on %s (RFC 50
       expect(metrics.body).toMatch(/^signet_ocsp_cache_limit 200000$/m);
       expect(metrics.body).toMatch(/^signet_ocsp_cache_responses [1-9]\d*$/m);
       expect(metrics.body).toMatch(/^signet_ocsp_cache_misses_total [1-9]\d*$/m);
+      expect(metrics.body).toMatch(/^signet_ocsp_cache_first_sights_total \d+$/m);
     } finally {
       await app.close();
     }

@@ -18,6 +18,8 @@ export interface OcspCacheStats {
   misses: number;
   /** Responses dropped to stay within the limit, least recently used first. */
   evictions: number;
+  /** Stored answers served without being kept: the first question about their CertID in the admission window. */
+  firstSights: number;
 }
 
 /** A place in the recency list: its neighbours, older towards `head`. */
@@ -51,6 +53,8 @@ export class OcspResponseCache<E extends CacheableResponse> {
   private hits = 0;
   private misses = 0;
   private evictions = 0;
+  private firstSights = 0;
+  private readonly seen = new SeenFilter();
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`the OCSP response cache needs a limit of at least 1, not ${limit}`);
@@ -109,6 +113,19 @@ export class OcspResponseCache<E extends CacheableResponse> {
     }
   }
 
+  /**
+   * Admission of an answer read from the store (issue 22): true the first time these bytes (a CertID) are asked
+   * about in the current window, and the answer is then served without being kept; false from the second time on,
+   * and it is kept. Across a large population most questions are about a serial asked once: keeping each of them
+   * cost more than reading it (four index entries, objects that outlive the young generation) and pushed the
+   * answers in daily use out of the cache, which a scan of distinct questions could otherwise empty.
+   */
+  firstSight(key: Uint8Array): boolean {
+    const first = this.seen.add(key);
+    if (first) this.firstSights++;
+    return first;
+  }
+
   /** Forgets a response and every index entry that leads to it. */
   drop(entry: E): void {
     const link = this.links.get(entry);
@@ -126,7 +143,15 @@ export class OcspResponseCache<E extends CacheableResponse> {
   }
 
   stats(): OcspCacheStats {
-    return { responses: this.links.size, limit: this.limit, requestForms: this.byRequest.size, hits: this.hits, misses: this.misses, evictions: this.evictions };
+    return {
+      responses: this.links.size,
+      limit: this.limit,
+      requestForms: this.byRequest.size,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      firstSights: this.firstSights,
+    };
   }
 
   private assign(requestKey: string, entry: E): void {
@@ -161,6 +186,41 @@ export class OcspResponseCache<E extends CacheableResponse> {
   }
 }
 
+/**
+ * Which keys were seen in the current window, as one bit per hash of the key (a one-hash Bloom filter): 1 MiB
+ * whatever the population. A false "seen" only admits an answer into the bounded cache. The window ends, and every
+ * bit is cleared, once an eighth of the bits are set (about a million keys; false "seen" stays under 12.5 %).
+ */
+export class SeenFilter {
+  private readonly bits: Uint32Array;
+  private set = 0;
+
+  constructor(private readonly log2Bits = 23) {
+    this.bits = new Uint32Array(2 ** (log2Bits - 5));
+  }
+
+  /** Marks `key`; true if its bit was not set yet. */
+  add(key: Uint8Array): boolean {
+    // FNV-1a, then a final mix so that the low bits depend on every byte.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    const bit = h >>> (32 - this.log2Bits);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    if (this.bits[word]! & mask) return false;
+    if (this.set >= this.bits.length * 4) {
+      this.bits.fill(0);
+      this.set = 0;
+    }
+    this.bits[word]! |= mask;
+    this.set++;
+    return true;
+  }
+}
+
 export const DEFAULT_OCSP_CACHE_SIZE = 200_000;
 
 /** SIGNET_OCSP_CACHE_SIZE: the most signed responses a node keeps in memory (about 1–2 KB each). */
@@ -190,6 +250,9 @@ export function ocspCacheMetrics(stats: OcspCacheStats): string {
     '# HELP signet_ocsp_cache_evictions_total Responses dropped, least recently used first, to stay within the limit.',
     '# TYPE signet_ocsp_cache_evictions_total counter',
     `signet_ocsp_cache_evictions_total ${stats.evictions}`,
+    '# HELP signet_ocsp_cache_first_sights_total Stored OCSP answers served without being kept (first question about the CertID).',
+    '# TYPE signet_ocsp_cache_first_sights_total counter',
+    `signet_ocsp_cache_first_sights_total ${stats.firstSights}`,
     '',
   ].join('\n');
 }

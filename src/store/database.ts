@@ -23,6 +23,8 @@ export interface SignetDatabase {
    * protocol reader decodes every field as UTF-8 text first, which mangles bytea; src/store/point-read.test.ts.)
    */
   pointRead<R>(name: string, sql: string): (parameters: readonly unknown[]) => Promise<R | undefined>;
+  /** As pointRead, every row the statement returns (a batch of keys in one statement, say `= any($1)` on PostgreSQL). */
+  pointReadAll<R>(name: string, sql: string): (parameters: readonly unknown[]) => Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   let db: Kysely<Database>;
   let location: string;
   let pointRead: SignetDatabase['pointRead'];
+  let pointReadAll: SignetDatabase['pointReadAll'];
   let closeReader = () => {};
   if (isPostgres) {
     // BYTEA arrives as Buffer and our ISO strings stay strings: no type parsers needed.
@@ -105,6 +108,8 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     location = `postgres://${parsed.host}${parsed.pathname}`;
     pointRead = <R>(name: string, text: string) => async (parameters: readonly unknown[]) =>
       (await pool.query<R & QueryResultRow>({ name, text, values: [...parameters] })).rows[0];
+    pointReadAll = <R>(name: string, text: string) => async (parameters: readonly unknown[]) =>
+      (await pool.query<R & QueryResultRow>({ name, text, values: [...parameters] })).rows;
   } else {
     const path = url.replace(/^sqlite:(\/\/)?/, '');
     mkdirSync(dirname(path), { recursive: true });
@@ -145,6 +150,13 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
         return Promise.resolve(statement.get(...parameters) as R | undefined);
       };
     };
+    pointReadAll = <R>(_name: string, text: string) => {
+      let statement: BetterSqlite3.Statement | null = null;
+      return (parameters: readonly unknown[]) => {
+        statement ??= readerOf().prepare(text);
+        return Promise.resolve(statement.all(...parameters) as R[]);
+      };
+    };
     closeReader = () => reader?.close();
   }
   const handle: SignetDatabase = {
@@ -152,6 +164,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     dialect: isPostgres ? 'postgres' : 'sqlite',
     location,
     pointRead,
+    pointReadAll,
     close: async () => {
       closeReader();
       await db.destroy();

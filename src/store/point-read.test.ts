@@ -37,6 +37,16 @@ describe.each(storeBackends)('pointRead on %s', (backend) => {
       });
       expect(seenInside).toBeUndefined();
       expect((await read(['k2']))?.label).toBe('later');
+
+      // pointReadAll: every row of one statement, e.g. a batch of keys (how the OCSP responder batches on PostgreSQL).
+      const many = store.pointReadAll<{ key: string; body: Buffer }>(
+        'point_read_probe_by_keys',
+        backend === 'postgres' ? 'select key, body from point_read_probe where key = any($1::text[]) order by key' : 'select key, body from point_read_probe where key in (?, ?, ?) order by key',
+      );
+      const keys = ['k2', 'absent', 'k1'];
+      const rows = await many(backend === 'postgres' ? [keys] : keys);
+      expect(rows).toEqual([{ key: 'k1', body: row.body }, { key: 'k2', body: Buffer.from([1]) }]);
+      expect(await many(backend === 'postgres' ? [['absent']] : ['absent', 'none', 'nil'])).toEqual([]);
     } finally {
       await store.close();
     }
