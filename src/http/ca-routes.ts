@@ -18,6 +18,8 @@ const authoritySchema = {
     notAfter: { type: 'string', format: 'date-time' },
     certificateUrl: { type: 'string' },
     crlUrl: { type: 'string' },
+    /** Where OCSP answers about its certificates; null in CRL-only mode (SIGNET_CRL_ONLY: its certificates name no responder). */
+    ocspUrl: { type: ['string', 'null'] },
     pem: { type: 'string' },
   },
 } as const;
@@ -35,6 +37,7 @@ export async function caRoutes(app: FastifyInstance, signet: Signet): Promise<vo
       notAfter: a.notAfter.toISOString(),
       certificateUrl: `${signet.config.publicUrl}/ca/${a.id}.crt`,
       crlUrl: `${signet.config.publicUrl}/crl/${a.id}.crl`,
+      ocspUrl: signet.config.crlOnly ? null : `${signet.config.publicUrl}/ocsp`,
       ...(includePem ? { pem: toPem('CERTIFICATE', a.certificateDer) } : {}),
     }));
 

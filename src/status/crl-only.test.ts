@@ -156,12 +156,16 @@ describe.each(storeBackends)('CRL-only mode on %s (issue 22, BR §4.9.7, RFC 696
     expect(await signet.status.crls.publishDue('test', 3_600_000)).toEqual([]);
   });
 
-  it('serves CRLs with a max-age of at most one scheduler round, so HTTP caches ask again after a revocation', async () => {
+  it('serves CRLs with a max-age of at most one scheduler round, so HTTP caches ask again after a revocation, and names no OCSP URL for its CAs', async () => {
     const app = await buildServer(signet, { logger: false });
     try {
       const full = await app.inject({ method: 'GET', url: `/crl/${h.issuing.caId}.crl` });
       expect(full.statusCode).toBe(200);
       expect(full.headers['cache-control']).toBe('public, max-age=300, no-transform, must-revalidate');
+      // What the public repository and status pages read to stop sending relying parties to /ocsp.
+      const cas = (await app.inject({ method: 'GET', url: '/api/v1/cas' })).json<{ items: Array<{ ocspUrl: string | null }> }>();
+      expect(cas.items.length).toBeGreaterThan(0);
+      for (const ca of cas.items) expect(ca.ocspUrl).toBeNull();
     } finally {
       await app.close();
     }

@@ -61,6 +61,7 @@ const zh = {
   'status.lookup': '查询',
   'status.result': '查询结果',
   'status.relying-parties': '依赖方也可以直接使用 OCSP（/ocsp）或下载 CRL（见“CA 证书与 CRL”）。',
+  'status.relying-parties-crl-only': '依赖方也可以下载 CRL（见“CA 证书与 CRL”）；本 CA 只发布 CRL，不提供 OCSP。',
   'status.good': '有效',
   'status.revoked': '已吊销',
   'status.expired': '已过期',
@@ -110,6 +111,7 @@ const zh = {
   'repository.delta-crl': '增量 CRL',
   'repository.services': '状态与时间戳服务',
   'repository.tsa': '时间戳服务（RFC 3161）',
+  'repository.crl-only': '不提供（仅 CRL：证书不写 OCSP 地址，吊销状态见各 CA 的 CRL）',
   'repository.api': '接口文档',
   'repository.documents': '规则与协议',
 
@@ -444,6 +446,7 @@ const en: Record<MessageKey, string> = {
   'status.lookup': 'Look up',
   'status.result': 'Result',
   'status.relying-parties': 'Relying parties can also ask OCSP (/ocsp) or download the CRLs (see “CA certificates & CRLs”).',
+  'status.relying-parties-crl-only': 'Relying parties can also download the CRLs (see “CA certificates & CRLs”); this CA publishes CRLs only, no OCSP.',
   'status.good': 'Valid',
   'status.revoked': 'Revoked',
   'status.expired': 'Expired',
@@ -493,6 +496,7 @@ const en: Record<MessageKey, string> = {
   'repository.delta-crl': 'Delta CRL',
   'repository.services': 'Status and time-stamping services',
   'repository.tsa': 'Time-stamping (RFC 3161)',
+  'repository.crl-only': 'Not offered (CRL only: certificates name no OCSP responder; revocation status is in each CA’s CRL)',
   'repository.api': 'API documentation',
   'repository.documents': 'Rules and agreements',
 

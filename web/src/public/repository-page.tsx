@@ -16,6 +16,8 @@ export interface Authority {
   notAfter: string;
   certificateUrl: string;
   crlUrl: string;
+  /** null in CRL-only mode: the CA's certificates name no OCSP responder. */
+  ocspUrl?: string | null;
 }
 
 /** R11: the repository: CA certificates, their CRLs, the CPS, the agreement and the status services' addresses. */
@@ -89,7 +91,7 @@ export function RepositoryPage() {
           <dl className="facts">
             <dt>OCSP</dt>
             <dd>
-              <code className="break">{origin}/ocsp</code>
+              {cas.data && !cas.data.items.some((a) => a.ocspUrl !== null) ? t('repository.crl-only') : <code className="break">{origin}/ocsp</code>}
             </dd>
             <dt>{t('repository.tsa')}</dt>
             <dd>

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { Alert, Card, Field, inputProps, StatusBadge, useProblem } from '../components';
+import { Alert, Card, Field, inputProps, StatusBadge, useLoad, useProblem } from '../components';
+import type { Authority } from './repository-page';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { useRouter } from '../router';
@@ -89,6 +90,9 @@ export function StatusPage() {
   const [result, setResult] = useState<PublicStatus | null>(null);
   const [busy, setBusy] = useState(false);
   const problem = useProblem(['serial', 'certificate']);
+  // CRL-only mode (SIGNET_CRL_ONLY): no CA names an OCSP responder, so the page does not send relying parties there.
+  const cas = useLoad(() => api<{ items: Authority[] }>('/api/v1/cas'), []);
+  const crlOnly = !!cas.data && !cas.data.items.some((a) => a.ocspUrl !== null);
 
   async function lookup(value: string) {
     problem.clear();
@@ -163,7 +167,7 @@ export function StatusPage() {
           <StatusResult result={result} />
         </Card>
       )}
-      <p className="muted small">{t('status.relying-parties')}</p>
+      <p className="muted small">{t(crlOnly ? 'status.relying-parties-crl-only' : 'status.relying-parties')}</p>
     </div>
   );
 }
