@@ -7,6 +7,7 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, runTool, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { buildServer } from './server.js';
+import { ServerMetrics } from './metrics.js';
 
 afterAll(dropFreshStores);
 
@@ -151,6 +152,7 @@ describe.each(storeBackends)('the HTTP interface on %s (docs/architecture.md)', 
       expect(await issuedCount(app)).toBe(before);
       // Runtime figures only where the process's entry point asked for them (signet serve).
       expect((await other.inject({ url: '/metrics', headers: operator })).body).not.toContain('signet_process_cpu');
+      expect(await new ServerMetrics({ runtime: true }).registry.metrics()).toContain('signet_process_cpu_user_seconds_total');
     } finally {
       await other.close();
     }
