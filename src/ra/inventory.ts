@@ -4,7 +4,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { isRevocationReason, reasonName, REVOCATION_REASONS, type RevocationReason } from '../status/revocation-reasons.js';
 import type { RevocationTable } from '../status/schema.js';
 import type { RaContext } from './context.js';
-import { compactInventoryCounts } from './inventory-counts.js';
+import { compactInventoryCounts, compactInventoryRollups } from './inventory-counts.js';
 import { requireRole, requireScope, type Principal } from './roles.js';
 import type { RaDatabase } from './schema.js';
 
@@ -88,7 +88,15 @@ interface InventoryCountsTable {
   slot: number;
   n: number | string;
 }
-type InventoryDb = RaDatabase & { revocations: RevocationTable; ra_inventory_counts: InventoryCountsTable };
+interface InventoryRollupsTable {
+  ra_id: string;
+  kind: 'issued' | 'live-until';
+  span: 'all' | 'month' | 'day';
+  bucket: string;
+  slot: number;
+  n: number | string;
+}
+type InventoryDb = RaDatabase & { revocations: RevocationTable; ra_inventory_counts: InventoryCountsTable; ra_inventory_rollups: InventoryRollupsTable };
 type Joined = SelectQueryBuilder<
   InventoryDb & { c: InventoryDb['certificates']; s: InventoryDb['ra_subscribers']; r: InventoryDb['revocations'] },
   'c' | 's' | 'r',
@@ -228,7 +236,7 @@ export class CertificateInventory {
     let total: number;
     let totalExact = true;
     if (unfiltered) {
-      total = await this.counted(by, 'issued', filter.raId);
+      total = await this.issuedTotal(by, filter.raId);
     } else {
       const capped = this.db.selectFrom(filtered.select('c.serial').limit(COUNT_CAP + 1).as('x')).select((eb) => eb.fn.countAll().as('n'));
       total = Number(((await capped.executeTakeFirstOrThrow()) as { n: number | string }).n);
@@ -287,7 +295,55 @@ export class CertificateInventory {
    * dashboard's sums read one row per hour of history, not eight.
    */
   async compactCounters(): Promise<number> {
-    return compactInventoryCounts(this.context.db as unknown as Kysely<unknown>, this.context.store.dialect, hourOf(new Date(this.context.clock().getTime() - HOUR_MS)));
+    const db = this.context.db as unknown as Kysely<unknown>;
+    const hours = await compactInventoryCounts(db, this.context.store.dialect, hourOf(new Date(this.context.clock().getTime() - HOUR_MS)));
+    return hours + (await compactInventoryRollups(db, this.context.store.dialect));
+  }
+
+  /** Sum of one span of the roll-ups (src/ra/inventory-counts.ts) within the caller's scope, buckets in [from, below). */
+  private async rolledUp(by: Principal, kind: InventoryRollupsTable['kind'], span: InventoryRollupsTable['span'], range: { from?: string; below?: string; raId?: string } = {}): Promise<number> {
+    let query = this.db
+      .selectFrom('ra_inventory_rollups')
+      .select((eb) => eb.fn.sum<number | string | null>('n').as('n'))
+      .where('kind', '=', kind)
+      .where('span', '=', span);
+    if (by.raId !== null) query = query.where('ra_id', '=', by.raId);
+    if (range.raId) query = query.where('ra_id', '=', range.raId);
+    if (range.from !== undefined) query = query.where('bucket', '>=', range.from);
+    if (range.below !== undefined) query = query.where('bucket', '<', range.below);
+    return Number((await query.executeTakeFirst())?.n ?? 0);
+  }
+
+  /**
+   * Certificates not revoked whose validity ends in the whole hours [start, end) (start null: since ever):
+   * hours up to the first day boundary, days up to the first month boundary, whole months, then days and
+   * hours up to `end`. A few dozen rows however long the history.
+   */
+  private async liveUntilHours(by: Principal, start: Date | null, end: Date): Promise<number> {
+    const day = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+    const month = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+    const ceil = (floor: (at: Date) => Date, next: (at: Date) => Date, at: Date) => (floor(at).getTime() === at.getTime() ? at : next(floor(at)));
+    const nextDay = (at: Date) => new Date(at.getTime() + DAY_MS);
+    const nextMonth = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
+    const min = (a: Date, b: Date) => (a < b ? a : b);
+    const text = (at: Date, length: number) => at.toISOString().slice(0, length);
+    const parts: Array<Promise<number>> = [];
+    const hours = (from: Date | null, below: Date) => parts.push(this.countedSum(by, 'live-until', { from: from ? hourOf(new Date(from.getTime() - HOUR_MS)) : undefined, below: hourOf(below) }));
+    const days = (from: Date | null, below: Date) => parts.push(this.rolledUp(by, 'live-until', 'day', { from: from ? text(from, 10) : undefined, below: text(below, 10) }));
+    const months = (from: Date | null, below: Date) => parts.push(this.rolledUp(by, 'live-until', 'month', { from: from ? text(from, 7) : undefined, below: text(below, 7) }));
+    const endDay = day(end);
+    const endMonth = month(end);
+    let at = start;
+    if (at !== null && at < end) {
+      const dayBoundary = min(end, ceil(day, nextDay, at));
+      if (dayBoundary > at) hours(at, (at = dayBoundary));
+      const monthBoundary = min(endDay, ceil(month, nextMonth, at));
+      if (monthBoundary > at) days(at, (at = monthBoundary));
+    }
+    if (at === null || at < endMonth) months(at, (at = endMonth));
+    if (at < endDay) days(at, (at = endDay));
+    if (at < end) hours(at, end);
+    return (await Promise.all(parts)).reduce((a, b) => a + b, 0);
   }
 
   /** Sum of one kind of counter (src/ra/inventory-counts.ts) within the caller's scope, optionally by bucket range. */
@@ -317,9 +373,10 @@ export class CertificateInventory {
     return Number((await query.executeTakeFirst())?.n ?? 0);
   }
 
-  private async counted(by: Principal, kind: InventoryCountsTable['kind'], raId?: string): Promise<number> {
+  /** Every certificate in the caller's scope (and RA): the running total. */
+  private async issuedTotal(by: Principal, raId?: string): Promise<number> {
     if (raId) requireScope(by, raId);
-    return this.countedSum(by, kind, { raId });
+    return this.rolledUp(by, 'issued', 'all', { raId });
   }
 
   /** Certificates not revoked whose validity ends in (lo, hi]: whole hours from the counters, the two partial hours counted exactly. */
@@ -334,7 +391,7 @@ export class CertificateInventory {
     };
     const hiHour = hourOf(hi);
     if (lo && hourOf(lo) === hiHour) return exact({ gt: lo.toISOString(), lte: hi.toISOString() });
-    const whole = await this.countedSum(by, 'live-until', { from: lo ? hourOf(lo) : undefined, below: hiHour });
+    const whole = await this.liveUntilHours(by, lo ? new Date(Date.parse(`${hourOf(lo)}:00:00.000Z`) + HOUR_MS) : null, new Date(`${hiHour}:00:00.000Z`));
     const head = lo ? await exact({ gt: lo.toISOString(), lt: new Date(Date.parse(`${hourOf(lo)}:00:00.000Z`) + HOUR_MS).toISOString(), lte: hi.toISOString() }) : 0;
     const tail = await exact({ gte: `${hiHour}:00:00.000Z`, lte: hi.toISOString() });
     return whole + head + tail;
@@ -357,7 +414,7 @@ export class CertificateInventory {
     const reasons = await this.countedBuckets(by, 'revoked');
     const notYetValid = this.statusIs(this.base(by), 'not-yet-valid', at);
     const byStatus = {} as Record<InventoryStatus, number>;
-    const total = await this.countedSum(by, 'issued');
+    const total = await this.rolledUp(by, 'issued', 'all');
     byStatus.revoked = sum(reasons);
     byStatus.expired = await this.liveEndingBetween(by, null, now);
     byStatus['not-yet-valid'] = await count(notYetValid);

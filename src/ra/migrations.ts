@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import { binaryType } from '../store/migrations.js';
-import { inventoryCountsUp } from './inventory-counts.js';
+import { inventoryCountsUp, inventoryRollupsUp } from './inventory-counts.js';
 
 /** The RA's tables: organisations, operators, subscribers and the work done for them. */
 export function raMigrations(dialect: Dialect): Record<string, Migration> {
@@ -243,6 +243,13 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
         // The dashboard sums one kind of counter across RAs (and slots): by the primary key (ra_id first) that read every
         // counter, 420,000 rows over three years on PostgreSQL (~250 ms a sum); this index holds the sum's columns.
         await db.schema.createIndex('ra_inventory_counts_kind').on('ra_inventory_counts').columns(['kind', 'bucket', 'n']).execute();
+      },
+    },
+    // Issue 22: the dashboard and every page's total read a running total and day/month roll-ups, not a row per
+    // hour of history (src/ra/inventory-counts.ts).
+    '2610_ra_inventory_rollups': {
+      async up(db: Kysely<unknown>) {
+        await inventoryRollupsUp(db, dialect);
       },
     },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
