@@ -4,7 +4,7 @@
  * against an almost empty store in the same run, on SQLite and on PostgreSQL.
  *
  *   npm run build && npm run bench:scale -- [--size 100000] [--stores sqlite,postgres] [--ocsp-seconds 10]
- *     [--seed api|bulk] [--figures all|console] [--span-days 1095]
+ *     [--seed api|bulk] [--figures all|console [--quick]] [--span-days 1095]
  *
  * --seed api (the default) issues every certificate through the domain API
  * (~25 min per store for a million on the shared machine); --seed bulk issues
@@ -61,6 +61,7 @@ const SPAN_DAYS = Number(argument('span-days', '1095'));
 /** Measure again a store an earlier run seeded (its data folder and database URL, printed after seeding). */
 const REUSE = argument('reuse', '');
 const REUSE_URL = argument('reuse-url', '');
+const QUICK = process.argv.includes('--quick');
 const CONCURRENCY = 32;
 const KEYS = 2000;
 const PASSPHRASE = 'bench-passphrase';
@@ -362,6 +363,8 @@ async function consoleFigures(d: Deployment): Promise<Record<string, string>> {
   const day = new Date(Date.parse(middleRow.issued_at) + 8 * 3_600_000).toISOString().slice(0, 10);
   await time('inventory issued on one day (ms)', () => inventory.page(by, { pageSize, issuedOn: day }));
   row['dashboard statistics (ms)'] = (await median(5, () => inventory.statistics(by))).toFixed(1);
+  // --quick: the inventory and dashboard only (audit verify and the retention job take minutes at a million).
+  if (QUICK) return row;
   const audit = await withPeakRss(() => verifyAudit(d.signet.store));
   row['audit verify (entries, ms, +RSS MB)'] = `${fmt(audit.result.chain.entries)}, ${fmt(audit.ms)}, ${audit.peakMb.toFixed(0)}`;
   // R2's daily job reads every subscriber's certificates (nothing is five years old here: a pure scan).
@@ -373,6 +376,7 @@ async function consoleFigures(d: Deployment): Promise<Record<string, string>> {
 async function measure(d: Deployment, pool: string[]): Promise<Record<string, string>> {
   if (FIGURES === 'console') {
     const row = await consoleFigures(d);
+    if (QUICK) return row;
     const disk = await bytesOnDisk(d);
     row['bytes on disk per certificate (all / intents)'] = `${fmt(disk.perCertificate)} / ${Number.isNaN(disk.intentsPerCertificate) ? '-' : fmt(disk.intentsPerCertificate)}`;
     return row;

@@ -230,6 +230,41 @@ describe.each(storeBackends)('the certificate inventory and dashboard figures ov
     expect([both.status, both.json.code, both.json.field]).toEqual([400, 'inventory.bad-filter', 'before']);
   });
 
+  it('walks a filtered list by the index of its filter, newest first in its own time, with an exact total from the counters (issue 22)', async () => {
+    const lists = [
+      ['status=revoked', 'revokedAt'],
+      ['reason=keyCompromise', 'revokedAt'],
+      ['status=good', 'issuedAt'],
+      ['status=expired', 'notAfter'],
+      ['expiringWithinDays=400', 'notAfter'],
+      ['status=not-yet-valid', 'notBefore'],
+    ] as const;
+    for (const moment of [day0.getTime() + DAY, day0.getTime() + 400 * DAY]) {
+      now = new Date(moment);
+      const stats = (await ok(admin, 'GET', '/api/v1/ra/inventory/statistics')) as { byStatus: Record<string, number> };
+      for (const [query, field] of lists) {
+        const all = await page(admin, `?pageSize=200&${query}`);
+        expect([all.total, all.totalExact], query).toEqual([all.items.length, true]);
+        const times = all.items.map((i) => String(i[field]));
+        expect(times, query).toEqual([...times].sort().reverse());
+        const walked: unknown[] = [];
+        let next: string | null = null;
+        do {
+          const step: { items: Array<Record<string, unknown>>; next: string | null } = await page(admin, `?pageSize=1&${query}${next ? `&after=${encodeURIComponent(next)}` : ''}`);
+          walked.push(...serialsOf(step));
+          next = step.next;
+        } while (next);
+        expect(walked, query).toEqual(serialsOf(all));
+        const status = /^status=(.*)$/.exec(query)?.[1];
+        if (status) expect(all.total, query).toBe(stats.byStatus[status]);
+      }
+      // An officer's list of their own RA's: the same exact counts within the RA.
+      expect((await page(officerA, '?status=revoked')).total).toBe(1);
+      expect((await page(officerA, `?raId=${raA}&status=good`)).total).toBe(moment === day0.getTime() + DAY ? 1 : 0);
+    }
+    now = new Date(day0.getTime() + DAY);
+  });
+
   it('finds a certificate by its whole serial, or its first digits with colons, through the index and nothing else', async () => {
     expect(serialsOf(await page(admin, `?q=${serials.li}`))).toEqual([serials.li]);
     expect(serialsOf(await page(admin, `?q=${encodeURIComponent(serials.li!.slice(0, 10).toUpperCase().match(/../g)!.join(':'))}`))).toEqual([serials.li]);

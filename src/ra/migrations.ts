@@ -252,6 +252,15 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
         await inventoryRollupsUp(db, dialect);
       },
     },
+    // Issue 22: filtered inventory lists walk the index of what they filter on (CertificateInventory.orderOf):
+    // expired and expiring by (not_after, serial), one reason's revocations by (reason_code, revoked_at, serial).
+    // All revocations already have (revoked_at, serial); not yet valid ones are few, by not_before.
+    '2620_ra_inventory_filter_order': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('certificates_not_after_serial').on('certificates').columns(['not_after', 'serial']).execute();
+        await db.schema.createIndex('revocations_reason_time').on('revocations').columns(['reason_code', 'revoked_at', 'serial']).execute();
+      },
+    },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
     '1600_ra_secret_attempts': {
       async up(db: Kysely<unknown>) {
