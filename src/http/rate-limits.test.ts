@@ -146,6 +146,19 @@ describe.each(storeBackends)('rate limits on %s (issue 16 §3)', (backend) => {
     expect(judged.json().type).not.toBe('urn:ietf:params:acme:error:badNonce');
   });
 
+  it('lets a burst of parallel requests through up to the limit and refuses only the rest, per process as in the store', async () => {
+    const requests: InjectOptions[] = [
+      { method: 'POST', url: '/api/v1/cms/verify', payload: {} },
+      { method: 'POST', url: '/api/v1/portal/registrations', payload: { raId: 'none' } },
+    ];
+    let address = 60;
+    for (const request of requests) {
+      const source = `10.0.1.${address++}`;
+      const codes = (await Promise.all(Array.from({ length: 7 }, () => from(source, request)))).map((r) => r.statusCode);
+      expect(codes.filter((c) => c === 429), `${request.url}: ${codes.join(' ')}`).toHaveLength(4);
+    }
+  });
+
   it('leaves routes outside the table alone', async () => {
     for (let i = 0; i < 6; i++) expect((await from('10.0.3.1', { method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });

@@ -1,4 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
 import { isIP } from 'node:net';
 import { SignetError } from '../i18n/signet-error.js';
@@ -146,6 +146,34 @@ export function sourceKey(ip: string): string {
 }
 
 /**
+ * The per-process counts. @fastify/rate-limit's own LocalStore answers every
+ * caller with the same counter object, which the plugin reads after an await:
+ * requests counted in one turn of the microtask queue all saw the last count,
+ * so a burst past the limit was refused whole instead of beyond the limit.
+ * Each caller gets its own figures here. The least recently counted key is
+ * forgotten first past `kept` keys.
+ */
+export class WindowCounts implements FastifyRateLimitStore {
+  private readonly counts = new Map<string, { current: number; startedMs: number }>();
+  private readonly kept = 50_000;
+
+  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+    const now = Date.now();
+    const seen = this.counts.get(key);
+    const entry = seen && seen.startedMs + timeWindow > now ? seen : { current: 0, startedMs: now };
+    entry.current += 1;
+    this.counts.delete(key);
+    this.counts.set(key, entry);
+    if (this.counts.size > this.kept) this.counts.delete(this.counts.keys().next().value!);
+    callback(null, { current: entry.current, ttl: entry.startedMs + timeWindow - now });
+  }
+
+  child(): FastifyRateLimitStore {
+    return new WindowCounts();
+  }
+}
+
+/**
  * Registers the limits; call before any route is added (they attach through
  * an onRoute hook, so a route in the table cannot escape them). The classes
  * that guard secrets and registrations, and ACME's, are counted in the store (`shared`),
@@ -155,7 +183,7 @@ export function sourceKey(ip: string): string {
  */
 export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings | false, shared?: SharedCounts): Promise<void> {
   if (settings === false) return;
-  await app.register(rateLimit, { global: false, cache: 50_000 });
+  await app.register(rateLimit, { global: false, store: WindowCounts });
   const hooks = new Map<string, { onRequest: onRequestHookHandler; preHandler?: preHandlerHookHandler }>();
   for (const cls of CLASSES) {
     const source = settings.source[cls.name];
