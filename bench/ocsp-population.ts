@@ -5,6 +5,7 @@
  *
  *   npm run build && npx tsx bench/ocsp-population.ts [--population 1000000] [--stores sqlite,postgres] [--seconds 10]
  *     [--phases cold,hot,bare]   (one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
+ *     [--warmup 3]               (seconds of cold questions first, unmeasured: a running server, not a fresh one)
  *
  * The store gets a hierarchy, one certificate and its answer signed ahead by presignCold; the database then
  * copies that row --population times under other CertIDs (serials `5` + 31 hex digits, as
@@ -38,6 +39,8 @@ const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite
 const SECONDS = Number(argument('seconds', '10'));
 /** --phases cold: only the cold phase (to profile it alone with SIGNET_BENCH_NODE_ARGS); ratios need cold and hot. */
 const PHASES = new Set(argument('phases', 'cold,hot,bare').split(','));
+/** Seconds of cold questions (not measured, none asked again) before the cold phase: the server's JIT and SQLite's cache of index interiors warm up. */
+const WARMUP = Number(argument('warmup', '3'));
 const PASSPHRASE = 'bench-passphrase';
 
 /** The RFC 5019 request for seeded serial `index`: the CertID bytes the seeded row is keyed by, wrapped in four SEQUENCEs. */
@@ -94,7 +97,7 @@ interface Phase {
  * setupRequest path, so the client's cost per request is the same in both; what differs is the server's work.
  * CPU is read from /proc around the phase: on a shared machine answers per CPU-millisecond hold where rates swing.
  */
-async function load(url: string, body: (n: number) => Buffer, serverPid: number, postgres: () => number[]): Promise<Phase> {
+async function load(url: string, body: (n: number) => Buffer, serverPid: number, postgres: () => number[], seconds = SECONDS): Promise<Phase> {
   let n = 0;
   const server0 = processCpuSeconds(serverPid);
   const postgres0 = cpuOf(postgres());
@@ -102,12 +105,12 @@ async function load(url: string, body: (n: number) => Buffer, serverPid: number,
   const result = await autocannon({
     url,
     connections: 32,
-    duration: SECONDS,
+    duration: seconds,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, setupRequest: (r) => ({ ...r, body: body(n++) }) }],
   });
   const answers = result.requests.total || 1;
   return {
-    perSecond: result.requests.total / (result.duration || SECONDS),
+    perSecond: result.requests.total / (result.duration || seconds),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
@@ -185,7 +188,9 @@ try {
       const start = Math.floor(Math.random() * POPULATION);
       const load0 = loadavg()[0]!;
       const skipped: Phase = { perSecond: NaN, p50: NaN, p99: NaN, errors: 0, sent: 0, serverMs: NaN, postgresMs: NaN, clientMs: NaN };
-      const cold = PHASES.has('cold') ? await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION), server.pid!, postgres) : skipped;
+      // A running server, not one just started, is what relying parties meet: its warm-up is not in either phase.
+      const warm = WARMUP > 0 ? await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + n * stride) % POPULATION), server.pid!, postgres, WARMUP) : skipped;
+      const cold = PHASES.has('cold') ? await load(`${url}/ocsp`, (n) => requestFor(prefix, (start + (warm.sent + n) * stride) % POPULATION), server.pid!, postgres) : skipped;
       const hotBody = requestFor(prefix, start);
       const hot = PHASES.has('hot') ? await load(`${url}/ocsp`, () => hotBody, server.pid!, postgres) : skipped;
       const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))![1]) / 1024;
@@ -208,7 +213,7 @@ try {
       const cpu = (f: Phase) => f.serverMs + f.postgresMs;
       row =
         `${store.padEnd(9)} ${fmt(POPULATION)} stored answers (seeded in ${seedSeconds.toFixed(0)} s), load ${load0.toFixed(1)}–${loadavg()[0]!.toFixed(1)}:\n` +
-        `  cold ${fmt(cold.perSecond)}/s p50 ${cold.p50} ms p99 ${cold.p99} ms (${fmt(cold.sent)} distinct serials${cold.errors ? `, ${cold.errors} errors` : ''}); ` +
+        `  cold ${fmt(cold.perSecond)}/s p50 ${cold.p50} ms p99 ${cold.p99} ms (${fmt(cold.sent)} distinct serials after ${fmt(warm.sent)} in ${WARMUP} s of warm-up${cold.errors ? `, ${cold.errors} errors` : ''}); ` +
         `hot ${fmt(hot.perSecond)}/s p50 ${hot.p50} ms p99 ${hot.p99} ms${hot.errors ? ` (${hot.errors} errors)` : ''}; bare node:http ${fmt(ceiling.perSecond)}/s\n` +
         `  cold/hot: ${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% by rate, ${((cpu(hot) / cpu(cold)) * 100).toFixed(0)}% per CPU-second of server${store === 'postgres' ? ' + PostgreSQL' : ''}\n` +
         `  CPU ms per answer (server / PostgreSQL / load generator): cold ${cold.serverMs.toFixed(3)} / ${cold.postgresMs.toFixed(3)} / ${cold.clientMs.toFixed(3)}, ` +
@@ -222,4 +227,4 @@ try {
 } finally {
   await teardown?.();
 }
-console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}${PHASES.size < 3 ? ` --phases ${[...PHASES].join(',')}` : ''}`);
+console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}${WARMUP !== 3 ? ` --warmup ${WARMUP}` : ''}${PHASES.size < 3 ? ` --phases ${[...PHASES].join(',')}` : ''}`);
