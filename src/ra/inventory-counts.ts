@@ -284,3 +284,27 @@ export async function compactInventoryRollups(db: Kysely<unknown>, dialect: Dial
     after = buckets.rows.at(-1)!.bucket;
   }
 }
+
+/**
+ * Migration 2630: subject text search by trigram index (issue 22). PostgreSQL: pg_trgm's GIN index on
+ * lower(subject), which LIKE '%...%' uses (pg_trgm is a trusted extension: the database's owner may create it;
+ * it ships in PostgreSQL's contrib). SQLite: an FTS5 table with the trigram tokenizer, kept by triggers; it
+ * holds its own copy of the serial and subject rather than pointing at rowids, which VACUUM may renumber.
+ * Either only proposes candidates: the inventory applies the same LIKE to them (src/ra/inventory.ts).
+ */
+export async function subjectSearchUp(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+    await sql`CREATE INDEX certificates_subject_trigrams ON certificates USING gin (lower(subject) gin_trgm_ops)`.execute(db);
+    return;
+  }
+  await sql`CREATE VIRTUAL TABLE ra_inventory_subjects USING fts5(serial UNINDEXED, subject, tokenize = 'trigram')`.execute(db);
+  await sql`INSERT INTO ra_inventory_subjects (serial, subject) SELECT serial, subject FROM certificates`.execute(db);
+  await sql`CREATE TRIGGER ra_inventory_subject_on_insert AFTER INSERT ON certificates FOR EACH ROW BEGIN
+    INSERT INTO ra_inventory_subjects (serial, subject) VALUES (NEW.serial, NEW.subject); END`.execute(db);
+  // Certificates are never changed or deleted today; if they ever are, the index follows.
+  await sql`CREATE TRIGGER ra_inventory_subject_on_update AFTER UPDATE OF subject ON certificates FOR EACH ROW BEGIN
+    DELETE FROM ra_inventory_subjects WHERE serial = OLD.serial; INSERT INTO ra_inventory_subjects (serial, subject) VALUES (NEW.serial, NEW.subject); END`.execute(db);
+  await sql`CREATE TRIGGER ra_inventory_subject_on_delete AFTER DELETE ON certificates FOR EACH ROW BEGIN
+    DELETE FROM ra_inventory_subjects WHERE serial = OLD.serial; END`.execute(db);
+}

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import { binaryType } from '../store/migrations.js';
-import { inventoryCountsUp, inventoryRollupsUp } from './inventory-counts.js';
+import { inventoryCountsUp, inventoryRollupsUp, subjectSearchUp } from './inventory-counts.js';
 
 /** The RA's tables: organisations, operators, subscribers and the work done for them. */
 export function raMigrations(dialect: Dialect): Record<string, Migration> {
@@ -259,6 +259,12 @@ export function raMigrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('certificates_not_after_serial').on('certificates').columns(['not_after', 'serial']).execute();
         await db.schema.createIndex('revocations_reason_time').on('revocations').columns(['reason_code', 'revoked_at', 'serial']).execute();
+      },
+    },
+    // Issue 22: subject text search by a trigram index on both stores (src/ra/inventory-counts.ts).
+    '2630_ra_inventory_subject_search': {
+      async up(db: Kysely<unknown>) {
+        await subjectSearchUp(db, dialect);
       },
     },
     // Attempts at every guessable secret, counted before the secret is evaluated (issue 16).
