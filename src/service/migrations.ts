@@ -195,6 +195,17 @@ export function serviceMigrations(_dialect: Dialect): Record<string, Migration> 
           .execute();
       },
     },
+    // Issue 22: the retention job's watermark, so a run reads what became due since the last one, not every subscriber.
+    '2640_service_retention_watermark': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('service_retention_watermark')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('cutoff', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0604_service_notification_delivery': {
       // The outbox's delivery state (notification-delivery.ts): pending until the SMTP server accepted the message,
       // retried with backoff; undeliverable only when there is no address to send to or the server refused the recipient for good.

@@ -79,4 +79,25 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     expect(later.retained).toBe(1);
     await expect(t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-old', reason: 'too late' })).rejects.toMatchObject({ code: 'service.already-purged', status: 409 });
   });
+
+  it('after the first run reads only what became due since its watermark: an expiry, a revocation, one a day short of due at one run and due at the next (issue 22)', async () => {
+    const watermark = async () => (await t.signet.store.db.selectFrom('service_retention_watermark' as never).select('cutoff' as never).executeTakeFirstOrThrow()) as { cutoff: string };
+    expect((await watermark()).cutoff.slice(0, 10)).toBe('2023-06-05');
+    now = new Date('2028-06-04T02:00:00.000Z');
+    const edge = await issueFor(t.signet, t.dir, 'sub-edge', 'individual-signing', 30);
+    const revoked = await issueFor(t.signet, t.dir, 'sub-revoked-later', 'individual-signing', 365);
+    now = new Date('2028-06-05T02:00:00.000Z');
+    await revokeCertificate(t.signet.ca, { serial: revoked.serial, reason: 'superseded', channel: 'subscriber', requestedBy: 'subscriber:sub-revoked-later' });
+    const end = (await t.signet.store.db.selectFrom('certificates').select('not_after').where('serial', '=', edge.serial).executeTakeFirstOrThrow()).not_after;
+    // A day short of five years after sub-edge's end: within the early cutoff, not yet due.
+    now = new Date(Date.parse(end.replace(/^2028/, '2033')) - 86_400_000);
+    const first = await t.signet.service.retention.run();
+    expect(first.purged.map((p) => p.subscriberId).sort()).toEqual(['sub-active', 'sub-revoked-later']);
+    expect(first.purged.find((p) => p.subscriberId === 'sub-revoked-later')!.lastCertificateEnd.slice(0, 10)).toBe('2028-06-05');
+    // An hour past: the window since the watermark reaches back over the margin, and finds it.
+    now = new Date(Date.parse(end.replace(/^2028/, '2033')) + 3_600_000);
+    expect((await t.signet.service.retention.run()).purged.map((p) => p.subscriberId)).toEqual(['sub-edge']);
+    expect((await watermark()).cutoff > '2028-07').toBe(true);
+    expect((await t.signet.service.retention.run()).purged).toEqual([]);
+  });
 });

@@ -134,7 +134,12 @@ export class Retention {
     const cutoff = new Date(addYears(now.toISOString(), -this.retentionYears));
     cutoff.setUTCDate(cutoff.getUTCDate() + 2);
     let due = 0;
-    for await (const { subscriberId, end } of this.dueSubscribers(cutoff.toISOString())) {
+    // Issue 22: after a first complete run, only subscribers with an end (expiry or revocation) that crossed into
+    // the period since the last run's cutoff, less a margin wider than the early cutoff's two days, can have become
+    // due; and those with a hold (released since, or still held). A run reads those, not every subscriber.
+    const watermark = await this.context.db.selectFrom('service_retention_watermark').select('cutoff').where('id', '=', 'retention').executeTakeFirst();
+    const since = watermark ? new Date(Date.parse(watermark.cutoff) - WATERMARK_MARGIN_MS).toISOString() : null;
+    for await (const { subscriberId, end } of this.dueSubscribers(cutoff.toISOString(), since)) {
       if (addYears(end, this.retentionYears) > now.toISOString()) continue;
       due += 1;
       const holds = await this.holds({ subscriberId, active: true });
@@ -155,6 +160,15 @@ export class Retention {
         await audit(this.context, trx, { actor, action: 'service.personal-data-purged', target: `subscriber:${subscriberId}`, details: { lastCertificateEnd: end, retentionYears: this.retentionYears, records } }, now);
       });
       if (Object.keys(records).length > 0) report.purged.push({ subscriberId, lastCertificateEnd: end, records });
+    }
+    // Every subscriber due up to this cutoff has been looked at: the next run starts here (never moving back).
+    const at = cutoff.toISOString();
+    if (!watermark || watermark.cutoff < at) {
+      await this.context.db
+        .insertInto('service_retention_watermark')
+        .values({ id: 'retention', cutoff: at, updated_at: now.toISOString() })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ cutoff: at, updated_at: now.toISOString() }))
+        .execute();
     }
     // Everyone with a certificate and not purged, less those due but held: still within the period, or still certified.
     const subscribers = await sql<{ n: number | string }>`
@@ -179,16 +193,26 @@ export class Retention {
    * certified has an end after the cutoff and is not listed. Read-only over
    * the CA's and the status domain's tables, like the RA's inventory.
    */
-  private async *dueSubscribers(cutoff: string, pageSize = this.pageSize): AsyncGenerator<{ subscriberId: string; end: string }> {
+  private async *dueSubscribers(cutoff: string, since: string | null, pageSize = this.pageSize): AsyncGenerator<{ subscriberId: string; end: string }> {
     let after = '';
+    // Whom to look at: every subscriber with a certificate, or (since the watermark) those with an end in
+    // (since, cutoff] through the not_after and revoked_at indexes, and those with a hold.
     for (;;) {
+      const source = since
+        ? sql`(SELECT DISTINCT subscriber_id FROM (
+            SELECT c.subscriber_id FROM certificates c WHERE c.not_after > ${since} AND c.not_after <= ${cutoff} AND c.subscriber_id IS NOT NULL
+            UNION SELECT c.subscriber_id FROM revocations r JOIN certificates c ON c.serial = r.serial
+              WHERE r.revoked_at > ${since} AND r.revoked_at <= ${cutoff} AND c.subscriber_id IS NOT NULL
+            UNION SELECT h.subscriber_id FROM service_legal_holds h) y
+          WHERE subscriber_id > ${after} ORDER BY subscriber_id LIMIT ${pageSize})`
+        : sql`(SELECT DISTINCT subscriber_id FROM certificates WHERE subscriber_id > ${after} ORDER BY subscriber_id LIMIT ${pageSize})`;
       const page = await sql<{ subscriber_id: string; last_end: string; purged: number | string | boolean }>`
         SELECT s.subscriber_id,
           (SELECT MAX(CASE WHEN x.revoked_at < x.not_after THEN x.revoked_at ELSE x.not_after END)
              FROM (SELECT c.not_after, (SELECT r.revoked_at FROM revocations r WHERE r.serial = c.serial) AS revoked_at
                    FROM certificates c WHERE c.subscriber_id = s.subscriber_id) x) AS last_end,
           CASE WHEN EXISTS (SELECT 1 FROM service_retention_purges p WHERE p.subscriber_id = s.subscriber_id) THEN 1 ELSE 0 END AS purged
-        FROM (SELECT DISTINCT subscriber_id FROM certificates WHERE subscriber_id > ${after} ORDER BY subscriber_id LIMIT ${pageSize}) s
+        FROM ${source} s
         ORDER BY s.subscriber_id`.execute(this.context.db);
       for (const row of page.rows) if (Number(row.purged) === 0 && row.last_end <= cutoff) yield { subscriberId: row.subscriber_id, end: row.last_end };
       if (page.rows.length < pageSize) return;
@@ -196,6 +220,9 @@ export class Retention {
     }
   }
 }
+
+/** Wider than the early cutoff's two days: a subscriber not yet exactly due at one run is looked at again at the next. */
+const WATERMARK_MARGIN_MS = 4 * 86_400_000;
 
 function addYears(iso: string, years: number): string {
   const at = new Date(iso);

@@ -166,6 +166,13 @@ export interface RetentionPurgeTable {
   details: string;
 }
 
+export interface RetentionWatermarkTable {
+  id: string;
+  /** The (early) cutoff of the last complete run: ends before it, less a margin, were looked at then. */
+  cutoff: string;
+  updated_at: string;
+}
+
 export interface ServiceTables {
   service_calendar_years: CalendarYearTable;
   service_complaints: ComplaintTable;
@@ -179,6 +186,7 @@ export interface ServiceTables {
   service_payments: PaymentTable;
   service_legal_holds: LegalHoldTable;
   service_retention_purges: RetentionPurgeTable;
+  service_retention_watermark: RetentionWatermarkTable;
 }
 
 export type ServiceDb = Kysely<Database & ServiceTables>;
