@@ -202,7 +202,9 @@ export class CodeMigrations implements MigrationProvider {
 }
 
 export async function migrateToLatest(store: SignetDatabase): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new CodeMigrations(store.dialect) });
+  // Domains number their migrations independently and branches land in any order (two 2610s landed on one day):
+  // a store that already ran a later-named one still runs an earlier-named one it lacks, instead of refusing to open.
+  const migrator = new Migrator({ db: store.db, provider: new CodeMigrations(store.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
