@@ -16,7 +16,7 @@ import {
   type KeyAlgorithm,
   type SignatureScheme,
 } from './algorithms.js';
-import type { Signer } from './signer.js';
+import { wholeMessageStream, type Signer, type SigningStream } from './signer.js';
 
 /** Where a key lives on a token: stored in the CA row instead of a sealed envelope. */
 export interface Pkcs11KeyLocator {
@@ -252,15 +252,8 @@ export class Pkcs11Signer implements Signer {
     const data = Buffer.from(message);
     // PureEdDSA (RFC 8032): the token hashes the whole message; the 64-byte R || S is the X.509 signature as is (RFC 8410 §6).
     if (this.scheme === 'eddsa') return signOffLoop(this.turns, this.session, { name: CKM_EDDSA as graphene.MechanismEnum, params: null }, this.privateKey, data);
-    if (this.scheme === 'ecdsa') {
-      // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (docs/architecture.md).
-      const digest = createHash(this.hash).update(data).digest();
-      const raw = await signOffLoop(this.turns, this.session, 'ECDSA', this.privateKey, digest);
-      const half = raw.length / 2;
-      // PKCS#11 returns r || s; X.509 wants Ecdsa-Sig-Value (RFC 3279 §2.2.3).
-      const value = new ECDSASigValue({ r: positive(raw.subarray(0, half)), s: positive(raw.subarray(half)) });
-      return new Uint8Array(AsnConvert.serialize(value));
-    }
+    // SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA (docs/architecture.md).
+    if (this.scheme === 'ecdsa') return this.signEcdsaDigest(createHash(this.hash).update(data).digest());
     const suffix = this.hash.toUpperCase();
     if (this.scheme === 'pss') {
       const mechanism = {
@@ -270,5 +263,20 @@ export class Pkcs11Signer implements Signer {
       return signOffLoop(this.turns, this.session, mechanism, this.privateKey, data);
     }
     return signOffLoop(this.turns, this.session, `${suffix}_RSA_PKCS`, this.privateKey, data);
+  }
+
+  /** ECDSA hashes here anyway, so the parts are hashed as they come; the token's other mechanisms get the whole message. */
+  startSigning(): SigningStream {
+    if (this.scheme !== 'ecdsa') return wholeMessageStream((message) => this.sign(message));
+    const hash = createHash(this.hash);
+    return { update: (part) => void hash.update(part), sign: () => this.signEcdsaDigest(hash.digest()) };
+  }
+
+  private async signEcdsaDigest(digest: Buffer): Promise<Uint8Array> {
+    const raw = await signOffLoop(this.turns, this.session, 'ECDSA', this.privateKey, digest);
+    const half = raw.length / 2;
+    // PKCS#11 returns r || s; X.509 wants Ecdsa-Sig-Value (RFC 3279 §2.2.3).
+    const value = new ECDSASigValue({ r: positive(raw.subarray(0, half)), s: positive(raw.subarray(half)) });
+    return new Uint8Array(AsnConvert.serialize(value));
   }
 }

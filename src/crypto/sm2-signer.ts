@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { sm2 } from 'sm-crypto-v2';
 import { signatureAlgorithmIdentifier, type HashName, type KeyAlgorithm, type SignatureScheme } from './algorithms.js';
-import type { Signer } from './signer.js';
+import type { Signer, SigningStream } from './signer.js';
 import {
   DEFAULT_SM2_ID,
   SM2_ORDER,
@@ -77,6 +78,18 @@ export class Sm2Signer implements Signer {
       publicKey: this.publicKey,
     });
     return Buffer.from(signature, 'hex');
+  }
+
+  /**
+   * e = SM3(Z_A ‖ M) (GB/T 32918.2 §6.1 A1–A2) computed as the parts of M arrive: Z_A first (the ID and the key,
+   * as sm-crypto-v2 computes it for doSignature), then every part; the library then signs e itself (hash: false).
+   */
+  startSigning(): SigningStream {
+    const hash = createHash('sm3').update(sm2.getZ(this.publicKey, this.distinguishingId));
+    return {
+      update: (part) => void hash.update(part),
+      sign: async () => Buffer.from(sm2.doSignature(hash.digest(), this.privateKey, { hash: false, der: true }), 'hex'),
+    };
   }
 
   /**

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { ECDSASigValue } from '@peculiar/asn1-ecc';
 import { weierstrassN } from '@noble/curves/abstract/weierstrass';
 import { sm2 } from 'sm-crypto-v2';
-import type { SignatureCheck, SignatureVerificationOptions } from './signature-verification.js';
+import type { SignatureCheck, SignatureVerificationOptions, VerifyingStream } from './signature-verification.js';
 import { DEFAULT_SM2_ID, SM2_ORDER, Sm2KeyError, sm2PublicKeyFromInfo } from './sm2-key.js';
 
 /**
@@ -49,10 +50,9 @@ export const sm2CurveGenerator = Sm2CurvePoint.BASE;
  * from sm-crypto-v2 (Z binds the signer's ID and key); r and s are already
  * known to lie in [1, n−1].
  */
-function verifyOnce(pointHex: string, message: Uint8Array, r: bigint, s: bigint, distinguishingId: string): boolean {
+function verifyOnce(pointHex: string, e: bigint, r: bigint, s: bigint): boolean {
   const t = (r + s) % SM2_ORDER;
   if (t === 0n) return false;
-  const e = BigInt(`0x${sm2.getHash(message, pointHex, distinguishingId)}`);
   const sum = Sm2CurvePoint.BASE.multiplyAndAddUnsafe(Sm2CurvePoint.fromHex(pointHex), s, t);
   if (!sum) return false;
   return (e + sum.toAffine().x) % SM2_ORDER === r;
@@ -120,17 +120,34 @@ export function verifySm2Signature(spkiDer: Uint8Array, message: Uint8Array, sig
   } catch {
     return false;
   }
+  return verifySm2Digest(spkiDer, pointHex, Buffer.from(sm2.getHash(message, pointHex, distinguishingId), 'hex'), signature, keys);
+}
+
+/** The check of GB/T 32918.2 §7.1 B3–B7 once e = SM3(Z ‖ M) is known (B1–B2: signatureProblem). */
+function verifySm2Digest(spkiDer: Uint8Array, pointHex: string, e: Uint8Array, signature: Uint8Array, keys?: Sm2KeyDirectory): boolean {
   if (signatureProblem(signature)) return false;
   const point = keys?.preparedPoint(spkiDer, pointHex);
   if (!point) {
     const { r, s } = signatureValues(signature);
-    return verifyOnce(pointHex, message, r, s, distinguishingId);
+    return verifyOnce(pointHex, BigInt(`0x${Buffer.from(e).toString('hex')}`), r, s);
   }
-  return sm2.doVerifySignature(message, Buffer.from(signature).toString('hex'), point, {
-    hash: true,
-    der: true,
-    userId: distinguishingId,
-  });
+  return sm2.doVerifySignature(e, Buffer.from(signature).toString('hex'), point, { hash: false, der: true });
+}
+
+/** What is wrong before any hashing: parameters (GM/T 0015 has none), the key, the signature's form. */
+function preconditions(spkiDer: Uint8Array, algorithm: AlgorithmIdentifier, signature: Uint8Array): SignatureCheck | undefined {
+  if (algorithm.parameters && !Buffer.from(algorithm.parameters).equals(Buffer.from([0x05, 0x00]))) {
+    return { ok: false, reason: 'SM3withSM2 takes no parameters (GM/T 0015)' };
+  }
+  try {
+    sm2PublicKeyFromInfo(spkiDer);
+  } catch (error) {
+    const detail = error instanceof Sm2KeyError ? error.message : 'the public key cannot be loaded';
+    return { ok: false, reason: `an SM3withSM2 signature needs an SM2 key: ${detail}` };
+  }
+  const problem = signatureProblem(signature);
+  if (problem) return { ok: false, reason: problem };
+  return undefined;
 }
 
 /**
@@ -146,21 +163,37 @@ export function verifySm3WithSm2(
   signature: Uint8Array,
   options: SignatureVerificationOptions = {},
 ): SignatureCheck {
-  if (algorithm.parameters && !Buffer.from(algorithm.parameters).equals(Buffer.from([0x05, 0x00]))) {
-    return { ok: false, reason: 'SM3withSM2 takes no parameters (GM/T 0015)' };
-  }
-  try {
-    sm2PublicKeyFromInfo(spkiDer);
-  } catch (error) {
-    const detail = error instanceof Sm2KeyError ? error.message : 'the public key cannot be loaded';
-    return { ok: false, reason: `an SM3withSM2 signature needs an SM2 key: ${detail}` };
-  }
-  const problem = signatureProblem(signature);
-  if (problem) return { ok: false, reason: problem };
+  const first = preconditions(spkiDer, algorithm, signature);
+  if (first) return first;
   const id = options.distinguishingId ?? options.sm2Keys?.distinguishingIdOf(spkiDer) ?? DEFAULT_SM2_ID;
   if (verifySm2Signature(spkiDer, message, signature, id, options.sm2Keys)) return { ok: true };
   if (id !== '' && verifySm2Signature(spkiDer, message, signature, '')) {
     return { ok: false, reason: 'the SM2 signature was made with an empty distinguishing ID, which GM/T 0009 does not allow' };
   }
   return { ok: false, reason: `the signature does not verify with SM2 ID ${JSON.stringify(id)}` };
+}
+
+/**
+ * verifySm3WithSm2 over a message handed over in parts: e = SM3(Z ‖ M) with Z for the ID the key signs with,
+ * computed as the parts come. The same checks and acceptance; a signature made with the empty ID is refused
+ * without being named as such (that would take a second hash of the whole message).
+ */
+export function startVerifyingSm3WithSm2(spkiDer: Uint8Array, algorithm: AlgorithmIdentifier, options: SignatureVerificationOptions = {}): VerifyingStream {
+  const id = options.distinguishingId ?? options.sm2Keys?.distinguishingIdOf(spkiDer) ?? DEFAULT_SM2_ID;
+  let pointHex: string | undefined;
+  try {
+    pointHex = sm2PublicKeyFromInfo(spkiDer);
+  } catch {
+    pointHex = undefined;
+  }
+  const hash = pointHex === undefined ? undefined : createHash('sm3').update(sm2.getZ(pointHex, id));
+  return {
+    update: (part) => void hash?.update(part),
+    verify: (signature) => {
+      const first = preconditions(spkiDer, algorithm, signature);
+      if (first) return first;
+      if (verifySm2Digest(spkiDer, pointHex!, hash!.digest(), signature, options.sm2Keys)) return { ok: true };
+      return { ok: false, reason: `the signature does not verify with SM2 ID ${JSON.stringify(id)}` };
+    },
+  };
 }

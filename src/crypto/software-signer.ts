@@ -1,4 +1,4 @@
-import { constants, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, createSign, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
   defaultHashFor,
   defaultSchemeFor,
@@ -9,7 +9,7 @@ import {
   type KeyAlgorithm,
   type SignatureScheme,
 } from './algorithms.js';
-import type { Signer } from './signer.js';
+import { wholeMessageStream, type Signer, type SigningStream } from './signer.js';
 import { Sm2Signer } from './sm2-signer.js';
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
@@ -47,6 +47,19 @@ export class SoftwareSigner implements Signer {
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
     return this.signSync(message);
+  }
+
+  /** RSA and ECDSA hash as the parts arrive (node:crypto's Sign); EdDSA and ML-DSA sign the whole message. */
+  startSigning(): SigningStream {
+    if (this.scheme === 'eddsa' || this.scheme === 'ml-dsa') return wholeMessageStream(async (message) => this.signSync(message));
+    const signer = createSign(this.hash);
+    return {
+      update: (part) => void signer.update(part),
+      sign: async () =>
+        this.scheme === 'pss'
+          ? signer.sign({ key: this.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashOutputLength(this.hash) })
+          : signer.sign(this.privateKey),
+    };
   }
 
   signSync(message: Uint8Array): Uint8Array {

@@ -10,7 +10,7 @@ import {
   type Extension,
 } from '@peculiar/asn1-x509';
 import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
-import { CrlMalformed, readPublishedCrl, walkRevokedEntries, walkRevokedEntryFrames, type EntryFrame, type PublishedCrlReading } from './crl-reader.js';
+import { CrlMalformed, readCrlFrameInParts, readPublishedCrl, walkEntryFrames, type EntryFrame, type PublishedCrlReading } from './crl-reader.js';
 
 /**
  * The basics of RFC 5280 §5 checked over a CRL's bytes before it is
@@ -50,7 +50,6 @@ const KNOWN_CRL_EXTENSIONS = new Set([id_ce_authorityKeyIdentifier, id_ce_cRLNum
 
 /** Findings for a CertificateList about to be published; empty when it may go out. */
 export function lintCrl(der: Uint8Array, context: CrlLintContext): string[] {
-  const findings: string[] = [];
   let crl: PublishedCrlReading;
   try {
     crl = readPublishedCrl(der);
@@ -58,6 +57,71 @@ export function lintCrl(der: Uint8Array, context: CrlLintContext): string[] {
     if (error instanceof CrlMalformed) return [error.message];
     throw error;
   }
+  const findings = fieldProblems(crl, context);
+  if (findings.length < MAX_FINDINGS) {
+    const entries = new EntryChecks(context, crl.thisUpdate, MAX_FINDINGS - findings.length);
+    try {
+      entries.piece(crl.der, crl.entries.start, crl.entries.end);
+      if (entries.needsRepeatPass()) entries.repeats(crl.der, crl.entries.start, crl.entries.end);
+    } catch (error) {
+      if (error instanceof CrlMalformed) return [...findings, error.message];
+      throw error;
+    }
+    findings.push(...entries.findings);
+  }
+  return findings.slice(0, MAX_FINDINGS);
+}
+
+/**
+ * A CRL too long to hold at once, as the publisher archives it (crl-publisher.ts): `head` is every octet before
+ * the first entry, `tail` every octet after the last, and the entries come in pieces of whole entries.
+ */
+export interface CrlInParts {
+  head: Buffer;
+  tail: Buffer;
+  /** The entry pieces in order; asked for a second time only when the list is not in serial order (repeats). */
+  entryPieces: () => AsyncIterable<Buffer>;
+}
+
+/**
+ * lintCrl over a CRL in parts, with every check lintCrl makes: the frame is read from the head and tail (their
+ * declared lengths must add up to the entries walked), the fields around the list are linted as lintCrl lints
+ * them, and the entries piece by piece, one piece in memory at a time.
+ */
+export async function lintCrlInParts(crl: CrlInParts, context: CrlLintContext): Promise<string[]> {
+  let skeleton: PublishedCrlReading;
+  let entriesLength: number;
+  try {
+    const frame = readCrlFrameInParts(crl.head, crl.tail);
+    skeleton = readPublishedCrl(frame.skeleton);
+    entriesLength = frame.entriesLength;
+  } catch (error) {
+    if (error instanceof CrlMalformed) return [error.message];
+    throw error;
+  }
+  const findings = fieldProblems(skeleton, context);
+  if (findings.length >= MAX_FINDINGS) return findings.slice(0, MAX_FINDINGS);
+  const entries = new EntryChecks(context, skeleton.thisUpdate, MAX_FINDINGS - findings.length);
+  try {
+    let walked = 0;
+    for await (const piece of crl.entryPieces()) {
+      walked += piece.length;
+      if (!entries.piece(piece, 0, piece.length)) break;
+    }
+    if (entries.hasRoom() && walked !== entriesLength) throw new CrlMalformed(`revokedCertificates declares ${entriesLength} octets, its entries take ${walked}`);
+    if (entries.needsRepeatPass()) {
+      for await (const piece of crl.entryPieces()) if (!entries.repeats(piece, 0, piece.length)) break;
+    }
+  } catch (error) {
+    if (error instanceof CrlMalformed) return [...findings, ...entries.findings, error.message].slice(0, MAX_FINDINGS);
+    throw error;
+  }
+  return [...findings, ...entries.findings].slice(0, MAX_FINDINGS);
+}
+
+/** Everything lintCrl checks outside the list of entries. */
+function fieldProblems(crl: PublishedCrlReading, context: CrlLintContext): string[] {
+  const findings: string[] = [];
   const fields = tbsFields(crl);
   const strict = (bytes: Uint8Array, what: string): DerNode | undefined => {
     try {
@@ -86,7 +150,6 @@ export function lintCrl(der: Uint8Array, context: CrlLintContext): string[] {
 
   if (fields.extensions) strict(fields.extensions, 'crlExtensions');
   findings.push(...extensionProblems(crl, context));
-  if (findings.length < MAX_FINDINGS) findings.push(...entryProblems(crl, context, MAX_FINDINGS - findings.length));
   return findings.slice(0, MAX_FINDINGS);
 }
 
@@ -237,71 +300,115 @@ function nonNegativeInteger(extension: Extension, label: string, findings: strin
  * Each entry (RFC 5280 §5.1.2.6, §5.3): DER, a positive serial of at most 20 octets, listed once, a revocation
  * date in the right type and not after thisUpdate, a reasonCode that is one of §5.3.1's and not unspecified,
  * removeFromCRL only in a delta, invalidityDate as GeneralizedTime, no critical or indirect-CRL extensions.
+ * Fed the entries in one or more pieces of whole entries, in order (piece()); an unordered list needs a second
+ * pass for repeats (repeats()). A frame that is not DER throws CrlMalformed from the walk.
  */
-function entryProblems(crl: PublishedCrlReading, context: CrlLintContext, room: number): string[] {
-  const findings: string[] = [];
-  const der = crl.der;
-  const latest = crl.thisUpdate.getTime() + CLOCK_SKEW_MS;
+class EntryChecks {
+  readonly findings: string[] = [];
+  private readonly latest: number;
   // Signet lists entries in the order of the stored hex serials, which is the order of their octets (less the
   // sign octet): a repeat is then the entry before. Any other order falls back to remembering every serial.
-  let previousStart = 0;
-  let previousEnd = 0;
-  let ordered = true;
-  let number = 0;
-  let current: EntryFrame | undefined;
-  const serialHex = () => (current ? der.toString('hex', current.serialStart, current.serialEnd).replace(/^00(?=[89a-f])/, '') : '');
-  const note = (why: string, serial = serialHex()) => {
-    if (findings.length < room) findings.push(`revoked entry ${number} (serial ${serial}): ${why}`);
-  };
+  private ordered = true;
+  private number = 0;
+  private der: Buffer = Buffer.alloc(0);
+  private current: EntryFrame | undefined;
+  /** The previous entry's serial octets (less the sign octet): in `previous` at [previousStart, previousEnd). */
+  private previous: Buffer = Buffer.alloc(0);
+  private previousStart = 0;
+  private previousEnd = 0;
   // Entries checked in full and found clean, by length, serial length and time type. A million entries have a
   // handful of layouts: an entry whose bytes equal such an entry's everywhere but in the serial's and the
   // revocationDate's content octets has the same DER verdict and the same extensions, so only those two
   // fields are checked for it (the serial's minimal form is the walk's). Every other entry is checked in full.
-  const clean = new Map<number, CheckedEntry>();
-  walkRevokedEntryFrames(crl, (frame) => {
-    current = frame;
-    number += 1;
+  private readonly clean = new Map<number, CheckedEntry>();
+  private seen: Set<string> | undefined;
+  private repeatNumber = 0;
+
+  constructor(
+    private readonly context: CrlLintContext,
+    thisUpdate: Date,
+    private readonly room: number,
+  ) {
+    this.latest = thisUpdate.getTime() + CLOCK_SKEW_MS;
+  }
+
+  /** Whether the findings are not yet at their bound (more entries are worth walking). */
+  hasRoom(): boolean {
+    return this.findings.length < this.room;
+  }
+
+  needsRepeatPass(): boolean {
+    return !this.ordered && this.hasRoom();
+  }
+
+  private note(why: string, serial = this.serialHex()): void {
+    if (this.findings.length < this.room) this.findings.push(`revoked entry ${this.number} (serial ${serial}): ${why}`);
+  }
+
+  private serialHex(): string {
+    const current = this.current;
+    return current ? this.der.toString('hex', current.serialStart, current.serialEnd).replace(/^00(?=[89a-f])/, '') : '';
+  }
+
+  /** Checks the entries in der[start, end); false once the findings reached their bound. */
+  piece(der: Buffer, start: number, end: number): boolean {
+    this.der = der;
+    walkEntryFrames(der, start, end, (frame) => this.entry(frame), this.number);
+    // The last serial outlives this piece: the next piece's first entry is compared with a copy of it.
+    if (this.previous === der) {
+      this.previous = Buffer.from(der.subarray(this.previousStart, this.previousEnd));
+      this.previousStart = 0;
+      this.previousEnd = this.previous.length;
+    }
+    return this.hasRoom();
+  }
+
+  private entry(frame: EntryFrame): boolean {
+    const der = this.der;
+    this.current = frame;
+    this.number += 1;
     const { at, end, serialStart, serialEnd } = frame;
     const unsigned = serialEnd - serialStart > 1 && der[serialStart] === 0 ? serialStart + 1 : serialStart;
-    if (number > 1) {
-      const order = compareOctets(der, unsigned, serialEnd, previousStart, previousEnd);
-      if (ordered && order === 0) note('listed twice (RFC 5280 §5.1.2.6)');
-      else if (order < 0) ordered = false;
+    if (this.number > 1) {
+      const order = compareOctets(der, unsigned, serialEnd, this.previous, this.previousStart, this.previousEnd);
+      if (this.ordered && order === 0) this.note('listed twice (RFC 5280 §5.1.2.6)');
+      else if (order < 0) this.ordered = false;
     }
-    previousStart = unsigned;
-    previousEnd = serialEnd;
-    if (der[serialStart]! & 0x80) note('negative serial (RFC 5280 §4.1.2.2)');
-    if (serialEnd - serialStart > 20) note('serial longer than 20 octets (RFC 5280 §4.1.2.2)');
+    this.previous = der;
+    this.previousStart = unsigned;
+    this.previousEnd = serialEnd;
+    if (der[serialStart]! & 0x80) this.note('negative serial (RFC 5280 §4.1.2.2)');
+    if (serialEnd - serialStart > 20) this.note('serial longer than 20 octets (RFC 5280 §4.1.2.2)');
 
     const key = (end - at) * 4096 + (serialEnd - serialStart) * 2 + (der[frame.timeAt] === UTC_TIME ? 1 : 0);
-    const known = clean.get(key);
+    const known = this.clean.get(key);
     if (known && sameOutsideFields(der, frame, known)) {
       const time = revocationTime(der, frame.timeAt, frame.timeStart, frame.timeEnd);
-      if (time === null) return entryInFull(frame);
-      if (time > latest) note('revocationDate after thisUpdate');
-      return findings.length >= room;
+      if (time === null) return this.entryInFull(frame);
+      if (time > this.latest) this.note('revocationDate after thisUpdate');
+      return !this.hasRoom();
     }
-    const before = findings.length;
-    const stop = entryInFull(frame);
-    if (findings.length === before && clean.size < 64) clean.set(key, checkedEntry(der, frame));
+    const before = this.findings.length;
+    const stop = this.entryInFull(frame);
+    if (this.findings.length === before && this.clean.size < 64) this.clean.set(key, checkedEntry(der, frame));
     return stop;
-  });
+  }
 
-  function entryInFull(frame: EntryFrame): boolean {
+  private entryInFull(frame: EntryFrame): boolean {
     let entry: DerNode;
-    const bytes = der.subarray(frame.at, frame.end);
+    const bytes = this.der.subarray(frame.at, frame.end);
     try {
       entry = checkDer(bytes, 'the entry');
     } catch (error) {
       if (!(error instanceof DerError)) throw error;
-      note(`not DER: ${error.reason}`);
-      return findings.length >= room;
+      this.note(`not DER: ${error.reason}`);
+      return !this.hasRoom();
     }
     const time = entry.children[1]!;
     const timeBytes = nodeBytes(bytes, time);
-    for (const problem of timeProblems(timeBytes, 'revocationDate')) note(problem);
+    for (const problem of timeProblems(timeBytes, 'revocationDate')) this.note(problem);
     // Nodes' clocks differ a little: a revocation stamped by a node slightly ahead is not a fault.
-    if (asDate(timeBytes) > latest) note('revocationDate after thisUpdate');
+    if (asDate(timeBytes) > this.latest) this.note('revocationDate after thisUpdate');
     const extensions = entry.children[2];
     if (extensions) {
       const seen = new Set<string>();
@@ -310,41 +417,48 @@ function entryProblems(crl: PublishedCrlReading, context: CrlLintContext, room: 
         const oid = Buffer.from(contentsOf(bytes, oidNode!)).toString('hex');
         const critical = third !== undefined && contentsOf(bytes, second!)[0] === 0xff;
         const value = contentsOf(bytes, third ?? second!);
-        if (seen.has(oid)) note(`entry extension ${oid} appears twice`);
+        if (seen.has(oid)) this.note(`entry extension ${oid} appears twice`);
         seen.add(oid);
         if (oid === '551d15') {
           // reasonCode: ENUMERATED, one octet for every defined value.
-          if (critical) note('reasonCode is critical (RFC 5280 §5.3.1)');
+          if (critical) this.note('reasonCode is critical (RFC 5280 §5.3.1)');
           const code = value.length === 3 && value[0] === 0x0a && value[1] === 1 ? value[2]! : -1;
-          if (code === 0) note('reasonCode unspecified written out (RFC 5280 §5.3.1: leave the extension out)');
-          else if (!REASONS.has(code)) note(`reasonCode ${code < 0 ? 'not a defined ENUMERATED' : code} (RFC 5280 §5.3.1)`);
-          else if (code === REMOVE_FROM_CRL && context.kind !== 'delta') note('removeFromCRL in a full CRL (RFC 5280 §5.3.1)');
+          if (code === 0) this.note('reasonCode unspecified written out (RFC 5280 §5.3.1: leave the extension out)');
+          else if (!REASONS.has(code)) this.note(`reasonCode ${code < 0 ? 'not a defined ENUMERATED' : code} (RFC 5280 §5.3.1)`);
+          else if (code === REMOVE_FROM_CRL && this.context.kind !== 'delta') this.note('removeFromCRL in a full CRL (RFC 5280 §5.3.1)');
         } else if (oid === '551d18') {
-          if (critical) note('invalidityDate is critical (RFC 5280 §5.3.2)');
-          if (value[0] !== GENERALIZED_TIME) note('invalidityDate is not a GeneralizedTime (RFC 5280 §5.3.2)');
+          if (critical) this.note('invalidityDate is critical (RFC 5280 §5.3.2)');
+          if (value[0] !== GENERALIZED_TIME) this.note('invalidityDate is not a GeneralizedTime (RFC 5280 §5.3.2)');
         } else if (oid === '551d1d') {
-          note('certificateIssuer: Signet publishes no indirect CRLs (RFC 5280 §5.3.3)');
+          this.note('certificateIssuer: Signet publishes no indirect CRLs (RFC 5280 §5.3.3)');
         } else if (critical) {
-          note(`unknown critical entry extension ${oid}`);
+          this.note(`unknown critical entry extension ${oid}`);
         }
       }
     }
-    return findings.length >= room;
+    return !this.hasRoom();
   }
 
-  if (!ordered && findings.length < room) {
-    const seen = new Set<string>();
-    number = 0;
-    current = undefined;
-    walkRevokedEntries(crl, (serial) => {
-      number += 1;
-      const hex = serial.toString('hex');
-      if (seen.has(hex)) note('listed twice (RFC 5280 §5.1.2.6)', hex);
-      seen.add(hex);
-      return findings.length >= room;
-    });
+  /** The second pass of an unordered list: every serial remembered, a repeat named. False once at the bound. */
+  repeats(der: Buffer, start: number, end: number): boolean {
+    this.seen ??= new Set<string>();
+    const seen = this.seen;
+    this.current = undefined;
+    walkEntryFrames(
+      der,
+      start,
+      end,
+      (frame) => {
+        this.number = ++this.repeatNumber;
+        const hex = der.toString('hex', frame.serialStart, frame.serialEnd);
+        if (seen.has(hex)) this.note('listed twice (RFC 5280 §5.1.2.6)', hex);
+        seen.add(hex);
+        return !this.hasRoom();
+      },
+      this.repeatNumber,
+    );
+    return this.hasRoom();
   }
-  return findings;
 }
 
 /** A copy of an entry found clean in full, and where its serial and revocationDate contents lie in it. */
@@ -380,11 +494,11 @@ function sameOutsideFields(der: Buffer, frame: EntryFrame, known: CheckedEntry):
   return true;
 }
 
-/** Octet order of der[aStart, aEnd) against der[bStart, bEnd): negative, zero or positive, as Buffer.compare. */
-function compareOctets(der: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+/** Octet order of a[aStart, aEnd) against b[bStart, bEnd): negative, zero or positive, as Buffer.compare. */
+function compareOctets(a: Buffer, aStart: number, aEnd: number, b: Buffer, bStart: number, bEnd: number): number {
   const common = Math.min(aEnd - aStart, bEnd - bStart);
   for (let i = 0; i < common; i++) {
-    const difference = der[aStart + i]! - der[bStart + i]!;
+    const difference = a[aStart + i]! - b[bStart + i]!;
     if (difference !== 0) return difference;
   }
   return aEnd - aStart - (bEnd - bStart);

@@ -2,7 +2,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Extensions, RevokedCertificate, Time, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import { verifySignature } from '../crypto/signature-verification.js';
 import type { Sm2KeyDirectory } from '../crypto/sm2-verifier.js';
-import { serialOctets } from './crl-encoding.js';
+import { sequenceHeader, serialOctets } from './crl-encoding.js';
 
 /**
  * Reading a published CRL without a parse tree of its entries (R14 at any size).
@@ -191,11 +191,18 @@ export interface EntryFrame {
  * One frame object is reused for every entry: `visit` must not keep it.
  */
 export function walkRevokedEntryFrames(crl: PublishedCrlReading, visit: (frame: EntryFrame) => boolean | void): number {
-  const { der } = crl;
-  let count = 0;
+  return walkEntryFrames(crl.der, crl.entries.start, crl.entries.end, visit);
+}
+
+/**
+ * walkRevokedEntryFrames over the entries in der[start, end) (one piece of a CRL archived in pieces: whole
+ * entries only); entries are numbered in messages from `numberedFrom` + 1. Returns how many were walked.
+ */
+export function walkEntryFrames(der: Buffer, start: number, end: number, visit: (frame: EntryFrame) => boolean | void, numberedFrom = 0): number {
+  let count = numberedFrom;
   const frame: EntryFrame = { at: 0, end: 0, serialStart: 0, serialEnd: 0, timeAt: 0, timeStart: 0, timeEnd: 0 };
-  for (let at = crl.entries.start; at < crl.entries.end; ) {
-    const entry = element(der, at, crl.entries.end, `revoked entry ${count + 1}`);
+  for (let at = start; at < end; ) {
+    const entry = element(der, at, end, `revoked entry ${count + 1}`);
     if (entry.tag !== SEQUENCE) throw new CrlMalformed(`revoked entry ${count + 1} is not a SEQUENCE`);
     const serial = element(der, entry.start, entry.end, `the serial of entry ${count + 1}`);
     if (serial.tag !== INTEGER || serial.end === serial.start) throw new CrlMalformed(`entry ${count + 1} does not start with an INTEGER`);
@@ -217,10 +224,10 @@ export function walkRevokedEntryFrames(crl: PublishedCrlReading, visit: (frame: 
     frame.timeAt = time.at;
     frame.timeStart = time.start;
     frame.timeEnd = time.end;
-    if (visit(frame)) return count;
+    if (visit(frame)) return count - numberedFrom;
     at = entry.end;
   }
-  return count;
+  return count - numberedFrom;
 }
 
 /** walkRevokedEntryFrames with the serial's content octets as a Buffer (a view, not a copy). */
@@ -239,4 +246,37 @@ export function findRevokedEntry(crl: PublishedCrlReading, serialHex: string): R
   if (!found) return null;
   const [at, end] = found;
   return AsnConvert.parse(crl.der.subarray(at, end), RevokedCertificate);
+}
+
+/**
+ * The frame of a CRL archived in pieces, read from its first and last piece alone: `head` is every octet before
+ * the first entry (ending with the revokedCertificates header), `tail` every octet after the last. The lengths
+ * the headers declare must add up to the head, the declared entries and the tail; the result is the same CRL
+ * without its list (headers re-made by sequenceHeader) (the `skeleton`, for readPublishedCrl and the lint) and the entries' declared length.
+ */
+export function readCrlFrameInParts(head: Buffer, tail: Buffer): { skeleton: Buffer; entriesLength: number } {
+  // Positions in the whole CRL: the head at 0, the entries from head.length, the tail after them.
+  const open = Number.MAX_SAFE_INTEGER;
+  const outer = expectTag(element(head, 0, open, 'CertificateList'), [SEQUENCE], 'CertificateList');
+  const tbs = expectTag(element(head, outer.start, open, 'tbsCertList'), [SEQUENCE], 'tbsCertList');
+  let at = tbs.start;
+  let list: Element | undefined;
+  while (at < head.length) {
+    const field = element(head, at, open, 'a TBSCertList field');
+    if (field.start === head.length) {
+      list = expectTag(field, [SEQUENCE], 'revokedCertificates');
+      break;
+    }
+    if (field.end > head.length) throw new CrlMalformed('the first piece ends inside a TBSCertList field');
+    at = field.end;
+  }
+  if (!list) throw new CrlMalformed('the first piece does not end with the revokedCertificates header');
+  const entriesLength = list.end - list.start;
+  const tailStart = list.end;
+  if (outer.end !== tailStart + tail.length) throw new CrlMalformed('the CertificateList length is not that of its pieces');
+  if (tbs.end < tailStart || tbs.end > outer.end) throw new CrlMalformed('the tbsCertList length does not end in the last piece');
+  const tbsContent = Buffer.concat([head.subarray(tbs.start, list.at), tail.subarray(0, tbs.end - tailStart)]);
+  const tbsDer = Buffer.concat([sequenceHeader(tbsContent.length), tbsContent]);
+  const rest = tail.subarray(tbs.end - tailStart);
+  return { skeleton: Buffer.concat([sequenceHeader(tbsDer.length + rest.length), tbsDer, rest]), entriesLength };
 }
