@@ -338,17 +338,7 @@ export class TbsCertListWriter implements DerSink {
   private tbsEnd = -1;
 
   constructor(fields: TbsCertListFields, readonly entriesCapacity: number) {
-    const base = {
-      version: Version.v2,
-      signature: fields.signature,
-      issuer: fields.issuer,
-      thisUpdate: new Time(fields.thisUpdate),
-      nextUpdate: new Time(fields.nextUpdate),
-    };
-    const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
-    const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
-    this.headFields = contentOf(withoutExtensions);
-    this.extensionsPart = contentOf(withExtensions).subarray(this.headFields.length);
+    ({ headFields: this.headFields, extensionsPart: this.extensionsPart } = tbsFieldParts(fields));
     // In front of the entries: the CertificateList header's room, the TBS SEQUENCE header and the
     // revokedCertificates header (tag and up to five length octets each), and the fields before the list.
     this.entriesStart = HEAD_ROOM + 2 * HEAD_ROOM + this.headFields.length;
@@ -404,6 +394,83 @@ export class TbsCertListWriter implements DerSink {
   }
 }
 
+/**
+ * The TBSCertList's own fields as DER octets (asn1-x509's encoding): those before the list (version through
+ * nextUpdate) and the [0] crlExtensions after it.
+ */
+function tbsFieldParts(fields: TbsCertListFields): { headFields: Buffer; extensionsPart: Buffer } {
+  const base = {
+    version: Version.v2,
+    signature: fields.signature,
+    issuer: fields.issuer,
+    thisUpdate: new Time(fields.thisUpdate),
+    nextUpdate: new Time(fields.nextUpdate),
+  };
+  const withoutExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList(base)));
+  const withExtensions = Buffer.from(AsnConvert.serialize(new TBSCertList({ ...base, crlExtensions: fields.crlExtensions })));
+  const headFields = contentOf(withoutExtensions);
+  return { headFields, extensionsPart: contentOf(withExtensions).subarray(headFields.length) };
+}
+
+/**
+ * A TBSCertList whose entries lie elsewhere (archived in pieces, crl-publisher.ts): the octets in front of
+ * `entriesLength` octets of entries (the TBS header, the fields, the revokedCertificates header) and after them
+ * (the extensions). head ‖ entries ‖ tail is the DER TBSCertList that TbsCertListWriter.finish() would return.
+ */
+export function tbsCertListAround(fields: TbsCertListFields, entriesLength: number): { head: Buffer; tail: Buffer } {
+  const { headFields, extensionsPart } = tbsFieldParts(fields);
+  // RFC 5280 §5.1: revokedCertificates is absent, not empty, when nothing is listed.
+  const revokedHeader = entriesLength > 0 ? sequenceHeader(entriesLength) : Buffer.alloc(0);
+  const header = sequenceHeader(headFields.length + revokedHeader.length + entriesLength + extensionsPart.length);
+  return { head: Buffer.concat([header, headFields, revokedHeader]), tail: extensionsPart };
+}
+
+/**
+ * Entries in pieces of at most `pieceBytes` octets, each holding whole entries. Pieces that filled up are taken
+ * between pages (takeFull) and archived, so a list of any length holds about one piece in memory.
+ */
+export class EntryPieces implements DerSink {
+  private current: Buffer;
+  private used = 0;
+  private readonly full: Buffer[] = [];
+  /** Octets of entries written so far. */
+  length = 0;
+
+  constructor(private readonly pieceBytes: number) {
+    this.current = Buffer.allocUnsafe(pieceBytes);
+  }
+
+  get target(): Buffer {
+    return this.current;
+  }
+
+  reserve(size: number): number {
+    if (this.used + size > this.current.length) {
+      if (this.used > 0) this.full.push(this.current.subarray(0, this.used));
+      this.current = Buffer.allocUnsafe(Math.max(this.pieceBytes, size));
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += size;
+    this.length += size;
+    return offset;
+  }
+
+  /** The pieces that filled up since the last call. */
+  takeFull(): Buffer[] {
+    return this.full.splice(0);
+  }
+
+  /** Everything not taken yet, the piece being filled last; the sink is empty afterwards. */
+  takeRest(): Buffer[] {
+    const rest = this.full.splice(0);
+    if (this.used > 0) rest.push(this.current.subarray(0, this.used));
+    this.current = Buffer.alloc(0);
+    this.used = 0;
+    return rest;
+  }
+}
+
 /** The entries read were not the entries counted (a revocation landed in between): count and read again. */
 export class CrlSizeChanged extends Error {
   constructor() {
@@ -423,7 +490,7 @@ export function assembleTbsCertList(fields: TbsCertListFields, entries: ChunkedD
   return writer.finish();
 }
 
-function certificateListParts(tbsLength: number, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): { algorithm: Buffer; bitString: Buffer; header: Buffer } {
+export function certificateListParts(tbsLength: number, signatureAlgorithm: AlgorithmIdentifier, signature: Uint8Array): { algorithm: Buffer; bitString: Buffer; header: Buffer } {
   const algorithm = Buffer.from(AsnConvert.serialize(signatureAlgorithm));
   const bitString = Buffer.from(new asn1js.BitString({ valueHex: new Uint8Array(signature) }).toBER(false));
   return { algorithm, bitString, header: sequenceHeader(tbsLength + algorithm.length + bitString.length) };

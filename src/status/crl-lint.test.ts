@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { ChunkedDer, RevokedEntryEncoder, assembleCertificateList, assembleTbsCertList, type CrlEntry } from './crl-encoding.js';
-import { certificateSubjectDer, lintCrl, type CrlLintContext } from './crl-lint.js';
+import { certificateSubjectDer, lintCrl, lintCrlInParts, type CrlLintContext } from './crl-lint.js';
 import { readPublishedCrl, walkRevokedEntryFrames, type EntryFrame } from './crl-reader.js';
 
 const ECDSA_SHA256 = new AlgorithmIdentifier({ algorithm: '1.2.840.10045.4.3.2' });
@@ -114,6 +114,53 @@ describe('CRL lint before publishing (RFC 5280 §5, issue 15)', () => {
     expectFinding(withEntries(entry([1], [ext('2.5.29.29', true, new GeneralName({ dNSName: 'x.example' }))])), /certificateIssuer/);
     expectFinding(withEntries(entry([1], [ext('2.5.29.24', false, new Time(new Date('2026-01-01T00:00:00Z')))])), /invalidityDate is not a GeneralizedTime/);
     expectFinding(withEntries(entry([1], undefined, new Date('2026-12-03T00:00:00Z'))), /revocationDate after thisUpdate/);
+  });
+
+  it('lints a CRL in parts (head, entry pieces, tail: how a million entries are archived) with the findings lintCrl has for it whole', async () => {
+    const cases: Array<[Uint8Array, CrlLintContext]> = [
+      [crl(), context],
+      [crl((t) => (t.version = undefined)), context],
+      [crl((t) => (t.issuer = name('Lint Issuing CA', true))), context],
+      [crl((t) => (t.nextUpdate = new Time(new Date('2026-12-01T01:00:00Z')))), context],
+      [crl((t) => (t.crlExtensions![0] = aki(new Uint8Array(20).fill(8)))), context],
+      [crl(), { ...context, previousNumber: 7n }],
+      [crl(), { ...context, scopeUri: 'http://127.0.0.1:8080/crl/x/4/0.crl' }],
+      ...[
+        [entry([1], [reason(0)])],
+        [entry([1], [reason(8)])],
+        [entry([0x10, 1]), entry([0x20]), entry([0x10, 1])],
+        [entry([0x10, 1]), entry([0x10, 1])],
+        [entry([0x20]), entry([0x10, 1]), entry([0x30]), entry([0x20])],
+        [entry([0x80, 1])],
+        [entry([1, ...new Uint8Array(20)])],
+        [entry([1], [ext('2.5.29.29', true, new GeneralName({ dNSName: 'x.example' }))])],
+        [entry([1], undefined, new Date('2026-12-03T00:00:00Z'))],
+        Array.from({ length: 40 }, (_, i) => entry([0x10, i], [reason(i % 2 ? 1 : 0)])),
+      ].map((entries): [Uint8Array, CrlLintContext] => [crl((t) => (t.revokedCertificates = entries)), context]),
+    ];
+    for (const [bytes, ctx] of cases) {
+      const whole = Buffer.from(bytes);
+      const { entries } = readPublishedCrl(whole);
+      const frames: Array<[number, number]> = [];
+      walkRevokedEntryFrames(readPublishedCrl(whole), (f) => void frames.push([f.at, f.end]));
+      // One piece per entry, then pieces of three entries: the findings never depend on where pieces end.
+      for (const per of [1, 3]) {
+        const pieces: Buffer[] = [];
+        for (let i = 0; i < frames.length; i += per) pieces.push(whole.subarray(frames[i]![0], frames[Math.min(i + per, frames.length) - 1]![1]));
+        const parts = { head: whole.subarray(0, entries.start), tail: whole.subarray(entries.end), entryPieces: async function* () { yield* pieces; } };
+        expect(await lintCrlInParts(parts, ctx)).toEqual(lintCrl(whole, ctx));
+      }
+    }
+    // A piece lost between archive and lint: the list's declared length is not what the pieces hold.
+    const whole = Buffer.from(crl((t) => (t.revokedCertificates = [entry([1]), entry([2]), entry([3])])));
+    const { entries } = readPublishedCrl(whole);
+    let third = 0;
+    walkRevokedEntryFrames(readPublishedCrl(whole), (f) => void (third = f.at));
+    const lost = { head: whole.subarray(0, entries.start), tail: whole.subarray(entries.end), entryPieces: async function* () { yield whole.subarray(entries.start, third); } };
+    expectFinding(await lintCrlInParts(lost, context), /declares \d+ octets, its entries take \d+/);
+    // A head that does not end at the list's header, and a tail that does not close the frame.
+    expectFinding(await lintCrlInParts({ ...lost, head: whole.subarray(0, entries.start - 1) }, context), /not DER|revokedCertificates header|TBSCertList field/);
+    expectFinding(await lintCrlInParts({ ...lost, tail: whole.subarray(entries.end + 1) }, context), /length is not that of its pieces/);
   });
 
   it('checks a delta against its base and the scope a partition names (RFC 5280 §5.2.4–5.2.6)', () => {

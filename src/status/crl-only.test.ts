@@ -152,7 +152,8 @@ describe.each(storeBackends)('CRL-only mode on %s (issue 22, BR §4.9.7, RFC 696
     const published = await signet.status.crls.publishDue('test', 3_600_000);
     const own = partitionOf(fresh.der);
     expect(published.map((c) => (c.partition ? `${c.partition.count}/${c.partition.index}` : c.kind)).sort()).toEqual([`${COUNT}/${own}`, 'full'].sort());
-    for (const crl of published) expect(crlSerials(crl.der)).toContain(fresh.serial);
+    // The scheduler returns what it archived; the bytes are read back from the archive.
+    for (const crl of published) expect(crlSerials((await signet.status.crls.byNumber(crl.issuerCaId, crl.crlNumber))!.der)).toContain(fresh.serial);
     expect(await signet.status.crls.publishDue('test', 3_600_000)).toEqual([]);
   });
 

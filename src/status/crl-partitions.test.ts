@@ -112,7 +112,9 @@ describe.each(storeBackends)('partitioned CRLs (RFC 5280 §5.2.5, issue 22) on %
   });
 
   it('the scheduler publishes the full CRL and every partition of every listed count; each revoked certificate is in exactly one partition per count, the one its certificate names', async () => {
-    const published = await t.signet.status.crls.publishDue('test', 3_600_000);
+    // The scheduler returns what it archived; the bytes are read back from the archive.
+    const crls = t.signet.status.crls;
+    const published = await Promise.all((await crls.publishDue('test', 3_600_000)).map(async (c) => (await crls.byNumber(c.issuerCaId, c.crlNumber))!));
     const full = published.find((c) => c.issuerCaId === h.issuing.caId && c.partition === null)!;
     const fullEntries = entriesOf(full.der);
     expect(fullEntries).toHaveLength(SEEDED + 4);

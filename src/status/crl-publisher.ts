@@ -21,19 +21,15 @@ import { crlPartitionOf, crlPartitionRange, crlPartitionUrl } from '../ca/crl-pa
 import { appendAuditEntry } from '../audit/audit-log.js';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { keyIdentifier } from '../crypto/public-key.js';
-import { verifySignature } from '../crypto/signature-verification.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
 import { sql } from 'kysely';
-import {
-  CrlSizeChanged,
-  RevokedEntryEncoder,
-  TbsCertListWriter,
-  maxEntryLength,
-  type DerSink,
-} from './crl-encoding.js';
-import { certificateSubjectDer, lintCrl } from './crl-lint.js';
+import { signingStream, type Signer } from '../crypto/signer.js';
+import { startVerifying, verifySignature } from '../crypto/signature-verification.js';
+import { certificateListParts, EntryPieces, RevokedEntryEncoder, TbsCertListWriter, tbsCertListAround, type DerSink, type TbsCertListFields } from './crl-encoding.js';
+import { certificateSubjectDer, lintCrl, lintCrlInParts, type CrlLintContext } from './crl-lint.js';
+import { CrlMalformed, readCrlFrameInParts, readPublishedCrl } from './crl-reader.js';
 import { statusDb, type CrlArchiveTable, type StatusTx } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -132,6 +128,14 @@ export const DEFAULT_CRL_SCHEDULE: CrlSchedule = {
   afterRevocation: false,
 };
 
+/** A CRL signed, verified and linted, ready for its row: whole (`der`) or already archived in `pieces`. */
+interface FinishedCrl {
+  der: Buffer | null;
+  pieces: number | null;
+  sha256: string;
+  bytes: number;
+}
+
 /** Test seams: a crash between the pieces of a CRL being archived (src/status/crl-pieces.test.ts). */
 export interface CrlFaults {
   afterArchivedPiece?: (seq: number) => void | Promise<void>;
@@ -188,7 +192,6 @@ const SUMMARY_COLUMNS = [
  */
 export class CrlPublisher {
   private readonly served = new Map<string, PublishedCrl>();
-  private readonly longestEntry = maxEntryLength();
 
   constructor(
     private readonly ca: CertificateAuthority,
@@ -219,11 +222,27 @@ export class CrlPublisher {
   }
 
   /**
-   * Signs and archives the next CRL of `caId`. A delta lists what was revoked
-   * since the newest full CRL (its base); with no base yet, a full one is
-   * published first.
+   * Signs and archives the next CRL of `caId`, and returns it with its bytes (read back from the archive when it
+   * was archived in pieces). A delta lists what was revoked since the newest full CRL (its base); with no base
+   * yet, a full one is published first.
    */
   async publish(caId: string, kind: CrlKind, actor: string, options: PublishOptions = {}): Promise<PublishedCrl> {
+    const { summary, der } = await this.publishCrl(caId, kind, actor, options);
+    const published = { ...summary, der: der ?? (await this.archivedDerOf(summary.id)) };
+    this.served.set(servedKey(caId, kind, summary.partition), published);
+    return published;
+  }
+
+  /**
+   * publish() without the bytes: what the scheduler, the CLI and the API's publish call use, so that a CRL of a
+   * million entries is never held whole by the process that publishes it (issue 22: ≤ 200 MB). `bytes`: its length.
+   */
+  async publishArchived(caId: string, kind: CrlKind, actor: string, options: PublishOptions = {}): Promise<CrlSummary & { bytes: number }> {
+    const { summary, bytes } = await this.publishCrl(caId, kind, actor, options);
+    return { ...summary, bytes };
+  }
+
+  private async publishCrl(caId: string, kind: CrlKind, actor: string, options: PublishOptions): Promise<{ summary: CrlSummary; der: Buffer | null; bytes: number }> {
     const authority = await this.ca.authority(caId);
     const partition = options.partition ?? null;
     if (partition && (kind !== 'full' || !(await this.servesPartition(caId, partition)))) {
@@ -236,7 +255,7 @@ export class CrlPublisher {
     let base: CrlSummary | null = null;
     if (kind === 'delta') {
       base = await this.latestSummary(caId, 'full');
-      if (!base) base = await this.publish(caId, 'full', actor, options);
+      if (!base) base = (await this.publishCrl(caId, 'full', actor, options)).summary;
     }
     const issuer = await this.ca.issuerContext(caId);
     const now = this.ca.now();
@@ -286,9 +305,6 @@ export class CrlPublisher {
           );
         }
 
-        // Count first (one pass over the covering index, no rows materialised, nothing sorted), then write every
-        // entry straight into its place in one buffer with room for that many of the longest entry: the CRL exists
-        // once in memory, never as chunks plus a copy, and the room it does not use is never touched.
         // Membership is by commit order: the revocations numbered up to the counter's committed value (all of
         // them committed, none still in flight), after the base's value for a delta. A revocation committed later
         // has a higher number and is on the next CRL, full or delta; none falls between two CRLs.
@@ -298,33 +314,8 @@ export class CrlPublisher {
           after: base ? base.revocationsThrough : null,
           shards: partition ? crlPartitionRange(partition.index, partition.count) : null,
         };
-        const expected = attempt === 0 && kind === 'full' ? await this.entryBound(caId, partition, until, range) : await this.entryCount(caId, until, range);
-        const writer = new TbsCertListWriter(
-          { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions },
-          expected * this.longestEntry,
-        );
-        let count = 0;
-        try {
-          // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
-          count = await this.writeEntries(caId, until, range, writer);
-        } catch (error) {
-          if (error instanceof CrlSizeChanged && attempt < 3) continue;
-          throw error;
-        }
-        let tbs: Buffer;
-        try {
-          tbs = writer.finish();
-        } catch (error) {
-          if (error instanceof CrlSizeChanged && attempt < 3) continue;
-          throw error;
-        }
-        const signature = await issuer.signer.sign(tbs);
-        // As for certificates: a faulty signer must never publish garbage.
-        const check = verifySignature(issuer.signer.publicKeyInfo, issuer.signer.signatureAlgorithm, tbs, signature, { distinguishingId: issuer.signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
-        if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
-        const der = writer.signed(issuer.signer.signatureAlgorithm, signature);
-        // Lint before publishing (issue 15): what the streamed encoder wrote is checked as RFC 5280 §5 bytes.
-        const findings = lintCrl(der, {
+        const fields = { signature: issuer.signer.signatureAlgorithm, issuer: issuer.name, thisUpdate, nextUpdate, crlExtensions: extensions };
+        const lintContext: CrlLintContext = {
           issuerName: certificateSubjectDer(authority.certificateDer),
           issuerKeyIdentifier: issuer.keyIdentifier,
           signatureAlgorithm: new Uint8Array(AsnConvert.serialize(issuer.signer.signatureAlgorithm)),
@@ -332,13 +323,33 @@ export class CrlPublisher {
           baseCrlNumber: base ? BigInt(base.crlNumber) : undefined,
           previousNumber: crlNumber > 1 ? BigInt(crlNumber - 1) : null,
           ...(partition ? { scopeUri: crlPartitionUrl(this.publicUrl, caId, partition.count, partition.index) } : {}),
-        });
-        if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
-
+        };
         const id = randomUUID();
-        // A long CRL goes to the archive in pieces before its row: it is in force only once the row commits, so a
-        // crash between pieces leaves pieces nobody reads (removed later), never half a CRL.
-        const pieces = der.length > this.schedule.pieceBytes ? await this.archivePieces(id, der, now) : null;
+
+        // The entries are written into pieces of schedule.pieceBytes; a piece that fills up is archived between
+        // pages (crl_archive_pieces, seq 1…), so a CRL of a million entries never exists whole in this process.
+        // A list that fits one piece stays in memory and is finished as before (stored whole when short).
+        const sink = new EntryPieces(this.schedule.pieceBytes);
+        let archived = 0;
+        const archiveFull = async () => {
+          for (const piece of sink.takeFull()) {
+            if (archived === 0) await this.removeOrphanPieces(now);
+            await this.archivePiece(id, ++archived, piece, now);
+          }
+        };
+        // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
+        let count: number;
+        try {
+          count = await this.writeEntries(caId, until, range, sink, archiveFull);
+        } catch (error) {
+          if (archived > 0) await this.discardPieces(id);
+          throw error;
+        }
+        const finished =
+          archived === 0
+            ? await this.finishWhole(id, fields, sink.takeRest(), issuer.signer, lintContext, caId, now)
+            : await this.finishInPieces(id, fields, sink, archived, issuer.signer, lintContext, caId, now);
+        const { der, pieces, sha256, bytes } = finished;
         const row: CrlArchiveTable = {
           id,
           issuer_ca_id: caId,
@@ -348,8 +359,8 @@ export class CrlPublisher {
           this_update: thisUpdate.toISOString(),
           next_update: nextUpdate.toISOString(),
           entries: count,
-          sha256: createHash('sha256').update(der).digest('hex'),
-          der: pieces === null ? der : Buffer.alloc(0),
+          sha256,
+          der: pieces === null ? der! : Buffer.alloc(0),
           pieces,
           published_by: actor,
           created_at: now.toISOString(),
@@ -361,7 +372,7 @@ export class CrlPublisher {
           await statusDb(this.ca.store)
             .transaction()
             .execute(async (trx) => {
-              if (pieces !== null) await this.checkPieces(trx, id, pieces, der.length);
+              if (pieces !== null) await this.checkPieces(trx, id, pieces, bytes);
               await trx.insertInto('crl_archive').values(row).execute();
               await appendAuditEntry(
                 trx as unknown as Tx,
@@ -386,15 +397,13 @@ export class CrlPublisher {
             });
         } catch (error) {
           // Its pieces belong to no CRL now: removed at once (the guard lets pieces without a row go).
-          if (pieces !== null) await statusDb(this.ca.store).deleteFrom('crl_archive_pieces').where('crl_id', '=', id).execute();
+          if (pieces !== null) await this.discardPieces(id);
           // Another node published this number first: the constraint kept the sequence unique; take the next.
           if (attempt < 3 && isUniqueViolation(error)) continue;
           if (isUniqueViolation(error)) throw new SignetError('crl.number-taken', 409, { caId, number: crlNumber });
           throw error;
         }
-        const published = { ...toSummary(row), der };
-        this.served.set(servedKey(caId, kind, partition), published);
-        return published;
+        return { summary: toSummary(row), der, bytes };
       }
     } finally {
       await restoreCache();
@@ -414,24 +423,167 @@ export class CrlPublisher {
   }
 
   /**
-   * Writes `der` as pieces of schedule.pieceBytes under `crlId`, each in a statement of its own (the store copies one
-   * piece at a time, never the whole CRL); returns how many. Pieces an earlier publication left behind when it died
-   * before its row are removed first, once old enough that no publication still running can own them.
+   * A CRL whose entries fit one piece: finished in memory (TbsCertListWriter), signed whole, verified, linted; stored
+   * whole in its row, or as pieces of schedule.pieceBytes when the headers take it past that length.
    */
-  private async archivePieces(crlId: string, der: Buffer, now: Date): Promise<number> {
-    const db = statusDb(this.ca.store);
-    await db
+  private async finishWhole(
+    id: string,
+    fields: TbsCertListFields,
+    entryParts: Buffer[],
+    signer: Signer,
+    lintContext: CrlLintContext,
+    caId: string,
+    now: Date,
+  ): Promise<FinishedCrl> {
+    const entries = Buffer.concat(entryParts);
+    const writer = new TbsCertListWriter(fields, entries.length);
+    entries.copy(writer.target, writer.reserve(entries.length));
+    const tbs = writer.finish();
+    const signature = await signer.sign(tbs);
+    // As for certificates: a faulty signer must never publish garbage.
+    const check = verifySignature(signer.publicKeyInfo, signer.signatureAlgorithm, tbs, signature, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
+    if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
+    const der = writer.signed(signer.signatureAlgorithm, signature);
+    // Lint before publishing (issue 15): what the streamed encoder wrote is checked as RFC 5280 §5 bytes.
+    const findings = lintCrl(der, lintContext);
+    if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
+    const sha256 = createHash('sha256').update(der).digest('hex');
+    const size = this.schedule.pieceBytes;
+    if (der.length <= size) return { der, pieces: null, sha256, bytes: der.length };
+    // A crash between pieces leaves pieces nobody reads (removed later), never half a CRL: it is in force only once its row commits.
+    await this.removeOrphanPieces(now);
+    let seq = 0;
+    try {
+      for (let at = 0; at < der.length; at += size) await this.archivePiece(id, seq++, der.subarray(at, at + size), now);
+    } catch (error) {
+      await this.discardPieces(id);
+      throw error;
+    }
+    return { der, pieces: seq, sha256, bytes: der.length };
+  }
+
+  /**
+   * A CRL whose entries were archived as pieces 1…n while they were read: the TBS is signed as it is read back
+   * piece by piece (Signer.startSigning), the head (CertificateList and TBS headers, fields, list header) becomes
+   * piece 0 and the tail (extensions, signatureAlgorithm, signature) piece n+1. Then everything the archive holds
+   * is read once more, one piece at a time: the SHA-256 recorded, the signature verified against the CA key and the
+   * lint's every check are over the archived octets themselves. A finding or a bad signature removes the pieces.
+   */
+  private async finishInPieces(
+    id: string,
+    fields: TbsCertListFields,
+    sink: EntryPieces,
+    archivedBefore: number,
+    signer: Signer,
+    lintContext: CrlLintContext,
+    caId: string,
+    now: Date,
+  ): Promise<FinishedCrl> {
+    try {
+      let last = archivedBefore;
+      for (const piece of sink.takeRest()) await this.archivePiece(id, ++last, piece, now);
+      const around = tbsCertListAround(fields, sink.length);
+      const signing = signingStream(signer);
+      signing.update(around.head);
+      for await (const piece of this.readPieces(id, 1, last)) signing.update(piece);
+      signing.update(around.tail);
+      const signature = await signing.sign();
+      const tbsLength = around.head.length + sink.length + around.tail.length;
+      const { algorithm, bitString, header } = certificateListParts(tbsLength, signer.signatureAlgorithm, signature);
+      await this.archivePiece(id, 0, Buffer.concat([header, around.head]), now);
+      await this.archivePiece(id, last + 1, Buffer.concat([around.tail, algorithm, bitString]), now);
+
+      // Read back: the head and tail first (small), then the entries once for the hash, the signature and the lint.
+      const [head] = await this.readPieceList(id, 0, 0);
+      const [tail] = await this.readPieceList(id, last + 1, last + 1);
+      if (!head || !tail) throw new Error(`CRL ${id} lost its first or last piece in the archive`);
+      const hash = createHash('sha256').update(head);
+      const verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
+      let frame: ReturnType<typeof readCrlFrameInParts> | null = null;
+      try {
+        frame = readCrlFrameInParts(head, tail);
+      } catch (error) {
+        if (!(error instanceof CrlMalformed)) throw error;
+      }
+      if (frame) verifying.update(head.subarray(frame.tbsStart));
+      let firstPass = true;
+      const readPieces = this.readPieces.bind(this);
+      const findings = await lintCrlInParts(
+        {
+          head,
+          tail,
+          entryPieces: async function* () {
+            try {
+              for await (const piece of readPieces(id, 1, last)) {
+                if (firstPass) {
+                  hash.update(piece);
+                  verifying.update(piece);
+                }
+                yield piece;
+              }
+            } finally {
+              firstPass = false;
+            }
+          },
+        },
+        lintContext,
+      );
+      if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
+      // No finding: the frame was read and every entry piece walked, so the hash and the verifier saw them all.
+      verifying.update(tail.subarray(0, frame!.tbsEndInTail));
+      hash.update(tail);
+      // As for certificates: a faulty signer must never publish garbage.
+      const check = verifying.verify(readPublishedCrl(frame!.skeleton).signature);
+      if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
+      return { der: null, pieces: last + 2, sha256: hash.digest('hex'), bytes: header.length + tbsLength + algorithm.length + bitString.length };
+    } catch (error) {
+      await this.discardPieces(id);
+      throw error;
+    }
+  }
+
+  /**
+   * Removes the pieces an earlier publication left behind when it died before its row, once old enough that no
+   * publication still running (on this node or another) can own them.
+   */
+  private async removeOrphanPieces(now: Date): Promise<void> {
+    await statusDb(this.ca.store)
       .deleteFrom('crl_archive_pieces')
       .where('created_at', '<', new Date(now.getTime() - ORPHAN_PIECES_AGE_MS).toISOString())
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('crl_archive').select('id').whereRef('crl_archive.id', '=', 'crl_archive_pieces.crl_id'))))
       .execute();
-    const size = this.schedule.pieceBytes;
-    let seq = 0;
-    for (let at = 0; at < der.length; at += size, seq++) {
-      await db.insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes: der.subarray(at, at + size), created_at: now.toISOString() }).execute();
-      await this.faults.afterArchivedPiece?.(seq);
+  }
+
+  /** One piece of `crlId`, in a statement of its own (the store copies one piece at a time, never the whole CRL). */
+  private async archivePiece(crlId: string, seq: number, bytes: Buffer, now: Date): Promise<void> {
+    await statusDb(this.ca.store).insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes, created_at: now.toISOString() }).execute();
+    await this.faults.afterArchivedPiece?.(seq);
+  }
+
+  /** The pieces of a CRL that never got its row (the guard lets pieces without a row go). */
+  private async discardPieces(crlId: string): Promise<void> {
+    await statusDb(this.ca.store).deleteFrom('crl_archive_pieces').where('crl_id', '=', crlId).execute();
+  }
+
+  /** Pieces `from`…`to` of a CRL, one query per piece: node-postgres reads bytea as hex text, twice a piece's size. */
+  private async *readPieces(crlId: string, from: number, to: number): AsyncGenerator<Buffer> {
+    for (let seq = from; seq <= to; seq++) {
+      const [piece] = await this.readPieceList(crlId, seq, seq);
+      if (!piece) throw new Error(`CRL ${crlId} has no piece ${seq} in the archive`);
+      yield piece;
     }
-    return seq;
+  }
+
+  private async readPieceList(crlId: string, from: number, to: number): Promise<Buffer[]> {
+    const rows = await statusDb(this.ca.store)
+      .selectFrom('crl_archive_pieces')
+      .select('bytes')
+      .where('crl_id', '=', crlId)
+      .where('seq', '>=', from)
+      .where('seq', '<=', to)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => row.bytes);
   }
 
   /** In the transaction that puts the CRL in force: every piece is there and they add up to the CRL's length. */
@@ -450,6 +602,11 @@ export class CrlPublisher {
    * The archived bytes of a CRL row: the row's own der, or its pieces put back together in one buffer of the
    * CRL's length, read a few pieces per query, and checked against the SHA-256 recorded when it was published.
    */
+  private async archivedDerOf(crlId: string): Promise<Buffer> {
+    const row = await statusDb(this.ca.store).selectFrom('crl_archive').select(['id', 'der', 'pieces', 'sha256']).where('id', '=', crlId).executeTakeFirstOrThrow();
+    return this.archivedDer(row);
+  }
+
   private async archivedDer(row: Pick<CrlArchiveTable, 'id' | 'der' | 'pieces' | 'sha256'>): Promise<Buffer> {
     if (row.pieces === null || row.pieces === undefined) return row.der;
     const db = statusDb(this.ca.store);
@@ -465,19 +622,9 @@ export class CrlPublisher {
     const der = Buffer.allocUnsafe(sizes.reduce((sum, piece) => sum + Number(piece.size), 0));
     const hash = createHash('sha256');
     let at = 0;
-    for (let from = 0; from < sizes.length; from += 8) {
-      const batch = await db
-        .selectFrom('crl_archive_pieces')
-        .select('bytes')
-        .where('crl_id', '=', row.id)
-        .where('seq', '>=', from)
-        .where('seq', '<', from + 8)
-        .orderBy('seq')
-        .execute();
-      for (const piece of batch) {
-        hash.update(piece.bytes);
-        at += piece.bytes.copy(der, at);
-      }
+    for await (const piece of this.readPieces(row.id, 0, sizes.length - 1)) {
+      hash.update(piece);
+      at += piece.copy(der, at);
     }
     if (at !== der.length || hash.digest('hex') !== row.sha256) throw new Error(`CRL ${row.id} read back from its pieces is not the CRL archived`);
     return der;
@@ -489,8 +636,8 @@ export class CrlPublisher {
     return Number(row.value);
   }
 
-  /** Writes the revoked, unexpired certificates of `caId` in the commit range into `out`, in serial order, a page at a time; returns how many. */
-  private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink): Promise<number> {
+  /** Writes the revoked, unexpired certificates of `caId` in the commit range into `out`, in serial order, a page at a time (afterPage after each); returns how many. */
+  private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink, afterPage: () => Promise<void>): Promise<number> {
     const encoder = new RevokedEntryEncoder();
     const db = statusDb(this.ca.store);
     const shards = range.shards;
@@ -533,6 +680,7 @@ export class CrlPublisher {
         for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
         if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
         count += n;
+        await afterPage();
         if (n < pageRows) return count;
         // The last line's serial (and shard key) is where the next page starts.
         const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
@@ -554,26 +702,6 @@ export class CrlPublisher {
     }
     // SQLite's planner takes the covering index whatever the statistics; its pages stay small (no round trip).
     return writePages(db, this.schedule.pageSize);
-  }
-
-  /** How many entries the CRL will hold, counted in the database over the covering index. */
-  private async entryCount(caId: string, until: string, range: CommitRange): Promise<number> {
-    const db = statusDb(this.ca.store);
-    // SQLite would take the (issuer, commit_seq) index for the commit range and visit the table for not_after,
-    // a random read per entry; `+commit_seq` keeps it on the covering index (revocations_crl_entries/_partition).
-    const through = this.ca.store.dialect === 'sqlite' ? sql<boolean>`+commit_seq <= ${range.through}` : sql<boolean>`commit_seq <= ${range.through}`;
-    let query = db
-      .selectFrom('revocations')
-      .select(sql<number | string>`count(*)`.as('n'))
-      .where('issuer_ca_id', '=', caId)
-      .where(through)
-      .where('not_after', '>=', until);
-    if (range.after !== null) query = query.where('commit_seq', '>', range.after);
-    if (range.shards) {
-      query = query.where('crl_shard', '>=', range.shards.from);
-      if (range.shards.below !== null) query = query.where('crl_shard', '<', range.shards.below);
-    }
-    return Number((await query.executeTakeFirstOrThrow()).n);
   }
 
   private async highestNumber(caId: string): Promise<number> {
@@ -631,22 +759,6 @@ export class CrlPublisher {
       .orderBy('crl_number', 'desc')
       .limit(1)
       .executeTakeFirst();
-  }
-
-  /**
-   * At most how many entries a full CRL (or partition) will hold, without a pass over them: what the previous
-   * CRL of the same scope listed plus every revocation numbered since (commit order, docs/status.md); expiry
-   * only takes entries away. Counted when there is no previous CRL, or when so much was revoked since (other
-   * CAs' revocations share the counter) that the bound would ask for far more room than the list needs.
-   */
-  private async entryBound(caId: string, partition: CrlPartition | null, until: string, range: CommitRange): Promise<number> {
-    const row = partition ? await this.latestPartitionSummary(caId, partition) : null;
-    const previous = partition ? (row ? toSummary(row) : null) : await this.latestSummary(caId, 'full');
-    if (previous) {
-      const since = range.through - previous.revocationsThrough;
-      if (since >= 0 && since <= Math.max(previous.entries, 100_000)) return previous.entries + since;
-    }
-    return this.entryCount(caId, until, range);
   }
 
   /** What a relying party downloads from a partition's URL: its newest CRL, published afresh when there is none or it went stale. */
@@ -757,8 +869,8 @@ export class CrlPublisher {
    * The scheduler's part: republish whatever is missing or within `marginMs` of its nextUpdate, and in CRL-only
    * mode whatever a revocation committed since it was read belongs on.
    */
-  async publishDue(actor: string, marginMs: number): Promise<PublishedCrl[]> {
-    const published: PublishedCrl[] = [];
+  async publishDue(actor: string, marginMs: number): Promise<CrlSummary[]> {
+    const published: CrlSummary[] = [];
     const now = this.ca.now().getTime();
     for (const authority of await this.ca.authorities()) {
       // The root's CRL is the ceremony's (root-ceremony.ts), never the scheduler's.
@@ -769,7 +881,7 @@ export class CrlPublisher {
         const revokedSince = kind === 'full' && latest && this.schedule.afterRevocation && (await this.shardsRevokedSince(authority.id, latest.revocationsThrough)).length > 0;
         if (!latest || revokedSince || new Date(latest.nextUpdate).getTime() - marginMs <= now) {
           try {
-            published.push(await this.publish(authority.id, kind, actor));
+            published.push(await this.publishArchived(authority.id, kind, actor));
           } catch (error) {
             // A root whose key went offline at its ceremony (docs/operations.md) has its CRL from a ceremony,
             // never from this scheduler; the issuing CAs' CRLs are published all the same.
@@ -797,7 +909,7 @@ export class CrlPublisher {
           }
         }
         for (let index = 0; index < count; index++) {
-          if (!fresh.has(index)) published.push(await this.publish(authority.id, 'full', actor, { partition: { count, index } }));
+          if (!fresh.has(index)) published.push(await this.publishArchived(authority.id, 'full', actor, { partition: { count, index } }));
         }
       }
     }

@@ -252,9 +252,10 @@ export function findRevokedEntry(crl: PublishedCrlReading, serialHex: string): R
  * The frame of a CRL archived in pieces, read from its first and last piece alone: `head` is every octet before
  * the first entry (ending with the revokedCertificates header), `tail` every octet after the last. The lengths
  * the headers declare must add up to the head, the declared entries and the tail; the result is the same CRL
- * without its list (headers re-made by sequenceHeader) (the `skeleton`, for readPublishedCrl and the lint) and the entries' declared length.
+ * without its list (headers re-made by sequenceHeader) (the `skeleton`, for readPublishedCrl and the lint), the entries' declared
+ * length, and where the signed TBSCertList starts in the head and ends in the tail.
  */
-export function readCrlFrameInParts(head: Buffer, tail: Buffer): { skeleton: Buffer; entriesLength: number } {
+export function readCrlFrameInParts(head: Buffer, tail: Buffer): { skeleton: Buffer; entriesLength: number; tbsStart: number; tbsEndInTail: number } {
   // Positions in the whole CRL: the head at 0, the entries from head.length, the tail after them.
   const open = Number.MAX_SAFE_INTEGER;
   const outer = expectTag(element(head, 0, open, 'CertificateList'), [SEQUENCE], 'CertificateList');
@@ -278,5 +279,5 @@ export function readCrlFrameInParts(head: Buffer, tail: Buffer): { skeleton: Buf
   const tbsContent = Buffer.concat([head.subarray(tbs.start, list.at), tail.subarray(0, tbs.end - tailStart)]);
   const tbsDer = Buffer.concat([sequenceHeader(tbsContent.length), tbsContent]);
   const rest = tail.subarray(tbs.end - tailStart);
-  return { skeleton: Buffer.concat([sequenceHeader(tbsDer.length + rest.length), tbsDer, rest]), entriesLength };
+  return { skeleton: Buffer.concat([sequenceHeader(tbsDer.length + rest.length), tbsDer, rest]), entriesLength, tbsStart: tbs.at, tbsEndInTail: tbs.end - tailStart };
 }

@@ -94,7 +94,9 @@ describe.each(storeBackends)('partitioned CRLs with relying parties nobody here 
     pems.issuing = writePem(dir, 'issuing.pem', h.issuing.der);
     pems.revoked = writePem(dir, 'revoked.pem', revoked.der);
     pems.good = writePem(dir, 'good.pem', good.der);
-    const published = await t.signet.status.crls.publishDue('test', 3_600_000);
+    // The scheduler returns what it archived; the bytes are read back from the archive.
+    const crls = t.signet.status.crls;
+    const published = await Promise.all((await crls.publishDue('test', 3_600_000)).map(async (c) => (await crls.byNumber(c.issuerCaId, c.crlNumber))!));
     partitions = published.filter((c) => c.partition?.count === COUNT).sort((a, b) => a.partition!.index - b.partition!.index);
     full = published.find((c) => c.issuerCaId === h.issuing.caId && c.partition === null)!;
     classes = join(dir, 'classes');

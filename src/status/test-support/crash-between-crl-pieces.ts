@@ -1,7 +1,7 @@
 /**
  * Run as a child process by src/status/crl-pieces.test.ts: publishes a full CRL of the named CA in pieces of
- * 1,000 octets and kills itself with SIGKILL right after the third piece is archived, the way a power cut or
- * the OOM killer would, before the row that would put the CRL in force.
+ * 1,000 octets and kills itself with SIGKILL right after the second piece of entries (seq 2) is archived, the way a
+ * power cut or the OOM killer would, before the CRL is signed and before the row that would put it in force.
  */
 import { loadConfig } from '../../config/settings.js';
 import { openSignet } from '../../signet.js';
