@@ -498,8 +498,8 @@ export class CrlPublisher {
       await this.archivePiece(id, last + 1, Buffer.concat([around.tail, algorithm, bitString]), now);
 
       // Read back: the head and tail first (small), then the entries once for the hash, the signature and the lint.
-      const [head] = await this.readPieceList(id, 0, 0);
-      const [tail] = await this.readPieceList(id, last + 1, last + 1);
+      const head = await this.readPiece(id, 0);
+      const tail = await this.readPiece(id, last + 1);
       if (!head || !tail) throw new Error(`CRL ${id} lost its first or last piece in the archive`);
       const hash = createHash('sha256').update(head);
       const verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
@@ -572,7 +572,7 @@ export class CrlPublisher {
   /** Pieces `from`…`to` of a CRL, one query per piece: node-postgres reads bytea as hex text, twice a piece's size. */
   private async *readPieces(crlId: string, from: number, to: number): AsyncGenerator<Buffer> {
     for (let seq = from; seq <= to; seq++) {
-      const [piece] = await this.readPieceList(crlId, seq, seq);
+      const piece = await this.readPiece(crlId, seq);
       if (!piece) throw new Error(`CRL ${crlId} has no piece ${seq} in the archive`);
       try {
         yield piece;
@@ -583,17 +583,13 @@ export class CrlPublisher {
     }
   }
 
-  private async readPieceList(crlId: string, from: number, to: number): Promise<Buffer[]> {
-    const rows = await statusDb(this.ca.store)
-      .selectFrom('crl_archive_pieces')
-      .select('bytes')
-      .where('crl_id', '=', crlId)
-      .where('seq', '>=', from)
-      .where('seq', '<=', to)
-      .orderBy('seq')
-      .execute();
-    return rows.map((row) => row.bytes);
+  /** One piece as the archive holds it, in a query of its own. */
+  private async readPiece(crlId: string, seq: number): Promise<Buffer | undefined> {
+    const row = await statusDb(this.ca.store).selectFrom('crl_archive_pieces').select('bytes').where('crl_id', '=', crlId).where('seq', '=', seq).executeTakeFirst();
+    return row?.bytes;
   }
+
+
 
   /** In the transaction that puts the CRL in force: every piece is there and they add up to the CRL's length. */
   private async checkPieces(trx: StatusTx, crlId: string, pieces: number, length: number): Promise<void> {
