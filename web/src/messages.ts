@@ -195,6 +195,7 @@ const zh = {
   'portal-revoke.step1': '携带身份证明（企业还需授权书）到原注册机构，或联系本 CA。',
   'portal-revoke.step2': '说明证书序列号和吊销原因；如为密钥泄露，请说明发现的时间。',
   'portal-revoke.step3': 'RA 操作员记录您的申请并吊销证书，吊销立即在 OCSP 中生效，并列入下一份 CRL。',
+  'portal-revoke.step3-crl-only': 'RA 操作员记录您的申请并吊销证书，5 分钟内发布的 CRL 将列出它。',
   'portal-revoke.final': '吊销是永久的，被吊销的证书不能恢复。',
 
   'console.sign-in': '登录 RA 控制台',
@@ -580,6 +581,7 @@ const en: Record<MessageKey, string> = {
   'portal-revoke.step1': 'Bring proof of identity (and for an enterprise, a letter of authorisation) to the original RA, or contact this CA.',
   'portal-revoke.step2': 'Give the certificate’s serial number and the reason; for a key compromise, say when it was discovered.',
   'portal-revoke.step3': 'The RA officer records your request and revokes the certificate: OCSP says so at once, and the next CRL lists it.',
+  'portal-revoke.step3-crl-only': 'The RA officer records your request and revokes the certificate: the CRL published within 5 minutes lists it.',
   'portal-revoke.final': 'Revocation is final: a revoked certificate cannot be restored.',
 
   'console.sign-in': 'Sign in to the RA console',

@@ -9,6 +9,7 @@ import { useSubscriber } from './subscriber-session';
 import { currentAgreement } from '../public/agreement-page';
 import { AgreementConsent, CONSENT_FIELDS, PurposeChoice } from '../subscriber-record';
 import { Dn } from '../identifiers';
+import { useCrlOnly } from '../public/crl-only';
 
 export const myCertificates = () => portalApi<PortalCertificate[]>('/api/v1/portal/certificates');
 
@@ -249,6 +250,7 @@ const REVOKE_FIELDS = ['serial', 'reason', 'justification', 'confirm'] as const;
 export function SelfRevocationPage() {
   const { t, date } = useI18n();
   const { query } = useRouter();
+  const crlOnly = useCrlOnly();
   const certificates = useLoad(myCertificates, []);
   const [serial, setSerial] = useState(query.get('serial') ?? '');
   // Nothing chosen for the subscriber: key compromise blocks the key for ever, so it is picked, never pre-selected.
@@ -282,12 +284,12 @@ export function SelfRevocationPage() {
   return (
     <div className="page">
       <h1>{t('sp.revoke.title')}</h1>
-      <p className="lead">{t('sp.revoke.lead')}</p>
+      <p className="lead">{t(crlOnly ? 'sp.revoke.lead-crl-only' : 'sp.revoke.lead')}</p>
       {certificates.loading && <Loading />}
       <LoadError error={certificates.error} />
       {done ? (
         <Alert kind="success">
-          <span data-testid="revocation-done">{t('sp.revoke.done')}</span>{' '}
+          <span data-testid="revocation-done">{t(crlOnly ? 'sp.revoke.done-crl-only' : 'sp.revoke.done')}</span>{' '}
           <Link to={`/status?serial=${done}`}>{t('sp.revoke.check')}</Link>
         </Alert>
       ) : (

@@ -6,6 +6,7 @@ import { lookupBySerial, reasonKey, type PublicStatus } from '../public/status-p
 import { keyStore, type StoredCredential } from './key-store';
 import { ContactCard } from '../public/site-pages';
 import { Dn } from '../identifiers';
+import { useCrlOnly } from '../public/crl-only';
 
 interface Held extends StoredCredential {
   status?: PublicStatus;
@@ -77,6 +78,7 @@ export function CertificatesPage() {
  */
 export function RevocationRequestPage() {
   const { t } = useI18n();
+  const crlOnly = useCrlOnly();
   const serial = new URLSearchParams(window.location.search).get('serial') ?? '';
   return (
     <div className="page">
@@ -91,7 +93,7 @@ export function RevocationRequestPage() {
         <ol>
           <li>{t('portal-revoke.step1')}</li>
           <li>{t('portal-revoke.step2')}</li>
-          <li>{t('portal-revoke.step3')}</li>
+          <li>{t(crlOnly ? 'portal-revoke.step3-crl-only' : 'portal-revoke.step3')}</li>
         </ol>
         <Alert kind="warning">{t('portal-revoke.final')}</Alert>
         <p>

@@ -79,6 +79,7 @@ export const PORTAL_ZH = {
 
   'sp.revoke.title': '申请吊销证书',
   'sp.revoke.lead': '吊销立即在 OCSP 中生效，并列入下一份证书废止列表（CRL）；吊销后不能恢复。',
+  'sp.revoke.lead-crl-only': '吊销立即在公开查询中生效，并在 5 分钟内列入新的证书废止列表（CRL）；吊销后不能恢复。',
   'sp.revoke.certificate': '证书',
   'sp.revoke.choose': '请选择证书',
   'sp.revoke.reason-required': '请选择吊销原因',
@@ -97,6 +98,7 @@ export const PORTAL_ZH = {
   'sp.revoke.confirm-required': '请先确认吊销。',
   'sp.revoke.submit': '吊销证书',
   'sp.revoke.done': '证书已吊销：OCSP 与公开查询已显示“已吊销”。',
+  'sp.revoke.done-crl-only': '证书已吊销：公开查询已显示“已吊销”，5 分钟内发布的 CRL 将列出它。',
   'sp.revoke.check': '查看公开状态',
   'sp.revoke.online': '在线申请过证书？用受理号和查询码登录，即可自行吊销。',
 
@@ -293,6 +295,7 @@ export const PORTAL_EN: Record<PortalKey, string> = {
 
   'sp.revoke.title': 'Request revocation',
   'sp.revoke.lead': 'A revocation takes effect in OCSP at once and appears in the next certificate revocation list (CRL); it cannot be undone.',
+  'sp.revoke.lead-crl-only': 'A revocation takes effect in the public lookup at once and is on a new certificate revocation list (CRL) within 5 minutes; it cannot be undone.',
   'sp.revoke.certificate': 'Certificate',
   'sp.revoke.choose': 'Choose a certificate',
   'sp.revoke.reason-required': 'Choose the reason for revocation',
@@ -311,6 +314,7 @@ export const PORTAL_EN: Record<PortalKey, string> = {
   'sp.revoke.confirm-required': 'Confirm the revocation first.',
   'sp.revoke.submit': 'Revoke the certificate',
   'sp.revoke.done': 'The certificate is revoked: OCSP and the public lookup already say “revoked”.',
+  'sp.revoke.done-crl-only': 'The certificate is revoked: the public lookup already says “revoked”, and the CRL published within 5 minutes lists it.',
   'sp.revoke.check': 'See the public status',
   'sp.revoke.online': 'Applied online? Sign in with your tracking number and code and revoke it yourself.',
 

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { Alert, Card, Field, inputProps, StatusBadge, useLoad, useProblem } from '../components';
-import type { Authority } from './repository-page';
+import { Alert, Card, Field, inputProps, StatusBadge, useProblem } from '../components';
+import { useCrlOnly } from './crl-only';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
 import { useRouter } from '../router';
@@ -91,8 +91,7 @@ export function StatusPage() {
   const [busy, setBusy] = useState(false);
   const problem = useProblem(['serial', 'certificate']);
   // CRL-only mode (SIGNET_CRL_ONLY): no CA names an OCSP responder, so the page does not send relying parties there.
-  const cas = useLoad(() => api<{ items: Authority[] }>('/api/v1/cas'), []);
-  const crlOnly = !!cas.data && !cas.data.items.some((a) => a.ocspUrl !== null);
+  const crlOnly = useCrlOnly();
 
   async function lookup(value: string) {
     problem.clear();
