@@ -471,6 +471,10 @@ const header = `| figure | ${table.map((t) => `${t.store}: ${t.column}`).join(' 
 console.log(`\n${header}\n|${' --- |'.repeat(table.length + 1)}`);
 for (const key of keys) console.log(`| ${key} | ${table.map((t) => t.row[key] ?? '-').join(' | ')} |`);
 console.log(`\nLoad average (1 min): ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores shared; compare CPU per answer, not wall rates).`);
-console.log(`\nReproduce: npm run build && npm run bench:scale -- --size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS} --seed ${SEED} --figures ${FIGURES} --span-days ${SPAN_DAYS}`);
+// A reused store keeps the size it was seeded with: the command names the store, not --size.
+const reproduce = REUSE
+  ? `--stores ${STORES.join(',')} --seed ${SEED} --figures ${FIGURES}${QUICK ? ' --quick' : ''} --reuse ${REUSE}${REUSE_URL ? ` --reuse-url ${REUSE_URL}` : ''}`
+  : `--size ${SIZE} --stores ${STORES.join(',')} --ocsp-seconds ${OCSP_SECONDS} --seed ${SEED} --figures ${FIGURES} --span-days ${SPAN_DAYS}`;
+console.log(`\nReproduce: npm run build && npm run bench:scale -- ${reproduce}`);
 // Store pools (pg) may hold the loop open.
 process.exit(0);
