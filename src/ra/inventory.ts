@@ -186,7 +186,7 @@ export class CertificateInventory {
     if (days !== null) {
       if (status && status !== 'good') return 0;
       const until = new Date(now.getTime() + days * DAY_MS);
-      return (await this.liveEndingBetween(by, now, until, raId)) - (await count(notYetValid().where('c.not_after', '<=', until.toISOString())));
+      return (await this.liveEndingBetween(by, now, until, raId)) - (await this.notYetValidEnds(by, at, raId)).filter((end) => end <= until.toISOString()).length;
     }
     const revoked = async () => (await this.countedBuckets(by, 'revoked', { raId })).reduce((n, b) => n + b.n, 0);
     switch (status) {
@@ -465,6 +465,12 @@ export class CertificateInventory {
     return this.rolledUp(by, 'issued', 'all', { raId });
   }
 
+  /** The ends of validity of the certificates not yet valid (not revoked) in scope: few, found by the not_before index. */
+  private async notYetValidEnds(by: Principal, at: string, raId?: string): Promise<string[]> {
+    const rows = await this.statusIs(this.base(by, raId), 'not-yet-valid', at).select('c.not_after as notAfter').execute();
+    return rows.map((r) => (r as { notAfter: string }).notAfter);
+  }
+
   /** Certificates not revoked whose validity ends in (lo, hi]: whole hours from the counters, the two partial hours counted exactly. */
   private async liveEndingBetween(by: Principal, lo: Date | null, hi: Date, raId?: string): Promise<number> {
     // Times are kept as toISOString() text, so text order is time order (the not_after index).
@@ -494,16 +500,17 @@ export class CertificateInventory {
     const days = whole(options.days, 'days', 30, 1, 366);
     const now = this.context.clock();
     const at = now.toISOString();
-    const count = async (query: Joined) => Number(((await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()) as { n: number | string }).n);
     const sum = (buckets: Array<{ n: number }>) => buckets.reduce((n, b) => n + b.n, 0);
 
     const reasons = await this.countedBuckets(by, 'revoked');
-    const notYetValid = this.statusIs(this.base(by), 'not-yet-valid', at);
     const byStatus = {} as Record<InventoryStatus, number>;
     const total = await this.rolledUp(by, 'issued', 'all');
     byStatus.revoked = sum(reasons);
     byStatus.expired = await this.liveEndingBetween(by, null, now);
-    byStatus['not-yet-valid'] = await count(notYetValid);
+    // Not yet valid: few, read once through the not_before index with their ends (a count bounded by not_after as well
+    // let SQLite, without statistics, walk the not_after index over most certificates: 1.2 s at a million).
+    const notYetValidEnds = await this.notYetValidEnds(by, at);
+    byStatus['not-yet-valid'] = notYetValidEnds.length;
     byStatus.good = total - byStatus.revoked - byStatus.expired - byStatus['not-yet-valid'];
 
     // Issued per Beijing day: validity starts in the window, counted by the hour, bucketed by the day here.
@@ -525,7 +532,7 @@ export class CertificateInventory {
       const until = new Date(now.getTime() + window * DAY_MS);
       // Good ones only: those not yet valid that end in the window are taken back out.
       const ending = await this.liveEndingBetween(by, now, until);
-      expiring.push({ days: window, count: ending - (await count(notYetValid.where('c.not_after', '<=', until.toISOString()))) });
+      expiring.push({ days: window, count: ending - notYetValidEnds.filter((end) => end <= until.toISOString()).length });
     }
 
     const revocationsByReason = reasons
