@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,8 @@ const cliEntry = join(import.meta.dirname, '..', 'cli', 'entry.ts');
 /** Every table's row count and content hash, as `signet store move` compares them. */
 async function digests(store: SignetDatabase): Promise<Record<string, { rows: number; sha256: string }>> {
   const names = store.dialect === 'sqlite'
-    ? (await store.db.selectFrom('sqlite_master' as never).select('name' as never).where('type' as never, '=', 'table' as never).execute()).map((r) => (r as { name: string }).name)
+    ? // Ordinary tables: not the inventory's FTS5 search table and its shadows (SQLite's own index, a GIN index on PostgreSQL).
+      (await store.db.selectFrom(sql`pragma_table_list`.as('t') as never).select('name' as never).where('schema' as never, '=', 'main' as never).where('type' as never, '=', 'table' as never).execute()).map((r) => (r as { name: string }).name)
     : (await store.db.selectFrom('information_schema.tables' as never).select('table_name as name' as never).where('table_schema' as never, '=', 'public' as never).execute()).map((r) => (r as { name: string }).name);
   const result: Record<string, { rows: number; sha256: string }> = {};
   for (const name of names.filter((n) => !n.startsWith('sqlite_') && !n.startsWith('kysely_') && n !== 'process_instances').sort()) result[name] = await tableDigest(store, name);

@@ -119,7 +119,9 @@ export async function moveStore(sourceUrl: string, targetUrl: string, options: M
 async function copyableTables(store: SignetDatabase): Promise<string[]> {
   const names =
     store.dialect === 'sqlite'
-      ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(store.db)).rows.map((r) => r.name)
+      ? // Ordinary tables only: the inventory's FTS5 search table and its shadow tables are SQLite's own index (migration
+        // 2630), which PostgreSQL keeps as a GIN index instead.
+        (await sql<{ name: string }>`select name from pragma_table_list where schema = 'main' and type = 'table' and name not like 'sqlite_%' order by name`.execute(store.db)).rows.map((r) => r.name)
       : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(store.db)).rows.map((r) => r.name);
   const tables = names.filter((n) => !NOT_COPIED.has(n));
   if (store.dialect !== 'sqlite') return tables;
