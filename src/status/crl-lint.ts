@@ -89,34 +89,78 @@ export interface CrlInParts {
  * them, and the entries piece by piece, one piece in memory at a time.
  */
 export async function lintCrlInParts(crl: CrlInParts, context: CrlLintContext): Promise<string[]> {
-  let skeleton: PublishedCrlReading;
-  let entriesLength: number;
+  let thisUpdate: Date;
   try {
-    const frame = readCrlFrameInParts(crl.head, crl.tail);
-    skeleton = readPublishedCrl(frame.skeleton);
-    entriesLength = frame.entriesLength;
+    thisUpdate = readPublishedCrl(readCrlFrameInParts(crl.head, crl.tail).skeleton).thisUpdate;
   } catch (error) {
     if (error instanceof CrlMalformed) return [error.message];
     throw error;
   }
-  const findings = fieldProblems(skeleton, context);
-  if (findings.length >= MAX_FINDINGS) return findings.slice(0, MAX_FINDINGS);
-  const entries = new EntryChecks(context, skeleton.thisUpdate, MAX_FINDINGS - findings.length);
-  try {
-    let walked = 0;
-    for await (const piece of crl.entryPieces()) {
-      walked += piece.length;
-      if (!entries.piece(piece, 0, piece.length)) break;
-    }
-    if (entries.hasRoom() && walked !== entriesLength) throw new CrlMalformed(`revokedCertificates declares ${entriesLength} octets, its entries take ${walked}`);
-    if (entries.needsRepeatPass()) {
-      for await (const piece of crl.entryPieces()) if (!entries.repeats(piece, 0, piece.length)) break;
-    }
-  } catch (error) {
-    if (error instanceof CrlMalformed) return [...findings, ...entries.findings, error.message].slice(0, MAX_FINDINGS);
-    throw error;
+  const lint = startCrlLintInParts(context, thisUpdate);
+  for await (const piece of crl.entryPieces()) {
+    lint.piece(piece);
+    if (lint.stopped()) break;
   }
-  return [...findings, ...entries.findings].slice(0, MAX_FINDINGS);
+  return lint.finish(crl);
+}
+
+/** lintCrlInParts in two steps: the entries as they come, the frame and fields once the head and tail exist. */
+export interface CrlLintInParts {
+  piece(piece: Buffer): void;
+  /** Whether more entries would change nothing (the findings are at their bound, or the list is not DER). */
+  stopped(): boolean;
+  finish(crl: CrlInParts): Promise<string[]>;
+}
+
+/**
+ * For a CRL whose head is only known after its entries were seen (the signature comes first): the entries are
+ * checked against `thisUpdate` as they come (piece), then finish() reads the frame from the head and tail,
+ * lints the fields, checks that the CRL's thisUpdate is that one and that the list's declared length is what
+ * was walked, and walks the pieces again for repeats when the list was not in serial order.
+ */
+export function startCrlLintInParts(context: CrlLintContext, thisUpdate: Date): CrlLintInParts {
+  const entries = new EntryChecks(context, thisUpdate, MAX_FINDINGS);
+  let walked = 0;
+  let malformed: string | null = null;
+  let full = false;
+  return {
+    piece(piece) {
+      if (malformed !== null || full) return;
+      walked += piece.length;
+      try {
+        if (!entries.piece(piece, 0, piece.length)) full = true;
+      } catch (error) {
+        if (!(error instanceof CrlMalformed)) throw error;
+        malformed = error.message;
+      }
+    },
+    stopped: () => malformed !== null || full,
+    async finish(crl) {
+      let skeleton: PublishedCrlReading;
+      let entriesLength: number;
+      try {
+        const frame = readCrlFrameInParts(crl.head, crl.tail);
+        skeleton = readPublishedCrl(frame.skeleton);
+        entriesLength = frame.entriesLength;
+      } catch (error) {
+        if (error instanceof CrlMalformed) return [error.message];
+        throw error;
+      }
+      const findings = fieldProblems(skeleton, context);
+      if (skeleton.thisUpdate.getTime() !== thisUpdate.getTime()) findings.push('thisUpdate is not the time the entries were checked against');
+      if (malformed !== null) return [...findings, ...entries.findings, malformed].slice(0, MAX_FINDINGS);
+      try {
+        if (!full && walked !== entriesLength) throw new CrlMalformed(`revokedCertificates declares ${entriesLength} octets, its entries take ${walked}`);
+        if (entries.needsRepeatPass()) {
+          for await (const piece of crl.entryPieces()) if (!entries.repeats(piece, 0, piece.length)) break;
+        }
+      } catch (error) {
+        if (error instanceof CrlMalformed) return [...findings, ...entries.findings, error.message].slice(0, MAX_FINDINGS);
+        throw error;
+      }
+      return [...findings, ...entries.findings].slice(0, MAX_FINDINGS);
+    },
+  };
 }
 
 /** Everything lintCrl checks outside the list of entries. */

@@ -28,8 +28,8 @@ import { sql } from 'kysely';
 import { signingStream, type Signer } from '../crypto/signer.js';
 import { startVerifying, verifySignature } from '../crypto/signature-verification.js';
 import { certificateListParts, EntryPieces, RevokedEntryEncoder, TbsCertListWriter, tbsCertListAround, type DerSink, type TbsCertListFields } from './crl-encoding.js';
-import { certificateSubjectDer, lintCrl, lintCrlInParts, type CrlLintContext } from './crl-lint.js';
-import { CrlMalformed, readCrlFrameInParts, readPublishedCrl } from './crl-reader.js';
+import { certificateSubjectDer, lintCrl, startCrlLintInParts, type CrlLintContext } from './crl-lint.js';
+import { readCrlFrameInParts, readPublishedCrl } from './crl-reader.js';
 import { statusDb, type CrlArchiveTable, type StatusTx } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -464,11 +464,12 @@ export class CrlPublisher {
   }
 
   /**
-   * A CRL whose entries were archived as pieces 1…n while they were read: the TBS is signed as it is read back
-   * piece by piece (Signer.startSigning), the head (CertificateList and TBS headers, fields, list header) becomes
-   * piece 0 and the tail (extensions, signatureAlgorithm, signature) piece n+1. Then everything the archive holds
-   * is read once more, one piece at a time: the SHA-256 recorded, the signature verified against the CA key and the
-   * lint's every check are over the archived octets themselves. A finding or a bad signature removes the pieces.
+   * A CRL whose entries were archived as pieces 1…n while they were read: as the archived pieces are read back,
+   * one at a time, the TBS is signed (Signer.startSigning), the signature check against the CA key is fed
+   * (startVerifying) and the lint checks the entries (startCrlLintInParts). The head (CertificateList and TBS
+   * headers, fields, list header) becomes piece 0 and the tail (extensions, signatureAlgorithm, signature) piece
+   * n+1; the lint then reads the frame and fields from them, the signature is checked, and the SHA-256 recorded is
+   * that of the archived pieces. A finding or a bad signature removes the pieces: nothing is ever in force.
    */
   private async finishInPieces(
     id: string,
@@ -487,59 +488,36 @@ export class CrlPublisher {
         releasePiece(piece);
       }
       const around = tbsCertListAround(fields, sink.length);
+      // One pass over the archived entries: the signer, the signature check against the CA key and the lint's
+      // entry checks all take each piece as it is read back.
       const signing = signingStream(signer);
+      const verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
+      const lint = startCrlLintInParts(lintContext, fields.thisUpdate);
       signing.update(around.head);
-      for await (const piece of this.readPieces(id, 1, last)) signing.update(piece);
+      verifying.update(around.head);
+      for await (const piece of this.readPieces(id, 1, last)) {
+        signing.update(piece);
+        verifying.update(piece);
+        lint.piece(piece);
+      }
       signing.update(around.tail);
+      verifying.update(around.tail);
       const signature = await signing.sign();
       const tbsLength = around.head.length + sink.length + around.tail.length;
       const { algorithm, bitString, header } = certificateListParts(tbsLength, signer.signatureAlgorithm, signature);
-      await this.archivePiece(id, 0, Buffer.concat([header, around.head]), now);
-      await this.archivePiece(id, last + 1, Buffer.concat([around.tail, algorithm, bitString]), now);
+      const head = Buffer.concat([header, around.head]);
+      const tail = Buffer.concat([around.tail, algorithm, bitString]);
+      await this.archivePiece(id, 0, head, now);
+      await this.archivePiece(id, last + 1, tail, now);
 
-      // Read back: the head and tail first (small), then the entries once for the hash, the signature and the lint.
-      const head = await this.readPiece(id, 0);
-      const tail = await this.readPiece(id, last + 1);
-      if (!head || !tail) throw new Error(`CRL ${id} lost its first or last piece in the archive`);
-      const hash = createHash('sha256').update(head);
-      const verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
-      let frame: ReturnType<typeof readCrlFrameInParts> | null = null;
-      try {
-        frame = readCrlFrameInParts(head, tail);
-      } catch (error) {
-        if (!(error instanceof CrlMalformed)) throw error;
-      }
-      if (frame) verifying.update(head.subarray(frame.tbsStart));
-      let firstPass = true;
-      const readPieces = this.readPieces.bind(this);
-      const findings = await lintCrlInParts(
-        {
-          head,
-          tail,
-          entryPieces: async function* () {
-            try {
-              for await (const piece of readPieces(id, 1, last)) {
-                if (firstPass) {
-                  hash.update(piece);
-                  verifying.update(piece);
-                }
-                yield piece;
-              }
-            } finally {
-              firstPass = false;
-            }
-          },
-        },
-        lintContext,
-      );
+      // The frame and fields from the head and tail as archived; a list out of serial order is walked again for repeats.
+      const findings = await lint.finish({ head, tail, entryPieces: () => this.readPieces(id, 1, last) });
       if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
-      // No finding: the frame was read and every entry piece walked, so the hash and the verifier saw them all.
-      verifying.update(tail.subarray(0, frame!.tbsEndInTail));
-      hash.update(tail);
-      // As for certificates: a faulty signer must never publish garbage.
-      const check = verifying.verify(readPublishedCrl(frame!.skeleton).signature);
+      // As for certificates: a faulty signer must never publish garbage. The lint read this frame without a finding.
+      const check = verifying.verify(readPublishedCrl(readCrlFrameInParts(head, tail).skeleton).signature);
       if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
-      return { der: null, pieces: last + 2, sha256: hash.digest('hex'), bytes: header.length + tbsLength + algorithm.length + bitString.length };
+      const bytes = header.length + tbsLength + algorithm.length + bitString.length;
+      return { der: null, pieces: last + 2, sha256: await this.archivedSha256(id, last + 1, bytes), bytes };
     } catch (error) {
       await this.discardPieces(id);
       throw error;
@@ -581,6 +559,29 @@ export class CrlPublisher {
         releasePiece(piece);
       }
     }
+  }
+
+  /**
+   * The SHA-256 of the archived pieces 0…last, which must add up to `bytes` octets: PostgreSQL computes it itself (the
+   * pieces would otherwise come over as hex text, twice their size); SQLite hands each piece over as it is.
+   */
+  private async archivedSha256(crlId: string, last: number, bytes: number): Promise<string> {
+    if (this.ca.store.dialect === 'postgres') {
+      const { rows } = await sql<{ sha256: string; octets: string | number; pieces: string | number }>`
+        select encode(sha256(string_agg(bytes, ''::bytea order by seq)), 'hex') as sha256, sum(length(bytes)) as octets, count(*) as pieces
+        from crl_archive_pieces where crl_id = ${crlId}`.execute(statusDb(this.ca.store));
+      const row = rows[0];
+      if (!row || Number(row.octets) !== bytes || Number(row.pieces) !== last + 1) throw new Error(`CRL ${crlId} is not whole in the archive`);
+      return row.sha256;
+    }
+    const hash = createHash('sha256');
+    let octets = 0;
+    for await (const piece of this.readPieces(crlId, 0, last)) {
+      hash.update(piece);
+      octets += piece.length;
+    }
+    if (octets !== bytes) throw new Error(`CRL ${crlId} is not whole in the archive`);
+    return hash.digest('hex');
   }
 
   /** One piece as the archive holds it, in a query of its own. */
