@@ -113,6 +113,11 @@ export class AttemptCounter {
     return (await this.count(key, policy)) >= policy.limit;
   }
 
+  /** Takes back one attempt counted at `key` (a right answer that was not used): the count is as before it. */
+  async giveBack(key: string): Promise<void> {
+    await this.db.updateTable('ra_secret_attempts').set((eb) => ({ attempts: eb('attempts', '-', 1) })).where('key', '=', key).where('attempts', '>', 0).execute();
+  }
+
   /** The right secret was given, or an administrator vouched: counting starts again. */
   async clear(key: string): Promise<void> {
     await this.db.updateTable('ra_secret_attempts').set({ attempts: 0, last_at: this.clock().toISOString() }).where('key', '=', key).execute();

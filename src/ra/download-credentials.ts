@@ -165,18 +165,29 @@ export class DownloadCredentials {
     if (row.status === 'used' && interrupted && (await interrupted(row))) {
       return this.claimProven(referenceNumberInput, proven);
     }
-    if (row.status === 'used') throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
-    if (row.status === 'superseded') throw new SignetError('ra.credential-superseded', 410, {}, 'referenceNumber');
-    if (row.expires_at <= now.toISOString()) throw new SignetError('ra.credential-expired', 410, { expiredAt: row.expires_at }, 'referenceNumber');
-    // Claimed atomically: of two simultaneous downloads with the same credential, one wins.
-    const claimed = await db
-      .updateTable('ra_download_credentials')
-      .set({ status: 'used', used_at: now.toISOString() })
-      .where('id', '=', row.id)
-      .where('status', '=', 'issued')
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) throw new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
-    return { ...row, status: 'used', used_at: now.toISOString() };
+    const used = () => new SignetError('ra.credential-used', 409, {}, 'referenceNumber');
+    const standing =
+      row.status === 'used'
+        ? used()
+        : row.status === 'superseded'
+          ? new SignetError('ra.credential-superseded', 410, {}, 'referenceNumber')
+          : row.expires_at <= now.toISOString()
+            ? new SignetError('ra.credential-expired', 410, { expiredAt: row.expires_at }, 'referenceNumber')
+            : null;
+    if (!standing) {
+      // Claimed atomically: of two simultaneous downloads with the same credential, one wins.
+      const claimed = await db
+        .updateTable('ra_download_credentials')
+        .set({ status: 'used', used_at: now.toISOString() })
+        .where('id', '=', row.id)
+        .where('status', '=', 'issued')
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 1) return { ...row, status: 'used', used_at: now.toISOString() };
+    }
+    // The right code claimed nothing: it gives back its own place (it guessed nothing), and only its own, so
+    // the holder may ask again and hear why; the count is as it was before this request.
+    await this.attempts.giveBack(`credential:${row.id}`);
+    throw standing ?? used();
   }
 
   /**
