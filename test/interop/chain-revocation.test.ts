@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,22 +9,11 @@ import { createHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
 import { openTestSignet, opensslRequest, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores, storeBackends } from '../../src/store/test-support/store-backends.js';
-import { BC_CLASSPATH } from './verifiers.js';
+import { BC_CLASSPATH, freePort } from './verifiers.js';
 
 afterAll(dropFreshStores);
 
 const JAVA_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'java', 'ChainRevocation.java');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Runs a verifier asynchronously: it fetches OCSP answers from this very process's server, which must keep serving. */
 async function run(command: string, args: string[]): Promise<{ status: number | null; out: string }> {

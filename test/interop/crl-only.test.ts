@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,38 +13,11 @@ import { openTestSignet, opensslRequest, runTool, writePem, type TestSignet } fr
 import { toPem } from '../../src/http/der.js';
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores, storeBackends } from '../../src/store/test-support/store-backends.js';
-import { BC_CLASSPATH } from './verifiers.js';
+import { BC_CLASSPATH, freePort, runAsync } from './verifiers.js';
 
 afterAll(dropFreshStores);
 
 const JAVA_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'java', 'CrlOnlyChain.java');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Asynchronously: Java fetches the CRLs from this very process's server, which must keep serving. */
-function run(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.once('error', (error) => reject(new Error(`${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`)));
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
 
 /** The CRL a relying party fetches for a certificate: the one URI of its cRLDistributionPoints, over HTTP. */
 async function fetchCrl(der: Buffer): Promise<{ url: string; der: Buffer }> {
@@ -152,7 +124,7 @@ describe.each(storeBackends)('a CRL-only deployment with relying parties nobody 
 
   it('Java PKIX (SUN) and BouncyCastle with default revocation checking find no OCSP responder and decide by the CRL DP', { timeout: 200_000 }, async () => {
     const java = async (leaf: string) => {
-      const out = await run('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'CrlOnlyChain', pems.root, pems.issuing, leaf]);
+      const out = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'CrlOnlyChain', pems.root, pems.issuing, leaf]);
       const line = (provider: string) => out.split('\n').find((l) => l.startsWith(`${provider} `))?.slice(provider.length + 1) ?? out;
       return { sun: line('SUN'), bc: line('BC') };
     };

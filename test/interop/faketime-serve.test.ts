@@ -1,26 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { opensslRequest } from '../../src/ca/test-support/ca-fixture.js';
+import { freePort } from './verifiers.js';
 
 /** Debian's libfaketime (package faketime, scripts/setup-test-tools.sh); the MT build, as Node has threads. */
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 const ENTRY = join(import.meta.dirname, '..', '..', 'src', 'cli', 'entry.ts');
 const ADMIN = 'faketime-admin-token-not-secret';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The environment of a process whose clock runs `offset` ahead (libfaketime's "+365d"), or the real clock. */
 function clockEnv(offset: string | null): NodeJS.ProcessEnv {

@@ -6,12 +6,13 @@
  * and reused by every later run; each takes a list of tasks and answers one
  * result per task, so a whole matrix costs one process per verifier.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GO_SOURCE = join(HERE, 'go', 'verify.go');
@@ -131,4 +132,35 @@ export function pythonVerify(tasks: PythonTask[]): Map<string, VerifierResult> {
 
 function byId(results: VerifierResult[]): Map<string, VerifierResult> {
   return new Map(results.map((r) => [r.id, r]));
+}
+
+/** A port nobody listens on now, for a server the test starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * A tool run asynchronously, its stdout and stderr together: for a verifier (Java fetching CRLs over HTTP)
+ * that talks to a server in this very process, which must keep serving while it runs.
+ */
+export function runAsync(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.once('error', (error) => reject(new Error(`${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`)));
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
 }
