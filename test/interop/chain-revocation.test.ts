@@ -9,28 +9,11 @@ import { createHierarchy, type Hierarchy } from '../../src/ca/hierarchy.js';
 import { openTestSignet, opensslRequest, writePem, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores, storeBackends } from '../../src/store/test-support/store-backends.js';
-import { BC_CLASSPATH, freePort } from './verifiers.js';
+import { BC_CLASSPATH, freePort, runAsync } from './verifiers.js';
 
 afterAll(dropFreshStores);
 
 const JAVA_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'java', 'ChainRevocation.java');
-
-/** Runs a verifier asynchronously: it fetches OCSP answers from this very process's server, which must keep serving. */
-async function run(command: string, args: string[]): Promise<{ status: number | null; out: string }> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', (error) => reject(new Error(`${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`)));
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out });
-    });
-  });
-}
 
 /**
  * Issue 13 item 3: "a relying party checking OCSP for every certificate of the
@@ -91,14 +74,14 @@ describe.each(storeBackends)('relying parties checking OCSP for the whole chain 
 
   /** Java's PKIX and BouncyCastle's, one JVM: their verdicts by provider. */
   const java = async (leaf: string) => {
-    const { out } = await run('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'ChainRevocation', pems.root, pems.issuing, leaf]);
+    const { out } = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'ChainRevocation', pems.root, pems.issuing, leaf]);
     const line = (provider: string) => out.split('\n').find((l) => l.startsWith(`${provider} `))?.slice(provider.length + 1) ?? out;
     return { sun: line('SUN'), bc: line('BC') };
   };
   // -pp: libpkix (CERT_PKIXVerifyCert). `-g leaf` sets the leaf's revocation test, `-g chain` the CA certificates':
   // OCSP for both, failIfNoInfo (no answer is a failure), CRLs not used.
   const ocspOnly = ['-m', 'ocsp', '-s', 'failIfNoInfo', '-m', 'crl', '-s', 'doNotUse'];
-  const nss = (leaf: string) => run('vfychain', ['-d', nssDb, '-pp', '-u', '0', '-g', 'leaf', ...ocspOnly, '-g', 'chain', ...ocspOnly, '-a', leaf, '-a', pems.issuing]);
+  const nss = (leaf: string) => runAsync('vfychain', ['-d', nssDb, '-pp', '-u', '0', '-g', 'leaf', ...ocspOnly, '-g', 'chain', ...ocspOnly, '-a', leaf, '-a', pems.issuing]);
 
   it('Java PKIX (SUN), BouncyCastle and NSS accept the chain: the leaf and the issuing CA are both good by OCSP', { timeout: 180_000 }, async () => {
     const [{ sun, bc }, nssResult] = await Promise.all([java(pems.leaf), nss(pems.leaf)]);

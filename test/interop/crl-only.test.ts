@@ -124,7 +124,7 @@ describe.each(storeBackends)('a CRL-only deployment with relying parties nobody 
 
   it('Java PKIX (SUN) and BouncyCastle with default revocation checking find no OCSP responder and decide by the CRL DP', { timeout: 200_000 }, async () => {
     const java = async (leaf: string) => {
-      const out = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'CrlOnlyChain', pems.root, pems.issuing, leaf]);
+      const { out } = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'CrlOnlyChain', pems.root, pems.issuing, leaf]);
       const line = (provider: string) => out.split('\n').find((l) => l.startsWith(`${provider} `))?.slice(provider.length + 1) ?? out;
       return { sun: line('SUN'), bc: line('BC') };
     };

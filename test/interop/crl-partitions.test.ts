@@ -122,7 +122,7 @@ describe.each(storeBackends)('partitioned CRLs with relying parties nobody here 
 
   it('Java PKIX (SUN) and BouncyCastle fetch the partition from the certificate\'s distribution point and match its scope', { timeout: 180_000 }, async () => {
     const java = async (leaf: string) => {
-      const out = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'PartitionedCrl', pems.root, pems.issuing, leaf]);
+      const { out } = await runAsync('java', ['-cp', `${classes}:${BC_CLASSPATH}`, 'PartitionedCrl', pems.root, pems.issuing, leaf]);
       const line = (provider: string) => out.split('\n').find((l) => l.startsWith(`${provider} `))?.slice(provider.length + 1) ?? out;
       return { sun: line('SUN'), bc: line('BC') };
     };

@@ -147,10 +147,10 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A tool run asynchronously, its stdout and stderr together: for a verifier (Java fetching CRLs over HTTP)
+ * A tool run asynchronously, its exit status and its stdout and stderr together: for a verifier (Java fetching CRLs over HTTP)
  * that talks to a server in this very process, which must keep serving while it runs.
  */
-export function runAsync(command: string, args: string[]): Promise<string> {
+export function runAsync(command: string, args: string[]): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -158,9 +158,9 @@ export function runAsync(command: string, args: string[]): Promise<string> {
     child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
     child.once('error', (error) => reject(new Error(`${command} could not run: ${error.message} (run scripts/setup-test-tools.sh)`)));
-    child.once('close', () => {
+    child.once('close', (status) => {
       clearTimeout(timer);
-      resolve(out);
+      resolve({ status, out });
     });
   });
 }
