@@ -297,6 +297,21 @@ describe.each(storeBackends)('the RA over HTTP on %s (R0, R1, R3, R4, R5, R6, R1
     expect(await counts()).toEqual(before);
   });
 
+  it('a right code whose credential the last wrong guess of a burst locks while the code is being checked hears the same refusal, and the lock stands (issue 16)', async () => {
+    const { credential } = await approvedApplication(officerA, enterprise('竞态锁定有限公司', '91440300MA5FUQ2U36'));
+    const csr = opensslRequest(dir, 'ecdsa-p256', 'race-lock').csrPem;
+    const row = await raDb(t.signet.store).selectFrom('ra_download_credentials').select('id').where('reference_number', '=', credential.referenceNumber).executeTakeFirstOrThrow();
+    const download = call(null, 'POST', '/api/v1/ra/downloads', { ...codes(credential), csr });
+    // The right code has taken its place and its code is being checked (scrypt): a wrong guess beside it locks now.
+    const counted = () => raDb(t.signet.store).selectFrom('ra_secret_attempts').select('attempts').where('key', '=', `credential:${row.id}`).executeTakeFirst();
+    while (!((await counted())?.attempts ?? 0)) await new Promise((resolve) => setImmediate(resolve));
+    await raDb(t.signet.store).updateTable('ra_download_credentials').set({ status: 'locked', failed_attempts: 5 }).where('id', '=', row.id).execute();
+    const answer = await download;
+    expect([answer.status, answer.json.code]).toEqual([403, 'ra.credential-refused']);
+    const stored = await raDb(t.signet.store).selectFrom('ra_download_credentials').select('status').where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(stored.status).toBe('locked');
+  });
+
   it('a right code whose download is refused (an agent nobody authorised) gives the credential back and its count starts again; a right code that downloads frees no place for guesses after it (issue 16)', async () => {
     const { applicationId, credential } = await approvedApplication(officerA, enterprise('重试测试有限公司', '91440300MA5FUQ2U23'));
     const csr = opensslRequest(dir, 'ecdsa-p256', 'retry').csrPem;

@@ -183,6 +183,10 @@ export class DownloadCredentials {
         .where('status', '=', 'issued')
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) === 1) return { ...row, status: 'used', used_at: now.toISOString() };
+      // The last wrong guess of a burst locked it while this code was being checked: the lock stands, and the
+      // holder hears what every caller of a locked credential hears.
+      const current = await db.selectFrom('ra_download_credentials').select('status').where('id', '=', row.id).executeTakeFirst();
+      if (current?.status === 'locked') throw refused(settings.credentialMaxAttempts);
     }
     // The right code claimed nothing: it gives back its own place (it guessed nothing), and only its own, so
     // the holder may ask again and hear why; the count is as it was before this request.
