@@ -41,6 +41,7 @@ import { createHierarchy } from '../src/ca/hierarchy.js';
 import { loadConfig } from '../src/config/settings.js';
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
+import { NUMBERED_ROWS } from '../src/ra/inventory.js';
 import { bootstrapPrincipal } from '../src/ra/roles.js';
 import { openSignet, type Signet } from '../src/signet.js';
 import { verifyAudit } from '../src/audit/verification.js';
@@ -348,9 +349,9 @@ async function consoleFigures(d: Deployment): Promise<Record<string, string>> {
   const middle = d.serials[Math.floor(d.serials.length / 2)]!;
   const middleRow = await d.signet.store.db.selectFrom('certificates').select(['issued_at', 'serial']).where('serial', '=', middle).executeTakeFirstOrThrow();
   await time('inventory page halfway by keyset (ms)', () => inventory.page(by, { pageSize, after: `${middleRow.issued_at}~${middleRow.serial}` }));
-  // What a page-number pager asks for the same depth: OFFSET over half the population.
-  const halfway = Math.max(1, Math.floor(d.serials.length / 2 / pageSize));
-  await time(`inventory page halfway by number (OFFSET, ms, once)`, () => inventory.page(by, { pageSize, page: halfway }), 1);
+  // Page numbers reach the first NUMBERED_ROWS rows (an OFFSET); the deepest one is the most a number can cost.
+  const deepest = Math.floor(NUMBERED_ROWS / pageSize);
+  await time(`inventory deepest page by number (page ${fmt(deepest)}, OFFSET ${fmt((deepest - 1) * pageSize)}, ms)`, () => inventory.page(by, { pageSize, page: deepest }));
   const probe = d.serials[Math.floor(d.serials.length / 3)]!;
   await time('inventory exact serial (ms)', () => inventory.page(by, { pageSize, q: probe }));
   await time('inventory serial as colon-separated hex (ms)', () => inventory.page(by, { pageSize, q: probe.match(/../g)!.join(':').toUpperCase() }));

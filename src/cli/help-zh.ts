@@ -39,7 +39,7 @@ export const HELP_ZH: Record<string, string> = {
   "only certificates of this RA's subscribers": "只列出此注册机构订户的证书",
   "valid certificates that expire within this many days": "在这么多天内到期的有效证书",
   "certificates whose validity began on this day in Beijing (YYYY-MM-DD)": "有效期从北京时间这一天开始的证书（YYYY-MM-DD）",
-  "at most this many (1-500)": "最多列出这么多张（1-500）",
+  "at most this many (1-200)": "最多列出这么多张（1-200）",
   "serial number (hex)": "序列号（十六进制）",
   "RFC 5280 reason": "RFC 5280 吊销原因",
   "CA-initiated ground of the agreement (implies --channel ca)": "协议规定的 CA 主动吊销事由（隐含 --channel ca）",

@@ -346,7 +346,7 @@ export function buildCommands(): Command {
     .option('--ra <raId>', 'only certificates of this RA\'s subscribers')
     .option('--expiring-within <days>', 'valid certificates that expire within this many days')
     .option('--issued-on <date>', 'certificates whose validity began on this day in Beijing (YYYY-MM-DD)')
-    .option('--limit <n>', 'at most this many (1-500)', '50')
+    .option('--limit <n>', 'at most this many (1-200)', '50')
     .option('--json', 'machine-readable output')
     .action(async (opts: { status?: string; search?: string; ra?: string; expiringWithin?: string; issuedOn?: string; limit: string; json?: boolean }) => {
       await withSignet(async (signet) => {
