@@ -360,6 +360,7 @@ const zh = {
 
   'revoke.title': '吊销证书',
   'revoke.lead': '吊销立即在 OCSP 中生效并列入下一份 CRL，且不可撤回。CA 主动吊销须选择协议规定的事由并写明依据。',
+  'revoke.lead-crl-only': '吊销立即在公开查询中生效，并在 5 分钟内列入新的 CRL，且不可撤回（本 CA 只发布 CRL，不提供 OCSP）。CA 主动吊销须选择协议规定的事由并写明依据。',
   'revoke.action': '吊销',
   'revoke.channel': '申请来源',
   'revoke.channel.subscriber': '订户本人申请',
@@ -382,6 +383,7 @@ const zh = {
   'revoke.confirm': '我确认要永久吊销这张证书。',
   'revoke.confirm-required': '请先确认吊销。',
   'revoke.done': '证书已吊销，OCSP 已更新。',
+  'revoke.done-crl-only': '证书已吊销：公开查询已显示“已吊销”，5 分钟内发布的 CRL 将列出它。',
   'revoke.ca-operators': '除订户本人在 RA 提出的申请外，其他来源的吊销由 CA 管理员办理（CA 管理员账号或 CA 的令牌），吊销记录写明经办人。',
 
   // RA console review and administration pages (changes, disputes, RAs, agreements, fees, calendar, audit): web/src/admin/messages.ts
@@ -746,6 +748,7 @@ const en: Record<MessageKey, string> = {
 
   'revoke.title': 'Revoke a certificate',
   'revoke.lead': 'A revocation takes effect in OCSP at once, appears in the next CRL and cannot be undone. A CA-initiated revocation names one of the agreement’s grounds and its justification.',
+  'revoke.lead-crl-only': 'A revocation takes effect in the public lookup at once, is on a new CRL within 5 minutes and cannot be undone (this CA publishes CRLs only, no OCSP). A CA-initiated revocation names one of the agreement’s grounds and its justification.',
   'revoke.action': 'Revoke',
   'revoke.channel': 'Requested by',
   'revoke.channel.subscriber': 'The subscriber',
@@ -768,6 +771,7 @@ const en: Record<MessageKey, string> = {
   'revoke.confirm': 'I confirm this certificate is to be revoked for ever.',
   'revoke.confirm-required': 'Confirm the revocation first.',
   'revoke.done': 'The certificate is revoked; OCSP already says so.',
+  'revoke.done-crl-only': 'The certificate is revoked: the public lookup already says so, and the CRL published within 5 minutes lists it.',
   'revoke.ca-operators': 'Apart from a subscriber’s own request at the RA, revocations are made by a CA administrator (a CA administrator’s account or the CA’s token); the revocation records who made it.',
 
   // RA console review and administration pages: web/src/admin/messages.ts

@@ -3,6 +3,7 @@ import { api } from '../api';
 import { Alert, Card, Field, inputProps, useProblem } from '../components';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../messages';
+import { useCrlOnly } from '../public/crl-only';
 import { StatusResult, lookupBySerial, type PublicStatus } from '../public/status-page';
 import { useRouter } from '../router';
 import { useOperator } from './session';
@@ -20,6 +21,8 @@ export function RevokePage() {
   const { t } = useI18n();
   const { query } = useRouter();
   const { operator } = useOperator();
+  // A CRL-only deployment (SIGNET_CRL_ONLY) has no OCSP to tell relying parties: the texts speak of the CRL.
+  const crlOnly = useCrlOnly();
   const [serial, setSerial] = useState(query.get('serial') ?? '');
   const [channel, setChannel] = useState<(typeof CHANNELS)[number]>('subscriber');
   const [reason, setReason] = useState<string>('keyCompromise');
@@ -69,7 +72,9 @@ export function RevokePage() {
     return (
       <div className="page">
         <h1>{t('revoke.title')}</h1>
-        <Alert kind="success">{t('revoke.done')}</Alert>
+        <Alert kind="success">
+          <span data-testid="revocation-done">{t(crlOnly ? 'revoke.done-crl-only' : 'revoke.done')}</span>
+        </Alert>
         <Card>
           <StatusResult result={done} />
         </Card>
@@ -80,7 +85,9 @@ export function RevokePage() {
   return (
     <div className="page">
       <h1>{t('revoke.title')}</h1>
-      <p className="lead">{t('revoke.lead')}</p>
+      <p className="lead" data-testid="revoke-lead">
+        {t(crlOnly ? 'revoke.lead-crl-only' : 'revoke.lead')}
+      </p>
       <form onSubmit={submit} noValidate>
         <Card>
           <Field label={t('cert.serial')} name="serial" error={e.serial}>
