@@ -27,6 +27,7 @@ import { createHierarchy } from '../src/ca/hierarchy.js';
 import { opensslRequest } from '../src/ca/test-support/ca-fixture.js';
 import { loadConfig } from '../src/config/settings.js';
 import { openSignet } from '../src/signet.js';
+import { ocspAnswerKeyOf } from '../src/status/ocsp-answer-key.js';
 import setupPostgres from '../test/global-setup.js';
 import { benchDatabaseUrl, cpuBetween, cpuOf, fmt, freePort, postgresPids, processCpuSeconds } from './bench-support.js';
 
@@ -154,17 +155,22 @@ try {
     const prefixHex = `3049${prefix.toString('hex')}0210`;
     const seeded = performance.now();
     const db = signet.store.db;
+    // Each row under its key (ocspAnswerKey, migration 2700): computed here for SQLite, which has no SHA-256.
     if (store === 'sqlite') {
-      await sql`
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${POPULATION - 1})
-        INSERT INTO ocsp_responses (cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
-        SELECT ${prefixHex} || '5' || printf('%031x', i), '5' || printf('%031x', i), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.der
-        FROM n, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
+      for (let first = 0; first < POPULATION; first += 4000) {
+        const keys = [];
+        for (let i = first; i < Math.min(POPULATION, first + 4000); i++) keys.push(sql`(${ocspAnswerKeyOf(`${prefixHex}5${i.toString(16).padStart(31, '0')}`)}, ${i})`);
+        await sql`
+          INSERT INTO ocsp_responses (id, cert_id, serial, issuer_ca_id, status, this_update, next_update, etag, der)
+          SELECT k.column1, ${prefixHex} || '5' || printf('%031x', k.column2), '5' || printf('%031x', k.column2), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.etag, o.der
+          FROM (VALUES ${sql.join(keys)}) AS k, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
+      }
     } else {
       await sql`
-        INSERT INTO ocsp_responses (cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
-        SELECT ${prefixHex} || '5' || lpad(to_hex(i), 31, '0'), '5' || lpad(to_hex(i), 31, '0'), o.issuer_ca_id, o.status, o.this_update, o.next_update, o.der
-        FROM generate_series(0, ${POPULATION - 1}) AS i, (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
+        INSERT INTO ocsp_responses (id, cert_id, serial, issuer_ca_id, status, this_update, next_update, etag, der)
+        SELECT ('x' || encode(substr(sha256(decode(c.cert_id, 'hex')), 1, 8), 'hex'))::bit(64)::bigint & 9223372036854775807, c.cert_id, c.serial, o.issuer_ca_id, o.status, o.this_update, o.next_update, o.etag, o.der
+        FROM (SELECT ${prefixHex} || '5' || lpad(to_hex(i), 31, '0') AS cert_id, '5' || lpad(to_hex(i), 31, '0') AS serial FROM generate_series(0, ${POPULATION - 1}) AS i) AS c,
+          (SELECT * FROM ocsp_responses LIMIT 1) AS o`.execute(db);
     }
     // The seed's own aftermath is not the responder's cost: SQLite's 2 GB of WAL copied into the file, PostgreSQL's
     // autovacuum of a million fresh rows and its checkpoint would otherwise run during the first phase (cold).

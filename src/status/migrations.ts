@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import { binaryType } from '../store/migrations.js';
+import { ocspAnswerKeyOf } from './ocsp-answer-key.js';
 
 /**
  * The status domain's tables. Revocations and published CRLs are evidence
@@ -231,7 +232,63 @@ export function statusMigrations(dialect: Dialect): Record<string, Migration> {
           .execute(db);
       },
     },
+    '2700_status_ocsp_answer_key': {
+      async up(db: Kysely<unknown>) {
+        await keyOcspResponses(db, dialect);
+      },
+    },
   };
+}
+
+/**
+ * Issue 22: a cold OCSP question is one read among a million stored answers. Keyed by the hex CertID (150
+ * characters), it was a descent of the text index, then of the table by rowid: two B-trees. Keyed by a 63-bit hash
+ * of the CertID (ocspAnswerKey in ocsp-responder.ts), the answer's row is the key (SQLite's rowid, a bigint primary
+ * key on PostgreSQL): one descent of a B-tree whose upper levels stay in memory. cert_id stays beside it and every
+ * read checks it, so two CertIDs of one hash share a slot (the later answer stands, the other is signed again when
+ * asked) and never each other's answer. `etag` is the answer's strong ETag, written with it rather than hashed per
+ * question; rows copied here have none (null: computed when served) until they are signed again.
+ * The table is rebuilt (its key changes) with its rows: a populated store keeps its answers.
+ */
+async function keyOcspResponses(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  await db.schema
+    .createTable('ocsp_responses_keyed')
+    .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.primaryKey())
+    .addColumn('cert_id', 'text', (c) => c.notNull())
+    .addColumn('serial', 'text', (c) => c.notNull())
+    .addColumn('issuer_ca_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('good', 'revoked', 'unknown')`))
+    .addColumn('this_update', 'text', (c) => c.notNull())
+    .addColumn('next_update', 'text', (c) => c.notNull())
+    .addColumn('etag', 'text')
+    .addColumn('der', binaryType(dialect), (c) => c.notNull())
+    .execute();
+  const columns = 'cert_id, serial, issuer_ca_id, status, this_update, next_update, der';
+  if (dialect === 'postgres') {
+    // The same hash as ocspAnswerKey: the first 8 octets of SHA-256(CertID DER), top bit cleared.
+    await sql
+      .raw(
+        `INSERT INTO ocsp_responses_keyed (id, ${columns})
+         SELECT ('x' || encode(substr(sha256(decode(cert_id, 'hex')), 1, 8), 'hex'))::bit(64)::bigint & 9223372036854775807, ${columns}
+         FROM ocsp_responses ON CONFLICT (id) DO NOTHING`,
+      )
+      .execute(db);
+  } else {
+    // SQLite has no SHA-256: the keys are computed here, a page of rows at a time, and the rows copied by rowid.
+    let after = 0;
+    for (;;) {
+      const page = await sql<{ rid: number; cert_id: string }>`SELECT rowid AS rid, cert_id FROM ocsp_responses WHERE rowid > ${after} ORDER BY rowid LIMIT 2000`.execute(db);
+      if (page.rows.length === 0) break;
+      const pairs = page.rows.map((row) => sql`(${ocspAnswerKeyOf(row.cert_id)}, ${row.rid})`);
+      await sql`INSERT OR IGNORE INTO ocsp_responses_keyed (id, ${sql.raw(columns)})
+        SELECT k.column1, ${sql.raw(columns.split(', ').map((c) => `o.${c}`).join(', '))} FROM (VALUES ${sql.join(pairs)}) AS k JOIN ocsp_responses o ON o.rowid = k.column2`.execute(db);
+      after = page.rows[page.rows.length - 1]!.rid;
+    }
+  }
+  await db.schema.dropTable('ocsp_responses').execute();
+  await db.schema.alterTable('ocsp_responses_keyed').renameTo('ocsp_responses').execute();
+  await db.schema.createIndex('ocsp_responses_serial').on('ocsp_responses').column('serial').execute();
+  await db.schema.createIndex('ocsp_responses_next_update').on('ocsp_responses').column('next_update').execute();
 }
 
 /** Runs `work` with the append-only guard of `tables` lifted, and puts it back the same way refuseRewrites made it. */

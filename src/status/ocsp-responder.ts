@@ -27,6 +27,7 @@ import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly, serialOctets } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, rfc5019Question, type OcspQuestion } from './ocsp-request.js';
+import { ocspAnswerKey, ocspAnswerKeyOf } from './ocsp-answer-key.js';
 import { lintOcspResponse } from './ocsp-response-lint.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
@@ -139,6 +140,7 @@ interface StoredRow {
   status: string;
   this_update: string;
   next_update: string;
+  etag: string | null;
   der: Buffer;
   revoked: string | null;
 }
@@ -235,7 +237,7 @@ export class OcspResponder {
     const caId = (await this.issuerTable(false)).get(hashKey(SHA1, question.nameHash, question.keyHash));
     if (!caId) return null;
     const memory = this.cache.byCertId(question.certIdHex);
-    const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now);
+    const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now, request.subarray(8));
     if (!entry) return null;
     // Read just now with the revocations committed so far and none applied here since: served as read, and kept
     // only from the second question about this CertID on (the cache's admission, ocsp-response-cache.ts).
@@ -252,7 +254,7 @@ export class OcspResponder {
   /** PostgreSQL: the same read for a batch of CertIDs (`= any($1)`). */
   private storedReadBatch: ((parameters: readonly unknown[]) => Promise<Array<StoredRow & { cert_id: string }>>) | null = null;
   /** PostgreSQL: CertIDs asked about while a batch is out, with who waits for each; sent together when it returns. */
-  private readonly waitingReads = new Map<string, Array<{ resolve: (row: StoredRow | undefined) => void; reject: (error: unknown) => void }>>();
+  private readonly waitingReads = new Map<string, { key: string; waiting: Array<{ resolve: (row: StoredRow | undefined) => void; reject: (error: unknown) => void }> }>();
   private batchOut = false;
 
   /**
@@ -261,24 +263,26 @@ export class OcspResponder {
    * so at most one read is out at a time and the questions that arrive meanwhile go together in the next one; an
    * idle responder still sends a lone question at once.
    */
-  private readStored(certIdHex: string): Promise<StoredRow | undefined> {
+  private readStored(certIdHex: string, certIdDer: Uint8Array): Promise<StoredRow | undefined> {
     const select = () =>
       statusDb(this.ca.store)
         .selectFrom('ocsp_responses as o')
         .leftJoin('revocations as r', 'r.serial', 'o.serial')
-        .select(['o.cert_id', 'o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.der', 'r.serial as revoked']);
+        .select(['o.serial', 'o.status', 'o.this_update', 'o.next_update', 'o.etag', 'o.der', 'r.serial as revoked']);
+    const key = ocspAnswerKey(certIdDer);
     if (this.ca.store.dialect !== 'postgres') {
-      this.storedRead ??= this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', select().where('o.cert_id', '=', '').compile().sql);
-      return this.storedRead([certIdHex]);
+      // By rowid (one B-tree descent), and the CertID itself compared: a second CertID of the same hash is not this one.
+      this.storedRead ??= this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', select().where('o.id', '=', '').where('o.cert_id', '=', '').compile().sql);
+      return this.storedRead([BigInt(key), certIdHex]);
     }
     this.storedReadBatch ??= this.ca.store.pointReadAll<StoredRow & { cert_id: string }>(
       'signet_ocsp_stored_answers',
-      select().where(sql<boolean>`o.cert_id = any(${sql.val([] as string[])}::text[])`).compile().sql,
+      select().select('o.cert_id').where(sql<boolean>`o.id = any(${sql.val([] as string[])}::bigint[])`).compile().sql,
     );
     return new Promise((resolve, reject) => {
-      const waiting = this.waitingReads.get(certIdHex);
-      if (waiting) waiting.push({ resolve, reject });
-      else this.waitingReads.set(certIdHex, [{ resolve, reject }]);
+      const asked = this.waitingReads.get(certIdHex);
+      if (asked) asked.waiting.push({ resolve, reject });
+      else this.waitingReads.set(certIdHex, { key, waiting: [{ resolve, reject }] });
       if (!this.batchOut) void this.sendBatches();
     });
   }
@@ -290,11 +294,12 @@ export class OcspResponder {
         const batch = [...this.waitingReads].slice(0, STORED_READS_PER_BATCH);
         for (const [certIdHex] of batch) this.waitingReads.delete(certIdHex);
         try {
-          const rows = await this.storedReadBatch!([batch.map(([certIdHex]) => certIdHex)]);
+          const rows = await this.storedReadBatch!([[...new Set(batch.map(([, asked]) => asked.key))]]);
+          // Found by key, kept only for its own CertID.
           const found = new Map(rows.map((row) => [row.cert_id, row]));
-          for (const [certIdHex, waiting] of batch) for (const { resolve } of waiting) resolve(found.get(certIdHex));
+          for (const [certIdHex, { waiting }] of batch) for (const { resolve } of waiting) resolve(found.get(certIdHex));
         } catch (error) {
-          for (const [, waiting] of batch) for (const { reject } of waiting) reject(error);
+          for (const [, { waiting }] of batch) for (const { reject } of waiting) reject(error);
         }
       }
     } finally {
@@ -308,14 +313,14 @@ export class OcspResponder {
    * Read through the store's pointRead (a read-only connection on SQLite, a prepared statement on PostgreSQL):
    * committed rows only, so an answer or a revocation still inside a transaction is not seen, as on another node.
    */
-  private async storedEntry(certIdHex: string, now: Date): Promise<CachedResponse | null> {
+  private async storedEntry(certIdHex: string, now: Date, certIdDer: Uint8Array = Buffer.from(certIdHex, 'hex')): Promise<CachedResponse | null> {
     const asOf = this.revocationsSeenThrough ?? 0;
-    const row = await this.readStored(certIdHex);
+    const row = await this.readStored(certIdHex, certIdDer);
     if (!row || (row.status !== 'revoked' && row.revoked !== null)) return null;
     return this.entryFromRow(row, certIdHex, now, asOf);
   }
 
-  private entryFromRow(row: { serial: string; this_update: string; next_update: string; der: Buffer }, certIdHex: string, now: Date, asOf: number): CachedResponse | null {
+  private entryFromRow(row: { serial: string; this_update: string; next_update: string; etag: string | null; der: Buffer }, certIdHex: string, now: Date, asOf: number): CachedResponse | null {
     const next = this.httpDates.of(row.next_update);
     const refreshAt = next.date.getTime() - this.options.refreshMarginMs;
     if (now.getTime() >= refreshAt) return null;
@@ -325,7 +330,7 @@ export class OcspResponder {
       thisUpdate: current.date,
       nextUpdate: next.date,
       refreshAt,
-      etag: etagOf(row.der),
+      etag: row.etag ?? etagOf(row.der),
       lastModified: current.http,
       expires: next.http,
       serials: [row.serial],
@@ -537,18 +542,22 @@ export class OcspResponder {
 
   private async store(entry: CachedResponse & { statuses: OcspStatus[] }, caId: string, question: AnsweredCertId): Promise<void> {
     const values = {
+      id: ocspAnswerKeyOf(question.hex),
       cert_id: question.hex,
       serial: question.serial,
       issuer_ca_id: caId,
       status: entry.statuses[0]!,
       this_update: entry.thisUpdate.toISOString(),
       next_update: entry.nextUpdate.toISOString(),
+      etag: entry.etag,
       der: entry.der,
     };
+    // The key's slot: a CertID of the same hash (never seen in practice) gives way, and is signed again when asked.
+    const { id: _key, ...update } = values;
     await statusDb(this.ca.store)
       .insertInto('ocsp_responses')
       .values(values)
-      .onConflict((oc) => oc.column('cert_id').doUpdateSet({ status: values.status, this_update: values.this_update, next_update: values.next_update, der: values.der }))
+      .onConflict((oc) => oc.column('id').doUpdateSet(update))
       .execute();
   }
 

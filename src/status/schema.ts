@@ -61,12 +61,16 @@ export interface StatusCounterTable {
 
 /** Pre-signed OCSP responses for requests without a nonce (RFC 5019 §2.2). */
 export interface OcspResponseTable {
+  /** ocspAnswerKey(CertID DER) (migration 2700): the row's key; cert_id is still compared on every read. */
+  id: string;
   cert_id: string;
   serial: string;
   issuer_ca_id: string;
   status: 'good' | 'revoked' | 'unknown';
   this_update: string;
   next_update: string;
+  /** The answer's strong ETag (RFC 5019 §6.2), written with it; null on rows copied by migration 2700. */
+  etag: string | null;
   der: Buffer;
 }
 
