@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash, hash, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   BasicOCSPResponse,
@@ -23,12 +23,15 @@ import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKe
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { OID } from '../crypto/algorithms.js';
+import { loadPublicKey } from '../crypto/public-key.js';
+import { encodedOnce } from '../crypto/signed-structure.js';
+import type { Signer } from '../crypto/signer.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly, serialOctets } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, rfc5019Question, type OcspQuestion } from './ocsp-request.js';
 import { ocspAnswerKey, ocspAnswerKeyOf } from './ocsp-answer-key.js';
-import { lintOcspResponse } from './ocsp-response-lint.js';
+import { checkResponderCertificate, lintOcspResponse, type CheckedResponderCertificate } from './ocsp-response-lint.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { statusDb, type RootOcspResponseTable } from './schema.js';
 
@@ -149,6 +152,22 @@ interface AnsweredCertId {
   certId: CertID;
   hex: string;
   serial: string;
+}
+
+/**
+ * What every answer of one responder repeats, made once per responder key: its name by key hash, its certificate and
+ * algorithm marked with their DER (copied into each answer, not encoded again), the CA certificate, and for the lint
+ * the imported key and the findings about the responder certificate (ocsp-response-lint.ts checkResponderCertificate).
+ */
+interface PreparedResponder {
+  certificateDer: Buffer;
+  issuerCertificate: Buffer;
+  responderId: ResponderID;
+  certificate: Certificate;
+  signatureAlgorithm: AlgorithmIdentifier;
+  signatureAlgorithmDer: Uint8Array;
+  signerKey: KeyObject | undefined;
+  checked: CheckedResponderCertificate;
 }
 
 class OcspRefusal extends Error {
@@ -447,12 +466,9 @@ export class OcspResponder {
     if (statuses.includes('unknown') && !this.takeUnknownToken(caId, now)) {
       throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'too many questions about serials this CA never issued');
     }
-    const responderSpki = AsnConvert.parse(responder.signer.publicKeyInfo, SubjectPublicKeyInfo);
+    const prepared = await this.prepared(caId, responder);
     const data = new ResponseData({
-      // RFC 5019 §2.2.3: byKey, the SHA-1 of the responder's public key.
-      responderID: new ResponderID({
-        byKey: new KeyHash(createHash('sha1').update(Buffer.from(responderSpki.subjectPublicKey)).digest()),
-      }),
+      responderID: prepared.responderId,
       producedAt: thisUpdate,
       responses,
       responseExtensions: nonce ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: nonce.extnValue })] : undefined,
@@ -460,11 +476,11 @@ export class OcspResponder {
     const tbs = Buffer.from(AsnConvert.serialize(data));
     const signature = await responder.signer.sign(tbs);
     const basic = new BasicOCSPResponse({
-      tbsResponseData: data,
-      tbsResponseDataRaw: new Uint8Array(tbs).buffer,
-      signatureAlgorithm: responder.signer.signatureAlgorithm,
+      // The bytes just signed go out as they are, not encoded from the objects a second time.
+      tbsResponseData: encodedOnce(data, tbs),
+      signatureAlgorithm: prepared.signatureAlgorithm,
       signature: new Uint8Array(signature).buffer,
-      certs: [AsnConvert.parse(responder.certificateDer, Certificate)],
+      certs: [prepared.certificate],
     });
     const der = Buffer.from(
       AsnConvert.serialize(
@@ -474,13 +490,17 @@ export class OcspResponder {
         }),
       ),
     );
-    // Lint before release (issue 15): a response that breaks RFC 6960 is never served, cached or stored.
+    // Lint before release (issue 15): a response that breaks RFC 6960 is never served, cached or stored. Every
+    // answer's own bytes are read and its signature verified; only the responder certificate's contents are checked
+    // once per responder (its validity period every time).
     const findings = lintOcspResponse(der, {
       signerPublicKeyInfo: responder.signer.publicKeyInfo,
-      signatureAlgorithm: new Uint8Array(AsnConvert.serialize(responder.signer.signatureAlgorithm)),
+      signatureAlgorithm: prepared.signatureAlgorithmDer,
       distinguishingId: responder.signer.distinguishingId,
       responderCertificate: responder.certificateDer,
-      issuerCertificate: (await this.ca.authority(caId)).certificateDer,
+      checkedResponder: prepared.checked,
+      signerKey: prepared.signerKey,
+      issuerCertificate: prepared.issuerCertificate,
       certIds: answered.map((a) => Buffer.from(a.hex, 'hex')),
       nonce: nonce ? new Uint8Array(nonce.extnValue.buffer) : undefined,
       now,
@@ -503,6 +523,33 @@ export class OcspResponder {
       statuses,
       asOf,
     };
+  }
+
+  /** Per responder key (the keyring keeps one Signer per key): a rollover's new key is prepared afresh, a retired one let go. */
+  private readonly preparedResponders = new WeakMap<Signer, PreparedResponder>();
+
+  private async prepared(caId: string, responder: DelegatedSigner): Promise<PreparedResponder> {
+    const known = this.preparedResponders.get(responder.signer);
+    // The same key with another certificate (re-certified) is prepared again: the lint must see the one attached.
+    if (known && known.certificateDer.equals(responder.certificateDer)) return known;
+    const signer = responder.signer;
+    // CA rows never change once written: the CA certificate is read once per responder.
+    const issuerCertificate = (await this.ca.authority(caId)).certificateDer;
+    const spki = AsnConvert.parse(signer.publicKeyInfo, SubjectPublicKeyInfo);
+    const signatureAlgorithmDer = new Uint8Array(AsnConvert.serialize(signer.signatureAlgorithm));
+    const prepared: PreparedResponder = {
+      certificateDer: responder.certificateDer,
+      issuerCertificate,
+      // RFC 5019 §2.2.3: byKey, the SHA-1 of the responder's public key.
+      responderId: encodedOnce(new ResponderID({ byKey: new KeyHash(createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest()) })),
+      certificate: encodedOnce(AsnConvert.parse(responder.certificateDer, Certificate), responder.certificateDer),
+      signatureAlgorithm: encodedOnce(AsnConvert.parse(signatureAlgorithmDer, AlgorithmIdentifier), signatureAlgorithmDer),
+      signatureAlgorithmDer,
+      signerKey: importedKey(signer, spki),
+      checked: checkResponderCertificate(responder.certificateDer, issuerCertificate, signer.publicKeyInfo),
+    };
+    this.preparedResponders.set(signer, prepared);
+    return prepared;
   }
 
   /** good if we issued it and it is not revoked, revoked with time and reason, unknown if we never issued it. */
@@ -849,6 +896,16 @@ function ceremonyEntry(row: RootOcspResponseTable): CachedResponse {
     asOf: 0,
     requestKeys: new Set(),
   };
+}
+
+/** The responder's key imported once for the lint; undefined where verifySignature reads the key itself (SM2) or cannot. */
+function importedKey(signer: Signer, spki: SubjectPublicKeyInfo): KeyObject | undefined {
+  if (signer.scheme === 'sm2') return undefined;
+  try {
+    return loadPublicKey(signer.publicKeyInfo, spki);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The strong ETag of a response (RFC 5019 §6.2): its SHA-1, in one call (crypto.hash, no Hash object). */

@@ -22,13 +22,15 @@ import {
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import type { Signer } from '../crypto/signer.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
-import { lintOcspResponse, type OcspLintContext } from './ocsp-response-lint.js';
+import { OcspResponder } from './ocsp-responder.js';
+import { checkResponderCertificate, lintOcspResponse, type OcspLintContext } from './ocsp-response-lint.js';
 import { statusDb } from './schema.js';
 
 afterAll(dropFreshStores);
@@ -146,6 +148,89 @@ describe.each(storeBackends)('OCSP response lint before release (RFC 6960, RFC 5
     expect(list).toMatch(/lacks id-pkix-ocsp-nocheck/);
     expect(list).toMatch(/not issued by the CA/);
     expect(list).toMatch(/responderID byKey is not/);
+  });
+
+  it("a responder certificate checked once is taken only for the bytes it was checked for; the time, the certs attached and the signature are checked at every answer", async () => {
+    const ca = await t.signet.ca.issuerContext(h.issuing.caId);
+    const checked = checkResponderCertificate(responder.certificateDer, issuingDer, responder.signer.publicKeyInfo);
+    expect(checked.findings).toEqual([]);
+    // Handed over for an answer signed by another key with the CA certificate attached: not taken, all is checked again.
+    const signed = await response(leaves[0]!, { signer: ca.signer, certificate: issuingDer });
+    const list = findings(lintOcspResponse(signed, { ...context(leaves[0]!), signerPublicKeyInfo: ca.signer.publicKeyInfo, responderCertificate: issuingDer, checkedResponder: checked }));
+    expect(list).toMatch(/lacks id-kp-OCSPSigning/);
+    expect(list).toMatch(/not issued by the CA/);
+    // The right one: nothing found today; the day after the responder certificate ends, the same check refuses.
+    const good = await response(leaves[0]!);
+    expect(lintOcspResponse(good, { ...context(leaves[0]!), checkedResponder: checked })).toEqual([]);
+    const after = new Date(responder.notAfter.getTime() + 86_400_000);
+    expect(findings(lintOcspResponse(good, { ...context(leaves[0]!), now: after, checkedResponder: checked }))).toMatch(/responder certificate is not valid now/);
+    // Another certificate attached than the responder's (compared byte for byte, not parsed): refused.
+    const otherAttached = await response(leaves[0]!, { certificate: issuingDer });
+    expect(findings(lintOcspResponse(otherAttached, { ...context(leaves[0]!), checkedResponder: checked }))).toMatch(/certs is not exactly the responder's certificate/);
+    // A signature over other bytes, with the key imported once: refused.
+    const tampered = await response(leaves[0]!, { tamper: true });
+    expect(findings(lintOcspResponse(tampered, { ...context(leaves[0]!), checkedResponder: checked }))).toMatch(/signature does not verify/);
+  });
+
+  it('refuses a BasicOCSPResponse of the wrong shape (RFC 6960 §4.2.1): an element too many, the signature with unused bits', async () => {
+    const good = await response(leaves[0]!);
+    const basicDer = Buffer.from(AsnConvert.parse(good, OCSPResponse).responseBytes!.response.buffer);
+    const basic = asn1js.fromBER(new Uint8Array(basicDer).buffer).result as asn1js.Sequence;
+    const rewrap = (value: asn1js.AsnType[]) =>
+      Buffer.from(der(new OCSPResponse({ responseStatus: OCSPResponseStatus.successful, responseBytes: new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(new asn1js.Sequence({ value }).toBER(false)) }) })));
+    const parts = basic.valueBlock.value;
+    expect(findings(lintOcspResponse(rewrap([...parts, new asn1js.Null()]), context(leaves[0]!)))).toMatch(/BasicOCSPResponse is not SEQUENCE/);
+    // The same signature octets with the last bit declared unused (zeroed, so the BIT STRING itself is DER).
+    const signature = new Uint8Array((parts[2] as asn1js.BitString).valueBlock.valueHexView);
+    signature[signature.length - 1]! &= 0xfe;
+    expect(findings(lintOcspResponse(rewrap([parts[0]!, parts[1]!, new asn1js.BitString({ valueHex: signature, unusedBits: 1 }), parts[3]!]), context(leaves[0]!)))).toMatch(/signature BIT STRING has unused bits/);
+  });
+
+  it('the responder still withholds a wrong answer when its own key or certificate is wrong (checked once per responder, time every answer): internalError, nothing stored', async () => {
+    const ca = await t.signet.ca.issuerContext(h.issuing.caId);
+    // A certificate nobody has asked about: no answer is stored for it yet.
+    const { csrPem } = opensslRequest(mkdtempSync(join(tmpdir(), 'signet-ocsp-lint-')), 'ecdsa-p256', 'ocsp-lint-fault');
+    const serial = (await t.signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=ocsp lint fault', subscriberId: 's-fault', requestedBy: 'test', reason: 'test' })).serial;
+    const faults: Array<[string, DelegatedSigner, RegExp]> = [
+      // A key that signs other bytes (a faulty HSM): the signature check of every answer.
+      ['a signature over other bytes', { ...responder, signer: { ...responder.signer, sign: async (bytes: Uint8Array) => responder.signer.sign(Buffer.concat([bytes, Buffer.from([0])])) } as Signer }, /signature does not verify/],
+      // The CA's own certificate handed over as the responder's: the certificate's contents, checked once.
+      ['the CA certificate attached', { ...responder, certificateDer: issuingDer }, /lacks id-kp-OCSPSigning/],
+      // The CA's key with the responder certificate: the certificate does not certify the key that signed.
+      ["the CA's key", { ...responder, signer: ca.signer }, /does not certify the key that signed/],
+    ];
+    for (const [what, faulty, pattern] of faults) {
+      const errors: string[] = [];
+      const logged = console.error;
+      console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+      try {
+        const ocsp = new OcspResponder(t.signet.ca, {}, { current: async () => faulty } as unknown as DelegatedSigners);
+        for (const nonce of [randomBytes(16), undefined]) {
+          const reply = await ocsp.respond(request(serial, nonce));
+          expect(reply.responseStatus, what).toBe(OCSPResponseStatus.internalError);
+        }
+      } finally {
+        console.error = logged;
+      }
+      expect(errors.join('\n'), what).toMatch(pattern);
+    }
+    const rows = await statusDb(t.signet.ca.store).selectFrom('ocsp_responses').select('serial').where('serial', '=', serial).execute();
+    expect(rows).toEqual([]);
+    // The same responder object later past its certificate's end: refused on that answer although prepared before.
+    const ocsp = new OcspResponder(t.signet.ca, {}, { current: async () => responder } as unknown as DelegatedSigners);
+    expect((await ocsp.respond(request(serial, randomBytes(16)))).responseStatus).toBe(OCSPResponseStatus.successful);
+    const saved = now;
+    const logged = console.error;
+    const errors: string[] = [];
+    console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+    now = new Date(responder.notAfter.getTime() + 86_400_000);
+    try {
+      expect((await ocsp.respond(request(serial, randomBytes(16)))).responseStatus).toBe(OCSPResponseStatus.internalError);
+    } finally {
+      now = saved;
+      console.error = logged;
+    }
+    expect(errors.join('\n')).toMatch(/responder certificate is not valid now/);
   });
 
   it('the responder withholds what fails: a revocation stamped an hour ahead of a clock stepped back gets internalError, nothing stored', async () => {

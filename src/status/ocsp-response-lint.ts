@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicOCSPResponse, OCSPResponse, OCSPResponseStatus, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import { OCSPResponse, OCSPResponseStatus, ResponseData, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import { AlgorithmIdentifier, Certificate, ExtendedKeyUsage, KeyUsage, SubjectPublicKeyInfo, id_ce_extKeyUsage, id_ce_keyUsage, type Extension } from '@peculiar/asn1-x509';
 import { verifySignature } from '../crypto/signature-verification.js';
-import { checkDer, contentsOf, DerError, nodeBytes, type DerNode } from '../crypto/strict-der.js';
+import { checkDer, contentsOf, DerError, nodeBytes, parseCheckedDer, type DerNode } from '../crypto/strict-der.js';
 import { certificateSubjectDer } from './crl-lint.js';
 
 /**
@@ -22,6 +22,14 @@ export interface OcspLintContext {
   distinguishingId?: string;
   /** The delegated responder's certificate, which the response must carry alone (RFC 6960 §4.2.2.2); absent when the CA signs itself. */
   responderCertificate?: Uint8Array;
+  /**
+   * What checkResponderCertificate found in responderCertificate, when the caller checked it once for every answer
+   * that responder signs. Taken only if it was made from these very certificate, issuer and signer bytes; otherwise
+   * (or when absent) the certificate is checked here. Its validity period is checked at every answer either way.
+   */
+  checkedResponder?: CheckedResponderCertificate;
+  /** signerPublicKeyInfo already imported (a responder checks all its answers with one key); imported here when absent. */
+  signerKey?: KeyObject;
   /** The CA whose certificates are asked about: a delegated responder's certificate is issued by it (§4.2.2.2). */
   issuerCertificate: Uint8Array;
   /** The CertIDs asked about, DER, in the request's order (§4.2.1: one SingleResponse each). */
@@ -51,30 +59,38 @@ export function lintOcspResponse(der: Uint8Array, context: OcspLintContext): str
     }
   };
   if (!strict(der, 'the OCSPResponse')) return findings;
-  let response: OCSPResponse;
-  let basic: BasicOCSPResponse;
   let basicDer: Uint8Array;
   try {
-    response = AsnConvert.parse(der, OCSPResponse);
+    // Checked as DER above; parsed without asn1js trying the response OCTET STRING as nested ASN.1 (parseCheckedDer).
+    const response = parseCheckedDer(der, OCSPResponse);
     if (response.responseStatus !== OCSPResponseStatus.successful) return [`responseStatus ${response.responseStatus} is not successful`];
     if (!response.responseBytes || response.responseBytes.responseType !== id_pkix_ocsp_basic) return ['responseBytes missing or not id-pkix-ocsp-basic (RFC 6960 §4.2.1)'];
     basicDer = new Uint8Array(response.responseBytes.response.buffer);
-    basic = AsnConvert.parse(basicDer, BasicOCSPResponse);
   } catch (error) {
     return [`the OCSPResponse does not parse: ${(error as Error).message}`];
   }
   const basicNode = strict(basicDer, 'the BasicOCSPResponse');
   if (!basicNode) return findings;
-  const tbsNode = basicNode.children[0]!;
+  const basic = basicParts(basicDer, basicNode);
+  if (typeof basic === 'string') return [...findings, basic];
+  const tbsNode = basic.tbs;
   const tbs = nodeBytes(basicDer, tbsNode);
+  let data: ResponseData;
+  try {
+    data = parseCheckedDer(tbs, ResponseData);
+  } catch (error) {
+    return [...findings, `the OCSPResponse does not parse: ${(error as Error).message}`];
+  }
   // ResponseData's version is DEFAULT v1: DER leaves it out (X.690 §11.5).
   if (tbsNode.children[0]?.tagClass === 2 && tbsNode.children[0].tagNumber === 0) findings.push('ResponseData writes out its DEFAULT version (X.690 §11.5)');
 
-  if (!Buffer.from(AsnConvert.serialize(basic.signatureAlgorithm)).equals(Buffer.from(context.signatureAlgorithm))) findings.push("the signature algorithm is not the signer's");
-  const verified = verifySignature(context.signerPublicKeyInfo, AsnConvert.parse(context.signatureAlgorithm, AlgorithmIdentifier), tbs, new Uint8Array(basic.signature), { distinguishingId: context.distinguishingId });
+  if (!Buffer.from(basic.signatureAlgorithm).equals(Buffer.from(context.signatureAlgorithm))) findings.push("the signature algorithm is not the signer's");
+  const verified = verifySignature(context.signerPublicKeyInfo, AsnConvert.parse(context.signatureAlgorithm, AlgorithmIdentifier), tbs, basic.signature, {
+    distinguishingId: context.distinguishingId,
+    publicKey: context.signerKey,
+  });
   if (!verified.ok) findings.push(`the signature does not verify with the responder's key: ${verified.reason}`);
 
-  const data = basic.tbsResponseData;
   // RFC 5019 §2.2.3 names by key; byName must be the signer certificate's subject.
   const signerKey = AsnConvert.parse(context.signerPublicKeyInfo, SubjectPublicKeyInfo);
   const keyHash = createHash('sha1').update(Buffer.from(signerKey.subjectPublicKey)).digest();
@@ -124,8 +140,33 @@ export function lintOcspResponse(der: Uint8Array, context: OcspLintContext): str
     if (nonce.critical) findings.push('the nonce extension is critical');
   }
 
-  findings.push(...responderCertificateProblems(basic, context));
+  findings.push(...responderCertificateProblems(basic.certs, context));
   return findings;
+}
+
+const is = (node: DerNode | undefined, tagClass: number, tagNumber: number, constructed: boolean): node is DerNode =>
+  node !== undefined && node.tagClass === tagClass && node.tagNumber === tagNumber && node.constructed === constructed;
+
+/**
+ * BasicOCSPResponse ::= SEQUENCE { tbsResponseData ResponseData, signatureAlgorithm AlgorithmIdentifier,
+ * signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL } (RFC 6960 §4.2.1), read from the
+ * outline checkDer made: the certificates attached are compared byte for byte with the responder's (whose
+ * contents checkResponderCertificate reads), not parsed again with every answer. A string: why it is not one.
+ */
+function basicParts(bytes: Uint8Array, node: DerNode): { tbs: DerNode; signatureAlgorithm: Uint8Array; signature: Uint8Array; certs: Uint8Array[] } | string {
+  const [tbs, algorithm, signature, certs, ...more] = node.children;
+  const shape = 'the BasicOCSPResponse is not SEQUENCE { ResponseData, AlgorithmIdentifier, BIT STRING, [0] certs OPTIONAL } (RFC 6960 §4.2.1)';
+  if (!is(node, 0, 16, true) || !is(tbs, 0, 16, true) || !is(algorithm, 0, 16, true) || !is(signature, 0, 3, false) || more.length > 0) return shape;
+  const bits = contentsOf(bytes, signature);
+  // A signature is whole octets: checkDer has checked the unused-bits octet is well formed, not that it is 0.
+  if (bits[0] !== 0) return 'the signature BIT STRING has unused bits';
+  const attached: Uint8Array[] = [];
+  if (certs) {
+    const list = certs.children[0];
+    if (!is(certs, 2, 0, true) || certs.children.length !== 1 || !is(list, 0, 16, true) || !list.children.every((c) => is(c, 0, 16, true))) return shape;
+    attached.push(...list.children.map((c) => nodeBytes(bytes, c)));
+  }
+  return { tbs, signatureAlgorithm: nodeBytes(bytes, algorithm), signature: bits.subarray(1), certs: attached };
 }
 
 /** producedAt, each thisUpdate/nextUpdate and revocationTime: GeneralizedTime in whole seconds (RFC 5019 §2.2.4, RFC 5280 §4.1.2.5.2). */
@@ -158,21 +199,51 @@ function extensionProblems(extensions: readonly Extension[], where: string): str
  * (§4.2.2.2.1) id-pkix-ocsp-nocheck, signs (digitalSignature), certifies the key that signed, and is valid now.
  * It travels alone in certs (RFC 5019 §2.2.1: the client needs nothing else).
  */
-function responderCertificateProblems(basic: BasicOCSPResponse, context: OcspLintContext): string[] {
+function responderCertificateProblems(certs: Uint8Array[], context: OcspLintContext): string[] {
   const findings: string[] = [];
-  const certs = basic.certs ?? [];
   if (!context.responderCertificate) {
     if (certs.length > 0) findings.push('the CA signs itself and yet certificates are attached');
     return findings;
   }
-  if (certs.length !== 1 || !Buffer.from(AsnConvert.serialize(certs[0]!)).equals(Buffer.from(context.responderCertificate))) {
+  if (certs.length !== 1 || !Buffer.from(certs[0]!).equals(Buffer.from(context.responderCertificate))) {
     findings.push("certs is not exactly the responder's certificate (RFC 5019 §2.2.1)");
   }
-  const certificate = AsnConvert.parse(context.responderCertificate, Certificate).tbsCertificate;
-  if (!Buffer.from(AsnConvert.serialize(certificate.subjectPublicKeyInfo)).equals(Buffer.from(context.signerPublicKeyInfo))) findings.push("the responder certificate does not certify the key that signed");
-  if (!Buffer.from(AsnConvert.serialize(certificate.issuer)).equals(Buffer.from(certificateSubjectDer(context.issuerCertificate)))) findings.push('the responder certificate is not issued by the CA (RFC 6960 §4.2.2.2)');
+  const checked =
+    context.checkedResponder && checkedFor(context.checkedResponder, context.responderCertificate, context.issuerCertificate, context.signerPublicKeyInfo)
+      ? context.checkedResponder
+      : checkResponderCertificate(context.responderCertificate, context.issuerCertificate, context.signerPublicKeyInfo);
+  findings.push(...checked.findings);
   const now = context.now.getTime();
-  if (certificate.validity.notBefore.getTime().getTime() > now + SKEW_MS || certificate.validity.notAfter.getTime().getTime() < now) findings.push('the responder certificate is not valid now');
+  if (checked.notBefore > now + SKEW_MS || checked.notAfter < now) findings.push('the responder certificate is not valid now');
+  return findings;
+}
+
+/** Whether `checked` was made from these very bytes: the answer's responder certificate, its issuer and signer. */
+function checkedFor(checked: CheckedResponderCertificate, certificate: Uint8Array, issuerCertificate: Uint8Array, signerPublicKeyInfo: Uint8Array): boolean {
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  return same(checked.certificate, certificate) && same(checked.issuerCertificate, issuerCertificate) && same(checked.signerPublicKeyInfo, signerPublicKeyInfo);
+}
+
+/** What the lint finds in a delegated responder's certificate apart from the time: the same for every answer it signs. */
+export interface CheckedResponderCertificate {
+  certificate: Uint8Array;
+  issuerCertificate: Uint8Array;
+  signerPublicKeyInfo: Uint8Array;
+  findings: string[];
+  notBefore: number;
+  notAfter: number;
+}
+
+/**
+ * The time-independent half of the responder certificate's checks, for a responder that signs many answers: its
+ * certificate, the CA's and the signing key do not change from one answer to the next (a new responder key comes
+ * with a new certificate), so the responder checks them once and each answer checks the time and its own bytes.
+ */
+export function checkResponderCertificate(responderCertificate: Uint8Array, issuerCertificate: Uint8Array, signerPublicKeyInfo: Uint8Array): CheckedResponderCertificate {
+  const findings: string[] = [];
+  const certificate = AsnConvert.parse(responderCertificate, Certificate).tbsCertificate;
+  if (!Buffer.from(AsnConvert.serialize(certificate.subjectPublicKeyInfo)).equals(Buffer.from(signerPublicKeyInfo))) findings.push("the responder certificate does not certify the key that signed");
+  if (!Buffer.from(AsnConvert.serialize(certificate.issuer)).equals(Buffer.from(certificateSubjectDer(issuerCertificate)))) findings.push('the responder certificate is not issued by the CA (RFC 6960 §4.2.2.2)');
   const byId = new Map((certificate.extensions ?? []).map((e) => [e.extnID, e]));
   const eku = byId.get(id_ce_extKeyUsage);
   if (!eku || ![...AsnConvert.parse(eku.extnValue.buffer, ExtendedKeyUsage)].includes(OCSP_SIGNING)) findings.push('the responder certificate lacks id-kp-OCSPSigning (RFC 6960 §4.2.2.2)');
@@ -181,5 +252,12 @@ function responderCertificateProblems(basic: BasicOCSPResponse, context: OcspLin
   else if (!Buffer.from(nocheck.extnValue.buffer).equals(Buffer.from([0x05, 0x00]))) findings.push('id-pkix-ocsp-nocheck is not NULL');
   const ku = byId.get(id_ce_keyUsage);
   if (ku && !AsnConvert.parse(ku.extnValue.buffer, KeyUsage).toJSON().includes('digitalSignature')) findings.push('the responder certificate keyUsage lacks digitalSignature');
-  return findings;
+  return {
+    certificate: responderCertificate,
+    issuerCertificate,
+    signerPublicKeyInfo,
+    findings,
+    notBefore: certificate.validity.notBefore.getTime().getTime(),
+    notAfter: certificate.validity.notAfter.getTime().getTime(),
+  };
 }
