@@ -18,7 +18,7 @@ import {
   id_pkix_ocsp_basic,
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { CertificateAuthority } from '../ca/authority.js';
 import { DelegatedSigners, type DelegatedSigner } from '../ca/delegated-signers.js';
@@ -33,7 +33,8 @@ import { MalformedOcspRequest, parseOcspRequest, rfc5019Question, type OcspQuest
 import { ocspAnswerKey, ocspAnswerKeyOf } from './ocsp-answer-key.js';
 import { checkResponderCertificate, lintOcspResponse, type CheckedResponderCertificate } from './ocsp-response-lint.js';
 import { rootCeremonyResponse } from './root-ceremony.js';
-import { statusDb, type RootOcspResponseTable } from './schema.js';
+import { lazyInsert } from '../store/lazy-commit.js';
+import { statusDb, type RootOcspResponseTable, type StatusDatabase } from './schema.js';
 
 /**
  * The OCSP responder (RFC 6960, RFC 5019 profile).
@@ -601,11 +602,10 @@ export class OcspResponder {
     };
     // The key's slot: a CertID of the same hash (never seen in practice) gives way, and is signed again when asked.
     const { id: _key, ...update } = values;
-    await statusDb(this.ca.store)
-      .insertInto('ocsp_responses')
-      .values(values)
-      .onConflict((oc) => oc.column('id').doUpdateSet(update))
-      .execute();
+    // A copy of what the certificates and revocations tables say, which were committed durably before anyone could
+    // be told: lost in a crash, it is signed again (a stale "good" is never served: storedEntry joins revocations).
+    // So its commit does not wait for the disk, which was most of an on-demand answer's wall time (docs/status.md).
+    await lazyInsert(this.ca.store, (db: Kysely<StatusDatabase>) => db.insertInto('ocsp_responses').values(values).onConflict((oc) => oc.column('id').doUpdateSet(update)));
   }
 
   /**
