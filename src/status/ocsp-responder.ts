@@ -26,7 +26,6 @@ import { OID } from '../crypto/algorithms.js';
 import { loadPublicKey } from '../crypto/public-key.js';
 import { encodedOnce } from '../crypto/signed-structure.js';
 import type { Signer } from '../crypto/signer.js';
-import { SignetError } from '../i18n/signet-error.js';
 import { secondsOnly, serialOctets } from './crl-encoding.js';
 import { DEFAULT_OCSP_CACHE_SIZE, OcspResponseCache, type OcspCacheStats } from './ocsp-response-cache.js';
 import { MalformedOcspRequest, parseOcspRequest, rfc5019Question, type OcspQuestion } from './ocsp-request.js';
@@ -171,6 +170,9 @@ interface PreparedResponder {
   checked: CheckedResponderCertificate;
 }
 
+/** storedAnswer read the store for the question's CertID just now and found no fresh answer (a PostgreSQL round trip saved). */
+const NONE_STORED = Symbol('none stored');
+
 class OcspRefusal extends Error {
   constructor(readonly status: OCSPResponseStatus, why: string) {
     super(why);
@@ -236,9 +238,9 @@ export class OcspResponder {
       return this.replyFor(cached);
     }
     const stored = await this.storedAnswer(request, key, now);
-    if (stored) return stored;
+    if (stored && stored !== NONE_STORED) return stored;
     try {
-      return await this.answer(request, key, now);
+      return await this.answer(request, key, now, stored === NONE_STORED);
     } catch (error) {
       if (error instanceof OcspRefusal) return { der: ocspErrorResponse(error.status), responseStatus: error.status };
       throw error;
@@ -251,14 +253,15 @@ export class OcspResponder {
    * random serials across a large population near the rate of one hot serial. null when the request has
    * another form or there is no fresh stored answer: answer() then reads it in full (and signs if need be).
    */
-  private async storedAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply | null> {
+  private async storedAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply | typeof NONE_STORED | null> {
     const question = rfc5019Question(request);
     if (!question) return null;
     const caId = (await this.issuerTable(false)).get(hashKey(SHA1, question.nameHash, question.keyHash));
     if (!caId) return null;
     const memory = this.cache.byCertId(question.certIdHex);
     const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now, request.subarray(8));
-    if (!entry) return null;
+    // Nothing fresh in memory or in the store: answer() signs without reading the store again for the same CertID.
+    if (!entry) return NONE_STORED;
     // Read just now with the revocations committed so far and none applied here since: served as read, and kept
     // only from the second question about this CertID on (the cache's admission, ocsp-response-cache.ts).
     if (entry !== memory && entry.asOf === (this.revocationsSeenThrough ?? 0) && this.cache.firstSight(request.subarray(8))) return this.replyFor(entry);
@@ -368,7 +371,7 @@ export class OcspResponder {
     };
   }
 
-  private async answer(request: Buffer, key: string, now: Date): Promise<OcspReply> {
+  private async answer(request: Buffer, key: string, now: Date, noneStored = false): Promise<OcspReply> {
     const { certIds, nonce } = parseRequest(request, this.options.maxRequests);
 
     const issuers = new Set<string>();
@@ -399,7 +402,7 @@ export class OcspResponder {
     if (this.options.crlOnly && !(await this.allNameOcsp(caId, answered, now))) {
       throw new OcspRefusal(OCSPResponseStatus.unauthorized, 'CRL-only: no certificate asked about names this responder');
     }
-    if (!nonce && answered.length === 1) {
+    if (!nonce && answered.length === 1 && !noneStored) {
       const shared = await this.sharedResponse(answered[0]!.hex, now);
       if (shared && (await this.rememberIfCurrent(shared, key))) return this.replyFor(shared);
     }
@@ -555,29 +558,28 @@ export class OcspResponder {
 
   /** good if we issued it and it is not revoked, revoked with time and reason, unknown if we never issued it. */
   private async statusOf(caId: string, serial: string): Promise<{ status: OcspStatus; certStatus: CertStatus }> {
-    const revocation = await statusDb(this.ca.store)
-      .selectFrom('revocations')
-      .select(['issuer_ca_id', 'revoked_at', 'reason_code'])
-      .where('serial', '=', serial)
+    // One read (one round trip on PostgreSQL) for the revocation and the certificate; from the serial asked, so a
+    // revocation is found even where the certificate row is gone. Committed rows only, read after the caller's asOf.
+    const row = await statusDb(this.ca.store)
+      .selectFrom(sql<{ serial: string }>`(select cast(${serial} as text) as serial)`.as('q'))
+      .leftJoin('revocations as r', 'r.serial', 'q.serial')
+      .leftJoin('certificates as c', 'c.serial', 'q.serial')
+      .select(['r.issuer_ca_id as revoked_by', 'r.revoked_at', 'r.reason_code', 'c.issuer_ca_id as issued_by'])
       .executeTakeFirst();
-    if (revocation && revocation.issuer_ca_id === caId) {
-      const code = Number(revocation.reason_code);
+    if (row?.revoked_by === caId && row.revoked_at !== null && row.reason_code !== null) {
+      const code = Number(row.reason_code);
       return {
         status: 'revoked',
         certStatus: new CertStatus({
           revoked: new RevokedInfo({
-            revocationTime: secondsOnly(revocation.revoked_at),
+            revocationTime: secondsOnly(row.revoked_at),
             // RFC 5280 §5.3.1: unspecified is better left out than stated.
             revocationReason: code === 0 ? undefined : new CRLReason(code),
           }),
         }),
       };
     }
-    const issued = await this.ca.certificate(serial).catch((error: unknown) => {
-      if (error instanceof SignetError && error.status < 500) return null;
-      throw error;
-    });
-    if (issued && issued.issuer_ca_id === caId) return { status: 'good', certStatus: new CertStatus({ good: null }) };
+    if (row?.issued_by === caId) return { status: 'good', certStatus: new CertStatus({ good: null }) };
     return { status: 'unknown', certStatus: new CertStatus({ unknown: null }) };
   }
 
