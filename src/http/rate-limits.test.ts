@@ -4,7 +4,7 @@ import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { raDb } from '../ra/schema.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
-import { DEFAULT_RATE_LIMITS, limitedRoutes, rateLimitsFrom, type LimitClass, type RateLimitSettings } from './rate-limits.js';
+import { DEFAULT_RATE_LIMITS, limitedRoutes, rateLimitsFrom, WindowCounts, type LimitClass, type RateLimitSettings } from './rate-limits.js';
 import { buildServer } from './server.js';
 import { signJws, testKey } from '../acme/test-support/test-client.js';
 
@@ -33,6 +33,52 @@ describe('SIGNET_RATE_LIMITS (issue 16 §3)', () => {
  * an account) per account; over the limit a 429 with Retry-After in both
  * languages, and the request is not evaluated.
  */
+describe('the per-process counts (WindowCounts: status, TSA, evidence, enrolment doors; issue 22)', () => {
+  const WINDOW = 60_000;
+  function counts(keptKeys: number) {
+    let now = 1_000_000;
+    const store = new WindowCounts({ keptKeys, clockMs: () => now });
+    const hit = (key: string) => {
+      let answer: { current: number; ttl: number } | undefined;
+      store.incr(key, (error, result) => (answer = error ? undefined : result), WINDOW);
+      return answer!;
+    };
+    return { store, hit, advance: (ms: number) => (now += ms) };
+  }
+
+  it('never holds more than its bound under a stream of distinct sources, and counts each from one', () => {
+    const { store, hit } = counts(1000);
+    for (let i = 0; i < 20_000; i++) {
+      expect(hit(`10.0.${i >> 8}.${i & 255}`).current).toBe(1);
+      expect(store.size).toBeLessThanOrEqual(1000);
+    }
+  });
+
+  it('keeps the count of a source counted at least once per half-bound of other sources, however many pass', () => {
+    const { hit } = counts(1000);
+    for (let round = 1; round <= 40; round++) {
+      expect(hit('203.0.113.7').current).toBe(round);
+      for (let i = 0; i < 499; i++) hit(`198.51.${round}.${i}`);
+    }
+  });
+
+  it('forgets nothing live when a window ends: a source counted just before keeps its count until its own window ends', () => {
+    const { hit, advance } = counts(1000);
+    hit('a');
+    advance(WINDOW - 1);
+    expect(hit('b').current).toBe(1);
+    expect(hit('a').current).toBe(2);
+    // A new generation begins here (a window since the last began); 'b' was counted in the last one, its window runs on.
+    advance(WINDOW / 2);
+    expect(hit('b')).toEqual({ current: 2, ttl: WINDOW / 2 });
+    // 'a''s window (from its first count) has ended: it starts again at one.
+    expect(hit('a')).toEqual({ current: 1, ttl: WINDOW });
+    // Two quiet windows: everything forgotten, every source at one.
+    advance(3 * WINDOW);
+    expect(hit('b').current).toBe(1);
+  });
+});
+
 describe.each(storeBackends)('rate limits on %s (issue 16 §3)', (backend) => {
   let t: TestSignet;
   let app: FastifyInstance;
