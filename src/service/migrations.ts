@@ -1,12 +1,13 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import calendar2026 from './calendars/2026.json' with { type: 'json' };
+import { retainedCountUp } from './retained-count.js';
 
 /** Integer fen: bigint on PostgreSQL, INTEGER (64-bit) on SQLite; never a float. */
 const MONEY = 'bigint';
 
 /** The service domain: complaints (R12), fees (R9), liability (R17), retention (R2), the notification outbox. */
-export function serviceMigrations(_dialect: Dialect): Record<string, Migration> {
+export function serviceMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0600_service_calendar_and_complaints': {
       async up(db: Kysely<unknown>) {
@@ -204,6 +205,12 @@ export function serviceMigrations(_dialect: Dialect): Record<string, Migration> 
           .addColumn('cutoff', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .execute();
+      },
+    },
+    // Issue 22: the retention report's `retained` figure kept as a counter, not a count of every certificate (retained-count.ts).
+    '2660_service_retained_count': {
+      async up(db: Kysely<unknown>) {
+        await retainedCountUp(db, dialect);
       },
     },
     '0604_service_notification_delivery': {

@@ -3,6 +3,8 @@ import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { revokeCertificate } from '../status/revocation.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { sql, type Kysely } from 'kysely';
+import { RETAINED_RECOUNT, retainedCount } from './retained-count.js';
 import { issueFor } from './test-support/certificates.js';
 
 afterAll(dropFreshStores);
@@ -35,6 +37,14 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
   });
   afterAll(() => t.signet.close());
 
+  /** The counter behind `retained` against a count of the tables themselves (issue 22: no longer counted on each run). */
+  async function counterAgreesWithRecount(): Promise<number> {
+    const db = t.signet.store.db as unknown as Kysely<unknown>;
+    const kept = await retainedCount(db);
+    expect(kept).toBe(Number((await RETAINED_RECOUNT.execute(db)).rows[0]!.n));
+    return kept;
+  }
+
   it('purges a subscriber five years after their last certificate ended and leaves one under legal hold untouched', async () => {
     await t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-held', kind: 'legal-hold', reason: '(2025)京01民初123号 诉讼保全' });
     now = new Date('2026-03-02T02:00:00.000Z');
@@ -48,6 +58,8 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     ]);
     expect(report.held.map((h) => h.subscriberId)).toEqual(['sub-held']);
     expect(report.retained).toBe(3);
+    // Five certified and not purged (sub-held among them); the report takes off sub-held, due but held.
+    expect(await counterAgreesWithRecount()).toBe(4);
     const two = await t.signet.service.complaints.get('operator:auditor', complaints['sub-two']!);
     expect(two.complainant?.name).toBe('投诉人sub-two');
 
@@ -77,6 +89,7 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
       ['sub-two', '2023-06'],
     ]);
     expect(later.retained).toBe(1);
+    expect(await counterAgreesWithRecount()).toBe(1);
     await expect(t.signet.service.retention.placeHold('operator:legal', { subscriberId: 'sub-old', reason: 'too late' })).rejects.toMatchObject({ code: 'service.already-purged', status: 409 });
   });
 
@@ -99,5 +112,55 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     expect((await t.signet.service.retention.run()).purged.map((p) => p.subscriberId)).toEqual(['sub-edge']);
     expect((await watermark()).cutoff > '2028-07').toBe(true);
     expect((await t.signet.service.retention.run()).purged).toEqual([]);
+    expect(await counterAgreesWithRecount()).toBe(0);
+  });
+
+  it('counts a subscriber once however their certificates arrive: a second, one rolled back, two first ones in parallel transactions (issue 22)', async () => {
+    const db = t.signet.store.db as unknown as Kysely<{ certificates: Record<string, unknown>; issuance_intents: Record<string, unknown> }>;
+    const before = await counterAgreesWithRecount();
+    const template = await db.selectFrom('certificates').selectAll().where('subscriber_id', '=', 'sub-edge').executeTakeFirstOrThrow();
+    const intent = await db.selectFrom('issuance_intents').selectAll().where('serial', '=', template.serial as string).executeTakeFirstOrThrow();
+    // Copies of a stored certificate under fresh serials (each with its intent, which a certificate row refers to), so
+    // the test holds the transactions; the counter's trigger is all that matters here.
+    const serials = Array.from({ length: 6 }, (_, i) => `7e${String(i + 1).padStart(30, '0')}`);
+    await db.insertInto('issuance_intents').values(serials.map((serial) => ({ ...intent, id: `intent-${serial}`, serial }))).execute();
+    let copies = 0;
+    const copy = (subscriberId: string) => ({ ...template, serial: serials[copies++]!, subscriber_id: subscriberId });
+    // A purged subscriber's new certificate does not bring them back into the count (the report never counted them).
+    await db.insertInto('certificates').values(copy('sub-edge')).execute();
+    expect(await counterAgreesWithRecount()).toBe(before);
+    // A first certificate rolled back counts nowhere.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('certificates').values(copy('sub-rolled-back')).execute();
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await counterAgreesWithRecount()).toBe(before);
+    // Two transactions record the first certificates of one new subscriber at once: the second waits for the first
+    // (PostgreSQL: on the remembered subscriber's key; SQLite: one writer), then finds them counted.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let inserted!: () => void;
+    const first = new Promise<void>((resolve) => (inserted = resolve));
+    const one = db.transaction().execute(async (trx) => {
+      await trx.insertInto('certificates').values(copy('sub-parallel')).execute();
+      inserted();
+      await gate;
+    });
+    await first;
+    const two = db.transaction().execute(async (trx) => {
+      await trx.insertInto('certificates').values(copy('sub-parallel')).execute();
+    });
+    if (backend === 'postgres') {
+      // The second is waiting on a lock before the first commits: the case a look at `certificates` alone would count twice.
+      await expect.poll(async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(db)).rows[0]!.n), { timeout: 30_000 }).toBeGreaterThan(0);
+    }
+    release();
+    await Promise.all([one, two]);
+    expect(await counterAgreesWithRecount()).toBe(before + 1);
+    // And a second certificate of a counted subscriber adds nothing.
+    await db.insertInto('certificates').values(copy('sub-parallel')).execute();
+    expect(await counterAgreesWithRecount()).toBe(before + 1);
   });
 });

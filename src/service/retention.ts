@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignetError } from '../i18n/signet-error.js';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { audit, requiredText, type ServiceContext } from './context.js';
+import { countPurge, retainedCount } from './retained-count.js';
 import type { LegalHoldTable, ServiceTx } from './schema.js';
 
 /** R2: at least five years after the subscriber's last certificate ended; other laws may ask for longer, never shorter. */
@@ -157,6 +158,7 @@ export class Retention {
           .insertInto('service_retention_purges')
           .values({ subscriber_id: subscriberId, last_certificate_end: end, purged_at: now.toISOString(), purged_by: actor, details: JSON.stringify(records) })
           .execute();
+        await countPurge(trx as unknown as Kysely<unknown>);
         await audit(this.context, trx, { actor, action: 'service.personal-data-purged', target: `subscriber:${subscriberId}`, details: { lastCertificateEnd: end, retentionYears: this.retentionYears, records } }, now);
       });
       if (Object.keys(records).length > 0) report.purged.push({ subscriberId, lastCertificateEnd: end, records });
@@ -170,12 +172,9 @@ export class Retention {
         .onConflict((oc) => oc.column('id').doUpdateSet({ cutoff: at, updated_at: now.toISOString() }))
         .execute();
     }
-    // Everyone with a certificate and not purged, less those due but held: still within the period, or still certified.
-    const subscribers = await sql<{ n: number | string }>`
-      SELECT COUNT(DISTINCT c.subscriber_id) AS n FROM certificates c
-      WHERE c.subscriber_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM service_retention_purges p WHERE p.subscriber_id = c.subscriber_id)`.execute(this.context.db);
-    report.retained = Number(subscribers.rows[0]?.n ?? 0) - (due - report.purged.length);
+    // Everyone with a certificate and not purged (a counter: retained-count.ts), less those due but held: still within
+    // the period, or still certified.
+    report.retained = (await retainedCount(this.context.db as unknown as Kysely<unknown>)) - (due - report.purged.length);
     return report;
   }
 
