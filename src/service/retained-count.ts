@@ -21,7 +21,9 @@ import type { Dialect } from '../store/database.js';
  * again (the report never counted purged subscribers).
  *
  * On PostgreSQL a transaction adds to one of eight slots (by its id), so
- * issuances of new subscribers do not queue on one row.
+ * issuances of new subscribers do not queue on one row. Slots are 1-8: on
+ * SQLite an INTEGER PRIMARY KEY is the rowid, and a row at rowid 0 is one a
+ * copy walking rowids from 0 up (src/store/move.ts) would pass over.
  */
 
 export const RETAINED_COUNTS = 'service_retained_counts';
@@ -46,7 +48,7 @@ export async function retainedCountUp(db: Kysely<unknown>, dialect: Dialect): Pr
   // No row for nothing: a freshly migrated store holds no rows here (src/store/move.ts needs an empty target).
   await sql
     .raw(
-      `INSERT INTO ${RETAINED_COUNTS} (slot, n) SELECT 0, x.n FROM (SELECT (SELECT count(*) FROM ${CERTIFIED_SUBSCRIBERS}) - (SELECT count(*) FROM service_retention_purges) AS n) x WHERE x.n <> 0`,
+      `INSERT INTO ${RETAINED_COUNTS} (slot, n) SELECT 1, x.n FROM (SELECT (SELECT count(*) FROM ${CERTIFIED_SUBSCRIBERS}) - (SELECT count(*) FROM service_retention_purges) AS n) x WHERE x.n <> 0`,
     )
     .execute(db);
 
@@ -58,7 +60,7 @@ export async function retainedCountUp(db: Kysely<unknown>, dialect: Dialect): Pr
          WHEN NEW.subscriber_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${CERTIFIED_SUBSCRIBERS} s WHERE s.subscriber_id = NEW.subscriber_id)
          BEGIN
            INSERT INTO ${CERTIFIED_SUBSCRIBERS} (subscriber_id) VALUES (NEW.subscriber_id);
-           INSERT INTO ${RETAINED_COUNTS} (slot, n) VALUES (0, 1) ON CONFLICT (slot) DO UPDATE SET n = n + 1;
+           INSERT INTO ${RETAINED_COUNTS} (slot, n) VALUES (1, 1) ON CONFLICT (slot) DO UPDATE SET n = n + 1;
          END`,
       )
       .execute(db);
@@ -70,7 +72,7 @@ export async function retainedCountUp(db: Kysely<unknown>, dialect: Dialect): Pr
        BEGIN
          INSERT INTO ${CERTIFIED_SUBSCRIBERS} (subscriber_id) VALUES (NEW.subscriber_id) ON CONFLICT DO NOTHING;
          IF FOUND THEN
-           INSERT INTO ${RETAINED_COUNTS} (slot, n) VALUES ((txid_current() % ${SLOTS})::int, 1)
+           INSERT INTO ${RETAINED_COUNTS} (slot, n) VALUES ((txid_current() % ${SLOTS})::int + 1, 1)
              ON CONFLICT (slot) DO UPDATE SET n = ${RETAINED_COUNTS}.n + 1;
          END IF;
          RETURN NULL;
@@ -90,5 +92,5 @@ export async function retainedCount(db: Kysely<unknown>): Promise<number> {
 
 /** A purge takes its subscriber off the count, in the purge's own transaction. */
 export async function countPurge(trx: Kysely<unknown>): Promise<void> {
-  await sql`INSERT INTO ${sql.table(RETAINED_COUNTS)} (slot, n) VALUES (0, -1) ON CONFLICT (slot) DO UPDATE SET n = ${sql.table(RETAINED_COUNTS)}.n - 1`.execute(trx);
+  await sql`INSERT INTO ${sql.table(RETAINED_COUNTS)} (slot, n) VALUES (1, -1) ON CONFLICT (slot) DO UPDATE SET n = ${sql.table(RETAINED_COUNTS)}.n - 1`.execute(trx);
 }

@@ -4,7 +4,7 @@ import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.j
 import { revokeCertificate } from '../status/revocation.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { sql, type Kysely } from 'kysely';
-import { RETAINED_RECOUNT, retainedCount } from './retained-count.js';
+import { CERTIFIED_SUBSCRIBERS, RETAINED_COUNTS, RETAINED_RECOUNT, retainedCount, retainedCountUp } from './retained-count.js';
 import { issueFor } from './test-support/certificates.js';
 
 afterAll(dropFreshStores);
@@ -162,5 +162,24 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     // And a second certificate of a counted subscriber adds nothing.
     await db.insertInto('certificates').values(copy('sub-parallel')).execute();
     expect(await counterAgreesWithRecount()).toBe(before + 1);
+  });
+
+  it('counts what a store already holds when the counter is added (migration 2660 on a populated store)', async () => {
+    const db = t.signet.store.db as unknown as Kysely<unknown>;
+    const kept = await counterAgreesWithRecount();
+    expect(kept).toBeGreaterThan(0);
+    await sql.raw(`DROP TRIGGER service_retained_on_certificate${backend === 'postgres' ? ' ON certificates' : ''}`).execute(db);
+    await sql.raw(`DROP TABLE ${RETAINED_COUNTS}`).execute(db);
+    await sql.raw(`DROP TABLE ${CERTIFIED_SUBSCRIBERS}`).execute(db);
+    await db.transaction().execute((trx) => retainedCountUp(trx, backend));
+    expect(await counterAgreesWithRecount()).toBe(kept);
+    // And it goes on counting: a new subscriber's first certificate.
+    const rows = t.signet.store.db as unknown as Kysely<{ certificates: Record<string, unknown>; issuance_intents: Record<string, unknown> }>;
+    const template = await rows.selectFrom('certificates').selectAll().where('subscriber_id', '=', 'sub-edge').executeTakeFirstOrThrow();
+    const intent = await rows.selectFrom('issuance_intents').selectAll().where('serial', '=', template.serial as string).executeTakeFirstOrThrow();
+    const serial = `7f${'0'.repeat(30)}`;
+    await rows.insertInto('issuance_intents').values({ ...intent, id: `intent-${serial}`, serial }).execute();
+    await rows.insertInto('certificates').values({ ...template, serial, subscriber_id: 'sub-after-migration' }).execute();
+    expect(await counterAgreesWithRecount()).toBe(kept + 1);
   });
 });
