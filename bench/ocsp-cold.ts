@@ -1,18 +1,21 @@
 /**
  * OCSP for cold serials (issue 22): the first question about each of --serials certificates, answered by
- * signing on demand (before) and from answers signed ahead by presignCold (after), on SQLite and PostgreSQL.
- * In-process (OcspResponder.respond, one question at a time), so the figure is the responder's own cost
- * without HTTP; bench/scale.ts measures over HTTP.
+ * signing on demand (and storing the answer), the same number of questions with a nonce (signed on demand,
+ * never stored: what `openssl ocsp` sends by default), and then other serials answered from what presignCold
+ * signed ahead, on SQLite and PostgreSQL. In-process (OcspResponder.respond, one question at a time), so the
+ * figure is the responder's own cost without HTTP; bench/scale.ts measures over HTTP. Beside each rate: CPU
+ * milliseconds per answer of this process and (PostgreSQL) of the cluster, and the load average, since the
+ * machine is shared.
  *
  *   npx tsx bench/ocsp-cold.ts [--certificates 4000] [--serials 2000] [--stores sqlite,postgres]
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { CertID, OCSPRequest, Request, TBSRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import { AlgorithmIdentifier, Certificate, Extension, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { createHierarchy } from '../src/ca/hierarchy.js';
 import { loadConfig } from '../src/config/settings.js';
@@ -21,7 +24,7 @@ import { toPem } from '../src/http/der.js';
 import { openSignet } from '../src/signet.js';
 import { serialOctets } from '../src/status/crl-encoding.js';
 import setupPostgres from '../test/global-setup.js';
-import { benchDatabaseUrl, fmt } from './bench-support.js';
+import { benchDatabaseUrl, cpuBetween, cpuOf, fmt, postgresPids, processCpuSeconds } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -44,8 +47,8 @@ async function csrPool(): Promise<string[]> {
   return pool;
 }
 
-/** An RFC 5019 request: one SHA-1 CertID, no nonce. */
-function requestFor(issuerDer: Buffer, serial: string): Buffer {
+/** An RFC 5019 request: one SHA-1 CertID; with `nonce`, a 16-octet nonce as `openssl ocsp` sends by default (RFC 8954). */
+function requestFor(issuerDer: Buffer, serial: string, nonce = false): Buffer {
   const issuer = AsnConvert.parse(issuerDer, Certificate);
   const certId = new CertID({
     hashAlgorithm: AsnConvert.parse(Buffer.from('300906052b0e03021a0500', 'hex'), AlgorithmIdentifier),
@@ -53,13 +56,21 @@ function requestFor(issuerDer: Buffer, serial: string): Buffer {
     issuerKeyHash: new OctetString(createHash('sha1').update(Buffer.from(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest()),
     serialNumber: new Uint8Array(serialOctets(serial)).buffer,
   });
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+  const requestExtensions = nonce
+    ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(AsnConvert.serialize(new OctetString(randomBytes(16)))) })]
+    : undefined;
+  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })], requestExtensions }) })));
 }
 
-function summary(latencies: number[], seconds: number): string {
+function summary(latencies: number[], seconds: number, cpu: { own: number; cluster?: number }): string {
   const sorted = [...latencies].sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
-  return `${fmt(latencies.length / seconds)} answers/s, p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`;
+  const perAnswer = (cpuSeconds: number) => ((cpuSeconds * 1000) / latencies.length).toFixed(2);
+  const cluster = cpu.cluster === undefined ? '' : ` + PostgreSQL ${perAnswer(cpu.cluster)}`;
+  return (
+    `${fmt(latencies.length / seconds)} answers/s, p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ` +
+    `CPU ms/answer ${perAnswer(cpu.own)}${cluster}; load ${loadavg()[0]!.toFixed(1)}`
+  );
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -67,6 +78,7 @@ if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
   teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
 }
 const pool = await csrPool();
+const clusterPids = STORES.includes('postgres') ? await postgresPids() : undefined;
 const lines: string[] = [];
 try {
   for (const store of STORES) {
@@ -85,18 +97,26 @@ try {
       serials.push(...batch.map((c) => c.serial));
     }
     const issuer = Buffer.from(h.issuing.der);
-    const ask = async (chosen: string[]) => {
+    const ask = async (chosen: string[], nonce = false) => {
+      const requests = chosen.map((serial) => requestFor(issuer, serial, nonce));
       const latencies: number[] = [];
+      const clusterBefore = store === 'postgres' ? cpuOf(clusterPids!()) : undefined;
+      const cpuBefore = processCpuSeconds();
       const started = performance.now();
-      for (const serial of chosen) {
+      for (const request of requests) {
         const t0 = performance.now();
-        await signet.status.ocsp.respond(requestFor(issuer, serial));
+        const reply = await signet.status.ocsp.respond(request);
+        if (reply.responseStatus !== 0) throw new Error(`OCSP answered ${reply.responseStatus}`);
         latencies.push(performance.now() - t0);
       }
-      return summary(latencies, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      const own = processCpuSeconds() - cpuBefore;
+      return summary(latencies, seconds, { own, cluster: clusterBefore && cpuBetween(clusterBefore, cpuOf(clusterPids!())) });
     };
     const shuffled = [...serials].sort(() => Math.random() - 0.5);
     const before = await ask(shuffled.slice(0, SERIALS));
+    // Questions with a nonce about the same serials: each is signed for its asker and never stored or cached.
+    const withNonce = await ask(shuffled.slice(0, SERIALS), true);
     const presignStarted = performance.now();
     let presigned = 0;
     for (let n = -1; n !== 0; presigned += n) n = await signet.status.ocsp.presignCold(5_000);
@@ -104,8 +124,9 @@ try {
     // Other serials, never asked: only the answers signed ahead can make them warm.
     const after = await ask(shuffled.slice(SERIALS, 2 * SERIALS));
     lines.push(`${store.padEnd(9)} ${fmt(CERTIFICATES)} certificates; cold serials signed on demand: ${before}`);
+    lines.push(`${store.padEnd(9)} the same serials asked with a nonce: ${withNonce}`);
     lines.push(`${store.padEnd(9)} signed ahead: ${fmt(presigned)} answers in ${presignSeconds.toFixed(1)} s; then cold serials: ${after}`);
-    console.log(lines.slice(-2).join('\n'));
+    console.log(lines.slice(-3).join('\n'));
     await signet.close();
   }
 } finally {
