@@ -233,6 +233,27 @@ describe.each(storeBackends)('OCSP response lint before release (RFC 6960, RFC 5
     expect(errors.join('\n')).toMatch(/responder certificate is not valid now/);
   });
 
+  it('a nonce answer is signed for its asker alone (RFC 8954 §2.1): each echoes its own nonce, none is stored or served to a question without one', async () => {
+    const { csrPem } = opensslRequest(mkdtempSync(join(tmpdir(), 'signet-ocsp-lint-')), 'ecdsa-p256', 'ocsp-lint-nonce');
+    const serial = (await t.signet.ca.issue({ csr: csrPem, profileId: 'tls-client', subject: 'CN=ocsp lint nonce', subscriberId: 's-nonce', requestedBy: 'test', reason: 'test' })).serial;
+    const stored = async () => (await statusDb(t.signet.ca.store).selectFrom('ocsp_responses').select('serial').where('serial', '=', serial).execute()).length;
+    const [a, b] = [randomBytes(16), randomBytes(16)];
+    const first = await t.signet.status.ocsp.respond(request(serial, a));
+    const second = await t.signet.status.ocsp.respond(request(serial, b));
+    expect(lintOcspResponse(first.der, context(serial, a))).toEqual([]);
+    expect(lintOcspResponse(second.der, context(serial, b))).toEqual([]);
+    expect(findings(lintOcspResponse(second.der, context(serial, a)))).toMatch(/nonce is not the request's/);
+    expect(first.cache).toBeUndefined();
+    expect(await stored()).toBe(0);
+    // The question without a nonce gets an answer without one (signed and stored now), not a nonce answer kept.
+    const plain = await t.signet.status.ocsp.respond(request(serial));
+    expect(lintOcspResponse(plain.der, context(serial))).toEqual([]);
+    expect(await stored()).toBe(1);
+    // And a nonce question after it is not given that stored answer.
+    const third = randomBytes(16);
+    expect(lintOcspResponse((await t.signet.status.ocsp.respond(request(serial, third))).der, context(serial, third))).toEqual([]);
+  });
+
   it('the responder withholds what fails: a revocation stamped an hour ahead of a clock stepped back gets internalError, nothing stored', async () => {
     const serial = leaves[1]!;
     const stepped = now;
