@@ -102,7 +102,9 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
 
   // Issue 16 §7: every response says not to sniff or frame it; pages get a CSP; API answers, which carry tracking
   // codes, authorization codes, tokens and personal data, are not stored by caches unless a route says otherwise.
-  app.addHook('onSend', async (request, reply) => {
+  // Both hooks run on every request, OCSP's included: callback style, not async, so they add no promise and no
+  // microtask turn to each answer (issue 22).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
@@ -110,14 +112,16 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
     // Only over TLS (RFC 6797 §7.2: a host must not send it over plain HTTP).
     if (tls) reply.header('strict-transport-security', 'max-age=31536000');
     if (!reply.hasHeader('cache-control') && request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
 
   // One value per query parameter (issue 16): `?lang=a&lang=b` is refused here rather than reaching a handler as an array.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
     for (const [name, value] of Object.entries(query ?? {})) {
-      if (Array.isArray(value)) throw new SignetError('request.repeated-parameter', 400, { name: name.slice(0, 64) }, name.slice(0, 64));
+      if (Array.isArray(value)) return done(new SignetError('request.repeated-parameter', 400, { name: name.slice(0, 64) }, name.slice(0, 64)));
     }
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -226,7 +226,8 @@ export class OcspResponder {
   async respond(request: Buffer): Promise<OcspReply> {
     const now = this.ca.now();
     try {
-      await this.revocationsFreshEnough();
+      // Looked at recently (nearly always): no promise to wait on, as on the hot path every microtask counts.
+      if (!this.revocationsLookedAtRecently()) await this.syncRevocations();
     } catch {
       // Without a recent look at the revocations, a cached "good" might be stale: the client asks again later.
       return { der: ocspErrorResponse(OCSPResponseStatus.tryLater), responseStatus: OCSPResponseStatus.tryLater };
@@ -256,7 +257,7 @@ export class OcspResponder {
   private async storedAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply | typeof NONE_STORED | null> {
     const question = rfc5019Question(request);
     if (!question) return null;
-    const caId = (await this.issuerTable(false)).get(hashKey(SHA1, question.nameHash, question.keyHash));
+    const caId = (this.issuerHashes ?? (await this.issuerTable(false))).get(hashKey(SHA1, question.nameHash, question.keyHash));
     if (!caId) return null;
     const memory = this.cache.byCertId(question.certIdHex);
     const entry = memory && now.getTime() < memory.refreshAt ? memory : await this.storedEntry(question.certIdHex, now, request.subarray(8));
@@ -296,7 +297,7 @@ export class OcspResponder {
     if (this.ca.store.dialect !== 'postgres') {
       // By rowid (one B-tree descent), and the CertID itself compared: a second CertID of the same hash is not this one.
       this.storedRead ??= this.ca.store.pointRead<StoredRow>('signet_ocsp_stored_answer', select().where('o.id', '=', '').where('o.cert_id', '=', '').compile().sql);
-      return this.storedRead([BigInt(key), certIdHex]);
+      return this.storedRead([key, certIdHex]);
     }
     this.storedReadBatch ??= this.ca.store.pointReadAll<StoredRow & { cert_id: string }>(
       'signet_ocsp_stored_answers',
@@ -305,7 +306,7 @@ export class OcspResponder {
     return new Promise((resolve, reject) => {
       const asked = this.waitingReads.get(certIdHex);
       if (asked) asked.waiting.push({ resolve, reject });
-      else this.waitingReads.set(certIdHex, { key, waiting: [{ resolve, reject }] });
+      else this.waitingReads.set(certIdHex, { key: key.toString(), waiting: [{ resolve, reject }] });
       if (!this.batchOut) void this.sendBatches();
     });
   }
@@ -697,9 +698,8 @@ export class OcspResponder {
    * requests) if not. So an answer given at time t reflects every revocation
    * committed, on any node, before t − revocationPollMs.
    */
-  private async revocationsFreshEnough(): Promise<void> {
-    if (performance.now() - this.lastPollStarted <= this.options.revocationPollMs) return;
-    await this.syncRevocations();
+  private revocationsLookedAtRecently(): boolean {
+    return performance.now() - this.lastPollStarted <= this.options.revocationPollMs;
   }
 
   /**
