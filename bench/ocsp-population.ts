@@ -4,7 +4,7 @@
  * beside one hot serial and a bare node:http server returning the same bytes on the same core (the ceiling).
  *
  *   npm run build && npx tsx bench/ocsp-population.ts [--population 1000000] [--stores sqlite,postgres] [--seconds 10]
- *     [--phases cold,hot,bare]   (one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
+ *     [--phases cold,hot,bare,floor]   (floor, SQLite: bare node:http doing the one-row read; one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
  *     [--warmup 3]               (seconds of cold questions first, unmeasured: a running server, not a fresh one)
  *
  * The store gets a hierarchy, one certificate and its answer signed ahead by presignCold; the database then
@@ -39,7 +39,7 @@ const POPULATION = Number(argument('population', '1000000'));
 const STORES = argument('stores', 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
 const SECONDS = Number(argument('seconds', '10'));
 /** --phases cold: only the cold phase (to profile it alone with SIGNET_BENCH_NODE_ARGS); ratios need cold and hot. */
-const PHASES = new Set(argument('phases', 'cold,hot,bare').split(','));
+const PHASES = new Set(argument('phases', 'cold,hot,bare,floor').split(','));
 /** Seconds of cold questions (not measured, none asked again) before the cold phase: the server's JIT and SQLite's cache of index interiors warm up. */
 const WARMUP = Number(argument('warmup', '3'));
 const PASSPHRASE = 'bench-passphrase';
@@ -218,6 +218,29 @@ try {
       await waitFor(`http://127.0.0.1:${barePort}/`, hotBody);
       const ceiling = PHASES.has('bare') ? await load(`http://127.0.0.1:${barePort}/`, () => hotBody, bare.pid!, () => []) : skipped;
       await stop(bare);
+      // The floor (SQLite): the same bare node:http server doing the responder's one-row read per question, no
+      // framework, no cache. What a cold answer costs any server that reads it from this store on this machine.
+      let floor = skipped;
+      if (PHASES.has('floor') && store === 'sqlite') {
+        const floorPort = await freePort();
+        const reader = pinned(
+          [
+            '-e',
+            `const { hash } = require('node:crypto');
+             const Database = require(${JSON.stringify(join(process.cwd(), 'node_modules/better-sqlite3'))});
+             const db = new Database(${JSON.stringify(env.SIGNET_DATABASE_URL)}, { readonly: true }); db.pragma('cache_size = -16384');
+             const read = db.prepare('SELECT o.serial, o.status, o.this_update, o.next_update, o.etag, o.der, r.serial AS revoked FROM ocsp_responses o LEFT JOIN revocations r ON r.serial = o.serial WHERE o.id = ? AND o.cert_id = ?');
+             require('http').createServer((req, res) => { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', () => {
+               const certId = Buffer.concat(parts).subarray(8);
+               const row = read.get(hash('sha256', certId, 'buffer').readBigUInt64BE(0) & 0x7fffffffffffffffn, certId.toString('hex'));
+               res.writeHead(row ? 200 : 404, { 'content-type': 'application/ocsp-response', 'content-length': row ? row.der.length : 0 }); res.end(row ? row.der : undefined); }); }).listen(${floorPort}, '127.0.0.1');`,
+          ],
+          {},
+        );
+        await waitFor(`http://127.0.0.1:${floorPort}/`, hotBody);
+        floor = await load(`http://127.0.0.1:${floorPort}/`, (n) => requestFor(prefix, (start + (warm.sent + cold.sent + n) * stride) % POPULATION), reader.pid!, () => []);
+        await stop(reader);
+      }
       const cpu = (f: Phase) => f.serverMs + f.postgresMs;
       row =
         `${store.padEnd(9)} ${fmt(POPULATION)} stored answers (seeded in ${seedSeconds.toFixed(0)} s), load ${load0.toFixed(1)}–${loadavg()[0]!.toFixed(1)}:\n` +
@@ -225,7 +248,8 @@ try {
         `hot ${fmt(hot.perSecond)}/s p50 ${hot.p50} ms p99 ${hot.p99} ms${hot.errors ? ` (${hot.errors} errors)` : ''}; bare node:http ${fmt(ceiling.perSecond)}/s\n` +
         `  cold/hot: ${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% by rate, ${((cpu(hot) / cpu(cold)) * 100).toFixed(0)}% per CPU-second of server${store === 'postgres' ? ' + PostgreSQL' : ''}\n` +
         `  CPU ms per answer (server / PostgreSQL / load generator): cold ${cold.serverMs.toFixed(3)} / ${cold.postgresMs.toFixed(3)} / ${cold.clientMs.toFixed(3)}, ` +
-        `hot ${hot.serverMs.toFixed(3)} / ${hot.postgresMs.toFixed(3)} / ${hot.clientMs.toFixed(3)}, bare ${ceiling.serverMs.toFixed(3)} / - / ${ceiling.clientMs.toFixed(3)}; server RSS after ${rss.toFixed(0)} MB`;
+        `hot ${hot.serverMs.toFixed(3)} / ${hot.postgresMs.toFixed(3)} / ${hot.clientMs.toFixed(3)}, bare ${ceiling.serverMs.toFixed(3)} / - / ${ceiling.clientMs.toFixed(3)}; server RSS after ${rss.toFixed(0)} MB` +
+        (floor === skipped ? '' : `\n  floor (bare node:http + the one-row read, distinct serials): ${fmt(floor.perSecond)}/s p99 ${floor.p99} ms, ${floor.serverMs.toFixed(3)} ms CPU per answer = ${((floor.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of bare by rate, ${((ceiling.serverMs / floor.serverMs) * 100).toFixed(0)}% by CPU`);
     } finally {
       await stop(server);
       // 1.6–2.3 GB per SQLite store of a million answers: not left behind in the temp folder.
@@ -237,4 +261,4 @@ try {
 } finally {
   await teardown?.();
 }
-console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}${WARMUP !== 3 ? ` --warmup ${WARMUP}` : ''}${PHASES.size < 3 ? ` --phases ${[...PHASES].join(',')}` : ''}`);
+console.log(`\n${lines.join('\n')}\n\nReproduce: npm run build && npx tsx bench/ocsp-population.ts --population ${POPULATION} --stores ${STORES.join(',')} --seconds ${SECONDS}${WARMUP !== 3 ? ` --warmup ${WARMUP}` : ''}${PHASES.size < 4 ? ` --phases ${[...PHASES].join(',')}` : ''}`);
