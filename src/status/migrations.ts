@@ -274,16 +274,21 @@ async function keyOcspResponses(db: Kysely<unknown>, dialect: Dialect): Promise<
       )
       .execute(db);
   } else {
-    // SQLite has no SHA-256: the keys are computed here, a page of rows at a time, and the rows copied by rowid.
+    // SQLite has no SHA-256: the keys are computed here, a page of rows at a time, into a table of (key, rowid)
+    // pairs; the rows are then copied in key order, so the new table grows at its end (copied in rowid order, random
+    // keys split pages all over it: 259 s for a million answers at load 7, against 20 s for the pairs).
+    // Kept in key order by its own key, so the copy below walks it without sorting (a sort would hold every row).
+    await sql`CREATE TABLE ocsp_responses_keys (id INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (id, rid)) WITHOUT ROWID`.execute(db);
     let after = 0;
     for (;;) {
       const page = await sql<{ rid: number; cert_id: string }>`SELECT rowid AS rid, cert_id FROM ocsp_responses WHERE rowid > ${after} ORDER BY rowid LIMIT 2000`.execute(db);
       if (page.rows.length === 0) break;
-      const pairs = page.rows.map((row) => sql`(${ocspAnswerKeyOf(row.cert_id)}, ${row.rid})`);
-      await sql`INSERT OR IGNORE INTO ocsp_responses_keyed (id, ${sql.raw(columns)})
-        SELECT k.column1, ${sql.raw(columns.split(', ').map((c) => `o.${c}`).join(', '))} FROM (VALUES ${sql.join(pairs)}) AS k JOIN ocsp_responses o ON o.rowid = k.column2`.execute(db);
+      await sql`INSERT INTO ocsp_responses_keys (id, rid) VALUES ${sql.join(page.rows.map((row) => sql`(${ocspAnswerKeyOf(row.cert_id)}, ${row.rid})`))}`.execute(db);
       after = page.rows[page.rows.length - 1]!.rid;
     }
+    await sql`INSERT OR IGNORE INTO ocsp_responses_keyed (id, ${sql.raw(columns)})
+      SELECT k.id, ${sql.raw(columns.split(', ').map((c) => `o.${c}`).join(', '))} FROM ocsp_responses_keys k JOIN ocsp_responses o ON o.rowid = k.rid ORDER BY k.id`.execute(db);
+    await sql`DROP TABLE ocsp_responses_keys`.execute(db);
   }
   await db.schema.dropTable('ocsp_responses').execute();
   await db.schema.alterTable('ocsp_responses_keyed').renameTo('ocsp_responses').execute();
