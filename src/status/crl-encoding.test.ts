@@ -10,6 +10,7 @@ import {
   CrlSizeChanged,
   TbsCertListWriter,
   encodeEntryWithSchema,
+  entriesLengthOf,
   maxEntryLength,
   sequenceHeader,
   type CrlEntry,
@@ -42,6 +43,24 @@ describe('streamed CRL encoding (docs/status.md)', () => {
       out.drainInto(bytes, 0);
       expect(bytes.toString('hex'), JSON.stringify(entry)).toBe(encodeEntryWithSchema(entry).toString('hex'));
     }
+  });
+
+  it('gives the DER length of a list from its tally by shape, as the entries written add up (the TBS headers are written first)', () => {
+    const entries = Array.from({ length: 3000 }, (_, i) => randomEntry(i));
+    // The tally as crl-publisher.ts counts it in SQL: serial octets with the sign octet, UTCTimes, the two extensions.
+    const tally = { entries: 0, serialOctets: 0, utcTimes: 0, reasons: 0, invalidityDates: 0, both: 0 };
+    let written = 0;
+    for (const e of entries) {
+      tally.entries += 1;
+      tally.serialOctets += Math.ceil(e.serial.length / 2) + (e.serial.length % 2 === 0 && parseInt(e.serial[0]!, 16) >= 8 ? 1 : 0);
+      if (e.revoked_at < '2050') tally.utcTimes += 1;
+      if (e.reason_code !== 0) tally.reasons += 1;
+      if (e.invalidity_date) tally.invalidityDates += 1;
+      if (e.reason_code !== 0 && e.invalidity_date) tally.both += 1;
+      written += encodeEntryWithSchema(e).length;
+    }
+    expect(entriesLengthOf(tally)).toBe(written);
+    expect(entriesLengthOf({ entries: 0, serialOctets: 0, utcTimes: 0, reasons: 0, invalidityDates: 0, both: 0 })).toBe(0);
   });
 
   it('writes the lines of a page the database aggregated (PostgreSQL) byte for byte as the entries themselves, with or without a shard key', () => {

@@ -9,16 +9,58 @@ import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, opensslRequest, runTool, TEST_PASSPHRASE, writePem, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { DEFAULT_EVIDENCE_OPTIONS, EvidenceService, verifyEvidencePackage } from '../evidence/evidence-report.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { randomBytes } from 'node:crypto';
+import type { CertificateAuthority } from '../ca/authority.js';
 import { signingStream, type Signer } from '../crypto/signer.js';
-import { CrlPublisher, DEFAULT_CRL_SCHEDULE } from './crl-publisher.js';
-import { readPublishedCrl, walkRevokedEntries } from './crl-reader.js';
+import { encodeEntryWithSchema } from './crl-encoding.js';
+import { CrlPublisher, DEFAULT_CRL_SCHEDULE, type CrlFaults } from './crl-publisher.js';
+import { readPublishedCrl, walkEntryFrames, walkRevokedEntries, walkRevokedEntryFrames } from './crl-reader.js';
 import { statusDb } from './schema.js';
-import { seedRevocations } from './test-support/bulk-revocations.js';
+import { insertRevocations, seedRevocations, type RevocationRow } from './test-support/bulk-revocations.js';
 
 afterAll(dropFreshStores);
 
 const PUBLIC_URL = 'http://127.0.0.1:8080';
 const HOUR_MS = 3_600_000;
+
+/** The CA with its issuer's signer replaced by `wrap(real signer)`: a token fault, or a signer that counts its signatures. */
+function withSigner(ca: CertificateAuthority, wrap: (real: Signer) => Signer): CertificateAuthority {
+  return new Proxy(ca, {
+    get(target, property) {
+      if (property === 'issuerContext') {
+        return async (caId: string) => {
+          const context = await target.issuerContext(caId);
+          return { ...context, signer: wrap(context.signer) };
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** The real signer, counting every signature it makes (whole or streamed). */
+function countingSigner(real: Signer, counter: { signatures: number }): Signer {
+  return {
+    keyAlgorithm: real.keyAlgorithm,
+    scheme: real.scheme,
+    hash: real.hash,
+    publicKeyInfo: real.publicKeyInfo,
+    signatureAlgorithm: real.signatureAlgorithm,
+    sign: (message) => (counter.signatures++, real.sign(message)),
+    startSigning: () => {
+      const stream = signingStream(real);
+      return { update: (part) => stream.update(part), sign: () => (counter.signatures++, stream.sign()) };
+    },
+  };
+}
+
+/** The entries of a piece of whole entries: where each starts and ends. */
+function entriesOf(piece: Buffer): Array<{ at: number; end: number; serialStart: number; serialEnd: number; timeStart: number }> {
+  const entries: Array<{ at: number; end: number; serialStart: number; serialEnd: number; timeStart: number }> = [];
+  walkEntryFrames(piece, 0, piece.length, (f) => void entries.push({ at: f.at, end: f.end, serialStart: f.serialStart, serialEnd: f.serialEnd, timeStart: f.timeStart }));
+  return entries;
+}
 
 /**
  * Issue 22, item 3: a long CRL is archived in pieces (crl_archive_pieces, migration 2500), each its own statement,
@@ -124,7 +166,7 @@ describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
     }
   });
 
-  it("stops a faulty signer's CRL in pieces before publication (the signature is verified over the archived pieces): no row, no audit entry, no piece left", async () => {
+  it("stops a faulty signer's CRL in pieces before publication (the signature is verified over the pieces as written): no row, no audit entry, no piece left", async () => {
     const ca = t.signet.ca;
     // A signer that signs one octet more than it is given: a token fault, a bit flipped in memory.
     const faultyCa = new Proxy(ca, {
@@ -162,6 +204,118 @@ describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
     expect((await db.selectFrom('audit_entries').select('hash').where('actor', '=', 'test:faulty').execute()).length).toBe(0);
     // The same publisher with the CA's own signer publishes.
     expect((await pieced.publish(h.issuing.caId, 'full', 'test')).entries).toBe(401);
+  });
+
+  /** Publishing with `faults` (and a signer that counts) fails with `expected`, and leaves no row, no audit entry and no piece. */
+  async function refusedWithNothingLeft(faults: CrlFaults, expected: RegExp, actor: string): Promise<{ signatures: number; error: unknown }> {
+    const counter = { signatures: 0 };
+    const publisher = new CrlPublisher(withSigner(t.signet.ca, (real) => countingSigner(real, counter)), PUBLIC_URL, { ...DEFAULT_CRL_SCHEDULE, pieceBytes: 1000 }, faults);
+    const db = statusDb(t.signet.store);
+    const countPieces = async () => Number((await db.selectFrom('crl_archive_pieces').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+    const before = { history: await t.signet.status.crls.history(h.issuing.caId), pieces: await countPieces() };
+    const error: unknown = await publisher.publish(h.issuing.caId, 'full', actor).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error, 'the publication should have been refused').toBeInstanceOf(Error);
+    const message = `${(error as Error).message} ${JSON.stringify((error as { params?: unknown }).params ?? '')}`;
+    expect(message).toMatch(expected);
+    expect(await t.signet.status.crls.history(h.issuing.caId)).toEqual(before.history);
+    expect(await countPieces()).toBe(before.pieces);
+    expect((await db.selectFrom('audit_entries').select('hash').where('actor', '=', actor).execute()).length).toBe(0);
+    return { signatures: counter.signatures, error };
+  }
+
+  it('lints the pieces as they are written, which are the octets signed: a wrong piece of entries is found (RFC 5280 §5.1.2.6, §5.3.1) and nothing is published', async () => {
+    // Each fault keeps the piece's length (a length that changes is refused before signing: next test); the lint
+    // sees the piece the signer signs and the archive keeps, so what it finds is in what would have been published.
+    const faults: Array<[string, (piece: Buffer) => void, RegExp]> = [
+      [
+        'a reasonCode written as unspecified',
+        (piece) => {
+          const at = piece.indexOf(Buffer.from('0403' + '0a0104', 'hex'));
+          piece[at + 4] = 0;
+        },
+        /reasonCode unspecified written out/,
+      ],
+      [
+        'a serial listed twice',
+        (piece) => {
+          const entries = entriesOf(piece);
+          const length = (e: (typeof entries)[number]) => e.serialEnd - e.serialStart;
+          const i = entries.findIndex((e, k) => k > 0 && length(e) === length(entries[k - 1]!));
+          piece.copy(piece, entries[i]!.serialStart, entries[i - 1]!.serialStart, entries[i - 1]!.serialEnd);
+        },
+        /listed twice/,
+      ],
+      [
+        'a revocationDate years after thisUpdate',
+        (piece) => {
+          const [first] = entriesOf(piece);
+          piece.write('49', first!.timeStart, 'latin1');
+        },
+        /revocationDate after thisUpdate/,
+      ],
+      [
+        'a negative serial',
+        (piece) => {
+          const [, , third] = entriesOf(piece);
+          piece[third!.serialStart] = 0xd0;
+        },
+        /negative serial/,
+      ],
+      [
+        'an entry that is not DER',
+        (piece) => {
+          const [first] = entriesOf(piece);
+          piece[first!.timeStart - 2] = 0x13; // revocationDate tagged PrintableString
+        },
+        /no revocation date|not DER|malformed/i,
+      ],
+    ];
+    for (const [what, spoil, finding] of faults) {
+      const { signatures } = await refusedWithNothingLeft({ entryPiece: (seq, piece) => (seq === 2 && spoil(piece), piece) }, finding, `test:wrong-piece`);
+      // The lint runs on what was signed: the CRL was signed (once) and then stopped, never published.
+      expect(signatures, what).toBe(1);
+    }
+    expect((await pieced.publish(h.issuing.caId, 'full', 'test')).entries).toBe(401);
+  });
+
+  it('signs nothing when the entries written are not the length the database counted for the TBS headers: longer or shorter', async () => {
+    const longer = await refusedWithNothingLeft(
+      { entryPiece: (seq, piece) => (seq === 3 ? Buffer.concat([piece, piece.subarray(0, entriesOf(piece)[0]!.end)]) : piece) },
+      /not the \d+ its headers announce: nothing signed/,
+      'test:longer',
+    );
+    expect(longer.signatures).toBe(0);
+    const shorter = await refusedWithNothingLeft(
+      { entryPiece: (seq, piece) => (seq === 3 ? piece.subarray(0, entriesOf(piece).at(-1)!.at) : piece) },
+      /not the \d+ its headers announce: nothing signed/,
+      'test:shorter',
+    );
+    expect(shorter.signatures).toBe(0);
+  });
+
+  it('publishes nothing when the archive does not hold the octets signed (an entry piece, the head or the tail changed by the store)', async () => {
+    for (const target of ['entries', 'head', 'tail'] as const) {
+      // The head (seq 0) and then the tail are stored once the CRL is signed, after every piece of entries.
+      let headStored = false;
+      const { signatures } = await refusedWithNothingLeft(
+        {
+          storedPiece: (seq, bytes) => {
+            const spoil = target === 'entries' ? seq === 2 : target === 'head' ? seq === 0 : headStored && seq > 0;
+            if (seq === 0) headStored = true;
+            if (!spoil) return bytes;
+            const copy = Buffer.from(bytes);
+            copy[copy.length - 1]! ^= 0x01;
+            return copy;
+          },
+        },
+        /is not the CRL signed/,
+        `test:store-${target}`,
+      );
+      expect(signatures, target).toBe(1);
+    }
   });
 
   it('a process killed with SIGKILL between pieces leaves no half CRL in force; the next publication takes the number and the dead pieces go', async () => {
@@ -207,4 +361,76 @@ describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
     expect((await db.selectFrom('crl_archive_pieces').select('seq').where('crl_id', '=', orphans[0]!.crl_id).execute()).length).toBe(0);
     for (const crl of [before, next, later]) expect((await reader.byNumber(h.issuing.caId, crl.crlNumber))!.der.equals(crl.der)).toBe(true);
   }, 180_000);
+});
+
+/**
+ * The TBS headers are written before the entries from the length the database counts by shape (serial length and
+ * sign octet, UTCTime or GeneralizedTime, reasonCode, invalidityDate): a CRL whose entries take every shape, in a
+ * year when revocation dates are of both time types (RFC 5280 §5.1.2.6), is published in pieces byte for byte as
+ * asn1-x509 encodes each entry, and OpenSSL accepts its signature.
+ */
+describe.each(storeBackends)('CRL entries of every shape counted before they are written, on %s', (backend) => {
+  let t: TestSignet;
+  let h: Hierarchy;
+  let dir: string;
+
+  beforeAll(async () => {
+    // 2051: revocations from before 2050 carry UTCTime, those since GeneralizedTime, and both are before thisUpdate.
+    const offsetMs = Date.UTC(2051, 2, 1) - Date.now();
+    t = await openTestSignet(backend, { publicUrl: PUBLIC_URL, clock: () => new Date(Date.now() + offsetMs) });
+    h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+    dir = mkdtempSync(join(tmpdir(), 'signet-crl-shapes-'));
+  }, 120_000);
+  afterAll(async () => {
+    await t?.signet.close();
+  });
+
+  it('publishes entries of every shape in pieces, each as asn1-x509 encodes it, signed over the counted length', async () => {
+    const rows: RevocationRow[] = [];
+    const serials = new Set<string>();
+    for (let i = 0; rows.length < 320; i++) {
+      // RFC 5280 §4.1.2.2: at most 20 octets, the sign octet included.
+      const octets = randomBytes(i % 3 === 0 ? 1 + (i % 19) : 1 + (i % 20));
+      if (i % 3 === 0) octets[0]! |= 0x80; // a 00 sign octet in front
+      else if (i % 3 === 1) octets[0] = 1 + (octets[0]! % 15); // an odd number of hex digits
+      else octets[0] = 0x10 + (octets[0]! % 0x70);
+      const serial = octets.toString('hex').replace(/^0/, '');
+      if (serials.has(serial)) continue;
+      serials.add(serial);
+      const year = [2049, 2050, 2030, 2051][i % 4]!;
+      rows.push({
+        serial,
+        revokedAt: new Date(Date.UTC(year, i % 2, 1 + (i % 28), i % 24, i % 60, (i * 7) % 60, i % 1000)).toISOString(),
+        reasonCode: [0, 1, 2, 3, 4, 5, 9, 10][i % 8]!,
+        invalidityDate: i % 5 === 0 ? new Date(Date.UTC(i % 2 ? 2049 : 2050, 5, 1 + (i % 28), 3, 4, 5, 678)).toISOString() : null,
+        notAfter: '2099-01-01T00:00:00.000Z',
+      });
+    }
+    await insertRevocations(t.signet.store, h.issuing.caId, rows);
+
+    const published = await new CrlPublisher(t.signet.ca, PUBLIC_URL, { ...DEFAULT_CRL_SCHEDULE, pieceBytes: 1000 }).publish(h.issuing.caId, 'full', 'test');
+    expect(published.entries).toBe(rows.length);
+    const row = await statusDb(t.signet.store).selectFrom('crl_archive').select('pieces').where('id', '=', published.id).executeTakeFirstOrThrow();
+    expect(Number(row.pieces)).toBeGreaterThan(10);
+
+    const bySerial = new Map(rows.map((r) => [r.serial, r]));
+    const reading = readPublishedCrl(published.der);
+    let listed = 0;
+    walkRevokedEntryFrames(reading, (frame) => {
+      const serial = published.der.toString('hex', frame.serialStart, frame.serialEnd).replace(/^00(?=[89a-f])/, '').replace(/^0/, '');
+      const stored = bySerial.get(serial);
+      expect(stored, serial).toBeDefined();
+      const expected = encodeEntryWithSchema({ serial: stored!.serial, revoked_at: stored!.revokedAt, reason_code: stored!.reasonCode, invalidity_date: stored!.invalidityDate });
+      expect(published.der.subarray(frame.at, frame.end).toString('hex'), serial).toBe(expected.toString('hex'));
+      listed += 1;
+    });
+    expect(listed).toBe(rows.length);
+    // Both time types are there, as the counted length assumed.
+    expect(published.der.includes(Buffer.from('\x18\x0f2050', 'latin1'))).toBe(true);
+    expect(published.der.includes(Buffer.from('\x17\x0d49', 'latin1'))).toBe(true);
+
+    const crlPath = join(dir, 'shapes.crl');
+    writeFileSync(crlPath, published.der);
+    expect(runTool('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-CAfile', writePem(dir, 'issuing.pem', h.issuing.der), '-noout']).stderr).toContain('verify OK');
+  });
 });

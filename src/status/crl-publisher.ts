@@ -25,11 +25,11 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
 import { sql } from 'kysely';
-import { signingStream, type Signer } from '../crypto/signer.js';
-import { startVerifying, verifySignature } from '../crypto/signature-verification.js';
-import { certificateListParts, EntryPieces, RevokedEntryEncoder, TbsCertListWriter, tbsCertListAround, type DerSink, type TbsCertListFields } from './crl-encoding.js';
-import { certificateSubjectDer, lintCrl, startCrlLintInParts, type CrlLintContext } from './crl-lint.js';
-import { readCrlFrameInParts, readPublishedCrl } from './crl-reader.js';
+import type { Signer } from '../crypto/signer.js';
+import { verifySignature } from '../crypto/signature-verification.js';
+import { EntryPieces, entriesLengthOf, RevokedEntryEncoder, TbsCertListWriter, type DerSink, type EntryTally, type TbsCertListFields } from './crl-encoding.js';
+import { certificateSubjectDer, lintCrl, type CrlLintContext } from './crl-lint.js';
+import { TbsCertListStream } from './crl-tbs-stream.js';
 import { statusDb, type CrlArchiveTable, type StatusTx } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -136,15 +136,18 @@ interface FinishedCrl {
   bytes: number;
 }
 
-/** Test seams: a crash between the pieces of a CRL being archived (src/status/crl-pieces.test.ts). */
+/** Test seams (src/status/crl-pieces.test.ts): faults the publisher must stop before anything is in force. */
 export interface CrlFaults {
+  /** A crash between the pieces of a CRL being archived. */
   afterArchivedPiece?: (seq: number) => void | Promise<void>;
+  /** A fault in the entry writer: piece `seq` of entries as written, replaced before the signer, the lint and the archive see it. */
+  entryPiece?: (seq: number, piece: Buffer) => Buffer;
+  /** A fault in the store: the octets it keeps for piece `seq` instead of those it was given. */
+  storedPiece?: (seq: number, bytes: Buffer) => Buffer;
 }
 
 /** Pieces left by a publication that never committed its row (a crash) are removed once this old. */
 const ORPHAN_PIECES_AGE_MS = 3_600_000;
-/** PostgreSQL hands the entries over as one string per this many rows (no object per row in node-postgres). */
-const PACKED_PAGE_ROWS = 10_000;
 
 const HOUR_MS = 3_600_000;
 /** SQLite's page cache while a CRL's entries pass through it (narrowPageCache). */
@@ -329,13 +332,33 @@ export class CrlPublisher {
         // The entries are written into pieces of schedule.pieceBytes; a piece that fills up is archived between
         // pages (crl_archive_pieces, seq 1…), so a CRL of a million entries never exists whole in this process.
         // A list that fits one piece stays in memory and is finished as before (stored whole when short).
+        // Once the first piece fills up, the database counts the entries by shape (entryTally): their DER length
+        // gives the TBS headers, and from then on each piece is signed, verified and linted as it is archived.
         const sink = new EntryPieces(this.schedule.pieceBytes);
         let archived = 0;
-        const archiveFull = async () => {
-          for (const piece of sink.takeFull()) {
-            if (archived === 0) await this.removeOrphanPieces(now);
-            await this.archivePiece(id, ++archived, piece, now);
-            releasePiece(piece);
+        let stream: TbsCertListStream | null = null;
+        let tally: Promise<EntryTally> | null = null;
+        const countEntries = () => {
+          if (!tally) {
+            tally = this.entryTally(caId, until, range);
+            // Awaited when the first piece fills up; a count asked for when the pass then fails is not an unhandled rejection.
+            tally.catch(() => undefined);
+          }
+          return tally;
+        };
+        const archiveFull = async (pageFull: boolean) => {
+          // PostgreSQL counts on a connection of its own while this process encodes the next pages; SQLite would
+          // count in this thread, so there only a list that fills a piece is counted.
+          if (pageFull && this.ca.store.dialect === 'postgres') void countEntries();
+          for (const written of sink.takeFull()) {
+            if (!stream) {
+              await this.removeOrphanPieces(now);
+              const signer = issuer.signer;
+              const verification = { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities };
+              stream = new TbsCertListStream(fields, entriesLengthOf(await countEntries()), signer, verification, lintContext);
+            }
+            await this.archiveEntries(id, ++archived, written, stream, now);
+            sink.recycle(written);
           }
         };
         // thisUpdate is whole seconds; the entries are read up to the exact moment, which created_at records.
@@ -346,10 +369,9 @@ export class CrlPublisher {
           if (archived > 0) await this.discardPieces(id);
           throw error;
         }
-        const finished =
-          archived === 0
-            ? await this.finishWhole(id, fields, sink.takeRest(), issuer.signer, lintContext, caId, now)
-            : await this.finishInPieces(id, fields, sink, archived, issuer.signer, lintContext, caId, now);
+        const finished = stream
+          ? await this.finishInPieces(id, sink, archived, stream, caId, now)
+          : await this.finishWhole(id, fields, sink.takeRest(), issuer.signer, lintContext, caId, now);
         const { der, pieces, sha256, bytes } = finished;
         const row: CrlArchiveTable = {
           id,
@@ -463,61 +485,40 @@ export class CrlPublisher {
     return { der, pieces: seq, sha256, bytes: der.length };
   }
 
+  /** Piece `seq` of entries: signed, verified and linted (stream.entries), then archived; the caller may reuse it after. */
+  private async archiveEntries(id: string, seq: number, written: Buffer, stream: TbsCertListStream, now: Date): Promise<void> {
+    const piece = this.faults.entryPiece?.(seq, written) ?? written;
+    stream.entries(piece);
+    await this.archivePiece(id, seq, piece, now);
+  }
+
   /**
-   * A CRL whose entries were archived as pieces 1…n while they were read: as the archived pieces are read back,
-   * one at a time, the TBS is signed (Signer.startSigning), the signature check against the CA key is fed
-   * (startVerifying) and the lint checks the entries (startCrlLintInParts). The head (CertificateList and TBS
-   * headers, fields, list header) becomes piece 0 and the tail (extensions, signatureAlgorithm, signature) piece
-   * n+1; the lint then reads the frame and fields from them, the signature is checked, and the SHA-256 recorded is
-   * that of the archived pieces. A finding or a bad signature removes the pieces: nothing is ever in force.
+   * A CRL whose entries were signed, verified, linted and archived as pieces 1…n while they were read (stream):
+   * once they add up to the length the TBS headers announced (else nothing is signed), the TBS is signed, the head
+   * (CertificateList and TBS headers, fields, list header) becomes piece 0 and the tail (extensions,
+   * signatureAlgorithm, signature) piece n+1; the lint reads the frame and fields from them, the signature is
+   * checked against the CA key, and the archive must hold exactly the octets signed (archiveSha256). A finding, a
+   * bad signature or an archive that differs removes the pieces: nothing is ever in force. Nothing is read back.
    */
-  private async finishInPieces(
-    id: string,
-    fields: TbsCertListFields,
-    sink: EntryPieces,
-    archivedBefore: number,
-    signer: Signer,
-    lintContext: CrlLintContext,
-    caId: string,
-    now: Date,
-  ): Promise<FinishedCrl> {
+  private async finishInPieces(id: string, sink: EntryPieces, archivedBefore: number, stream: TbsCertListStream, caId: string, now: Date): Promise<FinishedCrl> {
     try {
       let last = archivedBefore;
-      for (const piece of sink.takeRest()) {
-        await this.archivePiece(id, ++last, piece, now);
-        releasePiece(piece);
+      for (const written of sink.takeRest()) {
+        await this.archiveEntries(id, ++last, written, stream, now);
+        releasePiece(written);
       }
-      const around = tbsCertListAround(fields, sink.length);
-      // One pass over the archived entries: the signer, the signature check against the CA key and the lint's
-      // entry checks all take each piece as it is read back.
-      const signing = signingStream(signer);
-      const verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, { distinguishingId: signer.distinguishingId, sm2Keys: this.ca.sm2Identities });
-      const lint = startCrlLintInParts(lintContext, fields.thisUpdate);
-      signing.update(around.head);
-      verifying.update(around.head);
-      for await (const piece of this.readPieces(id, 1, last)) {
-        signing.update(piece);
-        verifying.update(piece);
-        lint.piece(piece);
-      }
-      signing.update(around.tail);
-      verifying.update(around.tail);
-      const signature = await signing.sign();
-      const tbsLength = around.head.length + sink.length + around.tail.length;
-      const { algorithm, bitString, header } = certificateListParts(tbsLength, signer.signatureAlgorithm, signature);
-      const head = Buffer.concat([header, around.head]);
-      const tail = Buffer.concat([around.tail, algorithm, bitString]);
+      const { head, tail, signature } = await stream.sign();
       await this.archivePiece(id, 0, head, now);
       await this.archivePiece(id, last + 1, tail, now);
 
       // The frame and fields from the head and tail as archived; a list out of serial order is walked again for repeats.
-      const findings = await lint.finish({ head, tail, entryPieces: () => this.readPieces(id, 1, last) });
+      const findings = await stream.lintFindings({ head, tail, entryPieces: () => this.readPieces(id, 1, last) });
       if (findings.length > 0) throw new SignetError('crl.lint-failed', 500, { caId, detail: findings.join('; ') });
-      // As for certificates: a faulty signer must never publish garbage. The lint read this frame without a finding.
-      const check = verifying.verify(readPublishedCrl(readCrlFrameInParts(head, tail).skeleton).signature);
+      // As for certificates: a faulty signer must never publish garbage.
+      const check = stream.verify(signature);
       if (!check.ok) throw new Error(`the signer of ${caId} produced a bad CRL signature: ${check.reason}`);
-      const bytes = header.length + tbsLength + algorithm.length + bitString.length;
-      return { der: null, pieces: last + 2, sha256: await this.archivedSha256(id, last + 1, bytes), bytes };
+      const bytes = head.length + stream.entriesLength + tail.length;
+      return { der: null, pieces: last + 2, sha256: await this.archiveSha256(id, last + 1, bytes, head, stream.restSha256()), bytes };
     } catch (error) {
       await this.discardPieces(id);
       throw error;
@@ -538,7 +539,8 @@ export class CrlPublisher {
 
   /** One piece of `crlId`, in a statement of its own (the store copies one piece at a time, never the whole CRL). */
   private async archivePiece(crlId: string, seq: number, bytes: Buffer, now: Date): Promise<void> {
-    await statusDb(this.ca.store).insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes, created_at: now.toISOString() }).execute();
+    const stored = this.faults.storedPiece?.(seq, bytes) ?? bytes;
+    await statusDb(this.ca.store).insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes: stored, created_at: now.toISOString() }).execute();
     await this.faults.afterArchivedPiece?.(seq);
   }
 
@@ -562,26 +564,44 @@ export class CrlPublisher {
   }
 
   /**
-   * The SHA-256 of the archived pieces 0…last, which must add up to `bytes` octets: PostgreSQL computes it itself (the
-   * pieces would otherwise come over as hex text, twice their size); SQLite hands each piece over as it is.
+   * The SHA-256 of the archived pieces 0…last, after checking that they are the octets signed: `head`, then octets
+   * whose SHA-256 is `restSha256`, `bytes` in all. PostgreSQL hashes them itself (they would otherwise come over
+   * as hex text, twice their size); SQLite hands each piece over as it is.
    */
-  private async archivedSha256(crlId: string, last: number, bytes: number): Promise<string> {
+  private async archiveSha256(crlId: string, last: number, bytes: number, head: Buffer, restSha256: string): Promise<string> {
+    let archived: { sha256: string; head: string; rest: string; octets: number; pieces: number } | undefined;
     if (this.ca.store.dialect === 'postgres') {
-      const { rows } = await sql<{ sha256: string; octets: string | number; pieces: string | number }>`
-        select encode(sha256(string_agg(bytes, ''::bytea order by seq)), 'hex') as sha256, sum(length(bytes)) as octets, count(*) as pieces
-        from crl_archive_pieces where crl_id = ${crlId}`.execute(statusDb(this.ca.store));
+      const { rows } = await sql<{ sha256: string | null; head: string | null; rest: string | null; octets: string | number | null; pieces: string | number }>`
+        select encode(sha256(a.whole), 'hex') as sha256,
+               encode(sha256(substring(a.whole from 1 for ${head.length})), 'hex') as head,
+               encode(sha256(substring(a.whole from ${head.length + 1})), 'hex') as rest,
+               length(a.whole) as octets, a.pieces
+        from (select string_agg(bytes, ''::bytea order by seq) as whole, count(*) as pieces from crl_archive_pieces where crl_id = ${crlId}) a`.execute(
+        statusDb(this.ca.store),
+      );
       const row = rows[0];
-      if (!row || Number(row.octets) !== bytes || Number(row.pieces) !== last + 1) throw new Error(`CRL ${crlId} is not whole in the archive`);
-      return row.sha256;
+      if (row?.sha256 && row.head && row.rest) archived = { sha256: row.sha256, head: row.head, rest: row.rest, octets: Number(row.octets), pieces: Number(row.pieces) };
+    } else {
+      const whole = createHash('sha256');
+      const headHash = createHash('sha256');
+      const rest = createHash('sha256');
+      let octets = 0;
+      let pieces = 0;
+      for await (const piece of this.readPieces(crlId, 0, last)) {
+        whole.update(piece);
+        const inHead = Math.max(0, Math.min(piece.length, head.length - octets));
+        headHash.update(piece.subarray(0, inHead));
+        rest.update(piece.subarray(inHead));
+        octets += piece.length;
+        pieces += 1;
+      }
+      archived = { sha256: whole.digest('hex'), head: headHash.digest('hex'), rest: rest.digest('hex'), octets, pieces };
     }
-    const hash = createHash('sha256');
-    let octets = 0;
-    for await (const piece of this.readPieces(crlId, 0, last)) {
-      hash.update(piece);
-      octets += piece.length;
+    const signedHead = createHash('sha256').update(head).digest('hex');
+    if (!archived || archived.octets !== bytes || archived.pieces !== last + 1 || archived.head !== signedHead || archived.rest !== restSha256) {
+      throw new Error(`CRL ${crlId} in the archive is not the CRL signed`);
     }
-    if (octets !== bytes) throw new Error(`CRL ${crlId} is not whole in the archive`);
-    return hash.digest('hex');
+    return archived.sha256;
   }
 
   /** One piece as the archive holds it, in a query of its own. */
@@ -642,25 +662,65 @@ export class CrlPublisher {
     return Number(row.value);
   }
 
+  /** The revocations a CRL of `caId` lists: unexpired at `until`, numbered in the commit range, in the partition's shard keys. */
+  private entriesInRange(caId: string, until: string, range: CommitRange) {
+    let query = statusDb(this.ca.store)
+      .selectFrom('revocations')
+      .where('issuer_ca_id', '=', caId)
+      .where('commit_seq', '<=', range.through)
+      .where('not_after', '>=', until);
+    if (range.after !== null) query = query.where('commit_seq', '>', range.after);
+    if (range.shards) {
+      query = query.where('crl_shard', '>=', range.shards.from);
+      if (range.shards.below !== null) query = query.where('crl_shard', '<', range.shards.below);
+    }
+    return query;
+  }
+
+  /**
+   * What the DER length of the entries writeEntries will write depends on (entriesLengthOf), counted by the database
+   * in one aggregate over the same rows (the covering index, no sort): how many, their serials' INTEGER octets
+   * (RevokedEntryEncoder: minimal hex, a 00 sign octet before a first digit 8-f of an even count), UTCTimes (a year
+   * before 2050, RFC 5280 §5.1.2.6), reasonCode and invalidityDate extensions. The revocations in a CRL's range are
+   * final (migration 0100's guard) and membership is by commit number, so the count and the pass see the same rows.
+   */
+  private async entryTally(caId: string, until: string, range: CommitRange): Promise<EntryTally> {
+    // Code points, not collations: 56 is '8' (so 8, 9, A-F and a-f need the sign octet), and '2050' is compared octet by octet.
+    const postgres = this.ca.store.dialect === 'postgres';
+    const firstDigit = postgres ? sql`ascii(serial)` : sql`unicode(serial)`;
+    const utc = postgres ? sql`revoked_at < '2050' collate "C"` : sql`revoked_at < '2050'`;
+    const row = await this.entriesInRange(caId, until, range)
+      .select([
+        sql<string | number>`count(*)`.as('entries'),
+        sql<string | number | null>`sum(length(serial))`.as('digits'),
+        sql<string | number | null>`sum(length(serial) % 2)`.as('odd'),
+        sql<string | number>`count(case when length(serial) % 2 = 0 and ${firstDigit} >= 56 then 1 end)`.as('signs'),
+        sql<string | number>`count(case when ${utc} then 1 end)`.as('utc_times'),
+        sql<string | number>`count(case when reason_code <> 0 then 1 end)`.as('reasons'),
+        sql<string | number>`count(invalidity_date)`.as('invalidity_dates'),
+        sql<string | number>`count(case when reason_code <> 0 then invalidity_date end)`.as('both'),
+      ])
+      .executeTakeFirstOrThrow();
+    return {
+      entries: Number(row.entries),
+      // A serial of d hex digits takes ceil(d / 2) octets, one more with the sign octet.
+      serialOctets: (Number(row.digits ?? 0) + Number(row.odd ?? 0)) / 2 + Number(row.signs),
+      utcTimes: Number(row.utc_times),
+      reasons: Number(row.reasons),
+      invalidityDates: Number(row.invalidity_dates),
+      both: Number(row.both),
+    };
+  }
+
   /** Writes the revoked, unexpired certificates of `caId` in the commit range into `out`, in serial order, a page at a time (afterPage after each); returns how many. */
-  private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink, afterPage: () => Promise<void>): Promise<number> {
+  private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink, afterPage: (pageFull: boolean) => Promise<void>): Promise<number> {
     const encoder = new RevokedEntryEncoder();
     const db = statusDb(this.ca.store);
     const shards = range.shards;
     // Only the columns of the covering index in use: one more would make SQLite visit the table for every row.
     const entriesFrom = (after: string, afterShard: string) => {
-      let query = db
-        .selectFrom('revocations')
-        .select(['serial', 'revoked_at', 'reason_code', 'invalidity_date'])
-        .where('issuer_ca_id', '=', caId)
-        .where('commit_seq', '<=', range.through)
-        .where('not_after', '>=', until);
-      if (range.after !== null) query = query.where('commit_seq', '>', range.after);
-      if (shards) {
-        query = query.where(sql<boolean>`(crl_shard, serial) > (${afterShard}, ${after})`).where('crl_shard', '>=', shards.from);
-        if (shards.below !== null) query = query.where('crl_shard', '<', shards.below);
-        return query.orderBy('crl_shard').orderBy('serial');
-      }
+      const query = this.entriesInRange(caId, until, range).select(['serial', 'revoked_at', 'reason_code', 'invalidity_date']);
+      if (shards) return query.where(sql<boolean>`(crl_shard, serial) > (${afterShard}, ${after})`).orderBy('crl_shard').orderBy('serial');
       return query.where('serial', '>', after).orderBy('serial');
     };
 
@@ -671,42 +731,49 @@ export class CrlPublisher {
       : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
     const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
     const writePages = async (executor: StatusTx, pageRows: number): Promise<number> => {
-      let count = 0;
-      let after = '';
-      let afterShard = shards ? shards.from : '';
-      for (;;) {
+      const fetchPage = async (after: string, afterShard: string) => {
         const rows = entriesFrom(after, afterShard).limit(pageRows);
         // string_agg: PostgreSQL's, and SQLite's since 3.44 (with ORDER BY inside the aggregate).
         const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
           select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${shards ? rows.select('crl_shard') : rows}) e`.execute(executor);
-        const page = pages[0]?.page ?? null;
-        const n = Number(pages[0]?.n ?? 0);
+        return { page: pages[0]?.page ?? null, n: Number(pages[0]?.n ?? 0) };
+      };
+      let count = 0;
+      let next: ReturnType<typeof fetchPage> | null = fetchPage('', shards ? shards.from : '');
+      while (next) {
+        const { page, n } = await next;
         if (page === null || n === 0) return count;
+        next = null;
+        if (n === pageRows) {
+          // The last line's serial (and shard key) is where the next page starts: asked for at once, so that
+          // PostgreSQL reads it while this process encodes this one (SQLite answers in this thread all the same).
+          const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+          next = fetchPage(last[0]!, shards ? last[4]! : '');
+          // Awaited below; a page asked for when this one then fails is not an unhandled rejection.
+          next.catch(() => undefined);
+        }
         let lines = 0;
         for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
         if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
         count += n;
-        await afterPage();
-        if (n < pageRows) return count;
-        // The last line's serial (and shard key) is where the next page starts.
-        const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
-        after = last[0]!;
-        if (shards) afterShard = last[4]!;
+        await afterPage(n === pageRows);
       }
+      return count;
     };
 
     if (this.ca.store.dialect === 'postgres') {
       // Statistics taken before a mass revocation made the planner sort the rest of the list for every page (42-82 s
       // for a million); the covering index gives the order, so this transaction never sorts and never collects row
-      // ids in a bitmap first. Pages are large: each is a round trip.
+      // ids in a bitmap first. Pages stay small (node-postgres grows a buffer by doubling for each large row and
+      // drops it after; 10,000-row pages cost 20-50 MB of peak RSS): the next page is asked for before this one is encoded.
       return db.transaction().execute(async (trx) => {
         await sql`set transaction read only`.execute(trx);
         await sql`set local enable_sort = off`.execute(trx);
         await sql`set local enable_bitmapscan = off`.execute(trx);
-        return writePages(trx, PACKED_PAGE_ROWS);
+        return writePages(trx, this.schedule.pageSize);
       });
     }
-    // SQLite's planner takes the covering index whatever the statistics; its pages stay small (no round trip).
+    // SQLite's planner takes the covering index whatever the statistics.
     return writePages(db, this.schedule.pageSize);
   }
 

@@ -42,8 +42,23 @@ const UTC_TIME = 0x17;
 const GENERALIZED_TIME = 0x18;
 const EXTENSIONS_TAG = 0xa0;
 
-/** One DER element at `at`, inside `[at, limit)`: low tag numbers only (all a CRL uses), definite minimal length. */
-function element(der: Buffer, at: number, limit: number, what: string): Element {
+/**
+ * What a message says of one part of the entry being walked ("the serial of entry 12"), put into words only when
+ * a message is made: a million entries walked build no string each (walkEntryFrames).
+ */
+class EntryLabel {
+  part = '';
+  number = 0;
+  toString(): string {
+    return `${this.part} ${this.number}`;
+  }
+}
+
+/**
+ * One DER element at `at`, inside `[at, limit)`: low tag numbers only (all a CRL uses), definite minimal length.
+ * Written into `into` when given (the entry walk reuses its elements rather than make four objects per entry).
+ */
+function element(der: Buffer, at: number, limit: number, what: string | EntryLabel, into?: Element): Element {
   if (at + 2 > limit) throw new CrlMalformed(`${what} is cut short`);
   const tag = der[at]!;
   if ((tag & 0x1f) === 0x1f) throw new CrlMalformed(`${what} has a high tag number`);
@@ -62,7 +77,12 @@ function element(der: Buffer, at: number, limit: number, what: string): Element 
   }
   const end = start + length;
   if (end > limit) throw new CrlMalformed(`${what} runs past its container`);
-  return { tag, start, end, at };
+  if (!into) return { tag, start, end, at };
+  into.tag = tag;
+  into.start = start;
+  into.end = end;
+  into.at = at;
+  return into;
 }
 
 function expectTag(e: Element, tags: number[], what: string): Element {
@@ -184,6 +204,10 @@ export interface EntryFrame {
   timeEnd: number;
 }
 
+function emptyElement(): Element {
+  return { tag: 0, start: 0, end: 0, at: 0 };
+}
+
 /**
  * Walks every entry's frame (RevokedCertificate ::= SEQUENCE { userCertificate
  * INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }) and
@@ -201,19 +225,28 @@ export function walkRevokedEntryFrames(crl: PublishedCrlReading, visit: (frame: 
 export function walkEntryFrames(der: Buffer, start: number, end: number, visit: (frame: EntryFrame) => boolean | void, numberedFrom = 0): number {
   let count = numberedFrom;
   const frame: EntryFrame = { at: 0, end: 0, serialStart: 0, serialEnd: 0, timeAt: 0, timeStart: 0, timeEnd: 0 };
+  // Reused for every entry: a walk over a million entries makes no object or string per entry (the young
+  // generation would otherwise fill with them while the publisher holds a page of entries, and grow).
+  const label = new EntryLabel();
+  const [entry, serial, time, extensions] = [emptyElement(), emptyElement(), emptyElement(), emptyElement()];
   for (let at = start; at < end; ) {
-    const entry = element(der, at, end, `revoked entry ${count + 1}`);
+    label.number = count + 1;
+    label.part = 'revoked entry';
+    element(der, at, end, label, entry);
     if (entry.tag !== SEQUENCE) throw new CrlMalformed(`revoked entry ${count + 1} is not a SEQUENCE`);
-    const serial = element(der, entry.start, entry.end, `the serial of entry ${count + 1}`);
+    label.part = 'the serial of entry';
+    element(der, entry.start, entry.end, label, serial);
     if (serial.tag !== INTEGER || serial.end === serial.start) throw new CrlMalformed(`entry ${count + 1} does not start with an INTEGER`);
     // X.690 §8.3.2: the shortest two's complement, or two encodings of one serial could both appear.
     if (serial.end - serial.start > 1 && ((der[serial.start] === 0 && der[serial.start + 1]! < 0x80) || (der[serial.start] === 0xff && der[serial.start + 1]! >= 0x80))) {
       throw new CrlMalformed(`the serial of entry ${count + 1} is not minimally encoded`);
     }
-    const time = element(der, serial.end, entry.end, `the revocation date of entry ${count + 1}`);
+    label.part = 'the revocation date of entry';
+    element(der, serial.end, entry.end, label, time);
     if (time.tag !== UTC_TIME && time.tag !== GENERALIZED_TIME) throw new CrlMalformed(`entry ${count + 1} has no revocation date`);
     if (time.end !== entry.end) {
-      const extensions = element(der, time.end, entry.end, `the extensions of entry ${count + 1}`);
+      label.part = 'the extensions of entry';
+      element(der, time.end, entry.end, label, extensions);
       if (extensions.tag !== SEQUENCE || extensions.end !== entry.end) throw new CrlMalformed(`entry ${count + 1} has fields RFC 5280 does not define`);
     }
     count += 1;

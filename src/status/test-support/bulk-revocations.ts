@@ -53,3 +53,27 @@ export function seededShard(index: number): string {
 export function seededSerial(index: number): string {
   return `5${index.toString(16).padStart(31, '0')}`;
 }
+
+/** One revocation as a test wants it on a CRL: any serial (minimal hex), times, reason and invalidity date. */
+export interface RevocationRow {
+  serial: string;
+  revokedAt: string;
+  reasonCode: number;
+  invalidityDate: string | null;
+  notAfter: string;
+}
+
+/** Test support: `rows` revoked under `caId` in one transaction, numbered by the commit-order counter as revokeCertificate numbers them. */
+export async function insertRevocations(store: SignetDatabase, caId: string, rows: RevocationRow[]): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    const counter = await sql<{ value: number | string }>`SELECT value FROM status_counters WHERE name = 'revocations'`.execute(trx);
+    let seq = Number(counter.rows[0]?.value ?? 0);
+    for (const row of rows) {
+      seq += 1;
+      await sql`
+        INSERT INTO revocations (serial, issuer_ca_id, reason_code, ground, revoked_at, invalidity_date, requested_by, justification, channel, not_after, commit_seq, crl_shard)
+        VALUES (${row.serial}, ${caId}, ${row.reasonCode}, NULL, ${row.revokedAt}, ${row.invalidityDate}, 'test:rows', NULL, 'ca', ${row.notAfter}, ${seq}, '0000')`.execute(trx);
+    }
+    await sql`UPDATE status_counters SET value = ${seq} WHERE name = 'revocations'`.execute(trx);
+  });
+}
