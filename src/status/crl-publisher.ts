@@ -24,7 +24,7 @@ import { keyIdentifier } from '../crypto/public-key.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Signer } from '../crypto/signer.js';
 import { verifySignature } from '../crypto/signature-verification.js';
 import { EntryPieces, entriesLengthOf, RevokedEntryEncoder, TbsCertListWriter, type DerSink, type EntryTally, type TbsCertListFields } from './crl-encoding.js';
@@ -241,7 +241,9 @@ export class CrlPublisher {
    * million entries is never held whole by the process that publishes it (issue 22: ≤ 200 MB). `bytes`: its length.
    */
   async publishArchived(caId: string, kind: CrlKind, actor: string, options: PublishOptions = {}): Promise<CrlSummary & { bytes: number }> {
-    const { summary, bytes } = await this.publishCrl(caId, kind, actor, options);
+    const { summary, bytes, der } = await this.publishCrl(caId, kind, actor, options);
+    // Nobody holds a short CRL's buffer once its row is in (this call hands no bytes back): freed now, not at a GC.
+    if (der) releaseBuffer(der);
     return { ...summary, bytes };
   }
 
@@ -458,9 +460,11 @@ export class CrlPublisher {
     caId: string,
     now: Date,
   ): Promise<FinishedCrl> {
-    const entries = Buffer.concat(entryParts);
+    const entries = entryParts.length === 1 ? entryParts[0]! : Buffer.concat(entryParts);
     const writer = new TbsCertListWriter(fields, entries.length);
     entries.copy(writer.target, writer.reserve(entries.length));
+    // The piece the entries were written in (a MiB) is freed now: 64 partitions' worth otherwise waits for a GC.
+    for (const part of [entries, ...entryParts]) releasePiece(part);
     const tbs = writer.finish();
     const signature = await signer.sign(tbs);
     // As for certificates: a faulty signer must never publish garbage.
@@ -663,13 +667,14 @@ export class CrlPublisher {
   }
 
   /** The revocations a CRL of `caId` lists: unexpired at `until`, numbered in the commit range, in the partition's shard keys. */
-  private entriesInRange(caId: string, until: string, range: CommitRange) {
+  private entriesInRange(caId: string, until: string, range: CommitRange, keyset?: RawBuilder<boolean>) {
     let query = statusDb(this.ca.store)
       .selectFrom('revocations')
       .where('issuer_ca_id', '=', caId)
       .where('commit_seq', '<=', range.through)
       .where('not_after', '>=', until);
     if (range.after !== null) query = query.where('commit_seq', '>', range.after);
+    if (keyset) query = query.where(keyset);
     if (range.shards) {
       query = query.where('crl_shard', '>=', range.shards.from);
       if (range.shards.below !== null) query = query.where('crl_shard', '<', range.shards.below);
@@ -719,9 +724,10 @@ export class CrlPublisher {
     const shards = range.shards;
     // Only the columns of the covering index in use: one more would make SQLite visit the table for every row.
     const entriesFrom = (after: string, afterShard: string) => {
-      const query = this.entriesInRange(caId, until, range).select(['serial', 'revoked_at', 'reason_code', 'invalidity_date']);
-      if (shards) return query.where(sql<boolean>`(crl_shard, serial) > (${afterShard}, ${after})`).orderBy('crl_shard').orderBy('serial');
-      return query.where('serial', '>', after).orderBy('serial');
+      // The keyset before the shard range: SQLite then starts each page at the keyset in the partition index.
+      const keyset = shards ? sql<boolean>`(crl_shard, serial) > (${afterShard}, ${after})` : sql<boolean>`serial > ${after}`;
+      const query = this.entriesInRange(caId, until, range, keyset).select(['serial', 'revoked_at', 'reason_code', 'invalidity_date']);
+      return shards ? query.orderBy('crl_shard').orderBy('serial') : query.orderBy('serial');
     };
 
     // Keyset pages, each aggregated by the database into one string (RevokedEntryEncoder.writeLine): an object per
@@ -730,7 +736,7 @@ export class CrlPublisher {
       ? sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-') || ' ' || e.crl_shard`
       : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
     const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
-    const writePages = async (executor: StatusTx, pageRows: number): Promise<number> => {
+    const writePages = async (executor: StatusTx, pageRows: number, prefetch: boolean): Promise<number> => {
       const fetchPage = async (after: string, afterShard: string) => {
         const rows = entriesFrom(after, afterShard).limit(pageRows);
         // string_agg: PostgreSQL's, and SQLite's since 3.44 (with ORDER BY inside the aggregate).
@@ -744,11 +750,12 @@ export class CrlPublisher {
         const { page, n } = await next;
         if (page === null || n === 0) return count;
         next = null;
-        if (n === pageRows) {
+        let nextAt: string[] | null = null;
+        if (n === pageRows) nextAt = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+        if (nextAt && prefetch) {
           // The last line's serial (and shard key) is where the next page starts: asked for at once, so that
-          // PostgreSQL reads it while this process encodes this one (SQLite answers in this thread all the same).
-          const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
-          next = fetchPage(last[0]!, shards ? last[4]! : '');
+          // PostgreSQL reads it while this process encodes this one.
+          next = fetchPage(nextAt[0]!, shards ? nextAt[4]! : '');
           // Awaited below; a page asked for when this one then fails is not an unhandled rejection.
           next.catch(() => undefined);
         }
@@ -757,6 +764,7 @@ export class CrlPublisher {
         if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
         count += n;
         await afterPage(n === pageRows);
+        if (nextAt && !next) next = fetchPage(nextAt[0]!, shards ? nextAt[4]! : '');
       }
       return count;
     };
@@ -770,11 +778,11 @@ export class CrlPublisher {
         await sql`set transaction read only`.execute(trx);
         await sql`set local enable_sort = off`.execute(trx);
         await sql`set local enable_bitmapscan = off`.execute(trx);
-        return writePages(trx, this.schedule.pageSize);
+        return writePages(trx, this.schedule.pageSize, true);
       });
     }
-    // SQLite's planner takes the covering index whatever the statistics.
-    return writePages(db, this.schedule.pageSize);
+    // SQLite's planner takes the covering index whatever the statistics; it answers in this thread (nothing to overlap).
+    return writePages(db, this.schedule.pageSize, false);
   }
 
   private async highestNumber(caId: string): Promise<number> {
@@ -999,6 +1007,12 @@ export class CrlPublisher {
 function releasePiece(piece: Buffer): void {
   const buffer = piece.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
   if (piece.byteOffset === 0 && buffer.byteLength > Buffer.poolSize && typeof buffer.transfer === 'function') buffer.transfer(0);
+}
+
+/** releasePiece for a view into a buffer of its own (a CRL finished in place by TbsCertListWriter); the caller must be done with it. */
+function releaseBuffer(view: Buffer): void {
+  const buffer = view.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (buffer.byteLength > Buffer.poolSize && typeof buffer.transfer === 'function') buffer.transfer(0);
 }
 
 function servedKey(caId: string, kind: CrlKind, partition: CrlPartition | null): string {

@@ -54,11 +54,13 @@ class EntryLabel {
   }
 }
 
-/**
- * One DER element at `at`, inside `[at, limit)`: low tag numbers only (all a CRL uses), definite minimal length.
- * Written into `into` when given (the entry walk reuses its elements rather than make four objects per entry).
- */
-function element(der: Buffer, at: number, limit: number, what: string | EntryLabel, into?: Element): Element {
+/** One DER element at `at`, inside `[at, limit)`: low tag numbers only (all a CRL uses), definite minimal length. */
+function element(der: Buffer, at: number, limit: number, what: string): Element {
+  return entryElement(der, at, limit, what, { tag: 0, start: 0, end: 0, at: 0 });
+}
+
+/** element(), written into `into`: the entry walk reuses its elements rather than make four objects per entry. */
+function entryElement(der: Buffer, at: number, limit: number, what: string | EntryLabel, into: Element): Element {
   if (at + 2 > limit) throw new CrlMalformed(`${what} is cut short`);
   const tag = der[at]!;
   if ((tag & 0x1f) === 0x1f) throw new CrlMalformed(`${what} has a high tag number`);
@@ -77,7 +79,6 @@ function element(der: Buffer, at: number, limit: number, what: string | EntryLab
   }
   const end = start + length;
   if (end > limit) throw new CrlMalformed(`${what} runs past its container`);
-  if (!into) return { tag, start, end, at };
   into.tag = tag;
   into.start = start;
   into.end = end;
@@ -232,21 +233,21 @@ export function walkEntryFrames(der: Buffer, start: number, end: number, visit: 
   for (let at = start; at < end; ) {
     label.number = count + 1;
     label.part = 'revoked entry';
-    element(der, at, end, label, entry);
+    entryElement(der, at, end, label, entry);
     if (entry.tag !== SEQUENCE) throw new CrlMalformed(`revoked entry ${count + 1} is not a SEQUENCE`);
     label.part = 'the serial of entry';
-    element(der, entry.start, entry.end, label, serial);
+    entryElement(der, entry.start, entry.end, label, serial);
     if (serial.tag !== INTEGER || serial.end === serial.start) throw new CrlMalformed(`entry ${count + 1} does not start with an INTEGER`);
     // X.690 §8.3.2: the shortest two's complement, or two encodings of one serial could both appear.
     if (serial.end - serial.start > 1 && ((der[serial.start] === 0 && der[serial.start + 1]! < 0x80) || (der[serial.start] === 0xff && der[serial.start + 1]! >= 0x80))) {
       throw new CrlMalformed(`the serial of entry ${count + 1} is not minimally encoded`);
     }
     label.part = 'the revocation date of entry';
-    element(der, serial.end, entry.end, label, time);
+    entryElement(der, serial.end, entry.end, label, time);
     if (time.tag !== UTC_TIME && time.tag !== GENERALIZED_TIME) throw new CrlMalformed(`entry ${count + 1} has no revocation date`);
     if (time.end !== entry.end) {
       label.part = 'the extensions of entry';
-      element(der, time.end, entry.end, label, extensions);
+      entryElement(der, time.end, entry.end, label, extensions);
       if (extensions.tag !== SEQUENCE || extensions.end !== entry.end) throw new CrlMalformed(`entry ${count + 1} has fields RFC 5280 does not define`);
     }
     count += 1;
