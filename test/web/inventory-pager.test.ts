@@ -1,13 +1,8 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../../src/ca/hierarchy.js';
-import { openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
-import { generateSoftwareKey } from '../../src/crypto/software-signer.js';
-import { toPem } from '../../src/http/der.js';
+import { inProcessRequestPem, openTestSignet, type TestSignet } from '../../src/ca/test-support/ca-fixture.js';
 import { buildServer } from '../../src/http/server.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
@@ -21,14 +16,6 @@ const PAGE_SIZE = 20;
 const COUNT = 45;
 const text = (locale: 'zh-CN' | 'en', key: MessageKey) => MESSAGES[locale][key];
 
-/** A PKCS#10 request in a fresh key, made in process (45 openssl runs would be most of the test). */
-async function request(): Promise<string> {
-  const key = generateSoftwareKey('ecdsa-p256');
-  const info = new CertificationRequestInfo({ version: 0, subject: new Name(), subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo) });
-  const signature = await key.sign(new Uint8Array(AsnConvert.serialize(info)));
-  const csr = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: key.signatureAlgorithm, signature: new Uint8Array(signature).buffer });
-  return toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(csr)));
-}
 
 // Page loads on a loaded 2-core machine: generous time, no timing asserted.
 describe('the console’s certificate inventory pages by cursor in the browser (issue 22: keyset paging, exact serial)', { timeout: 300_000 }, () => {
@@ -54,7 +41,7 @@ describe('the console’s certificate inventory pages by cursor in the browser (
     await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
     for (let i = 0; i < COUNT; i++) {
       now = new Date(now.getTime() + 1000);
-      await t.signet.ca.issue({ csr: await request(), profileId: 'tls-client', subject: `CN=pager ${i}`, requestedBy: 'test', reason: 'pager test' });
+      await t.signet.ca.issue({ csr: await inProcessRequestPem(), profileId: 'tls-client', subject: `CN=pager ${i}`, requestedBy: 'test', reason: 'pager test' });
     }
     const rows = await t.signet.store.db.selectFrom('certificates').select('serial').orderBy('issued_at', 'desc').orderBy('serial', 'desc').execute();
     newestFirst = rows.map((r) => r.serial);

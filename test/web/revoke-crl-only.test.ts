@@ -1,10 +1,6 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSoftwareKey } from '../../src/crypto/software-signer.js';
-import { toPem } from '../../src/http/der.js';
+import { inProcessRequestPem } from '../../src/ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../../src/store/test-support/store-backends.js';
 import { MESSAGES, type MessageKey } from '../../web/src/messages.js';
 import { launchBrowser, serveSignet, type Browser, type ServedSignet } from './browser.js';
@@ -15,14 +11,6 @@ const ADMIN_TOKEN = 'test-admin-token';
 type Locale = 'zh-CN' | 'en';
 const text = (locale: Locale, key: MessageKey) => MESSAGES[locale][key];
 
-/** A PKCS#10 request in a fresh key, made in process. */
-async function request(): Promise<string> {
-  const key = generateSoftwareKey('ecdsa-p256');
-  const info = new CertificationRequestInfo({ version: 0, subject: new Name(), subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo) });
-  const signature = await key.sign(new Uint8Array(AsnConvert.serialize(info)));
-  const csr = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: key.signatureAlgorithm, signature: new Uint8Array(signature).buffer });
-  return toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(csr)));
-}
 
 /**
  * Issue 22 item 3 (CRL-only mode): a deployment with SIGNET_CRL_ONLY=on has no OCSP responder, so the RA
@@ -42,7 +30,7 @@ describe('the RA console’s revocation page speaks of the CRL in a CRL-only dep
     ] as const) {
       const served = await serveSignet({ env });
       const serials: string[] = [];
-      for (let i = 0; i < 2; i++) serials.push((await served.t.signet.ca.issue({ csr: await request(), profileId: 'tls-client', subject: `CN=revoke ${name} ${i}`, requestedBy: 'test', reason: 'revocation page test' })).serial);
+      for (let i = 0; i < 2; i++) serials.push((await served.t.signet.ca.issue({ csr: await inProcessRequestPem(), profileId: 'tls-client', subject: `CN=revoke ${name} ${i}`, requestedBy: 'test', reason: 'revocation page test' })).serial);
       const page = await browser.context.newPage();
       await page.goto(`${served.base}/console?lang=zh-CN`, { waitUntil: 'domcontentloaded' });
       await page.getByRole('tab', { name: text('zh-CN', 'console.with-token') }).click();

@@ -3,12 +3,16 @@
  * either backend, OpenSSL-made requests, and a way to run the tools nobody
  * here wrote. Shared by the CA, status, TSA, RA and evidence tests.
  */
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type SignetConfig } from '../../config/settings.js';
 import { openSignet, type OpenOptions, type Signet } from '../../signet.js';
+import { generateSoftwareKey } from '../../crypto/software-signer.js';
 import { toPem } from '../../http/der.js';
 import { freshStoreUrl, type StoreBackendName } from '../../store/test-support/store-backends.js';
 
@@ -97,4 +101,13 @@ export function writePem(dir: string, name: string, ...ders: Uint8Array[]): stri
   const path = join(dir, name);
   writeFileSync(path, ders.map((der) => toPem('CERTIFICATE', der)).join(''));
   return path;
+}
+
+/** A PKCS#10 request (empty subject) in a fresh P-256 key, made in process: for tests that need many and no OpenSSL run each. */
+export async function inProcessRequestPem(): Promise<string> {
+  const key = generateSoftwareKey('ecdsa-p256');
+  const info = new CertificationRequestInfo({ version: 0, subject: new Name(), subjectPKInfo: AsnConvert.parse(key.publicKeyInfo, SubjectPublicKeyInfo) });
+  const signature = await key.sign(new Uint8Array(AsnConvert.serialize(info)));
+  const csr = new CertificationRequest({ certificationRequestInfo: info, signatureAlgorithm: key.signatureAlgorithm, signature: new Uint8Array(signature).buffer });
+  return toPem('CERTIFICATE REQUEST', new Uint8Array(AsnConvert.serialize(csr)));
 }
