@@ -15,7 +15,7 @@ export const INVENTORY_ROUTES: readonly OperatorRoute[] = [
     url: '/api/v1/ra/inventory/certificates', scope: 'none',
     tag: 'ra',
     roles: READERS,
-    summary: 'Certificates with status, subscriber and RA, newest first (?q=&status=good|revoked|expired|not-yet-valid&reason=&raId=&issuedOn=YYYY-MM-DD&expiringWithinDays=&pageSize≤200&after=<next of the previous page>|before=<previous of the following page>&page=); q of 8+ hex digits is a serial prefix, looked up through the index. A page number reaches the first 10,000 rows (page × pageSize ≤ 10,000; past it 400 inventory.page-too-deep): deeper, page by cursor',
+    summary: 'Certificates with status, subscriber and RA, newest first (?q=&status=good|revoked|expired|not-yet-valid&reason=&raId=&issuedOn=YYYY-MM-DD&expiringWithinDays=&pageSize≤200&after=<next of the previous page>|before=<previous of the following page>&page=); q of 8+ hex digits is a serial prefix, looked up through the index. A page number reaches the first 2,000 rows (page × pageSize ≤ 2,000; past it 400 inventory.page-too-deep): deeper, page by cursor',
     handle: ({ signet, by, query }) =>
       signet.ra.inventory.page(by, {
         q: query.q,
