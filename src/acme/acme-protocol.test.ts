@@ -9,6 +9,7 @@ import { runTool } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { openAcmeFixture, type AcmeFixture } from './test-support/acme-fixture.js';
 import { acmeAuthorizationReuseFrom } from './acme-service.js';
+import { pasteableMacKey } from './bindings.js';
 import { TestClient, eab, signJws, testKey, thumbprint, type TestKey } from './test-support/test-client.js';
 import type { Principal } from '../ra/roles.js';
 
@@ -20,6 +21,15 @@ describe('SIGNET_ACME_AUTHZ_REUSE_DAYS (RFC 8555 §7.1.4)', () => {
   it('is off unless set, takes whole days up to 398, and stops the start on anything else', () => {
     expect([acmeAuthorizationReuseFrom({}), acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: ' 30 ' }), acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: '0' })]).toEqual([0, 30, 0]);
     for (const bad of ['-1', '399', '30d', '1.5', 'yes']) expect(() => acmeAuthorizationReuseFrom({ SIGNET_ACME_AUTHZ_REUSE_DAYS: bad }), bad).toThrow(/SIGNET_ACME_AUTHZ_REUSE_DAYS/);
+  });
+});
+
+describe('an External Account Binding\'s HMAC key (RFC 8555 §7.3.4)', () => {
+  it('never begins with "-", so it can follow --eab-hmac-key on certbot\'s command line; such a draw is drawn again', () => {
+    const draws = [Buffer.alloc(32, 0xf8), Buffer.alloc(32, 7)];
+    expect(draws[0]!.toString('base64url')).toMatch(/^-/);
+    expect(pasteableMacKey(() => draws.shift()!)).toBe(Buffer.alloc(32, 7).toString('base64url'));
+    expect(draws).toEqual([]);
   });
 });
 

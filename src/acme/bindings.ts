@@ -72,6 +72,18 @@ export function bindingAllows(binding: Pick<Binding, 'identifiers'>, name: strin
 }
 
 /** A profile ACME can issue under: for subscribers, with DNS names. */
+/**
+ * A fresh 256-bit HMAC key in base64url that does not begin with '-': one in 64 would, and certbot's
+ * argument parser (Python argparse) then takes the pasted `--eab-hmac-key -…` for an option and stops.
+ * Drawing again costs under 0.03 bits of the 256.
+ */
+export function pasteableMacKey(draw: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const key = draw(32).toString('base64url');
+    if (!key.startsWith('-')) return key;
+  }
+}
+
 function macKeyContext(keyId: string): string {
   return `acme-eab:${keyId}`;
 }
@@ -157,7 +169,7 @@ export class ExternalAccountBindings {
       throw new SignetError('acme.binding-bad-lifetime', 400, { days: String(lifetimeDays) }, 'lifetimeDays');
     }
     const now = this.options.clock();
-    const macKey = randomBytes(32).toString('base64url');
+    const macKey = pasteableMacKey();
     const keyId = `eab-${randomBytes(12).toString('base64url')}`;
     const row: AcmeBindingTable = {
       key_id: keyId,
