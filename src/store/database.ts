@@ -35,11 +35,13 @@ export type Tx = Transaction<Database> | Kysely<Database>;
  * than running. Statements are kept by their SQL text (queries are
  * parameterised, so the set is small and bounded by the code).
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database, beforeEach: () => void = () => {}): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
+    // Kysely prepares right before it runs each statement, so this is also the moment before each one runs.
     prepare: (text: string) => {
+      beforeEach();
       let statement = statements.get(text);
       if (!statement) {
         statement = sqlite.prepare(text);
@@ -92,6 +94,50 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** How old (ms) a shared read snapshot may get before the next point read takes a fresh one. */
+export const READ_SNAPSHOT_MAX_MS = 5;
+
+/**
+ * The SQLite reader's point reads in one turn of the event loop share one read transaction. On its own each read
+ * is a transaction of its own: a shared lock taken and released on the file (two fcntl calls), an fstat and the
+ * WAL index consulted, which cost more than the read of a row in cache (in process, 1M answers: 11-14 µs a read
+ * alone, 3 µs in a shared transaction; cold rows 18-21 → 14 µs). The snapshot never outlives the turn (let go in
+ * setImmediate), is never older than READ_SNAPSHOT_MAX_MS (another process's commit is seen at most that late,
+ * far inside the OCSP responder's revocation poll, 1 s), and is let go before any statement of this process's
+ * writer runs (withStatementCache), so what this process committed is seen by its next read, as before.
+ */
+class ReadSnapshot {
+  #begin: BetterSqlite3.Statement | null = null;
+  #commit: BetterSqlite3.Statement | null = null;
+  #openedAt = 0;
+  #open = false;
+  readonly #endSoon = () => this.end();
+
+  attach(reader: BetterSqlite3.Database): void {
+    this.#begin = reader.prepare('BEGIN');
+    this.#commit = reader.prepare('COMMIT');
+  }
+
+  begin(): void {
+    if (!this.#begin) return;
+    if (this.#open) {
+      if (performance.now() - this.#openedAt <= READ_SNAPSHOT_MAX_MS) return;
+      this.end();
+    }
+    // A deferred BEGIN: the snapshot is taken by the read that follows.
+    this.#begin.run();
+    this.#open = true;
+    this.#openedAt = performance.now();
+    setImmediate(this.#endSoon);
+  }
+
+  end(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#commit!.run();
+  }
+}
+
 /** postgres://… selects PostgreSQL; anything else is a SQLite file path. */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<SignetDatabase> {
   const isPostgres = /^postgres(ql)?:\/\//.test(url);
@@ -130,9 +176,12 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     sqlite.pragma('foreign_keys = ON');
     // Another process (a CLI command beside the server) waits for the write lock rather than failing.
     sqlite.pragma('busy_timeout = 15000');
-    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-    location = `sqlite:${path}`;
     let reader: BetterSqlite3.Database | null = null;
+    const snapshot = new ReadSnapshot();
+    // Before anything this process writes runs (a commit included), the reader lets go of its snapshot: the next
+    // point read sees it, as it would without sharing. (And the writer never waits on a reader of its own.)
+    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite, () => snapshot.end()) }) });
+    location = `sqlite:${path}`;
     const readerOf = (): BetterSqlite3.Database => {
       if (reader) return reader;
       // An in-memory database has no second connection: reads go through the one connection, in Kysely's turn.
@@ -140,13 +189,16 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       reader = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
       reader.pragma('busy_timeout = 15000');
       // Enough for the upper levels of the indexes it reads at millions of rows; the leaves come from the OS's cache.
+      // Larger caches and mmap_size were measured and bought nothing (docs/performance.md, "Cold OCSP, fourth pass").
       reader.pragma('cache_size = -16384');
+      snapshot.attach(reader);
       return reader;
     };
     pointRead = <R>(_name: string, text: string) => {
       let statement: BetterSqlite3.Statement | null = null;
       return (parameters: readonly unknown[]) => {
         statement ??= readerOf().prepare(text);
+        snapshot.begin();
         return Promise.resolve(statement.get(...parameters) as R | undefined);
       };
     };
@@ -154,10 +206,14 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       let statement: BetterSqlite3.Statement | null = null;
       return (parameters: readonly unknown[]) => {
         statement ??= readerOf().prepare(text);
+        snapshot.begin();
         return Promise.resolve(statement.all(...parameters) as R[]);
       };
     };
-    closeReader = () => reader?.close();
+    closeReader = () => {
+      snapshot.end();
+      reader?.close();
+    };
   }
   const handle: SignetDatabase = {
     db,

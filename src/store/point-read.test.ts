@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { openDatabase } from './database.js';
+import { openDatabase, READ_SNAPSHOT_MAX_MS } from './database.js';
 import { dropFreshStores, freshStoreUrl, storeBackends } from './test-support/store-backends.js';
 
 afterAll(dropFreshStores);
@@ -48,6 +48,57 @@ describe.each(storeBackends)('pointRead on %s', (backend) => {
       expect(rows).toEqual([{ key: 'k1', body: row.body }, { key: 'k2', body: Buffer.from([1]) }]);
       expect(await many(backend === 'postgres' ? [['absent']] : ['absent', 'none', 'nil'])).toEqual([]);
     } finally {
+      await store.close();
+    }
+  });
+
+  /**
+   * On SQLite the point reads of one event-loop turn share a read snapshot (database.ts, ReadSnapshot). What the
+   * responder's R7 promise rests on must still hold: this process's own commits are seen by its very next read, and
+   * another process's (another node, a CLI revocation) within one turn or READ_SNAPSHOT_MAX_MS at most. PostgreSQL
+   * reads each statement afresh; the same expectations hold there.
+   */
+  it('sees this process\'s commits at its next read, and another process\'s once the turn ends or the snapshot is old', async () => {
+    const url = await freshStoreUrl(backend);
+    const store = await openDatabase(url);
+    const other = await openDatabase(url);
+    try {
+      await sql`create table point_read_snapshot (key text primary key, label text not null)`.execute(store.db);
+      await sql`insert into point_read_snapshot (key, label) values ('a', 'first')`.execute(store.db);
+      const read = store.pointRead<{ label: string }>('point_read_snapshot_by_key', store.db.selectFrom('point_read_snapshot' as never).select('label' as never).where('key' as never, '=', '' as never).compile().sql);
+
+      // Read, then this process writes and commits, then reads again: no turn of the event loop in between.
+      let turns = 0;
+      const counting = setImmediate(() => turns++);
+      expect((await read(['a']))?.label).toBe('first');
+      await sql`update point_read_snapshot set label = 'second' where key = 'a'`.execute(store.db);
+      expect((await read(['a']))?.label).toBe('second');
+      await store.db.transaction().execute(async (trx) => {
+        await sql`insert into point_read_snapshot (key, label) values ('b', 'in a transaction')`.execute(trx);
+      });
+      expect((await read(['b']))?.label).toBe('in a transaction');
+      await store.db.deleteFrom('point_read_snapshot' as never).where('key' as never, '=', 'b' as never).execute();
+      expect(await read(['b'])).toBeUndefined();
+      clearImmediate(counting);
+      // SQLite: had a turn passed, the snapshot would have been let go anyway and this would prove nothing.
+      if (backend === 'sqlite') expect(turns).toBe(0);
+
+      // Another process's commit: seen after the turn ends…
+      expect((await read(['a']))?.label).toBe('second');
+      await sql`update point_read_snapshot set label = 'third' where key = 'a'`.execute(other.db);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await read(['a']))?.label).toBe('third');
+
+      // …and, within one long turn, once the snapshot is older than READ_SNAPSHOT_MAX_MS.
+      expect((await read(['a']))?.label).toBe('third');
+      await sql`update point_read_snapshot set label = 'fourth' where key = 'a'`.execute(other.db);
+      const since = performance.now();
+      while (performance.now() - since <= READ_SNAPSHOT_MAX_MS) {
+        // busy: no turn of the event loop
+      }
+      expect((await read(['a']))?.label).toBe('fourth');
+    } finally {
+      await other.close();
       await store.close();
     }
   });
