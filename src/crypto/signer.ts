@@ -48,3 +48,39 @@ export function wholeMessageStream(sign: (message: Uint8Array) => Promise<Uint8A
     sign: () => sign(Buffer.concat(parts)),
   };
 }
+
+/**
+ * The lengths the X.509 signature bytes of a key of this algorithm almost always have (longest first): one for
+ * RSA, EdDSA and ML-DSA; for ECDSA and SM2 the DER SEQUENCE of r and s each of the curve order's full length or
+ * one octet shorter (a sign octet or not), so a value with a shorter integer (under 1 in 128 for P-256) is left
+ * out. A caller that must know a signature's length before signing (a CRL's outer header, src/status/crl-tbs-stream.ts)
+ * prepares for these and falls back when the signature has another length: never a guess it relies on.
+ */
+export function likelySignatureLengths(keyAlgorithm: KeyAlgorithm): number[] {
+  const ecdsa = (orderOctets: number) => {
+    // INTEGER of `orderOctets` + 1 (sign octet) or `orderOctets` octets, for r and for s, inside a SEQUENCE.
+    const full = orderOctets + 1;
+    return [2 * full, 2 * full - 1, 2 * full - 2].map((content) => content + 4).map((content) => content + (content < 128 ? 2 : 3));
+  };
+  switch (keyAlgorithm) {
+    case 'rsa-2048':
+      return [256];
+    case 'rsa-3072':
+      return [384];
+    case 'rsa-4096':
+      return [512];
+    case 'ecdsa-p256':
+    case 'sm2':
+      return ecdsa(32);
+    case 'ecdsa-p384':
+      return ecdsa(48);
+    case 'ed25519':
+      return [64];
+    case 'ml-dsa-44':
+      return [2420];
+    case 'ml-dsa-65':
+      return [3309];
+    case 'ml-dsa-87':
+      return [4627];
+  }
+}

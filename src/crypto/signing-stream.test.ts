@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KeyAlgorithm, SignatureScheme } from './algorithms.js';
 import { startVerifying, verifySignature } from './signature-verification.js';
-import { signingStream, type Signer } from './signer.js';
+import { likelySignatureLengths, signingStream, type Signer } from './signer.js';
 import { DEFAULT_SM2_ID } from './sm2-key.js';
 import { generateSoftwareKey } from './software-signer.js';
 
@@ -84,5 +84,21 @@ describe('signing and verifying a message in parts', () => {
     const verifying = startVerifying(other.publicKeyInfo, other.signatureAlgorithm, { distinguishingId: DEFAULT_SM2_ID });
     for (const part of parts) verifying.update(part);
     expect(verifying.verify(signature)).toMatchObject({ ok: false, reason: expect.stringContaining('SM2 ID') });
+  });
+});
+
+describe('likelySignatureLengths', () => {
+  // What a CRL's whole SHA-256 is begun for before the signature exists (src/status/crl-tbs-stream.ts): a length
+  // left out only costs a hash of the archive, so the list must hold what a key gives nearly always.
+  it.each(cases)('%s (%s): the lengths a key of this algorithm gives, longest first', async (algorithm, scheme) => {
+    const signer = generateSoftwareKey(algorithm, scheme ? { scheme } : {});
+    const lengths = likelySignatureLengths(algorithm);
+    expect([...lengths].sort((a, b) => b - a)).toEqual(lengths);
+    const seen = new Set<number>();
+    for (let i = 0; i < 24; i++) seen.add((await signer.sign(Buffer.from(`message ${i}`))).length);
+    // ECDSA and SM2: an r or s with a shorter integer (about 1 signature in 128 for P-256) gives a length under the list's.
+    for (const length of seen) expect(lengths.includes(length) || (lengths.length > 1 && length < lengths.at(-1)!)).toBe(true);
+    if (lengths.length === 1) expect([...seen]).toEqual(lengths);
+    else expect(seen.has(lengths[0]!) || seen.has(lengths[1]!)).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { DEFAULT_EVIDENCE_OPTIONS, EvidenceService, verifyEvidencePackage } from
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { randomBytes } from 'node:crypto';
 import type { CertificateAuthority } from '../ca/authority.js';
-import { signingStream, type Signer } from '../crypto/signer.js';
+import { likelySignatureLengths, signingStream, type Signer } from '../crypto/signer.js';
 import { encodeEntryWithSchema } from './crl-encoding.js';
 import { CrlPublisher, DEFAULT_CRL_SCHEDULE, type CrlFaults } from './crl-publisher.js';
 import { readPublishedCrl, walkEntryFrames, walkRevokedEntries, walkRevokedEntryFrames } from './crl-reader.js';
@@ -297,11 +297,20 @@ describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
   });
 
   it('publishes nothing when the archive does not hold the octets signed (an entry piece, the head or the tail changed by the store)', async () => {
-    for (const target of ['entries', 'head', 'tail'] as const) {
+    // With the whole CRL's SHA-256 taken as it was signed, and with a signature of a length it was not begun for
+    // (then hashed from the archive): either way each stored piece must have the hash it had when signed.
+    for (const [target, signatureLengths] of [
+      ['entries', undefined],
+      ['head', undefined],
+      ['tail', undefined],
+      ['entries', () => []],
+      ['tail', () => [1]],
+    ] as const) {
       // The head (seq 0) and then the tail are stored once the CRL is signed, after every piece of entries.
       let headStored = false;
       const { signatures } = await refusedWithNothingLeft(
         {
+          ...(signatureLengths ? { signatureLengths } : {}),
           storedPiece: (seq, bytes) => {
             const spoil = target === 'entries' ? seq === 2 : target === 'head' ? seq === 0 : headStored && seq > 0;
             if (seq === 0) headStored = true;
@@ -315,6 +324,17 @@ describe.each(storeBackends)('CRLs archived in pieces on %s', (backend) => {
         `test:store-${target}`,
       );
       expect(signatures, target).toBe(1);
+    }
+  });
+
+  it("records the whole CRL's SHA-256 whether or not the signature had a length its hash was begun for (then from the archive, once each piece is the one signed)", async () => {
+    for (const signatureLengths of [undefined, () => [], (signer: Signer) => likelySignatureLengths(signer.keyAlgorithm).map((n) => n + 7)]) {
+      const publisher = new CrlPublisher(t.signet.ca, PUBLIC_URL, { ...DEFAULT_CRL_SCHEDULE, pieceBytes: 1000 }, signatureLengths ? { signatureLengths } : {});
+      const published = await publisher.publishArchived(h.issuing.caId, 'full', 'test:whole-hash');
+      const der = Buffer.concat((await piecesOf(published.id)).map((p) => p.bytes));
+      expect(der.length).toBe(published.bytes);
+      expect(published.sha256).toBe(createHash('sha256').update(der).digest('hex'));
+      expect(readPublishedCrl(der).crlNumber).toBe(BigInt(published.crlNumber));
     }
   });
 

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { signingStream, type Signer, type SigningStream } from '../crypto/signer.js';
+import { likelySignatureLengths, signingStream, type Signer, type SigningStream } from '../crypto/signer.js';
 import { startVerifying, type SignatureVerificationOptions, type VerifyingStream } from '../crypto/signature-verification.js';
 import { certificateListParts, tbsCertListAround, type TbsCertListFields } from './crl-encoding.js';
 import { startCrlLintInParts, type CrlInParts, type CrlLintContext } from './crl-lint.js';
@@ -18,8 +18,15 @@ export class TbsCertListStream {
   private readonly signing: SigningStream;
   private readonly verifying: VerifyingStream;
   private readonly lint: ReturnType<typeof startCrlLintInParts>;
-  /** SHA-256 of every octet after the head, as signed: the entries, then the tail once signed (archive check). */
-  private readonly rest: Hash = createHash('sha256');
+  /**
+   * The SHA-256 of the whole CertificateList, begun before the entries for each CertificateList header the
+   * signature's likely lengths give (the header announces the length of all that follows, signature included):
+   * the one that matches the signature is finished, so the CRL's hash never needs its octets read back.
+   */
+  private readonly wholeHashes: Array<{ header: Buffer; hash: Hash }> = [];
+  /** SHA-256 (hex) of each piece of entries as signed, in order (the archive must hold exactly these). */
+  private readonly entryPieceHashes: string[] = [];
+  private finished: { pieces: string[]; whole: string | null } | null = null;
   private written = 0;
   private signed = false;
 
@@ -30,8 +37,16 @@ export class TbsCertListStream {
     private readonly signer: Signer,
     verification: SignatureVerificationOptions,
     lintContext: CrlLintContext,
+    /** The signature lengths to begin the whole CRL's SHA-256 for (likelySignatureLengths); a test may name others. */
+    signatureLengths: number[] = likelySignatureLengths(signer.keyAlgorithm),
   ) {
     ({ head: this.tbsHead, tail: this.tbsTail } = tbsCertListAround(fields, entriesLength));
+    const tbsLength = this.tbsHead.length + entriesLength + this.tbsTail.length;
+    for (const length of signatureLengths) {
+      const { header } = certificateListParts(tbsLength, signer.signatureAlgorithm, new Uint8Array(length));
+      if (this.wholeHashes.some((whole) => whole.header.equals(header))) continue;
+      this.wholeHashes.push({ header, hash: createHash('sha256').update(header).update(this.tbsHead) });
+    }
     this.signing = signingStream(signer);
     this.verifying = startVerifying(signer.publicKeyInfo, signer.signatureAlgorithm, verification);
     this.lint = startCrlLintInParts(lintContext, fields.thisUpdate);
@@ -55,7 +70,8 @@ export class TbsCertListStream {
     this.signing.update(piece);
     this.verifying.update(piece);
     this.lint.piece(piece);
-    this.rest.update(piece);
+    for (const whole of this.wholeHashes) whole.hash.update(piece);
+    this.entryPieceHashes.push(createHash('sha256').update(piece).digest('hex'));
   }
 
   /**
@@ -72,8 +88,12 @@ export class TbsCertListStream {
     const tbsLength = this.tbsHead.length + this.entriesLength + this.tbsTail.length;
     const { algorithm, bitString, header } = certificateListParts(tbsLength, this.signer.signatureAlgorithm, signature);
     const tail = Buffer.concat([this.tbsTail, algorithm, bitString]);
-    this.rest.update(tail);
-    return { head: Buffer.concat([header, this.tbsHead]), tail, signature };
+    const head = Buffer.concat([header, this.tbsHead]);
+    const whole = this.wholeHashes.find((candidate) => candidate.header.equals(header));
+    const sha256 = (octets: Buffer) => createHash('sha256').update(octets).digest('hex');
+    this.finished = { pieces: [sha256(head), ...this.entryPieceHashes, sha256(tail)], whole: whole ? whole.hash.update(tail).digest('hex') : null };
+    this.wholeHashes.length = 0;
+    return { head, tail, signature };
   }
 
   /** lintCrl's findings, the frame and fields read from `crl`'s head and tail (entryPieces only for an unordered list). */
@@ -86,10 +106,13 @@ export class TbsCertListStream {
     return this.verifying.verify(signature);
   }
 
-  /** SHA-256 (hex) of the octets after the head, as signed; after sign(). */
-  restSha256(): string {
-    if (!this.signed) throw new Error('restSha256() before sign()');
-    return this.rest.digest('hex');
+  /**
+   * After sign(): the SHA-256 (hex) of each piece as signed, in archive order (head, the pieces of entries, tail),
+   * and of the whole CertificateList (null when the signature had none of the lengths prepared for).
+   */
+  signedSha256(): { pieces: string[]; whole: string | null } {
+    if (!this.finished) throw new Error('signedSha256() before sign()');
+    return this.finished;
   }
 }
 
