@@ -4,7 +4,7 @@
  * beside one hot serial and a bare node:http server returning the same bytes on the same core (the ceiling).
  *
  *   npm run build && npx tsx bench/ocsp-population.ts [--population 1000000] [--stores sqlite,postgres] [--seconds 10]
- *     [--phases cold,hot,bare,floor]   (floor, SQLite: bare node:http doing the one-row read; one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
+ *     [--phases cold,hot,bare,floor]   (floor: bare node:http doing the one-row read, SQLite or PostgreSQL; one phase alone, e.g. to profile the server in it: SIGNET_BENCH_NODE_ARGS)
  *     [--warmup 3]               (seconds of cold questions first, unmeasured: a running server, not a fresh one)
  *
  * The store gets a hierarchy, one certificate and its answer signed ahead by presignCold; the database then
@@ -218,27 +218,46 @@ try {
       await waitFor(`http://127.0.0.1:${barePort}/`, hotBody);
       const ceiling = PHASES.has('bare') ? await load(`http://127.0.0.1:${barePort}/`, () => hotBody, bare.pid!, () => []) : skipped;
       await stop(bare);
-      // The floor (SQLite): the same bare node:http server doing the responder's one-row read per question, no
-      // framework, no cache. What a cold answer costs any server that reads it from this store on this machine.
+      // The floor: the same bare node:http server doing the responder's one-row read per question, no framework, no
+      // cache. What a cold answer costs any server that reads it from this store on this machine. SQLite: one read
+      // on a read-only connection (a transaction per read, as a plain server would). PostgreSQL: the responder's read
+      // as it does it, one named statement out at a time for every question waiting meanwhile (`o.id = any($1)`).
       let floor = skipped;
-      if (PHASES.has('floor') && store === 'sqlite') {
+      if (PHASES.has('floor')) {
         const floorPort = await freePort();
+        const columns = 'o.serial, o.status, o.this_update, o.next_update, o.etag, o.der, r.serial AS revoked FROM ocsp_responses o LEFT JOIN revocations r ON r.serial = o.serial';
+        const reply = `res.writeHead(row ? 200 : 404, { 'content-type': 'application/ocsp-response', 'content-length': row ? row.der.length : 0 }); res.end(row ? row.der : undefined);`;
+        const serve = (read: string) =>
+          `require('http').createServer((req, res) => { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', () => {
+             const certId = Buffer.concat(parts).subarray(8);
+             const key = hash('sha256', certId, 'buffer').readBigUInt64BE(0) & 0x7fffffffffffffffn;
+             ${read} }); }).listen(${floorPort}, '127.0.0.1');`;
         const reader = pinned(
           [
             '-e',
-            `const { hash } = require('node:crypto');
-             const Database = require(${JSON.stringify(join(process.cwd(), 'node_modules/better-sqlite3'))});
-             const db = new Database(${JSON.stringify(env.SIGNET_DATABASE_URL)}, { readonly: true }); db.pragma('cache_size = -16384');
-             const read = db.prepare('SELECT o.serial, o.status, o.this_update, o.next_update, o.etag, o.der, r.serial AS revoked FROM ocsp_responses o LEFT JOIN revocations r ON r.serial = o.serial WHERE o.id = ? AND o.cert_id = ?');
-             require('http').createServer((req, res) => { const parts = []; req.on('data', (c) => parts.push(c)); req.on('end', () => {
-               const certId = Buffer.concat(parts).subarray(8);
-               const row = read.get(hash('sha256', certId, 'buffer').readBigUInt64BE(0) & 0x7fffffffffffffffn, certId.toString('hex'));
-               res.writeHead(row ? 200 : 404, { 'content-type': 'application/ocsp-response', 'content-length': row ? row.der.length : 0 }); res.end(row ? row.der : undefined); }); }).listen(${floorPort}, '127.0.0.1');`,
+            store === 'sqlite'
+              ? `const { hash } = require('node:crypto');
+                 const Database = require(${JSON.stringify(join(process.cwd(), 'node_modules/better-sqlite3'))});
+                 const db = new Database(${JSON.stringify(env.SIGNET_DATABASE_URL)}, { readonly: true }); db.pragma('cache_size = -16384');
+                 const read = db.prepare('SELECT ${columns} WHERE o.id = ? AND o.cert_id = ?');
+                 ${serve(`const row = read.get(key, certId.toString('hex')); ${reply}`)}`
+              : `const { hash } = require('node:crypto');
+                 const pg = require(${JSON.stringify(join(process.cwd(), 'node_modules/pg'))});
+                 const pool = new pg.Pool({ connectionString: ${JSON.stringify(env.SIGNET_DATABASE_URL)}, max: 10 });
+                 const waiting = new Map(); let out = false;
+                 const send = () => { if (out || waiting.size === 0) return; out = true;
+                   const batch = [...waiting].slice(0, 256); for (const [id] of batch) waiting.delete(id);
+                   pool.query({ name: 'floor', text: 'SELECT o.cert_id, ${columns} WHERE o.id = any($1::bigint[])', values: [batch.map(([, q]) => q.key)] }).then(({ rows }) => {
+                     const found = new Map(rows.map((row) => [row.cert_id, row]));
+                     for (const [id, q] of batch) for (const done of q.done) done(found.get(id));
+                   }, () => { for (const [, q] of batch) for (const done of q.done) done(undefined); }).finally(() => { out = false; send(); }); };
+                 ${serve(`const id = certId.toString('hex'); const q = waiting.get(id) ?? { key: key.toString(), done: [] }; waiting.set(id, q);
+                   q.done.push((row) => { ${reply} }); send();`)}`,
           ],
           {},
         );
         await waitFor(`http://127.0.0.1:${floorPort}/`, hotBody);
-        floor = await load(`http://127.0.0.1:${floorPort}/`, (n) => requestFor(prefix, (start + (warm.sent + cold.sent + n) * stride) % POPULATION), reader.pid!, () => []);
+        floor = await load(`http://127.0.0.1:${floorPort}/`, (n) => requestFor(prefix, (start + (warm.sent + cold.sent + n) * stride) % POPULATION), reader.pid!, postgres);
         await stop(reader);
       }
       const cpu = (f: Phase) => f.serverMs + f.postgresMs;
@@ -249,7 +268,9 @@ try {
         `  cold/hot: ${((cold.perSecond / hot.perSecond) * 100).toFixed(0)}% by rate, ${((cpu(hot) / cpu(cold)) * 100).toFixed(0)}% per CPU-second of server${store === 'postgres' ? ' + PostgreSQL' : ''}\n` +
         `  CPU ms per answer (server / PostgreSQL / load generator): cold ${cold.serverMs.toFixed(3)} / ${cold.postgresMs.toFixed(3)} / ${cold.clientMs.toFixed(3)}, ` +
         `hot ${hot.serverMs.toFixed(3)} / ${hot.postgresMs.toFixed(3)} / ${hot.clientMs.toFixed(3)}, bare ${ceiling.serverMs.toFixed(3)} / - / ${ceiling.clientMs.toFixed(3)}; server RSS after ${rss.toFixed(0)} MB` +
-        (floor === skipped ? '' : `\n  floor (bare node:http + the one-row read, distinct serials): ${fmt(floor.perSecond)}/s p99 ${floor.p99} ms, ${floor.serverMs.toFixed(3)} ms CPU per answer = ${((floor.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of bare by rate, ${((ceiling.serverMs / floor.serverMs) * 100).toFixed(0)}% by CPU`);
+        (floor === skipped
+          ? ''
+          : `\n  floor (bare node:http + the one-row read, distinct serials): ${fmt(floor.perSecond)}/s p99 ${floor.p99} ms, ${floor.serverMs.toFixed(3)}${store === 'postgres' ? ` + ${floor.postgresMs.toFixed(3)} PostgreSQL` : ''} ms CPU per answer = ${((floor.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of bare by rate, ${((ceiling.serverMs / cpu(floor)) * 100).toFixed(0)}% by CPU`);
     } finally {
       await stop(server);
       // 1.6–2.3 GB per SQLite store of a million answers: not left behind in the temp folder.
