@@ -188,3 +188,54 @@ describe('moving a deployment from SQLite to PostgreSQL, backup and restore (doc
     }
   });
 });
+
+/**
+ * A SQLite row is copied whatever its rowid (0 and below are legal: an INTEGER PRIMARY KEY of 0, a rowid given on
+ * insert) and whatever its integers (the OCSP answers' keys are 63-bit: better-sqlite3 rounds them past 2^53 unless
+ * read as text), and a table with no rowid (WITHOUT ROWID) is copied too. Before, the copy walked rowids from 1 by
+ * numbers: rows at 0 and below were never copied (the verification then failed), and the answers' keys arrived
+ * rounded (the verification, reading them rounded on both sides, passed).
+ */
+describe('signet store move copies every SQLite row exactly', () => {
+  it('copies rows at rowid 0 and below, 63-bit integers as they are, and a table without rowids', async () => {
+    const sourceUrl = await freshStoreUrl('sqlite');
+    const source = await openDatabase(sourceUrl);
+    const answer = (id: bigint) =>
+      sql`INSERT INTO ocsp_responses (id, cert_id, serial, issuer_ca_id, status, this_update, next_update, der)
+          VALUES (${id}, ${`cert-${id}`}, ${`serial-${id}`}, 'ca-1', 'good', '2026-12-06T00:00:00Z', '2026-12-13T00:00:00Z', ${Buffer.from([1, 2, 3])})`;
+    const keys = [0n, -7n, 1n, 2n ** 53n + 1n, 2n ** 62n + 3n, 2n ** 63n - 1n];
+    try {
+      for (const id of keys) await answer(id).execute(source.db);
+      await sql`INSERT INTO settings (rowid, key, value) VALUES (0, 'zero', 'at rowid 0'), (-3, 'negative', 'at rowid -3'), (5, 'five', 'at rowid 5')`.execute(source.db);
+      await sql`CREATE TABLE move_without_rowid (name text NOT NULL, n integer NOT NULL, PRIMARY KEY (name, n)) WITHOUT ROWID`.execute(source.db);
+      await sql`INSERT INTO move_without_rowid VALUES ('a', ${2n ** 60n + 1n}), ('b', -1)`.execute(source.db);
+    } finally {
+      await source.close();
+    }
+    const targetUrl = await freshStoreUrl('postgres');
+    const prepared = await openDatabase(targetUrl);
+    await sql`CREATE TABLE move_without_rowid (name text NOT NULL, n bigint NOT NULL, PRIMARY KEY (name, n))`.execute(prepared.db);
+    await prepared.close();
+
+    const report = await moveStore(sourceUrl, targetUrl);
+    expect(report.tables.find((t) => t.table === 'ocsp_responses')?.rows).toBe(keys.length);
+    const target = await openDatabase(targetUrl);
+    try {
+      const ids = await sql<{ id: string }>`SELECT cast(id as text) AS id FROM ocsp_responses ORDER BY ocsp_responses.id`.execute(target.db);
+      expect(ids.rows.map((r) => r.id)).toEqual([...keys].sort((a, b) => (a < b ? -1 : 1)).map(String));
+      const settings = await sql<{ key: string; value: string }>`SELECT key, value FROM settings WHERE key IN ('zero', 'negative', 'five') ORDER BY key`.execute(target.db);
+      expect(settings.rows).toEqual([
+        { key: 'five', value: 'at rowid 5' },
+        { key: 'negative', value: 'at rowid -3' },
+        { key: 'zero', value: 'at rowid 0' },
+      ]);
+      const without = await sql<{ name: string; n: string }>`SELECT name, cast(n as text) AS n FROM move_without_rowid ORDER BY name`.execute(target.db);
+      expect(without.rows).toEqual([
+        { name: 'a', n: String(2n ** 60n + 1n) },
+        { name: 'b', n: '-1' },
+      ]);
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -148,12 +148,11 @@ async function countRows(store: SignetDatabase, table: string): Promise<number> 
 }
 
 /**
- * Copies one table in rowid order, a few hundred rows per statement, in one
- * transaction. A table that refers to itself (a CA's parent, an RA's
- * successor) is copied in one statement, so each row's reference is there by
- * the end of it. Seeded rows in the target give way to the source's, and
- * tables the target's triggers fill from others (inventory counts) are copied
- * as the source has them, not counted a second time.
+ * Copies one table, a few hundred rows per statement, in one transaction. The source's rows are read in one pass
+ * (no paging by rowid: a table may hold rowids of 0 or below, or have none, WITHOUT ROWID), integers exactly
+ * (exactRows). A table that refers to itself (a CA's parent, an RA's successor) is copied in one statement, so each
+ * row's reference is there by the end of it. Seeded rows in the target give way to the source's, and tables the
+ * target's triggers fill from others (inventory counts) are copied as the source has them, not counted a second time.
  */
 async function copyTable(source: SignetDatabase, target: SignetDatabase, table: string): Promise<number> {
   const selfReferencing = (await sql<{ table: string }>`select "table" from pragma_foreign_key_list(${table})`.execute(source.db)).rows.some((k) => k.table === table);
@@ -163,21 +162,33 @@ async function copyTable(source: SignetDatabase, target: SignetDatabase, table: 
     // until the table is whole. Foreign keys are still checked. ALTER TABLE is transactional: a failed copy leaves them on.
     await sql`alter table ${sql.table(table)} disable trigger user`.execute(trx);
     if (SEEDED_TABLES.includes(table)) await trx.deleteFrom(table).execute();
-    let after = 0;
-    for (;;) {
-      const rows = (
-        await sql<Record<string, unknown>>`select rowid as "__rowid", * from ${sql.table(table)} where rowid > ${after} order by rowid limit ${selfReferencing ? 1_000_000 : 10 * ROWS_PER_STATEMENT}`.execute(source.db)
-      ).rows;
-      if (rows.length === 0) break;
-      after = Number(rows[rows.length - 1]!.__rowid);
-      const values = rows.map(({ __rowid: _rowid, ...row }) => row);
-      const step = selfReferencing ? values.length : ROWS_PER_STATEMENT;
-      for (let i = 0; i < values.length; i += step) await trx.insertInto(table).values(values.slice(i, i + step)).execute();
-      copied += values.length;
+    let rows: Record<string, unknown>[] = [];
+    const insert = async () => {
+      const step = selfReferencing ? rows.length : ROWS_PER_STATEMENT;
+      for (let i = 0; i < rows.length; i += step) await trx.insertInto(table).values(rows.slice(i, i + step)).execute();
+      copied += rows.length;
+      rows = [];
+    };
+    for await (const row of (await exactRows(source, table)).stream()) {
+      rows.push(row);
+      if (!selfReferencing && rows.length === 10 * ROWS_PER_STATEMENT) await insert();
     }
+    if (rows.length > 0) await insert();
     await sql`alter table ${sql.table(table)} enable trigger user`.execute(trx);
   });
   return copied;
+}
+
+/**
+ * Every row of a SQLite table, each integer as its decimal text: better-sqlite3 gives integers as JavaScript numbers,
+ * which round past 2^53 (the OCSP answers' 63-bit keys, migration 2700). PostgreSQL takes the text for its integer
+ * columns as it takes a number's, and the digest below writes both alike.
+ */
+async function exactRows(store: SignetDatabase, table: string) {
+  const columns = (await sql<{ name: string }>`select name from pragma_table_info(${table}) order by cid`.execute(store.db)).rows.map((c) => c.name);
+  return (store.db as unknown as AnyDb)
+    .selectFrom(table)
+    .select(columns.map((c) => sql<unknown>`case when typeof(${sql.ref(c)}) = 'integer' then cast(${sql.ref(c)} as text) else ${sql.ref(c)} end`.as(c)));
 }
 
 /** One value as both engines agree on it: bytes as hex, numbers and big integers as their decimal text. */
@@ -189,7 +200,7 @@ function canonical(value: unknown): string {
 
 /** The table's row count and a SHA-256 over its rows (columns by name, rows sorted), the same on SQLite and PostgreSQL. */
 export async function tableDigest(store: SignetDatabase, table: string): Promise<{ rows: number; sha256: string }> {
-  const rows = await (store.db as unknown as AnyDb).selectFrom(table).selectAll().execute();
+  const rows = store.dialect === 'sqlite' ? await (await exactRows(store, table)).execute() : await (store.db as unknown as AnyDb).selectFrom(table).selectAll().execute();
   const lines = rows.map((row) =>
     Object.keys(row)
       .sort()
