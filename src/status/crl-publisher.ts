@@ -144,6 +144,8 @@ export interface CrlFaults {
   entryPiece?: (seq: number, piece: Buffer) => Buffer;
   /** A fault in the store: the octets it keeps for piece `seq` instead of those it was given. */
   storedPiece?: (seq: number, bytes: Buffer) => Buffer;
+  /** PostgreSQL: a page of entries as the aggregate without ORDER BY returned it, replaced (rows in another order). */
+  aggregatedPage?: (page: string) => string;
   /** The signature lengths the whole CRL's SHA-256 is begun for (TbsCertListStream), instead of the likely ones. */
   signatureLengths?: (signer: Signer) => number[];
 }
@@ -745,10 +747,29 @@ export class CrlPublisher {
     const writePages = async (executor: StatusTx, pageRows: number, prefetch: boolean): Promise<number> => {
       const fetchPage = async (after: string, afterShard: string) => {
         const rows = entriesFrom(after, afterShard).limit(pageRows);
+        const from = shards ? rows.select('crl_shard') : rows;
+        if (this.ca.store.dialect === 'postgres') {
+          // PostgreSQL 15 sorts the input of an aggregate with ORDER BY again, though the index already gave that
+          // order (1.7 ms a page of 2,000, 0.7 without: half a second of a million-entry CRL). Without it the
+          // aggregate takes the rows in the subquery's order (PostgreSQL's documented "usually", nothing between
+          // here); the page's last line must then be its greatest key, where the next page starts. Otherwise this
+          // page is asked for again, sorted. (Lines out of order inside a page: the lint walks the list again for repeats.)
+          const { rows: pages } = await sql<{ page: string | null; n: number | string; last: string | null }>`
+            select string_agg(${line}, ${'\n'}) as page, count(*) as n, ${shards ? sql`array_to_string(max(array[e.crl_shard, e.serial]), ' ')` : sql`max(e.serial)`} as last
+            from (${from}) e`.execute(executor);
+          const aggregated = pages[0]?.page ?? null;
+          const page = aggregated === null ? null : (this.faults.aggregatedPage?.(aggregated) ?? aggregated);
+          if (page === null || pageKey(page) === pages[0]?.last) return { page, n: Number(pages[0]?.n ?? 0) };
+        }
         // string_agg: PostgreSQL's, and SQLite's since 3.44 (with ORDER BY inside the aggregate).
         const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
-          select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${shards ? rows.select('crl_shard') : rows}) e`.execute(executor);
+          select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${from}) e`.execute(executor);
         return { page: pages[0]?.page ?? null, n: Number(pages[0]?.n ?? 0) };
+      };
+      /** The key of a page's last line: its serial, and for a partition its shard key. */
+      const pageKey = (page: string) => {
+        const fields = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+        return shards ? `${fields[4]} ${fields[0]}` : fields[0];
       };
       let count = 0;
       let next: ReturnType<typeof fetchPage> | null = fetchPage('', shards ? shards.from : '');
