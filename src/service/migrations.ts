@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../store/database.js';
 import calendar2026 from './calendars/2026.json' with { type: 'json' };
-import { retainedCountUp } from './retained-count.js';
+import { retainedCountInKeyOrder, retainedCountUp } from './retained-count.js';
 
 /** Integer fen: bigint on PostgreSQL, INTEGER (64-bit) on SQLite; never a float. */
 const MONEY = 'bigint';
@@ -211,6 +211,12 @@ export function serviceMigrations(dialect: Dialect): Record<string, Migration> {
     '2660_service_retained_count': {
       async up(db: Kysely<unknown>) {
         await retainedCountUp(db, dialect);
+      },
+    },
+    // PostgreSQL: the counter's trigger remembers a statement's new subscribers in key order (no deadlock between two batches).
+    '2710_service_retained_count_key_order': {
+      async up(db: Kysely<unknown>) {
+        await retainedCountInKeyOrder(db, dialect);
       },
     },
     '0604_service_notification_delivery': {

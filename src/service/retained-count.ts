@@ -21,9 +21,9 @@ import type { Dialect } from '../store/database.js';
  * again (the report never counted purged subscribers).
  *
  * On PostgreSQL a transaction adds to one of eight slots (by its id), so
- * issuances of new subscribers do not queue on one row. Slots are 1-8: on
- * SQLite an INTEGER PRIMARY KEY is the rowid, and a row at rowid 0 is one a
- * copy walking rowids from 0 up (src/store/move.ts) would pass over.
+ * issuances of new subscribers do not queue on one row. Slots are 1-8 (a
+ * rowid of 0 was once passed over by src/store/move.ts; no longer).
+ * On PostgreSQL the trigger is a statement's since migration 2710 (below).
  */
 
 export const RETAINED_COUNTS = 'service_retained_counts';
@@ -81,6 +81,46 @@ export async function retainedCountUp(db: Kysely<unknown>, dialect: Dialect): Pr
     .execute(db);
   await sql
     .raw(`CREATE TRIGGER service_retained_on_certificate AFTER INSERT ON certificates FOR EACH ROW WHEN (NEW.subscriber_id IS NOT NULL) EXECUTE FUNCTION service_retained_on_certificate()`)
+    .execute(db);
+}
+
+/**
+ * PostgreSQL (migration 2710): the subscribers of one INSERT into `certificates` remembered in key order, by one
+ * statement-level trigger, instead of row by row in the order the rows came. Row by row, two transactions recording
+ * the first certificates of the same two new subscribers in opposite order (two nodes' issuance batches) each held
+ * one subscriber's key and waited for the other's: PostgreSQL aborted one as a deadlock (40P01). In key order, the
+ * later one waits for the first at their lowest shared key, holding none of its keys, and goes on once it commits.
+ * (The issuance cycle retries a batch it could not record one order at a time, so an aborted batch loses nothing;
+ * now none is aborted this way.) The slot is taken after every key, so it closes no cycle either: a transaction
+ * holding a slot takes no subscriber key after it. src/service/retention.test.ts provokes the opposite order.
+ */
+export async function retainedCountInKeyOrder(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  if (dialect === 'sqlite') return; // One writer at a time: no two transactions interleave.
+  await sql.raw(`DROP TRIGGER service_retained_on_certificate ON certificates`).execute(db);
+  await sql.raw(`DROP FUNCTION service_retained_on_certificate()`).execute(db);
+  await sql
+    .raw(
+      `CREATE FUNCTION service_retained_on_certificates() RETURNS trigger LANGUAGE plpgsql AS $$
+       DECLARE added bigint;
+       BEGIN
+         WITH remembered AS (
+           INSERT INTO ${CERTIFIED_SUBSCRIBERS} (subscriber_id)
+             SELECT DISTINCT subscriber_id FROM new_certificates WHERE subscriber_id IS NOT NULL ORDER BY subscriber_id
+             ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT count(*) INTO added FROM remembered;
+         IF added > 0 THEN
+           INSERT INTO ${RETAINED_COUNTS} (slot, n) VALUES ((txid_current() % ${SLOTS})::int + 1, added)
+             ON CONFLICT (slot) DO UPDATE SET n = ${RETAINED_COUNTS}.n + excluded.n;
+         END IF;
+         RETURN NULL;
+       END $$`,
+    )
+    .execute(db);
+  await sql
+    .raw(
+      `CREATE TRIGGER service_retained_on_certificates AFTER INSERT ON certificates REFERENCING NEW TABLE AS new_certificates
+       FOR EACH STATEMENT EXECUTE FUNCTION service_retained_on_certificates()`,
+    )
     .execute(db);
 }
 

@@ -4,7 +4,8 @@ import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.j
 import { revokeCertificate } from '../status/revocation.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { sql, type Kysely } from 'kysely';
-import { CERTIFIED_SUBSCRIBERS, RETAINED_COUNTS, RETAINED_RECOUNT, retainedCount, retainedCountUp } from './retained-count.js';
+import pg from 'pg';
+import { CERTIFIED_SUBSCRIBERS, RETAINED_COUNTS, RETAINED_RECOUNT, retainedCount, retainedCountInKeyOrder, retainedCountUp } from './retained-count.js';
 import { issueFor } from './test-support/certificates.js';
 
 afterAll(dropFreshStores);
@@ -164,14 +165,98 @@ describe.each(storeBackends)('retention of personal data on %s (R2)', (backend) 
     expect(await counterAgreesWithRecount()).toBe(before + 1);
   });
 
+  it('records two batches of the same new subscribers in opposite orders at once without a deadlock, counting each once (issue 22, migration 2710)', async () => {
+    const before = await counterAgreesWithRecount();
+    const db = t.signet.store.db as unknown as Kysely<{ certificates: Record<string, unknown>; issuance_intents: Record<string, unknown> }>;
+    const template = await db.selectFrom('certificates').selectAll().where('subscriber_id', 'is not', null).limit(1).executeTakeFirstOrThrow();
+    const intent = await db.selectFrom('issuance_intents').selectAll().where('serial', '=', template.serial as string).executeTakeFirstOrThrow();
+    const serials = Array.from({ length: 6 }, (_, i) => `7d${String(i + 1).padStart(30, '0')}`);
+    await db.insertInto('issuance_intents').values(serials.map((serial) => ({ ...intent, id: `intent-${serial}`, serial }))).execute();
+    const columns = Object.keys(template).filter((c) => c !== 'serial' && c !== 'subscriber_id');
+    // One INSERT of certificates copied from the template, rows in the order given (as the issuance cycle records a batch).
+    const batch = (rows: Array<[string, string]>) =>
+      sql`INSERT INTO certificates (serial, subscriber_id, ${sql.join(columns.map((c) => sql.ref(c)))})
+          WITH v (i, serial, subscriber_id) AS (VALUES ${sql.join(rows.map(([serial, subscriber], i) => sql`(${i}, ${serial}, ${subscriber})`))})
+          SELECT v.serial, v.subscriber_id, ${sql.join(columns.map((c) => sql.ref(`t.${c}`)))}
+          FROM v CROSS JOIN (SELECT * FROM certificates WHERE serial = ${template.serial as string}) t ORDER BY v.i`;
+    const first: Array<[string, string]> = [[serials[0]!, 'dl-a'], [serials[1]!, 'dl-x'], [serials[2]!, 'dl-b']];
+    const second: Array<[string, string]> = [[serials[3]!, 'dl-b'], [serials[4]!, 'dl-y'], [serials[5]!, 'dl-a']];
+    if (backend === 'sqlite') {
+      // One writer: the batches cannot interleave; each counts its new subscribers once.
+      await batch(first).execute(db);
+      await batch(second).execute(db);
+      expect(await counterAgreesWithRecount()).toBe(before + 4);
+      return;
+    }
+    // PostgreSQL, four connections. Two hold a subscriber key each (dl-x, dl-y), uncommitted, so that each batch stops
+    // in the middle: row by row, the first holds dl-a and waits at dl-x, the second holds dl-b and waits at dl-y. When
+    // the holders let go, each goes on to the key the other holds: a deadlock, one batch aborted (40P01). In key order,
+    // the second waits for the first at dl-a holding nothing, and both go through.
+    const url = t.config.databaseUrl;
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    };
+    const [holdX, holdY, one, two] = await Promise.all([connect(), connect(), connect(), connect()]);
+    try {
+      for (const [client, subscriber] of [[holdX, 'dl-x'], [holdY, 'dl-y']] as const) {
+        await client.query('BEGIN');
+        await client.query(`INSERT INTO ${CERTIFIED_SUBSCRIBERS} (subscriber_id) VALUES ($1)`, [subscriber]);
+      }
+      // Two transactions whose ids differ modulo 8, so that the RA inventory's slot locks (inventory-counts.ts) do not
+      // make the second wait for the first at its first row, before any subscriber key.
+      const slotOf = async (client: pg.Client) => {
+        await client.query('BEGIN');
+        return Number((await client.query<{ slot: string }>('SELECT txid_current() % 8 AS slot')).rows[0]!.slot);
+      };
+      const slotOne = await slotOf(one);
+      while ((await slotOf(two)) === slotOne) await two.query('ROLLBACK');
+      const pid = async (client: pg.Client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const [pidOne, pidTwo, pidX] = [await pid(one), await pid(two), await pid(holdX)];
+      const compiled = (rows: Array<[string, string]>) => batch(rows).compile(db);
+      const outcome = (client: pg.Client, rows: Array<[string, string]>) => {
+        const query = compiled(rows);
+        return client.query(query.sql, [...query.parameters]).then(
+          () => 'recorded',
+          (error: { code?: string }) => `failed ${error.code}`,
+        );
+      };
+      const blockers = async (pidOf: number) => (await sql<{ pids: number[] }>`SELECT pg_blocking_pids(${pidOf}) AS pids`.execute(db)).rows[0]!.pids;
+      let oneDone = false;
+      const firstBatch = outcome(one, first).finally(() => (oneDone = true));
+      await expect.poll(() => blockers(pidOne), { timeout: 30_000 }).toContain(pidX);
+      const secondBatch = outcome(two, second);
+      // The second is stopped too: at dl-y (row by row) or at dl-a behind the first (in key order).
+      await expect.poll(async () => (await blockers(pidTwo)).length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await holdX.query('ROLLBACK');
+      // The first goes on: to dl-b, which the second holds (row by row), or to its end (in key order).
+      await expect.poll(async () => oneDone || (await blockers(pidOne)).includes(pidTwo), { timeout: 30_000 }).toBe(true);
+      await holdY.query('ROLLBACK');
+      expect(await firstBatch).toBe('recorded');
+      await one.query('COMMIT');
+      expect(await secondBatch).toBe('recorded');
+      await two.query('COMMIT');
+    } finally {
+      for (const client of [holdX, holdY, one, two]) await client.end();
+    }
+    expect(await counterAgreesWithRecount()).toBe(before + 4);
+  });
+
   it('counts what a store already holds when the counter is added (migration 2660 on a populated store)', async () => {
     const db = t.signet.store.db as unknown as Kysely<unknown>;
     const kept = await counterAgreesWithRecount();
     expect(kept).toBeGreaterThan(0);
-    await sql.raw(`DROP TRIGGER service_retained_on_certificate${backend === 'postgres' ? ' ON certificates' : ''}`).execute(db);
+    if (backend === 'postgres') {
+      await sql.raw(`DROP TRIGGER service_retained_on_certificates ON certificates`).execute(db);
+      await sql.raw(`DROP FUNCTION service_retained_on_certificates()`).execute(db);
+    } else await sql.raw(`DROP TRIGGER service_retained_on_certificate`).execute(db);
     await sql.raw(`DROP TABLE ${RETAINED_COUNTS}`).execute(db);
     await sql.raw(`DROP TABLE ${CERTIFIED_SUBSCRIBERS}`).execute(db);
-    await db.transaction().execute((trx) => retainedCountUp(trx, backend));
+    await db.transaction().execute(async (trx) => {
+      await retainedCountUp(trx, backend);
+      await retainedCountInKeyOrder(trx, backend);
+    });
     expect(await counterAgreesWithRecount()).toBe(kept);
     // And it goes on counting: a new subscriber's first certificate.
     const rows = t.signet.store.db as unknown as Kysely<{ certificates: Record<string, unknown>; issuance_intents: Record<string, unknown> }>;
