@@ -6,14 +6,15 @@
  *
  * For each store: a hierarchy (ECDSA P-256), the revocations written by the database in one statement
  * (src/status/test-support/bulk-revocations.ts), then each publication in a process of its own (the compiled
- * dist/, as deployed) under /usr/bin/time: wall time and peak RSS of the process, and inside it the time of
- * publish() alone and the RSS just before it (modules loaded, key unsealed). Three publications: the first full
+ * dist/, as deployed) under /usr/bin/time: wall time, CPU and peak RSS of the process (and the PostgreSQL cluster's
+ * CPU meanwhile), and inside it the time of publish() alone and the RSS just before it (modules loaded, key
+ * unsealed). Three publications: the first full
  * CRL (no previous one), the next, and every partition of --partitions. Each is published as the scheduler and
  * the API's publish call do (CrlPublisher.publishArchived: archived, its bytes not handed back; `publish()` on a
  * build that predates it, for a before/after pair).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHierarchy } from '../src/ca/hierarchy.js';
@@ -21,7 +22,7 @@ import { loadConfig } from '../src/config/settings.js';
 import { openSignet } from '../src/signet.js';
 import { seedRevocations } from '../src/status/test-support/bulk-revocations.js';
 import setupPostgres from '../test/global-setup.js';
-import { benchDatabaseUrl, fmt } from './bench-support.js';
+import { benchDatabaseUrl, fmt, postgresPids } from './bench-support.js';
 
 const argument = (name: string, fallback: string) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -42,6 +43,8 @@ interface Run {
   wallSeconds: number;
   /** user + system CPU of the process (the machine is shared: compare per CPU-second). */
   cpuSeconds: number;
+  /** PostgreSQL: CPU of the whole cluster meanwhile (its backends, parallel workers, writer); null on SQLite. */
+  serverCpuSeconds: number | null;
   peakMb: number;
   publishSeconds: number;
   rssBeforeMb: number;
@@ -49,8 +52,32 @@ interface Run {
   bytes: number;
 }
 
+/**
+ * CPU seconds of a PostgreSQL cluster so far: the postmaster with its children that ended (its cutime, cstime) and
+ * those alive. A publication's backends end with its process, so this is read before and after it.
+ */
+function clusterCpuSeconds(postmaster: number): number {
+  const ticks = (pid: number | string, withChildren: boolean) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return { ppid: Number(fields[1]), cpu: Number(fields[11]) + Number(fields[12]) + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0) };
+  };
+  let sum = ticks(postmaster, true).cpu;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === postmaster) continue;
+    try {
+      const child = ticks(entry, false);
+      if (child.ppid === postmaster) sum += child.cpu;
+    } catch {
+      // gone
+    }
+  }
+  // Linux reports these in clock ticks of 1/100 s.
+  return sum / 100;
+}
+
 /** One publication in a process of its own; `partitions` publishes every partition instead of the full CRL. */
 function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: number | null, flags: string[] = []): Run {
+  const serverBefore = postmaster === null ? 0 : clusterCpuSeconds(postmaster);
   const script = `
     const { loadConfig } = await import('./dist/config/settings.js');
     const { openSignet } = await import('./dist/signet.js');
@@ -76,8 +103,11 @@ function publishInProcess(env: NodeJS.ProcessEnv, caId: string, partitions: numb
   const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', process.execPath, ...flags, '--input-type=module', '-e', script], { env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const line = /BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr);
   if (result.status !== 0 || !line) throw new Error(`publication failed:\n${result.stdout}${result.stderr}`);
-  const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb' | 'cpuSeconds'>;
-  return { wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024, cpuSeconds: Number(line[3]) + Number(line[4]), ...inner };
+  const inner = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<Run, 'wallSeconds' | 'peakMb' | 'cpuSeconds' | 'serverCpuSeconds'>;
+  // The backends of the closed pool are reaped by the postmaster once they have exited.
+  spawnSync('sleep', ['0.5']);
+  const serverCpuSeconds = postmaster === null ? null : clusterCpuSeconds(postmaster) - serverBefore;
+  return { wallSeconds: Number(line[1]), peakMb: Number(line[2]) / 1024, cpuSeconds: Number(line[3]) + Number(line[4]), serverCpuSeconds, ...inner };
 }
 
 let teardown: (() => Promise<void>) | undefined;
@@ -85,6 +115,8 @@ if (STORES.includes('postgres') && !process.env.SIGNET_TEST_POSTGRES_URL) {
   teardown = (await setupPostgres({ provide: () => undefined } as never)) ?? undefined;
 }
 const rows: string[] = [];
+/** The PostgreSQL cluster's postmaster (its CPU is PostgreSQL's part of a publication); null without PostgreSQL. */
+const postmaster = STORES.includes('postgres') ? (await postgresPids())()[0]! : null;
 try {
   for (const store of STORES) {
     const dataDir = mkdtempSync(join(tmpdir(), 'signet-bench-crl-stores-'));
@@ -109,7 +141,7 @@ try {
       ...(NODE_FLAGS.length ? [[`full CRL, next, ${NODE_FLAGS.join(' ')}`, publishInProcess(env, h.issuing.caId, null, NODE_FLAGS)] as [string, Run]] : []),
     ];
     for (const [name, r] of runs) {
-      const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s (CPU ${r.cpuSeconds.toFixed(2)} s)  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB, +${fmt(r.peakMb - r.rssBeforeMb)})  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
+      const line = `${store.padEnd(9)} ${name.padEnd(42)} publish ${r.publishSeconds.toFixed(2).padStart(6)} s  process ${r.wallSeconds.toFixed(2).padStart(6)} s (CPU ${r.cpuSeconds.toFixed(2)} s${r.serverCpuSeconds === null ? '' : `, PostgreSQL ${r.serverCpuSeconds.toFixed(2)} s`})  peak RSS ${fmt(r.peakMb).padStart(4)} MB (before publish ${fmt(r.rssBeforeMb)} MB, +${fmt(r.peakMb - r.rssBeforeMb)})  entries ${fmt(r.entries)}  largest CRL ${(r.bytes / 1e6).toFixed(2)} MB`;
       console.log(line);
       rows.push(line);
     }
