@@ -87,6 +87,12 @@ export interface OcspOptions {
    * and sign nothing ahead.
    */
   crlOnly: boolean;
+  /**
+   * The longest a question waits on the store (a stalled database, a table locked by an upgrade) before the
+   * client is told `tryLater` (RFC 6960 §2.3, unsigned) rather than kept waiting: relying parties give up after
+   * a few seconds anyway (Firefox's soft timeout is 2 s), and a prompt tryLater lets them decide at once.
+   */
+  answerWithinMs: number;
 }
 
 export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
@@ -98,7 +104,11 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   unknownPerSecond: 10,
   presignPerRound: 2_000,
   crlOnly: false,
+  answerWithinMs: 1_500,
 };
+
+/** What `withinDeadline` gives when the store did not answer in time. */
+const TOO_SLOW = Symbol('too slow');
 
 const SHA1 = '1.3.14.3.2.26';
 
@@ -179,6 +189,11 @@ class OcspRefusal extends Error {
   }
 }
 
+/** RFC 6960 §2.3: the responder cannot answer now (no recent look at the revocations, the store too slow). */
+function tryLater(): OcspReply {
+  return { der: ocspErrorResponse(OCSPResponseStatus.tryLater), responseStatus: OCSPResponseStatus.tryLater };
+}
+
 const errorResponses = new Map<OCSPResponseStatus, Buffer>();
 /** An unsigned OCSPResponse with only an error status (RFC 6960 §4.2.1). */
 export function ocspErrorResponse(status: OCSPResponseStatus): Buffer {
@@ -227,10 +242,10 @@ export class OcspResponder {
     const now = this.ca.now();
     try {
       // Looked at recently (nearly always): no promise to wait on, as on the hot path every microtask counts.
-      if (!this.revocationsLookedAtRecently()) await this.syncRevocations();
-    } catch {
       // Without a recent look at the revocations, a cached "good" might be stale: the client asks again later.
-      return { der: ocspErrorResponse(OCSPResponseStatus.tryLater), responseStatus: OCSPResponseStatus.tryLater };
+      if (!this.revocationsLookedAtRecently() && (await this.withinDeadline(this.syncRevocations())) === TOO_SLOW) return tryLater();
+    } catch {
+      return tryLater();
     }
     const key = request.toString('base64');
     const cached = this.cache.lookup(key, (entry) => now.getTime() < entry.nextUpdate.getTime());
@@ -238,6 +253,12 @@ export class OcspResponder {
       if (now.getTime() >= cached.refreshAt) this.refreshInBackground(cached);
       return this.replyFor(cached);
     }
+    // A question left waiting goes on in the background (its answer is stored and cached when the store comes back).
+    const cold = await this.withinDeadline(this.coldAnswer(request, key, now));
+    return cold === TOO_SLOW ? tryLater() : cold;
+  }
+
+  private async coldAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply> {
     const stored = await this.storedAnswer(request, key, now);
     if (stored && stored !== NONE_STORED) return stored;
     try {
@@ -246,6 +267,15 @@ export class OcspResponder {
       if (error instanceof OcspRefusal) return { der: ocspErrorResponse(error.status), responseStatus: error.status };
       throw error;
     }
+  }
+
+  /** `work`'s result, or TOO_SLOW once `answerWithinMs` has passed (a rejection after that is dropped, never unhandled). */
+  private withinDeadline<T>(work: Promise<T>): Promise<T | typeof TOO_SLOW> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof TOO_SLOW>((resolve) => {
+      timer = setTimeout(resolve, this.options.answerWithinMs, TOO_SLOW);
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   /**

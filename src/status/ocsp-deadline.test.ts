@@ -1,0 +1,66 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { CertID, OCSPRequest, OCSPResponseStatus, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createHierarchy } from '../ca/hierarchy.js';
+import { openTestSignet } from '../ca/test-support/ca-fixture.js';
+import { dropFreshStores } from '../store/test-support/store-backends.js';
+import { OcspResponder } from './ocsp-responder.js';
+
+afterAll(dropFreshStores);
+
+/**
+ * RFC 6960 §2.3 tryLater: a relying party is told at once that the responder cannot answer now, rather than kept
+ * waiting on a stalled store (a locked table during an upgrade, a database paused). PostgreSQL only: on SQLite the
+ * responder's reads go through a WAL reader that no other connection's write ever makes wait, so there is no
+ * stall of this kind to bound.
+ */
+describe('an OCSP question whose store does not answer in time, on postgres (RFC 6960 §2.3)', () => {
+  it('is told tryLater (unsigned) after answerWithinMs, and answered as usual once the store is back', async () => {
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const t = await openTestSignet('postgres', { clock: () => now });
+    try {
+      const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
+      const issuing = AsnConvert.parse(h.issuing.der, Certificate).tbsCertificate;
+      const nameHash = createHash('sha1').update(Buffer.from(AsnConvert.serialize(issuing.subject))).digest();
+      const keyHash = createHash('sha1').update(Buffer.from(issuing.subjectPublicKeyInfo.subjectPublicKey)).digest();
+      const question = () => {
+        const certId = new CertID({
+          hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+          issuerNameHash: new OctetString(nameHash),
+          issuerKeyHash: new OctetString(keyHash),
+          serialNumber: new Uint8Array(Buffer.concat([Buffer.from([0x11]), randomBytes(15)])).buffer,
+        });
+        return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+      };
+      // revocationPollMs 0: every question looks at the revocations first.
+      const responder = new OcspResponder(t.signet.ca, { answerWithinMs: 300, revocationPollMs: 0 });
+      const asked = question();
+      expect((await responder.respond(asked)).responseStatus).toBe(OCSPResponseStatus.successful);
+
+      // The stored answers locked (as an upgrade's table swap does): a cold question is not kept waiting.
+      const cold = question();
+      const whileLocked = await t.signet.store.db.transaction().execute(async (trx) => {
+        await sql`lock table ocsp_responses in access exclusive mode`.execute(trx);
+        return responder.respond(cold);
+      });
+      expect(whileLocked.responseStatus).toBe(OCSPResponseStatus.tryLater);
+      expect(whileLocked.cache).toBeUndefined();
+      expect((await responder.respond(cold)).responseStatus).toBe(OCSPResponseStatus.successful);
+
+      // The revocations locked: even a question answered a moment ago is not answered from memory, since a
+      // revocation made meanwhile on another node could not be seen (R7).
+      expect((await responder.respond(asked)).responseStatus).toBe(OCSPResponseStatus.successful);
+      const revocationsLocked = await t.signet.store.db.transaction().execute(async (trx) => {
+        await sql`lock table revocations in access exclusive mode`.execute(trx);
+        return responder.respond(asked);
+      });
+      expect(revocationsLocked.responseStatus).toBe(OCSPResponseStatus.tryLater);
+      expect((await responder.respond(asked)).responseStatus).toBe(OCSPResponseStatus.successful);
+    } finally {
+      await t.signet.close();
+    }
+  }, 60_000);
+});
