@@ -271,11 +271,20 @@ export class OcspResponder {
 
   /** `work`'s result, or TOO_SLOW once `answerWithinMs` has passed (a rejection after that is dropped, never unhandled). */
   private withinDeadline<T>(work: Promise<T>): Promise<T | typeof TOO_SLOW> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<typeof TOO_SLOW>((resolve) => {
-      timer = setTimeout(resolve, this.options.answerWithinMs, TOO_SLOW);
+    // One promise and one timer per cold question (not Promise.race and finally: this is on the cold path).
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, this.options.answerWithinMs, TOO_SLOW);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   /**
