@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
-import { OcspResponder } from './ocsp-responder.js';
+import { OcspResponder, ocspAnswerWithinFrom } from './ocsp-responder.js';
 
 afterAll(dropFreshStores);
 
@@ -17,6 +17,16 @@ afterAll(dropFreshStores);
  * responder's reads go through a WAL reader that no other connection's write ever makes wait, so there is no
  * stall of this kind to bound.
  */
+describe('SIGNET_OCSP_ANSWER_WITHIN_MS', () => {
+  it('is 1,500 ms unless set, takes whole milliseconds from 100 to 60,000, and stops the start on anything else', () => {
+    expect(ocspAnswerWithinFrom({})).toBe(1500);
+    expect(ocspAnswerWithinFrom({ SIGNET_OCSP_ANSWER_WITHIN_MS: ' 2500 ' })).toBe(2500);
+    for (const bad of ['0', '99', '60001', '1.5', '-200', '2e3', 'soon']) {
+      expect(() => ocspAnswerWithinFrom({ SIGNET_OCSP_ANSWER_WITHIN_MS: bad })).toThrow(/SIGNET_OCSP_ANSWER_WITHIN_MS/);
+    }
+  });
+});
+
 describe('an OCSP question whose store does not answer in time, on postgres (RFC 6960 §2.3)', () => {
   it('is told tryLater (unsigned) after answerWithinMs, and answered as usual once the store is back', async () => {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);

@@ -91,6 +91,7 @@ export interface OcspOptions {
    * The longest a question waits on the store (a stalled database, a table locked by an upgrade) before the
    * client is told `tryLater` (RFC 6960 §2.3, unsigned) rather than kept waiting: relying parties give up after
    * a few seconds anyway (Firefox's soft timeout is 2 s), and a prompt tryLater lets them decide at once.
+   * SIGNET_OCSP_ANSWER_WITHIN_MS.
    */
   answerWithinMs: number;
 }
@@ -106,6 +107,16 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   crlOnly: false,
   answerWithinMs: 1_500,
 };
+
+/** SIGNET_OCSP_ANSWER_WITHIN_MS: how long a question may wait on the store before it is told tryLater (100–60000 ms). */
+export function ocspAnswerWithinFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.SIGNET_OCSP_ANSWER_WITHIN_MS?.trim();
+  if (!text) return DEFAULT_OCSP_OPTIONS.answerWithinMs;
+  if (!/^\d{3,5}$/.test(text) || Number(text) < 100 || Number(text) > 60_000) {
+    throw new Error(`SIGNET_OCSP_ANSWER_WITHIN_MS: "${text.slice(0, 32)}" is not a whole number of milliseconds from 100 to 60000`);
+  }
+  return Number(text);
+}
 
 /** What `withinDeadline` gives when the store did not answer in time. */
 const TOO_SLOW = Symbol('too slow');
