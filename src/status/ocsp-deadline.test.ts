@@ -1,13 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, OCSPResponseStatus, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { OCSPResponseStatus } from '@peculiar/asn1-ocsp';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores } from '../store/test-support/store-backends.js';
 import { OcspResponder, ocspAnswerWithinFrom } from './ocsp-responder.js';
+import { ocspQuestions } from './test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -33,18 +31,7 @@ describe('an OCSP question whose store does not answer in time, on postgres (RFC
     const t = await openTestSignet('postgres', { clock: () => now });
     try {
       const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-      const issuing = AsnConvert.parse(h.issuing.der, Certificate).tbsCertificate;
-      const nameHash = createHash('sha1').update(Buffer.from(AsnConvert.serialize(issuing.subject))).digest();
-      const keyHash = createHash('sha1').update(Buffer.from(issuing.subjectPublicKeyInfo.subjectPublicKey)).digest();
-      const question = () => {
-        const certId = new CertID({
-          hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-          issuerNameHash: new OctetString(nameHash),
-          issuerKeyHash: new OctetString(keyHash),
-          serialNumber: new Uint8Array(Buffer.concat([Buffer.from([0x11]), randomBytes(15)])).buffer,
-        });
-        return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
-      };
+      const question = ocspQuestions(h.issuing.der).aboutUnissued;
       // revocationPollMs 0: every question looks at the revocations first.
       const responder = new OcspResponder(t.signet.ca, { answerWithinMs: 300, revocationPollMs: 0 });
       const asked = question();

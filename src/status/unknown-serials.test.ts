@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, OCSPResponseStatus, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { OCSPResponseStatus } from '@peculiar/asn1-ocsp';
 import { createHierarchy } from '../ca/hierarchy.js';
 import { openTestSignet } from '../ca/test-support/ca-fixture.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
+import { ocspQuestions } from './test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -16,20 +14,8 @@ describe.each(storeBackends)('questions about serials never issued on %s', (back
     const t = await openTestSignet(backend, { clock: () => now });
     try {
       const h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
-      const issuing = AsnConvert.parse(h.issuing.der, Certificate).tbsCertificate;
-      const nameHash = createHash('sha1').update(Buffer.from(AsnConvert.serialize(issuing.subject))).digest();
-      const keyHash = createHash('sha1').update(Buffer.from(issuing.subjectPublicKeyInfo.subjectPublicKey)).digest();
-      const ask = () => {
-        const serial = Buffer.concat([Buffer.from([0x11]), randomBytes(15)]);
-        const certId = new CertID({
-          hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-          issuerNameHash: new OctetString(nameHash),
-          issuerKeyHash: new OctetString(keyHash),
-          serialNumber: new Uint8Array(serial).buffer,
-        });
-        const request = new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) });
-        return t.signet.status.ocsp.respond(Buffer.from(AsnConvert.serialize(request)));
-      };
+      const questions = ocspQuestions(h.issuing.der);
+      const ask = () => t.signet.status.ocsp.respond(questions.aboutUnissued());
       const statuses: OCSPResponseStatus[] = [];
       for (let i = 0; i < 30; i++) statuses.push((await ask()).responseStatus);
       expect(statuses.filter((s) => s === OCSPResponseStatus.successful)).toHaveLength(10);
