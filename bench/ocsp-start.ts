@@ -4,12 +4,16 @@
  * open beside the server), 32 requests in flight for random serials, 25 s; every 2 s the store's active statements.
  * A PostgreSQL run of bench:scale once saw no answer for 20 s there (docs/performance.md); this looks at that start.
  *
- *   npm run build && npx tsx bench/ocsp-start.ts [--pause] [--close]
+ *   npm run build && npx tsx bench/ocsp-start.ts [--pause | --lock] [--unissued] [--clients N] [--close]
  *
  * --pause stops the whole cluster (SIGSTOP, then SIGCONT) from 5 s to 17 s: what a stalled database does to the
- * answers, and whether the server recovers with it. --close closes this process's Signet before the server starts.
+ * answers, and whether the server recovers with it. --lock instead holds ocsp_responses in access exclusive mode
+ * for those 12 s (an upgrade's table swap): the revocation look goes on, cold reads wait. --unissued asks about
+ * random serials never issued (every question distinct and cold) instead of the 1,200 issued. --clients: requests
+ * in flight (32). --close closes this process's Signet before the server starts.
  * PostgreSQL: SIGNET_TEST_POSTGRES_URL, else a throwaway cluster as test/global-setup.ts starts.
- * Output: `second:answers/failures/longest ms` per second.
+ * Output: `second:answers/tryLater/failures/longest ms/server RSS MB` per second, the server's heap in use each second
+ * (from /metrics, when it answers), its OCSP store figures at the end.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,20 +21,24 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import pg from 'pg';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { readFileSync } from 'node:fs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { createHash } from 'node:crypto';
 import { createHierarchy } from '../src/ca/hierarchy.js';
 import { loadConfig } from '../src/config/settings.js';
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
 import { openSignet } from '../src/signet.js';
+import { ocspQuestions } from '../src/status/test-support/ocsp-question.js';
 import setupPostgres from '../test/global-setup.js';
 import { benchDatabaseUrl, freePort, postgresPids } from './bench-support.js';
 
 const KEEP_OPEN = !process.argv.includes('--close');
+const PAUSE = process.argv.includes('--pause');
+const LOCK = process.argv.includes('--lock');
+const UNISSUED = process.argv.includes('--unissued');
+const CLIENTS = Number(process.argv[process.argv.indexOf('--clients') + 1] ?? 32) || 32;
 const teardown = process.env.SIGNET_TEST_POSTGRES_URL ? undefined : ((await setupPostgres({ provide: () => undefined } as never)) ?? undefined);
 const dataDir = mkdtempSync(join(tmpdir(), 'signet-start-probe-'));
 const url = await benchDatabaseUrl('postgres', dataDir, 'signet_start_probe');
@@ -56,14 +64,8 @@ await Promise.all(Array.from({ length: 32 }, async () => {
 }));
 await signet.status.crls.publish(h.issuing.caId, 'full', 'bench');
 if (!KEEP_OPEN) await signet.close();
-const issuer = AsnConvert.parse(h.issuing.der, Certificate);
-const nameHash = createHash('sha1').update(new Uint8Array(AsnConvert.serialize(issuer.tbsCertificate.subject))).digest();
-const keyHash = createHash('sha1').update(new Uint8Array(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)).digest();
-const request = (serial: string) => {
-  const bytes = Buffer.from(serial, 'hex');
-  const integer = bytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: new CertID({ hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }), issuerNameHash: new OctetString(nameHash), issuerKeyHash: new OctetString(keyHash), serialNumber: new Uint8Array(integer).buffer }) })] }) })));
-};
+const questions = ocspQuestions(h.issuing.der);
+const request = (serial: string) => questions.about(Buffer.from(serial, 'hex'));
 const port = await freePort();
 const started = performance.now();
 const child = spawn('taskset', ['-c', '0', process.execPath, 'bin/signet.js', 'serve'], { env: { ...process.env, ...env, SIGNET_PORT: String(port), SIGNET_RATE_LIMITS: 'off' }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -75,7 +77,7 @@ for (;;) {
 console.log(`healthz after ${((performance.now() - started) / 1000).toFixed(1)} s, load ${loadavg()[0]!.toFixed(1)}`);
 const t0 = performance.now();
 // --pause: the whole cluster stopped (SIGSTOP) from 5 s to 17 s, as a stalled database server would be.
-if (process.argv.includes('--pause')) {
+if (PAUSE) {
   const cluster = await postgresPids();
   setTimeout(() => {
     for (const pid of cluster()) process.kill(pid, 'SIGSTOP');
@@ -86,38 +88,83 @@ if (process.argv.includes('--pause')) {
     console.log('cluster continued');
   }, 17000);
 }
-const perSecond = new Map<number, { ok: number; bad: number; maxMs: number }>();
+// --lock: ocsp_responses locked from 5 s to 17 s by a transaction of its own.
+const locker = new pg.Client({ connectionString: url });
+await locker.connect();
+const locked = LOCK
+  ? (async () => {
+      await new Promise((r) => setTimeout(r, 5000));
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE ocsp_responses IN ACCESS EXCLUSIVE MODE');
+      console.log('ocsp_responses locked');
+      await new Promise((r) => setTimeout(r, 12_000));
+      await locker.query('COMMIT');
+      console.log('ocsp_responses released');
+    })()
+  : Promise.resolve();
+/** The server's resident set (VmRSS), MB. */
+const serverRss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rssBySecond = new Map<number, number>();
+const rssTimer = setInterval(() => rssBySecond.set(Math.floor((performance.now() - t0) / 1000), serverRss()), 250);
+/** Each second, the server's JavaScript heap in use and its OCSP store reads out, from /metrics (none while it cannot answer). */
+const heapBySecond = new Map<number, string>();
+const metricsTimer = setInterval(() => {
+  const second = Math.floor((performance.now() - t0) / 1000);
+  fetch(`${base}/metrics`, { headers: { authorization: 'Bearer bench-admin-token' }, signal: AbortSignal.timeout(900) })
+    .then((response) => response.text())
+    .then((text) => {
+      const heap = Number(/^signet_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0) / 2 ** 20;
+      const reads = /^signet_ocsp_store_reads (\S+)/m.exec(text)?.[1];
+      heapBySecond.set(second, `${heap.toFixed(0)}MB${reads === undefined ? '' : ` ${reads} reads`}`);
+    })
+    .catch(() => undefined);
+}, 1000);
+/** An unsigned OCSPResponse saying tryLater (RFC 6960 §4.2.1). */
+const TRY_LATER = Buffer.from('30030a0103', 'hex');
+const perSecond = new Map<number, { ok: number; later: number; bad: number; maxMs: number }>();
 let stop = false;
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 const watch = (async () => {
   while (!stop) {
     await new Promise((r) => setTimeout(r, 2000));
-    if (process.argv.includes('--pause')) continue;
+    if (PAUSE) continue;
     const rows = (await admin.query(`SELECT pid, application_name, state, wait_event_type, wait_event, left(query, 90) AS q, round(extract(epoch from now() - query_start)::numeric, 1) AS secs FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`)).rows;
     console.log(`t=${((performance.now() - t0) / 1000).toFixed(0)} s active: ${JSON.stringify(rows)}`);
   }
 })();
-await Promise.all(Array.from({ length: 32 }, async () => {
+await Promise.all(Array.from({ length: CLIENTS }, async () => {
   while (performance.now() - t0 < 25_000) {
     const s = performance.now();
-    let ok = false;
+    let outcome: 'ok' | 'later' | 'bad' = 'bad';
     try {
-      const response = await fetch(`${base}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: request(serials[randomInt(serials.length)]!), signal: AbortSignal.timeout(30_000) });
-      await response.arrayBuffer();
-      ok = response.ok;
+      const body = UNISSUED ? questions.aboutUnissued() : request(serials[randomInt(serials.length)]!);
+      const response = await fetch(`${base}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body, signal: AbortSignal.timeout(30_000) });
+      const der = Buffer.from(await response.arrayBuffer());
+      if (response.ok) outcome = der.equals(TRY_LATER) ? 'later' : 'ok';
     } catch { /* counted bad */ }
     const second = Math.floor((performance.now() - t0) / 1000);
-    const slot = perSecond.get(second) ?? { ok: 0, bad: 0, maxMs: 0 };
-    if (ok) slot.ok++; else slot.bad++;
+    const slot = perSecond.get(second) ?? { ok: 0, later: 0, bad: 0, maxMs: 0 };
+    slot[outcome]++;
     slot.maxMs = Math.max(slot.maxMs, performance.now() - s);
     perSecond.set(second, slot);
   }
 }));
 stop = true;
+clearInterval(rssTimer);
+clearInterval(metricsTimer);
 await watch;
+await locked;
+await locker.end();
 await admin.end();
-console.log([...perSecond.entries()].sort((a, b) => a[0] - b[0]).map(([s, v]) => `${s}s:${v.ok}/${v.bad}/${v.maxMs.toFixed(0)}ms`).join(' '));
+console.log([...perSecond.entries()].sort((a, b) => a[0] - b[0]).map(([s, v]) => `${s}s:${v.ok}/${v.later}/${v.bad}/${v.maxMs.toFixed(0)}ms/${rssBySecond.get(s)?.toFixed(0) ?? '-'}MB`).join(' '));
+console.log(`heap in use: ${[...heapBySecond.entries()].sort((a, b) => a[0] - b[0]).map(([s, v]) => `${s}s:${v}`).join(' ')}`);
+const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer bench-admin-token' } })).text();
+console.log(metrics.split('\n').filter((line) => /^signet_ocsp_(store|cache_responses)/.test(line)).join(' '));
+console.log(`peak server RSS ${Math.max(...rssBySecond.values()).toFixed(0)} MB, load at the end ${loadavg()[0]!.toFixed(1)}, ${CLIENTS} clients${UNISSUED ? ', unissued serials' : ''}`);
+// Gone before the cluster is stopped (otherwise its pool loses its connections mid-exit and it prints the error).
+const exited = new Promise((resolve) => child.once('exit', resolve));
 child.kill('SIGTERM');
+await exited;
 if (KEEP_OPEN) await signet.close();
 await teardown?.();

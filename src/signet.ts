@@ -9,7 +9,7 @@ import { openDatabase, type SignetDatabase } from './store/database.js';
 import { ProcessInstance, forgetExpiredInstances, type ProcessRole } from './store/process-instances.js';
 import { StatusService } from './status/status-service.js';
 import { ocspCacheSizeFrom } from './status/ocsp-response-cache.js';
-import { ocspAnswerWithinFrom } from './status/ocsp-responder.js';
+import { ocspAnswerWithinFrom, ocspPendingReadsFrom } from './status/ocsp-responder.js';
 import { TimeStampAuthority } from './tsa/time-stamp-authority.js';
 import { ClockGuard, clockLimitFrom } from './tsa/clock-guard.js';
 import { DatabaseClock } from './store/database-clock.js';
@@ -112,7 +112,7 @@ export async function openSignet(config: SignetConfig, options: OpenOptions = {}
   const ca = new CertificateAuthority({ store, config, clock: options.clock, faults: options.faults, owner: instance, identifierKey: () => personalData.derive('certificate-identifier'), sm2Identities, publicKeys });
   const stopRecovery = instance.role === 'server' ? await startIntentRecovery(ca, store, instance.leaseMs) : () => undefined;
   const signers = new DelegatedSigners(ca, rolloverPolicyFrom(process.env, options.rollover));
-  const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls, partitions: config.crlPartitions, afterRevocation: config.crlOnly }, signers, ocsp: { maxCached: ocspCacheSizeFrom(process.env), answerWithinMs: ocspAnswerWithinFrom(process.env), crlOnly: config.crlOnly } });
+  const status = new StatusService(ca, { publicUrl: config.publicUrl, crl: { deltas: config.deltaCrls, partitions: config.crlPartitions, afterRevocation: config.crlOnly }, signers, ocsp: { maxCached: ocspCacheSizeFrom(process.env), answerWithinMs: ocspAnswerWithinFrom(process.env), maxPendingReads: ocspPendingReadsFrom(process.env), crlOnly: config.crlOnly } });
   const databaseClock = new DatabaseClock(store);
   const guard = new ClockGuard({ store, databaseClock, limitMs: clockLimitFrom(process.env) });
   const tsa = new TimeStampAuthority({ ca, policyArc: config.policyOid, serialPrefix: config.serialPrefix, clock: options.clock, signers, guard });

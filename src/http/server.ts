@@ -6,6 +6,7 @@ import type { Signet } from '../signet.js';
 import { SignetError } from '../i18n/signet-error.js';
 import { caRoutes } from './ca-routes.js';
 import { ocspCacheMetrics } from '../status/ocsp-response-cache.js';
+import { ocspStoreMetrics } from '../status/ocsp-responder.js';
 import { certificateRoutes } from './certificate-routes.js';
 import { statusRoutes } from './status-routes.js';
 import { homePage } from './home-page.js';
@@ -148,7 +149,7 @@ export async function buildServer(signet: Signet, options: ServerOptions = {}): 
   const metrics = options.metrics ?? new ServerMetrics();
   const metricsAuth = requireOperator(() => process.env.SIGNET_METRICS_TOKEN || signet.config.adminToken());
   app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuth }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send((await metrics.registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet)) + ocspCacheMetrics(signet.status.ocsp.cacheStats())),
+    reply.type(metrics.registry.contentType).send((await metrics.registry.metrics()) + calendarMetrics(await calendar(signet)) + clockMetrics(await clockHealth(signet)) + ocspCacheMetrics(signet.status.ocsp.cacheStats()) + ocspStoreMetrics(signet.status.ocsp.storeStats())),
   );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -94,6 +94,13 @@ export interface OcspOptions {
    * SIGNET_OCSP_ANSWER_WITHIN_MS.
    */
   answerWithinMs: number;
+  /**
+   * The most cold answers (each needing store reads) in flight at once, counting those still reading after their
+   * question was told tryLater. Past it, a question that would start another is told `tryLater` (RFC 6960 §2.3) at
+   * once and nothing is queued: what a stalled store makes this node hold stays bounded, whatever the request rate
+   * and the length of the stall. SIGNET_OCSP_PENDING_READS.
+   */
+  maxPendingReads: number;
 }
 
 export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
@@ -106,6 +113,7 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
   presignPerRound: 2_000,
   crlOnly: false,
   answerWithinMs: 1_500,
+  maxPendingReads: 1_000,
 };
 
 /** SIGNET_OCSP_ANSWER_WITHIN_MS: how long a question may wait on the store before it is told tryLater (100–60000 ms). */
@@ -118,7 +126,43 @@ export function ocspAnswerWithinFrom(env: NodeJS.ProcessEnv): number {
   return Number(text);
 }
 
-/** What `withinDeadline` gives when the store did not answer in time. */
+/** SIGNET_OCSP_PENDING_READS: the most cold OCSP answers waiting on the store at once (1–1000000). */
+export function ocspPendingReadsFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.SIGNET_OCSP_PENDING_READS?.trim();
+  if (!text) return DEFAULT_OCSP_OPTIONS.maxPendingReads;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > 1_000_000) {
+    throw new Error(`SIGNET_OCSP_PENDING_READS: "${text.slice(0, 32)}" is not a whole number from 1 to 1000000`);
+  }
+  return Number(text);
+}
+
+/** The responder's figures about its store reads, for /metrics. */
+export interface OcspStoreStats {
+  /** Cold answers reading the store now (some for questions already told tryLater). */
+  reads: number;
+  /** maxPendingReads. */
+  limit: number;
+  /** Questions told tryLater at once because `limit` reads were out. */
+  refusals: number;
+}
+
+/** The store figures in the Prometheus text format (one node's view). */
+export function ocspStoreMetrics(stats: OcspStoreStats): string {
+  return [
+    '# HELP signet_ocsp_store_reads Cold OCSP answers reading the store now (some for questions already told tryLater).',
+    '# TYPE signet_ocsp_store_reads gauge',
+    `signet_ocsp_store_reads ${stats.reads}`,
+    '# HELP signet_ocsp_store_reads_limit The most cold OCSP answers reading the store at once (SIGNET_OCSP_PENDING_READS).',
+    '# TYPE signet_ocsp_store_reads_limit gauge',
+    `signet_ocsp_store_reads_limit ${stats.limit}`,
+    '# HELP signet_ocsp_store_refusals_total OCSP questions told tryLater at once because the limit of store reads was out.',
+    '# TYPE signet_ocsp_store_refusals_total counter',
+    `signet_ocsp_store_refusals_total ${stats.refusals}`,
+    '',
+  ].join('\n');
+}
+
+/** What `SharedRead.within` gives when the store did not answer in time. */
 const TOO_SLOW = Symbol('too slow');
 
 const SHA1 = '1.3.14.3.2.26';
@@ -131,6 +175,44 @@ const HASHES: Record<string, { name: string; length: number }> = {
   // GM/T 0015 clients name the issuer by SM3 hashes (issue 8).
   [OID.sm3]: { name: 'sm3', length: 32 },
 };
+
+/**
+ * One store read that any number of questions wait on, each for at most its own deadline. A question that gives up
+ * leaves nothing behind (it is taken out of `waiting`): a stalled read holds itself, not one callback for every
+ * question that ever asked. `settled` runs first, before the waiting questions are answered.
+ */
+class SharedRead<T> {
+  private readonly waiting = new Set<(outcome: { value: T } | { error: unknown }) => void>();
+  private outcome: { value: T } | { error: unknown } | undefined;
+
+  constructor(work: Promise<T>, settled?: () => void) {
+    const settle = (outcome: { value: T } | { error: unknown }) => {
+      this.outcome = outcome;
+      settled?.();
+      for (const answer of this.waiting) answer(outcome);
+      this.waiting.clear();
+    };
+    // Handled here whoever still waits: a rejection after every question gave up is dropped, never unhandled.
+    work.then((value) => settle({ value }), (error: unknown) => settle({ error }));
+  }
+
+  /** The read's result, or TOO_SLOW once `ms` have passed. One promise and one timer per question. */
+  within(ms: number): Promise<T | typeof TOO_SLOW> {
+    return new Promise((resolve, reject) => {
+      const answer = (outcome: { value: T } | { error: unknown }) => {
+        clearTimeout(timer);
+        if ('error' in outcome) reject(outcome.error);
+        else resolve(outcome.value);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(answer);
+        resolve(TOO_SLOW);
+      }, ms);
+      if (this.outcome) answer(this.outcome);
+      else this.waiting.add(answer);
+    });
+  }
+}
 
 /** SHA-1 with NULL parameters, byte for byte as OpenSSL and RFC 5019 clients write it in a CertID. */
 const SHA1_WITH_NULL = () => AsnConvert.parse(Buffer.from('300906052b0e03021a0500', 'hex'), AlgorithmIdentifier);
@@ -225,6 +307,8 @@ export class OcspResponder {
   /** When (monotonic ms) the last completed look at the revocations began: its knowledge is that old. */
   private lastPollStarted = Number.NEGATIVE_INFINITY;
   private polling: Promise<void> | null = null;
+  /** `polling` as questions wait on it, each for at most answerWithinMs. */
+  private look: SharedRead<void> | null = null;
   private readonly options: OcspOptions;
 
   private readonly signers: DelegatedSigners;
@@ -244,6 +328,16 @@ export class OcspResponder {
     return this.cache.stats();
   }
 
+  /** Cold answers in flight, by request bytes (base64): at most maxPendingReads, identical questions share one. */
+  private readonly coldReads = new Map<string, SharedRead<OcspReply>>();
+  /** Questions told tryLater at once because maxPendingReads cold answers were out. */
+  private storeRefusals = 0;
+
+  /** Cold answers reading the store, their bound and the questions refused at it (for /metrics). */
+  storeStats(): OcspStoreStats {
+    return { reads: this.coldReads.size, limit: this.options.maxPendingReads, refusals: this.storeRefusals };
+  }
+
   /**
    * Answers one DER OCSPRequest. Never throws for anything the client sent:
    * garbage gets malformedRequest, a CA we do not answer for gets
@@ -254,7 +348,11 @@ export class OcspResponder {
     try {
       // Looked at recently (nearly always): no promise to wait on, as on the hot path every microtask counts.
       // Without a recent look at the revocations, a cached "good" might be stale: the client asks again later.
-      if (!this.revocationsLookedAtRecently() && (await this.withinDeadline(this.syncRevocations())) === TOO_SLOW) return tryLater();
+      // The look is one read shared by every question (never more than one out): waiting on it queues nothing.
+      if (!this.revocationsLookedAtRecently()) {
+        void this.syncRevocations();
+        if ((await this.look!.within(this.options.answerWithinMs)) === TOO_SLOW) return tryLater();
+      }
     } catch {
       return tryLater();
     }
@@ -264,9 +362,23 @@ export class OcspResponder {
       if (now.getTime() >= cached.refreshAt) this.refreshInBackground(cached);
       return this.replyFor(cached);
     }
-    // A question left waiting goes on in the background (its answer is stored and cached when the store comes back).
-    const cold = await this.withinDeadline(this.coldAnswer(request, key, now));
-    return cold === TOO_SLOW ? tryLater() : cold;
+    // The same question already out: wait on its answer, adding no read. A question left waiting gives up its place
+    // after answerWithinMs; the answer goes on in the background (stored and cached when the store comes back).
+    let cold = this.coldReads.get(key);
+    if (!cold) {
+      // RFC 6960 §2.3: past the bound, tryLater at once, with nothing queued (the store is stalled or saturated).
+      if (this.coldReads.size >= this.options.maxPendingReads) {
+        this.storeRefusals += 1;
+        return tryLater();
+      }
+      const read = new SharedRead(this.coldAnswer(request, key, now), () => {
+        if (this.coldReads.get(key) === read) this.coldReads.delete(key);
+      });
+      this.coldReads.set(key, read);
+      cold = read;
+    }
+    const answer = await cold.within(this.options.answerWithinMs);
+    return answer === TOO_SLOW ? tryLater() : answer;
   }
 
   private async coldAnswer(request: Buffer, key: string, now: Date): Promise<OcspReply> {
@@ -278,24 +390,6 @@ export class OcspResponder {
       if (error instanceof OcspRefusal) return { der: ocspErrorResponse(error.status), responseStatus: error.status };
       throw error;
     }
-  }
-
-  /** `work`'s result, or TOO_SLOW once `answerWithinMs` has passed (a rejection after that is dropped, never unhandled). */
-  private withinDeadline<T>(work: Promise<T>): Promise<T | typeof TOO_SLOW> {
-    // One promise and one timer per cold question (not Promise.race and finally: this is on the cold path).
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, this.options.answerWithinMs, TOO_SLOW);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 
   /**
@@ -767,7 +861,9 @@ export class OcspResponder {
       })
       .finally(() => {
         this.polling = null;
+        this.look = null;
       });
+    this.look = new SharedRead(this.polling);
     return this.polling;
   }
 

@@ -194,6 +194,9 @@ describe.each(storeBackends)('an OCSP responder with a small cache on %s (RFC 50
       expect(metrics.body).toMatch(/^signet_ocsp_cache_responses [1-9]\d*$/m);
       expect(metrics.body).toMatch(/^signet_ocsp_cache_misses_total [1-9]\d*$/m);
       expect(metrics.body).toMatch(/^signet_ocsp_cache_first_sights_total \d+$/m);
+      // The bound on cold reads of a stalled store (ocsp-pending-reads.test.ts).
+      expect(metrics.body).toMatch(/^signet_ocsp_store_reads_limit 1000$/m);
+      expect(metrics.body).toMatch(/^signet_ocsp_store_refusals_total 0$/m);
     } finally {
       await app.close();
     }
