@@ -4,6 +4,7 @@ import { AlgorithmIdentifier, CertificateList, Name, Extension } from '@peculiar
 import { describe, expect, it } from 'vitest';
 import {
   ChunkedDer,
+  EntryLines,
   RevokedEntryEncoder,
   assembleCertificateList,
   assembleTbsCertList,
@@ -63,7 +64,7 @@ describe('streamed CRL encoding (docs/status.md)', () => {
     expect(entriesLengthOf({ entries: 0, serialOctets: 0, utcTimes: 0, reasons: 0, invalidityDates: 0, both: 0 })).toBe(0);
   });
 
-  it('writes the lines of a page the database aggregated (PostgreSQL) byte for byte as the entries themselves, with or without a shard key', () => {
+  it('writes the lines of a page the database aggregated (SQLite) byte for byte as the entries themselves, with or without a shard key', () => {
     const entries = Array.from({ length: 3000 }, (_, i) => randomEntry(i));
     const line = (e: CrlEntry, i: number) => `${e.serial} ${e.revoked_at} ${e.reason_code} ${e.invalidity_date ?? '-'}${i % 2 ? ` ${(i % 65536).toString(16).padStart(4, '0')}` : ''}`;
     const page = entries.map(line).join('\n');
@@ -84,6 +85,48 @@ describe('streamed CRL encoding (docs/status.md)', () => {
     // A line without its fields is refused, not written half.
     for (const bad of ['5abc', '5abc 2026-01-01T00:00:00.000Z', '5abc 2026-01-01T00:00:00.000Z x -']) {
       expect(() => new RevokedEntryEncoder().writeLine(bad, 0, new ChunkedDer(64)), bad).toThrow(/CRL page line/);
+    }
+  });
+
+  it('writes the lines PostgreSQL sends by COPY as octets, in chunks that split lines anywhere, byte for byte as the entries themselves', () => {
+    const entries = Array.from({ length: 600 }, (_, i) => randomEntry(i));
+    const line = (e: CrlEntry, i: number) => `${e.serial} ${e.revoked_at} ${e.reason_code} ${e.invalidity_date ?? '-'}${i % 2 ? ` ${(i % 65536).toString(16).padStart(4, '0')}` : ''}\n`;
+    const octets = Buffer.from(entries.map(line).join(''), 'latin1');
+    const expected = Buffer.concat(entries.map(encodeEntryWithSchema));
+    const written = (chunks: Array<[Buffer, number, number]>) => {
+      const out = new ChunkedDer(4096);
+      const lines = new EntryLines(new RevokedEntryEncoder(), out);
+      for (const [chunk, start, end] of chunks) lines.write(chunk, start, end);
+      lines.end();
+      const der = Buffer.alloc(out.length);
+      out.drainInto(der, 0);
+      return { der, lines: lines.lines };
+    };
+    // Every split of the first lines in two (inside a serial, a time, at a newline, just after one), then chunks of
+    // a few sizes, each a range of a larger buffer as a network chunk is.
+    const head = octets.subarray(0, octets.indexOf('\n', 400) + 1);
+    const headEntries = head.toString('latin1').split('\n').length - 1;
+    const headExpected = Buffer.concat(entries.slice(0, headEntries).map(encodeEntryWithSchema));
+    for (let cut = 0; cut <= head.length; cut++) {
+      const { der, lines } = written([
+        [head, 0, cut],
+        [head, cut, head.length],
+      ]);
+      expect(lines, `cut at ${cut}`).toBe(headEntries);
+      expect(der.equals(headExpected), `cut at ${cut}`).toBe(true);
+    }
+    for (const size of [1, 7, 64, 1000, octets.length]) {
+      const padded = Buffer.concat([Buffer.from('xx'), octets, Buffer.from('yy')]);
+      const chunks: Array<[Buffer, number, number]> = [];
+      for (let at = 2; at < padded.length - 2; at += size) chunks.push([padded, at, Math.min(at + size, padded.length - 2)]);
+      const { der, lines } = written(chunks);
+      expect(lines, `chunks of ${size}`).toBe(entries.length);
+      expect(der.equals(expected), `chunks of ${size}`).toBe(true);
+    }
+    // A stream cut inside a line is refused at its end; a line without its fields is refused, not written half.
+    expect(() => written([[octets, 0, octets.length - 3]])).toThrow(/inside a line/);
+    for (const bad of ['5abc\n', '5abc 2026-01-01T00:00:00.000Z\n', '5abc 2026-01-01T00:00:00.000Z x -\n']) {
+      expect(() => written([[Buffer.from(bad), 0, bad.length]]), bad).toThrow(/CRL line/);
     }
   });
 

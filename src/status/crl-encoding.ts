@@ -74,6 +74,22 @@ function writeTimeDigits(text: string, from: number, utc: boolean, buffer: Buffe
   for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = text.charCodeAt(from + ISO_DIGITS[i]!);
 }
 
+/** writeTimeDigits over octets. */
+function writeTimeOctets(text: Buffer, from: number, utc: boolean, buffer: Buffer, at: number): void {
+  for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = text[from + ISO_DIGITS[i]!]!;
+}
+
+/** yearAt over octets. */
+function yearOfOctets(text: Buffer, at: number): number {
+  let year = 0;
+  for (let i = at; i < at + 4; i++) {
+    const digit = (text[i] ?? 0) - 0x30;
+    if (!(digit >= 0 && digit <= 9)) return 9999;
+    year = year * 10 + digit;
+  }
+  return year;
+}
+
 /** The year of the ISO-8601 time at text[at…], from its four digits (NaN-free: a non-digit makes it no UTCTime year). */
 function yearAt(text: string, at: number): number {
   let year = 0;
@@ -150,7 +166,7 @@ export class RevokedEntryEncoder {
 
   /**
    * Writes the entry on the line of `page` that starts at `at`; returns where the next line starts (page.length
-   * after the last). A page is what the database aggregated for many rows at once (PostgreSQL: one string per page
+   * after the last). A page is what the database aggregated for many rows at once (SQLite: one string per page
    * instead of an object per row): lines `serial revoked_at reason_code invalidity_date` joined by newlines, the
    * invalidity date `-` when absent; anything after a fourth space on a line (a partition's shard key) is skipped.
    */
@@ -170,6 +186,76 @@ export class RevokedEntryEncoder {
     const absent = invalidityEnd - invalidityAt === 1 && page.charCodeAt(invalidityAt) === 0x2d;
     this.put(page, at, serialEnd, page, serialEnd + 1, timeEnd, reason, absent ? null : page, invalidityAt, invalidityEnd, out);
     return lineEnd + 1;
+  }
+
+  /**
+   * writeLine over octets: the line starting at text[at] (octets of the same form, each line ending in a newline, as
+   * PostgreSQL's COPY TO STDOUT sends one column), written when its newline lies before `end`; returns where the
+   * next line starts, or -1 when the line has no newline before `end` (its rest is in the next chunk: EntryLines).
+   */
+  writeLineOctets(text: Buffer, at: number, end: number, out: DerSink): number {
+    // Byte loops, not Buffer.indexOf: a native call per field cost more than the scan of a 60-octet line.
+    let lineEnd = at;
+    while (lineEnd < end && text[lineEnd] !== 0x0a) lineEnd++;
+    if (lineEnd >= end) return -1;
+    let serialEnd = at;
+    while (serialEnd < lineEnd && text[serialEnd] !== 0x20) serialEnd++;
+    let timeEnd = serialEnd + 1;
+    while (timeEnd < lineEnd && text[timeEnd] !== 0x20) timeEnd++;
+    if (timeEnd >= lineEnd) throw new Error(`a CRL line at ${at} does not have its fields`);
+    let i = timeEnd + 1;
+    let reason = 0;
+    for (let code = text[i]!; i < lineEnd && code >= 0x30 && code <= 0x39; code = text[++i]!) reason = reason * 10 + code - 0x30;
+    if (i === timeEnd + 1 || i >= lineEnd || text[i] !== 0x20) throw new Error(`a CRL line at ${at} has no reason code`);
+    const invalidityAt = i + 1;
+    let invalidityEnd = invalidityAt;
+    while (invalidityEnd < lineEnd && text[invalidityEnd] !== 0x20) invalidityEnd++;
+    const absent = invalidityEnd - invalidityAt === 1 && text[invalidityAt] === 0x2d;
+    this.putOctets(text, at, serialEnd, timeEnd, reason, absent ? -1 : invalidityAt, invalidityEnd, out);
+    return lineEnd + 1;
+  }
+
+  /** The template of an entry's shape, made once from the entry `make` gives (asn1-x509 encodes the reference). */
+  private templateOf(shape: number, make: () => CrlEntry): EntryTemplate {
+    let template = this.templates.get(shape);
+    if (!template) {
+      template = this.makeTemplate(make());
+      this.templates.set(shape, template);
+    }
+    return template;
+  }
+
+  /** put() over octets: the serial is text[serialAt, serialEnd), the time after it, the invalidity date at invalidityAt (-1: none). */
+  private putOctets(text: Buffer, serialAt: number, serialEnd: number, timeEnd: number, reasonCode: number, invalidityAt: number, invalidityEnd: number, out: DerSink): number {
+    const digits = serialEnd - serialAt;
+    if (digits <= 0 || digits > 42) throw new Error(`serial ${text.toString('latin1', serialAt, serialEnd)} is not 1 to 21 octets of hex`);
+    const sign = digits % 2 === 0 && hexValue(text[serialAt]!) >= 8 ? 1 : 0;
+    const serialLength = ((digits + 1) >> 1) + sign;
+    const timeAt = serialEnd + 1;
+    const utc = yearOfOctets(text, timeAt) < 2050;
+    const invalidityType = invalidityAt >= 0 ? (yearOfOctets(text, invalidityAt) < 2050 ? 1 : 2) : 0;
+    const shape = serialLength | (utc ? 32 : 0) | (reasonCode << 6) | (invalidityType << 16);
+    // Looked up before templateOf: its closure would be an object per entry.
+    const template =
+      this.templates.get(shape) ??
+      this.templateOf(shape, () => ({
+        serial: text.toString('latin1', serialAt, serialEnd),
+        revoked_at: text.toString('latin1', timeAt, timeEnd),
+        reason_code: reasonCode,
+        invalidity_date: invalidityAt < 0 ? null : text.toString('latin1', invalidityAt, invalidityEnd),
+      }));
+    const bytes = template.bytes;
+    const offset = out.reserve(bytes.length);
+    const buffer = out.target;
+    for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
+    let at = offset + template.serialAt;
+    if (sign) buffer[at++] = 0;
+    let i = serialAt;
+    if (digits % 2 === 1) buffer[at++] = hexValue(text[i++]!);
+    for (; i < serialEnd; i += 2) buffer[at++] = (hexValue(text[i]!) << 4) | hexValue(text[i + 1]!);
+    writeTimeOctets(text, timeAt, utc, buffer, offset + template.timeAt);
+    if (invalidityAt >= 0) writeTimeOctets(text, invalidityAt, false, buffer, offset + template.invalidityAt);
+    return bytes.length;
   }
 
   /** The serial is text[serialAt, serialEnd), revocationDate time[timeAt, timeEnd), the invalidity date likewise. */
@@ -195,17 +281,13 @@ export class RevokedEntryEncoder {
     const invalidityType = invalidity !== null ? (yearAt(invalidity, invalidityAt) < 2050 ? 1 : 2) : 0;
     // serialLength ≤ 22 (5 bits), the time type (1 bit), the reason (RFC 5280 §5.3.1: 0–10), the invalidity date.
     const shape = serialLength | (utc ? 32 : 0) | (reasonCode << 6) | (invalidityType << 16);
-    let template = this.templates.get(shape);
-    if (!template) {
-      // Once per shape: the entry as strings, for asn1-x509 to encode the reference.
-      template = this.makeTemplate({
-        serial: text.slice(serialAt, serialEnd),
-        revoked_at: time.slice(timeAt, timeEnd),
-        reason_code: reasonCode,
-        invalidity_date: invalidity === null ? null : invalidity.slice(invalidityAt, invalidityEnd),
-      });
-      this.templates.set(shape, template);
-    }
+    // Once per shape: the entry as strings, for asn1-x509 to encode the reference.
+    const template = this.templateOf(shape, () => ({
+      serial: text.slice(serialAt, serialEnd),
+      revoked_at: time.slice(timeAt, timeEnd),
+      reason_code: reasonCode,
+      invalidity_date: invalidity === null ? null : invalidity.slice(invalidityAt, invalidityEnd),
+    }));
     const bytes = template.bytes;
     const offset = out.reserve(bytes.length);
     const buffer = out.target;
@@ -473,6 +555,55 @@ export function tbsCertListAround(fields: TbsCertListFields, entriesLength: numb
   const revokedHeader = entriesLength > 0 ? sequenceHeader(entriesLength) : Buffer.alloc(0);
   const header = sequenceHeader(headFields.length + revokedHeader.length + entriesLength + extensionsPart.length);
   return { head: Buffer.concat([header, headFields, revokedHeader]), tail: extensionsPart };
+}
+
+/**
+ * Lines in writeLine's form arriving as octets, in chunks that may end inside a line (PostgreSQL's COPY TO STDOUT,
+ * crl-publisher.ts): each whole line is written as its entry; the start of a line a chunk ends in is kept (a few
+ * dozen octets) until the next chunk brings its end. No string and no object per line.
+ */
+export class EntryLines {
+  /** A line is at most ~130 octets (a 42-digit serial, two times, a reason, a shard key): room to spare. */
+  private readonly carry = Buffer.allocUnsafe(512);
+  private carried = 0;
+  /** Lines written so far. */
+  lines = 0;
+
+  constructor(
+    private readonly encoder: RevokedEntryEncoder,
+    private readonly out: DerSink,
+  ) {}
+
+  /** The octets chunk[start, end) of the lines, in order. */
+  write(chunk: Buffer, start = 0, end = chunk.length): void {
+    let at = start;
+    if (this.carried > 0) {
+      let newline = at;
+      while (newline < end && chunk[newline] !== 0x0a) newline++;
+      const take = newline < end ? newline + 1 - at : end - at;
+      if (this.carried + take > this.carry.length) throw new Error(`a CRL line longer than ${this.carry.length} octets`);
+      chunk.copy(this.carry, this.carried, at, at + take);
+      this.carried += take;
+      if (newline >= end) return;
+      this.encoder.writeLineOctets(this.carry, 0, this.carried, this.out);
+      this.lines++;
+      this.carried = 0;
+      at += take;
+    }
+    for (let next = at; at < end; at = next, this.lines++) {
+      next = this.encoder.writeLineOctets(chunk, at, end, this.out);
+      if (next < 0) break;
+    }
+    if (at < end) {
+      if (end - at > this.carry.length) throw new Error(`a CRL line longer than ${this.carry.length} octets`);
+      this.carried = chunk.copy(this.carry, 0, at, end);
+    }
+  }
+
+  /** After the last chunk: a line left without its newline is refused (the stream was cut). */
+  end(): void {
+    if (this.carried > 0) throw new Error('the CRL lines end inside a line');
+  }
 }
 
 /**

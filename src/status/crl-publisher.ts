@@ -25,11 +25,13 @@ import { SignetError } from '../i18n/signet-error.js';
 import type { Tx } from '../store/database.js';
 import { isUniqueViolation } from '../store/driver-errors.js';
 import { sql, type RawBuilder } from 'kysely';
+import type pg from 'pg';
 import type { Signer } from '../crypto/signer.js';
 import { verifySignature } from '../crypto/signature-verification.js';
-import { EntryPieces, entriesLengthOf, RevokedEntryEncoder, TbsCertListWriter, type DerSink, type EntryTally, type TbsCertListFields } from './crl-encoding.js';
+import { EntryLines, EntryPieces, entriesLengthOf, RevokedEntryEncoder, TbsCertListWriter, type DerSink, type EntryTally, type TbsCertListFields } from './crl-encoding.js';
 import { certificateSubjectDer, lintCrl, type CrlLintContext } from './crl-lint.js';
 import { TbsCertListStream } from './crl-tbs-stream.js';
+import { copyPieceIn, copyRowsOut } from './crl-copy.js';
 import { statusDb, type CrlArchiveTable, type StatusTx } from './schema.js';
 
 export type CrlKind = 'full' | 'delta';
@@ -97,7 +99,10 @@ export interface CrlSchedule {
    * (test/interop/delta-crl-hazard.test.ts, docs/interoperability.md).
    */
   deltas: boolean;
-  /** Rows fetched per query while streaming entries. */
+  /**
+   * SQLite: rows read per query while streaming entries. PostgreSQL (one COPY): the lines read between two looks at
+   * whether a piece filled up, and after the first such page the entries are counted.
+   */
   pageSize: number;
   /**
    * Partition counts whose CRLs issuing CAs publish beside the full CRL (SIGNET_CRL_PARTITIONS; the first is
@@ -144,8 +149,6 @@ export interface CrlFaults {
   entryPiece?: (seq: number, piece: Buffer) => Buffer;
   /** A fault in the store: the octets it keeps for piece `seq` instead of those it was given. */
   storedPiece?: (seq: number, bytes: Buffer) => Buffer;
-  /** PostgreSQL: a page of entries as the aggregate without ORDER BY returned it, replaced (rows in another order). */
-  aggregatedPage?: (page: string) => string;
   /** The signature lengths the whole CRL's SHA-256 is begun for (TbsCertListStream), instead of the likely ones. */
   signatureLengths?: (signer: Signer) => number[];
 }
@@ -554,8 +557,12 @@ export class CrlPublisher {
 
   /** One piece of `crlId`, in a statement of its own (the store copies one piece at a time, never the whole CRL). */
   private async archivePiece(crlId: string, seq: number, bytes: Buffer, now: Date): Promise<void> {
-    const stored = this.faults.storedPiece?.(seq, bytes) ?? bytes;
-    await statusDb(this.ca.store).insertInto('crl_archive_pieces').values({ crl_id: crlId, seq, bytes: stored, created_at: now.toISOString() }).execute();
+    const row = { crl_id: crlId, seq, bytes: this.faults.storedPiece?.(seq, bytes) ?? bytes, created_at: now.toISOString() };
+    // PostgreSQL: by COPY, which sends the piece as it is (a parameter is copied into a message buffer first: a MiB
+    // of memory per piece until the next garbage collection).
+    const withClient = this.ca.store.withClient;
+    if (withClient) await withClient((client) => copyPieceIn(client, row));
+    else await statusDb(this.ca.store).insertInto('crl_archive_pieces').values(row).execute();
     await this.faults.afterArchivedPiece?.(seq);
   }
 
@@ -729,8 +736,10 @@ export class CrlPublisher {
   /** Writes the revoked, unexpired certificates of `caId` in the commit range into `out`, in serial order, a page at a time (afterPage after each); returns how many. */
   private async writeEntries(caId: string, until: string, range: CommitRange, out: DerSink, afterPage: (pageFull: boolean) => Promise<void>): Promise<number> {
     const encoder = new RevokedEntryEncoder();
-    const db = statusDb(this.ca.store);
     const shards = range.shards;
+    const withClient = this.ca.store.withClient;
+    if (withClient) return withClient((client) => this.copyEntries(client, caId, until, range, encoder, out, afterPage));
+    const db = statusDb(this.ca.store);
     // Only the columns of the covering index in use: one more would make SQLite visit the table for every row.
     const entriesFrom = (after: string, afterShard: string) => {
       // The keyset before the shard range: SQLite then starts each page at the keyset in the partition index.
@@ -740,77 +749,87 @@ export class CrlPublisher {
     };
 
     // Keyset pages, each aggregated by the database into one string (RevokedEntryEncoder.writeLine): an object per
-    // row cost node-postgres ~10 s of CPU for a million, and both drivers a young generation full of them.
+    // row cost both drivers a young generation full of them. SQLite answers in this thread (nothing to overlap).
     const line = shards
       ? sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-') || ' ' || e.crl_shard`
       : sql`e.serial || ' ' || e.revoked_at || ' ' || e.reason_code || ' ' || coalesce(e.invalidity_date, '-')`;
     const order = shards ? sql`e.crl_shard, e.serial` : sql`e.serial`;
-    const writePages = async (executor: StatusTx, pageRows: number, prefetch: boolean): Promise<number> => {
-      const fetchPage = async (after: string, afterShard: string) => {
-        const rows = entriesFrom(after, afterShard).limit(pageRows);
-        const from = shards ? rows.select('crl_shard') : rows;
-        if (this.ca.store.dialect === 'postgres') {
-          // PostgreSQL 15 sorts the input of an aggregate with ORDER BY again, though the index already gave that
-          // order (1.7 ms a page of 2,000, 0.7 without: half a second of a million-entry CRL). Without it the
-          // aggregate takes the rows in the subquery's order (PostgreSQL's documented "usually", nothing between
-          // here); the page's last line must then be its greatest key, where the next page starts. Otherwise this
-          // page is asked for again, sorted. (Lines out of order inside a page: the lint walks the list again for repeats.)
-          const { rows: pages } = await sql<{ page: string | null; n: number | string; last: string | null }>`
-            select string_agg(${line}, ${'\n'}) as page, count(*) as n, ${shards ? sql`array_to_string(max(array[e.crl_shard, e.serial]), ' ')` : sql`max(e.serial)`} as last
-            from (${from}) e`.execute(executor);
-          const aggregated = pages[0]?.page ?? null;
-          const page = aggregated === null ? null : (this.faults.aggregatedPage?.(aggregated) ?? aggregated);
-          if (page === null || pageKey(page) === pages[0]?.last) return { page, n: Number(pages[0]?.n ?? 0) };
-        }
-        // string_agg: PostgreSQL's, and SQLite's since 3.44 (with ORDER BY inside the aggregate).
-        const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
-          select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${from}) e`.execute(executor);
-        return { page: pages[0]?.page ?? null, n: Number(pages[0]?.n ?? 0) };
-      };
-      /** The key of a page's last line: its serial, and for a partition its shard key. */
-      const pageKey = (page: string) => {
-        const fields = page.slice(page.lastIndexOf('\n') + 1).split(' ');
-        return shards ? `${fields[4]} ${fields[0]}` : fields[0];
-      };
-      let count = 0;
-      let next: ReturnType<typeof fetchPage> | null = fetchPage('', shards ? shards.from : '');
-      while (next) {
-        const { page, n } = await next;
-        if (page === null || n === 0) return count;
-        next = null;
-        let nextAt: string[] | null = null;
-        if (n === pageRows) nextAt = page.slice(page.lastIndexOf('\n') + 1).split(' ');
-        if (nextAt && prefetch) {
-          // The last line's serial (and shard key) is where the next page starts: asked for at once, so that
-          // PostgreSQL reads it while this process encodes this one.
-          next = fetchPage(nextAt[0]!, shards ? nextAt[4]! : '');
-          // Awaited below; a page asked for when this one then fails is not an unhandled rejection.
-          next.catch(() => undefined);
-        }
-        let lines = 0;
-        for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
-        if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
-        count += n;
-        await afterPage(n === pageRows);
-        if (nextAt && !next) next = fetchPage(nextAt[0]!, shards ? nextAt[4]! : '');
-      }
-      return count;
+    const pageRows = this.schedule.pageSize;
+    const fetchPage = async (after: string, afterShard: string) => {
+      const rows = entriesFrom(after, afterShard).limit(pageRows);
+      const from = shards ? rows.select('crl_shard') : rows;
+      // string_agg: SQLite's since 3.44 (with ORDER BY inside the aggregate).
+      const { rows: pages } = await sql<{ page: string | null; n: number | string }>`
+        select string_agg(${line}, ${'\n'} order by ${order}) as page, count(*) as n from (${from}) e`.execute(db);
+      return { page: pages[0]?.page ?? null, n: Number(pages[0]?.n ?? 0) };
     };
-
-    if (this.ca.store.dialect === 'postgres') {
-      // Statistics taken before a mass revocation made the planner sort the rest of the list for every page (42-82 s
-      // for a million); the covering index gives the order, so this transaction never sorts and never collects row
-      // ids in a bitmap first. Pages stay small (node-postgres grows a buffer by doubling for each large row and
-      // drops it after; 10,000-row pages cost 20-50 MB of peak RSS): the next page is asked for before this one is encoded.
-      return db.transaction().execute(async (trx) => {
-        await sql`set transaction read only`.execute(trx);
-        await sql`set local enable_sort = off`.execute(trx);
-        await sql`set local enable_bitmapscan = off`.execute(trx);
-        return writePages(trx, this.schedule.pageSize, true);
-      });
+    let count = 0;
+    let after = '';
+    let afterShard = shards ? shards.from : '';
+    for (;;) {
+      const { page, n } = await fetchPage(after, afterShard);
+      if (page === null || n === 0) return count;
+      let lines = 0;
+      for (let at = 0; at < page.length; lines++) at = encoder.writeLine(page, at, out);
+      if (lines !== n) throw new Error(`a CRL page of ${n} rows held ${lines} lines`);
+      count += n;
+      await afterPage(n === pageRows);
+      if (n < pageRows) return count;
+      // The last line's serial (and shard key) is where the next page starts.
+      const last = page.slice(page.lastIndexOf('\n') + 1).split(' ');
+      after = last[0]!;
+      if (shards) afterShard = last[4]!;
     }
-    // SQLite's planner takes the covering index whatever the statistics; it answers in this thread (nothing to overlap).
-    return writePages(db, this.schedule.pageSize, false);
+  }
+
+  /**
+   * PostgreSQL: the entries of writeEntries in one COPY TO STDOUT, their lines (RevokedEntryEncoder.writeLineOctets)
+   * written from the octets as they arrive: no string, row or page buffer of node-postgres per page (those were
+   * 62 MB of strings and 80 MB of parser buffers for a million entries, and the peak memory went with them).
+   * afterPage after each schedule.pageSize lines (pageFull) and at the end; while it archives a piece the server
+   * waits. Statistics taken before a mass revocation made the planner sort the rest of the list (42-82 s for a
+   * million): the covering index gives the order, so this transaction never sorts and never collects row ids in a
+   * bitmap first. COPY takes no parameters: the values are literals, quoted by node-postgres (escapeLiteral).
+   */
+  private async copyEntries(
+    client: pg.PoolClient,
+    caId: string,
+    until: string,
+    range: CommitRange,
+    encoder: RevokedEntryEncoder,
+    out: DerSink,
+    afterPage: (pageFull: boolean) => Promise<void>,
+  ): Promise<number> {
+    const text = (value: string) => client.escapeLiteral(value);
+    const integer = (value: number) => {
+      if (!Number.isSafeInteger(value)) throw new Error(`${value} is not a revocation number`);
+      return String(value);
+    };
+    const shards = range.shards;
+    const where = [`issuer_ca_id = ${text(caId)}`, `commit_seq <= ${integer(range.through)}`, `not_after >= ${text(until)}`];
+    if (range.after !== null) where.push(`commit_seq > ${integer(range.after)}`);
+    if (shards) {
+      where.push(`crl_shard >= ${text(shards.from)}`);
+      if (shards.below !== null) where.push(`crl_shard < ${text(shards.below)}`);
+    }
+    const select =
+      `SELECT serial || ' ' || revoked_at || ' ' || reason_code || ' ' || coalesce(invalidity_date, '-') FROM revocations ` +
+      `WHERE ${where.join(' AND ')} ORDER BY ${shards ? 'crl_shard, ' : ''}serial`;
+    const lines = new EntryLines(encoder, out);
+    const pageRows = this.schedule.pageSize;
+    let pageEnd = pageRows;
+    const rows = await copyRowsOut(client, ['SET LOCAL enable_sort = off', 'SET LOCAL enable_bitmapscan = off'], select, {
+      data: (chunk, start, end) => lines.write(chunk, start, end),
+      afterChunk: () => {
+        if (lines.lines < pageEnd) return;
+        pageEnd = lines.lines + pageRows;
+        return afterPage(true);
+      },
+    });
+    lines.end();
+    if (rows !== lines.lines) throw new Error(`the database sent ${rows} CRL entries, ${lines.lines} were written`);
+    await afterPage(false);
+    return rows;
   }
 
   private async highestNumber(caId: string): Promise<number> {

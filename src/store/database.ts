@@ -25,6 +25,12 @@ export interface SignetDatabase {
   pointRead<R>(name: string, sql: string): (parameters: readonly unknown[]) => Promise<R | undefined>;
   /** As pointRead, every row the statement returns (a batch of keys in one statement, say `= any($1)` on PostgreSQL). */
   pointReadAll<R>(name: string, sql: string): (parameters: readonly unknown[]) => Promise<R[]>;
+  /**
+   * PostgreSQL only (absent on SQLite): `use` with a connection of its own from the pool, for what Kysely does not
+   * speak (COPY: the CRL publisher's entries and archive pieces, src/status/crl-publisher.ts). A connection that
+   * `use` failed on is closed, not pooled again: it may be in the middle of a COPY or a transaction.
+   */
+  withClient?: <T>(use: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
   close(): Promise<void>;
 }
 
@@ -167,6 +173,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   let pointRead: SignetDatabase['pointRead'];
   let pointReadAll: SignetDatabase['pointReadAll'];
   let closeReader = () => {};
+  let withClient: SignetDatabase['withClient'];
   if (isPostgres) {
     // BYTEA arrives as Buffer and our ISO strings stay strings: no type parsers needed.
     const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -177,6 +184,18 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
       (await pool.query<R & QueryResultRow>({ name, text, values: [...parameters] })).rows[0];
     pointReadAll = <R>(name: string, text: string) => async (parameters: readonly unknown[]) =>
       (await pool.query<R & QueryResultRow>({ name, text, values: [...parameters] })).rows;
+    withClient = async <T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+      const client = await pool.connect();
+      let result: T;
+      try {
+        result = await use(client);
+      } catch (error) {
+        client.release(error instanceof Error ? error : true);
+        throw error;
+      }
+      client.release();
+      return result;
+    };
   } else {
     const path = url.replace(/^sqlite:(\/\/)?/, '');
     mkdirSync(dirname(path), { recursive: true });
@@ -243,6 +262,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     location,
     pointRead,
     pointReadAll,
+    ...(withClient ? { withClient } : {}),
     close: async () => {
       closeReader();
       await db.destroy();
