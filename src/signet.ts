@@ -36,6 +36,7 @@ import { validationNetworkFrom, type ValidationNetwork } from './acme/http-01.js
 import { CmpServer } from './cmp/cmp-server.js';
 import { ScepServer } from './scep/scep-server.js';
 import { ScepRaIdentities } from './scep/ra-identity.js';
+import { configError } from './config/config-error.js';
 
 /** The composition root: one store, the domains over it, nothing global. */
 export interface Signet {
@@ -197,10 +198,10 @@ async function startIntentRecovery(ca: CertificateAuthority, store: SignetDataba
 }
 
 /** SIGNET_EST_RETRY_AFTER: whole seconds, at least 1; a malformed value stops the start. */
-function estRetryAfterFrom(env: NodeJS.ProcessEnv): number {
+export function estRetryAfterFrom(env: NodeJS.ProcessEnv): number {
   const text = env.SIGNET_EST_RETRY_AFTER?.trim();
   if (!text) return 600;
-  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw new Error('SIGNET_EST_RETRY_AFTER must be a whole number of seconds, at least 1');
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) throw configError('config.whole-number-range', { variable: 'SIGNET_EST_RETRY_AFTER', value: text, min: 1, max: 999_999 });
   return Number(text);
 }
 

@@ -16,6 +16,7 @@ import { checkAlgorithm, importAccountKey, parseJws, payloadOf, verifyJwsSignatu
 import { acmeDb, type AcmeAccountTable, type AcmeDb, type AcmeAuthorizationTable, type AcmeChallengeTable, type AcmeOrderTable } from './migrations.js';
 import { NonceStore } from './nonces.js';
 import { AcmeProblem, malformed, problemType, unauthorized, type AcmeSubproblem } from './problems.js';
+import { configError } from '../config/config-error.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,7 +39,7 @@ export function acmeLimitsFrom(env: NodeJS.ProcessEnv): AcmeLimits {
       limits.ordersPerWindow = Number(orders[1]);
       limits.windowSeconds = Number(orders[2]);
     } else if (pending && Number(pending[1]) > 0) limits.pendingAuthorizations = Number(pending[1]);
-    else throw new Error(`SIGNET_ACME_LIMITS: "${part}" is not orders=max/seconds or pending=max`);
+    else throw configError('acme.config.limits-invalid', { variable: 'SIGNET_ACME_LIMITS', value: part });
   }
   return limits;
 }
@@ -54,7 +55,7 @@ export function acmeLimitsFrom(env: NodeJS.ProcessEnv): AcmeLimits {
 export function acmeAuthorizationReuseFrom(env: NodeJS.ProcessEnv): number {
   const text = env.SIGNET_ACME_AUTHZ_REUSE_DAYS?.trim();
   if (!text) return 0;
-  if (!/^\d{1,3}$/.test(text) || Number(text) > 398) throw new Error(`SIGNET_ACME_AUTHZ_REUSE_DAYS: "${text.slice(0, 32)}" is not a whole number of days from 0 to 398`);
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 398) throw configError('config.whole-number-range', { variable: 'SIGNET_ACME_AUTHZ_REUSE_DAYS', value: text, min: 0, max: 398 });
   return Number(text);
 }
 

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { AcmeProblem } from './problems.js';
+import { configError } from '../config/config-error.js';
 
 /**
  * Where the validator looks names up: a fixed map first (tests point names at
@@ -25,13 +26,13 @@ export function validationNetworkFrom(env: NodeJS.ProcessEnv): ValidationNetwork
   const portOf = (variable: string, fallback: number) => {
     const text = env[variable]?.trim();
     const port = text ? Number(text) : fallback;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${variable}: "${text}" is not a port`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw configError('config.whole-number-range', { variable, value: text, min: 1, max: 65535 });
     return port;
   };
   const hosts: Record<string, string> = {};
   for (const part of (env.SIGNET_ACME_HOSTS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const [name, address] = part.split('=').map((s) => s.trim());
-    if (!name || !address || !isIP(address)) throw new Error(`SIGNET_ACME_HOSTS: "${part}" is not name=address`);
+    if (!name || !address || !isIP(address)) throw configError('acme.config.hosts-invalid', { variable: 'SIGNET_ACME_HOSTS', value: part });
     hosts[name.toLowerCase()] = address;
   }
   return { ...DEFAULT_NETWORK, http01Port: portOf('SIGNET_ACME_HTTP01_PORT', 80), tlsAlpnPort: portOf('SIGNET_ACME_TLS_ALPN_PORT', 443), hosts, dnsResolver: env.SIGNET_ACME_DNS_RESOLVER?.trim() || null };

@@ -50,4 +50,12 @@ export const ACME_MESSAGES = {
     'zh-CN': 'ACME 外部账户绑定 {keyId} 已撤销：其账户不能再申请新证书（已签发的证书不受影响，需要时请另行吊销）',
     en: 'ACME external account binding {keyId} revoked: its account can no longer order certificates (certificates already issued stay valid; revoke them separately if needed)',
   },
+  'acme.config.limits-invalid': {
+    'zh-CN': '{variable} 中的 {value} 格式不对：应为 orders=订单数/秒数 或 pending=待验证授权数，例如 orders=300/3600,pending=300',
+    en: '{variable}: {value} is not orders=max/seconds or pending=max, e.g. orders=300/3600,pending=300',
+  },
+  'acme.config.hosts-invalid': {
+    'zh-CN': '{variable} 中的 {value} 格式不对：应为 域名=IP 地址，例如 shop.example.cn=192.0.2.10',
+    en: '{variable}: {value} is not name=address, e.g. shop.example.cn=192.0.2.10',
+  },
 } satisfies Catalogue;

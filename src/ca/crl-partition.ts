@@ -1,3 +1,5 @@
+import { configError } from '../config/config-error.js';
+
 /**
  * Partitioned CRLs (RFC 5280 §5.2.5, issue 22): which CRL partition a
  * certificate is on. The CA writes the partition's URL into the certificate's
@@ -48,7 +50,7 @@ export function parseCrlPartitions(value: string | undefined): number[] {
   const counts = value.split(',').map((part) => part.trim());
   const parsed = counts.map(Number);
   if (parsed.some((n, i) => !/^[1-9][0-9]*$/.test(counts[i]!) || n < 2 || n > MAX_CRL_PARTITIONS)) {
-    throw new Error(`SIGNET_CRL_PARTITIONS must be a list of partition counts from 2 to ${MAX_CRL_PARTITIONS} (got "${value}")`);
+    throw configError('ca.config.crl-partitions-invalid', { variable: 'SIGNET_CRL_PARTITIONS', value, max: MAX_CRL_PARTITIONS });
   }
   return [...new Set(parsed)];
 }

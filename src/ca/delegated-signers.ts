@@ -7,6 +7,7 @@ import type { Signer } from '../crypto/signer.js';
 import type { Tx } from '../store/database.js';
 import type { DelegatedSignerTable } from '../store/schema.js';
 import type { CertificateAuthority, IssuedCertificate, IssuerContext } from './authority.js';
+import { configError } from '../config/config-error.js';
 
 export type DelegatedPurpose = 'ocsp' | 'tsa';
 
@@ -43,13 +44,13 @@ export function rolloverPolicyFrom(env: NodeJS.ProcessEnv, overrides: Partial<Ro
   const fraction = env.SIGNET_ROLLOVER_REMAINING;
   if (fraction !== undefined) {
     const value = Number(fraction);
-    if (!(value > 0 && value < 1)) throw new Error(`SIGNET_ROLLOVER_REMAINING must be a fraction between 0 and 1, not ${fraction}`);
+    if (!(value > 0 && value < 1)) throw configError('config.fraction-invalid', { variable: 'SIGNET_ROLLOVER_REMAINING', value: fraction });
     policy.remainingFraction = value;
   }
   const delay = env.SIGNET_ROLLOVER_SWITCH_SECONDS;
   if (delay !== undefined) {
     const value = Number(delay);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`SIGNET_ROLLOVER_SWITCH_SECONDS must be a whole number of seconds, not ${delay}`);
+    if (!Number.isInteger(value) || value < 0) throw configError('config.whole-number-min', { variable: 'SIGNET_ROLLOVER_SWITCH_SECONDS', value: delay, min: 0 });
     policy.switchDelayMs = value * 1000;
   }
   return { ...policy, ...overrides };

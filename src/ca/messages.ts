@@ -42,4 +42,8 @@ export const CA_LIFETIME_MESSAGES = {
     'zh-CN': '已创建新的签发 CA {issuing}（接替 {predecessor}，有效至 {notAfter}），新证书由它签发；旧 CA 继续提供其证书的 CRL 与 OCSP',
     en: 'Created issuing CA {issuing} (successor of {predecessor}, valid until {notAfter}); new certificates come from it, the old CA keeps answering CRL and OCSP for its own',
   },
+  'ca.config.crl-partitions-invalid': {
+    'zh-CN': '{variable} 须为 off，或一个或多个用逗号分隔的分区数（每个为 2 到 {max} 之间的整数），而不是 {value}',
+    en: '{variable} must be off or a comma-separated list of partition counts, each a whole number from 2 to {max}, not {value}',
+  },
 } satisfies Catalogue;

@@ -25,10 +25,10 @@ describe("the CA's contact details, from SIGNET_CONTACT_* (issue 20)", () => {
   });
 
   it.each([
-    ['SIGNET_CONTACT_PHONE', 'call us', 'SIGNET_CONTACT_PHONE must be a telephone number'],
-    ['SIGNET_CONTACT_EMAIL', 'service at ca', 'SIGNET_CONTACT_EMAIL must be an e-mail address'],
-    ['SIGNET_CONTACT_ADDRESS', '第一行\n第二行', 'SIGNET_CONTACT_ADDRESS contains a control character'],
-    ['SIGNET_CONTACT_NAME', '很'.repeat(201), 'SIGNET_CONTACT_NAME is longer than 200 characters'],
+    ['SIGNET_CONTACT_PHONE', 'call us', 'SIGNET_CONTACT_PHONE must be a telephone number (digits, spaces, +, -, parentheses; e.g. 400-000-0000 or +86 10 1234 5678), not "call us"'],
+    ['SIGNET_CONTACT_EMAIL', 'service at ca', 'SIGNET_CONTACT_EMAIL must be an e-mail address, not "service at ca"'],
+    ['SIGNET_CONTACT_ADDRESS', '第一行\n第二行', 'SIGNET_CONTACT_ADDRESS contains a control character or line break: "第一行\\n第二行"'],
+    ['SIGNET_CONTACT_NAME', '很'.repeat(201), `SIGNET_CONTACT_NAME is longer than 200 characters: "${'很'.repeat(80)}…"`],
   ])('stops the start on a malformed %s, naming it', (variable, value, message) => {
     expect(() => contactFrom({ [variable]: value })).toThrow(message);
   });

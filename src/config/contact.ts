@@ -1,3 +1,5 @@
+import { configError } from './config-error.js';
+
 /**
  * The CA's contact details, as the site shows them wherever it tells people to
  * contact the CA (the contact page, the credential slip, revocation at the
@@ -32,8 +34,8 @@ function text(env: Record<string, string | undefined>, variable: string): string
   const value = env[variable]?.trim();
   if (!value) return null;
   // eslint-disable-next-line no-control-regex -- a line break or control character has no place in a one-line contact detail
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${variable} contains a control character or line break`);
-  if ([...value].length > LIMIT) throw new Error(`${variable} is longer than ${LIMIT} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw configError('config.contact.control-character', { variable, value });
+  if ([...value].length > LIMIT) throw configError('config.contact.too-long', { variable, value, limit: LIMIT });
   return value;
 }
 
@@ -48,10 +50,10 @@ function bilingual(env: Record<string, string | undefined>, variable: string): B
 export function contactFrom(env: Record<string, string | undefined>): CaContact {
   const phone = text(env, 'SIGNET_CONTACT_PHONE');
   if (phone && !/^\+?[0-9][0-9 ()-]{2,30}(?:\s*(?:转|ext\.?)\s*[0-9]{1,6})?$/.test(phone)) {
-    throw new Error('SIGNET_CONTACT_PHONE must be a telephone number (digits, spaces, +, -, parentheses; e.g. 400-000-0000 or +86 10 1234 5678)');
+    throw configError('config.contact.phone-invalid', { variable: 'SIGNET_CONTACT_PHONE', value: phone });
   }
   const email = text(env, 'SIGNET_CONTACT_EMAIL');
-  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error('SIGNET_CONTACT_EMAIL must be an e-mail address');
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw configError('config.contact.email-invalid', { variable: 'SIGNET_CONTACT_EMAIL', value: email });
   return {
     name: bilingual(env, 'SIGNET_CONTACT_NAME'),
     phone,

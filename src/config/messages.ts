@@ -50,4 +50,43 @@ export const CONFIG_MESSAGES = {
       '{algorithm} 密钥无法放入 PKCS#11 HSM，也不会改为软件保存：PKCS#11 标准没有 SM2 机制（国密密码机通过 GM/T 0018 SDF 接口或各厂商自定义机制提供 SM2，Signet 尚不支持）。HSM 可用的算法：{supported}；SM2 层级请不加 --hsm，用 --root-key-out 将根密钥离线保存（docs/operations.md）',
     en: '{algorithm} keys cannot be kept in a PKCS#11 HSM, and are not made in software instead: PKCS#11 defines no SM2 mechanism (Chinese cryptographic modules offer SM2 through the GM/T 0018 SDF interface or vendor-defined mechanisms, which Signet does not support yet). Algorithms an HSM can hold: {supported}; for an SM2 hierarchy leave out --hsm and send the root key offline with --root-key-out (docs/operations.md)',
   },
+  // Start-up refusals of a malformed environment variable (src/config/config-error.ts): {value} arrives quoted and cut.
+  'config.whole-number-range': {
+    'zh-CN': '{variable} 须为 {min} 到 {max} 之间的整数，而不是 {value}',
+    en: '{variable} must be a whole number from {min} to {max}, not {value}',
+  },
+  'config.whole-number-min': { 'zh-CN': '{variable} 须为不小于 {min} 的整数，而不是 {value}', en: '{variable} must be a whole number, at least {min}, not {value}' },
+  'config.number-range': { 'zh-CN': '{variable} 须为 {min} 到 {max} 之间的数，而不是 {value}', en: '{variable} must be a number from {min} to {max}, not {value}' },
+  'config.fraction-invalid': { 'zh-CN': '{variable} 须为大于 0、小于 1 的小数，而不是 {value}', en: '{variable} must be a fraction between 0 and 1, not {value}' },
+  'config.true-false': {
+    'zh-CN': '{variable} 只能是 true 或 false（也可写 yes/no、on/off、1/0），而不是 {value}',
+    en: '{variable} must be true or false (or yes/no, on/off, 1/0), not {value}',
+  },
+  'config.mode-invalid': { 'zh-CN': '{variable} 只能是 development 或 production，而不是 {value}', en: '{variable} must be development or production, not {value}' },
+  'config.file-missing': { 'zh-CN': '{variable} 指向的文件 {file} 不存在', en: '{variable} points at {file}, which does not exist' },
+  'config.pkcs11-pin-missing': {
+    'zh-CN': '设置了 SIGNET_PKCS11_MODULE 时，须同时给出 {variable} 或 SIGNET_PKCS11_PIN_FILE（HSM 令牌的 PIN）',
+    en: 'With SIGNET_PKCS11_MODULE set, {variable} or SIGNET_PKCS11_PIN_FILE (the HSM token\'s PIN) must be given too',
+  },
+  'config.policy-oid.not-dotted': {
+    'zh-CN': '{variable} 的值 {value} 不是点分十进制的对象标识符（例如 1.3.6.1.4.1.<您的企业号>.1）',
+    en: '{variable}: {value} is not a dotted-decimal object identifier (e.g. 1.3.6.1.4.1.<your PEN>.1)',
+  },
+  'config.policy-oid.leading-zero': { 'zh-CN': '{variable} 的值 {value} 中有以 0 开头的弧（不允许前导零）', en: '{variable}: {value} has an arc with a leading zero' },
+  'config.policy-oid.first-arc': { 'zh-CN': '{variable} 的值 {value} 有误：第一段只能是 0、1 或 2（X.660）', en: '{variable}: in {value} the first arc must be 0, 1 or 2 (X.660)' },
+  'config.policy-oid.second-arc': {
+    'zh-CN': '{variable} 的值 {value} 有误：第一段为 {first} 时，第二段最大为 39（X.690 §8.19.4）',
+    en: '{variable}: in {value}, under {first} the second arc is at most 39 (X.690 §8.19.4)',
+  },
+  'config.policy-oid.arc-too-large': {
+    'zh-CN': '{variable} 的值 {value} 中的弧 {arc} 超过 2^31-1，Go 的 crypto/x509、gmsm 与 python-cryptography 38 都无法解析；请使用数字较小的已注册弧',
+    en: '{variable}: in {value} the arc {arc} exceeds 2^31-1, which Go\'s crypto/x509, gmsm and python-cryptography 38 cannot parse; use a registered arc with small numbers',
+  },
+  'config.contact.control-character': { 'zh-CN': '{variable} 含有控制字符或换行：{value}', en: '{variable} contains a control character or line break: {value}' },
+  'config.contact.too-long': { 'zh-CN': '{variable} 超过 {limit} 个字符：{value}', en: '{variable} is longer than {limit} characters: {value}' },
+  'config.contact.phone-invalid': {
+    'zh-CN': '{variable} 须为电话号码（数字、空格、+、-、括号，例如 400-000-0000 或 +86 10 1234 5678），而不是 {value}',
+    en: '{variable} must be a telephone number (digits, spaces, +, -, parentheses; e.g. 400-000-0000 or +86 10 1234 5678), not {value}',
+  },
+  'config.contact.email-invalid': { 'zh-CN': '{variable} 须为电子邮件地址，而不是 {value}', en: '{variable} must be an e-mail address, not {value}' },
 } satisfies Catalogue;

@@ -41,7 +41,7 @@ describe('the KMC passphrase is its own secret, never the CA\'s (GM/T 0034: the 
 
   it('refuses a SIGNET_KMC_PASSPHRASE_FILE that does not exist rather than inventing one', () => {
     const config = loadConfig({ SIGNET_DATA: fresh(), SIGNET_KMC_PASSPHRASE_FILE: join(fresh(), 'missing') });
-    expect(() => config.kmcPassphrase()).toThrow(/SIGNET_KMC_PASSPHRASE_FILE points at .*missing, which does not exist/);
+    expect(() => config.kmcPassphrase()).toThrow(/^SIGNET_KMC_PASSPHRASE_FILE points at \/.*\/missing, which does not exist$/);
   });
 
   describe.each(storeBackends)('in a deployment on %s', (backend) => {

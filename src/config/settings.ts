@@ -7,6 +7,7 @@ import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
 import { mailSettingsFrom, type MailSettings } from '../service/mail-settings.js';
 import { PersonalDataCipher, parseKeyList } from '../service/personal-data.js';
 import { SignetError } from '../i18n/signet-error.js';
+import { configError } from './config-error.js';
 
 export type SignetMode = 'development' | 'production';
 
@@ -128,17 +129,15 @@ export function isExamplePolicyArc(oid: string): boolean {
 export const LARGEST_PORTABLE_ARC = 2 ** 31 - 1;
 
 /** Why `oid` cannot be a policy arc, or null when it can (dotted decimal, X.660 first arcs, every arc portable). */
-export function policyArcProblem(oid: string): string | null {
-  if (!/^\d+(\.\d+)+$/.test(oid)) return `${oid} is not a dotted-decimal object identifier (e.g. 1.3.6.1.4.1.<your PEN>.1)`;
+export function policyArcProblem(oid: string, variable = 'SIGNET_POLICY_OID'): SignetError | null {
+  if (!/^\d+(\.\d+)+$/.test(oid)) return configError('config.policy-oid.not-dotted', { variable, value: oid });
   const arcs = oid.split('.');
-  if (arcs.some((arc) => arc.length > 1 && arc.startsWith('0'))) return `${oid} has an arc with a leading zero`;
+  if (arcs.some((arc) => arc.length > 1 && arc.startsWith('0'))) return configError('config.policy-oid.leading-zero', { variable, value: oid });
   const [first, second] = arcs.map(Number);
-  if (first! > 2) return `${oid}: the first arc is 0, 1 or 2 (X.660)`;
-  if (first! < 2 && second! > 39) return `${oid}: under ${first} the second arc is at most 39 (X.690 §8.19.4)`;
+  if (first! > 2) return configError('config.policy-oid.first-arc', { variable, value: oid });
+  if (first! < 2 && second! > 39) return configError('config.policy-oid.second-arc', { variable, value: oid, first });
   const large = arcs.find((arc) => arc.length > 10 || Number(arc) > LARGEST_PORTABLE_ARC);
-  if (large !== undefined) {
-    return `${oid}: the arc ${large} exceeds 2^31-1, which Go's crypto/x509, gmsm and python-cryptography 38 cannot parse; use a registered arc with small numbers`;
-  }
+  if (large !== undefined) return configError('config.policy-oid.arc-too-large', { variable, value: oid, arc: large });
   return null;
 }
 
@@ -147,17 +146,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
   const env = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
   const dataDir = resolve(env.SIGNET_DATA ?? './data');
   const port = Number(env.SIGNET_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SIGNET_PORT ${env.SIGNET_PORT} is not a port`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw configError('config.whole-number-range', { variable: 'SIGNET_PORT', value: env.SIGNET_PORT, min: 0, max: 65535 });
   const host = env.SIGNET_HOST ?? '127.0.0.1';
   const serialPrefix = Number(env.SIGNET_SERIAL_PREFIX ?? 0x5c);
   if (!Number.isInteger(serialPrefix) || serialPrefix < 0x10 || serialPrefix > 0x7f) {
-    throw new Error('SIGNET_SERIAL_PREFIX must be between 16 and 127');
+    throw configError('config.whole-number-range', { variable: 'SIGNET_SERIAL_PREFIX', value: env.SIGNET_SERIAL_PREFIX, min: 0x10, max: 0x7f });
   }
   const policyOid = env.SIGNET_POLICY_OID ?? DEFAULT_POLICY_OID;
   const policyProblem = policyArcProblem(policyOid);
-  if (policyProblem) throw new Error(`SIGNET_POLICY_OID: ${policyProblem}`);
+  if (policyProblem) throw policyProblem;
   const mode = env.SIGNET_MODE ?? 'development';
-  if (mode !== 'development' && mode !== 'production') throw new Error(`SIGNET_MODE must be development or production, not ${mode}`);
+  if (mode !== 'development' && mode !== 'production') throw configError('config.mode-invalid', { variable: 'SIGNET_MODE', value: mode });
   const production = mode === 'production';
   const secret = (name: string, file: string, generate?: () => string) => once(() => secretFrom(env, name, join(dataDir, file), production, generate));
   const keyStorage = (variable: 'SIGNET_AUDIT_KEY_STORAGE' | 'SIGNET_EVIDENCE_KEY_STORAGE'): 'software' | 'pkcs11' | undefined => {
@@ -206,7 +205,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
             token: env.SIGNET_PKCS11_TOKEN ?? 'signet',
             pin: once(() => {
               const pin = env.SIGNET_PKCS11_PIN ?? (env.SIGNET_PKCS11_PIN_FILE ? readFileSync(env.SIGNET_PKCS11_PIN_FILE, 'utf8').trim() : undefined);
-              if (!pin) throw new Error('SIGNET_PKCS11_PIN or SIGNET_PKCS11_PIN_FILE is required with SIGNET_PKCS11_MODULE');
+              if (!pin) throw configError('config.pkcs11-pin-missing', { variable: 'SIGNET_PKCS11_PIN' });
               return pin;
             }),
           },
@@ -237,7 +236,7 @@ function secretFrom(env: NodeJS.ProcessEnv, name: string, developmentFile: strin
   if (direct) return direct;
   const named = env[`${name}_FILE`];
   if (named) {
-    if (!existsSync(named)) throw new Error(`${name}_FILE points at ${named}, which does not exist`);
+    if (!existsSync(named)) throw configError('config.file-missing', { variable: `${name}_FILE`, file: named });
     return readFileSync(named, 'utf8').trim();
   }
   if (production) throw new MissingSecretError(name);

@@ -11,6 +11,7 @@ import type { PersonalDataHolder, Retention } from '../service/retention.js';
 import type { NotificationTable, ServiceTx } from '../service/schema.js';
 import type { DisputeTable } from './migrations.js';
 import { evidenceDatabase, type EvidenceDatabase } from './evidence-signer.js';
+import { configError } from '../config/config-error.js';
 
 export type DisputeState = DisputeTable['state'];
 
@@ -117,7 +118,7 @@ function toDispute(row: DisputeTable, cipher?: PersonalDataCipher): Dispute {
 
 export function disputeWindowMonthsFrom(env: NodeJS.ProcessEnv): number {
   const value = Number(env.SIGNET_DISPUTE_WINDOW_MONTHS ?? 3);
-  if (!Number.isInteger(value) || value < 3) throw new Error('SIGNET_DISPUTE_WINDOW_MONTHS must be a whole number of months, at least 3');
+  if (!Number.isInteger(value) || value < 3) throw configError('config.whole-number-min', { variable: 'SIGNET_DISPUTE_WINDOW_MONTHS', value: env.SIGNET_DISPUTE_WINDOW_MONTHS, min: 3 });
   return value;
 }
 

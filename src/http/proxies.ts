@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { configError } from '../config/config-error.js';
 
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -17,7 +18,7 @@ export function trustedProxiesFrom(env: NodeJS.ProcessEnv): string[] | false {
   if (!text) return false;
   const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   for (const entry of entries) {
-    if (!isProxyEntry(entry)) throw new Error(`SIGNET_TRUSTED_PROXIES: "${entry}" is not an address, an address/prefix, or one of ${[...NAMED_RANGES].join(', ')}`);
+    if (!isProxyEntry(entry)) throw configError('http.config.proxy-invalid', { variable: 'SIGNET_TRUSTED_PROXIES', value: entry, names: [...NAMED_RANGES].join(', ') });
   }
   return entries.length > 0 ? entries : false;
 }

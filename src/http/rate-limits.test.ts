@@ -22,7 +22,10 @@ describe('SIGNET_RATE_LIMITS (issue 16 §3)', () => {
     const changed = rateLimitsFrom({ SIGNET_RATE_LIMITS: 'status=6000/60, login.account=10/600' });
     expect(changed && [changed.source.status, changed.account.login, changed.source.tsa]).toEqual([{ max: 6000, windowSeconds: 60 }, { max: 10, windowSeconds: 600 }, DEFAULT_RATE_LIMITS.source.tsa]);
     for (const bad of ['status=0/60', 'ocsp=10/60', 'status=10', 'tsa.account=5/60', 'login=10/60;rm']) {
-      expect(() => rateLimitsFrom({ SIGNET_RATE_LIMITS: bad }), bad).toThrow(/SIGNET_RATE_LIMITS/);
+      const expected = bad === 'tsa.account=5/60'
+        ? 'SIGNET_RATE_LIMITS: in "tsa.account=5/60", the class tsa names no account, so it has no per-account limit'
+        : `SIGNET_RATE_LIMITS: "${bad}" is not class=max/seconds or class.account=max/seconds with 1 to 86400 seconds (classes: `;
+      expect(() => rateLimitsFrom({ SIGNET_RATE_LIMITS: bad }), bad).toThrow(expected);
     }
   });
 });

@@ -2,6 +2,7 @@ import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify';
 import { isIP } from 'node:net';
 import { SignetError } from '../i18n/signet-error.js';
+import { configError } from '../config/config-error.js';
 
 /**
  * Rate limits on the public doors (issue 16 §3): one table of route classes,
@@ -96,12 +97,12 @@ export function rateLimitsFrom(env: NodeJS.ProcessEnv): RateLimitSettings | fals
   for (const part of text.split(',')) {
     const match = /^\s*([a-z-]+)(\.account)?\s*=\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*$/.exec(part);
     if (!match || !CLASS_NAMES.has(match[1]!) || Number(match[3]) < 1 || Number(match[4]) < 1 || Number(match[4]) > MAX_WINDOW_SECONDS) {
-      throw new Error(`SIGNET_RATE_LIMITS: "${part.trim()}" is not class=max/seconds or class.account=max/seconds with 1 to ${MAX_WINDOW_SECONDS} seconds (classes: ${[...CLASS_NAMES].join(', ')})`);
+      throw configError('http.config.rate-limit-invalid', { variable: 'SIGNET_RATE_LIMITS', value: part.trim(), max: MAX_WINDOW_SECONDS, classes: [...CLASS_NAMES].join(', ') });
     }
     const name = match[1] as LimitClass;
     const limit = { max: Number(match[3]), windowSeconds: Number(match[4]) };
     if (match[2]) {
-      if (!CLASSES.find((c) => c.name === name)?.accountField) throw new Error(`SIGNET_RATE_LIMITS: the class ${name} names no account`);
+      if (!CLASSES.find((c) => c.name === name)?.accountField) throw configError('http.config.rate-limit-no-account', { variable: 'SIGNET_RATE_LIMITS', value: part.trim(), name });
       settings.account[name] = limit;
     } else {
       settings.source[name] = limit;

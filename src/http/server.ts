@@ -31,6 +31,7 @@ import { toPem } from './der.js';
 import { acmeRoutes } from './acme-routes.js';
 import { rateLimitsFrom, registerRateLimits, type RateLimitSettings } from './rate-limits.js';
 import { trustedProxiesFrom } from './proxies.js';
+import { configError } from '../config/config-error.js';
 
 /** Scripts only from this origin; inline styles are allowed for the server-rendered pages and the API docs. */
 const CONTENT_SECURITY_POLICY =
@@ -58,7 +59,7 @@ export function tlsFrom(env: NodeJS.ProcessEnv): { cert: Buffer; key: Buffer } |
   const certFile = env.SIGNET_TLS_CERT_FILE?.trim();
   const keyFile = env.SIGNET_TLS_KEY_FILE?.trim();
   if (!certFile && !keyFile) return null;
-  if (!certFile || !keyFile) throw new Error('SIGNET_TLS_CERT_FILE and SIGNET_TLS_KEY_FILE are given together, or neither');
+  if (!certFile || !keyFile) throw configError('http.config.tls-half-pair', { variable: certFile ? 'SIGNET_TLS_CERT_FILE' : 'SIGNET_TLS_KEY_FILE', other: certFile ? 'SIGNET_TLS_KEY_FILE' : 'SIGNET_TLS_CERT_FILE', value: certFile || keyFile });
   return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
 }
 

@@ -23,7 +23,7 @@ function get(port: number, path: string, ca: Buffer): Promise<{ status: number; 
 describe('SIGNET_TLS_CERT_FILE / SIGNET_TLS_KEY_FILE (issue 16 §7)', () => {
   it('takes both or neither', () => {
     expect(tlsFrom({})).toBeNull();
-    expect(() => tlsFrom({ SIGNET_TLS_CERT_FILE: '/nonexistent.pem' })).toThrow(/together/);
+    expect(() => tlsFrom({ SIGNET_TLS_CERT_FILE: '/nonexistent.pem' })).toThrow('SIGNET_TLS_CERT_FILE ("/nonexistent.pem") is set without SIGNET_TLS_KEY_FILE: the TLS certificate and key files are given together, or neither');
     expect(() => tlsFrom({ SIGNET_TLS_CERT_FILE: '/nonexistent.pem', SIGNET_TLS_KEY_FILE: '/nonexistent.key' })).toThrow(/ENOENT/);
   });
 });

@@ -19,6 +19,7 @@ import { EST_MESSAGES } from '../est/messages.js';
 import { ACME_MESSAGES } from '../acme/messages.js';
 import { CMP_MESSAGES } from '../cmp/messages.js';
 import { SCEP_MESSAGES } from '../scep/messages.js';
+import { HTTP_MESSAGES } from '../http/messages.js';
 
 export type Catalogue = Record<string, Record<Locale, string>>;
 
@@ -232,6 +233,7 @@ export const MESSAGES = {
   ...ACME_MESSAGES,
   ...CMP_MESSAGES,
   ...SCEP_MESSAGES,
+  ...HTTP_MESSAGES,
 } satisfies Catalogue;
 
 export type MessageCode = keyof typeof MESSAGES;

@@ -1,3 +1,5 @@
+import { configError } from '../config/config-error.js';
+
 /** What a deployment may tune in the RA; each field has a safe default. */
 export interface RaSettings {
   /** R4: how long a download credential stays valid. */
@@ -30,7 +32,7 @@ export const DEFAULT_RA_SETTINGS: RaSettings = {
 function positive(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  if (!Number.isInteger(n) || n < 1) throw configError('config.whole-number-min', { variable: name, value, min: 1 });
   return n;
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { configError } from '../config/config-error.js';
 
 /**
  * How the notification outbox reaches people by email, from the environment.
@@ -57,9 +58,9 @@ function parseSmtpUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('SIGNET_SMTP_URL is not a URL (smtp://host:587 or smtps://host:465)');
+    throw configError('service.config.smtp-url-invalid', { variable: 'SIGNET_SMTP_URL', value: url });
   }
-  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new Error('SIGNET_SMTP_URL must start with smtp:// or smtps://');
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw configError('service.config.smtp-url-scheme', { variable: 'SIGNET_SMTP_URL', value: url });
   return parsed;
 }
 
@@ -68,7 +69,7 @@ function roleAddressesFrom(value: string | undefined): Record<string, string> {
   const roles: Record<string, string> = {};
   for (const pair of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const [role, address] = pair.split('=').map((p) => p.trim());
-    if (!role || !address || !ADDRESS.test(address)) throw new Error(`SIGNET_NOTIFY_ROLE_ADDRESSES: "${pair}" is not role=address`);
+    if (!role || !address || !ADDRESS.test(address)) throw configError('service.config.role-address-invalid', { variable: 'SIGNET_NOTIFY_ROLE_ADDRESSES', value: pair });
     roles[role] = address;
   }
   return roles;
@@ -92,13 +93,13 @@ function mailDomainOf(publicUrl: string): string {
 function flag(value: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new Error(`${name} must be true or false`);
+  throw configError('config.true-false', { variable: name, value });
 }
 
 function positive(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number`);
+  if (!Number.isInteger(n) || n < 1) throw configError('config.whole-number-min', { variable: name, value, min: 1 });
   return n;
 }
 

@@ -72,4 +72,13 @@ export const SERVICE_MESSAGES = {
     en: 'Delivery round: {attempted} attempted, {sent} sent, {retrying} to retry, {undeliverable} undeliverable',
   },
   'service.cli-no-smtp': { 'zh-CN': '未设置 SIGNET_SMTP_URL：通知仅保留在发件箱中', en: 'SIGNET_SMTP_URL is not set: notices only wait in the outbox' },
+  'service.config.smtp-url-invalid': {
+    'zh-CN': '{variable} 不是有效地址：{value}（应形如 smtp://主机:587 或 smtps://主机:465）',
+    en: '{variable} is not a URL: {value} (smtp://host:587 or smtps://host:465)',
+  },
+  'service.config.smtp-url-scheme': { 'zh-CN': '{variable} 须以 smtp:// 或 smtps:// 开头，而不是 {value}', en: '{variable} must start with smtp:// or smtps://, not {value}' },
+  'service.config.role-address-invalid': {
+    'zh-CN': '{variable} 中的 {value} 格式不对：应为 角色=邮件地址，例如 dispute-desk=disputes@example.cn',
+    en: '{variable}: {value} is not role=address, e.g. dispute-desk=disputes@example.cn',
+  },
 } satisfies Catalogue;

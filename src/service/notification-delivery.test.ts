@@ -21,7 +21,7 @@ describe('mail settings from the environment (README, configuration)', () => {
     expect(mailSettingsFrom({ SIGNET_SMTP_URL: 'smtp://127.0.0.1:2525', SIGNET_SMTP_REQUIRE_TLS: 'true' }).requireTls).toBe(true);
     expect(mailSettingsFrom({ SIGNET_NOTIFY_ROLE_ADDRESSES: 'dispute-desk=disputes@ca.example.cn' }).roleAddresses).toEqual({ 'dispute-desk': 'disputes@ca.example.cn' });
     expect(() => mailSettingsFrom({ SIGNET_SMTP_URL: 'http://mail.example.cn' })).toThrow(/smtp:\/\//);
-    expect(() => mailSettingsFrom({ SIGNET_NOTIFY_ROLE_ADDRESSES: 'dispute-desk' })).toThrow(/role=address/);
+    expect(() => mailSettingsFrom({ SIGNET_NOTIFY_ROLE_ADDRESSES: 'dispute-desk' })).toThrow('SIGNET_NOTIFY_ROLE_ADDRESSES: "dispute-desk" is not role=address, e.g. dispute-desk=disputes@example.cn');
   });
 });
 

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { audit, requiredText, type ServiceContext } from './context.js';
 import { countPurge, retainedCount } from './retained-count.js';
 import type { LegalHoldTable, ServiceTx } from './schema.js';
+import { configError } from '../config/config-error.js';
 
 /** R2: at least five years after the subscriber's last certificate ended; other laws may ask for longer, never shorter. */
 export const MINIMUM_RETENTION_YEARS = 5;
@@ -44,7 +45,7 @@ export function retentionYearsFrom(env: NodeJS.ProcessEnv): number {
   if (!raw) return MINIMUM_RETENTION_YEARS;
   const years = Number(raw);
   if (!Number.isInteger(years) || years < MINIMUM_RETENTION_YEARS || years > 100) {
-    throw new Error(`SIGNET_RETENTION_YEARS must be a whole number of years, at least ${MINIMUM_RETENTION_YEARS}`);
+    throw configError('config.whole-number-range', { variable: 'SIGNET_RETENTION_YEARS', value: raw, min: MINIMUM_RETENTION_YEARS, max: 100 });
   }
   return years;
 }

@@ -21,7 +21,7 @@ describe('SIGNET_OCSP_PENDING_READS', () => {
     expect(ocspPendingReadsFrom({ SIGNET_OCSP_PENDING_READS: ' 250 ' })).toBe(250);
     expect(ocspPendingReadsFrom({ SIGNET_OCSP_PENDING_READS: '1000000' })).toBe(1_000_000);
     for (const bad of ['0', '1000001', '1.5', '-3', '1e3', 'many', '12345678']) {
-      expect(() => ocspPendingReadsFrom({ SIGNET_OCSP_PENDING_READS: bad })).toThrow(/SIGNET_OCSP_PENDING_READS/);
+      expect(() => ocspPendingReadsFrom({ SIGNET_OCSP_PENDING_READS: bad })).toThrow(`SIGNET_OCSP_PENDING_READS must be a whole number from 1 to 1000000, not "${bad}"`);
     }
   });
 });

@@ -34,6 +34,7 @@ import { checkResponderCertificate, lintOcspResponse, type CheckedResponderCerti
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { lazyInsert } from '../store/lazy-commit.js';
 import { statusDb, type RootOcspResponseTable, type StatusDatabase } from './schema.js';
+import { configError } from '../config/config-error.js';
 
 /**
  * The OCSP responder (RFC 6960, RFC 5019 profile).
@@ -121,7 +122,7 @@ export function ocspAnswerWithinFrom(env: NodeJS.ProcessEnv): number {
   const text = env.SIGNET_OCSP_ANSWER_WITHIN_MS?.trim();
   if (!text) return DEFAULT_OCSP_OPTIONS.answerWithinMs;
   if (!/^\d{3,5}$/.test(text) || Number(text) < 100 || Number(text) > 60_000) {
-    throw new Error(`SIGNET_OCSP_ANSWER_WITHIN_MS: "${text.slice(0, 32)}" is not a whole number of milliseconds from 100 to 60000`);
+    throw configError('config.whole-number-range', { variable: 'SIGNET_OCSP_ANSWER_WITHIN_MS', value: text, min: 100, max: 60_000 });
   }
   return Number(text);
 }
@@ -131,7 +132,7 @@ export function ocspPendingReadsFrom(env: NodeJS.ProcessEnv): number {
   const text = env.SIGNET_OCSP_PENDING_READS?.trim();
   if (!text) return DEFAULT_OCSP_OPTIONS.maxPendingReads;
   if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > 1_000_000) {
-    throw new Error(`SIGNET_OCSP_PENDING_READS: "${text.slice(0, 32)}" is not a whole number from 1 to 1000000`);
+    throw configError('config.whole-number-range', { variable: 'SIGNET_OCSP_PENDING_READS', value: text, min: 1, max: 1_000_000 });
   }
   return Number(text);
 }

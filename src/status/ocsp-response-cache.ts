@@ -1,3 +1,5 @@
+import { configError } from '../config/config-error.js';
+
 /** What the cache needs to know of a signed response to find it again and to forget it. */
 export interface CacheableResponse {
   /** Every request form (base64 of the DER request) these bytes answer. */
@@ -228,7 +230,7 @@ export function ocspCacheSizeFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.SIGNET_OCSP_CACHE_SIZE;
   if (raw === undefined || raw === '') return DEFAULT_OCSP_CACHE_SIZE;
   const size = Number(raw);
-  if (!Number.isInteger(size) || size < 1 || size > 50_000_000) throw new Error(`SIGNET_OCSP_CACHE_SIZE must be a whole number from 1 to 50000000, not ${raw}`);
+  if (!Number.isInteger(size) || size < 1 || size > 50_000_000) throw configError('config.whole-number-range', { variable: 'SIGNET_OCSP_CACHE_SIZE', value: raw, min: 1, max: 50_000_000 });
   return size;
 }
 

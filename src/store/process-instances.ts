@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect, SignetDatabase, Tx } from './database.js';
+import { configError } from '../config/config-error.js';
 
 /** What kind of process holds an instance: only servers close other processes' abandoned work. */
 export type ProcessRole = 'server' | 'command';
@@ -18,7 +19,7 @@ export function processLeaseMsFrom(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return DEFAULT_PROCESS_LEASE_MS;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) {
-    throw new Error(`SIGNET_PROCESS_LEASE_SECONDS must be a number of seconds from 1 to 3600, not ${raw}`);
+    throw configError('config.number-range', { variable: 'SIGNET_PROCESS_LEASE_SECONDS', value: raw, min: 1, max: 3600 });
   }
   return Math.round(seconds * 1000);
 }

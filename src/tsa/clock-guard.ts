@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../store/driver-errors.js';
 import { SignetError } from '../i18n/signet-error.js';
 import type { MessageCode } from '../i18n/messages.js';
 import { tsaDatabase } from './token-ledger.js';
+import { configError } from '../config/config-error.js';
 
 /** Why the TSA will not stamp now: a TimeStampRefusal's code and parameters. */
 export interface ClockRefusal {
@@ -48,7 +49,7 @@ export function clockLimitFrom(env: NodeJS.ProcessEnv): number {
   const raw = env.SIGNET_CLOCK_LIMIT_MS;
   if (raw === undefined || raw === '') return DEFAULT_CLOCK_LIMIT_MS;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 3_600_000) throw new Error(`SIGNET_CLOCK_LIMIT_MS must be whole milliseconds from 1 to 3600000, not ${raw}`);
+  if (!Number.isInteger(value) || value < 1 || value > 3_600_000) throw configError('config.whole-number-range', { variable: 'SIGNET_CLOCK_LIMIT_MS', value: raw, min: 1, max: 3_600_000 });
   return value;
 }
 
