@@ -74,6 +74,15 @@ function writeTimeDigits(text: string, from: number, utc: boolean, buffer: Buffe
   for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = text.charCodeAt(from + ISO_DIGITS[i]!);
 }
 
+/** An entry template's octets copied into `out`; returns where they start. */
+function placeTemplate(template: EntryTemplate, out: DerSink): number {
+  const bytes = template.bytes;
+  const offset = out.reserve(bytes.length);
+  const buffer = out.target;
+  for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
+  return offset;
+}
+
 /** writeTimeDigits over octets. */
 function writeTimeOctets(text: Buffer, from: number, utc: boolean, buffer: Buffer, at: number): void {
   for (let i = utc ? 2 : 0; i < ISO_DIGITS.length; i++) buffer[at++] = text[from + ISO_DIGITS[i]!]!;
@@ -244,10 +253,8 @@ export class RevokedEntryEncoder {
         reason_code: reasonCode,
         invalidity_date: invalidityAt < 0 ? null : text.toString('latin1', invalidityAt, invalidityEnd),
       }));
-    const bytes = template.bytes;
-    const offset = out.reserve(bytes.length);
+    const offset = placeTemplate(template, out);
     const buffer = out.target;
-    for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
     let at = offset + template.serialAt;
     if (sign) buffer[at++] = 0;
     let i = serialAt;
@@ -255,7 +262,7 @@ export class RevokedEntryEncoder {
     for (; i < serialEnd; i += 2) buffer[at++] = (hexValue(text[i]!) << 4) | hexValue(text[i + 1]!);
     writeTimeOctets(text, timeAt, utc, buffer, offset + template.timeAt);
     if (invalidityAt >= 0) writeTimeOctets(text, invalidityAt, false, buffer, offset + template.invalidityAt);
-    return bytes.length;
+    return template.bytes.length;
   }
 
   /** The serial is text[serialAt, serialEnd), revocationDate time[timeAt, timeEnd), the invalidity date likewise. */
@@ -281,17 +288,18 @@ export class RevokedEntryEncoder {
     const invalidityType = invalidity !== null ? (yearAt(invalidity, invalidityAt) < 2050 ? 1 : 2) : 0;
     // serialLength ≤ 22 (5 bits), the time type (1 bit), the reason (RFC 5280 §5.3.1: 0–10), the invalidity date.
     const shape = serialLength | (utc ? 32 : 0) | (reasonCode << 6) | (invalidityType << 16);
-    // Once per shape: the entry as strings, for asn1-x509 to encode the reference.
-    const template = this.templateOf(shape, () => ({
-      serial: text.slice(serialAt, serialEnd),
-      revoked_at: time.slice(timeAt, timeEnd),
-      reason_code: reasonCode,
-      invalidity_date: invalidity === null ? null : invalidity.slice(invalidityAt, invalidityEnd),
-    }));
-    const bytes = template.bytes;
-    const offset = out.reserve(bytes.length);
+    // Once per shape: the entry as strings, for asn1-x509 to encode the reference (looked up first: the closure
+    // would be an object per entry).
+    const template =
+      this.templates.get(shape) ??
+      this.templateOf(shape, () => ({
+        serial: text.slice(serialAt, serialEnd),
+        revoked_at: time.slice(timeAt, timeEnd),
+        reason_code: reasonCode,
+        invalidity_date: invalidity === null ? null : invalidity.slice(invalidityAt, invalidityEnd),
+      }));
+    const offset = placeTemplate(template, out);
     const buffer = out.target;
-    for (let i = 0; i < bytes.length; i++) buffer[offset + i] = bytes[i]!;
     let at = offset + template.serialAt;
     if (sign) buffer[at++] = 0;
     let i = serialAt;
@@ -300,7 +308,7 @@ export class RevokedEntryEncoder {
     writeTimeDigits(time, timeAt, utc, buffer, offset + template.timeAt);
     // InvalidityDate is always GeneralizedTime (RFC 5280 §5.3.2).
     if (invalidity !== null) writeTimeDigits(invalidity, invalidityAt, false, buffer, offset + template.invalidityAt);
-    return bytes.length;
+    return template.bytes.length;
   }
 
   private makeTemplate(entry: CrlEntry): EntryTemplate {
