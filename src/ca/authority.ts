@@ -226,7 +226,7 @@ export class CertificateAuthority {
     this.identifierKey =
       options.identifierKey ??
       (() => {
-        throw new Error('a profile hashes ID numbers but no identifier key is configured (SIGNET_PII_KEY)');
+        throw new SignetError('ca.identifier-key-missing', 500);
       });
     const { config } = options;
     this.sm2Identities = options.sm2Identities ?? new Sm2Identities(options.store, this.clock);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../http/server.js';
+import { SignetError } from '../i18n/signet-error.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { CertificateAuthority } from './authority.js';
 import { createHierarchy } from './hierarchy.js';
@@ -86,6 +87,19 @@ describe.each(storeBackends)('a person\'s ID number in issued certificates and o
     expect(second.subject).toContain(hashed);
     const row = await t.signet.store.db.selectFrom('certificates').select(['subject']).where('serial', '=', first.serial).executeTakeFirstOrThrow();
     expect(row.subject).not.toContain(RESIDENT_ID);
+    // Without the key (derived from SIGNET_PII_KEY) nothing is issued, and the text says what to set, in both languages.
+    const issued = async () => (await t.signet.store.db.selectFrom('certificates').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    const before = Number(await issued());
+    const refused = await new CertificateAuthority({ store: t.signet.store, config: t.config, profiles }).issue(order()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(SignetError);
+    const error = refused as SignetError;
+    expect([error.code, error.status]).toEqual(['ca.identifier-key-missing', 500]);
+    expect(error.messageIn('zh-CN')).toBe('证书模板要求以带密钥的散列代替身份证件号码，但没有配置该密钥：它由个人信息密钥派生，请设置 SIGNET_PII_KEY（或 SIGNET_PII_KEY_FILE）');
+    expect(error.messageIn('en')).toBe('The profile replaces ID numbers by a keyed hash, but no key for it is configured: it derives from the personal-data key, so set SIGNET_PII_KEY (or SIGNET_PII_KEY_FILE)');
+    expect(Number(await issued())).toBe(before);
   });
 
   it('with the built-in clear profile, GET /api/v1/certificates/{serial} and /api/v1/status/{serial} still show no full ID number or e-mail', async () => {

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSoftwareKey } from '../crypto/software-signer.js';
 import { SignetError } from '../i18n/signet-error.js';
@@ -27,5 +30,38 @@ describe('which secret seals which key (R21; docs/operations.md, separate secret
   it('refuses to open an offline root without the ceremony key file, naming the root', async () => {
     const keyring = new Keyring(secrets, undefined, false, { passphrase: () => 'root passphrase' });
     await expect(keyring.signerFor({ ownerId: 'root-1', keyStorage: 'offline', keyAlgorithm: 'ecdsa-p256', scheme: 'ecdsa', sealed: '{"offline":true}' })).rejects.toMatchObject({ code: 'ca.root-key-offline', params: { caId: 'root-1' } });
+  });
+});
+
+// What a deployment lacks is said in zh-CN and en with the variables that supply it (brief: every text a person reads in both).
+describe('a key that needs configuration the deployment lacks', () => {
+  async function refusal(attempt: Promise<unknown>): Promise<SignetError> {
+    const error: unknown = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SignetError);
+    return error as SignetError;
+  }
+
+  it('a key kept in, or asked of, a PKCS#11 token without SIGNET_PKCS11_MODULE: refused naming the variables (R21)', async () => {
+    const keyring = new Keyring(secrets);
+    const stored = await refusal(keyring.signerFor({ ownerId: 'issuing-1', keyStorage: 'pkcs11', keyAlgorithm: 'ecdsa-p256', scheme: 'ecdsa', sealed: '{"token":"signet","label":"issuing-1","id":"01"}' }));
+    expect([stored.code, stored.status]).toEqual(['ca.hsm-not-configured', 500]);
+    expect(stored.messageIn('zh-CN')).toBe('没有配置 PKCS#11 令牌，无法在 HSM 中生成或打开密钥 issuing-1：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 SIGNET_PKCS11_PIN_FILE）');
+    expect(stored.messageIn('en')).toBe('No PKCS#11 token is configured, so the key issuing-1 cannot be made or opened in an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or SIGNET_PKCS11_PIN_FILE)');
+    const fresh = await refusal(keyring.newKey('ocsp-2', 'ecdsa-p256', { storage: 'pkcs11' }));
+    expect([fresh.code, fresh.params]).toEqual(['ca.hsm-not-configured', { owner: 'ocsp-2' }]);
+  });
+
+  it('a root ceremony without a root passphrase: refused before the key exists, no key file written', async () => {
+    const keyring = new Keyring(secrets);
+    const file = join(mkdtempSync(join(tmpdir(), 'signet-keyring-')), 'root.key');
+    keyring.sendNextRootOffline(file);
+    const error = await refusal(keyring.newKey('root-1', 'ecdsa-p256'));
+    expect([error.code, error.status]).toEqual(['ca.root-passphrase-missing', 500]);
+    expect(error.messageIn('zh-CN')).toBe('根密钥仪式要把根 CA root-1 的私钥加密存入离线文件，但没有配置根密钥口令：请设置 SIGNET_ROOT_PASSPHRASE（或 SIGNET_ROOT_PASSPHRASE_FILE）');
+    expect(error.messageIn('en')).toBe('The root ceremony seals the key of root CA root-1 into an offline file, but no root passphrase is configured: set SIGNET_ROOT_PASSPHRASE (or SIGNET_ROOT_PASSPHRASE_FILE)');
+    expect(existsSync(file)).toBe(false);
   });
 });

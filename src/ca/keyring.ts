@@ -93,12 +93,11 @@ export class Keyring {
     private readonly identities?: KeyIdentityRecorder,
   ) {
     this.passphrases = typeof passphrases === 'function' ? { ca: passphrases, responder: passphrases, audit: passphrases } : passphrases;
-    if (hsm) {
-      this.backends.set('pkcs11', async (reference) => {
-        const locator = JSON.parse(reference.sealed ?? '{}') as Pkcs11KeyLocator;
-        return this.hsmToken().open(reference.keyAlgorithm, locator, { scheme: reference.scheme, hash: reference.hash });
-      });
-    }
+    // Registered without an HSM too, so a key kept in one is refused with the variables that would reach it.
+    this.backends.set('pkcs11', async (reference) => {
+      const token = this.hsmToken(reference.ownerId);
+      return token.open(reference.keyAlgorithm, JSON.parse(reference.sealed ?? '{}') as Pkcs11KeyLocator, { scheme: reference.scheme, hash: reference.hash });
+    });
     this.backends.set('offline', (reference) => this.openOfflineRoot(reference));
     this.backends.set('software', async (reference) => {
       if (!reference.sealed) throw new SignetError('ca.key-unavailable', 500);
@@ -201,8 +200,8 @@ export class Keyring {
     this.open.set(ownerId, Promise.resolve(signer));
   }
 
-  private hsmToken(): Pkcs11Token {
-    if (!this.hsm) throw new Error('no PKCS#11 token is configured (SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN)');
+  private hsmToken(ownerId: string): Pkcs11Token {
+    if (!this.hsm) throw new SignetError('ca.hsm-not-configured', 500, { owner: ownerId });
     return (this.token ??= new Pkcs11Token(this.hsm));
   }
 
@@ -220,14 +219,15 @@ export class Keyring {
     if (options.storage === 'pkcs11') {
       // Refused, never made in software instead: whoever asked for an HSM key relies on it not existing outside one.
       assertHsmAlgorithm(keyAlgorithm);
-      const signer = this.hsmToken().generate(keyAlgorithm, ownerId, options);
+      const signer = this.hsmToken(ownerId).generate(keyAlgorithm, ownerId, options);
       this.remember(ownerId, signer);
       return { signer, keyStorage: 'pkcs11', sealed: JSON.stringify(signer.locator) };
     }
+    // Before the key exists: a refused ceremony leaves no key identity recorded.
+    if (this.rootKeyOut && ownerId.startsWith('root-') && !this.offlineRoot) throw new SignetError('ca.root-passphrase-missing', 500, { caId: ownerId });
     const signer = generateSoftwareKey(keyAlgorithm, options);
     await this.identities?.record(signer);
-    if (this.rootKeyOut && ownerId.startsWith('root-')) {
-      if (!this.offlineRoot) throw new Error('no root passphrase is configured (SIGNET_ROOT_PASSPHRASE)');
+    if (this.rootKeyOut && this.offlineRoot && ownerId.startsWith('root-')) {
       const spkiSha256 = createHash('sha256').update(signer.publicKeyInfo).digest('hex');
       const file: OfflineRootFile = { type: 'signet-offline-root-key', caId: ownerId, spkiSha256, envelope: sealPrivateKey(signer.exportPkcs8(), this.offlineRoot.passphrase(), ownerId) };
       // 'wx': a ceremony never overwrites another root's key file.

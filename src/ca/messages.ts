@@ -46,4 +46,17 @@ export const CA_LIFETIME_MESSAGES = {
     'zh-CN': '{variable} 须为 off，或一个或多个用逗号分隔的分区数（每个为 2 到 {max} 之间的整数），而不是 {value}',
     en: '{variable} must be off or a comma-separated list of partition counts, each a whole number from 2 to {max}, not {value}',
   },
+  // What a running deployment needs but was not given (500: not the asker's fault).
+  'ca.hsm-not-configured': {
+    'zh-CN': '没有配置 PKCS#11 令牌，无法在 HSM 中生成或打开密钥 {owner}：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 SIGNET_PKCS11_PIN_FILE）',
+    en: 'No PKCS#11 token is configured, so the key {owner} cannot be made or opened in an HSM: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or SIGNET_PKCS11_PIN_FILE)',
+  },
+  'ca.root-passphrase-missing': {
+    'zh-CN': '根密钥仪式要把根 CA {caId} 的私钥加密存入离线文件，但没有配置根密钥口令：请设置 SIGNET_ROOT_PASSPHRASE（或 SIGNET_ROOT_PASSPHRASE_FILE）',
+    en: 'The root ceremony seals the key of root CA {caId} into an offline file, but no root passphrase is configured: set SIGNET_ROOT_PASSPHRASE (or SIGNET_ROOT_PASSPHRASE_FILE)',
+  },
+  'ca.identifier-key-missing': {
+    'zh-CN': '证书模板要求以带密钥的散列代替身份证件号码，但没有配置该密钥：它由个人信息密钥派生，请设置 SIGNET_PII_KEY（或 SIGNET_PII_KEY_FILE）',
+    en: 'The profile replaces ID numbers by a keyed hash, but no key for it is configured: it derives from the personal-data key, so set SIGNET_PII_KEY (or SIGNET_PII_KEY_FILE)',
+  },
 } satisfies Catalogue;

@@ -88,5 +88,14 @@ export const CONFIG_MESSAGES = {
     'zh-CN': '{variable} 须为电话号码（数字、空格、+、-、括号，例如 400-000-0000 或 +86 10 1234 5678），而不是 {value}',
     en: '{variable} must be a telephone number (digits, spaces, +, -, parentheses; e.g. 400-000-0000 or +86 10 1234 5678), not {value}',
   },
+  'config.bytes-range': {
+    'zh-CN': '{variable} 须为 {min}（{minSize}）到 {max}（{maxSize}）之间的字节数（整数），而不是 {value}',
+    en: '{variable} must be a whole number of bytes from {min} ({minSize}) to {max} ({maxSize}), not {value}',
+  },
+  'config.log-level-invalid': { 'zh-CN': '{variable} 只能是以下日志级别之一：{levels}，而不是 {value}', en: '{variable} must be one of the log levels {levels}, not {value}' },
+  'config.secret-missing': {
+    'zh-CN': '生产模式（SIGNET_MODE=production）须设置 {variable} 或 {fileVariable}：生产模式不会自动生成秘密',
+    en: 'Production mode (SIGNET_MODE=production) needs {variable} or {fileVariable} to be set; it never generates a secret',
+  },
   'config.contact.email-invalid': { 'zh-CN': '{variable} 须为电子邮件地址，而不是 {value}', en: '{variable} must be an e-mail address, not {value}' },
 } satisfies Catalogue;

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { levels as pinoLevels } from 'pino';
 import { parseCrlPartitions } from '../ca/crl-partition.js';
 import { contactFrom, type CaContact } from './contact.js';
 import type { Pkcs11Settings } from '../crypto/pkcs11-signer.js';
@@ -178,8 +179,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Signet
     databaseUrl: env.SIGNET_DATABASE_URL ?? join(dataDir, 'signet.db'),
     policyOid,
     serialPrefix,
-    logLevel: env.SIGNET_LOG_LEVEL ?? 'info',
-    bodyLimit: Number(env.SIGNET_BODY_LIMIT ?? 1024 * 1024),
+    logLevel: logLevelFrom(env.SIGNET_LOG_LEVEL),
+    bodyLimit: bodyLimitFrom(env.SIGNET_BODY_LIMIT),
     passphrase: secret('SIGNET_CA_PASSPHRASE', 'ca-passphrase'),
     responderPassphrase: secret('SIGNET_RESPONDER_PASSPHRASE', 'responder-passphrase'),
     auditPassphrase: secret('SIGNET_AUDIT_PASSPHRASE', 'audit-passphrase'),
@@ -219,11 +220,44 @@ function once<T>(read: () => T): () => T {
   return () => (value ??= read());
 }
 
-/** Thrown in production mode instead of generating a secret. */
-export class MissingSecretError extends Error {
+/**
+ * Thrown in production mode instead of generating a secret. Start-up reports it through the production refusal;
+ * a command reading a secret the refusal does not cover (the root ceremony's) shows it as it is, in either language.
+ */
+export class MissingSecretError extends SignetError {
   constructor(readonly variable: string) {
-    super(`${variable} (or ${variable}_FILE) must be set in production mode (SIGNET_MODE=production)`);
+    super('config.secret-missing', 400, { variable, fileVariable: `${variable}_FILE` });
   }
+}
+
+/** Pino's levels (the logger Fastify runs) and 'silent', in its order from most to least said. */
+export const LOG_LEVELS: readonly string[] = [...Object.keys(pinoLevels.values), 'silent'];
+
+/** SIGNET_LOG_LEVEL: a level pino knows, checked here so a typo stops the start with its name rather than inside Fastify. */
+export function logLevelFrom(value: string | undefined): string {
+  if (value === undefined) return 'info';
+  if (!LOG_LEVELS.includes(value)) {
+    throw configError('config.log-level-invalid', { variable: 'SIGNET_LOG_LEVEL', value, levels: { 'zh-CN': LOG_LEVELS.join('、'), en: LOG_LEVELS.join(', ') } });
+  }
+  return value;
+}
+
+/**
+ * SIGNET_BODY_LIMIT bounds, bytes. It is Fastify's limit for every route without its own (OCSP, SCEP, evidence
+ * and RA uploads set theirs), and Fastify holds a body whole, a JSON body as one string. Below 64 KiB an
+ * ML-DSA-87 CSR (about 10 KB in base64, more inside an ACME JWS) would no longer fit with room to spare;
+ * above 256 MiB one request could hold a large share of a node's memory, and V8's longest string (just under
+ * 512 MiB) could not take the JSON at all.
+ */
+export const BODY_LIMIT = { min: 64 * 1024, max: 256 * 1024 * 1024, default: 1024 * 1024 } as const;
+
+export function bodyLimitFrom(value: string | undefined): number {
+  if (value === undefined) return BODY_LIMIT.default;
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value.trim()) || bytes < BODY_LIMIT.min || bytes > BODY_LIMIT.max) {
+    throw configError('config.bytes-range', { variable: 'SIGNET_BODY_LIMIT', value, min: BODY_LIMIT.min, max: BODY_LIMIT.max, minSize: '64 KiB', maxSize: '256 MiB' });
+  }
+  return bytes;
 }
 
 /**

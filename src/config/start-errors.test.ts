@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { acmeAuthorizationReuseFrom, acmeLimitsFrom } from '../acme/acme-service.js';
 import { validationNetworkFrom } from '../acme/http-01.js';
 import { parseCrlPartitions } from '../ca/crl-partition.js';
@@ -19,10 +20,11 @@ import { retentionYearsFrom } from '../service/retention.js';
 import { estRetryAfterFrom } from '../signet.js';
 import { ocspCacheSizeFrom } from '../status/ocsp-response-cache.js';
 import { ocspAnswerWithinFrom, ocspPendingReadsFrom } from '../status/ocsp-responder.js';
+import { sqliteSynchronousFrom } from '../store/database.js';
 import { processLeaseMsFrom } from '../store/process-instances.js';
 import { clockLimitFrom } from '../tsa/clock-guard.js';
 import { contactFrom } from './contact.js';
-import { loadConfig } from './settings.js';
+import { BODY_LIMIT, LOG_LEVELS, loadConfig } from './settings.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'signet-start-errors-'));
 const config = (env: Record<string, string>) => loadConfig({ SIGNET_DATA: dataDir, ...env });
@@ -40,6 +42,12 @@ const CASES: [string, string | null, () => unknown][] = [
   ['SIGNET_POLICY_OID', '1.40.1', () => config({ SIGNET_POLICY_OID: '1.40.1' })],
   ['SIGNET_POLICY_OID', '1.3.6.1.4.1.99999999999.1', () => config({ SIGNET_POLICY_OID: '1.3.6.1.4.1.99999999999.1' })],
   ['SIGNET_MODE', 'staging', () => config({ SIGNET_MODE: 'staging' })],
+  ['SIGNET_BODY_LIMIT', '1MB', () => config({ SIGNET_BODY_LIMIT: '1MB' })],
+  ['SIGNET_BODY_LIMIT', '1024', () => config({ SIGNET_BODY_LIMIT: '1024' })],
+  ['SIGNET_LOG_LEVEL', 'verbose', () => config({ SIGNET_LOG_LEVEL: 'verbose' })],
+  ['SIGNET_SQLITE_SYNCHRONOUS', 'off', () => sqliteSynchronousFrom({ SIGNET_SQLITE_SYNCHRONOUS: 'off' })],
+  // A secret production never generates, read where the production refusal does not cover it (the root ceremony's).
+  ['SIGNET_ROOT_PASSPHRASE', null, () => config({ SIGNET_MODE: 'production' }).rootPassphrase()],
   ['SIGNET_PKCS11_PIN', null, () => config({ SIGNET_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so' }).hsm!.pin()],
   ['SIGNET_KMC_PASSPHRASE_FILE', join(dataDir, 'absent'), () => config({ SIGNET_KMC_PASSPHRASE_FILE: join(dataDir, 'absent') }).kmcPassphrase()],
   ['SIGNET_CONTACT_PHONE', 'call us', () => contactFrom({ SIGNET_CONTACT_PHONE: 'call us' })],
@@ -94,13 +102,39 @@ describe('a malformed environment variable stops the start in the operator\'s la
       expect(text).toContain(variable);
       if (value !== null) expect(text).toContain(value);
       expect(text).not.toContain(error.code);
-      expect(text).not.toMatch(/\b(config|acme|ca|http|service)\.[a-z]/);
+      expect(text).not.toMatch(/\b(config|acme|ca|http|service|store)\.[a-z]/);
       expect(text).not.toMatch(/undefined|null|NaN|\[object|[{}]/);
     }
     const [zh, en] = texts;
     expect(zh).toMatch(/[\u4e00-\u9fff]/);
     expect(zh).not.toBe(en);
     expect(error.message).toBe(en);
+  });
+
+  // Fastify takes any whole number above 0; below 64 KiB an ML-DSA-87 CSR would not fit, above 256 MiB one body could hold the node's memory.
+  it('SIGNET_BODY_LIMIT: a whole number of bytes from 64 KiB to 256 MiB, 1 MiB when unset', () => {
+    expect(config({}).bodyLimit).toBe(1024 * 1024);
+    expect([String(BODY_LIMIT.min), String(BODY_LIMIT.max), ' 2097152 '].map((value) => config({ SIGNET_BODY_LIMIT: value }).bodyLimit)).toEqual([65536, 268435456, 2097152]);
+    for (const value of ['65535', '268435457', '1e6', '1048576.5', '-1048576', '0x100000']) expect(() => config({ SIGNET_BODY_LIMIT: value }), value).toThrow(SignetError);
+    expect(refusal(() => config({ SIGNET_BODY_LIMIT: '1MB' })).messageIn('zh-CN')).toBe('SIGNET_BODY_LIMIT 须为 65536（64 KiB）到 268435456（256 MiB）之间的字节数（整数），而不是 "1MB"');
+  });
+
+  it('SIGNET_LOG_LEVEL: exactly the levels pino takes, all of them named in the refusal', () => {
+    expect(config({}).logLevel).toBe('info');
+    for (const level of LOG_LEVELS) {
+      expect(config({ SIGNET_LOG_LEVEL: level }).logLevel).toBe(level);
+      expect(pino({ level }).level).toBe(level);
+    }
+    expect(LOG_LEVELS).toEqual(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+    const refused = refusal(() => config({ SIGNET_LOG_LEVEL: 'INFO' }));
+    expect(refused.messageIn('zh-CN')).toBe('SIGNET_LOG_LEVEL 只能是以下日志级别之一：trace、debug、info、warn、error、fatal、silent，而不是 "INFO"');
+    expect(refused.messageIn('en')).toBe('SIGNET_LOG_LEVEL must be one of the log levels trace, debug, info, warn, error, fatal, silent, not "INFO"');
+  });
+
+  it('a secret production never generates: its two variables named, in both languages', () => {
+    const refused = refusal(() => config({ SIGNET_MODE: 'production' }).passphrase());
+    expect(refused.messageIn('zh-CN')).toBe('生产模式（SIGNET_MODE=production）须设置 SIGNET_CA_PASSPHRASE 或 SIGNET_CA_PASSPHRASE_FILE：生产模式不会自动生成秘密');
+    expect(refused.messageIn('en')).toBe('Production mode (SIGNET_MODE=production) needs SIGNET_CA_PASSPHRASE or SIGNET_CA_PASSPHRASE_FILE to be set; it never generates a secret');
   });
 
   it('cuts a long value, still showing where it starts', () => {

@@ -300,4 +300,8 @@ export const RA_MESSAGES = {
     'zh-CN': '审核方式只能是双人审核或单人审核',
     en: 'The approval policy is either two-person or single-person',
   },
+  'ra.personal-data-key-missing': {
+    'zh-CN': '个人信息（{reference}）已加密保存，但没有配置可打开它的个人信息密钥：请设置 SIGNET_PII_KEY（或 SIGNET_PII_KEY_FILE）',
+    en: 'Personal data ({reference}) is stored encrypted, but no personal-data key is configured to open it: set SIGNET_PII_KEY (or SIGNET_PII_KEY_FILE)',
+  },
 } satisfies Catalogue;

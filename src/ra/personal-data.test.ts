@@ -1,10 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
+import { SignetError } from '../i18n/signet-error.js';
+import { openChange, openDocument, openRecord } from './personal-data.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { bootstrapPrincipal, type Principal } from './roles.js';
 import { raDb } from './schema.js';
 
 afterAll(dropFreshStores);
+
+/**
+ * What a process given no SIGNET_PII_KEY says of sealed personal data: the deployment's lack (500), named in
+ * zh-CN and en with the row it met (brief: every text a person reads in both languages).
+ */
+function expectNoKey(read: () => unknown, reference: string): void {
+  let refused: unknown;
+  try {
+    read();
+  } catch (error) {
+    refused = error;
+  }
+  expect(refused).toBeInstanceOf(SignetError);
+  const error = refused as SignetError;
+  expect([error.code, error.status]).toEqual(['ra.personal-data-key-missing', 500]);
+  expect(error.messageIn('zh-CN')).toBe(`个人信息（${reference}）已加密保存，但没有配置可打开它的个人信息密钥：请设置 SIGNET_PII_KEY（或 SIGNET_PII_KEY_FILE）`);
+  expect(error.messageIn('en')).toBe(`Personal data (${reference}) is stored encrypted, but no personal-data key is configured to open it: set SIGNET_PII_KEY (or SIGNET_PII_KEY_FILE)`);
+}
 
 describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) => {
   let t: TestSignet;
@@ -31,6 +51,7 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
     expect(raw.data).not.toContain('周九');
     expect(raw.data).not.toContain('11010519491231002X');
     expect(raw.data).not.toContain('13500135000');
+    expectNoKey(() => openRecord(undefined, subscriber.id, 1, raw.data), `ra-subscriber:${subscriber.id}:v1`);
     expect(subscriber.identifierMasked).toBe('1101**********002X');
     const read = await t.signet.ra.subscribers.get(officer, subscriber.id);
     expect(read.record.record).toMatchObject({ name: '周九', idNumber: '11010519491231002X' });
@@ -41,6 +62,8 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
   it('lists reported changes with the new values masked, and audits the full read of one (R2, R20)', async () => {
     const [subscriber] = await t.signet.ra.subscribers.list(officer);
     const reported = await t.signet.ra.changes.submit(officer, subscriber!.id, { changes: { name: '周九新', idNumber: '110101199003077571', phone: '13611112222', email: 'zhou.new@example.cn' } });
+    const sealed = await raDb(t.signet.store).selectFrom('ra_change_requests').select(['id', 'changes']).where('id', '=', reported.id).executeTakeFirstOrThrow();
+    expectNoKey(() => openChange(undefined, sealed), `ra-change:${reported.id}`);
     const [listed] = await t.signet.ra.changes.list(officer, { subscriberId: subscriber!.id });
     expect(listed).toMatchObject({ id: reported.id, masked: true, changes: { name: '周*新', idNumber: '1101**********7571', phone: '136****2222', email: 'z***@example.cn' } });
     for (const clear of ['周九新', '110101199003077571', '13611112222', 'zhou.new']) expect(JSON.stringify(listed)).not.toContain(clear);
@@ -64,6 +87,7 @@ describe.each(storeBackends)('subscriber records at rest on %s (R2)', (backend) 
     const stored = await t.signet.ra.subscribers.addDocument(officer, subscriber!.id, { kind: 'id-document', filename: 'id.pdf', mediaType: 'application/pdf', content: bytes });
     const raw = await raDb(t.signet.store).selectFrom('ra_documents').select('content').where('id', '=', stored.id).executeTakeFirstOrThrow();
     expect(raw.content.includes(Buffer.from('身份证'))).toBe(false);
+    expectNoKey(() => openDocument(undefined, stored.id, raw.content), `ra-document:${stored.id}`);
     const opened = await t.signet.ra.subscribers.document(officer, stored.id);
     expect(opened.content.equals(bytes)).toBe(true);
     // Reading the scan is audited, by reference only (R2, R20).

@@ -1,8 +1,12 @@
+import { SignetError } from '../i18n/signet-error.js';
 import type { PersonalDataCipher } from '../service/personal-data.js';
 import type { PersonalDataHolder } from '../service/retention.js';
 import { audit, type RaContext } from './context.js';
 import type { RaTx } from './schema.js';
 import { subscriberColumns, type SubscriberRecord } from './subscribers.js';
+
+/** Sealed personal data met by a process given no personal-data key (500: the deployment's lack, not the asker's); `context` names the row. */
+const noKey = (context: string) => new SignetError('ra.personal-data-key-missing', 500, { reference: context });
 
 /** Where a record version's ciphertext belongs: a copy moved onto another row does not open. */
 const contextOf = (subscriberId: string, version: number) => `ra-subscriber:${subscriberId}:v${version}`;
@@ -20,8 +24,9 @@ export function sealRecord(cipher: PersonalDataCipher | undefined, subscriberId:
 
 export function openRecord(cipher: PersonalDataCipher | undefined, subscriberId: string, version: number, data: string): SubscriberRecord {
   if (data.startsWith('{')) return JSON.parse(data) as SubscriberRecord;
-  if (!cipher) throw new Error(`the record of ${subscriberId} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
-  return JSON.parse(cipher.open(data, contextOf(subscriberId, version))) as SubscriberRecord;
+  const context = contextOf(subscriberId, version);
+  if (!cipher) throw noKey(context);
+  return JSON.parse(cipher.open(data, context)) as SubscriberRecord;
 }
 
 /**
@@ -35,7 +40,7 @@ export function sealField(cipher: PersonalDataCipher | undefined, value: string,
 
 export function openField(cipher: PersonalDataCipher | undefined, stored: string, context: string): string {
   if (!stored.startsWith('pd1.')) return stored;
-  if (!cipher) throw new Error(`${context} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
+  if (!cipher) throw noKey(context);
   return cipher.open(stored, context);
 }
 
@@ -63,7 +68,7 @@ export function sealDocument(cipher: PersonalDataCipher | undefined, documentId:
 
 export function openDocument(cipher: PersonalDataCipher | undefined, documentId: string, stored: Buffer): Buffer {
   if (!stored.subarray(0, SEALED_DOCUMENT.length).equals(SEALED_DOCUMENT)) return stored;
-  if (!cipher) throw new Error(`document ${documentId} is encrypted and no personal-data key is configured (SIGNET_PII_KEY)`);
+  if (!cipher) throw noKey(`ra-document:${documentId}`);
   return Buffer.from(cipher.open(stored.subarray(SEALED_DOCUMENT.length).toString('utf8'), `ra-document:${documentId}`), 'base64');
 }
 

@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, ty
 import pg, { type QueryResultRow } from 'pg';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
+import { configError } from '../config/config-error.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -73,7 +74,7 @@ export interface OpenDatabaseOptions {
 
 export function sqliteSynchronousFrom(env: NodeJS.ProcessEnv): SqliteSynchronous {
   const value = (env.SIGNET_SQLITE_SYNCHRONOUS || 'full').toLowerCase();
-  if (value !== 'full' && value !== 'normal') throw new Error(`SIGNET_SQLITE_SYNCHRONOUS must be full or normal, not ${value}`);
+  if (value !== 'full' && value !== 'normal') throw configError('store.config.sqlite-synchronous-invalid', { variable: 'SIGNET_SQLITE_SYNCHRONOUS', value: env.SIGNET_SQLITE_SYNCHRONOUS });
   return value;
 }
 

@@ -1,6 +1,6 @@
 import type { Catalogue } from '../i18n/messages.js';
 
-/** `signet store move` (src/store/move.ts): refusals and results. */
+/** The store's texts: `signet store move` (src/store/move.ts), refusals and results, and its start-up setting. */
 export const STORE_MESSAGES = {
   'store.move-source-not-sqlite': {
     'zh-CN': '只能从 SQLite 数据库迁出（当前为 {source}）',
@@ -37,5 +37,10 @@ export const STORE_MESSAGES = {
   'store.move-table': {
     'zh-CN': '已复制 {table}：{rows} 行',
     en: 'Copied {table}: {rows} rows',
+  },
+  // A malformed environment variable of the store stops the start (src/config/config-error.ts): {value} arrives quoted.
+  'store.config.sqlite-synchronous-invalid': {
+    'zh-CN': '{variable} 只能是 full（每次提交都写入磁盘）或 normal（只在检查点写入磁盘），而不是 {value}',
+    en: '{variable} must be full or normal (sync at every commit, or at checkpoints only), not {value}',
   },
 } satisfies Catalogue;
