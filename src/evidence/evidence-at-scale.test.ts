@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,11 @@ describe.each(storeBackends)('evidence when the CRL in force is large, on %s (R1
     now = new Date(t0.getTime() + 10 * MINUTE);
     await t.signet.status.revokeCertificate({ serial: listed, reason: 'keyCompromise', channel: 'subscriber', requestedBy: 'subscriber:test' });
   });
-  afterAll(() => t.signet.close());
+  // The companion CRL alone is ~4.7 MB: leave nothing behind in the temp folder.
+  afterAll(async () => {
+    await t.signet.close();
+    for (const folder of [dir, t.dir]) rmSync(folder, { recursive: true, force: true });
+  });
 
   async function inForceWith(total: number, already: number, minutes: number): Promise<void> {
     now = new Date(t0.getTime() + minutes * MINUTE);
