@@ -15,16 +15,18 @@
  * SIGNET_TEST_POSTGRES_URL. Requests: distinct P-256 keys for distinct
  * subscribers, made beforehand; each server gets its own half.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { OCSPResponse, OCSPResponseStatus } from '@peculiar/asn1-ocsp';
+import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { generateSoftwareKey } from '../src/crypto/software-signer.js';
 import { toPem } from '../src/http/der.js';
+import { serialOctets } from '../src/status/crl-encoding.js';
+import { ocspQuestions } from '../src/status/test-support/ocsp-question.js';
 import setupPostgres from '../test/global-setup.js';
 import { cpuBetween, cpuOf, fmt, postgresPids, processCpuSeconds, startSignetServer, type RunningServer } from './bench-support.js';
 
@@ -123,21 +125,6 @@ async function drive(
   };
 }
 
-/** An RFC 6960 request without nonce for one serial of the issuing CA (SHA-1 CertID, as browsers send). */
-function ocspRequest(issuerDer: Buffer, serial: string): Buffer {
-  const issuer = AsnConvert.parse(issuerDer, Certificate);
-  const sha1 = (bytes: ArrayBuffer | Uint8Array) => createHash('sha1').update(new Uint8Array(bytes)).digest();
-  const serialBytes = Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex');
-  const integer = serialBytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), serialBytes]) : serialBytes;
-  const certId = new CertID({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-    issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
-    issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
-    serialNumber: new Uint8Array(integer).buffer,
-  });
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
-}
-
 function row(label: string, f: Figure): string {
   const cpu = f.serverMs + f.postgresMs + f.clientMs;
   return `| ${label} | ${fmt(f.perSecond)} | ${f.p99} | ${f.serverMs.toFixed(2)} | ${f.postgresMs.toFixed(2)} | ${f.clientMs.toFixed(2)} | ${fmt(2000 / cpu)} | ${f.errors} |`;
@@ -167,7 +154,8 @@ try {
     const issuance = (servers: RunningServer[]) =>
       drive(servers, SECONDS, (i) => ({ path: '/api/v1/certificates', contentType: 'application/json', bodies: servers.length === 1 ? bodies : halves[i]!, onBody: keepSerial }), pgPids);
     const ocsp = async (servers: RunningServer[]) => {
-      const sample = Array.from({ length: 5000 }, () => ocspRequest(issuerDer, serials[randomInt(serials.length)]!));
+      const questions = ocspQuestions(issuerDer);
+      const sample = Array.from({ length: 5000 }, () => questions.about(serialOctets(serials[randomInt(serials.length)]!)));
       // A figure only for real answers: the request names our CA and the answer is "successful" (RFC 6960 §4.2.1).
       const answer = Buffer.from(await (await fetch(`${servers[0]!.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: sample[0] })).arrayBuffer());
       if (AsnConvert.parse(answer, OCSPResponse).responseStatus !== OCSPResponseStatus.successful) throw new Error('the OCSP responder does not answer the bench requests successfully');

@@ -25,16 +25,14 @@
  * PostgreSQL is the throwaway cluster the tests use (fsync off: a lower bound
  * for the database's share), or SIGNET_TEST_POSTGRES_URL.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { CertID, OCSPRequest, Request, TBSRequest } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { createHierarchy } from '../src/ca/hierarchy.js';
@@ -44,6 +42,8 @@ import { toPem } from '../src/http/der.js';
 import { NUMBERED_ROWS } from '../src/ra/inventory.js';
 import { bootstrapPrincipal } from '../src/ra/roles.js';
 import { openSignet, type Signet } from '../src/signet.js';
+import { serialOctets } from '../src/status/crl-encoding.js';
+import { ocspQuestions } from '../src/status/test-support/ocsp-question.js';
 import { verifyAudit } from '../src/audit/verification.js';
 import setupPostgres from '../test/global-setup.js';
 import { benchDatabaseUrl, fmt, freePort, processCpuSeconds } from './bench-support.js';
@@ -190,23 +190,6 @@ async function bytesOnDisk(d: Deployment): Promise<{ perCertificate: number; int
   return { perCertificate: (bytes.total - d.baseBytes) / certificates, intentsPerCertificate: bytes.intents / certificates };
 }
 
-/** An RFC 6960 request without nonce for one serial of the issuing CA (SHA-1 CertID, as browsers send). */
-function ocspRequest(issuerDer: Buffer, serial: string): Buffer {
-  const issuer = AsnConvert.parse(issuerDer, Certificate);
-  const sha1 = (bytes: ArrayBuffer | Uint8Array) => createHash('sha1').update(new Uint8Array(bytes)).digest();
-  const nameHash = sha1(AsnConvert.serialize(issuer.tbsCertificate.subject));
-  const keyHash = sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
-  const serialBytes = Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex');
-  const integer = serialBytes[0]! >= 0x80 ? Buffer.concat([Buffer.from([0]), serialBytes]) : serialBytes;
-  const certId = new CertID({
-    hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-    issuerNameHash: new OctetString(nameHash),
-    issuerKeyHash: new OctetString(keyHash),
-    serialNumber: new Uint8Array(integer).buffer,
-  });
-  return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
-}
-
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) / 1024;
@@ -274,7 +257,8 @@ async function ocsp(d: Deployment): Promise<Record<string, string>> {
   let second: ChildProcess | undefined;
   try {
     const rssIdle = rssMb(server.pid!);
-    const sampleOf = () => Array.from({ length: 20_000 }, () => ocspRequest(d.issuingDer, d.serials[randomInt(d.serials.length)]!));
+    const questions = ocspQuestions(d.issuingDer);
+    const sampleOf = () => Array.from({ length: 20_000 }, () => questions.about(serialOctets(d.serials[randomInt(d.serials.length)]!)));
     const sample = sampleOf();
     const cpu0 = processCpuSeconds(server.pid!);
     const random = await load(`${url}/ocsp`, sample);
