@@ -1,18 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, CertificateList } from '@peculiar/asn1-x509';
-import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificateList } from '@peculiar/asn1-x509';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { verifyAuditChain } from './audit/audit-log.js';
 import { createHierarchy } from './ca/hierarchy.js';
 import { openTestSignet, opensslRequest, TEST_PASSPHRASE } from './ca/test-support/ca-fixture.js';
 import { openSignet } from './signet.js';
 import { statusDb } from './status/schema.js';
 import { dropFreshStores } from './store/test-support/store-backends.js';
+import { ocspQuestions } from './status/test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -130,17 +130,10 @@ describe('several signet serve processes on one PostgreSQL (issue 14)', () => {
         return post(node, '/api/v1/certificates', { csr: csrs[i % csrs.length], profile: 'tls-client', subject: `CN=${node.name} load ${i}`, subscriberId: `load-${i % csrs.length}`, reason: 'several servers' });
       };
 
-      const issuingCertificate = AsnConvert.parse(h.issuing.der, Certificate);
-      const sha1 = (data: ArrayBuffer | Uint8Array) => createHash('sha1').update(new Uint8Array(data)).digest();
+      const questions = ocspQuestions(h.issuing.der);
       const ocspStatus = async (node: Node, serial: string): Promise<string> => {
-        const certId = new CertID({
-          hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-          issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuingCertificate.tbsCertificate.subject))),
-          issuerKeyHash: new OctetString(sha1(issuingCertificate.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
-          serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
-        });
-        const request = AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) }));
-        const reply = await fetch(`${node.base}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: Buffer.from(request) });
+        const request = questions.about(Buffer.from(serial, 'hex'));
+        const reply = await fetch(`${node.base}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: request });
         const response = AsnConvert.parse(Buffer.from(await reply.arrayBuffer()), OCSPResponse);
         if (!response.responseBytes) return `status-${response.responseStatus}`;
         const single = AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
@@ -306,6 +299,7 @@ describe('several signet serve processes on one PostgreSQL (issue 14)', () => {
     } finally {
       for (const node of nodes) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGTERM');
       await Promise.all(nodes.map((node) => node.exited));
+      rmSync(t.dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,14 +1,14 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createHash } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
-import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
 import { issueFor } from '../service/test-support/certificates.js';
 import { findRevocation } from '../status/revocation.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { deemedAcceptanceMoment } from './publication.js';
+import { ocspQuestions } from '../status/test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -30,15 +30,7 @@ describe.each(storeBackends)('agreement publication on %s (R11, R19)', (backend)
 
   /** This node's OCSP answer about one of the issuing CA's certificates. */
   const ocspStatus = async (serial: string) => {
-    const issuer = AsnConvert.parse(h.issuing.der, Certificate);
-    const sha1 = (data: ArrayBuffer) => createHash('sha1').update(new Uint8Array(data)).digest();
-    const certId = new CertID({
-      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-      issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
-      issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
-      serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
-    });
-    const request = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+    const request = ocspQuestions(h.issuing.der).about(Buffer.from(serial, 'hex'));
     const response = AsnConvert.parse((await t.signet.status.ocsp.respond(request)).der, OCSPResponse);
     const single = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
     return single.certStatus.good !== undefined ? 'good' : single.certStatus.revoked ? 'revoked' : 'unknown';
@@ -54,7 +46,10 @@ describe.each(storeBackends)('agreement publication on %s (R11, R19)', (backend)
     // sub-d's certificate ends on 11-22, before the month of the new version is over.
     serials['sub-d'] = (await issueFor(t.signet, t.dir, 'sub-d', 'individual-signing', 20)).serial;
   });
-  afterAll(() => t.signet.close());
+  afterAll(async () => {
+    await t.signet.close();
+    rmSync(t.dir, { recursive: true, force: true });
+  });
 
   it('publishes a new version in zh-CN and en and tells every subscriber using a certificate through the outbox', async () => {
     now = new Date('2026-11-10T02:00:00.000Z');

@@ -9,14 +9,14 @@
 // signature and issuer/subject match, not a whole RFC 5280 path. Not used, and why: Debian 12's OpenSSL
 // CLI is 3.0 (ML-DSA arrived in 3.5), Debian 12's BouncyCastle (libbcprov-java 1.72) predates its FIPS 204
 // ML-DSA (1.79), Debian 12's Go is 1.19 (no ML-DSA in its standard library), and Java 17 has none (JDK 24+).
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, CertificateList, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { TimeStampResp } from '@peculiar/asn1-tsp';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
@@ -31,6 +31,7 @@ import { dropFreshStores, storeBackends } from '../store/test-support/store-back
 import { SignedAttributes } from '../tsa/cms-signed-data.js';
 import { createHierarchy, type Hierarchy } from './hierarchy.js';
 import { openTestSignet, runTool, type TestSignet } from './test-support/ca-fixture.js';
+import { ocspQuestions } from '../status/test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -92,7 +93,7 @@ describe.each(storeBackends)('an ML-DSA-65 hierarchy end to end (issue 18; RFC 9
   });
   afterAll(async () => {
     await t.signet.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const folder of [dir, t.dir]) rmSync(folder, { recursive: true, force: true });
   });
 
   it('makes root, issuing, OCSP and TSA certificates with ML-DSA-65 keys and signatures, parameters absent, sizes of FIPS 204', async () => {
@@ -158,16 +159,8 @@ describe.each(storeBackends)('an ML-DSA-65 hierarchy end to end (issue 18; RFC 9
   });
 
   it('answers OCSP "revoked" signed by the ML-DSA-65 responder', async () => {
-    const issuer = AsnConvert.parse(h.issuing.der, Certificate).tbsCertificate;
-    const sha1 = (data: Uint8Array | ArrayBuffer) => new OctetString(createHash('sha1').update(new Uint8Array(data)).digest());
-    const certId = new CertID({
-      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-      issuerNameHash: sha1(AsnConvert.serialize(issuer.subject)),
-      issuerKeyHash: sha1(issuer.subjectPublicKeyInfo.subjectPublicKey),
-      serialNumber: AsnConvert.parse(leaf.der, Certificate).tbsCertificate.serialNumber,
-    });
-    const request = new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) });
-    const reply = await t.signet.status.ocsp.respond(Buffer.from(AsnConvert.serialize(request)));
+    const serial = Buffer.from(AsnConvert.parse(leaf.der, Certificate).tbsCertificate.serialNumber);
+    const reply = await t.signet.status.ocsp.respond(ocspQuestions(h.issuing.der).about(serial));
     const response = AsnConvert.parse(reply.der, OCSPResponse);
     expect(response.responseStatus).toBe(0);
     const basic = AsnConvert.parse(response.responseBytes!.response.buffer, BasicOCSPResponse);
@@ -227,6 +220,7 @@ describe('ML-DSA-44 and ML-DSA-87 hierarchies (issue 18)', () => {
       expect(verifySignature(other, new AlgorithmIdentifier({ algorithm: ML_DSA[set].oid }), new Uint8Array(1), new Uint8Array(ML_DSA[set].signatureBytes))).toMatchObject({ ok: false });
     } finally {
       await t.signet.close();
+      rmSync(t.dir, { recursive: true, force: true });
     }
   });
 });

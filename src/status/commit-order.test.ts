@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { OCSPResponse, BasicOCSPResponse, OCSPRequest, TBSRequest, Request, CertID } from '@peculiar/asn1-ocsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { createHash } from 'node:crypto';
-import { Certificate } from '@peculiar/asn1-x509';
+import { OCSPResponse, BasicOCSPResponse } from '@peculiar/asn1-ocsp';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { buildSubjectName } from '../ca/subject-name.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
@@ -19,6 +16,7 @@ import { CodeMigrations } from '../store/migrations.js';
 import { openDatabase } from '../store/database.js';
 import { dropFreshStores, freshStoreUrl, storeBackends } from '../store/test-support/store-backends.js';
 import { statusDb } from './schema.js';
+import { ocspQuestions } from './test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -42,7 +40,10 @@ describe.each(storeBackends)('status in commit order on %s (RFC 5280 §5.2.4, RF
     t = await openTestSignet(backend, { clock: () => now, env: { SIGNET_DELTA_CRLS: 'on' } });
     h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
   });
-  afterAll(() => t.signet.close());
+  afterAll(async () => {
+    await t.signet.close();
+    rmSync(t.dir, { recursive: true, force: true });
+  });
 
   let n = 0;
   async function issueLeaf(signet = t.signet) {
@@ -124,15 +125,7 @@ describe.each(storeBackends)('status in commit order on %s (RFC 5280 §5.2.4, RF
 
   it('drops a cached "good" on every node when another node, its clock a day late, revokes: within revocationPollMs', async () => {
     const leaf = await issueLeaf();
-    const certificate = AsnConvert.parse(h.issuing.der, Certificate);
-    const sha1 = (data: ArrayBuffer | Buffer) => createHash('sha1').update(Buffer.from(data as ArrayBuffer)).digest();
-    const certId = new CertID({
-      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-      issuerNameHash: new OctetString(sha1(Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subject)))),
-      issuerKeyHash: new OctetString(sha1(certificate.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
-      serialNumber: new Uint8Array(Buffer.from(leaf.serial, 'hex')).buffer,
-    });
-    const request = Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
+    const request = ocspQuestions(h.issuing.der).about(Buffer.from(leaf.serial, 'hex'));
     const status = async () => {
       const reply = await t.signet.status.ocsp.respond(request);
       const response = AsnConvert.parse(reply.der, OCSPResponse);

@@ -1,8 +1,7 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
-import { BasicOCSPResponse, CertID, OCSPRequest, OCSPResponse, Request, TBSRequest } from '@peculiar/asn1-ocsp';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { BasicOCSPResponse, OCSPResponse } from '@peculiar/asn1-ocsp';
 import { createHierarchy, type Hierarchy } from '../ca/hierarchy.js';
 import { buildSubjectName } from '../ca/subject-name.js';
 import { openTestSignet, type TestSignet } from '../ca/test-support/ca-fixture.js';
@@ -11,6 +10,7 @@ import { buildServer } from '../http/server.js';
 import { dropFreshStores, storeBackends } from '../store/test-support/store-backends.js';
 import { OcspResponder } from './ocsp-responder.js';
 import { OcspResponseCache, SeenFilter, ocspCacheSizeFrom, type CacheableResponse } from './ocsp-response-cache.js';
+import { ocspQuestions } from './test-support/ocsp-question.js';
 
 afterAll(dropFreshStores);
 
@@ -127,7 +127,10 @@ describe.each(storeBackends)('an OCSP responder with a small cache on %s (RFC 50
     t = await openTestSignet(backend);
     h = await createHierarchy(t.signet.ca, { algorithm: 'ecdsa-p256', actor: 'test' });
   });
-  afterAll(() => t.signet.close());
+  afterAll(async () => {
+    await t.signet.close();
+    rmSync(t.dir, { recursive: true, force: true });
+  });
 
   let n = 0;
   async function leaf(): Promise<string> {
@@ -146,17 +149,7 @@ describe.each(storeBackends)('an OCSP responder with a small cache on %s (RFC 50
     });
     return issued.serial;
   }
-  const request = (serial: string) => {
-    const issuer = AsnConvert.parse(h.issuing.der, Certificate);
-    const sha1 = (data: ArrayBuffer) => createHash('sha1').update(new Uint8Array(data)).digest();
-    const certId = new CertID({
-      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
-      issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
-      issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
-      serialNumber: new Uint8Array(Buffer.from(serial, 'hex')).buffer,
-    });
-    return Buffer.from(AsnConvert.serialize(new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) })));
-  };
+  const request = (serial: string) => ocspQuestions(h.issuing.der).about(Buffer.from(serial, 'hex'));
   const statusIn = (der: Buffer) => {
     const single = AsnConvert.parse(AsnConvert.parse(der, OCSPResponse).responseBytes!.response.buffer, BasicOCSPResponse).tbsResponseData.responses[0]!;
     return single.certStatus.good !== undefined ? 'good' : single.certStatus.revoked ? 'revoked' : 'unknown';
