@@ -94,6 +94,32 @@ describe('PKCS#11 signing off the event loop', () => {
   });
 });
 
+/** A deployment pointing at a token or key that is not there: the operator reads which, in their language (500: not the asker's fault). */
+describe('a PKCS#11 token or key that is not where the configuration says', () => {
+  it('refuses an unknown token label and a recorded key missing from the token, naming them', async () => {
+    const { Pkcs11Token } = await import('../crypto/pkcs11-signer.js');
+    const refusal = (attempt: () => unknown): SignetError => {
+      try {
+        attempt();
+      } catch (error) {
+        expect(error).toBeInstanceOf(SignetError);
+        return error as SignetError;
+      }
+      throw new Error('accepted');
+    };
+    const noToken = refusal(() => new Pkcs11Token({ module: token.module, token: 'no-such-token', pin: () => token.pin }));
+    expect([noToken.code, noToken.status]).toEqual(['ca.hsm-token-not-found', 500]);
+    expect(noToken.messageIn('zh-CN')).toBe(`PKCS#11 模块 ${token.module} 中没有标签为 no-such-token 的令牌：请检查 SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_MODULE，或先初始化该令牌`);
+    expect(noToken.messageIn('en')).toBe(`The PKCS#11 module ${token.module} has no token labelled no-such-token: check SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_MODULE, or initialise the token first`);
+
+    const hsm = new Pkcs11Token({ module: token.module, token: token.label, pin: () => token.pin });
+    const noKey = refusal(() => hsm.open('ecdsa-p256', { token: token.label, label: 'issuing-gone', id: '0badc0de' }));
+    expect([noKey.code, noKey.status]).toEqual(['ca.hsm-key-not-found', 500]);
+    expect(noKey.messageIn('zh-CN')).toBe(`PKCS#11 令牌 ${token.label} 中找不到密钥 issuing-gone（ID 0badc0de）：数据库记录的密钥不在该令牌里，可能连接了别的令牌，或密钥已被删除`);
+    expect(noKey.messageIn('en')).toBe(`The key issuing-gone (ID 0badc0de) is not on the PKCS#11 token ${token.label}: the key the database records is not there, so another token may be connected or the key was deleted`);
+  });
+});
+
 /** Every signing identity in the token: the OCSP responder and the TSA too (issue 17 §5). */
 describe.each(storeBackends)('OCSP, TSA and evidence keys in a PKCS#11 token on %s', (backend) => {
   it('signs an OCSP response, a time-stamp token and an evidence package in SoftHSM2 that OpenSSL verifies', async () => {

@@ -64,4 +64,12 @@ describe('a key that needs configuration the deployment lacks', () => {
     expect(error.messageIn('en')).toBe('The root ceremony seals the key of root CA root-1 into an offline file, but no root passphrase is configured: set SIGNET_ROOT_PASSPHRASE (or SIGNET_ROOT_PASSPHRASE_FILE)');
     expect(existsSync(file)).toBe(false);
   });
+
+  it('a key recorded with a storage Signet does not know (a damaged row): refused naming the key and the storage', async () => {
+    // The type allows only known storages; a row read from a damaged database is not checked against it.
+    const error = await refusal(new Keyring(secrets).signerFor({ ownerId: 'issuing-1', keyStorage: 'vault' as 'software', keyAlgorithm: 'ecdsa-p256', scheme: 'ecdsa', sealed: '{}' }));
+    expect([error.code, error.status]).toEqual(['ca.key-storage-unknown', 500]);
+    expect(error.messageIn('zh-CN')).toBe('密钥 issuing-1 记录的存放方式 vault 无法识别，无法打开该密钥：数据库中的记录可能已损坏');
+    expect(error.messageIn('en')).toBe('The key issuing-1 is recorded as kept in vault, which Signet does not know, so it cannot be opened: its row in the database may be damaged');
+  });
 });

@@ -161,7 +161,7 @@ export class Keyring {
     let signer = this.open.get(reference.ownerId);
     if (!signer) {
       const backend = this.backends.get(reference.keyStorage);
-      if (!backend) return Promise.reject(new Error(`no signer back end for ${reference.keyStorage} keys`));
+      if (!backend) return Promise.reject(new SignetError('ca.key-storage-unknown', 500, { owner: reference.ownerId, storage: reference.keyStorage }));
       // A key made before its ID was kept in the store gets its row when first opened (backfill).
       signer = backend(reference).then(async (opened) => {
         await this.identities?.record(opened);

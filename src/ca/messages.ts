@@ -59,4 +59,21 @@ export const CA_LIFETIME_MESSAGES = {
     'zh-CN': '证书模板要求以带密钥的散列代替身份证件号码，但没有配置该密钥：它由个人信息密钥派生，请设置 SIGNET_PII_KEY（或 SIGNET_PII_KEY_FILE）',
     en: 'The profile replaces ID numbers by a keyed hash, but no key for it is configured: it derives from the personal-data key, so set SIGNET_PII_KEY (or SIGNET_PII_KEY_FILE)',
   },
+  'ca.hsm-token-not-found': {
+    'zh-CN': 'PKCS#11 模块 {module} 中没有标签为 {token} 的令牌：请检查 SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_MODULE，或先初始化该令牌',
+    en: 'The PKCS#11 module {module} has no token labelled {token}: check SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_MODULE, or initialise the token first',
+  },
+  'ca.hsm-key-not-found': {
+    'zh-CN': 'PKCS#11 令牌 {token} 中找不到密钥 {label}（ID {id}）：数据库记录的密钥不在该令牌里，可能连接了别的令牌，或密钥已被删除',
+    en: 'The key {label} (ID {id}) is not on the PKCS#11 token {token}: the key the database records is not there, so another token may be connected or the key was deleted',
+  },
+  'ca.key-storage-unknown': {
+    'zh-CN': '密钥 {owner} 记录的存放方式 {storage} 无法识别，无法打开该密钥：数据库中的记录可能已损坏',
+    en: 'The key {owner} is recorded as kept in {storage}, which Signet does not know, so it cannot be opened: its row in the database may be damaged',
+  },
+  // The operator's own input (a passphrase given at the CLI or in the environment): 400.
+  'ca.key-passphrase-too-short': {
+    'zh-CN': '用于加密密钥 {owner} 的口令须至少 {min} 个字符',
+    en: 'The passphrase sealing the key {owner} must be at least {min} characters',
+  },
 } satisfies Catalogue;

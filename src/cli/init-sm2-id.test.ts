@@ -77,6 +77,14 @@ describe('signet init --algorithm sm2 --sm2-id (GM/T 0009 §10, GB/T 32918.2 §5
     expect((await signet(['ca', 'list', '--json'])).stderr).toContain('There is no Signet database in the data folder');
   });
 
+  it('refuses --hsm without SIGNET_PKCS11_MODULE as a bad invocation (exit 2) before the store exists, naming what to set', async () => {
+    expect(process.env.SIGNET_PKCS11_MODULE).toBeUndefined();
+    const refused = await signet(['init', '--hsm']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--hsm makes the CA keys in a PKCS#11 token, but SIGNET_PKCS11_MODULE is not set: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or SIGNET_PKCS11_PIN_FILE), or leave out --hsm');
+    expect((await signet(['ca', 'list', '--json'])).stderr).toContain('There is no Signet database in the data folder');
+  });
+
   it("creates a hierarchy whose every signature is made with that ID: openssl pkeyutl verifies the root and issuing CA with it and not with the default, and a leaf with openssl verify -vfyopt distid", async () => {
     const init = await signet(['init', '--algorithm', 'sm2', '--sm2-id', CA_ID, '--json']);
     expect(init.status, init.stderr).toBe(0);

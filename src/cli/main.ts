@@ -81,6 +81,8 @@ export function buildCommands(): Command {
       const algorithm = parseAlgorithm(opts.algorithm);
       // Before the store is opened: an SM2 hierarchy cannot go into a PKCS#11 token, and is not made in software instead.
       if (opts.hsm) assertHsmAlgorithm(algorithm);
+      // Bad invocation (exit 2), before the store exists: --hsm names a token no variable points at.
+      if (opts.hsm && !process.env.SIGNET_PKCS11_MODULE) throw new SignetError('cli.hsm-module-missing', 400);
       const scheme: SignatureScheme | undefined = algorithm.startsWith('rsa-') ? (opts.rsaPadding as SignatureScheme) : undefined;
       if (opts.sm2Id !== undefined) {
         if (algorithm !== 'sm2') throw new CliError(say('cli.sm2-id-needs-sm2', { algorithm }));

@@ -28,6 +28,10 @@ export const CLI_MESSAGES = {
     'zh-CN': 'ca-admin\t管理整个 CA：注册机构、操作员、协议、收费、证书吊销\nra-admin\t管理本注册机构：本机构的操作员、订户\nra-officer\t本注册机构的审核：登记订户、审核申请、签发下载凭证、处理变更与吊销请求\nauditor\t只读：审计日志、清单与统计（可限于一个注册机构）',
     en: 'ca-admin\truns the whole CA: RAs, operators, agreements, fees, revocation\nra-admin\truns one RA: its operators and subscribers\nra-officer\treviews at one RA: registers subscribers, reviews applications, hands out download credentials, handles changes and revocation requests\nauditor\treads only: the audit log, the inventory and statistics (optionally of one RA)',
   },
+  'cli.hsm-module-missing': {
+    'zh-CN': '--hsm 要把 CA 密钥生成在 PKCS#11 令牌中，但没有设置 SIGNET_PKCS11_MODULE：请设置 SIGNET_PKCS11_MODULE、SIGNET_PKCS11_TOKEN 与 SIGNET_PKCS11_PIN（或 SIGNET_PKCS11_PIN_FILE），或去掉 --hsm',
+    en: '--hsm makes the CA keys in a PKCS#11 token, but SIGNET_PKCS11_MODULE is not set: set SIGNET_PKCS11_MODULE, SIGNET_PKCS11_TOKEN and SIGNET_PKCS11_PIN (or SIGNET_PKCS11_PIN_FILE), or leave out --hsm',
+  },
   'cli.empty.ra-orgs': { 'zh-CN': '没有注册机构。用 signet ra org create --name 名称 新建。', en: 'No RAs. Create one with signet ra org create --name NAME.' },
   'cli.empty.operators': { 'zh-CN': '没有操作员。用 signet ra operator create 新建。', en: 'No operators. Create one with signet ra operator create.' },
   'cli.empty.subscribers': { 'zh-CN': '没有订户。', en: 'No subscribers.' },

@@ -5,6 +5,7 @@ import { generateSoftwareKey, SoftwareSigner } from './software-signer.js';
 import { verifySignature } from './signature-verification.js';
 import { inspectPublicKey, PublicKeyCache } from './public-key.js';
 import type { KeyAlgorithm, SignatureScheme } from './algorithms.js';
+import type { SignetError } from '../i18n/signet-error.js';
 
 describe('software signers on node:crypto (R22)', () => {
   it.each([
@@ -44,7 +45,19 @@ describe('CA keys at rest (R21)', () => {
   });
 
   it('refuses a passphrase shorter than 8 characters', () => {
-    expect(() => sealPrivateKey(signer.exportPkcs8(), 'short', 'x')).toThrow(/at least 8/);
+    // The operator's input (a passphrase from the CLI or the environment): 400, in both languages.
+    expect(() => sealPrivateKey(signer.exportPkcs8(), '1234567', 'issuing-1')).toThrow(expect.objectContaining({ code: 'ca.key-passphrase-too-short', status: 400 }));
+    const refused = (() => {
+      try {
+        sealPrivateKey(signer.exportPkcs8(), 'short', 'issuing-1');
+      } catch (error) {
+        return error as SignetError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(refused.messageIn('zh-CN')).toBe('用于加密密钥 issuing-1 的口令须至少 8 个字符');
+    expect(refused.messageIn('en')).toBe('The passphrase sealing the key issuing-1 must be at least 8 characters');
+    expect(() => sealPrivateKey(signer.exportPkcs8(), '12345678', 'issuing-1')).not.toThrow();
   });
 });
 

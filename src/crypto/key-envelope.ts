@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { SignetError } from '../i18n/signet-error.js';
 
 /**
  * R21: a private key at rest is only ever this envelope: PKCS#8 sealed with
@@ -27,7 +28,7 @@ function deriveKey(passphrase: string, salt: Buffer, logN: number, r: number, p:
 }
 
 export function sealPrivateKey(pkcs8Der: Uint8Array, passphrase: string, owner: string): string {
-  if (passphrase.length < 8) throw new Error('the key passphrase must be at least 8 characters');
+  if (passphrase.length < 8) throw new SignetError('ca.key-passphrase-too-short', 400, { owner, min: 8 });
   const salt = randomBytes(16);
   const iv = randomBytes(12);
   const envelope = { v: 1 as const, kdf: 'scrypt' as const, logN: DEFAULT_LOG_N, r: 8, p: 1 };

@@ -17,6 +17,7 @@ import {
   type SignatureScheme,
 } from './algorithms.js';
 import { wholeMessageStream, type Signer, type SigningStream } from './signer.js';
+import { SignetError } from '../i18n/signet-error.js';
 
 /** Where a key lives on a token: stored in the CA row instead of a sealed envelope. */
 export interface Pkcs11KeyLocator {
@@ -86,7 +87,7 @@ export class Pkcs11Token {
       const candidate = slots.items(i);
       if (candidate.getToken().label.trim() === settings.token) slot = candidate;
     }
-    if (!slot) throw new Error(`no PKCS#11 token labelled ${settings.token} in ${settings.module}`);
+    if (!slot) throw new SignetError('ca.hsm-token-not-found', 500, { token: settings.token, module: settings.module });
     this.session = slot.open(graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION);
     try {
       this.session.login(settings.pin(), graphene.UserType.USER);
@@ -140,7 +141,7 @@ export class Pkcs11Token {
     const id = Buffer.from(locator.id, 'hex');
     const find = (objectClass: graphene.ObjectClass) => {
       const found = this.session.find({ class: objectClass, id, label: locator.label });
-      if (found.length !== 1) throw new Error(`PKCS#11 key ${locator.label} (${locator.id}) not found on ${locator.token}`);
+      if (found.length !== 1) throw new SignetError('ca.hsm-key-not-found', 500, { label: locator.label, id: locator.id, token: locator.token });
       return found.items(0);
     };
     const privateKey = find(graphene.ObjectClass.PRIVATE_KEY).toType<graphene.PrivateKey>();
