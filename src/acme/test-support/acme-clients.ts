@@ -7,9 +7,10 @@
  * accepts what Signet refuses, the fault is ours, not the client's.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool, type ToolResult } from '../../ca/test-support/ca-fixture.js';
 import type { StoreBackendName } from '../../store/test-support/store-backends.js';
@@ -64,6 +65,8 @@ export function namesOf(file: string): string {
 export interface ChallengeFiles {
   /** Where a client writes its http-01 files; served as /.well-known/acme-challenge/<token>. */
   dir: string;
+  /** The port it listens on (0 asked: the system's choice, held from then on). */
+  port: number;
   close(): Promise<void>;
 }
 
@@ -84,7 +87,8 @@ export async function serveChallengeFiles(port: number, dir: string): Promise<Ch
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  return { dir, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const { port: listening } = server.address() as { port: number };
+  return { dir, port: listening, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', '', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
@@ -235,9 +239,18 @@ export interface ClientBench {
 
 /** Opens the bench on one store: the fixture, then pebble with the same EAB and ports, then the challenge-file server. */
 export async function openClientBench(backend: StoreBackendName): Promise<ClientBench> {
-  const f = await openAcmeFixture(backend);
-  const pebble = await startPebble(f);
-  const files = await serveChallengeFiles(f.http01Port, join(f.dir, 'challenges'));
+  // The challenge-file server listens first, on a port of the system's choice, and the validators are pointed at it:
+  // a port looked up free and bound seconds later could meanwhile be taken by another test file (EADDRINUSE).
+  const files = await serveChallengeFiles(0, mkdtempSync(join(tmpdir(), 'signet-acme-challenges-')));
+  let f: AcmeFixture;
+  let pebble: Pebble;
+  try {
+    f = await openAcmeFixture(backend, { http01Port: files.port });
+    pebble = await startPebble(f);
+  } catch (error) {
+    await files.close();
+    throw error;
+  }
   return {
     f,
     pebble,
@@ -245,6 +258,7 @@ export async function openClientBench(backend: StoreBackendName): Promise<Client
     files,
     async close() {
       await files.close();
+      rmSync(files.dir, { recursive: true, force: true });
       await pebble.close();
       await f.close();
     },

@@ -59,8 +59,12 @@ export const ENTERPRISE = {
 /** Names the validator resolves to 127.0.0.1. */
 export const TEST_NAMES = ['example.com', 'www.example.com', 'shop.example.com', 'api.example.com', 'other.example.net'];
 
-export async function openAcmeFixture(backend: StoreBackendName, options: { env?: Record<string, string> } = {}): Promise<AcmeFixture> {
-  const http01Port = await freePort();
+/**
+ * `http01Port`: a port the caller already listens on (its http-01 responder). A port only looked up free would be
+ * free until it is bound, and other test files' connections take ports from the same range meanwhile (EADDRINUSE).
+ */
+export async function openAcmeFixture(backend: StoreBackendName, options: { env?: Record<string, string>; http01Port?: number } = {}): Promise<AcmeFixture> {
+  const http01Port = options.http01Port ?? (await freePort());
   const tlsAlpnPort = await freePort();
   const t = await openTestSignet(backend, { acmeNetwork: { http01Port, tlsAlpnPort, hosts: Object.fromEntries(TEST_NAMES.map((n) => [n, '127.0.0.1'])), timeoutMs: 20_000 }, env: options.env });
   const dir = mkdtempSync(join(tmpdir(), 'signet-acme-'));
