@@ -19,3 +19,15 @@ export function shownValue(value: string | undefined): string {
 export function configError(code: MessageCode, params: { variable: string; value?: string | undefined } & Record<string, unknown>): SignetError {
   return new SignetError(code, 400, 'value' in params ? { ...params, value: shownValue(params.value) } : params);
 }
+
+/**
+ * A whole number from the environment in [min, max], digits only; unset or blank gives `fallback`. Anything else
+ * stops the start with config.whole-number-range.
+ */
+export function wholeNumberFrom(env: NodeJS.ProcessEnv, variable: string, range: { min: number; max: number; fallback: number }): number {
+  const text = env[variable]?.trim();
+  if (!text) return range.fallback;
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= range.min && value <= range.max)) throw configError('config.whole-number-range', { variable, value: text, min: range.min, max: range.max });
+  return value;
+}

@@ -34,7 +34,7 @@ import { checkResponderCertificate, lintOcspResponse, type CheckedResponderCerti
 import { rootCeremonyResponse } from './root-ceremony.js';
 import { lazyInsert } from '../store/lazy-commit.js';
 import { statusDb, type RootOcspResponseTable, type StatusDatabase } from './schema.js';
-import { configError } from '../config/config-error.js';
+import { wholeNumberFrom } from '../config/config-error.js';
 
 /**
  * The OCSP responder (RFC 6960, RFC 5019 profile).
@@ -119,22 +119,12 @@ export const DEFAULT_OCSP_OPTIONS: OcspOptions = {
 
 /** SIGNET_OCSP_ANSWER_WITHIN_MS: how long a question may wait on the store before it is told tryLater (100–60000 ms). */
 export function ocspAnswerWithinFrom(env: NodeJS.ProcessEnv): number {
-  const text = env.SIGNET_OCSP_ANSWER_WITHIN_MS?.trim();
-  if (!text) return DEFAULT_OCSP_OPTIONS.answerWithinMs;
-  if (!/^\d{3,5}$/.test(text) || Number(text) < 100 || Number(text) > 60_000) {
-    throw configError('config.whole-number-range', { variable: 'SIGNET_OCSP_ANSWER_WITHIN_MS', value: text, min: 100, max: 60_000 });
-  }
-  return Number(text);
+  return wholeNumberFrom(env, 'SIGNET_OCSP_ANSWER_WITHIN_MS', { min: 100, max: 60_000, fallback: DEFAULT_OCSP_OPTIONS.answerWithinMs });
 }
 
 /** SIGNET_OCSP_PENDING_READS: the most cold OCSP answers waiting on the store at once (1–1000000). */
 export function ocspPendingReadsFrom(env: NodeJS.ProcessEnv): number {
-  const text = env.SIGNET_OCSP_PENDING_READS?.trim();
-  if (!text) return DEFAULT_OCSP_OPTIONS.maxPendingReads;
-  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > 1_000_000) {
-    throw configError('config.whole-number-range', { variable: 'SIGNET_OCSP_PENDING_READS', value: text, min: 1, max: 1_000_000 });
-  }
-  return Number(text);
+  return wholeNumberFrom(env, 'SIGNET_OCSP_PENDING_READS', { min: 1, max: 1_000_000, fallback: DEFAULT_OCSP_OPTIONS.maxPendingReads });
 }
 
 /** The responder's figures about its store reads, for /metrics. */
